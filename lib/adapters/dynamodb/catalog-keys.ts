@@ -1,0 +1,40 @@
+/**
+ * The single-table key scheme of the catalog (docs/catalog-table.md explains the access patterns).
+ *
+ * | item          | pk                          | sk                                        |
+ * |---------------|-----------------------------|-------------------------------------------|
+ * | cluster state | `CLUSTER#<id>`              | `STATE`                                   |
+ * | base backup   | `CLUSTER#<id>`              | `BACKUP#<name>`                           |
+ * | history file  | `CLUSTER#<id>`              | `HISTORY#<tli 8hex>#<file name>`          |
+ * | WAL object    | `WAL#<id>#<tli 8hex>`       | `<segNo 12hex>#<file name>`               |
+ * | job           | `CLUSTER#<id>`              | `JOB#<started ISO>#<jobId>`               |
+ * | alert         | `CLUSTER#<id>`              | `ALERT#<kind>#<subject>`                  |
+ * | retention plan| `CLUSTER#<id>`              | `PLAN#<created ISO>#<planId>`             |
+ * | lock          | `CLUSTER#<id>`              | `LOCK#<name>`                             |
+ *
+ * WAL sort keys are the segment number in fixed-width hex so a range of segments is one Query; the file name after
+ * it keeps two objects for one segment (different compression, `.partial`, `.backup`) apart.
+ */
+import type { ClusterId } from '../../domain/cluster.ts';
+import { formatTimelineHex, type TimelineId } from '../../domain/wal/timeline.ts';
+import type { SegmentNumber } from '../../domain/wal/wal-segment.ts';
+
+export const clusterPk = (cluster: ClusterId): string => `CLUSTER#${cluster}`;
+export const STATE_SK = 'STATE';
+export const backupSk = (name: string): string => `BACKUP#${name}`;
+export const BACKUP_SK_PREFIX = 'BACKUP#';
+export const historySk = (timeline: TimelineId, fileName: string): string =>
+  `HISTORY#${formatTimelineHex(timeline)}#${fileName}`;
+export const HISTORY_SK_PREFIX = 'HISTORY#';
+export const walPk = (cluster: ClusterId, timeline: TimelineId): string =>
+  `WAL#${cluster}#${formatTimelineHex(timeline)}`;
+/** 12 hex digits hold any segment number (at most 2^44). */
+export const segNoSortKey = (segNo: SegmentNumber): string => segNo.toString(16).toUpperCase().padStart(12, '0');
+export const walSk = (segNo: SegmentNumber, fileName: string): string => `${segNoSortKey(segNo)}#${fileName}`;
+export const jobSk = (startedAt: Date, jobId: string): string => `JOB#${startedAt.toISOString()}#${jobId}`;
+export const JOB_SK_PREFIX = 'JOB#';
+export const alertSk = (kind: string, subject: string): string => `ALERT#${kind}#${subject}`;
+export const ALERT_SK_PREFIX = 'ALERT#';
+export const planSk = (createdAt: Date, planId: string): string => `PLAN#${createdAt.toISOString()}#${planId}`;
+export const PLAN_SK_PREFIX = 'PLAN#';
+export const lockSk = (name: string): string => `LOCK#${name}`;

@@ -1,0 +1,51 @@
+import type { BaseBackup } from '../backup/base-backup.ts';
+import type { ClusterId } from '../cluster.ts';
+import type { Compression } from '../layout/storage-object.ts';
+import type { TimelineId } from '../wal/timeline.ts';
+import type { SegmentNumber } from '../wal/wal-segment.ts';
+
+/** The kinds of objects catalogued under `wal_005/`. */
+export type WalObjectKind = 'segment' | 'partial' | 'backup-history' | 'history' | 'delta' | 'wal-metadata';
+
+/**
+ * One object under the cluster's WAL folder, as the catalog records it. One record per S3 key: a segment pushed
+ * twice with different compressions is two records for the same (timeline, segNo).
+ */
+export interface WalObjectRecord {
+  readonly cluster: ClusterId;
+  readonly key: string;
+  readonly kind: WalObjectKind;
+  readonly timeline: TimelineId;
+  /** Absent for `.history` files. */
+  readonly segNo?: SegmentNumber;
+  readonly compression?: Compression;
+  readonly size: number;
+  readonly etag?: string;
+  /** When the object was written (event time or LastModified at first sight; never used to order backups). */
+  readonly uploadedAt: Date;
+  /** S3 event sequencer of the last event applied; orders events for the same key. */
+  readonly sequencer?: string;
+  /** True once the object was removed from the bucket (kept as a tombstone so an old create cannot revive it). */
+  readonly deleted: boolean;
+  readonly deletedAt?: Date;
+}
+
+/**
+ * `complete`: the sentinel exists and parsed. `incomplete`: payload without a sentinel (in progress or failed),
+ * never restorable. `deleted`: the sentinel is gone from the bucket. `expired`: deleted by walcat's retention.
+ */
+export type BackupStatus = 'complete' | 'incomplete' | 'deleted' | 'expired';
+
+export interface BackupRecord {
+  readonly cluster: ClusterId;
+  readonly name: string;
+  readonly status: BackupStatus;
+  /** Present once the sentinel (and metadata.json, when it exists) were read. */
+  readonly backup?: BaseBackup;
+  readonly firstSeenAt: Date;
+  readonly updatedAt: Date;
+  /** Sequencer of the last sentinel or metadata event applied. */
+  readonly sequencer?: string;
+  /** Why the backup could not be read, when its sentinel is malformed. */
+  readonly problem?: string;
+}

@@ -1,0 +1,82 @@
+import type { WalSegmentSize } from './wal/segment-size.ts';
+
+declare const clusterIdBrand: unique symbol;
+/** A cluster id from the config file: `[a-z0-9-]+`. */
+export type ClusterId = string & { readonly [clusterIdBrand]: true };
+
+export type BackupLayout = 'wal-g' | 'wal-e';
+
+/** Where a cluster's backups live: `s3://<bucket>/<prefix>`, as `WALG_S3_PREFIX`. */
+export interface StorageLocation {
+  readonly bucket: string;
+  /** Key prefix of the cluster's root, `''` for the bucket root, otherwise ending in `/` (e.g. `orders-main/`). */
+  readonly prefix: string;
+}
+
+/** Grandfather-father-son retention plus a point-in-time window. Durations in milliseconds. */
+export interface RetentionPolicy {
+  readonly keepLast: number;
+  readonly keepDaily: number;
+  readonly keepWeekly: number;
+  readonly keepMonthly: number;
+  readonly keepYearly: number;
+  readonly pitrWindowMs: number;
+  /** IANA zone that defines calendar days, weeks and months for the tiers. */
+  readonly timezone: string;
+  /** Incomplete backups younger than this may still be running and are kept. */
+  readonly incompleteGraceMs: number;
+  /** A stored plan is applied no earlier than this after it was made. */
+  readonly applyGraceMs: number;
+}
+
+export interface AlertSettings {
+  /** SSM Parameter Store name of a SecureString holding the Slack webhook URL. */
+  readonly slackWebhookParameter?: string;
+  readonly archiveLagMaxMs: number;
+  readonly backupMaxAgeMs: number;
+  /** A missing segment whose successor arrived less than this ago is `uploading`, not `lost`. */
+  readonly uploadGraceMs: number;
+}
+
+export interface HostTarget {
+  readonly tagKey: string;
+  readonly tagValue: string;
+}
+
+/** How walcat runs commands on the cluster's database hosts. */
+export interface HostSettings {
+  readonly target: HostTarget;
+  readonly pgData: string;
+  readonly osUser: string;
+  /** When set, WAL-G runs as `envdir <dir> wal-g ...`. */
+  readonly walgEnvDir?: string;
+  readonly service:
+    | { readonly kind: 'systemd'; readonly unit: string }
+    | { readonly kind: 'pg_ctl'; readonly binDir: string };
+  /** Path of the wal-g binary (default `wal-g` on the PATH). */
+  readonly walgBinary: string;
+}
+
+export interface DrillSettings {
+  readonly schedule: string;
+  readonly target: HostTarget;
+  readonly pgData: string;
+  readonly checkSql?: string;
+}
+
+export interface ClusterConfig {
+  readonly id: ClusterId;
+  readonly storage: StorageLocation;
+  readonly layout: BackupLayout;
+  readonly walSegmentSize: WalSegmentSize;
+  readonly retention: RetentionPolicy;
+  readonly alerts: AlertSettings;
+  readonly hosts?: HostSettings;
+  readonly backupSchedule?: string;
+  readonly drill?: DrillSettings;
+}
+
+export interface WalcatConfig {
+  readonly catalogTable: string;
+  readonly clusters: readonly ClusterConfig[];
+}
