@@ -1,0 +1,45 @@
+import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
+
+/** Exit codes of the CLI contract (shared/DESIGN.md). */
+export const EXIT_OK = 0;
+/** The answer is bad news a script should act on (FAILURE status, refused plan, unreachable target). */
+export const EXIT_BAD_NEWS = 1;
+/** Usage or configuration error. */
+export const EXIT_USAGE = 2;
+
+export type OptionSpec = { readonly type: 'string' | 'boolean'; readonly multiple?: boolean; readonly short?: string };
+
+/** What a command gets: validated config, the selected clusters, parsed options and where to write. */
+export interface CliContext {
+  readonly config: WalcatConfig;
+  /** Clusters selected by `--cluster` (all when absent). */
+  readonly clusters: readonly ClusterConfig[];
+  readonly json: boolean;
+  /** Option values by name (strings or booleans, as declared in the command's `options`). */
+  readonly options: Readonly<Record<string, string | boolean | string[] | undefined>>;
+  readonly positionals: readonly string[];
+  readonly now: Date;
+  readonly stdout: (text: string) => void;
+  /** Progress and diagnostics; never part of `--json` output. */
+  readonly stderr: (text: string) => void;
+  /** Wired adapters, built lazily by the CLI's composition root. */
+  readonly services: CliServices;
+}
+
+/**
+ * The adapters a command may use, each built on first use. Defined as an open interface: each capability adds
+ * the services it needs in its own module with declaration merging.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging in each capability's wiring module
+export interface CliServices {}
+
+/** One CLI command, e.g. `backups` or `retention plan` (the name may have two words). */
+export interface CliCommand {
+  readonly name: string;
+  readonly summary: string;
+  /** Extra options beyond the global `--config`, `--cluster`, `--json`, `--local`. */
+  readonly options?: Readonly<Record<string, OptionSpec>>;
+  /** Usage line shown by `walcat help <command>`. */
+  readonly usage?: string;
+  run(context: CliContext): Promise<number>;
+}
