@@ -22,18 +22,13 @@ export interface CliContext {
   readonly stdout: (text: string) => void;
   /** Progress and diagnostics; never part of `--json` output. */
   readonly stderr: (text: string) => void;
-  /** Wired adapters, built lazily by the CLI's composition root. */
-  readonly services: CliServices;
 }
 
 /**
- * The adapters a command may use, each built on first use. Defined as an open interface: each capability adds
- * the services it needs in its own module with declaration merging.
+ * One CLI command, e.g. `backups` or `retention plan` (the name may have two words). Command modules export a
+ * factory that takes the adapters it needs as lazy getters (`{ catalog: () => CatalogStore }`); the CLI's
+ * composition root (lib/cli/main.ts) builds them once, on first use.
  */
-// biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging in each capability's wiring module
-export interface CliServices {}
-
-/** One CLI command, e.g. `backups` or `retention plan` (the name may have two words). */
 export interface CliCommand {
   readonly name: string;
   readonly summary: string;
