@@ -64,6 +64,12 @@ export function walFileName(segment: WalSegment, size: WalSegmentSize): string {
   const perLog = segmentsPerLogId(size);
   const log = Math.floor(segment.segNo / perLog);
   const seg = segment.segNo % perLog;
+  if (log > 0xffffffff) {
+    // Only 1 MiB segments use all 2^44 segment numbers; a larger size would need a 9-digit log id.
+    throw new InvalidWalNameError(
+      `segment number ${segment.segNo} is past the end of the 64-bit WAL space for ${size / 1048576} MiB segments; check walSegmentSize`,
+    );
+  }
   return (
     formatTimelineHex(segment.timeline) +
     log.toString(16).toUpperCase().padStart(8, '0') +
