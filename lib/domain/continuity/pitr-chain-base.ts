@@ -1,0 +1,62 @@
+import type { BaseBackup } from '../backup/base-backup.ts';
+import type { BackupRecord } from '../catalog/catalog-records.ts';
+import type { RetentionPolicy } from '../cluster.ts';
+
+/** A catalogued backup whose sentinel exists and parsed: the only kind that can be restored. */
+export type CompleteBackupRecord = BackupRecord & { readonly status: 'complete'; readonly backup: BaseBackup };
+
+/** True for a backup record that is complete and carries its parsed sentinel. */
+export function isCompleteBackup(record: BackupRecord): record is CompleteBackupRecord {
+  return record.status === 'complete' && record.backup !== undefined;
+}
+
+/**
+ * When a backup became restorable, for ordering backups: its finish time from the sentinel / metadata.json, else its
+ * start time, else when the catalog first saw it. Never S3 LastModified (tier transitions rewrite it).
+ */
+export function backupFinishedAt(record: CompleteBackupRecord): Date {
+  return record.backup.finishTime ?? record.backup.startTime ?? record.firstSeenAt;
+}
+
+function byFinishThenName(a: CompleteBackupRecord, b: CompleteBackupRecord): number {
+  return (
+    backupFinishedAt(a).getTime() - backupFinishedAt(b).getTime() || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  );
+}
+
+/**
+ * The base of the point-in-time chain: the backup from whose start every WAL segment up to the newest archived one
+ * must exist. A segment missing after it is a real loss; one missing before it is not a gap.
+ *
+ * Why this backup: retention (walcat's own, and WAL-G's `delete garbage`) keeps all WAL only for the PITR window.
+ * Older backups are kept as long-term tiers (daily, weekly, monthly, yearly) or as permanent backups with just the
+ * WAL that makes them consistent, so the WAL between them is removed on purpose. The window starts at
+ * `now - pitrWindow`; the backup that lets a restore reach that instant is the newest complete, non-permanent backup
+ * that finished at or before it. Everything older is a tier backup outside the window, whose thinned WAL must not
+ * raise alarms.
+ *
+ * - When every complete non-permanent backup finished inside the window (a young cluster, or a window longer than
+ *   the history), the oldest of them is the base: nothing is thinned after it yet.
+ * - Permanent backups are never the base while a non-permanent one exists (WAL-G's `delete garbage` keeps WAL only
+ *   from the oldest non-permanent backup on). When only permanent backups exist, the newest of them is the base, so
+ *   a broken archiver after it is still noticed without alarming on WAL thinned between the permanent ones.
+ * - No complete backup: `undefined` (nothing is restorable; that is its own alert).
+ *
+ * Backups are ordered by finish time (sentinel / metadata.json), ties by name.
+ *
+ * @example
+ * // pitrWindow 7d, now 2026-11-21: weekly backup 2026-11-07, dailies 2026-11-13 .. 2026-11-20
+ * pitrChainBase(backups, policy, new Date('2026-11-21T00:00:00Z'))?.name // the 2026-11-13 daily (covers 11-14)
+ */
+export function pitrChainBase(
+  backups: readonly BackupRecord[],
+  policy: RetentionPolicy,
+  now: Date,
+): BackupRecord | undefined {
+  const complete = backups.filter(isCompleteBackup).sort(byFinishThenName);
+  const candidates = complete.filter((record) => !record.backup.permanent);
+  if (candidates.length === 0) return complete.at(-1);
+  const windowStart = now.getTime() - policy.pitrWindowMs;
+  const coveringWindowStart = candidates.filter((record) => backupFinishedAt(record).getTime() <= windowStart);
+  return coveringWindowStart.at(-1) ?? candidates[0];
+}
