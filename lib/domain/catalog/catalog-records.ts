@@ -28,6 +28,8 @@ export interface WalObjectRecord {
   /** True once the object was removed from the bucket (kept as a tombstone so an old create cannot revive it). */
   readonly deleted: boolean;
   readonly deletedAt?: Date;
+  /** Decompressed text of a `.history` file (tiny; continuity reads the timeline switch points from it). */
+  readonly content?: string;
 }
 
 /**
@@ -48,4 +50,26 @@ export interface BackupRecord {
   readonly sequencer?: string;
   /** Why the backup could not be read, when its sentinel is malformed. */
   readonly problem?: string;
+  /** The sentinel as last observed (newest sequencer wins); the record is derived from it and `metadata`. */
+  readonly sentinel?: BackupSourceObject;
+  /** The backup's `metadata.json` as last observed. */
+  readonly metadata?: BackupSourceObject;
+  /** Set by retention when it deleted the backup; the status stays `expired` once the sentinel is gone. */
+  readonly expiredAt?: Date;
+}
+
+/**
+ * One source object of a backup record (sentinel or metadata.json): a last-writer-wins register ordered by the S3
+ * sequencer of its key, so sentinel and metadata events converge independently of arrival order.
+ */
+export interface BackupSourceObject {
+  readonly key: string;
+  /** Sequencer of the event that produced this observation; absent when a listing (sync) produced it. */
+  readonly sequencer?: string;
+  /** False once a removal was observed. */
+  readonly present: boolean;
+  readonly etag?: string;
+  /** The object's text as read when observed (bounded by MAX_BACKUP_METADATA_BYTES). */
+  readonly text?: string;
+  readonly observedAt: Date;
 }

@@ -1,0 +1,77 @@
+/**
+ * The catalog of one walcat installation: base backups, WAL objects, `.history` files and per-cluster state.
+ * Writes are idempotent and ordered per S3 key by the event sequencer (lib/domain/catalog/sequencer.ts): replaying,
+ * duplicating or reordering the same changes leaves the same catalog. Reads that need a range use sort-key ranges
+ * (Query), never a table scan.
+ *
+ * Jobs, alerts, plans and locks live in the same table under the same key scheme but behind their own ports.
+ */
+import type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
+import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
+import type { ClusterId } from '../domain/cluster.ts';
+import type { TimelineId } from '../domain/wal/timeline.ts';
+import type { SegmentNumber } from '../domain/wal/wal-segment.ts';
+
+export type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
+
+/** What a batch of changes did: `stale` changes lost against a newer stored sequencer and were not written. */
+export interface ApplyOutcome {
+  readonly applied: number;
+  readonly stale: number;
+}
+
+/** An inclusive range of segment numbers; open on a missing side. */
+export interface SegmentRange {
+  readonly fromSegNo?: SegmentNumber;
+  readonly toSegNo?: SegmentNumber;
+}
+
+/**
+ * Per-cluster state shared by features. `version` increases on every update; pass it back as `expectedVersion` to
+ * update only if nobody else did in between (optimistic concurrency).
+ */
+export interface ClusterState {
+  readonly cluster: ClusterId;
+  /** When the last full sync (reconcile) finished. */
+  readonly lastFullSyncAt?: Date;
+  /** Owned by continuity: how far the WAL chain was verified. Opaque to the catalog; stored as JSON. */
+  readonly verifiedCursor?: unknown;
+  readonly version: number;
+}
+
+export type ClusterStateUpdate = Partial<Pick<ClusterState, 'lastFullSyncAt' | 'verifiedCursor'>>;
+
+export interface CatalogStore {
+  /** Creates the table when it does not exist (on-demand capacity); a no-op when it does. */
+  ensureTable(): Promise<void>;
+  /** Upserts WAL objects and tombstones, newest sequencer per key wins; history file text is stored too. */
+  applyWalChanges(changes: readonly WalObjectChange[]): Promise<ApplyOutcome>;
+  /** Applies backup changes (sentinel read, metadata re-read, payload seen, sentinel removed, reconcile). */
+  applyBackupChanges(changes: readonly BackupChange[]): Promise<ApplyOutcome>;
+  /** Every backup record of the cluster (all statuses), oldest first by the times inside the backup metadata. */
+  listBackups(cluster: ClusterId): Promise<BackupRecord[]>;
+  getBackup(cluster: ClusterId, name: string): Promise<BackupRecord | undefined>;
+  /** Timelines that have at least one WAL object (live or tombstoned), ascending. */
+  listTimelines(cluster: ClusterId): Promise<TimelineId[]>;
+  /**
+   * WAL objects of one timeline in segment order (then file name), excluding `.history` files. Tombstones only with
+   * `includeDeleted`.
+   */
+  listWalObjects(
+    cluster: ClusterId,
+    timeline: TimelineId,
+    range?: SegmentRange,
+    options?: { readonly includeDeleted?: boolean },
+  ): AsyncIterable<WalObjectRecord>;
+  /** The live object with the highest segment number of the timeline (any kind but `.history`), if any. */
+  latestWalObject(cluster: ClusterId, timeline: TimelineId): Promise<WalObjectRecord | undefined>;
+  /** `.history` records of the cluster (live and tombstoned), by timeline; `content` holds the decompressed text. */
+  listHistoryFiles(cluster: ClusterId): Promise<WalObjectRecord[]>;
+  /** Version 0 and no fields when the cluster has no state yet. */
+  getClusterState(cluster: ClusterId): Promise<ClusterState>;
+  /**
+   * Sets the given fields and increments the version. With `expectedVersion`, throws `ClusterStateConflictError`
+   * when the stored version differs.
+   */
+  updateClusterState(cluster: ClusterId, update: ClusterStateUpdate, expectedVersion?: number): Promise<ClusterState>;
+}
