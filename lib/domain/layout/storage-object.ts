@@ -33,7 +33,12 @@ export type StorageObject =
     }
   | { readonly kind: 'wal-history'; readonly timeline: TimelineId; readonly compression: Compression }
   | { readonly kind: 'wal-delta'; readonly segment: WalSegment; readonly compression: Compression }
-  | { readonly kind: 'wal-metadata'; readonly fileName: string }
+  | {
+      readonly kind: 'wal-metadata';
+      readonly fileName: string;
+      /** The segment described by a per-segment `<24hex>.json`; absent for the bulk form `<23hex>.json`. */
+      readonly segment?: WalSegment;
+    }
   | { readonly kind: 'ignored'; readonly reason: string };
 
 export type StorageObjectKind = StorageObject['kind'];

@@ -1,0 +1,80 @@
+import { formatWalSegmentSize, segmentsPerLogId, type WalSegmentSize } from '../wal/segment-size.ts';
+import type { TimelineId } from '../wal/timeline.ts';
+import type { SegmentNumber, WalSegment } from '../wal/wal-segment.ts';
+
+/*
+ * Character-level scanning of WAL file names inside object keys. Key classification runs for every object of a
+ * bucket listing (millions of keys), so these work on char codes in place instead of slicing and matching regexes.
+ */
+
+const CODE_0 = 48;
+const CODE_9 = 57;
+const CODE_UPPER_A = 65;
+const CODE_UPPER_F = 70;
+const CODE_LOWER_A = 97;
+const CODE_LOWER_F = 102;
+
+/** Value of an upper-case hex digit, -1 for anything else (PostgreSQL writes WAL names in upper case). */
+export function upperHexDigitValue(code: number): number {
+  if (code >= CODE_0 && code <= CODE_9) return code - CODE_0;
+  if (code >= CODE_UPPER_A && code <= CODE_UPPER_F) return code - CODE_UPPER_A + 10;
+  return -1;
+}
+
+export function isLowerHexLetter(code: number): boolean {
+  return code >= CODE_LOWER_A && code <= CODE_LOWER_F;
+}
+
+export function isDecimalDigit(code: number): boolean {
+  return code >= CODE_0 && code <= CODE_9;
+}
+
+/** Length of the run of upper-case hex digits starting at `start`. */
+export function upperHexRunLength(text: string, start: number): number {
+  let end = start;
+  while (end < text.length && upperHexDigitValue(text.charCodeAt(end)) >= 0) end++;
+  return end - start;
+}
+
+/** Length of the run of decimal digits starting at `start`. */
+export function decimalRunLength(text: string, start: number): number {
+  let end = start;
+  while (end < text.length && isDecimalDigit(text.charCodeAt(end))) end++;
+  return end - start;
+}
+
+/** Value of the 8 upper-case hex digits at `start`; the caller has checked they are hex digits. */
+export function readHex8(text: string, start: number): number {
+  let value = 0;
+  for (let i = start; i < start + 8; i++) value = value * 16 + upperHexDigitValue(text.charCodeAt(i));
+  return value;
+}
+
+/** Value of the decimal digits in `[start, end)`; the caller has checked they are digits. */
+export function readDecimal(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) value = value * 10 + (text.charCodeAt(i) - CODE_0);
+  return value;
+}
+
+/**
+ * The segment named by the 24 upper-case hex digits at `start` (checked by the caller), or a reason why the name is
+ * not a segment of this size (timeline 0, or a low part at or above the segments per log id).
+ */
+export function segmentOrReason(text: string, start: number, size: WalSegmentSize): WalSegment | string {
+  const timeline = readHex8(text, start);
+  if (timeline === 0) {
+    return `WAL name ${text.slice(start, start + 24)} has timeline 0; PostgreSQL timelines start at 1`;
+  }
+  const perLog = segmentsPerLogId(size);
+  const seg = readHex8(text, start + 16);
+  if (seg >= perLog) {
+    const limit = perLog.toString(16).toUpperCase().padStart(8, '0');
+    return (
+      `WAL name ${text.slice(start, start + 24)} is not a segment of walSegmentSize ${formatWalSegmentSize(size)}: ` +
+      `its last 8 digits must be below ${limit}; check the cluster's walSegmentSize`
+    );
+  }
+  const log = readHex8(text, start + 8);
+  return { timeline: timeline as TimelineId, segNo: (log * perLog + seg) as SegmentNumber };
+}
