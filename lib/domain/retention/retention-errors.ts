@@ -1,0 +1,21 @@
+import { UnsafePlanError } from '../errors.ts';
+
+/** Every keep count is zero and there is no PITR window: such a policy would keep only the newest backup. */
+export class EmptyRetentionPolicyError extends UnsafePlanError {
+  override readonly name: string = 'EmptyRetentionPolicyError';
+}
+
+/** The cluster has no complete backup, or the plan would delete every complete backup it has. */
+export class WouldDeleteAllBackupsError extends UnsafePlanError {
+  override readonly name: string = 'WouldDeleteAllBackupsError';
+}
+
+/** The plan would delete a backup marked permanent (`wal-g backup-mark`, `--permanent`). */
+export class PermanentBackupDeletionError extends UnsafePlanError {
+  override readonly name: string = 'PermanentBackupDeletionError';
+}
+
+/** The plan would delete a backup or WAL object that a kept backup or the PITR window needs. */
+export class NeededObjectDeletionError extends UnsafePlanError {
+  override readonly name: string = 'NeededObjectDeletionError';
+}

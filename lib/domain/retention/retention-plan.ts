@@ -1,0 +1,394 @@
+import type { BackupRecord, BackupStatus } from '../catalog/catalog-records.ts';
+import type { ClusterId, RetentionPolicy } from '../cluster.ts';
+import {
+  backupFinishedAt,
+  type CompleteBackupRecord,
+  isCompleteBackup,
+  pitrChainBase,
+} from '../continuity/pitr-chain-base.ts';
+import { InvalidInputError } from '../errors.ts';
+import { analyzeBackupName } from '../layout/backup-name.ts';
+import type { WalSegmentSize } from '../wal/segment-size.ts';
+import { segmentNumber, segNoOfByteBefore } from '../wal/wal-segment.ts';
+import { calendarPeriods } from './calendar-period.ts';
+import { CALENDAR_TIERS, type CalendarTier, selectGfs, tierCount } from './gfs-selection.ts';
+import {
+  EmptyRetentionPolicyError,
+  NeededObjectDeletionError,
+  PermanentBackupDeletionError,
+  WouldDeleteAllBackupsError,
+} from './retention-errors.ts';
+import {
+  type ProtectedWalRange,
+  planWalDeletion,
+  type RetentionWalObject,
+  type WalDeletionRange,
+  walProtection,
+} from './wal-retention.ts';
+
+export interface RetentionPlanInput {
+  readonly cluster: ClusterId;
+  /** Every catalogued backup of the cluster; `deleted` and `expired` records are ignored. */
+  readonly backups: readonly BackupRecord[];
+  /** Every catalogued WAL object of the cluster (tombstones are ignored). */
+  readonly wal: readonly RetentionWalObject[];
+  readonly policy: RetentionPolicy;
+  readonly walSegmentSize: WalSegmentSize;
+  readonly now: Date;
+  readonly planId: string;
+}
+
+/** A backup the plan keeps, with every rule that keeps it. */
+export interface KeptBackup {
+  readonly name: string;
+  readonly status: Extract<BackupStatus, 'complete' | 'incomplete'>;
+  readonly kind?: 'full' | 'delta';
+  readonly permanent: boolean;
+  /** When it became restorable (finish time from the metadata); absent for incomplete backups. */
+  readonly finishedAt?: Date;
+  /**
+   * `permanent`, `newest`, `last N`, `daily 2026-11-20`, `weekly 2026-W47`, `monthly 2026-11`, `yearly 2026`,
+   * `pitr-window`, `incomplete-grace`, `unreadable-sentinel`, `delta-ancestor of <name>`.
+   */
+  readonly reasons: readonly string[];
+}
+
+/** A backup the plan deletes, and why. */
+export interface DeletedBackup {
+  readonly name: string;
+  readonly status: Extract<BackupStatus, 'complete' | 'incomplete'>;
+  readonly kind?: 'full' | 'delta';
+  readonly finishedAt?: Date;
+  readonly reason: string;
+  /** Compressed size from the sentinel (0 when unknown, e.g. incomplete backups). */
+  readonly bytes: number;
+}
+
+/**
+ * What retention keeps and deletes for one cluster, and why. A pure function of (catalog, policy, now); storing and
+ * applying it are separate steps.
+ */
+export interface RetentionPlan {
+  readonly planId: string;
+  readonly cluster: ClusterId;
+  readonly createdAt: Date;
+  readonly policy: RetentionPolicy;
+  readonly walSegmentSize: WalSegmentSize;
+  /** `now - pitrWindow`; absent when the policy has no window. */
+  readonly windowStart?: Date;
+  /** The backup WAL is kept from, without thinning, up to the head: the PITR chain base (or the newest backup). */
+  readonly chainBase: string;
+  /** Oldest first. */
+  readonly keep: readonly KeptBackup[];
+  readonly delete: {
+    /** Oldest first. */
+    readonly backups: readonly DeletedBackup[];
+    readonly wal: readonly WalDeletionRange[];
+    /** Exact WAL keys to delete, by timeline and segment. */
+    readonly walKeys: readonly string[];
+  };
+  /** The WAL that stays, and why (history files and objects without a segment number always stay too). */
+  readonly protectedWal: readonly ProtectedWalRange[];
+  readonly keptWalObjects: number;
+  /** Bytes of the WAL objects deleted plus the compressed size of the backups deleted. */
+  readonly bytesFreed: number;
+}
+
+type LiveBackup = BackupRecord & { readonly status: 'complete' | 'incomplete' };
+
+const isLive = (record: BackupRecord): record is LiveBackup =>
+  record.status === 'complete' || record.status === 'incomplete';
+
+const newestFirst = (a: CompleteBackupRecord, b: CompleteBackupRecord): number =>
+  backupFinishedAt(b).getTime() - backupFinishedAt(a).getTime() || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
+
+function validatePolicy(cluster: ClusterId, policy: RetentionPolicy): void {
+  const counts = { keepLast: policy.keepLast, ...Object.fromEntries(CALENDAR_TIERS.map(countEntry(policy))) };
+  for (const [field, value] of Object.entries(counts)) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new InvalidInputError(`cluster ${cluster}: retention.${field} ${value} is not a whole number >= 0`);
+    }
+  }
+  if (!(policy.pitrWindowMs >= 0)) {
+    throw new InvalidInputError(`cluster ${cluster}: retention pitrWindow ${policy.pitrWindowMs} ms is negative`);
+  }
+  if (Object.values(counts).every((value) => value === 0) && policy.pitrWindowMs === 0) {
+    throw new EmptyRetentionPolicyError(
+      `cluster ${cluster}: the retention policy keeps nothing (keepLast, keepDaily, keepWeekly, keepMonthly, keepYearly all 0 and no pitrWindow); set at least one, e.g. keepDaily: 7`,
+    );
+  }
+}
+
+function countEntry(policy: RetentionPolicy): (tier: CalendarTier) => [string, number] {
+  const field: Record<CalendarTier, string> = {
+    daily: 'keepDaily',
+    weekly: 'keepWeekly',
+    monthly: 'keepMonthly',
+    yearly: 'keepYearly',
+  };
+  return (tier) => [field[tier], tierCount(policy, tier)];
+}
+
+/**
+ * The WAL a complete backup needs to reach consistency: from the segment before its start LSN (WAL-G protects
+ * `segNo(start_lsn - 1)`; on a standby the name's segment can be that one) to the segment holding the byte before
+ * its finish LSN, on its own timeline.
+ */
+export function consistencyRange(record: CompleteBackupRecord, size: WalSegmentSize): ProtectedWalRange {
+  const { backup } = record;
+  const beforeStart = segNoOfByteBefore(backup.startLsn, size);
+  const nameStart = backup.startSegment.timeline === backup.timeline ? backup.startSegment.segNo : beforeStart;
+  const fromSegNo = segmentNumber(Math.min(beforeStart, nameStart));
+  const toSegNo = segmentNumber(Math.max(fromSegNo, segNoOfByteBefore(backup.finishLsn, size)));
+  return { timeline: backup.timeline, fromSegNo, toSegNo, reason: `consistency of ${record.name}` };
+}
+
+/**
+ * Computes the retention plan of one cluster.
+ *
+ * Keeps: permanent backups; the newest complete backup; `last N`; the newest complete backup of each of the N most
+ * recent days / ISO weeks / months / years that have one (in `policy.timezone`; tiers count independently, like
+ * restic); every complete backup from the PITR chain base on; incomplete backups younger than `incompleteGrace`;
+ * the delta ancestors of every kept delta. WAL: everything from the chain base's start segment up (all timelines),
+ * each older kept backup's consistency range, and from the start of each kept incomplete backup up; `.history`
+ * files always. Everything else is deleted, with the reason.
+ *
+ * @example
+ * const plan = planRetention({ cluster, backups, wal, policy, walSegmentSize, now, planId: 'p-1' });
+ * plan.keep.map((k) => `${k.name}: ${k.reasons.join(', ')}`);
+ * // ['base_…01: monthly 2026-10', 'base_…7A: newest, last 1, daily 2026-11-20, weekly 2026-W47, ...']
+ * @throws EmptyRetentionPolicyError, WouldDeleteAllBackupsError, PermanentBackupDeletionError,
+ *   NeededObjectDeletionError (all UnsafePlanError) when the outcome would be unsafe.
+ */
+export function planRetention(input: RetentionPlanInput): RetentionPlan {
+  const { cluster, policy, now, walSegmentSize: size } = input;
+  validatePolicy(cluster, policy);
+  const live = input.backups.filter(isLive);
+  const byName = new Map(live.map((record) => [record.name, record]));
+  const complete = live.filter(isCompleteBackup).sort(newestFirst);
+  const newest = complete[0];
+  if (newest === undefined) {
+    throw new WouldDeleteAllBackupsError(
+      `cluster ${cluster} has no complete backup; retention makes no plan until one completes (check \`walcat backups\`)`,
+    );
+  }
+
+  const reasons = new Map<string, string[]>();
+  const addReason = (name: string, reason: string): void => {
+    const list = reasons.get(name);
+    if (list === undefined) reasons.set(name, [reason]);
+    else if (!list.includes(reason)) list.push(reason);
+  };
+  for (const record of complete) if (record.backup.permanent) addReason(record.name, 'permanent');
+  addReason(newest.name, 'newest');
+  const gfs = selectGfs(
+    complete.map((record) => ({ name: record.name, at: backupFinishedAt(record) })),
+    policy,
+    policy.timezone,
+  );
+  for (const [name, list] of gfs) for (const reason of list) addReason(name, reason);
+
+  const windowStart = policy.pitrWindowMs > 0 ? new Date(now.getTime() - policy.pitrWindowMs) : undefined;
+  const base = chainBaseOf(input.backups, complete, policy, now, windowStart);
+  const baseAt = backupFinishedAt(base).getTime();
+  if (windowStart !== undefined) {
+    for (const record of complete)
+      if (backupFinishedAt(record).getTime() >= baseAt) addReason(record.name, 'pitr-window');
+  }
+
+  const incompleteKept: LiveBackup[] = [];
+  for (const record of live) {
+    if (record.status === 'incomplete' && now.getTime() - lastSignOfLife(record) < policy.incompleteGraceMs) {
+      addReason(record.name, 'incomplete-grace');
+      incompleteKept.push(record);
+    } else if (record.status === 'complete' && !isCompleteBackup(record)) {
+      addReason(record.name, 'unreadable-sentinel');
+    }
+  }
+
+  for (const name of [...reasons.keys()]) {
+    const seen = new Set<string>([name]);
+    let parentName = byName.get(name)?.backup?.deltaFrom;
+    while (parentName !== undefined && !seen.has(parentName)) {
+      seen.add(parentName);
+      addReason(parentName, `delta-ancestor of ${name}`);
+      parentName = byName.get(parentName)?.backup?.deltaFrom;
+    }
+  }
+
+  const keptNames = new Set([...reasons.keys()].filter((name) => byName.has(name)));
+  const baseRange = consistencyRange(base, size);
+  const protectedWal: ProtectedWalRange[] = [
+    { fromSegNo: baseRange.fromSegNo, reason: `${windowStart ? 'pitr-window' : 'newest'} from ${base.name}` },
+  ];
+  for (const record of [...complete].reverse()) {
+    if (keptNames.has(record.name) && backupFinishedAt(record).getTime() < baseAt) {
+      protectedWal.push(consistencyRange(record, size));
+    }
+  }
+  for (const record of incompleteKept) {
+    const parts = analyzeBackupName(record.name, size);
+    if (typeof parts !== 'string') {
+      protectedWal.push({
+        timeline: parts.timeline,
+        fromSegNo: parts.startSegment.segNo,
+        reason: `incomplete-grace ${record.name}`,
+      });
+    }
+  }
+  const wal = planWalDeletion(input.wal, protectedWal, size);
+
+  const keep: KeptBackup[] = [];
+  const deleted: DeletedBackup[] = [];
+  const keptByReason = new Map<string, string>();
+  for (const [name, list] of reasons) for (const reason of list) keptByReason.set(reason, name);
+  for (const record of oldestFirst(live)) {
+    const finishedAt = isCompleteBackup(record) ? backupFinishedAt(record) : undefined;
+    const common = {
+      name: record.name,
+      status: record.status,
+      ...(record.backup ? { kind: record.backup.kind } : {}),
+      ...(finishedAt ? { finishedAt } : {}),
+    };
+    const list = reasons.get(record.name);
+    if (list) keep.push({ ...common, permanent: record.backup?.permanent ?? false, reasons: list });
+    else {
+      deleted.push({
+        ...common,
+        reason: deletionReason(record, finishedAt, policy, keptByReason),
+        bytes: record.backup?.compressedSize ?? 0,
+      });
+    }
+  }
+
+  const plan: RetentionPlan = {
+    planId: input.planId,
+    cluster,
+    createdAt: now,
+    policy,
+    walSegmentSize: size,
+    ...(windowStart ? { windowStart } : {}),
+    chainBase: base.name,
+    keep,
+    delete: { backups: deleted, wal: wal.ranges, walKeys: wal.objects.map((object) => object.key) },
+    protectedWal,
+    keptWalObjects: wal.keptObjects,
+    bytesFreed: wal.bytes + deleted.reduce((sum, backup) => sum + backup.bytes, 0),
+  };
+  assertPlanIsSafe(plan, live, wal.objects, base, size);
+  return plan;
+}
+
+/** With a window, the PITR chain base (continuity's rule); without, the newest complete backup. */
+function chainBaseOf(
+  backups: readonly BackupRecord[],
+  complete: readonly CompleteBackupRecord[],
+  policy: RetentionPolicy,
+  now: Date,
+  windowStart: Date | undefined,
+): CompleteBackupRecord {
+  const newest = complete[0] as CompleteBackupRecord;
+  if (windowStart === undefined) return newest;
+  const base = pitrChainBase(backups, policy, now);
+  return base !== undefined && isCompleteBackup(base) ? base : newest;
+}
+
+function lastSignOfLife(record: BackupRecord): number {
+  return Math.max(record.firstSeenAt.getTime(), record.updatedAt.getTime());
+}
+
+function oldestFirst(records: readonly LiveBackup[]): LiveBackup[] {
+  const at = (record: LiveBackup): number =>
+    isCompleteBackup(record) ? backupFinishedAt(record).getTime() : record.firstSeenAt.getTime();
+  return [...records].sort((a, b) => at(a) - at(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function deletionReason(
+  record: LiveBackup,
+  finishedAt: Date | undefined,
+  policy: RetentionPolicy,
+  keptByReason: ReadonlyMap<string, string>,
+): string {
+  if (record.status === 'incomplete') {
+    return `incomplete for longer than incompleteGrace ${formatDuration(policy.incompleteGraceMs)} (first seen ${record.firstSeenAt.toISOString()})`;
+  }
+  if (finishedAt !== undefined) {
+    const periods = calendarPeriods(finishedAt, policy.timezone);
+    const keys = { daily: periods.day, weekly: periods.week, monthly: periods.month, yearly: periods.year };
+    for (const tier of CALENDAR_TIERS) {
+      const reason = `${tier} ${keys[tier]}`;
+      const keeper = keptByReason.get(reason);
+      if (keeper !== undefined) return `superseded by ${keeper} (${reason})`;
+    }
+  }
+  return 'older than every tier and the pitr window';
+}
+
+function formatDuration(ms: number): string {
+  const hours = ms / 3_600_000;
+  return Number.isInteger(hours / 24) ? `${hours / 24}d` : Number.isInteger(hours) ? `${hours}h` : `${ms / 60_000}m`;
+}
+
+/**
+ * The final check, computed from the plan's own outcome rather than from the rules that produced it: whatever a
+ * kept backup or the window needs must not be in the deletion lists.
+ */
+function assertPlanIsSafe(
+  plan: RetentionPlan,
+  live: readonly LiveBackup[],
+  doomedWal: readonly RetentionWalObject[],
+  base: CompleteBackupRecord,
+  size: WalSegmentSize,
+): void {
+  const byName = new Map(live.map((record) => [record.name, record]));
+  const keptNames = new Set(plan.keep.map((kept) => kept.name));
+  const baseAt = backupFinishedAt(base).getTime();
+  for (const doomed of plan.delete.backups) {
+    const record = byName.get(doomed.name) as LiveBackup;
+    if (record.backup?.permanent) {
+      throw new PermanentBackupDeletionError(
+        `cluster ${plan.cluster}: retention plan ${plan.planId} would delete permanent backup ${doomed.name}; unmark it with \`wal-g backup-mark -i ${doomed.name}\` first if it must go`,
+      );
+    }
+    if (isCompleteBackup(record) && backupFinishedAt(record).getTime() >= baseAt) {
+      throw new NeededObjectDeletionError(
+        `cluster ${plan.cluster}: retention plan ${plan.planId} would delete ${doomed.name}, which the PITR chain from ${base.name} needs`,
+      );
+    }
+  }
+  if (!plan.keep.some((kept) => kept.status === 'complete' && byName.get(kept.name)?.backup !== undefined)) {
+    throw new WouldDeleteAllBackupsError(
+      `cluster ${plan.cluster}: retention plan ${plan.planId} would delete every complete backup; check the policy`,
+    );
+  }
+  const needs: ProtectedWalRange[] = [{ fromSegNo: consistencyRange(base, size).fromSegNo, reason: 'chain' }];
+  for (const kept of plan.keep) {
+    const record = byName.get(kept.name);
+    if (record === undefined) continue;
+    const visited = new Set<string>([kept.name]);
+    for (let parent = record.backup?.deltaFrom; parent !== undefined && !visited.has(parent); ) {
+      visited.add(parent);
+      if (!keptNames.has(parent) && byName.has(parent)) {
+        throw new NeededObjectDeletionError(
+          `cluster ${plan.cluster}: retention plan ${plan.planId} would delete ${parent}, a delta ancestor of kept backup ${kept.name}`,
+        );
+      }
+      parent = byName.get(parent)?.backup?.deltaFrom;
+    }
+    if (isCompleteBackup(record)) needs.push(consistencyRange(record, size));
+    else if (record.status === 'incomplete') {
+      const parts = analyzeBackupName(record.name, size);
+      if (typeof parts !== 'string') {
+        needs.push({ timeline: parts.timeline, fromSegNo: parts.startSegment.segNo, reason: 'incomplete' });
+      }
+    }
+  }
+  const isNeeded = walProtection(needs);
+  for (const object of doomedWal) {
+    if (isNeeded(object)) {
+      throw new NeededObjectDeletionError(
+        `cluster ${plan.cluster}: retention plan ${plan.planId} would delete WAL object ${object.key}, which a kept backup or the PITR chain from ${base.name} needs`,
+      );
+    }
+  }
+}
