@@ -1,0 +1,362 @@
+import * as z from 'zod';
+import type {
+  AlertSettings,
+  ClusterConfig,
+  ClusterId,
+  DrillSettings,
+  HostSettings,
+  RetentionPolicy,
+  StorageLocation,
+  WalcatConfig,
+} from '../domain/cluster.ts';
+import { DEFAULT_WAL_SEGMENT_SIZE, parseWalSegmentSize } from '../domain/wal/segment-size.ts';
+
+/**
+ * The schema of `walcat.config.yml` (shared/DESIGN.md "Configuration"). Every object is strict, so a misspelt key
+ * is an error instead of a silently ignored setting; every message names the bad value and how to fix it. The
+ * output is the domain's {@link WalcatConfig} with durations in milliseconds.
+ */
+
+const DURATION_UNITS_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+const DURATION_TEXT = /^(\d+)(s|m|h|d|w)$/;
+
+/**
+ * Milliseconds of a duration like `7d`, `36h`, `30m`, `45s` or `2w` (one number, one unit); undefined when the text
+ * is not such a duration.
+ */
+export function parseDurationMs(text: string): number | undefined {
+  const match = DURATION_TEXT.exec(text.trim());
+  if (!match) {
+    return undefined;
+  }
+  return Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+}
+
+const show = (value: unknown): string => JSON.stringify(value) ?? String(value);
+
+/** Edit distance, for "did you mean" on misspelt keys. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1);
+      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+function unknownKeyMessage(keys: readonly PropertyKey[], allowed: readonly string[]): string {
+  return keys
+    .map((key) => {
+      const name = String(key);
+      const closest = [...allowed].sort((a, b) => editDistance(name, a) - editDistance(name, b))[0];
+      const hint =
+        closest !== undefined && editDistance(name, closest) <= Math.max(2, Math.floor(name.length / 3))
+          ? `did you mean ${show(closest)}? `
+          : '';
+      return `unknown key ${show(name)}: ${hint}allowed keys are ${allowed.join(', ')}`;
+    })
+    .join('; ');
+}
+
+/** A strict object whose unknown-key error lists the allowed keys and the closest one. */
+function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
+  const allowed = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? unknownKeyMessage(issue.keys, allowed) : undefined),
+  });
+}
+
+/** A string checked by `accept`; `explain(value)` is the whole message (it names the value and the fix). */
+function checkedString(accept: (value: string) => boolean, explain: (value: string) => string) {
+  return z.string().refine(accept, { error: (issue) => explain(String(issue.input)) });
+}
+
+function duration(example: string) {
+  return z.string().transform((text, context) => {
+    const ms = parseDurationMs(text);
+    if (ms === undefined) {
+      context.addIssue({
+        code: 'custom',
+        input: text,
+        message: `${show(text)} is not a duration; write a whole number and one unit s, m, h, d or w (e.g. ${example})`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+const keepCount = z
+  .number({ error: (issue) => `${show(issue.input)} is not a number; write a whole number >= 0 (e.g. 7)` })
+  .int({ error: (issue) => `${show(issue.input)} is not a whole number; write a whole number >= 0 (e.g. 7)` })
+  .min(0, { error: (issue) => `${show(issue.input)} is negative; write a whole number >= 0 (0 turns the tier off)` })
+  .default(0);
+
+// Characters that need no quoting in a shell: paths and names end up in commands run on the database hosts.
+const SHELL_SAFE_PATH = /^\/[A-Za-z0-9._@%+=:,/-]*$/;
+const absolutePath = (example: string) =>
+  checkedString(
+    (value) => SHELL_SAFE_PATH.test(value) && !value.split('/').includes('..'),
+    (value) =>
+      `${show(value)} is not an absolute path of letters, digits and ._@%+=:,/- (no spaces, quotes or ..); use e.g. ${example}`,
+  );
+
+const EC2_TAG_TEXT = /^[\p{L}\p{N} _.:/=+\-@]+$/u;
+const hostTarget = strictObject({
+  tagKey: checkedString(
+    (value) => value.length <= 128 && EC2_TAG_TEXT.test(value) && !value.toLowerCase().startsWith('aws:'),
+    (value) =>
+      `${show(value)} is not an EC2 tag key (1-128 letters, digits, spaces and _.:/=+-@, not starting with aws:); e.g. walcat:cluster`,
+  ),
+  tagValue: checkedString(
+    (value) => value.length <= 256 && EC2_TAG_TEXT.test(value),
+    (value) => `${show(value)} is not an EC2 tag value (1-256 letters, digits, spaces and _.:/=+-@); e.g. orders-main`,
+  ),
+});
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const retentionSchema = strictObject({
+  keepLast: keepCount,
+  keepDaily: keepCount,
+  keepWeekly: keepCount,
+  keepMonthly: keepCount,
+  keepYearly: keepCount,
+  pitrWindow: duration('7d'),
+  timezone: checkedString(
+    isTimeZone,
+    (value) => `${show(value)} is not an IANA time zone; use e.g. UTC, Europe/Paris or America/New_York`,
+  ).default('UTC'),
+  incompleteGrace: duration('24h').prefault('24h'),
+  applyGrace: duration('6h').prefault('6h'),
+}).transform(
+  (value): RetentionPolicy => ({
+    keepLast: value.keepLast,
+    keepDaily: value.keepDaily,
+    keepWeekly: value.keepWeekly,
+    keepMonthly: value.keepMonthly,
+    keepYearly: value.keepYearly,
+    pitrWindowMs: value.pitrWindow,
+    timezone: value.timezone,
+    incompleteGraceMs: value.incompleteGrace,
+    applyGraceMs: value.applyGrace,
+  }),
+);
+
+const SSM_PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
+const alertsSchema = strictObject({
+  slackWebhookParameter: checkedString(
+    (value) => SSM_PARAMETER_NAME.test(value),
+    (value) =>
+      /^[a-z]+:\/\//i.test(value)
+        ? `${show(value.replace(/^(https?:\/\/[^/]+\/).*$/i, '$1…'))} is a URL, and a webhook URL is a secret: store it in SSM Parameter Store as a SecureString (aws ssm put-parameter --type SecureString --name /walcat/slack/<cluster> --value <url>) and put the parameter name here`
+        : `${show(value)} is not an SSM parameter name; use a path starting with / (e.g. /walcat/slack/orders)`,
+  ).optional(),
+  archiveLagMax: duration('10m').prefault('10m'),
+  backupMaxAge: duration('26h').prefault('26h'),
+  uploadGrace: duration('5m').prefault('5m'),
+}).transform(
+  (value): AlertSettings => ({
+    ...(value.slackWebhookParameter === undefined ? {} : { slackWebhookParameter: value.slackWebhookParameter }),
+    archiveLagMaxMs: value.archiveLagMax,
+    backupMaxAgeMs: value.backupMaxAge,
+    uploadGraceMs: value.uploadGrace,
+  }),
+);
+
+const DEFAULT_ALERTS: AlertSettings = alertsSchema.parse({});
+
+const SYSTEMD_UNIT = /^[A-Za-z0-9@._:\\-]+$/;
+const serviceSchema = z.string().transform((text, context): HostSettings['service'] => {
+  const systemd = /^systemd:(.+)$/.exec(text);
+  if (systemd && SYSTEMD_UNIT.test(systemd[1] as string)) {
+    return { kind: 'systemd', unit: systemd[1] as string };
+  }
+  const pgCtl = /^pg_ctl:(.+)$/.exec(text);
+  if (pgCtl && SHELL_SAFE_PATH.test(pgCtl[1] as string)) {
+    return { kind: 'pg_ctl', binDir: pgCtl[1] as string };
+  }
+  context.addIssue({
+    code: 'custom',
+    input: text,
+    message: `${show(text)} is neither systemd:<unit> nor pg_ctl:<absolute bin dir>; use e.g. systemd:postgresql@15-main or pg_ctl:/usr/lib/postgresql/15/bin`,
+  });
+  return z.NEVER;
+});
+
+const hostsSchema = strictObject({
+  target: hostTarget,
+  pgData: absolutePath('/var/lib/postgresql/15/main'),
+  osUser: checkedString(
+    (value) => /^[a-z_][a-z0-9_-]{0,31}$/.test(value),
+    (value) => `${show(value)} is not a Unix user name ([a-z_][a-z0-9_-]*, at most 32 characters); e.g. postgres`,
+  ).default('postgres'),
+  walgEnvDir: absolutePath('/etc/wal-g.d/env').optional(),
+  service: serviceSchema,
+  walgBinary: checkedString(
+    (value) => /^[A-Za-z0-9._-]+$/.test(value) || SHELL_SAFE_PATH.test(value),
+    (value) => `${show(value)} is neither a command name nor an absolute path; use e.g. wal-g or /usr/local/bin/wal-g`,
+  ).default('wal-g'),
+}).transform(
+  (value): HostSettings => ({
+    target: value.target,
+    pgData: value.pgData,
+    osUser: value.osUser,
+    ...(value.walgEnvDir === undefined ? {} : { walgEnvDir: value.walgEnvDir }),
+    service: value.service,
+    walgBinary: value.walgBinary,
+  }),
+);
+
+const RATE_EXPRESSION = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON_EXPRESSION = /^cron\(([^()]+)\)$/;
+/** EventBridge schedule syntax, checked loosely: six cron fields, or a rate whose unit agrees with its number. */
+function isScheduleExpression(text: string): boolean {
+  const rate = RATE_EXPRESSION.exec(text);
+  if (rate) {
+    const count = Number(rate[1]);
+    return count > 0 && (count === 1) === !(rate[2] as string).endsWith('s');
+  }
+  const cron = CRON_EXPRESSION.exec(text);
+  return cron !== null && (cron[1] as string).trim().split(/\s+/).length === 6;
+}
+const scheduleExpression = checkedString(
+  isScheduleExpression,
+  (value) =>
+    `${show(value)} is not an EventBridge schedule; use cron(<min> <hour> <day-of-month> <month> <day-of-week> <year>) such as cron(0 1 * * ? *), or rate(<n> <unit>) such as rate(1 day) or rate(6 hours)`,
+);
+
+const drillSchema = strictObject({
+  schedule: scheduleExpression,
+  target: hostTarget,
+  pgData: absolutePath('/var/lib/postgresql/15/drill'),
+  checkSql: z
+    .string()
+    .min(1, { error: 'is empty; remove checkSql or give a query (e.g. select count(*) from orders)' })
+    .optional(),
+}).transform(
+  (value): DrillSettings => ({
+    schedule: value.schedule,
+    target: value.target,
+    pgData: value.pgData,
+    ...(value.checkSql === undefined ? {} : { checkSql: value.checkSql }),
+  }),
+);
+
+const S3_URL = /^s3:\/\/([^/]+)(?:\/(.*))?$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const storageSchema = z.string().transform((text, context): StorageLocation => {
+  const match = S3_URL.exec(text);
+  const bucket = match?.[1] ?? '';
+  const prefixPath = (match?.[2] ?? '').replace(/\/$/, '');
+  const prefixParts = prefixPath === '' ? [] : prefixPath.split('/');
+  if (!match || !BUCKET_NAME.test(bucket) || prefixParts.some((part) => part === '' || part === '.' || part === '..')) {
+    context.addIssue({
+      code: 'custom',
+      input: text,
+      message: `${show(text)} is not s3://<bucket>/<prefix> with a valid bucket name and no empty, . or .. path parts; write it as WALG_S3_PREFIX, e.g. s3://acme-pg-backups/orders-main`,
+    });
+    return z.NEVER;
+  }
+  return { bucket, prefix: prefixParts.length === 0 ? '' : `${prefixParts.join('/')}/` };
+});
+
+const walSegmentSizeSchema = z.string().transform((text, context) => {
+  try {
+    return parseWalSegmentSize(text);
+  } catch {
+    context.addIssue({
+      code: 'custom',
+      input: text,
+      message: `${show(text)} is not a power of two from 1MiB to 1GiB; use the server's wal_segment_size (SHOW wal_segment_size), e.g. 16MiB`,
+    });
+    return z.NEVER;
+  }
+});
+
+const clusterSchema = strictObject({
+  id: checkedString(
+    (value) => /^[a-z0-9-]+$/.test(value) && value.length <= 64,
+    (value) => `${show(value)} is not a cluster id of lower-case letters, digits and - (at most 64); e.g. orders-main`,
+  ),
+  storage: storageSchema,
+  layout: z
+    .enum(['wal-g', 'wal-e'], { error: (issue) => `${show(issue.input)} is not a layout; use wal-g or wal-e` })
+    .default('wal-g'),
+  walSegmentSize: walSegmentSizeSchema.optional(),
+  retention: retentionSchema,
+  alerts: alertsSchema.optional(),
+  hosts: hostsSchema.optional(),
+  backupSchedule: scheduleExpression.optional(),
+  drill: drillSchema.optional(),
+}).transform(
+  (value): ClusterConfig => ({
+    id: value.id as ClusterId,
+    storage: value.storage,
+    layout: value.layout,
+    walSegmentSize: value.walSegmentSize ?? DEFAULT_WAL_SEGMENT_SIZE,
+    retention: value.retention,
+    alerts: value.alerts ?? DEFAULT_ALERTS,
+    ...(value.hosts === undefined ? {} : { hosts: value.hosts }),
+    ...(value.backupSchedule === undefined ? {} : { backupSchedule: value.backupSchedule }),
+    ...(value.drill === undefined ? {} : { drill: value.drill }),
+  }),
+);
+
+/** DynamoDB's table name rule. */
+export const CATALOG_TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+export const DEFAULT_CATALOG_TABLE = 'walcat-catalog';
+
+export const walcatConfigSchema = strictObject({
+  catalogTable: checkedString(
+    (value) => CATALOG_TABLE_NAME.test(value),
+    (value) => `${show(value)} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -); e.g. walcat-catalog`,
+  ).default(DEFAULT_CATALOG_TABLE),
+  clusters: z
+    .array(clusterSchema, {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is missing; configure at least one cluster (see walcat.config.example.yml)'
+          : `${show(issue.input)} is not a list; write clusters as a YAML list (- id: ...)`,
+    })
+    .min(1, { error: 'is empty; configure at least one cluster (see walcat.config.example.yml)' }),
+}).superRefine((config, context) => {
+  const firstById = new Map<string, number>();
+  const firstByRoot = new Map<string, number>();
+  config.clusters.forEach((cluster, index) => {
+    const sameId = firstById.get(cluster.id);
+    if (sameId !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['clusters', index, 'id'],
+        input: cluster.id,
+        message: `${show(cluster.id)} is already the id of clusters[${sameId}]; give every cluster its own id`,
+      });
+    } else {
+      firstById.set(cluster.id, index);
+    }
+    const root = `s3://${cluster.storage.bucket}/${cluster.storage.prefix}`;
+    const sameRoot = firstByRoot.get(root);
+    if (sameRoot !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['clusters', index, 'storage'],
+        input: root,
+        message: `${show(root)} is already the storage of clusters[${sameRoot}]; two clusters archiving into one prefix would mix their WAL, so give each its own prefix`,
+      });
+    } else {
+      firstByRoot.set(root, index);
+    }
+  });
+}) satisfies z.ZodType<WalcatConfig, unknown>;

@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type * as z from 'zod';
+import type { AwsEndpoints } from '../adapters/aws/aws-clients.ts';
+import type { WalcatConfig } from '../domain/cluster.ts';
+import { ConfigError } from '../domain/errors.ts';
+import { CATALOG_TABLE_NAME, walcatConfigSchema } from './config-schema.ts';
+
+/**
+ * The one module that reads the environment and the config file (shared/CONVENTIONS.md "Config is read once").
+ * Everything it returns is validated and deep-frozen; every error is a {@link ConfigError} naming the file or
+ * variable, the field, the bad value and the fix.
+ */
+
+export const DEFAULT_CONFIG_FILE = 'walcat.config.yml';
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/** What the process environment says about where walcat runs. */
+export interface RuntimeEnvironment {
+  /** `WALCAT_CONFIG`, else `walcat.config.yml` (relative paths are resolved against the working directory). */
+  readonly configPath: string;
+  /** `AWS_REGION`, else `AWS_DEFAULT_REGION`. */
+  readonly region?: string;
+  /** The standard `AWS_ENDPOINT_URL_<SERVICE>` overrides, each falling back to `AWS_ENDPOINT_URL`. */
+  readonly endpoints: AwsEndpoints;
+  /** `WALCAT_CATALOG_TABLE`: the deployed table name, which wins over the file's `catalogTable`. */
+  readonly catalogTableOverride?: string;
+}
+
+/** Recursively freezes plain objects and arrays (the config holds nothing else). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) {
+      deepFreeze(child);
+    }
+    Object.freeze(value);
+  }
+  return value;
+}
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === '' ? undefined : value.trim();
+
+function endpointUrl(env: Environment, variable: string): string | undefined {
+  const fallback = 'AWS_ENDPOINT_URL';
+  const name = nonEmpty(env[variable]) === undefined ? fallback : variable;
+  const value = nonEmpty(env[name]);
+  if (value === undefined) {
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`environment ${name}: ${JSON.stringify(value)} is not a URL; use e.g. http://127.0.0.1:4569`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(
+      `environment ${name}: ${JSON.stringify(value)} is not an http(s) URL; use e.g. http://127.0.0.1:4569`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Reads walcat's environment variables (the only place the product reads `process.env`).
+ *
+ * @example readRuntimeEnvironment({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4569' }).endpoints.s3 === 'http://127.0.0.1:4569'
+ */
+export function readRuntimeEnvironment(env: Environment = process.env): RuntimeEnvironment {
+  const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  const s3 = endpointUrl(env, 'AWS_ENDPOINT_URL_S3');
+  const dynamodb = endpointUrl(env, 'AWS_ENDPOINT_URL_DYNAMODB');
+  const ssm = endpointUrl(env, 'AWS_ENDPOINT_URL_SSM');
+  const catalogTableOverride = nonEmpty(env.WALCAT_CATALOG_TABLE);
+  if (catalogTableOverride !== undefined && !CATALOG_TABLE_NAME.test(catalogTableOverride)) {
+    throw new ConfigError(
+      `environment WALCAT_CATALOG_TABLE: ${JSON.stringify(catalogTableOverride)} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -); unset it or fix the deployment`,
+    );
+  }
+  const endpoints: AwsEndpoints = {
+    ...(region === undefined ? {} : { region }),
+    ...(s3 === undefined ? {} : { s3 }),
+    ...(dynamodb === undefined ? {} : { dynamodb }),
+    ...(ssm === undefined ? {} : { ssm }),
+  };
+  return deepFreeze({
+    configPath: nonEmpty(env.WALCAT_CONFIG) ?? DEFAULT_CONFIG_FILE,
+    ...(region === undefined ? {} : { region }),
+    endpoints,
+    ...(catalogTableOverride === undefined ? {} : { catalogTableOverride }),
+  });
+}
+
+/** `clusters[0].retention.pitrWindow` from `['clusters', 0, 'retention', 'pitrWindow']`. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`))
+    .join('');
+}
+
+/** Messages for zod's built-in checks; the schema's own checks carry their messages. */
+function builtInMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  const got = issue.input === undefined ? 'missing' : JSON.stringify(issue.input);
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined
+        ? `is missing; it is required (see walcat.config.example.yml)`
+        : `${got} is not ${issue.expected === 'object' ? 'a mapping of keys' : `a ${issue.expected}`}; see walcat.config.example.yml`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Validates the text of a config file. `sourceName` names the file in error messages.
+ *
+ * @throws ConfigError naming the file, each bad field with its value, and the fix.
+ * @example parseWalcatConfig(readFileSync('walcat.config.yml', 'utf8'), 'walcat.config.yml')
+ */
+export function parseWalcatConfig(text: string, sourceName: string): WalcatConfig {
+  const document = parseDocument(text, { uniqueKeys: true });
+  const yamlProblem = document.errors[0];
+  if (yamlProblem) {
+    const position = yamlProblem.linePos?.[0];
+    throw new ConfigError(
+      `${sourceName}${position ? ` line ${position.line} column ${position.col}` : ''}: not valid YAML (${yamlProblem.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}); fix the syntax`,
+      { cause: yamlProblem },
+    );
+  }
+  const data: unknown = document.toJS();
+  const result = walcatConfigSchema.safeParse(data ?? {}, { error: builtInMessage });
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = fieldPath(issue.path);
+      return path === '' ? issue.message : `${path}: ${issue.message}`;
+    });
+    throw new ConfigError(
+      problems.length === 1
+        ? `${sourceName}: ${problems[0]}`
+        : `${sourceName}: ${problems.length} problems:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
+  }
+  return deepFreeze(result.data);
+}
+
+/**
+ * Reads and validates the config file: `options.path`, else `WALCAT_CONFIG`, else `walcat.config.yml` in the working
+ * directory. `WALCAT_CATALOG_TABLE`, when set, replaces `catalogTable` (the deployed functions get the table name
+ * from the stack).
+ *
+ * @throws ConfigError for a missing or unreadable file, invalid YAML or any invalid field.
+ */
+export function loadWalcatConfig(options: { path?: string; env?: Environment } = {}): WalcatConfig {
+  const runtime = readRuntimeEnvironment(options.env ?? process.env);
+  const path = resolve(options.path ?? runtime.configPath);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `${path}: config file not found; copy walcat.config.example.yml to walcat.config.yml, or point --config or WALCAT_CONFIG at your file`
+        : `${path}: cannot read the config file (${code ?? String(error)}); check the path and its permissions`,
+      { cause: error },
+    );
+  }
+  const config = parseWalcatConfig(text, path);
+  if (runtime.catalogTableOverride === undefined || runtime.catalogTableOverride === config.catalogTable) {
+    return config;
+  }
+  return deepFreeze({ ...config, catalogTable: runtime.catalogTableOverride });
+}
