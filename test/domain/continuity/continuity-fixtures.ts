@@ -1,10 +1,13 @@
 import type { BaseBackup } from '../../../lib/domain/backup/base-backup.ts';
 import type { BackupRecord, BackupStatus } from '../../../lib/domain/catalog/catalog-records.ts';
 import type { ClusterId, RetentionPolicy } from '../../../lib/domain/cluster.ts';
+import type { KnownHistory } from '../../../lib/domain/continuity/continuity-input.ts';
+import { type PresentSegments, PresentSegmentsBuilder } from '../../../lib/domain/continuity/present-segments.ts';
 import { lsnFromInteger } from '../../../lib/domain/wal/lsn.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE, type WalSegmentSize } from '../../../lib/domain/wal/segment-size.ts';
 import { type TimelineId, timelineId } from '../../../lib/domain/wal/timeline.ts';
-import { segmentNumber, walFileName } from '../../../lib/domain/wal/wal-segment.ts';
+import { parseTimelineHistory } from '../../../lib/domain/wal/timeline-history.ts';
+import { type SegmentNumber, segmentNumber, walFileName } from '../../../lib/domain/wal/wal-segment.ts';
 
 export const CLUSTER = 'orders-main' as ClusterId;
 export const DAY = 86_400_000;
@@ -62,4 +65,34 @@ export function backupRecord(spec: BackupSpec): BackupRecord {
     firstSeenAt: spec.finishTime,
     updatedAt: spec.finishTime,
   };
+}
+
+/** A stretch of present segments; each segment uploaded `stepMs` after the previous one, starting at `firstAt`. */
+export interface PresentStretch {
+  readonly timeline: number;
+  readonly from: number;
+  readonly to: number;
+  readonly firstAt: Date;
+  readonly stepMs?: number;
+}
+
+export function presentSegments(
+  stretches: readonly PresentStretch[],
+  breakBefore?: ReadonlyMap<TimelineId, ReadonlySet<SegmentNumber>>,
+): PresentSegments {
+  const builder = new PresentSegmentsBuilder({ breakBefore });
+  for (const stretch of stretches) {
+    for (let segNo = stretch.from; segNo <= stretch.to; segNo++) {
+      builder.add(
+        timelineId(stretch.timeline),
+        segmentNumber(segNo),
+        stretch.firstAt.getTime() + (segNo - stretch.from) * (stretch.stepMs ?? 60_000),
+      );
+    }
+  }
+  return builder.build();
+}
+
+export function history(timeline: number, lines: string, uploadedAt: Date): KnownHistory {
+  return { history: parseTimelineHistory(timelineId(timeline), lines), uploadedAt };
 }

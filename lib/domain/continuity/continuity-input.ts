@@ -1,0 +1,98 @@
+import type { BackupRecord } from '../catalog/catalog-records.ts';
+import type { RetentionPolicy } from '../cluster.ts';
+import type { Lsn } from '../wal/lsn.ts';
+import type { WalSegmentSize } from '../wal/segment-size.ts';
+import { type TimelineId, timelineId } from '../wal/timeline.ts';
+import { rootTimelineHistory, type TimelineHistory, timelineOfLsn } from '../wal/timeline-history.ts';
+import { type CompleteBackupRecord, isCompleteBackup } from './pitr-chain-base.ts';
+import type { PresentSegments } from './present-segments.ts';
+import { type TimelinePath, timelinePath } from './timeline-path.ts';
+
+/** A `.history` file found in the bucket and decoded. */
+export interface KnownHistory {
+  readonly history: TimelineHistory;
+  /** When the file was uploaded: the moment its timeline began, as far as the bucket can tell. */
+  readonly uploadedAt: Date;
+}
+
+/** The live WAL position reported by an archiver probe on the primary (`pg_current_wal_lsn()`). */
+export interface LivePosition {
+  readonly timeline: TimelineId;
+  readonly lsn: Lsn;
+}
+
+/** Everything continuity checks read: the catalog of one cluster, its policy and the time. */
+export interface ContinuityInput {
+  /** All backup records; only complete ones are considered. */
+  readonly backups: readonly BackupRecord[];
+  readonly histories: readonly KnownHistory[];
+  readonly present: PresentSegments;
+  readonly policy: RetentionPolicy;
+  readonly walSegmentSize: WalSegmentSize;
+  /** A missing segment whose successor arrived less than this ago is `uploading`, not `lost`. */
+  readonly uploadGraceMs: number;
+  readonly now: Date;
+  /** Optional: the primary's current position; complete segments not yet archived become `delayed`. */
+  readonly livePosition?: LivePosition;
+}
+
+/** The timeline facts shared by gap detection and restorable windows. */
+export interface TimelineView {
+  /** The highest timeline with WAL, a history file or a backup: the one the chain follows. */
+  readonly newest: TimelineId;
+  /** The path of the newest timeline, or its own timeline alone when its history file is missing. */
+  readonly newestPath: TimelinePath;
+  /** False when the newest timeline (> 1) has no history file: cross-timeline continuity cannot be checked. */
+  readonly newestHistoryKnown: boolean;
+  readonly historyOf: (timeline: TimelineId) => TimelineHistory | undefined;
+  readonly historyUploadedAtMs: (timeline: TimelineId) => number | undefined;
+  /** The restore path a backup follows: the newest timeline's when it lies on it, else its own timeline's. */
+  readonly pathOf: (backup: CompleteBackupRecord) => TimelinePath;
+  /** True when the backup's start lies on the newest timeline's ancestry, on the backup's own timeline. */
+  readonly onNewestAncestry: (backup: CompleteBackupRecord) => boolean;
+  readonly completeBackups: readonly CompleteBackupRecord[];
+}
+
+/**
+ * Works out which timeline the chain follows and which restore path each backup takes.
+ *
+ * @example timelineView(input).newest // 3 when 00000003.history is the highest
+ */
+export function timelineView(input: ContinuityInput): TimelineView {
+  const historyByTimeline = new Map<number, KnownHistory>();
+  for (const known of input.histories) historyByTimeline.set(known.history.timeline, known);
+  const completeBackups = input.backups.filter(isCompleteBackup);
+  let newestValue = 1;
+  for (const timeline of input.present.timelines) newestValue = Math.max(newestValue, timeline);
+  for (const timeline of historyByTimeline.keys()) newestValue = Math.max(newestValue, timeline);
+  for (const backup of completeBackups) newestValue = Math.max(newestValue, backup.backup.timeline);
+  const newest = timelineId(newestValue);
+  const historyOf = (timeline: TimelineId): TimelineHistory | undefined =>
+    timeline === 1 ? rootTimelineHistory() : historyByTimeline.get(timeline)?.history;
+  const orphanHistory = (timeline: TimelineId): TimelineHistory => ({ timeline, entries: [] });
+  const newestHistory = historyOf(newest) ?? orphanHistory(newest);
+  const newestPath = timelinePath(newestHistory, input.walSegmentSize);
+  const onNewestAncestry = (record: CompleteBackupRecord): boolean =>
+    timelineOfLsn(newestHistory, record.backup.startLsn) === record.backup.timeline;
+  const pathCache = new Map<number, TimelinePath>();
+  const pathOf = (record: CompleteBackupRecord): TimelinePath => {
+    if (onNewestAncestry(record)) return newestPath;
+    const timeline = record.backup.timeline;
+    let path = pathCache.get(timeline);
+    if (path === undefined) {
+      path = timelinePath(historyOf(timeline) ?? orphanHistory(timeline), input.walSegmentSize);
+      pathCache.set(timeline, path);
+    }
+    return path;
+  };
+  return {
+    newest,
+    newestPath,
+    newestHistoryKnown: historyOf(newest) !== undefined,
+    historyOf,
+    historyUploadedAtMs: (timeline) => historyByTimeline.get(timeline)?.uploadedAt.getTime(),
+    pathOf,
+    onNewestAncestry,
+    completeBackups,
+  };
+}

@@ -1,0 +1,346 @@
+import type { WalSegmentSize } from '../wal/segment-size.ts';
+import type { TimelineId } from '../wal/timeline.ts';
+import { type SegmentNumber, segmentNumber, segNoOfByteBefore, segNoOfLsn, walFileName } from '../wal/wal-segment.ts';
+import { type ContinuityInput, type TimelineView, timelineView } from './continuity-input.ts';
+import { backupFinishedAt, type CompleteBackupRecord, pitrChainBase } from './pitr-chain-base.ts';
+import type { SegmentRun } from './present-segments.ts';
+import {
+  headOfPath,
+  type MissingRange,
+  missingOnTimeline,
+  nextPresentOnPath,
+  type PathSegment,
+  type TimelinePath,
+} from './timeline-path.ts';
+
+export type ContinuityStatus = 'OK' | 'WARNING' | 'FAILURE';
+
+/** `uploading`: its successor arrived less than `uploadGrace` ago (WAL-G uploads concurrently); `lost` otherwise. */
+export type GapStatus = 'lost' | 'uploading';
+
+/** Missing required segments of one timeline, inclusive. */
+export interface WalGap {
+  readonly timeline: TimelineId;
+  readonly fromSegNo: SegmentNumber;
+  readonly toSegNo: SegmentNumber;
+  readonly count: number;
+  readonly status: GapStatus;
+  /** What needs the segments: the PITR chain and/or the named backups' own ranges. */
+  readonly neededBy: readonly string[];
+}
+
+/** Problems that are not a range of missing segments. Each carries the severity it gives the verdict. */
+export type ContinuityFinding =
+  | { readonly kind: 'no-backup'; readonly severity: 'FAILURE' }
+  | {
+      readonly kind: 'missing-history';
+      readonly severity: 'FAILURE' | 'WARNING';
+      readonly timeline: TimelineId;
+    }
+  | {
+      readonly kind: 'divergence';
+      readonly severity: 'FAILURE';
+      /** The timeline that kept archiving off the chain. */
+      readonly timeline: TimelineId;
+      /** The timeline of the chain that superseded it. */
+      readonly rivalTimeline: TimelineId;
+      readonly fromSegNo: SegmentNumber;
+      readonly toSegNo: SegmentNumber;
+      readonly count: number;
+    }
+  | {
+      /** Complete segments on the primary that are not archived yet (needs the live position). */
+      readonly kind: 'delayed';
+      readonly severity: 'WARNING';
+      readonly timeline: TimelineId;
+      readonly fromSegNo: SegmentNumber;
+      readonly toSegNo: SegmentNumber;
+      readonly count: number;
+    };
+
+export interface GapReport {
+  readonly status: ContinuityStatus;
+  readonly gaps: readonly WalGap[];
+  readonly findings: readonly ContinuityFinding[];
+  readonly newestTimeline: TimelineId;
+  /** Highest archived segment on the newest timeline's path. */
+  readonly head?: PathSegment;
+  /** Name of the backup the PITR chain starts from. */
+  readonly chainBase?: string;
+}
+
+/** The name used for the PITR chain in `neededBy`. */
+export const PITR_CHAIN = 'pitr-chain';
+
+interface Requirement {
+  readonly path: TimelinePath;
+  readonly fromSegNo: number;
+  readonly toSegNo: number;
+  readonly neededBy: string;
+  /** When the requirement began to apply: a gap without any successor is judged by this time. */
+  readonly sinceMs: number;
+}
+
+interface RawGap extends MissingRange {
+  readonly status: GapStatus;
+  readonly neededBy: string;
+}
+
+/**
+ * Decides which WAL segments a cluster is missing, following the ancestry of its newest timeline.
+ *
+ * Required, and so a gap when missing:
+ * - every complete backup's own segments, from the one holding its start LSN to the one holding the byte before its
+ *   finish LSN, along the path of its timeline (without them it never reaches consistency);
+ * - the PITR chain: from the start of {@link pitrChainBase} to the newest archived segment, along the newest
+ *   timeline's path. After a switch at segment S the parent's segments from S on (the `.partial`, an abandoned
+ *   branch) are not on it; the child's from S on are.
+ *
+ * Nothing before those is required: WAL thinned around permanent and long-term backups, or deleted before the
+ * oldest backup, is not a gap. A missing segment whose next present successor on the path arrived less than
+ * `uploadGraceMs` ago is `uploading` (WARNING); older ones are `lost` (FAILURE). With no complete backup the verdict
+ * is FAILURE with a `no-backup` finding and no gaps. WAL archived off the newest timeline's ancestry after the
+ * timeline that superseded it began is a `divergence` (FAILURE). A timeline in use without its `.history` file is a
+ * `missing-history` finding (FAILURE for the newest timeline and for backups off its ancestry).
+ *
+ * Cost: O(backups + runs · log runs), independent of the number of present segments.
+ *
+ * @example
+ * detectGaps({ backups, histories, present, policy, walSegmentSize, uploadGraceMs: 300_000, now })
+ * // { status: 'FAILURE', gaps: [{ timeline: 1, fromSegNo: 42, toSegNo: 42, count: 1, status: 'lost', ... }], ... }
+ */
+export function detectGaps(input: ContinuityInput): GapReport {
+  const view = timelineView(input);
+  const findings: ContinuityFinding[] = [...missingHistoryFindings(input, view), ...divergenceFindings(input, view)];
+  const head = headOfPath(input.present, view.newestPath);
+  if (view.completeBackups.length === 0) {
+    findings.unshift({ kind: 'no-backup', severity: 'FAILURE' });
+    return { status: verdict([], findings), gaps: [], findings, newestTimeline: view.newest, head };
+  }
+  const requirements: Requirement[] = view.completeBackups.map((record) => backupRequirement(input, view, record));
+  const base = pitrChainBase(view.completeBackups.filter(view.onNewestAncestry), input.policy, input.now) as
+    | CompleteBackupRecord
+    | undefined;
+  if (base !== undefined && head !== undefined) {
+    requirements.push({
+      path: view.newestPath,
+      fromSegNo: segNoOfLsn(base.backup.startLsn, input.walSegmentSize),
+      toSegNo: head.segNo,
+      neededBy: PITR_CHAIN,
+      sinceMs: backupFinishedAt(base).getTime(),
+    });
+  }
+  const raw: RawGap[] = [];
+  for (const requirement of requirements) raw.push(...gapsOf(input, requirement));
+  const gaps = mergeGaps(raw);
+  const delayed = delayedFinding(input, view, head);
+  if (delayed !== undefined) findings.push(delayed);
+  return {
+    status: verdict(gaps, findings),
+    gaps,
+    findings,
+    newestTimeline: view.newest,
+    head,
+    chainBase: base?.name,
+  };
+}
+
+function backupRequirement(input: ContinuityInput, view: TimelineView, record: CompleteBackupRecord): Requirement {
+  return {
+    path: view.pathOf(record),
+    fromSegNo: segNoOfLsn(record.backup.startLsn, input.walSegmentSize),
+    toSegNo: Math.max(
+      segNoOfLsn(record.backup.startLsn, input.walSegmentSize),
+      segNoOfByteBefore(record.backup.finishLsn, input.walSegmentSize),
+    ),
+    neededBy: record.name,
+    sinceMs: backupFinishedAt(record).getTime(),
+  };
+}
+
+function gapsOf(input: ContinuityInput, requirement: Requirement): RawGap[] {
+  const gaps: RawGap[] = [];
+  for (const span of requirement.path) {
+    const from = Math.max(span.firstSegNo, requirement.fromSegNo);
+    const to = Math.min(span.lastSegNo, requirement.toSegNo);
+    if (from > to) continue;
+    for (const missing of missingOnTimeline(input.present, span.timeline, from, to)) {
+      const successor = nextPresentOnPath(input.present, requirement.path, missing.toSegNo);
+      const arrivedAtMs = successor?.uploadedAtMs ?? requirement.sinceMs;
+      const status: GapStatus = input.now.getTime() - arrivedAtMs < input.uploadGraceMs ? 'uploading' : 'lost';
+      gaps.push({ ...missing, status, neededBy: requirement.neededBy });
+    }
+  }
+  return gaps;
+}
+
+/** Unions overlapping gaps of one timeline (a backup's range inside the chain), keeping the worse status. */
+function mergeGaps(raw: RawGap[]): WalGap[] {
+  raw.sort((a, b) => a.timeline - b.timeline || a.fromSegNo - b.fromSegNo);
+  const merged: Array<{ timeline: TimelineId; from: number; to: number; status: GapStatus; neededBy: Set<string> }> =
+    [];
+  for (const gap of raw) {
+    const last = merged.at(-1);
+    if (
+      last !== undefined &&
+      last.timeline === gap.timeline &&
+      gap.fromSegNo <= last.to + 1 &&
+      (gap.fromSegNo <= last.to || last.status === gap.status)
+    ) {
+      last.to = Math.max(last.to, gap.toSegNo);
+      if (gap.status === 'lost') last.status = 'lost';
+      last.neededBy.add(gap.neededBy);
+    } else {
+      merged.push({
+        timeline: gap.timeline,
+        from: gap.fromSegNo,
+        to: gap.toSegNo,
+        status: gap.status,
+        neededBy: new Set([gap.neededBy]),
+      });
+    }
+  }
+  return merged.map((gap) => ({
+    timeline: gap.timeline,
+    fromSegNo: segmentNumber(gap.from),
+    toSegNo: segmentNumber(gap.to),
+    count: gap.to - gap.from + 1,
+    status: gap.status,
+    neededBy: [...gap.neededBy].sort(),
+  }));
+}
+
+function missingHistoryFindings(input: ContinuityInput, view: TimelineView): ContinuityFinding[] {
+  const inUse = new Set<number>(input.present.timelines);
+  const critical = new Set<number>([view.newest]);
+  for (const record of view.completeBackups) {
+    inUse.add(record.backup.timeline);
+    if (!view.onNewestAncestry(record)) critical.add(record.backup.timeline);
+  }
+  inUse.add(view.newest);
+  return [...inUse]
+    .filter((timeline) => timeline > 1 && view.historyOf(timeline as TimelineId) === undefined)
+    .sort((a, b) => a - b)
+    .map((timeline) => ({
+      kind: 'missing-history' as const,
+      severity: critical.has(timeline) ? ('FAILURE' as const) : ('WARNING' as const),
+      timeline: timeline as TimelineId,
+    }));
+}
+
+/**
+ * WAL on a timeline off the newest timeline's path, uploaded after the path's timeline that superseded it began:
+ * two primaries, or a restored copy, archiving into one prefix. The parent's own segments from its switch segment on
+ * count when they arrived after the child began (the old primary kept writing). Segments that arrived before are
+ * history (an abandoned branch, or WAL the promoted standby never received), not divergence.
+ */
+function divergenceFindings(input: ContinuityInput, view: TimelineView): ContinuityFinding[] {
+  if (!view.newestHistoryKnown) return [];
+  const findings: ContinuityFinding[] = [];
+  const path = view.newestPath;
+  const pathTimelines = path.map((span) => span.timeline);
+  for (const timeline of input.present.timelines) {
+    if (timeline === view.newest) continue;
+    const span = path.find((candidate) => candidate.timeline === timeline);
+    const rival = pathTimelines.find((candidate) => candidate > timeline) ?? view.newest;
+    const rivalBeganMs = timelineBeganMs(input, view, rival);
+    if (rivalBeganMs === undefined) continue;
+    const offPathFrom = span === undefined ? 0 : span.lastSegNo + 1;
+    let from = Number.POSITIVE_INFINITY;
+    let to = -1;
+    let count = 0;
+    for (const run of input.present.runs(timeline)) {
+      if (run.toSegNo < offPathFrom || run.lastUploadedAtMs <= rivalBeganMs) continue;
+      const runFrom = Math.max(run.fromSegNo, offPathFrom);
+      from = Math.min(from, runFrom);
+      to = Math.max(to, run.toSegNo);
+      count += run.toSegNo - runFrom + 1;
+    }
+    if (count > 0) {
+      findings.push({
+        kind: 'divergence',
+        severity: 'FAILURE',
+        timeline,
+        rivalTimeline: rival,
+        fromSegNo: segmentNumber(from),
+        toSegNo: segmentNumber(to),
+        count,
+      });
+    }
+  }
+  return findings;
+}
+
+/** When a timeline began as far as the bucket tells: its history file's or its first segment's upload. */
+function timelineBeganMs(input: ContinuityInput, view: TimelineView, timeline: TimelineId): number | undefined {
+  const first: SegmentRun | undefined = input.present.runs(timeline)[0];
+  const candidates = [view.historyUploadedAtMs(timeline), first?.firstUploadedAtMs].filter(
+    (value): value is number => value !== undefined,
+  );
+  return candidates.length === 0 ? undefined : Math.min(...candidates);
+}
+
+function delayedFinding(
+  input: ContinuityInput,
+  view: TimelineView,
+  head: PathSegment | undefined,
+): ContinuityFinding | undefined {
+  const live = input.livePosition;
+  if (live === undefined || live.timeline !== view.newest || head === undefined) return undefined;
+  // The segment holding the insert position is still being written; the ones before it are complete.
+  const lastComplete = segNoOfLsn(live.lsn, input.walSegmentSize) - 1;
+  if (lastComplete <= head.segNo) return undefined;
+  return {
+    kind: 'delayed',
+    severity: 'WARNING',
+    timeline: view.newest,
+    fromSegNo: segmentNumber(head.segNo + 1),
+    toSegNo: segmentNumber(lastComplete),
+    count: lastComplete - head.segNo,
+  };
+}
+
+function verdict(gaps: readonly WalGap[], findings: readonly ContinuityFinding[]): ContinuityStatus {
+  if (gaps.some((gap) => gap.status === 'lost') || findings.some((finding) => finding.severity === 'FAILURE')) {
+    return 'FAILURE';
+  }
+  if (gaps.length > 0 || findings.length > 0) return 'WARNING';
+  return 'OK';
+}
+
+/** `gaps --json` (shared/DESIGN.md): segment names are 24-hex, inclusive; findings are an added field. */
+export interface GapsJson {
+  readonly status: ContinuityStatus;
+  readonly gaps: ReadonlyArray<{
+    readonly timeline: number;
+    readonly from: string;
+    readonly to: string;
+    readonly count: number;
+    readonly status: GapStatus;
+  }>;
+  readonly findings: ReadonlyArray<Record<string, unknown>>;
+}
+
+/**
+ * The `gaps --json` document of a report.
+ *
+ * @example gapsJson(report, size) // { status: 'FAILURE', gaps: [{ timeline: 1, from: '00000001000000000000002A', ... }] }
+ */
+export function gapsJson(report: GapReport, size: WalSegmentSize): GapsJson {
+  const name = (timeline: TimelineId, segNo: SegmentNumber): string => walFileName({ timeline, segNo }, size);
+  return {
+    status: report.status,
+    gaps: report.gaps.map((gap) => ({
+      timeline: gap.timeline,
+      from: name(gap.timeline, gap.fromSegNo),
+      to: name(gap.timeline, gap.toSegNo),
+      count: gap.count,
+      status: gap.status,
+    })),
+    findings: report.findings.map((finding) => {
+      if (!('fromSegNo' in finding)) return { ...finding };
+      const { fromSegNo, toSegNo, ...rest } = finding;
+      return { ...rest, from: name(finding.timeline, fromSegNo), to: name(finding.timeline, toSegNo) };
+    }),
+  };
+}

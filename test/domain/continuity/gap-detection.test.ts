@@ -1,0 +1,419 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { BackupRecord } from '../../../lib/domain/catalog/catalog-records.ts';
+import type { ContinuityInput, KnownHistory } from '../../../lib/domain/continuity/continuity-input.ts';
+import { detectGaps, gapsJson, PITR_CHAIN } from '../../../lib/domain/continuity/gap-detection.ts';
+import { PresentSegmentsBuilder } from '../../../lib/domain/continuity/present-segments.ts';
+import { parseLsn } from '../../../lib/domain/wal/lsn.ts';
+import { DEFAULT_WAL_SEGMENT_SIZE, walSegmentSize } from '../../../lib/domain/wal/segment-size.ts';
+import { timelineId } from '../../../lib/domain/wal/timeline.ts';
+import { segmentNumber } from '../../../lib/domain/wal/wal-segment.ts';
+import { backupRecord, DAY, history, type PresentStretch, policy, presentSegments } from './continuity-fixtures.ts';
+
+const NOW = new Date('2026-11-21T12:00:00Z');
+const GRACE = 5 * 60_000;
+const ago = (ms: number): Date => new Date(NOW.getTime() - ms);
+const HOUR = 3_600_000;
+
+function input(parts: {
+  backups: BackupRecord[];
+  present: PresentStretch[];
+  histories?: KnownHistory[];
+  size?: number;
+  windowDays?: number;
+}): ContinuityInput {
+  return {
+    backups: parts.backups,
+    histories: parts.histories ?? [],
+    present: presentSegments(parts.present),
+    policy: policy({ pitrWindowMs: (parts.windowDays ?? 7) * DAY }),
+    walSegmentSize: parts.size === undefined ? DEFAULT_WAL_SEGMENT_SIZE : walSegmentSize(parts.size),
+    uploadGraceMs: GRACE,
+    now: NOW,
+  };
+}
+
+/** Tl 1, segments 1..100 uploaded a minute apart, the last one 10 minutes ago. */
+const healthyStretch = (from = 1, to = 100): PresentStretch => ({
+  timeline: 1,
+  from,
+  to,
+  firstAt: ago(10 * 60_000 + (to - from) * 60_000),
+});
+
+describe('detectGaps: single timeline', () => {
+  const base = backupRecord({ startSegNo: 2, finishSegNo: 4, finishTime: ago(2 * DAY), name: 'base-2' });
+
+  it('reports OK for an unbroken chain from the backup to the head', () => {
+    const report = detectGaps(input({ backups: [base], present: [healthyStretch()] }));
+    expect(report).toMatchObject({ status: 'OK', gaps: [], findings: [], chainBase: 'base-2' });
+    expect(report.head?.segNo).toBe(100);
+  });
+
+  it('reports a missing segment whose successor arrived long ago as lost', () => {
+    const report = detectGaps(input({ backups: [base], present: [healthyStretch(1, 49), healthyStretch(51, 100)] }));
+    expect(report.status).toBe('FAILURE');
+    expect(report.gaps).toEqual([
+      { timeline: 1, fromSegNo: 50, toSegNo: 50, count: 1, status: 'lost', neededBy: [PITR_CHAIN] },
+    ]);
+  });
+
+  it('reports a missing segment whose successor arrived within the upload grace as uploading', () => {
+    const present: PresentStretch[] = [
+      { timeline: 1, from: 1, to: 98, firstAt: ago(2 * DAY) },
+      { timeline: 1, from: 100, to: 100, firstAt: ago(60_000) },
+    ];
+    const report = detectGaps(input({ backups: [base], present }));
+    expect(report.status).toBe('WARNING');
+    expect(report.gaps).toMatchObject([{ timeline: 1, fromSegNo: 99, toSegNo: 99, status: 'uploading' }]);
+  });
+
+  it('does not report WAL missing before the oldest backup', () => {
+    const late = backupRecord({ startSegNo: 20, finishSegNo: 21, finishTime: ago(DAY) });
+    const report = detectGaps(input({ backups: [late], present: [healthyStretch(15, 100)] }));
+    expect(report).toMatchObject({ status: 'OK', gaps: [] });
+  });
+
+  it('crosses a log-id boundary at 16 MiB (…000000FF then …0000000100000000)', () => {
+    const report = detectGaps(input({ backups: [base], present: [healthyStretch(1, 254), healthyStretch(257, 300)] }));
+    expect(gapsJson(report, DEFAULT_WAL_SEGMENT_SIZE).gaps).toEqual([
+      { timeline: 1, from: '0000000100000000000000FF', to: '000000010000000100000000', count: 2, status: 'lost' },
+    ]);
+  });
+
+  it('uses the segment size for names and LSN math (64 MiB: 64 segments per log id)', () => {
+    const size = 64 * 1024 * 1024;
+    const backup = backupRecord({
+      startSegNo: 2,
+      finishSegNo: 3,
+      finishTime: ago(DAY),
+      segmentSize: walSegmentSize(size),
+    });
+    const report = detectGaps(
+      input({ backups: [backup], present: [healthyStretch(1, 62), healthyStretch(65, 80)], size }),
+    );
+    expect(gapsJson(report, walSegmentSize(size)).gaps).toEqual([
+      { timeline: 1, from: '00000001000000000000003F', to: '000000010000000100000000', count: 2, status: 'lost' },
+    ]);
+  });
+
+  it('gives FAILURE with a no-backup finding and no gaps when no backup is complete', () => {
+    const incomplete = backupRecord({ startSegNo: 2, finishSegNo: 4, finishTime: ago(DAY), status: 'incomplete' });
+    const report = detectGaps(
+      input({ backups: [incomplete], present: [healthyStretch(1, 10), healthyStretch(20, 30)] }),
+    );
+    expect(report).toMatchObject({ status: 'FAILURE', gaps: [], findings: [{ kind: 'no-backup' }] });
+  });
+
+  it('reports the live position as delayed segments', () => {
+    const report = detectGaps({
+      ...input({ backups: [base], present: [healthyStretch()] }),
+      livePosition: { timeline: timelineId(1), lsn: parseLsn('0/67000100') },
+    });
+    expect(report.status).toBe('WARNING');
+    expect(report.findings).toEqual([
+      { kind: 'delayed', severity: 'WARNING', timeline: 1, fromSegNo: 101, toSegNo: 102, count: 2 },
+    ]);
+  });
+});
+
+describe('detectGaps: retention-thinned WAL', () => {
+  // Permanent backup a year ago and monthly backups outside the 7-day window keep only their own WAL.
+  const permanent = backupRecord({
+    startSegNo: 5,
+    finishSegNo: 6,
+    finishTime: ago(365 * DAY),
+    permanent: true,
+    name: 'permanent',
+  });
+  const monthly = backupRecord({ startSegNo: 20, finishSegNo: 23, finishTime: ago(40 * DAY), name: 'monthly' });
+  const weekly = backupRecord({ startSegNo: 40, finishSegNo: 41, finishTime: ago(9 * DAY), name: 'weekly' });
+  const daily = backupRecord({ startSegNo: 60, finishSegNo: 61, finishTime: ago(3 * DAY), name: 'daily' });
+  const thinned: PresentStretch[] = [
+    { timeline: 1, from: 5, to: 6, firstAt: ago(365 * DAY) },
+    { timeline: 1, from: 20, to: 23, firstAt: ago(40 * DAY) },
+    { timeline: 1, from: 40, to: 100, firstAt: ago(9 * DAY), stepMs: 3 * HOUR },
+  ];
+
+  it('does not alert on WAL removed between permanent and long-term backups', () => {
+    const report = detectGaps(input({ backups: [permanent, monthly, weekly, daily], present: thinned }));
+    expect(report).toMatchObject({ status: 'OK', gaps: [], chainBase: 'weekly' });
+  });
+
+  it('alerts on a segment missing inside a long-term backup’s own range', () => {
+    const present = [
+      ...thinned.filter((stretch) => stretch.from !== 20),
+      { timeline: 1, from: 20, to: 21, firstAt: ago(40 * DAY) },
+      { timeline: 1, from: 23, to: 23, firstAt: ago(40 * DAY) },
+    ];
+    const report = detectGaps(input({ backups: [permanent, monthly, weekly, daily], present }));
+    expect(report.status).toBe('FAILURE');
+    expect(report.gaps).toMatchObject([{ fromSegNo: 22, toSegNo: 22, status: 'lost', neededBy: ['monthly'] }]);
+  });
+
+  it('alerts on a segment missing in the chain even outside the promised window', () => {
+    const present = [
+      thinned[0],
+      thinned[1],
+      { timeline: 1, from: 40, to: 44, firstAt: ago(9 * DAY) },
+      { timeline: 1, from: 46, to: 100, firstAt: ago(8 * DAY), stepMs: HOUR },
+    ] as PresentStretch[];
+    const report = detectGaps(input({ backups: [permanent, monthly, weekly, daily], present }));
+    expect(report.gaps).toMatchObject([{ fromSegNo: 45, toSegNo: 45, status: 'lost', neededBy: [PITR_CHAIN] }]);
+  });
+});
+
+describe('detectGaps: timelines', () => {
+  const size = DEFAULT_WAL_SEGMENT_SIZE;
+  const base = backupRecord({ startSegNo: 5, finishSegNo: 6, finishTime: ago(3 * DAY), name: 'base-tl1' });
+  // Timeline 2 branched from 1 at 0/1E000060, inside segment 30 (0x1E).
+  const tl2History = history(2, '1\t0/1E000060\tno recovery target specified\n', ago(2 * DAY));
+
+  it('follows the child from the switch segment on, with the parent’s .partial not counted', () => {
+    const report = detectGaps(
+      input({
+        backups: [base],
+        histories: [tl2History],
+        present: [
+          { timeline: 1, from: 1, to: 29, firstAt: ago(3 * DAY) },
+          { timeline: 2, from: 30, to: 60, firstAt: ago(2 * DAY) },
+        ],
+      }),
+    );
+    expect(report).toMatchObject({ status: 'OK', gaps: [], findings: [], newestTimeline: 2 });
+    expect(report.head).toMatchObject({ timeline: 2, segNo: 60 });
+  });
+
+  it('follows a switch exactly on a segment boundary', () => {
+    const boundary = history(2, '1\t0/1E000000\tno recovery target specified\n', ago(2 * DAY));
+    const report = detectGaps(
+      input({
+        backups: [base],
+        histories: [boundary],
+        present: [
+          { timeline: 1, from: 1, to: 29, firstAt: ago(3 * DAY) },
+          { timeline: 2, from: 30, to: 60, firstAt: ago(2 * DAY) },
+        ],
+      }),
+    );
+    expect(report).toMatchObject({ status: 'OK', gaps: [] });
+  });
+
+  it('reports the child’s first segment as missing even when the parent’s segment S exists', () => {
+    const report = detectGaps(
+      input({
+        backups: [base],
+        histories: [tl2History],
+        present: [
+          { timeline: 1, from: 1, to: 30, firstAt: ago(3 * DAY) },
+          { timeline: 2, from: 31, to: 60, firstAt: ago(2 * DAY) },
+        ],
+      }),
+    );
+    expect(gapsJson(report, size).gaps).toEqual([
+      { timeline: 2, from: '00000002000000000000001E', to: '00000002000000000000001E', count: 1, status: 'lost' },
+    ]);
+  });
+
+  it('ignores an abandoned branch that stopped before the newer timeline began', () => {
+    const report = detectGaps(
+      input({
+        backups: [base],
+        histories: [
+          history(2, '1\t0/14000060\ttest restore\n', ago(2.5 * DAY)),
+          history(3, '1\t0/28000060\tfailover\n', ago(DAY)),
+        ],
+        present: [
+          { timeline: 1, from: 1, to: 45, firstAt: ago(3 * DAY), stepMs: 60_000 },
+          { timeline: 2, from: 20, to: 25, firstAt: ago(2.5 * DAY) },
+          { timeline: 3, from: 40, to: 70, firstAt: ago(DAY) },
+        ],
+      }),
+    );
+    expect(report).toMatchObject({ status: 'OK', gaps: [], findings: [], newestTimeline: 3 });
+  });
+
+  it('reports a parent that kept archiving after its child began as divergence naming both timelines', () => {
+    const report = detectGaps(
+      input({
+        backups: [base],
+        histories: [tl2History],
+        present: [
+          { timeline: 1, from: 1, to: 29, firstAt: ago(3 * DAY) },
+          { timeline: 1, from: 30, to: 40, firstAt: ago(DAY) },
+          { timeline: 2, from: 30, to: 60, firstAt: ago(2 * DAY) },
+        ],
+      }),
+    );
+    expect(report.status).toBe('FAILURE');
+    expect(report.gaps).toEqual([]);
+    expect(report.findings).toEqual([
+      { kind: 'divergence', severity: 'FAILURE', timeline: 1, rivalTimeline: 2, fromSegNo: 30, toSegNo: 40, count: 11 },
+    ]);
+  });
+
+  it('follows a restored copy promoted to a newer timeline and flags the old primary still archiving', () => {
+    const report = detectGaps(
+      input({
+        backups: [base],
+        histories: [tl2History, history(3, '1\t0/0A000060\trestored copy\n', ago(HOUR))],
+        present: [
+          { timeline: 1, from: 1, to: 29, firstAt: ago(3 * DAY) },
+          { timeline: 2, from: 30, to: 90, firstAt: ago(2 * DAY), stepMs: 47.5 * 60_000 },
+          { timeline: 3, from: 10, to: 12, firstAt: ago(30 * 60_000) },
+        ],
+      }),
+    );
+    expect(report.newestTimeline).toBe(3);
+    expect(report.head).toMatchObject({ timeline: 3, segNo: 12 });
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({ kind: 'divergence', timeline: 2, rivalTimeline: 3 }),
+    );
+    expect(report.status).toBe('FAILURE');
+  });
+
+  it('reports a missing history file for the newest timeline', () => {
+    const report = detectGaps(
+      input({
+        backups: [base],
+        present: [
+          { timeline: 1, from: 1, to: 29, firstAt: ago(3 * DAY) },
+          { timeline: 2, from: 30, to: 60, firstAt: ago(2 * DAY) },
+        ],
+      }),
+    );
+    expect(report.status).toBe('FAILURE');
+    expect(report.findings).toContainEqual({ kind: 'missing-history', severity: 'FAILURE', timeline: 2 });
+  });
+});
+
+describe('PresentSegmentsBuilder', () => {
+  it('counts a segment stored under two suffixes once, with its earliest upload', () => {
+    const builder = new PresentSegmentsBuilder();
+    const tl = timelineId(1);
+    builder.add(tl, segmentNumber(7), 2_000).add(tl, segmentNumber(7), 1_000).add(tl, segmentNumber(8), 3_000);
+    const present = builder.build();
+    expect(present.count(tl)).toBe(2);
+    expect(present.runs(tl)).toEqual([{ fromSegNo: 7, toSegNo: 8, firstUploadedAtMs: 1_000, lastUploadedAtMs: 3_000 }]);
+  });
+
+  it('builds the same runs for any order and duplication of adds', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 300 }), { maxLength: 120 }),
+        fc.infiniteStream(fc.boolean()),
+        (segNos, duplicates) => {
+          const tl = timelineId(1);
+          const sorted = [...segNos].sort((a, b) => a - b);
+          const reference = new PresentSegmentsBuilder();
+          for (const segNo of sorted) reference.add(tl, segmentNumber(segNo), segNo * 10);
+          const shuffled = new PresentSegmentsBuilder();
+          const iterator = duplicates[Symbol.iterator]();
+          for (const segNo of segNos) {
+            shuffled.add(tl, segmentNumber(segNo), segNo * 10);
+            if (iterator.next().value) shuffled.add(tl, segmentNumber(segNo), segNo * 10 + 5);
+          }
+          expect(shuffled.build().runs(tl)).toEqual(reference.build().runs(tl));
+          expect(shuffled.build().count(tl)).toBe(segNos.length);
+        },
+      ),
+    );
+  });
+});
+
+describe('detectGaps: properties', () => {
+  const sizes = [1, 16, 64, 1024].map((mib) => walSegmentSize(mib * 1024 * 1024));
+
+  it('reports exactly the required segments that are missing (naive model, one timeline)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...sizes),
+        fc.integer({ min: 0, max: 5_000 }),
+        fc.array(
+          fc.record({
+            start: fc.integer({ min: 0, max: 150 }),
+            length: fc.integer({ min: 0, max: 4 }),
+            ageDays: fc.integer({ min: 0, max: 30 }),
+            permanent: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { maxLength: 25 }),
+        (size, offset, specs, removed) => {
+          const backups = specs.map((spec, index) =>
+            backupRecord({
+              startSegNo: offset + spec.start,
+              finishSegNo: offset + spec.start + spec.length,
+              finishTime: ago(spec.ageDays * DAY + index),
+              permanent: spec.permanent,
+              segmentSize: size,
+              name: `b${index}`,
+            }),
+          );
+          const removedSet = new Set(removed.map((segNo) => offset + segNo));
+          const builder = new PresentSegmentsBuilder();
+          const tl = timelineId(1);
+          for (let segNo = offset; segNo <= offset + 200; segNo++) {
+            if (!removedSet.has(segNo)) builder.add(tl, segmentNumber(segNo), ago(DAY).getTime());
+          }
+          const report = detectGaps({
+            backups,
+            histories: [],
+            present: builder.build(),
+            policy: policy(),
+            walSegmentSize: size,
+            uploadGraceMs: GRACE,
+            now: NOW,
+          });
+          const presentSegNos = [...Array(201).keys()].map((i) => offset + i).filter((segNo) => !removedSet.has(segNo));
+          const head = Math.max(...presentSegNos);
+          const required = new Set<number>();
+          for (const spec of specs)
+            for (let segNo = offset + spec.start; segNo <= offset + spec.start + spec.length; segNo++)
+              required.add(segNo);
+          const base = backups.find((record) => record.name === report.chainBase);
+          if (base?.backup !== undefined)
+            for (let segNo = base.backup.startSegment.segNo; segNo <= head; segNo++) required.add(segNo);
+          const expected = [...required].filter((segNo) => removedSet.has(segNo)).sort((a, b) => a - b);
+          const reported = report.gaps.flatMap((gap) => Array.from({ length: gap.count }, (_, i) => gap.fromSegNo + i));
+          expect(reported).toEqual(expected);
+          expect(report.status).toBe(expected.length > 0 ? 'FAILURE' : 'OK');
+        },
+      ),
+    );
+  });
+
+  it('never reports gaps or divergence for a clean switch, with or without .partial and leftover parent WAL', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...sizes),
+        fc.integer({ min: 10, max: 400 }),
+        fc.integer({ min: 0, max: 1024 * 1024 - 1 }),
+        fc.integer({ min: 0, max: 5 }),
+        (size, switchSegNo, offsetInSegment, parentLeftover) => {
+          const switchLsn = BigInt(switchSegNo) * BigInt(size) + BigInt(offsetInSegment % size);
+          const text = `1\t${(switchLsn >> 32n).toString(16).toUpperCase()}/${(switchLsn & 0xffffffffn).toString(16).toUpperCase()}\tpromote\n`;
+          const childBegan = ago(DAY);
+          const builder = new PresentSegmentsBuilder();
+          // Parent WAL up to S-1 plus, before the child began, segments the promoted standby never received.
+          for (let segNo = 1; segNo < switchSegNo + parentLeftover; segNo++)
+            builder.add(timelineId(1), segmentNumber(segNo), ago(2 * DAY).getTime() + segNo);
+          for (let segNo = switchSegNo; segNo < switchSegNo + 20; segNo++)
+            builder.add(timelineId(2), segmentNumber(segNo), childBegan.getTime() + segNo);
+          const backup = backupRecord({ startSegNo: 2, finishSegNo: 3, finishTime: ago(3 * DAY), segmentSize: size });
+          const report = detectGaps({
+            backups: [backup],
+            histories: [history(2, text, childBegan)],
+            present: builder.build(),
+            policy: policy(),
+            walSegmentSize: size,
+            uploadGraceMs: GRACE,
+            now: NOW,
+          });
+          expect(report).toMatchObject({ status: 'OK', gaps: [], findings: [] });
+          expect(report.head).toMatchObject({ timeline: 2, segNo: switchSegNo + 19 });
+        },
+      ),
+    );
+  });
+});
