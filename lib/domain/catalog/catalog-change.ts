@@ -9,8 +9,10 @@
  * against (`basis`), so an event applied in between wins.
  */
 
+import type { BaseBackup } from '../backup/base-backup.ts';
 import type { ClusterId } from '../cluster.ts';
-import type { BackupSourceObject, WalObjectRecord } from './catalog-records.ts';
+import type { BackupRecord, BackupSourceObject, WalObjectRecord } from './catalog-records.ts';
+import { compareSequencers } from './sequencer.ts';
 
 export type WalObjectChange =
   | { readonly origin: 'event'; readonly record: WalObjectRecord }
@@ -57,3 +59,134 @@ export type BackupChange =
       readonly name: string;
       readonly expiredAt: Date;
     };
+
+/** What a sentinel (with its metadata.json, when present) says about a backup, or why it cannot be read. */
+export type BackupInterpretation =
+  | { readonly backup: BaseBackup; readonly problem?: undefined }
+  | { readonly backup?: undefined; readonly problem: string };
+
+/** Reads a backup from its sentinel and metadata texts (built per cluster from its layout and segment size). */
+export type BackupInterpreter = (
+  cluster: ClusterId,
+  name: string,
+  sentinel: BackupSourceObject,
+  metadata: BackupSourceObject | undefined,
+) => BackupInterpretation;
+
+const earlier = (a: Date, b: Date): Date => (a.getTime() <= b.getTime() ? a : b);
+const later = (a: Date, b: Date): Date => (a.getTime() >= b.getTime() ? a : b);
+
+/** Same stored state: what a reconcile change compares against. */
+function sameWalObject(a: WalObjectRecord | undefined, b: WalObjectRecord | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.sequencer === b.sequencer && a.deleted === b.deleted && a.etag === b.etag && a.size === b.size;
+}
+
+function sameSource(a: BackupSourceObject | undefined, b: BackupSourceObject | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.sequencer === b.sequencer && a.present === b.present && a.etag === b.etag && a.text === b.text;
+}
+
+/**
+ * Merges one change into the stored WAL object record; undefined when nothing must be written (a duplicate, a stale
+ * event, or a reconcile change that lost against an event applied since the sync read the catalog).
+ *
+ * @example mergeWalObject(undefined, { origin: 'event', record }) === record
+ * @example mergeWalObject(newerRecord, { origin: 'event', record: olderRecord }) === undefined
+ */
+export function mergeWalObject(
+  stored: WalObjectRecord | undefined,
+  change: WalObjectChange,
+): WalObjectRecord | undefined {
+  if (change.origin === 'reconcile') {
+    if (!sameWalObject(stored, change.basis) || sameWalObject(stored, change.record)) return undefined;
+    return change.record;
+  }
+  if (stored === undefined) return change.record;
+  return compareSequencers(change.record.sequencer, stored.sequencer) > 0 ? change.record : undefined;
+}
+
+type BackupFields = Omit<BackupRecord, 'status' | 'backup' | 'problem' | 'sequencer'>;
+
+/**
+ * The record a backup's observed sources imply: a present, readable sentinel makes it `complete`; a present but
+ * unreadable one `incomplete` with the `problem`; a removed sentinel `deleted` (or `expired` when retention
+ * removed it); payload or metadata without a sentinel `incomplete`.
+ *
+ * @example deriveBackupRecord({ cluster, name, firstSeenAt, updatedAt }, interpret).status === 'incomplete'
+ */
+export function deriveBackupRecord(fields: BackupFields, interpret: BackupInterpreter): BackupRecord {
+  const { sentinel } = fields;
+  if (sentinel?.present) {
+    const metadata = fields.metadata?.present ? fields.metadata : undefined;
+    const reading: BackupInterpretation =
+      sentinel.text === undefined
+        ? { problem: `sentinel ${sentinel.key} exists but its text was not read; run walcat sync to re-read it` }
+        : interpret(fields.cluster, fields.name, sentinel, metadata);
+    return {
+      ...fields,
+      status: reading.backup ? 'complete' : 'incomplete',
+      ...(reading.backup ? { backup: reading.backup } : { problem: reading.problem }),
+      ...(sentinel.sequencer === undefined ? {} : { sequencer: sentinel.sequencer }),
+    };
+  }
+  const status = fields.expiredAt ? 'expired' : sentinel ? 'deleted' : 'incomplete';
+  return { ...fields, status, ...(sentinel?.sequencer === undefined ? {} : { sequencer: sentinel.sequencer }) };
+}
+
+function fieldsOf(record: BackupRecord): BackupFields {
+  const { status: _status, backup: _backup, problem: _problem, sequencer: _sequencer, ...fields } = record;
+  return fields;
+}
+
+/**
+ * Merges one change into the stored backup record; undefined when nothing must be written. Each source (sentinel,
+ * metadata.json) is a register that only a newer sequencer replaces; `firstSeenAt` is the earliest observation and
+ * `expiredAt` the earliest expiry, so the result does not depend on the order of changes.
+ *
+ * @example mergeBackup(undefined, { type: 'payload-seen', cluster, name, observedAt }, interpret)?.status === 'incomplete'
+ */
+export function mergeBackup(
+  stored: BackupRecord | undefined,
+  change: BackupChange,
+  interpret: BackupInterpreter,
+): BackupRecord | undefined {
+  const at =
+    change.type === 'expired'
+      ? change.expiredAt
+      : change.type === 'payload-seen'
+        ? change.observedAt
+        : change.observation.observedAt;
+  const fields: BackupFields = stored
+    ? fieldsOf(stored)
+    : { cluster: change.cluster, name: change.name, firstSeenAt: at, updatedAt: at };
+  const firstSeenAt = earlier(fields.firstSeenAt, at);
+  const seenEarlier = stored !== undefined && firstSeenAt.getTime() < stored.firstSeenAt.getTime();
+  const onlyFirstSeen = (): BackupRecord | undefined =>
+    seenEarlier ? deriveBackupRecord({ ...fields, firstSeenAt }, interpret) : undefined;
+
+  switch (change.type) {
+    case 'payload-seen':
+      return stored === undefined ? deriveBackupRecord(fields, interpret) : onlyFirstSeen();
+    case 'expired':
+      if (stored?.expiredAt !== undefined && stored.expiredAt.getTime() <= change.expiredAt.getTime()) {
+        return onlyFirstSeen();
+      }
+      return deriveBackupRecord(
+        { ...fields, firstSeenAt, expiredAt: change.expiredAt, updatedAt: later(fields.updatedAt, at) },
+        interpret,
+      );
+    case 'source-observed': {
+      const current = fields[change.source];
+      const wins =
+        change.origin === 'reconcile'
+          ? sameSource(current, change.basis) && !sameSource(current, change.observation)
+          : current === undefined || compareSequencers(change.observation.sequencer, current.sequencer) > 0;
+      if (!wins) return onlyFirstSeen();
+      return deriveBackupRecord(
+        { ...fields, firstSeenAt, [change.source]: change.observation, updatedAt: later(fields.updatedAt, at) },
+        interpret,
+      );
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * What one object (seen in an event or a listing) means for the catalog, before any object is read. Sentinels,
+ * metadata.json and `.history` files need their text, which the use case reads through the object store.
+ */
+
+import type { ClusterId } from '../cluster.ts';
+import type { StorageObject } from '../layout/storage-object.ts';
+import type { BackupChange, BackupSource } from './catalog-change.ts';
+import type { BackupSourceObject, WalObjectKind, WalObjectRecord } from './catalog-records.ts';
+import type { ObjectEvent } from './object-event.ts';
+
+export type ObjectEffect =
+  | {
+      readonly type: 'wal';
+      readonly record: WalObjectRecord;
+      /** A created `.history` file: read its text into `record.content`. */
+      readonly readContent: boolean;
+    }
+  | {
+      readonly type: 'backup-source';
+      readonly cluster: ClusterId;
+      readonly name: string;
+      readonly source: BackupSource;
+      /** Without `text`; read it when `present`. */
+      readonly observation: BackupSourceObject;
+    }
+  | { readonly type: 'backup-payload'; readonly change: BackupChange }
+  | { readonly type: 'ignored'; readonly reason: string };
+
+/** The state of one object at a point in time: from an event, or from a listing (no sequencer, present). */
+export interface ObjectObservation {
+  readonly key: string;
+  readonly present: boolean;
+  readonly size?: number;
+  readonly etag?: string;
+  readonly sequencer?: string;
+  /** Event time, or LastModified at first sight in a listing. */
+  readonly at: Date;
+}
+
+const WAL_KIND: Partial<Record<StorageObject['kind'], WalObjectKind>> = {
+  'wal-segment': 'segment',
+  'wal-partial': 'partial',
+  'wal-backup-history': 'backup-history',
+  'wal-history': 'history',
+  'wal-delta': 'delta',
+};
+
+/**
+ * Maps an observed object of a cluster, classified by its layout, to its catalog effect. WAL-G's per-segment
+ * metadata files and catch-up folders are not catalogued.
+ *
+ * @example objectEffect(cluster, { kind: 'wal-segment', segment, compression: 'br' }, observation).type === 'wal'
+ */
+export function objectEffect(cluster: ClusterId, object: StorageObject, seen: ObjectObservation): ObjectEffect {
+  const at = seen.at;
+  switch (object.kind) {
+    case 'backup-sentinel':
+    case 'backup-metadata':
+      return {
+        type: 'backup-source',
+        cluster,
+        name: object.backupName,
+        source: object.kind === 'backup-sentinel' ? 'sentinel' : 'metadata',
+        observation: {
+          key: seen.key,
+          present: seen.present,
+          observedAt: at,
+          ...(seen.sequencer === undefined ? {} : { sequencer: seen.sequencer }),
+          ...(seen.present && seen.etag !== undefined ? { etag: seen.etag } : {}),
+        },
+      };
+    case 'backup-payload':
+      return seen.present
+        ? { type: 'backup-payload', change: { type: 'payload-seen', cluster, name: object.backupName, observedAt: at } }
+        : { type: 'ignored', reason: 'removal of a backup payload object does not change the backup record' };
+    case 'wal-segment':
+    case 'wal-partial':
+    case 'wal-backup-history':
+    case 'wal-history':
+    case 'wal-delta': {
+      const kind = WAL_KIND[object.kind] as WalObjectKind;
+      const timeline = object.kind === 'wal-history' ? object.timeline : object.segment.timeline;
+      const record: WalObjectRecord = {
+        cluster,
+        key: seen.key,
+        kind,
+        timeline,
+        ...(object.kind === 'wal-history' ? {} : { segNo: object.segment.segNo }),
+        compression: object.compression,
+        size: seen.present ? (seen.size ?? 0) : 0,
+        ...(seen.present && seen.etag !== undefined ? { etag: seen.etag } : {}),
+        uploadedAt: at,
+        ...(seen.sequencer === undefined ? {} : { sequencer: seen.sequencer }),
+        deleted: !seen.present,
+        ...(seen.present ? {} : { deletedAt: at }),
+      };
+      return { type: 'wal', record, readContent: seen.present && object.kind === 'wal-history' };
+    }
+    case 'wal-metadata':
+      return { type: 'ignored', reason: 'WAL-G per-segment metadata is not catalogued' };
+    case 'ignored':
+      return { type: 'ignored', reason: object.reason };
+  }
+}
+
+/** An event as an observation. */
+export const observationOfEvent = (event: ObjectEvent): ObjectObservation => ({
+  key: event.key,
+  present: event.kind === 'created',
+  at: event.eventTime,
+  ...(event.size === undefined ? {} : { size: event.size }),
+  ...(event.etag === undefined ? {} : { etag: event.etag }),
+  ...(event.sequencer === undefined ? {} : { sequencer: event.sequencer }),
+});
