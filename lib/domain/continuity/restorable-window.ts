@@ -87,7 +87,12 @@ export function restorableWindows(input: ContinuityInput): WindowReport {
 
 /** `window --json` (shared/DESIGN.md). */
 export interface WindowJson {
-  readonly ranges: ReadonlyArray<{ readonly timeline: number; readonly from: string; readonly to: string; readonly baseBackup: string }>;
+  readonly ranges: ReadonlyArray<{
+    readonly timeline: number;
+    readonly from: string;
+    readonly to: string;
+    readonly baseBackup: string;
+  }>;
 }
 
 /**
