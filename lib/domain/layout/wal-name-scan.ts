@@ -78,3 +78,14 @@ export function segmentOrReason(text: string, start: number, size: WalSegmentSiz
   const log = readHex8(text, start + 8);
   return { timeline: timeline as TimelineId, segNo: (log * perLog + seg) as SegmentNumber };
 }
+
+/**
+ * The segment a whole 24-hex WAL file name denotes, or why it is not one (wrong length, not upper-case hex, timeline
+ * 0, not a segment of this size).
+ */
+export function wholeSegmentOrReason(name: string, size: WalSegmentSize): WalSegment | string {
+  if (name.length !== 24 || upperHexRunLength(name, 0) !== 24) {
+    return `${name} is not a WAL file name of 24 upper-case hex digits`;
+  }
+  return segmentOrReason(name, 0, size);
+}
