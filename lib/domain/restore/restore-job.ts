@@ -1,0 +1,595 @@
+/**
+ * A restore job as a pure state machine. Each step is one host command (SSM Run Command or the local transport);
+ * the job moves forward only on command status updates, which arrive as EventBridge status-change events
+ * (at-least-once, in any order) or from the watchdog polling a quiet command. The rules that make that safe:
+ *
+ * - an update names a command id; updates for a command the job no longer waits for (an earlier attempt, another
+ *   job) change nothing;
+ * - a step's status only moves forward (`pending` → `dispatched` → `running` → `succeeded` | `failed`): a late
+ *   `InProgress` after `Success`, or a second `Success`, is a no-op;
+ * - a failed step stops the job with the host's stderr tail; every step is idempotent on the host
+ *   (restore-scripts.ts), so {@link resumeRestoreJob} simply runs the failed step again;
+ * - at most one step is in flight: the next command is dispatched only after the previous one succeeded.
+ */
+import type { ClusterId, HostSettings } from '../cluster.ts';
+import { InvalidInputError, WalcatError } from '../errors.ts';
+import { parseScriptResult } from '../host/host-script.ts';
+import {
+  buildRestoreStepScript,
+  RESTORE_STEPS,
+  type RestoreScriptInput,
+  type RestoreStepName,
+  TARGET_NOT_REACHED_MESSAGE,
+} from './restore-scripts.ts';
+import { formatRestoreTarget, type RestoreTarget, restoreTargetFromText } from './restore-target.ts';
+
+/** Statuses of an SSM command invocation (GetCommandInvocation / EventBridge status-change events). */
+export type CommandStatus =
+  | 'Pending'
+  | 'InProgress'
+  | 'Delayed'
+  | 'Success'
+  | 'Cancelled'
+  | 'Cancelling'
+  | 'TimedOut'
+  | 'Failed'
+  | 'Undeliverable'
+  | 'Terminated';
+
+const TERMINAL_STATUSES: ReadonlySet<CommandStatus> = new Set([
+  'Success',
+  'Cancelled',
+  'TimedOut',
+  'Failed',
+  'Undeliverable',
+  'Terminated',
+]);
+
+/** True for statuses after which the command produces nothing more. */
+export function isTerminalCommandStatus(status: CommandStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+/** One status report about a command, from an event or from polling. Output only comes with polling. */
+export interface CommandStatusUpdate {
+  readonly commandId: string;
+  readonly status: CommandStatus;
+  /** When the status was observed (event time, or the invocation's end time when polled). */
+  readonly at: Date;
+  readonly instanceId?: string;
+  readonly stdout?: string;
+  readonly stderr?: string;
+}
+
+/** Where the restore runs: a given instance, or the one instance carrying a tag. */
+export type RestoreHostTarget =
+  | { readonly kind: 'instance'; readonly instanceId: string }
+  | { readonly kind: 'tag'; readonly tagKey: string; readonly tagValue: string };
+
+/** What the operator (or the drill scheduler) asked for, after planning; stored with the job. */
+export interface RestoreRequest {
+  readonly target: RestoreTarget;
+  readonly baseBackup: string;
+  /** Planned timeline, or `latest` for a restore to the end of the archive. */
+  readonly timeline: number | 'latest';
+  readonly action: 'promote' | 'pause';
+  readonly host: RestoreHostTarget;
+  readonly inPlace: boolean;
+  /** Settings of the target host (data directory, OS user, service, wal-g). */
+  readonly hostSettings: HostSettings;
+  readonly pgVersion?: number;
+  readonly requiredBytes?: number;
+  readonly checkSql?: string;
+  readonly extraSettings?: Readonly<Record<string, string>>;
+  readonly recoveryTimeoutSeconds: number;
+}
+
+export type RestoreJobKind = 'restore' | 'drill';
+export type RestoreJobStatus = 'running' | 'failed' | 'succeeded';
+export type RestoreStepStatus = 'pending' | 'dispatched' | 'running' | 'succeeded' | 'failed';
+
+export interface RestoreStep {
+  readonly name: RestoreStepName;
+  readonly status: RestoreStepStatus;
+  readonly attempts: number;
+  /** Command of the current attempt. */
+  readonly commandId?: string;
+  /** Commands of earlier attempts: their late events are ignored. */
+  readonly previousCommandIds: readonly string[];
+  readonly dispatchedAt?: Date;
+  readonly finishedAt?: Date;
+  /** finishedAt - dispatchedAt of the last attempt. */
+  readonly durationMs?: number;
+  readonly lastEventAt?: Date;
+  readonly commandStatus?: CommandStatus;
+  readonly stderrTail?: string;
+  /** `data` of the step script's result line. */
+  readonly result?: unknown;
+}
+
+/** What the verify step found on the restored server. */
+export interface RestoreOutcome {
+  readonly inRecovery: boolean;
+  readonly timeline: number;
+  readonly lastReplayTimestamp?: string;
+  readonly archiveMode?: string;
+  readonly check?: { readonly passed: boolean; readonly firstValue: string };
+  /** From job creation to the end of verify: the measured restore time (RTO). */
+  readonly restoreMs: number;
+}
+
+export interface RestoreFailure {
+  readonly step: RestoreStepName;
+  readonly message: string;
+  readonly stderrTail?: string;
+  readonly at: Date;
+}
+
+export interface RestoreJob {
+  readonly jobId: string;
+  readonly cluster: ClusterId;
+  readonly kind: RestoreJobKind;
+  readonly status: RestoreJobStatus;
+  readonly request: RestoreRequest;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly finishedAt?: Date;
+  /** The instance the steps run on, once known (the first status update names it for tag targets). */
+  readonly instanceId?: string;
+  readonly steps: readonly RestoreStep[];
+  readonly failure?: RestoreFailure;
+  readonly outcome?: RestoreOutcome;
+  /** Increases on every change; stores use it for optimistic concurrency. */
+  readonly version: number;
+}
+
+/** What applying an update did, so the caller knows whether to dispatch, notify or do nothing. */
+export type RestoreTransition =
+  | { readonly kind: 'ignored'; readonly why: string }
+  | { readonly kind: 'progressed' }
+  | { readonly kind: 'step-succeeded'; readonly step: RestoreStepName }
+  | { readonly kind: 'failed'; readonly failure: RestoreFailure }
+  | { readonly kind: 'completed'; readonly outcome: RestoreOutcome };
+
+export interface RestoreTransitionResult {
+  readonly job: RestoreJob;
+  readonly transition: RestoreTransition;
+}
+
+/** A restore job that cannot do what was asked (resume a running job, dispatch while a step is in flight). */
+export class RestoreJobStateError extends WalcatError {
+  override readonly name: string = 'RestoreJobStateError';
+}
+
+const JOB_ID = /^[a-z0-9][a-z0-9-]{0,63}$/u;
+const STDERR_TAIL_LINES = 20;
+const STDERR_TAIL_CHARS = 2000;
+
+/**
+ * A new restore job: every step pending.
+ *
+ * @example createRestoreJob({ jobId: 'r-1', cluster, kind: 'restore', request, now }).steps[0].name === 'preflight'
+ */
+export function createRestoreJob(input: {
+  readonly jobId: string;
+  readonly cluster: ClusterId;
+  readonly kind: RestoreJobKind;
+  readonly request: RestoreRequest;
+  readonly now: Date;
+}): RestoreJob {
+  if (!JOB_ID.test(input.jobId)) {
+    throw new InvalidInputError(`restore job id ${JSON.stringify(input.jobId)} must match [a-z0-9][a-z0-9-]*`);
+  }
+  const job: RestoreJob = {
+    jobId: input.jobId,
+    cluster: input.cluster,
+    kind: input.kind,
+    status: 'running',
+    request: input.request,
+    createdAt: input.now,
+    updatedAt: input.now,
+    ...(input.request.host.kind === 'instance' ? { instanceId: input.request.host.instanceId } : {}),
+    steps: RESTORE_STEPS.map((name) => ({ name, status: 'pending', attempts: 0, previousCommandIds: [] })),
+    version: 0,
+  };
+  // Building every script once up front refuses a bad path, backup name or setting before anything runs.
+  for (const step of RESTORE_STEPS) buildRestoreStepScript(step, scriptInput(job));
+  return job;
+}
+
+/** The inputs of the step scripts, from the stored request. */
+export function scriptInput(job: RestoreJob): RestoreScriptInput {
+  const request = job.request;
+  return {
+    jobId: job.jobId,
+    host: request.hostSettings,
+    baseBackup: request.baseBackup,
+    target: request.target,
+    timeline: request.timeline,
+    action: request.action,
+    inPlace: request.inPlace,
+    recoveryTimeoutSeconds: request.recoveryTimeoutSeconds,
+    ...(request.pgVersion === undefined ? {} : { pgVersion: request.pgVersion }),
+    ...(request.requiredBytes === undefined ? {} : { requiredBytes: request.requiredBytes }),
+    ...(request.checkSql === undefined ? {} : { checkSql: request.checkSql }),
+    ...(request.extraSettings === undefined ? {} : { extraSettings: request.extraSettings }),
+  };
+}
+
+/** The step the job waits for (dispatched or running), if any. */
+export function stepInFlight(job: RestoreJob): RestoreStep | undefined {
+  return job.steps.find((step) => step.status === 'dispatched' || step.status === 'running');
+}
+
+/**
+ * The next command to send: the first pending step, when the job runs and nothing is in flight.
+ *
+ * @example nextRestoreCommand(createRestoreJob(...))?.step === 'preflight'
+ */
+export function nextRestoreCommand(
+  job: RestoreJob,
+): { readonly step: RestoreStepName; readonly script: string; readonly timeoutSeconds: number } | undefined {
+  if (job.status !== 'running' || stepInFlight(job)) return undefined;
+  const step = job.steps.find((candidate) => candidate.status === 'pending');
+  if (!step) return undefined;
+  return {
+    step: step.name,
+    script: buildRestoreStepScript(step.name, scriptInput(job)),
+    timeoutSeconds: stepTimeoutSeconds(job, step.name),
+  };
+}
+
+/**
+ * How long one step may run before it counts as timed out (also the SSM execution timeout). backup-fetch gets an
+ * hour plus time for the backup at 20 MB/s; wait-recovery the requested recovery timeout plus a margin.
+ */
+export function stepTimeoutSeconds(job: RestoreJob, step: RestoreStepName): number {
+  switch (step) {
+    case 'fetch-backup':
+      return 3600 + Math.ceil((job.request.requiredBytes ?? 0) / 20_000_000);
+    case 'wait-recovery':
+      return job.request.recoveryTimeoutSeconds + 300;
+    case 'start-postgres':
+    case 'stop-postgres':
+      return 900;
+    default:
+      return 600;
+  }
+}
+
+/**
+ * Records that `step`'s command was sent.
+ *
+ * @throws RestoreJobStateError when the step is not the next pending one (a second dispatcher lost a race).
+ */
+export function markStepDispatched(job: RestoreJob, step: RestoreStepName, commandId: string, now: Date): RestoreJob {
+  const next = nextRestoreCommand(job);
+  if (next?.step !== step) {
+    throw new RestoreJobStateError(
+      `restore job ${job.jobId}: step ${step} is not the next step to dispatch (${next?.step ?? 'none is'}); another dispatcher already sent it`,
+    );
+  }
+  return touch(job, now, {
+    steps: job.steps.map((candidate) =>
+      candidate.name === step
+        ? {
+            ...candidate,
+            status: 'dispatched',
+            attempts: candidate.attempts + 1,
+            commandId,
+            previousCommandIds: candidate.commandId
+              ? [...candidate.previousCommandIds, candidate.commandId]
+              : candidate.previousCommandIds,
+            dispatchedAt: now,
+            finishedAt: undefined,
+            durationMs: undefined,
+            lastEventAt: now,
+            commandStatus: 'Pending',
+            stderrTail: undefined,
+            result: undefined,
+          }
+        : candidate,
+    ),
+  });
+}
+
+/**
+ * Applies one command status update. Duplicates, late events of earlier attempts and out-of-order events are
+ * ignored (the transition says why); a step's status never moves backwards.
+ *
+ * @example applyCommandUpdate(job, { commandId: 'c-1', status: 'InProgress', at }).transition.kind === 'progressed'
+ */
+export function applyCommandUpdate(job: RestoreJob, update: CommandStatusUpdate): RestoreTransitionResult {
+  const step = job.steps.find((candidate) => candidate.commandId === update.commandId);
+  if (!step) {
+    const earlier = job.steps.some((candidate) => candidate.previousCommandIds.includes(update.commandId));
+    return ignored(job, earlier ? 'update for an earlier attempt' : 'command is not part of this job');
+  }
+  if (step.status === 'succeeded' || step.status === 'failed') {
+    return ignored(job, `step ${step.name} already ${step.status}`);
+  }
+  if (job.status !== 'running') return ignored(job, `job already ${job.status}`);
+  const instance = job.instanceId ?? update.instanceId;
+  const base = { ...(instance === undefined ? {} : { instanceId: instance }) };
+  if (!isTerminalCommandStatus(update.status)) {
+    const status: RestoreStepStatus =
+      update.status === 'InProgress' || step.status === 'running' ? 'running' : 'dispatched';
+    const changed = status !== step.status || instance !== job.instanceId;
+    const updated = replaceStep(job, step.name, {
+      ...step,
+      status,
+      commandStatus: status !== step.status ? update.status : step.commandStatus,
+      lastEventAt: later(step.lastEventAt, update.at),
+    });
+    return changed
+      ? { job: touch(updated, update.at, base), transition: { kind: 'progressed' } }
+      : { job: updated, transition: { kind: 'ignored', why: 'no change' } };
+  }
+  return finishStep(touch(job, update.at, base), step, update);
+}
+
+function finishStep(job: RestoreJob, step: RestoreStep, update: CommandStatusUpdate): RestoreTransitionResult {
+  const stderrTail = tail(update.stderr ?? '');
+  const durationMs = step.dispatchedAt ? Math.max(0, update.at.getTime() - step.dispatchedAt.getTime()) : undefined;
+  const finished = {
+    ...step,
+    finishedAt: update.at,
+    lastEventAt: update.at,
+    commandStatus: update.status,
+    ...(durationMs === undefined ? {} : { durationMs }),
+    ...(stderrTail === '' ? {} : { stderrTail }),
+  };
+  let parsed: ReturnType<typeof parseScriptResult>;
+  try {
+    parsed = update.stdout === undefined ? undefined : parseScriptResult(update.stdout);
+  } catch (error) {
+    return failStep(job, finished, `its result line is unreadable (${(error as Error).message})`, update.at);
+  }
+  if (update.status !== 'Success' || parsed?.status === 'failed') {
+    const why =
+      update.status === 'Success'
+        ? `its script reported failure at ${parsed?.status === 'failed' ? parsed.step : 'an unknown step'}`
+        : describeCommandFailure(update.status);
+    return failStep(job, finished, why, update.at);
+  }
+  const result = parsed?.status === 'success' ? parsed.data : undefined;
+  const succeeded: RestoreStep = { ...finished, status: 'succeeded', ...(result === undefined ? {} : { result }) };
+  const advanced = replaceStep(job, step.name, succeeded);
+  if (step.name !== 'verify') return { job: advanced, transition: { kind: 'step-succeeded', step: step.name } };
+  return completeWithVerification(advanced, succeeded, update.at);
+}
+
+function describeCommandFailure(status: CommandStatus): string {
+  switch (status) {
+    case 'TimedOut':
+      return 'the command timed out on the host';
+    case 'Cancelled':
+    case 'Terminated':
+      return `the command was ${status.toLowerCase()}`;
+    case 'Undeliverable':
+      return 'the command could not be delivered (instance stopped, not managed by SSM, or gone)';
+    default:
+      return 'the command failed on the host';
+  }
+}
+
+function failStep(job: RestoreJob, step: RestoreStep, why: string, at: Date): RestoreTransitionResult {
+  const lastLine = (step.stderrTail ?? '')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .at(-1);
+  const host = job.instanceId ? ` on ${job.instanceId}` : '';
+  const hint = (step.stderrTail ?? '').includes(TARGET_NOT_REACHED_MESSAGE)
+    ? '; the archive ends before the target: plan again with a reachable target'
+    : '; fix the cause, then resume the job (each step is safe to run again; the old data directory is kept aside)';
+  const failure: RestoreFailure = {
+    step: step.name,
+    message: `restore job ${job.jobId}: step ${step.name} failed${host}: ${why}${lastLine ? `: ${lastLine.trim()}` : ''}${hint}`,
+    ...(step.stderrTail ? { stderrTail: step.stderrTail } : {}),
+    at,
+  };
+  const failed = replaceStep(job, step.name, { ...step, status: 'failed' });
+  return {
+    job: { ...failed, status: 'failed', failure, finishedAt: at },
+    transition: { kind: 'failed', failure },
+  };
+}
+
+/**
+ * Checks what verify read against what was asked: promoted onto a new timeline (or paused in recovery), the last
+ * replayed commit not after a time target, archiving off, the SQL check passed.
+ */
+function completeWithVerification(job: RestoreJob, step: RestoreStep, at: Date): RestoreTransitionResult {
+  const data = (step.result ?? {}) as Record<string, unknown>;
+  const problems: string[] = [];
+  const inRecovery = data.inRecovery === true;
+  const timeline = typeof data.timeline === 'number' ? data.timeline : 0;
+  const lastReplay = typeof data.lastReplayTimestamp === 'string' ? data.lastReplayTimestamp : undefined;
+  const request = job.request;
+  const expectPaused = request.action === 'pause' && request.target.kind !== 'latest';
+  if (expectPaused !== inRecovery) {
+    problems.push(expectPaused ? 'the server is not paused in recovery' : 'the server is still in recovery');
+  }
+  const baseTimeline = timelineOfBackupName(request.baseBackup);
+  if (!expectPaused && baseTimeline !== undefined && timeline <= baseTimeline) {
+    problems.push(`the server is on timeline ${timeline}, not on a new timeline after ${baseTimeline}`);
+  }
+  if (request.target.kind === 'time' && lastReplay !== undefined) {
+    const replayed = Date.parse(lastReplay);
+    if (Number.isFinite(replayed) && replayed > request.target.time.getTime()) {
+      problems.push(
+        `the last replayed commit (${lastReplay}) is after the target ${request.target.time.toISOString()}`,
+      );
+    }
+  }
+  if (typeof data.archiveMode === 'string' && data.archiveMode !== 'off') {
+    problems.push(`archive_mode is ${data.archiveMode}, so the copy could archive into the live cluster's archive`);
+  }
+  const check = readCheck(data.check);
+  if (check && !check.passed) problems.push(`the SQL check returned ${JSON.stringify(check.firstValue)}`);
+  if (problems.length > 0) {
+    return failStep(job, { ...step, status: 'running' }, `verification found that ${problems.join('; ')}`, at);
+  }
+  const outcome: RestoreOutcome = {
+    inRecovery,
+    timeline,
+    restoreMs: Math.max(0, at.getTime() - job.createdAt.getTime()),
+    ...(lastReplay === undefined ? {} : { lastReplayTimestamp: lastReplay }),
+    ...(typeof data.archiveMode === 'string' ? { archiveMode: data.archiveMode } : {}),
+    ...(check ? { check } : {}),
+  };
+  return {
+    job: { ...job, status: 'succeeded', outcome, finishedAt: at },
+    transition: { kind: 'completed', outcome },
+  };
+}
+
+function readCheck(value: unknown): RestoreOutcome['check'] {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  const encoded = typeof record.firstValueBase64 === 'string' ? record.firstValueBase64 : '';
+  return { passed: record.passed === true, firstValue: decodeBase64(encoded) };
+}
+
+function decodeBase64(text: string): string {
+  try {
+    const binary = atob(text);
+    return new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+  } catch {
+    return '';
+  }
+}
+
+function timelineOfBackupName(name: string): number | undefined {
+  const match = /^base_([0-9A-F]{8})/u.exec(name);
+  return match ? Number.parseInt(match[1] as string, 16) : undefined;
+}
+
+/**
+ * Restarts a failed job at its failed step (steps are idempotent on the host; the moved-aside data directory is
+ * untouched). Succeeded steps are not run again.
+ *
+ * @throws RestoreJobStateError when the job is not failed.
+ */
+export function resumeRestoreJob(job: RestoreJob, now: Date): RestoreJob {
+  if (job.status !== 'failed') {
+    throw new RestoreJobStateError(
+      `restore job ${job.jobId} is ${job.status}; only a failed job can be resumed (see walcat restore status ${job.jobId})`,
+    );
+  }
+  const { failure: _failure, finishedAt: _finishedAt, ...rest } = job;
+  return touch({ ...rest, status: 'running' } as RestoreJob, now, {
+    steps: job.steps.map((step) => (step.status === 'failed' ? { ...step, status: 'pending' } : step)),
+  });
+}
+
+/**
+ * The watchdog's view of a job: the in-flight step when no update arrived for `quietMs` (poll its invocation), and
+ * whether it has run longer than its timeout (then {@link timeOutStep}).
+ */
+export function stuckStep(
+  job: RestoreJob,
+  now: Date,
+  quietMs: number,
+): { readonly step: RestoreStep; readonly overdue: boolean } | undefined {
+  const step = stepInFlight(job);
+  if (!step || job.status !== 'running') return undefined;
+  const lastHeard = step.lastEventAt ?? step.dispatchedAt ?? job.updatedAt;
+  if (now.getTime() - lastHeard.getTime() < quietMs) return undefined;
+  const started = step.dispatchedAt ?? job.updatedAt;
+  const overdue = now.getTime() - started.getTime() > stepTimeoutSeconds(job, step.name) * 1000;
+  return { step, overdue };
+}
+
+/** Fails the in-flight step as timed out (the watchdog found it overdue and the host never answered). */
+export function timeOutStep(job: RestoreJob, now: Date): RestoreTransitionResult {
+  const step = stepInFlight(job);
+  if (!step?.commandId) return ignored(job, 'no step in flight');
+  return applyCommandUpdate(job, {
+    commandId: step.commandId,
+    status: 'TimedOut',
+    at: now,
+    stderr: `walcat watchdog: no final status after ${stepTimeoutSeconds(job, step.name)} s`,
+  });
+}
+
+function ignored(job: RestoreJob, why: string): RestoreTransitionResult {
+  return { job, transition: { kind: 'ignored', why } };
+}
+
+function replaceStep(job: RestoreJob, name: RestoreStepName, step: RestoreStep): RestoreJob {
+  return { ...job, steps: job.steps.map((candidate) => (candidate.name === name ? step : candidate)) };
+}
+
+function touch(job: RestoreJob, now: Date, changes: Partial<RestoreJob>): RestoreJob {
+  return { ...job, ...changes, updatedAt: later(job.updatedAt, now) ?? now, version: job.version + 1 };
+}
+
+function later(a: Date | undefined, b: Date): Date {
+  return a && a.getTime() > b.getTime() ? a : b;
+}
+
+function tail(text: string): string {
+  const lines = text.replace(/\s+$/u, '').split('\n').slice(-STDERR_TAIL_LINES).join('\n');
+  return lines.length > STDERR_TAIL_CHARS ? lines.slice(-STDERR_TAIL_CHARS) : lines;
+}
+
+/** The stored JSON form of a job (dates as ISO strings, the target as kind + text). */
+export interface RestoreJobJson {
+  readonly [key: string]: unknown;
+}
+
+/**
+ * Serializes a job for the catalog: plain JSON, no bigint, dates as ISO-8601.
+ *
+ * @example restoreJobFromJson(restoreJobToJson(job)) // deep-equals job
+ */
+export function restoreJobToJson(job: RestoreJob): RestoreJobJson {
+  const { request, ...rest } = job;
+  const { target, ...requestRest } = request;
+  return JSON.parse(
+    JSON.stringify({
+      ...rest,
+      request: { ...requestRest, target: { kind: target.kind, value: formatRestoreTarget(target) } },
+    }),
+  ) as RestoreJobJson;
+}
+
+const DATE_FIELDS = ['createdAt', 'updatedAt', 'finishedAt', 'dispatchedAt', 'lastEventAt', 'at'];
+
+/**
+ * Reads a job written by {@link restoreJobToJson}.
+ *
+ * @throws InvalidInputError when the item is not a restore job.
+ */
+export function restoreJobFromJson(json: unknown): RestoreJob {
+  if (typeof json !== 'object' || json === null) throw new InvalidInputError('restore job item is not an object');
+  const record = json as Record<string, unknown>;
+  const request = record.request as Record<string, unknown> | undefined;
+  const target = request?.target as { kind?: unknown; value?: unknown } | undefined;
+  if (
+    typeof record.jobId !== 'string' ||
+    !request ||
+    typeof target?.kind !== 'string' ||
+    !Array.isArray(record.steps)
+  ) {
+    throw new InvalidInputError(`restore job item ${JSON.stringify(record.jobId)} lacks jobId, request or steps`);
+  }
+  const revived = reviveDates(record) as Record<string, unknown>;
+  return {
+    ...revived,
+    request: {
+      ...(revived.request as Record<string, unknown>),
+      target: restoreTargetFromText(target.kind as RestoreTarget['kind'], String(target.value ?? '')),
+    },
+  } as unknown as RestoreJob;
+}
+
+function reviveDates(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((item) => reviveDates(item));
+  if (typeof value === 'string' && DATE_FIELDS.includes(key)) return new Date(value);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, reviveDates(inner, name)]));
+  }
+  return value;
+}

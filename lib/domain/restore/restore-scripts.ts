@@ -1,0 +1,530 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are bash, where ${...} is a parameter expansion.
+/**
+ * The host scripts of a restore, one per step, built on the shared host-script skeleton (host-script.ts): every value
+ * is validated and single-quoted, stdout carries only the `WALCAT_RESULT` line, and each step is idempotent so a
+ * resumed job can run it again:
+ *
+ * | step | effect | when its effect is already there |
+ * |---|---|---|
+ * | preflight | checks only (wal-g, PostgreSQL major, free space, not a running primary) | always safe |
+ * | stop-postgres | stops the server on the target data directory | not running: nothing to do |
+ * | move-aside | `mv <pgData> <pgData>.walcat-<job>`: the old data is never deleted | already moved, or pgData is this job's copy |
+ * | fetch-backup | `backup-fetch` into `<pgData>.walcat-<job>.fetching`, then renames it to pgData | pgData is this job's copy |
+ * | configure-recovery | rewrites walcat's block in postgresql.auto.conf, `recovery.signal` | the block is replaced, not appended twice |
+ * | start-postgres | starts the server | already running |
+ * | wait-recovery | polls until promoted (or paused) at the target | returns at once |
+ * | verify | reads timeline, last replayed commit time, archive_mode; runs the optional SQL check | read-only |
+ *
+ * The only thing ever removed is this job's own half-fetched staging directory (named after the job), so a failed
+ * `backup-fetch` can be retried; the moved-aside data directory is never touched after the rename.
+ */
+import type { HostSettings } from '../cluster.ts';
+import { InvalidInputError } from '../errors.ts';
+import { buildHostScript, HOST_SCRIPT_EXIT, HOST_SCRIPT_FUNCTIONS, type ScriptStep } from '../host/host-script.ts';
+import {
+  type ShellFragment,
+  shell,
+  trustedShell,
+  validateAbsolutePath,
+  validateBackupName,
+  validateCommandPath,
+} from '../host/shell-quote.ts';
+import { formatLsn } from '../wal/lsn.ts';
+import type { RestoreTarget } from './restore-target.ts';
+
+/** The steps of a restore, in order. */
+export const RESTORE_STEPS = [
+  'preflight',
+  'stop-postgres',
+  'move-aside',
+  'fetch-backup',
+  'configure-recovery',
+  'start-postgres',
+  'wait-recovery',
+  'verify',
+] as const;
+export type RestoreStepName = (typeof RESTORE_STEPS)[number];
+
+/** What the step scripts need to know about one restore. */
+export interface RestoreScriptInput {
+  readonly jobId: string;
+  /** The host settings of the target host (the cluster's own for in-place, the drill's or a new host's otherwise). */
+  readonly host: HostSettings;
+  readonly baseBackup: string;
+  readonly target: RestoreTarget;
+  /** `recovery_target_timeline`: the planned timeline, or `latest` when restoring to the end of the archive. */
+  readonly timeline: number | 'latest';
+  readonly action: 'promote' | 'pause';
+  /** server_version_num of the backup (150004); the host's server binaries must have the same major version. */
+  readonly pgVersion?: number;
+  /** Uncompressed size of the backup: the free space the data directory's file system must have. */
+  readonly requiredBytes?: number;
+  /** Restoring onto the cluster's own host: a running primary there is expected and is stopped. */
+  readonly inPlace: boolean;
+  /** Optional SQL whose first value must not be false/f/0/empty after the restore. */
+  readonly checkSql?: string;
+  /** More settings for the restored copy (e.g. `port` on a scratch host), written as quoted conf strings. */
+  readonly extraSettings?: Readonly<Record<string, string>>;
+  /** How long wait-recovery polls before giving up (seconds). */
+  readonly recoveryTimeoutSeconds: number;
+}
+
+/** `<pgData>.walcat-<jobId>`: where the previous data directory is kept. */
+export function movedAsidePath(pgData: string, jobId: string): string {
+  return `${pgData.replace(/\/+$/u, '')}.walcat-${jobId}`;
+}
+
+/** The marker file that makes a data directory "this job's restored copy". */
+export function restoredMarkerName(jobId: string): string {
+  return `.walcat-restore-${jobId}`;
+}
+
+/** Server log written by pg_ctl for restores on `pg_ctl:` hosts (next to the data directory, outside it). */
+export function restoreLogPath(pgData: string, jobId: string): string {
+  return `${pgData.replace(/\/+$/u, '')}.walcat-${jobId}.log`;
+}
+
+/** The message PostgreSQL stops with when the archive ends before the recovery target. */
+export const TARGET_NOT_REACHED_MESSAGE = 'recovery ended before configured recovery target was reached';
+
+const JOB_ID = /^[a-z0-9][a-z0-9-]{0,63}$/u;
+const SETTING_NAME = /^[a-z][a-z0-9_.]{0,62}$/u;
+/** Settings the restore itself owns; a request cannot override them. */
+const RESERVED_SETTINGS = new Set([
+  'restore_command',
+  'recovery_target',
+  'recovery_target_time',
+  'recovery_target_lsn',
+  'recovery_target_name',
+  'recovery_target_xid',
+  'recovery_target_action',
+  'recovery_target_timeline',
+  'recovery_target_inclusive',
+  'archive_mode',
+  'archive_command',
+  'archive_library',
+]);
+
+/**
+ * Quotes a value as a postgresql.conf string: `'...'` with `'` doubled and `\` escaped (the conf parser reads
+ * backslash escapes inside quotes).
+ *
+ * @example postgresConfString("it's") === "'it''s'"
+ */
+export function postgresConfString(value: string): string {
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+}
+
+/** Shell-quotes a word for a restore_command, with `%` doubled so PostgreSQL's `%f`/`%p` expansion leaves it. */
+function restoreCommandWord(value: string): string {
+  return shell`${value}`.text.replaceAll('%', '%%');
+}
+
+/**
+ * The `restore_command` of the restored copy: `[envdir <dir>] <wal-g> wal-fetch "%f" "%p"`, every word quoted.
+ *
+ * @example restoreCommand(host) === `envdir '/etc/wal-g.d/env' 'wal-g' wal-fetch "%f" "%p"`
+ */
+export function restoreCommand(host: HostSettings): string {
+  const walg = restoreCommandWord(validateCommandPath('hosts.walgBinary', host.walgBinary));
+  const envDir =
+    host.walgEnvDir === undefined
+      ? ''
+      : `envdir ${restoreCommandWord(validateAbsolutePath('hosts.walgEnvDir', host.walgEnvDir))} `;
+  return `${envDir}${walg} wal-fetch "%f" "%p"`;
+}
+
+/**
+ * The recovery settings walcat writes for a restore, in order: restore_command, the target, the action, the
+ * timeline, `archive_mode = off` (a restored copy must not archive a new timeline into the live cluster's archive
+ * until an operator re-enables it), then the request's extra settings.
+ *
+ * @example recoverySettings(input)[1] // ['recovery_target_time', '2026-11-20T14:30:00.000Z']
+ */
+export function recoverySettings(input: RestoreScriptInput): ReadonlyArray<readonly [string, string]> {
+  const target: Array<[string, string]> = [];
+  switch (input.target.kind) {
+    case 'time':
+      target.push(['recovery_target_time', input.target.time.toISOString()]);
+      break;
+    case 'lsn':
+      target.push(['recovery_target_lsn', formatLsn(input.target.lsn)]);
+      break;
+    case 'name':
+      target.push(['recovery_target_name', input.target.name]);
+      break;
+    case 'xid':
+      target.push(['recovery_target_xid', input.target.xid.toString()]);
+      break;
+    case 'latest':
+      break;
+  }
+  const extra = Object.entries(input.extraSettings ?? {}).map(([name, value]): [string, string] => {
+    if (!SETTING_NAME.test(name) || RESERVED_SETTINGS.has(name)) {
+      throw new InvalidInputError(
+        `restore setting ${JSON.stringify(name)} is not allowed: use a lower-case PostgreSQL setting name other than ${[...RESERVED_SETTINGS].join(', ')}`,
+      );
+    }
+    return [name, value];
+  });
+  return [
+    ['restore_command', restoreCommand(input.host)],
+    ...target,
+    // With no target PostgreSQL replays to the end of the archive and promotes; the action only applies to a target.
+    ...(input.target.kind === 'latest' ? [] : [['recovery_target_action', input.action] as [string, string]]),
+    ['recovery_target_timeline', String(input.timeline)],
+    ['archive_mode', 'off'],
+    ...extra,
+  ];
+}
+
+/** The block appended to postgresql.auto.conf, between markers that name the job so a rerun replaces it. */
+export function recoveryConfBlock(input: RestoreScriptInput): { begin: string; end: string; text: string } {
+  const begin = `# walcat restore ${input.jobId}: begin`;
+  const end = `# walcat restore ${input.jobId}: end`;
+  const lines = recoverySettings(input).map(([name, value]) => `${name} = ${postgresConfString(value)}`);
+  return { begin, end, text: `${[begin, ...lines, end].join('\n')}\n` };
+}
+
+interface Paths {
+  readonly pgData: string;
+  readonly aside: string;
+  readonly staging: string;
+  readonly marker: string;
+  readonly logFile: string;
+}
+
+function paths(input: RestoreScriptInput): Paths {
+  if (!JOB_ID.test(input.jobId)) {
+    throw new InvalidInputError(`restore job id ${JSON.stringify(input.jobId)} must match [a-z0-9][a-z0-9-]*`);
+  }
+  const pgData = validateAbsolutePath('hosts.pgData', input.host.pgData.replace(/(.)\/+$/u, '$1'));
+  if (pgData === '/') throw new InvalidInputError('hosts.pgData: / cannot be a data directory');
+  return {
+    pgData,
+    aside: movedAsidePath(pgData, input.jobId),
+    staging: `${movedAsidePath(pgData, input.jobId)}.fetching`,
+    marker: `${pgData}/${restoredMarkerName(input.jobId)}`,
+    logFile: restoreLogPath(pgData, input.jobId),
+  };
+}
+
+const { fail, psql, walg, asOsUser } = HOST_SCRIPT_FUNCTIONS;
+const EXIT = HOST_SCRIPT_EXIT;
+
+/** `walcat_running` becomes 1 when a server runs on the data directory (pg_ctl status / systemctl is-active). */
+function runningCheck(input: RestoreScriptInput, pgData: string): ShellFragment {
+  const service = input.host.service;
+  if (service.kind === 'systemd') {
+    return shell`if systemctl is-active --quiet ${service.unit}; then walcat_running=1; else walcat_running=0; fi`;
+  }
+  const pgCtl = `${validateAbsolutePath('hosts.service', service.binDir).replace(/\/+$/u, '')}/pg_ctl`;
+  return shell`if [[ -d ${pgData} ]] && ${asOsUser} ${pgCtl} status -D ${pgData} >/dev/null 2>&1; then walcat_running=1; else walcat_running=0; fi`;
+}
+
+function serverBinaryCandidates(input: RestoreScriptInput): string[] {
+  const service = input.host.service;
+  const major = input.pgVersion === undefined ? undefined : Math.floor(input.pgVersion / 10000);
+  if (service.kind === 'pg_ctl') return [`${service.binDir.replace(/\/+$/u, '')}/postgres`];
+  return major === undefined ? [] : [`/usr/lib/postgresql/${major}/bin/postgres`, `/usr/pgsql-${major}/bin/postgres`];
+}
+
+function preflight(input: RestoreScriptInput, p: Paths): ScriptStep[] {
+  const major = input.pgVersion === undefined ? 0 : Math.floor(input.pgVersion / 10000);
+  const required = Math.ceil(input.requiredBytes ?? 0);
+  const parent = p.pgData.slice(0, p.pgData.lastIndexOf('/')) || '/';
+  const candidates = serverBinaryCandidates(input);
+  const walgBinary = validateCommandPath('hosts.walgBinary', input.host.walgBinary);
+  const refusePrimary = input.inPlace
+    ? trustedShell(':')
+    : shell`if [[ $walcat_running == 1 && $walcat_in_recovery != t && ! -f ${p.marker} ]]; then echo ${`walcat: a PostgreSQL server is running on ${p.pgData} and is not a standby; refusing to restore over a running primary (stop it, choose another host, or restore in place with --in-place)`}; ${fail} ${EXIT.preconditionFailed}; fi`;
+  return [
+    {
+      kind: 'shell',
+      name: 'check-wal-g',
+      failureExitCode: EXIT.preconditionFailed,
+      fragment: shell`if ! command -v ${walgBinary} >/dev/null 2>&1; then echo ${`walcat: wal-g (${walgBinary}) is not installed or not executable on this host`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+    },
+    {
+      kind: 'shell',
+      name: 'check-version',
+      failureExitCode: EXIT.preconditionFailed,
+      fragment: joinLines([
+        trustedShell('walcat_pg_major=0'),
+        shell`for walcat_candidate in ${candidates}; do if [[ -x $walcat_candidate ]]; then walcat_pg_major=$("$walcat_candidate" -V | sed -E 's/^[^0-9]*([0-9]+).*/\\1/'); break; fi; done`,
+        shell`if [[ ${integer(major)} != 0 && $walcat_pg_major != ${integer(major)} ]]; then printf ${'walcat: the backup needs PostgreSQL %s server binaries; this host has major version %s\n'} ${integer(major)} "$walcat_pg_major"; ${fail} ${EXIT.preconditionFailed}; fi`,
+      ]),
+    },
+    {
+      kind: 'shell',
+      name: 'check-disk',
+      failureExitCode: EXIT.preconditionFailed,
+      fragment: joinLines([
+        shell`walcat_free=$(df -P -B1 ${parent} | awk 'NR==2 {print $4}')`,
+        shell`if (( walcat_free < ${integer(required)} )); then printf ${'walcat: %s has %s bytes free; the backup needs %s bytes uncompressed; free space or restore onto a larger volume\n'} ${parent} "$walcat_free" ${integer(required)}; ${fail} ${EXIT.preconditionFailed}; fi`,
+      ]),
+    },
+    {
+      kind: 'shell',
+      name: 'check-not-primary',
+      failureExitCode: EXIT.preconditionFailed,
+      fragment: joinLines([
+        runningCheck(input, p.pgData),
+        trustedShell('walcat_in_recovery=unknown'),
+        trustedShell(
+          `if [[ $walcat_running == 1 ]]; then walcat_in_recovery=$(trap - ERR; ${psql.text} -c 'select pg_is_in_recovery()' 2>/dev/null || echo unknown); fi`,
+        ),
+        refusePrimary,
+      ]),
+    },
+    {
+      kind: 'shell',
+      name: 'report',
+      fragment: trustedShell(
+        'walcat_var_result=$(printf \'{"pgMajor":%d,"freeBytes":%d,"wasRunning":%s}\' "${walcat_pg_major:-0}" "${walcat_free:-0}" "$([[ $walcat_running == 1 ]] && echo true || echo false)")',
+      ),
+    },
+  ];
+}
+
+/** A non-negative integer pasted as a bare word (safe: digits only). */
+function integer(value: number): ShellFragment {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidInputError(`restore script: ${value} is not a non-negative integer`);
+  }
+  return trustedShell(String(value));
+}
+
+function stopPostgres(input: RestoreScriptInput, p: Paths): ScriptStep[] {
+  const service = input.host.service;
+  const stop =
+    service.kind === 'systemd'
+      ? shell`systemctl stop ${service.unit}`
+      : shell`${asOsUser} ${`${service.binDir.replace(/\/+$/u, '')}/pg_ctl`} stop -D ${p.pgData} -m fast -w -t 300`;
+  return [
+    {
+      kind: 'shell',
+      name: 'stop',
+      fragment: joinLines([
+        runningCheck(input, p.pgData),
+        shell`if [[ $walcat_running == 1 ]]; then ${stop}; fi`,
+        trustedShell(
+          'walcat_var_result=$(printf \'{"wasRunning":%s}\' "$([[ $walcat_running == 1 ]] && echo true || echo false)")',
+        ),
+      ]),
+    },
+  ];
+}
+
+function moveAside(input: RestoreScriptInput, p: Paths): ScriptStep[] {
+  return [
+    {
+      kind: 'shell',
+      name: 'move-aside',
+      failureExitCode: EXIT.preconditionFailed,
+      fragment: joinLines([
+        runningCheck(input, p.pgData),
+        shell`if [[ $walcat_running == 1 ]]; then echo ${`walcat: PostgreSQL still runs on ${p.pgData}; the stop step must succeed first`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+        trustedShell('walcat_moved=false'),
+        shell`if [[ -f ${p.marker} ]]; then :`,
+        shell`elif [[ -e ${p.pgData} && -e ${p.aside} ]]; then echo ${`walcat: both ${p.pgData} and ${p.aside} exist; move one of them away by hand before resuming`}; ${fail} ${EXIT.preconditionFailed}`,
+        shell`elif [[ -e ${p.pgData} ]]; then mv -T -- ${p.pgData} ${p.aside}; walcat_moved=true; fi`,
+        shell`if [[ -e ${p.aside} ]]; then walcat_aside_exists=true; else walcat_aside_exists=false; fi`,
+        trustedShell(
+          'walcat_var_result=$(printf \'{"movedAside":%s,"asideExists":%s}\' "$walcat_moved" "$walcat_aside_exists")',
+        ),
+      ]),
+    },
+  ];
+}
+
+function fetchBackup(input: RestoreScriptInput, p: Paths): ScriptStep[] {
+  const backup = validateBackupName('baseBackup', input.baseBackup);
+  return [
+    {
+      kind: 'shell',
+      name: 'prepare',
+      failureExitCode: EXIT.preconditionFailed,
+      fragment: joinLines([
+        trustedShell('walcat_fetched=false'),
+        shell`if [[ ! -f ${p.marker} ]]; then`,
+        shell`  if [[ -e ${p.pgData} ]]; then echo ${`walcat: ${p.pgData} exists and is not this restore's copy; the move-aside step must succeed first`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+        // Only this job's own half-fetched staging directory is ever removed, so a failed fetch can be retried.
+        shell`  rm -rf -- ${p.staging}`,
+        shell`  mkdir -m 700 -- ${p.staging}`,
+        shell`  chown -- "$WALCAT_OS_USER": ${p.staging}`,
+        trustedShell('fi'),
+      ]),
+    },
+    {
+      kind: 'shell',
+      name: 'backup-fetch',
+      fragment: joinLines([
+        shell`if [[ ! -f ${p.marker} ]]; then`,
+        shell`  ${walg} backup-fetch ${p.staging} ${backup}`,
+        shell`  ${asOsUser} touch -- ${`${p.staging}/${restoredMarkerName(input.jobId)}`}`,
+        shell`  chmod 700 -- ${p.staging}`,
+        shell`  mv -T -- ${p.staging} ${p.pgData}`,
+        trustedShell('  walcat_fetched=true'),
+        trustedShell('fi'),
+        trustedShell('walcat_var_result=$(printf \'{"fetched":%s}\' "$walcat_fetched")'),
+      ]),
+    },
+  ];
+}
+
+function configureRecovery(input: RestoreScriptInput, p: Paths): ScriptStep[] {
+  const block = recoveryConfBlock(input);
+  const conf = `${p.pgData}/postgresql.auto.conf`;
+  const next = `${conf}.walcat-next`;
+  return [
+    {
+      kind: 'shell',
+      name: 'write-settings',
+      fragment: joinLines([
+        shell`if [[ ! -f ${p.marker} ]]; then echo ${`walcat: ${p.pgData} is not this restore's copy; the fetch step must succeed first`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+        shell`if [[ -f ${conf} ]]; then awk -v begin=${block.begin} -v end=${block.end} '$0 == begin { skip = 1 } !skip { print } $0 == end { skip = 0 }' ${conf} > ${next}; else : > ${next}; fi`,
+        shell`printf '%s' ${block.text} >> ${next}`,
+        shell`chown -- "$WALCAT_OS_USER": ${next}`,
+        shell`chmod 600 -- ${next}`,
+        shell`mv -T -- ${next} ${conf}`,
+        shell`${asOsUser} touch -- ${`${p.pgData}/recovery.signal`}`,
+      ]),
+    },
+  ];
+}
+
+function startPostgres(input: RestoreScriptInput, p: Paths): ScriptStep[] {
+  const service = input.host.service;
+  const start =
+    service.kind === 'systemd'
+      ? shell`systemctl start ${service.unit}`
+      : shell`${asOsUser} ${`${service.binDir.replace(/\/+$/u, '')}/pg_ctl`} start -D ${p.pgData} -l ${p.logFile} -w -t 600`;
+  const logTail =
+    service.kind === 'systemd'
+      ? shell`journalctl -u ${service.unit} -n 30 --no-pager || true`
+      : shell`tail -n 30 -- ${p.logFile} || true`;
+  return [
+    {
+      kind: 'shell',
+      name: 'start',
+      fragment: joinLines([
+        shell`if [[ ! -f ${p.marker} ]]; then echo ${`walcat: ${p.pgData} is not this restore's copy; earlier steps must succeed first`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+        runningCheck(input, p.pgData),
+        shell`if [[ $walcat_running == 0 ]]; then if ! (trap - ERR; ${start}); then ${logTail}; ${fail} ${EXIT.toolFailed}; fi; fi`,
+      ]),
+    },
+  ];
+}
+
+function waitRecovery(input: RestoreScriptInput, p: Paths): ScriptStep[] {
+  const service = input.host.service;
+  const logGrep =
+    service.kind === 'systemd'
+      ? shell`{ journalctl -u ${service.unit} -n 500 --no-pager 2>/dev/null; tail -n 500 /var/log/postgresql/*.log 2>/dev/null; } | grep -F -- ${TARGET_NOT_REACHED_MESSAGE}`
+      : shell`grep -F -- ${TARGET_NOT_REACHED_MESSAGE} ${p.logFile}`;
+  const done =
+    input.action === 'promote' || input.target.kind === 'latest'
+      ? trustedShell('[[ $walcat_state == f,* ]]')
+      : trustedShell('[[ $walcat_state == t,paused ]]');
+  const timeout = Math.max(1, Math.floor(input.recoveryTimeoutSeconds));
+  return [
+    {
+      kind: 'shell',
+      name: 'wait',
+      fragment: joinLines([
+        shell`walcat_deadline=$(( SECONDS + ${integer(timeout)} ))`,
+        trustedShell('walcat_state=unknown'),
+        trustedShell('while :; do'),
+        runningCheck(input, p.pgData),
+        shell`  if [[ $walcat_running == 0 ]]; then`,
+        shell`    if (trap - ERR; ${logGrep}) >/dev/null 2>&1; then echo ${`walcat: PostgreSQL stopped: ${TARGET_NOT_REACHED_MESSAGE} (the archive ends before the target); the restored copy is left stopped at ${p.pgData}`}; ${fail} ${EXIT.toolFailed}; fi`,
+        shell`    echo ${`walcat: PostgreSQL stopped during recovery on ${p.pgData}; see its log`}; ${fail} ${EXIT.postgresUnavailable}`,
+        trustedShell('  fi'),
+        trustedShell(
+          `  walcat_state=$(trap - ERR; ${psql.text} -c "select pg_is_in_recovery()::text::char || ',' || pg_get_wal_replay_pause_state()" 2>/dev/null || echo unavailable)`,
+        ),
+        trustedShell(`  if ${done.text}; then break; fi`),
+        shell`  if (( SECONDS > walcat_deadline )); then printf ${'walcat: recovery did not reach the target within %s s (state %s)\\n'} ${integer(timeout)} "$walcat_state"; ${fail} ${EXIT.toolFailed}; fi`,
+        trustedShell('  sleep 1'),
+        trustedShell('done'),
+        trustedShell(
+          'walcat_var_result=$(printf \'{"inRecovery":%s,"pauseState":"%s"}\' "$([[ $walcat_state == t,* ]] && echo true || echo false)" "$(printf %s "${walcat_state#*,}" | tr -cd \'a-z \')")',
+        ),
+      ]),
+    },
+  ];
+}
+
+const VERIFY_SQL = `select json_build_object(
+  'inRecovery', pg_is_in_recovery(),
+  'timeline', case when pg_is_in_recovery() then (select timeline_id from pg_control_checkpoint())
+    else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int end,
+  'lastReplayTimestamp', pg_last_xact_replay_timestamp(),
+  'serverVersion', current_setting('server_version_num')::int,
+  'archiveMode', current_setting('archive_mode'))`;
+
+function verify(input: RestoreScriptInput): ScriptStep[] {
+  const steps: ScriptStep[] = [{ kind: 'sql', name: 'read-state', sql: VERIFY_SQL, captureAs: 'state' }];
+  if (input.checkSql === undefined) {
+    steps.push({ kind: 'shell', name: 'report', fragment: trustedShell('walcat_var_result=$walcat_var_state') });
+    return steps;
+  }
+  steps.push({ kind: 'sql', name: 'check-sql', sql: input.checkSql, captureAs: 'check' });
+  steps.push({
+    kind: 'shell',
+    name: 'check-result',
+    fragment: joinLines([
+      trustedShell("walcat_check_first=${walcat_var_check%%$'\\n'*}"),
+      trustedShell('walcat_check_first=${walcat_check_first%%|*}'),
+      // The value is reported base64-encoded: arbitrary text from the database never reaches the JSON line raw.
+      trustedShell('walcat_check_b64=$(printf %s "$walcat_check_first" | head -c 200 | base64 -w0)'),
+      trustedShell(
+        'case $walcat_check_first in ""|f|false|0) walcat_check_passed=false ;; *) walcat_check_passed=true ;; esac',
+      ),
+      trustedShell(
+        'walcat_var_result="${walcat_var_state%\\}},\\"check\\":{\\"passed\\":$walcat_check_passed,\\"firstValueBase64\\":\\"$walcat_check_b64\\"}}"',
+      ),
+      shell`if [[ $walcat_check_passed != true ]]; then printf ${'walcat: the check query returned %s (false, 0 or nothing)\\n'} "'$walcat_check_first'"; ${fail} ${EXIT.toolFailed}; fi`,
+    ]),
+  });
+  return steps;
+}
+
+function joinLines(fragments: readonly ShellFragment[]): ShellFragment {
+  return trustedShell(fragments.map((fragment) => fragment.text).join('\n'));
+}
+
+/**
+ * The host script of one restore step.
+ *
+ * @example buildRestoreStepScript('move-aside', input) // bash that renames pgData to pgData.walcat-<job>
+ * @throws InvalidInputError when a value fails validation (bad path, backup name, setting name, job id).
+ */
+export function buildRestoreStepScript(step: RestoreStepName, input: RestoreScriptInput): string {
+  const p = paths(input);
+  const steps: Record<RestoreStepName, () => ScriptStep[]> = {
+    preflight: () => preflight(input, p),
+    'stop-postgres': () => stopPostgres(input, p),
+    'move-aside': () => moveAside(input, p),
+    'fetch-backup': () => fetchBackup(input, p),
+    'configure-recovery': () => configureRecovery(input, p),
+    'start-postgres': () => startPostgres(input, p),
+    'wait-recovery': () => waitRecovery(input, p),
+    verify: () => verify(input),
+  };
+  const withResult = new Set<RestoreStepName>([
+    'preflight',
+    'stop-postgres',
+    'move-aside',
+    'fetch-backup',
+    'wait-recovery',
+    'verify',
+  ]);
+  return buildHostScript({
+    name: `restore-${step}`,
+    host: { ...input.host, pgData: p.pgData },
+    steps: steps[step](),
+    ...(withResult.has(step) ? { resultFrom: 'result' } : {}),
+  });
+}
