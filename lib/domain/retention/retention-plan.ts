@@ -165,6 +165,8 @@ export function planRetention(input: RetentionPlanInput): RetentionPlan {
   validatePolicy(cluster, policy);
   const live = input.backups.filter(isLive);
   const byName = new Map(live.map((record) => [record.name, record]));
+  // Ancestors are followed through every record, so a live full behind an expired middle delta still stays.
+  const anyByName = new Map(input.backups.map((record) => [record.name, record]));
   const complete = live.filter(isCompleteBackup).sort(newestFirst);
   const newest = complete[0];
   if (newest === undefined) {
@@ -208,11 +210,11 @@ export function planRetention(input: RetentionPlanInput): RetentionPlan {
 
   for (const name of [...reasons.keys()]) {
     const seen = new Set<string>([name]);
-    let parentName = byName.get(name)?.backup?.deltaFrom;
+    let parentName = anyByName.get(name)?.backup?.deltaFrom;
     while (parentName !== undefined && !seen.has(parentName)) {
       seen.add(parentName);
-      addReason(parentName, `delta-ancestor of ${name}`);
-      parentName = byName.get(parentName)?.backup?.deltaFrom;
+      if (byName.has(parentName)) addReason(parentName, `delta-ancestor of ${name}`);
+      parentName = anyByName.get(parentName)?.backup?.deltaFrom;
     }
   }
 
@@ -275,7 +277,7 @@ export function planRetention(input: RetentionPlanInput): RetentionPlan {
     keptWalObjects: wal.keptObjects,
     bytesFreed: wal.bytes + deleted.reduce((sum, backup) => sum + backup.bytes, 0),
   };
-  assertPlanIsSafe(plan, live, wal.objects, base, size);
+  assertPlanIsSafe(plan, input.backups, wal.objects, base, size);
   return plan;
 }
 
@@ -330,21 +332,46 @@ function formatDuration(ms: number): string {
 }
 
 /**
+ * Checks a plan against a catalog: nothing it deletes is permanent, the newest or PITR chain backup, a delta
+ * ancestor of a kept backup, or WAL a kept backup or the chain needs. `planRetention` runs it on every plan it
+ * makes; apply can run it again against the catalog as it is at apply time.
+ *
+ * @example verifyRetentionPlan(storedPlan, catalogBackups, catalogWal) // throws NeededObjectDeletionError, ...
+ * @throws UnsafePlanError subclasses naming the object and the plan.
+ */
+export function verifyRetentionPlan(
+  plan: RetentionPlan,
+  backups: readonly BackupRecord[],
+  wal: readonly RetentionWalObject[],
+): void {
+  const base = backups.find((record) => record.name === plan.chainBase);
+  if (base === undefined || !isCompleteBackup(base)) {
+    throw new NeededObjectDeletionError(
+      `cluster ${plan.cluster}: retention plan ${plan.planId} keeps WAL from ${plan.chainBase}, which is no longer a complete backup in the catalog; run \`walcat sync\` and plan again`,
+    );
+  }
+  const doomedKeys = new Set(plan.delete.walKeys);
+  const doomed = wal.filter((object) => doomedKeys.has(object.key));
+  assertPlanIsSafe(plan, backups, doomed, base, plan.walSegmentSize);
+}
+
+/**
  * The final check, computed from the plan's own outcome rather than from the rules that produced it: whatever a
  * kept backup or the window needs must not be in the deletion lists.
  */
 function assertPlanIsSafe(
   plan: RetentionPlan,
-  live: readonly LiveBackup[],
+  backups: readonly BackupRecord[],
   doomedWal: readonly RetentionWalObject[],
   base: CompleteBackupRecord,
   size: WalSegmentSize,
 ): void {
-  const byName = new Map(live.map((record) => [record.name, record]));
+  const byName = new Map(backups.map((record) => [record.name, record]));
   const keptNames = new Set(plan.keep.map((kept) => kept.name));
+  const liveNames = new Set([...keptNames, ...plan.delete.backups.map((doomed) => doomed.name)]);
   const baseAt = backupFinishedAt(base).getTime();
   for (const doomed of plan.delete.backups) {
-    const record = byName.get(doomed.name) as LiveBackup;
+    const record = byName.get(doomed.name) as BackupRecord;
     if (record.backup?.permanent) {
       throw new PermanentBackupDeletionError(
         `cluster ${plan.cluster}: retention plan ${plan.planId} would delete permanent backup ${doomed.name}; unmark it with \`wal-g backup-mark -i ${doomed.name}\` first if it must go`,
@@ -368,7 +395,7 @@ function assertPlanIsSafe(
     const visited = new Set<string>([kept.name]);
     for (let parent = record.backup?.deltaFrom; parent !== undefined && !visited.has(parent); ) {
       visited.add(parent);
-      if (!keptNames.has(parent) && byName.has(parent)) {
+      if (!keptNames.has(parent) && liveNames.has(parent)) {
         throw new NeededObjectDeletionError(
           `cluster ${plan.cluster}: retention plan ${plan.planId} would delete ${parent}, a delta ancestor of kept backup ${kept.name}`,
         );

@@ -1,0 +1,283 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { BackupRecord } from '../../../lib/domain/catalog/catalog-records.ts';
+import { backupFinishedAt, isCompleteBackup } from '../../../lib/domain/continuity/pitr-chain-base.ts';
+import { UnsafePlanError } from '../../../lib/domain/errors.ts';
+import { calendarPeriods } from '../../../lib/domain/retention/calendar-period.ts';
+import {
+  EmptyRetentionPolicyError,
+  WouldDeleteAllBackupsError,
+} from '../../../lib/domain/retention/retention-errors.ts';
+import { consistencyRange, planRetention, type RetentionPlan } from '../../../lib/domain/retention/retention-plan.ts';
+import type { RetentionWalObject } from '../../../lib/domain/retention/wal-retention.ts';
+import { timelineId } from '../../../lib/domain/wal/timeline.ts';
+import { segmentNumber, walFileName } from '../../../lib/domain/wal/wal-segment.ts';
+import {
+  backupName,
+  backupRecord,
+  CLUSTER,
+  DAY,
+  HOUR,
+  historyObject,
+  policyOf,
+  SIZE,
+  walObjects,
+} from './retention-fixtures.ts';
+
+const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Pacific/Auckland'];
+
+interface BackupDraft {
+  gapSegments: number;
+  spanSegments: number;
+  gapMs: number;
+  deltaOf: number | undefined;
+  permanent: boolean;
+  status: BackupRecord['status'];
+}
+
+const backupDraft = fc.record({
+  gapSegments: fc.integer({ min: 1, max: 6 }),
+  spanSegments: fc.integer({ min: 1, max: 3 }),
+  gapMs: fc.integer({ min: HOUR, max: 4 * DAY }),
+  deltaOf: fc.option(fc.nat({ max: 30 }), { nil: undefined }),
+  permanent: fc.integer({ min: 0, max: 4 }).map((value) => value === 0),
+  status: fc.constantFrom<BackupRecord['status']>(
+    'complete',
+    'complete',
+    'complete',
+    'complete',
+    'incomplete',
+    'expired',
+  ),
+}) satisfies fc.Arbitrary<BackupDraft>;
+
+const catalogArbitrary = fc
+  .record({
+    drafts: fc.array(backupDraft, { minLength: 1, maxLength: 25 }),
+    switchAt: fc.option(fc.nat({ max: 25 }), { nil: undefined }),
+    firstFinish: fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2026, 10, 1) }),
+    nowAfterLast: fc.integer({ min: 0, max: 3 * DAY }),
+    extras: fc.array(fc.tuple(fc.constantFrom('partial', 'backup-history', 'wal-metadata'), fc.nat({ max: 120 })), {
+      maxLength: 8,
+    }),
+  })
+  .map(({ drafts, switchAt, firstFinish, nowAfterLast, extras }) => {
+    const backups: BackupRecord[] = [];
+    let segNo = 16;
+    let at = firstFinish;
+    const startSegs: number[] = [];
+    drafts.forEach((draft, index) => {
+      segNo += draft.gapSegments;
+      at += draft.gapMs;
+      const timeline = switchAt !== undefined && index >= switchAt ? 2 : 1;
+      const parentIndex = draft.deltaOf === undefined || index === 0 ? undefined : draft.deltaOf % index;
+      const parent = parentIndex === undefined ? undefined : backups[parentIndex];
+      const useParent = parent?.backup !== undefined && parent.backup.timeline === timeline;
+      startSegs.push(segNo);
+      backups.push(
+        backupRecord({
+          ...(useParent
+            ? { name: `${backupName(timeline, segNo, startSegs[parentIndex as number])}`, deltaFrom: parent.name }
+            : {}),
+          startSegNo: segNo,
+          spanSegments: draft.spanSegments,
+          timeline,
+          finishedAt: new Date(at),
+          permanent: draft.permanent,
+          status: draft.status,
+        }),
+      );
+      segNo += draft.spanSegments;
+    });
+    const switchSeg =
+      switchAt !== undefined && switchAt < startSegs.length ? (startSegs[switchAt] as number) - 2 : undefined;
+    const head = segNo + 5;
+    const wal: RetentionWalObject[] = [
+      ...walObjects(1, 10, switchSeg ?? head),
+      ...(switchSeg !== undefined ? [...walObjects(2, switchSeg, head), historyObject(2)] : []),
+    ];
+    for (const [kind, offset] of extras) {
+      const extraSeg = 10 + (offset % (head - 10));
+      const tli = timelineId(switchSeg !== undefined && extraSeg >= switchSeg ? 2 : 1);
+      const name = walFileName({ timeline: tli, segNo: segmentNumber(extraSeg) }, SIZE);
+      const suffix = kind === 'partial' ? '.partial.lz4' : kind === 'backup-history' ? '.00000028.backup.lz4' : '.json';
+      if (wal.some((object) => object.key === `wal_005/${name}${suffix}`)) continue;
+      wal.push({
+        key: `wal_005/${name}${suffix}`,
+        kind: kind as RetentionWalObject['kind'],
+        timeline: tli,
+        segNo: segmentNumber(extraSeg),
+        size: 100,
+      });
+    }
+    return { backups, wal, now: new Date(at + nowAfterLast) };
+  });
+
+const policyArbitrary = fc
+  .record({
+    keepLast: fc.nat({ max: 4 }),
+    keepDaily: fc.nat({ max: 8 }),
+    keepWeekly: fc.nat({ max: 5 }),
+    keepMonthly: fc.nat({ max: 4 }),
+    keepYearly: fc.nat({ max: 2 }),
+    pitrWindowMs: fc.constantFrom(0, 6 * HOUR, DAY, 7 * DAY, 30 * DAY),
+    timezone: fc.constantFrom(...ZONES),
+    incompleteGraceMs: fc.constantFrom(HOUR, DAY, 3 * DAY),
+  })
+  .map((fields) => policyOf(fields));
+
+type Outcome = { plan: RetentionPlan } | { refused: UnsafePlanError };
+
+function plan(
+  catalog: { backups: BackupRecord[]; wal: RetentionWalObject[]; now: Date },
+  policy = policyOf({}),
+): Outcome {
+  try {
+    return {
+      plan: planRetention({ cluster: CLUSTER, ...catalog, policy, walSegmentSize: SIZE, planId: 'prop' }),
+    };
+  } catch (error) {
+    if (error instanceof UnsafePlanError) return { refused: error };
+    throw error;
+  }
+}
+
+const live = (backups: readonly BackupRecord[]) =>
+  backups.filter((record) => record.status === 'complete' || record.status === 'incomplete');
+
+describe('planRetention over random catalogs and policies', () => {
+  it('refuses only an empty policy or a cluster without a complete backup', () => {
+    fc.assert(
+      fc.property(catalogArbitrary, policyArbitrary, (catalog, policy) => {
+        const outcome = plan(catalog, policy);
+        if ('refused' in outcome) {
+          const empty =
+            policy.keepLast + policy.keepDaily + policy.keepWeekly + policy.keepMonthly + policy.keepYearly === 0 &&
+            policy.pitrWindowMs === 0;
+          const noComplete = !catalog.backups.some(isCompleteBackup);
+          expect(
+            (outcome.refused instanceof EmptyRetentionPolicyError && empty) ||
+              (outcome.refused instanceof WouldDeleteAllBackupsError && noComplete),
+          ).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('partitions the live backups into keep and delete, and gives every kept backup a reason', () => {
+    fc.assert(
+      fc.property(catalogArbitrary, policyArbitrary, (catalog, policy) => {
+        const outcome = plan(catalog, policy);
+        if (!('plan' in outcome)) return;
+        const kept = outcome.plan.keep.map((backup) => backup.name);
+        const deleted = outcome.plan.delete.backups.map((backup) => backup.name);
+        expect([...kept, ...deleted].sort()).toEqual(
+          live(catalog.backups)
+            .map((backup) => backup.name)
+            .sort(),
+        );
+        expect(new Set([...kept, ...deleted]).size).toBe(kept.length + deleted.length);
+        for (const backup of outcome.plan.keep) expect(backup.reasons.length).toBeGreaterThan(0);
+        for (const backup of outcome.plan.delete.backups) expect(backup.reason).not.toBe('');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never deletes a permanent backup, the newest, one inside the window, or a delta ancestor of a kept backup', () => {
+    fc.assert(
+      fc.property(catalogArbitrary, policyArbitrary, (catalog, policy) => {
+        const outcome = plan(catalog, policy);
+        if (!('plan' in outcome)) return;
+        const deleted = new Set(outcome.plan.delete.backups.map((backup) => backup.name));
+        const byName = new Map(catalog.backups.map((record) => [record.name, record]));
+        const complete = catalog.backups.filter(isCompleteBackup);
+        const newest = Math.max(...complete.map((record) => backupFinishedAt(record).getTime()));
+        const windowStart = catalog.now.getTime() - policy.pitrWindowMs;
+        for (const record of complete) {
+          const at = backupFinishedAt(record).getTime();
+          if (record.backup.permanent || at === newest) expect(deleted.has(record.name)).toBe(false);
+          if (policy.pitrWindowMs > 0 && at >= windowStart) expect(deleted.has(record.name)).toBe(false);
+        }
+        for (const kept of outcome.plan.keep) {
+          for (
+            let parent = byName.get(kept.name)?.backup?.deltaFrom;
+            parent;
+            parent = byName.get(parent)?.backup?.deltaFrom
+          ) {
+            expect(deleted.has(parent)).toBe(false);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps the WAL every kept backup needs, the whole chain of the window, and every .history file', () => {
+    fc.assert(
+      fc.property(catalogArbitrary, policyArbitrary, (catalog, policy) => {
+        const outcome = plan(catalog, policy);
+        if (!('plan' in outcome)) return;
+        const deletedKeys = new Set(outcome.plan.delete.walKeys);
+        const byName = new Map(catalog.backups.map((record) => [record.name, record]));
+        const chainBase = byName.get(outcome.plan.chainBase);
+        if (chainBase === undefined || !isCompleteBackup(chainBase)) throw new Error('chain base is not a backup');
+        const chainFrom = consistencyRange(chainBase, SIZE).fromSegNo;
+        const needed = outcome.plan.keep.flatMap((kept) => {
+          const record = byName.get(kept.name);
+          return record && isCompleteBackup(record) ? [consistencyRange(record, SIZE)] : [];
+        });
+        for (const object of catalog.wal) {
+          if (!deletedKeys.has(object.key)) continue;
+          expect(object.kind).not.toBe('history');
+          expect(object.segNo).toBeDefined();
+          const segNo = object.segNo as number;
+          expect(segNo).toBeLessThan(chainFrom);
+          for (const range of needed) {
+            const inside =
+              range.timeline === object.timeline && segNo >= range.fromSegNo && segNo <= (range.toSegNo as number);
+            expect(inside).toBe(false);
+          }
+        }
+        for (const kept of outcome.plan.keep.filter((backup) => backup.status === 'incomplete')) {
+          const start = catalog.wal.find((object) => object.key.includes(kept.name.slice(5, 29)));
+          if (start) expect(deletedKeys.has(start.key)).toBe(false);
+        }
+        expect(deletedKeys.size).toBe(outcome.plan.delete.walKeys.length);
+        const ranged = outcome.plan.delete.wal.reduce((sum, range) => sum + range.objects, 0);
+        expect(ranged).toBe(deletedKeys.size);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps, for each tier reason, the newest complete backup of that period', () => {
+    fc.assert(
+      fc.property(catalogArbitrary, policyArbitrary, (catalog, policy) => {
+        const outcome = plan(catalog, policy);
+        if (!('plan' in outcome)) return;
+        const complete = catalog.backups.filter(isCompleteBackup);
+        const periodKey = { daily: 'day', weekly: 'week', monthly: 'month', yearly: 'year' } as const;
+        for (const kept of outcome.plan.keep) {
+          for (const reason of kept.reasons) {
+            const match = /^(daily|weekly|monthly|yearly) (\S+)$/.exec(reason);
+            if (!match) continue;
+            const tier = match[1] as keyof typeof periodKey;
+            const inPeriod = complete.filter(
+              (record) => calendarPeriods(backupFinishedAt(record), policy.timezone)[periodKey[tier]] === match[2],
+            );
+            const newestInPeriod = inPeriod.reduce((a, b) =>
+              backupFinishedAt(b).getTime() > backupFinishedAt(a).getTime() ||
+              (backupFinishedAt(b).getTime() === backupFinishedAt(a).getTime() && b.name > a.name)
+                ? b
+                : a,
+            );
+            expect(newestInPeriod.name).toBe(kept.name);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
