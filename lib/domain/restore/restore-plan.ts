@@ -1,5 +1,6 @@
 import type { BaseBackup } from '../backup/base-backup.ts';
 import type { ClusterId } from '../cluster.ts';
+import type { RestorableRange } from '../continuity/restorable-window.ts';
 import { UnsafePlanError } from '../errors.ts';
 import { formatLsn } from '../wal/lsn.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
@@ -9,17 +10,11 @@ import { type SegmentNumber, segmentNumber, segNoOfLsn, type WalSegment, walFile
 import { formatRestoreTarget, type RestoreTarget } from './restore-target.ts';
 
 /**
- * One restorable range as the continuity module computes it (`walcat window`): from the finish of `baseBackup` to
- * the end of the unbroken WAL chain that follows it, on `timeline`. The planner takes ranges as input and never
- * re-derives them.
+ * One restorable range as the continuity module computes it (`walcat window`, restorable-window.ts): from the finish
+ * of `baseBackup` to the end of the unbroken WAL chain that follows it, on `timeline`. The planner takes ranges as
+ * input and never re-derives them.
  */
-export interface RestorableRangeInput {
-  readonly timeline: TimelineId;
-  readonly from: Date;
-  readonly to: Date;
-  /** Name of the backup the range restores from. */
-  readonly baseBackup: string;
-}
+export type RestorableRangeInput = Pick<RestorableRange, 'timeline' | 'from' | 'to' | 'baseBackup'>;
 
 /** One archived WAL segment, as the catalog knows it (present, not a `.partial` or `.history`). */
 export interface ArchivedSegment {

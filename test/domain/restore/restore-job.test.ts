@@ -1,0 +1,337 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ClusterId, HostSettings } from '../../../lib/domain/cluster.ts';
+import { InvalidInputError } from '../../../lib/domain/errors.ts';
+import {
+  applyCommandUpdate,
+  type CommandStatus,
+  type CommandStatusUpdate,
+  createRestoreJob,
+  markStepDispatched,
+  nextRestoreCommand,
+  type RestoreJob,
+  RestoreJobStateError,
+  type RestoreRequest,
+  restoreJobFromJson,
+  restoreJobToJson,
+  resumeRestoreJob,
+  stuckStep,
+  timeOutStep,
+} from '../../../lib/domain/restore/restore-job.ts';
+import { RESTORE_STEPS, type RestoreStepName } from '../../../lib/domain/restore/restore-scripts.ts';
+import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+
+const cluster = 'orders-main' as ClusterId;
+const hostSettings: HostSettings = {
+  target: { tagKey: 'walcat:cluster', tagValue: 'orders-main' },
+  pgData: '/var/lib/postgresql/15/main',
+  osUser: 'postgres',
+  walgEnvDir: '/etc/wal-g.d/env',
+  service: { kind: 'systemd', unit: 'postgresql@15-main' },
+  walgBinary: 'wal-g',
+};
+const request: RestoreRequest = {
+  target: parseRestoreTarget({ to: '2026-11-20T14:30:00Z' }),
+  baseBackup: 'base_000000010000000000000004',
+  timeline: 1,
+  action: 'promote',
+  host: { kind: 'instance', instanceId: 'i-0a1b2c3d4e5f60718' },
+  inPlace: false,
+  hostSettings,
+  pgVersion: 150004,
+  requiredBytes: 24_000_000,
+  recoveryTimeoutSeconds: 600,
+};
+const T0 = Date.parse('2026-11-20T14:31:00Z');
+const at = (seconds: number) => new Date(T0 + seconds * 1000);
+
+/** Maps a sample EventBridge SSM status-change event from events/ to a status update. */
+function eventUpdate(file: string, commandId?: string): CommandStatusUpdate {
+  const event = JSON.parse(readFileSync(new URL(`../../../events/${file}`, import.meta.url), 'utf8')) as {
+    time: string;
+    detail: { 'command-id': string; 'instance-id': string; status: CommandStatus };
+  };
+  return {
+    commandId: commandId ?? event.detail['command-id'],
+    instanceId: event.detail['instance-id'],
+    status: event.detail.status,
+    at: new Date(event.time),
+  };
+}
+
+const success = (data: unknown = null) =>
+  `WALCAT_RESULT ${JSON.stringify({ status: 'success', script: 'restore', data })}\n`;
+
+const verifyData = {
+  inRecovery: false,
+  timeline: 2,
+  lastReplayTimestamp: '2026-11-20T14:29:58.120+00:00',
+  serverVersion: 150004,
+  archiveMode: 'off',
+};
+
+function newJob(overrides: Partial<RestoreRequest> = {}): RestoreJob {
+  return createRestoreJob({
+    jobId: 'r-1',
+    cluster,
+    kind: 'restore',
+    request: { ...request, ...overrides },
+    now: at(0),
+  });
+}
+
+/** Dispatches the next step as command `c-<step>-<attempt>` and returns the job. */
+function dispatch(job: RestoreJob, second: number): { job: RestoreJob; commandId: string; step: RestoreStepName } {
+  const next = nextRestoreCommand(job);
+  if (!next) throw new Error('nothing to dispatch');
+  const attempt = (job.steps.find((step) => step.name === next.step)?.attempts ?? 0) + 1;
+  const commandId = `c-${next.step}-${attempt}`;
+  return { job: markStepDispatched(job, next.step, commandId, at(second)), commandId, step: next.step };
+}
+
+/** Runs steps to success up to (not including) `stop`. */
+function runUntil(stop: RestoreStepName | undefined, overrides: Partial<RestoreRequest> = {}): RestoreJob {
+  let job = newJob(overrides);
+  let second = 1;
+  for (const name of RESTORE_STEPS) {
+    if (name === stop) break;
+    const sent = dispatch(job, second++);
+    job = applyCommandUpdate(sent.job, {
+      commandId: sent.commandId,
+      status: 'Success',
+      at: at(second++),
+      stdout: success(name === 'verify' ? verifyData : null),
+    }).job;
+  }
+  return job;
+}
+
+describe('restore job: the happy path', () => {
+  it('dispatches the steps in order, one at a time, and completes with the verified outcome', () => {
+    let job = newJob();
+    const order: string[] = [];
+    let second = 1;
+    for (const name of RESTORE_STEPS) {
+      const sent = dispatch(job, second);
+      order.push(sent.step);
+      expect(nextRestoreCommand(sent.job)).toBeUndefined();
+      second += 10;
+      const result = applyCommandUpdate(sent.job, {
+        commandId: sent.commandId,
+        status: 'Success',
+        at: at(second),
+        stdout: success(name === 'verify' ? verifyData : { step: name }),
+      });
+      job = result.job;
+      expect(result.transition.kind).toBe(name === 'verify' ? 'completed' : 'step-succeeded');
+      second += 1;
+    }
+    expect(order).toEqual([...RESTORE_STEPS]);
+    expect(job.status).toBe('succeeded');
+    expect(job.outcome).toMatchObject({ timeline: 2, inRecovery: false, archiveMode: 'off' });
+    expect(job.outcome?.restoreMs).toBe((second - 1) * 1000);
+    expect(job.steps.every((step) => step.durationMs === 10_000)).toBe(true);
+    expect(job.steps[0]?.result).toEqual({ step: 'preflight' });
+  });
+
+  it('builds every script before anything runs, refusing bad values', () => {
+    expect(() => newJob({ hostSettings: { ...hostSettings, pgData: 'relative/path' } })).toThrow(InvalidInputError);
+    expect(() => newJob({ extraSettings: { archive_mode: 'on' } })).toThrow('archive_mode');
+    expect(() => newJob({ baseBackup: "base_1'; rm -rf /" })).toThrow(InvalidInputError);
+  });
+});
+
+describe('restore job: SSM status-change events from events/', () => {
+  const commandId = '4b7f6a9e-2c1d-4e5f-8a9b-0c1d2e3f4a5b';
+  const dispatched = () => markStepDispatched(runUntil('fetch-backup'), 'fetch-backup', commandId, at(100));
+  const fetchStep = (job: RestoreJob) => job.steps.find((step) => step.name === 'fetch-backup');
+
+  it('Pending then InProgress move the step forward and learn the instance id', () => {
+    const pending = applyCommandUpdate(dispatched(), eventUpdate('ssm-restore-step-pending.json'));
+    const running = applyCommandUpdate(pending.job, eventUpdate('ssm-restore-step-in-progress.json'));
+    expect(running.transition.kind).toBe('progressed');
+    expect(fetchStep(running.job)?.status).toBe('running');
+    expect(running.job.instanceId).toBe('i-0a1b2c3d4e5f60718');
+  });
+
+  it('a duplicate Success is a no-op: same job, no second dispatch', () => {
+    const update = { ...eventUpdate('ssm-restore-step-success.json'), stdout: success({ fetched: true }) };
+    const first = applyCommandUpdate(dispatched(), update);
+    expect(first.transition).toEqual({ kind: 'step-succeeded', step: 'fetch-backup' });
+    const second = applyCommandUpdate(first.job, update);
+    expect(second.transition.kind).toBe('ignored');
+    expect(second.job).toBe(first.job);
+    expect(nextRestoreCommand(second.job)?.step).toBe('configure-recovery');
+  });
+
+  it('out of order: InProgress or Pending after Success never regresses the step', () => {
+    const done = applyCommandUpdate(dispatched(), {
+      ...eventUpdate('ssm-restore-step-success.json'),
+      stdout: success(),
+    }).job;
+    for (const file of ['ssm-restore-step-in-progress.json', 'ssm-restore-step-pending.json']) {
+      const late = applyCommandUpdate(done, eventUpdate(file));
+      expect(late.transition.kind).toBe('ignored');
+      expect(fetchStep(late.job)?.status).toBe('succeeded');
+    }
+  });
+
+  it('Pending after InProgress keeps the step running', () => {
+    const running = applyCommandUpdate(dispatched(), eventUpdate('ssm-restore-step-in-progress.json')).job;
+    const late = applyCommandUpdate(running, eventUpdate('ssm-restore-step-pending.json'));
+    expect(fetchStep(late.job)?.status).toBe('running');
+    expect(fetchStep(late.job)?.commandStatus).toBe('InProgress');
+  });
+
+  it('Failed stops the job with the stderr tail and names the fix', () => {
+    const stderr = `${'noise\n'.repeat(40)}wal-g: failed to fetch base_000000010000000000000004: NoSuchKey\n`;
+    const result = applyCommandUpdate(dispatched(), { ...eventUpdate('ssm-restore-step-failed.json'), stderr });
+    expect(result.transition.kind).toBe('failed');
+    expect(result.job.status).toBe('failed');
+    expect(result.job.failure?.step).toBe('fetch-backup');
+    expect(result.job.failure?.message).toContain('NoSuchKey');
+    expect(result.job.failure?.message).toContain('i-0a1b2c3d4e5f60718');
+    expect(result.job.failure?.message).toContain('resume');
+    expect(result.job.failure?.stderrTail?.split('\n')).toHaveLength(20);
+    expect(nextRestoreCommand(result.job)).toBeUndefined();
+  });
+
+  it('TimedOut fails the step as timed out', () => {
+    const result = applyCommandUpdate(dispatched(), eventUpdate('ssm-restore-step-timed-out.json'));
+    expect(result.job.failure?.message).toContain('timed out');
+  });
+
+  it('an event of another command changes nothing', () => {
+    const result = applyCommandUpdate(dispatched(), eventUpdate('ssm-restore-step-success.json', 'someone-else'));
+    expect(result.transition).toEqual({ kind: 'ignored', why: 'command is not part of this job' });
+  });
+
+  it('a script that reports failure fails the step even when SSM says Success', () => {
+    const stdout = 'WALCAT_RESULT {"status":"failed","script":"restore-fetch-backup","step":"prepare","exitCode":10}\n';
+    const result = applyCommandUpdate(dispatched(), { ...eventUpdate('ssm-restore-step-success.json'), stdout });
+    expect(result.job.failure?.message).toContain('prepare');
+  });
+});
+
+describe('restore job: resume, watchdog, races', () => {
+  function failedAtFetch(): RestoreJob {
+    const sent = dispatch(runUntil('fetch-backup'), 100);
+    return applyCommandUpdate(sent.job, { commandId: sent.commandId, status: 'Failed', at: at(110), stderr: 'boom' })
+      .job;
+  }
+
+  it('resume re-runs only the failed step; late events of the failed attempt are ignored', () => {
+    const resumed = resumeRestoreJob(failedAtFetch(), at(200));
+    expect(resumed.status).toBe('running');
+    expect(resumed.failure).toBeUndefined();
+    const again = dispatch(resumed, 201);
+    expect(again.step).toBe('fetch-backup');
+    expect(again.commandId).toBe('c-fetch-backup-2');
+    const late = applyCommandUpdate(again.job, { commandId: 'c-fetch-backup-1', status: 'Success', at: at(202) });
+    expect(late.transition).toEqual({ kind: 'ignored', why: 'update for an earlier attempt' });
+    expect(resumed.steps.filter((step) => step.status === 'succeeded').map((step) => step.name)).toEqual([
+      'preflight',
+      'stop-postgres',
+      'move-aside',
+    ]);
+  });
+
+  it('refuses to resume a running job and to dispatch a step twice', () => {
+    expect(() => resumeRestoreJob(newJob(), at(1))).toThrow(RestoreJobStateError);
+    const sent = dispatch(newJob(), 1);
+    expect(() => markStepDispatched(sent.job, 'preflight', 'c-other', at(2))).toThrow(RestoreJobStateError);
+  });
+
+  it('the watchdog finds a quiet step, and an overdue one is timed out', () => {
+    const sent = dispatch(runUntil('stop-postgres'), 100);
+    expect(stuckStep(sent.job, at(150), 60_000)).toBeUndefined();
+    expect(stuckStep(sent.job, at(200), 60_000)).toMatchObject({ step: { name: 'stop-postgres' }, overdue: false });
+    const overdue = stuckStep(sent.job, at(100 + 901), 60_000);
+    expect(overdue?.overdue).toBe(true);
+    const timedOut = timeOutStep(sent.job, at(1001));
+    expect(timedOut.job.status).toBe('failed');
+    expect(timedOut.job.failure?.message).toContain('timed out');
+    expect(timedOut.job.failure?.stderrTail).toContain('watchdog');
+  });
+
+  it('the watchdog leaves finished jobs alone', () => {
+    expect(stuckStep(runUntil(undefined), at(100_000), 1)).toBeUndefined();
+  });
+});
+
+describe('restore job: verification', () => {
+  function verifyWith(data: unknown, overrides: Partial<RestoreRequest> = {}) {
+    const sent = dispatch(runUntil('verify', overrides), 100);
+    return applyCommandUpdate(sent.job, {
+      commandId: sent.commandId,
+      status: 'Success',
+      at: at(110),
+      stdout: success(data),
+    });
+  }
+
+  it.each([
+    [{ ...verifyData, timeline: 1 }, 'not on a new timeline'],
+    [{ ...verifyData, inRecovery: true }, 'still in recovery'],
+    [{ ...verifyData, lastReplayTimestamp: '2026-11-20T14:30:01+00:00' }, 'after the target'],
+    [{ ...verifyData, archiveMode: 'on' }, 'archive_mode is on'],
+    [{ ...verifyData, check: { passed: false, firstValueBase64: btoa('0') } }, 'the SQL check returned "0"'],
+  ])('fails the job when verify reads %j', (data, why) => {
+    const result = verifyWith(data);
+    expect(result.job.status).toBe('failed');
+    expect(result.job.failure?.message).toContain(why);
+  });
+
+  it('accepts a paused server when pause was asked for', () => {
+    const result = verifyWith({ ...verifyData, inRecovery: true, timeline: 1 }, { action: 'pause' });
+    expect(result.transition.kind).toBe('completed');
+  });
+
+  it('reports the decoded check value', () => {
+    const result = verifyWith({ ...verifyData, check: { passed: true, firstValueBase64: btoa('42') } });
+    expect(result.job.outcome?.check).toEqual({ passed: true, firstValue: '42' });
+  });
+});
+
+describe('restore job: any order and duplication of one step events', () => {
+  it('ends succeeded with exactly one step-succeeded transition, never regressing', () => {
+    const statuses: CommandStatus[] = ['Pending', 'InProgress', 'Success'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...statuses), { minLength: 0, maxLength: 12 }),
+        fc.nat({ max: 12 }),
+        (noise, position) => {
+          const sequence = [...noise];
+          sequence.splice(Math.min(position, sequence.length), 0, 'Success');
+          const sent = dispatch(newJob(), 1);
+          const commandId = sent.commandId;
+          let job = sent.job;
+          let successes = 0;
+          let sawSucceeded = false;
+          sequence.forEach((status, index) => {
+            const result = applyCommandUpdate(job, { commandId, status, at: at(2 + index), stdout: success() });
+            job = result.job;
+            if (result.transition.kind === 'step-succeeded') successes++;
+            const step = job.steps[0];
+            if (sawSucceeded) expect(step?.status).toBe('succeeded');
+            sawSucceeded ||= step?.status === 'succeeded';
+          });
+          expect(successes).toBe(1);
+          expect(job.steps[0]?.status).toBe('succeeded');
+        },
+      ),
+    );
+  });
+});
+
+describe('restore job JSON', () => {
+  it('round-trips a finished job', () => {
+    const job = runUntil(undefined, {
+      target: parseRestoreTarget({ xid: '18446744073709551615' }),
+      timeline: 'latest',
+    });
+    const json = JSON.parse(JSON.stringify(restoreJobToJson(job)));
+    expect(restoreJobFromJson(json)).toEqual(job);
+  });
+});
