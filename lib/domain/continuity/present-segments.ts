@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../errors.ts';
 import type { TimelineId } from '../wal/timeline.ts';
 import type { SegmentNumber } from '../wal/wal-segment.ts';
 
@@ -83,6 +84,23 @@ export class PresentSegmentsBuilder {
     } else {
       this.#insert(state, segNo, uploadedAtMs);
     }
+    return this;
+  }
+
+  /**
+   * Adds a whole run known from an earlier verification (a stored cursor). Runs must be added before single
+   * segments of the same timeline and in ascending order.
+   */
+  addRun(timeline: TimelineId, run: SegmentRun): this {
+    const state = this.#state(timeline);
+    const tail = state.runs[state.runs.length - 1];
+    if (tail !== undefined && run.fromSegNo <= tail.toSegNo) {
+      throw new InvalidInputError(
+        `stored run ${run.fromSegNo}..${run.toSegNo} of timeline ${timeline} overlaps the run ending at ${tail.toSegNo}; runs must be disjoint and ascending (a damaged verification cursor)`,
+      );
+    }
+    state.runs.push({ ...run });
+    state.count += run.toSegNo - run.fromSegNo + 1;
     return this;
   }
 

@@ -1,0 +1,89 @@
+import type { Alert } from './alert-state.ts';
+
+/** A Slack incoming-webhook payload: `text` is the notification fallback, `blocks` the Block Kit layout. */
+export interface SlackMessage {
+  readonly text: string;
+  readonly blocks: readonly Record<string, unknown>[];
+}
+
+const KIND_TITLES: Readonly<Record<Alert['kind'], string>> = {
+  'wal-gap': 'WAL gap',
+  divergence: 'Timeline divergence',
+  'missing-history': 'Missing timeline history',
+  'archive-lag': 'Archive lag',
+  'backup-age': 'Backup too old',
+  'incomplete-backup': 'Backup never finished',
+  'no-backup': 'No restorable backup',
+  'catalog-stale': 'Catalog stale',
+};
+
+/** Slack mrkdwn treats `&`, `<` and `>` as control characters. */
+const escapeMrkdwn = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * The Block Kit message for an alert's pending notification: the cluster, what is wrong (segments, timelines,
+ * backup), the restorable window and the next step when it opens; when it resolves, how long it lasted. Built only
+ * from the alert's own summary and facts: never from raw errors.
+ *
+ * @example slackAlertMessage(alert).text // ':red_circle: orders-main: WAL gap: 1 WAL segment lost on timeline 1: ...'
+ */
+export function slackAlertMessage(alert: Alert): SlackMessage {
+  const title = KIND_TITLES[alert.kind];
+  if (alert.pending === 'resolved' || alert.state === 'resolved') {
+    const resolvedAt = alert.resolvedAt ?? alert.lastSeenAt;
+    const lasted = Math.max(0, Math.round((resolvedAt.getTime() - alert.openedAt.getTime()) / 60_000));
+    const note = alert.openNotified
+      ? ''
+      : ' It opened while Slack could not be reached, so this is the first message about it.';
+    const text = `:white_check_mark: ${alert.cluster}: resolved: ${title}: ${alert.summary}`;
+    return {
+      text,
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: `Resolved: ${title} on ${alert.cluster}`.slice(0, 150) } },
+        {
+          type: 'section',
+          text: {
+            type: 'mrkdwn',
+            text: `:white_check_mark: ${escapeMrkdwn(alert.summary)}\nOpen from ${alert.openedAt.toISOString()} to ${resolvedAt.toISOString()} (${lasted} min).${note}`,
+          },
+        },
+        context(alert),
+      ],
+    };
+  }
+  const icon = alert.severity === 'FAILURE' ? ':red_circle:' : ':large_yellow_circle:';
+  return {
+    text: `${icon} ${alert.cluster}: ${title}: ${alert.summary}`,
+    blocks: [
+      {
+        type: 'header',
+        text: { type: 'plain_text', text: `${alert.severity}: ${title} on ${alert.cluster}`.slice(0, 150) },
+      },
+      { type: 'section', text: { type: 'mrkdwn', text: `${icon} ${escapeMrkdwn(alert.summary)}` } },
+      {
+        type: 'section',
+        fields: [
+          { type: 'mrkdwn', text: `*Cluster*\n${escapeMrkdwn(alert.cluster)}` },
+          ...Object.entries(alert.facts).map(([label, value]) => ({
+            type: 'mrkdwn',
+            text: `*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value)}`,
+          })),
+        ].slice(0, 10),
+      },
+      { type: 'section', text: { type: 'mrkdwn', text: `*Next step*\n${escapeMrkdwn(alert.nextStep)}` } },
+      context(alert),
+    ],
+  };
+}
+
+function context(alert: Alert): Record<string, unknown> {
+  return {
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `walcat · ${alert.kind} · ${escapeMrkdwn(alert.subject)} · since ${alert.openedAt.toISOString()} · \`walcat status --cluster ${alert.cluster}\``,
+      },
+    ],
+  };
+}

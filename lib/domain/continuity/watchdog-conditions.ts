@@ -1,0 +1,153 @@
+import type { BackupRecord } from '../catalog/catalog-records.ts';
+import type { AlertSettings } from '../cluster.ts';
+import type { WalSegmentSize } from '../wal/segment-size.ts';
+import { formatTimelineHex, type TimelineId } from '../wal/timeline.ts';
+import { type SegmentNumber, walFileName } from '../wal/wal-segment.ts';
+import type { AlertCondition } from './alert-state.ts';
+import type { ClusterHealth } from './cluster-health.ts';
+import type { GapReport } from './gap-detection.ts';
+
+export interface WatchdogInput {
+  readonly gaps: GapReport;
+  readonly health: ClusterHealth;
+  readonly backups: readonly BackupRecord[];
+  readonly alerts: AlertSettings;
+  readonly walSegmentSize: WalSegmentSize;
+  /** Backups without a sentinel younger than this may still be running. */
+  readonly incompleteGraceMs: number;
+  readonly lastFullSyncAt?: Date;
+  /** The catalog counts as stale when its last full sync is older than this. */
+  readonly catalogStaleAfterMs: number;
+  readonly now: Date;
+}
+
+const duration = (ms: number): string => {
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours} h ${minutes % 60} min` : `${Math.floor(hours / 24)} d ${hours % 24} h`;
+};
+
+const windowFact = (health: ClusterHealth): string =>
+  health.window === undefined
+    ? 'nothing restorable'
+    : `${health.window.from.toISOString()} .. ${health.window.to.toISOString()}`;
+
+/**
+ * What the minute-by-minute watchdog alerts on, as conditions with a stable identity: lost WAL (not segments still
+ * uploading), divergence, missing history files, archive lag over `archiveLagMax`, the newest complete backup older
+ * than `backupMaxAge`, backups that never finished, no complete backup at all, and a catalog not reconciled for too
+ * long. Each names the cluster's segments and window and the next step.
+ *
+ * @example watchdogConditions(input).map((c) => c.kind) // ['wal-gap', 'archive-lag']
+ */
+export function watchdogConditions(input: WatchdogInput): AlertCondition[] {
+  const conditions: AlertCondition[] = [];
+  const name = (timeline: TimelineId, segNo: SegmentNumber): string =>
+    walFileName({ timeline, segNo }, input.walSegmentSize);
+  const window = windowFact(input.health);
+  for (const gap of input.gaps.gaps) {
+    if (gap.status !== 'lost') continue;
+    const from = name(gap.timeline, gap.fromSegNo);
+    const to = name(gap.timeline, gap.toSegNo);
+    conditions.push({
+      kind: 'wal-gap',
+      subject: from,
+      severity: 'FAILURE',
+      summary: `${gap.count} WAL segment${gap.count === 1 ? '' : 's'} lost on timeline ${gap.timeline}: ${from}${gap.count > 1 ? ` .. ${to}` : ''}`,
+      facts: {
+        Segments: gap.count > 1 ? `${from} .. ${to}` : from,
+        'Needed by': gap.neededBy.join(', '),
+        Window: window,
+      },
+      nextStep: `Check archive_command and \`wal-g wal-push\` logs on the primary for ${from}; if the file is still in pg_wal, push it again. If it is gone, run \`walcat backup\` so a new base backup restarts the chain.`,
+    });
+  }
+  for (const finding of input.gaps.findings) {
+    if (finding.kind === 'divergence') {
+      conditions.push({
+        kind: 'divergence',
+        subject: `${formatTimelineHex(finding.timeline)}-vs-${formatTimelineHex(finding.rivalTimeline)}`,
+        severity: 'FAILURE',
+        summary: `WAL is still archived on timeline ${finding.timeline} after timeline ${finding.rivalTimeline} took over: two servers archive into one prefix`,
+        facts: {
+          Segments: `${name(finding.timeline, finding.fromSegNo)} .. ${name(finding.timeline, finding.toSegNo)} (${finding.count})`,
+          Timelines: `${finding.timeline} (off the chain) vs ${finding.rivalTimeline} (followed)`,
+          Window: window,
+        },
+        nextStep: `Find the server still on timeline ${finding.timeline} (an old primary or a restored copy) and stop its archiving (archive_mode = off or archive_command = '/bin/true'), then decide which timeline is authoritative.`,
+      });
+    } else if (finding.kind === 'missing-history') {
+      const file = `${formatTimelineHex(finding.timeline)}.history`;
+      conditions.push({
+        kind: 'missing-history',
+        subject: formatTimelineHex(finding.timeline),
+        severity: finding.severity,
+        summary: `${file} is missing: continuity across the switch to timeline ${finding.timeline} cannot be checked and a restore cannot follow it`,
+        facts: { File: file, Window: window },
+        nextStep: `On the server of timeline ${finding.timeline}, push pg_wal/${file} with \`wal-g wal-push\` (it is never overwritten).`,
+      });
+    } else if (finding.kind === 'no-backup') {
+      conditions.push({
+        kind: 'no-backup',
+        subject: 'cluster',
+        severity: 'FAILURE',
+        summary: 'No complete base backup: nothing is restorable',
+        facts: { Window: 'nothing restorable' },
+        nextStep: 'Run `walcat backup` now and check `walcat jobs` for the outcome.',
+      });
+    }
+  }
+  const head = input.health.walHead;
+  if (head !== undefined && head.ageSeconds * 1000 > input.alerts.archiveLagMaxMs) {
+    conditions.push({
+      kind: 'archive-lag',
+      subject: 'wal-head',
+      severity: 'FAILURE',
+      summary: `No WAL archived for ${duration(head.ageSeconds * 1000)} (limit ${duration(input.alerts.archiveLagMaxMs)})`,
+      facts: { 'WAL head': head.segment, 'Uploaded at': head.uploadedAt.toISOString(), Window: window },
+      nextStep:
+        'Check pg_stat_archiver on the primary (failed_count, last_failed_wal) and the wal-g logs; a quiet database needs archive_timeout to keep the lag bounded.',
+    });
+  }
+  const last = input.health.lastBackup;
+  if (last !== undefined && last.ageSeconds * 1000 > input.alerts.backupMaxAgeMs) {
+    conditions.push({
+      kind: 'backup-age',
+      subject: 'last-backup',
+      severity: 'FAILURE',
+      summary: `The newest complete backup ${last.name} finished ${duration(last.ageSeconds * 1000)} ago (limit ${duration(input.alerts.backupMaxAgeMs)})`,
+      facts: { Backup: last.name, Finished: last.finishTime.toISOString(), Window: window },
+      nextStep: 'Check the scheduled backup in `walcat jobs`; run `walcat backup` to take one now.',
+    });
+  }
+  for (const record of input.backups) {
+    if (record.status !== 'incomplete') continue;
+    const age = input.now.getTime() - record.firstSeenAt.getTime();
+    if (age <= input.incompleteGraceMs) continue;
+    conditions.push({
+      kind: 'incomplete-backup',
+      subject: record.name,
+      severity: 'WARNING',
+      summary: `Backup ${record.name} started ${duration(age)} ago and never finished (no sentinel)`,
+      facts: { Backup: record.name, 'First seen': record.firstSeenAt.toISOString() },
+      nextStep:
+        'Check the backup job in `walcat jobs` and the host logs; it is never restorable and retention removes it after the grace period.',
+    });
+  }
+  const syncAge = input.lastFullSyncAt === undefined ? undefined : input.now.getTime() - input.lastFullSyncAt.getTime();
+  if (syncAge === undefined || syncAge > input.catalogStaleAfterMs) {
+    conditions.push({
+      kind: 'catalog-stale',
+      subject: 'catalog',
+      severity: 'WARNING',
+      summary:
+        syncAge === undefined
+          ? 'The catalog was never reconciled with a full bucket listing'
+          : `The catalog was last reconciled ${duration(syncAge)} ago (limit ${duration(input.catalogStaleAfterMs)})`,
+      facts: { 'Last full sync': input.lastFullSyncAt?.toISOString() ?? 'never' },
+      nextStep: 'Run `walcat sync`; check the catalog-sync schedule and the ingest queue’s dead-letter queue.',
+    });
+  }
+  return conditions;
+}
