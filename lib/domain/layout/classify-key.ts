@@ -1,6 +1,7 @@
 import type { BackupLayout } from '../cluster.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import type { TimelineId } from '../wal/timeline.ts';
+import type { WalSegment } from '../wal/wal-segment.ts';
 import { analyzeBackupName } from './backup-name.ts';
 import type { Compression, StorageObject } from './storage-object.ts';
 import { EXTENDED_VERSION_FILE_NAME, WALE_TAR_PART_DIGITS } from './wal-e-layout.ts';
@@ -9,7 +10,6 @@ import {
   BACKUP_LABEL_TAR,
   BASEBACKUPS_FOLDER,
   CATCHUP_FOLDER,
-  COMPRESSION_EXTENSIONS,
   FILES_METADATA_FILE_NAME,
   HISTORY_SUFFIX,
   KNOWN_EXTENSIONS_TEXT,
@@ -27,10 +27,12 @@ import {
 } from './wal-g-layout.ts';
 import {
   decimalRunLength,
+  hex8At,
   isLowerHexLetter,
   readDecimal,
   readHex8,
-  segmentOrReason,
+  segmentOfParts,
+  upperHexDigitValue,
   upperHexRunLength,
 } from './wal-name-scan.ts';
 
@@ -62,8 +64,20 @@ function compressionAt(key: string, position: number): Compression | undefined {
   if (rest === 0) return 'none';
   if (key.charCodeAt(position) !== CODE_DOT) return undefined;
   if (rest === 1) return 'none-trailing-dot';
-  for (const [extension, compression] of COMPRESSION_EXTENSIONS) {
-    if (rest === extension.length && key.startsWith(extension, position)) return compression;
+  // A switch on the length keeps this to one or two comparisons per key; wal-g-layout.ts lists the extensions.
+  switch (rest) {
+    case 3:
+      if (key.startsWith('.br', position)) return 'brotli';
+      if (key.startsWith('.gz', position)) return 'gzip';
+      break;
+    case 4:
+      if (key.startsWith('.lz4', position)) return 'lz4';
+      if (key.startsWith('.zst', position)) return 'zstd';
+      if (key.startsWith('.lzo', position)) return 'lzo';
+      break;
+    case 5:
+      if (key.startsWith('.lzma', position)) return 'lzma';
+      break;
   }
   return undefined;
 }
@@ -109,9 +123,17 @@ export function classifyKey(relativeKey: string, layout: BackupLayout, size: Wal
 function classifyWalKey(key: string, layout: BackupLayout, size: WalSegmentSize): StorageObject {
   const start = WAL_FOLDER.length;
   if (key.length === start) return WAL_FOLDER_MARKER;
+  // Fast path for the overwhelmingly common case: exactly 24 upper-case hex digits, read once.
+  const timelinePart = hex8At(key, start);
+  const logPart = timelinePart < 0 ? -1 : hex8At(key, start + 8);
+  const segPart = logPart < 0 ? -1 : hex8At(key, start + 16);
+  if (segPart >= 0 && upperHexDigitValue(key.charCodeAt(start + SEGMENT_HEX)) < 0) {
+    const segment = segmentOfParts(key, start, timelinePart, logPart, segPart, size);
+    if (typeof segment === 'string') return ignored(segment);
+    return classifySegmentFile(key, start, segment, layout, size);
+  }
   const run = upperHexRunLength(key, start);
   const after = start + run;
-  if (run === SEGMENT_HEX) return classifySegmentFile(key, start, layout, size);
   if (run === TIMELINE_HEX && key.startsWith(HISTORY_SUFFIX, after)) {
     const timeline = readHex8(key, start);
     if (timeline === 0) return ignored(`${fileNameOf(key)}: timeline 0 does not exist; timelines start at 1`);
@@ -149,9 +171,13 @@ function walNameProblem(key: string, start: number, run: number): string {
 }
 
 /** `<24hex>[.partial | .<8hex>.backup | _delta | .json][.<ext> | . | nothing]`. */
-function classifySegmentFile(key: string, start: number, layout: BackupLayout, size: WalSegmentSize): StorageObject {
-  const segment = segmentOrReason(key, start, size);
-  if (typeof segment === 'string') return ignored(segment);
+function classifySegmentFile(
+  key: string,
+  start: number,
+  segment: WalSegment,
+  layout: BackupLayout,
+  size: WalSegmentSize,
+): StorageObject {
   const after = start + SEGMENT_HEX;
   if (key.charCodeAt(after) === CODE_DOT) {
     if (key.startsWith(PARTIAL_SUFFIX, after)) {

@@ -9,16 +9,16 @@ import type { SegmentNumber, WalSegment } from '../wal/wal-segment.ts';
 
 const CODE_0 = 48;
 const CODE_9 = 57;
-const CODE_UPPER_A = 65;
-const CODE_UPPER_F = 70;
 const CODE_LOWER_A = 97;
 const CODE_LOWER_F = 102;
 
-/** Value of an upper-case hex digit, -1 for anything else (PostgreSQL writes WAL names in upper case). */
+/** Digit value per char code below 128: 0-15 for `0-9A-F`, -1 otherwise (PostgreSQL writes WAL names in upper case). */
+const UPPER_HEX_VALUE = new Int8Array(128).fill(-1);
+for (let digit = 0; digit < 16; digit++) UPPER_HEX_VALUE[digit.toString(16).toUpperCase().charCodeAt(0)] = digit;
+
+/** Value of an upper-case hex digit, -1 for anything else (including NaN past the end of a string). */
 export function upperHexDigitValue(code: number): number {
-  if (code >= CODE_0 && code <= CODE_9) return code - CODE_0;
-  if (code >= CODE_UPPER_A && code <= CODE_UPPER_F) return code - CODE_UPPER_A + 10;
-  return -1;
+  return code < 128 ? (UPPER_HEX_VALUE[code] as number) : -1;
 }
 
 export function isLowerHexLetter(code: number): boolean {
@@ -45,8 +45,17 @@ export function decimalRunLength(text: string, start: number): number {
 
 /** Value of the 8 upper-case hex digits at `start`; the caller has checked they are hex digits. */
 export function readHex8(text: string, start: number): number {
+  return hex8At(text, start);
+}
+
+/** Value of the 8 characters at `start` read as upper-case hex, or -1 when any of them is not an upper-case hex digit. */
+export function hex8At(text: string, start: number): number {
   let value = 0;
-  for (let i = start; i < start + 8; i++) value = value * 16 + upperHexDigitValue(text.charCodeAt(i));
+  for (let i = start; i < start + 8; i++) {
+    const digit = upperHexDigitValue(text.charCodeAt(i));
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
   return value;
 }
 
@@ -62,12 +71,32 @@ export function readDecimal(text: string, start: number, end: number): number {
  * not a segment of this size (timeline 0, or a low part at or above the segments per log id).
  */
 export function segmentOrReason(text: string, start: number, size: WalSegmentSize): WalSegment | string {
-  const timeline = readHex8(text, start);
+  return segmentOfParts(
+    text,
+    start,
+    readHex8(text, start),
+    readHex8(text, start + 8),
+    readHex8(text, start + 16),
+    size,
+  );
+}
+
+/**
+ * {@link segmentOrReason} for a name whose three 8-hex parts (timeline, log, seg) the caller has already read; the
+ * text is only used for messages.
+ */
+export function segmentOfParts(
+  text: string,
+  start: number,
+  timeline: number,
+  log: number,
+  seg: number,
+  size: WalSegmentSize,
+): WalSegment | string {
   if (timeline === 0) {
     return `WAL name ${text.slice(start, start + 24)} has timeline 0; PostgreSQL timelines start at 1`;
   }
   const perLog = segmentsPerLogId(size);
-  const seg = readHex8(text, start + 16);
   if (seg >= perLog) {
     const limit = perLog.toString(16).toUpperCase().padStart(8, '0');
     return (
@@ -75,7 +104,6 @@ export function segmentOrReason(text: string, start: number, size: WalSegmentSiz
       `its last 8 digits must be below ${limit}; check the cluster's walSegmentSize`
     );
   }
-  const log = readHex8(text, start + 8);
   return { timeline: timeline as TimelineId, segNo: (log * perLog + seg) as SegmentNumber };
 }
 

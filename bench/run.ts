@@ -1,0 +1,128 @@
+/**
+ * Runs the benchmarks in `bench/*.bench.ts` one after another and prints one table.
+ *
+ *   npm run bench                 # all benchmarks
+ *   npm run bench -- classify     # only those whose file or benchmark name contains "classify"
+ *
+ * Results also go to bench/results/latest.json and bench/results/latest.md (not committed).
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, platform, release } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Benchmark, BenchRow } from './bench-types.ts';
+
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+const resultsDir = join(benchDir, 'results');
+
+interface MachineContext {
+  node: string;
+  cpu: string;
+  cores: number;
+  os: string;
+  /** 1-minute load average at the start: figures from a busy machine are lower than its real capacity. */
+  loadAverage: number;
+  date: string;
+}
+
+function machineContext(): MachineContext {
+  const cpuList = cpus();
+  return {
+    node: process.version,
+    cpu: cpuList[0]?.model.trim() ?? 'unknown',
+    cores: cpuList.length,
+    os: `${platform()} ${release()} ${process.arch}`,
+    loadAverage: loadavg()[0] ?? 0,
+    date: new Date().toISOString(),
+  };
+}
+
+function describeMachine(context: MachineContext): string {
+  return `node ${context.node} | ${context.cpu} (${context.cores} cores) | ${context.os} | load ${context.loadAverage.toFixed(2)} | ${context.date}`;
+}
+
+function isBenchmark(value: unknown): value is Benchmark {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Benchmark).name === 'string' &&
+    typeof (value as Benchmark).run === 'function'
+  );
+}
+
+async function loadBenchmarks(filter: string | undefined): Promise<Benchmark[]> {
+  const files = (await readdir(benchDir)).filter((file) => file.endsWith('.bench.ts')).sort();
+  const benchmarks: Benchmark[] = [];
+  for (const file of files) {
+    const module: { default?: unknown } = await import(pathToFileURL(join(benchDir, file)).href);
+    if (!isBenchmark(module.default)) {
+      throw new Error(`bench/${file} must default-export a Benchmark ({ name, run })`);
+    }
+    if (filter === undefined || file.includes(filter) || module.default.name.includes(filter)) {
+      benchmarks.push(module.default);
+    }
+  }
+  return benchmarks;
+}
+
+function formatValue(value: number): string {
+  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 1 ? 2 : 4;
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+const HEADERS = ['benchmark', 'metric', 'value', 'unit', 'note'] as const;
+
+function cellsOf(row: BenchRow): string[] {
+  return [row.benchmark, row.metric, formatValue(row.value), row.unit, row.note ?? ''];
+}
+
+function textTable(rows: readonly BenchRow[]): string {
+  const cells = rows.map(cellsOf);
+  const widths = HEADERS.map((header, column) =>
+    Math.max(header.length, ...cells.map((line) => line[column]?.length ?? 0)),
+  );
+  const render = (line: readonly string[]) =>
+    line
+      .map((cell, column) => (column === 2 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [render(HEADERS), render(widths.map((width) => '-'.repeat(width))), ...cells.map(render)].join('\n');
+}
+
+function markdownTable(rows: readonly BenchRow[], context: MachineContext): string {
+  const escapePipes = (cell: string) => cell.replaceAll('|', '\\|');
+  return [
+    '# walcat benchmarks',
+    '',
+    describeMachine(context),
+    '',
+    `| ${HEADERS.join(' | ')} |`,
+    '| --- | --- | ---: | --- | --- |',
+    ...rows.map((row) => `| ${cellsOf(row).map(escapePipes).join(' | ')} |`),
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const filter = process.argv[2];
+  const benchmarks = await loadBenchmarks(filter);
+  if (benchmarks.length === 0) {
+    console.error(`no benchmark in bench/*.bench.ts matches ${JSON.stringify(filter)}`);
+    process.exitCode = 2;
+    return;
+  }
+  const context = machineContext();
+  console.log(describeMachine(context));
+  const rows: BenchRow[] = [];
+  for (const benchmark of benchmarks) {
+    console.error(`running ${benchmark.name} ...`);
+    rows.push(...(await benchmark.run()));
+  }
+  console.log(textTable(rows));
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(join(resultsDir, 'latest.json'), `${JSON.stringify({ context, rows }, null, 2)}\n`);
+  await writeFile(join(resultsDir, 'latest.md'), markdownTable(rows, context));
+  console.log(`\nwritten: bench/results/latest.json, bench/results/latest.md`);
+}
+
+await main();
