@@ -1,0 +1,287 @@
+/**
+ * Retention plans in the catalog table. One plan is:
+ *
+ * | item        | pk             | sk                                          |
+ * |-------------|----------------|---------------------------------------------|
+ * | header      | `CLUSTER#<id>` | `PLAN#<created ISO>#<planId>`               |
+ * | body part   | `CLUSTER#<id>` | `PLANPART#<created ISO>#<planId>#BODY#<n>`  |
+ * | key batch   | `CLUSTER#<id>` | `PLANPART#<created ISO>#<planId>#BATCH#<n>` |
+ *
+ * The body (the plan as JSON, without its WAL key list) is split into parts and the keys into batches, so no item
+ * comes near DynamoDB's 400 KB limit however large the plan. Parts sit under their own prefix so listing plans
+ * (`begins_with(sk, 'PLAN#')`) reads headers only. The header is written last: a plan is visible only once whole.
+ * Each batch records its own outcome (`done`, per-key failures), which is what makes apply resumable.
+ */
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ClusterId } from '../../domain/cluster.ts';
+import { TransientError } from '../../domain/errors.ts';
+import { planIdSecond } from '../../domain/retention/plan-id.ts';
+import type {
+  DeletionBatch,
+  KeyFailure,
+  NewPlan,
+  PlanHeader,
+  PlanStatus,
+  PlanStore,
+  StoredPlanBody,
+} from '../../ports/plan-store.ts';
+import { clusterPk, PLAN_SK_PREFIX, planSk } from './catalog-keys.ts';
+
+/** Sort-key prefix of a plan's body parts and key batches (kept apart from `PLAN#` headers). */
+export const PLAN_PART_SK_PREFIX = 'PLANPART#';
+/** Characters of plan JSON per body part: at most 4 bytes each in UTF-8, so a part stays below 400 KB. */
+const BODY_PART_CHARS = 90_000;
+/** A failure message is cut to this length so a batch item with a failure per key stays small. */
+const FAILURE_MESSAGE_CHARS = 120;
+const WRITE_BATCH = 25;
+const MAX_WRITE_ATTEMPTS = 8;
+
+type Item = Record<string, unknown>;
+
+const partPrefix = (createdAt: Date, planId: string): string =>
+  `${PLAN_PART_SK_PREFIX}${createdAt.toISOString()}#${planId}#`;
+const bodySk = (createdAt: Date, planId: string, n: number): string =>
+  `${partPrefix(createdAt, planId)}BODY#${n.toString().padStart(6, '0')}`;
+const batchSk = (createdAt: Date, planId: string, n: number): string =>
+  `${partPrefix(createdAt, planId)}BATCH#${n.toString().padStart(6, '0')}`;
+
+/** The plan body as JSON; dates are ISO strings and come back as dates. */
+export function encodePlanBody(body: StoredPlanBody): string {
+  return JSON.stringify(body);
+}
+
+export function decodePlanBody(text: string): StoredPlanBody {
+  const raw = JSON.parse(text) as StoredPlanBody & Record<string, unknown>;
+  const toDate = (value: unknown): Date | undefined => (typeof value === 'string' ? new Date(value) : undefined);
+  const withDate = <T extends { finishedAt?: Date }>(entry: T): T => {
+    const finishedAt = toDate(entry.finishedAt);
+    return finishedAt ? { ...entry, finishedAt } : entry;
+  };
+  const windowStart = toDate(raw.windowStart);
+  return {
+    ...raw,
+    createdAt: toDate(raw.createdAt) as Date,
+    ...(windowStart ? { windowStart } : {}),
+    keep: raw.keep.map(withDate),
+    delete: { ...raw.delete, backups: raw.delete.backups.map(withDate) },
+  };
+}
+
+function headerFromItem(item: Item): PlanHeader {
+  return {
+    planId: item.planId as string,
+    cluster: item.cluster as ClusterId,
+    createdAt: new Date(item.createdAt as string),
+    status: item.status as PlanStatus,
+    bucket: item.bucket as string,
+    batchCount: item.batchCount as number,
+    keyCount: item.keyCount as number,
+    bytesFreed: item.bytesFreed as number,
+    backupsDeleted: item.backupsDeleted as number,
+    walObjectsDeleted: item.walObjectsDeleted as number,
+    ...(typeof item.appliedAt === 'string' ? { appliedAt: new Date(item.appliedAt) } : {}),
+    ...(typeof item.failedCount === 'number' ? { failedCount: item.failedCount } : {}),
+  };
+}
+
+export interface DynamoDbPlanStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export class DynamoDbPlanStore implements PlanStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: DynamoDbPlanStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async savePlan(newPlan: NewPlan): Promise<PlanHeader> {
+    const { plan, bucket, batches } = newPlan;
+    const pk = clusterPk(plan.cluster);
+    // Items are addressed by the second in the id, so a plan is found from its id alone.
+    const second = planIdSecond(plan.planId);
+    const text = encodePlanBody(plan);
+    const parts: Item[] = [];
+    for (let start = 0, n = 0; start < text.length; start += BODY_PART_CHARS, n++) {
+      parts.push({
+        pk,
+        sk: bodySk(second, plan.planId, n),
+        itemType: 'plan-body',
+        text: text.slice(start, start + BODY_PART_CHARS),
+      });
+    }
+    const batchItems: Item[] = batches.map((keys, index) => ({
+      pk,
+      sk: batchSk(second, plan.planId, index),
+      itemType: 'plan-batch',
+      index,
+      keys: [...keys],
+      done: false,
+      failed: [],
+    }));
+    await this.#writeAll([...parts, ...batchItems]);
+    const walObjectsDeleted = plan.delete.wal.reduce((sum, range) => sum + range.objects, 0);
+    const header: PlanHeader = {
+      planId: plan.planId,
+      cluster: plan.cluster,
+      createdAt: plan.createdAt,
+      status: 'pending',
+      bucket,
+      batchCount: batches.length,
+      keyCount: batches.reduce((sum, keys) => sum + keys.length, 0),
+      bytesFreed: plan.bytesFreed,
+      backupsDeleted: plan.delete.backups.length,
+      walObjectsDeleted,
+    };
+    await this.#writeAll([
+      {
+        pk,
+        sk: planSk(second, plan.planId),
+        itemType: 'retention-plan',
+        ...header,
+        createdAt: header.createdAt.toISOString(),
+        bodyParts: parts.length,
+      },
+    ]);
+    return header;
+  }
+
+  async getPlanHeader(cluster: ClusterId, planId: string): Promise<PlanHeader | undefined> {
+    const result = await this.#client.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: clusterPk(cluster), sk: planSk(planIdSecond(planId), planId) },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ? headerFromItem(result.Item) : undefined;
+  }
+
+  async getPlanBody(cluster: ClusterId, planId: string): Promise<StoredPlanBody | undefined> {
+    const prefix = `${partPrefix(planIdSecond(planId), planId)}BODY#`;
+    let text = '';
+    let found = false;
+    for await (const item of this.#query(cluster, prefix)) {
+      found = true;
+      text += item.text as string;
+    }
+    return found ? decodePlanBody(text) : undefined;
+  }
+
+  async listPlans(cluster: ClusterId): Promise<PlanHeader[]> {
+    const headers: PlanHeader[] = [];
+    for await (const item of this.#query(cluster, PLAN_SK_PREFIX)) headers.push(headerFromItem(item));
+    return headers.reverse();
+  }
+
+  async *listBatches(cluster: ClusterId, planId: string): AsyncIterable<DeletionBatch> {
+    const prefix = `${partPrefix(planIdSecond(planId), planId)}BATCH#`;
+    for await (const item of this.#query(cluster, prefix)) {
+      const keys = item.keys as string[];
+      const failed = (item.failed as { i: number; code: string; message: string }[]).map((entry) => ({
+        key: keys[entry.i] as string,
+        code: entry.code,
+        message: entry.message,
+      }));
+      yield { index: item.index as number, keys, done: item.done as boolean, failed };
+    }
+  }
+
+  async completeBatch(cluster: ClusterId, planId: string, index: number, failed: readonly KeyFailure[]): Promise<void> {
+    const sk = batchSk(planIdSecond(planId), planId, index);
+    const existing = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: { pk: clusterPk(cluster), sk }, ConsistentRead: true }),
+    );
+    const keys = (existing.Item?.keys as string[] | undefined) ?? [];
+    const position = new Map(keys.map((key, i) => [key, i]));
+    const entries = failed.map((failure) => ({
+      i: position.get(failure.key) ?? -1,
+      code: failure.code,
+      message: failure.message.slice(0, FAILURE_MESSAGE_CHARS),
+    }));
+    await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: clusterPk(cluster), sk },
+        UpdateExpression: 'SET done = :done, failed = :failed',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':done': true, ':failed': entries.filter((entry) => entry.i >= 0) },
+      }),
+    );
+  }
+
+  async setStatus(
+    cluster: ClusterId,
+    planId: string,
+    status: PlanStatus,
+    extra: { readonly appliedAt?: Date; readonly failedCount?: number } = {},
+  ): Promise<void> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':status': status };
+    const sets = ['#status = :status'];
+    if (extra.appliedAt) {
+      sets.push('appliedAt = :appliedAt');
+      values[':appliedAt'] = extra.appliedAt.toISOString();
+    }
+    if (extra.failedCount !== undefined) {
+      sets.push('failedCount = :failedCount');
+      values[':failedCount'] = extra.failedCount;
+    }
+    await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: clusterPk(cluster), sk: planSk(planIdSecond(planId), planId) },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async *#query(cluster: ClusterId, prefix: string): AsyncIterable<Item> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': clusterPk(cluster), ':prefix': prefix },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) yield item;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /** BatchWriteItem in groups of 25, retrying unprocessed items with backoff. */
+  async #writeAll(items: readonly Item[]): Promise<void> {
+    for (let start = 0; start < items.length; start += WRITE_BATCH) {
+      let pending = items.slice(start, start + WRITE_BATCH).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > MAX_WRITE_ATTEMPTS) {
+          throw new TransientError(
+            `DynamoDB table ${this.#table} left ${pending.length} plan items unprocessed; retry`,
+          );
+        }
+        const result = await this.#client.send(new BatchWriteCommand({ RequestItems: { [this.#table]: pending } }));
+        pending = (result.UnprocessedItems?.[this.#table] ?? []) as typeof pending;
+        if (pending.length > 0) await this.#sleep(Math.min(2000, 50 * 2 ** attempt));
+      }
+    }
+  }
+}
