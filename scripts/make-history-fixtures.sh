@@ -15,6 +15,8 @@ printf '1\t0/30000A0\tno recovery target specified\n\n2\t0/05000000\tbefore 2026
 rm -f 00000003.history.* large-history.txt.lz4
 lz4 -q -9 00000003.history 00000003.history.lz4
 zstd -q -19 00000003.history -o 00000003.history.zst
+# Streamed like WAL-G's encoder: from stdin, so the frame carries no content size.
+zstd -q -c <00000003.history >00000003.history.stream.zst
 xz --format=lzma -9 -c 00000003.history > 00000003.history.lzma
 gzip -n -9 -c 00000003.history > 00000003.history.gz
 if command -v brotli >/dev/null; then

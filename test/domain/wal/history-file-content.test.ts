@@ -21,6 +21,7 @@ describe('decodeHistoryFile', () => {
   it.each<[Compression, string]>([
     ['lz4', '00000003.history.lz4'],
     ['zstd', '00000003.history.zst'],
+    ['zstd', '00000003.history.stream.zst'],
     ['lzma', '00000003.history.lzma'],
     ['brotli', '00000003.history.br'],
     ['gzip', '00000003.history.gz'],
