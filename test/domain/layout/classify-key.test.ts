@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { BackupLayout } from '../../../lib/domain/cluster.ts';
 import { classifyKey } from '../../../lib/domain/layout/classify-key.ts';
 import type { Compression, StorageObject } from '../../../lib/domain/layout/storage-object.ts';
-import { EXTENSION_OF_COMPRESSION } from '../../../lib/domain/layout/wal-g-layout.ts';
+import { COMPRESSION_EXTENSIONS, EXTENSION_OF_COMPRESSION } from '../../../lib/domain/layout/wal-g-layout.ts';
 import { walSegmentSize } from '../../../lib/domain/wal/segment-size.ts';
 import { timelineId } from '../../../lib/domain/wal/timeline.ts';
 import { segmentNumber, walFileName } from '../../../lib/domain/wal/wal-segment.ts';
@@ -61,6 +61,16 @@ describe('classifyKey, WAL-G layout: every WAL shape with every compression suff
 
   it.each(cases)('%s', (key, expected) => {
     expect(classifyKey(key, 'wal-g', SIZE_16MIB)).toEqual(expected);
+  });
+});
+
+describe('classifyKey agrees with the layout constants', () => {
+  it.each(COMPRESSION_EXTENSIONS)('extension %s is compression %s', (extension, compression) => {
+    expect(EXTENSION_OF_COMPRESSION[compression]).toBe(extension);
+    expect(classifyKey(`wal_005/000000010000000000000001${extension}`, 'wal-g', SIZE_16MIB)).toMatchObject({
+      kind: 'wal-segment',
+      compression,
+    });
   });
 });
 
