@@ -6,7 +6,7 @@ import { switchBreaks } from '../../../lib/domain/continuity/timeline-path.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE } from '../../../lib/domain/wal/segment-size.ts';
 import { timelineId } from '../../../lib/domain/wal/timeline.ts';
 import { segmentNumber } from '../../../lib/domain/wal/wal-segment.ts';
-import { backupRecord, DAY, history, policy, presentSegments } from './continuity-fixtures.ts';
+import { backupRecord, history, policy, presentSegments } from './continuity-fixtures.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const ago = (ms: number): Date => new Date(NOW.getTime() - ms);

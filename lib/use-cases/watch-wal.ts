@@ -1,0 +1,141 @@
+import type { ClusterConfig } from '../domain/cluster.ts';
+import { type Alert, markNotified, markNotifyFailed, transitionAlerts } from '../domain/continuity/alert-state.ts';
+import type { LivePosition } from '../domain/continuity/continuity-input.ts';
+import type { ContinuityStatus } from '../domain/continuity/gap-detection.ts';
+import { slackAlertMessage } from '../domain/continuity/slack-message.ts';
+import { watchdogConditions } from '../domain/continuity/watchdog-conditions.ts';
+import type { AlertStore } from '../ports/alert-store.ts';
+import type { CatalogStore } from '../ports/catalog-store.ts';
+import type { ContinuityMetrics } from '../ports/continuity-metrics.ts';
+import type { Notifier } from '../ports/notifier.ts';
+import { evaluateContinuity } from './evaluate-continuity.ts';
+
+/** A catalog not reconciled for longer than this (a day and a bit: catalog-sync runs at least daily) is stale. */
+export const DEFAULT_CATALOG_STALE_AFTER_MS = 26 * 3_600_000;
+
+export interface WatchWalDependencies {
+  readonly catalog: CatalogStore;
+  readonly alerts: AlertStore;
+  readonly notifier: Notifier;
+  readonly metrics?: ContinuityMetrics;
+  /** The archiver probe's live WAL position, when a probe ran recently; undefined otherwise. */
+  readonly livePosition?: (cluster: ClusterConfig) => Promise<LivePosition | undefined>;
+}
+
+export interface WatchWalOptions {
+  readonly now: Date;
+  readonly fullReadEveryMs?: number;
+  readonly catalogStaleAfterMs?: number;
+}
+
+/** What one run did for one cluster. */
+export interface WatchWalClusterOutcome {
+  readonly cluster: string;
+  readonly status: ContinuityStatus;
+  readonly readMode: 'full' | 'incremental';
+  readonly walItemsRead: number;
+  readonly openAlerts: number;
+  readonly notified: number;
+  /** Messages that could not be delivered; they stay pending and are retried next run. */
+  readonly notifyFailures: readonly { readonly kind: string; readonly subject: string; readonly error: string }[];
+  readonly unreadableHistories: readonly string[];
+}
+
+/**
+ * One watchdog run for one cluster: read the catalog from the verification cursor, decide gaps, windows and the
+ * other conditions, move the alerts (open once, resolve once), deliver what is owed, then store alerts and metrics.
+ * Alerts are stored after delivery so a message that failed stays pending; a crash between delivery and storing
+ * at worst repeats a message, never loses one.
+ *
+ * @example await watchClusterWal(deps, cluster, { now: new Date() })
+ */
+export async function watchClusterWal(
+  deps: WatchWalDependencies,
+  cluster: ClusterConfig,
+  options: WatchWalOptions,
+): Promise<WatchWalClusterOutcome> {
+  const { now } = options;
+  const livePosition = deps.livePosition === undefined ? undefined : await deps.livePosition(cluster);
+  const evaluation = await evaluateContinuity(deps.catalog, cluster, {
+    now,
+    persistCursor: true,
+    ...(options.fullReadEveryMs === undefined ? {} : { fullReadEveryMs: options.fullReadEveryMs }),
+    ...(livePosition === undefined ? {} : { livePosition }),
+  });
+  deps.metrics?.record(evaluation.health);
+  const conditions = watchdogConditions({
+    gaps: evaluation.gaps,
+    health: evaluation.health,
+    backups: evaluation.backups,
+    alerts: cluster.alerts,
+    walSegmentSize: cluster.walSegmentSize,
+    incompleteGraceMs: cluster.retention.incompleteGraceMs,
+    ...(evaluation.lastFullSyncAt === undefined ? {} : { lastFullSyncAt: evaluation.lastFullSyncAt }),
+    catalogStaleAfterMs: options.catalogStaleAfterMs ?? DEFAULT_CATALOG_STALE_AFTER_MS,
+    now,
+  });
+  const stored = await deps.alerts.listAlerts(cluster.id);
+  const transitions = transitionAlerts(cluster.id, stored, conditions, now);
+  const delivered = new Map<string, Alert>();
+  const notifyFailures: { kind: string; subject: string; error: string }[] = [];
+  const parameter = cluster.alerts.slackWebhookParameter;
+  for (const alert of transitions.toNotify) {
+    const key = `${alert.kind}#${alert.subject}`;
+    if (parameter === undefined) {
+      // No webhook configured: the alert is visible in `walcat status` only; nothing is owed to Slack.
+      delivered.set(key, markNotified(alert, now));
+      continue;
+    }
+    try {
+      await deps.notifier.send({ cluster: cluster.id, slackWebhookParameter: parameter }, slackAlertMessage(alert));
+      delivered.set(key, markNotified(alert, now));
+    } catch (error) {
+      delivered.set(key, markNotifyFailed(alert));
+      notifyFailures.push({
+        kind: alert.kind,
+        subject: alert.subject,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error',
+      });
+    }
+  }
+  const alerts = transitions.alerts.map((alert) => delivered.get(`${alert.kind}#${alert.subject}`) ?? alert);
+  // Untouched alerts (resolved, delivered) come back as the very objects read: write only the others.
+  const unchanged = new Set(stored);
+  const changed = alerts.filter((alert) => !unchanged.has(alert));
+  await deps.alerts.putAlerts(changed);
+  if (transitions.expired.length > 0) await deps.alerts.deleteAlerts(transitions.expired);
+  return {
+    cluster: cluster.id,
+    status: evaluation.gaps.status,
+    readMode: evaluation.readMode,
+    walItemsRead: evaluation.walItemsRead,
+    openAlerts: alerts.filter((alert) => alert.state === 'open').length,
+    notified: transitions.toNotify.length - notifyFailures.length,
+    notifyFailures,
+    unreadableHistories: evaluation.unreadableHistories,
+  };
+}
+
+/**
+ * The scheduled run over every configured cluster. One cluster's failure does not stop the others; the errors are
+ * returned for the handler to log and, when all clusters failed, to rethrow.
+ */
+export async function watchWal(
+  deps: WatchWalDependencies,
+  clusters: readonly ClusterConfig[],
+  options: WatchWalOptions,
+): Promise<{
+  readonly outcomes: readonly WatchWalClusterOutcome[];
+  readonly failures: readonly { readonly cluster: string; readonly error: unknown }[];
+}> {
+  const outcomes: WatchWalClusterOutcome[] = [];
+  const failures: { cluster: string; error: unknown }[] = [];
+  for (const cluster of clusters) {
+    try {
+      outcomes.push(await watchClusterWal(deps, cluster, options));
+    } catch (error) {
+      failures.push({ cluster: cluster.id, error });
+    }
+  }
+  return { outcomes, failures };
+}
