@@ -116,6 +116,29 @@ describe('parseWalcatConfig: valid files', () => {
     });
   });
 
+  it('reads the configuration example of the design contract verbatim', () => {
+    const contract = [
+      'catalogTable: walcat-catalog          # DynamoDB table',
+      'clusters:',
+      '  - id: orders-main                   # [a-z0-9-]+',
+      '    storage: s3://acme-pg-backups/orders-main   # bucket + prefix, as WALG_S3_PREFIX',
+      '    layout: wal-g                     # wal-g | wal-e',
+      '    walSegmentSize: 16MiB             # default 16MiB',
+      '    retention: { keepLast: 2, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 3, pitrWindow: 7d, timezone: UTC }',
+      '    alerts: { slackWebhookParameter: /walcat/slack/orders, archiveLagMax: 10m, backupMaxAge: 26h, uploadGrace: 5m }',
+      '    hosts:',
+      '      target: { tagKey: walcat:cluster, tagValue: orders-main }',
+      '      pgData: /var/lib/postgresql/15/main',
+      '      osUser: postgres',
+      '      walgEnvDir: /etc/wal-g.d/env    # commands run as `envdir <dir> wal-g ...` when set',
+      '      service: systemd:postgresql@15-main   # or pg_ctl:/usr/lib/postgresql/15/bin',
+      '    backupSchedule: cron(0 1 * * ? *)',
+    ].join('\n');
+    const example = parseWalcatConfig(exampleText, 'walcat.config.example.yml').clusters[0];
+    const { drill: _drill, ...exampleWithoutDrill } = example ?? {};
+    expect(parseWalcatConfig(contract, 'DESIGN.md').clusters).toEqual([exampleWithoutDrill]);
+  });
+
   it('fills every default for a minimal cluster and leaves optional sections out', () => {
     const config = parseWalcatConfig(configText([minimalCluster()]), 'test.yml');
     expect(config).toEqual({
