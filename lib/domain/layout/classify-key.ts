@@ -43,15 +43,16 @@ const SEGMENT_HEX = 24;
 const TIMELINE_HEX = 8;
 const BULK_METADATA_HEX = 23;
 const MAX_PART_DIGITS = 9;
+
 function ignored(reason: string): Ignored {
   return { kind: 'ignored', reason };
 }
 
-/* Constant outcomes are allocated once: classification runs for every key of a bucket listing. */
-const OUTSIDE_FOLDERS = ignored(`not under ${BASEBACKUPS_FOLDER} or ${WAL_FOLDER}`);
-const CATCHUP = ignored(`under ${CATCHUP_FOLDER}: WAL-G catchup backups are not catalogued`);
-const WAL_FOLDER_MARKER = ignored(`zero-byte folder marker ${WAL_FOLDER}`);
-const BASEBACKUPS_FOLDER_MARKER = ignored(`zero-byte folder marker ${BASEBACKUPS_FOLDER}`);
+/* Constant outcomes are allocated once (and frozen, as they are shared): classification runs for every key listed. */
+const OUTSIDE_FOLDERS = Object.freeze(ignored(`not under ${BASEBACKUPS_FOLDER} or ${WAL_FOLDER}`));
+const CATCHUP = Object.freeze(ignored(`under ${CATCHUP_FOLDER}: WAL-G catchup backups are not catalogued`));
+const WAL_FOLDER_MARKER = Object.freeze(ignored(`zero-byte folder marker ${WAL_FOLDER}`));
+const BASEBACKUPS_FOLDER_MARKER = Object.freeze(ignored(`zero-byte folder marker ${BASEBACKUPS_FOLDER}`));
 const WALG_ONLY = 'is written by WAL-G, never by WAL-E: set layout: wal-g for this cluster';
 
 function fileNameOf(key: string): string {
