@@ -38,3 +38,6 @@ export const ALERT_SK_PREFIX = 'ALERT#';
 export const planSk = (createdAt: Date, planId: string): string => `PLAN#${createdAt.toISOString()}#${planId}`;
 export const PLAN_SK_PREFIX = 'PLAN#';
 export const lockSk = (name: string): string => `LOCK#${name}`;
+/** Marker of a timeline that has WAL objects: `listTimelines` is one Query instead of a scan. */
+export const timelineSk = (timeline: TimelineId): string => `TIMELINE#${formatTimelineHex(timeline)}`;
+export const TIMELINE_SK_PREFIX = 'TIMELINE#';

@@ -1,0 +1,199 @@
+/**
+ * The wire shapes that carry S3 object events to walcat, parsed at the boundary into ObjectEvents:
+ * - an S3 event notification (`{ Records: [{ eventSource: 'aws:s3', s3: {...} }] }`), keys URL-encoded with `+`
+ *   for a space, as S3 sends to Lambda, SNS and SQS; also the `s3:TestEvent` S3 sends when a notification is set up;
+ * - an SQS batch whose message bodies are such notifications (or EventBridge events routed to SQS);
+ * - an EventBridge `Object Created` / `Object Deleted` event (`detail.object.key` is the plain key there).
+ * A record that does not parse is returned as malformed with the reason; it never fails the others.
+ */
+import { z } from 'zod';
+import type { ObjectEvent } from '../../domain/catalog/object-event.ts';
+import { decodeS3EventKey } from '../../domain/layout/s3-event-key.ts';
+import type { IngestRecord, SkippedEvent } from '../../use-cases/ingest-object-events.ts';
+
+const s3RecordSchema = z.object({
+  eventSource: z.literal('aws:s3'),
+  eventName: z.string(),
+  eventTime: z.iso.datetime({ offset: true }),
+  s3: z.object({
+    bucket: z.object({ name: z.string().min(1) }),
+    object: z.object({
+      key: z.string().min(1),
+      size: z.number().int().nonnegative().optional(),
+      eTag: z.string().optional(),
+      sequencer: z
+        .string()
+        .regex(/^[0-9A-Fa-f]+$/)
+        .optional(),
+    }),
+  }),
+});
+
+const s3NotificationSchema = z.object({ Records: z.array(z.unknown()) });
+const s3TestEventSchema = z.object({ Event: z.literal('s3:TestEvent') });
+
+const eventBridgeSchema = z.object({
+  source: z.literal('aws.s3'),
+  'detail-type': z.string(),
+  time: z.iso.datetime({ offset: true }),
+  detail: z.object({
+    bucket: z.object({ name: z.string().min(1) }),
+    object: z.object({
+      key: z.string().min(1),
+      size: z.number().int().nonnegative().optional(),
+      etag: z.string().optional(),
+      sequencer: z
+        .string()
+        .regex(/^[0-9A-Fa-f]+$/)
+        .optional(),
+    }),
+  }),
+});
+
+const sqsBatchSchema = z.object({
+  Records: z.array(z.object({ messageId: z.string(), eventSource: z.literal('aws:sqs'), body: z.string() })),
+});
+
+interface Parsed {
+  readonly events: ObjectEvent[];
+  readonly malformed: SkippedEvent[];
+}
+
+const unquote = (etag: string | undefined): string | undefined => etag?.replaceAll('"', '');
+const describeIssue = (error: z.ZodError): string =>
+  error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+
+function kindOfS3EventName(eventName: string): ObjectEvent['kind'] | undefined {
+  const name = eventName.replace(/^s3:/, '');
+  if (name.startsWith('ObjectCreated:')) return 'created';
+  if (name.startsWith('ObjectRemoved:')) return 'removed';
+  return undefined;
+}
+
+function parseS3Record(raw: unknown): Parsed {
+  const parsed = s3RecordSchema.safeParse(raw);
+  const rawKey = (raw as { s3?: { object?: { key?: unknown } } } | null)?.s3?.object?.key;
+  const label = typeof rawKey === 'string' ? rawKey : '(no key)';
+  if (!parsed.success)
+    return {
+      events: [],
+      malformed: [{ key: label, reason: `malformed S3 event record: ${describeIssue(parsed.error)}` }],
+    };
+  const record = parsed.data;
+  const kind = kindOfS3EventName(record.eventName);
+  if (kind === undefined) {
+    return {
+      events: [],
+      malformed: [{ key: label, reason: `event ${record.eventName} does not create or remove an object` }],
+    };
+  }
+  let key: string;
+  try {
+    key = decodeS3EventKey(record.s3.object.key);
+  } catch (error) {
+    return { events: [], malformed: [{ key: label, reason: (error as Error).message }] };
+  }
+  const { size, eTag, sequencer } = record.s3.object;
+  return {
+    events: [
+      {
+        bucket: record.s3.bucket.name,
+        key,
+        kind,
+        eventTime: new Date(record.eventTime),
+        ...(kind === 'created' && size !== undefined ? { size } : {}),
+        ...(kind === 'created' && eTag !== undefined ? { etag: unquote(eTag) } : {}),
+        ...(sequencer === undefined ? {} : { sequencer }),
+      },
+    ],
+    malformed: [],
+  };
+}
+
+function parseEventBridge(raw: unknown): Parsed {
+  const parsed = eventBridgeSchema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      events: [],
+      malformed: [
+        { key: '(EventBridge event)', reason: `malformed EventBridge S3 event: ${describeIssue(parsed.error)}` },
+      ],
+    };
+  }
+  const event = parsed.data;
+  const kind =
+    event['detail-type'] === 'Object Created'
+      ? 'created'
+      : event['detail-type'] === 'Object Deleted'
+        ? 'removed'
+        : undefined;
+  if (kind === undefined) {
+    return {
+      events: [],
+      malformed: [
+        {
+          key: event.detail.object.key,
+          reason: `EventBridge ${event['detail-type']} does not create or remove an object`,
+        },
+      ],
+    };
+  }
+  const { key, size, etag, sequencer } = event.detail.object;
+  return {
+    events: [
+      {
+        bucket: event.detail.bucket.name,
+        key,
+        kind,
+        eventTime: new Date(event.time),
+        ...(kind === 'created' && size !== undefined ? { size } : {}),
+        ...(kind === 'created' && etag !== undefined ? { etag: unquote(etag) } : {}),
+        ...(sequencer === undefined ? {} : { sequencer }),
+      },
+    ],
+    malformed: [],
+  };
+}
+
+/** One S3 notification document, an S3 test event, or one EventBridge event. */
+export function parseObjectEventDocument(document: unknown): Parsed {
+  if (s3TestEventSchema.safeParse(document).success) return { events: [], malformed: [] };
+  if ((document as { source?: unknown } | null)?.source === 'aws.s3') return parseEventBridge(document);
+  const notification = s3NotificationSchema.safeParse(document);
+  if (!notification.success) {
+    return {
+      events: [],
+      malformed: [
+        { key: '(unknown)', reason: 'neither an S3 notification, an S3 test event nor an EventBridge S3 event' },
+      ],
+    };
+  }
+  const results = notification.data.Records.map(parseS3Record);
+  return { events: results.flatMap((r) => r.events), malformed: results.flatMap((r) => r.malformed) };
+}
+
+/**
+ * The records of a Lambda invocation: one per SQS message (so failures map to `batchItemFailures`), or a single
+ * record for a direct S3 notification or EventBridge event.
+ */
+export function parseIngestInvocation(event: unknown): IngestRecord[] {
+  const sqs = sqsBatchSchema.safeParse(event);
+  if (sqs.success) {
+    return sqs.data.Records.map((message) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(message.body);
+      } catch {
+        return {
+          recordId: message.messageId,
+          events: [],
+          malformed: [{ key: '(SQS message)', reason: `message ${message.messageId} body is not JSON` }],
+        };
+      }
+      const parsed = parseObjectEventDocument(body);
+      return { recordId: message.messageId, events: parsed.events, malformed: parsed.malformed };
+    });
+  }
+  const parsed = parseObjectEventDocument(event);
+  return [{ recordId: 'direct', events: parsed.events, malformed: parsed.malformed }];
+}
