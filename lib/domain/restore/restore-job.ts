@@ -82,6 +82,8 @@ export interface RestoreRequest {
   readonly checkSql?: string;
   readonly extraSettings?: Readonly<Record<string, string>>;
   readonly recoveryTimeoutSeconds: number;
+  /** Drills: a server on the data directory that is an earlier walcat restored copy may be replaced. */
+  readonly replaceRestoredCopy?: boolean;
 }
 
 export type RestoreJobKind = 'restore' | 'drill';
@@ -213,6 +215,7 @@ export function scriptInput(job: RestoreJob): RestoreScriptInput {
     ...(request.requiredBytes === undefined ? {} : { requiredBytes: request.requiredBytes }),
     ...(request.checkSql === undefined ? {} : { checkSql: request.checkSql }),
     ...(request.extraSettings === undefined ? {} : { extraSettings: request.extraSettings }),
+    ...(request.replaceRestoredCopy === undefined ? {} : { replaceRestoredCopy: request.replaceRestoredCopy }),
   };
 }
 

@@ -61,6 +61,11 @@ export interface RestoreScriptInput {
   readonly requiredBytes?: number;
   /** Restoring onto the cluster's own host: a running primary there is expected and is stopped. */
   readonly inPlace: boolean;
+  /**
+   * A server running on the data directory may be stopped and replaced when it is an earlier walcat restored copy
+   * (its data directory holds a `.walcat-restore-*` marker): how scheduled drills reuse their scratch host.
+   */
+  readonly replaceRestoredCopy?: boolean;
   /** Optional SQL whose first value must not be false/f/0/empty after the restore. */
   readonly checkSql?: string;
   /** More settings for the restored copy (e.g. `port` on a scratch host), written as quoted conf strings. */
@@ -235,9 +240,13 @@ function preflight(input: RestoreScriptInput, p: Paths): ScriptStep[] {
   const parent = p.pgData.slice(0, p.pgData.lastIndexOf('/')) || '/';
   const candidates = serverBinaryCandidates(input);
   const walgBinary = validateCommandPath('hosts.walgBinary', input.host.walgBinary);
+  const earlierCopy =
+    input.replaceRestoredCopy === true
+      ? shell` && -z $(compgen -G ${`${p.pgData}/.walcat-restore-*`} || true)`
+      : trustedShell('');
   const refusePrimary = input.inPlace
     ? trustedShell(':')
-    : shell`if [[ $walcat_running == 1 && $walcat_in_recovery != t && ! -f ${p.marker} ]]; then echo ${`walcat: a PostgreSQL server is running on ${p.pgData} and is not a standby; refusing to restore over a running primary (stop it, choose another host, or restore in place with --in-place)`}; ${fail} ${EXIT.preconditionFailed}; fi`;
+    : shell`if [[ $walcat_running == 1 && $walcat_in_recovery != t && ! -f ${p.marker}${earlierCopy} ]]; then echo ${`walcat: a PostgreSQL server is running on ${p.pgData} and is not a standby; refusing to restore over a running primary (stop it, choose another host, or restore in place with --in-place)`}; ${fail} ${EXIT.preconditionFailed}; fi`;
   return [
     {
       kind: 'shell',

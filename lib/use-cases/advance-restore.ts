@@ -1,0 +1,116 @@
+import type { ClusterId } from '../domain/cluster.ts';
+import {
+  applyCommandUpdate,
+  type CommandStatusUpdate,
+  isTerminalCommandStatus,
+  type RestoreJob,
+  type RestoreTransition,
+  stuckStep,
+  timeOutStep,
+} from '../domain/restore/restore-job.ts';
+import { RestoreJobConflictError } from '../ports/restore-job-store.ts';
+import { dispatchNextStep, notifyRestore, type RestoreDeps } from './restore-dependencies.ts';
+
+/** Attempts when a concurrent handler saved the same job first (duplicate events handled in parallel). */
+const MAX_CONFLICT_RETRIES = 5;
+
+export interface AdvanceOutcome {
+  /** `unknown-command`: no restore job sent this command (another feature's command): not an error. */
+  readonly kind: 'unknown-command' | 'applied';
+  readonly job?: RestoreJob;
+  readonly transition?: RestoreTransition;
+}
+
+/**
+ * Applies one command status change (an SSM status-change event or the local transport's event) to the restore
+ * job that sent the command, then sends the next step or reports the end. Terminal statuses carry no output in
+ * events, so the invocation's stdout and stderr are read from the transport first. Safe under duplicates, any
+ * order and concurrent handlers (optimistic saves, reload and reapply on conflict).
+ */
+export async function advanceRestore(deps: RestoreDeps, update: CommandStatusUpdate): Promise<AdvanceOutcome> {
+  const complete = await withOutput(deps, update);
+  for (let attempt = 0; ; attempt++) {
+    const job = await deps.jobs.findByCommandId(update.commandId);
+    if (!job) return { kind: 'unknown-command' };
+    try {
+      return await applyAndContinue(deps, job, complete);
+    } catch (error) {
+      if (!(error instanceof RestoreJobConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+    }
+  }
+}
+
+async function withOutput(deps: RestoreDeps, update: CommandStatusUpdate): Promise<CommandStatusUpdate> {
+  if (!isTerminalCommandStatus(update.status) || update.stdout !== undefined) return update;
+  const invocation = await deps.transport.getInvocation(update.commandId, update.instanceId);
+  if (!invocation || !isTerminalCommandStatus(invocation.status)) return update;
+  return {
+    ...update,
+    status: invocation.status,
+    stdout: invocation.stdout,
+    stderr: invocation.stderr,
+    ...(invocation.instanceId ? { instanceId: invocation.instanceId } : {}),
+  };
+}
+
+async function applyAndContinue(
+  deps: RestoreDeps,
+  job: RestoreJob,
+  update: CommandStatusUpdate,
+): Promise<AdvanceOutcome> {
+  const { job: next, transition } = applyCommandUpdate(job, update);
+  if (transition.kind === 'ignored') return { kind: 'applied', job, transition };
+  await deps.jobs.save(next, job.version);
+  let current = next;
+  if (transition.kind === 'step-succeeded') current = await dispatchNextStep(deps, next);
+  if (transition.kind === 'failed') await notifyRestore(deps, next, 'failed');
+  if (transition.kind === 'completed') await notifyRestore(deps, next, 'ready');
+  return { kind: 'applied', job: current, transition };
+}
+
+export interface WatchdogOutcome {
+  readonly polled: number;
+  readonly timedOut: number;
+  readonly advanced: number;
+}
+
+/**
+ * The watchdog for restore jobs: a step quiet for `quietMs` is polled (GetCommandInvocation) and the answer applied
+ * like an event; a step past its timeout whose command is still not final is failed as timed out.
+ */
+export async function reconcileRestoreJobs(
+  deps: RestoreDeps,
+  clusters: readonly ClusterId[],
+  quietMs: number,
+): Promise<WatchdogOutcome> {
+  let polled = 0;
+  let timedOut = 0;
+  let advanced = 0;
+  for (const job of await deps.jobs.listRunning(clusters)) {
+    const stuck = stuckStep(job, deps.now(), quietMs);
+    if (!stuck?.step.commandId) continue;
+    polled++;
+    const invocation = await deps.transport.getInvocation(stuck.step.commandId, job.instanceId);
+    if (invocation && isTerminalCommandStatus(invocation.status)) {
+      const outcome = await advanceRestore(deps, {
+        commandId: stuck.step.commandId,
+        status: invocation.status,
+        at: invocation.at ?? deps.now(),
+        stdout: invocation.stdout,
+        stderr: invocation.stderr,
+        ...(invocation.instanceId ? { instanceId: invocation.instanceId } : {}),
+      });
+      if (outcome.transition?.kind !== 'ignored') advanced++;
+      continue;
+    }
+    if (stuck.overdue) {
+      const { job: failed, transition } = timeOutStep(job, deps.now());
+      if (transition.kind === 'failed') {
+        await deps.jobs.save(failed, job.version);
+        await notifyRestore(deps, failed, 'failed');
+        timedOut++;
+      }
+    }
+  }
+  return { polled, timedOut, advanced };
+}

@@ -1,0 +1,77 @@
+import type { ClusterConfig } from '../domain/cluster.ts';
+import type { KnownHistory } from '../domain/continuity/continuity-input.ts';
+import { isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
+import { PresentSegmentsBuilder } from '../domain/continuity/present-segments.ts';
+import { restorableWindows } from '../domain/continuity/restorable-window.ts';
+import { switchBreaks } from '../domain/continuity/timeline-path.ts';
+import { type ArchivedSegment, planRestore, type RestorePlan } from '../domain/restore/restore-plan.ts';
+import type { RestoreTarget } from '../domain/restore/restore-target.ts';
+import { parseTimelineHistory } from '../domain/wal/timeline-history.ts';
+import type { CatalogStore } from '../ports/catalog-store.ts';
+
+export interface PlanRestoreDeps {
+  readonly catalog: CatalogStore;
+}
+
+/**
+ * Plans a restore of one cluster from the catalog: reads its backups, `.history` files and live WAL segments,
+ * computes the restorable windows with the continuity module, and hands both to the pure planner.
+ *
+ * @throws RestoreTargetUnreachableError when the target cannot be reached (with the nearest ranges).
+ */
+export async function planClusterRestore(
+  deps: PlanRestoreDeps,
+  cluster: ClusterConfig,
+  target: RestoreTarget,
+  now: Date,
+): Promise<RestorePlan> {
+  const size = cluster.walSegmentSize;
+  const [records, historyRecords, timelines] = await Promise.all([
+    deps.catalog.listBackups(cluster.id),
+    deps.catalog.listHistoryFiles(cluster.id),
+    deps.catalog.listTimelines(cluster.id),
+  ]);
+  const histories: KnownHistory[] = historyRecords
+    .filter((record) => !record.deleted && record.content !== undefined)
+    .map((record) => ({
+      history: parseTimelineHistory(record.timeline, record.content ?? '', record.key),
+      uploadedAt: record.uploadedAt,
+    }));
+  const present = new PresentSegmentsBuilder({
+    breakBefore: switchBreaks(
+      histories.map((known) => known.history),
+      size,
+    ),
+  });
+  const segments: ArchivedSegment[] = [];
+  for (const timeline of timelines) {
+    for await (const object of deps.catalog.listWalObjects(cluster.id, timeline)) {
+      if (object.kind !== 'segment' || object.deleted || object.segNo === undefined) continue;
+      present.add(object.timeline, object.segNo, object.uploadedAt.getTime());
+      segments.push({
+        timeline: object.timeline,
+        segNo: object.segNo,
+        size: object.size,
+        uploadedAt: object.uploadedAt,
+      });
+    }
+  }
+  const windows = restorableWindows({
+    backups: records,
+    histories,
+    present: present.build(),
+    policy: cluster.retention,
+    walSegmentSize: size,
+    uploadGraceMs: cluster.alerts.uploadGraceMs,
+    now,
+  });
+  return planRestore({
+    cluster: cluster.id,
+    target,
+    backups: records.filter(isCompleteBackup).map((record) => record.backup),
+    windows: windows.ranges,
+    segments,
+    walSegmentSize: size,
+    histories: histories.map((known) => known.history),
+  });
+}

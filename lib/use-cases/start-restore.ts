@@ -1,0 +1,135 @@
+import type { ClusterConfig, HostSettings } from '../domain/cluster.ts';
+import { InvalidInputError } from '../domain/errors.ts';
+import {
+  createRestoreJob,
+  type RestoreHostTarget,
+  type RestoreJob,
+  type RestoreJobKind,
+  resumeRestoreJob,
+} from '../domain/restore/restore-job.ts';
+import type { RestorePlan } from '../domain/restore/restore-plan.ts';
+import type { RestoreTarget } from '../domain/restore/restore-target.ts';
+import { RestoreJobConflictError } from '../ports/restore-job-store.ts';
+import { planClusterRestore } from './plan-restore.ts';
+import { dispatchNextStep, notifyRestore, type RestoreDeps } from './restore-dependencies.ts';
+
+/** Default time wait-recovery gives PostgreSQL to replay to the target. */
+export const DEFAULT_RECOVERY_TIMEOUT_SECONDS = 3600;
+
+export interface StartRestoreRequest {
+  readonly cluster: ClusterConfig;
+  readonly target: RestoreTarget;
+  /** A new host; absent with `inPlace` (the cluster's own host, by its tag). */
+  readonly host?: RestoreHostTarget;
+  /** Restore onto the cluster's own host, stopping its server: must be asked for explicitly. */
+  readonly inPlace: boolean;
+  readonly action?: 'promote' | 'pause';
+  readonly checkSql?: string;
+  /** Overrides of the cluster's host settings for the target host (a scratch host's data directory...). */
+  readonly hostOverrides?: Partial<HostSettings>;
+  readonly extraSettings?: Readonly<Record<string, string>>;
+  readonly recoveryTimeoutSeconds?: number;
+  readonly kind?: RestoreJobKind;
+  readonly jobId: string;
+  /** Drills: replace an earlier walcat restored copy running on the target (see RestoreRequest). */
+  readonly replaceRestoredCopy?: boolean;
+}
+
+export interface StartedRestore {
+  readonly job: RestoreJob;
+  readonly plan: RestorePlan;
+}
+
+/**
+ * Plans the restore from the catalog (refusing unreachable targets), stores a new job and sends its first step.
+ * Restoring onto the cluster's own hosts requires `inPlace`; `inPlace` with another host is refused, so an operator
+ * never stops a primary by a typo.
+ *
+ * @throws RestoreTargetUnreachableError, InvalidInputError (host and flag do not match, no host settings).
+ */
+export async function startRestore(deps: RestoreDeps, request: StartRestoreRequest): Promise<StartedRestore> {
+  const cluster = request.cluster;
+  if (!cluster.hosts) {
+    throw new InvalidInputError(
+      `cluster ${cluster.id}: no hosts settings in the config; add clusters[].hosts (pgData, osUser, service) to restore`,
+    );
+  }
+  const ownTag = cluster.hosts.target;
+  const host = resolveHost(cluster, request, ownTag);
+  const now = deps.now();
+  const plan = await planClusterRestore(deps, cluster, request.target, now);
+  const hostSettings: HostSettings = { ...cluster.hosts, ...request.hostOverrides };
+  const job = createRestoreJob({
+    jobId: request.jobId,
+    cluster: cluster.id,
+    kind: request.kind ?? 'restore',
+    now,
+    request: {
+      target: request.target,
+      baseBackup: plan.baseBackup.name,
+      timeline: request.target.kind === 'latest' ? 'latest' : plan.timeline,
+      action: request.action ?? 'promote',
+      host,
+      inPlace: request.inPlace,
+      hostSettings,
+      recoveryTimeoutSeconds: request.recoveryTimeoutSeconds ?? DEFAULT_RECOVERY_TIMEOUT_SECONDS,
+      ...(plan.baseBackup.pgVersion === undefined ? {} : { pgVersion: plan.baseBackup.pgVersion }),
+      ...(plan.baseBackup.uncompressedSize === undefined ? {} : { requiredBytes: plan.baseBackup.uncompressedSize }),
+      ...(request.checkSql === undefined ? {} : { checkSql: request.checkSql }),
+      ...(request.extraSettings === undefined ? {} : { extraSettings: request.extraSettings }),
+      ...(request.replaceRestoredCopy === undefined ? {} : { replaceRestoredCopy: request.replaceRestoredCopy }),
+    },
+  });
+  await deps.jobs.create(job);
+  const dispatched = await dispatchNextStep(deps, job);
+  await notifyRestore(deps, dispatched, 'started');
+  return { job: dispatched, plan };
+}
+
+function resolveHost(
+  cluster: ClusterConfig,
+  request: StartRestoreRequest,
+  ownTag: { tagKey: string; tagValue: string },
+): RestoreHostTarget {
+  const isOwnTag = (host: RestoreHostTarget) =>
+    host.kind === 'tag' && host.tagKey === ownTag.tagKey && host.tagValue === ownTag.tagValue;
+  if (request.inPlace) {
+    if (request.host && !isOwnTag(request.host) && request.host.kind !== 'instance') {
+      throw new InvalidInputError(
+        `cluster ${cluster.id}: --in-place restores onto the cluster's own host (${ownTag.tagKey}=${ownTag.tagValue}); drop --host-tag or drop --in-place`,
+      );
+    }
+    return request.host ?? { kind: 'tag', ...ownTag };
+  }
+  if (!request.host) {
+    throw new InvalidInputError(
+      `cluster ${cluster.id}: name the host to restore onto (--instance i-... or --host-tag key=value), or pass --in-place to restore over the cluster's own host`,
+    );
+  }
+  if (isOwnTag(request.host)) {
+    throw new InvalidInputError(
+      `cluster ${cluster.id}: ${ownTag.tagKey}=${ownTag.tagValue} is the cluster's own host group; restoring there stops its server, so it needs --in-place`,
+    );
+  }
+  return request.host;
+}
+
+/**
+ * Resumes a failed job at its failed step (every step is idempotent; the moved-aside data directory is untouched).
+ *
+ * @throws InvalidInputError when the job does not exist; RestoreJobStateError when it is not failed.
+ */
+export async function resumeRestore(deps: RestoreDeps, cluster: ClusterConfig, jobId: string): Promise<RestoreJob> {
+  const job = await deps.jobs.get(cluster.id, jobId);
+  if (!job) {
+    throw new InvalidInputError(`cluster ${cluster.id}: no restore job ${jobId}; list them with walcat jobs`);
+  }
+  const resumed = resumeRestoreJob(job, deps.now());
+  await deps.jobs.save(resumed, job.version);
+  try {
+    return await dispatchNextStep(deps, resumed);
+  } catch (error) {
+    if (error instanceof RestoreJobConflictError) return (await deps.jobs.get(cluster.id, jobId)) ?? resumed;
+    throw error;
+  }
+}
