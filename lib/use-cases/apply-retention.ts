@@ -1,0 +1,224 @@
+import type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
+import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
+import type { ClusterConfig } from '../domain/cluster.ts';
+import { InvalidInputError, UnsafePlanError } from '../domain/errors.ts';
+import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
+import { verifyRetentionPlan } from '../domain/retention/retention-plan.ts';
+import type { CatalogStore } from '../ports/catalog-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { DeletionBatch, KeyFailure, PlanHeader, PlanStore } from '../ports/plan-store.ts';
+import { liveWalObjects } from './plan-retention.ts';
+
+/** S3 refuses deletes of objects under Object Lock retention or legal hold with these codes: never retried. */
+export const OBJECT_LOCK_CODES: ReadonlySet<string> = new Set(['AccessDenied', 'ObjectLocked']);
+/** Per-key codes worth another attempt within the same run. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  'InternalError',
+  'SlowDown',
+  'ServiceUnavailable',
+  'RequestTimeout',
+]);
+const ATTEMPTS_PER_BATCH = 3;
+
+/** The catalog has not been fully synced since the plan was made: a missed event could turn into a deletion. */
+export class StaleCatalogError extends UnsafePlanError {
+  override readonly name: string = 'StaleCatalogError';
+}
+
+export interface ApplyRetentionDependencies {
+  readonly catalog: CatalogStore;
+  readonly objects: ObjectStore;
+  readonly plans: PlanStore;
+  /** Called before each batch is deleted (tests inject a crash here). */
+  readonly beforeBatch?: (batch: DeletionBatch) => void | Promise<void>;
+}
+
+export interface ApplyRetentionRequest {
+  readonly planId: string;
+  readonly now: Date;
+  /** True for `walcat retention apply PLAN_ID`: an operator asked, the apply grace does not hold it back. */
+  readonly explicit: boolean;
+}
+
+export type ApplyRetentionOutcome =
+  | {
+      readonly status: 'applied';
+      readonly planId: string;
+      /** Keys deleted by this run (a resumed run counts only its own). */
+      readonly deleted: number;
+      /** Batches done before this run started. */
+      readonly resumedAfter: number;
+      /** Under Object Lock: skipped and reported, never retried. */
+      readonly locked: readonly KeyFailure[];
+      /** Other per-key refusals, after retries within this run. */
+      readonly failed: readonly KeyFailure[];
+    }
+  | { readonly status: 'already-applied'; readonly planId: string }
+  | { readonly status: 'waiting'; readonly planId: string; readonly appliesAfter: Date };
+
+/**
+ * Applies a stored retention plan: deletes its keys batch by batch (at most 1,000 per DeleteObjects), records every
+ * deleted key in the catalog (WAL tombstones, backups `expired`), then marks the batch done. Killed at any point and
+ * started again, it redoes at most the batch in flight (deleting an absent key is a no-op in S3) and never deletes a
+ * key outside the plan.
+ *
+ * Refuses (StaleCatalogError) unless the catalog was fully synced after the plan was made, and re-checks the plan
+ * against the catalog as it is now (a backup marked permanent since, a chain base gone) before deleting anything.
+ *
+ * @throws InvalidInputError when the plan does not exist or was superseded; UnsafePlanError subclasses when unsafe.
+ */
+export async function applyClusterRetention(
+  deps: ApplyRetentionDependencies,
+  cluster: ClusterConfig,
+  request: ApplyRetentionRequest,
+): Promise<ApplyRetentionOutcome> {
+  const { planId, now } = request;
+  const header = await requirePlan(deps.plans, cluster, planId);
+  if (header.status === 'applied') return { status: 'already-applied', planId };
+  if (header.status === 'superseded') {
+    throw new InvalidInputError(
+      `retention plan ${planId} of cluster ${cluster.id} was superseded by a newer plan; apply the newest one (\`walcat retention plan --cluster ${cluster.id}\` shows it)`,
+    );
+  }
+  const appliesAfter = new Date(header.createdAt.getTime() + cluster.retention.applyGraceMs);
+  if (!request.explicit && now.getTime() < appliesAfter.getTime()) return { status: 'waiting', planId, appliesAfter };
+
+  const state = await deps.catalog.getClusterState(cluster.id);
+  if (state.lastFullSyncAt === undefined || state.lastFullSyncAt.getTime() <= header.createdAt.getTime()) {
+    throw new StaleCatalogError(
+      `cluster ${cluster.id}: the catalog was last fully synced ${state.lastFullSyncAt ? `at ${state.lastFullSyncAt.toISOString()}` : 'never'}, not after retention plan ${planId} was made (${header.createdAt.toISOString()}); run \`walcat sync --cluster ${cluster.id}\` and apply again`,
+    );
+  }
+
+  const body = await deps.plans.getPlanBody(cluster.id, planId);
+  if (body === undefined)
+    throw new InvalidInputError(`retention plan ${planId}: its body is missing from the catalog table; plan again`);
+  const batches: DeletionBatch[] = [];
+  for await (const batch of deps.plans.listBatches(cluster.id, planId)) batches.push(batch);
+  const backups = await deps.catalog.listBackups(cluster.id);
+  const wal = await liveWalObjects(deps.catalog, cluster);
+  const planKeys = batches.flatMap((batch) => batch.keys);
+  verifyRetentionPlan({ ...body, delete: { ...body.delete, walKeys: planKeys } }, backups, wal);
+
+  const walByKey = new Map(wal.map((object) => [object.key, object]));
+  const backupSources = backupSourceIndex(
+    cluster,
+    backups,
+    body.delete.backups.map((doomed) => doomed.name),
+  );
+  if (header.status === 'pending') await deps.plans.setStatus(cluster.id, planId, 'applying');
+
+  let deleted = 0;
+  const locked: KeyFailure[] = [];
+  const failed: KeyFailure[] = [];
+  const resumedAfter = batches.filter((batch) => batch.done).length;
+  for (const batch of batches) {
+    if (batch.done) {
+      for (const failure of batch.failed) (OBJECT_LOCK_CODES.has(failure.code) ? locked : failed).push(failure);
+      continue;
+    }
+    await deps.beforeBatch?.(batch);
+    const outcome = await deleteWithRetries(deps.objects, header.bucket, batch.keys);
+    await recordDeletions(deps.catalog, cluster, outcome.deleted, walByKey, backupSources, now);
+    await deps.plans.completeBatch(cluster.id, planId, batch.index, outcome.failed);
+    deleted += outcome.deleted.length;
+    for (const failure of outcome.failed) (OBJECT_LOCK_CODES.has(failure.code) ? locked : failed).push(failure);
+  }
+  await deps.plans.setStatus(cluster.id, planId, 'applied', {
+    appliedAt: now,
+    failedCount: locked.length + failed.length,
+  });
+  return { status: 'applied', planId, deleted, resumedAfter, locked, failed };
+}
+
+async function requirePlan(plans: PlanStore, cluster: ClusterConfig, planId: string): Promise<PlanHeader> {
+  const header = await plans.getPlanHeader(cluster.id, planId);
+  if (header === undefined) {
+    throw new InvalidInputError(
+      `retention plan ${planId} does not exist for cluster ${cluster.id}; \`walcat retention plan --cluster ${cluster.id}\` makes one`,
+    );
+  }
+  return header;
+}
+
+interface BackupSourceKey {
+  readonly record: BackupRecord;
+  readonly source: 'sentinel' | 'metadata';
+}
+
+/** Sentinel and metadata.json keys -> backup record, for the backups the plan deletes. */
+function backupSourceIndex(
+  cluster: ClusterConfig,
+  backups: readonly BackupRecord[],
+  doomedNames: readonly string[],
+): Map<string, BackupSourceKey> {
+  const byName = new Map(backups.map((record) => [record.name, record]));
+  const index = new Map<string, BackupSourceKey>();
+  for (const name of doomedNames) {
+    const record = byName.get(name);
+    if (record === undefined) continue;
+    index.set(record.sentinel?.key ?? sentinelKeyOf(cluster, name), { record, source: 'sentinel' });
+    if (record.metadata) index.set(record.metadata.key, { record, source: 'metadata' });
+  }
+  return index;
+}
+
+const sentinelKeyOf = (cluster: ClusterConfig, name: string): string =>
+  `${cluster.storage.prefix}${BASEBACKUPS_FOLDER}${name}${SENTINEL_SUFFIX}`;
+
+/** Deletes one batch; per-key transient refusals get another attempt, Object Lock refusals never. */
+async function deleteWithRetries(
+  objects: ObjectStore,
+  bucket: string,
+  keys: readonly string[],
+): Promise<{ deleted: string[]; failed: KeyFailure[] }> {
+  const deleted: string[] = [];
+  let pending = keys;
+  let failed: KeyFailure[] = [];
+  for (let attempt = 1; attempt <= ATTEMPTS_PER_BATCH && pending.length > 0; attempt++) {
+    const outcome = await objects.deleteObjects(bucket, pending);
+    deleted.push(...outcome.deleted);
+    const retryable = outcome.failed.filter((failure) => TRANSIENT_CODES.has(failure.code));
+    failed = outcome.failed.filter((failure) => !TRANSIENT_CODES.has(failure.code));
+    pending = attempt < ATTEMPTS_PER_BATCH ? retryable.map((failure) => failure.key) : [];
+    if (attempt === ATTEMPTS_PER_BATCH) failed.push(...retryable);
+  }
+  return { deleted, failed };
+}
+
+/** WAL tombstones and expired backups for the keys just deleted, each applied only over the record it replaces. */
+async function recordDeletions(
+  catalog: CatalogStore,
+  cluster: ClusterConfig,
+  deletedKeys: readonly string[],
+  walByKey: ReadonlyMap<string, WalObjectRecord>,
+  backupSources: ReadonlyMap<string, BackupSourceKey>,
+  now: Date,
+): Promise<void> {
+  const walChanges: WalObjectChange[] = [];
+  const backupChanges: BackupChange[] = [];
+  for (const key of deletedKeys) {
+    const stored = walByKey.get(key);
+    if (stored) {
+      walChanges.push({ origin: 'reconcile', record: { ...stored, deleted: true, deletedAt: now }, basis: stored });
+      continue;
+    }
+    const source = backupSources.get(key);
+    if (source === undefined) continue;
+    const { record } = source;
+    if (source.source === 'sentinel') {
+      backupChanges.push({ type: 'expired', cluster: cluster.id, name: record.name, expiredAt: now });
+    }
+    backupChanges.push({
+      type: 'source-observed',
+      origin: 'reconcile',
+      cluster: cluster.id,
+      name: record.name,
+      source: source.source,
+      observation: { key, present: false, observedAt: now },
+      basis: source.source === 'sentinel' ? record.sentinel : record.metadata,
+    });
+  }
+  if (walChanges.length > 0) await catalog.applyWalChanges(walChanges);
+  if (backupChanges.length > 0) await catalog.applyBackupChanges(backupChanges);
+}

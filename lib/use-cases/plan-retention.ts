@@ -1,0 +1,114 @@
+import type { WalObjectRecord } from '../domain/catalog/catalog-records.ts';
+import type { ClusterConfig } from '../domain/cluster.ts';
+import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
+import { deletionBatches } from '../domain/retention/deletion-batches.ts';
+import { newPlanId } from '../domain/retention/plan-id.ts';
+import { planRetention, type RetentionPlan } from '../domain/retention/retention-plan.ts';
+import { retentionPlanSlackMessage } from '../domain/retention/retention-slack-message.ts';
+import type { CatalogStore } from '../ports/catalog-store.ts';
+import type { Notifier } from '../ports/notifier.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { PlanHeader, PlanStore } from '../ports/plan-store.ts';
+
+export interface PlanRetentionDependencies {
+  readonly catalog: CatalogStore;
+  readonly objects: ObjectStore;
+  readonly plans: PlanStore;
+  /** Posts the summary to the cluster's Slack channel; skipped when absent or the cluster has no webhook. */
+  readonly notifier?: Notifier;
+  /** Four hex digits that keep two plans made in the same second apart. */
+  readonly planIdSuffix?: () => string;
+}
+
+export interface PlannedRetention {
+  readonly plan: RetentionPlan;
+  readonly header: PlanHeader;
+  /** Backup objects (sentinel, metadata, tars) the plan deletes, as listed when planning. */
+  readonly backupKeys: readonly string[];
+  readonly notified: boolean;
+}
+
+const randomSuffix = (): string => crypto.randomUUID().slice(0, 4);
+
+/** Every live WAL object of the cluster, on every timeline (`.history` files never matter for deletion). */
+export async function liveWalObjects(catalog: CatalogStore, cluster: ClusterConfig): Promise<WalObjectRecord[]> {
+  const objects: WalObjectRecord[] = [];
+  for (const timeline of await catalog.listTimelines(cluster.id)) {
+    for await (const object of catalog.listWalObjects(cluster.id, timeline)) if (!object.deleted) objects.push(object);
+  }
+  return objects;
+}
+
+/**
+ * Computes the retention plan of one cluster from the catalog, lists the objects of each backup it deletes, stores
+ * it (superseding older plans not yet applied) and posts a summary. Deletes nothing.
+ *
+ * Backup objects are deleted sentinel first, so a run killed in the middle of a backup leaves it visibly incomplete
+ * rather than complete with missing tars; WAL goes last.
+ *
+ * @throws UnsafePlanError (subclasses) when the policy or the outcome is unsafe; nothing is stored then.
+ */
+export async function planClusterRetention(
+  deps: PlanRetentionDependencies,
+  cluster: ClusterConfig,
+  now: Date,
+): Promise<PlannedRetention> {
+  const backups = await deps.catalog.listBackups(cluster.id);
+  const wal = await liveWalObjects(deps.catalog, cluster);
+  const planId = newPlanId(cluster.id, now, (deps.planIdSuffix ?? randomSuffix)());
+  const plan = planRetention({
+    cluster: cluster.id,
+    backups,
+    wal,
+    policy: cluster.retention,
+    walSegmentSize: cluster.walSegmentSize,
+    now,
+    planId,
+  });
+
+  const { bucket, prefix } = cluster.storage;
+  const byName = new Map(backups.map((record) => [record.name, record]));
+  const backupKeys: string[] = [];
+  let backupBytes = 0;
+  for (const doomed of plan.delete.backups) {
+    const sentinelKey =
+      byName.get(doomed.name)?.sentinel?.key ?? `${prefix}${BASEBACKUPS_FOLDER}${doomed.name}${SENTINEL_SUFFIX}`;
+    const head = await deps.objects.headObject(bucket, sentinelKey);
+    if (head) {
+      backupKeys.push(sentinelKey);
+      backupBytes += head.size;
+    }
+    // The trailing slash keeps `base_X/` apart from a delta `base_X_D_Y/` that starts with the same characters.
+    for await (const object of deps.objects.list(bucket, `${prefix}${BASEBACKUPS_FOLDER}${doomed.name}/`)) {
+      backupKeys.push(object.key);
+      backupBytes += object.size;
+    }
+  }
+  const walBytes = plan.bytesFreed - plan.delete.backups.reduce((sum, doomed) => sum + doomed.bytes, 0);
+  const measured: RetentionPlan = { ...plan, bytesFreed: walBytes + backupBytes };
+
+  // One active plan per cluster: what an older, unfinished plan still had to delete is in this one too.
+  for (const older of await deps.plans.listPlans(cluster.id)) {
+    if (older.status === 'pending' || older.status === 'applying') {
+      await deps.plans.setStatus(cluster.id, older.planId, 'superseded');
+    }
+  }
+  const { walKeys, ...deleteBody } = measured.delete;
+  const header = await deps.plans.savePlan({
+    plan: { ...measured, delete: deleteBody },
+    bucket,
+    batches: deletionBatches([...backupKeys, ...walKeys]),
+  });
+
+  let notified = false;
+  const webhook = cluster.alerts.slackWebhookParameter;
+  if (deps.notifier && webhook) {
+    const appliesAfter = new Date(now.getTime() + cluster.retention.applyGraceMs);
+    await deps.notifier.send(
+      { cluster: cluster.id, slackWebhookParameter: webhook },
+      retentionPlanSlackMessage(measured, appliesAfter),
+    );
+    notified = true;
+  }
+  return { plan: measured, header, backupKeys, notified };
+}
