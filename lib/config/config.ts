@@ -27,6 +27,11 @@ export interface RuntimeEnvironment {
   readonly endpoints: AwsEndpoints;
   /** `WALCAT_CATALOG_TABLE`: the deployed table name, which wins over the file's `catalogTable`. */
   readonly catalogTableOverride?: string;
+  /**
+   * `WALCAT_ALERTS_QUEUE_URL`: in the deployed stack every function hands its Slack messages to this queue and only
+   * the alert-dispatch function reads the webhook secret. Unset (CLI, local stack): messages are posted directly.
+   */
+  readonly alertsQueueUrl?: string;
 }
 
 /** Recursively freezes plain objects and arrays (the config holds nothing else). */
@@ -75,6 +80,7 @@ export function readRuntimeEnvironment(env: Environment = process.env): RuntimeE
   const dynamodb = endpointUrl(env, 'AWS_ENDPOINT_URL_DYNAMODB');
   const ssm = endpointUrl(env, 'AWS_ENDPOINT_URL_SSM');
   const catalogTableOverride = nonEmpty(env.WALCAT_CATALOG_TABLE);
+  const alertsQueueUrl = nonEmpty(env.WALCAT_ALERTS_QUEUE_URL);
   if (catalogTableOverride !== undefined && !CATALOG_TABLE_NAME.test(catalogTableOverride)) {
     throw new ConfigError(
       `environment WALCAT_CATALOG_TABLE: ${JSON.stringify(catalogTableOverride)} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -); unset it or fix the deployment`,
@@ -91,6 +97,7 @@ export function readRuntimeEnvironment(env: Environment = process.env): RuntimeE
     ...(region === undefined ? {} : { region }),
     endpoints,
     ...(catalogTableOverride === undefined ? {} : { catalogTableOverride }),
+    ...(alertsQueueUrl === undefined ? {} : { alertsQueueUrl }),
   });
 }
 
