@@ -18,6 +18,8 @@ export interface PlanRetentionDependencies {
   readonly notifier?: Notifier;
   /** Four hex digits that keep two plans made in the same second apart. */
   readonly planIdSuffix?: () => string;
+  /** Batch limits (default: 1,000 keys, 150 KB of key text); tests use small batches to stop an apply midway. */
+  readonly batchLimits?: { readonly maxKeys?: number; readonly maxBytes?: number };
 }
 
 export interface PlannedRetention {
@@ -97,7 +99,7 @@ export async function planClusterRetention(
   const header = await deps.plans.savePlan({
     plan: { ...measured, delete: deleteBody },
     bucket,
-    batches: deletionBatches([...backupKeys, ...walKeys]),
+    batches: deletionBatches([...backupKeys, ...walKeys], deps.batchLimits),
   });
 
   let notified = false;

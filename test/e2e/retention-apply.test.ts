@@ -1,0 +1,260 @@
+/**
+ * Retention end to end on s3rver + dynalite: a bucket in WAL-G layout is catalogued from the emulator's own events,
+ * planned, applied, killed midway by an injected fault, applied again, and found to be missing exactly the planned
+ * objects, with every kept backup still consistent (its sentinel, tars and start..finish WAL present).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbPlanStore } from '../../lib/adapters/dynamodb/dynamodb-plan-store.ts';
+import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification-events.ts';
+import { parseWalcatConfig } from '../../lib/config/config.ts';
+import type { ClusterConfig } from '../../lib/domain/cluster.ts';
+import { timelineId } from '../../lib/domain/wal/timeline.ts';
+import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
+import type { ObjectStore } from '../../lib/ports/object-store.ts';
+import { applyClusterRetention, StaleCatalogError } from '../../lib/use-cases/apply-retention.ts';
+import { ingestObjectEvents } from '../../lib/use-cases/ingest-object-events.ts';
+import { planClusterRetention } from '../../lib/use-cases/plan-retention.ts';
+import { BUCKET, type CatalogServices, readers, startCatalogServices } from '../use-cases/catalog-test-setup.ts';
+
+const SEGMENT = 16 * 1024 * 1024;
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const PLANNED_AT = new Date('2026-11-21T03:00:00Z');
+const config = parseWalcatConfig(
+  [
+    'catalogTable: walcat-retention-e2e',
+    'clusters:',
+    '  - id: orders-main',
+    `    storage: s3://${BUCKET}/orders-main`,
+    '    layout: wal-g',
+    '    retention: { keepDaily: 3, keepWeekly: 2, pitrWindow: 1d, applyGrace: 6h, timezone: UTC }',
+    '    alerts: {}',
+  ].join('\n'),
+  'retention e2e config',
+);
+const cluster = config.clusters[0] as ClusterConfig;
+const tli = timelineId(1);
+const segName = (segNo: number): string =>
+  walFileName({ timeline: tli, segNo: segmentNumber(segNo) }, cluster.walSegmentSize);
+
+interface SeededBackup {
+  readonly name: string;
+  readonly startSegNo: number;
+  readonly finishSegNo: number;
+}
+
+let services: CatalogServices;
+beforeAll(async () => {
+  services = await startCatalogServices(config);
+});
+afterAll(async () => {
+  await services.close();
+});
+
+/** Twelve daily backups (the first permanent) with tars, metadata and sentinel, and every WAL segment between. */
+async function seedBucket(root: string): Promise<SeededBackup[]> {
+  const backups: SeededBackup[] = [];
+  const put = (key: string, body: string) => services.objects.putObject(BUCKET, `${root}/${key}`, body);
+  for (let day = 0; day < 12; day++) {
+    const startSegNo = 0x10 + day * 4;
+    const name = `base_${segName(startSegNo)}`;
+    const finish = new Date(Date.UTC(2026, 10, 10 + day, 1, 5));
+    const start = new Date(finish.getTime() - 5 * 60_000);
+    const startLsn = startSegNo * SEGMENT + 40;
+    const finishLsn = (startSegNo + 1) * SEGMENT + 4096;
+    const permanent = day === 0;
+    await put(`basebackups_005/${name}/tar_partitions/part_001.tar.lz4`, `data of ${name}`);
+    await put(`basebackups_005/${name}/tar_partitions/pg_control.tar.lz4`, 'pg_control');
+    await put(
+      `basebackups_005/${name}/metadata.json`,
+      JSON.stringify({
+        start_time: start.toISOString(),
+        finish_time: finish.toISOString(),
+        date_fmt: '%Y-%m-%dT%H:%M:%S.%fZ',
+        hostname: 'pg-orders-1',
+        data_dir: '/var/lib/postgresql/15/main',
+        pg_version: 150010,
+        start_lsn: startLsn,
+        finish_lsn: finishLsn,
+        is_permanent: permanent,
+        system_identifier: 7321456789012345678,
+        uncompressed_size: 2048,
+        compressed_size: 1024,
+      }),
+    );
+    await put(
+      `basebackups_005/${name}_backup_stop_sentinel.json`,
+      `{"LSN":${startLsn},"PgVersion":150010,"FinishLSN":${finishLsn},"SystemIdentifier":7321456789012345678,"UncompressedSize":2048,"CompressedSize":1024,"Version":2,"StartTime":"${start.toISOString()}","FinishTime":"${finish.toISOString()}","Hostname":"pg-orders-1","DataDir":"/var/lib/postgresql/15/main","IsPermanent":${permanent}}`,
+    );
+    await put(`wal_005/${segName(startSegNo)}.00000028.backup.lz4`, 'backup history');
+    backups.push({ name, startSegNo, finishSegNo: startSegNo + 1 });
+  }
+  for (let segNo = 0x10; segNo <= 0x10 + 12 * 4; segNo++) await put(`wal_005/${segName(segNo)}.lz4`, `wal ${segNo}`);
+  return backups;
+}
+
+async function listBucket(root: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for await (const object of services.objects.list(BUCKET, `${root}/`)) keys.add(object.key);
+  return keys;
+}
+
+/** A fresh catalog table (plans share it, as in production) filled from the emulator's own notifications. */
+async function catalogued(table: string, seedEventsFrom: number) {
+  const catalog = await services.newCatalog(table);
+  const events = services.s3.events().slice(seedEventsFrom);
+  const outcome = await ingestObjectEvents(
+    { ...readers(services), catalog, clusters: config.clusters },
+    events.flatMap((event) => parseIngestInvocation(event)),
+  );
+  expect(outcome.skipped).toEqual([]);
+  expect(outcome.failedRecordIds).toEqual([]);
+  return catalog;
+}
+
+describe('retention apply on s3rver + dynalite', () => {
+  it('deletes exactly the planned objects across a crash and a restart, and keeps every kept backup consistent', async () => {
+    const eventsBefore = services.s3.events().length;
+    const seeded = await seedBucket('orders-main');
+    const before = await listBucket('orders-main');
+    const catalog = await catalogued('retention-e2e-crash', eventsBefore);
+    const plans = new DynamoDbPlanStore({ client: services.ddb.client, tableName: 'retention-e2e-crash' });
+    const deps = {
+      catalog,
+      objects: services.objects,
+      plans,
+      planIdSuffix: () => 'e2e1',
+      batchLimits: { maxKeys: 10 },
+    };
+
+    const planned = await planClusterRetention(deps, cluster, PLANNED_AT);
+    const batches = [];
+    for await (const batch of plans.listBatches(cluster.id, planned.plan.planId)) batches.push(batch);
+    const plannedKeys = new Set(batches.flatMap((batch) => batch.keys));
+    expect(batches.length).toBeGreaterThan(4);
+    expect(planned.header).toMatchObject({ status: 'pending', keyCount: plannedKeys.size });
+    const keptNames = planned.plan.keep.map((kept) => kept.name);
+    // keepDaily 3 (19th-21st), keepWeekly 2 (W47: the 21st; W46: Sunday the 15th), pitrWindow 1d (the 20th on), permanent (the 10th).
+    expect(keptNames).toEqual([seeded[0], seeded[5], seeded[9], seeded[10], seeded[11]].map((backup) => backup?.name));
+    for (const key of plannedKeys) expect(before.has(key)).toBe(true);
+
+    // Not synced since the plan: refused, nothing deleted.
+    const tooEarly = applyClusterRetention(deps, cluster, {
+      planId: planned.plan.planId,
+      now: new Date(PLANNED_AT.getTime() + 7 * HOUR),
+      explicit: false,
+    });
+    await expect(tooEarly).rejects.toThrow(StaleCatalogError);
+    await expect(tooEarly).rejects.toThrow(/walcat sync --cluster orders-main/);
+    expect(await listBucket('orders-main')).toEqual(before);
+
+    await catalog.updateClusterState(cluster.id, { lastFullSyncAt: new Date(PLANNED_AT.getTime() + HOUR) });
+    const waiting = await applyClusterRetention(deps, cluster, {
+      planId: planned.plan.planId,
+      now: new Date(PLANNED_AT.getTime() + 2 * HOUR),
+      explicit: false,
+    });
+    expect(waiting).toMatchObject({ status: 'waiting', appliesAfter: new Date(PLANNED_AT.getTime() + 6 * HOUR) });
+
+    let batchesStarted = 0;
+    const crashing = {
+      ...deps,
+      beforeBatch: () => {
+        batchesStarted++;
+        if (batchesStarted === 4) throw new Error('injected crash before the fourth batch');
+      },
+    };
+    const applyAt = new Date(PLANNED_AT.getTime() + 7 * HOUR);
+    await expect(
+      applyClusterRetention(crashing, cluster, { planId: planned.plan.planId, now: applyAt, explicit: false }),
+    ).rejects.toThrow(/injected crash/);
+    const midway = await listBucket('orders-main');
+    const goneMidway = [...before].filter((key) => !midway.has(key));
+    expect(goneMidway.length).toBe(batches.slice(0, 3).reduce((sum, batch) => sum + batch.keys.length, 0));
+    expect(goneMidway.every((key) => plannedKeys.has(key))).toBe(true);
+    expect((await plans.getPlanHeader(cluster.id, planned.plan.planId))?.status).toBe('applying');
+
+    const resumed = await applyClusterRetention(deps, cluster, {
+      planId: planned.plan.planId,
+      now: applyAt,
+      explicit: false,
+    });
+    expect(resumed).toMatchObject({ status: 'applied', resumedAfter: 3, locked: [], failed: [] });
+    const after = await listBucket('orders-main');
+    expect([...before].filter((key) => !after.has(key)).sort()).toEqual([...plannedKeys].sort());
+    expect([...after].every((key) => before.has(key))).toBe(true);
+
+    for (const kept of seeded.filter((backup) => keptNames.includes(backup.name))) {
+      expect(after.has(`orders-main/basebackups_005/${kept.name}_backup_stop_sentinel.json`)).toBe(true);
+      expect(after.has(`orders-main/basebackups_005/${kept.name}/tar_partitions/part_001.tar.lz4`)).toBe(true);
+      for (let segNo = kept.startSegNo; segNo <= kept.finishSegNo; segNo++) {
+        expect(after.has(`orders-main/wal_005/${segName(segNo)}.lz4`)).toBe(true);
+      }
+    }
+    // The PITR chain from the window's base backup to the head is whole.
+    const base = seeded[10] as SeededBackup;
+    for (let segNo = base.startSegNo; segNo <= 0x10 + 12 * 4; segNo++) {
+      expect(after.has(`orders-main/wal_005/${segName(segNo)}.lz4`)).toBe(true);
+    }
+
+    const records = await catalog.listBackups(cluster.id);
+    for (const record of records) expect(record.status).toBe(keptNames.includes(record.name) ? 'complete' : 'expired');
+    for await (const object of catalog.listWalObjects(cluster.id, tli)) expect(plannedKeys.has(object.key)).toBe(false);
+
+    const again = await applyClusterRetention(deps, cluster, {
+      planId: planned.plan.planId,
+      now: applyAt,
+      explicit: true,
+    });
+    expect(again).toEqual({ status: 'already-applied', planId: planned.plan.planId });
+  });
+
+  it('skips and reports keys under Object Lock without retrying them, and finishes the plan', async () => {
+    const eventsBefore = services.s3.events().length;
+    const root = 'orders-main';
+    await seedBucket(root);
+    const catalog = await catalogued('retention-e2e-locked', eventsBefore);
+    const plans = new DynamoDbPlanStore({ client: services.ddb.client, tableName: 'retention-e2e-locked' });
+    const planned = await planClusterRetention(
+      { catalog, objects: services.objects, plans, planIdSuffix: () => 'e2e2' },
+      cluster,
+      PLANNED_AT,
+    );
+    // Between the permanent backup's consistency WAL (0x10-0x11) and the next backup: planned for deletion.
+    const lockedKey = `orders-main/wal_005/${segName(0x12)}.lz4`;
+    expect(planned.plan.delete.walKeys).toContain(lockedKey);
+    const attempts: string[][] = [];
+    // s3rver has no Object Lock: the store answers for the locked key as S3 does (a per-key AccessDenied).
+    const deleteObjects: ObjectStore['deleteObjects'] = async (bucket, keys) => {
+      attempts.push([...keys]);
+      const outcome = await services.objects.deleteObjects(
+        bucket,
+        keys.filter((key) => key !== lockedKey),
+      );
+      if (!keys.includes(lockedKey)) return outcome;
+      const refusal = { key: lockedKey, code: 'AccessDenied', message: 'Access Denied (object is under retention)' };
+      return { ...outcome, failed: [...outcome.failed, refusal] };
+    };
+    const lockingStore = new Proxy(services.objects, {
+      get(target, property) {
+        if (property === 'deleteObjects') return deleteObjects;
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await catalog.updateClusterState(cluster.id, { lastFullSyncAt: new Date(PLANNED_AT.getTime() + HOUR) });
+    const outcome = await applyClusterRetention({ catalog, objects: lockingStore, plans }, cluster, {
+      planId: planned.plan.planId,
+      now: new Date(PLANNED_AT.getTime() + HOUR + 1),
+      explicit: true,
+    });
+    expect(outcome).toMatchObject({
+      status: 'applied',
+      failed: [],
+      locked: [{ key: lockedKey, code: 'AccessDenied' }],
+    });
+    expect(attempts.filter((keys) => keys.includes(lockedKey))).toHaveLength(1);
+    expect((await plans.getPlanHeader(cluster.id, planned.plan.planId))?.failedCount).toBe(1);
+    expect((await listBucket(root)).has(lockedKey)).toBe(true);
+  });
+});
