@@ -1,0 +1,111 @@
+import type { ClusterConfig } from '../../domain/cluster.ts';
+import type { ContinuityStatus } from '../../domain/continuity/gap-detection.ts';
+import type { AlertStore } from '../../ports/alert-store.ts';
+import type { CatalogStore } from '../../ports/catalog-store.ts';
+import { evaluateContinuity } from '../../use-cases/evaluate-continuity.ts';
+import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
+import { palette, shortAge, shortTime } from './continuity-output.ts';
+
+export interface StatusCommandDependencies {
+  readonly catalog: () => CatalogStore;
+  readonly alerts: () => AlertStore;
+  readonly color: boolean;
+}
+
+/** One element of `status --json` (shared/DESIGN.md). */
+export interface ClusterStatusJson {
+  readonly cluster: string;
+  readonly lastBackup: { name: string; finishTime: string; status: string; ageSeconds: number } | null;
+  readonly walHead: { timeline: number; segment: string; uploadedAt: string; ageSeconds: number } | null;
+  readonly gaps: { status: ContinuityStatus; lost: number; uploading: number };
+  readonly window: { from: string; to: string } | null;
+  readonly alerts: Array<{ kind: string; subject: string; since: string }>;
+}
+
+/**
+ * `walcat status`: one screen per cluster an on-call engineer reads in five seconds: verdict, last complete
+ * backup and its age, WAL head and its age, gaps, window, open alerts. `--json` prints the documented array.
+ * Exit 1 when any cluster's verdict is FAILURE.
+ */
+export function statusCommand(deps: StatusCommandDependencies): CliCommand {
+  return {
+    name: 'status',
+    summary: 'one screen per cluster: last backup, WAL head, lag, gaps, window, alerts',
+    usage: 'walcat status [--cluster ID] [--json]',
+    async run(context: CliContext): Promise<number> {
+      const statuses: ClusterStatusJson[] = [];
+      for (const cluster of context.clusters) statuses.push(await clusterStatus(deps, cluster, context.now));
+      if (context.json) context.stdout(JSON.stringify(statuses));
+      else context.stdout(statuses.map((status) => renderStatus(status, deps.color)).join('\n\n'));
+      return statuses.some((status) => status.gaps.status === 'FAILURE') ? EXIT_BAD_NEWS : EXIT_OK;
+    },
+  };
+}
+
+async function clusterStatus(
+  deps: StatusCommandDependencies,
+  cluster: ClusterConfig,
+  now: Date,
+): Promise<ClusterStatusJson> {
+  const [evaluation, alerts] = await Promise.all([
+    evaluateContinuity(deps.catalog(), cluster, { now, persistCursor: false }),
+    deps.alerts().listAlerts(cluster.id),
+  ]);
+  const health = evaluation.health;
+  return {
+    cluster: cluster.id,
+    lastBackup:
+      health.lastBackup === undefined
+        ? null
+        : { ...health.lastBackup, finishTime: health.lastBackup.finishTime.toISOString() },
+    walHead:
+      health.walHead === undefined ? null : { ...health.walHead, uploadedAt: health.walHead.uploadedAt.toISOString() },
+    gaps: health.gaps,
+    window:
+      health.window === undefined
+        ? null
+        : { from: health.window.from.toISOString(), to: health.window.to.toISOString() },
+    alerts: alerts
+      .filter((alert) => alert.state === 'open')
+      .map((alert) => ({ kind: alert.kind, subject: alert.subject, since: alert.openedAt.toISOString() })),
+  };
+}
+
+function renderStatus(status: ClusterStatusJson, color: boolean): string {
+  const paint = palette(color);
+  const row = (label: string, value: string): string => `  ${label.padEnd(12)}${value}`;
+  const gaps =
+    status.gaps.lost + status.gaps.uploading === 0
+      ? 'none'
+      : `${status.gaps.lost} lost, ${status.gaps.uploading} uploading`;
+  return [
+    `${paint.bold(status.cluster)}  ${paint.status(status.gaps.status)}`,
+    row(
+      'last backup',
+      status.lastBackup === null
+        ? 'none complete'
+        : `${shortAge(status.lastBackup.ageSeconds)} ago  ${paint.dim(`${status.lastBackup.name}, ${shortTime(new Date(status.lastBackup.finishTime))}`)}`,
+    ),
+    row(
+      'WAL head',
+      status.walHead === null
+        ? 'no WAL'
+        : `${shortAge(status.walHead.ageSeconds)} ago  ${paint.dim(`${status.walHead.segment}, ${shortTime(new Date(status.walHead.uploadedAt))}`)}`,
+    ),
+    row('gaps', gaps),
+    row(
+      'window',
+      status.window === null
+        ? 'nothing restorable'
+        : `${shortTime(new Date(status.window.from))} → ${shortTime(new Date(status.window.to))}`,
+    ),
+    row(
+      'alerts',
+      status.alerts.length === 0
+        ? 'none'
+        : status.alerts
+            .map((alert) => `${alert.kind} ${alert.subject} (since ${shortTime(new Date(alert.since))})`)
+            .join('; '),
+    ),
+  ].join('\n');
+}

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliCommand, CliContext } from '../../lib/cli/cli-command.ts';
+import { gapsCommand } from '../../lib/cli/commands/gaps.ts';
+import { statusCommand } from '../../lib/cli/commands/status.ts';
+import { windowCommand } from '../../lib/cli/commands/window.ts';
+import type { ClusterConfig } from '../../lib/domain/cluster.ts';
+import {
+  archiveSegments,
+  baseBackup,
+  CLUSTER,
+  catalogBackup,
+  clusterConfig,
+  type Services,
+  startServices,
+} from '../use-cases/continuity-test-setup.ts';
+
+const NOW = new Date('2026-11-21T12:00:00Z');
+const minute = (n: number): Date => new Date(NOW.getTime() + n * 60_000);
+
+async function run(command: CliCommand, cluster: ClusterConfig, json: boolean) {
+  const out: string[] = [];
+  const context: CliContext = {
+    config: { catalogTable: 'unused', clusters: [cluster] },
+    clusters: [cluster],
+    json,
+    options: {},
+    positionals: [],
+    now: NOW,
+    stdout: (text) => out.push(text),
+    stderr: () => undefined,
+  };
+  const code = await command.run(context);
+  return { code, text: out.join('\n') };
+}
+
+describe('continuity CLI commands', () => {
+  let services: Services;
+  const cluster = clusterConfig();
+  const backup = baseBackup(2, 3, minute(-50));
+
+  beforeAll(async () => {
+    services = await startServices();
+    await catalogBackup(services, backup);
+    // Segments 1..50, segment 20 never archived; the last one a minute before NOW.
+    await archiveSegments(
+      services,
+      1,
+      Array.from({ length: 50 }, (_, i) => i + 1).filter((segNo) => segNo !== 20),
+      (segNo) => minute(segNo - 51),
+    );
+    await services.alerts.putAlerts([
+      {
+        cluster: CLUSTER,
+        kind: 'wal-gap',
+        subject: '000000010000000000000014',
+        severity: 'FAILURE',
+        summary: 'lost',
+        facts: {},
+        nextStep: 'push it',
+        state: 'open',
+        openedAt: minute(-10),
+        lastSeenAt: minute(-1),
+        openNotified: true,
+        failedAttempts: 0,
+      },
+    ]);
+  });
+  afterAll(() => services.close());
+
+  const deps = () => ({ catalog: () => services.catalog, alerts: () => services.alerts, color: false });
+
+  it('gaps --json prints the contract document and exits 1 on FAILURE', async () => {
+    const { code, text } = await run(gapsCommand(deps()), cluster, true);
+    expect(code).toBe(1);
+    expect(JSON.parse(text)).toEqual({
+      cluster: 'orders-main',
+      status: 'FAILURE',
+      gaps: [
+        { timeline: 1, from: '000000010000000000000014', to: '000000010000000000000014', count: 1, status: 'lost' },
+      ],
+      findings: [],
+    });
+  });
+
+  it('window --json prints ranges split by the gap, oldest first', async () => {
+    const { code, text } = await run(windowCommand(deps()), cluster, true);
+    expect(code).toBe(0);
+    expect(JSON.parse(text)).toEqual({
+      cluster: 'orders-main',
+      ranges: [
+        { timeline: 1, from: minute(-50).toISOString(), to: minute(-32).toISOString(), baseBackup: backup.name },
+      ],
+    });
+  });
+
+  it('status --json prints one element per cluster with the open alerts', async () => {
+    const { code, text } = await run(statusCommand(deps()), cluster, true);
+    expect(code).toBe(1);
+    expect(JSON.parse(text)).toEqual([
+      {
+        cluster: 'orders-main',
+        lastBackup: { name: backup.name, finishTime: minute(-50).toISOString(), status: 'complete', ageSeconds: 3000 },
+        walHead: {
+          timeline: 1,
+          segment: '000000010000000000000032',
+          uploadedAt: minute(-1).toISOString(),
+          ageSeconds: 60,
+        },
+        gaps: { status: 'FAILURE', lost: 1, uploading: 0 },
+        window: { from: minute(-50).toISOString(), to: minute(-32).toISOString() },
+        alerts: [{ kind: 'wal-gap', subject: '000000010000000000000014', since: minute(-10).toISOString() }],
+      },
+    ]);
+  });
+
+  it('status prints a short human screen, coloured only when asked', async () => {
+    const plain = await run(statusCommand(deps()), cluster, false);
+    expect(plain.text.split('\n')).toEqual([
+      'orders-main  FAILURE',
+      `  last backup 50m ago  ${backup.name}, 2026-11-21 11:10:00Z`,
+      '  WAL head    1m ago  000000010000000000000032, 2026-11-21 11:59:00Z',
+      '  gaps        1 lost, 0 uploading',
+      '  window      2026-11-21 11:10:00Z → 2026-11-21 11:28:00Z',
+      '  alerts      wal-gap 000000010000000000000014 (since 2026-11-21 11:50:00Z)',
+    ]);
+    expect(plain.text).not.toContain('\u001b[');
+    const coloured = await run(statusCommand({ ...deps(), color: true }), cluster, false);
+    expect(coloured.text).toContain('\u001b[31m');
+  });
+
+  it('gaps prints the missing range for people', async () => {
+    const { text } = await run(gapsCommand(deps()), cluster, false);
+    expect(text).toBe('orders-main  FAILURE\n  lost      tl 1  000000010000000000000014  (1 segment)');
+  });
+});
