@@ -1,0 +1,54 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { createAdapterSet } from '../lib/adapters/adapter-set.ts';
+import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
+import type { WalcatConfig } from '../lib/domain/cluster.ts';
+import { runScheduledRetention, type ScheduledRetentionDependencies } from '../lib/use-cases/scheduled-retention.ts';
+
+/** The daily EventBridge schedule: per cluster, apply the open plan once its grace passed, then plan anew. */
+export function createRetentionHandler(deps: ScheduledRetentionDependencies, config: WalcatConfig, logger: Logger) {
+  return middy(async (event: ScheduledEvent) => {
+    const eventTime = new Date(event.time);
+    const now = Number.isNaN(eventTime.getTime()) ? new Date() : eventTime;
+    const failures: { cluster: string; error: unknown }[] = [];
+    let done = 0;
+    for (const cluster of config.clusters) {
+      try {
+        const outcome = await runScheduledRetention(deps, cluster, now);
+        logger.info('retention run', { ...outcome, applied: outcome.applied?.status });
+        done++;
+      } catch (error) {
+        // One cluster's storage trouble must not stop the others; the run is retried only if all failed.
+        failures.push({ cluster: cluster.id, error });
+        logger.error('retention run failed', { cluster: cluster.id, error: error as Error });
+      }
+    }
+    if (failures.length > 0 && done === 0) throw failures[0]?.error;
+    return { clusters: done, failed: failures.length };
+  });
+}
+
+function buildDefault() {
+  const runtime = readRuntimeEnvironment();
+  const config = loadWalcatConfig();
+  const adapters = createAdapterSet({
+    config,
+    endpoints: { ...runtime.endpoints, region: runtime.region },
+    ...(runtime.alertsQueueUrl ? { alertsQueueUrl: runtime.alertsQueueUrl } : {}),
+  });
+  const deps: ScheduledRetentionDependencies = {
+    catalog: adapters.catalog(),
+    objects: adapters.objectStore(),
+    plans: adapters.plans(),
+    notifier: adapters.notifier(),
+  };
+  return createRetentionHandler(deps, config, new Logger({ serviceName: 'walcat-retention' }));
+}
+
+let built: ReturnType<typeof buildDefault> | undefined;
+/** Built on the first invocation (once per container), so importing the module for tests reads no config. */
+export const handler = (event: ScheduledEvent, context: Context) => {
+  built ??= buildDefault();
+  return built(event, context);
+};

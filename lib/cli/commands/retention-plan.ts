@@ -1,0 +1,58 @@
+import { UnsafePlanError } from '../../domain/errors.ts';
+import { type RetentionPlanJson, retentionPlanJson } from '../../domain/retention/retention-plan-json.ts';
+import { renderRetentionPlan } from '../../domain/retention/retention-plan-table.ts';
+import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { ObjectStore } from '../../ports/object-store.ts';
+import type { PlanStore } from '../../ports/plan-store.ts';
+import { planClusterRetention } from '../../use-cases/plan-retention.ts';
+import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
+
+/** The adapters the retention commands use, built on first use by the CLI's composition root. */
+export interface RetentionCommandDependencies {
+  readonly catalog: () => CatalogStore;
+  readonly objects: () => ObjectStore;
+  readonly plans: () => PlanStore;
+}
+
+/**
+ * `walcat retention plan`: computes, stores and prints each selected cluster's retention plan (kept backups with
+ * their tiers, deleted backups with the reason, WAL ranges, bytes freed). Deletes nothing. `--json` prints the
+ * contract shape `{ planId, keep, delete: { backups, wal }, bytesFreed }` (an array of them for several clusters).
+ * Exit 1 when a plan is refused as unsafe; the reason goes to stderr (and `{ error }` with `--json`).
+ */
+export function retentionPlanCommand(deps: RetentionCommandDependencies): CliCommand {
+  return {
+    name: 'retention plan',
+    summary: 'what retention keeps and deletes, and why',
+    usage: 'walcat retention plan [--cluster ID] [--json]',
+    async run(context: CliContext): Promise<number> {
+      const documents: (RetentionPlanJson | { readonly cluster: string; readonly error: string })[] = [];
+      const text: string[] = [];
+      let refused = false;
+      for (const cluster of context.clusters) {
+        try {
+          const planned = await planClusterRetention(
+            { catalog: deps.catalog(), objects: deps.objects(), plans: deps.plans() },
+            cluster,
+            context.now,
+          );
+          documents.push(retentionPlanJson(planned.plan));
+          const appliesAfter = new Date(planned.header.createdAt.getTime() + cluster.retention.applyGraceMs);
+          text.push(
+            renderRetentionPlan(planned.plan),
+            `stored as ${planned.plan.planId}: the daily retention run applies it after ${appliesAfter.toISOString()} (once \`walcat sync\` has run); apply now with \`walcat retention apply ${planned.plan.planId}\``,
+            '',
+          );
+        } catch (error) {
+          if (!(error instanceof UnsafePlanError)) throw error;
+          refused = true;
+          context.stderr(`walcat: retention plan refused: ${error.message}`);
+          documents.push({ cluster: cluster.id, error: error.message });
+        }
+      }
+      if (context.json) context.stdout(JSON.stringify(documents.length === 1 ? documents[0] : documents));
+      else if (text.length > 0) context.stdout(text.join('\n'));
+      return refused ? EXIT_BAD_NEWS : EXIT_OK;
+    },
+  };
+}
