@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWalWatchHandler } from '../../functions/wal-watch.ts';
+import type { SlackMessage } from '../../lib/domain/continuity/slack-message.ts';
+import {
+  archiveSegments,
+  baseBackup,
+  CLUSTER,
+  catalogBackup,
+  clusterConfig,
+  type Services,
+  startServices,
+} from '../use-cases/continuity-test-setup.ts';
+
+const event = JSON.parse(
+  readFileSync(new URL('../../events/wal-watch-schedule.json', import.meta.url), 'utf8'),
+) as ScheduledEvent;
+const NOW = new Date(event.time);
+const minute = (n: number): Date => new Date(NOW.getTime() + n * 60_000);
+
+describe('wal-watch handler on the sample schedule event', () => {
+  let services: Services;
+  const sent: SlackMessage[] = [];
+  beforeAll(async () => {
+    services = await startServices();
+    await catalogBackup(services, baseBackup(2, 3, minute(-20)));
+    await archiveSegments(services, 1, [1, 2, 3, 4, 6, 7], (segNo) => minute(segNo - 20));
+  });
+  afterAll(() => services.close());
+
+  it('runs the watchdog at the event time and sends the alerts it opens', async () => {
+    const cluster = clusterConfig();
+    const handler = createWalWatchHandler(
+      {
+        catalog: services.catalog,
+        alerts: services.alerts,
+        notifier: { send: async (_target, message) => void sent.push(message) },
+      },
+      { catalogTable: 'unused', clusters: [cluster] },
+      new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    );
+    const result = await handler(event, {} as Context);
+    expect(result).toEqual({ clusters: 1, failed: 0 });
+    const kinds = (await services.alerts.listAlerts(CLUSTER)).map((alert) => `${alert.kind}:${alert.subject}`).sort();
+    expect(kinds).toEqual(['archive-lag:wal-head', 'catalog-stale:catalog', 'wal-gap:000000010000000000000005']);
+    expect(sent).toHaveLength(3);
+  });
+});
