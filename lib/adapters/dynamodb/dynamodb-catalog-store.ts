@@ -491,14 +491,17 @@ export class DynamoDbCatalogStore implements CatalogStore {
     update: ClusterStateUpdate,
     expectedVersion?: number,
   ): Promise<ClusterState> {
-    const sets = ['version = if_not_exists(version, :zero) + :one', 'itemType = :type', 'cluster = :cluster'];
+    const sets = ['#version = if_not_exists(#version, :zero) + :one', '#itemType = :type', '#cluster = :cluster'];
+    const names: Record<string, string> = { '#version': 'version', '#itemType': 'itemType', '#cluster': 'cluster' };
     const values: Record<string, unknown> = { ':zero': 0, ':one': 1, ':type': 'cluster-state', ':cluster': cluster };
     if (update.lastFullSyncAt !== undefined) {
-      sets.push('lastFullSyncAt = :lastFullSyncAt');
+      sets.push('#lastFullSyncAt = :lastFullSyncAt');
+      names['#lastFullSyncAt'] = 'lastFullSyncAt';
       values[':lastFullSyncAt'] = update.lastFullSyncAt.toISOString();
     }
     if (update.verifiedCursor !== undefined) {
-      sets.push('verifiedCursor = :verifiedCursor');
+      sets.push('#verifiedCursor = :verifiedCursor');
+      names['#verifiedCursor'] = 'verifiedCursor';
       values[':verifiedCursor'] = encodeOpaque(update.verifiedCursor);
     }
     if (expectedVersion !== undefined) values[':expected'] = expectedVersion;
@@ -517,6 +520,7 @@ export class DynamoDbCatalogStore implements CatalogStore {
                     ? 'attribute_not_exists(version) OR version = :expected'
                     : 'version = :expected',
               }),
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
