@@ -42,6 +42,8 @@ export interface ContinuityEvaluation {
   readonly readMode: ReadPlan['mode'];
   /** WAL items returned by the catalog in this run. */
   readonly walItemsRead: number;
+  /** Range Queries of WAL made in this run (one per timeline, plus one per group of open gaps when incremental). */
+  readonly walReads: number;
   /** History files that exist but could not be used (their text is missing or does not parse). */
   readonly unreadableHistories: readonly string[];
 }
@@ -149,6 +151,7 @@ export async function evaluateContinuity(
     ...(state.lastFullSyncAt === undefined ? {} : { lastFullSyncAt: state.lastFullSyncAt }),
     readMode: plan.mode,
     walItemsRead,
+    walReads: plan.reads.length,
     unreadableHistories,
   };
 }

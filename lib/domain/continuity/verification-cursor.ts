@@ -44,6 +44,9 @@ export type ReadPlan =
   | { readonly mode: 'full'; readonly reason: string; readonly reads: readonly WalRead[] }
   | { readonly mode: 'incremental'; readonly reads: readonly WalRead[]; readonly cursor: VerificationCursor };
 
+/** Open gaps at most this many segments apart are re-read by one Query (a few hundred items fit in one page). */
+export const GAP_READ_MERGE_DISTANCE = 256;
+
 export interface ReadPlanInput {
   /** The stored cursor, as read from the cluster state (validated here). */
   readonly stored: unknown;
@@ -90,17 +93,38 @@ export function planWalReads(input: ReadPlanInput): ReadPlan {
     const entry = byTimeline.get(timeline);
     reads.push(entry === undefined ? { timeline } : { timeline, fromSegNo: segmentNumber(entry.readThroughSegNo + 1) });
   }
+  // Open gaps below the cursor are re-read every run so a late segment closes its gap. Gaps close to each other are
+  // read by one Query (the present segments between them cost a page at most), so the reads follow the number of
+  // separate gaps, never the size of the archive.
+  const gapsByTimeline = new Map<number, CursorGap[]>();
   for (const gap of cursor.openGaps) {
-    const entry = byTimeline.get(gap.timeline);
-    // Only the part below the cursor: the rest is read by the timeline's forward read anyway.
-    const to = Math.min(gap.toSegNo, entry?.readThroughSegNo ?? gap.toSegNo);
-    if (gap.fromSegNo <= to) {
+    const readThrough = byTimeline.get(gap.timeline)?.readThroughSegNo ?? gap.toSegNo;
+    const toSegNo = Math.min(gap.toSegNo, readThrough);
+    if (gap.fromSegNo > toSegNo) continue;
+    const list = gapsByTimeline.get(gap.timeline) ?? [];
+    list.push({ timeline: gap.timeline, fromSegNo: gap.fromSegNo, toSegNo });
+    gapsByTimeline.set(gap.timeline, list);
+  }
+  for (const [timeline, gaps] of gapsByTimeline) {
+    gaps.sort((a, b) => a.fromSegNo - b.fromSegNo);
+    let current: { fromSegNo: number; toSegNo: number } | undefined;
+    const flush = (): void => {
+      if (current === undefined) return;
       reads.push({
-        timeline: gap.timeline as TimelineId,
-        fromSegNo: segmentNumber(gap.fromSegNo),
-        toSegNo: segmentNumber(to),
+        timeline: timeline as TimelineId,
+        fromSegNo: segmentNumber(current.fromSegNo),
+        toSegNo: segmentNumber(current.toSegNo),
       });
+    };
+    for (const gap of gaps) {
+      if (current !== undefined && gap.fromSegNo - current.toSegNo <= GAP_READ_MERGE_DISTANCE) {
+        current.toSegNo = Math.max(current.toSegNo, gap.toSegNo);
+      } else {
+        flush();
+        current = { fromSegNo: gap.fromSegNo, toSegNo: gap.toSegNo };
+      }
     }
+    flush();
   }
   return { mode: 'incremental', reads, cursor };
 }
