@@ -36,5 +36,10 @@ export interface CliCommand {
   readonly options?: Readonly<Record<string, OptionSpec>>;
   /** Usage line shown by `walcat help <command>`. */
   readonly usage?: string;
+  /**
+   * False for a command that runs without a config file (`walcat local` writes its own); the context's `config`
+   * and `clusters` are then empty. Absent means true.
+   */
+  readonly needsConfig?: boolean;
   run(context: CliContext): Promise<number>;
 }

@@ -14,6 +14,49 @@ export interface LocalStackInfo {
   readonly webUrl?: string;
   readonly slackReceiverUrl?: string;
   readonly pid: number;
+  /** Region the emulators are addressed with. */
+  readonly region?: string;
+  /** The only S3 credentials s3rver accepts (not secrets: emulator constants). */
+  readonly s3Credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** The stack's folder (`WALCAT_LOCAL_DIR` or `.walcat-local`). */
+  readonly dataDir?: string;
+  /** The local PostgreSQL: port, unix socket directory, data directory and server log. */
+  readonly postgres?: {
+    readonly port: number;
+    readonly socketDir: string;
+    readonly dataDir: string;
+    readonly logFile: string;
+  };
+  readonly startedAt?: string;
+}
+
+/** How `walcat local` runs, from its options and the environment. */
+export interface LocalStackSettings {
+  readonly dir: string;
+  /** First of the consecutive ports the stack listens on; absent means free ports chosen by the system. */
+  readonly portBase?: number;
+}
+
+/**
+ * Reads the local stack's settings: the folder (`WALCAT_LOCAL_DIR`) and the ports (`--port-base` wins over
+ * `WALCAT_LOCAL_PORT_BASE`; neither means free ports).
+ *
+ * @example readLocalStackSettings({ WALCAT_LOCAL_PORT_BASE: '47100' }).portBase // 47100
+ */
+export function readLocalStackSettings(
+  options: { readonly portBase?: string } = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LocalStackSettings {
+  const text = options.portBase ?? env.WALCAT_LOCAL_PORT_BASE;
+  const source = options.portBase === undefined ? 'WALCAT_LOCAL_PORT_BASE' : '--port-base';
+  if (text === undefined || text.trim() === '') return { dir: localStackDir(env) };
+  const portBase = Number(text);
+  if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65_530) {
+    throw new ConfigError(
+      `${source} ${JSON.stringify(text)} is not a port from 1024 to 65530; the stack uses it and the next 4 ports (e.g. 47100), or leave it unset for free ports`,
+    );
+  }
+  return { dir: localStackDir(env), portBase };
 }
 
 export function localStackDir(env: Readonly<Record<string, string | undefined>> = process.env): string {

@@ -1,0 +1,251 @@
+/**
+ * The local stack's own PostgreSQL 15 primary: initdb on first run under `<dir>/pg/data`, started on the stack's
+ * port and its own unix socket directory, archiving every segment through wal-g-local into the local bucket.
+ * It only ever starts and stops the data directory it created; a system cluster is never touched.
+ *
+ * WAL segments are 1 MiB (initdb --wal-segsize=1): with archive_timeout 10 s and a small workload PostgreSQL
+ * switches segments every 10 s, and each switch uploads a whole segment; 1 MiB keeps that cheap, so the stack
+ * shows a moving WAL head and a restorable window within seconds instead of archiving 16 MiB of zeros.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { localArchiverCommand } from '../local-archiver/archiver-command.ts';
+import { LocalStackSetupError } from './local-stack-errors.ts';
+
+export const PG15_BIN_DIR = '/usr/lib/postgresql/15/bin';
+/** The server binaries the stack and the host scripts run. */
+const REQUIRED_BINARIES = ['initdb', 'pg_ctl', 'postgres', 'psql', 'pg_basebackup'];
+export const LOCAL_WAL_SEGMENT_MIB = 1;
+export const LOCAL_ARCHIVE_TIMEOUT_SECONDS = 10;
+/** The file the stack rewrites at every start (port, socket, archive_command with the current S3 endpoint). */
+const STACK_CONF = 'walcat-local.conf';
+
+const runningAsRoot = process.getuid?.() === 0;
+
+export interface LocalPostgresPaths {
+  readonly root: string;
+  readonly dataDir: string;
+  readonly socketDir: string;
+  readonly logFile: string;
+}
+
+export function localPostgresPaths(dir: string): LocalPostgresPaths {
+  const root = join(dir, 'pg');
+  return { root, dataDir: join(root, 'data'), socketDir: join(root, 'sock'), logFile: join(root, 'postgres.log') };
+}
+
+/** The OS user PostgreSQL runs as: `postgres` when the stack runs as root (the postmaster refuses root), else us. */
+export function localOsUser(): string {
+  if (runningAsRoot) return 'postgres';
+  const result = spawnSync('id', ['-un'], { encoding: 'utf8' });
+  return result.stdout.trim();
+}
+
+/**
+ * Checks what the local PostgreSQL needs before anything starts: the PostgreSQL 15 binaries, the postgres user
+ * (as root), and that this user can reach the stack folder and the wal-g-local script.
+ *
+ * @throws LocalStackSetupError naming the missing piece and the fix.
+ */
+export function checkPostgresPrerequisites(dir: string, walgLocalBin: string): void {
+  const missing = REQUIRED_BINARIES.filter((name) => !existsSync(join(PG15_BIN_DIR, name)));
+  if (missing.length > 0) {
+    throw new LocalStackSetupError(
+      `PostgreSQL 15 server binaries not found in ${PG15_BIN_DIR} (missing ${missing.join(', ')}): install the Debian package postgresql-15 (sudo apt-get install postgresql-15); the local stack runs its own PostgreSQL and needs no running system cluster`,
+    );
+  }
+  if (!runningAsRoot) return;
+  if (spawnSync('id', ['-u', 'postgres']).status !== 0) {
+    throw new LocalStackSetupError(
+      'the OS user postgres does not exist: install the Debian package postgresql-15, which creates it (the stack runs PostgreSQL as postgres because it refuses to run as root)',
+    );
+  }
+  if (spawnSync('runuser', ['--version']).status !== 0) {
+    throw new LocalStackSetupError('runuser (util-linux) is missing: install util-linux to run PostgreSQL as postgres');
+  }
+  const canReach = (path: string, test: '-x' | '-r') =>
+    spawnSync('runuser', ['-u', 'postgres', '--', 'test', test, path]).status === 0;
+  if (!canReach(dir, '-x')) {
+    throw new LocalStackSetupError(
+      `the postgres user cannot reach ${dir} (a parent folder is not world-searchable, e.g. /root is 0700): set WALCAT_LOCAL_DIR to a folder postgres can reach, e.g. WALCAT_LOCAL_DIR=/var/tmp/walcat-local`,
+    );
+  }
+  if (!canReach(walgLocalBin, '-r')) {
+    throw new LocalStackSetupError(
+      `the postgres user cannot read ${walgLocalBin}, which PostgreSQL runs as archive_command: clone walcat into a folder every user can read (chmod o+rx on its parents)`,
+    );
+  }
+}
+
+interface CommandResult {
+  readonly code: number;
+  readonly output: string;
+}
+
+/** Runs a PostgreSQL tool as the OS user; output is collected in memory (tools here print little). */
+function runAsOsUser(program: string, args: readonly string[], timeoutMs = 120_000): Promise<CommandResult> {
+  const [file, argv] = runningAsRoot ? ['runuser', ['-u', 'postgres', '--', program, ...args]] : [program, [...args]];
+  return new Promise((resolve, reject) => {
+    // stdin and stdout/stderr as files would keep pipes open after pg_ctl start; the postmaster gets the log file.
+    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, cwd: '/' });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
+function giveToOsUser(path: string, mode: number): void {
+  chmodSync(path, mode);
+  if (!runningAsRoot) return;
+  const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  chownSync(path, uid, gid);
+}
+
+/** A postgresql.conf string literal. */
+function confString(value: string): string {
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+}
+
+export interface LocalPostgresOptions {
+  readonly dir: string;
+  readonly port: number;
+  /** Environment of wal-g-local in archive_command: WALG_S3_PREFIX, AWS_ENDPOINT_URL_S3, credentials. */
+  readonly archiverEnv: Readonly<Record<string, string>>;
+}
+
+export interface LocalPostgres {
+  readonly paths: LocalPostgresPaths;
+  readonly port: number;
+  readonly binDir: string;
+  /** True when this start ran initdb (first run or after --fresh). */
+  readonly initialized: boolean;
+  /** The postmaster's pid, from postmaster.pid. */
+  readonly pid: number | undefined;
+  /** pg_ctl stop -m fast; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The postmaster pid of a data directory, when postmaster.pid exists. */
+export function postmasterPid(dataDir: string): number | undefined {
+  const file = join(dataDir, 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  const first = readFileSync(file, 'utf8').split('\n')[0];
+  const pid = Number(first);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * Initializes (first run) and starts the stack's PostgreSQL. A postmaster left running on this data directory by a
+ * stack that was killed is stopped first: it belongs to this folder, and its port and archive_command are stale.
+ */
+export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
+  const paths = localPostgresPaths(options.dir);
+  const tool = (name: string) => join(PG15_BIN_DIR, name);
+  mkdirSync(paths.root, { recursive: true });
+  giveToOsUser(paths.root, 0o755);
+  mkdirSync(paths.socketDir, { recursive: true });
+  giveToOsUser(paths.socketDir, 0o755);
+
+  let initialized = false;
+  if (!existsSync(join(paths.dataDir, 'PG_VERSION'))) {
+    const result = await runAsOsUser(tool('initdb'), [
+      '-D',
+      paths.dataDir,
+      '-U',
+      'postgres',
+      '-A',
+      'trust',
+      '--no-sync',
+      `--wal-segsize=${LOCAL_WAL_SEGMENT_MIB}`,
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+    ]);
+    if (result.code !== 0) {
+      throw new LocalStackSetupError(
+        `initdb failed for ${paths.dataDir} (exit ${result.code}): ${result.output.trim().slice(-1500)}; remove the folder or start with --fresh`,
+      );
+    }
+    writeFileSync(
+      join(paths.dataDir, 'postgresql.conf'),
+      `${readFileSync(join(paths.dataDir, 'postgresql.conf'), 'utf8')}\n# walcat local stack: port, socket and archiving, rewritten at every start\ninclude_if_exists = '${STACK_CONF}'\n`,
+    );
+    initialized = true;
+  }
+
+  const stackConf = {
+    port: String(options.port),
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: paths.socketDir,
+    // A development database: durability is not the point, speed is.
+    fsync: 'off',
+    synchronous_commit: 'off',
+    wal_level: 'replica',
+    archive_mode: 'on',
+    archive_command: localArchiverCommand('wal-push', options.archiverEnv),
+    archive_timeout: `${LOCAL_ARCHIVE_TIMEOUT_SECONDS}s`,
+    max_wal_senders: '4',
+    log_line_prefix: '%m [%p] ',
+  };
+  const confPath = join(paths.dataDir, STACK_CONF);
+  writeFileSync(
+    confPath,
+    `${Object.entries(stackConf)
+      .map(([key, value]) => `${key} = ${confString(value)}`)
+      .join('\n')}\n`,
+  );
+  giveToOsUser(confPath, 0o600);
+
+  const pgCtl = (args: readonly string[]) => runAsOsUser(tool('pg_ctl'), ['-D', paths.dataDir, ...args]);
+  if (postmasterPid(paths.dataDir) !== undefined && (await pgCtl(['status'])).code === 0) {
+    await pgCtl(['-m', 'fast', '-w', '-t', '60', 'stop']);
+  }
+  const started = await pgCtl(['-l', paths.logFile, '-w', '-t', '60', 'start']);
+  if (started.code !== 0) {
+    const log = existsSync(paths.logFile) ? readFileSync(paths.logFile, 'utf8').slice(-1500) : '';
+    throw new LocalStackSetupError(
+      `PostgreSQL did not start on port ${options.port} from ${paths.dataDir} (pg_ctl exit ${started.code}); see ${paths.logFile}:\n${log}`,
+    );
+  }
+  accessSync(paths.dataDir, constants.F_OK);
+
+  let running = true;
+  return {
+    paths,
+    port: options.port,
+    binDir: PG15_BIN_DIR,
+    initialized,
+    pid: postmasterPid(paths.dataDir),
+    async stop() {
+      if (!running) return;
+      running = false;
+      const result = await pgCtl(['-m', 'fast', '-w', '-t', '60', 'stop']);
+      if (result.code !== 0 && postmasterPid(paths.dataDir) !== undefined) {
+        await pgCtl(['-m', 'immediate', '-w', '-t', '30', 'stop']);
+      }
+    },
+  };
+}
+
+/**
+ * Stops a postmaster a killed stack left running on this folder's data directory (immediate: the data is about to
+ * be removed or restarted anyway). Only this folder's own data directory is ever addressed.
+ */
+export async function stopLeftoverPostgres(dir: string): Promise<void> {
+  const { dataDir } = localPostgresPaths(dir);
+  if (postmasterPid(dataDir) === undefined) return;
+  await runAsOsUser(join(PG15_BIN_DIR, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', '-t', '30', 'stop']);
+}

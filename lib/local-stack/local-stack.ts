@@ -1,0 +1,411 @@
+/**
+ * The embedded local stack (`walcat local`, `npm start`): all of walcat on one machine, in one process tree.
+ *
+ * - s3rver and dynalite in this process, their data under `<dir>/s3` and `<dir>/dynamodb`;
+ * - a real PostgreSQL 15 primary under `<dir>/pg`, archiving through wal-g-local into `s3://walcat-local/demo/`;
+ * - the ingest use case fed by s3rver's real object notifications (the S3 → SQS → Lambda path);
+ * - the scheduled functions on timers: catalog sync, WAL watchdog, backups through the local shell transport
+ *   running the real backup-push host script, retention (plan, and apply once the grace has passed);
+ * - a local Slack receiver that prints what walcat would post, and the web view;
+ * - a demo workload so WAL flows.
+ *
+ * It writes `<dir>/stack.json`, which `walcat --local <command>` (or `WALCAT_LOCAL=1`) reads to talk to it, and
+ * removes it again on stop. Only ports it picked and the data directory it created are ever used.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { createDynamoDbDocumentClient, createS3Client } from '../adapters/aws/aws-clients.ts';
+import { decompressText } from '../adapters/compression/decompress-text.ts';
+import { DynamoDbAlertStore } from '../adapters/dynamodb/dynamodb-alert-store.ts';
+import { DynamoDbCatalogStore } from '../adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
+import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
+import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
+import type { LocalStackInfo, LocalStackSettings } from '../config/config-local-stack.ts';
+import { createBackupInterpreter } from '../domain/catalog/backup-interpreter.ts';
+import type { ClusterConfig } from '../domain/cluster.ts';
+import { backupFinishedAt, isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
+import { UnsafePlanError } from '../domain/errors.ts';
+import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
+import { applyClusterRetention } from '../use-cases/apply-retention.ts';
+import { planClusterRetention } from '../use-cases/plan-retention.ts';
+import { syncCatalog } from '../use-cases/sync-catalog.ts';
+import { watchClusterWal } from '../use-cases/watch-wal.ts';
+import { createWebViewApp } from '../web-view/web-view-app.ts';
+import { startWebViewServer } from '../web-view/web-view-server.ts';
+import { BashScriptRunner } from './bash-script-runner.ts';
+import { startDemoWorkload } from './demo-workload.ts';
+import { runLocalBackup } from './local-backups.ts';
+import {
+  LOCAL_BUCKET,
+  LOCAL_CATALOG_TABLE,
+  LOCAL_CLUSTER_ID,
+  LOCAL_PREFIX,
+  writeLocalClusterFiles,
+} from './local-cluster-files.ts';
+import {
+  DYNALITE_CREDENTIALS,
+  LOCAL_REGION,
+  S3RVER_CREDENTIALS,
+  startLocalDynamoDb,
+  startLocalS3,
+} from './local-emulators.ts';
+import { startLocalEventIngest } from './local-event-ingest.ts';
+import { LocalJobLog } from './local-job-log.ts';
+import { chooseLocalPorts } from './local-ports.ts';
+import {
+  checkPostgresPrerequisites,
+  localOsUser,
+  localPostgresPaths,
+  PG15_BIN_DIR,
+  startLocalPostgres,
+  stopLeftoverPostgres,
+} from './local-postgres.ts';
+import { LocalStackSetupError } from './local-stack-errors.ts';
+import { type Schedules, startSchedules } from './scheduled-runs.ts';
+import { startSlackReceiver } from './slack-receiver.ts';
+
+export const STACK_FILE = 'stack.json';
+/** What `--fresh` removes: only what the stack itself creates in its folder, never anything else there. */
+const STACK_ENTRIES = ['s3', 'dynamodb', 'pg', 'walg-env', 'walcat.config.yml', STACK_FILE];
+/** The line a script waits for: everything is up. */
+export const READY_LINE = 'walcat local: ready';
+
+export interface LocalStackOptions {
+  readonly settings: LocalStackSettings;
+  /** Remove the stack's data (bucket, catalog, database) and start over. */
+  readonly fresh: boolean;
+  /** Minutes between scheduled backups (one runs right after start). */
+  readonly backupEveryMinutes: number;
+  /** One readable line at a time, for the terminal. */
+  readonly print: (line: string) => void;
+  /** How the CLI is invoked in the hints (default `node bin/walcat.mjs`). */
+  readonly cliName?: string;
+}
+
+export interface RunningLocalStack {
+  readonly info: LocalStackInfo;
+  /** Stops everything (timers, workload, PostgreSQL, servers) and removes stack.json; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export const SCHEDULE_MS = {
+  walWatch: 15_000,
+  catalogSync: 5 * 60_000,
+  retention: 10 * 60_000,
+} as const;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Refuses to start a second stack on the same folder; a stack.json left by a killed stack is ignored. */
+function assertNoRunningStack(dir: string): void {
+  const file = join(dir, STACK_FILE);
+  if (!existsSync(file)) return;
+  let pid: number | undefined;
+  try {
+    pid = (JSON.parse(readFileSync(file, 'utf8')) as { pid?: number }).pid;
+  } catch {
+    pid = undefined;
+  }
+  if (pid !== undefined && pid !== process.pid && isAlive(pid)) {
+    throw new LocalStackSetupError(
+      `a local stack already runs on ${dir} (pid ${pid}): use it, stop it with Ctrl-C in its terminal, or give this one another folder with WALCAT_LOCAL_DIR`,
+    );
+  }
+}
+
+function clock(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<RunningLocalStack> {
+  const began = Date.now();
+  const { print } = options;
+  const dir = options.settings.dir;
+  assertNoRunningStack(dir);
+  if (options.fresh && existsSync(dir)) {
+    await stopLeftoverPostgres(dir);
+    for (const entry of STACK_ENTRIES) rmSync(join(dir, entry), { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  checkPostgresPrerequisites(dir, WAL_G_LOCAL_BIN);
+  const ports = await chooseLocalPorts(options.settings.portBase);
+
+  // Everything started so far, stopped in reverse order if a later step fails or on stop().
+  const closers: { name: string; close: () => Promise<void> }[] = [];
+  const closeAll = async () => {
+    for (const closer of closers.reverse()) {
+      await closer.close().catch((error: unknown) => {
+        print(`[stop] ${closer.name}: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }
+    closers.length = 0;
+  };
+
+  try {
+    const s3Endpoint = `http://127.0.0.1:${ports.s3}`;
+    const pgPaths = localPostgresPaths(dir);
+    const osUser = localOsUser();
+    const files = writeLocalClusterFiles({
+      dir,
+      pgDataDir: pgPaths.dataDir,
+      osUser,
+      walgLocalBin: WAL_G_LOCAL_BIN,
+      backupEveryMinutes: options.backupEveryMinutes,
+      walgEnv: {
+        WALG_S3_PREFIX: `s3://${LOCAL_BUCKET}/${LOCAL_PREFIX}`,
+        AWS_ENDPOINT_URL_S3: s3Endpoint,
+        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+        AWS_REGION: LOCAL_REGION,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        PGHOST: pgPaths.socketDir,
+        PGPORT: String(ports.postgres),
+        PGUSER: 'postgres',
+        PGDATABASE: 'postgres',
+        WALG_PG_BIN: PG15_BIN_DIR,
+      },
+    });
+    const config = files.config;
+    const cluster = config.clusters[0] as ClusterConfig;
+
+    const dynamo = await startLocalDynamoDb({ port: ports.dynamodb, directory: join(dir, 'dynamodb') });
+    closers.push({ name: 'dynalite', close: () => dynamo.close() });
+    const ddb = createDynamoDbDocumentClient(
+      { region: LOCAL_REGION, dynamodb: dynamo.endpoint },
+      { credentials: DYNALITE_CREDENTIALS },
+    );
+    closers.push({ name: 'DynamoDB client', close: async () => ddb.destroy() });
+    const catalog = new DynamoDbCatalogStore({
+      client: ddb,
+      tableName: config.catalogTable,
+      interpret: createBackupInterpreter(config.clusters),
+    });
+    await catalog.ensureTable();
+    const alerts = new DynamoDbAlertStore({ client: ddb, tableName: config.catalogTable });
+    const plans = new DynamoDbPlanStore({ client: ddb, tableName: config.catalogTable });
+
+    const s3Client = createS3Client({ region: LOCAL_REGION, s3: s3Endpoint }, { credentials: S3RVER_CREDENTIALS });
+    const objects = new S3ObjectStore(s3Client);
+    const ingest = startLocalEventIngest(
+      { catalog, clusters: config.clusters, objects, decompress: decompressText },
+      print,
+    );
+    const s3 = await startLocalS3({
+      port: ports.s3,
+      directory: join(dir, 's3'),
+      buckets: [LOCAL_BUCKET],
+      onEvent: (event) => ingest.accept(event),
+    });
+    closers.push({ name: 's3rver', close: () => s3.close() });
+    closers.push({ name: 'S3 client', close: async () => s3Client.destroy() });
+    closers.push({ name: 'ingest', close: () => ingest.stop() });
+
+    const slack = await startSlackReceiver({ port: ports.slack, print });
+    closers.push({ name: 'Slack receiver', close: () => slack.close() });
+    // The one notifier of production, with the webhook "secret" resolved to the local receiver.
+    const notifier = new SlackWebhookNotifier({ secrets: { get: async () => slack.url } });
+
+    const pg = await startLocalPostgres({
+      dir,
+      port: ports.postgres,
+      archiverEnv: {
+        WALG_S3_PREFIX: `s3://${LOCAL_BUCKET}/${LOCAL_PREFIX}`,
+        AWS_ENDPOINT_URL_S3: s3Endpoint,
+        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+        AWS_REGION: LOCAL_REGION,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+    closers.push({ name: 'PostgreSQL', close: () => pg.stop() });
+
+    const jobs = new LocalJobLog();
+    const web = await startWebViewServer({
+      port: ports.web,
+      app: createWebViewApp({
+        clusters: config.clusters,
+        deps: { catalog, alerts, plans, jobs: async () => jobs.list() },
+        now: () => new Date(),
+        refreshSeconds: 15,
+        onError: (error) => print(`[web] ${error instanceof Error ? error.message : String(error)}`),
+      }),
+    });
+    closers.push({ name: 'web view', close: () => web.close() });
+
+    const info: LocalStackInfo = {
+      configPath: files.configPath,
+      s3Endpoint,
+      dynamodbEndpoint: dynamo.endpoint,
+      webUrl: web.url,
+      slackReceiverUrl: slack.url,
+      pid: process.pid,
+      region: LOCAL_REGION,
+      s3Credentials: { ...S3RVER_CREDENTIALS },
+      dataDir: dir,
+      postgres: { port: pg.port, socketDir: pgPaths.socketDir, dataDir: pgPaths.dataDir, logFile: pgPaths.logFile },
+      startedAt: new Date().toISOString(),
+    };
+
+    const workload = await startDemoWorkload({ socketDir: pgPaths.socketDir, port: pg.port, print });
+    closers.push({ name: 'demo workload', close: () => workload.stop() });
+
+    const runner = new BashScriptRunner();
+    const sync = async () => {
+      await ingest.flush();
+      const outcome = await syncCatalog({ catalog, objects, decompress: decompressText }, cluster, { now: new Date() });
+      if (outcome.added + outcome.updated + outcome.removed > 0) {
+        print(
+          `[catalog-sync] ${cluster.id}: ${outcome.listed} objects listed; ${outcome.added} added, ${outcome.updated} updated, ${outcome.removed} marked gone`,
+        );
+      }
+    };
+    let lastWatch = '';
+    const watch = async () => {
+      await ingest.flush();
+      const outcome = await watchClusterWal({ catalog, alerts, notifier }, cluster, { now: new Date() });
+      const line = `${outcome.status}, ${outcome.openAlerts} open alert(s)`;
+      if (line !== lastWatch) {
+        lastWatch = line;
+        print(`[wal-watch] ${cluster.id}: ${line}`);
+      }
+    };
+    const backup = async () => {
+      const started = new Date();
+      const finish = jobs.begin('backup', started);
+      print(`[backup] ${cluster.id}: backup-push dispatched through the local shell transport`);
+      const outcome = await runLocalBackup(runner, cluster);
+      await ingest.flush();
+      if (outcome.status === 'succeeded') {
+        const newest = (await catalog.listBackups(cluster.id))
+          .filter(isCompleteBackup)
+          .sort((a, b) => backupFinishedAt(b).getTime() - backupFinishedAt(a).getTime())[0];
+        finish('succeeded', new Date(), newest?.name);
+        print(
+          `[backup] ${cluster.id}: backup-push succeeded in ${outcome.seconds.toFixed(1)} s${newest ? `: ${newest.name} complete` : ''}`,
+        );
+      } else if (outcome.status === 'skipped') {
+        finish('skipped', new Date(), outcome.reason);
+        print(`[backup] ${cluster.id}: skipped (${outcome.reason})`);
+      } else {
+        finish('failed', new Date(), outcome.detail);
+        print(`[backup] ${cluster.id}: backup-push failed after ${outcome.seconds.toFixed(1)} s (${outcome.detail})`);
+      }
+    };
+    const retention = async () => {
+      const finish = jobs.begin('retention', new Date());
+      const retentionDeps = { catalog, objects, plans };
+      await sync();
+      let applied = 0;
+      for (const header of await plans.listPlans(cluster.id)) {
+        if (header.status !== 'pending' && header.status !== 'applying') continue;
+        const outcome = await applyClusterRetention(retentionDeps, cluster, {
+          planId: header.planId,
+          now: new Date(),
+          explicit: false,
+        });
+        if (outcome.status === 'applied') {
+          applied += outcome.deleted;
+          print(`[retention] ${cluster.id}: applied ${header.planId}, ${outcome.deleted} object(s) deleted`);
+        }
+      }
+      // s3rver sends no events for DeleteObjects: a sync makes the catalog agree with the bucket again.
+      if (applied > 0) await sync();
+      try {
+        const planned = await planClusterRetention({ ...retentionDeps, notifier }, cluster, new Date());
+        const { plan } = planned;
+        finish(
+          'succeeded',
+          new Date(),
+          `plan ${plan.planId}: keep ${plan.keep.length}, delete ${plan.delete.backups.length} backup(s)`,
+        );
+        print(
+          `[retention] ${cluster.id}: plan ${plan.planId} keeps ${plan.keep.length} backup(s), deletes ${plan.delete.backups.length} backup(s) and ${plan.delete.walKeys.length} WAL object(s)`,
+        );
+      } catch (error) {
+        if (!(error instanceof UnsafePlanError)) throw error;
+        finish('refused', new Date(), error.message);
+        print(`[retention] ${cluster.id}: planner refused: ${error.message}`);
+      }
+    };
+
+    const stackFile = join(dir, STACK_FILE);
+    writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
+    closers.push({ name: STACK_FILE, close: async () => rmSync(stackFile, { force: true }) });
+
+    printBanner(options, info, pg.initialized, Date.now() - began);
+    const schedules: Schedules = startSchedules(
+      [
+        { name: 'catalog-sync', everyMs: SCHEDULE_MS.catalogSync, runAtStart: true, run: sync },
+        { name: 'wal-watch', everyMs: SCHEDULE_MS.walWatch, runAtStart: false, run: watch },
+        { name: 'backup', everyMs: options.backupEveryMinutes * 60_000, runAtStart: true, run: backup },
+        { name: 'retention', everyMs: SCHEDULE_MS.retention, runAtStart: false, run: retention },
+      ],
+      print,
+    );
+    // Timers stop first so nothing new starts while the services go away.
+    closers.push({ name: 'schedules', close: () => schedules.stop() });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      info,
+      stop() {
+        stopping ??= closeAll();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+function printBanner(options: LocalStackOptions, info: LocalStackInfo, initialized: boolean, tookMs: number): void {
+  const print = options.print;
+  const cli = options.cliName ?? 'node bin/walcat.mjs';
+  const dir = info.dataDir ?? '';
+  const relativeDir = relative(process.cwd(), dir);
+  const defaultDir = relativeDir === '.walcat-local';
+  const pg = info.postgres;
+  print('');
+  print(
+    `walcat local stack is up (${(tookMs / 1000).toFixed(1)} s${initialized ? ', new database' : ''}) at ${clock(Date.now())} UTC`,
+  );
+  print(
+    `  S3 (s3rver)          ${info.s3Endpoint}   bucket ${LOCAL_BUCKET}, cluster storage s3://${LOCAL_BUCKET}/${LOCAL_PREFIX}/`,
+  );
+  print(`  DynamoDB (dynalite)  ${info.dynamodbEndpoint}   table ${LOCAL_CATALOG_TABLE}`);
+  if (pg) {
+    print(
+      `  PostgreSQL 15        port ${pg.port}, socket ${pg.socketDir} (psql -h ${pg.socketDir} -p ${pg.port} -U postgres)`,
+    );
+    print(`                       data ${pg.dataDir}, log ${pg.logFile}`);
+  }
+  print(`  Slack receiver       ${info.slackReceiverUrl} (messages are printed here as [slack] lines)`);
+  print(`  web view             ${info.webUrl}`);
+  print(`  config               ${info.configPath} (cluster ${LOCAL_CLUSTER_ID})`);
+  print(`  data folder          ${dir} (kept across restarts; --fresh starts over)`);
+  print(
+    `  schedules            wal-watch every ${SCHEDULE_MS.walWatch / 1000} s, catalog-sync every ${SCHEDULE_MS.catalogSync / 60_000} min, backup now and every ${options.backupEveryMinutes} min, retention every ${SCHEDULE_MS.retention / 60_000} min`,
+  );
+  print('');
+  print('Try next, in a second terminal in this folder:');
+  print(
+    `  export WALCAT_LOCAL=1${defaultDir ? '' : ` WALCAT_LOCAL_DIR=${dir}`}   # the one setting: the CLI talks to this stack`,
+  );
+  print(`  ${cli} status`);
+  print(`  ${cli} window`);
+  print(`  ${cli} backups`);
+  print(`  ${cli} retention plan`);
+  print(`  ${cli} restore plan --to latest`);
+  print(`  (or without the export: ${cli} --local status)`);
+  print('Ctrl-C stops everything.');
+  print(READY_LINE);
+}
