@@ -11,13 +11,13 @@ import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
 
 export const BUCKET = 'pg-backups';
 
-export function testConfig(table = 'walcat-test', prefix = 'orders-main'): WalcatConfig {
+export function testConfig(table = 'walcat-test', prefix = 'orders-main', bucket = BUCKET): WalcatConfig {
   return parseWalcatConfig(
     [
       `catalogTable: ${table}`,
       'clusters:',
       '  - id: orders-main',
-      `    storage: s3://${BUCKET}/${prefix}`,
+      `    storage: s3://${bucket}/${prefix}`,
       '    layout: wal-g',
       '    retention: { keepLast: 2, pitrWindow: 7d }',
       '    alerts: {}',
@@ -39,7 +39,8 @@ export interface CatalogServices {
 }
 
 export async function startCatalogServices(config: WalcatConfig = testConfig()): Promise<CatalogServices> {
-  const [s3, ddb] = await Promise.all([startS3rver({ buckets: [BUCKET] }), startDynalite()]);
+  const buckets = [...new Set([BUCKET, ...config.clusters.map((c) => c.storage.bucket)])];
+  const [s3, ddb] = await Promise.all([startS3rver({ buckets }), startDynalite()]);
   const objects = new S3ObjectStore(s3.client);
   let tables = 0;
   return {

@@ -1,0 +1,51 @@
+/**
+ * A plain text table for human CLI output: a header row, left-aligned text and right-aligned numbers, two spaces
+ * between columns. Cells are strings or numbers; null and undefined print as `-`.
+ */
+export type Cell = string | number | bigint | null | undefined;
+
+export interface Column<Row> {
+  readonly header: string;
+  readonly value: (row: Row) => Cell;
+  /** Numbers align right by default. */
+  readonly align?: 'left' | 'right';
+}
+
+export function renderTable<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): string {
+  const cells = rows.map((row) => columns.map((column) => column.value(row)));
+  const text = (cell: Cell) => (cell === null || cell === undefined ? '-' : String(cell));
+  const widths = columns.map((column, index) =>
+    Math.max(column.header.length, ...cells.map((row) => text(row[index]).length)),
+  );
+  const alignOf = (index: number, cell: Cell) =>
+    columns[index]?.align ?? (typeof cell === 'number' || typeof cell === 'bigint' ? 'right' : 'left');
+  const line = (values: readonly Cell[], header: boolean) =>
+    values
+      .map((cell, index) => {
+        const width = widths[index] ?? 0;
+        const value = header ? String(cell) : text(cell);
+        return !header && alignOf(index, cell) === 'right' ? value.padStart(width) : value.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  return [
+    line(
+      columns.map((column) => column.header),
+      true,
+    ),
+    ...cells.map((row) => line(row, false)),
+  ].join('\n');
+}
+
+/** Bytes in binary units, one decimal: `16.0 MiB`. */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

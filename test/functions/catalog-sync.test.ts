@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCatalogSyncHandler } from '../../functions/catalog-sync.ts';
+import type { ClusterId } from '../../lib/domain/cluster.ts';
+import { SAMPLE_BACKUP, SAMPLE_BUCKET, SAMPLE_OBJECTS } from '../../scripts/capture-s3-events.ts';
+import { type CatalogServices, readers, startCatalogServices, testConfig } from '../use-cases/catalog-test-setup.ts';
+
+const event = JSON.parse(
+  readFileSync(new URL('../../events/catalog-sync-schedule.json', import.meta.url), 'utf8'),
+) as ScheduledEvent;
+let services: CatalogServices;
+
+beforeAll(async () => {
+  services = await startCatalogServices(testConfig('walcat-test', 'orders-main', SAMPLE_BUCKET));
+  for (const [key, body] of SAMPLE_OBJECTS) await services.objects.putObject(SAMPLE_BUCKET, key, body);
+});
+afterAll(() => services.close());
+
+describe('catalog-sync handler on the sample schedule event', () => {
+  it('reconciles every cluster at the event time', async () => {
+    const catalog = await services.newCatalog();
+    const handler = createCatalogSyncHandler(
+      { ...readers(services), catalog },
+      services.config,
+      new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      new Metrics({ namespace: 'walcat-test', serviceName: 'test' }),
+    );
+    expect(await handler(event, {} as Context)).toEqual({ clusters: 1, failed: 0 });
+    const cluster = 'orders-main' as ClusterId;
+    expect((await catalog.getBackup(cluster, SAMPLE_BACKUP))?.status).toBe('complete');
+    expect((await catalog.getClusterState(cluster)).lastFullSyncAt).toEqual(new Date(event.time));
+  });
+});
