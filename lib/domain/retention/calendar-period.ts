@@ -14,6 +14,7 @@ export interface CalendarPeriods {
 
 const DAY_MS = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const wallClockFormatters = new Map<string, Intl.DateTimeFormat>();
 
 /**
  * One formatter per zone, always with an explicit `timeZone`: the machine's zone never decides which day a backup
@@ -39,6 +40,42 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   }
   formatters.set(timeZone, formatter);
   return formatter;
+}
+
+/** Like formatterFor, with the time of day: for the zone's UTC offset at an instant. */
+function wallClockFormatterFor(timeZone: string): Intl.DateTimeFormat {
+  const cached = wallClockFormatters.get(timeZone);
+  if (cached) return cached;
+  formatterFor(timeZone);
+  const formatter = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+    hourCycle: 'h23',
+  });
+  wallClockFormatters.set(timeZone, formatter);
+  return formatter;
+}
+
+/** The zone's UTC offset at an instant, in milliseconds (wall clock minus UTC, whole seconds). */
+export function utcOffsetMs(instant: Date, timeZone: string): number {
+  const fields: Record<string, number> = {};
+  for (const part of wallClockFormatterFor(timeZone).formatToParts(instant)) {
+    if (part.type !== 'literal') fields[part.type] = Number(part.value);
+  }
+  const wall = Date.UTC(
+    fields.year ?? 0,
+    (fields.month ?? 1) - 1,
+    fields.day ?? 1,
+    fields.hour ?? 0,
+    fields.minute ?? 0,
+    fields.second ?? 0,
+  );
+  return wall - Math.floor(instant.getTime() / 1000) * 1000;
 }
 
 const pad2 = (value: number): string => value.toString().padStart(2, '0');
@@ -89,4 +126,83 @@ export function calendarPeriods(instant: Date, timeZone: string): CalendarPeriod
     month: `${pad4(year)}-${pad2(month)}`,
     year: pad4(year),
   };
+}
+
+function periodsAtOffset(ms: number, offsetMs: number): CalendarPeriods {
+  const local = new Date(ms + offsetMs);
+  const year = local.getUTCFullYear();
+  const month = local.getUTCMonth() + 1;
+  const day = local.getUTCDate();
+  const { weekYear, week } = isoWeek(year, month, day);
+  return {
+    day: `${pad4(year)}-${pad2(month)}-${pad2(day)}`,
+    week: `${pad4(weekYear)}-W${pad2(week)}`,
+    month: `${pad4(year)}-${pad2(month)}`,
+    year: pad4(year),
+  };
+}
+
+/**
+ * `calendarPeriods` of many instants sorted by time (either direction), with far fewer time zone lookups: the UTC
+ * offset is read at instants about a day apart, and where two readings agree the instants between share it (a zone
+ * never changes its offset twice within a day); where they differ, the change is found by bisection. Hourly backups
+ * over ten years cost a few thousand lookups instead of 87,600.
+ *
+ * @example calendarPeriodsOfSorted([new Date('2026-11-20T23:30Z'), new Date('2026-11-21T10:00Z')], 'Europe/Berlin')
+ *   .map((p) => p.day) // ['2026-11-21', '2026-11-21']
+ */
+export function calendarPeriodsOfSorted(instants: readonly Date[], timeZone: string): CalendarPeriods[] {
+  const times = instants.map((instant) => instant.getTime());
+  const offsets = new Array<number>(times.length);
+  const offsetAt = (index: number): number => {
+    const known = offsets[index];
+    if (known !== undefined) return known;
+    const offset = utcOffsetMs(instants[index] as Date, timeZone);
+    offsets[index] = offset;
+    return offset;
+  };
+  const fill = (from: number, to: number): void => {
+    // Offsets known at both ends, at most a day apart: equal means constant in between; otherwise bisect.
+    if (to - from <= 1) return;
+    if (offsetAt(from) === offsetAt(to)) {
+      for (let i = from + 1; i < to; i++) offsets[i] = offsets[from] as number;
+      return;
+    }
+    const middle = (from + to) >> 1;
+    offsetAt(middle);
+    fill(from, middle);
+    fill(middle, to);
+  };
+  let start = 0;
+  while (start < times.length) {
+    let end = start;
+    // Gallop to the last instant within a day of `start`.
+    let step = 1;
+    while (end + step < times.length && Math.abs((times[end + step] as number) - (times[start] as number)) <= DAY_MS) {
+      end += step;
+      step *= 2;
+    }
+    while (step > 1) {
+      step >>= 1;
+      if (end + step < times.length && Math.abs((times[end + step] as number) - (times[start] as number)) <= DAY_MS) {
+        end += step;
+      }
+    }
+    offsetAt(start);
+    offsetAt(end);
+    fill(start, end);
+    start = end === start ? start + 1 : end;
+  }
+  // Instants of the same local day share one periods object (hourly backups: 24 per day).
+  let lastDay = Number.NaN;
+  let lastPeriods: CalendarPeriods | undefined;
+  return times.map((ms, index) => {
+    const offset = offsetAt(index);
+    const localDay = Math.floor((ms + offset) / DAY_MS);
+    if (localDay !== lastDay || lastPeriods === undefined) {
+      lastDay = localDay;
+      lastPeriods = periodsAtOffset(ms, offset);
+    }
+    return lastPeriods;
+  });
 }

@@ -5,6 +5,8 @@ import { type CalendarPeriods, calendarPeriods } from './calendar-period.ts';
 export interface GfsCandidate {
   readonly name: string;
   readonly at: Date;
+  /** The periods of `at` in the policy's zone, when the caller computed them already. */
+  readonly periods?: CalendarPeriods;
 }
 
 /** The calendar tiers, finest first. */
@@ -65,7 +67,7 @@ export function selectGfs(
   const open = new Set<CalendarTier>(activeTiers);
   for (const candidate of candidates) {
     if (open.size === 0) break;
-    const periods = calendarPeriods(candidate.at, timeZone);
+    const periods = candidate.periods ?? calendarPeriods(candidate.at, timeZone);
     for (const tier of open) {
       const key = periods[PERIOD_OF_TIER[tier]];
       const periodsOfTier = seen.get(tier) as Set<string>;

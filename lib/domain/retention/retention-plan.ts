@@ -10,7 +10,7 @@ import { InvalidInputError } from '../errors.ts';
 import { analyzeBackupName } from '../layout/backup-name.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import { segmentNumber, segNoOfByteBefore } from '../wal/wal-segment.ts';
-import { calendarPeriods } from './calendar-period.ts';
+import { type CalendarPeriods, calendarPeriodsOfSorted } from './calendar-period.ts';
 import { CALENDAR_TIERS, type CalendarTier, selectGfs, tierCount } from './gfs-selection.ts';
 import {
   EmptyRetentionPolicyError,
@@ -183,8 +183,10 @@ export function planRetention(input: RetentionPlanInput): RetentionPlan {
   };
   for (const record of complete) if (record.backup.permanent) addReason(record.name, 'permanent');
   addReason(newest.name, 'newest');
+  const periods = calendarPeriodsOfSorted(complete.map(backupFinishedAt), policy.timezone);
+  const periodsByName = new Map(complete.map((record, index) => [record.name, periods[index] as CalendarPeriods]));
   const gfs = selectGfs(
-    complete.map((record) => ({ name: record.name, at: backupFinishedAt(record) })),
+    complete.map((record, index) => ({ name: record.name, at: backupFinishedAt(record), periods: periods[index] })),
     policy,
     policy.timezone,
   );
@@ -257,7 +259,7 @@ export function planRetention(input: RetentionPlanInput): RetentionPlan {
     else {
       deleted.push({
         ...common,
-        reason: deletionReason(record, finishedAt, policy, keptByReason),
+        reason: deletionReason(record, periodsByName.get(record.name), policy, keptByReason),
         bytes: record.backup?.compressedSize ?? 0,
       });
     }
@@ -307,15 +309,14 @@ function oldestFirst(records: readonly LiveBackup[]): LiveBackup[] {
 
 function deletionReason(
   record: LiveBackup,
-  finishedAt: Date | undefined,
+  periods: CalendarPeriods | undefined,
   policy: RetentionPolicy,
   keptByReason: ReadonlyMap<string, string>,
 ): string {
   if (record.status === 'incomplete') {
     return `incomplete for longer than incompleteGrace ${formatDuration(policy.incompleteGraceMs)} (first seen ${record.firstSeenAt.toISOString()})`;
   }
-  if (finishedAt !== undefined) {
-    const periods = calendarPeriods(finishedAt, policy.timezone);
+  if (periods !== undefined) {
     const keys = { daily: periods.day, weekly: periods.week, monthly: periods.month, yearly: periods.year };
     for (const tier of CALENDAR_TIERS) {
       const reason = `${tier} ${keys[tier]}`;

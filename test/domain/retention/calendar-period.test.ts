@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../lib/domain/errors.ts';
-import { calendarPeriods, isoWeek } from '../../../lib/domain/retention/calendar-period.ts';
+import { calendarPeriods, calendarPeriodsOfSorted, isoWeek } from '../../../lib/domain/retention/calendar-period.ts';
 
 describe('calendarPeriods', () => {
   it.each([
@@ -57,6 +57,38 @@ describe('calendarPeriods', () => {
           expect(week).toBeLessThanOrEqual(53);
         },
       ),
+    );
+  });
+
+  it('gives the same periods for a sorted batch as one by one, across DST changes in any zone', () => {
+    const zones = [
+      'Europe/Berlin',
+      'America/New_York',
+      'Australia/Lord_Howe',
+      'America/Sao_Paulo',
+      'Asia/Kathmandu',
+      'UTC',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.integer({ min: Date.UTC(1975, 0, 1), max: Date.UTC(2080, 0, 1) }),
+        fc.array(fc.integer({ min: 1, max: 6 * 3_600_000 }), { minLength: 1, maxLength: 400 }),
+        fc.boolean(),
+        (zone, first, gaps, descending) => {
+          const instants: Date[] = [];
+          let at = first;
+          for (const gap of gaps) {
+            at += gap;
+            instants.push(new Date(at));
+          }
+          if (descending) instants.reverse();
+          expect(calendarPeriodsOfSorted(instants, zone)).toEqual(
+            instants.map((instant) => calendarPeriods(instant, zone)),
+          );
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 });

@@ -1,0 +1,164 @@
+/**
+ * Retention planning at the scale of a long-lived busy cluster: 10 years of hourly backups (87,600) and their WAL at
+ * 10 segments of 16 MiB per hour (876,000 segment objects), under the contract's example policy (keepLast 2,
+ * keepDaily 7, keepWeekly 4, keepMonthly 12, keepYearly 3, pitrWindow 7d) in Europe/Berlin, so every backup goes
+ * through the zoned calendar. Measures the pure planner only (the catalog read is the catalog's benchmark).
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { BackupRecord } from '../lib/domain/catalog/catalog-records.ts';
+import type { ClusterId, RetentionPolicy } from '../lib/domain/cluster.ts';
+import { planRetention } from '../lib/domain/retention/retention-plan.ts';
+import type { RetentionWalObject } from '../lib/domain/retention/wal-retention.ts';
+import { lsnFromInteger } from '../lib/domain/wal/lsn.ts';
+import { DEFAULT_WAL_SEGMENT_SIZE } from '../lib/domain/wal/segment-size.ts';
+import { timelineId } from '../lib/domain/wal/timeline.ts';
+import { segmentNumber, walFileName } from '../lib/domain/wal/wal-segment.ts';
+import type { Benchmark, BenchRow } from './bench-types.ts';
+
+const HOURS = 10 * 365 * 24;
+const SEGMENTS_PER_HOUR = 10;
+const ROUNDS = 5;
+const HOUR = 3_600_000;
+const CLUSTER = 'orders-main' as ClusterId;
+const SIZE = DEFAULT_WAL_SEGMENT_SIZE;
+const NOW = new Date('2026-11-21T03:00:00Z');
+const POLICY: RetentionPolicy = {
+  keepLast: 2,
+  keepDaily: 7,
+  keepWeekly: 4,
+  keepMonthly: 12,
+  keepYearly: 3,
+  pitrWindowMs: 7 * 24 * HOUR,
+  timezone: 'Europe/Berlin',
+  incompleteGraceMs: 24 * HOUR,
+  applyGraceMs: 6 * HOUR,
+};
+
+/** A full collection between measurements, so heap figures are what is retained, not garbage. */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return () => {
+    gc();
+    gc();
+  };
+}
+
+function catalog(): { backups: BackupRecord[]; wal: RetentionWalObject[] } {
+  const tli = timelineId(1);
+  const firstFinish = NOW.getTime() - HOURS * HOUR + 20 * 60_000;
+  const backups: BackupRecord[] = [];
+  for (let hour = 0; hour < HOURS; hour++) {
+    const startSegNo = 0x100 + hour * SEGMENTS_PER_HOUR;
+    const name = `base_${walFileName({ timeline: tli, segNo: segmentNumber(startSegNo) }, SIZE)}`;
+    const finishTime = new Date(firstFinish + hour * HOUR);
+    backups.push({
+      cluster: CLUSTER,
+      name,
+      status: 'complete',
+      firstSeenAt: finishTime,
+      updatedAt: finishTime,
+      backup: {
+        name,
+        kind: 'full',
+        timeline: tli,
+        startLsn: lsnFromInteger(BigInt(startSegNo) * BigInt(SIZE) + 40n),
+        finishLsn: lsnFromInteger(BigInt(startSegNo + 1) * BigInt(SIZE) + 4096n),
+        startSegment: { timeline: tli, segNo: segmentNumber(startSegNo) },
+        startTime: new Date(finishTime.getTime() - 15 * 60_000),
+        finishTime,
+        compressedSize: 2 * 1024 ** 3,
+        permanent: false,
+      },
+    });
+  }
+  const wal: RetentionWalObject[] = [];
+  for (let segNo = 0x100; segNo < 0x100 + HOURS * SEGMENTS_PER_HOUR; segNo++) {
+    const name = walFileName({ timeline: tli, segNo: segmentNumber(segNo) }, SIZE);
+    wal.push({
+      key: `orders-main/wal_005/${name}.lz4`,
+      kind: 'segment',
+      timeline: tli,
+      segNo: segmentNumber(segNo),
+      size: 5_000_000,
+    });
+  }
+  return { backups, wal };
+}
+
+const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+const benchmark: Benchmark = {
+  name: 'retention-planning',
+  async run(): Promise<BenchRow[]> {
+    const collect = collector();
+    collect();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const input = catalog();
+    collect();
+    const heapInput = process.memoryUsage().heapUsed - heapBefore;
+
+    const times: number[] = [];
+    let plan = planRetention({
+      cluster: CLUSTER,
+      ...input,
+      policy: POLICY,
+      walSegmentSize: SIZE,
+      now: NOW,
+      planId: 'bench',
+    });
+    for (let round = 0; round < ROUNDS; round++) {
+      collect();
+      const start = process.hrtime.bigint();
+      plan = planRetention({
+        cluster: CLUSTER,
+        ...input,
+        policy: POLICY,
+        walSegmentSize: SIZE,
+        now: NOW,
+        planId: 'bench',
+      });
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)] as number;
+    collect();
+    const heapWithPlan = process.memoryUsage().heapUsed - heapBefore - heapInput;
+    const note = `${HOURS} hourly backups, ${input.wal.length} WAL objects, Europe/Berlin`;
+    const rows: BenchRow[] = [
+      {
+        benchmark: 'retention-planning',
+        metric: 'plan time (median of 5)',
+        value: Math.round(median),
+        unit: 'ms',
+        note,
+      },
+      {
+        benchmark: 'retention-planning',
+        metric: 'plan time (fastest)',
+        value: Math.round(times[0] as number),
+        unit: 'ms',
+      },
+      {
+        benchmark: 'retention-planning',
+        metric: 'throughput',
+        value: Math.round((input.backups.length + input.wal.length) / (median / 1000)),
+        unit: 'catalog items/s',
+      },
+      { benchmark: 'retention-planning', metric: 'heap of the input catalog', value: mib(heapInput), unit: 'MiB' },
+      { benchmark: 'retention-planning', metric: 'heap retained by the plan', value: mib(heapWithPlan), unit: 'MiB' },
+      { benchmark: 'retention-planning', metric: 'backups kept', value: plan.keep.length, unit: 'backups' },
+      {
+        benchmark: 'retention-planning',
+        metric: 'WAL objects deleted',
+        value: plan.delete.walKeys.length,
+        unit: 'objects',
+      },
+      { benchmark: 'retention-planning', metric: 'WAL deletion ranges', value: plan.delete.wal.length, unit: 'ranges' },
+    ];
+    return rows;
+  },
+};
+
+export default benchmark;
