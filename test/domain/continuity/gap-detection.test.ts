@@ -416,4 +416,53 @@ describe('detectGaps: properties', () => {
       ),
     );
   });
+
+  it('reports exactly the missing segments of the newest timeline’s path across a switch (naive model)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 20, max: 120 }),
+        fc.boolean(),
+        fc.uniqueArray(fc.integer({ min: 1, max: 160 }), { maxLength: 12 }),
+        fc.uniqueArray(fc.integer({ min: 1, max: 160 }), { maxLength: 12 }),
+        (switchSegNo, withPartialParent, removedParent, removedChild) => {
+          const size = DEFAULT_WAL_SEGMENT_SIZE;
+          const switchLsn = BigInt(switchSegNo) * BigInt(size) + 96n;
+          const text = `1\t${(switchLsn >> 32n).toString(16).toUpperCase()}/${(switchLsn & 0xffffffffn).toString(16).toUpperCase()}\tpromote\n`;
+          const childBegan = ago(DAY);
+          const parentGone = new Set(removedParent);
+          const childGone = new Set(removedChild);
+          const builder = new PresentSegmentsBuilder();
+          // The parent has everything up to S-1 (and, before the child began, S itself when it was not a .partial).
+          const parentLast = withPartialParent ? switchSegNo - 1 : switchSegNo;
+          for (let segNo = 1; segNo <= parentLast; segNo++) {
+            if (!parentGone.has(segNo)) builder.add(timelineId(1), segmentNumber(segNo), ago(3 * DAY).getTime());
+          }
+          for (let segNo = switchSegNo; segNo <= 160; segNo++) {
+            if (!childGone.has(segNo) || segNo === 160)
+              builder.add(timelineId(2), segmentNumber(segNo), childBegan.getTime());
+          }
+          const backup = backupRecord({ startSegNo: 5, finishSegNo: 6, finishTime: ago(4 * DAY) });
+          const report = detectGaps({
+            backups: [backup],
+            histories: [history(2, text, ago(DAY + 1))],
+            present: builder.build(),
+            policy: policy(),
+            walSegmentSize: size,
+            uploadGraceMs: GRACE,
+            now: NOW,
+          });
+          const expected = [
+            ...[...parentGone].filter((segNo) => segNo >= 5 && segNo < switchSegNo).map((segNo) => `1:${segNo}`),
+            ...[...childGone].filter((segNo) => segNo >= switchSegNo && segNo < 160).map((segNo) => `2:${segNo}`),
+          ].sort();
+          const reported = report.gaps
+            .flatMap((gap) => Array.from({ length: gap.count }, (_, i) => `${gap.timeline}:${gap.fromSegNo + i}`))
+            .sort();
+          expect(reported).toEqual(expected);
+          expect(report.findings).toEqual([]);
+          expect(report.head).toMatchObject({ timeline: 2, segNo: 160 });
+        },
+      ),
+    );
+  });
 });

@@ -123,3 +123,33 @@ describe('verification cursor', () => {
     expect(parseVerificationCursor({ ...cursor, ...overrides })).toBeUndefined();
   });
 });
+
+describe('planWalReads: open gaps', () => {
+  it('re-reads nearby gaps with one Query and distant ones separately, only below the cursor', () => {
+    const cursor = {
+      format: 1,
+      fullReadAt: NOW.toISOString(),
+      historyTimelines: [],
+      timelines: [{ timeline: 1, readThroughSegNo: 5_000, runs: [[0, 5_000, 0, 0]] }],
+      openGaps: [
+        { timeline: 1, fromSegNo: 100, toSegNo: 100 },
+        { timeline: 1, fromSegNo: 300, toSegNo: 310 },
+        { timeline: 1, fromSegNo: 2_000, toSegNo: 2_000 },
+        { timeline: 1, fromSegNo: 4_990, toSegNo: 5_010 },
+      ],
+    };
+    const plan = planWalReads({
+      stored: cursor,
+      timelines: [tl1],
+      historyTimelines: [],
+      fullReadEveryMs: HOUR,
+      now: NOW,
+    });
+    expect(plan.reads).toEqual([
+      { timeline: 1, fromSegNo: 5_001 },
+      { timeline: 1, fromSegNo: 100, toSegNo: 310 },
+      { timeline: 1, fromSegNo: 2_000, toSegNo: 2_000 },
+      { timeline: 1, fromSegNo: 4_990, toSegNo: 5_000 },
+    ]);
+  });
+});
