@@ -12,13 +12,14 @@ body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; backgrou
 h1 { font-size: 20px; margin: 0 0 16px; }
 h2 { font-size: 18px; margin: 0 0 8px; }
 h3 { font-size: 14px; margin: 18px 0 6px; }
-section.cluster { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 16px; margin-bottom: 24px; }
+section.cluster { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 16px; margin-bottom: 24px; overflow-x: auto; }
 .status { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-weight: 600; font-size: 12px; }
 .status-OK { background: #2ca02c; } .status-WARNING { background: #f0a500; } .status-FAILURE { background: #d62728; }
 dl.figures { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; margin: 8px 0 12px; }
 dl.figures dt { color: #666; } dl.figures dd { margin: 0; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { text-align: left; padding: 3px 10px 3px 0; border-bottom: 1px solid #eee; vertical-align: top; }
+td { overflow-wrap: anywhere; max-width: 28em; }
 th { color: #666; font-weight: 600; }
 code { font-size: 12px; }
 .muted { color: #777; }

@@ -1,0 +1,56 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createDynamoDbDocumentClient } from '../lib/adapters/aws/aws-clients.ts';
+import { DynamoDbAlertStore } from '../lib/adapters/dynamodb/dynamodb-alert-store.ts';
+import { DynamoDbCatalogStore } from '../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbPlanStore } from '../lib/adapters/dynamodb/dynamodb-plan-store.ts';
+import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
+import { createBackupInterpreter } from '../lib/domain/catalog/backup-interpreter.ts';
+import { createWebViewApp, type WebRequest, type WebResponse } from '../lib/web-view/web-view-app.ts';
+
+type WebViewApp = { handle(request: WebRequest): Promise<WebResponse> };
+
+/**
+ * The read-only web view behind an API Gateway HTTP API route with IAM authorization: the same pages and JSON the
+ * local stack serves, read from the catalog table.
+ */
+export function createWebViewHandler(app: WebViewApp) {
+  return middy(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const response = await app.handle({
+      method: event.requestContext?.http?.method ?? 'GET',
+      path: event.rawPath ?? '/',
+      query: event.queryStringParameters ?? {},
+    });
+    return { statusCode: response.statusCode, headers: { ...response.headers }, body: response.body };
+  });
+}
+
+function buildDefault() {
+  const config = loadWalcatConfig();
+  const runtime = readRuntimeEnvironment();
+  const client = createDynamoDbDocumentClient({ ...runtime.endpoints, region: runtime.region });
+  const logger = new Logger({ serviceName: 'walcat-web-view' });
+  const app = createWebViewApp({
+    clusters: config.clusters,
+    deps: {
+      catalog: new DynamoDbCatalogStore({
+        client,
+        tableName: config.catalogTable,
+        interpret: createBackupInterpreter(config.clusters),
+      }),
+      alerts: new DynamoDbAlertStore({ client, tableName: config.catalogTable }),
+      plans: new DynamoDbPlanStore({ client, tableName: config.catalogTable }),
+    },
+    now: () => new Date(),
+    onError: (error, request) => logger.error('web view request failed', { path: request.path, error: error as Error }),
+  });
+  return createWebViewHandler(app);
+}
+
+let built: ReturnType<typeof buildDefault> | undefined;
+/** Built on the first invocation (once per container), so importing the module for tests reads no config. */
+export const handler = (event: APIGatewayProxyEventV2, context: Context) => {
+  built ??= buildDefault();
+  return built(event, context);
+};

@@ -1,0 +1,145 @@
+/**
+ * The web view in a real browser (Debian's headless Chromium driven by playwright-core): what a person sees of a
+ * catalog with a known gap. The page is served by the real web view server over the fixture catalog.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWebViewApp } from '../../lib/web-view/web-view-app.ts';
+import { startWebViewServer, type WebViewServer } from '../../lib/web-view/web-view-server.ts';
+import {
+  CLUSTER,
+  DRILL,
+  fixtureCatalog,
+  HOSTILE_NAME,
+  HOSTILE_PROBLEM,
+  HOSTILE_USER_DATA,
+  MISSING,
+  NOW,
+  segmentName,
+} from './web-view-fixture.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = 'test-output/web-view.png';
+
+let server: WebViewServer;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+
+interface Box {
+  readonly x: number;
+  readonly width: number;
+}
+
+/** Positions agree within 1.5 px (strokes and glyph side bearings add a fraction of a pixel). */
+function expectNear(actual: number, expected: number): void {
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1.5);
+}
+
+async function box(selector: string): Promise<Box> {
+  const found = await page.locator(selector).boundingBox();
+  if (!found) throw new Error(`${selector} is not visible`);
+  return found;
+}
+
+beforeAll(async () => {
+  server = await startWebViewServer({
+    port: 0,
+    app: createWebViewApp({
+      clusters: [CLUSTER],
+      deps: { catalog: fixtureCatalog(), jobs: async () => [DRILL] },
+      now: () => NOW,
+    }),
+  });
+  profile = mkdtempSync(join(tmpdir(), 'walcat-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1100, height: 1000 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(server.url);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('the web view in Chromium', () => {
+  it('draws the gap exactly between the coverage bars around the missing segments', async () => {
+    const gap = page.locator('svg.timeline g.gap');
+    await expect(gap.count()).resolves.toBe(1);
+    await expect(gap.getAttribute('data-from')).resolves.toBe(segmentName(MISSING.from));
+    await expect(gap.getAttribute('data-to')).resolves.toBe(segmentName(MISSING.to));
+    await expect(page.locator('svg.timeline .gap-label').textContent()).resolves.toBe('3 segments lost');
+
+    const mark = await box('svg.timeline g.gap rect.gap-mark');
+    const before = await box(`svg.timeline rect.coverage[data-to="${segmentName(MISSING.from - 1)}"]`);
+    const after = await box(`svg.timeline rect.coverage[data-from="${segmentName(MISSING.to + 1)}"]`);
+    // The red mark starts where the bar ending at segment 8 ends and stops where the bar from segment 12 begins.
+    expectNear(mark.x, before.x + before.width);
+    expectNear(mark.x + mark.width, after.x);
+    expect(mark.width).toBeGreaterThan(20);
+    // And it is red, as a person sees it.
+    await expect(
+      page.locator('svg.timeline g.gap rect.gap-mark').evaluate((element) => getComputedStyle(element).fill),
+    ).resolves.toBe('rgb(214, 39, 40)');
+  });
+
+  it('labels both ends of each restorable range with its time, at the ends of the green band', async () => {
+    const froms = await page.locator('svg.timeline text.window-from').allTextContents();
+    const tos = await page.locator('svg.timeline text.window-to').allTextContents();
+    // Backup 1 finished 10:01 and its chain ends at segment 8 (uploaded 10:08); backup 2 finished 10:14:30 and its
+    // chain runs to segment 20 (10:20).
+    expect(froms).toEqual(['from 10:01:00', 'from 10:14:30']);
+    expect(tos).toEqual(['to 10:08:00', 'to 10:20:00']);
+    const band = await box('svg.timeline g.window >> nth=0 >> rect.window-band');
+    const fromLabel = await box('svg.timeline text.window-from >> nth=0');
+    const toLabel = await box('svg.timeline text.window-to >> nth=0');
+    expectNear(fromLabel.x, band.x);
+    expectNear(toLabel.x + toLabel.width, band.x + band.width);
+    // The first range ends where the gap begins.
+    const mark = await box('svg.timeline g.gap rect.gap-mark');
+    expectNear(band.x + band.width, mark.x);
+  });
+
+  it('shows the retention tiers of kept backups and the last drill', async () => {
+    const tiers = await page.locator('svg.timeline text.tier-label').allTextContents();
+    expect(tiers.length).toBe(2);
+    expect(tiers.some((text) => text.startsWith('newest'))).toBe(true);
+    await expect(page.locator('svg.timeline g.drill-marker').textContent()).resolves.toContain('drill succeeded');
+    await expect(page.locator('tr.gap-row').first().textContent()).resolves.toContain(segmentName(MISSING.from));
+  });
+
+  it('shows hostile backup names, problems and user data as text and runs none of them', async () => {
+    const pwned = await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned);
+    expect(pwned).toBeUndefined();
+    await expect(page.locator('img').count()).resolves.toBe(0);
+    await expect(page.locator('script').count()).resolves.toBe(0);
+    const row = page.locator('tr.backup-row', { hasText: 'incomplete' });
+    await expect(row.locator('td').first().textContent()).resolves.toBe(HOSTILE_NAME);
+    await expect(row.textContent()).resolves.toContain(HOSTILE_PROBLEM);
+    await expect(page.locator('body').textContent()).resolves.toContain(HOSTILE_USER_DATA.note);
+  });
+
+  it('saves a screenshot of the page', async () => {
+    mkdirSync('test-output', { recursive: true });
+    const image = await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(image.byteLength).toBeGreaterThan(10_000);
+    if (process.env.UPDATE_SCREENSHOT === '1') copyFileSync(SCREENSHOT, 'docs/web-view.png');
+  });
+});
