@@ -10,6 +10,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  */
 export interface AwsEndpoints {
   readonly region?: string;
+  /** Static credentials, only for local emulators (s3rver knows the key `S3RVER`); otherwise the default chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly s3?: string;
   readonly dynamodb?: string;
   readonly ssm?: string;
@@ -35,6 +37,7 @@ export interface AwsClientOptions {
 export function createS3Client(endpoints: AwsEndpoints, options: AwsClientOptions = {}): S3Client {
   return new S3Client({
     region: endpoints.region,
+    ...(endpoints.credentials ? { credentials: endpoints.credentials } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(endpoints.s3
       ? {
@@ -53,6 +56,7 @@ export function createDynamoDbDocumentClient(
 ): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: endpoints.region,
+    ...(endpoints.credentials ? { credentials: endpoints.credentials } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}),
   });
@@ -63,5 +67,9 @@ export function createDynamoDbDocumentClient(
 }
 
 export function createSsmClient(endpoints: AwsEndpoints): SSMClient {
-  return new SSMClient({ region: endpoints.region, ...(endpoints.ssm ? { endpoint: endpoints.ssm } : {}) });
+  return new SSMClient({
+    region: endpoints.region,
+    ...(endpoints.credentials ? { credentials: endpoints.credentials } : {}),
+    ...(endpoints.ssm ? { endpoint: endpoints.ssm } : {}),
+  });
 }

@@ -1,0 +1,87 @@
+/**
+ * The real adapters of one process, each built on first use and then shared: every entry point (each Lambda
+ * function's default build, the CLI, the local stack) wires its use cases from this set instead of repeating the
+ * client and adapter construction.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createBackupInterpreter } from '../domain/catalog/backup-interpreter.ts';
+import type { WalcatConfig } from '../domain/cluster.ts';
+import type { AlertStore } from '../ports/alert-store.ts';
+import type { CatalogStore } from '../ports/catalog-store.ts';
+import type { Notifier } from '../ports/notifier.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { PlanStore } from '../ports/plan-store.ts';
+import type { SecretSource } from '../ports/secret-source.ts';
+import { type AwsEndpoints, createDynamoDbDocumentClient, createS3Client, createSsmClient } from './aws/aws-clients.ts';
+import { DynamoDbAlertStore } from './dynamodb/dynamodb-alert-store.ts';
+import { DynamoDbCatalogStore } from './dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbPlanStore } from './dynamodb/dynamodb-plan-store.ts';
+import { S3ObjectStore } from './s3/s3-object-store.ts';
+import { SlackWebhookNotifier } from './slack/slack-webhook-notifier.ts';
+import { QueuedNotifier } from './sqs/queued-notifier.ts';
+import { SsmParameterSecret } from './ssm/ssm-parameter-secret.ts';
+
+export interface AdapterSetOptions {
+  readonly config: WalcatConfig;
+  readonly endpoints: AwsEndpoints;
+  /** Deployed stack: hand Slack messages to this queue (only alert-dispatch reads the webhook secret). */
+  readonly alertsQueueUrl?: string;
+  /** Where webhook URLs come from when messages are posted directly; default SSM Parameter Store. */
+  readonly secrets?: SecretSource;
+}
+
+export interface AdapterSet {
+  readonly config: WalcatConfig;
+  catalog(): CatalogStore;
+  objectStore(): ObjectStore;
+  alerts(): AlertStore;
+  plans(): PlanStore;
+  notifier(): Notifier;
+  /** Closes the SDK clients' sockets (the CLI calls it so the process can exit at once). */
+  close(): void;
+}
+
+function lazy<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= build();
+    return value;
+  };
+}
+
+export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
+  const { config, endpoints } = options;
+  const documentClient = lazy(() => createDynamoDbDocumentClient(endpoints));
+  const s3 = lazy(() => createS3Client(endpoints));
+  const ssm = lazy(() => createSsmClient(endpoints));
+  const sqs = lazy(() => new SQSClient({ region: endpoints.region }));
+  const built: { destroy(): void }[] = [];
+  const track = <T extends { destroy(): void }>(client: T): T => {
+    built.push(client);
+    return client;
+  };
+  return {
+    config,
+    catalog: lazy(
+      () =>
+        new DynamoDbCatalogStore({
+          client: track(documentClient()),
+          tableName: config.catalogTable,
+          interpret: createBackupInterpreter(config.clusters),
+        }),
+    ),
+    objectStore: lazy(() => new S3ObjectStore(track(s3()))),
+    alerts: lazy(() => new DynamoDbAlertStore({ client: track(documentClient()), tableName: config.catalogTable })),
+    plans: lazy(() => new DynamoDbPlanStore({ client: track(documentClient()), tableName: config.catalogTable })),
+    notifier: lazy(() =>
+      options.alertsQueueUrl
+        ? new QueuedNotifier({ sqs: track(sqs()), queueUrl: options.alertsQueueUrl })
+        : new SlackWebhookNotifier({
+            secrets: options.secrets ?? new SsmParameterSecret({ client: track(ssm()) }),
+          }),
+    ),
+    close: () => {
+      for (const client of built) client.destroy();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The CLI's composition root: resolves where the config and the AWS endpoints come from (`--config`, `--local`, the
+ * environment), builds the adapters on first use, and hands each command module the adapters it needs.
+ */
+import { type AdapterSet, createAdapterSet } from '../adapters/adapter-set.ts';
+import type { AwsEndpoints } from '../adapters/aws/aws-clients.ts';
+import { decompressText } from '../adapters/compression/decompress-text.ts';
+import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
+import { localStackDir, readLocalStackInfo, wantsLocalStack } from '../config/config-local-stack.ts';
+import type { WalcatConfig } from '../domain/cluster.ts';
+import type { CliCommand } from './cli-command.ts';
+import { backupsCommand } from './commands/backups.ts';
+import { gapsCommand } from './commands/gaps.ts';
+import { initCommand } from './commands/init.ts';
+import { localCommand } from './commands/local.ts';
+import { retentionApplyCommand } from './commands/retention-apply.ts';
+import { retentionPlanCommand } from './commands/retention-plan.ts';
+import { statusCommand } from './commands/status.ts';
+import { syncCommand } from './commands/sync.ts';
+import { walCommand } from './commands/wal.ts';
+import { windowCommand } from './commands/window.ts';
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+export interface CliRuntime {
+  readonly commands: readonly CliCommand[];
+  config(): Promise<WalcatConfig>;
+  close(): void;
+}
+
+/** Credentials the local emulators accept (s3rver knows only this access key). */
+const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+/** `--config PATH` or `--config=PATH`, read before the command's own options are known. */
+function configFlag(argv: readonly string[]): string | undefined {
+  const index = argv.indexOf('--config');
+  if (index >= 0) return argv[index + 1];
+  return argv.find((arg) => arg.startsWith('--config='))?.slice('--config='.length);
+}
+
+export async function createCliRuntime(options: {
+  readonly argv: readonly string[];
+  readonly env: Environment;
+  readonly stderr: (text: string) => void;
+  /** Whether human output may use colour (stdout is a TTY and NO_COLOR is unset). */
+  readonly color?: boolean;
+}): Promise<CliRuntime> {
+  const { argv, env } = options;
+  const runtime = readRuntimeEnvironment(env);
+  const local = wantsLocalStack(argv, env) ? readLocalStackInfo(localStackDir(env)) : undefined;
+  const endpoints: AwsEndpoints = local
+    ? {
+        region: runtime.region ?? 'us-east-1',
+        s3: local.s3Endpoint,
+        dynamodb: local.dynamodbEndpoint,
+        credentials: LOCAL_CREDENTIALS,
+      }
+    : runtime.endpoints;
+  const configPath = configFlag(argv) ?? local?.configPath ?? runtime.configPath;
+
+  let config: WalcatConfig | undefined;
+  const loadConfig = (): WalcatConfig => {
+    config ??= loadWalcatConfig({ path: configPath, env });
+    return config;
+  };
+  let adapters: AdapterSet | undefined;
+  const adapterSet = (): AdapterSet => {
+    adapters ??= createAdapterSet({ config: loadConfig(), endpoints });
+    return adapters;
+  };
+  const catalog = () => adapterSet().catalog();
+  const objects = () => adapterSet().objectStore();
+  const color = options.color ?? false;
+
+  const commands: CliCommand[] = [
+    initCommand({ catalog }),
+    syncCommand({ catalog, objectStore: objects, decompress: decompressText }),
+    backupsCommand({ catalog }),
+    walCommand({ catalog }),
+    gapsCommand({ catalog, color }),
+    windowCommand({ catalog, color }),
+    statusCommand({ catalog, alerts: () => adapterSet().alerts(), color }),
+    retentionPlanCommand({ catalog, objects, plans: () => adapterSet().plans() }),
+    retentionApplyCommand({ catalog, objects, plans: () => adapterSet().plans() }),
+    localCommand(),
+  ];
+  return {
+    commands,
+    config: async () => loadConfig(),
+    close: () => adapters?.close(),
+  };
+}

@@ -1,0 +1,156 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, InvalidInputError, UnsafePlanError } from '../domain/errors.ts';
+import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_USAGE, type OptionSpec } from './cli-command.ts';
+import { type CliRuntime, createCliRuntime } from './cli-runtime.ts';
+
+/** Where the CLI writes; injectable so tests run the real CLI in-process. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly now: () => Date;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+const defaultIo: CliIo = {
+  stdout: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  stderr: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  now: () => new Date(),
+  env: process.env,
+};
+
+const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  config: { type: 'string' },
+  cluster: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  local: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/**
+ * Runs one CLI invocation and returns its exit code: 0 success, 1 bad news a script should act on, 2 usage or
+ * configuration error (shared/DESIGN.md).
+ */
+export async function main(argv: readonly string[], io: CliIo = defaultIo, runtime?: CliRuntime): Promise<number> {
+  const wantsJson = argv.includes('--json');
+  let cliRuntime: CliRuntime | undefined = runtime;
+  try {
+    const words = commandWords(argv);
+    if (words.length === 0 || words[0] === 'help') {
+      const asked = words[0] === 'help' || argv.includes('--help') || argv.includes('-h');
+      (asked ? io.stdout : io.stderr)(usage(COMMAND_SUMMARIES));
+      return asked ? 0 : EXIT_USAGE;
+    }
+    cliRuntime ??= await createCliRuntime({
+      argv,
+      env: io.env,
+      stderr: io.stderr,
+      color: io === defaultIo && process.stdout.isTTY === true && !io.env.NO_COLOR,
+    });
+    const commands = cliRuntime.commands;
+    const command = findCommand(commands, words);
+    if (!command) {
+      throw new InvalidInputError(
+        `unknown command ${JSON.stringify(words.slice(0, 2).join(' '))}; run \`walcat help\` for the list of commands`,
+      );
+    }
+    const parsed = parseArgs({
+      args: [...argv],
+      options: { ...GLOBAL_OPTIONS, ...(command.options ?? {}) },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (parsed.values.help) {
+      io.stdout(`walcat ${command.name}: ${command.summary}\n\nusage: ${command.usage ?? `walcat ${command.name}`}`);
+      return 0;
+    }
+    const config = command.requiresConfig === false ? { catalogTable: '', clusters: [] } : await cliRuntime.config();
+    const selected = parsed.values.cluster as string[] | undefined;
+    const clusters = selected ? selected.map((id) => requireCluster(config.clusters, id)) : config.clusters;
+    const context: CliContext = {
+      config,
+      clusters,
+      json: Boolean(parsed.values.json),
+      options: parsed.values as CliContext['options'],
+      positionals: parsed.positionals.slice(command.name.split(' ').length),
+      now: io.now(),
+      stdout: io.stdout,
+      stderr: io.stderr,
+    };
+    return await command.run(context);
+  } catch (error) {
+    return reportError(error, wantsJson, io);
+  } finally {
+    cliRuntime?.close();
+  }
+}
+
+/** The first two words that are neither options nor the values of the global `--config`/`--cluster` options. */
+function commandWords(argv: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let index = 0; index < argv.length && words.length < 2; index++) {
+    const arg = argv[index] as string;
+    if (arg === '--config' || arg === '--cluster') index++;
+    else if (!arg.startsWith('-')) words.push(arg);
+  }
+  return words;
+}
+
+function findCommand(commands: readonly CliCommand[], words: readonly string[]): CliCommand | undefined {
+  const two = words.slice(0, 2).join(' ');
+  return commands.find((c) => c.name === two) ?? commands.find((c) => c.name === words[0]);
+}
+
+function requireCluster<T extends { id: string }>(clusters: readonly T[], id: string): T {
+  const found = clusters.find((c) => c.id === id);
+  if (!found) {
+    const known = clusters.map((c) => c.id).join(', ') || '(none)';
+    throw new ConfigError(`--cluster ${JSON.stringify(id)} is not in the config file; known clusters: ${known}`);
+  }
+  return found;
+}
+
+function reportError(error: unknown, json: boolean, io: CliIo): number {
+  const message = error instanceof Error ? error.message : String(error);
+  const usageError =
+    error instanceof ConfigError ||
+    error instanceof InvalidInputError ||
+    (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
+  const code = usageError ? EXIT_USAGE : EXIT_BAD_NEWS;
+  io.stderr(`walcat: ${message}`);
+  if (json) io.stdout(JSON.stringify({ error: message }));
+  if (!usageError && !(error instanceof UnsafePlanError) && !(error instanceof InvalidInputError)) {
+    io.stderr('(an unexpected error; run with WALCAT_DEBUG=1 for the stack trace)');
+    if (io.env.WALCAT_DEBUG && error instanceof Error && error.stack) io.stderr(error.stack);
+  }
+  return code;
+}
+
+/** The command list for `walcat help`, kept here so help works without a config file or AWS. */
+export const COMMAND_SUMMARIES: readonly { name: string; summary: string }[] = [
+  { name: 'init', summary: 'create the catalog table if it does not exist (idempotent)' },
+  { name: 'sync', summary: "list the cluster's storage and reconcile the catalog with it" },
+  { name: 'backups', summary: 'base backups, oldest first' },
+  { name: 'wal', summary: 'WAL per timeline: first and last segment, count, bytes' },
+  { name: 'gaps', summary: 'continuity verdict and missing ranges' },
+  { name: 'window', summary: 'restorable ranges' },
+  { name: 'status', summary: 'one screen per cluster: last backup, WAL head, lag, gaps, window, alerts' },
+  { name: 'retention plan', summary: 'what retention keeps and deletes, and why' },
+  { name: 'retention apply', summary: 'execute a stored retention plan: walcat retention apply PLAN_ID' },
+  { name: 'backup', summary: 'dispatch backup-push on the primary now' },
+  { name: 'jobs', summary: 'list jobs with state, host, duration and outcome' },
+  { name: 'restore plan', summary: 'plan a point-in-time restore: --to TIME|latest, --lsn, --name, --xid' },
+  { name: 'restore start', summary: 'start a planned restore on a host' },
+  { name: 'restore status', summary: 'steps of a restore job with durations: walcat restore status JOB' },
+  { name: 'local', summary: 'run the embedded local stack (also `npm start`)' },
+];
+
+function usage(commands: readonly { name: string; summary: string }[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'usage: walcat <command> [--config PATH] [--cluster ID] [--json] [--local]',
+    '',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Exit codes: 0 success, 1 bad news to act on, 2 usage or configuration error.',
+  ].join('\n');
+}
