@@ -4,7 +4,9 @@
  *   npm run bench                 # all benchmarks
  *   npm run bench -- classify     # only those whose file or benchmark name contains "classify"
  *
- * Results also go to bench/results/latest.json and bench/results/latest.md (not committed).
+ * Results also go to bench/results/latest.json and bench/results/latest.md (not committed). Rows whose unit is `x`
+ * are ratios; latest.md lists them first in a table of their own that the README can quote, and the run ends with
+ * its total wall time and each benchmark's own time.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release } from 'node:os';
@@ -89,16 +91,41 @@ function textTable(rows: readonly BenchRow[]): string {
   return [render(HEADERS), render(widths.map((width) => '-'.repeat(width))), ...cells.map(render)].join('\n');
 }
 
-function markdownTable(rows: readonly BenchRow[], context: MachineContext): string {
+/** A ratio row: the figure the README quotes (list-based over walcat, sharded over sequential...). */
+const isRatio = (row: BenchRow): boolean => row.unit === 'x';
+
+interface Timing {
+  readonly benchmark: string;
+  readonly seconds: number;
+}
+
+function describeTimings(timings: readonly Timing[], totalSeconds: number): string {
+  const each = timings.map((timing) => `${timing.benchmark} ${timing.seconds.toFixed(1)} s`).join(', ');
+  return `total wall time ${totalSeconds.toFixed(1)} s (${each})`;
+}
+
+function markdownTable(
+  rows: readonly BenchRow[],
+  context: MachineContext,
+  timings: readonly Timing[],
+  totalSeconds: number,
+): string {
   const escapePipes = (cell: string) => cell.replaceAll('|', '\\|');
+  const tableOf = (selected: readonly BenchRow[]) => [
+    `| ${HEADERS.join(' | ')} |`,
+    '| --- | --- | ---: | --- | --- |',
+    ...selected.map((row) => `| ${cellsOf(row).map(escapePipes).join(' | ')} |`),
+  ];
+  const ratios = rows.filter(isRatio);
   return [
     '# walcat benchmarks',
     '',
     describeMachine(context),
     '',
-    `| ${HEADERS.join(' | ')} |`,
-    '| --- | --- | ---: | --- | --- |',
-    ...rows.map((row) => `| ${cellsOf(row).map(escapePipes).join(' | ')} |`),
+    describeTimings(timings, totalSeconds),
+    '',
+    ...(ratios.length > 0 ? ['## Ratios', '', ...tableOf(ratios), '', '## All figures', ''] : []),
+    ...tableOf(rows),
     '',
   ].join('\n');
 }
@@ -114,15 +141,24 @@ async function main(): Promise<void> {
   const context = machineContext();
   console.log(describeMachine(context));
   const rows: BenchRow[] = [];
+  const timings: Timing[] = [];
+  const runStarted = performance.now();
   for (const benchmark of benchmarks) {
     console.error(`running ${benchmark.name} ...`);
+    const started = performance.now();
     rows.push(...(await benchmark.run()));
+    timings.push({ benchmark: benchmark.name, seconds: (performance.now() - started) / 1000 });
   }
+  const totalSeconds = (performance.now() - runStarted) / 1000;
   console.log(textTable(rows));
+  console.log(`\n${describeTimings(timings, totalSeconds)}; load average now ${loadavg()[0]?.toFixed(2) ?? '?'}`);
   await mkdir(resultsDir, { recursive: true });
-  await writeFile(join(resultsDir, 'latest.json'), `${JSON.stringify({ context, rows }, null, 2)}\n`);
-  await writeFile(join(resultsDir, 'latest.md'), markdownTable(rows, context));
-  console.log(`\nwritten: bench/results/latest.json, bench/results/latest.md`);
+  await writeFile(
+    join(resultsDir, 'latest.json'),
+    `${JSON.stringify({ context, totalSeconds, timings, rows }, null, 2)}\n`,
+  );
+  await writeFile(join(resultsDir, 'latest.md'), markdownTable(rows, context, timings, totalSeconds));
+  console.log(`written: bench/results/latest.json, bench/results/latest.md`);
 }
 
 await main();

@@ -1,0 +1,110 @@
+/**
+ * Cold-start proxies for every Lambda function in `functions/`: the size of its bundle (esbuild as serverless.yml
+ * configures it: bundle, node22, ESM, `@aws-sdk/*` external because the runtime ships it, not minified, the
+ * createRequire banner) and the time
+ * a fresh `node` process takes to import the handler module, from the TypeScript source through tsx and from the
+ * bundle. Importing builds nothing: handlers construct their clients on the first invocation.
+ *
+ * The import times are measured inside the child process (performance.now() around `import()`), so node's own
+ * start-up is excluded; the median of several fresh processes is reported.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import type { Benchmark, BenchRow } from './bench-types.ts';
+
+const NAME = 'cold-start';
+const RUNS = 3;
+/** As serverless.yml sets it: CommonJS dependencies (yaml) call require() for node built-ins inside the ESM bundle. */
+const REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+const root = fileURLToPath(new URL('..', import.meta.url));
+const functionsDir = join(root, 'functions');
+/** Inside the repository so the bundles resolve the external `@aws-sdk/*` from its node_modules, as on Lambda. */
+const bundleDir = join(root, 'bench', 'results', 'cold-start');
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+/** Milliseconds to import `moduleUrl` in a fresh node process, or the error text. */
+function importTime(moduleUrl: string, nodeArgs: readonly string[]): number | string {
+  const script = `const t = performance.now(); await import(${JSON.stringify(moduleUrl)}); process.stdout.write(String(performance.now() - t));`;
+  const child = spawnSync(process.execPath, [...nodeArgs, '--no-warnings', '--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const value = Number(child.stdout);
+  if (child.status !== 0 || Number.isNaN(value)) {
+    const firstLine = (child.stderr || child.stdout || `exit ${child.status}`).split('\n').find((line) => line.trim());
+    return firstLine?.trim().slice(0, 160) ?? 'failed';
+  }
+  return value;
+}
+
+function medianImport(moduleUrl: string, nodeArgs: readonly string[]): number | string {
+  const times: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const result = importTime(moduleUrl, nodeArgs);
+    if (typeof result === 'string') return result;
+    times.push(result);
+  }
+  return median(times);
+}
+
+const coldStart: Benchmark = {
+  name: NAME,
+  async run(): Promise<BenchRow[]> {
+    const rows: BenchRow[] = [];
+    mkdirSync(bundleDir, { recursive: true });
+    const sources = readdirSync(functionsDir)
+      .filter((file) => file.endsWith('.ts'))
+      .sort();
+    for (const source of sources) {
+      const fn = source.replace(/\.ts$/, '');
+      const outfile = join(bundleDir, `${fn}.mjs`);
+      await build({
+        entryPoints: [join(functionsDir, source)],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        target: 'node22',
+        format: 'esm',
+        external: ['@aws-sdk/*'],
+        minify: false,
+        banner: { js: REQUIRE_BANNER },
+        logLevel: 'silent',
+      });
+      rows.push({
+        benchmark: NAME,
+        metric: `${fn}: bundle size`,
+        value: statSync(outfile).size / 1024,
+        unit: 'KB',
+        note: 'esbuild as serverless.yml: bundle, node22, esm, @aws-sdk/* external, not minified',
+      });
+      const fromSource = medianImport(pathToFileURL(join(functionsDir, source)).href, ['--import', 'tsx']);
+      const fromBundle = medianImport(pathToFileURL(outfile).href, []);
+      for (const [what, result] of [
+        ['import via tsx (source)', fromSource],
+        ['import of the bundle', fromBundle],
+      ] as const) {
+        rows.push({
+          benchmark: NAME,
+          metric: `${fn}: ${what}`,
+          value: typeof result === 'number' ? result : Number.NaN,
+          unit: 'ms',
+          note:
+            typeof result === 'number'
+              ? `median of ${RUNS} fresh node processes (${process.version}), import() only`
+              : `FAILED: ${result}`,
+        });
+      }
+    }
+    return rows;
+  },
+};
+
+export default coldStart;
