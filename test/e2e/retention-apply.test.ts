@@ -5,43 +5,30 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbPlanStore } from '../../lib/adapters/dynamodb/dynamodb-plan-store.ts';
-import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification-events.ts';
-import { parseWalcatConfig } from '../../lib/config/config.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
-import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
 import type { ObjectStore } from '../../lib/ports/object-store.ts';
 import { applyClusterRetention, StaleCatalogError } from '../../lib/use-cases/apply-retention.ts';
-import { ingestObjectEvents } from '../../lib/use-cases/ingest-object-events.ts';
 import { planClusterRetention } from '../../lib/use-cases/plan-retention.ts';
-import { BUCKET, type CatalogServices, readers, startCatalogServices } from '../use-cases/catalog-test-setup.ts';
+import { type CatalogServices, startCatalogServices } from '../use-cases/catalog-test-setup.ts';
+import {
+  catalogueFromEvents,
+  HEAD_SEGNO,
+  listBucket as listBucketOf,
+  retentionTestConfig,
+  type SeededBackup,
+  seedWalgBucket,
+  segName,
+} from '../use-cases/retention-test-bucket.ts';
 
-const SEGMENT = 16 * 1024 * 1024;
-const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const PLANNED_AT = new Date('2026-11-21T03:00:00Z');
-const config = parseWalcatConfig(
-  [
-    'catalogTable: walcat-retention-e2e',
-    'clusters:',
-    '  - id: orders-main',
-    `    storage: s3://${BUCKET}/orders-main`,
-    '    layout: wal-g',
-    '    retention: { keepDaily: 3, keepWeekly: 2, pitrWindow: 1d, applyGrace: 6h, timezone: UTC }',
-    '    alerts: {}',
-  ].join('\n'),
-  'retention e2e config',
+const config = retentionTestConfig(
+  'walcat-retention-e2e',
+  '{ keepDaily: 3, keepWeekly: 2, pitrWindow: 1d, applyGrace: 6h, timezone: UTC }',
 );
 const cluster = config.clusters[0] as ClusterConfig;
 const tli = timelineId(1);
-const segName = (segNo: number): string =>
-  walFileName({ timeline: tli, segNo: segmentNumber(segNo) }, cluster.walSegmentSize);
-
-interface SeededBackup {
-  readonly name: string;
-  readonly startSegNo: number;
-  readonly finishSegNo: number;
-}
 
 let services: CatalogServices;
 beforeAll(async () => {
@@ -51,66 +38,9 @@ afterAll(async () => {
   await services.close();
 });
 
-/** Twelve daily backups (the first permanent) with tars, metadata and sentinel, and every WAL segment between. */
-async function seedBucket(root: string): Promise<SeededBackup[]> {
-  const backups: SeededBackup[] = [];
-  const put = (key: string, body: string) => services.objects.putObject(BUCKET, `${root}/${key}`, body);
-  for (let day = 0; day < 12; day++) {
-    const startSegNo = 0x10 + day * 4;
-    const name = `base_${segName(startSegNo)}`;
-    const finish = new Date(Date.UTC(2026, 10, 10 + day, 1, 5));
-    const start = new Date(finish.getTime() - 5 * 60_000);
-    const startLsn = startSegNo * SEGMENT + 40;
-    const finishLsn = (startSegNo + 1) * SEGMENT + 4096;
-    const permanent = day === 0;
-    await put(`basebackups_005/${name}/tar_partitions/part_001.tar.lz4`, `data of ${name}`);
-    await put(`basebackups_005/${name}/tar_partitions/pg_control.tar.lz4`, 'pg_control');
-    await put(
-      `basebackups_005/${name}/metadata.json`,
-      JSON.stringify({
-        start_time: start.toISOString(),
-        finish_time: finish.toISOString(),
-        date_fmt: '%Y-%m-%dT%H:%M:%S.%fZ',
-        hostname: 'pg-orders-1',
-        data_dir: '/var/lib/postgresql/15/main',
-        pg_version: 150010,
-        start_lsn: startLsn,
-        finish_lsn: finishLsn,
-        is_permanent: permanent,
-        system_identifier: 7321456789012345678,
-        uncompressed_size: 2048,
-        compressed_size: 1024,
-      }),
-    );
-    await put(
-      `basebackups_005/${name}_backup_stop_sentinel.json`,
-      `{"LSN":${startLsn},"PgVersion":150010,"FinishLSN":${finishLsn},"SystemIdentifier":7321456789012345678,"UncompressedSize":2048,"CompressedSize":1024,"Version":2,"StartTime":"${start.toISOString()}","FinishTime":"${finish.toISOString()}","Hostname":"pg-orders-1","DataDir":"/var/lib/postgresql/15/main","IsPermanent":${permanent}}`,
-    );
-    await put(`wal_005/${segName(startSegNo)}.00000028.backup.lz4`, 'backup history');
-    backups.push({ name, startSegNo, finishSegNo: startSegNo + 1 });
-  }
-  for (let segNo = 0x10; segNo <= 0x10 + 12 * 4; segNo++) await put(`wal_005/${segName(segNo)}.lz4`, `wal ${segNo}`);
-  return backups;
-}
-
-async function listBucket(root: string): Promise<Set<string>> {
-  const keys = new Set<string>();
-  for await (const object of services.objects.list(BUCKET, `${root}/`)) keys.add(object.key);
-  return keys;
-}
-
-/** A fresh catalog table (plans share it, as in production) filled from the emulator's own notifications. */
-async function catalogued(table: string, seedEventsFrom: number) {
-  const catalog = await services.newCatalog(table);
-  const events = services.s3.events().slice(seedEventsFrom);
-  const outcome = await ingestObjectEvents(
-    { ...readers(services), catalog, clusters: config.clusters },
-    events.flatMap((event) => parseIngestInvocation(event)),
-  );
-  expect(outcome.skipped).toEqual([]);
-  expect(outcome.failedRecordIds).toEqual([]);
-  return catalog;
-}
+const seedBucket = (root: string) => seedWalgBucket(services, root);
+const listBucket = (root: string) => listBucketOf(services, root);
+const catalogued = (table: string, from: number) => catalogueFromEvents(services, config, table, from);
 
 describe('retention apply on s3rver + dynalite', () => {
   it('deletes exactly the planned objects across a crash and a restart, and keeps every kept backup consistent', async () => {
@@ -193,7 +123,7 @@ describe('retention apply on s3rver + dynalite', () => {
     }
     // The PITR chain from the window's base backup to the head is whole.
     const base = seeded[10] as SeededBackup;
-    for (let segNo = base.startSegNo; segNo <= 0x10 + 12 * 4; segNo++) {
+    for (let segNo = base.startSegNo; segNo <= HEAD_SEGNO; segNo++) {
       expect(after.has(`orders-main/wal_005/${segName(segNo)}.lz4`)).toBe(true);
     }
 
