@@ -29,6 +29,12 @@ let context: BrowserContext;
 let page: Page;
 let profile: string;
 
+/** The browser globals the assertions use (the test is type-checked without the DOM library). */
+interface BrowserGlobals {
+  getComputedStyle(element: unknown): { fill: string };
+  __pwned?: number;
+}
+
 interface Box {
   readonly x: number;
   readonly width: number;
@@ -96,7 +102,9 @@ describe('the web view in Chromium', () => {
     expect(mark.width).toBeGreaterThan(20);
     // And it is red, as a person sees it.
     await expect(
-      page.locator('svg.timeline g.gap rect.gap-mark').evaluate((element) => getComputedStyle(element).fill),
+      page
+        .locator('svg.timeline g.gap rect.gap-mark')
+        .evaluate((element) => (globalThis as unknown as BrowserGlobals).getComputedStyle(element).fill),
     ).resolves.toBe('rgb(214, 39, 40)');
   });
 
@@ -126,7 +134,7 @@ describe('the web view in Chromium', () => {
   });
 
   it('shows hostile backup names, problems and user data as text and runs none of them', async () => {
-    const pwned = await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned);
+    const pwned = await page.evaluate(() => (globalThis as unknown as BrowserGlobals).__pwned);
     expect(pwned).toBeUndefined();
     await expect(page.locator('img').count()).resolves.toBe(0);
     await expect(page.locator('script').count()).resolves.toBe(0);
