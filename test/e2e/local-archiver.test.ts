@@ -31,11 +31,11 @@ async function readJson(key: string): Promise<Record<string, unknown>> {
   ) as Record<string, unknown>;
 }
 
-function quietMain(argv: string[]) {
+function quietMain(argv: string[], extraEnv: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const code = main(argv, {
-    env: archiverEnv,
+    env: { ...archiverEnv, ...extraEnv },
     stdout: { write: (text) => out.push(text) },
     stderr: { write: (text) => err.push(text) },
   });
@@ -122,7 +122,19 @@ describe('wal-g-local (development and test stand-in for wal-g)', () => {
       `basebackups_005/${name}/tar_partitions/pg_control.tar.br`,
       `basebackups_005/${name}_backup_stop_sentinel.json`,
     ]);
-    // The sentinel is the completion marker, so it must be the newest object of the backup.
+    // The sentinel is the completion marker: it must be uploaded last, after metadata.json and every tar.
+    const backupUploads = s3
+      .events()
+      .map((event) => event.Records[0]?.s3.object.key ?? '')
+      .filter((key) => key.startsWith(`${ROOT}basebackups_005/${name}`))
+      .map((key) => key.slice(`${ROOT}basebackups_005/`.length));
+    expect(backupUploads).toEqual([
+      `${name}/tar_partitions/part_001.tar.br`,
+      `${name}/tar_partitions/pg_control.tar.br`,
+      `${name}/tar_partitions/backup_label.tar.br`,
+      `${name}/metadata.json`,
+      `${name}_backup_stop_sentinel.json`,
+    ]);
     const [control] = await primary.query<{ system_identifier: string; version: string }>(
       "select system_identifier::text, current_setting('server_version_num') as version from pg_control_system()",
     );
@@ -225,6 +237,15 @@ describe('wal-g-local (development and test stand-in for wal-g)', () => {
     } finally {
       await restored.close();
     }
+
+    const permanent = await quietMain(['backup-push', primary.dataDir, '--permanent'], primary.env);
+    expect(permanent.exit, permanent.stderr).toBe(0);
+    const permanentName = permanent.stdout.trim();
+    expect(permanentName > name).toBe(true);
+    expect((await readJson(`basebackups_005/${permanentName}_backup_stop_sentinel.json`)).IsPermanent).toBe(true);
+    expect((await readJson(`basebackups_005/${permanentName}/metadata.json`)).is_permanent).toBe(true);
+    const both = JSON.parse((await quietMain(['backup-list', '--json'])).stdout) as { backup_name: string }[];
+    expect(both.map((backup) => backup.backup_name)).toEqual([name, permanentName]);
     // Each wal-g-local run is a fresh Node process (about 0.4 s idle, several seconds on a loaded 2-core machine).
   }, 120_000);
 });
