@@ -28,6 +28,8 @@ export interface PlannedRetention {
   /** Backup objects (sentinel, metadata, tars) the plan deletes, as listed when planning. */
   readonly backupKeys: readonly string[];
   readonly notified: boolean;
+  /** Why the Slack summary could not be posted (the plan is stored regardless; Slack is not a gate). */
+  readonly notifyError?: string;
 }
 
 const randomSuffix = (): string => crypto.randomUUID().slice(0, 4);
@@ -102,15 +104,17 @@ export async function planClusterRetention(
     batches: deletionBatches([...backupKeys, ...walKeys], deps.batchLimits),
   });
 
-  let notified = false;
   const webhook = cluster.alerts.slackWebhookParameter;
-  if (deps.notifier && webhook) {
-    const appliesAfter = new Date(now.getTime() + cluster.retention.applyGraceMs);
+  if (!deps.notifier || !webhook) return { plan: measured, header, backupKeys, notified: false };
+  const appliesAfter = new Date(now.getTime() + cluster.retention.applyGraceMs);
+  try {
     await deps.notifier.send(
       { cluster: cluster.id, slackWebhookParameter: webhook },
       retentionPlanSlackMessage(measured, appliesAfter),
     );
-    notified = true;
+    return { plan: measured, header, backupKeys, notified: true };
+  } catch (error) {
+    const notifyError = error instanceof Error ? error.message : String(error);
+    return { plan: measured, header, backupKeys, notified: false, notifyError };
   }
-  return { plan: measured, header, backupKeys, notified };
 }
