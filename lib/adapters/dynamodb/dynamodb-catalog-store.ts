@@ -278,11 +278,12 @@ export class DynamoDbCatalogStore implements CatalogStore {
       // Another process created it between our DescribeTable and CreateTable.
       if (!(error instanceof ResourceInUseException)) throw error;
     }
-    for (let attempt = 0; attempt < 60; attempt++) {
+    const deadline = Date.now() + 60_000;
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
       this.#count('DescribeTable');
       const described = await raw.send(new DescribeTableCommand({ TableName: this.#table }));
       if (described.Table?.TableStatus === 'ACTIVE') return;
-      await this.#sleep(1000);
+      await this.#sleep(Math.min(1000, 20 * 2 ** attempt));
     }
     throw new TransientError(`DynamoDB table ${this.#table} did not become ACTIVE within 60 s; run walcat init again`);
   }

@@ -1,0 +1,233 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import type { BackupInterpreter } from '../../../lib/domain/catalog/catalog-change.ts';
+import { ClusterStateConflictError } from '../../../lib/domain/catalog/catalog-errors.ts';
+import type { WalObjectRecord } from '../../../lib/domain/catalog/catalog-records.ts';
+import {
+  applyEventsToCatalogState,
+  type CatalogChange,
+  EMPTY_CATALOG_STATE,
+} from '../../../lib/domain/catalog/catalog-state.ts';
+import type { ClusterId } from '../../../lib/domain/cluster.ts';
+import { TransientError } from '../../../lib/domain/errors.ts';
+import { lsnFromInteger } from '../../../lib/domain/wal/lsn.ts';
+import { timelineId } from '../../../lib/domain/wal/timeline.ts';
+import { segmentNumber } from '../../../lib/domain/wal/wal-segment.ts';
+import { type DynaliteHandle, startDynalite } from '../../support/dynalite.ts';
+
+const cluster = 'orders-main' as ClusterId;
+const at = (second: number) => new Date(Date.UTC(2026, 10, 20, 12, 0, second));
+const interpret: BackupInterpreter = (_c, name, sentinel, metadata) =>
+  sentinel.text === 'bad'
+    ? { problem: `sentinel of ${name} is malformed` }
+    : {
+        backup: {
+          name,
+          kind: 'full',
+          timeline: timelineId(1),
+          startLsn: lsnFromInteger(0),
+          finishLsn: lsnFromInteger(16),
+          startSegment: { timeline: timelineId(1), segNo: segmentNumber(1) },
+          startTime: at(1),
+          permanent: metadata?.text === 'permanent',
+        },
+      };
+
+let ddb: DynaliteHandle;
+let tables = 0;
+beforeAll(async () => {
+  ddb = await startDynalite();
+});
+afterAll(() => ddb.close());
+
+async function newStore(): Promise<DynamoDbCatalogStore> {
+  const store = new DynamoDbCatalogStore({ client: ddb.client, tableName: `catalog-${++tables}`, interpret });
+  await store.ensureTable();
+  return store;
+}
+
+const walRecord = (key: string, segNo: number, sequence: number, present: boolean, size = 16): WalObjectRecord => ({
+  cluster,
+  key: `orders-main/wal_005/${key}`,
+  kind: 'segment',
+  timeline: timelineId(1),
+  segNo: segmentNumber(segNo),
+  compression: 'brotli',
+  size: present ? size : 0,
+  ...(present ? { etag: `e${sequence}` } : {}),
+  uploadedAt: at(sequence),
+  sequencer: sequence.toString(16).toUpperCase().padStart(12, '0'),
+  deleted: !present,
+  ...(present ? {} : { deletedAt: at(sequence) }),
+});
+
+const segmentName = (segNo: number) => `00000001000000000000${segNo.toString(16).toUpperCase().padStart(4, '0')}.br`;
+
+describe('DynamoDbCatalogStore against dynalite', () => {
+  it('creates the table idempotently', async () => {
+    const store = await newStore();
+    await expect(store.ensureTable()).resolves.toBeUndefined();
+  });
+
+  it('converges to the pure reducer state for shuffled, duplicated, batched deliveries', async () => {
+    // One history per key: two different events never share a key's sequencer.
+    const changeArbitrary = fc
+      .uniqueArray(
+        fc.record({
+          segNo: fc.integer({ min: 1, max: 6 }),
+          steps: fc.array(fc.record({ present: fc.boolean(), size: fc.nat(99) }), { minLength: 1, maxLength: 3 }),
+        }),
+        { minLength: 1, maxLength: 5, selector: (key) => key.segNo },
+      )
+      .map((keys) =>
+        keys.flatMap(({ segNo, steps }) =>
+          steps.map(
+            (step, index): CatalogChange => ({
+              type: 'wal',
+              change: {
+                origin: 'event',
+                record: walRecord(segmentName(segNo), segNo, index + 1, step.present, step.size),
+              },
+            }),
+          ),
+        ),
+      )
+      .chain((changes) =>
+        fc.tuple(
+          fc.constant(changes),
+          fc.shuffledSubarray(changes, { minLength: changes.length, maxLength: changes.length }),
+          fc.subarray(changes),
+          fc.integer({ min: 1, max: 4 }),
+        ),
+      );
+    await fc.assert(
+      fc.asyncProperty(changeArbitrary, async ([ordered, shuffled, duplicates, batchSize]) => {
+        const expected = applyEventsToCatalogState(EMPTY_CATALOG_STATE, ordered, interpret);
+        const store = await newStore();
+        const delivered = [...shuffled, ...duplicates];
+        for (let start = 0; start < delivered.length; start += batchSize) {
+          const batch = delivered.slice(start, start + batchSize).flatMap((c) => (c.type === 'wal' ? [c.change] : []));
+          await store.applyWalChanges(batch);
+        }
+        const stored: WalObjectRecord[] = [];
+        for await (const record of store.listWalObjects(cluster, timelineId(1), {}, { includeDeleted: true })) {
+          stored.push(record);
+        }
+        const expectedRecords = [...expected.wal.values()].sort((a, b) => a.key.localeCompare(b.key));
+        expect(stored).toEqual(expectedRecords);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('stores backups by their sources and returns them oldest first with the derived status', async () => {
+    const store = await newStore();
+    const observation = (name: string, text: string, sequence: string) => ({
+      type: 'source-observed' as const,
+      origin: 'event' as const,
+      cluster,
+      name,
+      source: 'sentinel' as const,
+      observation: { key: `${name}_sentinel`, present: true, text, sequencer: sequence, observedAt: at(5) },
+    });
+    await store.applyBackupChanges([
+      observation('base_b', 'ok', '01'),
+      observation('base_a', 'bad', '01'),
+      { type: 'payload-seen', cluster, name: 'base_c', observedAt: at(2) },
+    ]);
+    const outcome = await store.applyBackupChanges([observation('base_b', 'ok', '01')]);
+    expect(outcome).toEqual({ applied: 0, stale: 1 });
+    const listed = await store.listBackups(cluster);
+    expect(listed.map((b) => [b.name, b.status])).toEqual([
+      ['base_b', 'complete'],
+      ['base_a', 'incomplete'],
+      ['base_c', 'incomplete'],
+    ]);
+    expect((await store.getBackup(cluster, 'base_a'))?.problem).toBe('sentinel of base_a is malformed');
+  });
+
+  it('reads segment ranges by sort key, the latest live object and the timelines', async () => {
+    const store = await newStore();
+    await store.applyWalChanges(
+      [1, 2, 3, 0x100, 0x101].map((segNo) => ({
+        origin: 'event' as const,
+        record: walRecord(segmentName(segNo), segNo, 1, segNo !== 0x101),
+      })),
+    );
+    const range: number[] = [];
+    for await (const r of store.listWalObjects(cluster, timelineId(1), {
+      fromSegNo: segmentNumber(2),
+      toSegNo: segmentNumber(0x100),
+    })) {
+      range.push(r.segNo as number);
+    }
+    expect(range).toEqual([2, 3, 0x100]);
+    expect((await store.latestWalObject(cluster, timelineId(1)))?.segNo).toBe(0x100);
+    expect(await store.listTimelines(cluster)).toEqual([1]);
+  });
+
+  it('keeps cluster state with optimistic versions and an opaque cursor holding bigints', async () => {
+    const store = await newStore();
+    expect(await store.getClusterState(cluster)).toEqual({ cluster, version: 0 });
+    const first = await store.updateClusterState(cluster, { verifiedCursor: { lsn: 2n ** 60n, at: at(3) } }, 0);
+    expect(first.version).toBe(1);
+    await expect(store.updateClusterState(cluster, { lastFullSyncAt: at(4) }, 0)).rejects.toBeInstanceOf(
+      ClusterStateConflictError,
+    );
+    const second = await store.updateClusterState(cluster, { lastFullSyncAt: at(4) });
+    expect(second).toEqual({
+      cluster,
+      version: 2,
+      lastFullSyncAt: at(4),
+      verifiedCursor: { lsn: 2n ** 60n, at: at(3) },
+    });
+  });
+});
+
+describe('DynamoDbCatalogStore batching and retries', () => {
+  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+  const mock = mockClient(documentClient);
+  const store = () =>
+    new DynamoDbCatalogStore({
+      client: documentClient,
+      tableName: 'walcat',
+      interpret,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 4 },
+      sleep: async () => {},
+    });
+  const changes = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      origin: 'event' as const,
+      record: walRecord(segmentName(i + 1), i + 1, 1, true),
+    }));
+
+  it('reads 100 keys and writes 25 items per request, retrying unprocessed items', async () => {
+    mock.reset();
+    mock.on(BatchGetCommand).resolves({ Responses: { walcat: [] } });
+    let writes = 0;
+    mock.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
+      writes++;
+      // The first request of all comes back half unprocessed, as under throttling.
+      const items = input.RequestItems.walcat ?? [];
+      return writes === 1 ? { UnprocessedItems: { walcat: items.slice(0, 10) } } : {};
+    });
+    const subject = store();
+    const outcome = await subject.applyWalChanges(changes(1000));
+    expect(outcome).toEqual({ applied: 1000, stale: 0 });
+    // 1,000 WAL objects + 1 timeline marker = 41 write requests, plus one retry; 10 reads.
+    expect(subject.requestCounts).toEqual({ BatchGetItem: 10, BatchWriteItem: 42 });
+  });
+
+  it('gives up with a TransientError after the capped attempts, so the platform retries the batch', async () => {
+    mock.reset();
+    mock.on(BatchGetCommand).resolves({ Responses: { walcat: [] } });
+    mock.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
+      UnprocessedItems: input.RequestItems,
+    }));
+    await expect(store().applyWalChanges(changes(3))).rejects.toBeInstanceOf(TransientError);
+  });
+});

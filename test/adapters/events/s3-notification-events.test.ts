@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  parseIngestInvocation,
+  parseObjectEventDocument,
+} from '../../../lib/adapters/events/s3-notification-events.ts';
+
+const sample = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8'));
+
+const s3Record = (key: string, extra: Record<string, unknown> = {}) => ({
+  eventSource: 'aws:s3',
+  eventName: 'ObjectCreated:Put',
+  eventTime: '2026-11-20T12:00:00.000Z',
+  s3: { bucket: { name: 'b' }, object: { key, size: 5, eTag: '"abc"', sequencer: '0055AED6DCD90281E5', ...extra } },
+});
+
+describe('parseObjectEventDocument', () => {
+  it.each([
+    ['orders+main/wal_005/x', 'orders main/wal_005/x'],
+    ['a%2Bb/k', 'a+b/k'],
+    ['caf%C3%A9/%E2%9C%93', 'café/✓'],
+    ['plain/key.br', 'plain/key.br'],
+  ])('decodes the URL-encoded S3 key %s', (encoded, decoded) => {
+    expect(parseObjectEventDocument({ Records: [s3Record(encoded)] }).events[0]?.key).toBe(decoded);
+  });
+
+  it('maps created and removed events, strips ETag quotes, keeps the sequencer', () => {
+    const removed = { ...s3Record('k'), eventName: 'ObjectRemoved:Delete' };
+    const { events } = parseObjectEventDocument({ Records: [s3Record('k'), removed] });
+    expect(events).toEqual([
+      {
+        bucket: 'b',
+        key: 'k',
+        kind: 'created',
+        size: 5,
+        etag: 'abc',
+        sequencer: '0055AED6DCD90281E5',
+        eventTime: new Date('2026-11-20T12:00:00Z'),
+      },
+      {
+        bucket: 'b',
+        key: 'k',
+        kind: 'removed',
+        sequencer: '0055AED6DCD90281E5',
+        eventTime: new Date('2026-11-20T12:00:00Z'),
+      },
+    ]);
+  });
+
+  it('reports malformed records with the key and the reason, and keeps the good ones', () => {
+    const parsed = parseObjectEventDocument({
+      Records: [
+        s3Record('good'),
+        { ...s3Record('no-time'), eventTime: 'yesterday' },
+        s3Record('bad%G1escape'),
+        { ...s3Record('restore'), eventName: 'ObjectRestore:Completed' },
+        s3Record('bad-sequencer', { sequencer: 'xyz' }),
+        'not an object',
+      ],
+    });
+    expect(parsed.events.map((e) => e.key)).toEqual(['good']);
+    expect(parsed.malformed.map((m) => m.key)).toEqual([
+      'no-time',
+      'bad%G1escape',
+      'restore',
+      'bad-sequencer',
+      '(no key)',
+    ]);
+    expect(parsed.malformed[1]?.reason).toContain('not valid URL encoding');
+  });
+
+  it('accepts the S3 test event as no events', () => {
+    expect(
+      parseObjectEventDocument({
+        Service: 'Amazon S3',
+        Event: 's3:TestEvent',
+        Time: '2014-10-13T15:57:02.089Z',
+        Bucket: 'b',
+      }),
+    ).toEqual({ events: [], malformed: [] });
+  });
+
+  it('reads EventBridge keys as plain keys (no URL decoding)', () => {
+    const created = sample('eventbridge-object-created.json') as { detail: { object: { key: string } } };
+    created.detail.object.key = 'orders main/a+b.br';
+    expect(parseObjectEventDocument(created).events[0]).toMatchObject({ key: 'orders main/a+b.br', kind: 'created' });
+    expect(parseObjectEventDocument(sample('eventbridge-object-deleted.json')).events[0]).toMatchObject({
+      kind: 'removed',
+      sequencer: '00617F0837B73DA6C9',
+    });
+  });
+});
+
+describe('parseIngestInvocation', () => {
+  it('keeps one record per SQS message, a non-JSON body being a malformed record of its own', () => {
+    const batch = sample('s3-sqs-batch.json') as { Records: { messageId: string; body: string }[] };
+    batch.Records.push({
+      ...(batch.Records[0] as { messageId: string; body: string }),
+      messageId: 'broken',
+      body: '{',
+    });
+    const records = parseIngestInvocation(batch);
+    expect(records.map((r) => r.recordId)).toEqual(batch.Records.map((r) => r.messageId));
+    expect(records.at(-1)).toMatchObject({ events: [], malformed: [{ reason: 'message broken body is not JSON' }] });
+    expect(records.slice(0, -1).every((r) => r.events.length === 1)).toBe(true);
+  });
+
+  it('treats an unknown document as one malformed record', () => {
+    expect(parseIngestInvocation({ hello: 'world' })).toEqual([
+      { recordId: 'direct', events: [], malformed: [{ key: '(unknown)', reason: expect.stringContaining('neither') }] },
+    ]);
+  });
+});
