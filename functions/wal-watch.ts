@@ -1,14 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { createDynamoDbDocumentClient, createSsmClient } from '../lib/adapters/aws/aws-clients.ts';
-import { DynamoDbAlertStore } from '../lib/adapters/dynamodb/dynamodb-alert-store.ts';
-import { DynamoDbCatalogStore } from '../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { createAdapterSet } from '../lib/adapters/adapter-set.ts';
 import { EmfContinuityMetrics } from '../lib/adapters/metrics/emf-continuity-metrics.ts';
-import { SlackWebhookNotifier } from '../lib/adapters/slack/slack-webhook-notifier.ts';
-import { SsmParameterSecret } from '../lib/adapters/ssm/ssm-parameter-secret.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
-import { createBackupInterpreter } from '../lib/domain/catalog/backup-interpreter.ts';
 import type { WalcatConfig } from '../lib/domain/cluster.ts';
 import { type WatchWalDependencies, watchWal } from '../lib/use-cases/watch-wal.ts';
 
@@ -29,18 +24,19 @@ export function createWalWatchHandler(deps: WatchWalDependencies, config: Walcat
 }
 
 function buildDefault() {
-  const config = loadWalcatConfig();
   const runtime = readRuntimeEnvironment();
-  const endpoints = { ...runtime.endpoints, region: runtime.region };
-  const client = createDynamoDbDocumentClient(endpoints);
+  const config = loadWalcatConfig();
+  // Deployed, Slack messages go to the alerts queue (only alert-dispatch reads the webhook secret); a message the
+  // queue refuses stays pending on its alert and is retried on the next run.
+  const adapters = createAdapterSet({
+    config,
+    endpoints: { ...runtime.endpoints, region: runtime.region },
+    ...(runtime.alertsQueueUrl ? { alertsQueueUrl: runtime.alertsQueueUrl } : {}),
+  });
   const deps: WatchWalDependencies = {
-    catalog: new DynamoDbCatalogStore({
-      client,
-      tableName: config.catalogTable,
-      interpret: createBackupInterpreter(config.clusters),
-    }),
-    alerts: new DynamoDbAlertStore({ client, tableName: config.catalogTable }),
-    notifier: new SlackWebhookNotifier({ secrets: new SsmParameterSecret({ client: createSsmClient(endpoints) }) }),
+    catalog: adapters.catalog(),
+    alerts: adapters.alerts(),
+    notifier: adapters.notifier(),
     metrics: new EmfContinuityMetrics({ namespace: 'walcat' }),
   };
   return createWalWatchHandler(deps, config, new Logger({ serviceName: 'walcat-wal-watch' }));
