@@ -232,7 +232,9 @@ function missingHistoryFindings(input: ContinuityInput, view: TimelineView): Con
  * WAL on a timeline off the newest timeline's path, uploaded after the path's timeline that superseded it began:
  * two primaries, or a restored copy, archiving into one prefix. The parent's own segments from its switch segment on
  * count when they arrived after the child began (the old primary kept writing). Segments that arrived before are
- * history (an abandoned branch, or WAL the promoted standby never received), not divergence.
+ * history (an abandoned branch, or WAL the promoted standby never received), not divergence. Timing is judged per
+ * run of present segments (only its first and last upload times are kept): a run whose last segment arrived after
+ * the rival began is reported whole, so the range may start a few segments early; the verdict does not change.
  */
 function divergenceFindings(input: ContinuityInput, view: TimelineView): ContinuityFinding[] {
   if (!view.newestHistoryKnown) return [];

@@ -465,4 +465,54 @@ describe('detectGaps: properties', () => {
       ),
     );
   });
+
+  it('flags exactly the parent segments from the switch segment on that arrived after the child began (divergence)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 20, max: 100 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 0, max: 30 }),
+        (switchSegNo, before, after) => {
+          const size = DEFAULT_WAL_SEGMENT_SIZE;
+          const switchLsn = BigInt(switchSegNo) * BigInt(size) + 96n;
+          const text = `1\t${(switchLsn >> 32n).toString(16).toUpperCase()}/${(switchLsn & 0xffffffffn).toString(16).toUpperCase()}\tpromote\n`;
+          const childBegan = ago(DAY);
+          const builder = new PresentSegmentsBuilder();
+          for (let segNo = 1; segNo < switchSegNo; segNo++)
+            builder.add(timelineId(1), segmentNumber(segNo), ago(3 * DAY).getTime());
+          // The old primary: `before` segments it archived before the promotion, then `after` more once the child ran.
+          for (let i = 0; i < before + after; i++) {
+            const at = i < before ? ago(2 * DAY).getTime() : ago(DAY / 2).getTime();
+            builder.add(timelineId(1), segmentNumber(switchSegNo + i), at);
+          }
+          for (let segNo = switchSegNo; segNo < switchSegNo + 40; segNo++)
+            builder.add(timelineId(2), segmentNumber(segNo), childBegan.getTime());
+          const backup = backupRecord({ startSegNo: 2, finishSegNo: 3, finishTime: ago(3 * DAY) });
+          const report = detectGaps({
+            backups: [backup],
+            histories: [history(2, text, childBegan)],
+            present: builder.build(),
+            policy: policy(),
+            walSegmentSize: size,
+            uploadGraceMs: GRACE,
+            now: NOW,
+          });
+          expect(report.gaps).toEqual([]);
+          const divergence = report.findings.filter((finding) => finding.kind === 'divergence');
+          if (after === 0) {
+            expect(divergence).toEqual([]);
+            expect(report.status).toBe('OK');
+          } else {
+            expect(report.status).toBe('FAILURE');
+            expect(divergence).toHaveLength(1);
+            expect(divergence[0]).toMatchObject({
+              timeline: 1,
+              rivalTimeline: 2,
+              toSegNo: switchSegNo + before + after - 1,
+            });
+          }
+        },
+      ),
+    );
+  });
 });
