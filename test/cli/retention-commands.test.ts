@@ -64,8 +64,8 @@ describe('walcat retention plan / apply', () => {
     expect(document.delete.wal[0]).toEqual({
       timeline: 1,
       from: '000000010000000000000012',
-      to: '000000010000000000000027',
-      count: 22,
+      to: '000000010000000000000023',
+      count: 18,
     });
     expect(typeof document.bytesFreed).toBe('number');
     planId = document.planId;
