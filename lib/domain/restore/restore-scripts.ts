@@ -120,6 +120,16 @@ export function postgresConfString(value: string): string {
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 }
 
+/**
+ * A time as recovery_target_time accepts it: PostgreSQL refuses the ISO `T...Z` form there ("invalid value for
+ * parameter"), so it gets `YYYY-MM-DD HH:MM:SS.mmm+00`.
+ *
+ * @example postgresTimestamp(new Date('2026-11-20T14:30:00.250Z')) === '2026-11-20 14:30:00.250+00'
+ */
+export function postgresTimestamp(time: Date): string {
+  return time.toISOString().replace('T', ' ').replace(/Z$/u, '+00');
+}
+
 /** Shell-quotes a word for a restore_command, with `%` doubled so PostgreSQL's `%f`/`%p` expansion leaves it. */
 function restoreCommandWord(value: string): string {
   return shell`${value}`.text.replaceAll('%', '%%');
@@ -150,7 +160,7 @@ export function recoverySettings(input: RestoreScriptInput): ReadonlyArray<reado
   const target: Array<[string, string]> = [];
   switch (input.target.kind) {
     case 'time':
-      target.push(['recovery_target_time', input.target.time.toISOString()]);
+      target.push(['recovery_target_time', postgresTimestamp(input.target.time)]);
       break;
     case 'lsn':
       target.push(['recovery_target_lsn', formatLsn(input.target.lsn)]);
@@ -407,8 +417,10 @@ function startPostgres(input: RestoreScriptInput, p: Paths): ScriptStep[] {
   const service = input.host.service;
   const start =
     service.kind === 'systemd'
-      ? shell`systemctl start ${service.unit}`
-      : shell`${asOsUser} ${`${service.binDir.replace(/\/+$/u, '')}/pg_ctl`} start -D ${p.pgData} -l ${p.logFile} -w -t 600`;
+      ? shell`systemctl start ${service.unit} 3>&-`
+      : // fd 3 carries the script's result line; the postmaster must not inherit it, or the command's output would
+        // stay open for as long as the server runs and the command would never be seen to end.
+        shell`${asOsUser} ${`${service.binDir.replace(/\/+$/u, '')}/pg_ctl`} start -D ${p.pgData} -l ${p.logFile} -w -t 600 3>&-`;
   const logTail =
     service.kind === 'systemd'
       ? shell`journalctl -u ${service.unit} -n 30 --no-pager || true`
@@ -450,12 +462,13 @@ function waitRecovery(input: RestoreScriptInput, p: Paths): ScriptStep[] {
         shell`    if (trap - ERR; ${logGrep}) >/dev/null 2>&1; then echo ${`walcat: PostgreSQL stopped: ${TARGET_NOT_REACHED_MESSAGE} (the archive ends before the target); the restored copy is left stopped at ${p.pgData}`}; ${fail} ${EXIT.toolFailed}; fi`,
         shell`    echo ${`walcat: PostgreSQL stopped during recovery on ${p.pgData}; see its log`}; ${fail} ${EXIT.postgresUnavailable}`,
         trustedShell('  fi'),
+        // pg_get_wal_replay_pause_state() raises an error once recovery has ended, so it is asked only during recovery.
         trustedShell(
-          `  walcat_state=$(trap - ERR; ${psql.text} -c "select pg_is_in_recovery()::text::char || ',' || pg_get_wal_replay_pause_state()" 2>/dev/null || echo unavailable)`,
+          `  walcat_state=$(trap - ERR; ${psql.text} -c "select case when pg_is_in_recovery() then 't,' || pg_get_wal_replay_pause_state() else 'f,' end" 2>/dev/null || echo unavailable)`,
         ),
         trustedShell(`  if ${done.text}; then break; fi`),
         shell`  if (( SECONDS > walcat_deadline )); then printf ${'walcat: recovery did not reach the target within %s s (state %s)\\n'} ${integer(timeout)} "$walcat_state"; ${fail} ${EXIT.toolFailed}; fi`,
-        trustedShell('  sleep 1'),
+        trustedShell('  sleep 0.5'),
         trustedShell('done'),
         trustedShell(
           'walcat_var_result=$(printf \'{"inRecovery":%s,"pauseState":"%s"}\' "$([[ $walcat_state == t,* ]] && echo true || echo false)" "$(printf %s "${walcat_state#*,}" | tr -cd \'a-z \')")',

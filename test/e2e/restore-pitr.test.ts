@@ -1,0 +1,335 @@
+/**
+ * End to end: a real PostgreSQL 15 archives through the local archiver (wal-g-local) into s3rver, the catalog is fed
+ * from s3rver's events into dynalite, and walcat restores onto "new hosts" (other data directories on this machine)
+ * through the local shell transport, step by step, driven only by command status-change events.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decompressText } from '../../lib/adapters/compression/decompress-text.ts';
+import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification-events.ts';
+import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
+import { parseWalcatConfig } from '../../lib/config/config.ts';
+import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
+import type { ClusterConfig } from '../../lib/domain/cluster.ts';
+import type { CommandStatusUpdate, RestoreJob } from '../../lib/domain/restore/restore-job.ts';
+import { RestoreTargetUnreachableError } from '../../lib/domain/restore/restore-plan.ts';
+import { movedAsidePath, RESTORE_STEPS } from '../../lib/domain/restore/restore-scripts.ts';
+import { parseRestoreTarget, type RestoreTarget } from '../../lib/domain/restore/restore-target.ts';
+import { localArchiverCommand, WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
+import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
+import { ingestObjectEvents } from '../../lib/use-cases/ingest-object-events.ts';
+import { planClusterRestore } from '../../lib/use-cases/plan-restore.ts';
+import type { RestoreDeps } from '../../lib/use-cases/restore-dependencies.ts';
+import { resumeRestore, startRestore } from '../../lib/use-cases/start-restore.ts';
+import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
+import { type PgHandle, runAsPostgres, startPostgres } from '../support/postgres.ts';
+import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
+import { LocalRestoreTransport } from './local-restore-transport.ts';
+
+const BUCKET = 'pg-backups';
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const runningAsRoot = process.getuid?.() === 0;
+
+let root: string;
+let s3: S3rverHandle;
+let ddb: DynaliteHandle;
+let primary: PgHandle;
+let cluster: ClusterConfig;
+let catalog: DynamoDbCatalogStore;
+let transport: LocalRestoreTransport;
+let deps: RestoreDeps;
+let targetTime: Date;
+const restoredDataDirs: string[] = [];
+const timings: Record<string, Record<string, number | string>> = {};
+
+function chownToPostgres(path: string): void {
+  if (!runningAsRoot) return;
+  const result = spawnSync('chown', ['-R', 'postgres:postgres', path], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`chown postgres ${path} failed`);
+}
+
+/** A "new host": its own directory with a data directory path, a socket dir, a port and a WAL-G env dir. */
+interface ScratchHost {
+  readonly dir: string;
+  readonly pgData: string;
+  readonly socketDir: string;
+  readonly port: number;
+  readonly envDir: string;
+}
+
+let nextPort = 0;
+/** Ports only name socket files (listen_addresses is empty), so any number that differs per host will do. */
+function scratchHost(name: string): ScratchHost {
+  const dir = join(root, name);
+  const socketDir = join(dir, 'sock');
+  const envDir = join(dir, 'env');
+  mkdirSync(socketDir, { recursive: true });
+  mkdirSync(envDir, { recursive: true });
+  const host = { dir, pgData: join(dir, 'data'), socketDir, port: nextPort++, envDir };
+  writeHostEnv(host);
+  chmodSync(dir, 0o755);
+  chmodSync(envDir, 0o755);
+  chownToPostgres(dir);
+  return host;
+}
+
+function restoreOnto(host: ScratchHost, target: RestoreTarget, jobId: string) {
+  return startRestore(deps, {
+    cluster,
+    target,
+    host: { kind: 'instance', instanceId: `local-${host.dir.split('/').at(-1)}` },
+    inPlace: false,
+    jobId,
+    hostOverrides: { pgData: host.pgData, walgEnvDir: host.envDir },
+    extraSettings: { port: String(host.port), unix_socket_directories: host.socketDir, listen_addresses: '' },
+    checkSql: 'select count(*) > 0 from t',
+    recoveryTimeoutSeconds: 120,
+  });
+}
+
+/** Feeds the transport's status-change events to the orchestrator (each delivered twice) until the job ends. */
+async function driveToEnd(job: RestoreJob): Promise<RestoreJob> {
+  let current = job;
+  while (current.status === 'running') {
+    const event: CommandStatusUpdate = await transport.nextEvent(120_000);
+    for (const delivery of [event, event]) {
+      const outcome = await advanceRestore(deps, delivery);
+      if (outcome.job?.jobId === job.jobId) current = outcome.job;
+    }
+    current = (await deps.jobs.get(cluster.id, job.jobId)) ?? current;
+  }
+  return current;
+}
+
+function recordTimings(label: string, job: RestoreJob): void {
+  const row: Record<string, number | string> = {};
+  for (const step of job.steps) row[step.name] = step.durationMs ?? '-';
+  row.total = job.finishedAt ? job.finishedAt.getTime() - job.createdAt.getTime() : '-';
+  timings[label] = row;
+}
+
+async function restoredRows(host: ScratchHost): Promise<string[]> {
+  const client = new pg.Client({ host: host.socketDir, port: host.port, user: 'postgres', database: 'postgres' });
+  await client.connect();
+  try {
+    const result = await client.query<{ note: string }>('select note from t order by id');
+    return result.rows.map((row) => row.note);
+  } finally {
+    await client.end();
+  }
+}
+
+async function ingestAllEvents(): Promise<void> {
+  const records = s3.events().flatMap((event) => parseIngestInvocation(event));
+  const outcome = await ingestObjectEvents(
+    { catalog, clusters: [cluster], objects: new S3ObjectStore(s3.client), decompress: decompressText },
+    records,
+  );
+  expect(outcome.failedRecordIds).toEqual([]);
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'walcat-restore-e2e-'));
+  chmodSync(root, 0o755);
+  [s3, ddb] = await Promise.all([startS3rver({ buckets: [BUCKET] }), startDynalite()]);
+  const archiverEnv = {
+    WALG_S3_PREFIX: `s3://${BUCKET}/orders-main`,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    WALG_PG_BIN: PG_BIN,
+  };
+  // wal-g on the "hosts": the local archiver, behind a wrapper that can be told to fail backup-fetch midway.
+  const walg = join(root, 'wal-g');
+  writeFileSync(
+    walg,
+    [
+      '#!/bin/bash',
+      `if [[ \${1:-} == backup-fetch && -e ${join(root, 'fail-fetch')} ]]; then`,
+      '  echo partial > "$2/PG_VERSION"',
+      '  echo "wal-g: injected failure: connection reset while fetching the backup" >&2',
+      '  exit 1',
+      'fi',
+      `exec ${process.execPath} ${WAL_G_LOCAL_BIN} "$@"`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  primary = await startPostgres({
+    root,
+    walSegmentSizeMiB: 1,
+    archiveCommand: localArchiverCommand('wal-push', archiverEnv),
+  });
+  nextPort = primary.port + 1;
+  cluster = parseWalcatConfig(
+    [
+      'catalogTable: walcat-restore-e2e',
+      'clusters:',
+      '  - id: orders-main',
+      `    storage: s3://${BUCKET}/orders-main`,
+      '    walSegmentSize: 1MiB',
+      '    retention: { keepLast: 2, pitrWindow: 7d }',
+      '    alerts: { uploadGrace: 1m }',
+      '    hosts:',
+      '      target: { tagKey: walcat:cluster, tagValue: orders-main }',
+      `      pgData: ${primary.dataDir}`,
+      '      osUser: postgres',
+      `      service: pg_ctl:${PG_BIN}`,
+      `      walgBinary: ${walg}`,
+    ].join('\n'),
+    'restore e2e',
+  ).clusters[0] as ClusterConfig;
+  catalog = new DynamoDbCatalogStore({
+    client: ddb.client,
+    tableName: 'walcat-restore-e2e',
+    interpret: createBackupInterpreter([cluster]),
+  });
+  await catalog.ensureTable();
+  transport = new LocalRestoreTransport();
+  deps = { catalog, jobs: new InMemoryRestoreJobStore(), transport, clusters: [cluster], now: () => new Date() };
+
+  await primary.query('create table t (id int primary key, note text, at timestamptz default clock_timestamp())');
+  await runAsPostgres(process.execPath, [WAL_G_LOCAL_BIN, 'backup-push', primary.dataDir], {
+    env: { ...archiverEnv, ...primary.env },
+  });
+  await primary.query("insert into t (id, note) values (1, 'before-1')");
+  await primary.query("insert into t (id, note) values (2, 'before-2')");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const [{ now }] = (await primary.query<{ now: Date }>('select clock_timestamp() as now')) as [{ now: Date }];
+  targetTime = now;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await primary.query("insert into t (id, note) values (3, 'after')");
+  const [{ file }] = (await primary.query<{ file: string }>('select pg_walfile_name(pg_switch_wal()) as file')) as [
+    { file: string },
+  ];
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [row] = await primary.query<{ last: string | null }>(
+      'select last_archived_wal as last from pg_stat_archiver',
+    );
+    if (row?.last && row.last >= file) break;
+    if (Date.now() > deadline) throw new Error(`segment ${file} was not archived; log:\n${primary.log().slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await ingestAllEvents();
+}, 120_000);
+
+afterAll(async () => {
+  if (Object.keys(timings).length > 0) {
+    console.log('restore wall time by step (ms), end-to-end test');
+    console.table(timings);
+  }
+  for (const dataDir of restoredDataDirs) {
+    if (existsSync(join(dataDir, 'postmaster.pid'))) {
+      await runAsPostgres(join(PG_BIN, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], {
+        allowFailure: true,
+      });
+    }
+  }
+  await primary?.close();
+  await Promise.all([s3?.close(), ddb?.close()]);
+  if (root) rmSync(root, { recursive: true, force: true });
+}, 60_000);
+
+describe('point-in-time restore on a real PostgreSQL 15', () => {
+  it('plans from the catalog: the backup, its timeline and the WAL to read', async () => {
+    const plan = await planClusterRestore(deps, cluster, { kind: 'time', time: targetTime }, new Date());
+    expect(plan.baseBackup.name).toMatch(/^base_000000010000000000000/);
+    expect(plan.timeline).toBe(1);
+    expect(plan.wal.count).toBeGreaterThan(0);
+  });
+
+  it('restores to a time between two commits and finds exactly the rows before it', async () => {
+    const host = scratchHost('host-a');
+    const { job, plan } = await restoreOnto(host, { kind: 'time', time: targetTime }, 'r-e2e-time');
+    restoredDataDirs.push(host.pgData);
+    expect(job.steps[0]?.status).toBe('dispatched');
+    const done = await driveToEnd(job);
+    recordTimings('to a time', done);
+    expect(done.failure?.message).toBeUndefined();
+    expect(done.status).toBe('succeeded');
+    expect(done.steps.map((step) => step.status)).toEqual(RESTORE_STEPS.map(() => 'succeeded'));
+    expect(done.outcome).toMatchObject({ inRecovery: false, timeline: 2, archiveMode: 'off', check: { passed: true } });
+    expect(Date.parse(done.outcome?.lastReplayTimestamp ?? '')).toBeLessThanOrEqual(targetTime.getTime());
+    expect(await restoredRows(host)).toEqual(['before-1', 'before-2']);
+    expect(plan.baseBackup.name).toBe(done.request.baseBackup);
+  }, 180_000);
+
+  it('restores to latest and finds every committed row', async () => {
+    const host = scratchHost('host-b');
+    const { job } = await restoreOnto(host, parseRestoreTarget({ to: 'latest' }), 'r-e2e-latest');
+    restoredDataDirs.push(host.pgData);
+    const done = await driveToEnd(job);
+    recordTimings('to latest', done);
+    expect(done.failure?.message).toBeUndefined();
+    expect(done.status).toBe('succeeded');
+    expect(await restoredRows(host)).toEqual(['before-1', 'before-2', 'after']);
+  }, 180_000);
+
+  it('refuses at plan time a target past the last archived WAL', async () => {
+    const past = new Date(Date.now() + 3600_000);
+    const error = await planClusterRestore(deps, cluster, { kind: 'time', time: past }, new Date()).catch((e) => e);
+    expect(error).toBeInstanceOf(RestoreTargetUnreachableError);
+    expect((error as RestoreTargetUnreachableError).reason).toBe('past-last-wal');
+    expect((error as Error).message).toContain('recovery ended before configured recovery target was reached');
+    await expect(
+      restoreOnto(scratchHost('host-never'), { kind: 'time', time: past }, 'r-e2e-refused'),
+    ).rejects.toBeInstanceOf(RestoreTargetUnreachableError);
+    expect(await deps.jobs.get(cluster.id, 'r-e2e-refused')).toBeUndefined();
+  });
+
+  it('a backup-fetch failing midway keeps the moved-aside data directory intact and the job resumes to the end', async () => {
+    const host = scratchHost('host-c');
+    mkdirSync(host.pgData, { mode: 0o700 });
+    writeFileSync(join(host.pgData, 'precious.txt'), 'the old data directory\n');
+    chownToPostgres(host.dir);
+    const flag = join(root, 'fail-fetch');
+    writeFileSync(flag, '');
+    const { job } = await restoreOnto(host, { kind: 'time', time: targetTime }, 'r-e2e-resume');
+    restoredDataDirs.push(host.pgData);
+    const failed = await driveToEnd(job);
+    recordTimings('failed fetch', failed);
+    expect(failed.status).toBe('failed');
+    expect(failed.failure?.step).toBe('fetch-backup');
+    expect(failed.failure?.stderrTail).toContain('injected failure');
+    const aside = movedAsidePath(host.pgData, job.jobId);
+    expect(readFileSync(join(aside, 'precious.txt'), 'utf8')).toBe('the old data directory\n');
+    expect(existsSync(host.pgData)).toBe(false);
+
+    rmSync(flag);
+    const resumed = await resumeRestore(deps, cluster, job.jobId);
+    expect(resumed.steps.find((step) => step.name === 'fetch-backup')?.attempts).toBe(2);
+    const done = await driveToEnd(resumed);
+    recordTimings('resumed', done);
+    expect(done.failure?.message).toBeUndefined();
+    expect(done.status).toBe('succeeded');
+    expect(await restoredRows(host)).toEqual(['before-1', 'before-2']);
+    expect(readFileSync(join(aside, 'precious.txt'), 'utf8')).toBe('the old data directory\n');
+  }, 240_000);
+});
+
+/** The host's WAL-G env: where the archive is, and PGHOST/PGPORT of the server restored there. */
+function writeHostEnv(host: ScratchHost): void {
+  const env = {
+    WALG_S3_PREFIX: `s3://${BUCKET}/orders-main`,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    WALG_PG_BIN: PG_BIN,
+    PGHOST: host.socketDir,
+    PGPORT: String(host.port),
+    PGUSER: 'postgres',
+    PGDATABASE: 'postgres',
+  };
+  for (const [key, value] of Object.entries(env)) writeFileSync(join(host.envDir, key), `${value}\n`, { mode: 0o644 });
+}
