@@ -9,6 +9,7 @@ import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
 import type { ObjectStore } from '../../lib/ports/object-store.ts';
 import { applyClusterRetention, StaleCatalogError } from '../../lib/use-cases/apply-retention.ts';
+import { evaluateContinuity } from '../../lib/use-cases/evaluate-continuity.ts';
 import { planClusterRetention } from '../../lib/use-cases/plan-retention.ts';
 import { type CatalogServices, startCatalogServices } from '../use-cases/catalog-test-setup.ts';
 import {
@@ -126,6 +127,22 @@ describe('retention apply on s3rver + dynalite', () => {
     for (let segNo = base.startSegNo; segNo <= HEAD_SEGNO; segNo++) {
       expect(after.has(`orders-main/wal_005/${segName(segNo)}.lz4`)).toBe(true);
     }
+
+    // The continuity checks agree: every kept backup is consistent, and the thinned WAL is not reported as a gap.
+    const continuity = await evaluateContinuity(catalog, cluster, {
+      now: applyAt,
+      persistCursor: false,
+      forceFull: true,
+    });
+    expect(continuity.gaps.status).toBe('OK');
+    expect(continuity.gaps.gaps).toEqual([]);
+    expect(continuity.gaps.chainBase).toBe(planned.plan.chainBase);
+    expect(
+      continuity.windows.backups
+        .filter((backup) => backup.consistent)
+        .map((backup) => backup.name)
+        .sort(),
+    ).toEqual([...keptNames].sort());
 
     const records = await catalog.listBackups(cluster.id);
     for (const record of records) expect(record.status).toBe(keptNames.includes(record.name) ? 'complete' : 'expired');
