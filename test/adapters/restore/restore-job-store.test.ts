@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbRestoreJobStore } from '../../../lib/adapters/dynamodb/dynamodb-restore-job-store.ts';
+import { InMemoryRestoreJobStore } from '../../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { createBackupInterpreter } from '../../../lib/domain/catalog/backup-interpreter.ts';
+import type { ClusterId, HostSettings } from '../../../lib/domain/cluster.ts';
+import {
+  applyCommandUpdate,
+  createRestoreJob,
+  markStepDispatched,
+  type RestoreJob,
+  type RestoreJobKind,
+} from '../../../lib/domain/restore/restore-job.ts';
+import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+import { RestoreJobConflictError, type RestoreJobStore } from '../../../lib/ports/restore-job-store.ts';
+import { type DynaliteHandle, startDynalite } from '../../support/dynalite.ts';
+
+const cluster = 'orders-main' as ClusterId;
+const hostSettings: HostSettings = {
+  target: { tagKey: 'walcat:cluster', tagValue: 'orders-main' },
+  pgData: '/var/lib/postgresql/15/main',
+  osUser: 'postgres',
+  service: { kind: 'systemd', unit: 'postgresql@15-main' },
+  walgBinary: 'wal-g',
+};
+
+function job(jobId: string, createdAt: string, kind: RestoreJobKind = 'restore', forCluster = cluster): RestoreJob {
+  return createRestoreJob({
+    jobId,
+    cluster: forCluster,
+    kind,
+    now: new Date(createdAt),
+    request: {
+      target: parseRestoreTarget({ to: '2026-11-20T14:30:00Z' }),
+      baseBackup: 'base_000000010000000000000004',
+      timeline: 1,
+      action: 'promote',
+      host: { kind: 'tag', tagKey: 'walcat:scratch', tagValue: 'orders-main' },
+      inPlace: false,
+      hostSettings,
+      recoveryTimeoutSeconds: 600,
+    },
+  });
+}
+
+let ddb: DynaliteHandle;
+const stores: Array<[string, () => Promise<RestoreJobStore>]> = [
+  ['in memory', async () => new InMemoryRestoreJobStore()],
+  [
+    'DynamoDB (dynalite)',
+    async () => {
+      const table = `restore-jobs-${Math.random().toString(36).slice(2, 8)}`;
+      await new DynamoDbCatalogStore({
+        client: ddb.client,
+        tableName: table,
+        interpret: createBackupInterpreter([]),
+      }).ensureTable();
+      return new DynamoDbRestoreJobStore({ client: ddb.client, tableName: table });
+    },
+  ],
+];
+
+beforeAll(async () => {
+  ddb = await startDynalite();
+});
+afterAll(async () => {
+  await ddb?.close();
+});
+
+describe.each(stores)('restore job store: %s', (_name, makeStore) => {
+  it('stores, finds by id and by command id, and round-trips the job exactly', async () => {
+    const store = await makeStore();
+    const created = job('r-1', '2026-11-20T14:31:00Z');
+    await store.create(created);
+    const dispatched = markStepDispatched(created, 'preflight', 'cmd-1', new Date('2026-11-20T14:31:01Z'));
+    await store.save(dispatched, created.version);
+    expect(await store.get(cluster, 'r-1')).toEqual(dispatched);
+    expect(await store.findByCommandId('cmd-1')).toEqual(dispatched);
+    expect(await store.findByCommandId('cmd-unknown')).toBeUndefined();
+    expect(await store.get(cluster, 'r-unknown')).toBeUndefined();
+  });
+
+  it('refuses a second create and a save against a stale version', async () => {
+    const store = await makeStore();
+    const created = job('r-2', '2026-11-20T14:31:00Z');
+    await store.create(created);
+    await expect(store.create(created)).rejects.toBeInstanceOf(RestoreJobConflictError);
+    const first = markStepDispatched(created, 'preflight', 'cmd-a', new Date('2026-11-20T14:31:01Z'));
+    await store.save(first, 0);
+    const competing = markStepDispatched(created, 'preflight', 'cmd-b', new Date('2026-11-20T14:31:02Z'));
+    await expect(store.save(competing, 0)).rejects.toBeInstanceOf(RestoreJobConflictError);
+    expect((await store.get(cluster, 'r-2'))?.steps[0]?.commandId).toBe('cmd-a');
+  });
+
+  it('lists newest first, by kind, with a limit, and the running ones for the watchdog', async () => {
+    const store = await makeStore();
+    await store.create(job('r-old', '2026-11-18T01:00:00Z'));
+    await store.create(job('d-drill', '2026-11-19T01:00:00Z', 'drill'));
+    await store.create(job('r-new', '2026-11-20T01:00:00Z'));
+    await store.create(job('r-other', '2026-11-20T02:00:00Z', 'restore', 'billing' as ClusterId));
+    const failedJob = applyCommandUpdate(
+      markStepDispatched(
+        job('r-failed', '2026-11-17T01:00:00Z'),
+        'preflight',
+        'cmd-f',
+        new Date('2026-11-17T01:00:01Z'),
+      ),
+      { commandId: 'cmd-f', status: 'Failed', at: new Date('2026-11-17T01:00:02Z') },
+    ).job;
+    await store.create(failedJob);
+    expect((await store.list(cluster)).map((found) => found.jobId)).toEqual(['r-new', 'd-drill', 'r-old', 'r-failed']);
+    expect((await store.list(cluster, { kind: 'drill' })).map((found) => found.jobId)).toEqual(['d-drill']);
+    expect((await store.list(cluster, { limit: 1 })).map((found) => found.jobId)).toEqual(['r-new']);
+    expect((await store.listRunning([cluster])).map((found) => found.jobId).sort()).toEqual([
+      'd-drill',
+      'r-new',
+      'r-old',
+    ]);
+  });
+});
