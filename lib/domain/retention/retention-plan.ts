@@ -11,7 +11,7 @@ import { analyzeBackupName } from '../layout/backup-name.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import { segmentNumber, segNoOfByteBefore } from '../wal/wal-segment.ts';
 import { type CalendarPeriods, calendarPeriodsOfSorted } from './calendar-period.ts';
-import { CALENDAR_TIERS, type CalendarTier, selectGfs, tierCount } from './gfs-selection.ts';
+import { CALENDAR_TIERS, selectGfs } from './gfs-selection.ts';
 import {
   EmptyRetentionPolicyError,
   NeededObjectDeletionError,
@@ -99,11 +99,22 @@ type LiveBackup = BackupRecord & { readonly status: 'complete' | 'incomplete' };
 const isLive = (record: BackupRecord): record is LiveBackup =>
   record.status === 'complete' || record.status === 'incomplete';
 
-const newestFirst = (a: CompleteBackupRecord, b: CompleteBackupRecord): number =>
-  backupFinishedAt(b).getTime() - backupFinishedAt(a).getTime() || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
+/** Newest first by metadata finish time, ties by name; the sort key is read once per record. */
+function newestFirst(records: readonly CompleteBackupRecord[]): CompleteBackupRecord[] {
+  return records
+    .map((record) => ({ record, at: backupFinishedAt(record).getTime() }))
+    .sort((a, b) => b.at - a.at || (a.record.name < b.record.name ? 1 : a.record.name > b.record.name ? -1 : 0))
+    .map(({ record }) => record);
+}
 
 function validatePolicy(cluster: ClusterId, policy: RetentionPolicy): void {
-  const counts = { keepLast: policy.keepLast, ...Object.fromEntries(CALENDAR_TIERS.map(countEntry(policy))) };
+  const counts = {
+    keepLast: policy.keepLast,
+    keepDaily: policy.keepDaily,
+    keepWeekly: policy.keepWeekly,
+    keepMonthly: policy.keepMonthly,
+    keepYearly: policy.keepYearly,
+  };
   for (const [field, value] of Object.entries(counts)) {
     if (!Number.isInteger(value) || value < 0) {
       throw new InvalidInputError(`cluster ${cluster}: retention.${field} ${value} is not a whole number >= 0`);
@@ -117,16 +128,6 @@ function validatePolicy(cluster: ClusterId, policy: RetentionPolicy): void {
       `cluster ${cluster}: the retention policy keeps nothing (keepLast, keepDaily, keepWeekly, keepMonthly, keepYearly all 0 and no pitrWindow); set at least one, e.g. keepDaily: 7`,
     );
   }
-}
-
-function countEntry(policy: RetentionPolicy): (tier: CalendarTier) => [string, number] {
-  const field: Record<CalendarTier, string> = {
-    daily: 'keepDaily',
-    weekly: 'keepWeekly',
-    monthly: 'keepMonthly',
-    yearly: 'keepYearly',
-  };
-  return (tier) => [field[tier], tierCount(policy, tier)];
 }
 
 /**
@@ -167,7 +168,7 @@ export function planRetention(input: RetentionPlanInput): RetentionPlan {
   const byName = new Map(live.map((record) => [record.name, record]));
   // Ancestors are followed through every record, so a live full behind an expired middle delta still stays.
   const anyByName = new Map(input.backups.map((record) => [record.name, record]));
-  const complete = live.filter(isCompleteBackup).sort(newestFirst);
+  const complete = newestFirst(live.filter(isCompleteBackup));
   const newest = complete[0];
   if (newest === undefined) {
     throw new WouldDeleteAllBackupsError(
@@ -301,10 +302,15 @@ function lastSignOfLife(record: BackupRecord): number {
   return Math.max(record.firstSeenAt.getTime(), record.updatedAt.getTime());
 }
 
+/** Oldest first (incomplete backups by when they were first seen), for the plan's lists. */
 function oldestFirst(records: readonly LiveBackup[]): LiveBackup[] {
-  const at = (record: LiveBackup): number =>
-    isCompleteBackup(record) ? backupFinishedAt(record).getTime() : record.firstSeenAt.getTime();
-  return [...records].sort((a, b) => at(a) - at(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return records
+    .map((record) => ({
+      record,
+      at: isCompleteBackup(record) ? backupFinishedAt(record).getTime() : record.firstSeenAt.getTime(),
+    }))
+    .sort((a, b) => a.at - b.at || (a.record.name < b.record.name ? -1 : a.record.name > b.record.name ? 1 : 0))
+    .map(({ record }) => record);
 }
 
 function deletionReason(
