@@ -25,10 +25,8 @@ import type { LocalStackInfo, LocalStackSettings } from '../config/config-local-
 import { createBackupInterpreter } from '../domain/catalog/backup-interpreter.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { backupFinishedAt, isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
-import { UnsafePlanError } from '../domain/errors.ts';
 import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
-import { applyClusterRetention } from '../use-cases/apply-retention.ts';
-import { planClusterRetention } from '../use-cases/plan-retention.ts';
+import { runScheduledRetention } from '../use-cases/scheduled-retention.ts';
 import { syncCatalog } from '../use-cases/sync-catalog.ts';
 import { watchClusterWal } from '../use-cases/watch-wal.ts';
 import { createWebViewApp } from '../web-view/web-view-app.ts';
@@ -81,6 +79,8 @@ export interface LocalStackOptions {
   readonly print: (line: string) => void;
   /** How the CLI is invoked in the hints (default `node bin/walcat.mjs`). */
   readonly cliName?: string;
+  /** Shorter timer periods for tests (default {@link SCHEDULE_MS}). */
+  readonly scheduleMs?: Partial<Record<keyof typeof SCHEDULE_MS, number>>;
 }
 
 export interface RunningLocalStack {
@@ -301,39 +301,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     };
     const retention = async () => {
       const finish = jobs.begin('retention', new Date());
-      const retentionDeps = { catalog, objects, plans };
+      // Apply refuses a catalog not fully synced since the plan was made: sync first, as the deployed schedule does.
       await sync();
-      let applied = 0;
-      for (const header of await plans.listPlans(cluster.id)) {
-        if (header.status !== 'pending' && header.status !== 'applying') continue;
-        const outcome = await applyClusterRetention(retentionDeps, cluster, {
-          planId: header.planId,
-          now: new Date(),
-          explicit: false,
-        });
-        if (outcome.status === 'applied') {
-          applied += outcome.deleted;
-          print(`[retention] ${cluster.id}: applied ${header.planId}, ${outcome.deleted} object(s) deleted`);
-        }
+      const outcome = await runScheduledRetention({ catalog, objects, plans, notifier }, cluster, new Date());
+      const applied = outcome.applied;
+      if (applied?.status === 'applied') {
+        print(`[retention] ${cluster.id}: applied ${applied.planId}, ${applied.deleted} object(s) deleted`);
+        // s3rver sends no events for DeleteObjects: a sync makes the catalog agree with the bucket again.
+        if (applied.deleted > 0) await sync();
+      } else if (applied?.status === 'waiting') {
+        print(`[retention] ${cluster.id}: plan ${applied.planId} applies after ${applied.appliesAfter.toISOString()}`);
       }
-      // s3rver sends no events for DeleteObjects: a sync makes the catalog agree with the bucket again.
-      if (applied > 0) await sync();
-      try {
-        const planned = await planClusterRetention({ ...retentionDeps, notifier }, cluster, new Date());
-        const { plan } = planned;
-        finish(
-          'succeeded',
-          new Date(),
-          `plan ${plan.planId}: keep ${plan.keep.length}, delete ${plan.delete.backups.length} backup(s)`,
-        );
-        print(
-          `[retention] ${cluster.id}: plan ${plan.planId} keeps ${plan.keep.length} backup(s), deletes ${plan.delete.backups.length} backup(s) and ${plan.delete.walKeys.length} WAL object(s)`,
-        );
-      } catch (error) {
-        if (!(error instanceof UnsafePlanError)) throw error;
-        finish('refused', new Date(), error.message);
-        print(`[retention] ${cluster.id}: planner refused: ${error.message}`);
-      }
+      if (outcome.plannedId)
+        print(`[retention] ${cluster.id}: new plan ${outcome.plannedId} (walcat retention plan shows it)`);
+      const refused = outcome.applyRefused ?? outcome.planRefused;
+      if (refused) print(`[retention] ${cluster.id}: refused: ${refused}`);
+      finish(
+        refused ? 'refused' : 'succeeded',
+        new Date(),
+        refused ??
+          [
+            applied?.status === 'applied' ? `applied ${applied.planId}` : '',
+            outcome.plannedId ? `planned ${outcome.plannedId}` : '',
+          ]
+            .filter(Boolean)
+            .join(', '),
+      );
     };
 
     const stackFile = join(dir, STACK_FILE);
@@ -341,12 +334,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     closers.push({ name: STACK_FILE, close: async () => rmSync(stackFile, { force: true }) });
 
     printBanner(options, info, pg.initialized, Date.now() - began);
+    const every = { ...SCHEDULE_MS, ...options.scheduleMs };
     const schedules: Schedules = startSchedules(
       [
-        { name: 'catalog-sync', everyMs: SCHEDULE_MS.catalogSync, runAtStart: true, run: sync },
-        { name: 'wal-watch', everyMs: SCHEDULE_MS.walWatch, runAtStart: false, run: watch },
+        { name: 'catalog-sync', everyMs: every.catalogSync, runAtStart: true, run: sync },
+        { name: 'wal-watch', everyMs: every.walWatch, runAtStart: false, run: watch },
         { name: 'backup', everyMs: options.backupEveryMinutes * 60_000, runAtStart: true, run: backup },
-        { name: 'retention', everyMs: SCHEDULE_MS.retention, runAtStart: false, run: retention },
+        { name: 'retention', everyMs: every.retention, runAtStart: false, run: retention },
       ],
       print,
     );
