@@ -59,13 +59,15 @@ export function localCommand(): CliCommand {
       const portBase = context.options['port-base'];
       const settings = readLocalStackSettings(typeof portBase === 'string' ? { portBase } : {});
       const everyOption = context.options['backup-every'];
+      // Listening before the start means a Ctrl-C while starting stops what was started instead of orphaning it.
+      const stopSignal = nextStopSignal(() => context.stdout('walcat local: still stopping, please wait'));
       const stack = await startLocalStack({
         settings,
         fresh: context.options.fresh === true,
         backupEveryMinutes: backupEveryMinutes(typeof everyOption === 'string' ? everyOption : undefined),
         print: context.stdout,
       });
-      const signal = await nextStopSignal(() => context.stdout('walcat local: still stopping, please wait'));
+      const signal = await stopSignal;
       context.stdout(`walcat local: ${signal} received, stopping`);
       await stack.stop();
       context.stdout('walcat local: stopped; the data folder is kept (--fresh starts over)');
