@@ -38,10 +38,5 @@ export interface CliCommand {
   readonly usage?: string;
   /** False for commands that run without a config file (`local` writes its own). Default true. */
   readonly requiresConfig?: boolean;
-  /**
-   * False for a command that runs without a config file (`walcat local` writes its own); the context's `config`
-   * and `clusters` are then empty. Absent means true.
-   */
-  readonly needsConfig?: boolean;
   run(context: CliContext): Promise<number>;
 }

@@ -49,7 +49,7 @@ export function localCommand(): CliCommand {
       `  --backup-every MIN   minutes between scheduled backups, default ${DEFAULT_BACKUP_EVERY_MINUTES} (one runs right after start)\n\n` +
       'The stack folder is ./.walcat-local, or WALCAT_LOCAL_DIR. Another terminal reaches the stack with\n' +
       'WALCAT_LOCAL=1 (or --local): walcat status, window, retention plan, restore plan --to latest.',
-    needsConfig: false,
+    requiresConfig: false,
     options: {
       fresh: { type: 'boolean' },
       'port-base': { type: 'string' },
