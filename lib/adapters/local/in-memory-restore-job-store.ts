@@ -22,8 +22,9 @@ export class InMemoryRestoreJobStore implements RestoreJobStore {
   }
 
   async save(job: RestoreJob, expectedVersion: number): Promise<void> {
-    const stored = await this.get(job.cluster, job.jobId);
-    if (!stored || stored.version !== expectedVersion) {
+    // Compare and set with no await in between, as DynamoDB's conditional write does.
+    const stored = this.#jobs.get(this.#key(job.cluster, job.jobId)) as { version?: number } | undefined;
+    if (stored?.version !== expectedVersion) {
       throw new RestoreJobConflictError(
         `restore job ${job.jobId}: stored version ${stored?.version ?? 'none'} is not the expected ${expectedVersion}`,
       );

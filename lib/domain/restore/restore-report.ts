@@ -44,7 +44,9 @@ export function restoreSlackMessage(job: RestoreJob, event: 'started' | 'failed'
     text = `:red_circle: ${jobTitle(job)} failed at step ${job.failure?.step ?? 'unknown'} on ${host}`;
     details.push(job.failure?.message ?? 'no failure recorded');
     if (job.failure?.stderrTail) details.push(`\`\`\`${job.failure.stderrTail.split('\n').slice(-8).join('\n')}\`\`\``);
-    details.push(`Resume with \`walcat restore start --resume ${job.jobId}\` once the cause is fixed.`);
+    details.push(
+      `Resume with \`walcat restore start --cluster ${job.cluster} --resume ${job.jobId}\` once the cause is fixed.`,
+    );
   } else {
     const outcome = job.outcome;
     const time = outcome ? formatDuration(outcome.restoreMs) : 'unknown';

@@ -1,0 +1,109 @@
+import { InvalidInputError } from '../../domain/errors.ts';
+import type { RestoreHostTarget } from '../../domain/restore/restore-job.ts';
+import { newRestoreJobId } from '../../domain/restore/restore-job-id.ts';
+import { RestoreTargetUnreachableError } from '../../domain/restore/restore-plan.ts';
+import { renderRestoreStatus, restoreStatusJson } from '../../domain/restore/restore-report.ts';
+import type { RestoreDeps } from '../../use-cases/restore-dependencies.ts';
+import { resumeRestore, startRestore } from '../../use-cases/start-restore.ts';
+import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
+import { RESTORE_TARGET_OPTIONS, renderRestorePlan, restoreTargetOf, singleCluster } from './restore-plan.ts';
+
+export interface RestoreStartCommandDependencies {
+  /** Catalog, job store, command transport and notifier, built on first use. */
+  readonly restore: () => RestoreDeps;
+  /** Uniform in [0, 1) for job ids. */
+  readonly random?: () => number;
+}
+
+const INSTANCE_ID = /^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17}|[a-z0-9][a-z0-9-]{0,62})$/u;
+
+function hostOf(context: CliContext): RestoreHostTarget | undefined {
+  const instance = context.options.instance;
+  const tag = context.options['host-tag'];
+  if (typeof instance === 'string' && typeof tag === 'string') {
+    throw new InvalidInputError('walcat restore start: give either --instance or --host-tag, not both');
+  }
+  if (typeof instance === 'string') {
+    if (!INSTANCE_ID.test(instance)) {
+      throw new InvalidInputError(
+        `--instance ${JSON.stringify(instance)} is not an instance id (e.g. i-0a1b2c3d4e5f60718)`,
+      );
+    }
+    return { kind: 'instance', instanceId: instance };
+  }
+  if (typeof tag === 'string') {
+    const split = tag.indexOf('=');
+    if (split <= 0 || split === tag.length - 1) {
+      throw new InvalidInputError(
+        `--host-tag ${JSON.stringify(tag)} is not key=value (e.g. walcat:scratch=orders-main)`,
+      );
+    }
+    return { kind: 'tag', tagKey: tag.slice(0, split), tagValue: tag.slice(split + 1) };
+  }
+  return undefined;
+}
+
+/**
+ * `walcat restore start --cluster C --to TIME (--instance ID | --host-tag K=V | --in-place)`: plans the restore,
+ * refuses an unreachable target (exit 1), stores the job and sends its first step; the orchestrator takes it from
+ * there on the hosts' status events. `--pause` stops at the target paused instead of promoting; `--check-sql` adds a
+ * query whose first value must be true after the restore; `--pg-data` restores into another directory on the host.
+ * `--resume JOB` re-runs a failed job from its failed step.
+ */
+export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliCommand {
+  return {
+    name: 'restore start',
+    summary: 'start a planned restore on a host',
+    usage:
+      'walcat restore start --cluster ID (--to TIME|latest | --lsn X/Y | --name P | --xid N) (--instance ID | --host-tag K=V | --in-place) [--pause] [--check-sql SQL] [--pg-data DIR] [--json]\n       walcat restore start --cluster ID --resume JOB',
+    options: {
+      ...RESTORE_TARGET_OPTIONS,
+      instance: { type: 'string' },
+      'host-tag': { type: 'string' },
+      'in-place': { type: 'boolean' },
+      pause: { type: 'boolean' },
+      'check-sql': { type: 'string' },
+      'pg-data': { type: 'string' },
+      resume: { type: 'string' },
+    },
+    async run(context: CliContext): Promise<number> {
+      const cluster = singleCluster(context, 'restore start');
+      const resume = context.options.resume;
+      if (typeof resume === 'string') {
+        const job = await resumeRestore(deps.restore(), cluster, resume);
+        context.stdout(context.json ? JSON.stringify(restoreStatusJson(job)) : renderRestoreStatus(job, context.now));
+        return EXIT_OK;
+      }
+      const target = restoreTargetOf(context);
+      const checkSql = context.options['check-sql'];
+      const pgData = context.options['pg-data'];
+      const host = hostOf(context);
+      const random = deps.random ?? Math.random;
+      try {
+        const { job, plan } = await startRestore(deps.restore(), {
+          cluster,
+          target,
+          inPlace: context.options['in-place'] === true,
+          action: context.options.pause === true ? 'pause' : 'promote',
+          jobId: newRestoreJobId('restore', context.now, random),
+          ...(host ? { host } : {}),
+          ...(typeof checkSql === 'string' ? { checkSql } : {}),
+          ...(typeof pgData === 'string' ? { hostOverrides: { pgData } } : {}),
+        });
+        if (context.json) {
+          context.stdout(JSON.stringify(restoreStatusJson(job)));
+        } else {
+          context.stdout(
+            `${renderRestorePlan(plan, cluster)}\n\n${renderRestoreStatus(job, context.now)}follow it with: walcat restore status ${job.jobId} --cluster ${cluster.id}`,
+          );
+        }
+        return EXIT_OK;
+      } catch (error) {
+        if (!(error instanceof RestoreTargetUnreachableError)) throw error;
+        context.stderr(`walcat: restore refused: ${error.message}`);
+        if (context.json) context.stdout(JSON.stringify({ error: error.message, reason: error.reason }));
+        return EXIT_BAD_NEWS;
+      }
+    },
+  };
+}

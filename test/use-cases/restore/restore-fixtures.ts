@@ -1,0 +1,152 @@
+/** A small catalog and fakes shared by the restore use-case and CLI tests. */
+
+import { parseWalcatConfig } from '../../../lib/config/config.ts';
+import type { BaseBackup } from '../../../lib/domain/backup/base-backup.ts';
+import type { BackupRecord, WalObjectRecord } from '../../../lib/domain/catalog/catalog-records.ts';
+import type { ClusterConfig, WalcatConfig } from '../../../lib/domain/cluster.ts';
+import type { SlackMessage } from '../../../lib/domain/continuity/slack-message.ts';
+import type { CommandStatus } from '../../../lib/domain/restore/restore-job.ts';
+import { lsnFromInteger } from '../../../lib/domain/wal/lsn.ts';
+import { type TimelineId, timelineId } from '../../../lib/domain/wal/timeline.ts';
+import { segmentNumber } from '../../../lib/domain/wal/wal-segment.ts';
+import type { CatalogStore } from '../../../lib/ports/catalog-store.ts';
+import type { NotificationTarget, Notifier } from '../../../lib/ports/notifier.ts';
+import type {
+  RestoreCommandRequest,
+  RestoreCommandTransport,
+  RestoreInvocation,
+} from '../../../lib/use-cases/restore-command-transport.ts';
+
+export const T0 = Date.parse('2026-11-20T09:00:00Z');
+export const minutes = (n: number): Date => new Date(T0 + n * 60_000);
+const SEGMENT = 16 * 1024 * 1024;
+
+export function restoreConfig(): WalcatConfig {
+  return parseWalcatConfig(
+    [
+      'catalogTable: walcat-test',
+      'clusters:',
+      '  - id: orders-main',
+      '    storage: s3://acme-pg-backups/orders-main',
+      '    retention: { keepLast: 2, pitrWindow: 7d }',
+      '    alerts: { slackWebhookParameter: /walcat/slack/orders }',
+      '    hosts:',
+      '      target: { tagKey: walcat:cluster, tagValue: orders-main }',
+      '      pgData: /var/lib/postgresql/15/main',
+      '      walgEnvDir: /etc/wal-g.d/env',
+      '      service: systemd:postgresql@15-main',
+      '    drill:',
+      '      schedule: cron(0 3 ? * SUN *)',
+      '      target: { tagKey: walcat:scratch, tagValue: orders-main }',
+      '      pgData: /var/lib/postgresql/15/drill',
+      '      checkSql: select count(*) > 0 from orders',
+    ].join('\n'),
+    'restore test config',
+  );
+}
+
+export const cluster = (): ClusterConfig => restoreConfig().clusters[0] as ClusterConfig;
+
+function backupRecord(startSeg: number, finishMinute: number): BackupRecord {
+  const timeline = timelineId(1);
+  const start = BigInt(startSeg) * BigInt(SEGMENT) + 0x28n;
+  const name = `base_0000000100000000${startSeg.toString(16).toUpperCase().padStart(8, '0')}`;
+  const backup: BaseBackup = {
+    name,
+    kind: 'full',
+    timeline,
+    startLsn: lsnFromInteger(start),
+    finishLsn: lsnFromInteger(start + 0x1000n),
+    startSegment: { timeline, segNo: segmentNumber(startSeg) },
+    startTime: minutes(finishMinute - 1),
+    finishTime: minutes(finishMinute),
+    pgVersion: 150004,
+    uncompressedSize: 40_000_000,
+    permanent: false,
+  };
+  return {
+    cluster: cluster().id,
+    name,
+    status: 'complete',
+    backup,
+    firstSeenAt: minutes(finishMinute),
+    updatedAt: minutes(finishMinute),
+  };
+}
+
+/** Backups A (segment 2, done 09:15) and B (segment 8, done 10:15); segments 2..20 uploaded every 10 minutes. */
+export class FakeCatalog implements Partial<CatalogStore> {
+  backups: BackupRecord[] = [backupRecord(2, 15), backupRecord(8, 75)];
+  segments: WalObjectRecord[] = Array.from({ length: 19 }, (_, index) => {
+    const segNo = index + 2;
+    return {
+      cluster: cluster().id,
+      key: `wal_005/0000000100000000${segNo.toString(16).toUpperCase().padStart(8, '0')}.lz4`,
+      kind: 'segment',
+      timeline: timelineId(1),
+      segNo: segmentNumber(segNo),
+      size: 1000,
+      uploadedAt: minutes(10 * segNo),
+      deleted: false,
+    };
+  });
+
+  async listBackups(): Promise<BackupRecord[]> {
+    return this.backups;
+  }
+  async listHistoryFiles(): Promise<WalObjectRecord[]> {
+    return [];
+  }
+  async listTimelines(): Promise<TimelineId[]> {
+    return [timelineId(1)];
+  }
+  async *listWalObjects(): AsyncIterable<WalObjectRecord> {
+    yield* this.segments;
+  }
+
+  asStore(): CatalogStore {
+    return this as unknown as CatalogStore;
+  }
+}
+
+/** A transport that records what was sent and answers invocations from a script of outcomes. */
+export class FakeTransport implements RestoreCommandTransport {
+  readonly sent: RestoreCommandRequest[] = [];
+  readonly invocations = new Map<string, RestoreInvocation>();
+
+  async send(request: RestoreCommandRequest): Promise<{ commandId: string; instanceId?: string }> {
+    this.sent.push(request);
+    const commandId = `cmd-${this.sent.length}`;
+    this.invocations.set(commandId, { status: 'InProgress', stdout: '', stderr: '' });
+    return request.target.kind === 'instance' ? { commandId, instanceId: request.target.instanceId } : { commandId };
+  }
+
+  async getInvocation(commandId: string): Promise<RestoreInvocation | undefined> {
+    return this.invocations.get(commandId);
+  }
+
+  /** Makes the last sent command end with `status` and a result line carrying `data`. */
+  finish(status: CommandStatus, data: unknown = null, stderr = ''): string {
+    const commandId = `cmd-${this.sent.length}`;
+    const stdout =
+      status === 'Success' ? `WALCAT_RESULT ${JSON.stringify({ status: 'success', script: 'x', data })}\n` : '';
+    this.invocations.set(commandId, { status, stdout, stderr, instanceId: 'i-0a1b2c3d4e5f60718', at: new Date() });
+    return commandId;
+  }
+}
+
+export class RecordingNotifier implements Notifier {
+  readonly messages: { target: NotificationTarget; message: SlackMessage }[] = [];
+  async send(target: NotificationTarget, message: SlackMessage): Promise<void> {
+    this.messages.push({ target, message });
+  }
+}
+
+export const VERIFY_DATA = {
+  inRecovery: false,
+  timeline: 2,
+  lastReplayTimestamp: '2026-11-20T10:29:58+00:00',
+  serverVersion: 150004,
+  archiveMode: 'off',
+  check: { passed: true, firstValueBase64: btoa('t') },
+};

@@ -1,0 +1,228 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryRestoreJobStore } from '../../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { InvalidInputError } from '../../../lib/domain/errors.ts';
+import { RestoreTargetUnreachableError } from '../../../lib/domain/restore/restore-plan.ts';
+import { RESTORE_STEPS } from '../../../lib/domain/restore/restore-scripts.ts';
+import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+import { advanceRestore, reconcileRestoreJobs } from '../../../lib/use-cases/advance-restore.ts';
+import type { RestoreDeps } from '../../../lib/use-cases/restore-dependencies.ts';
+import { runRestoreDrill } from '../../../lib/use-cases/run-restore-drill.ts';
+import { resumeRestore, startRestore } from '../../../lib/use-cases/start-restore.ts';
+import {
+  cluster,
+  FakeCatalog,
+  FakeTransport,
+  minutes,
+  RecordingNotifier,
+  restoreConfig,
+  VERIFY_DATA,
+} from './restore-fixtures.ts';
+
+function setup(start = minutes(200)) {
+  const transport = new FakeTransport();
+  const jobs = new InMemoryRestoreJobStore();
+  const notifier = new RecordingNotifier();
+  const catalog = new FakeCatalog();
+  let now = start.getTime();
+  const deps: RestoreDeps = {
+    catalog: catalog.asStore(),
+    jobs,
+    transport,
+    notifier,
+    clusters: restoreConfig().clusters,
+    now: () => new Date(now),
+  };
+  return { deps, transport, jobs, notifier, catalog, advanceClock: (ms: number) => (now += ms) };
+}
+
+const newHost = { kind: 'instance', instanceId: 'i-0a1b2c3d4e5f60718' } as const;
+const target = parseRestoreTarget({ to: '2026-11-20T10:30:00Z' });
+
+describe('startRestore', () => {
+  it('plans, stores the job, sends preflight to the new host and tells Slack', async () => {
+    const { deps, transport, jobs, notifier } = setup();
+    const { job, plan } = await startRestore(deps, {
+      cluster: cluster(),
+      target,
+      host: newHost,
+      inPlace: false,
+      jobId: 'r-1',
+    });
+    expect(plan.baseBackup.name).toBe('base_000000010000000000000008');
+    expect(job.request).toMatchObject({
+      baseBackup: plan.baseBackup.name,
+      timeline: 1,
+      pgVersion: 150004,
+      requiredBytes: 40_000_000,
+    });
+    expect(transport.sent).toHaveLength(1);
+    expect(transport.sent[0]?.target).toEqual(newHost);
+    expect(transport.sent[0]?.script).toContain('restore-preflight');
+    expect((await jobs.get(cluster().id, 'r-1'))?.steps[0]).toMatchObject({ status: 'dispatched', commandId: 'cmd-1' });
+    expect(notifier.messages[0]?.target.slackWebhookParameter).toBe('/walcat/slack/orders');
+    expect(notifier.messages[0]?.message.text).toContain('started');
+  });
+
+  it('refuses an unreachable target before anything is stored or sent', async () => {
+    const { deps, transport, jobs } = setup();
+    await expect(
+      startRestore(deps, {
+        cluster: cluster(),
+        target: parseRestoreTarget({ to: '2026-11-20T13:00:00Z' }),
+        host: newHost,
+        inPlace: false,
+        jobId: 'r-2',
+      }),
+    ).rejects.toBeInstanceOf(RestoreTargetUnreachableError);
+    expect(transport.sent).toHaveLength(0);
+    expect(await jobs.list(cluster().id)).toEqual([]);
+  });
+
+  it.each([
+    [{ inPlace: false }, 'name the host'],
+    [{ inPlace: false, host: { kind: 'tag', tagKey: 'walcat:cluster', tagValue: 'orders-main' } }, 'needs --in-place'],
+    [{ inPlace: true, host: { kind: 'tag', tagKey: 'walcat:scratch', tagValue: 'x' } }, 'drop --in-place'],
+  ] as const)('refuses host %j: %s', async (request, message) => {
+    const { deps } = setup();
+    await expect(startRestore(deps, { cluster: cluster(), target, jobId: 'r-3', ...request })).rejects.toThrow(message);
+  });
+
+  it('restores in place onto the cluster own tag when asked explicitly', async () => {
+    const { deps, transport } = setup();
+    const { job } = await startRestore(deps, { cluster: cluster(), target, inPlace: true, jobId: 'r-4' });
+    expect(job.request.host).toEqual({ kind: 'tag', tagKey: 'walcat:cluster', tagValue: 'orders-main' });
+    expect(transport.sent[0]?.script).not.toContain('refusing to restore over a running primary');
+  });
+});
+
+describe('advanceRestore', () => {
+  it('runs every step on status events, reading output from the transport, and reports ready', async () => {
+    const { deps, transport, notifier } = setup();
+    await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
+    for (const step of RESTORE_STEPS) {
+      const commandId = transport.finish('Success', step === 'verify' ? VERIFY_DATA : null);
+      const outcome = await advanceRestore(deps, { commandId, status: 'Success', at: deps.now() });
+      expect(outcome.kind).toBe('applied');
+    }
+    const job = await deps.jobs.get(cluster().id, 'r-1');
+    expect(job?.status).toBe('succeeded');
+    expect(transport.sent.map((request) => request.comment.split(' ').at(-1))).toEqual([...RESTORE_STEPS]);
+    expect(transport.sent.every((request) => request.target.kind === 'instance')).toBe(true);
+    expect(notifier.messages.at(-1)?.message.text).toContain('is ready');
+  });
+
+  it('handles the same Success event delivered twice at once: the next step is sent once', async () => {
+    const { deps, transport } = setup();
+    await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
+    const commandId = transport.finish('Success');
+    const update = { commandId, status: 'Success', at: deps.now() } as const;
+    const outcomes = await Promise.all([advanceRestore(deps, update), advanceRestore(deps, update)]);
+    expect(outcomes.map((outcome) => outcome.transition?.kind).sort()).toEqual(['ignored', 'step-succeeded']);
+    expect(transport.sent).toHaveLength(2);
+  });
+
+  it('ignores commands no restore job sent', async () => {
+    const { deps } = setup();
+    expect(await advanceRestore(deps, { commandId: 'backup-push-1', status: 'Success', at: deps.now() })).toEqual({
+      kind: 'unknown-command',
+    });
+  });
+
+  it('a failed step stops the job, tells Slack with the stderr tail, and resume sends the same step again', async () => {
+    const { deps, transport, notifier } = setup();
+    await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
+    const commandId = transport.finish('Failed', null, 'walcat: /var/lib/postgresql/15 has 10 bytes free\n');
+    await advanceRestore(deps, { commandId, status: 'Failed', at: deps.now() });
+    const failed = await deps.jobs.get(cluster().id, 'r-1');
+    expect(failed?.failure?.message).toContain('10 bytes free');
+    expect(notifier.messages.at(-1)?.message.text).toContain('failed at step preflight');
+    expect(JSON.stringify(notifier.messages.at(-1)?.message.blocks)).toContain('10 bytes free');
+    const resumed = await resumeRestore(deps, cluster(), 'r-1');
+    expect(resumed.steps[0]).toMatchObject({ status: 'dispatched', attempts: 2, commandId: 'cmd-2' });
+    await expect(resumeRestore(deps, cluster(), 'r-unknown')).rejects.toBeInstanceOf(InvalidInputError);
+  });
+});
+
+describe('reconcileRestoreJobs (watchdog)', () => {
+  it('polls a quiet step and applies its final status as if the event had arrived', async () => {
+    const { deps, transport, advanceClock } = setup();
+    await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
+    transport.finish('Success');
+    advanceClock(10 * 60_000);
+    const outcome = await reconcileRestoreJobs(deps, [cluster().id], 5 * 60_000);
+    expect(outcome).toEqual({ polled: 1, timedOut: 0, advanced: 1 });
+    expect((await deps.jobs.get(cluster().id, 'r-1'))?.steps[1]?.status).toBe('dispatched');
+  });
+
+  it('leaves a quiet step that is still running and within its timeout', async () => {
+    const { deps, advanceClock } = setup();
+    await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
+    advanceClock(6 * 60_000);
+    expect(await reconcileRestoreJobs(deps, [cluster().id], 5 * 60_000)).toEqual({
+      polled: 1,
+      timedOut: 0,
+      advanced: 0,
+    });
+    expect((await deps.jobs.get(cluster().id, 'r-1'))?.status).toBe('running');
+  });
+
+  it('fails an overdue step whose command never ended, and tells Slack', async () => {
+    const { deps, advanceClock, notifier } = setup();
+    await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
+    advanceClock(11 * 60_000);
+    expect(await reconcileRestoreJobs(deps, [cluster().id], 5 * 60_000)).toEqual({
+      polled: 1,
+      timedOut: 1,
+      advanced: 0,
+    });
+    const job = await deps.jobs.get(cluster().id, 'r-1');
+    expect(job?.failure?.message).toContain('timed out');
+    expect(notifier.messages.at(-1)?.message.text).toContain('failed');
+  });
+});
+
+describe('runRestoreDrill', () => {
+  it('restores the newest backup to the random point of its range onto the scratch host, with the check', async () => {
+    const { deps, transport } = setup();
+    const outcome = await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
+    expect(outcome.kind).toBe('started');
+    const job = outcome.kind === 'started' ? outcome.job : undefined;
+    // Newest backup B finished 10:15; its range ends with segment 20 uploaded 12:20: the middle is 11:17:30.
+    expect(job?.request.target).toEqual({ kind: 'time', time: new Date('2026-11-20T11:17:30Z') });
+    expect(job?.request.baseBackup).toBe('base_000000010000000000000008');
+    expect(job?.kind).toBe('drill');
+    expect(job?.request.host).toEqual({ kind: 'tag', tagKey: 'walcat:scratch', tagValue: 'orders-main' });
+    expect(job?.request.hostSettings.pgData).toBe('/var/lib/postgresql/15/drill');
+    expect(job?.request.checkSql).toBe('select count(*) > 0 from orders');
+    expect(transport.sent[0]?.script).toContain('.walcat-restore-*');
+  });
+
+  it('one drill at a time, and nothing to drill without a backup', async () => {
+    const { deps, catalog } = setup();
+    const drillDeps = { ...deps, random: () => 0.1, newJobId: () => 'd-1' };
+    await runRestoreDrill(drillDeps, cluster());
+    expect((await runRestoreDrill({ ...drillDeps, newJobId: () => 'd-2' }, cluster())).kind).toBe('skipped-running');
+    const empty = setup();
+    empty.catalog.backups = [];
+    const outcome = await runRestoreDrill({ ...empty.deps, random: () => 0.1, newJobId: () => 'd-3' }, cluster());
+    expect(outcome.kind).toBe('nothing-restorable');
+    expect(catalog.backups).toHaveLength(2);
+  });
+
+  it('a finished drill records its restore time (RTO) and result in the job item', async () => {
+    const { deps, transport, advanceClock } = setup();
+    await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
+    for (const step of RESTORE_STEPS) {
+      advanceClock(1000);
+      const commandId = transport.finish(
+        'Success',
+        step === 'verify' ? { ...VERIFY_DATA, lastReplayTimestamp: '2026-11-20T11:17:00+00:00' } : null,
+      );
+      await advanceRestore(deps, { commandId, status: 'Success', at: deps.now() });
+    }
+    const [drill] = await deps.jobs.list(cluster().id, { kind: 'drill' });
+    expect(drill?.status).toBe('succeeded');
+    expect(drill?.outcome?.restoreMs).toBe(8000);
+    expect(drill?.outcome?.check).toEqual({ passed: true, firstValue: 't' });
+  });
+});
