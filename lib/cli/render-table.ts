@@ -1,6 +1,6 @@
 /**
  * A plain text table for human CLI output: a header row, left-aligned text and right-aligned numbers, two spaces
- * between columns. Cells are strings or numbers; null and undefined print as `-`.
+ * between columns (a column of numbers is right-aligned, header included). Null and undefined print as `-`.
  */
 export type Cell = string | number | bigint | null | undefined;
 
@@ -17,14 +17,18 @@ export function renderTable<Row>(columns: readonly Column<Row>[], rows: readonly
   const widths = columns.map((column, index) =>
     Math.max(column.header.length, ...cells.map((row) => text(row[index]).length)),
   );
-  const alignOf = (index: number, cell: Cell) =>
-    columns[index]?.align ?? (typeof cell === 'number' || typeof cell === 'bigint' ? 'right' : 'left');
+  // A column holding numbers aligns right, header and missing cells included.
+  const aligns = columns.map(
+    (column, index) =>
+      column.align ??
+      (cells.some((row) => typeof row[index] === 'number' || typeof row[index] === 'bigint') ? 'right' : 'left'),
+  );
   const line = (values: readonly Cell[], header: boolean) =>
     values
       .map((cell, index) => {
         const width = widths[index] ?? 0;
         const value = header ? String(cell) : text(cell);
-        return !header && alignOf(index, cell) === 'right' ? value.padStart(width) : value.padEnd(width);
+        return aligns[index] === 'right' ? value.padStart(width) : value.padEnd(width);
       })
       .join('  ')
       .trimEnd();
