@@ -346,16 +346,22 @@ export class DynamoDbCatalogStore implements CatalogStore {
       }
       if (dirty && current !== undefined) written.push(current);
     }
-    await this.#batchWrite([...written.map(toItem), ...extraItems(written)]);
+    const extras = extraItems(written);
+    await this.#batchWrite([...written.map(toItem), ...extras]);
+    // Only a marker that reached the table may be skipped next time: a write that failed is redelivered to this
+    // same (warm) container, which must then write the marker again.
+    for (const item of extras)
+      if (item.itemType === 'timeline') this.#knownTimelines.add(keyId(item as unknown as ItemKey));
     return { applied, stale };
   }
 
   #timelineMarkers(records: readonly WalObjectRecord[]): Item[] {
     const markers: Item[] = [];
+    const added = new Set<string>();
     for (const record of records) {
       const marker = { pk: clusterPk(record.cluster), sk: timelineSk(record.timeline) };
-      if (this.#knownTimelines.has(keyId(marker))) continue;
-      this.#knownTimelines.add(keyId(marker));
+      if (this.#knownTimelines.has(keyId(marker)) || added.has(keyId(marker))) continue;
+      added.add(keyId(marker));
       markers.push({ ...marker, itemType: 'timeline', cluster: record.cluster, timeline: record.timeline });
     }
     return markers;
