@@ -1,9 +1,11 @@
 import type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
 import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
-import { InvalidInputError, UnsafePlanError } from '../domain/errors.ts';
+import { InvalidInputError } from '../domain/errors.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
+import { StaleCatalogError } from '../domain/retention/retention-errors.ts';
 import { verifyRetentionPlan } from '../domain/retention/retention-plan.ts';
+
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { DeletionBatch, KeyFailure, PlanHeader, PlanStore } from '../ports/plan-store.ts';
@@ -19,11 +21,6 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'RequestTimeout',
 ]);
 const ATTEMPTS_PER_BATCH = 3;
-
-/** The catalog has not been fully synced since the plan was made: a missed event could turn into a deletion. */
-export class StaleCatalogError extends UnsafePlanError {
-  override readonly name: string = 'StaleCatalogError';
-}
 
 export interface ApplyRetentionDependencies {
   readonly catalog: CatalogStore;

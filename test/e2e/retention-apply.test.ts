@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbPlanStore } from '../../lib/adapters/dynamodb/dynamodb-plan-store.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
+import { StaleCatalogError } from '../../lib/domain/retention/retention-errors.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
 import type { ObjectStore } from '../../lib/ports/object-store.ts';
-import { applyClusterRetention, StaleCatalogError } from '../../lib/use-cases/apply-retention.ts';
+import { applyClusterRetention } from '../../lib/use-cases/apply-retention.ts';
 import { evaluateContinuity } from '../../lib/use-cases/evaluate-continuity.ts';
 import { planClusterRetention } from '../../lib/use-cases/plan-retention.ts';
 import { type CatalogServices, startCatalogServices } from '../use-cases/catalog-test-setup.ts';

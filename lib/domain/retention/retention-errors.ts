@@ -19,3 +19,8 @@ export class PermanentBackupDeletionError extends UnsafePlanError {
 export class NeededObjectDeletionError extends UnsafePlanError {
   override readonly name: string = 'NeededObjectDeletionError';
 }
+
+/** The catalog was not fully synced after the plan was made: a missed S3 event could turn into a deletion. */
+export class StaleCatalogError extends UnsafePlanError {
+  override readonly name: string = 'StaleCatalogError';
+}
