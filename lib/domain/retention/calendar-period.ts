@@ -61,7 +61,11 @@ function wallClockFormatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** The zone's UTC offset at an instant, in milliseconds (wall clock minus UTC, whole seconds). */
+/**
+ * The zone's UTC offset at an instant, in milliseconds (wall clock minus UTC, whole seconds).
+ *
+ * @example utcOffsetMs(new Date('2026-07-01T00:00:00Z'), 'Europe/Berlin') === 7_200_000
+ */
 export function utcOffsetMs(instant: Date, timeZone: string): number {
   const fields: Record<string, number> = {};
   for (const part of wallClockFormatterFor(timeZone).formatToParts(instant)) {
@@ -82,7 +86,7 @@ const pad2 = (value: number): string => value.toString().padStart(2, '0');
 const pad4 = (value: number): string => value.toString().padStart(4, '0');
 
 /** The local calendar date of an instant in a zone. */
-export function localDate(instant: Date, timeZone: string): { year: number; month: number; day: number } {
+function localDate(instant: Date, timeZone: string): { year: number; month: number; day: number } {
   let year = 0;
   let month = 0;
   let day = 0;

@@ -20,7 +20,11 @@ const PERIOD_OF_TIER: Readonly<Record<CalendarTier, keyof CalendarPeriods>> = {
   yearly: 'year',
 };
 
-/** How many periods each tier keeps, from the policy. */
+/**
+ * How many periods a tier keeps, from the policy.
+ *
+ * @example tierCount({ ...policy, keepWeekly: 4 }, 'weekly') === 4
+ */
 export function tierCount(policy: RetentionPolicy, tier: CalendarTier): number {
   switch (tier) {
     case 'daily':

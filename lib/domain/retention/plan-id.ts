@@ -38,7 +38,11 @@ export function parsePlanId(
   return { cluster, createdAt: planIdSecond(planId) };
 }
 
-/** The second a plan id names (the creation time without milliseconds). */
+/**
+ * The second a plan id names (the creation time without milliseconds).
+ *
+ * @example planIdSecond('orders-main-20261121T020000Z-1a2b') // 2026-11-21T02:00:00Z
+ */
 export function planIdSecond(planId: string): Date {
   const tail = PLAN_ID_TAIL.exec(planId.slice(-TAIL_LENGTH));
   if (!tail)

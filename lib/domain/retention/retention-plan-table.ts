@@ -3,7 +3,7 @@ import { type SegmentNumber, walFileName } from '../wal/wal-segment.ts';
 import type { RetentionPlan } from './retention-plan.ts';
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
-export function renderColumns(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+function renderColumns(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );

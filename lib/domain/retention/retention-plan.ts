@@ -134,6 +134,8 @@ function validatePolicy(cluster: ClusterId, policy: RetentionPolicy): void {
  * The WAL a complete backup needs to reach consistency: from the segment before its start LSN (WAL-G protects
  * `segNo(start_lsn - 1)`; on a standby the name's segment can be that one) to the segment holding the byte before
  * its finish LSN, on its own timeline.
+ *
+ * @example consistencyRange(backupStartingAt0x10FinishingIn0x11, 16 MiB) // { timeline: 1, fromSegNo: 16, toSegNo: 17, reason: 'consistency of base_…' }
  */
 export function consistencyRange(record: CompleteBackupRecord, size: WalSegmentSize): ProtectedWalRange {
   const { backup } = record;
