@@ -19,6 +19,7 @@ import { decompressText } from '../adapters/compression/decompress-text.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb/dynamodb-alert-store.ts';
 import { DynamoDbCatalogStore } from '../adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
+import { DynamoDbRestoreJobStore } from '../adapters/dynamodb/dynamodb-restore-job-store.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
 import type { LocalStackInfo, LocalStackSettings } from '../config/config-local-stack.ts';
@@ -29,6 +30,8 @@ import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
 import { runScheduledRetention } from '../use-cases/scheduled-retention.ts';
 import { syncCatalog } from '../use-cases/sync-catalog.ts';
 import { watchClusterWal } from '../use-cases/watch-wal.ts';
+import type { JobView } from '../web-view/cluster-view.ts';
+import { restoreJobView } from '../web-view/restore-job-view.ts';
 import { createWebViewApp } from '../web-view/web-view-app.ts';
 import { startWebViewServer } from '../web-view/web-view-server.ts';
 import { BashScriptRunner } from './bash-script-runner.ts';
@@ -228,11 +231,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     closers.push({ name: 'PostgreSQL', close: () => pg.stop() });
 
     const jobs = new LocalJobLog();
+    const restoreJobs = new DynamoDbRestoreJobStore({ client: ddb, tableName: config.catalogTable });
+    // The stack's own backup and retention runs, plus restores and drills started with `walcat --local restore`.
+    const jobViews = async (of: ClusterConfig): Promise<JobView[]> =>
+      [...jobs.list(), ...(await restoreJobs.list(of.id, { limit: 20 })).map(restoreJobView)].sort((a, b) =>
+        b.startedAt.localeCompare(a.startedAt),
+      );
     const web = await startWebViewServer({
       port: ports.web,
       app: createWebViewApp({
         clusters: config.clusters,
-        deps: { catalog, alerts, plans, jobs: async () => jobs.list() },
+        deps: { catalog, alerts, plans, jobs: jobViews },
         now: () => new Date(),
         refreshSeconds: 15,
         onError: (error) => print(`[web] ${error instanceof Error ? error.message : String(error)}`),

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { ClusterId, HostSettings } from '../../lib/domain/cluster.ts';
+import { createRestoreJob, type RestoreJob } from '../../lib/domain/restore/restore-job.ts';
+import { parseRestoreTarget } from '../../lib/domain/restore/restore-target.ts';
+import { restoreJobView } from '../../lib/web-view/restore-job-view.ts';
+
+const hostSettings: HostSettings = {
+  target: { tagKey: 'walcat:drill', tagValue: 'orders-main' },
+  pgData: '/var/lib/postgresql/15/drill',
+  osUser: 'postgres',
+  service: { kind: 'pg_ctl', binDir: '/usr/lib/postgresql/15/bin' },
+  walgBinary: 'wal-g',
+};
+
+const drill = createRestoreJob({
+  jobId: 'drill-1',
+  cluster: 'orders-main' as ClusterId,
+  kind: 'drill',
+  request: {
+    target: parseRestoreTarget({ to: '2026-11-20T10:17:42Z' }),
+    baseBackup: 'base_00000001000000000000000E',
+    timeline: 1,
+    action: 'promote',
+    host: { kind: 'tag', tagKey: 'walcat:drill', tagValue: 'orders-main' },
+    inPlace: false,
+    hostSettings,
+    recoveryTimeoutSeconds: 600,
+  },
+  now: new Date('2026-11-20T10:30:00Z'),
+});
+
+describe('restore jobs in the web view', () => {
+  it('shows a running drill with its target and base backup', () => {
+    expect(restoreJobView(drill)).toEqual({
+      id: 'drill-1',
+      kind: 'drill',
+      status: 'running',
+      startedAt: '2026-11-20T10:30:00.000Z',
+      detail: 'to 2026-11-20T10:17:42.000Z from base_00000001000000000000000E',
+    });
+  });
+
+  it('shows how a finished job ended: the restore time and check, or the failed step', () => {
+    const finishedAt = new Date('2026-11-20T10:33:10Z');
+    const succeeded: RestoreJob = {
+      ...drill,
+      status: 'succeeded',
+      finishedAt,
+      outcome: { inRecovery: false, timeline: 2, restoreMs: 190_000, check: { passed: true, firstValue: '42' } },
+    };
+    expect(restoreJobView(succeeded)).toMatchObject({
+      status: 'succeeded',
+      finishedAt: '2026-11-20T10:33:10.000Z',
+      detail: 'to 2026-11-20T10:17:42.000Z from base_00000001000000000000000E: ready in 3 min 10 s, check passed',
+    });
+    const failed: RestoreJob = {
+      ...drill,
+      status: 'failed',
+      finishedAt,
+      failure: { step: 'fetch-backup', message: 'wal-g backup-fetch exited 1', at: finishedAt },
+    };
+    expect(restoreJobView(failed).detail).toBe(
+      'to 2026-11-20T10:17:42.000Z from base_00000001000000000000000E: failed at fetch-backup: wal-g backup-fetch exited 1',
+    );
+  });
+});
