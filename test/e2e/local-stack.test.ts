@@ -169,7 +169,7 @@ describe('walcat local, driven by a second terminal', () => {
 
     expect(restore.code, restore.stderr).toBe(0);
     expect(restore.json).toMatchObject({ cluster: 'demo', baseBackup: firstBackup, timeline: 1 });
-  });
+  }, 60_000);
 
   it('serves the web view with the cluster and its backup', async () => {
     const response = await fetch(`${info.webUrl}api/clusters/demo`);
