@@ -33,6 +33,21 @@ export interface PlannedRetention {
 }
 
 const randomSuffix = (): string => crypto.randomUUID().slice(0, 4);
+const LISTING_CONCURRENCY = 8;
+
+/** `work` over `items` with at most `limit` running at once; results in the order of `items`. */
+async function mapInOrder<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
 
 /** Every live WAL object of the cluster, on every timeline (`.history` files never matter for deletion). */
 export async function liveWalObjects(catalog: CatalogStore, cluster: ClusterConfig): Promise<WalObjectRecord[]> {
@@ -72,22 +87,25 @@ export async function planClusterRetention(
 
   const { bucket, prefix } = cluster.storage;
   const byName = new Map(backups.map((record) => [record.name, record]));
-  const backupKeys: string[] = [];
-  let backupBytes = 0;
-  for (const doomed of plan.delete.backups) {
-    const sentinelKey =
-      byName.get(doomed.name)?.sentinel?.key ?? `${prefix}${BASEBACKUPS_FOLDER}${doomed.name}${SENTINEL_SUFFIX}`;
+  const objectsOf = async (name: string): Promise<{ key: string; size: number }[]> => {
+    const found: { key: string; size: number }[] = [];
+    const sentinelKey = byName.get(name)?.sentinel?.key ?? `${prefix}${BASEBACKUPS_FOLDER}${name}${SENTINEL_SUFFIX}`;
     const head = await deps.objects.headObject(bucket, sentinelKey);
-    if (head) {
-      backupKeys.push(sentinelKey);
-      backupBytes += head.size;
-    }
+    if (head) found.push({ key: sentinelKey, size: head.size });
     // The trailing slash keeps `base_X/` apart from a delta `base_X_D_Y/` that starts with the same characters.
-    for await (const object of deps.objects.list(bucket, `${prefix}${BASEBACKUPS_FOLDER}${doomed.name}/`)) {
-      backupKeys.push(object.key);
-      backupBytes += object.size;
+    for await (const object of deps.objects.list(bucket, `${prefix}${BASEBACKUPS_FOLDER}${name}/`)) {
+      found.push({ key: object.key, size: object.size });
     }
-  }
+    return found;
+  };
+  // A first plan on an old bucket can delete tens of thousands of backups: list them a few at a time, in order.
+  const perBackup = await mapInOrder(
+    plan.delete.backups.map((doomed) => doomed.name),
+    LISTING_CONCURRENCY,
+    objectsOf,
+  );
+  const backupKeys = perBackup.flat().map((object) => object.key);
+  const backupBytes = perBackup.flat().reduce((sum, object) => sum + object.size, 0);
   const walBytes = plan.bytesFreed - plan.delete.backups.reduce((sum, doomed) => sum + doomed.bytes, 0);
   const measured: RetentionPlan = { ...plan, bytesFreed: walBytes + backupBytes };
 
