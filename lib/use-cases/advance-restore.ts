@@ -1,8 +1,7 @@
 import type { ClusterId } from '../domain/cluster.ts';
+import { type CommandStatusUpdate, isTerminalStatus } from '../domain/jobs/command-status.ts';
 import {
   applyCommandUpdate,
-  type CommandStatusUpdate,
-  isTerminalCommandStatus,
   type RestoreJob,
   type RestoreTransition,
   stuckStep,
@@ -28,10 +27,11 @@ export interface AdvanceOutcome {
  * order and concurrent handlers (optimistic saves, reload and reapply on conflict).
  */
 export async function advanceRestore(deps: RestoreDeps, update: CommandStatusUpdate): Promise<AdvanceOutcome> {
-  const complete = await withOutput(deps, update);
+  let complete: CommandStatusUpdate | undefined;
   for (let attempt = 0; ; attempt++) {
     const job = await deps.jobs.findByCommandId(update.commandId);
     if (!job) return { kind: 'unknown-command' };
+    complete ??= await withOutput(deps, update, job);
     try {
       return await applyAndContinue(deps, job, complete);
     } catch (error) {
@@ -40,15 +40,20 @@ export async function advanceRestore(deps: RestoreDeps, update: CommandStatusUpd
   }
 }
 
-async function withOutput(deps: RestoreDeps, update: CommandStatusUpdate): Promise<CommandStatusUpdate> {
-  if (!isTerminalCommandStatus(update.status) || update.stdout !== undefined) return update;
-  const invocation = await deps.transport.getInvocation(update.commandId, update.instanceId);
-  if (!invocation || !isTerminalCommandStatus(invocation.status)) return update;
+/** Command-level events name no instance: the job knows which one its steps run on. */
+async function withOutput(
+  deps: RestoreDeps,
+  update: CommandStatusUpdate,
+  job: RestoreJob,
+): Promise<CommandStatusUpdate> {
+  if (!isTerminalStatus(update.status) || update.stdoutTail !== undefined) return update;
+  const invocation = await deps.transport.getInvocation(update.commandId, update.instanceId ?? job.instanceId);
+  if (!invocation || !isTerminalStatus(invocation.status)) return update;
   return {
     ...update,
     status: invocation.status,
-    stdout: invocation.stdout,
-    stderr: invocation.stderr,
+    stdoutTail: invocation.stdout,
+    stderrTail: invocation.stderr,
     ...(invocation.instanceId ? { instanceId: invocation.instanceId } : {}),
   };
 }
@@ -91,13 +96,13 @@ export async function reconcileRestoreJobs(
     if (!stuck?.step.commandId) continue;
     polled++;
     const invocation = await deps.transport.getInvocation(stuck.step.commandId, job.instanceId);
-    if (invocation && isTerminalCommandStatus(invocation.status)) {
+    if (invocation && isTerminalStatus(invocation.status)) {
       const outcome = await advanceRestore(deps, {
         commandId: stuck.step.commandId,
         status: invocation.status,
         at: invocation.at ?? deps.now(),
-        stdout: invocation.stdout,
-        stderr: invocation.stderr,
+        stdoutTail: invocation.stdout,
+        stderrTail: invocation.stderr,
         ...(invocation.instanceId ? { instanceId: invocation.instanceId } : {}),
       });
       if (outcome.transition?.kind !== 'ignored') advanced++;

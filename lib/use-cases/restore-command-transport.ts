@@ -2,7 +2,8 @@
  * The part of the command transport (SSM Run Command, or the local shell transport) that restores use: send one
  * host script to one target and read an invocation back.
  */
-import type { CommandStatus, RestoreHostTarget } from '../domain/restore/restore-job.ts';
+import type { CommandStatus } from '../domain/jobs/command-status.ts';
+import type { RestoreHostTarget } from '../domain/restore/restore-job.ts';
 
 export interface RestoreCommandRequest {
   readonly target: RestoreHostTarget;
@@ -23,6 +24,8 @@ export interface RestoreInvocation {
 }
 
 export interface RestoreCommandTransport {
+  /** Managed instances carrying the tag (online ones), so a restore can insist on exactly one. */
+  instancesWithTag(tagKey: string, tagValue: string): Promise<readonly string[]>;
   /** Sends the script; the instance id is known at once for instance targets and for the local transport. */
   send(request: RestoreCommandRequest): Promise<{ readonly commandId: string; readonly instanceId?: string }>;
   /** The invocation of a command on an instance; undefined when the transport does not know it (yet). */

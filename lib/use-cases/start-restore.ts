@@ -55,7 +55,7 @@ export async function startRestore(deps: RestoreDeps, request: StartRestoreReque
     );
   }
   const ownTag = cluster.hosts.target;
-  const host = resolveHost(cluster, request, ownTag);
+  const host = await singleInstance(deps, cluster, resolveHost(cluster, request, ownTag));
   const now = deps.now();
   const plan = await planClusterRestore(deps, cluster, request.target, now);
   const hostSettings: HostSettings = { ...cluster.hosts, ...request.hostOverrides };
@@ -84,6 +84,26 @@ export async function startRestore(deps: RestoreDeps, request: StartRestoreReque
   const dispatched = await dispatchNextStep(deps, job);
   await notifyRestore(deps, dispatched, 'started');
   return { job: dispatched, plan };
+}
+
+/**
+ * A restore runs on exactly one host: a tag is resolved to its instance up front, and a tag carried by no instance
+ * or by several (a primary and its standbys) is refused, since a command sent to the tag would run on all of them.
+ */
+async function singleInstance(
+  deps: RestoreDeps,
+  cluster: ClusterConfig,
+  host: RestoreHostTarget,
+): Promise<RestoreHostTarget> {
+  if (host.kind === 'instance') return host;
+  const instances = await deps.transport.instancesWithTag(host.tagKey, host.tagValue);
+  const [only, ...others] = instances;
+  if (only === undefined || others.length > 0) {
+    throw new InvalidInputError(
+      `cluster ${cluster.id}: ${instances.length} managed instances carry the tag ${host.tagKey}=${host.tagValue}${instances.length > 0 ? ` (${instances.join(', ')})` : ''}; a restore runs on exactly one host: name it with --instance`,
+    );
+  }
+  return { kind: 'instance', instanceId: only };
 }
 
 function resolveHost(

@@ -3,7 +3,7 @@
  * as events (Pending, InProgress, then the final status). Stand-in until the shared local shell transport lands.
  */
 import { spawn } from 'node:child_process';
-import type { CommandStatus, CommandStatusUpdate } from '../../lib/domain/restore/restore-job.ts';
+import type { CommandStatus, CommandStatusUpdate } from '../../lib/domain/jobs/command-status.ts';
 import type {
   RestoreCommandRequest,
   RestoreCommandTransport,
@@ -15,6 +15,11 @@ export class LocalRestoreTransport implements RestoreCommandTransport {
   readonly #events: CommandStatusUpdate[] = [];
   readonly #waiters: ((event: CommandStatusUpdate) => void)[] = [];
   #sequence = 0;
+
+  /** Every tag names this machine. */
+  async instancesWithTag(): Promise<readonly string[]> {
+    return ['local-host'];
+  }
 
   async send(request: RestoreCommandRequest): Promise<{ commandId: string; instanceId?: string }> {
     const commandId = `local-${++this.#sequence}`;

@@ -14,6 +14,8 @@
 import type { ClusterId, HostSettings } from '../cluster.ts';
 import { InvalidInputError, WalcatError } from '../errors.ts';
 import { parseScriptResult } from '../host/host-script.ts';
+import { type CommandStatus, type CommandStatusUpdate, isTerminalStatus } from '../jobs/command-status.ts';
+import { redactedTail } from '../jobs/output-tail.ts';
 import {
   buildRestoreStepScript,
   RESTORE_STEPS,
@@ -23,43 +25,7 @@ import {
 } from './restore-scripts.ts';
 import { formatRestoreTarget, type RestoreTarget, restoreTargetFromText } from './restore-target.ts';
 
-/** Statuses of an SSM command invocation (GetCommandInvocation / EventBridge status-change events). */
-export type CommandStatus =
-  | 'Pending'
-  | 'InProgress'
-  | 'Delayed'
-  | 'Success'
-  | 'Cancelled'
-  | 'Cancelling'
-  | 'TimedOut'
-  | 'Failed'
-  | 'Undeliverable'
-  | 'Terminated';
-
-const TERMINAL_STATUSES: ReadonlySet<CommandStatus> = new Set([
-  'Success',
-  'Cancelled',
-  'TimedOut',
-  'Failed',
-  'Undeliverable',
-  'Terminated',
-]);
-
-/** True for statuses after which the command produces nothing more. */
-export function isTerminalCommandStatus(status: CommandStatus): boolean {
-  return TERMINAL_STATUSES.has(status);
-}
-
-/** One status report about a command, from an event or from polling. Output only comes with polling. */
-export interface CommandStatusUpdate {
-  readonly commandId: string;
-  readonly status: CommandStatus;
-  /** When the status was observed (event time, or the invocation's end time when polled). */
-  readonly at: Date;
-  readonly instanceId?: string;
-  readonly stdout?: string;
-  readonly stderr?: string;
-}
+export type { CommandStatus, CommandStatusUpdate } from '../jobs/command-status.ts';
 
 /** Where the restore runs: a given instance, or the one instance carrying a tag. */
 export type RestoreHostTarget =
@@ -165,7 +131,6 @@ export class RestoreJobStateError extends WalcatError {
 
 const JOB_ID = /^[a-z0-9][a-z0-9-]{0,63}$/u;
 const STDERR_TAIL_LINES = 20;
-const STDERR_TAIL_CHARS = 2000;
 
 /**
  * A new restore job: every step pending.
@@ -314,7 +279,7 @@ export function applyCommandUpdate(job: RestoreJob, update: CommandStatusUpdate)
   if (job.status !== 'running') return ignored(job, `job already ${job.status}`);
   const instance = job.instanceId ?? update.instanceId;
   const base = { ...(instance === undefined ? {} : { instanceId: instance }) };
-  if (!isTerminalCommandStatus(update.status)) {
+  if (!isTerminalStatus(update.status)) {
     const status: RestoreStepStatus =
       update.status === 'InProgress' || step.status === 'running' ? 'running' : 'dispatched';
     const changed = status !== step.status || instance !== job.instanceId;
@@ -332,7 +297,7 @@ export function applyCommandUpdate(job: RestoreJob, update: CommandStatusUpdate)
 }
 
 function finishStep(job: RestoreJob, step: RestoreStep, update: CommandStatusUpdate): RestoreTransitionResult {
-  const stderrTail = tail(update.stderr ?? '');
+  const stderrTail = tail(update.stderrTail ?? '');
   const durationMs = step.dispatchedAt ? Math.max(0, update.at.getTime() - step.dispatchedAt.getTime()) : undefined;
   const finished = {
     ...step,
@@ -344,7 +309,7 @@ function finishStep(job: RestoreJob, step: RestoreStep, update: CommandStatusUpd
   };
   let parsed: ReturnType<typeof parseScriptResult>;
   try {
-    parsed = update.stdout === undefined ? undefined : parseScriptResult(update.stdout);
+    parsed = update.stdoutTail === undefined ? undefined : parseScriptResult(update.stdoutTail);
   } catch (error) {
     return failStep(job, finished, `its result line is unreadable (${(error as Error).message})`, update.at);
   }
@@ -512,7 +477,7 @@ export function timeOutStep(job: RestoreJob, now: Date): RestoreTransitionResult
     commandId: step.commandId,
     status: 'TimedOut',
     at: now,
-    stderr: `walcat watchdog: no final status after ${stepTimeoutSeconds(job, step.name)} s`,
+    stderrTail: `walcat watchdog: no final status after ${stepTimeoutSeconds(job, step.name)} s`,
   });
 }
 
@@ -532,9 +497,9 @@ function later(a: Date | undefined, b: Date): Date {
   return a && a.getTime() > b.getTime() ? a : b;
 }
 
+/** The last lines of stderr, with anything that looks like a credential masked (output-tail.ts). */
 function tail(text: string): string {
-  const lines = text.replace(/\s+$/u, '').split('\n').slice(-STDERR_TAIL_LINES).join('\n');
-  return lines.length > STDERR_TAIL_CHARS ? lines.slice(-STDERR_TAIL_CHARS) : lines;
+  return redactedTail(text.replace(/\s+$/u, '').split('\n').slice(-STDERR_TAIL_LINES).join('\n'));
 }
 
 /** The stored JSON form of a job (dates as ISO strings, the target as kind + text). */

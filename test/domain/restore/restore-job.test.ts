@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ClusterId, HostSettings } from '../../../lib/domain/cluster.ts';
 import { InvalidInputError } from '../../../lib/domain/errors.ts';
+import { commandStatusUpdateFromEvent } from '../../../lib/domain/jobs/command-status.ts';
 import {
   applyCommandUpdate,
   type CommandStatus,
@@ -46,18 +47,11 @@ const request: RestoreRequest = {
 const T0 = Date.parse('2026-11-20T14:31:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
 
-/** Maps a sample EventBridge SSM status-change event from events/ to a status update. */
+/** A sample EventBridge SSM status-change event from events/, as the orchestrator reads it. */
 function eventUpdate(file: string, commandId?: string): CommandStatusUpdate {
-  const event = JSON.parse(readFileSync(new URL(`../../../events/${file}`, import.meta.url), 'utf8')) as {
-    time: string;
-    detail: { 'command-id': string; 'instance-id': string; status: CommandStatus };
-  };
-  return {
-    commandId: commandId ?? event.detail['command-id'],
-    instanceId: event.detail['instance-id'],
-    status: event.detail.status,
-    at: new Date(event.time),
-  };
+  const event = JSON.parse(readFileSync(new URL(`../../../events/${file}`, import.meta.url), 'utf8'));
+  const update = commandStatusUpdateFromEvent(event);
+  return commandId === undefined ? update : { ...update, commandId };
 }
 
 const success = (data: unknown = null) =>
@@ -101,7 +95,7 @@ function runUntil(stop: RestoreStepName | undefined, overrides: Partial<RestoreR
       commandId: sent.commandId,
       status: 'Success',
       at: at(second++),
-      stdout: success(name === 'verify' ? verifyData : null),
+      stdoutTail: success(name === 'verify' ? verifyData : null),
     }).job;
   }
   return job;
@@ -121,7 +115,7 @@ describe('restore job: the happy path', () => {
         commandId: sent.commandId,
         status: 'Success',
         at: at(second),
-        stdout: success(name === 'verify' ? verifyData : { step: name }),
+        stdoutTail: success(name === 'verify' ? verifyData : { step: name }),
       });
       job = result.job;
       expect(result.transition.kind).toBe(name === 'verify' ? 'completed' : 'step-succeeded');
@@ -156,7 +150,7 @@ describe('restore job: SSM status-change events from events/', () => {
   });
 
   it('a duplicate Success is a no-op: same job, no second dispatch', () => {
-    const update = { ...eventUpdate('ssm-restore-step-success.json'), stdout: success({ fetched: true }) };
+    const update = { ...eventUpdate('ssm-restore-step-success.json'), stdoutTail: success({ fetched: true }) };
     const first = applyCommandUpdate(dispatched(), update);
     expect(first.transition).toEqual({ kind: 'step-succeeded', step: 'fetch-backup' });
     const second = applyCommandUpdate(first.job, update);
@@ -168,7 +162,7 @@ describe('restore job: SSM status-change events from events/', () => {
   it('out of order: InProgress or Pending after Success never regresses the step', () => {
     const done = applyCommandUpdate(dispatched(), {
       ...eventUpdate('ssm-restore-step-success.json'),
-      stdout: success(),
+      stdoutTail: success(),
     }).job;
     for (const file of ['ssm-restore-step-in-progress.json', 'ssm-restore-step-pending.json']) {
       const late = applyCommandUpdate(done, eventUpdate(file));
@@ -186,7 +180,10 @@ describe('restore job: SSM status-change events from events/', () => {
 
   it('Failed stops the job with the stderr tail and names the fix', () => {
     const stderr = `${'noise\n'.repeat(40)}wal-g: failed to fetch base_000000010000000000000004: NoSuchKey\n`;
-    const result = applyCommandUpdate(dispatched(), { ...eventUpdate('ssm-restore-step-failed.json'), stderr });
+    const result = applyCommandUpdate(dispatched(), {
+      ...eventUpdate('ssm-restore-step-failed.json'),
+      stderrTail: stderr,
+    });
     expect(result.transition.kind).toBe('failed');
     expect(result.job.status).toBe('failed');
     expect(result.job.failure?.step).toBe('fetch-backup');
@@ -209,7 +206,10 @@ describe('restore job: SSM status-change events from events/', () => {
 
   it('a script that reports failure fails the step even when SSM says Success', () => {
     const stdout = 'WALCAT_RESULT {"status":"failed","script":"restore-fetch-backup","step":"prepare","exitCode":10}\n';
-    const result = applyCommandUpdate(dispatched(), { ...eventUpdate('ssm-restore-step-success.json'), stdout });
+    const result = applyCommandUpdate(dispatched(), {
+      ...eventUpdate('ssm-restore-step-success.json'),
+      stdoutTail: stdout,
+    });
     expect(result.job.failure?.message).toContain('prepare');
   });
 });
@@ -217,8 +217,12 @@ describe('restore job: SSM status-change events from events/', () => {
 describe('restore job: resume, watchdog, races', () => {
   function failedAtFetch(): RestoreJob {
     const sent = dispatch(runUntil('fetch-backup'), 100);
-    return applyCommandUpdate(sent.job, { commandId: sent.commandId, status: 'Failed', at: at(110), stderr: 'boom' })
-      .job;
+    return applyCommandUpdate(sent.job, {
+      commandId: sent.commandId,
+      status: 'Failed',
+      at: at(110),
+      stderrTail: 'boom',
+    }).job;
   }
 
   it('resume re-runs only the failed step; late events of the failed attempt are ignored', () => {
@@ -267,7 +271,7 @@ describe('restore job: verification', () => {
       commandId: sent.commandId,
       status: 'Success',
       at: at(110),
-      stdout: success(data),
+      stdoutTail: success(data),
     });
   }
 
@@ -310,7 +314,7 @@ describe('restore job: any order and duplication of one step events', () => {
           let successes = 0;
           let sawSucceeded = false;
           sequence.forEach((status, index) => {
-            const result = applyCommandUpdate(job, { commandId, status, at: at(2 + index), stdout: success() });
+            const result = applyCommandUpdate(job, { commandId, status, at: at(2 + index), stdoutTail: success() });
             job = result.job;
             if (result.transition.kind === 'step-succeeded') successes++;
             const step = job.steps[0];

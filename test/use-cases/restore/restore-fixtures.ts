@@ -113,6 +113,15 @@ export class FakeCatalog implements Partial<CatalogStore> {
 export class FakeTransport implements RestoreCommandTransport {
   readonly sent: RestoreCommandRequest[] = [];
   readonly invocations = new Map<string, RestoreInvocation>();
+  /** Instances per `key=value` tag. */
+  readonly tags = new Map<string, string[]>([
+    ['walcat:scratch=orders-main', ['i-0scratch0000000001']],
+    ['walcat:cluster=orders-main', ['i-0primary0000000001']],
+  ]);
+
+  async instancesWithTag(tagKey: string, tagValue: string): Promise<readonly string[]> {
+    return this.tags.get(`${tagKey}=${tagValue}`) ?? [];
+  }
 
   async send(request: RestoreCommandRequest): Promise<{ commandId: string; instanceId?: string }> {
     this.sent.push(request);

@@ -90,8 +90,21 @@ describe('startRestore', () => {
   it('restores in place onto the cluster own tag when asked explicitly', async () => {
     const { deps, transport } = setup();
     const { job } = await startRestore(deps, { cluster: cluster(), target, inPlace: true, jobId: 'r-4' });
-    expect(job.request.host).toEqual({ kind: 'tag', tagKey: 'walcat:cluster', tagValue: 'orders-main' });
+    expect(job.request.host).toEqual({ kind: 'instance', instanceId: 'i-0primary0000000001' });
+    expect(transport.sent[0]?.target).toEqual({ kind: 'instance', instanceId: 'i-0primary0000000001' });
     expect(transport.sent[0]?.script).not.toContain('refusing to restore over a running primary');
+  });
+
+  it.each([
+    [['i-0primary0000000001', 'i-0standby0000000001'], '2 managed instances carry the tag'],
+    [[], '0 managed instances carry the tag'],
+  ])('refuses a tag carried by %j: a restore runs on exactly one host', async (instances, message) => {
+    const { deps, transport } = setup();
+    transport.tags.set('walcat:cluster=orders-main', instances);
+    await expect(startRestore(deps, { cluster: cluster(), target, inPlace: true, jobId: 'r-5' })).rejects.toThrow(
+      message,
+    );
+    expect(transport.sent).toHaveLength(0);
   });
 });
 
@@ -191,7 +204,7 @@ describe('runRestoreDrill', () => {
     expect(job?.request.target).toEqual({ kind: 'time', time: new Date('2026-11-20T11:17:30Z') });
     expect(job?.request.baseBackup).toBe('base_000000010000000000000008');
     expect(job?.kind).toBe('drill');
-    expect(job?.request.host).toEqual({ kind: 'tag', tagKey: 'walcat:scratch', tagValue: 'orders-main' });
+    expect(job?.request.host).toEqual({ kind: 'instance', instanceId: 'i-0scratch0000000001' });
     expect(job?.request.hostSettings.pgData).toBe('/var/lib/postgresql/15/drill');
     expect(job?.request.checkSql).toBe('select count(*) > 0 from orders');
     expect(transport.sent[0]?.script).toContain('.walcat-restore-*');
