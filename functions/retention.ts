@@ -8,14 +8,17 @@ import { runScheduledRetention, type ScheduledRetentionDependencies } from '../l
 
 /** The daily EventBridge schedule: per cluster, apply the open plan once its grace passed, then plan anew. */
 export function createRetentionHandler(deps: ScheduledRetentionDependencies, config: WalcatConfig, logger: Logger) {
-  return middy(async (event: ScheduledEvent) => {
+  return middy(async (event: ScheduledEvent, context: Context) => {
     const eventTime = new Date(event.time);
     const now = Number.isNaN(eventTime.getTime()) ? new Date() : eventTime;
     const failures: { cluster: string; error: unknown }[] = [];
     let done = 0;
     for (const cluster of config.clusters) {
       try {
-        const outcome = await runScheduledRetention(deps, cluster, now);
+        // Stop deleting a minute before the timeout: the plan stays `applying` and tomorrow's run resumes it.
+        const shouldStop = () =>
+          typeof context.getRemainingTimeInMillis === 'function' && context.getRemainingTimeInMillis() < 60_000;
+        const outcome = await runScheduledRetention({ ...deps, shouldStop }, cluster, now);
         logger.info('retention run', { ...outcome, applied: outcome.applied?.status });
         done++;
       } catch (error) {

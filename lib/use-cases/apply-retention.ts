@@ -28,6 +28,11 @@ export interface ApplyRetentionDependencies {
   readonly plans: PlanStore;
   /** Called before each batch is deleted (tests inject a crash here). */
   readonly beforeBatch?: (batch: DeletionBatch) => void | Promise<void>;
+  /**
+   * Asked before each batch; true stops the run cleanly (a Lambda close to its timeout). The plan stays `applying`
+   * and the next run resumes it.
+   */
+  readonly shouldStop?: () => boolean;
 }
 
 export interface ApplyRetentionRequest {
@@ -49,6 +54,13 @@ export type ApplyRetentionOutcome =
       readonly locked: readonly KeyFailure[];
       /** Other per-key refusals, after retries within this run. */
       readonly failed: readonly KeyFailure[];
+    }
+  | {
+      /** Stopped by `shouldStop` with batches left; the next run resumes. */
+      readonly status: 'partial';
+      readonly planId: string;
+      readonly deleted: number;
+      readonly batchesLeft: number;
     }
   | { readonly status: 'already-applied'; readonly planId: string }
   | { readonly status: 'waiting'; readonly planId: string; readonly appliesAfter: Date };
@@ -109,10 +121,14 @@ export async function applyClusterRetention(
   const locked: KeyFailure[] = [];
   const failed: KeyFailure[] = [];
   const resumedAfter = batches.filter((batch) => batch.done).length;
-  for (const batch of batches) {
+  for (const [position, batch] of batches.entries()) {
     if (batch.done) {
       for (const failure of batch.failed) (OBJECT_LOCK_CODES.has(failure.code) ? locked : failed).push(failure);
       continue;
+    }
+    if (deps.shouldStop?.()) {
+      const batchesLeft = batches.slice(position).filter((left) => !left.done).length;
+      return { status: 'partial', planId, deleted, batchesLeft };
     }
     await deps.beforeBatch?.(batch);
     const outcome = await deleteWithRetries(deps.objects, header.bucket, batch.keys);

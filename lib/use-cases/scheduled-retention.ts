@@ -70,7 +70,8 @@ export async function runScheduledRetention(
     }
   }
   const result = { cluster: cluster.id, ...(applied ? { applied } : {}), ...(applyRefused ? { applyRefused } : {}) };
-  if (applied?.status === 'waiting') return result;
+  // A plan still waiting for its grace, or cut short by the time budget, stays the open plan.
+  if (applied?.status === 'waiting' || applied?.status === 'partial') return result;
   try {
     const planned = await planClusterRetention(deps, cluster, now);
     return { ...result, plannedId: planned.plan.planId };

@@ -106,12 +106,27 @@ describe('retention apply on s3rver + dynalite', () => {
     expect(goneMidway.every((key) => plannedKeys.has(key))).toBe(true);
     expect((await plans.getPlanHeader(cluster.id, planned.plan.planId))?.status).toBe('applying');
 
+    // A run that must stop for time (a Lambda near its timeout) stops between batches and says how many are left.
+    let budget = 1;
+    const shortOfTime = { ...deps, shouldStop: () => budget-- <= 0 };
+    const partial = await applyClusterRetention(shortOfTime, cluster, {
+      planId: planned.plan.planId,
+      now: applyAt,
+      explicit: false,
+    });
+    expect(partial).toEqual({
+      status: 'partial',
+      planId: planned.plan.planId,
+      deleted: batches[3]?.keys.length,
+      batchesLeft: batches.length - 4,
+    });
+
     const resumed = await applyClusterRetention(deps, cluster, {
       planId: planned.plan.planId,
       now: applyAt,
       explicit: false,
     });
-    expect(resumed).toMatchObject({ status: 'applied', resumedAfter: 3, locked: [], failed: [] });
+    expect(resumed).toMatchObject({ status: 'applied', resumedAfter: 4, locked: [], failed: [] });
     const after = await listBucket('orders-main');
     expect([...before].filter((key) => !after.has(key)).sort()).toEqual([...plannedKeys].sort());
     expect([...after].every((key) => before.has(key))).toBe(true);

@@ -38,13 +38,17 @@ export function retentionApplyCommand(deps: RetentionCommandDependencies): CliCo
           JSON.stringify({
             planId,
             status: outcome.status,
-            deleted: outcome.status === 'applied' ? outcome.deleted : 0,
+            deleted: outcome.status === 'applied' || outcome.status === 'partial' ? outcome.deleted : 0,
             locked,
             failed,
           }),
         );
       } else if (outcome.status === 'already-applied') {
         context.stdout(`retention plan ${planId} was already applied; nothing to do`);
+      } else if (outcome.status === 'partial') {
+        context.stdout(
+          `retention plan ${planId}: ${outcome.deleted} objects deleted, ${outcome.batchesLeft} batches left; run the same command again to finish`,
+        );
       } else if (outcome.status === 'applied') {
         const lines = [
           `retention plan ${planId} applied: ${outcome.deleted} objects deleted${outcome.resumedAfter > 0 ? ` (resumed after ${outcome.resumedAfter} batches done earlier)` : ''}`,
