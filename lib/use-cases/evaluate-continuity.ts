@@ -4,7 +4,7 @@ import type { ClusterConfig } from '../domain/cluster.ts';
 import { type ClusterHealth, clusterHealth } from '../domain/continuity/cluster-health.ts';
 import type { ContinuityInput, KnownHistory, LivePosition } from '../domain/continuity/continuity-input.ts';
 import { detectGaps, type GapReport } from '../domain/continuity/gap-detection.ts';
-import { PresentSegmentsBuilder } from '../domain/continuity/present-segments.ts';
+import { type PresentSegments, PresentSegmentsBuilder } from '../domain/continuity/present-segments.ts';
 import { restorableWindows, type WindowReport } from '../domain/continuity/restorable-window.ts';
 import { switchBreaks } from '../domain/continuity/timeline-path.ts';
 import {
@@ -38,6 +38,8 @@ export interface ContinuityEvaluation {
   readonly gaps: GapReport;
   readonly windows: WindowReport;
   readonly health: ClusterHealth;
+  /** The archived segments as runs per timeline (the web view draws them as WAL coverage). */
+  readonly present: PresentSegments;
   readonly lastFullSyncAt?: Date;
   readonly readMode: ReadPlan['mode'];
   /** WAL items returned by the catalog in this run. */
@@ -140,6 +142,7 @@ export async function evaluateContinuity(
     backups,
     gaps,
     windows,
+    present,
     health: clusterHealth({
       cluster: cluster.id,
       backups,

@@ -1,27 +1,24 @@
 /**
- * Builds a cluster's {@link ClusterView} from the catalog with the same domain functions the CLI and the watchdog
- * use: gap detection, restorable windows and health from continuity, retention decisions from the newest stored
- * plan (or the planner run now, read-only, when none is stored). Reads the WAL objects once.
+ * Builds a cluster's {@link ClusterView} from the catalog with the use cases the CLI and the watchdog use: gaps,
+ * restorable windows, health and WAL coverage from the continuity evaluation (incremental from the watchdog's
+ * verification cursor, never storing it), retention decisions from the newest stored plan, or from the planner run
+ * now, read-only, when no plan is stored yet (which reads every live WAL object once).
  */
 import type { BackupRecord } from '../domain/catalog/catalog-records.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
-import { clusterHealth } from '../domain/continuity/cluster-health.ts';
-import type { ContinuityInput, KnownHistory } from '../domain/continuity/continuity-input.ts';
-import { type ContinuityFinding, detectGaps, type WalGap } from '../domain/continuity/gap-detection.ts';
-import { PresentSegmentsBuilder, type SegmentRun } from '../domain/continuity/present-segments.ts';
-import { restorableWindows } from '../domain/continuity/restorable-window.ts';
-import { switchBreaks } from '../domain/continuity/timeline-path.ts';
+import type { ContinuityFinding, WalGap } from '../domain/continuity/gap-detection.ts';
+import type { SegmentRun } from '../domain/continuity/present-segments.ts';
 import { InvalidInputError, UnsafePlanError } from '../domain/errors.ts';
 import { planRetention } from '../domain/retention/retention-plan.ts';
-import type { RetentionWalObject } from '../domain/retention/wal-retention.ts';
 import { formatLsn } from '../domain/wal/lsn.ts';
 import { formatWalSegmentSize, type WalSegmentSize } from '../domain/wal/segment-size.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
-import { parseTimelineHistory } from '../domain/wal/timeline-history.ts';
 import { segmentNumber, walFileName } from '../domain/wal/wal-segment.ts';
 import type { AlertStore } from '../ports/alert-store.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { PlanStore } from '../ports/plan-store.ts';
+import { evaluateContinuity } from '../use-cases/evaluate-continuity.ts';
+import { liveWalObjects } from '../use-cases/plan-retention.ts';
 import type {
   AlertView,
   BackupView,
@@ -129,7 +126,6 @@ async function retentionView(
   deps: ClusterViewDependencies,
   cluster: ClusterConfig,
   backups: readonly BackupRecord[],
-  wal: readonly RetentionWalObject[],
   now: Date,
 ): Promise<RetentionView> {
   if (deps.plans) {
@@ -150,10 +146,11 @@ async function retentionView(
     }
   }
   try {
+    // No stored plan yet (a new installation): plan now, read-only. This reads every live WAL object once.
     const plan = planRetention({
       cluster: cluster.id,
       backups,
-      wal,
+      wal: await liveWalObjects(deps.catalog, cluster),
       policy: cluster.retention,
       walSegmentSize: cluster.walSegmentSize,
       now,
@@ -187,64 +184,15 @@ export async function buildClusterView(
   now: Date,
 ): Promise<ClusterView> {
   const size = cluster.walSegmentSize;
-  const [backups, historyRecords, timelines, alerts, jobs] = await Promise.all([
+  const [backups, alerts, jobs] = await Promise.all([
     deps.catalog.listBackups(cluster.id),
-    deps.catalog.listHistoryFiles(cluster.id),
-    deps.catalog.listTimelines(cluster.id),
     deps.alerts ? deps.alerts.listAlerts(cluster.id) : Promise.resolve([]),
     deps.jobs ? deps.jobs(cluster) : Promise.resolve([] as readonly JobView[]),
   ]);
-  const histories: KnownHistory[] = [];
-  const unreadable: string[] = [];
-  for (const record of historyRecords) {
-    if (record.deleted) continue;
-    try {
-      if (record.content === undefined) throw new InvalidInputError('no content');
-      histories.push({
-        history: parseTimelineHistory(record.timeline, record.content, record.key),
-        uploadedAt: record.uploadedAt,
-      });
-    } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-      unreadable.push(record.key);
-    }
-  }
-  const builder = new PresentSegmentsBuilder({
-    breakBefore: switchBreaks(
-      histories.map((known) => known.history),
-      size,
-    ),
-  });
-  const wal: RetentionWalObject[] = [];
-  for (const timeline of timelines) {
-    for await (const record of deps.catalog.listWalObjects(cluster.id, timeline)) {
-      if (record.deleted) continue;
-      wal.push({
-        key: record.key,
-        kind: record.kind,
-        timeline: record.timeline,
-        size: record.size,
-        ...(record.segNo === undefined ? {} : { segNo: record.segNo }),
-      });
-      if (record.kind === 'segment' && record.segNo !== undefined) {
-        builder.add(record.timeline, record.segNo, record.uploadedAt.getTime());
-      }
-    }
-  }
-  const present = builder.build();
-  const input: ContinuityInput = {
-    backups,
-    histories,
-    present,
-    policy: cluster.retention,
-    walSegmentSize: size,
-    uploadGraceMs: cluster.alerts.uploadGraceMs,
-    now,
-  };
-  const gaps = detectGaps(input);
-  const windows = restorableWindows(input);
-  const health = clusterHealth({ cluster: cluster.id, backups, gaps, windows, walSegmentSize: size, now });
-  const retention = await retentionView(deps, cluster, backups, wal, now);
+  // Incremental from the watchdog's verification cursor, and read-only: a page view costs what a watchdog run costs.
+  const evaluation = await evaluateContinuity(deps.catalog, cluster, { now, persistCursor: false });
+  const { gaps, windows, health, present } = evaluation;
+  const retention = await retentionView(deps, cluster, backups, now);
 
   const coverage: CoverageView[] = present.timelines.flatMap((timeline) =>
     present.runs(timeline).map((run) => ({
@@ -259,7 +207,7 @@ export async function buildClusterView(
   const consistency = new Map(windows.backups.map((entry) => [entry.name, entry.consistent]));
   const findings = [
     ...gaps.findings.map((finding) => findingText(finding, size)).filter((text): text is string => text !== undefined),
-    ...unreadable.map((key) => `history file ${key} could not be read`),
+    ...evaluation.unreadableHistories.map((key) => `history file ${key} could not be read`),
   ];
   const alertViews: AlertView[] = alerts
     .filter((alert) => alert.state === 'open')
