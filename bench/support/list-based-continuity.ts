@@ -20,7 +20,9 @@ import { restorableWindows, type WindowReport } from '../../lib/domain/continuit
 import { switchBreaks } from '../../lib/domain/continuity/timeline-path.ts';
 import { classifyKey } from '../../lib/domain/layout/classify-key.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX, WAL_FOLDER } from '../../lib/domain/layout/wal-g-layout.ts';
+import type { TimelineId } from '../../lib/domain/wal/timeline.ts';
 import { parseTimelineHistory } from '../../lib/domain/wal/timeline-history.ts';
+import type { SegmentNumber } from '../../lib/domain/wal/wal-segment.ts';
 
 export interface ListBasedAnswer {
   readonly gaps: GapReport;
@@ -119,7 +121,7 @@ export async function listBasedContinuity(
   }
 
   const histories: KnownHistory[] = [];
-  const segments: { timeline: number; segNo: number; uploadedAtMs: number }[] = [];
+  const segments: { timeline: TimelineId; segNo: SegmentNumber; uploadedAtMs: number }[] = [];
   for (const item of walListing) {
     const object = classifyKey(item.key.slice(prefix.length), cluster.layout, cluster.walSegmentSize);
     if (object.kind === 'wal-segment') {
@@ -146,7 +148,7 @@ export async function listBasedContinuity(
   });
   // Listing order is key order: timeline, then segment, as the builder wants.
   for (const segment of segments) {
-    builder.add(segment.timeline as never, segment.segNo as never, segment.uploadedAtMs);
+    builder.add(segment.timeline, segment.segNo, segment.uploadedAtMs);
   }
   const input = {
     backups,

@@ -123,11 +123,17 @@ export function syntheticBucket(segments: number, secondsPerSegment: number): Sy
     objects.push(...backupObjects(timelineAt(index), FIRST_SEGNO + index, uploadMs(index)));
   }
   let next = segments;
-  const bucket: SyntheticBucket = {
+  let now = new Date(uploadMs(segments - 1) + 30_000);
+  return {
     objects,
     backups: BACKUP_COUNT,
     historyFiles: 1,
-    now: new Date(uploadMs(segments - 1) + 30_000),
+    get now() {
+      return now;
+    },
+    get walSegments() {
+      return walSegments;
+    },
     appendSegments(count: number): BucketObject[] {
       const added: BucketObject[] = [];
       for (let i = 0; i < count; i++, next++) {
@@ -136,14 +142,10 @@ export function syntheticBucket(segments: number, secondsPerSegment: number): Sy
       }
       objects.push(...added);
       walSegments += count;
-      (bucket as { now: Date }).now = new Date(uploadMs(next - 1) + 30_000);
+      now = new Date(uploadMs(next - 1) + 30_000);
       return added;
     },
-    get walSegments() {
-      return walSegments;
-    },
-  } as SyntheticBucket;
-  return bucket;
+  };
 }
 
 /**
