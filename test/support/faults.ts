@@ -306,3 +306,51 @@ export function addFirstMiddleware(
 ): void {
   (sdkClient as StackClient).middlewareStack.add(middleware, { step: 'initialize', priority: 'high', name });
 }
+
+/**
+ * A Lambda timeout for the clients of one simulated container: once armed, the given number of requests still go
+ * through and every later one never completes, as when Lambda stops an invocation in the middle. The test races the
+ * invocation against `arm()`'s promise and treats the container as gone when it resolves.
+ */
+export class LambdaTimeout {
+  #budget = Number.POSITIVE_INFINITY;
+  #fire: () => void = () => undefined;
+  fired = 0;
+
+  attach(sdkClient: { readonly middlewareStack: unknown }): void {
+    addFirstMiddleware(sdkClient, 'walcatLambdaTimeout', (next) => (args) => {
+      if (--this.#budget >= 0) return next(args);
+      this.#fire();
+      return new Promise<never>(() => undefined);
+    });
+  }
+
+  arm(requests: number): Promise<'timed-out'> {
+    this.#budget = requests;
+    return new Promise((resolve) => {
+      this.#fire = () => {
+        this.fired++;
+        this.#fire = () => undefined;
+        resolve('timed-out');
+      };
+    });
+  }
+
+  /** The invocation ended in time. */
+  disarm(): void {
+    this.#budget = Number.POSITIVE_INFINITY;
+    this.#fire = () => undefined;
+  }
+
+  /** Runs `invocation` with the timeout armed after `requests` (or unarmed when undefined). */
+  async run<T>(invocation: () => Promise<T>, requests: number | undefined): Promise<T | 'timed-out'> {
+    if (requests === undefined) return invocation();
+    const timedOut = this.arm(requests);
+    const outcome = await Promise.race([invocation(), timedOut]);
+    if (outcome !== 'timed-out') this.disarm();
+    return outcome;
+  }
+}
+
+/** A seeded draw in [0, 1) for the nth event of a scenario (which invocation times out, and where). */
+export const seededDraw = (seed: number, n: number): number => unitHash(`${seed}|draw|${n}`);

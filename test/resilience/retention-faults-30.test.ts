@@ -1,0 +1,4 @@
+/** Retention apply under faults at 30% (the scenarios and what they assert: retention-fault-scenarios.ts). */
+import { describeRetentionFaults } from './retention-fault-scenarios.ts';
+
+describeRetentionFaults(0.3);
