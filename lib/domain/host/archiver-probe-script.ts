@@ -16,6 +16,7 @@ export const ARCHIVER_PROBE_SQL = `select json_build_object(
   'last_failed_wal', a.last_failed_wal,
   'last_failed_time', to_char(a.last_failed_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
   'in_recovery', pg_is_in_recovery(),
+  'timeline', (select timeline_id from pg_control_checkpoint()),
   'server_version_num', current_setting('server_version_num')::int,
   'stats_reset', to_char(a.stats_reset at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 ) from pg_stat_archiver a`;

@@ -1,0 +1,72 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { createAdapterSet } from '../lib/adapters/adapter-set.ts';
+import { createHostCommandAdapters } from '../lib/adapters/host-command-adapters.ts';
+import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
+import { commandStatusUpdateFromEvent } from '../lib/domain/jobs/command-status.ts';
+import { reconcileStuckJobs } from '../lib/use-cases/reconcile-stuck-jobs.ts';
+import { type TrackCommandDependencies, trackCommandStatus } from '../lib/use-cases/track-command-status.ts';
+
+type TrackerEvent = { readonly 'detail-type'?: string; readonly time?: string };
+
+/**
+ * EventBridge "EC2 Command Status-change Notification" / "EC2 Command Invocation Status-change Notification"
+ * events update the host-command job of their command; a "Scheduled Event" runs the watchdog that polls jobs left
+ * without events. Commands of other features (restores) are not ours and are ignored.
+ */
+export function createJobTrackerHandler(deps: TrackCommandDependencies, logger: Logger) {
+  return middy(async (event: TrackerEvent) => {
+    if (event['detail-type'] === 'Scheduled Event') {
+      const now = new Date(event.time ?? Number.NaN);
+      const report = await reconcileStuckJobs(deps, {
+        clusters: deps.clusters,
+        now: Number.isNaN(now.getTime()) ? new Date() : now,
+      });
+      logger.info('stuck jobs reconciled', { polled: report.polled, finished: report.finished.map((job) => job.id) });
+      return { polled: report.polled, finished: report.finished.length };
+    }
+    const update = commandStatusUpdateFromEvent(event);
+    const outcome = await trackCommandStatus(deps, update);
+    if (outcome.kind === 'unknown-command') return { commandId: update.commandId, tracked: false };
+    const { job } = outcome;
+    logger.info('job updated', {
+      cluster: job.cluster,
+      job: job.id,
+      state: job.state,
+      status: update.status,
+      instance: update.instanceId,
+    });
+    if (outcome.notifyError !== undefined) {
+      logger.error('job alert not delivered', {
+        cluster: job.cluster,
+        job: job.id,
+        error: outcome.notifyError as Error,
+      });
+    }
+    return { commandId: update.commandId, tracked: true, job: job.id, state: job.state };
+  });
+}
+
+function buildDefault() {
+  const runtime = readRuntimeEnvironment();
+  const config = loadWalcatConfig();
+  const endpoints = { ...runtime.endpoints, region: runtime.region };
+  const adapters = createAdapterSet({
+    config,
+    endpoints,
+    ...(runtime.alertsQueueUrl ? { alertsQueueUrl: runtime.alertsQueueUrl } : {}),
+  });
+  const host = createHostCommandAdapters(config, endpoints);
+  return createJobTrackerHandler(
+    { jobs: host.jobs, transport: host.transport, notifier: adapters.notifier(), clusters: config.clusters },
+    new Logger({ serviceName: 'walcat-job-tracker' }),
+  );
+}
+
+let built: ReturnType<typeof buildDefault> | undefined;
+/** Built on the first invocation (once per container), so importing the module for tests reads no config. */
+export const handler = (event: TrackerEvent, context: Context) => {
+  built ??= buildDefault();
+  return built(event, context);
+};

@@ -1,0 +1,43 @@
+/**
+ * Stored host-command jobs (backup-push, archiver probe) and the per-cluster locks that keep them one at a time.
+ * Writes are optimistic: `update` reads, applies a pure function and writes back only if nobody wrote in between
+ * (retrying otherwise), so duplicate status events handled concurrently converge.
+ */
+import type { ClusterId } from '../domain/cluster.ts';
+import type { Job, JobState } from '../domain/jobs/job.ts';
+
+/** The outcome of trying to take a lock. */
+export type LockAttempt =
+  | { readonly acquired: true }
+  | { readonly acquired: false; readonly holder: string; readonly expiresAt: Date };
+
+export interface JobRef {
+  readonly cluster: ClusterId;
+  readonly id: string;
+  readonly createdAt: Date;
+}
+
+export interface JobStore {
+  /** Stores a new job and indexes its command id; throws when the job id exists. */
+  create(job: Job): Promise<void>;
+  get(ref: JobRef): Promise<Job | undefined>;
+  /** The job that sent this command (host-command jobs only; other features' commands give undefined). */
+  findByCommandId(commandId: string): Promise<Job | undefined>;
+  /**
+   * Applies `change` to the stored job and writes the result if it differs, retrying on concurrent writes. Returns
+   * the job as stored afterwards (undefined when it does not exist).
+   */
+  update(ref: JobRef, change: (job: Job) => Job): Promise<Job | undefined>;
+  /** Jobs of a cluster, newest first, optionally only in the given states; at most `limit`. */
+  list(
+    cluster: ClusterId,
+    options?: { readonly states?: readonly JobState[]; readonly limit?: number },
+  ): Promise<Job[]>;
+  /**
+   * Takes the named cluster lock for `holder` until `expiresAt`, unless another holder has it and it has not
+   * expired. Taking a lock one already holds renews it.
+   */
+  acquireLock(cluster: ClusterId, name: string, holder: string, now: Date, expiresAt: Date): Promise<LockAttempt>;
+  /** Releases the lock if `holder` still has it (a lock taken over after expiry is left alone). */
+  releaseLock(cluster: ClusterId, name: string, holder: string): Promise<void>;
+}

@@ -1,0 +1,67 @@
+/**
+ * The watchdog for host-command jobs whose status events never came (EventBridge delivery is best effort, and a
+ * command can end before its job was stored): jobs silent for too long are resolved by polling the transport.
+ */
+import type { ClusterConfig } from '../domain/cluster.ts';
+import { type CommandStatus, isTerminalStatus } from '../domain/jobs/command-status.ts';
+import type { Job } from '../domain/jobs/job.ts';
+import {
+  applyUpdates,
+  type TrackCommandDependencies,
+  type TrackOutcome,
+  updateFromInvocation,
+} from './track-command-status.ts';
+
+/** A job without a status report for this long is polled. */
+export const DEFAULT_SILENCE_MS = 15 * 60_000;
+
+export interface ReconcileInput {
+  readonly clusters: readonly ClusterConfig[];
+  readonly now: Date;
+  readonly silenceMs?: number;
+  /** A command that reached no instance for this long is resolved as having no target (default 30 min). */
+  readonly noTargetAfterMs?: number;
+}
+
+export interface ReconcileReport {
+  readonly polled: number;
+  readonly finished: readonly Job[];
+  readonly outcomes: readonly TrackOutcome[];
+}
+
+function aggregateStatus(statuses: readonly CommandStatus[]): CommandStatus {
+  if (statuses.includes('TimedOut')) return 'TimedOut';
+  return statuses.every((status) => status === 'Success') ? 'Success' : 'Failed';
+}
+
+export async function reconcileStuckJobs(
+  deps: TrackCommandDependencies,
+  input: ReconcileInput,
+): Promise<ReconcileReport> {
+  const silenceMs = input.silenceMs ?? DEFAULT_SILENCE_MS;
+  const noTargetAfterMs = input.noTargetAfterMs ?? 30 * 60_000;
+  const outcomes: TrackOutcome[] = [];
+  let polled = 0;
+  for (const cluster of input.clusters) {
+    const active = await deps.jobs.list(cluster.id, { states: ['queued', 'running'] });
+    for (const job of active) {
+      if (job.commandId === undefined) continue;
+      if (input.now.getTime() - job.lastUpdateAt.getTime() < silenceMs) continue;
+      polled++;
+      const invocations = await deps.transport.listInvocations(job.commandId);
+      const updates = invocations.map((invocation) => updateFromInvocation(invocation, input.now));
+      const allEnded = invocations.length > 0 && invocations.every((invocation) => isTerminalStatus(invocation.status));
+      const reachedNoOne = invocations.length === 0 && input.now.getTime() - job.createdAt.getTime() > noTargetAfterMs;
+      if (allEnded || reachedNoOne) {
+        updates.push({
+          commandId: job.commandId,
+          status: aggregateStatus(invocations.map((i) => i.status)),
+          at: input.now,
+        });
+      }
+      if (updates.length > 0) outcomes.push(await applyUpdates(deps, job, updates));
+    }
+  }
+  const finished = outcomes.flatMap((outcome) => (outcome.kind === 'applied' && outcome.finished ? [outcome.job] : []));
+  return { polled, finished, outcomes };
+}

@@ -1,0 +1,130 @@
+/**
+ * Applies SSM status reports to host-command jobs. Terminal reports are completed with the invocation's output
+ * (exit code, result line, stderr tail) before they are applied, so a job knows which host pushed and which
+ * skipped. When a job ends: its lock is released, and a failure, a timeout or a backup no host took alerts in Slack
+ * with the host and the tail of stderr.
+ */
+import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
+import type { SlackMessage } from '../domain/continuity/slack-message.ts';
+import { type CommandStatusUpdate, isTerminalStatus } from '../domain/jobs/command-status.ts';
+import { applyCommandStatus, isTerminalJobState, type Job } from '../domain/jobs/job.ts';
+import type { CommandInvocation, CommandTransport } from '../ports/command-transport.ts';
+import type { JobStore } from '../ports/job-store.ts';
+import type { Notifier } from '../ports/notifier.ts';
+
+export interface TrackCommandDependencies {
+  readonly jobs: JobStore;
+  readonly transport: CommandTransport;
+  readonly notifier?: Notifier;
+  readonly clusters: readonly ClusterConfig[];
+}
+
+export type TrackOutcome =
+  | { readonly kind: 'unknown-command'; readonly commandId: string }
+  | {
+      readonly kind: 'applied';
+      readonly job: Job;
+      /** True when this report ended the job. */
+      readonly finished: boolean;
+      readonly notified: boolean;
+      readonly notifyError?: unknown;
+    };
+
+/** A polled invocation as a status report with its output. */
+export function updateFromInvocation(invocation: CommandInvocation, at: Date): CommandStatusUpdate {
+  return {
+    commandId: invocation.commandId,
+    instanceId: invocation.instanceId,
+    status: invocation.status,
+    at: invocation.finishedAt ?? at,
+    exitCode: invocation.exitCode,
+    stdoutTail: invocation.stdoutTail,
+    stderrTail: invocation.stderrTail,
+  };
+}
+
+/** The reports to apply for one incoming report: terminal ones come with output read from the transport. */
+async function completedUpdates(
+  transport: CommandTransport,
+  update: CommandStatusUpdate,
+): Promise<CommandStatusUpdate[]> {
+  if (!isTerminalStatus(update.status)) return [update];
+  if (update.instanceId !== undefined) {
+    const invocation = await transport.getInvocation(update.commandId, update.instanceId);
+    return [
+      invocation && isTerminalStatus(invocation.status)
+        ? { ...updateFromInvocation(invocation, update.at), status: update.status }
+        : update,
+    ];
+  }
+  const invocations = await transport.listInvocations(update.commandId);
+  return [...invocations.map((invocation) => updateFromInvocation(invocation, update.at)), update];
+}
+
+export async function trackCommandStatus(
+  deps: TrackCommandDependencies,
+  update: CommandStatusUpdate,
+): Promise<TrackOutcome> {
+  const found = await deps.jobs.findByCommandId(update.commandId);
+  if (found === undefined) return { kind: 'unknown-command', commandId: update.commandId };
+  const updates = await completedUpdates(deps.transport, update);
+  return applyUpdates(deps, found, updates);
+}
+
+/** Applies reports to a job (stored optimistically), then releases its lock and alerts if it just ended. */
+export async function applyUpdates(
+  deps: TrackCommandDependencies,
+  found: Job,
+  updates: readonly CommandStatusUpdate[],
+): Promise<TrackOutcome> {
+  let endedNow = false;
+  const stored = await deps.jobs.update(found, (job) => {
+    const next = updates.reduce(applyCommandStatus, job);
+    endedNow = !isTerminalJobState(job.state) && isTerminalJobState(next.state);
+    return next;
+  });
+  const job = stored ?? found;
+  if (!endedNow) return { kind: 'applied', job, finished: false, notified: false };
+  if (job.lock !== undefined) await deps.jobs.releaseLock(job.cluster, job.lock, job.id);
+  const message = jobAlertMessage(job);
+  const cluster = deps.clusters.find((candidate) => candidate.id === job.cluster);
+  const webhook = cluster?.alerts.slackWebhookParameter;
+  if (message === undefined || deps.notifier === undefined || webhook === undefined) {
+    return { kind: 'applied', job, finished: true, notified: false };
+  }
+  try {
+    await deps.notifier.send({ cluster: job.cluster as ClusterId, slackWebhookParameter: webhook }, message);
+    return { kind: 'applied', job, finished: true, notified: true };
+  } catch (notifyError) {
+    return { kind: 'applied', job, finished: true, notified: false, notifyError };
+  }
+}
+
+const escapeMrkdwn = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * The Slack message for a job that ended badly (failed, timed out, or a backup every host skipped); undefined for
+ * jobs that went well. Built from the job's own summary and the redacted stderr tail, never from raw errors.
+ */
+export function jobAlertMessage(job: Job): SlackMessage | undefined {
+  const bad =
+    job.state === 'failed' || job.state === 'timed-out' || (job.state === 'skipped' && job.type === 'backup-push');
+  if (!bad) return undefined;
+  const title = job.state === 'timed-out' ? 'timed out' : job.state === 'skipped' ? 'found no primary' : 'failed';
+  const text = `:red_circle: ${job.cluster}: ${job.type} ${title}: ${job.outcome ?? job.state} (job ${job.id})`;
+  const facts = [`*Job* ${job.id}`, `*Host* ${job.host ?? 'unknown'}`, `*Command* ${job.commandId ?? 'none'}`].join(
+    '\n',
+  );
+  const blocks: Record<string, unknown>[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(text) } },
+    { type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(facts) } },
+  ];
+  if (job.stderrTail) {
+    const lines = job.stderrTail.trimEnd().split('\n').slice(-15).join('\n');
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*stderr (tail)*\n\`\`\`${escapeMrkdwn(lines.replaceAll('```', "'''"))}\`\`\`` },
+    });
+  }
+  return { text, blocks };
+}
