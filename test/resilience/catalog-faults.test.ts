@@ -14,11 +14,11 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCatalogIngestHandler } from '../../functions/catalog-ingest.ts';
 import { createDynamoDbDocumentClient, createS3Client } from '../../lib/adapters/aws/aws-clients.ts';
-import { decompressText } from '../../lib/adapters/compression/decompress-text.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { ClusterId } from '../../lib/domain/cluster.ts';
+import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import { syncCatalog } from '../../lib/use-cases/sync-catalog.ts';
 import { DYNALITE_CREDENTIALS } from '../support/dynalite.ts';
 import { attachFaults, FaultInjector, type FaultRule, LambdaTimeout, seededDraw } from '../support/faults.ts';
@@ -124,7 +124,7 @@ function newContainer(faults: FaultInjector, table: string): Container {
     {
       catalog: catalogOn(clients.ddb, table),
       objects: clients.objects,
-      decompress: decompressText,
+      decompress: historyTextOrUndefined,
       clusters: services.config.clusters,
     },
     new Logger({ serviceName: 'resilience', logLevel: 'SILENT' }),
@@ -199,7 +199,7 @@ beforeAll(async () => {
   reference = await snapshotCatalog(unfaultedCatalog(table), cluster);
   const syncTable = await newTable();
   await syncCatalog(
-    { catalog: unfaultedCatalog(syncTable), objects: services.objects, decompress: decompressText },
+    { catalog: unfaultedCatalog(syncTable), objects: services.objects, decompress: historyTextOrUndefined },
     services.config.clusters[0] as (typeof services.config.clusters)[number],
     { now: new Date('2026-11-25T00:00:00Z') },
   );
@@ -256,9 +256,8 @@ describe.each(RATES)('catalog ingest through SQS at %s fault rate', (rate) => {
     const table = await newTable();
     // Each invocation times out with probability `rate`, after a seeded number of requests into the batch.
     const kill = (invocation: number): number | undefined => {
-      const draw = Math.abs(Math.sin(invocation * 12.9898 + rate * 78.233) * 43758.5453) % 1;
-      if (draw >= rate) return undefined;
-      return 1 + (Math.floor(draw * 100) % 12);
+      if (seededDraw(rate * 100, invocation) >= rate) return undefined;
+      return Math.floor(seededDraw(rate * 100 + 1, invocation) * 3);
     };
     const firedBefore = timeoutsFired;
     const invocations = await drain(faults, table, [], kill);
@@ -298,7 +297,11 @@ describe.each(RATES)('full sync at %s fault rate', (rate) => {
     const faults = new FaultInjector(77 + Math.round(rate * 100) + scenario.name.length);
     const table = await newTable();
     const clients = faultedServices(faults);
-    const deps = { catalog: catalogOn(clients.ddb, table), objects: clients.objects, decompress: decompressText };
+    const deps = {
+      catalog: catalogOn(clients.ddb, table),
+      objects: clients.objects,
+      decompress: historyTextOrUndefined,
+    };
     const clusterConfig = services.config.clusters[0] as (typeof services.config.clusters)[number];
     let runs = 0;
     let failedRuns = 0;
