@@ -12,10 +12,9 @@
  * It writes `<dir>/stack.json`, which `walcat --local <command>` (or `WALCAT_LOCAL=1`) reads to talk to it, and
  * removes it again on stop. Only ports it picked and the data directory it created are ever used.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createDynamoDbDocumentClient, createS3Client } from '../adapters/aws/aws-clients.ts';
-import { decompressText } from '../adapters/compression/decompress-text.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb/dynamodb-alert-store.ts';
 import { DynamoDbCatalogStore } from '../adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
@@ -26,6 +25,7 @@ import type { LocalStackInfo, LocalStackSettings } from '../config/config-local-
 import { createBackupInterpreter } from '../domain/catalog/backup-interpreter.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { backupFinishedAt, isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
+import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
 import { runScheduledRetention } from '../use-cases/scheduled-retention.ts';
 import { syncCatalog } from '../use-cases/sync-catalog.ts';
@@ -138,6 +138,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     for (const entry of STACK_ENTRIES) rmSync(join(dir, entry), { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true, mode: 0o755 });
+  // As root PostgreSQL runs as postgres, which must traverse the folder whatever the umask made of it.
+  if (process.getuid?.() === 0) chmodSync(dir, 0o755);
   checkPostgresPrerequisites(dir, WAL_G_LOCAL_BIN);
   const ports = await chooseLocalPorts(options.settings.portBase);
 
@@ -154,6 +156,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
 
   try {
     const s3Endpoint = `http://127.0.0.1:${ports.s3}`;
+    // What wal-g-local needs to reach the bucket, in archive_command and (with the libpq settings) in the env dir.
+    const archiverEnv = {
+      WALG_S3_PREFIX: `s3://${LOCAL_BUCKET}/${LOCAL_PREFIX}`,
+      AWS_ENDPOINT_URL_S3: s3Endpoint,
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_REGION: LOCAL_REGION,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
     const pgPaths = localPostgresPaths(dir);
     const osUser = localOsUser();
     const files = writeLocalClusterFiles({
@@ -163,12 +174,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       walgLocalBin: WAL_G_LOCAL_BIN,
       backupEveryMinutes: options.backupEveryMinutes,
       walgEnv: {
-        WALG_S3_PREFIX: `s3://${LOCAL_BUCKET}/${LOCAL_PREFIX}`,
-        AWS_ENDPOINT_URL_S3: s3Endpoint,
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        AWS_REGION: LOCAL_REGION,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...archiverEnv,
         PGHOST: pgPaths.socketDir,
         PGPORT: String(ports.postgres),
         PGUSER: 'postgres',
@@ -198,7 +204,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const s3Client = createS3Client({ region: LOCAL_REGION, s3: s3Endpoint }, { credentials: S3RVER_CREDENTIALS });
     const objects = new S3ObjectStore(s3Client);
     const ingest = startLocalEventIngest(
-      { catalog, clusters: config.clusters, objects, decompress: decompressText },
+      { catalog, clusters: config.clusters, objects, decompress: historyTextOrUndefined },
       print,
     );
     const s3 = await startLocalS3({
@@ -219,14 +225,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const pg = await startLocalPostgres({
       dir,
       port: ports.postgres,
-      archiverEnv: {
-        WALG_S3_PREFIX: `s3://${LOCAL_BUCKET}/${LOCAL_PREFIX}`,
-        AWS_ENDPOINT_URL_S3: s3Endpoint,
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        AWS_REGION: LOCAL_REGION,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
+      archiverEnv,
     });
     closers.push({ name: 'PostgreSQL', close: () => pg.stop() });
 
@@ -269,7 +268,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const runner = new BashScriptRunner();
     const sync = async () => {
       await ingest.flush();
-      const outcome = await syncCatalog({ catalog, objects, decompress: decompressText }, cluster, { now: new Date() });
+      const outcome = await syncCatalog({ catalog, objects, decompress: historyTextOrUndefined }, cluster, {
+        now: new Date(),
+      });
       if (outcome.added + outcome.updated + outcome.removed > 0) {
         print(
           `[catalog-sync] ${cluster.id}: ${outcome.listed} objects listed; ${outcome.added} added, ${outcome.updated} updated, ${outcome.removed} marked gone`,
