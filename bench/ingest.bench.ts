@@ -7,10 +7,10 @@
  * (100 keys per BatchGetItem). A redelivered batch costs only the reads.
  */
 
-import { decompressText } from '../lib/adapters/compression/decompress-text.ts';
 import { DynamoDbCatalogStore } from '../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { parseIngestInvocation } from '../lib/adapters/events/s3-notification-events.ts';
 import { createBackupInterpreter } from '../lib/domain/catalog/backup-interpreter.ts';
+import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import { timelineId } from '../lib/domain/wal/timeline.ts';
 import { segmentNumber, walFileName } from '../lib/domain/wal/wal-segment.ts';
 import { ingestObjectEvents } from '../lib/use-cases/ingest-object-events.ts';
@@ -72,7 +72,7 @@ const ingestBenchmark: Benchmark = {
       const deps = (catalog: DynamoDbCatalogStore) => ({
         catalog,
         objects: new LatentMemoryObjectStore([], 0),
-        decompress: decompressText,
+        decompress: historyTextOrUndefined,
         clusters: [BENCH_CLUSTER],
       });
       for (const batchSize of [10, 100, 1000]) {

@@ -15,13 +15,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decompressText } from '../lib/adapters/compression/decompress-text.ts';
 import { DynamoDbCatalogStore } from '../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { S3ObjectStore } from '../lib/adapters/s3/s3-object-store.ts';
 import { createBackupInterpreter } from '../lib/domain/catalog/backup-interpreter.ts';
 import type { ObjectEvent } from '../lib/domain/catalog/object-event.ts';
 import { gapsJson } from '../lib/domain/continuity/gap-detection.ts';
 import { windowJson } from '../lib/domain/continuity/restorable-window.ts';
+import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import { evaluateContinuity } from '../lib/use-cases/evaluate-continuity.ts';
 import { ingestObjectEvents } from '../lib/use-cases/ingest-object-events.ts';
 import { startDynalite } from '../test/support/dynalite.ts';
@@ -109,7 +109,7 @@ async function measureCatalog(size: number, services: Services, bucket: Syntheti
     const tableName = `bench-catalog-${size}`;
     const catalog = new DynamoDbCatalogStore({ client: ddb.client, tableName, interpret });
     await catalog.ensureTable();
-    const readers = { objects: new S3ObjectStore(services.s3.client), decompress: decompressText };
+    const readers = { objects: new S3ObjectStore(services.s3.client), decompress: historyTextOrUndefined };
     const deps = { ...readers, catalog, clusters: [cluster] };
     const ingest = async (objects: readonly BucketObject[]) => {
       // One SQS batch is up to 100 messages of one S3 notification each (serverless.yml batchSize 100).

@@ -6,9 +6,9 @@
  * emulator instead. Catalog writes are the same in both runs and are reported separately.
  */
 
-import { decompressText } from '../lib/adapters/compression/decompress-text.ts';
 import { DynamoDbCatalogStore } from '../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { createBackupInterpreter } from '../lib/domain/catalog/backup-interpreter.ts';
+import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import type { ObjectSummary } from '../lib/ports/object-store.ts';
 import { syncCatalog } from '../lib/use-cases/sync-catalog.ts';
 import { startDynalite } from '../test/support/dynalite.ts';
@@ -66,7 +66,7 @@ const syncBenchmark: Benchmark = {
         let lastPage = 0;
         let listingEnded = 0;
         const started = performance.now();
-        const outcome = await syncCatalog({ catalog, objects, decompress: decompressText }, BENCH_CLUSTER, {
+        const outcome = await syncCatalog({ catalog, objects, decompress: historyTextOrUndefined }, BENCH_CLUSTER, {
           now: bucket.now,
           concurrency,
           onProgress: (progress) => {

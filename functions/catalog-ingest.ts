@@ -4,9 +4,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { createAdapterSet } from '../lib/adapters/adapter-set.ts';
-import { decompressText } from '../lib/adapters/compression/decompress-text.ts';
 import { parseIngestInvocation } from '../lib/adapters/events/s3-notification-events.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
+import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import { type IngestDependencies, ingestObjectEvents } from '../lib/use-cases/ingest-object-events.ts';
 
 /**
@@ -40,7 +40,7 @@ function buildDefault() {
   const deps: IngestDependencies = {
     catalog: adapters.catalog(),
     objects: adapters.objectStore(),
-    decompress: decompressText,
+    decompress: historyTextOrUndefined,
     clusters: config.clusters,
   };
   return createCatalogIngestHandler(

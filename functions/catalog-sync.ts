@@ -4,9 +4,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createAdapterSet } from '../lib/adapters/adapter-set.ts';
-import { decompressText } from '../lib/adapters/compression/decompress-text.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
 import type { WalcatConfig } from '../lib/domain/cluster.ts';
+import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import { type SyncDependencies, syncCatalog } from '../lib/use-cases/sync-catalog.ts';
 
 /** The scheduled full sync: reconciles every configured cluster; one failing cluster does not stop the others. */
@@ -44,7 +44,7 @@ function buildDefault() {
   const runtime = readRuntimeEnvironment();
   const adapters = createAdapterSet({ config, endpoints: { ...runtime.endpoints, region: runtime.region } });
   return createCatalogSyncHandler(
-    { catalog: adapters.catalog(), objects: adapters.objectStore(), decompress: decompressText },
+    { catalog: adapters.catalog(), objects: adapters.objectStore(), decompress: historyTextOrUndefined },
     config,
     new Logger({ serviceName: 'walcat-catalog-sync' }),
     new Metrics({ namespace: 'walcat', serviceName: 'walcat-catalog-sync' }),

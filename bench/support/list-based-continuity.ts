@@ -8,7 +8,6 @@
  * and the benchmark can check that the answers agree; what differs is only where the facts come from.
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { decompressText } from '../../lib/adapters/compression/decompress-text.ts';
 import type { BackupInterpreter } from '../../lib/domain/catalog/catalog-change.ts';
 import { deriveBackupRecord } from '../../lib/domain/catalog/catalog-change.ts';
 import type { BackupRecord } from '../../lib/domain/catalog/catalog-records.ts';
@@ -20,6 +19,7 @@ import { restorableWindows, type WindowReport } from '../../lib/domain/continuit
 import { switchBreaks } from '../../lib/domain/continuity/timeline-path.ts';
 import { classifyKey } from '../../lib/domain/layout/classify-key.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX, WAL_FOLDER } from '../../lib/domain/layout/wal-g-layout.ts';
+import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import type { TimelineId } from '../../lib/domain/wal/timeline.ts';
 import { parseTimelineHistory } from '../../lib/domain/wal/timeline-history.ts';
 import type { SegmentNumber } from '../../lib/domain/wal/wal-segment.ts';
@@ -131,7 +131,7 @@ export async function listBasedContinuity(
         uploadedAtMs: item.lastModified.getTime(),
       });
     } else if (object.kind === 'wal-history') {
-      const text = decompressText(await s3.get(item.key), object.compression);
+      const text = historyTextOrUndefined(await s3.get(item.key), object.compression);
       if (text !== undefined) {
         histories.push({
           history: parseTimelineHistory(object.timeline, text, item.key),

@@ -4,10 +4,10 @@
  */
 import { type AdapterSet, createAdapterSet } from '../adapters/adapter-set.ts';
 import type { AwsEndpoints } from '../adapters/aws/aws-clients.ts';
-import { decompressText } from '../adapters/compression/decompress-text.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { localStackDir, readLocalStackInfo, wantsLocalStack } from '../config/config-local-stack.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
+import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import type { CliCommand } from './cli-command.ts';
 import { backupsCommand } from './commands/backups.ts';
 import { gapsCommand } from './commands/gaps.ts';
@@ -74,7 +74,7 @@ export async function createCliRuntime(options: {
 
   const commands: CliCommand[] = [
     initCommand({ catalog }),
-    syncCommand({ catalog, objectStore: objects, decompress: decompressText }),
+    syncCommand({ catalog, objectStore: objects, decompress: historyTextOrUndefined }),
     backupsCommand({ catalog }),
     walCommand({ catalog }),
     gapsCommand({ catalog, color }),

@@ -8,7 +8,6 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCatalogIngestHandler } from '../../functions/catalog-ingest.ts';
-import { decompressText } from '../../lib/adapters/compression/decompress-text.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
 import type { CliCommand, CliContext } from '../../lib/cli/cli-command.ts';
@@ -19,6 +18,7 @@ import { walCommand } from '../../lib/cli/commands/wal.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { WalcatConfig } from '../../lib/domain/cluster.ts';
+import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import { localArchiverCommand, WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
 import { type PgHandle, pgBinDir, runAsPostgres, startPostgres } from '../support/postgres.ts';
@@ -184,7 +184,7 @@ describe('catalog from a real PostgreSQL 15 archive', () => {
     await run(initCommand({ catalog: () => eventCatalog }));
     const events: readonly S3EventShape[] = s3.events();
     const handler = createCatalogIngestHandler(
-      { catalog: eventCatalog, objects, decompress: decompressText, clusters: config.clusters },
+      { catalog: eventCatalog, objects, decompress: historyTextOrUndefined, clusters: config.clusters },
       new Logger({ serviceName: 'e2e', logLevel: 'SILENT' }),
       new Metrics({ namespace: 'walcat-e2e', serviceName: 'e2e' }),
     );
@@ -205,7 +205,7 @@ describe('catalog from a real PostgreSQL 15 archive', () => {
     const synced = catalogStore('walcat-e2e-synced');
     await run(initCommand({ catalog: () => synced }));
     const outcome = (await run(
-      syncCommand({ catalog: () => synced, objectStore: () => objects, decompress: decompressText }),
+      syncCommand({ catalog: () => synced, objectStore: () => objects, decompress: historyTextOrUndefined }),
     )) as { listed: number; removed: number }[];
     expect(outcome[0]?.removed).toBe(0);
     expect(await run(backupsCommand({ catalog: () => synced }))).toEqual(truth.backups);

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decompressText } from '../../lib/adapters/compression/decompress-text.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification-events.ts';
 import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
@@ -18,6 +17,7 @@ import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpr
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import { gapsJson } from '../../lib/domain/continuity/gap-detection.ts';
 import { windowJson } from '../../lib/domain/continuity/restorable-window.ts';
+import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import { parseWalFileName, segNoOfByteBefore } from '../../lib/domain/wal/wal-segment.ts';
 import { localArchiverCommand, WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
 import { evaluateContinuity } from '../../lib/use-cases/evaluate-continuity.ts';
@@ -42,7 +42,7 @@ async function ingestNewEvents(): Promise<void> {
   ingested += events.length;
   const records = events.flatMap((event) => parseIngestInvocation(event));
   const outcome = await ingestObjectEvents(
-    { catalog, clusters: [cluster], objects: new S3ObjectStore(s3.client), decompress: decompressText },
+    { catalog, clusters: [cluster], objects: new S3ObjectStore(s3.client), decompress: historyTextOrUndefined },
     records,
   );
   expect(outcome.failedRecordIds).toEqual([]);

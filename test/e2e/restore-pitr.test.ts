@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decompressText } from '../../lib/adapters/compression/decompress-text.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification-events.ts';
 import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
@@ -21,6 +20,7 @@ import type { CommandStatusUpdate, RestoreJob } from '../../lib/domain/restore/r
 import { RestoreTargetUnreachableError } from '../../lib/domain/restore/restore-plan.ts';
 import { movedAsidePath, RESTORE_STEPS } from '../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget, type RestoreTarget } from '../../lib/domain/restore/restore-target.ts';
+import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import { localArchiverCommand, WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
 import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
 import { ingestObjectEvents } from '../../lib/use-cases/ingest-object-events.ts';
@@ -128,7 +128,7 @@ async function restoredRows(host: ScratchHost): Promise<string[]> {
 async function ingestAllEvents(): Promise<void> {
   const records = s3.events().flatMap((event) => parseIngestInvocation(event));
   const outcome = await ingestObjectEvents(
-    { catalog, clusters: [cluster], objects: new S3ObjectStore(s3.client), decompress: decompressText },
+    { catalog, clusters: [cluster], objects: new S3ObjectStore(s3.client), decompress: historyTextOrUndefined },
     records,
   );
   expect(outcome.failedRecordIds).toEqual([]);

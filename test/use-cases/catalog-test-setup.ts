@@ -1,11 +1,11 @@
 /** Shared setup of the catalog tests: one cluster config, real s3rver and dynalite, the real adapters. */
 import { readFileSync } from 'node:fs';
-import { decompressText } from '../../lib/adapters/compression/decompress-text.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { WalcatConfig } from '../../lib/domain/cluster.ts';
+import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
 import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
 
@@ -63,4 +63,7 @@ export async function startCatalogServices(config: WalcatConfig = testConfig()):
   };
 }
 
-export const readers = (services: CatalogServices) => ({ objects: services.objects, decompress: decompressText });
+export const readers = (services: CatalogServices) => ({
+  objects: services.objects,
+  decompress: historyTextOrUndefined,
+});

@@ -1,4 +1,5 @@
 import { decompress } from '../compression/decompress.ts';
+import { InvalidInputError } from '../errors.ts';
 import type { Compression } from '../layout/storage-object.ts';
 
 const UTF8 = new TextDecoder('utf-8');
@@ -14,4 +15,19 @@ const UTF8 = new TextDecoder('utf-8');
  */
 export function decodeHistoryFile(bytes: Uint8Array, compression: Compression, objectName?: string): string {
   return UTF8.decode(decompress(bytes, compression, objectName ?? `history file (${compression})`));
+}
+
+/**
+ * The catalog's reading of a `.history` object: its text, or undefined when it cannot be decoded here (lzo, corrupt
+ * data). The object is still catalogued; continuity then reports the history as unreadable instead of guessing.
+ *
+ * @example historyTextOrUndefined(bytes, 'lzo') === undefined
+ */
+export function historyTextOrUndefined(bytes: Uint8Array, compression: Compression): string | undefined {
+  try {
+    return decodeHistoryFile(bytes, compression);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return undefined;
+    throw error;
+  }
 }
