@@ -11,7 +11,7 @@ import {
 import { consistencyRange, planRetention, type RetentionPlan } from '../../../lib/domain/retention/retention-plan.ts';
 import type { RetentionWalObject } from '../../../lib/domain/retention/wal-retention.ts';
 import { timelineId } from '../../../lib/domain/wal/timeline.ts';
-import { segmentNumber, walFileName } from '../../../lib/domain/wal/wal-segment.ts';
+import { parseWalFileName, segmentNumber, walFileName } from '../../../lib/domain/wal/wal-segment.ts';
 import {
   backupName,
   backupRecord,
@@ -245,6 +245,24 @@ describe('planRetention over random catalogs and policies', () => {
           if (start) expect(deletedKeys.has(start.key)).toBe(false);
         }
         expect(deletedKeys.size).toBe(outcome.plan.delete.walKeys.length);
+        // Ranges are runs of consecutive segments: disjoint, counted inclusively, covering every deleted object.
+        const ranges = outcome.plan.delete.wal.map((range) => ({
+          ...range,
+          fromSegNo: parseWalFileName(range.from, SIZE).segNo,
+          toSegNo: parseWalFileName(range.to, SIZE).segNo,
+        }));
+        for (const range of ranges) expect(range.count).toBe(range.toSegNo - range.fromSegNo + 1);
+        for (const [index, range] of ranges.entries()) {
+          const next = ranges[index + 1];
+          if (next && next.timeline === range.timeline) expect(next.fromSegNo).toBeGreaterThan(range.toSegNo + 1);
+        }
+        for (const object of catalog.wal.filter((candidate) => deletedKeys.has(candidate.key))) {
+          const segNo = object.segNo as number;
+          const covering = ranges.filter(
+            (range) => range.timeline === object.timeline && segNo >= range.fromSegNo && segNo <= range.toSegNo,
+          );
+          expect(covering).toHaveLength(1);
+        }
         const ranged = outcome.plan.delete.wal.reduce((sum, range) => sum + range.objects, 0);
         expect(ranged).toBe(deletedKeys.size);
       }),
