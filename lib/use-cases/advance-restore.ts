@@ -7,6 +7,7 @@ import {
   stuckStep,
   timeOutStep,
 } from '../domain/restore/restore-job.ts';
+import type { CommandInvocation } from '../ports/command-transport.ts';
 import { RestoreJobConflictError } from '../ports/restore-job-store.ts';
 import { dispatchNextStep, notifyRestore, type RestoreDeps } from './restore-dependencies.ts';
 
@@ -46,15 +47,22 @@ async function withOutput(
   update: CommandStatusUpdate,
   job: RestoreJob,
 ): Promise<CommandStatusUpdate> {
-  if (!isTerminalStatus(update.status) || update.stdoutTail !== undefined) return update;
-  const invocation = await deps.transport.getInvocation(update.commandId, update.instanceId ?? job.instanceId);
+  const instanceId = update.instanceId ?? job.instanceId;
+  if (!isTerminalStatus(update.status) || update.stdoutTail !== undefined || instanceId === undefined) return update;
+  const invocation = await deps.transport.getInvocation(update.commandId, instanceId);
   if (!invocation || !isTerminalStatus(invocation.status)) return update;
+  return fromInvocation(invocation, update.at);
+}
+
+function fromInvocation(invocation: CommandInvocation, fallbackAt: Date): CommandStatusUpdate {
   return {
-    ...update,
+    commandId: invocation.commandId,
+    instanceId: invocation.instanceId,
     status: invocation.status,
-    stdoutTail: invocation.stdout,
-    stderrTail: invocation.stderr,
-    ...(invocation.instanceId ? { instanceId: invocation.instanceId } : {}),
+    at: invocation.finishedAt ?? fallbackAt,
+    exitCode: invocation.exitCode,
+    stdoutTail: invocation.stdoutTail,
+    stderrTail: invocation.stderrTail,
   };
 }
 
@@ -95,16 +103,12 @@ export async function reconcileRestoreJobs(
     const stuck = stuckStep(job, deps.now(), quietMs);
     if (!stuck?.step.commandId) continue;
     polled++;
-    const invocation = await deps.transport.getInvocation(stuck.step.commandId, job.instanceId);
+    const invocation =
+      job.instanceId === undefined
+        ? undefined
+        : await deps.transport.getInvocation(stuck.step.commandId, job.instanceId);
     if (invocation && isTerminalStatus(invocation.status)) {
-      const outcome = await advanceRestore(deps, {
-        commandId: stuck.step.commandId,
-        status: invocation.status,
-        at: invocation.at ?? deps.now(),
-        stdoutTail: invocation.stdout,
-        stderrTail: invocation.stderr,
-        ...(invocation.instanceId ? { instanceId: invocation.instanceId } : {}),
-      });
+      const outcome = await advanceRestore(deps, fromInvocation(invocation, deps.now()));
       if (outcome.transition?.kind !== 'ignored') advanced++;
       continue;
     }

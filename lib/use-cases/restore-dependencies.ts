@@ -4,22 +4,26 @@
  */
 import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
 import type { SlackMessage } from '../domain/continuity/slack-message.ts';
-import {
-  markStepDispatched,
-  nextRestoreCommand,
-  type RestoreHostTarget,
-  type RestoreJob,
-} from '../domain/restore/restore-job.ts';
+import { InvalidInputError } from '../domain/errors.ts';
+import { markStepDispatched, nextRestoreCommand, type RestoreJob } from '../domain/restore/restore-job.ts';
 import { restoreSlackMessage } from '../domain/restore/restore-report.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
+import type { CommandTransport } from '../ports/command-transport.ts';
+import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { RestoreJobStore } from '../ports/restore-job-store.ts';
-import type { RestoreCommandTransport } from './restore-command-transport.ts';
 
 export interface RestoreDeps {
   readonly catalog: CatalogStore;
   readonly jobs: RestoreJobStore;
-  readonly transport: RestoreCommandTransport;
+  readonly transport: CommandTransport;
+  /** Resolves a host tag to the one instance a restore runs on. */
+  readonly instances: InstanceDirectory;
+  /** Where SSM writes each step's complete output (inline output is truncated). */
+  readonly commandOutput?: {
+    readonly outputS3?: { bucket: string; prefix: string };
+    readonly cloudWatchLogGroup?: string;
+  };
   /** Absent: no Slack (the local stack without a webhook). */
   readonly notifier?: Notifier;
   readonly clusters: readonly ClusterConfig[];
@@ -27,7 +31,7 @@ export interface RestoreDeps {
 }
 
 /** The cluster config of a job; a job of a cluster no longer configured cannot be driven. */
-export function clusterOf(deps: Pick<RestoreDeps, 'clusters'>, cluster: ClusterId): ClusterConfig | undefined {
+export function clusterOf(deps: Pick<RestoreDeps, 'clusters'>, cluster: string): ClusterConfig | undefined {
   return deps.clusters.find((candidate) => candidate.id === cluster);
 }
 
@@ -38,24 +42,21 @@ export function clusterOf(deps: Pick<RestoreDeps, 'clusters'>, cluster: ClusterI
 export async function dispatchNextStep(deps: RestoreDeps, job: RestoreJob): Promise<RestoreJob> {
   const next = nextRestoreCommand(job);
   if (!next) return job;
+  const instanceId = job.instanceId;
+  if (instanceId === undefined) {
+    throw new InvalidInputError(`restore job ${job.jobId} has no resolved instance; start it again with --instance`);
+  }
   const sent = await deps.transport.send({
-    target: targetOf(job),
+    targets: { instanceIds: [instanceId] },
     script: next.script,
     timeoutSeconds: next.timeoutSeconds,
     comment: `walcat restore ${job.jobId} ${next.step}`,
+    ...(deps.commandOutput?.outputS3 ? { outputS3: deps.commandOutput.outputS3 } : {}),
+    ...(deps.commandOutput?.cloudWatchLogGroup ? { cloudWatchLogGroup: deps.commandOutput.cloudWatchLogGroup } : {}),
   });
   const dispatched = markStepDispatched(job, next.step, sent.commandId, deps.now());
-  const withInstance =
-    dispatched.instanceId === undefined && sent.instanceId !== undefined
-      ? { ...dispatched, instanceId: sent.instanceId }
-      : dispatched;
-  await deps.jobs.save(withInstance, job.version);
-  return withInstance;
-}
-
-/** Commands go to the instance the job already runs on, so every step of a tag-targeted job lands on one host. */
-function targetOf(job: RestoreJob): RestoreHostTarget {
-  return job.instanceId === undefined ? job.request.host : { kind: 'instance', instanceId: job.instanceId };
+  await deps.jobs.save(dispatched, job.version);
+  return dispatched;
 }
 
 /** Tells the cluster's Slack channel; a notification failure never fails the restore. */

@@ -96,7 +96,7 @@ async function singleInstance(
   host: RestoreHostTarget,
 ): Promise<RestoreHostTarget> {
   if (host.kind === 'instance') return host;
-  const instances = await deps.transport.instancesWithTag(host.tagKey, host.tagValue);
+  const instances = await deps.instances.instancesWithTag(host.tagKey, host.tagValue);
   const [only, ...others] = instances;
   if (only === undefined || others.length > 0) {
     throw new InvalidInputError(

@@ -12,11 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification-events.ts';
 import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { LocalInstanceDirectory } from '../../lib/adapters/local/local-instance-directory.ts';
+import { LocalShellTransport } from '../../lib/adapters/local/local-shell-transport.ts';
 import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
-import type { CommandStatusUpdate, RestoreJob } from '../../lib/domain/restore/restore-job.ts';
+import { type CommandStatusUpdate, commandStatusUpdateFromEvent } from '../../lib/domain/jobs/command-status.ts';
+import type { RestoreJob } from '../../lib/domain/restore/restore-job.ts';
 import { RestoreTargetUnreachableError } from '../../lib/domain/restore/restore-plan.ts';
 import { movedAsidePath, RESTORE_STEPS } from '../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget, type RestoreTarget } from '../../lib/domain/restore/restore-target.ts';
@@ -30,7 +33,6 @@ import { resumeRestore, startRestore } from '../../lib/use-cases/start-restore.t
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
 import { type PgHandle, runAsPostgres, startPostgres } from '../support/postgres.ts';
 import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
-import { LocalRestoreTransport } from './local-restore-transport.ts';
 
 const BUCKET = 'pg-backups';
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -42,7 +44,9 @@ let ddb: DynaliteHandle;
 let primary: PgHandle;
 let cluster: ClusterConfig;
 let catalog: DynamoDbCatalogStore;
-let transport: LocalRestoreTransport;
+let transport: LocalShellTransport;
+const events: CommandStatusUpdate[] = [];
+const HOSTS = ['host-a', 'host-b', 'host-c', 'host-never'];
 let deps: RestoreDeps;
 let targetTime: Date;
 const restoredDataDirs: string[] = [];
@@ -83,7 +87,7 @@ function restoreOnto(host: ScratchHost, target: RestoreTarget, jobId: string) {
   return startRestore(deps, {
     cluster,
     target,
-    host: { kind: 'instance', instanceId: `local-${host.dir.split('/').at(-1)}` },
+    host: { kind: 'tag', tagKey: 'walcat:scratch', tagValue: host.dir.split('/').at(-1) ?? '' },
     inPlace: false,
     jobId,
     hostOverrides: { pgData: host.pgData, walgEnvDir: host.envDir },
@@ -93,15 +97,22 @@ function restoreOnto(host: ScratchHost, target: RestoreTarget, jobId: string) {
   });
 }
 
-/** Feeds the transport's status-change events to the orchestrator (each delivered twice) until the job ends. */
+/**
+ * Feeds the transport's status-change events (command and invocation level, each delivered twice) to the
+ * orchestrator until the job ends, as EventBridge would invoke the orchestrator function.
+ */
 async function driveToEnd(job: RestoreJob): Promise<RestoreJob> {
   let current = job;
+  const deadline = Date.now() + 120_000;
   while (current.status === 'running') {
-    const event: CommandStatusUpdate = await transport.nextEvent(120_000);
-    for (const delivery of [event, event]) {
-      const outcome = await advanceRestore(deps, delivery);
-      if (outcome.job?.jobId === job.jobId) current = outcome.job;
+    if (Date.now() > deadline) throw new Error(`restore job ${job.jobId} still running after 120 s`);
+    await transport.settled();
+    const event = events.shift();
+    if (!event) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
     }
+    for (const delivery of [event, event]) await advanceRestore(deps, delivery);
     current = (await deps.jobs.get(cluster.id, job.jobId)) ?? current;
   }
   return current;
@@ -193,8 +204,23 @@ beforeAll(async () => {
     interpret: createBackupInterpreter([cluster]),
   });
   await catalog.ensureTable();
-  transport = new LocalRestoreTransport();
-  deps = { catalog, jobs: new InMemoryRestoreJobStore(), transport, clusters: [cluster], now: () => new Date() };
+  const instances = HOSTS.map((name) => ({ instanceId: `local-${name}`, tags: { 'walcat:scratch': name } }));
+  transport = new LocalShellTransport({
+    instances,
+    workDir: join(root, 'transport'),
+    baseEnv: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
+  transport.subscribe((event) => {
+    events.push(commandStatusUpdateFromEvent(event));
+  });
+  deps = {
+    catalog,
+    jobs: new InMemoryRestoreJobStore(),
+    transport,
+    instances: new LocalInstanceDirectory(instances),
+    clusters: [cluster],
+    now: () => new Date(),
+  };
 
   await primary.query('create table t (id int primary key, note text, at timestamptz default clock_timestamp())');
   await runAsPostgres(process.execPath, [WAL_G_LOCAL_BIN, 'backup-push', primary.dataDir], {
@@ -234,6 +260,7 @@ afterAll(async () => {
       });
     }
   }
+  await transport?.close();
   await primary?.close();
   await Promise.all([s3?.close(), ddb?.close()]);
   if (root) rmSync(root, { recursive: true, force: true });

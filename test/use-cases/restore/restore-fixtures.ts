@@ -10,12 +10,9 @@ import { lsnFromInteger } from '../../../lib/domain/wal/lsn.ts';
 import { type TimelineId, timelineId } from '../../../lib/domain/wal/timeline.ts';
 import { segmentNumber } from '../../../lib/domain/wal/wal-segment.ts';
 import type { CatalogStore } from '../../../lib/ports/catalog-store.ts';
+import type { CommandInvocation, CommandTransport, SendCommandRequest } from '../../../lib/ports/command-transport.ts';
+import type { InstanceDirectory } from '../../../lib/ports/instance-directory.ts';
 import type { NotificationTarget, Notifier } from '../../../lib/ports/notifier.ts';
-import type {
-  RestoreCommandRequest,
-  RestoreCommandTransport,
-  RestoreInvocation,
-} from '../../../lib/use-cases/restore-command-transport.ts';
 
 export const T0 = Date.parse('2026-11-20T09:00:00Z');
 export const minutes = (n: number): Date => new Date(T0 + n * 60_000);
@@ -109,11 +106,8 @@ export class FakeCatalog implements Partial<CatalogStore> {
   }
 }
 
-/** A transport that records what was sent and answers invocations from a script of outcomes. */
-export class FakeTransport implements RestoreCommandTransport {
-  readonly sent: RestoreCommandRequest[] = [];
-  readonly invocations = new Map<string, RestoreInvocation>();
-  /** Instances per `key=value` tag. */
+/** Instances per `key=value` tag. */
+export class FakeInstances implements InstanceDirectory {
   readonly tags = new Map<string, string[]>([
     ['walcat:scratch=orders-main', ['i-0scratch0000000001']],
     ['walcat:cluster=orders-main', ['i-0primary0000000001']],
@@ -122,24 +116,55 @@ export class FakeTransport implements RestoreCommandTransport {
   async instancesWithTag(tagKey: string, tagValue: string): Promise<readonly string[]> {
     return this.tags.get(`${tagKey}=${tagValue}`) ?? [];
   }
+}
 
-  async send(request: RestoreCommandRequest): Promise<{ commandId: string; instanceId?: string }> {
+/** A transport that records what was sent and answers invocations as the test scripts them. */
+export class FakeTransport implements CommandTransport {
+  readonly sent: SendCommandRequest[] = [];
+  readonly invocations = new Map<string, CommandInvocation>();
+  /** The test's clock, for invocation end times. */
+  clock: () => Date = () => new Date(T0);
+
+  async send(request: SendCommandRequest): Promise<{ commandId: string }> {
     this.sent.push(request);
     const commandId = `cmd-${this.sent.length}`;
-    this.invocations.set(commandId, { status: 'InProgress', stdout: '', stderr: '' });
-    return request.target.kind === 'instance' ? { commandId, instanceId: request.target.instanceId } : { commandId };
+    const instanceId = 'instanceIds' in request.targets ? (request.targets.instanceIds[0] ?? '') : '';
+    this.invocations.set(commandId, {
+      commandId,
+      instanceId,
+      status: 'InProgress',
+      exitCode: -1,
+      stdoutTail: '',
+      stderrTail: '',
+    });
+    return { commandId };
   }
 
-  async getInvocation(commandId: string): Promise<RestoreInvocation | undefined> {
-    return this.invocations.get(commandId);
+  async getInvocation(commandId: string, instanceId: string): Promise<CommandInvocation | undefined> {
+    const invocation = this.invocations.get(commandId);
+    return invocation?.instanceId === instanceId ? invocation : undefined;
+  }
+
+  async listInvocations(commandId: string): Promise<readonly CommandInvocation[]> {
+    const invocation = this.invocations.get(commandId);
+    return invocation ? [invocation] : [];
   }
 
   /** Makes the last sent command end with `status` and a result line carrying `data`. */
   finish(status: CommandStatus, data: unknown = null, stderr = ''): string {
     const commandId = `cmd-${this.sent.length}`;
-    const stdout =
+    const previous = this.invocations.get(commandId);
+    const stdoutTail =
       status === 'Success' ? `WALCAT_RESULT ${JSON.stringify({ status: 'success', script: 'x', data })}\n` : '';
-    this.invocations.set(commandId, { status, stdout, stderr, instanceId: 'i-0a1b2c3d4e5f60718', at: new Date() });
+    this.invocations.set(commandId, {
+      commandId,
+      instanceId: previous?.instanceId ?? '',
+      status,
+      exitCode: status === 'Success' ? 0 : 12,
+      stdoutTail,
+      stderrTail: stderr,
+      finishedAt: this.clock(),
+    });
     return commandId;
   }
 }

@@ -11,6 +11,7 @@ import { resumeRestore, startRestore } from '../../../lib/use-cases/start-restor
 import {
   cluster,
   FakeCatalog,
+  FakeInstances,
   FakeTransport,
   minutes,
   RecordingNotifier,
@@ -23,16 +24,19 @@ function setup(start = minutes(200)) {
   const jobs = new InMemoryRestoreJobStore();
   const notifier = new RecordingNotifier();
   const catalog = new FakeCatalog();
+  const instances = new FakeInstances();
   let now = start.getTime();
   const deps: RestoreDeps = {
     catalog: catalog.asStore(),
     jobs,
     transport,
+    instances,
     notifier,
     clusters: restoreConfig().clusters,
     now: () => new Date(now),
   };
-  return { deps, transport, jobs, notifier, catalog, advanceClock: (ms: number) => (now += ms) };
+  transport.clock = deps.now;
+  return { deps, transport, instances, jobs, notifier, catalog, advanceClock: (ms: number) => (now += ms) };
 }
 
 const newHost = { kind: 'instance', instanceId: 'i-0a1b2c3d4e5f60718' } as const;
@@ -56,7 +60,7 @@ describe('startRestore', () => {
       requiredBytes: 40_000_000,
     });
     expect(transport.sent).toHaveLength(1);
-    expect(transport.sent[0]?.target).toEqual(newHost);
+    expect(transport.sent[0]?.targets).toEqual({ instanceIds: [newHost.instanceId] });
     expect(transport.sent[0]?.script).toContain('restore-preflight');
     expect((await jobs.get(cluster().id, 'r-1'))?.steps[0]).toMatchObject({ status: 'dispatched', commandId: 'cmd-1' });
     expect(notifier.messages[0]?.target.slackWebhookParameter).toBe('/walcat/slack/orders');
@@ -91,16 +95,16 @@ describe('startRestore', () => {
     const { deps, transport } = setup();
     const { job } = await startRestore(deps, { cluster: cluster(), target, inPlace: true, jobId: 'r-4' });
     expect(job.request.host).toEqual({ kind: 'instance', instanceId: 'i-0primary0000000001' });
-    expect(transport.sent[0]?.target).toEqual({ kind: 'instance', instanceId: 'i-0primary0000000001' });
+    expect(transport.sent[0]?.targets).toEqual({ instanceIds: ['i-0primary0000000001'] });
     expect(transport.sent[0]?.script).not.toContain('refusing to restore over a running primary');
   });
 
   it.each([
     [['i-0primary0000000001', 'i-0standby0000000001'], '2 managed instances carry the tag'],
     [[], '0 managed instances carry the tag'],
-  ])('refuses a tag carried by %j: a restore runs on exactly one host', async (instances, message) => {
-    const { deps, transport } = setup();
-    transport.tags.set('walcat:cluster=orders-main', instances);
+  ])('refuses a tag carried by %j: a restore runs on exactly one host', async (tagged, message) => {
+    const { deps, transport, instances } = setup();
+    instances.tags.set('walcat:cluster=orders-main', [...tagged]);
     await expect(startRestore(deps, { cluster: cluster(), target, inPlace: true, jobId: 'r-5' })).rejects.toThrow(
       message,
     );
@@ -120,7 +124,7 @@ describe('advanceRestore', () => {
     const job = await deps.jobs.get(cluster().id, 'r-1');
     expect(job?.status).toBe('succeeded');
     expect(transport.sent.map((request) => request.comment.split(' ').at(-1))).toEqual([...RESTORE_STEPS]);
-    expect(transport.sent.every((request) => request.target.kind === 'instance')).toBe(true);
+    expect(transport.sent.every((request) => 'instanceIds' in request.targets)).toBe(true);
     expect(notifier.messages.at(-1)?.message.text).toContain('is ready');
   });
 
