@@ -116,7 +116,9 @@ export function newJob(input: NewJob): Job {
  * Applies a status report to the job, or to the step that sent the command. Idempotent and order-insensitive:
  * statuses only move forward (waiting, running, cancelling, terminal), a terminal invocation keeps its status and
  * only gains output details it lacked, and a terminal job never changes. Reports about other commands return the
- * job unchanged (same object).
+ * job unchanged (same object). A command-level terminal report must come with (after) the terminal reports of all
+ * its invocations, read back from the transport: the command event alone cannot tell the primary's success from a
+ * standby's skip (the tracker does this, track-command-status.ts).
  *
  * @example applyCommandStatus(job, { commandId: 'c1', instanceId: 'i-1', status: 'Success', at, stdoutTail })
  */
