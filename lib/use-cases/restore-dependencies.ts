@@ -2,7 +2,7 @@
  * What the restore use cases need from the outside world, and the one routine they share: send the job's next
  * step, record it, and tell Slack what happened.
  */
-import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
+import type { ClusterConfig } from '../domain/cluster.ts';
 import type { SlackMessage } from '../domain/continuity/slack-message.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { markStepDispatched, nextRestoreCommand, type RestoreJob } from '../domain/restore/restore-job.ts';

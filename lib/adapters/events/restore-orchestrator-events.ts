@@ -1,0 +1,113 @@
+/**
+ * What the restore orchestrator function receives, parsed at the boundary: SSM status-change events from
+ * EventBridge, start and resume requests (from the CLI through Lambda invoke, or any automation), and the watchdog's
+ * schedule. Anything else is `invalid` with the reason: a permanent problem, logged and never retried.
+ */
+import { z } from 'zod';
+import { InvalidInputError } from '../../domain/errors.ts';
+import {
+  COMMAND_STATUS_DETAIL_TYPE,
+  type CommandStatusUpdate,
+  commandStatusUpdateFromEvent,
+  INVOCATION_STATUS_DETAIL_TYPE,
+} from '../../domain/jobs/command-status.ts';
+import type { RestoreHostTarget } from '../../domain/restore/restore-job.ts';
+import { parseRestoreTarget, type RestoreTarget } from '../../domain/restore/restore-target.ts';
+
+export interface StartRestoreMessage {
+  readonly cluster: string;
+  readonly target: RestoreTarget;
+  readonly host?: RestoreHostTarget;
+  readonly inPlace: boolean;
+  readonly action: 'promote' | 'pause';
+  readonly checkSql?: string;
+  readonly pgData?: string;
+}
+
+export type RestoreOrchestratorInput =
+  | { readonly kind: 'status'; readonly update: CommandStatusUpdate }
+  | { readonly kind: 'start'; readonly request: StartRestoreMessage }
+  | { readonly kind: 'resume'; readonly cluster: string; readonly jobId: string }
+  | { readonly kind: 'watchdog'; readonly at: Date }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+const startSchema = z.strictObject({
+  action: z.literal('start-restore'),
+  cluster: z.string().min(1),
+  to: z.string().optional(),
+  lsn: z.string().optional(),
+  name: z.string().optional(),
+  xid: z.string().optional(),
+  instanceId: z.string().min(1).optional(),
+  hostTag: z.strictObject({ key: z.string().min(1), value: z.string().min(1) }).optional(),
+  inPlace: z.boolean().default(false),
+  pause: z.boolean().default(false),
+  checkSql: z.string().min(1).optional(),
+  pgData: z.string().min(1).optional(),
+});
+
+const resumeSchema = z.strictObject({
+  action: z.literal('resume-restore'),
+  cluster: z.string().min(1),
+  jobId: z.string().min(1),
+});
+
+/**
+ * Classifies and parses one invocation payload.
+ *
+ * @example parseRestoreOrchestratorInput(ssmInvocationEvent) // { kind: 'status', update: { commandId, status, ... } }
+ */
+export function parseRestoreOrchestratorInput(event: unknown): RestoreOrchestratorInput {
+  const record = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const detailType = record['detail-type'];
+  try {
+    if (detailType === INVOCATION_STATUS_DETAIL_TYPE || detailType === COMMAND_STATUS_DETAIL_TYPE) {
+      return { kind: 'status', update: commandStatusUpdateFromEvent(event) };
+    }
+    if (detailType === 'Scheduled Event') {
+      const at = new Date(typeof record.time === 'string' ? record.time : Number.NaN);
+      return { kind: 'watchdog', at };
+    }
+    if (record.action === 'resume-restore') {
+      const resume = resumeSchema.parse(event);
+      return { kind: 'resume', cluster: resume.cluster, jobId: resume.jobId };
+    }
+    if (record.action === 'start-restore') return { kind: 'start', request: startMessage(startSchema.parse(event)) };
+  } catch (error) {
+    const reason =
+      error instanceof z.ZodError
+        ? error.issues.map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message}`).join('; ')
+        : (error as Error).message;
+    return { kind: 'invalid', reason };
+  }
+  return {
+    kind: 'invalid',
+    reason: `not an SSM status-change event, a schedule, or a start-restore/resume-restore request (detail-type ${JSON.stringify(detailType)}, action ${JSON.stringify(record.action)})`,
+  };
+}
+
+function startMessage(parsed: z.infer<typeof startSchema>): StartRestoreMessage {
+  if (parsed.instanceId !== undefined && parsed.hostTag !== undefined) {
+    throw new InvalidInputError('give either instanceId or hostTag, not both');
+  }
+  const host: RestoreHostTarget | undefined =
+    parsed.instanceId !== undefined
+      ? { kind: 'instance', instanceId: parsed.instanceId }
+      : parsed.hostTag !== undefined
+        ? { kind: 'tag', tagKey: parsed.hostTag.key, tagValue: parsed.hostTag.value }
+        : undefined;
+  return {
+    cluster: parsed.cluster,
+    target: parseRestoreTarget({
+      ...(parsed.to === undefined ? {} : { to: parsed.to }),
+      ...(parsed.lsn === undefined ? {} : { lsn: parsed.lsn }),
+      ...(parsed.name === undefined ? {} : { name: parsed.name }),
+      ...(parsed.xid === undefined ? {} : { xid: parsed.xid }),
+    }),
+    inPlace: parsed.inPlace,
+    action: parsed.pause ? 'pause' : 'promote',
+    ...(host ? { host } : {}),
+    ...(parsed.checkSql === undefined ? {} : { checkSql: parsed.checkSql }),
+    ...(parsed.pgData === undefined ? {} : { pgData: parsed.pgData }),
+  };
+}

@@ -1,0 +1,87 @@
+import type { RestoreOrchestratorInput } from '../adapters/events/restore-orchestrator-events.ts';
+import { InvalidInputError } from '../domain/errors.ts';
+import { RestoreJobStateError } from '../domain/restore/restore-job.ts';
+import { RestoreTargetUnreachableError } from '../domain/restore/restore-plan.ts';
+import { advanceRestore, reconcileRestoreJobs } from './advance-restore.ts';
+import { clusterOf, type RestoreDeps } from './restore-dependencies.ts';
+import { resumeRestore, startRestore } from './start-restore.ts';
+
+/** A step quiet this long is polled by the watchdog. */
+export const DEFAULT_QUIET_MS = 5 * 60_000;
+
+export interface OrchestratorDeps extends RestoreDeps {
+  readonly newJobId: () => string;
+  readonly quietMs?: number;
+}
+
+/** What one invocation did, for the log line and the function's response. */
+export type OrchestratorOutcome =
+  | { readonly kind: 'advanced'; readonly jobId?: string; readonly transition: string }
+  | { readonly kind: 'started'; readonly jobId: string }
+  | { readonly kind: 'resumed'; readonly jobId: string }
+  | { readonly kind: 'reconciled'; readonly polled: number; readonly timedOut: number; readonly advanced: number }
+  | { readonly kind: 'refused'; readonly reason: string };
+
+/**
+ * The restore orchestrator's one entry: status events advance jobs, requests start or resume one, the schedule runs
+ * the watchdog. Refusals (bad request, unreachable target, unknown cluster) are outcomes, not errors: retrying
+ * cannot change them. Transient errors propagate so the platform retries.
+ */
+export async function orchestrateRestore(
+  deps: OrchestratorDeps,
+  input: RestoreOrchestratorInput,
+): Promise<OrchestratorOutcome> {
+  try {
+    switch (input.kind) {
+      case 'status': {
+        const outcome = await advanceRestore(deps, input.update);
+        return {
+          kind: 'advanced',
+          transition: outcome.kind === 'unknown-command' ? 'not a restore command' : (outcome.transition?.kind ?? ''),
+          ...(outcome.job ? { jobId: outcome.job.jobId } : {}),
+        };
+      }
+      case 'start': {
+        const message = input.request;
+        const cluster = clusterOf(deps, message.cluster);
+        if (!cluster) throw new InvalidInputError(`cluster ${JSON.stringify(message.cluster)} is not configured`);
+        const { job } = await startRestore(deps, {
+          cluster,
+          target: message.target,
+          inPlace: message.inPlace,
+          action: message.action,
+          jobId: deps.newJobId(),
+          ...(message.host ? { host: message.host } : {}),
+          ...(message.checkSql === undefined ? {} : { checkSql: message.checkSql }),
+          ...(message.pgData === undefined ? {} : { hostOverrides: { pgData: message.pgData } }),
+        });
+        return { kind: 'started', jobId: job.jobId };
+      }
+      case 'resume': {
+        const cluster = clusterOf(deps, input.cluster);
+        if (!cluster) throw new InvalidInputError(`cluster ${JSON.stringify(input.cluster)} is not configured`);
+        const job = await resumeRestore(deps, cluster, input.jobId);
+        return { kind: 'resumed', jobId: job.jobId };
+      }
+      case 'watchdog': {
+        const outcome = await reconcileRestoreJobs(
+          deps,
+          deps.clusters.map((cluster) => cluster.id),
+          deps.quietMs ?? DEFAULT_QUIET_MS,
+        );
+        return { kind: 'reconciled', ...outcome };
+      }
+      case 'invalid':
+        return { kind: 'refused', reason: input.reason };
+    }
+  } catch (error) {
+    if (
+      error instanceof InvalidInputError ||
+      error instanceof RestoreTargetUnreachableError ||
+      error instanceof RestoreJobStateError
+    ) {
+      return { kind: 'refused', reason: error.message };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { createRestoreDrillHandler } from '../../functions/restore-drill.ts';
+import { createRestoreOrchestratorHandler } from '../../functions/restore-orchestrator.ts';
+import { parseRestoreOrchestratorInput } from '../../lib/adapters/events/restore-orchestrator-events.ts';
+import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import type { OrchestratorDeps } from '../../lib/use-cases/orchestrate-restore.ts';
+import {
+  FakeCatalog,
+  FakeInstances,
+  FakeTransport,
+  minutes,
+  RecordingNotifier,
+  restoreConfig,
+} from '../use-cases/restore/restore-fixtures.ts';
+
+const sample = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
+const context = {} as Context;
+const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+
+function deps(): OrchestratorDeps & { transport: FakeTransport } {
+  let jobs = 0;
+  const transport = new FakeTransport();
+  return {
+    catalog: new FakeCatalog().asStore(),
+    jobs: new InMemoryRestoreJobStore(),
+    transport,
+    instances: new FakeInstances(),
+    notifier: new RecordingNotifier(),
+    clusters: restoreConfig().clusters,
+    now: () => minutes(200),
+    newJobId: () => `r-test-${++jobs}`,
+  };
+}
+
+describe('restore orchestrator handler', () => {
+  it('starts a restore from the sample start request and advances it on the sample SSM events', async () => {
+    const d = deps();
+    const handler = createRestoreOrchestratorHandler(d, logger);
+    expect(await handler(sample('restore-start-request.json'), context)).toEqual({
+      kind: 'started',
+      jobId: 'r-test-1',
+    });
+    const event = sample('ssm-restore-step-success.json') as { detail: Record<string, string> };
+    event.detail['command-id'] = 'cmd-1';
+    event.detail['instance-id'] = 'i-0a1b2c3d4e5f60718';
+    d.transport.finish('Success');
+    expect(await handler(event, context)).toEqual({
+      kind: 'advanced',
+      jobId: 'r-test-1',
+      transition: 'step-succeeded',
+    });
+    expect(await handler(event, context)).toMatchObject({ kind: 'advanced', transition: 'ignored' });
+    expect(d.transport.sent.map((request) => request.comment)).toEqual([
+      'walcat restore r-test-1 preflight',
+      'walcat restore r-test-1 stop-postgres',
+    ]);
+  });
+
+  it('answers events of commands it did not send without failing', async () => {
+    const handler = createRestoreOrchestratorHandler(deps(), logger);
+    expect(await handler(sample('ssm-restore-step-failed.json'), context)).toEqual({
+      kind: 'advanced',
+      transition: 'not a restore command',
+    });
+  });
+
+  it('runs the watchdog on the schedule and refuses malformed or unknown requests without throwing', async () => {
+    const handler = createRestoreOrchestratorHandler(deps(), logger);
+    expect(await handler(sample('restore-watchdog-schedule.json'), context)).toEqual({
+      kind: 'reconciled',
+      polled: 0,
+      timedOut: 0,
+      advanced: 0,
+    });
+    expect(await handler(sample('restore-resume-request.json'), context)).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringContaining('no restore job'),
+    });
+    expect(
+      await handler({ action: 'start-restore', cluster: 'orders-main', to: '2026-11-20T10:30:00' }, context),
+    ).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringContaining('2026-11-20T10:30:00Z'),
+    });
+    expect(
+      await handler({ action: 'start-restore', cluster: 'nope', to: 'latest', inPlace: true }, context),
+    ).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringContaining('not configured'),
+    });
+    expect(await handler({ hello: 'world' }, context)).toMatchObject({ kind: 'refused' });
+  });
+
+  it('parses start requests strictly', () => {
+    expect(
+      parseRestoreOrchestratorInput({ action: 'start-restore', cluster: 'c', to: 'latest', extra: 1 }),
+    ).toMatchObject({
+      kind: 'invalid',
+    });
+    expect(
+      parseRestoreOrchestratorInput({
+        action: 'start-restore',
+        cluster: 'c',
+        lsn: '0/3000060',
+        hostTag: { key: 'walcat:scratch', value: 'c' },
+        pause: true,
+      }),
+    ).toEqual({
+      kind: 'start',
+      request: {
+        cluster: 'c',
+        target: { kind: 'lsn', lsn: 0x3000060n },
+        host: { kind: 'tag', tagKey: 'walcat:scratch', tagValue: 'c' },
+        inPlace: false,
+        action: 'pause',
+      },
+    });
+  });
+});
+
+describe('restore drill handler', () => {
+  it('starts the drill of the cluster named by the schedule input, onto the scratch host', async () => {
+    const d = deps();
+    const handler = createRestoreDrillHandler({ ...d, random: () => 0.25, newJobId: () => 'd-test-1' }, logger);
+    expect(await handler(sample('restore-drill-schedule.json') as { cluster: string }, context)).toEqual({
+      clusters: 1,
+      failed: 0,
+    });
+    expect(d.transport.sent[0]?.targets).toEqual({ instanceIds: ['i-0scratch0000000001'] });
+    const [drill] = await d.jobs.list(restoreConfig().clusters[0]?.id ?? ('' as never), { kind: 'drill' });
+    expect(drill?.jobId).toBe('d-test-1');
+  });
+
+  it('fails the run (so it is retried) only when every cluster failed', async () => {
+    const d = deps();
+    const broken = { ...d, instances: { instancesWithTag: async () => Promise.reject(new Error('SSM down')) } };
+    const handler = createRestoreDrillHandler({ ...broken, random: () => 0.25, newJobId: () => 'd-test-2' }, logger);
+    await expect(handler({}, context)).rejects.toThrow('SSM down');
+  });
+});
