@@ -2,6 +2,7 @@ import type { ClusterId } from '../domain/cluster.ts';
 import { type CommandStatusUpdate, isTerminalStatus } from '../domain/jobs/command-status.ts';
 import {
   applyCommandUpdate,
+  nextRestoreCommand,
   type RestoreJob,
   type RestoreTransition,
   stuckStep,
@@ -100,6 +101,14 @@ export async function reconcileRestoreJobs(
   let timedOut = 0;
   let advanced = 0;
   for (const job of await deps.jobs.listRunning(clusters)) {
+    // A step succeeded (or the job was created) but sending the next command failed, e.g. SendCommand throttled:
+    // nothing is in flight, so no event will ever come and the event's redelivery is ignored as a duplicate.
+    // Once the job has been quiet for `quietMs` (no handler is about to send it), send the step from here.
+    if (nextRestoreCommand(job) && deps.now().getTime() - job.updatedAt.getTime() >= quietMs) {
+      await dispatchNextStep(deps, job);
+      advanced++;
+      continue;
+    }
     const stuck = stuckStep(job, deps.now(), quietMs);
     if (!stuck?.step.commandId) continue;
     polled++;
