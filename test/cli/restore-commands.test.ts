@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import type { CliContext } from '../../lib/cli/cli-command.ts';
+import { restorePlanCommand } from '../../lib/cli/commands/restore-plan.ts';
+import { restoreStartCommand } from '../../lib/cli/commands/restore-start.ts';
+import { restoreStatusCommand } from '../../lib/cli/commands/restore-status.ts';
+import { InvalidInputError } from '../../lib/domain/errors.ts';
+import { InvalidRestoreTargetError } from '../../lib/domain/restore/restore-target.ts';
+import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
+import type { RestoreDeps } from '../../lib/use-cases/restore-dependencies.ts';
+import {
+  FakeCatalog,
+  FakeInstances,
+  FakeTransport,
+  minutes,
+  RecordingNotifier,
+  restoreConfig,
+} from '../use-cases/restore/restore-fixtures.ts';
+
+const config = restoreConfig();
+
+function context(
+  options: Record<string, string | boolean> = {},
+  extra: { json?: boolean; positionals?: string[] } = {},
+) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ctx: CliContext = {
+    config,
+    clusters: config.clusters,
+    json: extra.json ?? false,
+    options,
+    positionals: extra.positionals ?? [],
+    now: minutes(200),
+    stdout: (text) => out.push(text),
+    stderr: (text) => err.push(text),
+  };
+  return { ctx, out, err };
+}
+
+function restoreDeps(): RestoreDeps & { transport: FakeTransport } {
+  const transport = new FakeTransport();
+  transport.clock = () => minutes(200);
+  return {
+    catalog: new FakeCatalog().asStore(),
+    jobs: new InMemoryRestoreJobStore(),
+    transport,
+    instances: new FakeInstances(),
+    notifier: new RecordingNotifier(),
+    clusters: config.clusters,
+    now: () => minutes(200),
+  };
+}
+
+describe('walcat restore plan', () => {
+  const command = restorePlanCommand({ catalog: () => new FakeCatalog().asStore() });
+
+  it('prints the contract JSON with --json', async () => {
+    const { ctx, out } = context({ to: '2026-11-20T11:30:00+01:00' }, { json: true });
+    expect(await command.run(ctx)).toBe(0);
+    expect(out).toHaveLength(1);
+    expect(JSON.parse(out[0] as string)).toMatchObject({
+      cluster: 'orders-main',
+      target: '2026-11-20T10:30:00.000Z',
+      baseBackup: 'base_000000010000000000000008',
+      timeline: 1,
+      wal: { from: '000000010000000000000008', to: '000000010000000000000009', count: 2, bytes: 2000 },
+    });
+  });
+
+  it('prints a readable plan by default', async () => {
+    const { ctx, out } = context({ to: 'latest' });
+    expect(await command.run(ctx)).toBe(0);
+    expect(out.join('\n')).toContain('base backup  base_000000010000000000000008');
+    expect(out.join('\n')).toContain('13 segments');
+  });
+
+  it('exits 1 for a target past the last WAL: the reason on stderr, { error } on stdout with --json', async () => {
+    const { ctx, out, err } = context({ to: '2026-11-20T13:00:00Z' }, { json: true });
+    expect(await command.run(ctx)).toBe(1);
+    expect(err.join('\n')).toContain('recovery ended before configured recovery target was reached');
+    const document = JSON.parse(out[0] as string);
+    expect(document.error).toContain('2026-11-20T12:20:00.000Z');
+    expect(document.reason).toBe('past-last-wal');
+    expect(document.nearestRanges).toHaveLength(1);
+  });
+
+  it('refuses a zone-less time or two targets as usage errors (exit 2 through the CLI)', async () => {
+    await expect(command.run(context({ to: '2026-11-20T10:30:00' }).ctx)).rejects.toBeInstanceOf(
+      InvalidRestoreTargetError,
+    );
+    await expect(command.run(context({ to: 'latest', lsn: '0/1' }).ctx)).rejects.toBeInstanceOf(InvalidInputError);
+  });
+});
+
+describe('walcat restore start and status', () => {
+  it('starts on an instance, then shows the steps with durations; a failed job exits 1', async () => {
+    const deps = restoreDeps();
+    const start = restoreStartCommand({ restore: () => deps, random: () => 0 });
+    const { ctx, out } = context({ to: '2026-11-20T10:30:00Z', instance: 'i-0a1b2c3d4e5f60718' }, { json: true });
+    expect(await start.run(ctx)).toBe(0);
+    const started = JSON.parse(out[0] as string);
+    expect(started.jobId).toBe('r-20261120t122000z-000000');
+    expect(started.steps[0]).toMatchObject({ step: 'preflight', status: 'dispatched', commandId: 'cmd-1' });
+
+    const commandId = deps.transport.finish('Success');
+    await advanceRestore(deps, { commandId, status: 'Success', at: minutes(200) });
+    const failing = deps.transport.finish('Failed', null, 'pg_ctl: could not send stop signal\n');
+    await advanceRestore(deps, { commandId: failing, status: 'Failed', at: minutes(200) });
+
+    const status = restoreStatusCommand({ jobs: () => deps.jobs });
+    const human = context({}, { positionals: [started.jobId] });
+    expect(await status.run(human.ctx)).toBe(1);
+    const text = human.out.join('\n');
+    expect(text).toMatch(/preflight\s+succeeded\s+0 ms/);
+    expect(text).toMatch(/stop-postgres\s+failed/);
+    expect(text).toContain('could not send stop signal');
+    const json = context({}, { json: true, positionals: [started.jobId] });
+    expect(await status.run(json.ctx)).toBe(1);
+    expect(JSON.parse(json.out[0] as string)).toMatchObject({ status: 'failed', failure: { step: 'stop-postgres' } });
+
+    const resume = context({ resume: started.jobId }, { json: true });
+    expect(await start.run(resume.ctx)).toBe(0);
+    expect(JSON.parse(resume.out[0] as string).steps[1]).toMatchObject({ status: 'dispatched', attempts: 2 });
+  });
+
+  it('refuses to start without a host or with a bad host tag, and status of an unknown job', async () => {
+    const start = restoreStartCommand({ restore: () => restoreDeps() });
+    await expect(start.run(context({ to: 'latest' }).ctx)).rejects.toThrow('--in-place');
+    await expect(start.run(context({ to: 'latest', 'host-tag': 'novalue' }).ctx)).rejects.toThrow('key=value');
+    const status = restoreStatusCommand({ jobs: () => new InMemoryRestoreJobStore() });
+    await expect(status.run(context({}, { positionals: ['r-nope'] }).ctx)).rejects.toThrow('no restore job');
+  });
+
+  it('exits 1 with the reason when the target is unreachable', async () => {
+    const start = restoreStartCommand({ restore: () => restoreDeps() });
+    const { ctx, out, err } = context({ to: '2026-11-21T00:00:00Z', instance: 'i-0a1b2c3d4e5f60718' }, { json: true });
+    expect(await start.run(ctx)).toBe(1);
+    expect(err.join('')).toContain('restore refused');
+    expect(JSON.parse(out[0] as string).reason).toBe('past-last-wal');
+  });
+});
