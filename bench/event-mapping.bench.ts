@@ -16,7 +16,7 @@ import type { Benchmark, BenchRow } from './bench-types.ts';
 import { BENCH_BUCKET, BENCH_CLUSTER } from './support/synthetic-wal-g-bucket.ts';
 
 const NAME = 'event-mapping';
-const EVENT_COUNT = 20_000;
+const EVENT_COUNT = 10_000;
 const ROUNDS = 5;
 
 const OTHER_CLUSTER: ClusterConfig = {
