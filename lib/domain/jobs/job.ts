@@ -200,7 +200,11 @@ function nextInvocation(existing: InvocationRecord | undefined, update: CommandS
 }
 
 function outputDetails(update: CommandStatusUpdate): Partial<InvocationRecord> {
-  const result = update.stdoutTail === undefined ? undefined : safeResult(update.stdoutTail);
+  let result = update.stdoutTail === undefined ? undefined : safeResult(update.stdoutTail);
+  // A host script that exits 0 always prints its result line; read output without one is an anomaly, not a success.
+  if (result === undefined && update.stdoutTail !== undefined && update.status === 'Success') {
+    result = { status: 'failed', script: '', step: 'result-line', exitCode: update.exitCode ?? -1 };
+  }
   return {
     ...(update.exitCode === undefined || update.exitCode < 0 ? {} : { exitCode: update.exitCode }),
     ...(result === undefined ? {} : { result }),
@@ -235,7 +239,9 @@ function invocationOutcome(invocation: InvocationRecord): 'success' | 'skipped' 
   if (!isTerminalStatus(invocation.status)) return 'pending';
   if (invocation.status === 'TimedOut') return 'timed-out';
   if (invocation.status !== 'Success') return 'failed';
-  if (invocation.result?.status === 'skipped') return 'skipped';
+  // Success is only known to be the work or a skip once the output was read (events carry no output).
+  if (invocation.result === undefined) return 'pending';
+  if (invocation.result.status === 'skipped') return 'skipped';
   if (invocation.result?.status === 'failed') return 'failed';
   return 'success';
 }
@@ -243,6 +249,9 @@ function invocationOutcome(invocation: InvocationRecord): 'success' | 'skipped' 
 function describeFailure(invocation: InvocationRecord): string {
   const result = invocation.result;
   if (invocation.status === 'TimedOut') return `timed out on ${invocation.instanceId}`;
+  if (result?.status === 'failed' && result.step === 'result-line') {
+    return `failed on ${invocation.instanceId}: the script printed no result line (exit ${result.exitCode})`;
+  }
   if (result?.status === 'failed') {
     return `failed on ${invocation.instanceId} at step ${result.step} (exit ${result.commandExitCode ?? result.exitCode})`;
   }
@@ -277,6 +286,7 @@ function deriveState(tracking: CommandTracking, type: JobType): DerivedState {
     return { state: 'failed', outcome: `${type} command ended ${commandStatus.toLowerCase()}` };
   }
   if (outcomes.some(({ outcome }) => outcome === 'pending')) return { state: 'running' };
+  // Every invocation ended and was read.
   const worked = outcomes.filter(({ outcome }) => outcome === 'success');
   const first = worked[0];
   if (first !== undefined) {

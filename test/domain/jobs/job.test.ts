@@ -191,3 +191,41 @@ describe('redactedTail', () => {
     expect(tail.startsWith('line ')).toBe(true);
   });
 });
+
+describe('invocations whose output was not read yet', () => {
+  it('a Success event without output keeps the job running until the output says who pushed', () => {
+    const waiting = applyAll(job(), [
+      { commandId: 'cmd-1', instanceId: 'i-standby', status: 'Success', at: at(3) },
+      { commandId: 'cmd-1', status: 'Success', at: at(4) },
+    ]);
+    expect(waiting.state).toBe('running');
+    const done = applyAll(waiting, [
+      {
+        commandId: 'cmd-1',
+        instanceId: 'i-standby',
+        status: 'Success',
+        at: at(5),
+        exitCode: 0,
+        stdoutTail: SUCCESS_OUT,
+      },
+    ]);
+    expect(done).toMatchObject({ state: 'success', host: 'i-standby' });
+  });
+
+  it('read output of a successful exit without a result line fails the job instead of passing it', () => {
+    const end = applyAll(job(), [
+      {
+        commandId: 'cmd-1',
+        instanceId: 'i-1',
+        status: 'Success',
+        at: at(3),
+        exitCode: 0,
+        stdoutTail: 'something else\n',
+      },
+    ]);
+    expect(end).toMatchObject({
+      state: 'failed',
+      outcome: 'backup-push failed on i-1: the script printed no result line (exit 0)',
+    });
+  });
+});
