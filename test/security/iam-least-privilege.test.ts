@@ -1,0 +1,242 @@
+/**
+ * Least privilege, read from the packaged CloudFormation template (`npm run package`, run once here): each function's
+ * IAM statements, the absence of any shared broad role, the web view's IAM authorisation, and function environments
+ * free of secrets. The expectations are derived from the config that was packaged, so the test holds for any config.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { loadWalcatConfig } from '../../lib/config/config.ts';
+import { FUNCTION_ROLES, type FunctionName } from '../../lib/deploy/serverless-model.ts';
+import type { WalcatConfig } from '../../lib/domain/cluster.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const TEMPLATE = join(ROOT, '.serverless', 'cloudformation-template-update-stack.json');
+
+type Json = unknown;
+interface Statement {
+  readonly Sid?: string;
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly NotAction?: unknown;
+  readonly Resource: Json;
+  readonly NotResource?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+interface Resource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+}
+
+let resources: Record<string, Resource>;
+let config: WalcatConfig;
+let templateText: string;
+
+const HOST_OPERATIONS: readonly FunctionName[] = [
+  'backupScheduler',
+  'archiverProbe',
+  'restoreOrchestrator',
+  'restoreDrill',
+];
+/** AWS supports no resource-level permissions for these: `*` is the only possible resource (serverless-model.ts). */
+const STAR_RESOURCE_ACTIONS = new Set(['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations']);
+
+beforeAll(() => {
+  const packaged = spawnSync(process.execPath, [join(ROOT, 'scripts', 'serverless-package.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 150_000,
+  });
+  if (packaged.status !== 0) {
+    throw new Error(`npm run package failed (${packaged.status}):\n${packaged.stdout}\n${packaged.stderr}`);
+  }
+  templateText = readFileSync(TEMPLATE, 'utf8');
+  resources = (JSON.parse(templateText) as { Resources: Record<string, Resource> }).Resources;
+  const packagedConfig = join(ROOT, 'walcat.config.deploy.yml');
+  expect(existsSync(packagedConfig)).toBe(true);
+  config = loadWalcatConfig({ path: packagedConfig });
+}, 180_000);
+
+const actionsOf = (statement: Statement): string[] =>
+  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+const resourcesOf = (statement: Statement): Json[] =>
+  Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+
+function statementsOfRole(roleId: string): Statement[] {
+  const role = resources[roleId];
+  expect(role?.Type, `${roleId} is an IAM role in the template`).toBe('AWS::IAM::Role');
+  const policies = (role?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+  expect(role?.Properties.ManagedPolicyArns, `${roleId} attaches no managed policy`).toBeUndefined();
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+}
+
+const roles = () => Object.entries(resources).filter(([, resource]) => resource.Type === 'AWS::IAM::Role');
+const lambdaFunctions = () =>
+  Object.entries(resources).filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
+const functionNameOf = (logicalId: string): string => {
+  const base = logicalId.replace(/LambdaFunction$/, '');
+  return base.charAt(0).toLowerCase() + base.slice(1);
+};
+const statementsOf = (fn: FunctionName) => statementsOfRole(FUNCTION_ROLES[fn]);
+const allows = (statements: readonly Statement[], pattern: RegExp) =>
+  statements.filter((statement) => actionsOf(statement).some((action) => pattern.test(action)));
+
+/** `arn:aws:s3:::bucket/prefix*` of every cluster: the only objects walcat may touch. */
+const clusterObjectArns = () => config.clusters.map((c) => `arn:aws:s3:::${c.storage.bucket}/${c.storage.prefix}*`);
+
+describe('the packaged template: one least-privilege role per function', () => {
+  it('gives every Lambda function its own generated role and emits no shared default role', () => {
+    expect(resources.IamRoleLambdaExecution).toBeUndefined();
+    const functions = lambdaFunctions();
+    expect(functions.length).toBeGreaterThanOrEqual(6);
+    const used = new Set<string>();
+    for (const [logicalId, resource] of functions) {
+      const fn = functionNameOf(logicalId) as FunctionName;
+      expect(Object.keys(FUNCTION_ROLES), `${logicalId} has a role in serverless-model.ts`).toContain(fn);
+      expect(resource.Properties.Role).toEqual({ 'Fn::GetAtt': [FUNCTION_ROLES[fn], 'Arn'] });
+      expect(used.has(FUNCTION_ROLES[fn]), `${FUNCTION_ROLES[fn]} used by one function only`).toBe(false);
+      used.add(FUNCTION_ROLES[fn]);
+    }
+    for (const fn of Object.keys(FUNCTION_ROLES) as FunctionName[]) statementsOf(fn);
+  });
+
+  it('allows no `*` action, no Deny tricks (NotAction/NotResource), and `*` resources only where AWS requires them', () => {
+    for (const [roleId] of roles()) {
+      for (const statement of statementsOfRole(roleId)) {
+        expect(statement.Effect).toBe('Allow');
+        expect(statement.NotAction).toBeUndefined();
+        expect(statement.NotResource).toBeUndefined();
+        for (const action of actionsOf(statement)) {
+          expect(action, `${roleId} ${statement.Sid}`).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
+        }
+        if (resourcesOf(statement).includes('*')) {
+          expect(
+            actionsOf(statement).every((action) => STAR_RESOURCE_ACTIONS.has(action)),
+            `${roleId} ${statement.Sid}`,
+          ).toBe(true);
+        }
+      }
+      const trust = resources[roleId]?.Properties.AssumeRolePolicyDocument as { Statement: { Principal: unknown }[] };
+      expect(trust.Statement.map((s) => s.Principal)).toEqual([{ Service: ['lambda.amazonaws.com'] }]);
+    }
+  });
+
+  it('lets the ingest function read objects and write the catalog but delete nothing', () => {
+    const ingest = statementsOf('catalogIngest');
+    expect(allows(ingest, /^s3:Delete/)).toEqual([]);
+    expect(allows(ingest, /^s3:Put/)).toEqual([]);
+    expect(allows(ingest, /^dynamodb:(DeleteItem|DeleteTable|UpdateTable|CreateTable)$/)).toEqual([]);
+    for (const statement of allows(ingest, /^s3:GetObject$/)) {
+      expect(resourcesOf(statement).sort()).toEqual(clusterObjectArns().sort());
+    }
+  });
+
+  it('lets only retention delete objects, and only under the configured cluster prefixes', () => {
+    for (const [roleId] of roles()) {
+      const deletes = allows(statementsOfRole(roleId), /^s3:Delete/);
+      if (roleId !== FUNCTION_ROLES.retention) {
+        expect(deletes, `${roleId} may not delete objects`).toEqual([]);
+        continue;
+      }
+      expect(deletes.length).toBeGreaterThan(0);
+      for (const statement of deletes) {
+        expect(actionsOf(statement)).toEqual(['s3:DeleteObject']);
+        expect(resourcesOf(statement).sort()).toEqual(clusterObjectArns().sort());
+      }
+    }
+    // Object Lock stays in force: nobody may bypass governance retention or change lock settings.
+    for (const [roleId] of roles()) {
+      expect(
+        allows(statementsOfRole(roleId), /^s3:(BypassGovernanceRetention|PutObject(Retention|LegalHold))$/),
+      ).toEqual([]);
+    }
+  });
+
+  it('lets only the host-operations functions SendCommand, only with AWS-RunShellScript on tagged instances', () => {
+    const targets = new Set(
+      config.clusters.flatMap((c) => [
+        ...(c.hosts ? [`${c.hosts.target.tagKey}=${c.hosts.target.tagValue}`] : []),
+        ...(c.drill ? [`${c.drill.target.tagKey}=${c.drill.target.tagValue}`] : []),
+      ]),
+    );
+    for (const fn of Object.keys(FUNCTION_ROLES) as FunctionName[]) {
+      const sends = allows(statementsOf(fn), /^ssm:SendCommand$/);
+      if (!HOST_OPERATIONS.includes(fn)) {
+        expect(sends, `${fn} may not send commands`).toEqual([]);
+        continue;
+      }
+      expect(sends.length, `${fn} sends commands`).toBeGreaterThan(0);
+      for (const statement of sends) {
+        expect(actionsOf(statement)).toEqual(['ssm:SendCommand']);
+        const [resource, ...more] = resourcesOf(statement);
+        expect(more).toEqual([]);
+        const arn = JSON.stringify(resource);
+        if (arn.includes(':document/')) {
+          expect(arn).toMatch(/:ssm:\$\{AWS::Region\}::document\/AWS-RunShellScript"/);
+          continue;
+        }
+        expect(arn).toMatch(/:ec2:\$\{AWS::Region\}:\$\{AWS::AccountId\}:instance\/\*"/);
+        const equals = statement.Condition?.StringEquals ?? {};
+        const tagKeys = Object.keys(equals);
+        expect(tagKeys).toHaveLength(1);
+        expect(tagKeys[0]).toMatch(/^ssm:resourceTag\//);
+        for (const value of equals[tagKeys[0] as string] as string[]) {
+          expect(targets).toContain(`${(tagKeys[0] as string).slice('ssm:resourceTag/'.length)}=${value}`);
+        }
+      }
+    }
+  });
+
+  it('lets only alert-dispatch read the Slack webhook parameters (and decrypt them only through SSM)', () => {
+    const parameters = [...new Set(config.clusters.flatMap((c) => c.alerts.slackWebhookParameter ?? []))];
+    for (const fn of Object.keys(FUNCTION_ROLES) as FunctionName[]) {
+      const statements = statementsOf(fn);
+      const reads = allows(statements, /^ssm:GetParameter/);
+      const decrypts = allows(statements, /^kms:/);
+      if (fn !== 'alertDispatch') {
+        expect(reads, `${fn} may not read parameters`).toEqual([]);
+        expect(decrypts, `${fn} may not decrypt`).toEqual([]);
+        continue;
+      }
+      expect(reads.flatMap(actionsOf)).toEqual(['ssm:GetParameter']);
+      const named = reads.flatMap(resourcesOf).map((arn) => JSON.stringify(arn));
+      expect(named).toHaveLength(parameters.length);
+      for (const name of parameters) expect(named.some((arn) => arn.endsWith(`:parameter${name}"}`))).toBe(true);
+      for (const statement of decrypts) {
+        expect(actionsOf(statement)).toEqual(['kms:Decrypt']);
+        expect(JSON.stringify(statement.Condition?.StringEquals?.['kms:ViaService'])).toContain('ssm.${AWS::Region}');
+      }
+    }
+  });
+});
+
+describe('the web view and the function environments', () => {
+  it('requires IAM authorisation on every route of the HTTP API', () => {
+    const routes = Object.values(resources).filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route');
+    expect(routes.length).toBeGreaterThan(0);
+    for (const route of routes) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
+  });
+
+  it('puts no secret in any function environment and names the Slack webhook only by parameter', () => {
+    const secretLooking =
+      /hooks\.slack\.com|xox[abprs]-|AKIA[0-9A-Z]{16}|-----BEGIN|https?:\/\/[^/\s"]*:[^@\s"]+@|[A-Za-z0-9+/]{40}/;
+    for (const [logicalId, resource] of lambdaFunctions()) {
+      const variables = ((resource.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables ?? {}) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(variables)) {
+        expect(name, `${logicalId}`).not.toMatch(/SECRET|PASSWORD|TOKEN|WEBHOOK_URL|PRIVATE_KEY/i);
+        expect(JSON.stringify(value), `${logicalId} ${name}`).not.toMatch(secretLooking);
+      }
+    }
+    expect(templateText).not.toMatch(/hooks\.slack\.com/);
+    // Values only: the example's comments show how to store the URL in SSM, which is fine.
+    const deployedConfig = JSON.stringify(parseYaml(readFileSync(join(ROOT, 'walcat.config.deploy.yml'), 'utf8')));
+    expect(deployedConfig).not.toMatch(/hooks\.slack\.com|xox[abprs]-|https?:/);
+    for (const cluster of config.clusters) {
+      if (cluster.alerts.slackWebhookParameter) expect(cluster.alerts.slackWebhookParameter).toMatch(/^\/[\w/.-]+$/);
+    }
+  });
+});
