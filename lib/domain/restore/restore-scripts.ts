@@ -115,8 +115,15 @@ const RESERVED_SETTINGS = new Set([
  * backslash escapes inside quotes).
  *
  * @example postgresConfString("it's") === "'it''s'"
+ * @throws InvalidInputError for a value with a line break or NUL.
  */
 export function postgresConfString(value: string): string {
+  // The conf lexer ends a quoted string at a line break, so such a value cannot be written at all.
+  if (value.includes('\n') || value.includes('\r') || value.includes('\u0000')) {
+    throw new InvalidInputError(
+      `setting value ${JSON.stringify(value.slice(0, 60))} contains a line break or NUL, which postgresql.conf cannot hold; remove it`,
+    );
+  }
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 }
 

@@ -1,0 +1,190 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { HostSettings } from '../../../lib/domain/cluster.ts';
+import { InvalidInputError } from '../../../lib/domain/errors.ts';
+import {
+  buildRestoreStepScript,
+  movedAsidePath,
+  postgresConfString,
+  postgresTimestamp,
+  RESTORE_STEPS,
+  type RestoreScriptInput,
+  recoveryConfBlock,
+  recoverySettings,
+  restoreCommand,
+  restoredMarkerName,
+} from '../../../lib/domain/restore/restore-scripts.ts';
+import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+
+const sandbox = mkdtempSync(join(tmpdir(), 'walcat-restore-scripts-'));
+afterAll(() => rmSync(sandbox, { recursive: true, force: true }));
+const currentUser = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
+
+const host: HostSettings = {
+  target: { tagKey: 'walcat:cluster', tagValue: 'orders-main' },
+  pgData: '/var/lib/postgresql/15/main',
+  osUser: 'postgres',
+  walgEnvDir: '/etc/wal-g.d/env',
+  service: { kind: 'systemd', unit: 'postgresql@15-main' },
+  walgBinary: 'wal-g',
+};
+const input: RestoreScriptInput = {
+  jobId: 'r-1',
+  host,
+  baseBackup: 'base_000000010000000000000004',
+  target: parseRestoreTarget({ to: '2026-11-20T14:30:00.250Z' }),
+  timeline: 1,
+  action: 'promote',
+  inPlace: false,
+  recoveryTimeoutSeconds: 600,
+};
+
+describe('recovery settings', () => {
+  it.each([
+    [{ to: '2026-11-20T14:30:00.250Z' }, ['recovery_target_time', '2026-11-20 14:30:00.250+00']],
+    [{ lsn: '0/3000060' }, ['recovery_target_lsn', '0/3000060']],
+    [{ name: "before 'migration'" }, ['recovery_target_name', "before 'migration'"]],
+    [{ xid: '7345' }, ['recovery_target_xid', '7345']],
+  ])('writes the target %j, the action, the timeline and archive_mode = off', (target, setting) => {
+    const settings = recoverySettings({ ...input, target: parseRestoreTarget(target) });
+    expect(settings).toEqual([
+      ['restore_command', `envdir '/etc/wal-g.d/env' 'wal-g' wal-fetch "%f" "%p"`],
+      setting,
+      ['recovery_target_action', 'promote'],
+      ['recovery_target_timeline', '1'],
+      ['archive_mode', 'off'],
+    ]);
+  });
+
+  it('to latest: no target and no action, timeline latest', () => {
+    expect(
+      recoverySettings({ ...input, target: { kind: 'latest' }, timeline: 'latest' }).map(([name]) => name),
+    ).toEqual(['restore_command', 'recovery_target_timeline', 'archive_mode']);
+  });
+
+  it('quotes conf strings and protects % in restore_command paths', () => {
+    expect(postgresConfString("it's a\\b")).toBe("'it''s a\\\\b'");
+    expect(restoreCommand({ ...host, walgEnvDir: '/etc/wal-g 100%/env' })).toBe(
+      `envdir '/etc/wal-g 100%%/env' 'wal-g' wal-fetch "%f" "%p"`,
+    );
+    expect(restoreCommand({ ...host, walgEnvDir: undefined })).toBe(`'wal-g' wal-fetch "%f" "%p"`);
+    expect(postgresTimestamp(new Date('2026-11-20T14:30:00Z'))).toBe('2026-11-20 14:30:00.000+00');
+  });
+
+  it('refuses a setting value with a line break, which postgresql.conf cannot hold', () => {
+    expect(() => postgresConfString('a\nrestore_command = evil')).toThrow(InvalidInputError);
+    expect(() => recoverySettings({ ...input, extraSettings: { application_name: 'a\rb' } })).not.toThrow();
+    expect(() => recoveryConfBlock({ ...input, extraSettings: { application_name: 'a\rb' } })).toThrow(
+      InvalidInputError,
+    );
+  });
+
+  it('refuses extra settings that would override the restore or name nothing', () => {
+    for (const name of ['archive_mode', 'restore_command', 'recovery_target_time', 'Port', 'a;b']) {
+      expect(() => recoverySettings({ ...input, extraSettings: { [name]: 'x' } })).toThrow(InvalidInputError);
+    }
+  });
+
+  it('refuses bad job ids, backup names and data directories in every step', () => {
+    for (const step of RESTORE_STEPS) {
+      expect(() => buildRestoreStepScript(step, { ...input, jobId: '../x' })).toThrow(InvalidInputError);
+      expect(() => buildRestoreStepScript(step, { ...input, host: { ...host, pgData: '/' } })).toThrow(
+        InvalidInputError,
+      );
+    }
+    expect(() => buildRestoreStepScript('fetch-backup', { ...input, baseBackup: 'LATEST' })).toThrow(InvalidInputError);
+  });
+
+  it('every step script is valid bash', () => {
+    for (const step of RESTORE_STEPS) {
+      const script = buildRestoreStepScript(step, { ...input, checkSql: 'select 1', extraSettings: { port: '5433' } });
+      const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
+      expect(check.stderr).toBe('');
+      expect(check.status).toBe(0);
+    }
+  });
+});
+
+/** Runs a step script for real against a sandbox data directory, as the current user. */
+function runStep(step: (typeof RESTORE_STEPS)[number], scriptInput: RestoreScriptInput) {
+  const result = spawnSync('bash', ['-c', buildRestoreStepScript(step, scriptInput)], { encoding: 'utf8', cwd: '/' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('step scripts in a sandbox', () => {
+  const sandboxHost = (name: string): HostSettings => ({
+    ...host,
+    osUser: currentUser,
+    pgData: join(sandbox, name, 'data'),
+    service: { kind: 'pg_ctl', binDir: join(sandbox, 'no-bin') },
+  });
+
+  it('move-aside renames the data directory once and is a no-op when run again', () => {
+    const settings = sandboxHost('move');
+    mkdirSync(settings.pgData, { recursive: true });
+    writeFileSync(join(settings.pgData, 'PG_VERSION'), '15\n');
+    const first = runStep('move-aside', { ...input, host: settings });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('"movedAside":true');
+    const aside = movedAsidePath(settings.pgData, 'r-1');
+    expect(readFileSync(join(aside, 'PG_VERSION'), 'utf8')).toBe('15\n');
+    const again = runStep('move-aside', { ...input, host: settings });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('"movedAside":false,"asideExists":true');
+    expect(readFileSync(join(aside, 'PG_VERSION'), 'utf8')).toBe('15\n');
+  });
+
+  it('move-aside refuses to touch anything when both the data directory and the aside copy exist', () => {
+    const settings = sandboxHost('both');
+    mkdirSync(settings.pgData, { recursive: true });
+    mkdirSync(movedAsidePath(settings.pgData, 'r-1'));
+    const result = runStep('move-aside', { ...input, host: settings });
+    expect(result.code).toBe(10);
+    expect(result.stderr).toContain('move one of them away by hand');
+    expect(existsSync(settings.pgData)).toBe(true);
+  });
+
+  it('configure-recovery writes hostile values verbatim, replaces its own block on rerun, runs no injected command', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .string({ unit: 'grapheme', maxLength: 40 })
+          .filter((text) => !['\n', '\r', '\u0000'].some((bad) => text.includes(bad))),
+        (hostile) => {
+          const settings = sandboxHost('configure');
+          rmSync(join(sandbox, 'configure'), { recursive: true, force: true });
+          mkdirSync(settings.pgData, { recursive: true });
+          writeFileSync(join(settings.pgData, restoredMarkerName('r-1')), '');
+          writeFileSync(join(settings.pgData, 'postgresql.auto.conf'), "# Do not edit\nwork_mem = '4MB'\n");
+          const canary = join(sandbox, 'canary');
+          const scriptInput: RestoreScriptInput = {
+            ...input,
+            host: settings,
+            target: { kind: 'name', name: `x$(touch ${canary})\`touch ${canary}\`` },
+            extraSettings: { application_name: hostile },
+          };
+          expect(runStep('configure-recovery', scriptInput).code).toBe(0);
+          expect(runStep('configure-recovery', scriptInput).code).toBe(0);
+          const conf = readFileSync(join(settings.pgData, 'postgresql.auto.conf'), 'utf8');
+          expect(conf).toBe(`# Do not edit\nwork_mem = '4MB'\n${recoveryConfBlock(scriptInput).text}`);
+          expect(conf).toContain(`application_name = ${postgresConfString(hostile)}`);
+          expect(existsSync(join(settings.pgData, 'recovery.signal'))).toBe(true);
+          expect(existsSync(canary)).toBe(false);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('configure-recovery refuses a data directory that is not this job copy', () => {
+    const settings = sandboxHost('foreign');
+    mkdirSync(settings.pgData, { recursive: true });
+    const result = runStep('configure-recovery', { ...input, host: settings });
+    expect(result.code).toBe(10);
+    expect(existsSync(join(settings.pgData, 'recovery.signal'))).toBe(false);
+  });
+});
