@@ -34,7 +34,6 @@ import {
   catalogBackup,
   clusterConfig,
   type Services,
-  WEBHOOK_PARAMETER,
 } from '../use-cases/continuity-test-setup.ts';
 import { FaultMatrix } from './fault-matrix.ts';
 

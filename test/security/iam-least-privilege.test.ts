@@ -206,7 +206,7 @@ describe('the packaged template: one least-privilege role per function', () => {
       for (const name of parameters) expect(named.some((arn) => arn.endsWith(`:parameter${name}"}`))).toBe(true);
       for (const statement of decrypts) {
         expect(actionsOf(statement)).toEqual(['kms:Decrypt']);
-        expect(JSON.stringify(statement.Condition?.StringEquals?.['kms:ViaService'])).toContain('ssm.${AWS::Region}');
+        expect(JSON.stringify(statement.Condition?.StringEquals?.['kms:ViaService'])).toMatch(/ssm\.\$\{AWS::Region\}/);
       }
     }
   });
