@@ -5,6 +5,7 @@ import { RestoreTargetUnreachableError } from '../../../lib/domain/restore/resto
 import { RESTORE_STEPS } from '../../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
 import { advanceRestore, reconcileRestoreJobs } from '../../../lib/use-cases/advance-restore.ts';
+import { lastRestoreDrill } from '../../../lib/use-cases/last-restore-drill.ts';
 import type { RestoreDeps } from '../../../lib/use-cases/restore-dependencies.ts';
 import { runRestoreDrill } from '../../../lib/use-cases/run-restore-drill.ts';
 import { resumeRestore, startRestore } from '../../../lib/use-cases/start-restore.ts';
@@ -241,5 +242,32 @@ describe('runRestoreDrill', () => {
     expect(drill?.status).toBe('succeeded');
     expect(drill?.outcome?.restoreMs).toBe(8000);
     expect(drill?.outcome?.check).toEqual({ passed: true, firstValue: 't' });
+  });
+});
+
+describe('lastRestoreDrill', () => {
+  it('summarizes the newest drill for walcat status, with its measured restore time', async () => {
+    const { deps, transport, advanceClock } = setup();
+    expect(await lastRestoreDrill(deps.jobs, cluster().id, deps.now())).toBeUndefined();
+    await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
+    for (const step of RESTORE_STEPS) {
+      advanceClock(1500);
+      const commandId = transport.finish(
+        'Success',
+        step === 'verify' ? { ...VERIFY_DATA, lastReplayTimestamp: '2026-11-20T11:17:00+00:00' } : null,
+      );
+      await advanceRestore(deps, { commandId, status: 'Success', at: deps.now() });
+    }
+    advanceClock(60_000);
+    expect(await lastRestoreDrill(deps.jobs, cluster().id, deps.now())).toEqual({
+      jobId: 'd-1',
+      status: 'succeeded',
+      target: '2026-11-20T11:17:30.000Z',
+      baseBackup: 'base_000000010000000000000008',
+      startedAt: '2026-11-20T12:20:00.000Z',
+      finishedAt: '2026-11-20T12:20:12.000Z',
+      restoreSeconds: 12,
+      ageSeconds: 72,
+    });
   });
 });
