@@ -4,14 +4,16 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { createDynamoDbDocumentClient } from '../lib/adapters/aws/aws-clients.ts';
 import { DynamoDbAlertStore } from '../lib/adapters/dynamodb/dynamodb-alert-store.ts';
 import { DynamoDbCatalogStore } from '../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbJobStore } from '../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import { DynamoDbPlanStore } from '../lib/adapters/dynamodb/dynamodb-plan-store.ts';
 import { DynamoDbRestoreJobStore } from '../lib/adapters/dynamodb/dynamodb-restore-job-store.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
 import { createBackupInterpreter } from '../lib/domain/catalog/backup-interpreter.ts';
+import { hostJobView } from '../lib/web-view/host-job-view.ts';
 import { restoreJobView } from '../lib/web-view/restore-job-view.ts';
 import { createWebViewApp, type WebRequest, type WebResponse } from '../lib/web-view/web-view-app.ts';
 
-/** Restore and drill jobs shown per cluster, newest first. */
+/** Jobs shown per cluster (backups, probes, restores, drills), newest first. */
 const JOBS_SHOWN = 20;
 
 type WebViewApp = { handle(request: WebRequest): Promise<WebResponse> };
@@ -37,6 +39,7 @@ function buildDefault() {
   const client = createDynamoDbDocumentClient({ ...runtime.endpoints, region: runtime.region });
   const logger = new Logger({ serviceName: 'walcat-web-view' });
   const restoreJobs = new DynamoDbRestoreJobStore({ client, tableName: config.catalogTable });
+  const hostJobs = new DynamoDbJobStore({ client, tableName: config.catalogTable });
   const app = createWebViewApp({
     clusters: config.clusters,
     deps: {
@@ -47,7 +50,15 @@ function buildDefault() {
       }),
       alerts: new DynamoDbAlertStore({ client, tableName: config.catalogTable }),
       plans: new DynamoDbPlanStore({ client, tableName: config.catalogTable }),
-      jobs: async (cluster) => (await restoreJobs.list(cluster.id, { limit: JOBS_SHOWN })).map(restoreJobView),
+      jobs: async (cluster) => {
+        const [host, restores] = await Promise.all([
+          hostJobs.list(cluster.id, { limit: JOBS_SHOWN }),
+          restoreJobs.list(cluster.id, { limit: JOBS_SHOWN }),
+        ]);
+        return [...host.map(hostJobView), ...restores.map(restoreJobView)]
+          .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+          .slice(0, JOBS_SHOWN);
+      },
     },
     now: () => new Date(),
     onError: (error, request) => logger.error('web view request failed', { path: request.path, error: error as Error }),

@@ -35,6 +35,8 @@ export interface LocalStackSettings {
   readonly dir: string;
   /** First of the consecutive ports the stack listens on; absent means free ports chosen by the system. */
   readonly portBase?: number;
+  /** The environment host scripts start with, as on a host: this shell's PATH (runuser, envdir, node) and locale. */
+  readonly hostEnv: Readonly<Record<string, string>>;
 }
 
 /**
@@ -49,14 +51,15 @@ export function readLocalStackSettings(
 ): LocalStackSettings {
   const text = options.portBase ?? env.WALCAT_LOCAL_PORT_BASE;
   const source = options.portBase === undefined ? 'WALCAT_LOCAL_PORT_BASE' : '--port-base';
-  if (text === undefined || text.trim() === '') return { dir: localStackDir(env) };
+  const hostEnv = { PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: env.LANG ?? 'C.UTF-8' };
+  if (text === undefined || text.trim() === '') return { dir: localStackDir(env), hostEnv };
   const portBase = Number(text);
   if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65_530) {
     throw new ConfigError(
       `${source} ${JSON.stringify(text)} is not a port from 1024 to 65530; the stack uses it and the next 4 ports (e.g. 47100), or leave it unset for free ports`,
     );
   }
-  return { dir: localStackDir(env), portBase };
+  return { dir: localStackDir(env), portBase, hostEnv };
 }
 
 export function localStackDir(env: Readonly<Record<string, string | undefined>> = process.env): string {

@@ -12,31 +12,37 @@
  * It writes `<dir>/stack.json`, which `walcat --local <command>` (or `WALCAT_LOCAL=1`) reads to talk to it, and
  * removes it again on stop. Only ports it picked and the data directory it created are ever used.
  */
+import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createDynamoDbDocumentClient, createS3Client } from '../adapters/aws/aws-clients.ts';
 import { DynamoDbAlertStore } from '../adapters/dynamodb/dynamodb-alert-store.ts';
 import { DynamoDbCatalogStore } from '../adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbJobStore } from '../adapters/dynamodb/dynamodb-job-store.ts';
 import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
 import { DynamoDbRestoreJobStore } from '../adapters/dynamodb/dynamodb-restore-job-store.ts';
+import { LocalShellTransport } from '../adapters/local/local-shell-transport.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
 import type { LocalStackInfo, LocalStackSettings } from '../config/config-local-stack.ts';
 import { createBackupInterpreter } from '../domain/catalog/backup-interpreter.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { backupFinishedAt, isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
+import { commandStatusUpdateFromEvent } from '../domain/jobs/command-status.ts';
+import type { Job } from '../domain/jobs/job.ts';
 import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
+import { dispatchBackup, requireHosts } from '../use-cases/dispatch-backup.ts';
 import { runScheduledRetention } from '../use-cases/scheduled-retention.ts';
 import { syncCatalog } from '../use-cases/sync-catalog.ts';
+import { trackCommandStatus } from '../use-cases/track-command-status.ts';
 import { watchClusterWal } from '../use-cases/watch-wal.ts';
 import type { JobView } from '../web-view/cluster-view.ts';
+import { hostJobView } from '../web-view/host-job-view.ts';
 import { restoreJobView } from '../web-view/restore-job-view.ts';
 import { createWebViewApp } from '../web-view/web-view-app.ts';
 import { startWebViewServer } from '../web-view/web-view-server.ts';
-import { BashScriptRunner } from './bash-script-runner.ts';
 import { startDemoWorkload } from './demo-workload.ts';
-import { runLocalBackup } from './local-backups.ts';
 import {
   LOCAL_BUCKET,
   LOCAL_CATALOG_TABLE,
@@ -68,7 +74,9 @@ import { startSlackReceiver } from './slack-receiver.ts';
 
 export const STACK_FILE = 'stack.json';
 /** What `--fresh` removes: only what the stack itself creates in its folder, never anything else there. */
-const STACK_ENTRIES = ['s3', 'dynamodb', 'pg', 'walg-env', 'walcat.config.yml', STACK_FILE];
+const STACK_ENTRIES = ['s3', 'dynamodb', 'pg', 'walg-env', 'host-commands', 'walcat.config.yml', STACK_FILE];
+/** The instance id of this machine as the demo cluster's host. */
+export const LOCAL_INSTANCE_ID = 'i-local-demo';
 /** The line a script waits for: everything is up. */
 export const READY_LINE = 'walcat local: ready';
 
@@ -229,13 +237,49 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     });
     closers.push({ name: 'PostgreSQL', close: () => pg.stop() });
 
+    const hostTarget = requireHosts(cluster).target;
+    // The host the demo cluster's tag resolves to: this machine, running host scripts as SSM would on the primary.
+    const transport = new LocalShellTransport({
+      workDir: join(dir, 'host-commands'),
+      baseEnv: options.settings.hostEnv,
+      instances: [{ instanceId: LOCAL_INSTANCE_ID, tags: { [hostTarget.tagKey]: hostTarget.tagValue } }],
+    });
+    closers.push({ name: 'local shell transport', close: () => transport.close() });
+    const hostJobs = new DynamoDbJobStore({ client: ddb, tableName: config.catalogTable });
+    const reportHostJob = async (job: Job) => {
+      const seconds = ((job.finishedAt ?? new Date()).getTime() - job.createdAt.getTime()) / 1000;
+      if (job.type !== 'backup-push' || job.state !== 'success') {
+        print(
+          `[${job.type}] ${job.cluster}: job ${job.id} ${job.state} after ${seconds.toFixed(1)} s: ${job.outcome ?? ''}`,
+        );
+        return;
+      }
+      await ingest.flush();
+      const newest = (await catalog.listBackups(cluster.id))
+        .filter(isCompleteBackup)
+        .sort((a, b) => backupFinishedAt(b).getTime() - backupFinishedAt(a).getTime())[0];
+      print(
+        `[backup] ${job.cluster}: backup-push succeeded in ${seconds.toFixed(1)} s on ${job.host ?? LOCAL_INSTANCE_ID}${newest ? `: ${newest.name} complete` : ''}`,
+      );
+    };
+
+    // The job tracker, fed the transport's status-change events as EventBridge would feed the Lambda.
+    transport.subscribe(async (event) => {
+      const outcome = await trackCommandStatus(
+        { jobs: hostJobs, transport, notifier, clusters: config.clusters },
+        commandStatusUpdateFromEvent(event),
+      );
+      if (outcome.kind === 'applied' && outcome.finished) await reportHostJob(outcome.job);
+    });
     const jobs = new LocalJobLog();
     const restoreJobs = new DynamoDbRestoreJobStore({ client: ddb, tableName: config.catalogTable });
-    // The stack's own backup and retention runs, plus restores and drills started with `walcat --local restore`.
+    // Backups (host jobs), the stack's retention runs, and restores and drills from `walcat --local restore`.
     const jobViews = async (of: ClusterConfig): Promise<JobView[]> =>
-      [...jobs.list(), ...(await restoreJobs.list(of.id, { limit: 20 })).map(restoreJobView)].sort((a, b) =>
-        b.startedAt.localeCompare(a.startedAt),
-      );
+      [
+        ...jobs.list(),
+        ...(await hostJobs.list(of.id, { limit: 20 })).map(hostJobView),
+        ...(await restoreJobs.list(of.id, { limit: 20 })).map(restoreJobView),
+      ].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
     const web = await startWebViewServer({
       port: ports.web,
       app: createWebViewApp({
@@ -265,7 +309,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const workload = await startDemoWorkload({ socketDir: pgPaths.socketDir, port: pg.port, print });
     closers.push({ name: 'demo workload', close: () => workload.stop() });
 
-    const runner = new BashScriptRunner();
     const sync = async () => {
       await ingest.flush();
       const outcome = await syncCatalog({ catalog, objects, decompress: historyTextOrUndefined }, cluster, {
@@ -288,26 +331,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       }
     };
     const backup = async () => {
-      const started = new Date();
-      const finish = jobs.begin('backup', started);
-      print(`[backup] ${cluster.id}: backup-push dispatched through the local shell transport`);
-      const outcome = await runLocalBackup(runner, cluster);
-      await ingest.flush();
-      if (outcome.status === 'succeeded') {
-        const newest = (await catalog.listBackups(cluster.id))
-          .filter(isCompleteBackup)
-          .sort((a, b) => backupFinishedAt(b).getTime() - backupFinishedAt(a).getTime())[0];
-        finish('succeeded', new Date(), newest?.name);
-        print(
-          `[backup] ${cluster.id}: backup-push succeeded in ${outcome.seconds.toFixed(1)} s${newest ? `: ${newest.name} complete` : ''}`,
-        );
-      } else if (outcome.status === 'skipped') {
-        finish('skipped', new Date(), outcome.reason);
-        print(`[backup] ${cluster.id}: skipped (${outcome.reason})`);
-      } else {
-        finish('failed', new Date(), outcome.detail);
-        print(`[backup] ${cluster.id}: backup-push failed after ${outcome.seconds.toFixed(1)} s (${outcome.detail})`);
+      const outcome = await dispatchBackup(
+        { transport, jobs: hostJobs, newJobId: () => randomUUID() },
+        { cluster, now: new Date(), requestedBy: 'local schedule' },
+      );
+      if (outcome.kind === 'refused') {
+        print(`[backup] ${cluster.id}: not dispatched: ${outcome.reason}`);
+        return;
       }
+      print(`[backup] ${cluster.id}: backup-push job ${outcome.job.id} sent through the local shell transport`);
+      // The tracker reports the end; waiting here keeps the schedule from overlapping and lets stop() wait for it.
+      if (outcome.job.commandId) await transport.waitFor(outcome.job.commandId);
     };
     const retention = async () => {
       const finish = jobs.begin('retention', new Date());

@@ -13,7 +13,7 @@ import type { LocalStackInfo } from '../../lib/config/config-local-stack.ts';
 
 const WALCAT = fileURLToPath(new URL('../../bin/walcat.mjs', import.meta.url));
 const READY = 'walcat local: ready';
-const BACKUP_DONE = /\[backup\] demo: backup-push succeeded in [\d.]+ s: (base_[0-9A-F]{24}) complete/;
+const BACKUP_DONE = /\[backup\] demo: backup-push succeeded in [\d.]+ s on i-local-demo: (base_[0-9A-F]{24}) complete/;
 
 const dir = mkdtempSync(join(tmpdir(), 'walcat-local-e2e-'));
 // The postgres user must reach the stack folder (mkdtemp makes it 0700).

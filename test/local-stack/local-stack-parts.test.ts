@@ -80,8 +80,12 @@ describe('ports and settings', () => {
   });
 
   it('reads the folder and the port base, --port-base winning over the environment', () => {
-    const env = { WALCAT_LOCAL_DIR: '/var/tmp/stack', WALCAT_LOCAL_PORT_BASE: '47100' };
-    expect(readLocalStackSettings({}, env)).toEqual({ dir: '/var/tmp/stack', portBase: 47100 });
+    const env = { WALCAT_LOCAL_DIR: '/var/tmp/stack', WALCAT_LOCAL_PORT_BASE: '47100', PATH: '/usr/bin:/bin' };
+    expect(readLocalStackSettings({}, env)).toEqual({
+      dir: '/var/tmp/stack',
+      portBase: 47100,
+      hostEnv: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
+    });
     expect(readLocalStackSettings({ portBase: '48000' }, env).portBase).toBe(48000);
     expect(readLocalStackSettings({}, { WALCAT_LOCAL_DIR: '/var/tmp/stack' }).portBase).toBeUndefined();
     expect(() => readLocalStackSettings({ portBase: '80' }, env)).toThrow(ConfigError);
