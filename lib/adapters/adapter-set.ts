@@ -12,13 +12,18 @@ import type { Notifier } from '../ports/notifier.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { PlanStore } from '../ports/plan-store.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
+import type { RestoreDeps } from '../use-cases/restore-dependencies.ts';
 import { type AwsEndpoints, createDynamoDbDocumentClient, createS3Client, createSsmClient } from './aws/aws-clients.ts';
 import { DynamoDbAlertStore } from './dynamodb/dynamodb-alert-store.ts';
 import { DynamoDbCatalogStore } from './dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbPlanStore } from './dynamodb/dynamodb-plan-store.ts';
+import { DynamoDbRestoreJobStore } from './dynamodb/dynamodb-restore-job-store.ts';
+import { createHostCommandAdapters, type HostCommandAdapters } from './host-command-adapters.ts';
 import { S3ObjectStore } from './s3/s3-object-store.ts';
 import { SlackWebhookNotifier } from './slack/slack-webhook-notifier.ts';
 import { QueuedNotifier } from './sqs/queued-notifier.ts';
+import { SsmCommandTransport } from './ssm/ssm-command-transport.ts';
+import { SsmInstanceDirectory } from './ssm/ssm-instance-directory.ts';
 import { SsmParameterSecret } from './ssm/ssm-parameter-secret.ts';
 
 export interface AdapterSetOptions {
@@ -37,6 +42,10 @@ export interface AdapterSet {
   alerts(): AlertStore;
   plans(): PlanStore;
   notifier(): Notifier;
+  /** SSM transport and job store for backup-push, probes and the job tracker. */
+  hostCommands(): HostCommandAdapters;
+  /** Catalog, restore job store, SSM transport and instance directory for restores and drills. */
+  restore(): RestoreDeps;
   /** Closes the SDK clients' sockets (the CLI calls it so the process can exit at once). */
   close(): void;
 }
@@ -60,25 +69,40 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
     built.push(client);
     return client;
   };
-  return {
-    config,
-    catalog: lazy(
-      () =>
-        new DynamoDbCatalogStore({
-          client: track(documentClient()),
-          tableName: config.catalogTable,
-          interpret: createBackupInterpreter(config.clusters),
-        }),
-    ),
-    objectStore: lazy(() => new S3ObjectStore(track(s3()))),
-    alerts: lazy(() => new DynamoDbAlertStore({ client: track(documentClient()), tableName: config.catalogTable })),
-    plans: lazy(() => new DynamoDbPlanStore({ client: track(documentClient()), tableName: config.catalogTable })),
-    notifier: lazy(() =>
+  const catalog = lazy(
+    () =>
+      new DynamoDbCatalogStore({
+        client: track(documentClient()),
+        tableName: config.catalogTable,
+        interpret: createBackupInterpreter(config.clusters),
+      }),
+  );
+  const notifier = lazy(
+    (): Notifier =>
       options.alertsQueueUrl
         ? new QueuedNotifier({ sqs: track(sqs()), queueUrl: options.alertsQueueUrl })
         : new SlackWebhookNotifier({
             secrets: options.secrets ?? new SsmParameterSecret({ client: track(ssm()) }),
           }),
+  );
+  return {
+    config,
+    catalog,
+    objectStore: lazy(() => new S3ObjectStore(track(s3()))),
+    alerts: lazy(() => new DynamoDbAlertStore({ client: track(documentClient()), tableName: config.catalogTable })),
+    plans: lazy(() => new DynamoDbPlanStore({ client: track(documentClient()), tableName: config.catalogTable })),
+    notifier,
+    hostCommands: lazy(() => createHostCommandAdapters(config, endpoints)),
+    restore: lazy(
+      (): RestoreDeps => ({
+        catalog: catalog(),
+        jobs: new DynamoDbRestoreJobStore({ client: track(documentClient()), tableName: config.catalogTable }),
+        transport: new SsmCommandTransport({ client: track(ssm()) }),
+        instances: new SsmInstanceDirectory({ client: track(ssm()) }),
+        notifier: notifier(),
+        clusters: config.clusters,
+        now: () => new Date(),
+      }),
     ),
     close: () => {
       for (const client of built) client.destroy();

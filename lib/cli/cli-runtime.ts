@@ -9,10 +9,15 @@ import { localStackDir, readLocalStackInfo, wantsLocalStack } from '../config/co
 import type { WalcatConfig } from '../domain/cluster.ts';
 import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import type { CliCommand } from './cli-command.ts';
+import { backupCommand } from './commands/backup.ts';
 import { backupsCommand } from './commands/backups.ts';
 import { gapsCommand } from './commands/gaps.ts';
 import { initCommand } from './commands/init.ts';
+import { jobsCommand } from './commands/jobs.ts';
 import { localCommand } from './commands/local.ts';
+import { restorePlanCommand } from './commands/restore-plan.ts';
+import { restoreStartCommand } from './commands/restore-start.ts';
+import { restoreStatusCommand } from './commands/restore-status.ts';
 import { retentionApplyCommand } from './commands/retention-apply.ts';
 import { retentionPlanCommand } from './commands/retention-plan.ts';
 import { statusCommand } from './commands/status.ts';
@@ -82,6 +87,11 @@ export async function createCliRuntime(options: {
     statusCommand({ catalog, alerts: () => adapterSet().alerts(), color }),
     retentionPlanCommand({ catalog, objects, plans: () => adapterSet().plans() }),
     retentionApplyCommand({ catalog, objects, plans: () => adapterSet().plans() }),
+    backupCommand({ hostCommands: () => adapterSet().hostCommands() }),
+    jobsCommand({ jobs: () => adapterSet().hostCommands().jobs }),
+    restorePlanCommand({ catalog }),
+    restoreStartCommand({ restore: () => adapterSet().restore() }),
+    restoreStatusCommand({ jobs: () => adapterSet().restore().jobs }),
     localCommand(),
   ];
   return {
