@@ -222,9 +222,22 @@ function readCommandResults(): Statement {
   };
 }
 
-/** Per-cluster schedules: backup-push on `backupSchedule`, restore drills on `drill.schedule`. */
-export function scheduleEvents(config: WalcatConfig): { backupScheduler: Json[]; restoreDrill: Json[] } {
+/** How often the read-only archiver probe runs on each cluster that has hosts. */
+export const ARCHIVER_PROBE_SCHEDULE = 'rate(5 minutes)';
+
+/**
+ * Per-cluster schedules: backup-push on `backupSchedule`, restore drills on `drill.schedule`, the archiver probe on
+ * every cluster with hosts.
+ */
+export function scheduleEvents(config: WalcatConfig): {
+  backupScheduler: Json[];
+  restoreDrill: Json[];
+  archiverProbe: Json[];
+} {
   return {
+    archiverProbe: config.clusters.flatMap((c) =>
+      c.hosts ? [{ schedule: { rate: [ARCHIVER_PROBE_SCHEDULE], input: { cluster: c.id } } }] : [],
+    ),
     backupScheduler: config.clusters.flatMap((c) =>
       c.backupSchedule ? [{ schedule: { rate: [c.backupSchedule], input: { cluster: c.id } } }] : [],
     ),
@@ -266,6 +279,8 @@ export function serverlessModel(config: WalcatConfig, names: StackNames): Json {
   return {
     catalogTable: config.catalogTable,
     events: scheduleEvents(config),
-    stackResources: { Resources: { ...iamRoles(config, names), ObjectEventsQueuePolicy: objectEventsQueuePolicy(config) } },
+    stackResources: {
+      Resources: { ...iamRoles(config, names), ObjectEventsQueuePolicy: objectEventsQueuePolicy(config) },
+    },
   };
 }
