@@ -62,6 +62,8 @@ export interface DrillSettings {
   readonly target: HostTarget;
   readonly pgData: string;
   readonly checkSql?: string;
+  /** PostgreSQL settings for the drill's restored copy (a smaller scratch host: `shared_buffers`, `port`...). */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 export interface ClusterConfig {

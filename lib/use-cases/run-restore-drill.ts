@@ -46,6 +46,7 @@ export async function runRestoreDrill(deps: DrillDeps, cluster: ClusterConfig): 
     hostOverrides: { pgData: drill.pgData },
     replaceRestoredCopy: true,
     ...(drill.checkSql === undefined ? {} : { checkSql: drill.checkSql }),
+    ...(drill.settings === undefined ? {} : { extraSettings: drill.settings }),
   });
   return { kind: 'started', job };
 }

@@ -29,6 +29,7 @@ import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
 import { ingestObjectEvents } from '../../lib/use-cases/ingest-object-events.ts';
 import { planClusterRestore } from '../../lib/use-cases/plan-restore.ts';
 import type { RestoreDeps } from '../../lib/use-cases/restore-dependencies.ts';
+import { runRestoreDrill } from '../../lib/use-cases/run-restore-drill.ts';
 import { resumeRestore, startRestore } from '../../lib/use-cases/start-restore.ts';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
 import { type PgHandle, runAsPostgres, startPostgres } from '../support/postgres.ts';
@@ -49,6 +50,7 @@ const events: CommandStatusUpdate[] = [];
 const HOSTS = ['host-a', 'host-b', 'host-c', 'host-never'];
 let deps: RestoreDeps;
 let targetTime: Date;
+let hostB: ScratchHost;
 const restoredDataDirs: string[] = [];
 const timings: Record<string, Record<string, number | string>> = {};
 
@@ -101,7 +103,7 @@ function restoreOnto(host: ScratchHost, target: RestoreTarget, jobId: string) {
  * Feeds the transport's status-change events (command and invocation level, each delivered twice) to the
  * orchestrator until the job ends, as EventBridge would invoke the orchestrator function.
  */
-async function driveToEnd(job: RestoreJob): Promise<RestoreJob> {
+async function driveToEnd(job: RestoreJob, orchestrator: RestoreDeps = deps): Promise<RestoreJob> {
   let current = job;
   const deadline = Date.now() + 120_000;
   while (current.status === 'running') {
@@ -112,7 +114,7 @@ async function driveToEnd(job: RestoreJob): Promise<RestoreJob> {
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
-    for (const delivery of [event, event]) await advanceRestore(deps, delivery);
+    for (const delivery of [event, event]) await advanceRestore(orchestrator, delivery);
     current = (await deps.jobs.get(cluster.id, job.jobId)) ?? current;
   }
   return current;
@@ -195,6 +197,12 @@ beforeAll(async () => {
       '      osUser: postgres',
       `      service: pg_ctl:${PG_BIN}`,
       `      walgBinary: ${walg}`,
+      `      walgEnvDir: ${join(root, 'host-b', 'env')}`,
+      '    drill:',
+      '      schedule: cron(0 3 ? * SUN *)',
+      '      target: { tagKey: walcat:scratch, tagValue: host-b }',
+      `      pgData: ${join(root, 'host-b', 'data')}`,
+      '      checkSql: select count(*) > 0 from pg_class',
     ].join('\n'),
     'restore e2e',
   ).clusters[0] as ClusterConfig;
@@ -292,6 +300,7 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
 
   it('restores to latest and finds every committed row', async () => {
     const host = scratchHost('host-b');
+    hostB = host;
     const { job } = await restoreOnto(host, parseRestoreTarget({ to: 'latest' }), 'r-e2e-latest');
     restoredDataDirs.push(host.pgData);
     const done = await driveToEnd(job);
@@ -341,6 +350,34 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     expect(await restoredRows(host)).toEqual(['before-1', 'before-2']);
     expect(readFileSync(join(aside, 'precious.txt'), 'utf8')).toBe('the old data directory\n');
   }, 240_000);
+
+  it('a scheduled drill replaces the earlier restored copy running on the scratch host and records its restore time', async () => {
+    // The scratch host here shares a machine with the primary, so the drill's copy gets its own port and socket.
+    const drill = cluster.drill;
+    if (!drill) throw new Error('the e2e config has a drill');
+    const withSettings = {
+      ...cluster,
+      drill: {
+        ...drill,
+        settings: { port: String(hostB.port), unix_socket_directories: hostB.socketDir, listen_addresses: '' },
+      },
+    };
+    const drillDeps = { ...deps, clusters: [withSettings], random: () => 0.5, newJobId: () => 'd-e2e-drill' };
+    const outcome = await runRestoreDrill(drillDeps, withSettings);
+    expect(outcome.kind).toBe('started');
+    const started = await deps.jobs.get(cluster.id, 'd-e2e-drill');
+    if (!started) throw new Error('drill job not stored');
+    const done = await driveToEnd(started, drillDeps);
+    recordTimings('drill', done);
+    expect(done.failure?.message).toBeUndefined();
+    expect(done.status).toBe('succeeded');
+    expect(done.outcome?.restoreMs).toBeGreaterThan(0);
+    expect(done.outcome?.check?.passed).toBe(true);
+    // The copy the latest-restore left running was stopped and kept aside, never deleted.
+    const aside = movedAsidePath(hostB.pgData, 'd-e2e-drill');
+    expect(existsSync(join(aside, '.walcat-restore-r-e2e-latest'))).toBe(true);
+    expect(existsSync(join(hostB.pgData, '.walcat-restore-d-e2e-drill'))).toBe(true);
+  }, 180_000);
 });
 
 /** The host's WAL-G env: where the archive is, and PGHOST/PGPORT of the server restored there. */

@@ -428,10 +428,11 @@ function startPostgres(input: RestoreScriptInput, p: Paths): ScriptStep[] {
       : // fd 3 carries the script's result line; the postmaster must not inherit it, or the command's output would
         // stay open for as long as the server runs and the command would never be seen to end.
         shell`${asOsUser} ${`${service.binDir.replace(/\/+$/u, '')}/pg_ctl`} start -D ${p.pgData} -l ${p.logFile} -w -t 600 3>&-`;
+  // The log's last lines, then its last FATAL/PANIC lines again, so the job's failure line names the cause.
   const logTail =
     service.kind === 'systemd'
-      ? shell`journalctl -u ${service.unit} -n 30 --no-pager || true`
-      : shell`tail -n 30 -- ${p.logFile} || true`;
+      ? shell`{ journalctl -u ${service.unit} -n 30 --no-pager; journalctl -u ${service.unit} -n 200 --no-pager | grep -E 'FATAL|PANIC' | tail -n 3; } || true`
+      : shell`{ tail -n 30 -- ${p.logFile}; grep -E 'FATAL|PANIC' -- ${p.logFile} | tail -n 3; } || true`;
   return [
     {
       kind: 'shell',
