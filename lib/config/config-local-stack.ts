@@ -13,6 +13,8 @@ export interface LocalStackInfo {
   readonly dynamodbEndpoint: string;
   readonly webUrl?: string;
   readonly slackReceiverUrl?: string;
+  /** The stack's SSM-compatible endpoint (SendCommand and friends run host scripts on this machine). */
+  readonly ssmEndpoint?: string;
   readonly pid: number;
   /** Region the emulators are addressed with. */
   readonly region?: string;
@@ -56,7 +58,7 @@ export function readLocalStackSettings(
   const portBase = Number(text);
   if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65_530) {
     throw new ConfigError(
-      `${source} ${JSON.stringify(text)} is not a port from 1024 to 65530; the stack uses it and the next 4 ports (e.g. 47100), or leave it unset for free ports`,
+      `${source} ${JSON.stringify(text)} is not a port from 1024 to 65530; the stack uses it and the next 5 ports (e.g. 47100), or leave it unset for free ports`,
     );
   }
   return { dir: localStackDir(env), portBase, hostEnv };

@@ -8,9 +8,10 @@ export interface LocalPorts {
   readonly web: number;
   readonly slack: number;
   readonly postgres: number;
+  readonly ssm: number;
 }
 
-const ROLES = ['s3', 'dynamodb', 'web', 'slack', 'postgres'] as const;
+const ROLES = ['s3', 'dynamodb', 'web', 'slack', 'postgres', 'ssm'] as const;
 
 function listenOnce(port: number): Promise<number> {
   const server = createServer();
@@ -25,8 +26,8 @@ function listenOnce(port: number): Promise<number> {
 }
 
 /**
- * Picks the stack's ports: with `portBase`, that port and the next four (s3, dynamodb, web, slack receiver,
- * postgres), each checked to be free on 127.0.0.1; without it, ports the system reports free.
+ * Picks the stack's ports: with `portBase`, that port and the next five (s3, dynamodb, web, slack receiver,
+ * postgres, ssm), each checked to be free on 127.0.0.1; without it, ports the system reports free.
  *
  * @throws LocalStackSetupError naming the port in use and how to choose others.
  */
@@ -39,7 +40,7 @@ export async function chooseLocalPorts(portBase: number | undefined): Promise<Lo
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new LocalStackSetupError(
-        `port ${wanted} on 127.0.0.1 (for the local ${role === 'postgres' ? 'PostgreSQL' : role === 'slack' ? 'Slack receiver' : role}) is ${code === 'EADDRINUSE' ? 'already in use' : `not usable (${code})`}; choose other ports with --port-base N or WALCAT_LOCAL_PORT_BASE=N (the stack uses N to N+4), or leave both unset to use free ports`,
+        `port ${wanted} on 127.0.0.1 (for the local ${role === 'postgres' ? 'PostgreSQL' : role === 'slack' ? 'Slack receiver' : role === 'ssm' ? 'SSM endpoint' : role}) is ${code === 'EADDRINUSE' ? 'already in use' : `not usable (${code})`}; choose other ports with --port-base N or WALCAT_LOCAL_PORT_BASE=N (the stack uses N to N+5), or leave both unset to use free ports`,
         { cause: error },
       );
     }

@@ -68,6 +68,7 @@ import {
   startLocalPostgres,
   stopLeftoverPostgres,
 } from './local-postgres.ts';
+import { startLocalSsmEndpoint } from './local-ssm-endpoint.ts';
 import { LocalStackSetupError } from './local-stack-errors.ts';
 import { type Schedules, startSchedules } from './scheduled-runs.ts';
 import { startSlackReceiver } from './slack-receiver.ts';
@@ -239,12 +240,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
 
     const hostTarget = requireHosts(cluster).target;
     // The host the demo cluster's tag resolves to: this machine, running host scripts as SSM would on the primary.
+    const instances = [{ instanceId: LOCAL_INSTANCE_ID, tags: { [hostTarget.tagKey]: hostTarget.tagValue } }];
     const transport = new LocalShellTransport({
       workDir: join(dir, 'host-commands'),
       baseEnv: options.settings.hostEnv,
-      instances: [{ instanceId: LOCAL_INSTANCE_ID, tags: { [hostTarget.tagKey]: hostTarget.tagValue } }],
+      instances,
     });
     closers.push({ name: 'local shell transport', close: () => transport.close() });
+    // `walcat --local backup` in a second terminal reaches the transport through the CLI's own SSM adapter.
+    const ssm = await startLocalSsmEndpoint({
+      port: ports.ssm,
+      transport,
+      instances,
+      parameterValue: () => slack.url,
+    });
+    closers.push({ name: 'SSM endpoint', close: () => ssm.close() });
     const hostJobs = new DynamoDbJobStore({ client: ddb, tableName: config.catalogTable });
     const reportHostJob = async (job: Job) => {
       const seconds = ((job.finishedAt ?? new Date()).getTime() - job.createdAt.getTime()) / 1000;
@@ -298,6 +308,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       dynamodbEndpoint: dynamo.endpoint,
       webUrl: web.url,
       slackReceiverUrl: slack.url,
+      ssmEndpoint: ssm.url,
       pid: process.pid,
       region: LOCAL_REGION,
       s3Credentials: { ...S3RVER_CREDENTIALS },
@@ -428,6 +439,7 @@ function printBanner(options: LocalStackOptions, info: LocalStackInfo, initializ
   }
   print(`  Slack receiver       ${info.slackReceiverUrl} (messages are printed here as [slack] lines)`);
   print(`  web view             ${info.webUrl}`);
+  print(`  SSM endpoint         ${info.ssmEndpoint} (host commands run here, as instance ${LOCAL_INSTANCE_ID})`);
   print(`  config               ${info.configPath} (cluster ${LOCAL_CLUSTER_ID})`);
   print(`  data folder          ${dir} (kept across restarts; --fresh starts over)`);
   print(
@@ -443,6 +455,7 @@ function printBanner(options: LocalStackOptions, info: LocalStackInfo, initializ
   print(`  ${cli} backups`);
   print(`  ${cli} retention plan`);
   print(`  ${cli} restore plan --to latest`);
+  print(`  ${cli} backup && ${cli} jobs`);
   print(`  (or without the export: ${cli} --local status)`);
   print('Ctrl-C stops everything.');
   print(READY_LINE);

@@ -74,9 +74,9 @@ describe('ports and settings', () => {
     }
   });
 
-  it('picks five distinct free ports when no base is given', async () => {
+  it('picks six distinct free ports when no base is given', async () => {
     const ports = await chooseLocalPorts(undefined);
-    expect(new Set(Object.values(ports)).size).toBe(5);
+    expect(new Set(Object.values(ports)).size).toBe(6);
   });
 
   it('reads the folder and the port base, --port-base winning over the environment', () => {

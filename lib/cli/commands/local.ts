@@ -44,7 +44,7 @@ export function localCommand(): CliCommand {
     usage:
       'walcat local [--fresh] [--port-base N] [--backup-every MINUTES]\n\n' +
       "  --fresh              remove the stack folder's bucket, catalog and database first and start over\n" +
-      '  --port-base N        listen on ports N..N+4 (s3, dynamodb, web, slack receiver, postgres) instead of free ones\n' +
+      '  --port-base N        listen on ports N..N+5 (s3, dynamodb, web, slack receiver, postgres, ssm) instead of free ones\n' +
       '                       (also WALCAT_LOCAL_PORT_BASE)\n' +
       `  --backup-every MIN   minutes between scheduled backups, default ${DEFAULT_BACKUP_EVERY_MINUTES} (one runs right after start)\n\n` +
       'The stack folder is ./.walcat-local, or WALCAT_LOCAL_DIR. Another terminal reaches the stack with\n' +
