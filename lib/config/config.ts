@@ -137,7 +137,16 @@ export function parseWalcatConfig(text: string, sourceName: string): WalcatConfi
       { cause: yamlProblem },
     );
   }
-  const data: unknown = document.toJS();
+  let data: unknown;
+  try {
+    data = document.toJS();
+  } catch (error) {
+    // yaml refuses alias expansions that grow exponentially ("billion laughs") only here, with a ReferenceError.
+    throw new ConfigError(
+      `${sourceName}: YAML aliases expand too far (${error instanceof Error ? error.message : String(error)}); write the values out instead of nesting aliases`,
+      { cause: error },
+    );
+  }
   const result = walcatConfigSchema.safeParse(data ?? {}, { error: builtInMessage });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
