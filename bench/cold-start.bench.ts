@@ -49,8 +49,10 @@ function importTime(moduleUrl: string, nodeArgs: readonly string[]): number | st
   });
   const value = Number(child.stdout);
   if (child.status !== 0 || Number.isNaN(value)) {
-    const firstLine = (child.stderr || child.stdout || `exit ${child.status}`).split('\n').find((line) => line.trim());
-    return firstLine?.trim().slice(0, 160) ?? 'failed';
+    const lines = (child.stderr || child.stdout || `exit ${child.status}`).split('\n').map((line) => line.trim());
+    // Node prints the failing source line first; the error class and message are what explain it.
+    const reason = lines.find((line) => /^[A-Za-z]*Error\b/.test(line)) ?? lines.find((line) => line !== '');
+    return reason?.slice(0, 160) ?? 'failed';
   }
   return value;
 }
