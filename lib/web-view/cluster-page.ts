@@ -19,7 +19,8 @@ dl.figures { display: grid; grid-template-columns: max-content auto; gap: 2px 16
 dl.figures dt { color: #666; } dl.figures dd { margin: 0; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { text-align: left; padding: 3px 10px 3px 0; border-bottom: 1px solid #eee; vertical-align: top; }
-td { overflow-wrap: anywhere; max-width: 28em; }
+td { overflow-wrap: break-word; max-width: 30em; }
+td code { white-space: nowrap; }
 th { color: #666; font-weight: 600; }
 code { font-size: 12px; }
 .muted { color: #777; }
@@ -28,6 +29,11 @@ svg.timeline { max-width: 100%; height: auto; background: #fff; }
 `;
 
 const dash = '<span class="muted">–</span>';
+
+/** `2026-11-20 10:00:00Z` for an ISO time: the table shows seconds, the JSON keeps milliseconds. */
+export function tableTime(iso: string | undefined): string | undefined {
+  return iso?.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+}
 const cell = (text: string | number | undefined): string =>
   text === undefined || text === '' ? `<td>${dash}</td>` : `<td>${esc(String(text))}</td>`;
 const codeCell = (text: string | undefined): string =>
@@ -61,11 +67,11 @@ function backupRow(backup: BackupView): string {
     backup.problem ?? '',
     backup.userData ? `user data ${backup.userData}` : '',
   ].filter((note) => note !== '');
-  return `<tr class="backup-row" data-name="${esc(backup.name)}">${codeCell(backup.name)}${cell(backup.status)}${cell(backup.kind)}${cell(backup.timeline)}${cell(backup.startTime)}${cell(backup.finishTime)}${cell(formatSize(backup.compressedSize))}${cell(retention)}${cell(notes.join('; '))}</tr>`;
+  return `<tr class="backup-row" data-name="${esc(backup.name)}">${codeCell(backup.name)}${cell(backup.status)}${cell(backup.kind)}${cell(backup.timeline)}${cell(tableTime(backup.startTime))}${cell(tableTime(backup.finishTime))}${cell(formatSize(backup.compressedSize))}${cell(retention)}${cell(notes.join('; '))}</tr>`;
 }
 
 function jobRow(job: JobView): string {
-  return `<tr class="job-row">${codeCell(job.id)}${cell(job.kind)}${cell(job.status)}${cell(job.startedAt)}${cell(job.finishedAt)}${cell(job.detail)}</tr>`;
+  return `<tr class="job-row">${codeCell(job.id)}${cell(job.kind)}${cell(job.status)}${cell(tableTime(job.startedAt))}${cell(tableTime(job.finishedAt))}${cell(job.detail)}</tr>`;
 }
 
 /** One cluster's section. */
@@ -73,17 +79,17 @@ export function renderClusterSection(view: ClusterView): string {
   const first = view.windows[0];
   const last = view.windows.at(-1);
   const figures: [string, string][] = [
-    ['restorable', first && last ? `${first.from} → ${last.to}` : 'nothing'],
+    ['restorable', first && last ? `${tableTime(first.from)} → ${tableTime(last.to)}` : 'nothing'],
     [
       'last backup',
       view.lastBackup
-        ? `${view.lastBackup.name} finished ${view.lastBackup.finishTime} (${view.lastBackup.ageSeconds} s ago)`
+        ? `${view.lastBackup.name} finished ${tableTime(view.lastBackup.finishTime)} (${view.lastBackup.ageSeconds} s ago)`
         : 'none',
     ],
     [
       'WAL head',
       view.walHead
-        ? `${view.walHead.segment} uploaded ${view.walHead.uploadedAt} (${view.walHead.ageSeconds} s ago)`
+        ? `${view.walHead.segment} uploaded ${tableTime(view.walHead.uploadedAt)} (${view.walHead.ageSeconds} s ago)`
         : 'none',
     ],
     [
@@ -112,7 +118,7 @@ export function renderClusterSection(view: ClusterView): string {
       ['timeline', 'from', 'to', 'base backup'],
       view.windows.map(
         (range) =>
-          `<tr class="window-row">${cell(range.timeline)}${cell(range.from)}${cell(range.to)}${codeCell(range.baseBackup)}</tr>`,
+          `<tr class="window-row">${cell(range.timeline)}${cell(tableTime(range.from))}${cell(tableTime(range.to))}${codeCell(range.baseBackup)}</tr>`,
       ),
       'Nothing is restorable.',
     ),

@@ -73,7 +73,7 @@ beforeAll(async () => {
       '--disable-component-update',
       '--disable-sync',
     ],
-    viewport: { width: 1100, height: 1000 },
+    viewport: { width: 1280, height: 1000 },
   });
   page = context.pages()[0] ?? (await context.newPage());
   await page.goto(server.url);
