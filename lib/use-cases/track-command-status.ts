@@ -84,8 +84,13 @@ export async function applyUpdates(
     return next;
   });
   const job = stored ?? found;
+  // Released for every report on an ended job, not only the one that ended it: when the release failed (throttled)
+  // after the job was saved, the redelivered report finds the job already ended and must still free the lock, or
+  // every scheduled backup is refused until the lock expires hours later. Releasing is conditional on the holder.
+  if (isTerminalJobState(job.state) && job.lock !== undefined) {
+    await deps.jobs.releaseLock(job.cluster, job.lock, job.id);
+  }
   if (!endedNow) return { kind: 'applied', job, finished: false, notified: false };
-  if (job.lock !== undefined) await deps.jobs.releaseLock(job.cluster, job.lock, job.id);
   const message = jobAlertMessage(job);
   const cluster = deps.clusters.find((candidate) => candidate.id === job.cluster);
   const webhook = cluster?.alerts.slackWebhookParameter;
