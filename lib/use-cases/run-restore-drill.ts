@@ -19,7 +19,7 @@ export type DrillOutcome =
   | { readonly kind: 'nothing-restorable'; readonly reason: string };
 
 /**
- * Starts the scheduled restore drill of one cluster: the newest backup, restored to a random point of its range on
+ * Starts the scheduled restore drill of one cluster: the newest backup, restored to a random point of its chain on
  * the scratch host found by the drill's tag, with the drill's SQL check. The job (kind `drill`) records every step
  * and, when verify finishes, the measured restore time (RTO) and the result; Slack hears when it fails or is ready
  * (advance-restore.ts). One drill at a time per cluster: a drill still running is left alone.
@@ -31,7 +31,11 @@ export async function runRestoreDrill(deps: DrillDeps, cluster: ClusterConfig): 
   if (last?.status === 'running') return { kind: 'skipped-running', job: last };
   let target: ReturnType<typeof drillTarget>;
   try {
-    target = drillTarget(await planClusterRestore(deps, cluster, { kind: 'latest' }, deps.now()), deps.random);
+    target = drillTarget(
+      await planClusterRestore(deps, cluster, { kind: 'latest' }, deps.now()),
+      deps.random,
+      cluster.walSegmentSize,
+    );
   } catch (error) {
     if (error instanceof RestoreTargetUnreachableError) return { kind: 'nothing-restorable', reason: error.message };
     throw error;

@@ -348,7 +348,7 @@ function failStep(job: RestoreJob, step: RestoreStep, why: string, at: Date): Re
     .at(-1);
   const host = job.instanceId ? ` on ${job.instanceId}` : '';
   const hint = (step.stderrTail ?? '').includes(TARGET_NOT_REACHED_MESSAGE)
-    ? '; the archive ends before the target: plan again with a reachable target'
+    ? '; the archive holds no commit after the target (the primary was idle or had not archived it yet): `--to latest` restores everything the archive holds, or choose an earlier time'
     : '; fix the cause, then resume the job (each step is safe to run again; the old data directory is kept aside)';
   const failure: RestoreFailure = {
     step: step.name,

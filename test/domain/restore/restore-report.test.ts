@@ -16,6 +16,7 @@ import {
   restoreStatusJson,
 } from '../../../lib/domain/restore/restore-report.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+import { walSegmentSize } from '../../../lib/domain/wal/segment-size.ts';
 
 const at = (seconds: number) => new Date(Date.parse('2026-11-20T14:31:00Z') + seconds * 1000);
 
@@ -82,23 +83,24 @@ describe('restore reports', () => {
 });
 
 describe('drill target and job ids', () => {
+  const size = walSegmentSize(16 * 1024 * 1024);
   const plan = {
-    baseBackup: { finishTime: new Date('2026-11-20T10:00:00Z') },
-    range: { from: new Date('2026-11-20T09:00:00Z'), to: new Date('2026-11-20T12:00:00Z') },
+    baseBackup: { finishLsn: 0x8001028n },
+    wal: { to: { timeline: 1, segNo: 20 } },
   } as unknown as RestorePlan;
 
   it.each([
-    [0, '2026-11-20T10:00:00.000Z'],
-    [0.5, '2026-11-20T11:00:00.000Z'],
-    [1, '2026-11-20T11:59:59.992Z'],
-  ])('random %f lands between the newest backup finish and the range end: %s', (random, iso) => {
-    const target = drillTarget(plan, () => random);
-    expect(target.kind === 'time' ? target.time.toISOString() : target.kind).toBe(iso);
+    [0, 0x8001028n],
+    [0.25, 0xb000c1en],
+    [0.5, 0xe000814n],
+    [1, 0x14000000n],
+  ])('random %f lands between the newest backup consistency point and the last segment start: %s', (random, lsn) => {
+    expect(drillTarget(plan, () => random, size)).toEqual({ kind: 'lsn', lsn });
   });
 
-  it('drills to latest when the range is shorter than a second', () => {
-    const short = { ...plan, range: { ...plan.range, to: new Date('2026-11-20T10:00:00.500Z') } } as RestorePlan;
-    expect(drillTarget(short, () => 0.5)).toEqual({ kind: 'latest' });
+  it('drills to latest when the chain ends in the backup own last segment', () => {
+    const short = { ...plan, wal: { to: { timeline: 1, segNo: 8 } } } as unknown as RestorePlan;
+    expect(drillTarget(short, () => 0.5, size)).toEqual({ kind: 'latest' });
   });
 
   it('job ids carry the kind and the creation second and fit a directory name', () => {

@@ -205,8 +205,8 @@ describe('runRestoreDrill', () => {
     const outcome = await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
     expect(outcome.kind).toBe('started');
     const job = outcome.kind === 'started' ? outcome.job : undefined;
-    // Newest backup B finished 10:15; its range ends with segment 20 uploaded 12:20: the middle is 11:17:30.
-    expect(job?.request.target).toEqual({ kind: 'time', time: new Date('2026-11-20T11:17:30Z') });
+    // Newest backup B is consistent at 0/8001028; its chain's last segment 20 starts at 0/14000000: halfway is 0/E000814.
+    expect(job?.request.target).toEqual({ kind: 'lsn', lsn: 0xe000814n });
     expect(job?.request.baseBackup).toBe('base_000000010000000000000008');
     expect(job?.kind).toBe('drill');
     expect(job?.request.host).toEqual({ kind: 'instance', instanceId: 'i-0scratch0000000001' });
@@ -262,7 +262,7 @@ describe('lastRestoreDrill', () => {
     expect(await lastRestoreDrill(deps.jobs, cluster().id, deps.now())).toEqual({
       jobId: 'd-1',
       status: 'succeeded',
-      target: '2026-11-20T11:17:30.000Z',
+      target: '0/E000814',
       baseBackup: 'base_000000010000000000000008',
       startedAt: '2026-11-20T12:20:00.000Z',
       finishedAt: '2026-11-20T12:20:12.000Z',
