@@ -21,6 +21,8 @@ import { DynamoDbCatalogStore } from '../adapters/dynamodb/dynamodb-catalog-stor
 import { DynamoDbJobStore } from '../adapters/dynamodb/dynamodb-job-store.ts';
 import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
 import { DynamoDbRestoreJobStore } from '../adapters/dynamodb/dynamodb-restore-job-store.ts';
+import { parseRestoreOrchestratorInput } from '../adapters/events/restore-orchestrator-events.ts';
+import { LocalInstanceDirectory } from '../adapters/local/local-instance-directory.ts';
 import { LocalShellTransport } from '../adapters/local/local-shell-transport.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
@@ -30,9 +32,11 @@ import type { ClusterConfig } from '../domain/cluster.ts';
 import { backupFinishedAt, isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
 import { commandStatusUpdateFromEvent } from '../domain/jobs/command-status.ts';
 import type { Job } from '../domain/jobs/job.ts';
+import { newRestoreJobId } from '../domain/restore/restore-job-id.ts';
 import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
 import { dispatchBackup, requireHosts } from '../use-cases/dispatch-backup.ts';
+import { orchestrateRestore } from '../use-cases/orchestrate-restore.ts';
 import { runScheduledRetention } from '../use-cases/scheduled-retention.ts';
 import { syncCatalog } from '../use-cases/sync-catalog.ts';
 import { trackCommandStatus } from '../use-cases/track-command-status.ts';
@@ -273,16 +277,42 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       );
     };
 
-    // The job tracker, fed the transport's status-change events as EventBridge would feed the Lambda.
-    transport.subscribe(async (event) => {
-      const outcome = await trackCommandStatus(
+    const restoreJobs = new DynamoDbRestoreJobStore({ client: ddb, tableName: config.catalogTable });
+    const restoreDeps = {
+      catalog,
+      jobs: restoreJobs,
+      transport,
+      instances: new LocalInstanceDirectory(instances),
+      notifier,
+      clusters: config.clusters,
+      now: () => new Date(),
+      newJobId: () => newRestoreJobId('restore', new Date(), Math.random),
+    };
+    // Every status-change event goes to the job tracker and to the restore orchestrator, as the EventBridge rules
+    // route SSM events to both Lambdas; each ignores the other's commands. A failure is printed, never thrown: the
+    // transport delivers events without waiting, and the next event or the stuck-job watchdog catches up.
+    const failed = (who: string) => (error: unknown) =>
+      print(`[${who}] could not apply a command status: ${error instanceof Error ? error.message : String(error)}`);
+    transport.subscribe((event) =>
+      trackCommandStatus(
         { jobs: hostJobs, transport, notifier, clusters: config.clusters },
         commandStatusUpdateFromEvent(event),
-      );
-      if (outcome.kind === 'applied' && outcome.finished) await reportHostJob(outcome.job);
-    });
+      )
+        .then((outcome) => (outcome.kind === 'applied' && outcome.finished ? reportHostJob(outcome.job) : undefined))
+        .catch(failed('job-tracker')),
+    );
+    transport.subscribe((event) =>
+      orchestrateRestore(restoreDeps, parseRestoreOrchestratorInput(event))
+        .then((outcome) => {
+          if (outcome.kind === 'advanced' && outcome.jobId !== undefined) {
+            print(`[restore] job ${outcome.jobId}: ${outcome.transition}`);
+          } else if (outcome.kind === 'refused') {
+            print(`[restore] refused: ${outcome.reason}`);
+          }
+        })
+        .catch(failed('restore-orchestrator')),
+    );
     const jobs = new LocalJobLog();
-    const restoreJobs = new DynamoDbRestoreJobStore({ client: ddb, tableName: config.catalogTable });
     // Backups (host jobs), the stack's retention runs, and restores and drills from `walcat --local restore`.
     const jobViews = async (of: ClusterConfig): Promise<JobView[]> =>
       [
