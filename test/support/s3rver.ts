@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { createS3Client } from '../../lib/adapters/aws/aws-clients.ts';
-import { applyDesCipherAlias } from './des-cipher-alias.ts';
+import { applyDesCipherAlias } from '../../lib/local-stack/des-cipher-alias.ts';
 
 /** The notification JSON s3rver emits: the same `{ Records: [...] }` shape S3 delivers to an `S3Event` handler. */
 export type S3EventShape = S3Event;
