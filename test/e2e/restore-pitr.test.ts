@@ -47,9 +47,10 @@ let cluster: ClusterConfig;
 let catalog: DynamoDbCatalogStore;
 let transport: LocalShellTransport;
 const events: CommandStatusUpdate[] = [];
-const HOSTS = ['host-a', 'host-b', 'host-c', 'host-never'];
+const HOSTS = ['host-a', 'host-b', 'host-c', 'host-d', 'host-never'];
 let deps: RestoreDeps;
 let targetTime: Date;
+let afterLastCommit: Date;
 let hostB: ScratchHost;
 const restoredDataDirs: string[] = [];
 const timings: Record<string, Record<string, number | string>> = {};
@@ -241,6 +242,10 @@ beforeAll(async () => {
   targetTime = now;
   await new Promise((resolve) => setTimeout(resolve, 300));
   await primary.query("insert into t (id, note) values (3, 'after')");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const [{ later }] = (await primary.query<{ later: Date }>('select clock_timestamp() as later')) as [{ later: Date }];
+  afterLastCommit = later;
+  await new Promise((resolve) => setTimeout(resolve, 300));
   const [{ file }] = (await primary.query<{ file: string }>('select pg_walfile_name(pg_switch_wal()) as file')) as [
     { file: string },
   ];
@@ -377,6 +382,24 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     const aside = movedAsidePath(hostB.pgData, 'd-e2e-drill');
     expect(existsSync(join(aside, '.walcat-restore-r-e2e-latest'))).toBe(true);
     expect(existsSync(join(hostB.pgData, '.walcat-restore-d-e2e-drill'))).toBe(true);
+  }, 180_000);
+
+  it('a time after the last archived commit passes planning but PostgreSQL refuses it: the job fails clearly, the old data kept', async () => {
+    // The bucket shows upload times, not commit times: this target lies before the last segment's upload, so the
+    // plan accepts it, but the archive holds no commit after it and PostgreSQL stops instead of promoting.
+    const host = scratchHost('host-d');
+    mkdirSync(host.pgData, { mode: 0o700 });
+    writeFileSync(join(host.pgData, 'precious.txt'), 'kept\n');
+    chownToPostgres(host.dir);
+    const { job } = await restoreOnto(host, { kind: 'time', time: afterLastCommit }, 'r-e2e-idle');
+    restoredDataDirs.push(host.pgData);
+    const failed = await driveToEnd(job);
+    recordTimings('after last commit', failed);
+    expect(failed.status).toBe('failed');
+    expect(failed.failure?.step).toBe('wait-recovery');
+    expect(failed.failure?.message).toContain('recovery ended before configured recovery target was reached');
+    expect(failed.failure?.message).toContain('--to latest');
+    expect(readFileSync(join(movedAsidePath(host.pgData, job.jobId), 'precious.txt'), 'utf8')).toBe('kept\n');
   }, 180_000);
 });
 
