@@ -207,7 +207,10 @@ describe.each(RATES)('scheduled backup jobs at %s fault rate', (rate) => {
       { transport: hosts, jobs: readJobs, newJobId: () => 'job-final' },
       { cluster, now: new Date(T0 + (MAX_MINUTES + 1) * 60_000) },
     );
-    expect(after, JSON.stringify({ jobs: all.map((j) => [j.id, j.state]), jobIds, after, commands: hosts.commands })).toMatchObject({ kind: 'dispatched' });
+    expect(
+      after,
+      JSON.stringify({ jobs: all.map((j) => [j.id, j.state]), jobIds, after, commands: hosts.commands }),
+    ).toMatchObject({ kind: 'dispatched' });
     expect(hosts.throttled + hosts.lostEvents + faults.injectedTotal).toBeGreaterThan(0);
     matrix.record({
       area: 'host jobs (backup-push over SSM, tracker + watchdog)',
