@@ -58,6 +58,8 @@ export async function createCliRuntime(options: {
         region: runtime.region ?? 'us-east-1',
         s3: local.s3Endpoint,
         dynamodb: local.dynamodbEndpoint,
+        // The stack's SSM-compatible endpoint runs host commands through its local shell transport.
+        ...(local.ssmEndpoint ? { ssm: local.ssmEndpoint } : {}),
         credentials: LOCAL_CREDENTIALS,
       }
     : runtime.endpoints;
