@@ -8,9 +8,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { createDynamoDbDocumentClient } from '../../lib/adapters/aws/aws-clients.ts';
+import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import { loadWalcatConfig } from '../../lib/config/config.ts';
 import { FUNCTION_ROLES, type FunctionName } from '../../lib/deploy/serverless-model.ts';
-import type { WalcatConfig } from '../../lib/domain/cluster.ts';
+import type { ClusterId, WalcatConfig } from '../../lib/domain/cluster.ts';
+import { newJob } from '../../lib/domain/jobs/job.ts';
+import { DYNALITE_CREDENTIALS, startDynalite } from '../support/dynalite.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TEMPLATE = join(ROOT, '.serverless', 'cloudformation-template-update-stack.json');
@@ -239,4 +244,57 @@ describe('the web view and the function environments', () => {
       if (cluster.alerts.slackWebhookParameter) expect(cluster.alerts.slackWebhookParameter).toMatch(/^\/[\w/.-]+$/);
     }
   });
+});
+
+describe('the roles grant what the code actually sends', () => {
+  /** DynamoDB actions the job store sends for everything the host-operation functions do with jobs and locks. */
+  async function jobStoreActions(): Promise<Set<string>> {
+    const ddb = await startDynalite();
+    try {
+      const table = 'walcat-iam-probe';
+      await new DynamoDbCatalogStore({
+        client: ddb.client,
+        tableName: table,
+        interpret: () => ({ problem: 'unused' }),
+      }).ensureTable();
+      const actions = new Set<string>();
+      const client = createDynamoDbDocumentClient(
+        { region: 'us-east-1', dynamodb: ddb.endpoint },
+        { credentials: DYNALITE_CREDENTIALS },
+      );
+      client.middlewareStack.add(
+        (next, context) => (args) => {
+          actions.add(`dynamodb:${String(context.commandName).replace(/Command$/, '')}`);
+          return next(args);
+        },
+        { step: 'initialize', name: 'recordIamActions' },
+      );
+      const jobs = new DynamoDbJobStore({ client, tableName: table });
+      const cluster = 'orders-main' as ClusterId;
+      const now = new Date('2026-11-21T01:00:00Z');
+      await jobs.acquireLock(cluster, 'backup', 'job-1', now, new Date(now.getTime() + 60_000));
+      await jobs.create(newJob({ id: 'job-1', cluster, type: 'backup-push', commandId: 'cmd-1', now, lock: 'backup' }));
+      const found = await jobs.findByCommandId('cmd-1');
+      if (found) await jobs.update(found, (job) => job);
+      await jobs.list(cluster, { states: ['running'] });
+      await jobs.releaseLock(cluster, 'backup', 'job-1');
+      client.destroy();
+      return actions;
+    } finally {
+      await ddb.close();
+    }
+  }
+
+  it('lets backupScheduler, jobTracker and archiverProbe do every job-store request they make (locks included)', async () => {
+    const needed = await jobStoreActions();
+    expect(needed).toContain('dynamodb:DeleteItem');
+    for (const fn of ['backupScheduler', 'jobTracker', 'archiverProbe'] as const) {
+      const granted = new Set(
+        statementsOf(fn)
+          .filter((statement) => JSON.stringify(statement.Resource).includes(`table/${config.catalogTable}`))
+          .flatMap(actionsOf),
+      );
+      for (const action of needed) expect(granted.has(action), `${fn} needs ${action}`).toBe(true);
+    }
+  }, 60_000);
 });
