@@ -41,6 +41,8 @@ export interface StackNames {
 
 const CATALOG_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const CATALOG_WRITE = [...CATALOG_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
+/** The job store releases a host-command lock with a conditional DeleteItem (only its holder's lock goes). */
+const JOB_WRITE = [...CATALOG_WRITE, 'dynamodb:DeleteItem'];
 
 function objectArns(clusters: readonly ClusterConfig[]): Json {
   return clusters.map((c) => `arn:aws:s3:::${c.storage.bucket}/${c.storage.prefix}*`);
@@ -196,9 +198,9 @@ export function iamRoles(config: WalcatConfig, names: StackNames): Record<string
       },
       alertQueueSend,
     ],
-    backupScheduler: [catalog(CATALOG_WRITE), ...sendCommandStatements(hostTargets), alertQueueSend],
-    jobTracker: [catalog(CATALOG_WRITE), ...sendCommandStatements([]), readCommandResults(), alertQueueSend],
-    archiverProbe: [catalog(CATALOG_WRITE), ...sendCommandStatements(hostTargets), alertQueueSend],
+    backupScheduler: [catalog(JOB_WRITE), ...sendCommandStatements(hostTargets), alertQueueSend],
+    jobTracker: [catalog(JOB_WRITE), ...sendCommandStatements([]), readCommandResults(), alertQueueSend],
+    archiverProbe: [catalog(JOB_WRITE), ...sendCommandStatements(hostTargets), alertQueueSend],
     restoreOrchestrator: [
       catalog(CATALOG_WRITE),
       ...sendCommandStatements([...hostTargets, ...drillTargets]),
