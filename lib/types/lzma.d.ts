@@ -8,3 +8,11 @@ declare module 'lzma' {
   const lzma: LzmaJs;
   export = lzma;
 }
+
+/** The decoder-only build of LZMA-JS; as a CommonJS script it assigns `LZMA` on its exports. */
+declare module 'lzma/src/lzma-d.js' {
+  const decoder: {
+    readonly LZMA: { decompress(bytes: Uint8Array | readonly number[]): string | Int8Array | Uint8Array | number[] };
+  };
+  export = decoder;
+}

@@ -1,6 +1,8 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
-import lzma from 'lzma';
+// The decoder-only build, loaded directly: the package's index resolves its worker through `__dirname`, which
+// breaks once bundled as ESM for Lambda (the function fails at import).
+import lzmaDecoder from 'lzma/src/lzma-d.js';
 import { InvalidInputError } from '../errors.ts';
 import type { Compression } from '../layout/storage-object.ts';
 import { decodeLz4Frames } from './lz4-frame.ts';
@@ -16,7 +18,7 @@ export class UnsupportedCompressionError extends InvalidInputError {
 }
 
 function lzmaAlone(bytes: Uint8Array): Uint8Array {
-  const result = lzma.decompress(bytes);
+  const result = lzmaDecoder.LZMA.decompress(bytes);
   if (typeof result === 'string') {
     // LZMA-JS hands back text when the output is valid UTF-8; encoding it again gives the same bytes.
     return new TextEncoder().encode(result);
