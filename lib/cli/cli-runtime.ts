@@ -8,6 +8,7 @@ import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { localStackDir, readLocalStackInfo, wantsLocalStack } from '../config/config-local-stack.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
 import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
+import { lastRestoreDrill } from '../use-cases/last-restore-drill.ts';
 import type { CliCommand } from './cli-command.ts';
 import { backupCommand } from './commands/backup.ts';
 import { backupsCommand } from './commands/backups.ts';
@@ -86,7 +87,12 @@ export async function createCliRuntime(options: {
     walCommand({ catalog }),
     gapsCommand({ catalog, color }),
     windowCommand({ catalog, color }),
-    statusCommand({ catalog, alerts: () => adapterSet().alerts(), color }),
+    statusCommand({
+      catalog,
+      alerts: () => adapterSet().alerts(),
+      lastDrill: (cluster, now) => lastRestoreDrill(adapterSet().restore().jobs, cluster, now),
+      color,
+    }),
     retentionPlanCommand({ catalog, objects, plans: () => adapterSet().plans() }),
     retentionApplyCommand({ catalog, objects, plans: () => adapterSet().plans() }),
     backupCommand({ hostCommands: () => adapterSet().hostCommands() }),

@@ -109,8 +109,26 @@ describe('continuity CLI commands', () => {
         gaps: { status: 'FAILURE', lost: 1, uploading: 0 },
         window: { from: minute(-50).toISOString(), to: minute(-32).toISOString() },
         alerts: [{ kind: 'wal-gap', subject: '000000010000000000000014', since: minute(-10).toISOString() }],
+        lastDrill: null,
       },
     ]);
+  });
+
+  it('status shows the last restore drill with its measured restore time', async () => {
+    const lastDrill = async () => ({
+      jobId: 'drill-20261121-1030-ab12',
+      status: 'succeeded' as const,
+      target: 'lsn 0/2A000028',
+      baseBackup: backup.name,
+      startedAt: minute(-30).toISOString(),
+      finishedAt: minute(-27).toISOString(),
+      restoreSeconds: 190,
+      ageSeconds: 1800,
+    });
+    const json = await run(statusCommand({ ...deps(), lastDrill }), cluster, true);
+    expect(JSON.parse(json.text)[0].lastDrill).toMatchObject({ status: 'succeeded', restoreSeconds: 190 });
+    const human = await run(statusCommand({ ...deps(), lastDrill }), cluster, false);
+    expect(human.text.split('\n').at(-1)).toBe('  last drill  succeeded 30m ago, restored in 3m');
   });
 
   it('status prints a short human screen, coloured only when asked', async () => {
@@ -122,6 +140,7 @@ describe('continuity CLI commands', () => {
       '  gaps        1 lost, 0 uploading',
       '  window      2026-11-21 11:10:00Z → 2026-11-21 11:28:00Z',
       '  alerts      wal-gap 000000010000000000000014 (since 2026-11-21 11:50:00Z)',
+      '  last drill  none recorded',
     ]);
     expect(plain.text).not.toContain('\u001b[');
     const coloured = await run(statusCommand({ ...deps(), color: true }), cluster, false);

@@ -1,5 +1,6 @@
-import type { ClusterConfig } from '../../domain/cluster.ts';
+import type { ClusterConfig, ClusterId } from '../../domain/cluster.ts';
 import type { ContinuityStatus } from '../../domain/continuity/gap-detection.ts';
+import type { DrillSummary } from '../../domain/restore/drill-summary.ts';
 import type { AlertStore } from '../../ports/alert-store.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import { evaluateContinuity } from '../../use-cases/evaluate-continuity.ts';
@@ -9,6 +10,8 @@ import { palette, shortAge, shortTime } from './continuity-output.ts';
 export interface StatusCommandDependencies {
   readonly catalog: () => CatalogStore;
   readonly alerts: () => AlertStore;
+  /** The newest restore drill of a cluster, when drills are recorded (absent: no drill line). */
+  readonly lastDrill?: (cluster: ClusterId, now: Date) => Promise<DrillSummary | undefined>;
   readonly color: boolean;
 }
 
@@ -20,6 +23,8 @@ export interface ClusterStatusJson {
   readonly gaps: { status: ContinuityStatus; lost: number; uploading: number };
   readonly window: { from: string; to: string } | null;
   readonly alerts: Array<{ kind: string; subject: string; since: string }>;
+  /** Added to the contract: the last restore drill (null when none ran). */
+  readonly lastDrill: DrillSummary | null;
 }
 
 /**
@@ -47,9 +52,10 @@ async function clusterStatus(
   cluster: ClusterConfig,
   now: Date,
 ): Promise<ClusterStatusJson> {
-  const [evaluation, alerts] = await Promise.all([
+  const [evaluation, alerts, lastDrill] = await Promise.all([
     evaluateContinuity(deps.catalog(), cluster, { now, persistCursor: false }),
     deps.alerts().listAlerts(cluster.id),
+    deps.lastDrill?.(cluster.id, now),
   ]);
   const health = evaluation.health;
   return {
@@ -68,7 +74,15 @@ async function clusterStatus(
     alerts: alerts
       .filter((alert) => alert.state === 'open')
       .map((alert) => ({ kind: alert.kind, subject: alert.subject, since: alert.openedAt.toISOString() })),
+    lastDrill: lastDrill ?? null,
   };
+}
+
+function drillLine(drill: DrillSummary | null): string {
+  if (drill === null) return 'none recorded';
+  const took = drill.restoreSeconds === undefined ? '' : `, restored in ${shortAge(Math.round(drill.restoreSeconds))}`;
+  const failed = drill.failure ? `, failed at ${drill.failure.step}` : '';
+  return `${drill.status} ${shortAge(drill.ageSeconds)} ago${took}${failed}`;
 }
 
 function renderStatus(status: ClusterStatusJson, color: boolean): string {
@@ -107,5 +121,6 @@ function renderStatus(status: ClusterStatusJson, color: boolean): string {
             .map((alert) => `${alert.kind} ${alert.subject} (since ${shortTime(new Date(alert.since))})`)
             .join('; '),
     ),
+    row('last drill', drillLine(status.lastDrill)),
   ].join('\n');
 }
