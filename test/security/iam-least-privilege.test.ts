@@ -6,11 +6,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { createDynamoDbDocumentClient } from '../../lib/adapters/aws/aws-clients.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
+import { SsmCommandTransport } from '../../lib/adapters/ssm/ssm-command-transport.ts';
+import { SsmInstanceDirectory } from '../../lib/adapters/ssm/ssm-instance-directory.ts';
 import { loadWalcatConfig } from '../../lib/config/config.ts';
 import { FUNCTION_ROLES, type FunctionName } from '../../lib/deploy/serverless-model.ts';
 import type { ClusterId, WalcatConfig } from '../../lib/domain/cluster.ts';
@@ -297,4 +301,28 @@ describe('the roles grant what the code actually sends', () => {
       for (const action of needed) expect(granted.has(action), `${fn} needs ${action}`).toBe(true);
     }
   }, 60_000);
+});
+
+describe('the restore roles grant the SSM requests the restore adapters send', () => {
+  it('lets restoreOrchestrator and restoreDrill resolve a host tag and drive its commands', async () => {
+    const ssm = mockClient(SSMClient);
+    ssm.resolves({});
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'c-1' } });
+    try {
+      const client = new SSMClient({ region: 'us-east-1' });
+      await new SsmInstanceDirectory({ client }).instancesWithTag('walcat:drill', 'orders-main');
+      const transport = new SsmCommandTransport({ client });
+      await transport.send({ targets: { instanceIds: ['i-1'] }, script: 'true', timeoutSeconds: 60, comment: 'probe' });
+      await transport.getInvocation('c-1', 'i-1');
+      await transport.listInvocations('c-1');
+      const needed = new Set(ssm.calls().map((call) => `ssm:${call.args[0].constructor.name.replace(/Command$/, '')}`));
+      expect(needed).toContain('ssm:DescribeInstanceInformation');
+      for (const fn of ['restoreOrchestrator', 'restoreDrill'] as const) {
+        const granted = new Set(statementsOf(fn).flatMap(actionsOf));
+        for (const action of needed) expect(granted.has(action), `${fn} needs ${action}`).toBe(true);
+      }
+    } finally {
+      ssm.restore();
+    }
+  });
 });
