@@ -245,12 +245,28 @@ const drillSchema = strictObject({
     .string()
     .min(1, { error: 'is empty; remove checkSql or give a query (e.g. select count(*) from orders)' })
     .optional(),
+  // Server settings for the scratch copy (e.g. port, shared_buffers); written as quoted postgresql.conf strings.
+  settings: z
+    .record(z.string(), z.union([z.string(), z.number()]).transform(String))
+    .superRefine((settings, context) => {
+      for (const name of Object.keys(settings)) {
+        if (!/^[a-z][a-z0-9_.]*$/.test(name)) {
+          context.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `${JSON.stringify(name)} is not a PostgreSQL setting name; use lower-case letters, digits, _ and . (e.g. shared_buffers)`,
+          });
+        }
+      }
+    })
+    .optional(),
 }).transform(
   (value): DrillSettings => ({
     schedule: value.schedule,
     target: value.target,
     pgData: value.pgData,
     ...(value.checkSql === undefined ? {} : { checkSql: value.checkSql }),
+    ...(value.settings === undefined ? {} : { settings: value.settings }),
   }),
 );
 

@@ -201,6 +201,23 @@ describe('parseWalcatConfig: valid files', () => {
     expect(cluster?.backupSchedule).toBe('rate(1 day)');
   });
 
+  it('reads drill server settings as strings for the scratch copy', () => {
+    const cluster = parseWalcatConfig(
+      configText([
+        minimalCluster({
+          drill: {
+            schedule: 'rate(7 days)',
+            target: { tagKey: 'walcat:drill', tagValue: 'x' },
+            pgData: '/var/lib/postgresql/15/drill',
+            settings: { port: 5433, shared_buffers: '128MB' },
+          },
+        }),
+      ]),
+      'test.yml',
+    ).clusters[0];
+    expect(cluster?.drill?.settings).toEqual({ port: '5433', shared_buffers: '128MB' });
+  });
+
   it('allows nested prefixes in one bucket (longest prefix wins when routing keys)', () => {
     const config = parseWalcatConfig(
       configText([
@@ -402,6 +419,22 @@ describe('parseWalcatConfig: every error names the field, the value and the fix'
       field: 'clusters[0].drill.schedule',
       value: '"daily"',
       fix: 'EventBridge schedule',
+    },
+    {
+      name: 'drill setting that is not a PostgreSQL name',
+      text: configText([
+        minimalCluster({
+          drill: {
+            schedule: 'rate(7 days)',
+            target: { tagKey: 'k', tagValue: 'v' },
+            pgData: '/d',
+            settings: { 'port; rm': 1 },
+          },
+        }),
+      ]),
+      field: 'clusters[0].drill.settings.port; rm',
+      value: '"port; rm"',
+      fix: 'e.g. shared_buffers',
     },
     {
       name: 'duplicate cluster id',
