@@ -50,7 +50,11 @@ const HOST_OPERATIONS: readonly FunctionName[] = [
   'restoreDrill',
 ];
 /** AWS supports no resource-level permissions for these: `*` is the only possible resource (serverless-model.ts). */
-const STAR_RESOURCE_ACTIONS = new Set(['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations']);
+const STAR_RESOURCE_ACTIONS = new Set([
+  'ssm:GetCommandInvocation',
+  'ssm:ListCommandInvocations',
+  'ssm:DescribeInstanceInformation',
+]);
 
 beforeAll(() => {
   const packaged = spawnSync(process.execPath, [join(ROOT, 'scripts', 'serverless-package.mjs')], {
