@@ -3,8 +3,8 @@
  * schedules, and the SQS queue policy for the buckets. `npm run package` writes it as JSON and serverless.yml reads
  * it, so the template always matches the validated config (a test asserts the statements, issue 9).
  *
- * Where AWS requires `*` as a resource it is said at the statement (`ssm:GetCommandInvocation` and
- * `ssm:ListCommandInvocations` do not support resource-level permissions).
+ * Where AWS requires `*` as a resource it is said at the statement (`ssm:GetCommandInvocation`,
+ * `ssm:ListCommandInvocations` and `ssm:DescribeInstanceInformation` do not support resource-level permissions).
  */
 import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
 
@@ -204,15 +204,39 @@ export function iamRoles(config: WalcatConfig, names: StackNames): Record<string
     restoreOrchestrator: [
       catalog(CATALOG_WRITE),
       ...sendCommandStatements([...hostTargets, ...drillTargets]),
+      describeManagedInstances,
       alertQueueSend,
     ],
-    restoreDrill: [catalog(CATALOG_WRITE), ...sendCommandStatements(drillTargets), alertQueueSend],
+    restoreDrill: [
+      catalog(CATALOG_WRITE),
+      ...sendCommandStatements(drillTargets),
+      describeManagedInstances,
+      alertQueueSend,
+    ],
     webView: [catalog(CATALOG_READ)],
   };
   return Object.fromEntries(
     (Object.keys(FUNCTION_ROLES) as FunctionName[]).map((fn) => [FUNCTION_ROLES[fn], role(fn, names, statements[fn])]),
   );
 }
+
+/** Resolving a host tag to its one instance (restores run on exactly one host): no resource-level permissions. */
+const describeManagedInstances: Statement = {
+  Sid: 'ResolveHostTags',
+  Effect: 'Allow',
+  // DescribeInstanceInformation supports no resource-level permissions: AWS requires "*".
+  Action: ['ssm:DescribeInstanceInformation'],
+  Resource: '*',
+};
+
+/** Restores resolve a host tag to exactly one managed instance before sending a step. */
+const describeInstances: Statement = {
+  Sid: 'ResolveHostTag',
+  Effect: 'Allow',
+  // DescribeInstanceInformation supports no resource-level permissions: AWS requires "*".
+  Action: ['ssm:DescribeInstanceInformation'],
+  Resource: '*',
+};
 
 function readCommandResults(): Statement {
   return {
