@@ -4,7 +4,7 @@
  * it, so the template always matches the validated config (a test asserts the statements, issue 9).
  *
  * Where AWS requires `*` as a resource it is said at the statement (`ssm:GetCommandInvocation`,
- * `ssm:ListCommandInvocations` and `ssm:DescribeInstanceInformation` do not support resource-level permissions).
+ * `ssm:ListCommandInvocations` and `ssm:DescribeInstanceInformation` support no resource-level permissions).
  */
 import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
 
@@ -223,15 +223,6 @@ export function iamRoles(config: WalcatConfig, names: StackNames): Record<string
 /** Resolving a host tag to its one instance (restores run on exactly one host): no resource-level permissions. */
 const describeManagedInstances: Statement = {
   Sid: 'ResolveHostTags',
-  Effect: 'Allow',
-  // DescribeInstanceInformation supports no resource-level permissions: AWS requires "*".
-  Action: ['ssm:DescribeInstanceInformation'],
-  Resource: '*',
-};
-
-/** Restores resolve a host tag to exactly one managed instance before sending a step. */
-const describeInstances: Statement = {
-  Sid: 'ResolveHostTag',
   Effect: 'Allow',
   // DescribeInstanceInformation supports no resource-level permissions: AWS requires "*".
   Action: ['ssm:DescribeInstanceInformation'],
