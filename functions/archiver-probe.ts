@@ -1,9 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createAdapterSet } from '../lib/adapters/adapter-set.ts';
+import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { clusterByName, createHostCommandAdapters } from '../lib/adapters/host-command-adapters.ts';
-import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
 import { formatLsn } from '../lib/domain/wal/lsn.ts';
 import { type ProbeArchiverDependencies, probeArchiver } from '../lib/use-cases/probe-archiver.ts';
 
@@ -41,16 +40,12 @@ export function createArchiverProbeHandler(deps: ProbeArchiverDependencies, logg
 }
 
 function buildDefault() {
-  const runtime = readRuntimeEnvironment();
-  const config = loadWalcatConfig();
-  const endpoints = { ...runtime.endpoints, region: runtime.region };
-  const adapters = createAdapterSet({ config, endpoints });
-  const host = createHostCommandAdapters(config, endpoints);
+  const adapters = deployedAdapterSet();
   return createArchiverProbeHandler(
     {
-      ...host,
+      ...adapters.hostCommands(),
       catalog: adapters.catalog(),
-      clusters: config.clusters,
+      clusters: adapters.config.clusters,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     },
     new Logger({ serviceName: 'walcat-archiver-probe' }),

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { clusterByName, createHostCommandAdapters } from '../lib/adapters/host-command-adapters.ts';
-import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
 import type { WalcatConfig } from '../lib/domain/cluster.ts';
 import { dispatchBackup, type HostCommandDependencies } from '../lib/use-cases/dispatch-backup.ts';
 
@@ -32,12 +32,10 @@ export function createBackupSchedulerHandler(deps: HostCommandDependencies, conf
 }
 
 function buildDefault() {
-  const runtime = readRuntimeEnvironment();
-  const config = loadWalcatConfig();
-  const endpoints = { ...runtime.endpoints, region: runtime.region };
+  const adapters = deployedAdapterSet();
   return createBackupSchedulerHandler(
-    createHostCommandAdapters(config, endpoints),
-    config,
+    adapters.hostCommands(),
+    adapters.config,
     new Logger({ serviceName: 'walcat-backup-scheduler' }),
   );
 }

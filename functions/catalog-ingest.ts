@@ -3,9 +3,8 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { createAdapterSet } from '../lib/adapters/adapter-set.ts';
+import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { parseIngestInvocation } from '../lib/adapters/events/s3-notification-events.ts';
-import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
 import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import { type IngestDependencies, ingestObjectEvents } from '../lib/use-cases/ingest-object-events.ts';
 
@@ -34,14 +33,12 @@ export function createCatalogIngestHandler(deps: IngestDependencies, logger: Log
 }
 
 function buildDefault() {
-  const config = loadWalcatConfig();
-  const runtime = readRuntimeEnvironment();
-  const adapters = createAdapterSet({ config, endpoints: { ...runtime.endpoints, region: runtime.region } });
+  const adapters = deployedAdapterSet();
   const deps: IngestDependencies = {
     catalog: adapters.catalog(),
     objects: adapters.objectStore(),
     decompress: historyTextOrUndefined,
-    clusters: config.clusters,
+    clusters: adapters.config.clusters,
   };
   return createCatalogIngestHandler(
     deps,

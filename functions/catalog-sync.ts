@@ -3,8 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { createAdapterSet } from '../lib/adapters/adapter-set.ts';
-import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
+import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import type { WalcatConfig } from '../lib/domain/cluster.ts';
 import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import { type SyncDependencies, syncCatalog } from '../lib/use-cases/sync-catalog.ts';
@@ -40,12 +39,10 @@ export function createCatalogSyncHandler(
 }
 
 function buildDefault() {
-  const config = loadWalcatConfig();
-  const runtime = readRuntimeEnvironment();
-  const adapters = createAdapterSet({ config, endpoints: { ...runtime.endpoints, region: runtime.region } });
+  const adapters = deployedAdapterSet();
   return createCatalogSyncHandler(
     { catalog: adapters.catalog(), objects: adapters.objectStore(), decompress: historyTextOrUndefined },
-    config,
+    adapters.config,
     new Logger({ serviceName: 'walcat-catalog-sync' }),
     new Metrics({ namespace: 'walcat', serviceName: 'walcat-catalog-sync' }),
   );

@@ -1,9 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createAdapterSet } from '../lib/adapters/adapter-set.ts';
-import { createHostCommandAdapters } from '../lib/adapters/host-command-adapters.ts';
-import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
+import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { commandStatusUpdateFromEvent } from '../lib/domain/jobs/command-status.ts';
 import { reconcileStuckJobs } from '../lib/use-cases/reconcile-stuck-jobs.ts';
 import { type TrackCommandDependencies, trackCommandStatus } from '../lib/use-cases/track-command-status.ts';
@@ -49,17 +47,10 @@ export function createJobTrackerHandler(deps: TrackCommandDependencies, logger: 
 }
 
 function buildDefault() {
-  const runtime = readRuntimeEnvironment();
-  const config = loadWalcatConfig();
-  const endpoints = { ...runtime.endpoints, region: runtime.region };
-  const adapters = createAdapterSet({
-    config,
-    endpoints,
-    ...(runtime.alertsQueueUrl ? { alertsQueueUrl: runtime.alertsQueueUrl } : {}),
-  });
-  const host = createHostCommandAdapters(config, endpoints);
+  const adapters = deployedAdapterSet();
+  const host = adapters.hostCommands();
   return createJobTrackerHandler(
-    { jobs: host.jobs, transport: host.transport, notifier: adapters.notifier(), clusters: config.clusters },
+    { jobs: host.jobs, transport: host.transport, notifier: adapters.notifier(), clusters: adapters.config.clusters },
     new Logger({ serviceName: 'walcat-job-tracker' }),
   );
 }

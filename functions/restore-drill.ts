@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createRestoreAdapters } from '../lib/adapters/restore-adapters.ts';
+import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { newRestoreJobId } from '../lib/domain/restore/restore-job-id.ts';
 import { type DrillDeps, runRestoreDrill } from '../lib/use-cases/run-restore-drill.ts';
 
@@ -41,7 +41,7 @@ export function createRestoreDrillHandler(deps: DrillDeps, logger: Logger) {
 }
 
 function buildDefault() {
-  const { deps } = createRestoreAdapters();
+  const deps = deployedAdapterSet().restore();
   return createRestoreDrillHandler(
     { ...deps, random: Math.random, newJobId: () => newRestoreJobId('drill', new Date(), Math.random) },
     new Logger({ serviceName: 'walcat-restore-drill' }),

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { parseRestoreOrchestratorInput } from '../lib/adapters/events/restore-orchestrator-events.ts';
-import { createRestoreAdapters } from '../lib/adapters/restore-adapters.ts';
 import { newRestoreJobId } from '../lib/domain/restore/restore-job-id.ts';
 import { type OrchestratorDeps, orchestrateRestore } from '../lib/use-cases/orchestrate-restore.ts';
 
@@ -23,7 +23,7 @@ export function createRestoreOrchestratorHandler(deps: OrchestratorDeps, logger:
 }
 
 function buildDefault() {
-  const { deps } = createRestoreAdapters();
+  const deps = deployedAdapterSet().restore();
   return createRestoreOrchestratorHandler(
     { ...deps, newJobId: () => newRestoreJobId('restore', new Date(), Math.random) },
     new Logger({ serviceName: 'walcat-restore-orchestrator' }),

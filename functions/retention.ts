@@ -1,8 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { createAdapterSet } from '../lib/adapters/adapter-set.ts';
-import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
+import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import type { WalcatConfig } from '../lib/domain/cluster.ts';
 import { runScheduledRetention, type ScheduledRetentionDependencies } from '../lib/use-cases/scheduled-retention.ts';
 
@@ -33,20 +32,14 @@ export function createRetentionHandler(deps: ScheduledRetentionDependencies, con
 }
 
 function buildDefault() {
-  const runtime = readRuntimeEnvironment();
-  const config = loadWalcatConfig();
-  const adapters = createAdapterSet({
-    config,
-    endpoints: { ...runtime.endpoints, region: runtime.region },
-    ...(runtime.alertsQueueUrl ? { alertsQueueUrl: runtime.alertsQueueUrl } : {}),
-  });
+  const adapters = deployedAdapterSet();
   const deps: ScheduledRetentionDependencies = {
     catalog: adapters.catalog(),
     objects: adapters.objectStore(),
     plans: adapters.plans(),
     notifier: adapters.notifier(),
   };
-  return createRetentionHandler(deps, config, new Logger({ serviceName: 'walcat-retention' }));
+  return createRetentionHandler(deps, adapters.config, new Logger({ serviceName: 'walcat-retention' }));
 }
 
 let built: ReturnType<typeof buildDefault> | undefined;

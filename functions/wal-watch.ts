@@ -1,9 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { createAdapterSet } from '../lib/adapters/adapter-set.ts';
+import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { EmfContinuityMetrics } from '../lib/adapters/metrics/emf-continuity-metrics.ts';
-import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
 import type { WalcatConfig } from '../lib/domain/cluster.ts';
 import { type WatchWalDependencies, watchWal } from '../lib/use-cases/watch-wal.ts';
 
@@ -24,22 +23,14 @@ export function createWalWatchHandler(deps: WatchWalDependencies, config: Walcat
 }
 
 function buildDefault() {
-  const runtime = readRuntimeEnvironment();
-  const config = loadWalcatConfig();
-  // Deployed, Slack messages go to the alerts queue (only alert-dispatch reads the webhook secret); a message the
-  // queue refuses stays pending on its alert and is retried on the next run.
-  const adapters = createAdapterSet({
-    config,
-    endpoints: { ...runtime.endpoints, region: runtime.region },
-    ...(runtime.alertsQueueUrl ? { alertsQueueUrl: runtime.alertsQueueUrl } : {}),
-  });
+  const adapters = deployedAdapterSet();
   const deps: WatchWalDependencies = {
     catalog: adapters.catalog(),
     alerts: adapters.alerts(),
     notifier: adapters.notifier(),
     metrics: new EmfContinuityMetrics({ namespace: 'walcat' }),
   };
-  return createWalWatchHandler(deps, config, new Logger({ serviceName: 'walcat-wal-watch' }));
+  return createWalWatchHandler(deps, adapters.config, new Logger({ serviceName: 'walcat-wal-watch' }));
 }
 
 let built: ReturnType<typeof buildDefault> | undefined;

@@ -1,14 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createDynamoDbDocumentClient } from '../lib/adapters/aws/aws-clients.ts';
-import { DynamoDbAlertStore } from '../lib/adapters/dynamodb/dynamodb-alert-store.ts';
-import { DynamoDbCatalogStore } from '../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
-import { DynamoDbJobStore } from '../lib/adapters/dynamodb/dynamodb-job-store.ts';
-import { DynamoDbPlanStore } from '../lib/adapters/dynamodb/dynamodb-plan-store.ts';
-import { DynamoDbRestoreJobStore } from '../lib/adapters/dynamodb/dynamodb-restore-job-store.ts';
-import { loadWalcatConfig, readRuntimeEnvironment } from '../lib/config/config.ts';
-import { createBackupInterpreter } from '../lib/domain/catalog/backup-interpreter.ts';
+import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { hostJobView } from '../lib/web-view/host-job-view.ts';
 import { restoreJobView } from '../lib/web-view/restore-job-view.ts';
 import { createWebViewApp, type WebRequest, type WebResponse } from '../lib/web-view/web-view-app.ts';
@@ -34,26 +27,18 @@ export function createWebViewHandler(app: WebViewApp) {
 }
 
 function buildDefault() {
-  const config = loadWalcatConfig();
-  const runtime = readRuntimeEnvironment();
-  const client = createDynamoDbDocumentClient({ ...runtime.endpoints, region: runtime.region });
+  const adapters = deployedAdapterSet();
   const logger = new Logger({ serviceName: 'walcat-web-view' });
-  const restoreJobs = new DynamoDbRestoreJobStore({ client, tableName: config.catalogTable });
-  const hostJobs = new DynamoDbJobStore({ client, tableName: config.catalogTable });
   const app = createWebViewApp({
-    clusters: config.clusters,
+    clusters: adapters.config.clusters,
     deps: {
-      catalog: new DynamoDbCatalogStore({
-        client,
-        tableName: config.catalogTable,
-        interpret: createBackupInterpreter(config.clusters),
-      }),
-      alerts: new DynamoDbAlertStore({ client, tableName: config.catalogTable }),
-      plans: new DynamoDbPlanStore({ client, tableName: config.catalogTable }),
+      catalog: adapters.catalog(),
+      alerts: adapters.alerts(),
+      plans: adapters.plans(),
       jobs: async (cluster) => {
         const [host, restores] = await Promise.all([
-          hostJobs.list(cluster.id, { limit: JOBS_SHOWN }),
-          restoreJobs.list(cluster.id, { limit: JOBS_SHOWN }),
+          adapters.hostCommands().jobs.list(cluster.id, { limit: JOBS_SHOWN }),
+          adapters.restore().jobs.list(cluster.id, { limit: JOBS_SHOWN }),
         ]);
         return [...host.map(hostJobView), ...restores.map(restoreJobView)]
           .sort((a, b) => b.startedAt.localeCompare(a.startedAt))

@@ -1,0 +1,16 @@
+/**
+ * The adapters of a deployed function: the config file and the environment are read once per container (lib/config)
+ * and the real AWS adapters built from them. In the stack, Slack messages go to the alerts queue
+ * (`WALCAT_ALERTS_QUEUE_URL`), so only alert-dispatch reads webhook secrets.
+ */
+import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
+import { type AdapterSet, createAdapterSet } from './adapter-set.ts';
+
+export function deployedAdapterSet(): AdapterSet {
+  const runtime = readRuntimeEnvironment();
+  return createAdapterSet({
+    config: loadWalcatConfig(),
+    endpoints: runtime.endpoints,
+    ...(runtime.alertsQueueUrl ? { alertsQueueUrl: runtime.alertsQueueUrl } : {}),
+  });
+}
