@@ -158,8 +158,8 @@ export function iamRoles(config: WalcatConfig, names: StackNames): Record<string
     ],
     catalogSync: [catalog(CATALOG_WRITE), readObjects, ...listStatements(clusters)],
     walWatch: [catalog(CATALOG_WRITE), alertQueueSend],
+    // Delivers queued messages and nothing else: no catalog access.
     alertDispatch: [
-      catalog(CATALOG_WRITE),
       {
         Sid: 'ConsumeAlerts',
         Effect: 'Allow',

@@ -225,6 +225,13 @@ describe('the packaged template: one least-privilege role per function', () => {
   });
 });
 
+describe('the alert path', () => {
+  it('gives alert-dispatch no catalog access: it only turns queued messages into Slack posts', () => {
+    expect(allows(statementsOf('alertDispatch'), /^dynamodb:/)).toEqual([]);
+    expect(allows(statementsOf('alertDispatch'), /^s3:/)).toEqual([]);
+  });
+});
+
 describe('the web view and the function environments', () => {
   it('requires IAM authorisation on every route of the HTTP API', () => {
     const routes = Object.values(resources).filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route');
