@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
-import { clusterByName, createHostCommandAdapters } from '../lib/adapters/host-command-adapters.ts';
+import { clusterByName } from '../lib/adapters/host-command-adapters.ts';
 import { formatLsn } from '../lib/domain/wal/lsn.ts';
 import { type ProbeArchiverDependencies, probeArchiver } from '../lib/use-cases/probe-archiver.ts';
 

@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 import { register } from 'tsx/esm/api';
 
 const root = resolve(import.meta.dirname, '..');
-const config = process.env.WALCAT_CONFIG ?? (existsSync(join(root, 'walcat.config.yml')) ? 'walcat.config.yml' : 'walcat.config.example.yml');
+const config =
+  process.env.WALCAT_CONFIG ??
+  (existsSync(join(root, 'walcat.config.yml')) ? 'walcat.config.yml' : 'walcat.config.example.yml');
 // osls caches under ~/.serverless; keep that inside the project so packaging never writes to the home folder.
 const home = join(root, '.serverless', 'home');
 mkdirSync(home, { recursive: true });

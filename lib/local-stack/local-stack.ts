@@ -200,10 +200,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
 
     const dynamo = await startLocalDynamoDb({ port: ports.dynamodb, directory: join(dir, 'dynamodb') });
     closers.push({ name: 'dynalite', close: () => dynamo.close() });
-    const ddb = createDynamoDbDocumentClient(
-      { region: LOCAL_REGION, dynamodb: dynamo.endpoint },
-      { credentials: DYNALITE_CREDENTIALS },
-    );
+    const ddb = createDynamoDbDocumentClient({
+      region: LOCAL_REGION,
+      dynamodb: dynamo.endpoint,
+      credentials: DYNALITE_CREDENTIALS,
+    });
     closers.push({ name: 'DynamoDB client', close: async () => ddb.destroy() });
     const catalog = new DynamoDbCatalogStore({
       client: ddb,
@@ -214,7 +215,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const alerts = new DynamoDbAlertStore({ client: ddb, tableName: config.catalogTable });
     const plans = new DynamoDbPlanStore({ client: ddb, tableName: config.catalogTable });
 
-    const s3Client = createS3Client({ region: LOCAL_REGION, s3: s3Endpoint }, { credentials: S3RVER_CREDENTIALS });
+    const s3Client = createS3Client({ region: LOCAL_REGION, s3: s3Endpoint, credentials: S3RVER_CREDENTIALS });
     const objects = new S3ObjectStore(s3Client);
     const ingest = startLocalEventIngest(
       { catalog, clusters: config.clusters, objects, decompress: historyTextOrUndefined },

@@ -195,10 +195,11 @@ describe.each(RATES)('watchdog alerts at %s fault rate', (rate) => {
     '$name: every alert opened and resolved is delivered once the fault stops',
     async (scenario) => {
       const faults = new FaultInjector(Math.round(rate * 1000) + scenario.name.length);
-      const client = createDynamoDbDocumentClient(
-        { region: 'us-east-1', dynamodb: ddb.endpoint },
-        { credentials: DYNALITE_CREDENTIALS },
-      );
+      const client = createDynamoDbDocumentClient({
+        region: 'us-east-1',
+        dynamodb: ddb.endpoint,
+        credentials: DYNALITE_CREDENTIALS,
+      });
       attachFaults(client, faults);
       const world = await gappedCatalog(client);
       const since = slack.delivered.length;

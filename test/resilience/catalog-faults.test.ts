@@ -71,11 +71,12 @@ const INGEST_SCENARIOS: Scenario[] = [
 
 /** Fresh clients on the emulators (a new Lambda container), with the fault layer on both. */
 function faultedServices(faults: FaultInjector) {
-  const s3 = createS3Client({ region: 'us-east-1', s3: services.s3.endpoint }, { credentials: S3RVER_CREDENTIALS });
-  const ddb = createDynamoDbDocumentClient(
-    { region: 'us-east-1', dynamodb: services.ddb.endpoint },
-    { credentials: DYNALITE_CREDENTIALS },
-  );
+  const s3 = createS3Client({ region: 'us-east-1', s3: services.s3.endpoint, credentials: S3RVER_CREDENTIALS });
+  const ddb = createDynamoDbDocumentClient({
+    region: 'us-east-1',
+    dynamodb: services.ddb.endpoint,
+    credentials: DYNALITE_CREDENTIALS,
+  });
   attachFaults(s3, faults);
   attachFaults(ddb, faults);
   return { s3, ddb, objects: new S3ObjectStore(s3) };

@@ -138,10 +138,11 @@ class SsmHosts implements CommandTransport {
 describe.each(RATES)('scheduled backup jobs at %s fault rate', (rate) => {
   it('SSM throttling, lost events and DynamoDB throttling: every job ends in success, the lock is freed, no overlap', async () => {
     const faults = new FaultInjector(Math.round(rate * 1000) + 3);
-    const client = createDynamoDbDocumentClient(
-      { region: 'us-east-1', dynamodb: ddb.endpoint },
-      { credentials: DYNALITE_CREDENTIALS },
-    );
+    const client = createDynamoDbDocumentClient({
+      region: 'us-east-1',
+      dynamodb: ddb.endpoint,
+      credentials: DYNALITE_CREDENTIALS,
+    });
     attachFaults(client, faults);
     const table = `host-jobs-${++tables}`;
     await new DynamoDbCatalogStore({

@@ -85,11 +85,12 @@ const SCENARIOS: Scenario[] = [
 
 /** A fresh container: clients with the fault layer and the Lambda timeout, and the real adapters on them. */
 function container(faults: FaultInjector, table: string, config: WalcatConfig) {
-  const s3 = createS3Client({ region: 'us-east-1', s3: services.s3.endpoint }, { credentials: S3RVER_CREDENTIALS });
-  const ddb = createDynamoDbDocumentClient(
-    { region: 'us-east-1', dynamodb: services.ddb.endpoint },
-    { credentials: DYNALITE_CREDENTIALS },
-  );
+  const s3 = createS3Client({ region: 'us-east-1', s3: services.s3.endpoint, credentials: S3RVER_CREDENTIALS });
+  const ddb = createDynamoDbDocumentClient({
+    region: 'us-east-1',
+    dynamodb: services.ddb.endpoint,
+    credentials: DYNALITE_CREDENTIALS,
+  });
   attachFaults(s3, faults);
   attachFaults(ddb, faults);
   const timeout = new LambdaTimeout();

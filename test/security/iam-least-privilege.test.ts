@@ -273,10 +273,11 @@ describe('the roles grant what the code actually sends', () => {
         interpret: () => ({ problem: 'unused' }),
       }).ensureTable();
       const actions = new Set<string>();
-      const client = createDynamoDbDocumentClient(
-        { region: 'us-east-1', dynamodb: ddb.endpoint },
-        { credentials: DYNALITE_CREDENTIALS },
-      );
+      const client = createDynamoDbDocumentClient({
+        region: 'us-east-1',
+        dynamodb: ddb.endpoint,
+        credentials: DYNALITE_CREDENTIALS,
+      });
       client.middlewareStack.add(
         (next, context) => (args) => {
           actions.add(`dynamodb:${String(context.commandName).replace(/Command$/, '')}`);

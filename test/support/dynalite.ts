@@ -39,10 +39,11 @@ export async function startDynalite(): Promise<DynaliteHandle> {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('dynalite did not report a TCP port');
   const endpoint = `http://127.0.0.1:${address.port}`;
-  const client = createDynamoDbDocumentClient(
-    { region: 'us-east-1', dynamodb: endpoint },
-    { credentials: DYNALITE_CREDENTIALS },
-  );
+  const client = createDynamoDbDocumentClient({
+    region: 'us-east-1',
+    dynamodb: endpoint,
+    credentials: DYNALITE_CREDENTIALS,
+  });
   const raw = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: DYNALITE_CREDENTIALS });
   return {
     endpoint,

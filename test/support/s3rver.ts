@@ -78,7 +78,7 @@ export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3r
     throw error;
   }
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = createS3Client({ region: 'us-east-1', s3: endpoint }, { credentials: S3RVER_CREDENTIALS });
+  const client = createS3Client({ region: 'us-east-1', s3: endpoint, credentials: S3RVER_CREDENTIALS });
   return {
     endpoint,
     port,

@@ -18,27 +18,14 @@ export interface AwsEndpoints {
 }
 
 /**
- * Fixed credentials for emulators and dev tools (s3rver only knows `S3RVER`/`S3RVER`); production leaves them out
- * and the SDK's credential chain applies.
- */
-export interface AwsClientOptions {
-  readonly credentials?: {
-    readonly accessKeyId: string;
-    readonly secretAccessKey: string;
-    readonly sessionToken?: string;
-  };
-}
-
-/**
  * With an endpoint override the S3 client uses path-style addressing and computes checksums only when required:
  * S3-compatible stores and s3rver reject or corrupt aws-chunked uploads with trailing checksums
  * (shared/reference/toolchain.md §4).
  */
-export function createS3Client(endpoints: AwsEndpoints, options: AwsClientOptions = {}): S3Client {
+export function createS3Client(endpoints: AwsEndpoints): S3Client {
   return new S3Client({
     region: endpoints.region,
     ...(endpoints.credentials ? { credentials: endpoints.credentials } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(endpoints.s3
       ? {
           endpoint: endpoints.s3,
@@ -50,14 +37,10 @@ export function createS3Client(endpoints: AwsEndpoints, options: AwsClientOption
   });
 }
 
-export function createDynamoDbDocumentClient(
-  endpoints: AwsEndpoints,
-  options: AwsClientOptions = {},
-): DynamoDBDocumentClient {
+export function createDynamoDbDocumentClient(endpoints: AwsEndpoints): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: endpoints.region,
     ...(endpoints.credentials ? { credentials: endpoints.credentials } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}),
   });
   return DynamoDBDocumentClient.from(client, {
