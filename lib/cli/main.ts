@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { processEnvironment } from '../config/config.ts';
 import { ConfigError, InvalidInputError, UnsafePlanError } from '../domain/errors.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_USAGE, type OptionSpec } from './cli-command.ts';
 import { type CliRuntime, createCliRuntime } from './cli-runtime.ts';
@@ -15,7 +16,7 @@ const defaultIo: CliIo = {
   stdout: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   stderr: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   now: () => new Date(),
-  env: process.env,
+  env: processEnvironment(),
 };
 
 const GLOBAL_OPTIONS: Record<string, OptionSpec> = {

@@ -69,6 +69,11 @@ function endpointUrl(env: Environment, variable: string): string | undefined {
   return value;
 }
 
+/** The process environment, handed to entry points that pass it on (the CLI); read nowhere else. */
+export function processEnvironment(): Environment {
+  return process.env;
+}
+
 /**
  * Reads walcat's environment variables (the only place the product reads `process.env`).
  *
