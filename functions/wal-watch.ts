@@ -4,6 +4,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { EmfContinuityMetrics } from '../lib/adapters/metrics/emf-continuity-metrics.ts';
 import type { WalcatConfig } from '../lib/domain/cluster.ts';
+import { latestArchiverSignal } from '../lib/use-cases/archiver-signal.ts';
 import { type WatchWalDependencies, watchWal } from '../lib/use-cases/watch-wal.ts';
 
 /** The EventBridge schedule (every minute) runs the watchdog over every configured cluster. */
@@ -29,6 +30,8 @@ function buildDefault() {
     alerts: adapters.alerts(),
     notifier: adapters.notifier(),
     metrics: new EmfContinuityMetrics({ namespace: 'walcat' }),
+    archiverSignal: (cluster, now) =>
+      latestArchiverSignal({ jobs: adapters.hostCommands().jobs, catalog: adapters.catalog() }, cluster, now),
   };
   return createWalWatchHandler(deps, adapters.config, new Logger({ serviceName: 'walcat-wal-watch' }));
 }

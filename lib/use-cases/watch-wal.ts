@@ -8,6 +8,7 @@ import type { AlertStore } from '../ports/alert-store.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { ContinuityMetrics } from '../ports/continuity-metrics.ts';
 import type { Notifier } from '../ports/notifier.ts';
+import type { ArchiverSignal } from './archiver-signal.ts';
 import { evaluateContinuity } from './evaluate-continuity.ts';
 
 /** A catalog not reconciled for longer than this (a day and a bit: catalog-sync runs at least daily) is stale. */
@@ -20,6 +21,8 @@ export interface WatchWalDependencies {
   readonly metrics?: ContinuityMetrics;
   /** The archiver probe's live WAL position, when a probe ran recently; undefined otherwise. */
   readonly livePosition?: (cluster: ClusterConfig) => Promise<LivePosition | undefined>;
+  /** The latest archiver probe's position and findings (lib/use-cases/archiver-signal.ts), when probes run. */
+  readonly archiverSignal?: (cluster: ClusterConfig, now: Date) => Promise<ArchiverSignal | undefined>;
 }
 
 export interface WatchWalOptions {
@@ -39,6 +42,8 @@ export interface WatchWalClusterOutcome {
   /** Messages that could not be delivered; they stay pending and are retried next run. */
   readonly notifyFailures: readonly { readonly kind: string; readonly subject: string; readonly error: string }[];
   readonly unreadableHistories: readonly string[];
+  /** Why the archiver probe's answer could not be read this run (the run went on without it). */
+  readonly archiverSignalError?: string;
 }
 
 /**
@@ -55,7 +60,14 @@ export async function watchClusterWal(
   options: WatchWalOptions,
 ): Promise<WatchWalClusterOutcome> {
   const { now } = options;
-  const livePosition = deps.livePosition === undefined ? undefined : await deps.livePosition(cluster);
+  let archiverSignalError: string | undefined;
+  const signal = await deps.archiverSignal?.(cluster, now).catch((error: unknown) => {
+    // A malformed or unreadable probe answer must not stop the WAL watch; the outcome reports it.
+    archiverSignalError = error instanceof Error ? error.message : String(error);
+    return undefined;
+  });
+  const livePosition =
+    (deps.livePosition === undefined ? undefined : await deps.livePosition(cluster)) ?? signal?.livePosition;
   const evaluation = await evaluateContinuity(deps.catalog, cluster, {
     now,
     persistCursor: true,
@@ -72,9 +84,12 @@ export async function watchClusterWal(
     incompleteGraceMs: cluster.retention.incompleteGraceMs,
     ...(evaluation.lastFullSyncAt === undefined ? {} : { lastFullSyncAt: evaluation.lastFullSyncAt }),
     catalogStaleAfterMs: options.catalogStaleAfterMs ?? DEFAULT_CATALOG_STALE_AFTER_MS,
+    ...(signal === undefined ? {} : { archiverFindings: signal.findings }),
     now,
   });
-  const stored = await deps.alerts.listAlerts(cluster.id);
+  const allStored = await deps.alerts.listAlerts(cluster.id);
+  // Without a probe answer this run, archiver alerts stay as they are: no answer is not evidence of recovery.
+  const stored = signal === undefined ? allStored.filter((alert) => alert.kind !== 'archiver') : allStored;
   const transitions = transitionAlerts(cluster.id, stored, conditions, now);
   const delivered = new Map<string, Alert>();
   const notifyFailures: { kind: string; subject: string; error: string }[] = [];
@@ -113,6 +128,7 @@ export async function watchClusterWal(
     notified: transitions.toNotify.length - notifyFailures.length,
     notifyFailures,
     unreadableHistories: evaluation.unreadableHistories,
+    ...(archiverSignalError === undefined ? {} : { archiverSignalError }),
   };
 }
 

@@ -9,7 +9,8 @@ export type AlertKind =
   | 'backup-age'
   | 'incomplete-backup'
   | 'no-backup'
-  | 'catalog-stale';
+  | 'catalog-stale'
+  | 'archiver';
 
 export type AlertSeverity = 'FAILURE' | 'WARNING';
 

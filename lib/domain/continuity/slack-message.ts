@@ -15,6 +15,7 @@ const KIND_TITLES: Readonly<Record<Alert['kind'], string>> = {
   'incomplete-backup': 'Backup never finished',
   'no-backup': 'No restorable backup',
   'catalog-stale': 'Catalog stale',
+  archiver: 'Archiving on the primary',
 };
 
 /** Slack mrkdwn treats `&`, `<` and `>` as control characters. */

@@ -1,4 +1,5 @@
 import type { BackupRecord } from '../catalog/catalog-records.ts';
+import type { ArchiverFinding, ArchiverFindingKind } from '../host/archiver-probe.ts';
 import type { AlertSettings } from '../cluster.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import { formatTimelineHex, type TimelineId } from '../wal/timeline.ts';
@@ -18,8 +19,20 @@ export interface WatchdogInput {
   readonly lastFullSyncAt?: Date;
   /** The catalog counts as stale when its last full sync is older than this. */
   readonly catalogStaleAfterMs: number;
+  /** What the latest archiver probe on the primary found (pg_stat_archiver against the catalog), when recent. */
+  readonly archiverFindings?: readonly ArchiverFinding[];
   readonly now: Date;
 }
+
+/** What to do about each archiver probe finding. `archive-lag` is the catalog's own alert already. */
+const ARCHIVER_NEXT_STEPS: Readonly<Record<Exclude<ArchiverFindingKind, 'archive-lag'>, string>> = {
+  'archive-failing':
+    'Read the PostgreSQL log on the primary for the failing archive_command (credentials, network, bucket policy); WAL piles up in pg_wal until it succeeds and can fill the disk.',
+  'archived-not-in-bucket':
+    'The primary reports the segment archived but the bucket does not hold it: check that archive_command pushes to this cluster\'s prefix, then run `walcat sync` in case an event was missed.',
+  'not-a-primary':
+    "The probe reached a standby: check the cluster's host tag targets the primary too (backup-push and the probe skip standbys).",
+};
 
 const duration = (ms: number): string => {
   const minutes = Math.floor(ms / 60_000);
@@ -147,6 +160,18 @@ export function watchdogConditions(input: WatchdogInput): AlertCondition[] {
           : `The catalog was last reconciled ${duration(syncAge)} ago (limit ${duration(input.catalogStaleAfterMs)})`,
       facts: { 'Last full sync': input.lastFullSyncAt?.toISOString() ?? 'never' },
       nextStep: 'Run `walcat sync`; check the catalog-sync schedule and the ingest queue’s dead-letter queue.',
+    });
+  }
+  for (const finding of input.archiverFindings ?? []) {
+    // The catalog's archive-lag condition already covers lag; the probe only adds what the bucket cannot show.
+    if (finding.kind === 'archive-lag') continue;
+    conditions.push({
+      kind: 'archiver',
+      subject: finding.kind,
+      severity: finding.severity === 'failure' ? 'FAILURE' : 'WARNING',
+      summary: finding.summary,
+      facts: { Window: window },
+      nextStep: ARCHIVER_NEXT_STEPS[finding.kind],
     });
   }
   return conditions;
