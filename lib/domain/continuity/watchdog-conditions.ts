@@ -1,6 +1,6 @@
 import type { BackupRecord } from '../catalog/catalog-records.ts';
-import type { ArchiverFinding, ArchiverFindingKind } from '../host/archiver-probe.ts';
 import type { AlertSettings } from '../cluster.ts';
+import type { ArchiverFinding, ArchiverFindingKind } from '../host/archiver-probe.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import { formatTimelineHex, type TimelineId } from '../wal/timeline.ts';
 import { type SegmentNumber, walFileName } from '../wal/wal-segment.ts';
@@ -29,7 +29,7 @@ const ARCHIVER_NEXT_STEPS: Readonly<Record<Exclude<ArchiverFindingKind, 'archive
   'archive-failing':
     'Read the PostgreSQL log on the primary for the failing archive_command (credentials, network, bucket policy); WAL piles up in pg_wal until it succeeds and can fill the disk.',
   'archived-not-in-bucket':
-    'The primary reports the segment archived but the bucket does not hold it: check that archive_command pushes to this cluster\'s prefix, then run `walcat sync` in case an event was missed.',
+    "The primary reports the segment archived but the bucket does not hold it: check that archive_command pushes to this cluster's prefix, then run `walcat sync` in case an event was missed.",
   'not-a-primary':
     "The probe reached a standby: check the cluster's host tag targets the primary too (backup-push and the probe skip standbys).",
 };
