@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { localArchiverCommand } from '../local-archiver/archiver-command.ts';
+import { grantPostgresSearchPath } from '../local-archiver/postgres-access.ts';
 import { LocalStackSetupError } from './local-stack-errors.ts';
 
 export const PG15_BIN_DIR = '/usr/lib/postgresql/15/bin';
@@ -75,6 +76,12 @@ export function checkPostgresPrerequisites(dir: string, walgLocalBin: string): v
   }
   const canReach = (path: string, test: '-x' | '-r') =>
     spawnSync('runuser', ['-u', 'postgres', '--', 'test', test, path]).status === 0;
+  if (!canReach(dir, '-x') || !canReach(walgLocalBin, '-r')) {
+    // A checkout or stack folder under a private folder (mktemp -d, /root): let postgres pass through, and say so.
+    for (const opened of [...grantPostgresSearchPath(dir), ...grantPostgresSearchPath(walgLocalBin)]) {
+      console.error(`walcat local: let the postgres user pass through ${opened} (chmod o+x)`);
+    }
+  }
   if (!canReach(dir, '-x')) {
     throw new LocalStackSetupError(
       `the postgres user cannot reach ${dir} (a parent folder is not world-searchable, e.g. /root is 0700): set WALCAT_LOCAL_DIR to a folder postgres can reach, e.g. WALCAT_LOCAL_DIR=/var/tmp/walcat-local`,

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { grantPostgresSearchPath } from '../../lib/local-archiver/postgres-access.ts';
 import { pgBinDir } from './postgres.ts';
 
 /**
@@ -5,6 +7,11 @@ import { pgBinDir } from './postgres.ts';
  * test/support, so every file stays independent and can run alone.
  */
 export default function setup(): void {
+  // PostgreSQL runs as postgres and archives through bin/wal-g-local.mjs in this checkout: it must reach it.
+  const opened = grantPostgresSearchPath(join(import.meta.dirname, '..', '..'));
+  if (opened.length > 0) {
+    console.error(`\n[walcat test setup] let the postgres user pass through ${opened.join(', ')} (chmod o+x)\n`);
+  }
   try {
     pgBinDir();
   } catch (error) {
