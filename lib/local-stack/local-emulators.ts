@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { applyDesCipherAlias } from './des-cipher-alias.ts';
 import { LocalStackSetupError } from './local-stack-errors.ts';
+import { listenOnLoopback } from './loopback-listener.ts';
 
 /** The only credentials s3rver 3.7.1 accepts (it does not verify signatures, but rejects unknown access keys). */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -90,17 +91,9 @@ export async function startLocalDynamoDb(options: {
     throw packageMissing('dynalite', error);
   }
   const server = dynalite({ path: options.directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = address !== null && typeof address === 'object' ? address.port : options.port;
+  const { port, close } = await listenOnLoopback(server, options.port);
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }

@@ -17,6 +17,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { LocalInstance, LocalShellTransport } from '../adapters/local/local-shell-transport.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import type { CommandInvocation, CommandTargets } from '../ports/command-transport.ts';
+import { listenOnLoopback } from './loopback-listener.ts';
 
 export interface LocalSsmEndpoint {
   readonly url: string;
@@ -190,17 +191,9 @@ export async function startLocalSsmEndpoint(options: {
         respond(response, fault.status, { __type: fault.type, message: fault.message }, fault.type);
       });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = address !== null && typeof address === 'object' ? address.port : options.port;
+  const { port, close } = await listenOnLoopback(server, options.port);
   return {
     url: `http://127.0.0.1:${port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }

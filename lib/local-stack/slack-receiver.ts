@@ -4,6 +4,7 @@
  * in the terminal running the local stack.
  */
 import { createServer, type IncomingMessage } from 'node:http';
+import { listenOnLoopback } from './loopback-listener.ts';
 
 export interface SlackReceiver {
   /** The webhook URL the local notifier posts to. */
@@ -57,18 +58,10 @@ export async function startSlackReceiver(options: {
       })
       .catch(() => response.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_payload'));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = address !== null && typeof address === 'object' ? address.port : options.port;
+  const { port, close } = await listenOnLoopback(server, options.port);
   return {
     url: `http://127.0.0.1:${port}/services/local-webhook`,
     received,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }

@@ -1,5 +1,6 @@
 /** Serves the web view over plain HTTP on 127.0.0.1 (the local stack; in AWS API Gateway calls the handler). */
 import { createServer } from 'node:http';
+import { listenOnLoopback } from '../local-stack/loopback-listener.ts';
 import type { WebRequest, WebResponse } from './web-view-app.ts';
 
 export interface WebViewServer {
@@ -24,17 +25,9 @@ export async function startWebViewServer(options: {
         response.end('internal error');
       });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = address !== null && typeof address === 'object' ? address.port : options.port;
+  const { port, close } = await listenOnLoopback(server, options.port);
   return {
     url: `http://127.0.0.1:${port}/`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }
