@@ -1,3 +1,5 @@
+import { formatBytes as formatByteSize } from '../domain/byte-size.ts';
+
 /**
  * A plain text table for human CLI output: a header row, left-aligned text and right-aligned numbers, two spaces
  * between columns (a column of numbers is right-aligned, header included). Null and undefined print as `-`.
@@ -41,15 +43,7 @@ export function renderTable<Row>(columns: readonly Column<Row>[], rows: readonly
   ].join('\n');
 }
 
-/** Bytes in binary units, one decimal: `16.0 MiB`. */
+/** Bytes in binary units, one decimal (`16.0 MiB`); `-` when unknown. */
 export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+  return bytes === null || bytes === undefined ? '-' : formatByteSize(bytes);
 }

@@ -1,3 +1,4 @@
+import { formatBytes } from '../byte-size.ts';
 import { type TimelineId, timelineId } from '../wal/timeline.ts';
 import { type SegmentNumber, walFileName } from '../wal/wal-segment.ts';
 import type { RetentionPlan } from './retention-plan.ts';
@@ -13,22 +14,6 @@ function renderColumns(header: readonly string[], rows: readonly (readonly strin
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)];
-}
-
-/**
- * Bytes in binary units with one decimal, e.g. `1.5 GiB`.
- *
- * @example formatBytes(1536) === '1.5 KiB'
- */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function formatWindow(ms: number): string {

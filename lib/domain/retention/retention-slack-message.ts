@@ -1,6 +1,6 @@
+import { formatBytes } from '../byte-size.ts';
 import type { SlackMessage } from '../continuity/slack-message.ts';
 import type { RetentionPlan } from './retention-plan.ts';
-import { formatBytes } from './retention-plan-table.ts';
 
 type PlanSummary = Pick<RetentionPlan, 'planId' | 'cluster' | 'keep' | 'bytesFreed' | 'chainBase'> & {
   readonly delete: Pick<RetentionPlan['delete'], 'backups' | 'wal'>;
