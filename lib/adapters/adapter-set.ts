@@ -60,19 +60,20 @@ function lazy<T>(build: () => T): () => T {
 
 export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   const { config, endpoints } = options;
-  const documentClient = lazy(() => createDynamoDbDocumentClient(endpoints));
-  const s3 = lazy(() => createS3Client(endpoints));
-  const ssm = lazy(() => createSsmClient(endpoints));
-  const sqs = lazy(() => new SQSClient({ region: endpoints.region }));
+  // Each client is built once, on first use, and remembered so close() can end its sockets.
   const built: { destroy(): void }[] = [];
   const track = <T extends { destroy(): void }>(client: T): T => {
     built.push(client);
     return client;
   };
+  const documentClient = lazy(() => track(createDynamoDbDocumentClient(endpoints)));
+  const s3 = lazy(() => track(createS3Client(endpoints)));
+  const ssm = lazy(() => track(createSsmClient(endpoints)));
+  const sqs = lazy(() => track(new SQSClient({ region: endpoints.region })));
   const catalog = lazy(
     () =>
       new DynamoDbCatalogStore({
-        client: track(documentClient()),
+        client: documentClient(),
         tableName: config.catalogTable,
         interpret: createBackupInterpreter(config.clusters),
       }),
@@ -80,25 +81,25 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   const notifier = lazy(
     (): Notifier =>
       options.alertsQueueUrl
-        ? new QueuedNotifier({ sqs: track(sqs()), queueUrl: options.alertsQueueUrl })
+        ? new QueuedNotifier({ sqs: sqs(), queueUrl: options.alertsQueueUrl })
         : new SlackWebhookNotifier({
-            secrets: options.secrets ?? new SsmParameterSecret({ client: track(ssm()) }),
+            secrets: options.secrets ?? new SsmParameterSecret({ client: ssm() }),
           }),
   );
   return {
     config,
     catalog,
-    objectStore: lazy(() => new S3ObjectStore(track(s3()))),
-    alerts: lazy(() => new DynamoDbAlertStore({ client: track(documentClient()), tableName: config.catalogTable })),
-    plans: lazy(() => new DynamoDbPlanStore({ client: track(documentClient()), tableName: config.catalogTable })),
+    objectStore: lazy(() => new S3ObjectStore(s3())),
+    alerts: lazy(() => new DynamoDbAlertStore({ client: documentClient(), tableName: config.catalogTable })),
+    plans: lazy(() => new DynamoDbPlanStore({ client: documentClient(), tableName: config.catalogTable })),
     notifier,
-    hostCommands: lazy(() => createHostCommandAdapters(config, endpoints)),
+    hostCommands: lazy(() => createHostCommandAdapters(config, { ssm: ssm(), dynamodb: documentClient() })),
     restore: lazy(
       (): RestoreDeps => ({
         catalog: catalog(),
-        jobs: new DynamoDbRestoreJobStore({ client: track(documentClient()), tableName: config.catalogTable }),
-        transport: new SsmCommandTransport({ client: track(ssm()) }),
-        instances: new SsmInstanceDirectory({ client: track(ssm()) }),
+        jobs: new DynamoDbRestoreJobStore({ client: documentClient(), tableName: config.catalogTable }),
+        transport: new SsmCommandTransport({ client: ssm() }),
+        instances: new SsmInstanceDirectory({ client: ssm() }),
         notifier: notifier(),
         clusters: config.clusters,
         now: () => new Date(),

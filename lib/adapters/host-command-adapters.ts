@@ -3,12 +3,13 @@
  * place for the three Lambda entry points (backup scheduler, job tracker, archiver probe) instead of three copies.
  */
 import { randomUUID } from 'node:crypto';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
 import { ConfigError } from '../domain/errors.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
 import type { JobStore } from '../ports/job-store.ts';
 import type { HostCommandDependencies } from '../use-cases/dispatch-backup.ts';
-import { type AwsEndpoints, createDynamoDbDocumentClient, createSsmClient } from './aws/aws-clients.ts';
 import { DynamoDbJobStore } from './dynamodb/dynamodb-job-store.ts';
 import { SsmCommandTransport } from './ssm/ssm-command-transport.ts';
 
@@ -20,10 +21,14 @@ export interface HostCommandAdapters extends HostCommandDependencies {
   readonly jobs: JobStore;
 }
 
-export function createHostCommandAdapters(config: WalcatConfig, endpoints: AwsEndpoints): HostCommandAdapters {
+/** Built on the process's shared clients (lib/adapters/adapter-set.ts), not on clients of its own. */
+export function createHostCommandAdapters(
+  config: WalcatConfig,
+  clients: { readonly ssm: SSMClient; readonly dynamodb: DynamoDBDocumentClient },
+): HostCommandAdapters {
   return {
-    transport: new SsmCommandTransport({ client: createSsmClient(endpoints) }),
-    jobs: new DynamoDbJobStore({ client: createDynamoDbDocumentClient(endpoints), tableName: config.catalogTable }),
+    transport: new SsmCommandTransport({ client: clients.ssm }),
+    jobs: new DynamoDbJobStore({ client: clients.dynamodb, tableName: config.catalogTable }),
     newJobId: () => randomUUID(),
     cloudWatchLogGroup: HOST_COMMAND_LOG_GROUP,
   };
