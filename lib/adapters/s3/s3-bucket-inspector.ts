@@ -1,0 +1,203 @@
+import {
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetBucketVersioningCommand,
+  GetObjectLockConfigurationCommand,
+  type S3Client,
+  type LifecycleRule as S3LifecycleRule,
+} from '@aws-sdk/client-s3';
+import type {
+  BucketEncryption,
+  LifecycleFilter,
+  LifecycleRule,
+  LifecycleTiming,
+  NotificationConfiguration,
+  NotificationTarget,
+  ObjectLockConfiguration,
+  VersioningState,
+} from '../../domain/bucket/bucket-configuration.ts';
+import { TransientError, WalcatError } from '../../domain/errors.ts';
+import type { BucketInspector } from '../../ports/bucket-inspector.ts';
+
+const DAY_MS = 86_400_000;
+
+const errorName = (error: unknown): string => (error as { name?: string }).name ?? '';
+const statusOf = (error: unknown): number | undefined =>
+  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+/** An S3 error as a walcat error naming the bucket, what was read and the permission or retry that helps. */
+function readError(error: unknown, bucket: string, what: string, permission: string): Error {
+  const name = errorName(error) || 'Error';
+  const status = statusOf(error);
+  if (name === 'SlowDown' || name.includes('Throttl') || (status !== undefined && status >= 500)) {
+    return new TransientError(`bucket ${bucket}: reading the ${what} failed with ${name}; try again`, { cause: error });
+  }
+  if (name === 'AccessDenied' || status === 403) {
+    return new WalcatError(
+      `bucket ${bucket}: walcat may not read the ${what} (AccessDenied); grant ${permission} on arn:aws:s3:::${bucket}`,
+      { cause: error },
+    );
+  }
+  if (name === 'NoSuchBucket') {
+    return new WalcatError(`bucket ${bucket} does not exist (NoSuchBucket); check the cluster's storage setting`, {
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new WalcatError(`bucket ${bucket}: reading the ${what} failed: ${name}: ${message}`, { cause: error });
+}
+
+function timing(days: number | undefined, date: Date | undefined): LifecycleTiming | undefined {
+  if (days !== undefined) return { days };
+  if (date !== undefined) return { date: new Date(Math.floor(date.getTime() / DAY_MS) * DAY_MS) };
+  return undefined;
+}
+
+/** Folds S3's three filter spellings (legacy `Prefix`, `Filter.Prefix`/`Tag`, `Filter.And`) into one. */
+function filterOf(rule: S3LifecycleRule): LifecycleFilter {
+  const filter = rule.Filter;
+  const and = filter?.And;
+  const tags = [...(and?.Tags ?? []), ...(filter?.Tag ? [filter.Tag] : [])].map((tag) => ({
+    key: tag.Key ?? '',
+    value: tag.Value ?? '',
+  }));
+  const greater = and?.ObjectSizeGreaterThan ?? filter?.ObjectSizeGreaterThan;
+  const less = and?.ObjectSizeLessThan ?? filter?.ObjectSizeLessThan;
+  return {
+    prefix: and?.Prefix ?? filter?.Prefix ?? rule.Prefix ?? '',
+    tags,
+    ...(greater === undefined ? {} : { objectSizeGreaterThan: Number(greater) }),
+    ...(less === undefined ? {} : { objectSizeLessThan: Number(less) }),
+  };
+}
+
+/** One S3 lifecycle rule as the domain reads it. */
+export function lifecycleRuleOf(rule: S3LifecycleRule): LifecycleRule {
+  const expiration = timing(rule.Expiration?.Days, rule.Expiration?.Date);
+  const noncurrent = rule.NoncurrentVersionExpiration;
+  const abortDays = rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation;
+  return {
+    id: rule.ID ?? '',
+    enabled: rule.Status === 'Enabled',
+    filter: filterOf(rule),
+    ...(expiration ? { expiration } : {}),
+    expiredObjectDeleteMarker: rule.Expiration?.ExpiredObjectDeleteMarker === true,
+    transitions: (rule.Transitions ?? []).flatMap((transition) => {
+      const when = timing(transition.Days, transition.Date);
+      return when && transition.StorageClass ? [{ timing: when, storageClass: transition.StorageClass }] : [];
+    }),
+    ...(noncurrent?.NoncurrentDays === undefined ? {} : { noncurrentVersionExpirationDays: noncurrent.NoncurrentDays }),
+    ...(noncurrent?.NewerNoncurrentVersions === undefined
+      ? {}
+      : { newerNoncurrentVersions: noncurrent.NewerNoncurrentVersions }),
+    noncurrentVersionTransitions: (rule.NoncurrentVersionTransitions ?? []).flatMap((transition) =>
+      transition.NoncurrentDays !== undefined && transition.StorageClass
+        ? [{ days: transition.NoncurrentDays, storageClass: transition.StorageClass }]
+        : [],
+    ),
+    ...(abortDays === undefined ? {} : { abortIncompleteMultipartUploadDays: abortDays }),
+  };
+}
+
+interface S3NotificationFilter {
+  readonly Key?: { readonly FilterRules?: readonly { readonly Name?: string; readonly Value?: string }[] };
+}
+
+function filterValue(filter: S3NotificationFilter | undefined, name: 'prefix' | 'suffix'): string {
+  return filter?.Key?.FilterRules?.find((rule) => rule.Name?.toLowerCase() === name)?.Value ?? '';
+}
+
+/** The BucketInspector port over the AWS SDK S3 client (S3, or moto's server mode in tests). */
+export class S3BucketInspector implements BucketInspector {
+  readonly #client: S3Client;
+
+  constructor(client: S3Client) {
+    this.#client = client;
+  }
+
+  async lifecycleRules(bucket: string): Promise<LifecycleRule[]> {
+    try {
+      const response = await this.#client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
+      return (response.Rules ?? []).map(lifecycleRuleOf);
+    } catch (error) {
+      if (errorName(error) === 'NoSuchLifecycleConfiguration') return [];
+      throw readError(error, bucket, 'lifecycle configuration', 's3:GetLifecycleConfiguration');
+    }
+  }
+
+  async versioning(bucket: string): Promise<VersioningState> {
+    try {
+      const response = await this.#client.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+      if (response.Status === 'Enabled') return 'enabled';
+      return response.Status === 'Suspended' ? 'suspended' : 'unversioned';
+    } catch (error) {
+      throw readError(error, bucket, 'versioning state', 's3:GetBucketVersioning');
+    }
+  }
+
+  async objectLock(bucket: string): Promise<ObjectLockConfiguration> {
+    try {
+      const response = await this.#client.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
+      const configuration = response.ObjectLockConfiguration;
+      const retention = configuration?.Rule?.DefaultRetention;
+      const days = (retention?.Days ?? 0) + (retention?.Years ?? 0) * 365;
+      return {
+        enabled: configuration?.ObjectLockEnabled === 'Enabled',
+        ...(retention?.Mode && days > 0 ? { defaultRetention: { mode: retention.Mode, days } } : {}),
+      };
+    } catch (error) {
+      if (errorName(error) === 'ObjectLockConfigurationNotFoundError') return { enabled: false };
+      throw readError(error, bucket, 'Object Lock configuration', 's3:GetBucketObjectLockConfiguration');
+    }
+  }
+
+  async encryption(bucket: string): Promise<BucketEncryption | undefined> {
+    try {
+      const response = await this.#client.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+      const rule = response.ServerSideEncryptionConfiguration?.Rules?.[0];
+      const defaults = rule?.ApplyServerSideEncryptionByDefault;
+      if (defaults?.SSEAlgorithm === undefined) return undefined;
+      return {
+        algorithm: defaults.SSEAlgorithm,
+        ...(defaults.KMSMasterKeyID ? { kmsKeyId: defaults.KMSMasterKeyID } : {}),
+        bucketKeyEnabled: rule?.BucketKeyEnabled === true,
+      };
+    } catch (error) {
+      if (errorName(error) === 'ServerSideEncryptionConfigurationNotFoundError') return undefined;
+      throw readError(error, bucket, 'default encryption', 's3:GetEncryptionConfiguration');
+    }
+  }
+
+  async notifications(bucket: string): Promise<NotificationConfiguration> {
+    try {
+      const response = await this.#client.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+      const target = (
+        kind: NotificationTarget['kind'],
+        id: string | undefined,
+        arn: string | undefined,
+        events: readonly string[] | undefined,
+        filter: S3NotificationFilter | undefined,
+      ): NotificationTarget => ({
+        kind,
+        id: id ?? '',
+        arn: arn ?? '',
+        events: [...(events ?? [])],
+        prefix: filterValue(filter, 'prefix'),
+        suffix: filterValue(filter, 'suffix'),
+      });
+      return {
+        targets: [
+          ...(response.QueueConfigurations ?? []).map((c) => target('queue', c.Id, c.QueueArn, c.Events, c.Filter)),
+          ...(response.TopicConfigurations ?? []).map((c) => target('topic', c.Id, c.TopicArn, c.Events, c.Filter)),
+          ...(response.LambdaFunctionConfigurations ?? []).map((c) =>
+            target('function', c.Id, c.LambdaFunctionArn, c.Events, c.Filter),
+          ),
+        ],
+        eventBridge: response.EventBridgeConfiguration !== undefined,
+      };
+    } catch (error) {
+      throw readError(error, bucket, 'event notification configuration', 's3:GetBucketNotification');
+    }
+  }
+}

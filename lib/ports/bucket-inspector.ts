@@ -1,0 +1,23 @@
+/**
+ * Reads a bucket's configuration: what its lifecycle rules, versioning, Object Lock, default encryption and event
+ * notifications are. One method per configuration, so a permission missing for one of them (an `AccessDenied`)
+ * fails only the check that needs it. A configuration the bucket does not have is an empty value, not an error.
+ */
+import type {
+  BucketEncryption,
+  LifecycleRule,
+  NotificationConfiguration,
+  ObjectLockConfiguration,
+  VersioningState,
+} from '../domain/bucket/bucket-configuration.ts';
+
+export interface BucketInspector {
+  /** `[]` when the bucket has no lifecycle configuration. */
+  lifecycleRules(bucket: string): Promise<LifecycleRule[]>;
+  versioning(bucket: string): Promise<VersioningState>;
+  /** `{ enabled: false }` when the bucket was created without Object Lock. */
+  objectLock(bucket: string): Promise<ObjectLockConfiguration>;
+  /** `undefined` when the bucket has no default encryption configuration. */
+  encryption(bucket: string): Promise<BucketEncryption | undefined>;
+  notifications(bucket: string): Promise<NotificationConfiguration>;
+}

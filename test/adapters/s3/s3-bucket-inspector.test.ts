@@ -1,0 +1,233 @@
+import {
+  CreateBucketCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketVersioningCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutObjectLockConfigurationCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3BucketInspector } from '../../../lib/adapters/s3/s3-bucket-inspector.ts';
+import { TransientError } from '../../../lib/domain/errors.ts';
+import { type MotoHandle, startMoto } from '../../support/moto.ts';
+
+let moto: MotoHandle;
+let inspector: S3BucketInspector;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  inspector = new S3BucketInspector(moto.s3);
+});
+afterAll(async () => {
+  await moto?.close();
+});
+
+async function bucket(name: string, objectLock = false): Promise<string> {
+  await moto.s3.send(new CreateBucketCommand({ Bucket: name, ObjectLockEnabledForBucket: objectLock }));
+  return name;
+}
+
+describe('S3BucketInspector against moto', () => {
+  it('reads a bucket with no configuration as empty values, not errors', async () => {
+    const name = await bucket('plain-bucket');
+    expect(await inspector.lifecycleRules(name)).toEqual([]);
+    expect(await inspector.versioning(name)).toBe('unversioned');
+    expect(await inspector.objectLock(name)).toEqual({ enabled: false });
+    expect(await inspector.encryption(name)).toBeUndefined();
+    expect(await inspector.notifications(name)).toEqual({ targets: [], eventBridge: false });
+  });
+
+  it('folds the three filter spellings and every action of a lifecycle rule', async () => {
+    const name = await bucket('lifecycle-bucket');
+    await moto.s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: name,
+        LifecycleConfiguration: {
+          Rules: [
+            { ID: 'wal-35d', Status: 'Enabled', Filter: { Prefix: 'orders-main/wal_005/' }, Expiration: { Days: 35 } },
+            {
+              ID: 'tagged',
+              Status: 'Disabled',
+              Filter: { And: { Prefix: 'orders-main/', Tags: [{ Key: 'tier', Value: 'tmp' }] } },
+              Expiration: { Days: 1 },
+            },
+            {
+              ID: 'housekeeping',
+              Status: 'Enabled',
+              Filter: { Prefix: '' },
+              Transitions: [{ Days: 30, StorageClass: 'DEEP_ARCHIVE' }],
+              NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+            },
+          ],
+        },
+      }),
+    );
+    const rules = await inspector.lifecycleRules(name);
+    expect(rules).toEqual([
+      {
+        id: 'wal-35d',
+        enabled: true,
+        filter: { prefix: 'orders-main/wal_005/', tags: [] },
+        expiration: { days: 35 },
+        expiredObjectDeleteMarker: false,
+        transitions: [],
+        noncurrentVersionTransitions: [],
+      },
+      {
+        id: 'tagged',
+        enabled: false,
+        filter: { prefix: 'orders-main/', tags: [{ key: 'tier', value: 'tmp' }] },
+        expiration: { days: 1 },
+        expiredObjectDeleteMarker: false,
+        transitions: [],
+        noncurrentVersionTransitions: [],
+      },
+      {
+        id: 'housekeeping',
+        enabled: true,
+        filter: { prefix: '', tags: [] },
+        expiredObjectDeleteMarker: false,
+        transitions: [{ timing: { days: 30 }, storageClass: 'DEEP_ARCHIVE' }],
+        noncurrentVersionExpirationDays: 1,
+        noncurrentVersionTransitions: [],
+        abortIncompleteMultipartUploadDays: 7,
+      },
+    ]);
+  });
+
+  it('reads versioning enabled and suspended', async () => {
+    const name = await bucket('versioned-bucket');
+    await moto.s3.send(
+      new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    expect(await inspector.versioning(name)).toBe('enabled');
+    await moto.s3.send(
+      new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Suspended' } }),
+    );
+    expect(await inspector.versioning(name)).toBe('suspended');
+  });
+
+  it('reads an Object Lock default retention of 14 days, and one given in years as days', async () => {
+    const name = await bucket('locked-bucket', true);
+    expect(await inspector.objectLock(name)).toEqual({ enabled: true });
+    await moto.s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: name,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 14 } },
+        },
+      }),
+    );
+    expect(await inspector.objectLock(name)).toEqual({
+      enabled: true,
+      defaultRetention: { mode: 'GOVERNANCE', days: 14 },
+    });
+    await moto.s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: name,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Years: 1 } },
+        },
+      }),
+    );
+    expect(await inspector.objectLock(name)).toEqual({
+      enabled: true,
+      defaultRetention: { mode: 'COMPLIANCE', days: 365 },
+    });
+  });
+
+  it('reads SSE-KMS with a customer key', async () => {
+    const name = await bucket('kms-bucket');
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    await moto.s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: name,
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key },
+              BucketKeyEnabled: true,
+            },
+          ],
+        },
+      }),
+    );
+    expect(await inspector.encryption(name)).toEqual({ algorithm: 'aws:kms', kmsKeyId: key, bucketKeyEnabled: true });
+  });
+
+  it('reads queue notifications with their prefix and suffix filters', async () => {
+    const name = await bucket('notified-bucket');
+    await moto.sqs.send(new CreateQueueCommand({ QueueName: 'object-events' }));
+    await moto.s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: name,
+        NotificationConfiguration: {
+          QueueConfigurations: [
+            {
+              Id: 'walcat',
+              QueueArn: moto.queueArn('object-events'),
+              Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'],
+              Filter: {
+                Key: {
+                  FilterRules: [
+                    { Name: 'prefix', Value: 'orders-main/' },
+                    { Name: 'suffix', Value: '.lz4' },
+                  ],
+                },
+              },
+            },
+          ],
+        },
+      }),
+    );
+    expect(await inspector.notifications(name)).toEqual({
+      targets: [
+        {
+          kind: 'queue',
+          id: 'walcat',
+          arn: moto.queueArn('object-events'),
+          events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'],
+          prefix: 'orders-main/',
+          suffix: '.lz4',
+        },
+      ],
+      eventBridge: false,
+    });
+  });
+
+  it('names the bucket when it does not exist', async () => {
+    await expect(inspector.versioning('no-such-bucket')).rejects.toThrow(/bucket no-such-bucket does not exist/);
+  });
+});
+
+describe('S3BucketInspector faults', () => {
+  it('names the permission on AccessDenied and rethrows throttling as transient', async () => {
+    const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const mock = mockClient(client);
+    const denied = Object.assign(new Error('Access Denied'), {
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
+    const slow = Object.assign(new Error('Please reduce your request rate'), {
+      name: 'SlowDown',
+      $metadata: { httpStatusCode: 503 },
+    });
+    mock.on(GetBucketLifecycleConfigurationCommand).rejects(denied);
+    mock.on(GetBucketVersioningCommand).rejects(slow);
+    const faulty = new S3BucketInspector(client);
+    await expect(faulty.lifecycleRules('acme-pg-backups')).rejects.toThrow(
+      'bucket acme-pg-backups: walcat may not read the lifecycle configuration (AccessDenied); grant s3:GetLifecycleConfiguration on arn:aws:s3:::acme-pg-backups',
+    );
+    await expect(faulty.versioning('acme-pg-backups')).rejects.toBeInstanceOf(TransientError);
+    mock.restore();
+    client.destroy();
+  });
+});
