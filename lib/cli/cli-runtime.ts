@@ -3,7 +3,8 @@
  * environment), builds the adapters on first use, and hands each command module the adapters it needs.
  */
 import { type AdapterSet, createAdapterSet } from '../adapters/adapter-set.ts';
-import type { AwsEndpoints } from '../adapters/aws/aws-clients.ts';
+import { type AwsEndpoints, createS3Client } from '../adapters/aws/aws-clients.ts';
+import { S3BucketInspector } from '../adapters/s3/s3-bucket-inspector.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { localStackDir, readLocalStackInfo, wantsLocalStack } from '../config/config-local-stack.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
@@ -12,6 +13,7 @@ import { lastRestoreDrill } from '../use-cases/last-restore-drill.ts';
 import type { CliCommand } from './cli-command.ts';
 import { backupCommand } from './commands/backup.ts';
 import { backupsCommand } from './commands/backups.ts';
+import { doctorCommand } from './commands/doctor.ts';
 import { gapsCommand } from './commands/gaps.ts';
 import { initCommand } from './commands/init.ts';
 import { jobsCommand } from './commands/jobs.ts';
@@ -79,6 +81,12 @@ export async function createCliRuntime(options: {
   const catalog = () => adapterSet().catalog();
   const objects = () => adapterSet().objectStore();
   const color = options.color ?? false;
+  // Only `walcat doctor` reads bucket configurations; its client is built on first use and closed with the rest.
+  let inspectorClient: ReturnType<typeof createS3Client> | undefined;
+  const inspector = () => {
+    inspectorClient ??= createS3Client(endpoints);
+    return new S3BucketInspector(inspectorClient);
+  };
 
   const commands: CliCommand[] = [
     initCommand({ catalog }),
@@ -100,11 +108,15 @@ export async function createCliRuntime(options: {
     restorePlanCommand({ catalog }),
     restoreStartCommand({ restore: () => adapterSet().restore() }),
     restoreStatusCommand({ jobs: () => adapterSet().restore().jobs }),
+    doctorCommand({ catalog, inspector }),
     localCommand(),
   ];
   return {
     commands,
     config: async () => loadConfig(),
-    close: () => adapters?.close(),
+    close: () => {
+      adapters?.close();
+      inspectorClient?.destroy();
+    },
   };
 }

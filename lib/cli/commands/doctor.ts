@@ -1,0 +1,60 @@
+import type { DoctorCheck } from '../../domain/bucket/bucket-checks.ts';
+import type { BucketInspector } from '../../ports/bucket-inspector.ts';
+import type { CatalogStore } from '../../ports/catalog-store.ts';
+import { doctorCluster } from '../../use-cases/doctor-cluster.ts';
+import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
+
+const LABEL: Readonly<Record<DoctorCheck['status'], string>> = { ok: 'ok', warn: 'WARN', fail: 'FAIL' };
+
+/**
+ * `walcat doctor`: checks each selected cluster's wiring and bucket and says, per check, ok or what to run.
+ * `--json` prints `[ { cluster, checks: [ { check, status, detail, fix } ] } ]`; exit 1 when any check fails.
+ * `--queue ARN` names walcat's object-events queue, which the bucket notification must then reach.
+ */
+export function doctorCommand(deps: {
+  readonly catalog: () => CatalogStore;
+  readonly inspector: () => BucketInspector;
+}): CliCommand {
+  return {
+    name: 'doctor',
+    summary: "check each cluster's bucket and wiring: notifications, lifecycle, versioning, Object Lock, encryption",
+    usage: 'walcat doctor [--cluster ID] [--queue ARN] [--json]',
+    options: { queue: { type: 'string' } },
+    async run(context: CliContext): Promise<number> {
+      const queueArn = typeof context.options.queue === 'string' ? context.options.queue : undefined;
+      const reports = [];
+      for (const cluster of context.clusters) {
+        reports.push(
+          await doctorCluster({ inspector: deps.inspector(), catalog: deps.catalog() }, cluster, {
+            now: context.now,
+            ...(queueArn === undefined ? {} : { queueArn }),
+          }),
+        );
+      }
+      const failed = reports.some((report) => report.checks.some((check) => check.status === 'fail'));
+      if (context.json) {
+        context.stdout(JSON.stringify(reports.map(({ cluster, checks }) => ({ cluster, checks }))));
+        return failed ? EXIT_BAD_NEWS : EXIT_OK;
+      }
+      const blocks = reports.map((report) => {
+        const cluster = context.clusters.find((c) => c.id === report.cluster);
+        const where = cluster ? ` (s3://${cluster.storage.bucket}/${cluster.storage.prefix})` : '';
+        const width = Math.max(...report.checks.map((check) => check.check.length));
+        const lines = [`${report.cluster}${where}`];
+        for (const check of report.checks) {
+          lines.push(`  ${LABEL[check.status].padEnd(4)}  ${check.check.padEnd(width)}  ${check.detail}`);
+          if (check.status !== 'ok' && check.fix !== '')
+            lines.push(`  ${''.padEnd(4)}  ${''.padEnd(width)}  fix: ${check.fix}`);
+        }
+        // An ok lifecycle check already lists the rules' effects as its detail.
+        const lifecycleOk = report.checks.some((check) => check.check === 'lifecycle' && check.status === 'ok');
+        const rules = lifecycleOk ? [] : (report.lifecycle?.rules ?? []);
+        if (rules.length > 0) lines.push('  lifecycle rules of the bucket, as they touch this cluster:');
+        for (const rule of rules) lines.push(`    ${rule.effect}`);
+        return lines.join('\n');
+      });
+      context.stdout(blocks.join('\n\n'));
+      return failed ? EXIT_BAD_NEWS : EXIT_OK;
+    },
+  };
+}
