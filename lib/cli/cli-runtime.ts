@@ -7,9 +7,10 @@ import { type AwsEndpoints, createS3Client } from '../adapters/aws/aws-clients.t
 import { S3BucketInspector } from '../adapters/s3/s3-bucket-inspector.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { localStackDir, readLocalStackInfo, wantsLocalStack } from '../config/config-local-stack.ts';
-import type { WalcatConfig } from '../domain/cluster.ts';
+import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
 import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import { lastRestoreDrill } from '../use-cases/last-restore-drill.ts';
+import { lifecycleConflicts } from '../use-cases/review-bucket-lifecycle.ts';
 import type { CliCommand } from './cli-command.ts';
 import { backupCommand } from './commands/backup.ts';
 import { backupsCommand } from './commands/backups.ts';
@@ -87,19 +88,22 @@ export async function createCliRuntime(options: {
     inspectorClient ??= createS3Client(endpoints);
     return new S3BucketInspector(inspectorClient);
   };
+  const lifecycleFindings = (cluster: ClusterConfig, now: Date) =>
+    lifecycleConflicts({ inspector: inspector(), catalog: catalog() }, cluster, now);
 
   const commands: CliCommand[] = [
     initCommand({ catalog }),
     syncCommand({ catalog, objectStore: objects, decompress: historyTextOrUndefined }),
     backupsCommand({ catalog }),
     walCommand({ catalog }),
-    gapsCommand({ catalog, color }),
+    gapsCommand({ catalog, color, lifecycleFindings }),
     windowCommand({ catalog, color }),
     statusCommand({
       catalog,
       alerts: () => adapterSet().alerts(),
       lastDrill: (cluster, now) => lastRestoreDrill(adapterSet().restore().jobs, cluster, now),
       color,
+      lifecycleFindings,
     }),
     retentionPlanCommand({ catalog, objects, plans: () => adapterSet().plans() }),
     retentionApplyCommand({ catalog, objects, plans: () => adapterSet().plans() }),

@@ -10,6 +10,15 @@ import type {
   ObjectLockConfiguration,
   VersioningState,
 } from '../domain/bucket/bucket-configuration.ts';
+import { WalcatError } from '../domain/errors.ts';
+
+/**
+ * The S3 endpoint does not implement the configuration asked for (`NotImplemented`, e.g. s3rver or an
+ * S3-compatible store): there is nothing walcat can check there, which is not the same as an empty configuration.
+ */
+export class BucketConfigurationUnsupportedError extends WalcatError {
+  override readonly name: string = 'BucketConfigurationUnsupportedError';
+}
 
 export interface BucketInspector {
   /** `[]` when the bucket has no lifecycle configuration. */

@@ -14,7 +14,7 @@ import { type LifecycleReview, reviewLifecycle } from '../domain/bucket/lifecycl
 import { reviewObjectLock } from '../domain/bucket/object-lock-review.ts';
 import type { BackupRecord } from '../domain/catalog/catalog-records.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
-import type { BucketInspector } from '../ports/bucket-inspector.ts';
+import { BucketConfigurationUnsupportedError, type BucketInspector } from '../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 
 /** The deployed catalog-sync runs every 6 hours; two missed runs and some slack make the catalog stale. */
@@ -44,6 +44,9 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 /** A check whose facts could not be read fails, naming what was not read and why; the other checks still run. */
 function unreadable(check: string, error: unknown): DoctorCheck {
+  if (error instanceof BucketConfigurationUnsupportedError) {
+    return { check, status: 'warn', detail: messageOf(error), fix: 'check this on the storage provider by hand' };
+  }
   return { check, status: 'fail', detail: messageOf(error), fix: 'grant the permission named, or retry' };
 }
 

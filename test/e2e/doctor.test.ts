@@ -309,6 +309,19 @@ describe('walcat doctor', () => {
     );
   });
 
+  it('gaps and status carry the lifecycle-conflict finding read from the bucket', async () => {
+    const gaps = await walcat(['gaps', '--cluster', 'orders-main', '--json']);
+    expect(gaps.code, gaps.stderr).toBe(1);
+    const report = JSON.parse(gaps.stdout) as { status: string; findings: { kind: string; rule: string }[] };
+    expect(report.status).toBe('FAILURE');
+    expect(report.findings.filter((finding) => finding.kind === 'lifecycle-conflict').map((f) => f.rule)).toEqual([
+      'wal-35d',
+    ]);
+    const status = await walcat(['status', '--cluster', 'billing', '--json']);
+    const [billing] = JSON.parse(status.stdout) as { lifecycle: unknown[] }[];
+    expect(billing?.lifecycle).toEqual([]);
+  });
+
   it('fails the notification check when the bucket sends the events to another queue', async () => {
     const run = await walcat(['doctor', '--cluster', 'billing', '--json', '--queue', moto.queueArn('someone-else')]);
     expect(run.code).toBe(1);

@@ -18,7 +18,7 @@ import type {
   VersioningState,
 } from '../../domain/bucket/bucket-configuration.ts';
 import { TransientError, WalcatError } from '../../domain/errors.ts';
-import type { BucketInspector } from '../../ports/bucket-inspector.ts';
+import { BucketConfigurationUnsupportedError, type BucketInspector } from '../../ports/bucket-inspector.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -30,6 +30,12 @@ const statusOf = (error: unknown): number | undefined =>
 function readError(error: unknown, bucket: string, what: string, permission: string): Error {
   const name = errorName(error) || 'Error';
   const status = statusOf(error);
+  if (name === 'NotImplemented' || status === 501) {
+    return new BucketConfigurationUnsupportedError(
+      `bucket ${bucket}: the S3 endpoint does not implement reading the ${what} (NotImplemented); walcat cannot check it there`,
+      { cause: error },
+    );
+  }
   if (name === 'SlowDown' || name.includes('Throttl') || (status !== undefined && status >= 500)) {
     return new TransientError(`bucket ${bucket}: reading the ${what} failed with ${name}; try again`, { cause: error });
   }

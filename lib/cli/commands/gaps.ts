@@ -1,4 +1,7 @@
+import { type LifecycleConflictFinding, verdictWithLifecycle } from '../../domain/bucket/lifecycle-review.ts';
+import type { ClusterConfig } from '../../domain/cluster.ts';
 import { type GapsJson, gapsJson } from '../../domain/continuity/gap-detection.ts';
+import { BucketConfigurationUnsupportedError } from '../../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import { evaluateContinuity } from '../../use-cases/evaluate-continuity.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
@@ -8,6 +11,26 @@ export interface ContinuityCommandDependencies {
   readonly catalog: () => CatalogStore;
   /** Colour in human output: stdout is a TTY and NO_COLOR is unset (decided by the composition root). */
   readonly color: boolean;
+  /** The cluster's `lifecycle-conflict` findings (its bucket's lifecycle rules against retention); absent: none. */
+  readonly lifecycleFindings?: (cluster: ClusterConfig, now: Date) => Promise<readonly LifecycleConflictFinding[]>;
+}
+
+/** Lifecycle findings add to the answer but never replace it: a bucket walcat cannot read is reported and skipped. */
+export async function lifecycleFindingsOf(
+  deps: Pick<ContinuityCommandDependencies, 'lifecycleFindings'>,
+  cluster: ClusterConfig,
+  context: CliContext,
+): Promise<readonly LifecycleConflictFinding[]> {
+  if (deps.lifecycleFindings === undefined) return [];
+  try {
+    return await deps.lifecycleFindings(cluster, context.now);
+  } catch (error) {
+    // An S3-compatible store without lifecycle support (the local stack's s3rver) has no rules to conflict.
+    if (error instanceof BucketConfigurationUnsupportedError) return [];
+    const message = error instanceof Error ? error.message : String(error);
+    context.stderr(`walcat: cluster ${cluster.id}: lifecycle rules not checked: ${message}`);
+    return [];
+  }
 }
 
 /**
@@ -29,7 +52,14 @@ export function gapsCommand(deps: ContinuityCommandDependencies): CliCommand {
           persistCursor: false,
           forceFull: context.options.full === true,
         });
-        reports.push({ cluster: cluster.id, ...gapsJson(evaluation.gaps, cluster.walSegmentSize) });
+        const report = gapsJson(evaluation.gaps, cluster.walSegmentSize);
+        const lifecycle = await lifecycleFindingsOf(deps, cluster, context);
+        reports.push({
+          cluster: cluster.id,
+          ...report,
+          status: verdictWithLifecycle(report.status, lifecycle),
+          findings: [...report.findings, ...lifecycle.map((finding) => ({ ...finding }))],
+        });
       }
       if (context.json) {
         context.stdout(JSON.stringify(reports.length === 1 ? reports[0] : reports));
@@ -70,6 +100,8 @@ function describeFinding(finding: Record<string, unknown>): string {
       return `timeline ${finding.timeline} kept archiving after timeline ${finding.rivalTimeline} took over: ${finding.from} .. ${finding.to} (${finding.count})`;
     case 'delayed':
       return `not archived yet: ${finding.from} .. ${finding.to} (${finding.count})`;
+    case 'lifecycle-conflict':
+      return `${finding.severity}: ${finding.message}`;
     default:
       return JSON.stringify(finding);
   }

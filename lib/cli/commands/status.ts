@@ -1,3 +1,4 @@
+import { type LifecycleConflictFinding, verdictWithLifecycle } from '../../domain/bucket/lifecycle-review.ts';
 import type { ClusterConfig, ClusterId } from '../../domain/cluster.ts';
 import type { ContinuityStatus } from '../../domain/continuity/gap-detection.ts';
 import type { DrillSummary } from '../../domain/restore/drill-summary.ts';
@@ -6,6 +7,7 @@ import type { CatalogStore } from '../../ports/catalog-store.ts';
 import { evaluateContinuity } from '../../use-cases/evaluate-continuity.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
 import { palette, shortAge, shortTime } from './continuity-output.ts';
+import { lifecycleFindingsOf } from './gaps.ts';
 
 export interface StatusCommandDependencies {
   readonly catalog: () => CatalogStore;
@@ -13,6 +15,8 @@ export interface StatusCommandDependencies {
   /** The newest restore drill of a cluster, when drills are recorded (absent: no drill line). */
   readonly lastDrill?: (cluster: ClusterId, now: Date) => Promise<DrillSummary | undefined>;
   readonly color: boolean;
+  /** The cluster's `lifecycle-conflict` findings; they make `gaps.status` worse and show as `lifecycle` lines. */
+  readonly lifecycleFindings?: (cluster: ClusterConfig, now: Date) => Promise<readonly LifecycleConflictFinding[]>;
 }
 
 /** One element of `status --json` (shared/DESIGN.md). */
@@ -25,6 +29,11 @@ export interface ClusterStatusJson {
   readonly alerts: Array<{ kind: string; subject: string; since: string }>;
   /** Added to the contract: the last restore drill (null when none ran). */
   readonly lastDrill: DrillSummary | null;
+  /**
+   * Added: the bucket's lifecycle rules that conflict with retention (empty when none or not checked; absent from
+   * doors that do not read bucket configurations).
+   */
+  readonly lifecycle?: Array<{ rule: string; severity: string; message: string }>;
 }
 
 /**
@@ -39,7 +48,19 @@ export function statusCommand(deps: StatusCommandDependencies): CliCommand {
     usage: 'walcat status [--cluster ID] [--json]',
     async run(context: CliContext): Promise<number> {
       const statuses: ClusterStatusJson[] = [];
-      for (const cluster of context.clusters) statuses.push(await clusterStatus(deps, cluster, context.now));
+      for (const cluster of context.clusters) {
+        const status = await clusterStatus(deps, cluster, context.now);
+        const lifecycle = await lifecycleFindingsOf(deps, cluster, context);
+        statuses.push(
+          deps.lifecycleFindings === undefined
+            ? status
+            : {
+                ...status,
+                gaps: { ...status.gaps, status: verdictWithLifecycle(status.gaps.status, lifecycle) },
+                lifecycle: lifecycle.map(({ rule, severity, message }) => ({ rule, severity, message })),
+              },
+        );
+      }
       if (context.json) context.stdout(JSON.stringify(statuses));
       else context.stdout(statuses.map((status) => renderStatus(status, deps.color)).join('\n\n'));
       return statuses.some((status) => status.gaps.status === 'FAILURE') ? EXIT_BAD_NEWS : EXIT_OK;
@@ -122,5 +143,6 @@ function renderStatus(status: ClusterStatusJson, color: boolean): string {
             .join('; '),
     ),
     row('last drill', drillLine(status.lastDrill)),
+    ...(status.lifecycle ?? []).map((conflict) => row('lifecycle', `${conflict.severity}: ${conflict.message}`)),
   ].join('\n');
 }

@@ -408,3 +408,17 @@ export function reviewLifecycle(input: LifecycleReviewInput): LifecycleReview {
   });
   return { cluster: input.cluster, rules, findings: rules.flatMap((rule) => rule.findings) };
 }
+
+/**
+ * A continuity verdict made worse by lifecycle findings: a FAILURE finding makes it FAILURE, a WARNING finding
+ * makes an OK verdict WARNING.
+ *
+ * @example verdictWithLifecycle('OK', [{ severity: 'WARNING', ... }]) === 'WARNING'
+ */
+export function verdictWithLifecycle(
+  verdict: 'OK' | 'WARNING' | 'FAILURE',
+  findings: readonly Pick<LifecycleConflictFinding, 'severity'>[],
+): 'OK' | 'WARNING' | 'FAILURE' {
+  if (verdict === 'FAILURE' || findings.some((finding) => finding.severity === 'FAILURE')) return 'FAILURE';
+  return verdict === 'WARNING' || findings.length > 0 ? 'WARNING' : 'OK';
+}

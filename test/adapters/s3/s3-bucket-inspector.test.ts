@@ -14,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BucketInspector } from '../../../lib/adapters/s3/s3-bucket-inspector.ts';
 import { TransientError } from '../../../lib/domain/errors.ts';
+import { BucketConfigurationUnsupportedError } from '../../../lib/ports/bucket-inspector.ts';
 import { type MotoHandle, startMoto } from '../../support/moto.ts';
 
 let moto: MotoHandle;
@@ -227,6 +228,12 @@ describe('S3BucketInspector faults', () => {
       'bucket acme-pg-backups: walcat may not read the lifecycle configuration (AccessDenied); grant s3:GetLifecycleConfiguration on arn:aws:s3:::acme-pg-backups',
     );
     await expect(faulty.versioning('acme-pg-backups')).rejects.toBeInstanceOf(TransientError);
+    const notImplemented = Object.assign(new Error('not implemented'), {
+      name: 'NotImplemented',
+      $metadata: { httpStatusCode: 501 },
+    });
+    mock.on(GetBucketLifecycleConfigurationCommand).rejects(notImplemented);
+    await expect(faulty.lifecycleRules('acme-pg-backups')).rejects.toBeInstanceOf(BucketConfigurationUnsupportedError);
     mock.restore();
     client.destroy();
   });
