@@ -5,10 +5,11 @@
  * one in a bucket with a 14-day Object Lock default retention and an SSE-KMS key the config does not name.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type BucketLifecycleConfiguration,
   CreateBucketCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
@@ -122,6 +123,16 @@ async function notifyQueue(bucket: string, root: string, queue: string): Promise
   );
 }
 
+/** The recommended rule set from the README's "Running walcat next to lifecycle rules", for another prefix. */
+function readmeRuleSet(prefix: string): BucketLifecycleConfiguration {
+  const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Running walcat next to lifecycle rules'));
+  const block = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
+  if (block === undefined)
+    throw new Error('README has no JSON rule set under "Running walcat next to lifecycle rules"');
+  return JSON.parse(block.replaceAll('"orders-main/"', JSON.stringify(prefix))) as BucketLifecycleConfiguration;
+}
+
 beforeAll(async () => {
   [moto, ddb] = await Promise.all([startMoto(), startDynalite()]);
   dir = mkdtempSync(join(tmpdir(), 'walcat-doctor-'));
@@ -151,7 +162,7 @@ beforeAll(async () => {
   await notifyQueue('guide-bucket', 'orders-main/', 'walcat-object-events');
   await dailyBackups('guide-bucket', 'orders-main/', 100);
 
-  // The README's recommended rule set.
+  // The README's recommended rule set, exactly as the README shows it.
   await moto.s3.send(new CreateBucketCommand({ Bucket: 'recommended-bucket' }));
   await moto.s3.send(
     new PutBucketVersioningCommand({ Bucket: 'recommended-bucket', VersioningConfiguration: { Status: 'Enabled' } }),
@@ -159,23 +170,7 @@ beforeAll(async () => {
   await moto.s3.send(
     new PutBucketLifecycleConfigurationCommand({
       Bucket: 'recommended-bucket',
-      LifecycleConfiguration: {
-        Rules: [
-          {
-            ID: 'walcat-housekeeping',
-            Status: 'Enabled',
-            Filter: { Prefix: 'billing/' },
-            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
-            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
-          },
-          {
-            ID: 'delete-markers',
-            Status: 'Enabled',
-            Filter: { Prefix: 'billing/' },
-            Expiration: { ExpiredObjectDeleteMarker: true },
-          },
-        ],
-      },
+      LifecycleConfiguration: readmeRuleSet('billing/'),
     }),
   );
   await notifyQueue('recommended-bucket', 'billing/', 'walcat-object-events');
@@ -307,6 +302,7 @@ describe('walcat doctor', () => {
     expect(run.stdout).toMatch(
       /^ {2}ok {4}lifecycle +rule `walcat-housekeeping` removes noncurrent versions 1 day after they become noncurrent/m,
     );
+    expect(run.stdout).toContain('rule `walcat-delete-markers` removes delete markers left without versions');
   });
 
   it('gaps and status carry the lifecycle-conflict finding read from the bucket', async () => {
