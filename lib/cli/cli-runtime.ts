@@ -2,9 +2,11 @@
  * The CLI's composition root: resolves where the config and the AWS endpoints come from (`--config`, `--local`, the
  * environment), builds the adapters on first use, and hands each command module the adapters it needs.
  */
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { type AdapterSet, createAdapterSet } from '../adapters/adapter-set.ts';
 import { type AwsEndpoints, createS3Client } from '../adapters/aws/aws-clients.ts';
 import { S3BucketInspector } from '../adapters/s3/s3-bucket-inspector.ts';
+import { SqsQueueInspector } from '../adapters/sqs/sqs-queue-inspector.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { localStackDir, readLocalStackInfo, wantsLocalStack } from '../config/config-local-stack.ts';
 import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
@@ -88,6 +90,15 @@ export async function createCliRuntime(options: {
     inspectorClient ??= createS3Client(endpoints);
     return new S3BucketInspector(inspectorClient);
   };
+  // The SQS client honours AWS_REGION and AWS_ENDPOINT_URL(_SQS) itself, like the deployed functions' client.
+  let queueClient: SQSClient | undefined;
+  const queues = () => {
+    queueClient ??= new SQSClient({
+      region: endpoints.region,
+      ...(endpoints.credentials ? { credentials: endpoints.credentials } : {}),
+    });
+    return new SqsQueueInspector(queueClient);
+  };
   const lifecycleFindings = (cluster: ClusterConfig, now: Date) =>
     lifecycleConflicts({ inspector: inspector(), catalog: catalog() }, cluster, now);
 
@@ -112,7 +123,7 @@ export async function createCliRuntime(options: {
     restorePlanCommand({ catalog }),
     restoreStartCommand({ restore: () => adapterSet().restore() }),
     restoreStatusCommand({ jobs: () => adapterSet().restore().jobs }),
-    doctorCommand({ catalog, inspector }),
+    doctorCommand({ catalog, inspector, queues }),
     localCommand(),
   ];
   return {
@@ -121,6 +132,7 @@ export async function createCliRuntime(options: {
     close: () => {
       adapters?.close();
       inspectorClient?.destroy();
+      queueClient?.destroy();
     },
   };
 }

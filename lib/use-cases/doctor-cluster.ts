@@ -1,5 +1,6 @@
 import {
   catalogFreshnessCheck,
+  coveringQueues,
   type DoctorCheck,
   encryptionCheck,
   incompleteUploadsCheck,
@@ -7,15 +8,18 @@ import {
   noncurrentExpirationDays,
   notificationCheck,
   objectLockCheck,
+  queueAccessCheck,
   versioningCheck,
 } from '../domain/bucket/bucket-checks.ts';
 import type { LifecycleRule, VersioningState } from '../domain/bucket/bucket-configuration.ts';
 import { type LifecycleReview, reviewLifecycle } from '../domain/bucket/lifecycle-review.ts';
 import { reviewObjectLock } from '../domain/bucket/object-lock-review.ts';
+import { queuePolicyVerdict } from '../domain/bucket/queue-policy.ts';
 import type { BackupRecord } from '../domain/catalog/catalog-records.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { BucketConfigurationUnsupportedError, type BucketInspector } from '../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
+import type { QueueInspector } from '../ports/queue-inspector.ts';
 
 /** The deployed catalog-sync runs every 6 hours; two missed runs and some slack make the catalog stale. */
 export const DEFAULT_SYNC_MAX_AGE_MS = 13 * 3_600_000;
@@ -23,6 +27,8 @@ export const DEFAULT_SYNC_MAX_AGE_MS = 13 * 3_600_000;
 export interface DoctorDeps {
   readonly inspector: BucketInspector;
   readonly catalog: CatalogStore;
+  /** Reads the access policy of the queues the notification targets (absent: the `queue-access` check is skipped). */
+  readonly queues?: QueueInspector;
 }
 
 export interface DoctorOptions {
@@ -95,6 +101,21 @@ export async function doctorCluster(
       ? notificationCheck(notifications.value, root, bucket, options.queueArn)
       : unreadable('notifications', notifications.error),
   );
+  if ('value' in notifications && deps.queues !== undefined) {
+    const queues = deps.queues;
+    const arns = coveringQueues(notifications.value, root, options.queueArn);
+    if (arns.length > 0) {
+      const verdicts = await Promise.all(
+        arns.map(async (queueArn) => {
+          const policy = await settle(() => queues.accessPolicy(queueArn));
+          return 'value' in policy
+            ? { queueArn, ...queuePolicyVerdict(policy.value, queueArn, bucket) }
+            : { queueArn, allows: false, why: messageOf(policy.error) };
+        }),
+      );
+      checks.push(queueAccessCheck(verdicts, bucket));
+    }
+  }
   const ruleList: readonly LifecycleRule[] | undefined = 'value' in rules ? rules.value : undefined;
   const versioningState: VersioningState | undefined = 'value' in versioning ? versioning.value : undefined;
   const backupList: readonly BackupRecord[] | undefined = 'value' in backups ? backups.value : undefined;

@@ -136,7 +136,21 @@ function readmeRuleSet(prefix: string): BucketLifecycleConfiguration {
 beforeAll(async () => {
   [moto, ddb] = await Promise.all([startMoto(), startDynalite()]);
   dir = mkdtempSync(join(tmpdir(), 'walcat-doctor-'));
-  await moto.sqs.send(new CreateQueueCommand({ QueueName: 'walcat-object-events' }));
+  const queuePolicy = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 's3.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: moto.queueArn('walcat-object-events'),
+        Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::*-bucket' } },
+      },
+    ],
+  };
+  await moto.sqs.send(
+    new CreateQueueCommand({ QueueName: 'walcat-object-events', Attributes: { Policy: JSON.stringify(queuePolicy) } }),
+  );
 
   // The guide's belt and suspenders: WAL expires after 35 days next to monthly tiers, on a versioned bucket.
   await moto.s3.send(new CreateBucketCommand({ Bucket: 'guide-bucket' }));
@@ -221,6 +235,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: DYNALITE_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_S3: moto.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    AWS_ENDPOINT_URL_SQS: moto.endpoint,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   for (const args of [['init'], ['sync', '--cluster', 'orders-main'], ['sync', '--cluster', 'billing']]) {
@@ -253,6 +268,7 @@ describe('walcat doctor', () => {
 
     expect(statuses(orders)).toEqual({
       notifications: 'ok',
+      'queue-access': 'ok',
       lifecycle: 'fail',
       'incomplete-uploads': 'ok',
       versioning: 'warn',
@@ -267,6 +283,7 @@ describe('walcat doctor', () => {
 
     expect(statuses(billing)).toEqual({
       notifications: 'ok',
+      'queue-access': 'ok',
       lifecycle: 'ok',
       'incomplete-uploads': 'ok',
       versioning: 'ok',

@@ -1,6 +1,7 @@
 import type { DoctorCheck } from '../../domain/bucket/bucket-checks.ts';
 import type { BucketInspector } from '../../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { QueueInspector } from '../../ports/queue-inspector.ts';
 import { doctorCluster } from '../../use-cases/doctor-cluster.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
 
@@ -14,6 +15,7 @@ const LABEL: Readonly<Record<DoctorCheck['status'], string>> = { ok: 'ok', warn:
 export function doctorCommand(deps: {
   readonly catalog: () => CatalogStore;
   readonly inspector: () => BucketInspector;
+  readonly queues?: () => QueueInspector;
 }): CliCommand {
   return {
     name: 'doctor',
@@ -25,10 +27,14 @@ export function doctorCommand(deps: {
       const reports = [];
       for (const cluster of context.clusters) {
         reports.push(
-          await doctorCluster({ inspector: deps.inspector(), catalog: deps.catalog() }, cluster, {
-            now: context.now,
-            ...(queueArn === undefined ? {} : { queueArn }),
-          }),
+          await doctorCluster(
+            { inspector: deps.inspector(), catalog: deps.catalog(), ...(deps.queues ? { queues: deps.queues() } : {}) },
+            cluster,
+            {
+              now: context.now,
+              ...(queueArn === undefined ? {} : { queueArn }),
+            },
+          ),
         );
       }
       const failed = reports.some((report) => report.checks.some((check) => check.status === 'fail'));

@@ -113,6 +113,39 @@ export function notificationCheck(
   };
 }
 
+/**
+ * The queues whose notification covers the whole cluster with created events (what `notificationCheck` looks at),
+ * narrowed to `queueArn` when walcat knows its own queue.
+ */
+export function coveringQueues(notifications: NotificationConfiguration, root: string, queueArn?: string): string[] {
+  const folders = [`${root}${BASEBACKUPS_FOLDER}`, `${root}${WAL_FOLDER}`];
+  const arns = notifications.targets
+    .filter((target) => target.kind === 'queue' && folders.every((folder) => coversFolder(target, folder)))
+    .filter((target) => coversEvents(target, CREATED_EVENTS, 's3:ObjectCreated:*'))
+    .map((target) => target.arn)
+    .filter((arn) => queueArn === undefined || arn === queueArn);
+  return [...new Set(arns)];
+}
+
+/** Whether the queues the notification targets let S3 deliver to them (verdicts from their access policies). */
+export function queueAccessCheck(
+  verdicts: readonly { readonly queueArn: string; readonly allows: boolean; readonly why: string }[],
+  bucket: string,
+): DoctorCheck {
+  const check = 'queue-access';
+  const refused = verdicts.filter((verdict) => !verdict.allows);
+  if (refused.length === 0) {
+    return { check, status: 'ok', detail: verdicts.map((verdict) => verdict.why).join('; '), fix: '' };
+  }
+  const first = refused[0] as { readonly queueArn: string };
+  return {
+    check,
+    status: 'fail',
+    detail: refused.map((verdict) => verdict.why).join('; '),
+    fix: `aws sqs set-queue-attributes --queue-url <url of ${first.queueArn}> --attributes Policy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"${first.queueArn}","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::${bucket}"}}}]}' (merge with the queue's other statements)`,
+  };
+}
+
 /** The fewest days after which a NoncurrentVersionExpiration rule reaching the cluster removes old versions. */
 export function noncurrentExpirationDays(rules: readonly LifecycleRule[], root: string): number | undefined {
   const days = rules
