@@ -226,3 +226,71 @@ describe('reviewLifecycle: conflicts', () => {
     );
   });
 });
+
+describe('reviewLifecycle: invariants over any rule set (property)', () => {
+  const prefixes = ['', ROOT, `${ROOT}wal_005/`, `${ROOT}basebackups_005/`, `${ROOT}wal_005/00000001`, 'billing/'];
+  const classes = ['STANDARD_IA', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE', 'INTELLIGENT_TIERING'];
+  const ruleArb = fc.record({
+    enabled: fc.boolean(),
+    prefix: fc.constantFrom(...prefixes),
+    tagged: fc.boolean(),
+    expirationDays: fc.option(fc.integer({ min: 1, max: 800 }), { nil: undefined }),
+    transition: fc.option(
+      fc.record({ days: fc.integer({ min: 0, max: 400 }), storageClass: fc.constantFrom(...classes) }),
+      {
+        nil: undefined,
+      },
+    ),
+    noncurrentDays: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
+  });
+  const backups = dailyBackups('2025-06-01', '2026-12-01');
+
+  it('blames only enabled, untagged rules that reach the cluster; FAILURE only for expirations, WARNING only for thaws', () => {
+    fc.assert(
+      fc.property(
+        fc.array(ruleArb, { maxLength: 4 }),
+        fc.boolean(),
+        fc.record({
+          keepDaily: fc.integer({ min: 0, max: 10 }),
+          keepMonthly: fc.integer({ min: 0, max: 12 }),
+          pitrDays: fc.integer({ min: 0, max: 14 }),
+        }),
+        (specs, withPolicy, tiers) => {
+          const rules = specs.map((spec, index) =>
+            rule({
+              id: `r${index}`,
+              enabled: spec.enabled,
+              filter: { prefix: spec.prefix, tags: spec.tagged ? [{ key: 'k', value: 'v' }] : [] },
+              ...(spec.expirationDays === undefined ? {} : { expiration: { days: spec.expirationDays } }),
+              transitions: spec.transition
+                ? [{ timing: { days: spec.transition.days }, storageClass: spec.transition.storageClass }]
+                : [],
+              ...(spec.noncurrentDays === undefined ? {} : { noncurrentVersionExpirationDays: spec.noncurrentDays }),
+            }),
+          );
+          const policy = policyOf({
+            keepLast: 1,
+            keepDaily: tiers.keepDaily,
+            keepMonthly: tiers.keepMonthly,
+            pitrWindowMs: tiers.pitrDays * DAY,
+          });
+          const { policy: _unused, ...input } = base({ rules, backups });
+          const review = reviewLifecycle(withPolicy ? { ...input, policy } : input);
+          const names = new Set(backups.map((backup) => backup.name));
+          expect(review.rules.map((reviewed) => reviewed.rule)).toEqual(rules.map((r) => r.id));
+          for (const finding of review.findings) {
+            const spec = specs[Number(finding.rule.slice(1))];
+            expect(spec?.enabled).toBe(true);
+            expect(spec?.tagged).toBe(false);
+            expect(spec?.prefix).not.toBe('billing/');
+            if (finding.severity === 'FAILURE') expect(spec?.expirationDays).toBeDefined();
+            else expect(['GLACIER', 'DEEP_ARCHIVE']).toContain(spec?.transition?.storageClass);
+            for (const name of finding.backups) expect(names.has(name)).toBe(true);
+            expect(finding.message.startsWith(`rule \`${finding.rule}\` `)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
