@@ -123,7 +123,7 @@ export async function createCliRuntime(options: {
     restorePlanCommand({ catalog }),
     restoreStartCommand({ restore: () => adapterSet().restore() }),
     restoreStatusCommand({ jobs: () => adapterSet().restore().jobs }),
-    doctorCommand({ catalog, inspector, queues }),
+    doctorCommand({ catalog, inspector, queues, instances: () => adapterSet().restore().instances }),
     localCommand(),
   ];
   return {

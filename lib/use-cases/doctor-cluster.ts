@@ -3,6 +3,7 @@ import {
   coveringQueues,
   type DoctorCheck,
   encryptionCheck,
+  hostsCheck,
   incompleteUploadsCheck,
   lifecycleCheck,
   noncurrentExpirationDays,
@@ -19,6 +20,7 @@ import type { BackupRecord } from '../domain/catalog/catalog-records.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { BucketConfigurationUnsupportedError, type BucketInspector } from '../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
+import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { QueueInspector } from '../ports/queue-inspector.ts';
 
 /** The deployed catalog-sync runs every 6 hours; two missed runs and some slack make the catalog stale. */
@@ -29,6 +31,8 @@ export interface DoctorDeps {
   readonly catalog: CatalogStore;
   /** Reads the access policy of the queues the notification targets (absent: the `queue-access` check is skipped). */
   readonly queues?: QueueInspector;
+  /** SSM's managed instances by tag (absent: the `hosts` and `drill-hosts` checks are skipped). */
+  readonly instances?: InstanceDirectory;
 }
 
 export interface DoctorOptions {
@@ -177,5 +181,18 @@ export async function doctorCluster(
         )
       : unreadable('catalog-freshness', state.error),
   );
+  if (deps.instances !== undefined) {
+    const targets = [
+      ...(cluster.hosts ? [{ check: 'hosts' as const, target: cluster.hosts.target }] : []),
+      ...(cluster.drill ? [{ check: 'drill-hosts' as const, target: cluster.drill.target }] : []),
+    ];
+    for (const { check, target } of targets) {
+      const directory = deps.instances;
+      const found = await settle(() => directory.instancesWithTag(target.tagKey, target.tagValue));
+      checks.push(
+        'value' in found ? hostsCheck(check, target, found.value, cluster.id) : unreadable(check, found.error),
+      );
+    }
+  }
   return { cluster: cluster.id, checks, ...(lifecycle ? { lifecycle } : {}) };
 }

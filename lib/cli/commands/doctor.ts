@@ -1,6 +1,7 @@
 import type { DoctorCheck } from '../../domain/bucket/bucket-checks.ts';
 import type { BucketInspector } from '../../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { InstanceDirectory } from '../../ports/instance-directory.ts';
 import type { QueueInspector } from '../../ports/queue-inspector.ts';
 import { doctorCluster } from '../../use-cases/doctor-cluster.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
@@ -16,6 +17,7 @@ export function doctorCommand(deps: {
   readonly catalog: () => CatalogStore;
   readonly inspector: () => BucketInspector;
   readonly queues?: () => QueueInspector;
+  readonly instances?: () => InstanceDirectory;
 }): CliCommand {
   return {
     name: 'doctor',
@@ -28,7 +30,12 @@ export function doctorCommand(deps: {
       for (const cluster of context.clusters) {
         reports.push(
           await doctorCluster(
-            { inspector: deps.inspector(), catalog: deps.catalog(), ...(deps.queues ? { queues: deps.queues() } : {}) },
+            {
+              inspector: deps.inspector(),
+              catalog: deps.catalog(),
+              ...(deps.queues ? { queues: deps.queues() } : {}),
+              ...(deps.instances ? { instances: deps.instances() } : {}),
+            },
             cluster,
             {
               now: context.now,

@@ -334,3 +334,30 @@ export function incompleteUploadsCheck(rules: readonly LifecycleRule[], root: st
 export function objectLockCheck(review: ObjectLockReview): DoctorCheck {
   return { check: 'object-lock', status: review.status, detail: review.detail, fix: review.fix };
 }
+
+/**
+ * The hosts a cluster's commands go to: at least one SSM-managed instance online with the tag. Several are fine
+ * (primary and standbys); the backup and restore paths pick the one they need.
+ */
+export function hostsCheck(
+  check: 'hosts' | 'drill-hosts',
+  target: { readonly tagKey: string; readonly tagValue: string },
+  instances: readonly string[],
+  cluster: string,
+): DoctorCheck {
+  const tag = `${target.tagKey}=${target.tagValue}`;
+  if (instances.length === 0) {
+    return {
+      check,
+      status: 'fail',
+      detail: `no SSM-managed instance with tag ${tag} is online: walcat cannot run ${check === 'hosts' ? 'backups or restores' : 'restore drills'} for cluster ${cluster}`,
+      fix: `tag the host(s) with ${tag} (aws ec2 create-tags --resources <instance-id> --tags Key=${target.tagKey},Value=${target.tagValue}) and check the SSM agent: aws ssm describe-instance-information --filters Key=tag:${target.tagKey},Values=${target.tagValue}`,
+    };
+  }
+  return {
+    check,
+    status: 'ok',
+    detail: `${instances.length} SSM-managed instance(s) online with tag ${tag}: ${instances.join(', ')}`,
+    fix: '',
+  };
+}
