@@ -87,6 +87,12 @@ function timingWords(timing: LifecycleTiming, now: Date): string {
 /** The age an action applies at, for comparing with retention's lifetimes; a date applies to every age. */
 const thresholdMs = (timing: LifecycleTiming): number => ('days' in timing ? timing.days * DAY_MS : 0);
 
+/**
+ * When a backup's first objects (its tar partitions, and the WAL from its start LSN) were written: its start time,
+ * else its finish time. The earlier instant makes the review err towards reporting a conflict.
+ */
+const firstWritten = (backup: PromisedBackup): Date => backup.record.backup.startTime ?? backup.finishedAt;
+
 /** True when the action has already happened (or happens today) to objects written at `writtenAt`. */
 function happened(timing: LifecycleTiming, writtenAt: Date, now: Date): boolean {
   if ('days' in timing) return writtenAt.getTime() + timing.days * DAY_MS <= now.getTime();
@@ -222,7 +228,7 @@ function keptBackupsFinding(
   conflictingLifetimes: readonly TierLifetime[],
 ): LifecycleConflictFinding | undefined {
   const { input, promises } = context;
-  const affected = reached.filter((backup) => happened(action.timing, backup.finishedAt, input.now));
+  const affected = reached.filter((backup) => happened(action.timing, firstWritten(backup), input.now));
   if (affected.length === 0 && conflictingLifetimes.length === 0) return undefined;
   const tiers = new Set<PromiseTier>([
     ...conflictingLifetimes.map((lifetime) => lifetime.tier),
@@ -302,7 +308,7 @@ function windowFinding(context: ActionContext, action: Action): LifecycleConflic
   if (!reachesWindow) return undefined;
   const threshold = thresholdMs(action.timing);
   const byPolicy = threshold < promises.pitrWindowMs;
-  const byBase = base !== undefined && happened(action.timing, base.finishedAt, input.now);
+  const byBase = base !== undefined && happened(action.timing, firstWritten(base), input.now);
   if (!byPolicy && !byBase) return undefined;
   const window = windowWords(promises.pitrWindowMs);
   const head = `rule \`${context.name}\` ${action.kind === 'expire' ? 'expires' : `moves to ${action.storageClass}`} ${targetWords(reach, input.root)} ${timingWords(action.timing, input.now)}`;

@@ -185,6 +185,19 @@ describe('reviewLifecycle: conflicts', () => {
     );
   });
 
+  it('counts a backup from when its first objects were written, not when it finished', () => {
+    // Started 35 days and 5 minutes ago (its first tar partitions and WAL expire now), finished 5 minutes later.
+    const finishedAt = new Date(NOW.getTime() - 35 * DAY + 5 * 60_000);
+    const review = reviewLifecycle(
+      base({
+        rules: [rule({ id: 'all-35d', filter: { prefix: ROOT, tags: [] }, expiration: { days: 35 } })],
+        backups: [backupRecord({ startSegNo: 16, finishedAt }), backupRecord({ startSegNo: 40, finishedAt: NOW })],
+        policy: policyOf({ keepLast: 2 }),
+      }),
+    );
+    expect(review.findings.map((finding) => finding.backups)).toEqual([['base_000000010000000000000010']]);
+  });
+
   it('a shorter expiration never reaches fewer kept backups than a longer one (property)', () => {
     fc.assert(
       fc.property(
