@@ -1,3 +1,4 @@
+import { type LifecycleConflictFinding, lifecycleAlertConditions } from '../domain/bucket/lifecycle-review.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { type Alert, markNotified, markNotifyFailed, transitionAlerts } from '../domain/continuity/alert-state.ts';
 import type { LivePosition } from '../domain/continuity/continuity-input.ts';
@@ -23,6 +24,8 @@ export interface WatchWalDependencies {
   readonly livePosition?: (cluster: ClusterConfig) => Promise<LivePosition | undefined>;
   /** The latest archiver probe's position and findings (lib/use-cases/archiver-signal.ts), when probes run. */
   readonly archiverSignal?: (cluster: ClusterConfig, now: Date) => Promise<ArchiverSignal | undefined>;
+  /** The cluster's `lifecycle-conflict` findings (lib/use-cases/review-bucket-lifecycle.ts), when the bucket is read. */
+  readonly lifecycleFindings?: (cluster: ClusterConfig, now: Date) => Promise<readonly LifecycleConflictFinding[]>;
 }
 
 export interface WatchWalOptions {
@@ -44,6 +47,8 @@ export interface WatchWalClusterOutcome {
   readonly unreadableHistories: readonly string[];
   /** Why the archiver probe's answer could not be read this run (the run went on without it). */
   readonly archiverSignalError?: string;
+  /** Why the bucket's lifecycle rules could not be read this run (the run went on without them). */
+  readonly lifecycleError?: string;
 }
 
 /**
@@ -64,6 +69,11 @@ export async function watchClusterWal(
   const signal = await deps.archiverSignal?.(cluster, now).catch((error: unknown) => {
     // A malformed or unreadable probe answer must not stop the WAL watch; the outcome reports it.
     archiverSignalError = error instanceof Error ? error.message : String(error);
+    return undefined;
+  });
+  let lifecycleError: string | undefined;
+  const lifecycle = await deps.lifecycleFindings?.(cluster, now).catch((error: unknown) => {
+    lifecycleError = error instanceof Error ? error.message : String(error);
     return undefined;
   });
   const livePosition =
@@ -87,9 +97,15 @@ export async function watchClusterWal(
     ...(signal === undefined ? {} : { archiverFindings: signal.findings }),
     now,
   });
+  if (lifecycle !== undefined) conditions.push(...lifecycleAlertConditions(lifecycle));
   const allStored = await deps.alerts.listAlerts(cluster.id);
-  // Without a probe answer this run, archiver alerts stay as they are: no answer is not evidence of recovery.
-  const stored = signal === undefined ? allStored.filter((alert) => alert.kind !== 'archiver') : allStored;
+  // Without a probe answer (or the bucket's rules) this run, those alerts stay as they are: no answer is not
+  // evidence of recovery.
+  const stored = allStored.filter(
+    (alert) =>
+      (signal !== undefined || alert.kind !== 'archiver') &&
+      (lifecycle !== undefined || alert.kind !== 'lifecycle-conflict'),
+  );
   const transitions = transitionAlerts(cluster.id, stored, conditions, now);
   const delivered = new Map<string, Alert>();
   const notifyFailures: { kind: string; subject: string; error: string }[] = [];
@@ -129,6 +145,7 @@ export async function watchClusterWal(
     notifyFailures,
     unreadableHistories: evaluation.unreadableHistories,
     ...(archiverSignalError === undefined ? {} : { archiverSignalError }),
+    ...(lifecycleError === undefined ? {} : { lifecycleError }),
   };
 }
 

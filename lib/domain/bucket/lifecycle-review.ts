@@ -1,5 +1,6 @@
 import type { BackupRecord } from '../catalog/catalog-records.ts';
 import type { ClusterId, RetentionPolicy } from '../cluster.ts';
+import type { AlertCondition } from '../continuity/alert-state.ts';
 import { consistencyRange } from '../retention/retention-plan.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import { segmentNumber, walFileName } from '../wal/wal-segment.ts';
@@ -427,4 +428,37 @@ export function verdictWithLifecycle(
 ): 'OK' | 'WARNING' | 'FAILURE' {
   if (verdict === 'FAILURE' || findings.some((finding) => finding.severity === 'FAILURE')) return 'FAILURE';
   return verdict === 'WARNING' || findings.length > 0 ? 'WARNING' : 'OK';
+}
+
+/**
+ * One alert per conflicting rule (the subject is the rule, so a rule is announced once while it conflicts and
+ * resolved once when it is fixed), at the worst severity of its findings.
+ *
+ * @example lifecycleAlertConditions(review.findings)[0].subject === 'wal-35d'
+ */
+export function lifecycleAlertConditions(findings: readonly LifecycleConflictFinding[]): AlertCondition[] {
+  const byRule = new Map<string, LifecycleConflictFinding[]>();
+  for (const finding of findings) byRule.set(finding.rule, [...(byRule.get(finding.rule) ?? []), finding]);
+  return [...byRule].map(([rule, list]) => {
+    const backups = [...new Set(list.flatMap((finding) => finding.backups))];
+    return {
+      kind: 'lifecycle-conflict',
+      subject: rule,
+      severity: list.some((finding) => finding.severity === 'FAILURE') ? 'FAILURE' : 'WARNING',
+      summary: list.map((finding) => finding.message).join('; '),
+      facts: {
+        Rule: rule,
+        Conflicts: [...new Set(list.map((finding) => finding.conflict))].join(', '),
+        ...(backups.length === 0
+          ? {}
+          : {
+              Backups:
+                backups.length > 5
+                  ? `${backups.slice(0, 5).join(', ')} and ${backups.length - 5} more`
+                  : backups.join(', '),
+            }),
+      },
+      nextStep: `Remove or narrow lifecycle rule \`${rule}\` (no Expiration on wal_005/ or basebackups_005/ shorter than retention keeps; no GLACIER/DEEP_ARCHIVE transition of what a restore needs), and let walcat retention delete; \`walcat doctor --cluster ${list[0]?.cluster ?? ''}\` shows every rule's effect.`,
+    };
+  });
 }

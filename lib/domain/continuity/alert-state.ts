@@ -10,7 +10,8 @@ export type AlertKind =
   | 'incomplete-backup'
   | 'no-backup'
   | 'catalog-stale'
-  | 'archiver';
+  | 'archiver'
+  | 'lifecycle-conflict';
 
 export type AlertSeverity = 'FAILURE' | 'WARNING';
 

@@ -16,6 +16,7 @@ const KIND_TITLES: Readonly<Record<Alert['kind'], string>> = {
   'no-backup': 'No restorable backup',
   'catalog-stale': 'Catalog stale',
   archiver: 'Archiving on the primary',
+  'lifecycle-conflict': 'Bucket lifecycle rule breaks retention',
 };
 
 /** Slack mrkdwn treats `&`, `<` and `>` as control characters. */

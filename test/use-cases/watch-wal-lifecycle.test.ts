@@ -1,0 +1,98 @@
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SlackWebhookNotifier } from '../../lib/adapters/slack/slack-webhook-notifier.ts';
+import { SsmParameterSecret } from '../../lib/adapters/ssm/ssm-parameter-secret.ts';
+import type { LifecycleConflictFinding } from '../../lib/domain/bucket/lifecycle-review.ts';
+import { type WatchWalDependencies, watchClusterWal } from '../../lib/use-cases/watch-wal.ts';
+import {
+  archiveSegments,
+  baseBackup,
+  CLUSTER,
+  catalogBackup,
+  clusterConfig,
+  type Services,
+  type SlackStandIn,
+  startServices,
+  startSlackStandIn,
+  WEBHOOK_PARAMETER,
+} from './continuity-test-setup.ts';
+
+const T0 = new Date('2026-11-21T12:00:00Z');
+const minute = (n: number): Date => new Date(T0.getTime() + n * 60_000);
+
+const conflict: LifecycleConflictFinding = {
+  kind: 'lifecycle-conflict',
+  severity: 'FAILURE',
+  cluster: CLUSTER,
+  rule: 'wal-35d',
+  conflict: 'kept-backups-lose-wal',
+  message:
+    'rule `wal-35d` expires WAL after 35 days: 11 of the 14 monthly and yearly backups retention keeps would lose the WAL they need to be consistent',
+  backups: ['base_000000010000000000000002'],
+};
+
+describe('watchClusterWal: a lifecycle conflict is a Slack alert, once', () => {
+  let services: Services;
+  let slack: SlackStandIn;
+  const ssm = mockClient(SSMClient);
+  const cluster = clusterConfig();
+  let findings: () => Promise<readonly LifecycleConflictFinding[]>;
+  let deps: WatchWalDependencies;
+
+  beforeAll(async () => {
+    [services, slack] = await Promise.all([startServices(), startSlackStandIn()]);
+    ssm
+      .on(GetParameterCommand, { Name: WEBHOOK_PARAMETER, WithDecryption: true })
+      .resolves({ Parameter: { Value: slack.url } });
+    deps = {
+      catalog: services.catalog,
+      alerts: services.alerts,
+      notifier: new SlackWebhookNotifier({
+        secrets: new SsmParameterSecret({ client: new SSMClient({ region: 'us-east-1' }) }),
+      }),
+      lifecycleFindings: () => findings(),
+    };
+    await services.catalog.updateClusterState(CLUSTER, { lastFullSyncAt: T0 });
+    // A whole chain, so the only alert is the lifecycle one.
+    await catalogBackup(services, baseBackup(2, 3, minute(-37)));
+    await archiveSegments(
+      services,
+      1,
+      Array.from({ length: 40 }, (_, i) => i + 1),
+      (segNo) => minute(segNo - 41),
+    );
+  });
+
+  afterAll(async () => {
+    ssm.restore();
+    await Promise.all([services.close(), slack.close()]);
+  });
+
+  it('opens once, survives a run that cannot read the bucket, and resolves once when the rule is fixed', async () => {
+    findings = async () => [conflict];
+    const first = await watchClusterWal(deps, cluster, { now: minute(0) });
+    expect(first).toMatchObject({ notified: 1, openAlerts: 1 });
+    expect(slack.received).toHaveLength(1);
+    expect(JSON.stringify(slack.received[0])).toContain('wal-35d');
+
+    await watchClusterWal(deps, cluster, { now: minute(1) });
+    expect(slack.received).toHaveLength(1);
+
+    // AccessDenied on the bucket: no answer is not evidence the rule was fixed.
+    findings = async () =>
+      Promise.reject(new Error('bucket pg-backups: walcat may not read the lifecycle configuration'));
+    const blind = await watchClusterWal(deps, cluster, { now: minute(2) });
+    expect(blind.lifecycleError).toContain('may not read the lifecycle configuration');
+    expect(slack.received).toHaveLength(1);
+    expect((await services.alerts.listAlerts(CLUSTER)).map((alert) => [alert.kind, alert.state])).toEqual([
+      ['lifecycle-conflict', 'open'],
+    ]);
+
+    findings = async () => [];
+    const fixed = await watchClusterWal(deps, cluster, { now: minute(3) });
+    expect(fixed.notified).toBe(1);
+    expect(slack.received).toHaveLength(2);
+    expect(slack.received[1]?.text).toContain('resolved');
+  });
+});
