@@ -2,17 +2,14 @@
  * The CLI's composition root: resolves where the config and the AWS endpoints come from (`--config`, `--local`, the
  * environment), builds the adapters on first use, and hands each command module the adapters it needs.
  */
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { type AdapterSet, createAdapterSet } from '../adapters/adapter-set.ts';
-import { type AwsEndpoints, createS3Client } from '../adapters/aws/aws-clients.ts';
-import { S3BucketInspector } from '../adapters/s3/s3-bucket-inspector.ts';
-import { SqsQueueInspector } from '../adapters/sqs/sqs-queue-inspector.ts';
+import type { AwsEndpoints } from '../adapters/aws/aws-clients.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { localStackDir, readLocalStackInfo, wantsLocalStack } from '../config/config-local-stack.ts';
-import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
+import type { WalcatConfig } from '../domain/cluster.ts';
 import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import { lastRestoreDrill } from '../use-cases/last-restore-drill.ts';
-import { lifecycleConflicts } from '../use-cases/review-bucket-lifecycle.ts';
+import { bucketReaders } from './bucket-readers.ts';
 import type { CliCommand } from './cli-command.ts';
 import { backupCommand } from './commands/backup.ts';
 import { backupsCommand } from './commands/backups.ts';
@@ -84,23 +81,8 @@ export async function createCliRuntime(options: {
   const catalog = () => adapterSet().catalog();
   const objects = () => adapterSet().objectStore();
   const color = options.color ?? false;
-  // Only `walcat doctor` reads bucket configurations; its client is built on first use and closed with the rest.
-  let inspectorClient: ReturnType<typeof createS3Client> | undefined;
-  const inspector = () => {
-    inspectorClient ??= createS3Client(endpoints);
-    return new S3BucketInspector(inspectorClient);
-  };
-  // The SQS client honours AWS_REGION and AWS_ENDPOINT_URL(_SQS) itself, like the deployed functions' client.
-  let queueClient: SQSClient | undefined;
-  const queues = () => {
-    queueClient ??= new SQSClient({
-      region: endpoints.region,
-      ...(endpoints.credentials ? { credentials: endpoints.credentials } : {}),
-    });
-    return new SqsQueueInspector(queueClient);
-  };
-  const lifecycleFindings = (cluster: ClusterConfig, now: Date) =>
-    lifecycleConflicts({ inspector: inspector(), catalog: catalog() }, cluster, now);
+  const readers = bucketReaders(endpoints, catalog);
+  const { lifecycleFindings } = readers;
 
   const commands: CliCommand[] = [
     initCommand({ catalog }),
@@ -123,7 +105,12 @@ export async function createCliRuntime(options: {
     restorePlanCommand({ catalog }),
     restoreStartCommand({ restore: () => adapterSet().restore() }),
     restoreStatusCommand({ jobs: () => adapterSet().restore().jobs }),
-    doctorCommand({ catalog, inspector, queues, instances: () => adapterSet().restore().instances }),
+    doctorCommand({
+      catalog,
+      inspector: readers.inspector,
+      queues: readers.queues,
+      instances: () => adapterSet().restore().instances,
+    }),
     localCommand(),
   ];
   return {
@@ -131,8 +118,7 @@ export async function createCliRuntime(options: {
     config: async () => loadConfig(),
     close: () => {
       adapters?.close();
-      inspectorClient?.destroy();
-      queueClient?.destroy();
+      readers.close();
     },
   };
 }
