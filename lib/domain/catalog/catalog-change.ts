@@ -6,12 +6,14 @@
  * key (sequencer.ts). A change whose sequencer is not newer than the stored one is stale and changes nothing, so
  * replays, duplicates and reordering of the same events end in the same state. Changes from a full sync
  * (`reconcile`) carry no sequencer; they apply only when the stored record is still the one the sync compared
- * against (`basis`), so an event applied in between wins.
+ * against (`basis`), so an event applied in between wins. What a sync wrote carries its listing observation (when
+ * it listed, the LastModified it saw): an event of the same key that happened before that observation is stale,
+ * so a late create event cannot revive an object the sync found gone (`eventBeatsListing`).
  */
 
 import type { BaseBackup } from '../backup/base-backup.ts';
 import type { ClusterId } from '../cluster.ts';
-import type { BackupRecord, BackupSourceObject, WalObjectRecord } from './catalog-records.ts';
+import type { BackupRecord, BackupSourceObject, ListingObservation, WalObjectRecord } from './catalog-records.ts';
 import { compareSequencers } from './sequencer.ts';
 
 export type WalObjectChange =
@@ -76,15 +78,76 @@ export type BackupInterpreter = (
 const earlier = (a: Date, b: Date): Date => (a.getTime() <= b.getTime() ? a : b);
 const later = (a: Date, b: Date): Date => (a.getTime() >= b.getTime() ? a : b);
 
+/** What an event or a stored state says about one object, for ordering an event against a listing. */
+interface ObjectState {
+  readonly present: boolean;
+  readonly etag?: string | undefined;
+  /** Event time of the event (creation or removal). */
+  readonly at: Date;
+}
+
+/**
+ * Whether an event happened after the listing observation a sync stored. Against an absence (the sync found no
+ * object): only an event after the listing ran. Against a listed object: the same version (same ETag) always, as it
+ * only adds the event's sequencer; another version or a removal only when it is not older than the listed
+ * LastModified. Ties within LastModified's one-second precision favour the event.
+ *
+ * @example eventBeatsListing({ present: true, etag: 'a', at: t0 }, { present: false }, { at: t1 }) === (t0 > t1)
+ */
+export function eventBeatsListing(
+  event: ObjectState,
+  stored: { readonly present: boolean; readonly etag?: string | undefined },
+  listing: ListingObservation,
+): boolean {
+  if (!stored.present || listing.lastModified === undefined) return event.at.getTime() > listing.at.getTime();
+  if (event.present && event.etag !== undefined && event.etag === stored.etag) return true;
+  return event.at.getTime() >= Math.floor(listing.lastModified.getTime() / 1000) * 1000;
+}
+
+const walEventState = (record: WalObjectRecord): ObjectState => ({
+  present: !record.deleted,
+  etag: record.etag,
+  at: (record.deleted ? record.deletedAt : undefined) ?? record.uploadedAt,
+});
+
+/** An event beats the stored register: a newer sequencer, and not older than a listing that produced the state. */
+function walEventWins(stored: WalObjectRecord, event: WalObjectRecord): boolean {
+  if (compareSequencers(event.sequencer, stored.sequencer) <= 0) return false;
+  return (
+    stored.listing === undefined ||
+    eventBeatsListing(walEventState(event), { present: !stored.deleted, etag: stored.etag }, stored.listing)
+  );
+}
+
+function sourceEventWins(stored: BackupSourceObject, event: BackupSourceObject): boolean {
+  if (compareSequencers(event.sequencer, stored.sequencer) <= 0) return false;
+  return (
+    stored.listing === undefined ||
+    eventBeatsListing({ present: event.present, etag: event.etag, at: event.observedAt }, stored, stored.listing)
+  );
+}
+
 /** Same stored state: what a reconcile change compares against. */
 function sameWalObject(a: WalObjectRecord | undefined, b: WalObjectRecord | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return a.sequencer === b.sequencer && a.deleted === b.deleted && a.etag === b.etag && a.size === b.size;
+  return (
+    a.sequencer === b.sequencer &&
+    a.deleted === b.deleted &&
+    a.etag === b.etag &&
+    a.size === b.size &&
+    a.listing?.at.getTime() === b.listing?.at.getTime()
+  );
 }
 
 function sameSource(a: BackupSourceObject | undefined, b: BackupSourceObject | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return a.sequencer === b.sequencer && a.present === b.present && a.etag === b.etag && a.text === b.text;
+  return (
+    a.sequencer === b.sequencer &&
+    a.present === b.present &&
+    a.etag === b.etag &&
+    a.text === b.text &&
+    a.listing?.at.getTime() === b.listing?.at.getTime()
+  );
 }
 
 /**
@@ -103,7 +166,7 @@ export function mergeWalObject(
     return change.record;
   }
   if (stored === undefined) return change.record;
-  return compareSequencers(change.record.sequencer, stored.sequencer) > 0 ? change.record : undefined;
+  return walEventWins(stored, change.record) ? change.record : undefined;
 }
 
 type BackupFields = Omit<BackupRecord, 'status' | 'backup' | 'problem' | 'sequencer'>;
@@ -181,7 +244,7 @@ export function mergeBackup(
       const wins =
         change.origin === 'reconcile'
           ? sameSource(current, change.basis) && !sameSource(current, change.observation)
-          : current === undefined || compareSequencers(change.observation.sequencer, current.sequencer) > 0;
+          : current === undefined || sourceEventWins(current, change.observation);
       if (!wins) return onlyFirstSeen();
       return deriveBackupRecord(
         { ...fields, firstSeenAt, [change.source]: change.observation, updatedAt: later(fields.updatedAt, at) },

@@ -30,6 +30,20 @@ export interface WalObjectRecord {
   readonly deletedAt?: Date;
   /** Decompressed text of a `.history` file (tiny; continuity reads the timeline switch points from it). */
   readonly content?: string;
+  /** Set when a full sync's listing produced this state; an event older than that observation loses against it. */
+  readonly listing?: ListingObservation;
+}
+
+/**
+ * When a full sync's listing saw an object, and the LastModified it saw (absent when the listing did not find the
+ * key). A listing has no sequencer, so events of the same key are ordered against it by time
+ * (catalog-change.ts, `eventBeatsListing`).
+ */
+export interface ListingObservation {
+  /** When the listing ran (the page that covered the key was requested at or before this time). */
+  readonly at: Date;
+  /** The listed object's LastModified; absent when the listing found no object under the key. */
+  readonly lastModified?: Date;
 }
 
 /**
@@ -72,4 +86,6 @@ export interface BackupSourceObject {
   /** The object's text as read when observed (bounded by MAX_BACKUP_METADATA_BYTES). */
   readonly text?: string;
   readonly observedAt: Date;
+  /** Set when a full sync's listing produced this observation. */
+  readonly listing?: ListingObservation;
 }

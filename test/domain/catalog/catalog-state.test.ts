@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BaseBackup } from '../../../lib/domain/backup/base-backup.ts';
 import type { BackupInterpreter } from '../../../lib/domain/catalog/catalog-change.ts';
-import type { BackupRecord, WalObjectRecord } from '../../../lib/domain/catalog/catalog-records.ts';
+import type { BackupRecord, BackupSourceObject, WalObjectRecord } from '../../../lib/domain/catalog/catalog-records.ts';
 import {
   applyEventsToCatalogState,
   type CatalogChange,
@@ -223,5 +223,84 @@ describe('applyEventsToCatalogState', () => {
       interpret,
     );
     expect([...outdated.wal.values()][0]?.deleted).toBe(false);
+  });
+
+  it('orders events against a sync listing: a late create never beats a sync tombstone, a re-create does', () => {
+    const key = 'wal_005/000000010000000000000009.br';
+    const [created] = walKeyHistory(key, [{ present: true, size: 16, pad: 0 }]) as [CatalogChange];
+    const event = (created.change as { record: WalObjectRecord }).record;
+    // The sync itself added the object (no sequencer), then found it gone at second 40; the delete event was lost.
+    const { sequencer: _sequencer, ...listed } = event;
+    const added: WalObjectRecord = { ...listed, listing: { at: at(30), lastModified: at(0) } };
+    const tombstone: WalObjectRecord = { ...added, deleted: true, deletedAt: at(40), listing: { at: at(40) } };
+    const synced = applyEventsToCatalogState(
+      EMPTY_CATALOG_STATE,
+      [
+        { type: 'wal', change: { origin: 'reconcile', record: added, basis: undefined } },
+        { type: 'wal', change: { origin: 'reconcile', record: tombstone, basis: added } },
+      ],
+      interpret,
+    );
+    const late = applyEventsToCatalogState(synced, [created], interpret);
+    expect([...late.wal.values()][0]).toMatchObject({ deleted: true, deletedAt: at(40) });
+    const recreated = { ...event, etag: 'etag-new', uploadedAt: at(50), sequencer: sequencer(9, 0) };
+    const after = applyEventsToCatalogState(
+      synced,
+      [{ type: 'wal', change: { origin: 'event', record: recreated } }],
+      interpret,
+    );
+    expect([...after.wal.values()][0]).toMatchObject({ deleted: false, etag: 'etag-new' });
+  });
+
+  it('orders backup source events against a sync listing the same way', () => {
+    const name = 'base_late';
+    const [sentinelCreated] = backupHistory(name, [{ present: true, text: 'ok', pad: 0 }], [], []) as [CatalogChange];
+    const observation = (sentinelCreated.change as { observation: BackupSourceObject }).observation;
+    const { sequencer: _s, ...unsequenced } = observation;
+    const gone: BackupSourceObject = {
+      key: observation.key,
+      present: false,
+      observedAt: at(40),
+      listing: { at: at(40) },
+    };
+    const synced = applyEventsToCatalogState(
+      EMPTY_CATALOG_STATE,
+      [
+        {
+          type: 'backup',
+          change: {
+            type: 'source-observed',
+            origin: 'reconcile',
+            cluster,
+            name,
+            source: 'sentinel',
+            basis: undefined,
+            observation: { ...unsequenced, listing: { at: at(20), lastModified: at(9) } },
+          },
+        },
+      ],
+      interpret,
+    );
+    const stored = synced.backups.get(`${cluster} ${name}`)?.sentinel;
+    const removed = applyEventsToCatalogState(
+      synced,
+      [
+        {
+          type: 'backup',
+          change: {
+            type: 'source-observed',
+            origin: 'reconcile',
+            cluster,
+            name,
+            source: 'sentinel',
+            basis: stored,
+            observation: gone,
+          },
+        },
+      ],
+      interpret,
+    );
+    const late = applyEventsToCatalogState(removed, [sentinelCreated], interpret);
+    expect(late.backups.get(`${cluster} ${name}`)?.status).toBe('deleted');
   });
 });
