@@ -4,12 +4,14 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
@@ -27,6 +29,7 @@ import { ClusterStateConflictError } from '../../domain/catalog/catalog-errors.t
 import type {
   BackupRecord,
   BackupSourceObject,
+  ListingObservation,
   WalObjectKind,
   WalObjectRecord,
 } from '../../domain/catalog/catalog-records.ts';
@@ -66,6 +69,16 @@ interface ItemKey {
 const WRITE_BATCH = 25;
 const READ_BATCH = 100;
 const PARALLEL_REQUESTS = 4;
+/** Conditional writes are one request per item; this many run at once per invocation. */
+const PARALLEL_WRITES = 16;
+
+/**
+ * How long a tombstone (a removed WAL object or `.history` file) is kept before DynamoDB's TTL deletes it: longer
+ * than any event can be late (SQS keeps a message at most 14 days, its dead-letter queue 14 more), so no late
+ * create event can outlive the tombstone that makes it stale. The attribute is `ttl` (epoch seconds).
+ */
+export const TOMBSTONE_TTL_DAYS = 30;
+const TOMBSTONE_TTL_SECONDS = TOMBSTONE_TTL_DAYS * 24 * 3600;
 
 export interface RetryPolicy {
   readonly maxAttempts: number;
@@ -74,6 +87,8 @@ export interface RetryPolicy {
 }
 /** Unprocessed items are retried with capped exponential backoff and full jitter. */
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 2000 };
+/** A write that lost its condition re-reads and merges again; with 8 writers on one key a few rounds suffice. */
+const MAX_CONFLICT_ROUNDS = 20;
 
 export interface DynamoDbCatalogStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -85,6 +100,35 @@ export interface DynamoDbCatalogStoreOptions {
 }
 
 const keyId = (key: ItemKey): string => `${key.pk}\u0000${key.sk}`;
+
+/** How one kind of catalog item is keyed, read, merged and written. */
+interface ItemCodec<C, R> {
+  readonly keyOf: (change: C) => ItemKey;
+  readonly fromItem: (item: Item) => R;
+  readonly merge: (stored: R | undefined, change: C) => R | undefined;
+  readonly toItem: (record: R) => Item;
+  /** Changes that may be written "if absent" without reading first (a read follows only when the key exists). */
+  readonly writeBlind: (change: C) => boolean;
+}
+
+/** The changes of one key merged in order onto the stored record; `record` undefined when nothing changed. */
+function foldChanges<C, R>(
+  stored: R | undefined,
+  changes: readonly C[],
+  merge: (stored: R | undefined, change: C) => R | undefined,
+): { record: R | undefined; applied: number; stale: number } {
+  let current = stored;
+  let dirty = false;
+  let applied = 0;
+  for (const change of changes) {
+    const merged = merge(current, change);
+    if (merged === undefined) continue;
+    applied++;
+    current = merged;
+    dirty = true;
+  }
+  return { record: dirty ? current : undefined, applied, stale: changes.length - applied };
+}
 const fileNameOf = (key: string): string => key.slice(key.lastIndexOf('/') + 1);
 
 function walItemKey(record: WalObjectRecord): ItemKey {
@@ -96,6 +140,21 @@ function walItemKey(record: WalObjectRecord): ItemKey {
 
 const iso = (date: Date | undefined): string | undefined => date?.toISOString();
 const date = (text: unknown): Date | undefined => (typeof text === 'string' ? new Date(text) : undefined);
+
+function listingToItem(listing: ListingObservation | undefined): Item | undefined {
+  if (listing === undefined) return undefined;
+  return { at: listing.at.toISOString(), lastModified: iso(listing.lastModified) };
+}
+
+function listingFromItem(item: unknown): { listing?: ListingObservation } {
+  if (item === undefined || item === null || typeof item !== 'object') return {};
+  const at = date((item as Item).at);
+  const lastModified = date((item as Item).lastModified);
+  return at === undefined ? {} : { listing: { at, ...(lastModified ? { lastModified } : {}) } };
+}
+
+/** Epoch seconds after which DynamoDB deletes a tombstone. */
+const tombstoneTtl = (deletedAt: Date): number => Math.ceil(deletedAt.getTime() / 1000) + TOMBSTONE_TTL_SECONDS;
 
 function walToItem(record: WalObjectRecord): Item {
   return {
@@ -114,6 +173,8 @@ function walToItem(record: WalObjectRecord): Item {
     deleted: record.deleted,
     deletedAt: iso(record.deletedAt),
     content: record.content,
+    listing: listingToItem(record.listing),
+    ttl: record.deleted ? tombstoneTtl(record.deletedAt ?? record.uploadedAt) : undefined,
   };
 }
 
@@ -133,51 +194,65 @@ function walFromItem(item: Item): WalObjectRecord {
     deleted: item.deleted === true,
     ...optional('deletedAt', date(item.deletedAt)),
     ...optional('content', item.content as string | undefined),
+    ...listingFromItem(item.listing),
   };
 }
 
 function sourceToItem(source: BackupSourceObject | undefined): Item | undefined {
   if (source === undefined) return undefined;
-  return { ...source, observedAt: source.observedAt.toISOString() };
+  return { ...source, observedAt: source.observedAt.toISOString(), listing: listingToItem(source.listing) };
 }
 
 function sourceFromItem(item: unknown): BackupSourceObject | undefined {
   if (item === undefined || item === null) return undefined;
-  const source = item as Item;
-  return { ...(source as unknown as BackupSourceObject), observedAt: date(source.observedAt) ?? new Date(0) };
-}
-
-/** Backup items store the observed sources; the record is derived on read so a better interpreter heals old rows. */
-function backupToItem(record: BackupRecord): Item {
+  const { listing: _listing, ...source } = item as Item;
   return {
-    pk: clusterPk(record.cluster),
-    sk: backupSk(record.name),
-    itemType: 'backup',
-    cluster: record.cluster,
-    name: record.name,
-    status: record.status,
-    problem: record.problem,
-    firstSeenAt: iso(record.firstSeenAt),
-    updatedAt: iso(record.updatedAt),
-    expiredAt: iso(record.expiredAt),
-    sentinel: sourceToItem(record.sentinel),
-    metadata: sourceToItem(record.metadata),
+    ...(source as unknown as BackupSourceObject),
+    observedAt: date(source.observedAt) ?? new Date(0),
+    ...listingFromItem((item as Item).listing),
   };
 }
 
+/** Top-level Date fields of a backup record (stored as ISO strings); a new Date field is added here. */
+const BACKUP_DATE_FIELDS = ['firstSeenAt', 'updatedAt', 'expiredAt'] as const;
+/** Attributes of a backup item that are not record fields (keys, bookkeeping) or are derived on read. */
+const BACKUP_ITEM_ONLY = new Set(['pk', 'sk', 'itemType', 'version', 'status', 'problem', 'backup', 'sequencer']);
+
+/**
+ * Backup items store the observed sources; the record is derived on read so a better interpreter heals old rows.
+ * Every other field of the record is stored as it is (Dates as ISO strings), so a new field needs no code here
+ * beyond BACKUP_DATE_FIELDS when it is a Date.
+ */
+function backupToItem(record: BackupRecord): Item {
+  const { backup: _backup, sequencer: _sequencer, sentinel, metadata, ...fields } = record;
+  const item: Item = { pk: clusterPk(record.cluster), sk: backupSk(record.name), itemType: 'backup' };
+  for (const [name, value] of Object.entries(fields)) item[name] = value instanceof Date ? value.toISOString() : value;
+  item.sentinel = sourceToItem(sentinel);
+  item.metadata = sourceToItem(metadata);
+  return item;
+}
+
 function backupFromItem(item: Item, interpret: BackupInterpreter): BackupRecord {
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (!BACKUP_ITEM_ONLY.has(name) && value !== undefined && value !== null) fields[name] = value;
+  }
+  for (const name of BACKUP_DATE_FIELDS) {
+    const value = date(item[name]);
+    if (value === undefined) delete fields[name];
+    else fields[name] = value;
+  }
   const sentinel = sourceFromItem(item.sentinel);
   const metadata = sourceFromItem(item.metadata);
-  const expiredAt = date(item.expiredAt);
+  delete fields.sentinel;
+  delete fields.metadata;
   return deriveBackupRecord(
     {
-      cluster: item.cluster as ClusterId,
-      name: item.name as string,
+      ...(fields as unknown as Parameters<typeof deriveBackupRecord>[0]),
       firstSeenAt: date(item.firstSeenAt) ?? new Date(0),
       updatedAt: date(item.updatedAt) ?? new Date(0),
       ...(sentinel ? { sentinel } : {}),
       ...(metadata ? { metadata } : {}),
-      ...(expiredAt ? { expiredAt } : {}),
     },
     interpret,
   );
@@ -282,19 +357,40 @@ export class DynamoDbCatalogStore implements CatalogStore {
     for (let attempt = 0; Date.now() < deadline; attempt++) {
       this.#count('DescribeTable');
       const described = await raw.send(new DescribeTableCommand({ TableName: this.#table }));
-      if (described.Table?.TableStatus === 'ACTIVE') return;
+      if (described.Table?.TableStatus === 'ACTIVE') return this.#enableTombstoneTtl(raw);
       await this.#sleep(Math.min(1000, 20 * 2 ** attempt));
     }
     throw new TransientError(`DynamoDB table ${this.#table} did not become ACTIVE within 60 s; run walcat init again`);
   }
 
+  /** Tombstones expire by TTL (TOMBSTONE_TTL_DAYS); the deployed table declares it in its resource already. */
+  async #enableTombstoneTtl(raw: DynamoDBClient): Promise<void> {
+    this.#count('UpdateTimeToLive');
+    try {
+      await raw.send(
+        new UpdateTimeToLiveCommand({
+          TableName: this.#table,
+          TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        }),
+      );
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      // dynalite has no TTL (UnknownOperationException); a table whose TTL is already on says ValidationException.
+      if (name !== 'UnknownOperationException' && name !== 'ValidationException') throw error;
+    }
+  }
+
   async applyWalChanges(changes: readonly WalObjectChange[]): Promise<ApplyOutcome> {
     return this.#apply(
       changes,
-      (change) => walItemKey(change.record),
-      (item) => (item ? walFromItem(item) : undefined),
-      mergeWalObject,
-      walToItem,
+      {
+        keyOf: (change) => walItemKey(change.record),
+        fromItem: walFromItem,
+        merge: mergeWalObject,
+        toItem: walToItem,
+        // A WAL key is written once in the normal course: try "create if absent" first, without a read.
+        writeBlind: (change) => change.origin === 'event',
+      },
       (records) => this.#timelineMarkers(records),
     );
   }
@@ -303,56 +399,120 @@ export class DynamoDbCatalogStore implements CatalogStore {
     const interpret = this.#interpret;
     return this.#apply(
       changes,
-      (change) => ({ pk: clusterPk(change.cluster), sk: backupSk(change.name) }),
-      (item) => (item ? backupFromItem(item, interpret) : undefined),
-      (stored, change) => mergeBackup(stored, change, interpret),
-      backupToItem,
+      {
+        keyOf: (change) => ({ pk: clusterPk(change.cluster), sk: backupSk(change.name) }),
+        fromItem: (item) => backupFromItem(item, interpret),
+        merge: (stored, change) => mergeBackup(stored, change, interpret),
+        toItem: backupToItem,
+        writeBlind: () => false,
+      },
       () => [],
     );
   }
 
-  /** Read the stored items of all keys, fold the changes per key with the domain merge, write what changed. */
+  /**
+   * Folds the changes per key with the domain merge and writes each changed item with a condition on what was read:
+   * absent (`attribute_not_exists(pk)`) or the same `version` (incremented by every write). A write whose
+   * condition fails re-reads the item (strongly consistent), merges again and retries, so concurrent invocations
+   * never overwrite each other: the stored item is the merge of every change, in any interleaving. Groups marked
+   * blind skip the first read and are written "if absent"; only an existing key costs the read.
+   */
   async #apply<C, R>(
     changes: readonly C[],
-    keyOf: (change: C) => ItemKey,
-    fromItem: (item: Item | undefined) => R | undefined,
-    merge: (stored: R | undefined, change: C) => R | undefined,
-    toItem: (record: R) => Item,
-    extraItems: (written: readonly R[]) => Item[],
+    codec: ItemCodec<C, R>,
+    /** Items implied by the records (written or already stored), written unconditionally: constant content. */
+    extraItems: (records: readonly R[]) => Item[],
   ): Promise<ApplyOutcome> {
     const byKey = new Map<string, { key: ItemKey; changes: C[] }>();
     for (const change of changes) {
-      const key = keyOf(change);
+      const key = codec.keyOf(change);
       const group = byKey.get(keyId(key)) ?? { key, changes: [] };
       group.changes.push(change);
       byKey.set(keyId(key), group);
     }
-    const stored = await this.#batchGet([...byKey.values()].map((group) => group.key));
+    const groups = [...byKey.values()];
+    const blind = groups.filter((group) => group.changes.every(codec.writeBlind));
+    const read = groups.filter((group) => !group.changes.every(codec.writeBlind));
+    const stored = await this.#batchGet(read.map((group) => group.key));
     let applied = 0;
     let stale = 0;
     const written: R[] = [];
-    for (const [id, group] of byKey) {
-      let current = fromItem(stored.get(id));
-      let dirty = false;
-      for (const change of group.changes) {
-        const merged = merge(current, change);
-        if (merged === undefined) {
-          stale++;
-        } else {
-          applied++;
-          current = merged;
-          dirty = true;
+    const writeGroup = async (group: { key: ItemKey; changes: C[] }, first: Item | undefined | 'unread') => {
+      let item = first;
+      for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
+        if (item === 'unread') item = await this.#getConsistent(group.key);
+        const current = item === undefined ? undefined : codec.fromItem(item);
+        const fold = foldChanges(current, group.changes, codec.merge);
+        if (fold.record === undefined) {
+          stale += fold.stale;
+          // A redelivered batch whose items landed but whose extra items (timeline markers) did not.
+          if (current !== undefined) written.push(current);
+          return;
         }
+        if (await this.#putIfUnchanged(codec.toItem(fold.record), item)) {
+          applied += fold.applied;
+          stale += fold.stale;
+          written.push(fold.record);
+          return;
+        }
+        this.#count('ConditionalCheckFailed');
+        item = 'unread';
+        if (round > 0) await this.#sleep(Math.random() * Math.min(200, 5 * 2 ** round));
       }
-      if (dirty && current !== undefined) written.push(current);
-    }
+      throw new TransientError(
+        `DynamoDB table ${this.#table}: item ${group.key.pk} ${group.key.sk} changed under ${MAX_CONFLICT_ROUNDS} consecutive writes (heavy contention); the batch is retried by the platform`,
+      );
+    };
+    await inParallel(
+      [
+        ...blind.map((group) => () => writeGroup(group, undefined)),
+        ...read.map((group) => () => writeGroup(group, stored.get(keyId(group.key)))),
+      ],
+      PARALLEL_WRITES,
+      (task) => task(),
+    );
     const extras = extraItems(written);
-    await this.#batchWrite([...written.map(toItem), ...extras]);
+    await this.#batchWrite(extras);
     // Only a marker that reached the table may be skipped next time: a write that failed is redelivered to this
     // same (warm) container, which must then write the marker again.
     for (const item of extras)
       if (item.itemType === 'timeline') this.#knownTimelines.add(keyId(item as unknown as ItemKey));
     return { applied, stale };
+  }
+
+  /** Writes `item` if the stored item is still `read` (absent, or the same version); false when it changed. */
+  async #putIfUnchanged(item: Item, read: Item | undefined): Promise<boolean> {
+    const readVersion = read === undefined ? undefined : ((read.version as number | undefined) ?? 0);
+    const condition =
+      read === undefined
+        ? 'attribute_not_exists(pk)'
+        : readVersion === 0
+          ? 'attribute_exists(pk) AND attribute_not_exists(#version)'
+          : '#version = :version';
+    this.#count('PutItem');
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...item, version: (readVersion ?? 0) + 1 },
+          ConditionExpression: condition,
+          ...(read === undefined ? {} : { ExpressionAttributeNames: { '#version': 'version' } }),
+          ...(readVersion ? { ExpressionAttributeValues: { ':version': readVersion } } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async #getConsistent(key: ItemKey): Promise<Item | undefined> {
+    this.#count('GetItem');
+    const response = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: { pk: key.pk, sk: key.sk }, ConsistentRead: true }),
+    );
+    return response.Item as Item | undefined;
   }
 
   #timelineMarkers(records: readonly WalObjectRecord[]): Item[] {

@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbCatalogStore, TOMBSTONE_TTL_DAYS } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import type { BackupInterpreter } from '../../../lib/domain/catalog/catalog-change.ts';
 import { ClusterStateConflictError } from '../../../lib/domain/catalog/catalog-errors.ts';
 import type { WalObjectRecord } from '../../../lib/domain/catalog/catalog-records.ts';
@@ -124,6 +124,27 @@ describe('DynamoDbCatalogStore against dynalite', () => {
     );
   });
 
+  it('gives tombstones a TTL of 30 days after their removal, and live objects none', async () => {
+    const store = await newStore();
+    await store.applyWalChanges([
+      { origin: 'event', record: walRecord(segmentName(1), 1, 2, false) },
+      { origin: 'event', record: walRecord(segmentName(2), 2, 1, true) },
+    ]);
+    const table = `catalog-${tables}`;
+    const items = await ddb.client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'WAL#orders-main#00000001' },
+      }),
+    );
+    expect(items.Items?.map((item) => item.ttl)).toEqual([
+      at(2).getTime() / 1000 + TOMBSTONE_TTL_DAYS * 86_400,
+      undefined,
+    ]);
+    expect(TOMBSTONE_TTL_DAYS).toBe(30);
+  });
+
   it('stores backups by their sources and returns them oldest first with the derived status', async () => {
     const store = await newStore();
     const observation = (name: string, text: string, sequence: string) => ({
@@ -205,26 +226,51 @@ describe('DynamoDbCatalogStore batching and retries', () => {
       record: walRecord(segmentName(i + 1), i + 1, 1, true),
     }));
 
-  it('reads 100 keys and writes 25 items per request, retrying unprocessed items', async () => {
+  it('writes each new WAL key with one conditional PutItem and no read, and retries unprocessed markers', async () => {
     mock.reset();
-    mock.on(BatchGetCommand).resolves({ Responses: { walcat: [] } });
+    const conditions = new Set<string>();
+    mock.on(PutCommand).callsFake((input: { ConditionExpression?: string }) => {
+      conditions.add(input.ConditionExpression ?? 'none');
+      return {};
+    });
     let writes = 0;
     mock.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
       writes++;
-      // The first request of all comes back half unprocessed, as under throttling.
-      const items = input.RequestItems.walcat ?? [];
-      return writes === 1 ? { UnprocessedItems: { walcat: items.slice(0, 10) } } : {};
+      // The timeline marker comes back unprocessed once, as under throttling.
+      return writes === 1 ? { UnprocessedItems: input.RequestItems } : {};
     });
     const subject = store();
     const outcome = await subject.applyWalChanges(changes(1000));
     expect(outcome).toEqual({ applied: 1000, stale: 0 });
-    // 1,000 WAL objects + 1 timeline marker = 41 write requests, plus one retry; 10 reads.
-    expect(subject.requestCounts).toEqual({ BatchGetItem: 10, BatchWriteItem: 42 });
+    expect(subject.requestCounts).toEqual({ PutItem: 1000, BatchWriteItem: 2 });
+    expect([...conditions]).toEqual(['attribute_not_exists(pk)']);
+  });
+
+  it('re-reads and merges a key whose conditional write failed, and writes it on the version it read', async () => {
+    mock.reset();
+    const existing = { ...walRecord(segmentName(1), 1, 1, true), uploadedAt: '2026-11-20T12:00:01.000Z' };
+    const puts: { ConditionExpression?: string; ExpressionAttributeValues?: Record<string, unknown> }[] = [];
+    mock.on(PutCommand).callsFake((input: (typeof puts)[number]) => {
+      puts.push(input);
+      if (input.ConditionExpression === 'attribute_not_exists(pk)') {
+        throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+      }
+      return {};
+    });
+    mock.on(GetCommand).resolves({ Item: { pk: 'p', sk: 's', itemType: 'wal', ...existing, version: 3 } });
+    mock.on(BatchWriteCommand).resolves({});
+    const subject = store();
+    const newer = { origin: 'event' as const, record: walRecord(segmentName(1), 1, 2, false) };
+    expect(await subject.applyWalChanges([newer])).toEqual({ applied: 1, stale: 0 });
+    expect(puts.map((p) => [p.ConditionExpression, p.ExpressionAttributeValues?.[':version']])).toEqual([
+      ['attribute_not_exists(pk)', undefined],
+      ['#version = :version', 3],
+    ]);
   });
 
   it('gives up with a TransientError after the capped attempts, so the platform retries the batch', async () => {
     mock.reset();
-    mock.on(BatchGetCommand).resolves({ Responses: { walcat: [] } });
+    mock.on(PutCommand).resolves({});
     mock.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
       UnprocessedItems: input.RequestItems,
     }));
