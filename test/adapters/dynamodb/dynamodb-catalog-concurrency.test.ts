@@ -3,10 +3,16 @@
  * and its reads return before the other writer's writes land. Whatever the interleaving, the stored state must be
  * the pure reducer's state for the same events.
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import type { BackupChange, BackupInterpreter, WalObjectChange } from '../../../lib/domain/catalog/catalog-change.ts';
 import type { WalObjectRecord } from '../../../lib/domain/catalog/catalog-records.ts';
+import {
+  applyEventsToCatalogState,
+  type CatalogChange,
+  EMPTY_CATALOG_STATE,
+} from '../../../lib/domain/catalog/catalog-state.ts';
 import type { ClusterId } from '../../../lib/domain/cluster.ts';
 import { lsnFromInteger } from '../../../lib/domain/wal/lsn.ts';
 import { timelineId } from '../../../lib/domain/wal/timeline.ts';
@@ -108,4 +114,160 @@ describe('concurrent catalog writers against dynalite', () => {
       expect(record?.metadata?.present).toBe(true);
     }
   });
+});
+
+/** One key's history: create/remove steps with increasing sequencers (two events never share one). */
+const walHistory = (segNo: number, steps: readonly boolean[]): CatalogChange[] =>
+  steps.map((present, index) => ({
+    type: 'wal',
+    change: {
+      origin: 'event',
+      record: {
+        cluster,
+        key: `orders-main/wal_005/00000001000000000000${segNo.toString(16).toUpperCase().padStart(4, '0')}.br`,
+        kind: 'segment',
+        timeline: timelineId(1),
+        segNo: segmentNumber(segNo),
+        compression: 'brotli',
+        size: present ? 16 + index : 0,
+        ...(present ? { etag: `e${index}` } : {}),
+        uploadedAt: at(index),
+        sequencer: (index + 1).toString(16).padStart(18, '0'),
+        deleted: !present,
+        ...(present ? {} : { deletedAt: at(index) }),
+      },
+    },
+  }));
+
+const backupEvents = (
+  name: string,
+  sentinel: readonly boolean[],
+  metadata: readonly boolean[],
+  payload: readonly number[],
+): CatalogChange[] => [
+  ...(
+    [
+      ['sentinel', sentinel],
+      ['metadata', metadata],
+    ] as const
+  ).flatMap(([kind, steps]) =>
+    steps.map(
+      (present, index): CatalogChange => ({
+        type: 'backup',
+        change: {
+          type: 'source-observed',
+          origin: 'event',
+          cluster,
+          name,
+          source: kind,
+          observation: {
+            key: `${name}/${kind}`,
+            present,
+            sequencer: (index + 1).toString(16).padStart(18, '0'),
+            ...(present ? { text: index % 2 === 0 ? 'permanent' : 'plain', etag: `${kind}-${index}` } : {}),
+            observedAt: at(10 + index),
+          },
+        },
+      }),
+    ),
+  ),
+  ...payload.map(
+    (second): CatalogChange => ({
+      type: 'backup',
+      change: { type: 'payload-seen', cluster, name, observedAt: at(second) },
+    }),
+  ),
+];
+
+const eventsArbitrary = fc
+  .record({
+    wal: fc.array(fc.array(fc.boolean(), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 5 }),
+    backups: fc.array(
+      fc.record({
+        sentinel: fc.array(fc.boolean(), { maxLength: 2 }),
+        metadata: fc.array(fc.boolean(), { maxLength: 2 }),
+        payload: fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 2 }),
+      }),
+      { maxLength: 2 },
+    ),
+  })
+  .map(({ wal, backups }) => [
+    ...wal.flatMap((steps, index) => walHistory(index + 1, steps)),
+    ...backups.flatMap((b, index) => backupEvents(`base_${index}`, b.sentinel, b.metadata, b.payload)),
+  ]);
+
+/** What the catalog answers, without `updatedAt` (when the catalog last wrote a backup depends on arrival order). */
+async function readState(store: DynamoDbCatalogStore) {
+  const wal: WalObjectRecord[] = [];
+  for await (const record of store.listWalObjects(cluster, timelineId(1), {}, { includeDeleted: true })) {
+    wal.push(record);
+  }
+  const backups = (await store.listBackups(cluster))
+    .map(({ updatedAt: _updatedAt, ...record }) => record)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return { wal, backups };
+}
+
+function expectedState(changes: readonly CatalogChange[]) {
+  const state = applyEventsToCatalogState(EMPTY_CATALOG_STATE, changes, interpret);
+  return {
+    wal: [...state.wal.values()].sort((a, b) => a.key.localeCompare(b.key)),
+    backups: [...state.backups.values()]
+      .map(({ updatedAt: _updatedAt, ...record }) => record)
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}
+
+describe('N concurrent invocations against dynalite', () => {
+  it('store exactly the pure reducer state for any split, order, duplication and jitter', async () => {
+    const scenario = eventsArbitrary.chain((changes) =>
+      fc.record({
+        changes: fc.constant(changes),
+        invocations: fc.integer({ min: 2, max: 8 }),
+        // Each delivered event (some twice) goes to one invocation, in a shuffled order, in batches.
+        delivery: fc.shuffledSubarray([...changes, ...changes], { minLength: changes.length }),
+        owners: fc.array(fc.nat(7), { minLength: 2 * changes.length, maxLength: 2 * changes.length }),
+        batchSize: fc.integer({ min: 1, max: 4 }),
+        seed: fc.integer(),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ changes, invocations, delivery, owners, batchSize, seed }) => {
+        // Every event is delivered at least once.
+        const delivered = [...changes, ...delivery];
+        const tableName = `property-${++tables}`;
+        let state = seed;
+        const random = () => {
+          state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+          return Math.abs(state) / 2 ** 31;
+        };
+        const stores = Array.from(
+          { length: invocations },
+          () =>
+            new DynamoDbCatalogStore({
+              client: jitteryDocumentClient(ddb.endpoint, { jitterMs: 8, random }),
+              tableName,
+              interpret,
+            }),
+        );
+        await (stores[0] as DynamoDbCatalogStore).ensureTable();
+        const queues = stores.map(() => [] as CatalogChange[]);
+        delivered.forEach((change, index) => queues[(owners[index] ?? 0) % invocations]?.push(change));
+        await Promise.all(
+          stores.map(async (store, index) => {
+            const queue = queues[index] ?? [];
+            for (let start = 0; start < queue.length; start += batchSize) {
+              const batch = queue.slice(start, start + batchSize);
+              await Promise.all([
+                store.applyWalChanges(batch.flatMap((c) => (c.type === 'wal' ? [c.change] : []))),
+                store.applyBackupChanges(batch.flatMap((c) => (c.type === 'backup' ? [c.change] : []))),
+              ]);
+            }
+          }),
+        );
+        expect(await readState(stores[0] as DynamoDbCatalogStore)).toEqual(expectedState(changes));
+      }),
+      { numRuns: 40 },
+    );
+  }, 60_000);
 });
