@@ -18,6 +18,18 @@ export interface ShardedListingOptions {
   readonly signal?: AbortSignal;
 }
 
+/** One listed page and the key range it covers completely: every object of that range is in `objects`. */
+export interface ListedPage {
+  readonly objects: readonly ObjectSummary[];
+  readonly covered: KeyRange;
+}
+
+export interface PageListingOptions extends ShardedListingOptions {
+  /** Only this range of the prefix (`(after, until]`); the whole prefix when absent. */
+  readonly range?: KeyRange;
+}
+
+/** Every object under the prefix, collected (for callers that need them all; a full sync streams instead). */
 export async function listObjectsSharded(
   objects: ObjectStore,
   bucket: string,
@@ -25,35 +37,67 @@ export async function listObjectsSharded(
   options: ShardedListingOptions,
 ): Promise<ObjectSummary[]> {
   const found: ObjectSummary[] = [];
-  const queue: KeyRange[] = [{ after: '' }];
+  await forEachListedPage(objects, bucket, prefix, options, async (page) => {
+    found.push(...page.objects);
+  });
+  return found;
+}
+
+/**
+ * Lists the prefix (or one key range of it) page by page and hands each page, with the key range it covers, to
+ * `onPage`; a worker lists its next page only after `onPage` returned, so at most `concurrency` pages are held at a
+ * time. The covered ranges of all pages tile the listed range exactly.
+ */
+export async function forEachListedPage(
+  objects: ObjectStore,
+  bucket: string,
+  prefix: string,
+  options: PageListingOptions,
+  onPage: (page: ListedPage) => Promise<void>,
+): Promise<void> {
+  let listed = 0;
+  const queue: KeyRange[] = [options.range ?? { after: '' }];
   let active = 0;
   let requests = 0;
   const split = options.concurrency > 1;
 
   const listRange = async (range: KeyRange): Promise<void> => {
     let continuationToken: string | undefined;
-    let first = true;
+    let after = range.after;
     do {
       const page = await objects.listPage(bucket, {
         prefix,
-        ...(first && range.after !== '' ? { startAfter: range.after } : {}),
+        ...(continuationToken === undefined && after !== '' ? { startAfter: after } : {}),
         ...(continuationToken === undefined ? {} : { continuationToken }),
         ...(options.signal ? { signal: options.signal } : {}),
       });
       requests++;
-      first = false;
       const inRange =
         range.until === undefined ? page.objects : page.objects.filter((o) => o.key <= (range.until as string));
-      found.push(...inRange);
+      listed += inRange.length;
       const lastKey = page.objects.at(-1)?.key;
       const more = page.continuationToken !== undefined && inRange.length === page.objects.length;
-      if (!more || lastKey === undefined) return;
+      if (!more || lastKey === undefined) {
+        await onPage({
+          objects: inRange,
+          covered: range.until === undefined ? { after } : { after, until: range.until },
+        });
+        return;
+      }
+      await onPage({ objects: inRange, covered: { after, until: lastKey } });
       if (split) {
         queue.push(
-          ...splitRemainingRange(range, page.objects[0]?.key ?? lastKey, lastKey, prefix, options.concurrency),
+          ...splitRemainingRange(
+            range.until === undefined ? { after: lastKey } : { after: lastKey, until: range.until },
+            page.objects[0]?.key ?? lastKey,
+            lastKey,
+            prefix,
+            options.concurrency,
+          ),
         );
         return;
       }
+      after = lastKey;
       continuationToken = page.continuationToken;
     } while (continuationToken !== undefined);
   };
@@ -68,7 +112,7 @@ export async function listObjectsSharded(
         listRange(range).then(
           () => {
             active--;
-            options.onProgress?.({ listed: found.length, pendingRanges: queue.length + active, requests });
+            options.onProgress?.({ listed, pendingRanges: queue.length + active, requests });
             if (queue.length === 0 && active === 0) resolve();
             else pump();
           },
@@ -81,5 +125,4 @@ export async function listObjectsSharded(
     };
     pump();
   });
-  return found;
 }

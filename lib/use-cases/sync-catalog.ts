@@ -1,22 +1,33 @@
 /**
- * Full sync (reconcile) of one cluster: list its storage, compare with the catalog, add what the catalog lacks,
- * update what changed (ETag, size), mark what vanished, read sentinels, metadata.json and `.history` texts not yet
- * read. The catalog is read before the listing starts, and every change is conditional on the stored record still
- * being the one compared (catalog-change.ts), so events applied during the sync are never overwritten.
+ * Full sync (reconcile) of one cluster, or of one key range of it: list its storage, compare with the catalog, add
+ * what the catalog lacks, update what changed (ETag, size), mark what vanished, read sentinels, metadata.json and
+ * `.history` texts not yet read.
+ *
+ * Memory stays bounded whatever the archive size: the listing is consumed page by page, and each page is compared
+ * with the catalog's WAL records of exactly the key range that page covers (a sort-key range query, streamed; only
+ * records whose key the page lists are held). Backups and `.history` files, a few per cluster, are read up front.
+ * Changes are written per page. Ignored keys are counted, not kept. Every change is conditional on the stored
+ * record still being the one compared (catalog-change.ts), and what the sync writes carries its listing observation,
+ * so events applied during or after the sync are never overwritten by older knowledge.
  */
 import { MAX_BACKUP_METADATA_BYTES } from '../domain/backup/backup-document.ts';
 import type { BackupChange, BackupSource, WalObjectChange } from '../domain/catalog/catalog-change.ts';
 import type { BackupRecord, BackupSourceObject, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
+import type { KeyRange } from '../domain/catalog/key-range.ts';
 import { objectEffect } from '../domain/catalog/object-effect.ts';
+import { keyInRange, timelineSegmentRange, walKeyBounds } from '../domain/catalog/wal-key-bounds.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { classifyKey } from '../domain/layout/classify-key.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
+import type { ObjectSummary } from '../ports/object-store.ts';
 import { type EffectReaders, withHistoryContent } from './catalog-effects.ts';
-import { type ListingProgress, listObjectsSharded } from './list-objects-sharded.ts';
+import { forEachListedPage, type ListedPage, type ListingProgress } from './list-objects-sharded.ts';
 
 export interface SyncDependencies extends EffectReaders {
   readonly catalog: CatalogStore;
+  /** When each page is listed (the listing observation events are ordered against); `now` when absent. */
+  readonly clock?: () => Date;
 }
 
 export interface SyncOptions {
@@ -24,6 +35,10 @@ export interface SyncOptions {
   /** Parallel listing requests (default 16). */
   readonly concurrency?: number;
   readonly onProgress?: (progress: SyncProgress) => void;
+  /** Only this key range of the cluster's root (full object keys, `(after, until]`); the whole root when absent. */
+  readonly range?: KeyRange;
+  /** Set `lastFullSyncAt` when done (default true); a key-range part leaves that to whoever saw all parts finish. */
+  readonly commitSyncMark?: boolean;
 }
 
 export type SyncProgress =
@@ -44,21 +59,32 @@ export interface SyncOutcome {
   readonly ignored: number;
 }
 
-interface CatalogSnapshot {
-  readonly wal: Map<string, WalObjectRecord>;
-  readonly backups: Map<string, BackupRecord>;
+/** A backup source or `.history` record the catalog holds, by key, sorted, so a page finds its range quickly. */
+interface KeyedEntry<T> {
+  readonly key: string;
+  readonly value: T;
 }
 
-async function readSnapshot(catalog: CatalogStore, cluster: ClusterConfig): Promise<CatalogSnapshot> {
-  const wal = new Map<string, WalObjectRecord>();
-  for (const timeline of await catalog.listTimelines(cluster.id)) {
-    for await (const record of catalog.listWalObjects(cluster.id, timeline, {}, { includeDeleted: true })) {
-      wal.set(record.key, record);
-    }
+function sortedByKey<T>(entries: KeyedEntry<T>[]): KeyedEntry<T>[] {
+  return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** The entries whose key lies in `range`. */
+function entriesIn<T>(entries: readonly KeyedEntry<T>[], range: KeyRange): KeyedEntry<T>[] {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((entries[middle] as KeyedEntry<T>).key <= range.after) low = middle + 1;
+    else high = middle;
   }
-  for (const record of await catalog.listHistoryFiles(cluster.id)) wal.set(record.key, record);
-  const backups = new Map((await catalog.listBackups(cluster.id)).map((record) => [record.name, record]));
-  return { wal, backups };
+  const found: KeyedEntry<T>[] = [];
+  for (let index = low; index < entries.length; index++) {
+    const entry = entries[index] as KeyedEntry<T>;
+    if (!keyInRange(entry.key, range)) break;
+    found.push(entry);
+  }
+  return found;
 }
 
 const sameContent = (stored: WalObjectRecord, size: number, etag: string): boolean =>
@@ -70,21 +96,30 @@ export async function syncCatalog(
   options: SyncOptions,
 ): Promise<SyncOutcome> {
   const { bucket, prefix } = cluster.storage;
+  const clock = deps.clock ?? (() => options.now);
   options.onProgress?.({ phase: 'catalog' });
-  const snapshot = await readSnapshot(deps.catalog, cluster);
-  const listing = await listObjectsSharded(deps.objects, bucket, prefix, {
-    concurrency: options.concurrency ?? 16,
-    onProgress: (progress) => options.onProgress?.({ phase: 'listing', ...progress }),
-  });
+  const backups = new Map((await deps.catalog.listBackups(cluster.id)).map((record) => [record.name, record]));
+  const historyFiles = sortedByKey(
+    (await deps.catalog.listHistoryFiles(cluster.id)).map((record) => ({ key: record.key, value: record })),
+  );
+  const backupSources = sortedByKey(
+    [...backups.values()].flatMap((record) =>
+      (['sentinel', 'metadata'] as const).flatMap((source) => {
+        const basis = record[source];
+        return basis ? [{ key: basis.key, value: { name: record.name, source, basis } }] : [];
+      }),
+    ),
+  );
+  const timelines = await deps.catalog.listTimelines(cluster.id);
 
-  const wal: WalObjectChange[] = [];
-  const backups: BackupChange[] = [];
-  const listedKeys = new Set<string>();
+  let listed = 0;
   let added = 0;
   let updated = 0;
   let removed = 0;
   let backupDocumentsRead = 0;
   let ignored = 0;
+  let superseded = 0;
+  let changesWritten = 0;
   const payloadSeen = new Set<string>();
 
   const readSource = async (key: string): Promise<string | undefined> => {
@@ -97,125 +132,154 @@ export async function syncCatalog(
     }
   };
 
-  const reconcileSource = async (
-    name: string,
-    source: BackupSource,
-    object: { key: string; etag: string; lastModified: Date },
-  ) => {
-    const basis = snapshot.backups.get(name)?.[source];
-    if (basis?.present && basis.etag === object.etag && basis.text !== undefined) return;
-    const text = await readSource(object.key);
-    const observation: BackupSourceObject = {
-      key: object.key,
-      present: true,
-      etag: object.etag,
-      observedAt: object.lastModified,
-      ...(text === undefined ? {} : { text }),
-      ...(basis?.sequencer === undefined ? {} : { sequencer: basis.sequencer }),
-    };
-    if (basis === undefined) added++;
-    else updated++;
-    backups.push({
-      type: 'source-observed',
-      origin: 'reconcile',
-      cluster: cluster.id,
-      name,
-      source,
-      observation,
-      basis,
-    });
-  };
+  /** The catalog's WAL records (tombstones included) of the covered range, streamed in sort-key order. */
+  async function* catalogWalIn(range: KeyRange): AsyncIterable<WalObjectRecord> {
+    const bounds = walKeyBounds(range, prefix, cluster.walSegmentSize);
+    if (bounds === undefined) return;
+    for (const timeline of timelines) {
+      const segments = timelineSegmentRange(bounds, timeline);
+      if (segments === undefined) continue;
+      for await (const record of deps.catalog.listWalObjects(cluster.id, timeline, segments, { includeDeleted: true }))
+        if (keyInRange(record.key, range)) yield record;
+    }
+  }
 
-  const work = listing.map((object) => async () => {
-    listedKeys.add(object.key);
-    const classified = classifyKey(object.key.slice(prefix.length), cluster.layout, cluster.walSegmentSize);
-    const effect = objectEffect(cluster.id, classified, {
-      key: object.key,
-      present: true,
-      size: object.size,
-      etag: object.etag,
-      at: object.lastModified,
-    });
-    switch (effect.type) {
-      case 'ignored':
-        ignored++;
-        return;
-      case 'backup-payload':
-        if (
-          effect.change.type === 'payload-seen' &&
-          !snapshot.backups.has(effect.change.name) &&
-          !payloadSeen.has(effect.change.name)
-        ) {
-          payloadSeen.add(effect.change.name);
-          added++;
-          backups.push(effect.change);
-        }
-        return;
-      case 'backup-source':
-        await reconcileSource(effect.name, effect.source, object);
-        return;
-      case 'wal': {
-        const stored = snapshot.wal.get(object.key);
-        const needsContent = effect.readContent && stored?.content === undefined;
-        if (stored && sameContent(stored, object.size, object.etag) && !needsContent) return;
-        const listedRecord: WalObjectRecord = {
-          ...effect.record,
-          ...(stored?.sequencer === undefined ? {} : { sequencer: stored.sequencer }),
-          ...(stored && !stored.deleted ? { uploadedAt: stored.uploadedAt } : {}),
-        };
-        const record = await withHistoryContent(deps, bucket, listedRecord, effect.readContent);
-        if (record === undefined) return;
-        if (stored === undefined || stored.deleted) added++;
-        else updated++;
-        wal.push({ origin: 'reconcile', record, basis: stored });
+  const comparePage = async (page: ListedPage): Promise<void> => {
+    const listedAt = clock();
+    const wal: WalObjectChange[] = [];
+    const backupChanges: BackupChange[] = [];
+    const listedByKey = new Map<string, ObjectSummary>(page.objects.map((object) => [object.key, object]));
+    listed += page.objects.length;
+
+    // Catalog records of the covered range: those listed are compared below, the others vanished.
+    const storedWal = new Map<string, WalObjectRecord>();
+    for await (const record of catalogWalIn(page.covered)) {
+      if (listedByKey.has(record.key)) storedWal.set(record.key, record);
+      else if (!record.deleted) {
+        removed++;
+        wal.push({ origin: 'reconcile', record: tombstone(record, listedAt), basis: record });
       }
     }
-  });
-  await runLimited(work, options.concurrency ?? 16);
-
-  for (const stored of snapshot.wal.values()) {
-    if (stored.deleted || listedKeys.has(stored.key)) continue;
-    removed++;
-    wal.push({ origin: 'reconcile', record: { ...stored, deleted: true, deletedAt: options.now }, basis: stored });
-  }
-  for (const record of snapshot.backups.values()) {
-    for (const source of ['sentinel', 'metadata'] as const) {
-      const basis = record[source];
-      if (!basis?.present || listedKeys.has(basis.key)) continue;
-      if (source === 'sentinel') removed++;
-      const { text: _text, etag: _etag, ...kept } = basis;
-      backups.push({
+    for (const { key, value: record } of entriesIn(historyFiles, page.covered)) {
+      if (listedByKey.has(key)) storedWal.set(key, record);
+      else if (!record.deleted) {
+        removed++;
+        wal.push({ origin: 'reconcile', record: tombstone(record, listedAt), basis: record });
+      }
+    }
+    for (const { key, value } of entriesIn(backupSources, page.covered)) {
+      if (listedByKey.has(key) || !value.basis.present) continue;
+      if (value.source === 'sentinel') removed++;
+      const { text: _text, etag: _etag, ...kept } = value.basis;
+      backupChanges.push({
         type: 'source-observed',
         origin: 'reconcile',
         cluster: cluster.id,
-        name: record.name,
-        source,
-        observation: { ...kept, present: false, observedAt: options.now },
-        basis,
+        name: value.name,
+        source: value.source,
+        observation: { ...kept, present: false, observedAt: options.now, listing: { at: listedAt } },
+        basis: value.basis,
       });
     }
+
+    const reconcileSource = async (name: string, source: BackupSource, object: ObjectSummary) => {
+      const basis = backups.get(name)?.[source];
+      if (basis?.present && basis.etag === object.etag && basis.text !== undefined) return;
+      const text = await readSource(object.key);
+      const observation: BackupSourceObject = {
+        key: object.key,
+        present: true,
+        etag: object.etag,
+        observedAt: object.lastModified,
+        listing: { at: listedAt, lastModified: object.lastModified },
+        ...(text === undefined ? {} : { text }),
+        ...(basis?.sequencer === undefined ? {} : { sequencer: basis.sequencer }),
+      };
+      if (basis === undefined) added++;
+      else updated++;
+      backupChanges.push({
+        type: 'source-observed',
+        origin: 'reconcile',
+        cluster: cluster.id,
+        name,
+        source,
+        observation,
+        basis,
+      });
+    };
+
+    for (const object of page.objects) {
+      const classified = classifyKey(object.key.slice(prefix.length), cluster.layout, cluster.walSegmentSize);
+      const effect = objectEffect(cluster.id, classified, {
+        key: object.key,
+        present: true,
+        size: object.size,
+        etag: object.etag,
+        at: object.lastModified,
+      });
+      switch (effect.type) {
+        case 'ignored':
+          ignored++;
+          break;
+        case 'backup-payload':
+          if (
+            effect.change.type === 'payload-seen' &&
+            !backups.has(effect.change.name) &&
+            !payloadSeen.has(effect.change.name)
+          ) {
+            payloadSeen.add(effect.change.name);
+            added++;
+            backupChanges.push(effect.change);
+          }
+          break;
+        case 'backup-source':
+          await reconcileSource(effect.name, effect.source, object);
+          break;
+        case 'wal': {
+          const stored = storedWal.get(object.key);
+          const needsContent = effect.readContent && stored?.content === undefined;
+          if (stored && sameContent(stored, object.size, object.etag) && !needsContent) break;
+          const listedRecord: WalObjectRecord = {
+            ...effect.record,
+            ...(stored?.sequencer === undefined ? {} : { sequencer: stored.sequencer }),
+            ...(stored && !stored.deleted ? { uploadedAt: stored.uploadedAt } : {}),
+            listing: { at: listedAt, lastModified: object.lastModified },
+          };
+          const record = await withHistoryContent(deps, bucket, listedRecord, effect.readContent);
+          if (record === undefined) break;
+          if (stored === undefined || stored.deleted) added++;
+          else updated++;
+          wal.push({ origin: 'reconcile', record, basis: stored });
+        }
+      }
+    }
+    if (wal.length > 0) superseded += (await deps.catalog.applyWalChanges(wal)).stale;
+    if (backupChanges.length > 0) superseded += (await deps.catalog.applyBackupChanges(backupChanges)).stale;
+    changesWritten += wal.length + backupChanges.length;
+  };
+
+  await forEachListedPage(
+    deps.objects,
+    bucket,
+    prefix,
+    {
+      concurrency: options.concurrency ?? 16,
+      ...(options.range ? { range: options.range } : {}),
+      onProgress: (progress) => options.onProgress?.({ phase: 'listing', ...progress }),
+    },
+    comparePage,
+  );
+  options.onProgress?.({ phase: 'applying', changes: changesWritten });
+  if (options.commitSyncMark !== false) {
+    await deps.catalog.updateClusterState(cluster.id, { lastFullSyncAt: options.now });
   }
-
-  options.onProgress?.({ phase: 'applying', changes: wal.length + backups.length });
-  const walOutcome = await deps.catalog.applyWalChanges(wal);
-  const backupOutcome = await deps.catalog.applyBackupChanges(backups);
-  await deps.catalog.updateClusterState(cluster.id, { lastFullSyncAt: options.now });
-  return {
-    cluster: cluster.id,
-    listed: listing.length,
-    added,
-    updated,
-    removed,
-    backupDocumentsRead,
-    superseded: walOutcome.stale + backupOutcome.stale,
-    ignored,
-  };
+  return { cluster: cluster.id, listed, added, updated, removed, backupDocumentsRead, superseded, ignored };
 }
 
-async function runLimited(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) await (tasks[next++] as () => Promise<void>)();
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
-}
+/** The record of an object the listing did not find, stamped with that listing. */
+const tombstone = (record: WalObjectRecord, listedAt: Date): WalObjectRecord => ({
+  ...record,
+  deleted: true,
+  deletedAt: listedAt,
+  listing: { at: listedAt },
+});
