@@ -122,4 +122,24 @@ describe('syncCatalog', () => {
     });
     expect(second).toMatchObject({ added: 0, updated: 0, removed: 0, backupDocumentsRead: 0 });
   });
+
+  it('keeps the tombstone a sync wrote when the late create event of the object arrives after it', async () => {
+    const catalog = await services.newCatalog();
+    const key = 'orders-main/wal_005/000000010000000000000077.br';
+    const before = services.s3.events().length;
+    await services.objects.putObject(BUCKET, key, 'segment 77');
+    const createEvents = services.s3.events().slice(before);
+    const cluster0 = services.config.clusters[0] as never;
+    // The sync finds the object (its create event is still queued), then finds it gone (its delete event lost).
+    await syncCatalog({ ...readers(services), catalog }, cluster0, { now: new Date() });
+    await services.s3.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    await sleep(5);
+    await syncCatalog({ ...readers(services), catalog }, cluster0, { now: new Date() });
+    await ingest(catalog, createEvents);
+    const stored = [];
+    for await (const record of catalog.listWalObjects(cluster, 1 as never, {}, { includeDeleted: true })) {
+      if (record.key === key) stored.push(record.deleted);
+    }
+    expect(stored).toEqual([true]);
+  });
 });
