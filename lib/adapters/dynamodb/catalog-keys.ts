@@ -11,6 +11,7 @@
  * | alert         | `CLUSTER#<id>`              | `ALERT#<kind>#<subject>`                  |
  * | retention plan| `CLUSTER#<id>`              | `PLAN#<created ISO>#<planId>`             |
  * | lock          | `CLUSTER#<id>`              | `LOCK#<name>`                             |
+ * | sync parts    | `CLUSTER#<id>`              | `SYNC#<syncId>`                           |
  *
  * WAL sort keys are the segment number in fixed-width hex so a range of segments is one Query; the file name after
  * it keeps two objects for one segment (different compression, `.partial`, `.backup`) apart.
@@ -38,6 +39,8 @@ export const ALERT_SK_PREFIX = 'ALERT#';
 export const planSk = (createdAt: Date, planId: string): string => `PLAN#${createdAt.toISOString()}#${planId}`;
 export const PLAN_SK_PREFIX = 'PLAN#';
 export const lockSk = (name: string): string => `LOCK#${name}`;
+/** The finished parts of one key-range-split sync. */
+export const syncPartsSk = (syncId: string): string => `SYNC#${syncId}`;
 /** Marker of a timeline that has WAL objects: `listTimelines` is one Query instead of a scan. */
 export const timelineSk = (timeline: TimelineId): string => `TIMELINE#${formatTimelineHex(timeline)}`;
 export const TIMELINE_SK_PREFIX = 'TIMELINE#';

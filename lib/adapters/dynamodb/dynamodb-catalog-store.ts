@@ -45,6 +45,7 @@ import type {
   ClusterStateUpdate,
   SegmentRange,
 } from '../../ports/catalog-store.ts';
+import type { SyncPartLedger } from '../../ports/sync-part-ledger.ts';
 import {
   BACKUP_SK_PREFIX,
   backupSk,
@@ -53,6 +54,7 @@ import {
   historySk,
   STATE_SK,
   segNoSortKey,
+  syncPartsSk,
   TIMELINE_SK_PREFIX,
   timelineSk,
   walPk,
@@ -294,7 +296,7 @@ const chunks = <T>(items: readonly T[], size: number): T[][] => {
  * The catalog in one DynamoDB table (docs/catalog-table.md). Event batches cost one BatchGetItem per 100 distinct
  * keys (to read stored sequencers) plus one BatchWriteItem per 25 changed items.
  */
-export class DynamoDbCatalogStore implements CatalogStore {
+export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #interpret: BackupInterpreter;
@@ -643,6 +645,29 @@ export class DynamoDbCatalogStore implements CatalogStore {
   async listHistoryFiles(cluster: ClusterId): Promise<WalObjectRecord[]> {
     const items = await this.#queryPrefix(clusterPk(cluster), HISTORY_SK_PREFIX);
     return items.map(walFromItem);
+  }
+
+  /** One UpdateItem adding the part to a number set; the answer holds every part finished so far. */
+  async finishSyncPart(cluster: ClusterId, syncId: string, part: number, parts: number): Promise<boolean> {
+    this.#count('UpdateItem');
+    const response = await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: clusterPk(cluster), sk: syncPartsSk(syncId) },
+        UpdateExpression: 'ADD #done :part SET #itemType = :type, #parts = :parts, #ttl = :ttl',
+        ExpressionAttributeNames: { '#done': 'done', '#itemType': 'itemType', '#parts': 'parts', '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':part': new Set([part]),
+          ':type': 'sync-parts',
+          ':parts': parts,
+          // The record is only needed while the parts run.
+          ':ttl': Math.ceil(Date.now() / 1000) + 7 * 24 * 3600,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const done = response.Attributes?.done as Set<number> | undefined;
+    return done !== undefined && done.size >= parts;
   }
 
   async getClusterState(cluster: ClusterId): Promise<ClusterState> {
