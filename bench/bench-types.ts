@@ -5,6 +5,14 @@ export interface BenchRow {
   value: number;
   unit: string;
   note?: string;
+  /** What the figure should be, in the row's unit; the table prints the goal and whether it was met. */
+  goal?: BenchGoal;
+}
+
+/** At most `max` and/or at least `min`. */
+export interface BenchGoal {
+  max?: number;
+  min?: number;
 }
 
 /** A benchmark module (`bench/<name>.bench.ts`) default-exports one of these. */

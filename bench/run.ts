@@ -12,7 +12,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Benchmark, BenchRow } from './bench-types.ts';
+import type { Benchmark, BenchGoal, BenchRow } from './bench-types.ts';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const resultsDir = join(benchDir, 'results');
@@ -72,10 +72,35 @@ function formatValue(value: number): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
-const HEADERS = ['benchmark', 'metric', 'value', 'unit', 'note'] as const;
+const HEADERS = ['benchmark', 'metric', 'value', 'unit', 'goal', 'met', 'note'] as const;
+
+function describeGoal(goal: BenchGoal | undefined): string {
+  if (goal === undefined) return '';
+  return [
+    goal.min === undefined ? '' : `>= ${formatValue(goal.min)}`,
+    goal.max === undefined ? '' : `<= ${formatValue(goal.max)}`,
+  ]
+    .filter((part) => part !== '')
+    .join(' and ');
+}
+
+/** `met`, `missed`, or empty for a row without a goal. */
+function goalVerdict(row: BenchRow): string {
+  if (row.goal === undefined) return '';
+  const { min, max } = row.goal;
+  return (min === undefined || row.value >= min) && (max === undefined || row.value <= max) ? 'met' : 'missed';
+}
 
 function cellsOf(row: BenchRow): string[] {
-  return [row.benchmark, row.metric, formatValue(row.value), row.unit, row.note ?? ''];
+  return [
+    row.benchmark,
+    row.metric,
+    formatValue(row.value),
+    row.unit,
+    describeGoal(row.goal),
+    goalVerdict(row),
+    row.note ?? '',
+  ];
 }
 
 function textTable(rows: readonly BenchRow[]): string {
@@ -113,7 +138,7 @@ function markdownTable(
   const escapePipes = (cell: string) => cell.replaceAll('|', '\\|');
   const tableOf = (selected: readonly BenchRow[]) => [
     `| ${HEADERS.join(' | ')} |`,
-    '| --- | --- | ---: | --- | --- |',
+    '| --- | --- | ---: | --- | --- | --- | --- |',
     ...selected.map((row) => `| ${cellsOf(row).map(escapePipes).join(' | ')} |`),
   ];
   const ratios = rows.filter(isRatio);
@@ -151,6 +176,9 @@ async function main(): Promise<void> {
   }
   const totalSeconds = (performance.now() - runStarted) / 1000;
   console.log(textTable(rows));
+  const missed = rows.filter((row) => goalVerdict(row) === 'missed');
+  if (missed.length > 0)
+    console.log(`\ngoals missed: ${missed.map((row) => `${row.benchmark}: ${row.metric}`).join('; ')}`);
   console.log(`\n${describeTimings(timings, totalSeconds)}; load average now ${loadavg()[0]?.toFixed(2) ?? '?'}`);
   await mkdir(resultsDir, { recursive: true });
   await writeFile(

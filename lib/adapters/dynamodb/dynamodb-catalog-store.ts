@@ -304,6 +304,8 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #knownTimelines = new Set<string>();
   readonly #counts: Record<string, number> = {};
+  readonly #capacity = { read: 0, write: 0 };
+  #conflicts = 0;
 
   constructor(options: DynamoDbCatalogStoreOptions) {
     this.#client = options.client;
@@ -316,6 +318,22 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   /** DynamoDB requests sent, by operation (the ingest benchmark reports requests per 1,000 events). */
   get requestCounts(): Readonly<Record<string, number>> {
     return this.#counts;
+  }
+
+  /** Conditional writes that found the item changed since it was read (each re-read, merged and retried). */
+  get conflicts(): number {
+    return this.#conflicts;
+  }
+
+  /** Capacity units DynamoDB reported for catalog item reads and writes (what on-demand capacity bills). */
+  get consumedCapacity(): Readonly<{ read: number; write: number }> {
+    return this.#capacity;
+  }
+
+  #consumed(kind: 'read' | 'write', response: { ConsumedCapacity?: unknown }): void {
+    const reported = response.ConsumedCapacity;
+    const list = Array.isArray(reported) ? reported : reported === undefined ? [] : [reported];
+    for (const entry of list) this.#capacity[kind] += (entry as { CapacityUnits?: number }).CapacityUnits ?? 0;
   }
 
   get requestCount(): number {
@@ -457,7 +475,7 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
           written.push(fold.record);
           return;
         }
-        this.#count('ConditionalCheckFailed');
+        this.#conflicts++;
         item = 'unread';
         if (round > 0) await this.#sleep(Math.random() * Math.min(200, 5 * 2 ** round));
       }
@@ -493,18 +511,24 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
           : '#version = :version';
     this.#count('PutItem');
     try {
-      await this.#client.send(
+      const response = await this.#client.send(
         new PutCommand({
           TableName: this.#table,
+          ReturnConsumedCapacity: 'TOTAL',
           Item: { ...item, version: (readVersion ?? 0) + 1 },
           ConditionExpression: condition,
           ...(read === undefined ? {} : { ExpressionAttributeNames: { '#version': 'version' } }),
           ...(readVersion ? { ExpressionAttributeValues: { ':version': readVersion } } : {}),
         }),
       );
+      this.#consumed('write', response ?? {});
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
+        // A failed condition is billed as a write of the item.
+        this.#capacity.write += Math.max(1, Math.ceil(JSON.stringify(item).length / 1024));
+        return false;
+      }
       throw error;
     }
   }
@@ -512,8 +536,14 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   async #getConsistent(key: ItemKey): Promise<Item | undefined> {
     this.#count('GetItem');
     const response = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: { pk: key.pk, sk: key.sk }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: key.pk, sk: key.sk },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
     );
+    this.#consumed('read', response ?? {});
     return response.Item as Item | undefined;
   }
 
@@ -547,8 +577,9 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
         if (attempt > 0) await this.#backoff(attempt - 1, `${pending.length} reads`);
         this.#count('BatchGetItem');
         const response = await this.#client.send(
-          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending } } }),
+          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending } }, ReturnConsumedCapacity: 'TOTAL' }),
         );
+        this.#consumed('read', response);
         for (const item of response.Responses?.[this.#table] ?? []) found.set(keyId(item as unknown as ItemKey), item);
         pending = (response.UnprocessedKeys?.[this.#table]?.Keys ?? []) as Item[];
       }
@@ -562,7 +593,10 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) await this.#backoff(attempt - 1, `${pending.length} writes`);
         this.#count('BatchWriteItem');
-        const response = await this.#client.send(new BatchWriteCommand({ RequestItems: { [this.#table]: pending } }));
+        const response = await this.#client.send(
+          new BatchWriteCommand({ RequestItems: { [this.#table]: pending }, ReturnConsumedCapacity: 'TOTAL' }),
+        );
+        this.#consumed('write', response);
         pending = (response.UnprocessedItems?.[this.#table] ?? []) as typeof pending;
       }
     });
