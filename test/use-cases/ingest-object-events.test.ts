@@ -1,9 +1,12 @@
 import { brotliCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification-events.ts';
+import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { ClusterId } from '../../lib/domain/cluster.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
 import { ingestObjectEvents } from '../../lib/use-cases/ingest-object-events.ts';
+import { jitteryDocumentClient } from '../support/jittery-dynamodb.ts';
 import type { S3EventShape } from '../support/s3rver.ts';
 import { BUCKET, type CatalogServices, fixture, readers, startCatalogServices } from './catalog-test-setup.ts';
 
@@ -140,6 +143,30 @@ describe('ingestObjectEvents with s3rver events into dynalite', () => {
       return out;
     })();
     expect(record?.key).toBe(key);
+  });
+
+  it('keeps the sentinel and the metadata.json of a backup ingested by two invocations at once', async () => {
+    const tableName = `concurrent-ingest-${Date.now()}`;
+    // Each invocation has its own client; its reads answer at once, its writes wait, so both read before either writes.
+    const invocation = () =>
+      new DynamoDbCatalogStore({
+        client: jitteryDocumentClient(services.ddb.endpoint, { delayMs: { BatchWrite: 30, Put: 30, Update: 30 } }),
+        tableName,
+        interpret: createBackupInterpreter(services.config.clusters),
+      });
+    const [first, second] = [invocation(), invocation()];
+    await first.ensureTable();
+    const name = 'base_0000000100000000000000D0';
+    const metadataEvents = await put([[`basebackups_005/${name}/metadata.json`, fixture('metadata-full.json')]]);
+    const sentinelEvents = await put([
+      [`basebackups_005/${name}_backup_stop_sentinel.json`, fixture('sentinel-v2-full.json')],
+    ]);
+    const outcomes = await Promise.all([ingest(first, sentinelEvents), ingest(second, metadataEvents)]);
+    expect(outcomes.flatMap((o) => o.failedRecordIds)).toEqual([]);
+    const record = await first.getBackup(cluster, name);
+    expect(record?.status).toBe('complete');
+    expect(record?.sentinel?.present).toBe(true);
+    expect(record?.metadata?.sequencer).toBeDefined();
   });
 });
 
