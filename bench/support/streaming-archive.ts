@@ -6,12 +6,13 @@
  * size and ETag, so a full sync compares everything and writes nothing (the steady state). Used to measure the
  * memory and time of a full sync at sizes no emulator holds.
  */
-import type { ApplyOutcome, CatalogStore, ClusterState, SegmentRange } from '../../lib/ports/catalog-store.ts';
+
 import type { BackupChange, WalObjectChange } from '../../lib/domain/catalog/catalog-change.ts';
 import type { WalObjectRecord } from '../../lib/domain/catalog/catalog-records.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import { type TimelineId, timelineId } from '../../lib/domain/wal/timeline.ts';
 import { type SegmentNumber, segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
+import type { ApplyOutcome, CatalogStore, ClusterState, SegmentRange } from '../../lib/ports/catalog-store.ts';
 import type { ListPageRequest, ObjectPage, ObjectStore, ObjectSummary } from '../../lib/ports/object-store.ts';
 
 const UPLOADED = new Date(Date.UTC(2026, 0, 1));

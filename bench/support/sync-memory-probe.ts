@@ -3,8 +3,9 @@
  *   node --import tsx bench/support/sync-memory-probe.ts <objects> <tombstones>
  * prints one JSON line { objects, tombstones, seconds, peakRssMb, listRequests, streamed, changes }.
  */
-import { syncCatalog } from '../../lib/use-cases/sync-catalog.ts';
+
 import type { ObjectStore } from '../../lib/ports/object-store.ts';
+import { syncCatalog } from '../../lib/use-cases/sync-catalog.ts';
 import { StreamingBucket, StreamingCatalog } from './streaming-archive.ts';
 import { BENCH_CLUSTER } from './synthetic-wal-g-bucket.ts';
 

@@ -12,7 +12,7 @@
  */
 import { MAX_BACKUP_METADATA_BYTES } from '../domain/backup/backup-document.ts';
 import type { BackupChange, BackupSource, WalObjectChange } from '../domain/catalog/catalog-change.ts';
-import type { BackupRecord, BackupSourceObject, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
+import type { BackupSourceObject, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
 import type { KeyRange } from '../domain/catalog/key-range.ts';
 import { objectEffect } from '../domain/catalog/object-effect.ts';
 import { keyInRange, timelineSegmentRange, walKeyBounds } from '../domain/catalog/wal-key-bounds.ts';

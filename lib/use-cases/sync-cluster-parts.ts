@@ -108,9 +108,9 @@ export async function planClusterSyncs(
     const wanted = Math.min(options.maxParts ?? 64, Math.max(1, Math.ceil(segments / options.segmentsPerPart)));
     const ranges = splitClusterKeyRanges(cluster, spans, wanted);
     const syncId = `${options.now.toISOString()}#${cluster.id}`;
-    ranges.forEach((range, part) =>
-      requests.push({ cluster: cluster.id, syncId, plannedAt: options.now, part, parts: ranges.length, range }),
-    );
+    ranges.forEach((range, part) => {
+      requests.push({ cluster: cluster.id, syncId, plannedAt: options.now, part, parts: ranges.length, range });
+    });
   }
   return requests;
 }

@@ -5,11 +5,12 @@
  * of the same range; these bounds are a superset of that range (callers filter by key), never a subset, so the
  * sync never mistakes a record it did not query for one the listing lacks.
  */
-import { type KeyRange } from './key-range.ts';
+
 import { WAL_FOLDER } from '../layout/wal-g-layout.ts';
 import { segmentsPerLogId, type WalSegmentSize } from '../wal/segment-size.ts';
 import type { TimelineId } from '../wal/timeline.ts';
 import type { SegmentNumber } from '../wal/wal-segment.ts';
+import type { KeyRange } from './key-range.ts';
 
 /** A position in (timeline, segment number) order; both inclusive bounds. */
 export interface WalPosition {

@@ -252,7 +252,9 @@ describe('N concurrent invocations against dynalite', () => {
         );
         await (stores[0] as DynamoDbCatalogStore).ensureTable();
         const queues = stores.map(() => [] as CatalogChange[]);
-        delivered.forEach((change, index) => queues[(owners[index] ?? 0) % invocations]?.push(change));
+        delivered.forEach((change, index) => {
+          queues[(owners[index] ?? 0) % invocations]?.push(change);
+        });
         await Promise.all(
           stores.map(async (store, index) => {
             const queue = queues[index] ?? [];
