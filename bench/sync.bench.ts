@@ -1,5 +1,5 @@
 /**
- * Full sync of 20,000 WAL objects (plus backups and a history file) into a dynalite catalog: first from empty
+ * Full sync of 10,000 WAL objects (plus backups and a history file) into a dynalite catalog: first from empty
  * (every record written, one conditional PutItem each), then in the steady state (nothing changed), walcat's
  * sharded listing (16 parallel ranges) against one sequential ListObjectsV2 stream. The listing and the catalog's
  * range queries are interleaved page by page (the sync streams), so they are timed together. The bucket is in
@@ -11,17 +11,19 @@
 import { DynamoDbCatalogStore } from '../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { createBackupInterpreter } from '../lib/domain/catalog/backup-interpreter.ts';
 import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
-import type { ObjectSummary } from '../lib/ports/object-store.ts';
+import type { ObjectStore, ObjectSummary } from '../lib/ports/object-store.ts';
 import { syncCatalog } from '../lib/use-cases/sync-catalog.ts';
 import { startDynalite } from '../test/support/dynalite.ts';
 import type { Benchmark, BenchRow } from './bench-types.ts';
 import { LatentMemoryObjectStore } from './support/latent-memory-object-store.ts';
 import { S3_REQUEST_LATENCY_MS, sleep } from './support/request-latency.ts';
+import { StreamingBucket, StreamingCatalog } from './support/streaming-archive.ts';
 import { BENCH_CLUSTER, syntheticBucket } from './support/synthetic-wal-g-bucket.ts';
 
 const NAME = 'sync';
 /** Conditional catalog writes are one request per item (dynalite: about 1,000 per second), so from empty stays small. */
-const SEGMENTS = 20_000;
+const SEGMENTS = 10_000;
+const LISTING_OBJECTS = 100_000;
 
 /** The latent in-memory bucket, also serving object bodies (sentinels, metadata.json, history). */
 class BucketWithBodies extends LatentMemoryObjectStore {
@@ -107,6 +109,41 @@ const syncBenchmark: Benchmark = {
           `${sharded.requests} list requests, ${sharded.outcome.added + sharded.outcome.updated} changes; ${note}`,
         ),
         row('steady-state full sync speed-up, sharded vs sequential', sequential.total / sharded.total, 'x', note),
+      );
+      // The listing's own speed-up at 100k objects: a synthetic catalog that streams and answers at once, so the
+      // 30 ms list requests are the whole cost.
+      const shape = { cluster: BENCH_CLUSTER, objects: LISTING_OBJECTS, tombstones: 0 };
+      const listingBound = async (concurrency: number) => {
+        const listing = new StreamingBucket(shape, S3_REQUEST_LATENCY_MS);
+        const started = performance.now();
+        await syncCatalog(
+          {
+            catalog: new StreamingCatalog(shape),
+            objects: listing as unknown as ObjectStore,
+            decompress: () => undefined,
+          },
+          BENCH_CLUSTER,
+          { now: bucket.now, concurrency },
+        );
+        return { ms: performance.now() - started, requests: listing.listRequests };
+      };
+      const listedSequentially = await listingBound(1);
+      const listedSharded = await listingBound(16);
+      const listingNote = `${LISTING_OBJECTS} objects, ${S3_REQUEST_LATENCY_MS} ms per S3 list request, synthetic catalog`;
+      rows.push(
+        row(
+          'listing-bound full sync, sequential',
+          listedSequentially.ms,
+          'ms',
+          `${listedSequentially.requests} list requests; ${listingNote}`,
+        ),
+        row(
+          'listing-bound full sync, sharded (16 ranges)',
+          listedSharded.ms,
+          'ms',
+          `${listedSharded.requests} list requests; ${listingNote}`,
+        ),
+        row('listing speed-up, sharded vs sequential', listedSequentially.ms / listedSharded.ms, 'x', listingNote),
       );
     } finally {
       await ddb.close();

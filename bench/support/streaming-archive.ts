@@ -42,13 +42,17 @@ function firstSegmentAfter(shape: ArchiveShape, key: string, from: number, to: n
 
 export class StreamingBucket implements Partial<ObjectStore> {
   readonly #shape: ArchiveShape;
+  readonly #latencyMs: number;
   listRequests = 0;
-  constructor(shape: ArchiveShape) {
+  /** `latencyMs` is added to every listing request. */
+  constructor(shape: ArchiveShape, latencyMs = 0) {
     this.#shape = shape;
+    this.#latencyMs = latencyMs;
   }
 
   async listPage(_bucket: string, request: ListPageRequest): Promise<ObjectPage> {
     this.listRequests++;
+    if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs));
     const start = this.#shape.tombstones;
     const end = start + this.#shape.objects;
     const after = request.continuationToken ?? request.startAfter ?? '';
