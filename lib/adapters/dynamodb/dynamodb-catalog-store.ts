@@ -408,8 +408,9 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
         fromItem: walFromItem,
         merge: mergeWalObject,
         toItem: walToItem,
-        // A WAL key is written once in the normal course: try "create if absent" first, without a read.
-        writeBlind: (change) => change.origin === 'event',
+        // A WAL key is written once in the normal course: try "create if absent" first, without a read. So is a key
+        // a sync found missing from the catalog (if it appeared since, the merge finds the basis changed).
+        writeBlind: (change) => change.origin === 'event' || change.basis === undefined,
       },
       (records) => this.#timelineMarkers(records),
     );
