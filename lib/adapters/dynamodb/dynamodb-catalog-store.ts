@@ -654,6 +654,8 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     range: SegmentRange = {},
     options: { readonly includeDeleted?: boolean } = {},
   ): AsyncIterable<WalObjectRecord> {
+    // DynamoDB rejects a BETWEEN whose bounds are reversed; such a range holds nothing.
+    if (range.fromSegNo !== undefined && range.toSegNo !== undefined && range.fromSegNo > range.toSegNo) return;
     // Sort keys are `<12 hex segNo>#<file name>`; '$' sorts right after '#', closing the upper segment.
     const from = range.fromSegNo === undefined ? '' : segNoSortKey(range.fromSegNo);
     const to = `${range.toSegNo === undefined ? 'FFFFFFFFFFFF' : segNoSortKey(range.toSegNo)}$`;

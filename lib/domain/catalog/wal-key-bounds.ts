@@ -75,6 +75,9 @@ export function timelineSegmentRange(
   timeline: TimelineId,
 ): { readonly fromSegNo?: SegmentNumber; readonly toSegNo?: SegmentNumber } | undefined {
   if (timeline < bounds.from.timeline || timeline > bounds.to.timeline) return undefined;
+  // A range between two names that are not segments of this size can hold none (and a reversed sort-key range is
+  // an error in DynamoDB).
+  if (bounds.from.timeline === bounds.to.timeline && bounds.from.segNo > bounds.to.segNo) return undefined;
   return {
     ...(timeline === bounds.from.timeline ? { fromSegNo: bounds.from.segNo as SegmentNumber } : {}),
     ...(timeline === bounds.to.timeline && bounds.to.segNo !== Number.MAX_SAFE_INTEGER

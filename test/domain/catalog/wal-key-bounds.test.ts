@@ -63,4 +63,15 @@ describe('walKeyBounds', () => {
       ),
     ).toEqual({ from: { timeline: 1, segNo: 3 }, to: { timeline: 1, segNo: 0x102 } });
   });
+
+  it('queries nothing for a range between two boundaries that name no segment of the size', () => {
+    const size = sizes[1] as (typeof sizes)[number];
+    // With 16 MiB segments the segment part stops at FF: nothing lies between ...00001000 and ...00001001.
+    const bounds = walKeyBounds(
+      { after: `${ROOT}wal_005/000000010000000000001000`, until: `${ROOT}wal_005/000000010000000000001001` },
+      ROOT,
+      size,
+    );
+    expect(bounds && timelineSegmentRange(bounds, timelineId(1))).toBeUndefined();
+  });
 });
