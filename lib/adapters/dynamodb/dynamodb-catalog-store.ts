@@ -111,6 +111,8 @@ interface ItemCodec<C, R> {
   readonly toItem: (record: R) => Item;
   /** Changes that may be written "if absent" without reading first (a read follows only when the key exists). */
   readonly writeBlind: (change: C) => boolean;
+  /** Field-by-field conditional update instead of a whole-item put on the version read. */
+  readonly fieldWise?: boolean;
 }
 
 /** The changes of one key merged in order onto the stored record; `record` undefined when nothing changed. */
@@ -217,8 +219,31 @@ function sourceFromItem(item: unknown): BackupSourceObject | undefined {
 
 /** Top-level Date fields of a backup record (stored as ISO strings); a new Date field is added here. */
 const BACKUP_DATE_FIELDS = ['firstSeenAt', 'updatedAt', 'expiredAt'] as const;
+/** JSON with object keys sorted, so a map read back from DynamoDB compares equal to the one written. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Set)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}
+
+/** Backup fields that only move one way: a write applies when it moves them further (no revision needed). */
+const FIELD_ORDER: Readonly<Record<string, 'earliest' | 'latest'>> = {
+  firstSeenAt: 'earliest',
+  expiredAt: 'earliest',
+  updatedAt: 'latest',
+};
+/** Fields every writer sets to the same value. */
+const CONSTANT_FIELDS = new Set(['itemType', 'cluster', 'name']);
+/** `rev_<field>`: how often the field was written, the condition of the next write of it. */
+const REVISION_PREFIX = 'rev_';
+
 /** Attributes of a backup item that are not record fields (keys, bookkeeping) or are derived on read. */
 const BACKUP_ITEM_ONLY = new Set(['pk', 'sk', 'itemType', 'version', 'status', 'problem', 'backup', 'sequencer']);
+const isBookkeeping = (name: string): boolean => BACKUP_ITEM_ONLY.has(name) || name.startsWith(REVISION_PREFIX);
 
 /**
  * Backup items store the observed sources; the record is derived on read so a better interpreter heals old rows.
@@ -226,7 +251,8 @@ const BACKUP_ITEM_ONLY = new Set(['pk', 'sk', 'itemType', 'version', 'status', '
  * beyond BACKUP_DATE_FIELDS when it is a Date.
  */
 function backupToItem(record: BackupRecord): Item {
-  const { backup: _backup, sequencer: _sequencer, sentinel, metadata, ...fields } = record;
+  // Status, problem and the parsed backup are derived on read (a field every writer would race on).
+  const { backup: _b, sequencer: _s, status: _st, problem: _p, sentinel, metadata, ...fields } = record;
   const item: Item = { pk: clusterPk(record.cluster), sk: backupSk(record.name), itemType: 'backup' };
   for (const [name, value] of Object.entries(fields)) item[name] = value instanceof Date ? value.toISOString() : value;
   item.sentinel = sourceToItem(sentinel);
@@ -237,7 +263,7 @@ function backupToItem(record: BackupRecord): Item {
 function backupFromItem(item: Item, interpret: BackupInterpreter): BackupRecord {
   const fields: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(item)) {
-    if (!BACKUP_ITEM_ONLY.has(name) && value !== undefined && value !== null) fields[name] = value;
+    if (!isBookkeeping(name) && value !== undefined && value !== null) fields[name] = value;
   }
   for (const name of BACKUP_DATE_FIELDS) {
     const value = date(item[name]);
@@ -426,6 +452,9 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
         merge: (stored, change) => mergeBackup(stored, change, interpret),
         toItem: backupToItem,
         writeBlind: () => false,
+        // The sentinel and metadata.json parts are updated each on its own condition, so events of the two in
+        // concurrent invocations both land without a retry.
+        fieldWise: true,
       },
       () => [],
     );
@@ -470,7 +499,8 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
           if (current !== undefined) written.push(current);
           return;
         }
-        if (await this.#putIfUnchanged(codec.toItem(fold.record), item)) {
+        const next = codec.toItem(fold.record);
+        if (codec.fieldWise ? await this.#updateChangedFields(next, item) : await this.#putIfUnchanged(next, item)) {
           applied += fold.applied;
           stale += fold.stale;
           written.push(fold.record);
@@ -527,6 +557,77 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
         // A failed condition is billed as a write of the item.
+        this.#capacity.write += Math.max(1, Math.ceil(JSON.stringify(item).length / 1024));
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Writes the fields of `item` that differ from `read`, each on its own condition: a field that only moves one way
+   * (FIELD_ORDER: the earliest first sighting, the latest update) on still being on the far side of the new value,
+   * any other field on its own revision (`rev_<field>`, incremented with it). Fields nobody else changed meanwhile
+   * never conflict, whatever else changed; false when one did (re-read and merge again).
+   */
+  async #updateChangedFields(item: Item, read: Item | undefined): Promise<boolean> {
+    const sets: string[] = [];
+    const removes: string[] = [];
+    const conditions: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    let index = 0;
+    for (const name of new Set([...Object.keys(item), ...Object.keys(read ?? {})])) {
+      if (name === 'pk' || name === 'sk' || name.startsWith(REVISION_PREFIX) || name === 'version') continue;
+      const next = item[name] ?? undefined;
+      const previous = read?.[name] ?? undefined;
+      if (canonicalJson(next) === canonicalJson(previous)) continue;
+      const at = ++index;
+      names[`#f${at}`] = name;
+      if (next === undefined) removes.push(`#f${at}`);
+      else {
+        sets.push(`#f${at} = :f${at}`);
+        values[`:f${at}`] = next;
+      }
+      const order = FIELD_ORDER[name];
+      if (order !== undefined && next !== undefined) {
+        conditions.push(`(attribute_not_exists(#f${at}) OR #f${at} ${order === 'earliest' ? '>=' : '<='} :f${at})`);
+        continue;
+      }
+      if (CONSTANT_FIELDS.has(name)) continue;
+      const revision = read?.[`${REVISION_PREFIX}${name}`] as number | undefined;
+      names[`#r${at}`] = `${REVISION_PREFIX}${name}`;
+      sets.push(`#r${at} = :r${at}`);
+      values[`:r${at}`] = (revision ?? 0) + 1;
+      if (revision === undefined) conditions.push(`attribute_not_exists(#r${at})`);
+      else {
+        conditions.push(`#r${at} = :read${at}`);
+        values[`:read${at}`] = revision;
+      }
+    }
+    if (sets.length === 0 && removes.length === 0) return true;
+    this.#count('UpdateItem');
+    try {
+      const response = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: item.pk, sk: item.sk },
+          UpdateExpression: [
+            sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+            removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+          ]
+            .join(' ')
+            .trim(),
+          ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.#consumed('write', response ?? {});
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
         this.#capacity.write += Math.max(1, Math.ceil(JSON.stringify(item).length / 1024));
         return false;
       }

@@ -140,6 +140,8 @@ describe('concurrent catalog writers against dynalite', () => {
       expect(record).toMatchObject({ status: 'complete', backup: { permanent: true } });
       expect(record?.sentinel?.present).toBe(true);
       expect(record?.metadata?.present).toBe(true);
+      // Each source is its own conditional update: neither write had to be retried.
+      expect(a.conflicts + b.conflicts).toBe(0);
     }
   });
 });
