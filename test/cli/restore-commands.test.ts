@@ -20,7 +20,7 @@ import {
 const config = restoreConfig();
 
 function context(
-  options: Record<string, string | boolean> = {},
+  options: Record<string, string | boolean | string[]> = {},
   extra: { json?: boolean; positionals?: string[] } = {},
 ) {
   const out: string[] = [];
@@ -122,6 +122,24 @@ describe('walcat restore start and status', () => {
     const resume = context({ resume: started.jobId }, { json: true });
     expect(await start.run(resume.ctx)).toBe(0);
     expect(JSON.parse(resume.out[0] as string).steps[1]).toMatchObject({ status: 'dispatched', attempts: 2 });
+  });
+
+  it('--setting name=value (repeatable) reaches the restored copy; a malformed one is refused', async () => {
+    const deps = restoreDeps();
+    const start = restoreStartCommand({ restore: () => deps, random: () => 0 });
+    const { ctx, out } = context(
+      {
+        to: '2026-11-20T10:30:00Z',
+        instance: 'i-0a1b2c3d4e5f60718',
+        setting: ['port=6543', 'shared_buffers=64MB'],
+      },
+      { json: true },
+    );
+    expect(await start.run(ctx)).toBe(0);
+    const job = await deps.jobs.get(config.clusters[0]?.id as never, JSON.parse(out[0] as string).jobId);
+    expect(job?.request.extraSettings).toEqual({ port: '6543', shared_buffers: '64MB' });
+    const bad = context({ to: '2026-11-20T10:30:00Z', instance: 'i-0a1b2c3d4e5f60718', setting: ['port'] });
+    await expect(start.run(bad.ctx)).rejects.toThrow(/--setting "port" is not name=value/);
   });
 
   it('refuses to start without a host or with a bad host tag, and status of an unknown job', async () => {

@@ -43,11 +43,31 @@ function hostOf(context: CliContext): RestoreHostTarget | undefined {
   return undefined;
 }
 
+/** `--setting name=value`, repeatable: server settings of the restored copy (e.g. port, shared_buffers). */
+function settingsOf(context: CliContext): Record<string, string> | undefined {
+  const raw = context.options.setting;
+  const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  if (values.length === 0) return undefined;
+  const settings: Record<string, string> = {};
+  for (const value of values) {
+    const text = String(value);
+    const split = text.indexOf('=');
+    if (split <= 0) {
+      throw new InvalidInputError(
+        `--setting ${JSON.stringify(text)} is not name=value; e.g. --setting port=5433 --setting shared_buffers=128MB`,
+      );
+    }
+    settings[text.slice(0, split).trim()] = text.slice(split + 1);
+  }
+  return settings;
+}
+
 /**
  * `walcat restore start --cluster C --to TIME (--instance ID | --host-tag K=V | --in-place)`: plans the restore,
  * refuses an unreachable target (exit 1), stores the job and sends its first step; the orchestrator takes it from
  * there on the hosts' status events. `--pause` stops at the target paused instead of promoting; `--check-sql` adds a
- * query whose first value must be true after the restore; `--pg-data` restores into another directory on the host.
+ * query whose first value must be true after the restore; `--pg-data` restores into another directory on the host; `--setting name=value` (repeatable) sets a server setting
+ * of the restored copy (a copy in another directory otherwise gets its own socket folder and a free port).
  * `--resume JOB` re-runs a failed job from its failed step.
  */
 export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliCommand {
@@ -55,7 +75,7 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
     name: 'restore start',
     summary: 'start a planned restore on a host',
     usage:
-      'walcat restore start --cluster ID (--to TIME|latest | --lsn X/Y | --name P | --xid N) (--instance ID | --host-tag K=V | --in-place) [--pause] [--check-sql SQL] [--pg-data DIR] [--json]\n       walcat restore start --cluster ID --resume JOB',
+      'walcat restore start --cluster ID (--to TIME|latest | --lsn X/Y | --name P | --xid N) (--instance ID | --host-tag K=V | --in-place) [--pause] [--check-sql SQL] [--pg-data DIR] [--setting NAME=VALUE]... [--json]\n       walcat restore start --cluster ID --resume JOB',
     options: {
       ...RESTORE_TARGET_OPTIONS,
       instance: { type: 'string' },
@@ -64,6 +84,7 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
       pause: { type: 'boolean' },
       'check-sql': { type: 'string' },
       'pg-data': { type: 'string' },
+      setting: { type: 'string', multiple: true },
       resume: { type: 'string' },
     },
     async run(context: CliContext): Promise<number> {
@@ -78,6 +99,7 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
       const checkSql = context.options['check-sql'];
       const pgData = context.options['pg-data'];
       const host = hostOf(context);
+      const extraSettings = settingsOf(context);
       const random = deps.random ?? Math.random;
       try {
         const { job, plan } = await startRestore(deps.restore(), {
@@ -89,6 +111,7 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
           ...(host ? { host } : {}),
           ...(typeof checkSql === 'string' ? { checkSql } : {}),
           ...(typeof pgData === 'string' ? { hostOverrides: { pgData } } : {}),
+          ...(extraSettings === undefined ? {} : { extraSettings }),
         });
         if (context.json) {
           context.stdout(JSON.stringify(restoreStatusJson(job)));

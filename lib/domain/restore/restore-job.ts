@@ -23,6 +23,7 @@ import {
   type RestoreStepName,
   TARGET_NOT_REACHED_MESSAGE,
 } from './restore-scripts.ts';
+import { formatLsn } from '../wal/lsn.ts';
 import { formatRestoreTarget, type RestoreTarget, restoreTargetFromText } from './restore-target.ts';
 
 export type { CommandStatus, CommandStatusUpdate } from '../jobs/command-status.ts';
@@ -50,6 +51,8 @@ export interface RestoreRequest {
   readonly recoveryTimeoutSeconds: number;
   /** Drills: a server on the data directory that is an earlier walcat restored copy may be replaced. */
   readonly replaceRestoredCopy?: boolean;
+  /** Run pg_amcheck over the restored copy in verify (drills do). */
+  readonly amcheck?: boolean;
 }
 
 export type RestoreJobKind = 'restore' | 'drill';
@@ -75,13 +78,26 @@ export interface RestoreStep {
   readonly result?: unknown;
 }
 
+/** One check verify made on the restored copy, in order: server, recovery, timeline, target, archive-mode, amcheck, check-sql. */
+export interface RestoreCheck {
+  readonly name: 'server' | 'recovery' | 'timeline' | 'target' | 'archive-mode' | 'amcheck' | 'check-sql';
+  readonly status: 'passed' | 'failed' | 'skipped';
+  readonly detail: string;
+}
+
 /** What the verify step found on the restored server. */
 export interface RestoreOutcome {
   readonly inRecovery: boolean;
   readonly timeline: number;
   readonly lastReplayTimestamp?: string;
+  readonly lastReplayLsn?: string;
   readonly archiveMode?: string;
+  /** The port and data directory of the server verify talked to: the restored copy's own. */
+  readonly port?: number;
+  readonly dataDirectory?: string;
   readonly check?: { readonly passed: boolean; readonly firstValue: string };
+  /** Absent on jobs stored before checks were recorded. */
+  readonly checks?: readonly RestoreCheck[];
   /** From job creation to the end of verify: the measured restore time (RTO). */
   readonly restoreMs: number;
 }
@@ -91,6 +107,8 @@ export interface RestoreFailure {
   readonly message: string;
   readonly stderrTail?: string;
   readonly at: Date;
+  /** The checks verify made, when verification found a problem. */
+  readonly checks?: readonly RestoreCheck[];
 }
 
 export interface RestoreJob {
@@ -181,6 +199,7 @@ export function scriptInput(job: RestoreJob): RestoreScriptInput {
     ...(request.checkSql === undefined ? {} : { checkSql: request.checkSql }),
     ...(request.extraSettings === undefined ? {} : { extraSettings: request.extraSettings }),
     ...(request.replaceRestoredCopy === undefined ? {} : { replaceRestoredCopy: request.replaceRestoredCopy }),
+    ...(request.amcheck === undefined ? {} : { amcheck: request.amcheck }),
   };
 }
 
@@ -341,7 +360,13 @@ function describeCommandFailure(status: CommandStatus): string {
   }
 }
 
-function failStep(job: RestoreJob, step: RestoreStep, why: string, at: Date): RestoreTransitionResult {
+function failStep(
+  job: RestoreJob,
+  step: RestoreStep,
+  why: string,
+  at: Date,
+  checks?: readonly RestoreCheck[],
+): RestoreTransitionResult {
   const lastLine = (step.stderrTail ?? '')
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -355,6 +380,7 @@ function failStep(job: RestoreJob, step: RestoreStep, why: string, at: Date): Re
     message: `restore job ${job.jobId}: step ${step.name} failed${host}: ${why}${lastLine ? `: ${lastLine.trim()}` : ''}${hint}`,
     ...(step.stderrTail ? { stderrTail: step.stderrTail } : {}),
     at,
+    ...(checks === undefined ? {} : { checks }),
   };
   const failed = replaceStep(job, step.name, { ...step, status: 'failed' });
   return {
@@ -364,51 +390,170 @@ function failStep(job: RestoreJob, step: RestoreStep, why: string, at: Date): Re
 }
 
 /**
- * Checks what verify read against what was asked: promoted onto a new timeline (or paused in recovery), the last
- * replayed commit not after a time target, archiving off, the SQL check passed.
+ * Checks what verify read against what was asked: the server answering is the copy on the job's data directory,
+ * promoted onto a new timeline (or paused in recovery), the target reached (last replayed commit not after a time
+ * target, last replayed LSN at or past an LSN target), archiving off, pg_amcheck clean, the SQL check passed.
  */
 function completeWithVerification(job: RestoreJob, step: RestoreStep, at: Date): RestoreTransitionResult {
   const data = (step.result ?? {}) as Record<string, unknown>;
-  const problems: string[] = [];
+  const checks: RestoreCheck[] = [];
+  const add = (name: RestoreCheck['name'], ok: boolean | undefined, detail: string) =>
+    checks.push({ name, status: ok === undefined ? 'skipped' : ok ? 'passed' : 'failed', detail });
   const inRecovery = data.inRecovery === true;
   const timeline = typeof data.timeline === 'number' ? data.timeline : 0;
   const lastReplay = typeof data.lastReplayTimestamp === 'string' ? data.lastReplayTimestamp : undefined;
+  const lastReplayLsn = typeof data.lastReplayLsn === 'string' ? data.lastReplayLsn : undefined;
+  const dataDirectory = typeof data.dataDirectory === 'string' ? data.dataDirectory : undefined;
+  const port = typeof data.port === 'number' ? data.port : undefined;
   const request = job.request;
+  const pgData = request.hostSettings.pgData.replace(/(.)\/+$/u, '$1');
+  if (dataDirectory !== undefined) {
+    add(
+      'server',
+      dataDirectory.replace(/(.)\/+$/u, '$1') === pgData,
+      dataDirectory.replace(/(.)\/+$/u, '$1') === pgData
+        ? `the restored copy on ${pgData}, port ${port ?? 'unknown'}`
+        : `verify reached the server of ${dataDirectory} (port ${port ?? 'unknown'}), not the restored copy on ${pgData}`,
+    );
+  }
   const expectPaused = request.action === 'pause' && request.target.kind !== 'latest';
-  if (expectPaused !== inRecovery) {
-    problems.push(expectPaused ? 'the server is not paused in recovery' : 'the server is still in recovery');
-  }
+  add(
+    'recovery',
+    expectPaused === inRecovery,
+    expectPaused === inRecovery
+      ? inRecovery
+        ? 'paused in recovery at the target'
+        : 'promoted'
+      : expectPaused
+        ? 'the server is not paused in recovery'
+        : 'the server is still in recovery',
+  );
   const baseTimeline = timelineOfBackupName(request.baseBackup);
-  if (!expectPaused && baseTimeline !== undefined && timeline <= baseTimeline) {
-    problems.push(`the server is on timeline ${timeline}, not on a new timeline after ${baseTimeline}`);
+  if (!expectPaused && baseTimeline !== undefined) {
+    add(
+      'timeline',
+      timeline > baseTimeline,
+      timeline > baseTimeline
+        ? `timeline ${timeline}, new after ${baseTimeline}`
+        : `the server is on timeline ${timeline}, not on a new timeline after ${baseTimeline}`,
+    );
+  } else {
+    add('timeline', undefined, `timeline ${timeline}`);
   }
-  if (request.target.kind === 'time' && lastReplay !== undefined) {
-    const replayed = Date.parse(lastReplay);
-    if (Number.isFinite(replayed) && replayed > request.target.time.getTime()) {
-      problems.push(
-        `the last replayed commit (${lastReplay}) is after the target ${request.target.time.toISOString()}`,
-      );
-    }
+  addTargetCheck(request.target, lastReplay, lastReplayLsn, inRecovery || !expectPaused, add);
+  if (typeof data.archiveMode === 'string') {
+    add(
+      'archive-mode',
+      data.archiveMode === 'off',
+      data.archiveMode === 'off'
+        ? 'archive_mode off'
+        : `archive_mode is ${data.archiveMode}, so the copy could archive into the live cluster's archive`,
+    );
   }
-  if (typeof data.archiveMode === 'string' && data.archiveMode !== 'off') {
-    problems.push(`archive_mode is ${data.archiveMode}, so the copy could archive into the live cluster's archive`);
+  const amcheck = readAmcheck(data.amcheck);
+  if (request.amcheck === true) {
+    add(
+      'amcheck',
+      amcheck?.status === 'skipped' ? undefined : amcheck?.status === 'passed',
+      amcheck === undefined
+        ? 'pg_amcheck did not report'
+        : amcheck.status === 'passed'
+          ? 'pg_amcheck found no corruption in any database'
+          : amcheck.status === 'skipped'
+            ? 'not run on a copy paused in recovery (pg_amcheck needs to install its extension)'
+            : `pg_amcheck exited with ${amcheck.exitCode} (corruption or an error; see the step's stderr)`,
+    );
   }
   const check = readCheck(data.check);
-  if (check && !check.passed) problems.push(`the SQL check returned ${JSON.stringify(check.firstValue)}`);
+  if (check) {
+    add(
+      'check-sql',
+      check.passed,
+      check.passed ? `returned ${JSON.stringify(check.firstValue)}` : `the SQL check returned ${JSON.stringify(check.firstValue)}`,
+    );
+  }
+  const problems = checks.filter((candidate) => candidate.status === 'failed').map((candidate) => candidate.detail);
   if (problems.length > 0) {
-    return failStep(job, { ...step, status: 'running' }, `verification found that ${problems.join('; ')}`, at);
+    return failStep(job, { ...step, status: 'running' }, `verification found that ${problems.join('; ')}`, at, checks);
   }
   const outcome: RestoreOutcome = {
     inRecovery,
     timeline,
     restoreMs: Math.max(0, at.getTime() - job.createdAt.getTime()),
     ...(lastReplay === undefined ? {} : { lastReplayTimestamp: lastReplay }),
+    ...(lastReplayLsn === undefined ? {} : { lastReplayLsn }),
     ...(typeof data.archiveMode === 'string' ? { archiveMode: data.archiveMode } : {}),
+    ...(port === undefined ? {} : { port }),
+    ...(dataDirectory === undefined ? {} : { dataDirectory }),
     ...(check ? { check } : {}),
+    checks,
   };
   return {
     job: { ...job, status: 'succeeded', outcome, finishedAt: at },
     transition: { kind: 'completed', outcome },
+  };
+}
+
+function addTargetCheck(
+  target: RestoreTarget,
+  lastReplay: string | undefined,
+  lastReplayLsn: string | undefined,
+  recoveryEnded: boolean,
+  add: (name: RestoreCheck['name'], ok: boolean | undefined, detail: string) => void,
+): void {
+  switch (target.kind) {
+    case 'time': {
+      const replayed = lastReplay === undefined ? Number.NaN : Date.parse(lastReplay);
+      if (!Number.isFinite(replayed)) {
+        add('target', undefined, 'no commit was replayed, so the last commit cannot be compared with the target');
+        return;
+      }
+      const ok = replayed <= target.time.getTime();
+      add(
+        'target',
+        ok,
+        ok
+          ? `last replayed commit ${lastReplay} at or before the target ${target.time.toISOString()}`
+          : `the last replayed commit (${lastReplay}) is after the target ${target.time.toISOString()}`,
+      );
+      return;
+    }
+    case 'lsn': {
+      const replayed = lastReplayLsn === undefined ? undefined : parseLsnOrUndefined(lastReplayLsn);
+      if (replayed === undefined) {
+        add('target', undefined, 'the server reported no last replayed LSN');
+        return;
+      }
+      const ok = replayed >= target.lsn;
+      add(
+        'target',
+        ok,
+        ok
+          ? `replayed to ${lastReplayLsn}, at or past the target ${formatLsn(target.lsn)}`
+          : `replay stopped at ${lastReplayLsn}, before the target ${formatLsn(target.lsn)}`,
+      );
+      return;
+    }
+    default:
+      add(
+        'target',
+        recoveryEnded ? true : undefined,
+        `${formatRestoreTarget(target)}: PostgreSQL ended recovery there${lastReplayLsn ? ` (last replayed ${lastReplayLsn})` : ''}`,
+      );
+  }
+}
+
+function parseLsnOrUndefined(text: string): bigint | undefined {
+  const match = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/u.exec(text);
+  return match ? (BigInt(`0x${match[1]}`) << 32n) | BigInt(`0x${match[2]}`) : undefined;
+}
+
+function readAmcheck(value: unknown): { status: string; exitCode: number } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  return {
+    status: typeof record.status === 'string' ? record.status : 'failed',
+    exitCode: typeof record.exitCode === 'number' ? record.exitCode : -1,
   };
 }
 

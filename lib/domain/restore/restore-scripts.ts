@@ -72,6 +72,8 @@ export interface RestoreScriptInput {
   readonly extraSettings?: Readonly<Record<string, string>>;
   /** How long wait-recovery polls before giving up (seconds). */
   readonly recoveryTimeoutSeconds: number;
+  /** Run pg_amcheck over every database of the restored copy in verify (drills). */
+  readonly amcheck?: boolean;
 }
 
 /** `<pgData>.walcat-<jobId>`: where the previous data directory is kept. */
@@ -84,10 +86,21 @@ export function restoredMarkerName(jobId: string): string {
   return `.walcat-restore-${jobId}`;
 }
 
-/** Server log written by pg_ctl for restores on `pg_ctl:` hosts (next to the data directory, outside it). */
-export function restoreLogPath(pgData: string, jobId: string): string {
-  return `${pgData.replace(/\/+$/u, '')}.walcat-${jobId}.log`;
+/**
+ * `<pgData>.walcat-run`: the restored copy's own folder, created by preflight (owned by the OS user, which preflight
+ * checks can write it): its server log and, unless a setting names another, its unix socket directory.
+ */
+export function restoreRunDirectory(pgData: string): string {
+  return `${pgData.replace(/\/+$/u, '')}.walcat-run`;
 }
+
+/** Server log written by pg_ctl for restores on `pg_ctl:` hosts: `<run directory>/<jobId>.log`. */
+export function restoreLogPath(pgData: string, jobId: string): string {
+  return `${restoreRunDirectory(pgData)}/${jobId}.log`;
+}
+
+/** The range a restored copy's port is chosen from when no `port` setting is given. */
+export const COPY_PORT_RANGE = { from: 5433, to: 5532 } as const;
 
 /** The message PostgreSQL stops with when the archive ends before the recovery target. */
 export const TARGET_NOT_REACHED_MESSAGE = 'recovery ended before configured recovery target was reached';
@@ -200,11 +213,37 @@ export function recoverySettings(input: RestoreScriptInput): ReadonlyArray<reado
   ];
 }
 
-/** The block appended to postgresql.auto.conf, between markers that name the job so a rerun replaces it. */
+/**
+ * A copy restored into another data directory must not inherit the primary's `port` and `unix_socket_directories`
+ * from the backup: unless the request sets them, its socket goes into its run directory, and its port is chosen
+ * free on the host by configure-recovery ({@link COPY_PORT_RANGE}). An in-place restore keeps the cluster's own.
+ *
+ * @example copyListenSettings({ ...input, inPlace: false }) // { socketDir: '/srv/copy.walcat-run', choosePort: true }
+ */
+export function copyListenSettings(input: RestoreScriptInput): { socketDir?: string; choosePort: boolean } {
+  if (input.inPlace) return { choosePort: false };
+  const extra = input.extraSettings ?? {};
+  return {
+    ...(extra.unix_socket_directories === undefined
+      ? { socketDir: restoreRunDirectory(input.host.pgData.replace(/(.)\/+$/u, '$1')) }
+      : {}),
+    choosePort: extra.port === undefined,
+  };
+}
+
+/**
+ * The block appended to postgresql.auto.conf, between markers that name the job so a rerun replaces it. A port
+ * chosen on the host is added by the script just before `end`.
+ */
 export function recoveryConfBlock(input: RestoreScriptInput): { begin: string; end: string; text: string } {
   const begin = `# walcat restore ${input.jobId}: begin`;
   const end = `# walcat restore ${input.jobId}: end`;
-  const lines = recoverySettings(input).map(([name, value]) => `${name} = ${postgresConfString(value)}`);
+  const listen = copyListenSettings(input);
+  const settings: ReadonlyArray<readonly [string, string]> = [
+    ...recoverySettings(input),
+    ...(listen.socketDir === undefined ? [] : [['unix_socket_directories', listen.socketDir] as const]),
+  ];
+  const lines = settings.map(([name, value]) => `${name} = ${postgresConfString(value)}`);
   return { begin, end, text: `${[begin, ...lines, end].join('\n')}\n` };
 }
 
@@ -213,6 +252,7 @@ interface Paths {
   readonly aside: string;
   readonly staging: string;
   readonly marker: string;
+  readonly runDir: string;
   readonly logFile: string;
 }
 
@@ -227,12 +267,32 @@ function paths(input: RestoreScriptInput): Paths {
     aside: movedAsidePath(pgData, input.jobId),
     staging: `${movedAsidePath(pgData, input.jobId)}.fetching`,
     marker: `${pgData}/${restoredMarkerName(input.jobId)}`,
+    runDir: restoreRunDirectory(pgData),
     logFile: restoreLogPath(pgData, input.jobId),
   };
 }
 
-const { fail, psql, walg, asOsUser } = HOST_SCRIPT_FUNCTIONS;
+const { fail, psql, walg, asOsUser, withWalgEnv } = HOST_SCRIPT_FUNCTIONS;
 const EXIT = HOST_SCRIPT_EXIT;
+
+/**
+ * `walcat_copy_psql args...`: psql against the server running on this job's data directory, found through its
+ * `postmaster.pid` (line 4 the port, line 5 the first socket directory, line 6 the first listen address). The env
+ * dir's PGHOST/PGPORT name the cluster's primary, never the copy, so they are overridden with `-h`/`-p`.
+ */
+function copyPsqlDefinition(p: Paths): ShellFragment {
+  return joinLines([
+    trustedShell('walcat_copy_psql() {'),
+    shell`  local walcat_pid_file=${`${p.pgData}/postmaster.pid`} walcat_copy_port walcat_copy_host`,
+    trustedShell('  walcat_copy_port=$(sed -n 4p "$walcat_pid_file" | tr -cd 0-9)'),
+    trustedShell('  walcat_copy_host=$(sed -n 5p "$walcat_pid_file")'),
+    trustedShell(
+      '  if [[ -z $walcat_copy_host ]]; then walcat_copy_host=$(sed -n 6p "$walcat_pid_file"); [[ -n $walcat_copy_host && $walcat_copy_host != "*" ]] || walcat_copy_host=localhost; fi',
+    ),
+    trustedShell(`  ${psql.text} -h "$walcat_copy_host" -p "$walcat_copy_port" "$@"`),
+    trustedShell('}'),
+  ]);
+}
 
 /** `walcat_running` becomes 1 when a server runs on the data directory (pg_ctl status / systemctl is-active). */
 function runningCheck(input: RestoreScriptInput, pgData: string): ShellFragment {
@@ -292,13 +352,25 @@ function preflight(input: RestoreScriptInput, p: Paths): ScriptStep[] {
     },
     {
       kind: 'shell',
+      name: 'check-run-dir',
+      failureExitCode: EXIT.preconditionFailed,
+      fragment: joinLines([
+        shell`if [[ ! -d ${p.runDir} ]]; then mkdir -m 750 -- ${p.runDir}; chown -- "$WALCAT_OS_USER": ${p.runDir}; fi`,
+        shell`if ! ${asOsUser} test -w ${p.runDir} -a -x ${p.runDir}; then echo ${`walcat: ${p.runDir} (the restored copy's log and socket folder) is not writable by ${input.host.osUser}; give it to that user (chown ${input.host.osUser} ${p.runDir}) or choose another data directory`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+        // A unix socket path holds at most 107 bytes (.s.PGSQL.<port> included).
+        shell`if (( ${integer(p.runDir.length + 15)} > 107 )); then echo ${`walcat: the socket path under ${p.runDir} would be longer than 107 bytes; pass --setting unix_socket_directories=<short dir>`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+      ]),
+    },
+    {
+      kind: 'shell',
       name: 'check-not-primary',
       failureExitCode: EXIT.preconditionFailed,
       fragment: joinLines([
+        copyPsqlDefinition(p),
         runningCheck(input, p.pgData),
         trustedShell('walcat_in_recovery=unknown'),
         trustedShell(
-          `if [[ $walcat_running == 1 ]]; then walcat_in_recovery=$(trap - ERR; ${psql.text} -c 'select pg_is_in_recovery()' 2>/dev/null || echo unknown); fi`,
+          `if [[ $walcat_running == 1 ]]; then walcat_in_recovery=$(trap - ERR; walcat_copy_psql -c 'select pg_is_in_recovery()' 2>/dev/null || echo unknown); fi`,
         ),
         refusePrimary,
       ]),
@@ -403,18 +475,43 @@ function configureRecovery(input: RestoreScriptInput, p: Paths): ScriptStep[] {
   const block = recoveryConfBlock(input);
   const conf = `${p.pgData}/postgresql.auto.conf`;
   const next = `${conf}.walcat-next`;
+  const listen = copyListenSettings(input);
+  const body = block.text.slice(0, block.text.length - block.end.length - 1);
+  const socketDirs = [p.runDir, '/var/run/postgresql', '/run/postgresql', '/tmp'];
+  // A rerun keeps the port chosen the first time (it is in this job's block); otherwise the first port of the range
+  // with no TCP listener (/proc/net/tcp, tcp6: state 0A) and no socket file in the usual socket directories.
+  const choosePort = listen.choosePort
+    ? [
+        shell`walcat_port=$(if [[ -f ${conf} ]]; then awk -v begin=${block.begin} -v end=${block.end} '$0 == begin { inside = 1 } $0 == end { inside = 0 } inside && /^port = / { gsub(/[^0-9]/, ""); print }' ${conf}; fi | tail -n 1)`,
+        shell`if [[ -z $walcat_port ]]; then for (( walcat_candidate = ${integer(COPY_PORT_RANGE.from)}; walcat_candidate <= ${integer(COPY_PORT_RANGE.to)}; walcat_candidate++ )); do`,
+        trustedShell(
+          '  walcat_hex=$(printf \':%04X\' "$walcat_candidate"); if cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk \'$4 == "0A" { print $2 }\' | grep -q -- "$walcat_hex$"; then continue; fi',
+        ),
+        shell`  for walcat_socket_dir in ${socketDirs}; do if [[ -e $walcat_socket_dir/.s.PGSQL.$walcat_candidate ]]; then continue 2; fi; done`,
+        trustedShell('  walcat_port=$walcat_candidate; break'),
+        trustedShell('done; fi'),
+        shell`if [[ -z $walcat_port ]]; then echo ${`walcat: no free port from ${COPY_PORT_RANGE.from} to ${COPY_PORT_RANGE.to} for the restored copy; pass --setting port=<free port>`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+        shell`printf '%s' ${body} >> ${next}`,
+        trustedShell(`printf "port = '%s'\\n" "$walcat_port" >> ${shell`${next}`.text}`),
+        shell`printf '%s\n' ${block.end} >> ${next}`,
+      ]
+    : [shell`printf '%s' ${block.text} >> ${next}`];
   return [
     {
       kind: 'shell',
       name: 'write-settings',
       fragment: joinLines([
         shell`if [[ ! -f ${p.marker} ]]; then echo ${`walcat: ${p.pgData} is not this restore's copy; the fetch step must succeed first`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+        ...(listen.choosePort ? choosePort.slice(0, 7) : []),
         shell`if [[ -f ${conf} ]]; then awk -v begin=${block.begin} -v end=${block.end} '$0 == begin { skip = 1 } !skip { print } $0 == end { skip = 0 }' ${conf} > ${next}; else : > ${next}; fi`,
-        shell`printf '%s' ${block.text} >> ${next}`,
+        ...(listen.choosePort ? choosePort.slice(7) : choosePort),
         shell`chown -- "$WALCAT_OS_USER": ${next}`,
         shell`chmod 600 -- ${next}`,
         shell`mv -T -- ${next} ${conf}`,
         shell`${asOsUser} touch -- ${`${p.pgData}/recovery.signal`}`,
+        listen.choosePort
+          ? trustedShell('walcat_var_result=$(printf \'{"port":%d}\' "$walcat_port")')
+          : trustedShell('walcat_var_result=null'),
       ]),
     },
   ];
@@ -462,6 +559,7 @@ function waitRecovery(input: RestoreScriptInput, p: Paths): ScriptStep[] {
       kind: 'shell',
       name: 'wait',
       fragment: joinLines([
+        copyPsqlDefinition(p),
         shell`walcat_deadline=$(( SECONDS + ${integer(timeout)} ))`,
         trustedShell('walcat_state=unknown'),
         trustedShell('while :; do'),
@@ -472,7 +570,7 @@ function waitRecovery(input: RestoreScriptInput, p: Paths): ScriptStep[] {
         trustedShell('  fi'),
         // pg_get_wal_replay_pause_state() raises an error once recovery has ended, so it is asked only during recovery.
         trustedShell(
-          `  walcat_state=$(trap - ERR; ${psql.text} -c "select case when pg_is_in_recovery() then 't,' || pg_get_wal_replay_pause_state() else 'f,' end" 2>/dev/null || echo unavailable)`,
+          `  walcat_state=$(trap - ERR; walcat_copy_psql -c "select case when pg_is_in_recovery() then 't,' || pg_get_wal_replay_pause_state() else 'f,' end" 2>/dev/null || echo unavailable)`,
         ),
         trustedShell(`  if ${done.text}; then break; fi`),
         shell`  if (( SECONDS > walcat_deadline )); then printf ${'walcat: recovery did not reach the target within %s s (state %s)\\n'} ${integer(timeout)} "$walcat_state"; ${fail} ${EXIT.toolFailed}; fi`,
@@ -491,16 +589,56 @@ const VERIFY_SQL = `select json_build_object(
   'timeline', case when pg_is_in_recovery() then (select timeline_id from pg_control_checkpoint())
     else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int end,
   'lastReplayTimestamp', pg_last_xact_replay_timestamp(),
+  'lastReplayLsn', pg_last_wal_replay_lsn(),
   'serverVersion', current_setting('server_version_num')::int,
-  'archiveMode', current_setting('archive_mode'))`;
+  'archiveMode', current_setting('archive_mode'),
+  'port', current_setting('port')::int,
+  'dataDirectory', current_setting('data_directory'))`;
 
-function verify(input: RestoreScriptInput): ScriptStep[] {
-  const steps: ScriptStep[] = [{ kind: 'sql', name: 'read-state', sql: VERIFY_SQL, captureAs: 'state' }];
-  if (input.checkSql === undefined) {
-    steps.push({ kind: 'shell', name: 'report', fragment: trustedShell('walcat_var_result=$walcat_var_state') });
-    return steps;
+/** pg_amcheck of the host's server binaries (next to pg_ctl, or the backup's major version's directory). */
+function amcheckBinary(input: RestoreScriptInput): string {
+  const service = input.host.service;
+  if (service.kind === 'pg_ctl') return `${service.binDir.replace(/\/+$/u, '')}/pg_amcheck`;
+  const major = input.pgVersion === undefined ? 15 : Math.floor(input.pgVersion / 10000);
+  return `/usr/lib/postgresql/${major}/bin/pg_amcheck`;
+}
+
+/** A query against the restored copy whose output is kept in `walcat_var_<name>`. */
+function copyQuery(name: string, sql: string): ScriptStep {
+  return {
+    kind: 'shell',
+    name,
+    failureExitCode: EXIT.postgresUnavailable,
+    fragment: shell`walcat_var_${trustedShell(name.replaceAll('-', '_'))}=$(trap - ERR; walcat_copy_psql -c ${sql})`,
+  };
+}
+
+function verify(input: RestoreScriptInput, p: Paths): ScriptStep[] {
+  const steps: ScriptStep[] = [
+    { kind: 'shell', name: 'define', fragment: copyPsqlDefinition(p) },
+    copyQuery('state', VERIFY_SQL),
+    trustedResult('walcat_var_result=$walcat_var_state'),
+  ];
+  if (input.amcheck === true) {
+    const amcheck = validateCommandPath('pg_amcheck', amcheckBinary(input));
+    steps.push({
+      kind: 'shell',
+      name: 'amcheck',
+      fragment: joinLines([
+        // Heap and B-tree checks of every database; --install-missing adds the amcheck extension to the copy.
+        trustedShell('walcat_amcheck_status=skipped; walcat_amcheck_code=0'),
+        shell`if [[ $walcat_var_state != *'"inRecovery" : true'* ]]; then`,
+        shell`  walcat_amcheck_port=$(sed -n 4p ${`${p.pgData}/postmaster.pid`} | tr -cd 0-9); walcat_amcheck_host=$(sed -n 5p ${`${p.pgData}/postmaster.pid`}); [[ -n $walcat_amcheck_host ]] || walcat_amcheck_host=localhost`,
+        shell`  if (trap - ERR; ${withWalgEnv} ${amcheck} -h "$walcat_amcheck_host" -p "$walcat_amcheck_port" --all --install-missing); then walcat_amcheck_status=passed; else walcat_amcheck_code=$?; walcat_amcheck_status=failed; fi`,
+        trustedShell('fi'),
+        trustedShell(
+          'walcat_var_result="${walcat_var_result%\\}},\\"amcheck\\":{\\"status\\":\\"$walcat_amcheck_status\\",\\"exitCode\\":$walcat_amcheck_code}}"',
+        ),
+      ]),
+    });
   }
-  steps.push({ kind: 'sql', name: 'check-sql', sql: input.checkSql, captureAs: 'check' });
+  if (input.checkSql === undefined) return steps;
+  steps.push(copyQuery('check', input.checkSql));
   steps.push({
     kind: 'shell',
     name: 'check-result',
@@ -513,12 +651,16 @@ function verify(input: RestoreScriptInput): ScriptStep[] {
         'case $walcat_check_first in ""|f|false|0) walcat_check_passed=false ;; *) walcat_check_passed=true ;; esac',
       ),
       trustedShell(
-        'walcat_var_result="${walcat_var_state%\\}},\\"check\\":{\\"passed\\":$walcat_check_passed,\\"firstValueBase64\\":\\"$walcat_check_b64\\"}}"',
+        'walcat_var_result="${walcat_var_result%\\}},\\"check\\":{\\"passed\\":$walcat_check_passed,\\"firstValueBase64\\":\\"$walcat_check_b64\\"}}"',
       ),
       shell`if [[ $walcat_check_passed != true ]]; then printf ${'walcat: the check query returned %s (false, 0 or nothing)\\n'} "'$walcat_check_first'"; ${fail} ${EXIT.toolFailed}; fi`,
     ]),
   });
   return steps;
+}
+
+function trustedResult(text: string): ScriptStep {
+  return { kind: 'shell', name: 'report', fragment: trustedShell(text) };
 }
 
 function joinLines(fragments: readonly ShellFragment[]): ShellFragment {
@@ -541,13 +683,14 @@ export function buildRestoreStepScript(step: RestoreStepName, input: RestoreScri
     'configure-recovery': () => configureRecovery(input, p),
     'start-postgres': () => startPostgres(input, p),
     'wait-recovery': () => waitRecovery(input, p),
-    verify: () => verify(input),
+    verify: () => verify(input, p),
   };
   const withResult = new Set<RestoreStepName>([
     'preflight',
     'stop-postgres',
     'move-aside',
     'fetch-backup',
+    'configure-recovery',
     'wait-recovery',
     'verify',
   ]);

@@ -17,6 +17,8 @@ import {
   recoverySettings,
   restoreCommand,
   restoredMarkerName,
+  restoreLogPath,
+  restoreRunDirectory,
 } from '../../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
 
@@ -165,7 +167,7 @@ describe('step scripts in a sandbox', () => {
             ...input,
             host: settings,
             target: { kind: 'name', name: `x$(touch ${canary})\`touch ${canary}\`` },
-            extraSettings: { application_name: hostile },
+            extraSettings: { application_name: hostile, port: '6543' },
           };
           expect(runStep('configure-recovery', scriptInput).code).toBe(0);
           expect(runStep('configure-recovery', scriptInput).code).toBe(0);
@@ -178,6 +180,90 @@ describe('step scripts in a sandbox', () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  it('configure-recovery gives a copy in another data directory its own socket folder and a free port, kept on rerun', () => {
+    const settings = sandboxHost('own-port');
+    mkdirSync(settings.pgData, { recursive: true });
+    writeFileSync(join(settings.pgData, restoredMarkerName('r-1')), '');
+    // The backup carries the primary's listen settings; the copy must not inherit them.
+    writeFileSync(join(settings.pgData, 'postgresql.auto.conf'), "port = '5432'\nunix_socket_directories = '/run/pg'\n");
+    const scriptInput: RestoreScriptInput = { ...input, host: settings };
+    const first = runStep('configure-recovery', scriptInput);
+    expect(first.code).toBe(0);
+    const chosen = /"port":(\d+)/u.exec(first.stdout)?.[1];
+    expect(Number(chosen)).toBeGreaterThanOrEqual(5433);
+    expect(runStep('configure-recovery', scriptInput).stdout).toContain(`"port":${chosen}`);
+    const conf = readFileSync(join(settings.pgData, 'postgresql.auto.conf'), 'utf8');
+    const block = conf.slice(conf.indexOf('# walcat restore r-1: begin'));
+    expect(block.match(/^port = .*$/gmu)).toEqual([`port = '${chosen}'`]);
+    expect(block).toContain(`unix_socket_directories = '${restoreRunDirectory(settings.pgData)}'`);
+    // The block comes last in postgresql.auto.conf, so its values win over the backup's.
+    expect(conf.trimEnd().endsWith('# walcat restore r-1: end')).toBe(true);
+  });
+
+  it('configure-recovery in place keeps the cluster own port and socket directory', () => {
+    const text = recoveryConfBlock({ ...input, inPlace: true }).text;
+    expect(text).not.toMatch(/^(port|unix_socket_directories) = /mu);
+    const script = buildRestoreStepScript('configure-recovery', { ...input, inPlace: true });
+    expect(script).not.toContain('walcat_port');
+  });
+
+  it('preflight refuses a run folder the OS user cannot write, naming it and the fix', () => {
+    const settings = { ...sandboxHost('unwritable'), osUser: 'nobody' };
+    mkdirSync(restoreRunDirectory(settings.pgData), { recursive: true, mode: 0o700 });
+    const stub = join(sandbox, 'unwritable', 'bin');
+    mkdirSync(stub, { recursive: true });
+    // runuser as the current user: the folder is then checked with the current user's rights (writable), so an
+    // unwritable folder is simulated with a runuser that runs `test` as someone who cannot write.
+    writeFileSync(join(stub, 'runuser'), '#!/bin/bash\nshift 3\nif [[ $1 == test ]]; then exit 1; fi\nexec "$@"\n', {
+      mode: 0o755,
+    });
+    writeFileSync(join(stub, 'wal-g'), '#!/bin/bash\n', { mode: 0o755 });
+    const result = spawnSync('bash', ['-c', buildRestoreStepScript('preflight', { ...input, host: settings })], {
+      encoding: 'utf8',
+      cwd: '/',
+      env: { ...process.env, PATH: `${stub}:${process.env.PATH}` },
+    });
+    expect(result.status).toBe(10);
+    expect(result.stderr).toContain(`${restoreRunDirectory(settings.pgData)} (the restored copy's log and socket folder) is not writable by nobody`);
+    expect(restoreLogPath(settings.pgData, 'r-1')).toBe(`${restoreRunDirectory(settings.pgData)}/r-1.log`);
+  });
+
+  it('wait-recovery and verify talk to the server on the data directory (postmaster.pid), never PGHOST/PGPORT', () => {
+    const dir = join(sandbox, 'talks-to-copy');
+    const bin = join(dir, 'bin');
+    const env = join(dir, 'env');
+    const calls = join(dir, 'calls');
+    mkdirSync(bin, { recursive: true });
+    mkdirSync(env, { recursive: true });
+    writeFileSync(join(env, 'PGHOST'), '/var/run/primary\n');
+    writeFileSync(join(env, 'PGPORT'), '5432\n');
+    const settings: HostSettings = {
+      ...sandboxHost('talks-to-copy'),
+      walgEnvDir: env,
+      service: { kind: 'pg_ctl', binDir: bin },
+    };
+    mkdirSync(settings.pgData, { recursive: true });
+    writeFileSync(
+      join(settings.pgData, 'postmaster.pid'),
+      `4242\n${settings.pgData}\n1700000000\n5999\n/srv/copy/sock\n\n  5999001  1\nready\n`,
+    );
+    const state = '{"inRecovery" : false, "timeline" : 2, "port" : 5999}';
+    writeFileSync(
+      join(bin, 'psql'),
+      `#!/bin/bash\nprintf '%s|%s|%s\\n' "$PGHOST" "$PGPORT" "$(echo "$*" | tr '\\n' ' ')" >> ${calls}\nif [[ $* == *pause_state* ]]; then echo f,; else printf '%s\\n' '${state}'; fi\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(bin, 'pg_ctl'), '#!/bin/bash\nexit 0\n', { mode: 0o755 });
+    for (const step of ['wait-recovery', 'verify'] as const) {
+      writeFileSync(calls, '');
+      const result = runStep(step, { ...input, host: settings, checkSql: 'select true', recoveryTimeoutSeconds: 2 });
+      expect(result.stderr).not.toContain('walcat:');
+      const lines = readFileSync(calls, 'utf8').trim().split('\n');
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatch(/^\/var\/run\/primary\|5432\|-X -A -t -q -v ON_ERROR_STOP=1 -h \/srv\/copy\/sock -p 5999 -c /u);
+    }
   });
 
   it('configure-recovery refuses a data directory that is not this job copy', () => {
