@@ -16,6 +16,7 @@ import { InvalidInputError, WalcatError } from '../errors.ts';
 import { parseScriptResult } from '../host/host-script.ts';
 import { type CommandStatus, type CommandStatusUpdate, isTerminalStatus } from '../jobs/command-status.ts';
 import { redactedTail } from '../jobs/output-tail.ts';
+import { formatLsn } from '../wal/lsn.ts';
 import {
   buildRestoreStepScript,
   RESTORE_STEPS,
@@ -23,7 +24,6 @@ import {
   type RestoreStepName,
   TARGET_NOT_REACHED_MESSAGE,
 } from './restore-scripts.ts';
-import { formatLsn } from '../wal/lsn.ts';
 import { formatRestoreTarget, type RestoreTarget, restoreTargetFromText } from './restore-target.ts';
 
 export type { CommandStatus, CommandStatusUpdate } from '../jobs/command-status.ts';
@@ -469,7 +469,9 @@ function completeWithVerification(job: RestoreJob, step: RestoreStep, at: Date):
     add(
       'check-sql',
       check.passed,
-      check.passed ? `returned ${JSON.stringify(check.firstValue)}` : `the SQL check returned ${JSON.stringify(check.firstValue)}`,
+      check.passed
+        ? `returned ${JSON.stringify(check.firstValue)}`
+        : `the SQL check returned ${JSON.stringify(check.firstValue)}`,
     );
   }
   const problems = checks.filter((candidate) => candidate.status === 'failed').map((candidate) => candidate.detail);

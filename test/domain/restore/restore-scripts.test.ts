@@ -187,7 +187,10 @@ describe('step scripts in a sandbox', () => {
     mkdirSync(settings.pgData, { recursive: true });
     writeFileSync(join(settings.pgData, restoredMarkerName('r-1')), '');
     // The backup carries the primary's listen settings; the copy must not inherit them.
-    writeFileSync(join(settings.pgData, 'postgresql.auto.conf'), "port = '5432'\nunix_socket_directories = '/run/pg'\n");
+    writeFileSync(
+      join(settings.pgData, 'postgresql.auto.conf'),
+      "port = '5432'\nunix_socket_directories = '/run/pg'\n",
+    );
     const scriptInput: RestoreScriptInput = { ...input, host: settings };
     const first = runStep('configure-recovery', scriptInput);
     expect(first.code).toBe(0);
@@ -226,7 +229,9 @@ describe('step scripts in a sandbox', () => {
       env: { ...process.env, PATH: `${stub}:${process.env.PATH}` },
     });
     expect(result.status).toBe(10);
-    expect(result.stderr).toContain(`${restoreRunDirectory(settings.pgData)} (the restored copy's log and socket folder) is not writable by nobody`);
+    expect(result.stderr).toContain(
+      `${restoreRunDirectory(settings.pgData)} (the restored copy's log and socket folder) is not writable by nobody`,
+    );
     expect(restoreLogPath(settings.pgData, 'r-1')).toBe(`${restoreRunDirectory(settings.pgData)}/r-1.log`);
   });
 
@@ -262,7 +267,10 @@ describe('step scripts in a sandbox', () => {
       expect(result.stderr).not.toContain('walcat:');
       const lines = readFileSync(calls, 'utf8').trim().split('\n');
       expect(lines.length).toBeGreaterThan(0);
-      for (const line of lines) expect(line).toMatch(/^\/var\/run\/primary\|5432\|-X -A -t -q -v ON_ERROR_STOP=1 -h \/srv\/copy\/sock -p 5999 -c /u);
+      for (const line of lines)
+        expect(line).toMatch(
+          /^\/var\/run\/primary\|5432\|-X -A -t -q -v ON_ERROR_STOP=1 -h \/srv\/copy\/sock -p 5999 -c /u,
+        );
     }
   });
 
