@@ -241,6 +241,9 @@ const drillSchema = strictObject({
   schedule: scheduleExpression,
   target: hostTarget,
   pgData: absolutePath('/var/lib/postgresql/15/drill'),
+  // The drill's own server control and WAL-G env dir; without them the drill runs pg_ctl on pgData.
+  service: serviceSchema.optional(),
+  walgEnvDir: absolutePath('/etc/wal-g.d/drill-env').optional(),
   checkSql: z
     .string()
     .min(1, { error: 'is empty; remove checkSql or give a query (e.g. select count(*) from orders)' })
@@ -265,6 +268,8 @@ const drillSchema = strictObject({
     schedule: value.schedule,
     target: value.target,
     pgData: value.pgData,
+    ...(value.service === undefined ? {} : { service: value.service }),
+    ...(value.walgEnvDir === undefined ? {} : { walgEnvDir: value.walgEnvDir }),
     ...(value.checkSql === undefined ? {} : { checkSql: value.checkSql }),
     ...(value.settings === undefined ? {} : { settings: value.settings }),
   }),

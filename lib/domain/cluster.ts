@@ -61,6 +61,10 @@ export interface DrillSettings {
   readonly schedule: string;
   readonly target: HostTarget;
   readonly pgData: string;
+  /** The drill's own service; absent: `pg_ctl` on pgData (never the cluster's own unit). */
+  readonly service?: HostSettings['service'];
+  /** The drill's own WAL-G env dir; absent: the cluster's. */
+  readonly walgEnvDir?: string;
   readonly checkSql?: string;
   /** PostgreSQL settings for the drill's restored copy (a smaller scratch host: `shared_buffers`, `port`...). */
   readonly settings?: Readonly<Record<string, string>>;

@@ -1,4 +1,4 @@
-import type { ClusterConfig } from '../domain/cluster.ts';
+import type { ClusterConfig, HostSettings } from '../domain/cluster.ts';
 import { drillTarget } from '../domain/restore/drill-target.ts';
 import type { RestoreJob } from '../domain/restore/restore-job.ts';
 import { RestoreTargetUnreachableError } from '../domain/restore/restore-plan.ts';
@@ -19,8 +19,24 @@ export type DrillOutcome =
   | { readonly kind: 'nothing-restorable'; readonly reason: string };
 
 /**
+ * The service a drill controls its copy with: its own when configured, else `pg_ctl` on the drill's data directory
+ * (the cluster's `pg_ctl` binaries, or Debian's `/usr/lib/postgresql/<major>/bin` for a systemd cluster). Never the
+ * cluster's own systemd unit: starting it would start the unit's data directory, not the drill's copy.
+ */
+export function drillService(
+  clusterService: HostSettings['service'],
+  drillOwn: HostSettings['service'] | undefined,
+  pgVersion: number | undefined,
+): HostSettings['service'] {
+  if (drillOwn) return drillOwn;
+  if (clusterService.kind === 'pg_ctl') return clusterService;
+  const major = pgVersion === undefined ? 15 : Math.floor(pgVersion / 10000);
+  return { kind: 'pg_ctl', binDir: `/usr/lib/postgresql/${major}/bin` };
+}
+
+/**
  * Starts the scheduled restore drill of one cluster: the newest backup, restored to a random point of its chain on
- * the scratch host found by the drill's tag, with the drill's SQL check. The job (kind `drill`) records every step
+ * the scratch host found by the drill's tag, with pg_amcheck and the drill's SQL check. The job (kind `drill`) records every step
  * and, when verify finishes, the measured restore time (RTO) and the result; Slack hears when it fails or is ready
  * (advance-restore.ts). One drill at a time per cluster: a drill still running is left alone.
  */
@@ -30,12 +46,11 @@ export async function runRestoreDrill(deps: DrillDeps, cluster: ClusterConfig): 
   const [last] = await deps.jobs.list(cluster.id, { kind: 'drill', limit: 1 });
   if (last?.status === 'running') return { kind: 'skipped-running', job: last };
   let target: ReturnType<typeof drillTarget>;
+  let pgVersion: number | undefined;
   try {
-    target = drillTarget(
-      await planClusterRestore(deps, cluster, { kind: 'latest' }, deps.now()),
-      deps.random,
-      cluster.walSegmentSize,
-    );
+    const latest = await planClusterRestore(deps, cluster, { kind: 'latest' }, deps.now());
+    pgVersion = latest.baseBackup.pgVersion;
+    target = drillTarget(latest, deps.random, cluster.walSegmentSize);
   } catch (error) {
     if (error instanceof RestoreTargetUnreachableError) return { kind: 'nothing-restorable', reason: error.message };
     throw error;
@@ -47,8 +62,13 @@ export async function runRestoreDrill(deps: DrillDeps, cluster: ClusterConfig): 
     inPlace: false,
     kind: 'drill',
     jobId: deps.newJobId(),
-    hostOverrides: { pgData: drill.pgData },
+    hostOverrides: {
+      pgData: drill.pgData,
+      service: drillService(cluster.hosts.service, drill.service, pgVersion),
+      ...(drill.walgEnvDir === undefined ? {} : { walgEnvDir: drill.walgEnvDir }),
+    },
     replaceRestoredCopy: true,
+    amcheck: true,
     ...(drill.checkSql === undefined ? {} : { checkSql: drill.checkSql }),
     ...(drill.settings === undefined ? {} : { extraSettings: drill.settings }),
   });

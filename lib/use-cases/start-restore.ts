@@ -33,6 +33,8 @@ export interface StartRestoreRequest {
   readonly jobId: string;
   /** Drills: replace an earlier walcat restored copy running on the target (see RestoreRequest). */
   readonly replaceRestoredCopy?: boolean;
+  /** Run pg_amcheck over the restored copy in verify. */
+  readonly amcheck?: boolean;
 }
 
 export interface StartedRestore {
@@ -78,6 +80,7 @@ export async function startRestore(deps: RestoreDeps, request: StartRestoreReque
       ...(request.checkSql === undefined ? {} : { checkSql: request.checkSql }),
       ...(request.extraSettings === undefined ? {} : { extraSettings: request.extraSettings }),
       ...(request.replaceRestoredCopy === undefined ? {} : { replaceRestoredCopy: request.replaceRestoredCopy }),
+      ...(request.amcheck === undefined ? {} : { amcheck: request.amcheck }),
     },
   });
   await deps.jobs.create(job);

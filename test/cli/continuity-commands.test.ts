@@ -123,12 +123,27 @@ describe('continuity CLI commands', () => {
       startedAt: minute(-30).toISOString(),
       finishedAt: minute(-27).toISOString(),
       restoreSeconds: 190,
+      checks: [
+        { name: 'timeline' as const, status: 'passed' as const },
+        { name: 'amcheck' as const, status: 'passed' as const },
+      ],
       ageSeconds: 1800,
     });
     const json = await run(statusCommand({ ...deps(), lastDrill }), cluster, true);
-    expect(JSON.parse(json.text)[0].lastDrill).toMatchObject({ status: 'succeeded', restoreSeconds: 190 });
+    expect(JSON.parse(json.text)[0].lastDrill).toMatchObject({
+      status: 'succeeded',
+      target: 'lsn 0/2A000028',
+      restoreSeconds: 190,
+      checks: [
+        { name: 'timeline', status: 'passed' },
+        { name: 'amcheck', status: 'passed' },
+      ],
+      finishedAt: minute(-27).toISOString(),
+    });
     const human = await run(statusCommand({ ...deps(), lastDrill }), cluster, false);
-    expect(human.text.split('\n').at(-1)).toBe('  last drill  succeeded 30m ago, restored in 3m');
+    expect(human.text.split('\n').at(-1)).toBe(
+      '  last drill  succeeded 30m ago, restored in 3m; checks timeline passed, amcheck passed',
+    );
   });
 
   it('status prints a short human screen, coloured only when asked', async () => {

@@ -101,9 +101,11 @@ async function clusterStatus(
 
 function drillLine(drill: DrillSummary | null): string {
   if (drill === null) return 'none recorded';
-  const took = drill.restoreSeconds === undefined ? '' : `, restored in ${shortAge(Math.round(drill.restoreSeconds))}`;
+  const took = drill.restoreSeconds === null ? '' : `, restored in ${shortAge(Math.round(drill.restoreSeconds))}`;
   const failed = drill.failure ? `, failed at ${drill.failure.step}` : '';
-  return `${drill.status} ${shortAge(drill.ageSeconds)} ago${took}${failed}`;
+  const checks =
+    drill.checks.length === 0 ? '' : `; checks ${drill.checks.map((c) => `${c.name} ${c.status}`).join(', ')}`;
+  return `${drill.status} ${shortAge(drill.ageSeconds)} ago${took}${failed}${checks}`;
 }
 
 function renderStatus(status: ClusterStatusJson, color: boolean): string {

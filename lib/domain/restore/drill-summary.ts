@@ -1,16 +1,22 @@
-import type { RestoreJob } from './restore-job.ts';
+import type { RestoreCheck, RestoreJob } from './restore-job.ts';
 import { formatRestoreTarget } from './restore-target.ts';
 
-/** The last restore drill of a cluster, as `walcat status` shows it (and `status --json` adds as `lastDrill`). */
+/**
+ * The last restore drill of a cluster, as `walcat status` shows it (`status --json` `lastDrill`: `{ status, target,
+ * restoreSeconds, checks: [ { name, status } ], finishedAt }` plus the fields below).
+ */
 export interface DrillSummary {
   readonly jobId: string;
   readonly status: RestoreJob['status'];
   readonly target: string;
   readonly baseBackup: string;
   readonly startedAt: string;
-  readonly finishedAt?: string;
-  /** Measured restore time (RTO) of a drill that succeeded, in seconds. */
-  readonly restoreSeconds?: number;
+  /** null while the drill runs. */
+  readonly finishedAt: string | null;
+  /** Measured restore time (RTO, job start to verified) of a drill that succeeded, in seconds; null otherwise. */
+  readonly restoreSeconds: number | null;
+  /** Each check verify made on the restored copy and its outcome; empty before verify ran. */
+  readonly checks: ReadonlyArray<Pick<RestoreCheck, 'name' | 'status'>>;
   /** The failed step and why, for a failed drill. */
   readonly failure?: { readonly step: string; readonly message: string };
   readonly ageSeconds: number;
@@ -19,17 +25,19 @@ export interface DrillSummary {
 /**
  * Summarizes a drill job for the status screen.
  *
- * @example drillSummary(job, now) // { jobId: 'd-...', status: 'succeeded', restoreSeconds: 412.6, ageSeconds: 86400, ... }
+ * @example drillSummary(job, now) // { jobId: 'd-...', status: 'succeeded', restoreSeconds: 412.6, checks: [{ name: 'amcheck', status: 'passed' }, ...], ... }
  */
 export function drillSummary(job: RestoreJob, now: Date): DrillSummary {
+  const checks = job.outcome?.checks ?? job.failure?.checks ?? [];
   return {
     jobId: job.jobId,
     status: job.status,
     target: formatRestoreTarget(job.request.target),
     baseBackup: job.request.baseBackup,
     startedAt: job.createdAt.toISOString(),
-    ...(job.finishedAt ? { finishedAt: job.finishedAt.toISOString() } : {}),
-    ...(job.outcome ? { restoreSeconds: job.outcome.restoreMs / 1000 } : {}),
+    finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,
+    restoreSeconds: job.outcome ? job.outcome.restoreMs / 1000 : null,
+    checks: checks.map((check) => ({ name: check.name, status: check.status })),
     ...(job.failure ? { failure: { step: job.failure.step, message: job.failure.message } } : {}),
     ageSeconds: Math.max(0, Math.round((now.getTime() - job.createdAt.getTime()) / 1000)),
   };

@@ -1,5 +1,5 @@
 import type { SlackMessage } from '../continuity/slack-message.ts';
-import type { RestoreJob, RestoreStep } from './restore-job.ts';
+import type { RestoreCheck, RestoreJob, RestoreStep } from './restore-job.ts';
 import { movedAsidePath } from './restore-scripts.ts';
 import { formatRestoreTarget } from './restore-target.ts';
 
@@ -44,6 +44,7 @@ export function restoreSlackMessage(job: RestoreJob, event: 'started' | 'failed'
     text = `:red_circle: ${jobTitle(job)} failed at step ${job.failure?.step ?? 'unknown'} on ${host}`;
     details.push(job.failure?.message ?? 'no failure recorded');
     if (job.failure?.stderrTail) details.push(`\`\`\`${job.failure.stderrTail.split('\n').slice(-8).join('\n')}\`\`\``);
+    if (job.failure?.checks) details.push(checksLine(job.failure.checks));
     details.push(
       `Resume with \`walcat restore start --cluster ${job.cluster} --resume ${job.jobId}\` once the cause is fixed.`,
     );
@@ -57,6 +58,7 @@ export function restoreSlackMessage(job: RestoreJob, event: 'started' | 'failed'
       );
       if (outcome.check)
         details.push(`SQL check ${outcome.check.passed ? 'passed' : 'failed'}: ${outcome.check.firstValue}`);
+      if (outcome.checks) details.push(checksLine(outcome.checks));
     }
   }
   const blocks: Record<string, unknown>[] = [
@@ -68,6 +70,14 @@ export function restoreSlackMessage(job: RestoreJob, event: 'started' | 'failed'
     },
   ];
   return { text, blocks };
+}
+
+/** `Checks: server passed, timeline passed, amcheck failed (...)`: every check verify made, failures explained. */
+function checksLine(checks: readonly RestoreCheck[]): string {
+  const parts = checks.map((check) =>
+    check.status === 'failed' ? `${check.name} failed (${check.detail})` : `${check.name} ${check.status}`,
+  );
+  return `Checks: ${parts.join(', ')}.`;
 }
 
 function describeHost(job: RestoreJob): string {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryRestoreJobStore } from '../../../lib/adapters/local/in-memory-restore-job-store.ts';
 import { InvalidInputError } from '../../../lib/domain/errors.ts';
+import { type RestoreJob, scriptInput } from '../../../lib/domain/restore/restore-job.ts';
 import { RestoreTargetUnreachableError } from '../../../lib/domain/restore/restore-plan.ts';
-import { RESTORE_STEPS } from '../../../lib/domain/restore/restore-scripts.ts';
+import { buildRestoreStepScript, RESTORE_STEPS } from '../../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
 import { advanceRestore, reconcileRestoreJobs } from '../../../lib/use-cases/advance-restore.ts';
 import { lastRestoreDrill } from '../../../lib/use-cases/last-restore-drill.ts';
@@ -199,6 +200,9 @@ describe('reconcileRestoreJobs (watchdog)', () => {
   });
 });
 
+/** What verify reports on a drill's copy beyond VERIFY_DATA: replayed past the 0/E000814 target, pg_amcheck clean. */
+const DRILL_VERIFY = { lastReplayLsn: '0/E000900', amcheck: { status: 'passed', exitCode: 0 } };
+
 describe('runRestoreDrill', () => {
   it('restores the newest backup to the random point of its range onto the scratch host, with the check', async () => {
     const { deps, transport } = setup();
@@ -213,6 +217,69 @@ describe('runRestoreDrill', () => {
     expect(job?.request.hostSettings.pgData).toBe('/var/lib/postgresql/15/drill');
     expect(job?.request.checkSql).toBe('select count(*) > 0 from orders');
     expect(transport.sent[0]?.script).toContain('.walcat-restore-*');
+  });
+
+  it('never starts the cluster own systemd unit: pg_ctl on drill.pgData, unless the drill names its own service', async () => {
+    const { deps, transport } = setup();
+    expect(cluster().hosts?.service).toEqual({ kind: 'systemd', unit: 'postgresql@15-main' });
+    const outcome = await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
+    const job = outcome.kind === 'started' ? outcome.job : undefined;
+    expect(job?.request.hostSettings.service).toEqual({ kind: 'pg_ctl', binDir: '/usr/lib/postgresql/15/bin' });
+    expect(job?.request.amcheck).toBe(true);
+    for (const step of RESTORE_STEPS) {
+      const script = buildRestoreStepScript(step, scriptInput(job as RestoreJob));
+      expect(script).not.toContain('systemctl');
+      expect(script).not.toContain('postgresql@15-main');
+    }
+    expect(transport.sent[0]?.script).not.toContain('systemctl');
+    const own = cluster();
+    const withOwn = {
+      ...own,
+      drill: {
+        ...(own.drill as NonNullable<typeof own.drill>),
+        service: { kind: 'systemd' as const, unit: 'postgresql@15-drill' },
+        walgEnvDir: '/etc/wal-g.d/drill-env',
+      },
+    };
+    const second = setup();
+    const ownOutcome = await runRestoreDrill({ ...second.deps, random: () => 0.5, newJobId: () => 'd-2' }, withOwn);
+    const ownJob = ownOutcome.kind === 'started' ? ownOutcome.job : undefined;
+    expect(ownJob?.request.hostSettings.service).toEqual({ kind: 'systemd', unit: 'postgresql@15-drill' });
+    expect(ownJob?.request.hostSettings.walgEnvDir).toBe('/etc/wal-g.d/drill-env');
+  });
+
+  it('a drill whose pg_amcheck finds corruption fails with every check outcome in the job and in Slack', async () => {
+    const { deps, transport, advanceClock, notifier } = setup();
+    await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
+    for (const step of RESTORE_STEPS) {
+      advanceClock(1000);
+      const commandId = transport.finish(
+        'Success',
+        step === 'verify'
+          ? { ...VERIFY_DATA, lastReplayLsn: '0/E000900', amcheck: { status: 'failed', exitCode: 2 } }
+          : null,
+      );
+      await advanceRestore(deps, { commandId, status: 'Success', at: deps.now() });
+    }
+    const [drill] = await deps.jobs.list(cluster().id, { kind: 'drill' });
+    expect(drill?.status).toBe('failed');
+    expect(drill?.failure?.message).toContain('pg_amcheck exited with 2');
+    const summary = await lastRestoreDrill(deps.jobs, cluster().id, deps.now());
+    expect(summary).toMatchObject({ status: 'failed', restoreSeconds: null });
+    expect(summary?.checks).toEqual([
+      { name: 'recovery', status: 'passed' },
+      { name: 'timeline', status: 'passed' },
+      { name: 'target', status: 'passed' },
+      { name: 'archive-mode', status: 'passed' },
+      { name: 'amcheck', status: 'failed' },
+      { name: 'check-sql', status: 'passed' },
+    ]);
+    expect(
+      notifier.messages
+        .at(-1)
+        ?.message.blocks?.map((b) => JSON.stringify(b))
+        .join('\n'),
+    ).toContain('amcheck failed (pg_amcheck exited with 2');
   });
 
   it('one drill at a time, and nothing to drill without a backup', async () => {
@@ -234,7 +301,9 @@ describe('runRestoreDrill', () => {
       advanceClock(1000);
       const commandId = transport.finish(
         'Success',
-        step === 'verify' ? { ...VERIFY_DATA, lastReplayTimestamp: '2026-11-20T11:17:00+00:00' } : null,
+        step === 'verify'
+          ? { ...VERIFY_DATA, ...DRILL_VERIFY, lastReplayTimestamp: '2026-11-20T11:17:00+00:00' }
+          : null,
       );
       await advanceRestore(deps, { commandId, status: 'Success', at: deps.now() });
     }
@@ -242,6 +311,30 @@ describe('runRestoreDrill', () => {
     expect(drill?.status).toBe('succeeded');
     expect(drill?.outcome?.restoreMs).toBe(8000);
     expect(drill?.outcome?.check).toEqual({ passed: true, firstValue: 't' });
+    expect(drill?.outcome?.checks?.map((check) => [check.name, check.status])).toEqual([
+      ['recovery', 'passed'],
+      ['timeline', 'passed'],
+      ['target', 'passed'],
+      ['archive-mode', 'passed'],
+      ['amcheck', 'passed'],
+      ['check-sql', 'passed'],
+    ]);
+  });
+
+  it('a drill that replayed short of its LSN target fails the target check', async () => {
+    const { deps, transport, advanceClock } = setup();
+    await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
+    for (const step of RESTORE_STEPS) {
+      advanceClock(1000);
+      const commandId = transport.finish(
+        'Success',
+        step === 'verify' ? { ...VERIFY_DATA, ...DRILL_VERIFY, lastReplayLsn: '0/D000000' } : null,
+      );
+      await advanceRestore(deps, { commandId, status: 'Success', at: deps.now() });
+    }
+    const [drill] = await deps.jobs.list(cluster().id, { kind: 'drill' });
+    expect(drill?.status).toBe('failed');
+    expect(drill?.failure?.message).toContain('replay stopped at 0/D000000, before the target 0/E000814');
   });
 });
 
@@ -254,7 +347,9 @@ describe('lastRestoreDrill', () => {
       advanceClock(1500);
       const commandId = transport.finish(
         'Success',
-        step === 'verify' ? { ...VERIFY_DATA, lastReplayTimestamp: '2026-11-20T11:17:00+00:00' } : null,
+        step === 'verify'
+          ? { ...VERIFY_DATA, ...DRILL_VERIFY, lastReplayTimestamp: '2026-11-20T11:17:00+00:00' }
+          : null,
       );
       await advanceRestore(deps, { commandId, status: 'Success', at: deps.now() });
     }
@@ -267,6 +362,14 @@ describe('lastRestoreDrill', () => {
       startedAt: '2026-11-20T12:20:00.000Z',
       finishedAt: '2026-11-20T12:20:12.000Z',
       restoreSeconds: 12,
+      checks: [
+        { name: 'recovery', status: 'passed' },
+        { name: 'timeline', status: 'passed' },
+        { name: 'target', status: 'passed' },
+        { name: 'archive-mode', status: 'passed' },
+        { name: 'amcheck', status: 'passed' },
+        { name: 'check-sql', status: 'passed' },
+      ],
       ageSeconds: 72,
     });
   });
