@@ -21,7 +21,7 @@ import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import { type CommandStatusUpdate, commandStatusUpdateFromEvent } from '../../lib/domain/jobs/command-status.ts';
 import type { RestoreJob } from '../../lib/domain/restore/restore-job.ts';
 import { RestoreTargetUnreachableError } from '../../lib/domain/restore/restore-plan.ts';
-import { movedAsidePath, RESTORE_STEPS } from '../../lib/domain/restore/restore-scripts.ts';
+import { movedAsidePath, RESTORE_STEPS, restoreLogPath } from '../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget, type RestoreTarget } from '../../lib/domain/restore/restore-target.ts';
 import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import { localArchiverCommand, WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
@@ -47,7 +47,7 @@ let cluster: ClusterConfig;
 let catalog: DynamoDbCatalogStore;
 let transport: LocalShellTransport;
 const events: CommandStatusUpdate[] = [];
-const HOSTS = ['host-a', 'host-b', 'host-c', 'host-d', 'host-never'];
+const HOSTS = ['host-a', 'host-b', 'host-c', 'host-d', 'host-e', 'host-never'];
 let deps: RestoreDeps;
 let targetTime: Date;
 let afterLastCommit: Date;
@@ -356,19 +356,67 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     expect(readFileSync(join(aside, 'precious.txt'), 'utf8')).toBe('the old data directory\n');
   }, 240_000);
 
-  it('a scheduled drill replaces the earlier restored copy running on the scratch host and records its restore time', async () => {
-    // The scratch host here shares a machine with the primary, so the drill's copy gets its own port and socket.
+  it('restores into a scratch directory next to the running primary: every check ran against the copy, not the primary', async () => {
+    // A real database host: its env dir's PGHOST/PGPORT name the primary, and the backup carries the primary's port
+    // and socket directory. The copy must get its own, and wait-recovery/verify must talk to it.
+    const host = scratchHost('host-e');
+    writeHostEnv(host, { socketDir: primary.socketDir, port: primary.port });
+    const { job } = await startRestore(deps, {
+      cluster,
+      target: { kind: 'time', time: targetTime },
+      host: { kind: 'tag', tagKey: 'walcat:scratch', tagValue: 'host-e' },
+      inPlace: false,
+      jobId: 'r-e2e-next-to-primary',
+      hostOverrides: { pgData: host.pgData, walgEnvDir: host.envDir },
+      checkSql: 'select count(*) = 2 from t',
+      recoveryTimeoutSeconds: 120,
+    });
+    restoredDataDirs.push(host.pgData);
+    const done = await driveToEnd(job);
+    recordTimings('next to the primary', done);
+    expect(done.failure?.message).toBeUndefined();
+    expect(done.status).toBe('succeeded');
+    expect(done.outcome?.dataDirectory).toBe(host.pgData);
+    expect(done.outcome?.port).not.toBe(primary.port);
+    expect(done.outcome?.timeline).toBe(2);
+    expect(done.outcome?.checks?.find((check) => check.name === 'server')?.status).toBe('passed');
+    // The primary kept running on its own timeline; the copy answers on its own port and socket folder.
+    const [primaryState] = await primary.query<{ timeline: number; recovery: boolean }>(
+      'select timeline_id as timeline, pg_is_in_recovery() as recovery from pg_control_checkpoint()',
+    );
+    expect(primaryState).toEqual({ timeline: 1, recovery: false });
+    const copy = new pg.Client({
+      host: `${host.pgData}.walcat-run`,
+      port: done.outcome?.port,
+      user: 'postgres',
+      database: 'postgres',
+    });
+    await copy.connect();
+    try {
+      const rows = await copy.query<{ note: string }>('select note from t order by id');
+      expect(rows.rows.map((row) => row.note)).toEqual(['before-1', 'before-2']);
+    } finally {
+      await copy.end();
+    }
+    expect(readFileSync(restoreLogPath(host.pgData, job.jobId), 'utf8')).toContain('database system is ready');
+  }, 180_000);
+
+  it('a scheduled drill on a systemd cluster runs pg_ctl on its own copy, replaces the earlier one and checks it', async () => {
+    // The cluster is controlled by a systemd unit (the example config) and its env dir names the primary; the drill
+    // must neither start that unit nor talk to the primary. No port or socket is configured for the drill.
     const drill = cluster.drill;
-    if (!drill) throw new Error('the e2e config has a drill');
-    const withSettings = {
+    const hosts = cluster.hosts;
+    if (!drill || !hosts) throw new Error('the e2e config has hosts and a drill');
+    const primaryEnv = join(root, 'primary-env');
+    mkdirSync(primaryEnv, { recursive: true });
+    writeHostEnv({ envDir: primaryEnv }, { socketDir: primary.socketDir, port: primary.port });
+    chmodSync(primaryEnv, 0o755);
+    const systemdCluster: ClusterConfig = {
       ...cluster,
-      drill: {
-        ...drill,
-        settings: { port: String(hostB.port), unix_socket_directories: hostB.socketDir, listen_addresses: '' },
-      },
+      hosts: { ...hosts, service: { kind: 'systemd', unit: 'postgresql@15-main' }, walgEnvDir: primaryEnv },
     };
-    const drillDeps = { ...deps, clusters: [withSettings], random: () => 0.5, newJobId: () => 'd-e2e-drill' };
-    const outcome = await runRestoreDrill(drillDeps, withSettings);
+    const drillDeps = { ...deps, clusters: [systemdCluster], random: () => 0.5, newJobId: () => 'd-e2e-drill' };
+    const outcome = await runRestoreDrill(drillDeps, systemdCluster);
     expect(outcome.kind).toBe('started');
     const started = await deps.jobs.get(cluster.id, 'd-e2e-drill');
     if (!started) throw new Error('drill job not stored');
@@ -376,8 +424,20 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     recordTimings('drill', done);
     expect(done.failure?.message).toBeUndefined();
     expect(done.status).toBe('succeeded');
+    expect(done.request.hostSettings.service).toEqual({ kind: 'pg_ctl', binDir: PG_BIN });
     expect(done.outcome?.restoreMs).toBeGreaterThan(0);
-    expect(done.outcome?.check?.passed).toBe(true);
+    expect(done.outcome?.dataDirectory).toBe(hostB.pgData);
+    expect(done.outcome?.port).not.toBe(primary.port);
+    expect(done.outcome?.port).not.toBe(hostB.port);
+    expect(done.outcome?.checks?.map((check) => [check.name, check.status])).toEqual([
+      ['server', 'passed'],
+      ['recovery', 'passed'],
+      ['timeline', 'passed'],
+      ['target', 'passed'],
+      ['archive-mode', 'passed'],
+      ['amcheck', 'passed'],
+      ['check-sql', 'passed'],
+    ]);
     // The copy the latest-restore left running was stopped and kept aside, never deleted.
     const aside = movedAsidePath(hostB.pgData, 'd-e2e-drill');
     expect(existsSync(join(aside, '.walcat-restore-r-e2e-latest'))).toBe(true);
@@ -403,8 +463,14 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
   }, 180_000);
 });
 
-/** The host's WAL-G env: where the archive is, and PGHOST/PGPORT of the server restored there. */
-function writeHostEnv(host: ScratchHost): void {
+/**
+ * The host's WAL-G env: where the archive is, and PGHOST/PGPORT: of the server restored there, or (`server`) of
+ * another one, as on a real host whose env dir names its primary.
+ */
+function writeHostEnv(
+  host: Pick<ScratchHost, 'envDir'> & Partial<ScratchHost>,
+  server: { socketDir: string; port: number } = host as ScratchHost,
+): void {
   const env = {
     WALG_S3_PREFIX: `s3://${BUCKET}/orders-main`,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
@@ -413,8 +479,8 @@ function writeHostEnv(host: ScratchHost): void {
     AWS_REGION: 'us-east-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     WALG_PG_BIN: PG_BIN,
-    PGHOST: host.socketDir,
-    PGPORT: String(host.port),
+    PGHOST: server.socketDir,
+    PGPORT: String(server.port),
     PGUSER: 'postgres',
     PGDATABASE: 'postgres',
   };
