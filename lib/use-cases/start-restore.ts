@@ -35,6 +35,8 @@ export interface StartRestoreRequest {
   readonly replaceRestoredCopy?: boolean;
   /** Run pg_amcheck over the restored copy in verify. */
   readonly amcheck?: boolean;
+  /** In-place restores that promote: turn archiving back on and archive the new timeline at the end. */
+  readonly resumeArchiving?: boolean;
 }
 
 export interface StartedRestore {
@@ -81,6 +83,7 @@ export async function startRestore(deps: RestoreDeps, request: StartRestoreReque
       ...(request.extraSettings === undefined ? {} : { extraSettings: request.extraSettings }),
       ...(request.replaceRestoredCopy === undefined ? {} : { replaceRestoredCopy: request.replaceRestoredCopy }),
       ...(request.amcheck === undefined ? {} : { amcheck: request.amcheck }),
+      ...(request.resumeArchiving === undefined ? {} : { resumeArchiving: request.resumeArchiving }),
     },
   });
   await deps.jobs.create(job);

@@ -66,7 +66,8 @@ function settingsOf(context: CliContext): Record<string, string> | undefined {
  * `walcat restore start --cluster C --to TIME (--instance ID | --host-tag K=V | --in-place)`: plans the restore,
  * refuses an unreachable target (exit 1), stores the job and sends its first step; the orchestrator takes it from
  * there on the hosts' status events. `--pause` stops at the target paused instead of promoting; `--check-sql` adds a
- * query whose first value must be true after the restore; `--pg-data` restores into another directory on the host; `--setting name=value` (repeatable) sets a server setting
+ * query whose first value must be true after the restore; `--pg-data` restores into another directory on the host; `--resume-archiving` (in place, promoting) ends
+ * with archive_mode on and the new timeline archived; `--setting name=value` (repeatable) sets a server setting
  * of the restored copy (a copy in another directory otherwise gets its own socket folder and a free port).
  * `--resume JOB` re-runs a failed job from its failed step.
  */
@@ -75,12 +76,13 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
     name: 'restore start',
     summary: 'start a planned restore on a host',
     usage:
-      'walcat restore start --cluster ID (--to TIME|latest | --lsn X/Y | --name P | --xid N) (--instance ID | --host-tag K=V | --in-place) [--pause] [--check-sql SQL] [--pg-data DIR] [--setting NAME=VALUE]... [--json]\n       walcat restore start --cluster ID --resume JOB',
+      'walcat restore start --cluster ID (--to TIME|latest | --lsn X/Y | --name P | --xid N) (--instance ID | --host-tag K=V | --in-place [--resume-archiving]) [--pause] [--check-sql SQL] [--pg-data DIR] [--setting NAME=VALUE]... [--json]\n       walcat restore start --cluster ID --resume JOB',
     options: {
       ...RESTORE_TARGET_OPTIONS,
       instance: { type: 'string' },
       'host-tag': { type: 'string' },
       'in-place': { type: 'boolean' },
+      'resume-archiving': { type: 'boolean' },
       pause: { type: 'boolean' },
       'check-sql': { type: 'string' },
       'pg-data': { type: 'string' },
@@ -106,6 +108,7 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
           cluster,
           target,
           inPlace: context.options['in-place'] === true,
+          ...(context.options['resume-archiving'] === true ? { resumeArchiving: true } : {}),
           action: context.options.pause === true ? 'pause' : 'promote',
           jobId: newRestoreJobId('restore', context.now, random),
           ...(host ? { host } : {}),

@@ -20,6 +20,7 @@ import { formatLsn } from '../wal/lsn.ts';
 import {
   buildRestoreStepScript,
   RESTORE_STEPS,
+  RESUME_ARCHIVING_STEP,
   type RestoreScriptInput,
   type RestoreStepName,
   TARGET_NOT_REACHED_MESSAGE,
@@ -53,6 +54,11 @@ export interface RestoreRequest {
   readonly replaceRestoredCopy?: boolean;
   /** Run pg_amcheck over the restored copy in verify (drills do). */
   readonly amcheck?: boolean;
+  /**
+   * In-place restores that promote: a last step turns archive_mode back on and archives the new timeline (its
+   * history file and segments), so the cluster archives again without a manual step.
+   */
+  readonly resumeArchiving?: boolean;
 }
 
 export type RestoreJobKind = 'restore' | 'drill';
@@ -98,6 +104,8 @@ export interface RestoreOutcome {
   readonly check?: { readonly passed: boolean; readonly firstValue: string };
   /** Absent on jobs stored before checks were recorded. */
   readonly checks?: readonly RestoreCheck[];
+  /** After resume-archiving: the timeline now archived, files queued for the archiver, the last one archived. */
+  readonly archiving?: { readonly timeline: number; readonly queued: number; readonly lastArchived: string };
   /** From job creation to the end of verify: the measured restore time (RTO). */
   readonly restoreMs: number;
 }
@@ -165,6 +173,14 @@ export function createRestoreJob(input: {
   if (!JOB_ID.test(input.jobId)) {
     throw new InvalidInputError(`restore job id ${JSON.stringify(input.jobId)} must match [a-z0-9][a-z0-9-]*`);
   }
+  const request = input.request;
+  const promotes = request.action === 'promote' || request.target.kind === 'latest';
+  if (request.resumeArchiving === true && (!request.inPlace || !promotes)) {
+    throw new InvalidInputError(
+      `restore job ${input.jobId}: --resume-archiving applies only to an in-place restore that promotes (a copy elsewhere must not archive into the cluster's archive); drop --resume-archiving${request.inPlace ? ' or --pause' : ''}`,
+    );
+  }
+  const names = restoreStepNames(request);
   const job: RestoreJob = {
     jobId: input.jobId,
     cluster: input.cluster,
@@ -174,12 +190,17 @@ export function createRestoreJob(input: {
     createdAt: input.now,
     updatedAt: input.now,
     ...(input.request.host.kind === 'instance' ? { instanceId: input.request.host.instanceId } : {}),
-    steps: RESTORE_STEPS.map((name) => ({ name, status: 'pending', attempts: 0, previousCommandIds: [] })),
+    steps: names.map((name) => ({ name, status: 'pending', attempts: 0, previousCommandIds: [] })),
     version: 0,
   };
   // Building every script once up front refuses a bad path, backup name or setting before anything runs.
-  for (const step of RESTORE_STEPS) buildRestoreStepScript(step, scriptInput(job));
+  for (const step of names) buildRestoreStepScript(step, scriptInput(job));
   return job;
+}
+
+/** The steps of a restore: the eight of every restore, then resume-archiving when asked for. */
+export function restoreStepNames(request: RestoreRequest): readonly RestoreStepName[] {
+  return request.resumeArchiving === true ? [...RESTORE_STEPS, RESUME_ARCHIVING_STEP] : RESTORE_STEPS;
 }
 
 /** The inputs of the step scripts, from the stored request. */
@@ -236,6 +257,8 @@ export function stepTimeoutSeconds(job: RestoreJob, step: RestoreStepName): numb
       return 3600 + Math.ceil((job.request.requiredBytes ?? 0) / 20_000_000);
     case 'wait-recovery':
       return job.request.recoveryTimeoutSeconds + 300;
+    case 'resume-archiving':
+      return 1800;
     case 'start-postgres':
     case 'stop-postgres':
       return 900;
@@ -342,8 +365,37 @@ function finishStep(job: RestoreJob, step: RestoreStep, update: CommandStatusUpd
   const result = parsed?.status === 'success' ? parsed.data : undefined;
   const succeeded: RestoreStep = { ...finished, status: 'succeeded', ...(result === undefined ? {} : { result }) };
   const advanced = replaceStep(job, step.name, succeeded);
+  if (step.name === RESUME_ARCHIVING_STEP) return completeWithArchiving(advanced, succeeded, update.at);
   if (step.name !== 'verify') return { job: advanced, transition: { kind: 'step-succeeded', step: step.name } };
-  return completeWithVerification(advanced, succeeded, update.at);
+  const verified = completeWithVerification(advanced, succeeded, update.at);
+  if (verified.transition.kind !== 'completed' || !advanced.steps.some((s) => s.name === RESUME_ARCHIVING_STEP)) {
+    return verified;
+  }
+  // Verified with archive_mode off; the job ends once archiving is back on and the new timeline is archived.
+  const { finishedAt: _finishedAt, ...running } = verified.job;
+  return { job: { ...running, status: 'running' }, transition: { kind: 'step-succeeded', step: 'verify' } };
+}
+
+/** resume-archiving succeeded: the restore is done, with archiving on and the new timeline in the archive. */
+function completeWithArchiving(job: RestoreJob, step: RestoreStep, at: Date): RestoreTransitionResult {
+  const data = (step.result ?? {}) as Record<string, unknown>;
+  const previous = job.outcome;
+  if (!previous) return failStep(job, { ...step, status: 'running' }, 'verify recorded no outcome', at);
+  const archived = typeof data.lastArchived === 'string' ? data.lastArchived : 'unknown';
+  const outcome: RestoreOutcome = {
+    ...previous,
+    archiveMode: 'on',
+    restoreMs: Math.max(0, at.getTime() - job.createdAt.getTime()),
+    archiving: {
+      timeline: typeof data.timeline === 'number' ? data.timeline : previous.timeline,
+      queued: typeof data.queued === 'number' ? data.queued : 0,
+      lastArchived: archived,
+    },
+  };
+  return {
+    job: { ...job, status: 'succeeded', outcome, finishedAt: at },
+    transition: { kind: 'completed', outcome },
+  };
 }
 
 function describeCommandFailure(status: CommandStatus): string {

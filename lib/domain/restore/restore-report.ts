@@ -54,7 +54,7 @@ export function restoreSlackMessage(job: RestoreJob, event: 'started' | 'failed'
     text = `:large_green_circle: ${jobTitle(job)} is ready on ${host} after ${time}`;
     if (outcome) {
       details.push(
-        `${outcome.inRecovery ? 'Paused in recovery' : 'Promoted'} on timeline ${outcome.timeline}; last replayed commit ${outcome.lastReplayTimestamp ?? 'none'}; archive_mode ${outcome.archiveMode ?? 'unknown'} (re-enable only on purpose).`,
+        `${outcome.inRecovery ? 'Paused in recovery' : 'Promoted'} on timeline ${outcome.timeline}; last replayed commit ${outcome.lastReplayTimestamp ?? 'none'}; ${outcome.archiving ? `archiving resumed: timeline ${outcome.archiving.timeline} archived up to ${outcome.archiving.lastArchived}` : `archive_mode ${outcome.archiveMode ?? 'unknown'} (re-enable only on purpose: see walcat restore start --resume-archiving)`}.`,
       );
       if (outcome.check)
         details.push(`SQL check ${outcome.check.passed ? 'passed' : 'failed'}: ${outcome.check.firstValue}`);

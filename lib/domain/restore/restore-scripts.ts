@@ -43,7 +43,13 @@ export const RESTORE_STEPS = [
   'wait-recovery',
   'verify',
 ] as const;
-export type RestoreStepName = (typeof RESTORE_STEPS)[number];
+/**
+ * The optional last step of an in-place restore that promotes (`--resume-archiving`): turns archive_mode back on,
+ * queues the new timeline's history file and its completed segments for the archiver, restarts the server and waits
+ * until the archive holds the new timeline up to a fresh segment switch.
+ */
+export const RESUME_ARCHIVING_STEP = 'resume-archiving';
+export type RestoreStepName = (typeof RESTORE_STEPS)[number] | typeof RESUME_ARCHIVING_STEP;
 
 /** What the step scripts need to know about one restore. */
 export interface RestoreScriptInput {
@@ -74,6 +80,8 @@ export interface RestoreScriptInput {
   readonly recoveryTimeoutSeconds: number;
   /** Run pg_amcheck over every database of the restored copy in verify (drills). */
   readonly amcheck?: boolean;
+  /** How long resume-archiving waits for the archiver (seconds); default 300. */
+  readonly archiveTimeoutSeconds?: number;
 }
 
 /** `<pgData>.walcat-<jobId>`: where the previous data directory is kept. */
@@ -663,6 +671,93 @@ function trustedResult(text: string): ScriptStep {
   return { kind: 'shell', name: 'report', fragment: trustedShell(text) };
 }
 
+function resumeArchiving(input: RestoreScriptInput, p: Paths): ScriptStep[] {
+  const block = recoveryConfBlock(input);
+  const conf = `${p.pgData}/postgresql.auto.conf`;
+  const next = `${conf}.walcat-next`;
+  const service = input.host.service;
+  const restart =
+    service.kind === 'systemd'
+      ? shell`systemctl restart ${service.unit} 3>&-`
+      : shell`${asOsUser} ${`${service.binDir.replace(/\/+$/u, '')}/pg_ctl`} restart -D ${p.pgData} -m fast -l ${p.logFile} -w -t 600 3>&-`;
+  const timeout = Math.max(1, Math.floor(input.archiveTimeoutSeconds ?? 300));
+  const wal = `${p.pgData}/pg_wal`;
+  return [
+    { kind: 'shell', name: 'define', fragment: copyPsqlDefinition(p) },
+    {
+      kind: 'shell',
+      name: 'check-promoted',
+      failureExitCode: EXIT.preconditionFailed,
+      fragment: joinLines([
+        trustedShell(`walcat_in_recovery=$(trap - ERR; walcat_copy_psql -c 'select pg_is_in_recovery()')`),
+        shell`if [[ $walcat_in_recovery != f ]]; then echo ${`walcat: the server on ${p.pgData} is still in recovery; archiving is resumed only on a promoted server`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+        trustedShell(
+          `walcat_current=$(trap - ERR; walcat_copy_psql -c 'select file_name from pg_walfile_name_offset(pg_current_wal_insert_lsn())')`,
+        ),
+        trustedShell('walcat_tli=${walcat_current:0:8}'),
+      ]),
+    },
+    {
+      kind: 'shell',
+      name: 'archive-mode-on',
+      fragment: joinLines([
+        shell`awk -v begin=${block.begin} -v end=${block.end} '$0 == begin { inside = 1 } $0 == end { inside = 0 } inside && $0 == "archive_mode = '"'"'off'"'"'" { $0 = "archive_mode = '"'"'on'"'"'" } { print }' ${conf} > ${next}`,
+        shell`chown -- "$WALCAT_OS_USER": ${next}`,
+        shell`chmod 600 -- ${next}`,
+        shell`mv -T -- ${next} ${conf}`,
+      ]),
+    },
+    {
+      kind: 'shell',
+      name: 'queue-timeline',
+      fragment: joinLines([
+        // archive_mode was off when the server promoted, so PostgreSQL marked neither the new timeline's history
+        // file nor its completed segments for archiving: mark them now (PostgreSQL's own .ready status files).
+        trustedShell('walcat_queued=0'),
+        shell`for walcat_file in ${trustedShell(`${shell`${wal}`.text}/"$walcat_tli"*`)}; do`,
+        trustedShell('  walcat_name=${walcat_file##*/}'),
+        trustedShell(
+          '  if [[ $walcat_name == "$walcat_tli.history" || ( ${#walcat_name} == 24 && $walcat_name =~ ^[0-9A-F]+$ && $walcat_name < $walcat_current ) ]]; then',
+        ),
+        shell`    if [[ ! -e ${wal}/archive_status/$walcat_name.done && ! -e ${wal}/archive_status/$walcat_name.ready ]]; then ${asOsUser} touch -- ${wal}/archive_status/$walcat_name.ready; walcat_queued=$(( walcat_queued + 1 )); fi`,
+        trustedShell('  fi'),
+        trustedShell('done'),
+      ]),
+    },
+    {
+      kind: 'shell',
+      name: 'restart',
+      fragment: joinLines([
+        shell`if ! (trap - ERR; ${restart}); then { tail -n 30 -- ${p.logFile}; } 2>/dev/null || true; ${fail} ${EXIT.toolFailed}; fi`,
+      ]),
+    },
+    {
+      kind: 'shell',
+      name: 'wait-archived',
+      fragment: joinLines([
+        trustedShell(
+          `walcat_archive_command=$(trap - ERR; walcat_copy_psql -c "select current_setting('archive_command') || current_setting('archive_library')")`,
+        ),
+        shell`if [[ -z $walcat_archive_command ]]; then echo ${`walcat: archive_mode is on now but archive_command is empty on ${p.pgData}; set it (e.g. envdir /etc/wal-g.d/env wal-g wal-push %p), reload, then resume this job`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+        trustedShell(`walcat_switched=$(trap - ERR; walcat_copy_psql -c 'select pg_walfile_name(pg_switch_wal())')`),
+        shell`walcat_deadline=$(( SECONDS + ${integer(timeout)} ))`,
+        trustedShell('while :; do'),
+        trustedShell(
+          `  walcat_archived=$(trap - ERR; walcat_copy_psql -F ' ' -c "select coalesce(last_archived_wal, '-'), failed_count, coalesce(last_failed_wal, '-') from pg_stat_archiver")`,
+        ),
+        trustedShell('  walcat_last=${walcat_archived%% *}'),
+        trustedShell('  if [[ ${#walcat_last} == 24 && ! $walcat_last < $walcat_switched ]]; then break; fi'),
+        shell`  if (( SECONDS > walcat_deadline )); then printf ${'walcat: the archiver did not archive %s within %s s (last archived, failures, last failed: %s); check archive_command and the server log, then resume this job\n'} "$walcat_switched" ${integer(timeout)} "$walcat_archived"; ${fail} ${EXIT.toolFailed}; fi`,
+        trustedShell('  sleep 0.5'),
+        trustedShell('done'),
+        trustedShell(
+          'walcat_var_result=$(printf \'{"timeline":%d,"queued":%d,"lastArchived":"%s"}\' "$((16#$walcat_tli))" "$walcat_queued" "$walcat_last")',
+        ),
+      ]),
+    },
+  ];
+}
+
 function joinLines(fragments: readonly ShellFragment[]): ShellFragment {
   return trustedShell(fragments.map((fragment) => fragment.text).join('\n'));
 }
@@ -684,6 +779,7 @@ export function buildRestoreStepScript(step: RestoreStepName, input: RestoreScri
     'start-postgres': () => startPostgres(input, p),
     'wait-recovery': () => waitRecovery(input, p),
     verify: () => verify(input, p),
+    'resume-archiving': () => resumeArchiving(input, p),
   };
   const withResult = new Set<RestoreStepName>([
     'preflight',
@@ -693,6 +789,7 @@ export function buildRestoreStepScript(step: RestoreStepName, input: RestoreScri
     'configure-recovery',
     'wait-recovery',
     'verify',
+    'resume-archiving',
   ]);
   return buildHostScript({
     name: `restore-${step}`,

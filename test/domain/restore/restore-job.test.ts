@@ -17,10 +17,15 @@ import {
   restoreJobFromJson,
   restoreJobToJson,
   resumeRestoreJob,
+  scriptInput,
   stuckStep,
   timeOutStep,
 } from '../../../lib/domain/restore/restore-job.ts';
-import { RESTORE_STEPS, type RestoreStepName } from '../../../lib/domain/restore/restore-scripts.ts';
+import {
+  buildRestoreStepScript,
+  RESTORE_STEPS,
+  type RestoreStepName,
+} from '../../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
 
 const cluster = 'orders-main' as ClusterId;
@@ -133,6 +138,51 @@ describe('restore job: the happy path', () => {
     expect(() => newJob({ hostSettings: { ...hostSettings, pgData: 'relative/path' } })).toThrow(InvalidInputError);
     expect(() => newJob({ extraSettings: { archive_mode: 'on' } })).toThrow('archive_mode');
     expect(() => newJob({ baseBackup: "base_1'; rm -rf /" })).toThrow(InvalidInputError);
+  });
+});
+
+describe('restore job: resuming archiving after an in-place restore', () => {
+  it('runs resume-archiving after verify and completes only when the new timeline is archived', () => {
+    let job = newJob({ inPlace: true, resumeArchiving: true });
+    expect(job.steps.map((step) => step.name)).toEqual([...RESTORE_STEPS, 'resume-archiving']);
+    let second = 1;
+    for (const name of [...RESTORE_STEPS, 'resume-archiving'] as const) {
+      const sent = dispatch(job, second++);
+      expect(sent.step).toBe(name);
+      const data =
+        name === 'verify'
+          ? verifyData
+          : name === 'resume-archiving'
+            ? { timeline: 2, queued: 3, lastArchived: '000000020000000000000006' }
+            : null;
+      const result = applyCommandUpdate(sent.job, {
+        commandId: sent.commandId,
+        status: 'Success',
+        at: at(second++),
+        stdoutTail: success(data),
+      });
+      job = result.job;
+      expect(result.transition.kind).toBe(name === 'resume-archiving' ? 'completed' : 'step-succeeded');
+      if (name === 'verify') expect(job.status).toBe('running');
+    }
+    expect(job.status).toBe('succeeded');
+    expect(job.outcome).toMatchObject({
+      timeline: 2,
+      archiveMode: 'on',
+      archiving: { timeline: 2, queued: 3, lastArchived: '000000020000000000000006' },
+    });
+    const script = buildRestoreStepScript('resume-archiving', scriptInput(job));
+    expect(script).toContain("archive_mode = '\"'\"'on'\"'\"'");
+    expect(script).toContain('archive_status/$walcat_name.ready');
+    expect(script).toContain('pg_switch_wal()');
+  });
+
+  it('refuses --resume-archiving for a copy on another host or a paused restore', () => {
+    expect(() => newJob({ resumeArchiving: true })).toThrow(/applies only to an in-place restore that promotes/);
+    expect(() => newJob({ inPlace: true, resumeArchiving: true, action: 'pause' })).toThrow(
+      /drop --resume-archiving or --pause/,
+    );
+    expect(newJob({ inPlace: true }).steps.map((step) => step.name)).toEqual([...RESTORE_STEPS]);
   });
 });
 
