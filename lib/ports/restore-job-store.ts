@@ -13,7 +13,28 @@ export class RestoreJobConflictError extends WalcatError {
   override readonly name: string = 'RestoreJobConflictError';
 }
 
+/** Another restore of the cluster holds the restore lock; `holder` is its job id. */
+export class RestoreLockedError extends WalcatError {
+  override readonly name: string = 'RestoreLockedError';
+  constructor(
+    message: string,
+    readonly holder: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface RestoreJobStore {
+  /**
+   * Takes the cluster's restore lock (`LOCK#restore`) for `jobId`: succeeds when it is free, already held by
+   * `jobId`, or held by `staleHolder` (a job the caller found ended). Otherwise throws RestoreLockedError naming the
+   * holder.
+   */
+  acquireRestoreLock(cluster: ClusterId, jobId: string, staleHolder?: string): Promise<void>;
+  /** Releases the lock if `jobId` holds it; a lock held by another job is left alone. */
+  releaseRestoreLock(cluster: ClusterId, jobId: string): Promise<void>;
+  /** The job holding the cluster's restore lock, if any. */
+  restoreLockHolder(cluster: ClusterId): Promise<string | undefined>;
   /** Creates the job (version 0); throws RestoreJobConflictError when the id exists. */
   create(job: RestoreJob): Promise<void>;
   /**

@@ -10,7 +10,7 @@ import {
 } from '../domain/restore/restore-job.ts';
 import type { CommandInvocation } from '../ports/command-transport.ts';
 import { RestoreJobConflictError } from '../ports/restore-job-store.ts';
-import { dispatchNextStep, notifyRestore, type RestoreDeps } from './restore-dependencies.ts';
+import { dispatchNextStep, notifyRestore, type RestoreDeps, releaseRestoreLock } from './restore-dependencies.ts';
 
 /** Attempts when a concurrent handler saved the same job first (duplicate events handled in parallel). */
 const MAX_CONFLICT_RETRIES = 5;
@@ -77,6 +77,7 @@ async function applyAndContinue(
   await deps.jobs.save(next, job.version);
   let current = next;
   if (transition.kind === 'step-succeeded') current = await dispatchNextStep(deps, next);
+  if (transition.kind === 'failed' || transition.kind === 'completed') await releaseRestoreLock(deps, next);
   if (transition.kind === 'failed') await notifyRestore(deps, next, 'failed');
   if (transition.kind === 'completed') await notifyRestore(deps, next, 'ready');
   return { kind: 'applied', job: current, transition };
@@ -125,6 +126,7 @@ export async function reconcileRestoreJobs(
       const { job: failed, transition } = timeOutStep(job, deps.now());
       if (transition.kind === 'failed') {
         await deps.jobs.save(failed, job.version);
+        await releaseRestoreLock(deps, failed);
         await notifyRestore(deps, failed, 'failed');
         timedOut++;
       }

@@ -2,6 +2,7 @@ import type { RestoreOrchestratorInput } from '../adapters/events/restore-orches
 import { InvalidInputError } from '../domain/errors.ts';
 import { RestoreJobStateError } from '../domain/restore/restore-job.ts';
 import { RestoreTargetUnreachableError } from '../domain/restore/restore-plan.ts';
+import { RestoreLockedError } from '../ports/restore-job-store.ts';
 import { advanceRestore, reconcileRestoreJobs } from './advance-restore.ts';
 import { clusterOf, type RestoreDeps } from './restore-dependencies.ts';
 import { resumeRestore, startRestore } from './start-restore.ts';
@@ -78,7 +79,8 @@ export async function orchestrateRestore(
     if (
       error instanceof InvalidInputError ||
       error instanceof RestoreTargetUnreachableError ||
-      error instanceof RestoreJobStateError
+      error instanceof RestoreJobStateError ||
+      error instanceof RestoreLockedError
     ) {
       return { kind: 'refused', reason: error.message };
     }

@@ -11,7 +11,7 @@ import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
 import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { Notifier } from '../ports/notifier.ts';
-import type { RestoreJobStore } from '../ports/restore-job-store.ts';
+import { type RestoreJobStore, RestoreLockedError } from '../ports/restore-job-store.ts';
 
 export interface RestoreDeps {
   readonly catalog: CatalogStore;
@@ -57,6 +57,39 @@ export async function dispatchNextStep(deps: RestoreDeps, job: RestoreJob): Prom
   const dispatched = markStepDispatched(job, next.step, sent.commandId, deps.now());
   await deps.jobs.save(dispatched, job.version);
   return dispatched;
+}
+
+/**
+ * Takes the cluster's restore lock for a restore job (drills run on scratch hosts and keep their own one-at-a-time
+ * rule). A lock left by a job that is no longer running (its release was lost) is taken over.
+ *
+ * @throws RestoreLockedError naming the running restore and how to follow it.
+ */
+export async function takeRestoreLock(
+  deps: Pick<RestoreDeps, 'jobs'>,
+  cluster: ClusterConfig['id'],
+  jobId: string,
+): Promise<void> {
+  const holder = await deps.jobs.restoreLockHolder(cluster);
+  let stale: string | undefined;
+  if (holder !== undefined && holder !== jobId) {
+    const held = await deps.jobs.get(cluster, holder);
+    if (held?.status !== 'running') stale = holder;
+  }
+  try {
+    await deps.jobs.acquireRestoreLock(cluster, jobId, stale);
+  } catch (error) {
+    if (!(error instanceof RestoreLockedError)) throw error;
+    throw new RestoreLockedError(
+      `cluster ${cluster}: restore ${error.holder} is still running; one restore per cluster at a time: follow it with walcat restore status ${error.holder} --cluster ${cluster} and start again when it has ended`,
+      error.holder,
+    );
+  }
+}
+
+/** Releases the restore lock of a restore job that ended (succeeded, or failed and so abandoned until resumed). */
+export async function releaseRestoreLock(deps: Pick<RestoreDeps, 'jobs'>, job: RestoreJob): Promise<void> {
+  if (job.kind === 'restore' && job.status !== 'running') await deps.jobs.releaseRestoreLock(job.cluster, job.jobId);
 }
 
 /** Tells the cluster's Slack channel; a notification failure never fails the restore. */

@@ -11,7 +11,7 @@ import type { RestorePlan } from '../domain/restore/restore-plan.ts';
 import type { RestoreTarget } from '../domain/restore/restore-target.ts';
 import { RestoreJobConflictError } from '../ports/restore-job-store.ts';
 import { planClusterRestore } from './plan-restore.ts';
-import { dispatchNextStep, notifyRestore, type RestoreDeps } from './restore-dependencies.ts';
+import { dispatchNextStep, notifyRestore, type RestoreDeps, takeRestoreLock } from './restore-dependencies.ts';
 
 /** Default time wait-recovery gives PostgreSQL to replay to the target. */
 export const DEFAULT_RECOVERY_TIMEOUT_SECONDS = 3600;
@@ -45,11 +45,13 @@ export interface StartedRestore {
 }
 
 /**
- * Plans the restore from the catalog (refusing unreachable targets), stores a new job and sends its first step.
+ * Plans the restore from the catalog (refusing unreachable targets), takes the cluster's restore lock (one restore
+ * per cluster at a time; released when the job ends or fails), stores a new job and sends its first step.
  * Restoring onto the cluster's own hosts requires `inPlace`; `inPlace` with another host is refused, so an operator
  * never stops a primary by a typo.
  *
- * @throws RestoreTargetUnreachableError, InvalidInputError (host and flag do not match, no host settings).
+ * @throws RestoreTargetUnreachableError, InvalidInputError (host and flag do not match, no host settings),
+ *   RestoreLockedError (another restore of the cluster is running; the message names it).
  */
 export async function startRestore(deps: RestoreDeps, request: StartRestoreRequest): Promise<StartedRestore> {
   const cluster = request.cluster;
@@ -63,10 +65,33 @@ export async function startRestore(deps: RestoreDeps, request: StartRestoreReque
   const now = deps.now();
   const plan = await planClusterRestore(deps, cluster, request.target, now);
   const hostSettings: HostSettings = { ...cluster.hosts, ...request.hostOverrides };
+  const kind = request.kind ?? 'restore';
+  if (kind === 'restore') await takeRestoreLock(deps, cluster.id, request.jobId);
+  try {
+    return await createAndDispatch(deps, request, { plan, host, hostSettings, kind, now });
+  } catch (error) {
+    if (kind === 'restore') await deps.jobs.releaseRestoreLock(cluster.id, request.jobId);
+    throw error;
+  }
+}
+
+async function createAndDispatch(
+  deps: RestoreDeps,
+  request: StartRestoreRequest,
+  context: {
+    readonly plan: RestorePlan;
+    readonly host: RestoreHostTarget;
+    readonly hostSettings: HostSettings;
+    readonly kind: RestoreJobKind;
+    readonly now: Date;
+  },
+): Promise<StartedRestore> {
+  const { plan, host, hostSettings, kind, now } = context;
+  const cluster = request.cluster;
   const job = createRestoreJob({
     jobId: request.jobId,
     cluster: cluster.id,
-    kind: request.kind ?? 'restore',
+    kind,
     now,
     request: {
       target: request.target,
@@ -151,6 +176,7 @@ export async function resumeRestore(deps: RestoreDeps, cluster: ClusterConfig, j
     throw new InvalidInputError(`cluster ${cluster.id}: no restore job ${jobId}; list them with walcat jobs`);
   }
   const resumed = resumeRestoreJob(job, deps.now());
+  if (job.kind === 'restore') await takeRestoreLock(deps, cluster.id, jobId);
   await deps.jobs.save(resumed, job.version);
   try {
     return await dispatchNextStep(deps, resumed);

@@ -6,12 +6,19 @@
  * | job           | `CLUSTER#<id>`        | `JOB#<created ISO>#<jobId>` | the job as JSON, status, kind, version  |
  * | job id index  | `CLUSTER#<id>`        | `JOBID#<jobId>`             | the job's sort key                      |
  * | command index | `COMMAND#<commandId>` | `COMMAND`                   | the job's pk and sk                     |
+ * | restore lock  | `CLUSTER#<id>`        | `LOCK#restore`              | the job id of the one running restore   |
  *
  * Status-change events name only a command, hence the command index; `walcat restore status JOB` names only the job,
  * hence the id index. The job item is written last on create, and every save is conditional on the version read.
  * Other features keep their own jobs under `JOB#` too: items without `jobFamily = restore` are skipped.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { ClusterId } from '../../domain/cluster.ts';
 import {
   type RestoreJob,
@@ -19,8 +26,8 @@ import {
   restoreJobFromJson,
   restoreJobToJson,
 } from '../../domain/restore/restore-job.ts';
-import { RestoreJobConflictError, type RestoreJobStore } from '../../ports/restore-job-store.ts';
-import { clusterPk, JOB_SK_PREFIX, jobSk } from './catalog-keys.ts';
+import { RestoreJobConflictError, type RestoreJobStore, RestoreLockedError } from '../../ports/restore-job-store.ts';
+import { clusterPk, JOB_SK_PREFIX, jobSk, lockSk } from './catalog-keys.ts';
 
 const JOB_FAMILY = 'restore';
 const jobIdSk = (jobId: string): string => `JOBID#${jobId}`;
@@ -41,6 +48,49 @@ export class DynamoDbRestoreJobStore implements RestoreJobStore {
   constructor(options: DynamoDbRestoreJobStoreOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
+  }
+
+  async acquireRestoreLock(cluster: ClusterId, jobId: string, staleHolder?: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: clusterPk(cluster), sk: lockSk('restore'), jobId },
+          ConditionExpression: 'attribute_not_exists(pk) OR jobId = :job OR jobId = :stale',
+          ExpressionAttributeValues: { ':job': jobId, ':stale': staleHolder ?? jobId },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      const holder = (await this.restoreLockHolder(cluster)) ?? 'unknown';
+      throw new RestoreLockedError(`cluster ${cluster}: restore ${holder} is running`, holder);
+    }
+  }
+
+  async releaseRestoreLock(cluster: ClusterId, jobId: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: { pk: clusterPk(cluster), sk: lockSk('restore') },
+          ConditionExpression: 'jobId = :job',
+          ExpressionAttributeValues: { ':job': jobId },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
+
+  async restoreLockHolder(cluster: ClusterId): Promise<string | undefined> {
+    const result = await this.#client.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: clusterPk(cluster), sk: lockSk('restore') },
+        ConsistentRead: true,
+      }),
+    );
+    return typeof result.Item?.jobId === 'string' ? result.Item.jobId : undefined;
   }
 
   async create(job: RestoreJob): Promise<void> {

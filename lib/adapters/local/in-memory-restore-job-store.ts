@@ -5,7 +5,7 @@ import {
   restoreJobFromJson,
   restoreJobToJson,
 } from '../../domain/restore/restore-job.ts';
-import { RestoreJobConflictError, type RestoreJobStore } from '../../ports/restore-job-store.ts';
+import { RestoreJobConflictError, type RestoreJobStore, RestoreLockedError } from '../../ports/restore-job-store.ts';
 
 /**
  * Restore jobs in memory, for the local stack and tests. Jobs are kept as their stored JSON so a caller can never
@@ -14,6 +14,23 @@ import { RestoreJobConflictError, type RestoreJobStore } from '../../ports/resto
 export class InMemoryRestoreJobStore implements RestoreJobStore {
   readonly #jobs = new Map<string, unknown>();
   readonly #byCommand = new Map<string, string>();
+  readonly #locks = new Map<string, string>();
+
+  async acquireRestoreLock(cluster: ClusterId, jobId: string, staleHolder?: string): Promise<void> {
+    const holder = this.#locks.get(cluster);
+    if (holder !== undefined && holder !== jobId && holder !== staleHolder) {
+      throw new RestoreLockedError(`cluster ${cluster}: restore ${holder} is running`, holder);
+    }
+    this.#locks.set(cluster, jobId);
+  }
+
+  async releaseRestoreLock(cluster: ClusterId, jobId: string): Promise<void> {
+    if (this.#locks.get(cluster) === jobId) this.#locks.delete(cluster);
+  }
+
+  async restoreLockHolder(cluster: ClusterId): Promise<string | undefined> {
+    return this.#locks.get(cluster);
+  }
 
   async create(job: RestoreJob): Promise<void> {
     const key = this.#key(job.cluster, job.jobId);

@@ -3,6 +3,7 @@ import type { RestoreHostTarget } from '../../domain/restore/restore-job.ts';
 import { newRestoreJobId } from '../../domain/restore/restore-job-id.ts';
 import { RestoreTargetUnreachableError } from '../../domain/restore/restore-plan.ts';
 import { renderRestoreStatus, restoreStatusJson } from '../../domain/restore/restore-report.ts';
+import { RestoreLockedError } from '../../ports/restore-job-store.ts';
 import type { RestoreDeps } from '../../use-cases/restore-dependencies.ts';
 import { resumeRestore, startRestore } from '../../use-cases/start-restore.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
@@ -125,6 +126,11 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
         }
         return EXIT_OK;
       } catch (error) {
+        if (error instanceof RestoreLockedError) {
+          context.stderr(`walcat: restore refused: ${error.message}`);
+          if (context.json) context.stdout(JSON.stringify({ error: error.message, runningJob: error.holder }));
+          return EXIT_BAD_NEWS;
+        }
         if (!(error instanceof RestoreTargetUnreachableError)) throw error;
         context.stderr(`walcat: restore refused: ${error.message}`);
         if (context.json) context.stdout(JSON.stringify({ error: error.message, reason: error.reason }));

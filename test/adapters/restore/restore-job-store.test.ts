@@ -12,7 +12,11 @@ import {
   type RestoreJobKind,
 } from '../../../lib/domain/restore/restore-job.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
-import { RestoreJobConflictError, type RestoreJobStore } from '../../../lib/ports/restore-job-store.ts';
+import {
+  RestoreJobConflictError,
+  type RestoreJobStore,
+  RestoreLockedError,
+} from '../../../lib/ports/restore-job-store.ts';
 import { type DynaliteHandle, startDynalite } from '../../support/dynalite.ts';
 
 const cluster = 'orders-main' as ClusterId;
@@ -68,6 +72,23 @@ afterAll(async () => {
 });
 
 describe.each(stores)('restore job store: %s', (_name, makeStore) => {
+  it('the restore lock: one holder per cluster, named when refused, taken over only from the stale holder named', async () => {
+    const store = await makeStore();
+    await store.acquireRestoreLock(cluster, 'r-1');
+    await store.acquireRestoreLock(cluster, 'r-1');
+    await store.acquireRestoreLock('other-cluster' as ClusterId, 'r-9');
+    const refused = await store.acquireRestoreLock(cluster, 'r-2').catch((error) => error);
+    expect(refused).toBeInstanceOf(RestoreLockedError);
+    expect((refused as RestoreLockedError).holder).toBe('r-1');
+    await expect(store.acquireRestoreLock(cluster, 'r-2', 'r-0')).rejects.toBeInstanceOf(RestoreLockedError);
+    await store.releaseRestoreLock(cluster, 'r-2');
+    expect(await store.restoreLockHolder(cluster)).toBe('r-1');
+    await store.acquireRestoreLock(cluster, 'r-2', 'r-1');
+    expect(await store.restoreLockHolder(cluster)).toBe('r-2');
+    await store.releaseRestoreLock(cluster, 'r-2');
+    expect(await store.restoreLockHolder(cluster)).toBeUndefined();
+    expect(await store.restoreLockHolder('other-cluster' as ClusterId)).toBe('r-9');
+  });
   it('stores, finds by id and by command id, and round-trips the job exactly', async () => {
     const store = await makeStore();
     const created = job('r-1', '2026-11-20T14:31:00Z');

@@ -5,6 +5,7 @@ import { type RestoreJob, scriptInput } from '../../../lib/domain/restore/restor
 import { RestoreTargetUnreachableError } from '../../../lib/domain/restore/restore-plan.ts';
 import { buildRestoreStepScript, RESTORE_STEPS } from '../../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+import { RestoreLockedError } from '../../../lib/ports/restore-job-store.ts';
 import { advanceRestore, reconcileRestoreJobs } from '../../../lib/use-cases/advance-restore.ts';
 import { lastRestoreDrill } from '../../../lib/use-cases/last-restore-drill.ts';
 import type { RestoreDeps } from '../../../lib/use-cases/restore-dependencies.ts';
@@ -67,6 +68,40 @@ describe('startRestore', () => {
     expect((await jobs.get(cluster().id, 'r-1'))?.steps[0]).toMatchObject({ status: 'dispatched', commandId: 'cmd-1' });
     expect(notifier.messages[0]?.target.slackWebhookParameter).toBe('/walcat/slack/orders');
     expect(notifier.messages[0]?.message.text).toContain('started');
+  });
+
+  it('one restore per cluster at a time: a second is refused naming the running job, until the first ends', async () => {
+    const { deps, transport } = setup();
+    const start = (jobId: string) =>
+      startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId });
+    // Two starts racing: exactly one is accepted.
+    const raced = await Promise.allSettled([start('r-1'), start('r-2')]);
+    const accepted = raced.filter((outcome) => outcome.status === 'fulfilled');
+    expect(accepted).toHaveLength(1);
+    const refused = raced.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult;
+    const running = accepted[0]?.status === 'fulfilled' ? accepted[0].value.job.jobId : '';
+    expect(refused.reason).toBeInstanceOf(RestoreLockedError);
+    expect((refused.reason as Error).message).toContain(`restore ${running} is still running`);
+    expect((refused.reason as Error).message).toContain(`walcat restore status ${running}`);
+    expect(transport.sent).toHaveLength(1);
+    await expect(start('r-3')).rejects.toThrow(`restore ${running} is still running`);
+    // The running restore fails (and is abandoned unless resumed): the lock is released.
+    const commandId = transport.finish('Failed', null, 'wal-g: not found\n');
+    await advanceRestore(deps, { commandId, status: 'Failed', at: deps.now() });
+    expect(await deps.jobs.restoreLockHolder(cluster().id)).toBeUndefined();
+    await start('r-4');
+    // Resuming the failed one now would run next to r-4: refused, naming r-4.
+    await expect(resumeRestore(deps, cluster(), running)).rejects.toThrow('restore r-4 is still running');
+  });
+
+  it('a lock left by a job that no longer runs is taken over, and drills do not take the restore lock', async () => {
+    const { deps } = setup();
+    await deps.jobs.acquireRestoreLock(cluster().id, 'r-gone');
+    await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
+    expect(await deps.jobs.restoreLockHolder(cluster().id)).toBe('r-1');
+    const drill = await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
+    expect(drill.kind).toBe('started');
+    expect(await deps.jobs.restoreLockHolder(cluster().id)).toBe('r-1');
   });
 
   it('refuses an unreachable target before anything is stored or sent', async () => {
