@@ -51,14 +51,32 @@ async function completedUpdates(
   if (!isTerminalStatus(update.status)) return [update];
   if (update.instanceId !== undefined) {
     const invocation = await transport.getInvocation(update.commandId, update.instanceId);
-    return [
-      invocation && isTerminalStatus(invocation.status)
-        ? { ...updateFromInvocation(invocation, update.at), status: update.status }
-        : update,
-    ];
+    if (!invocation || !isTerminalStatus(invocation.status)) return [update];
+    const updates = withStart(invocation, update.at);
+    const end = updates.pop() as CommandStatusUpdate;
+    return [...updates, { ...end, status: update.status }];
   }
   const invocations = await transport.listInvocations(update.commandId);
-  return [...invocations.map((invocation) => updateFromInvocation(invocation, update.at)), update];
+  return [...invocations.flatMap((invocation) => withStart(invocation, update.at)), update];
+}
+
+/**
+ * The invocation's start as its own report before its end, so a job whose first report is already terminal (a
+ * quick command, or events lost) still gets the real start time and a true duration.
+ */
+function withStart(invocation: CommandInvocation, at: Date): CommandStatusUpdate[] {
+  const started: CommandStatusUpdate[] =
+    invocation.startedAt === undefined
+      ? []
+      : [
+          {
+            commandId: invocation.commandId,
+            instanceId: invocation.instanceId,
+            status: 'InProgress',
+            at: invocation.startedAt,
+          },
+        ];
+  return [...started, updateFromInvocation(invocation, at)];
 }
 
 export async function trackCommandStatus(

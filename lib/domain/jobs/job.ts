@@ -128,14 +128,17 @@ export function applyCommandStatus(job: Job, update: CommandStatusUpdate): Job {
     const tracking = trackCommand(job, update);
     if (tracking === job) return job;
     const derived = deriveState(tracking, job.type);
-    const startedAt = job.startedAt ?? (derived.state === 'queued' ? undefined : update.at);
+    // Reports arrive in any order and carry the time they describe: the start is the earliest report that shows
+    // the command past queued, and the finish is never before the start.
+    const startedAt =
+      derived.state === 'queued' || statusRank(update.status) < 1 ? job.startedAt : earlierOf(job.startedAt, update.at);
     const finished = isTerminalJobState(derived.state);
     return {
       ...job,
       ...tracking,
       state: derived.state,
       ...(startedAt === undefined ? {} : { startedAt }),
-      ...(finished ? { finishedAt: update.at } : {}),
+      ...(finished ? { finishedAt: laterOf(update.at, startedAt ?? update.at) } : {}),
       ...withOptional('host', derived.host),
       ...withOptional('outcome', derived.outcome),
       ...withOptional('stderrTail', derived.stderrTail),
@@ -168,6 +171,10 @@ export function applyCommandStatus(job: Job, update: CommandStatusUpdate): Job {
 
 function withOptional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function earlierOf(a: Date | undefined, b: Date): Date {
+  return a !== undefined && a.getTime() <= b.getTime() ? a : b;
 }
 
 function laterOf(a: Date, b: Date): Date {
@@ -279,7 +286,15 @@ function deriveState(tracking: CommandTracking, type: JobType): DerivedState {
   const commandStatus = tracking.commandStatus;
   const running = outcomes.some(({ invocation }) => statusRank(invocation.status) >= 1);
   if (commandStatus === undefined || !isTerminalStatus(commandStatus)) {
-    return { state: running || commandStatus === 'InProgress' ? 'running' : 'queued' };
+    // While it runs, the hosts the command runs on (the primary and its standbys for a tag target).
+    const hosts = outcomes
+      .filter(({ invocation }) => statusRank(invocation.status) >= 1)
+      .map(({ invocation }) => invocation.instanceId)
+      .join(', ');
+    return {
+      state: running || commandStatus === 'InProgress' ? 'running' : 'queued',
+      ...withOptional('host', hosts === '' ? undefined : hosts),
+    };
   }
   if (commandStatus === 'TimedOut') return { state: 'timed-out', outcome: `${type} command timed out` };
   if (commandStatus !== 'Success') {

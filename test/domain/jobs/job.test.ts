@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import type { ClusterId } from '../../../lib/domain/cluster.ts';
 import type { CommandStatusUpdate } from '../../../lib/domain/jobs/command-status.ts';
 import { commandStatusUpdateFromEvent } from '../../../lib/domain/jobs/command-status.ts';
-import { applyCommandStatus, type Job, jobFromJson, jobToJson, newJob } from '../../../lib/domain/jobs/job.ts';
+import {
+  applyCommandStatus,
+  type Job,
+  jobDurationSeconds,
+  jobFromJson,
+  jobToJson,
+  newJob,
+} from '../../../lib/domain/jobs/job.ts';
 import { redactedTail } from '../../../lib/domain/jobs/output-tail.ts';
 
 const T0 = new Date('2026-11-21T01:00:00Z');
@@ -51,6 +58,43 @@ const happyRun: CommandStatusUpdate[] = [
 ];
 
 const applyAll = (start: Job, updates: readonly CommandStatusUpdate[]) => updates.reduce(applyCommandStatus, start);
+
+describe('jobs report truth', () => {
+  it('while running: state running with the hosts it runs on, never queued without a host', () => {
+    const running = applyAll(job(), happyRun.slice(0, 4));
+    expect(running.state).toBe('running');
+    expect(running.host).toBe('i-primary, i-standby');
+    expect(running.startedAt).toEqual(at(1));
+  });
+
+  it('for any order of reports: the start is the earliest report past queued, the finish never before it', () => {
+    fc.assert(
+      fc.property(
+        // The tracker applies the command's terminal report after its invocations' (track-command-status.ts).
+        fc
+          .shuffledSubarray(happyRun.slice(0, -1), { minLength: happyRun.length - 1, maxLength: happyRun.length - 1 })
+          .map((order) => [...order, happyRun.at(-1) as CommandStatusUpdate]),
+        fc.array(fc.integer({ min: -120, max: 120 }), { minLength: happyRun.length, maxLength: happyRun.length }),
+        (order, skews) => {
+          // Report times from different clocks (event time, host finish time) disagree by up to two minutes.
+          const reports = order.map((update, index) => ({
+            ...update,
+            at: at(update.at.getTime() / 1000 - T0.getTime() / 1000 + (skews[index] ?? 0)),
+          }));
+          const end = applyAll(job(), reports);
+          expect(end.state).toBe('success');
+          const started = end.startedAt?.getTime() ?? Number.NaN;
+          const finished = end.finishedAt?.getTime() ?? Number.NaN;
+          expect(finished).toBeGreaterThanOrEqual(started);
+          expect(jobDurationSeconds(end, at(0))).toBeGreaterThanOrEqual(0);
+          const pastQueued = reports.filter((report) => report.status !== 'Pending').map((r) => r.at.getTime());
+          expect(started).toBeGreaterThanOrEqual(Math.min(...pastQueued));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
 
 describe('applyCommandStatus', () => {
   it('ends a backup in success on the primary when the standby skipped', () => {
