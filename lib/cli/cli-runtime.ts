@@ -101,7 +101,7 @@ export async function createCliRuntime(options: {
     retentionPlanCommand({ catalog, objects, plans: () => adapterSet().plans() }),
     retentionApplyCommand({ catalog, objects, plans: () => adapterSet().plans() }),
     backupCommand({ hostCommands: () => adapterSet().hostCommands() }),
-    jobsCommand({ jobs: () => adapterSet().hostCommands().jobs }),
+    jobsCommand({ jobs: () => adapterSet().hostCommands().jobs, restoreJobs: () => adapterSet().restore().jobs }),
     restorePlanCommand({ catalog }),
     restoreStartCommand({ restore: () => adapterSet().restore() }),
     restoreStatusCommand({ jobs: () => adapterSet().restore().jobs }),

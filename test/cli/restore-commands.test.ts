@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
 import type { CliContext } from '../../lib/cli/cli-command.ts';
+import { jobsCommand } from '../../lib/cli/commands/jobs.ts';
 import { restorePlanCommand } from '../../lib/cli/commands/restore-plan.ts';
 import { restoreStartCommand } from '../../lib/cli/commands/restore-start.ts';
 import { restoreStatusCommand } from '../../lib/cli/commands/restore-status.ts';
 import { InvalidInputError } from '../../lib/domain/errors.ts';
 import { InvalidRestoreTargetError } from '../../lib/domain/restore/restore-target.ts';
+import type { JobStore } from '../../lib/ports/job-store.ts';
 import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
 import type { RestoreDeps } from '../../lib/use-cases/restore-dependencies.ts';
 import {
@@ -140,6 +142,44 @@ describe('walcat restore start and status', () => {
     expect(job?.request.extraSettings).toEqual({ port: '6543', shared_buffers: '64MB' });
     const bad = context({ to: '2026-11-20T10:30:00Z', instance: 'i-0a1b2c3d4e5f60718', setting: ['port'] });
     await expect(start.run(bad.ctx)).rejects.toThrow(/--setting "port" is not name=value/);
+  });
+
+  it('walcat jobs lists restores with the same columns as host jobs: status, host, real times, never negative', async () => {
+    const deps = restoreDeps();
+    const start = restoreStartCommand({ restore: () => deps, random: () => 0 });
+    const started = context({ to: '2026-11-20T10:30:00Z', instance: 'i-0a1b2c3d4e5f60718' }, { json: true });
+    expect(await start.run(started.ctx)).toBe(0);
+    const jobId = JSON.parse(started.out[0] as string).jobId;
+    const noHostJobs = { list: async () => [] } as unknown as JobStore;
+    const jobs = jobsCommand({ jobs: () => noHostJobs, restoreJobs: () => deps.jobs });
+    const running = context({}, { json: true });
+    expect(await jobs.run(running.ctx)).toBe(0);
+    expect(JSON.parse(running.out[0] as string)).toEqual([
+      expect.objectContaining({
+        jobId,
+        cluster: 'orders-main',
+        type: 'restore',
+        status: 'running',
+        host: 'i-0a1b2c3d4e5f60718',
+        startedAt: minutes(200).toISOString(),
+        finishedAt: null,
+        durationSeconds: 0,
+        outcome: null,
+      }),
+    ]);
+    // The step's end is reported with a time before the job was created (another clock): never a negative duration.
+    const failing = deps.transport.finish('Failed', null, 'wal-g: not found\n');
+    await advanceRestore(deps, { commandId: failing, status: 'Failed', at: minutes(199) });
+    const ended = context({}, { json: true });
+    await jobs.run(ended.ctx);
+    const [row] = JSON.parse(ended.out[0] as string);
+    expect(row).toMatchObject({ status: 'failed', outcome: 'failed at preflight', durationSeconds: 0 });
+    expect(Date.parse(row.finishedAt)).toBeGreaterThanOrEqual(Date.parse(row.startedAt));
+    const table = context({});
+    await jobs.run(table.ctx);
+    expect(table.out[0]).toMatch(
+      new RegExp(`orders-main\\s+${jobId}\\s+restore\\s+failed\\s+i-0a1b2c3d4e5f60718`, 'u'),
+    );
   });
 
   it('refuses to start without a host or with a bad host tag, and status of an unknown job', async () => {

@@ -1,13 +1,23 @@
 import { type Job, jobDurationSeconds } from '../../domain/jobs/job.ts';
+import type { RestoreJob } from '../../domain/restore/restore-job.ts';
 import type { JobStore } from '../../ports/job-store.ts';
+import type { RestoreJobStore } from '../../ports/restore-job-store.ts';
 import { type CliCommand, type CliContext, EXIT_OK, EXIT_USAGE } from '../cli-command.ts';
 
 export interface JobsCommandDependencies {
   readonly jobs: () => JobStore;
+  /** Restore and drill jobs; absent: only host jobs are listed. */
+  readonly restoreJobs?: () => RestoreJobStore;
 }
 
-/** One row of `walcat jobs --json`. */
+/**
+ * One row of `walcat jobs --json`: the contract `{ jobId, cluster, type, status, host, startedAt, finishedAt,
+ * durationSeconds, outcome }` for host jobs, restores and drills alike, plus `id`/`state` (the host job's own
+ * names, kept for existing scripts), `createdAt` and `commandId`.
+ */
 export interface JobRow {
+  readonly jobId: string;
+  readonly status: string;
   readonly cluster: string;
   readonly id: string;
   readonly type: string;
@@ -22,7 +32,10 @@ export interface JobRow {
 }
 
 export function jobRow(job: Job, now: Date): JobRow {
+  const startedAt = job.startedAt ?? job.createdAt;
   return {
+    jobId: job.id,
+    status: job.state === 'success' ? 'succeeded' : job.state,
     cluster: job.cluster,
     id: job.id,
     type: job.type,
@@ -30,10 +43,40 @@ export function jobRow(job: Job, now: Date): JobRow {
     host: job.host ?? null,
     createdAt: job.createdAt.toISOString(),
     startedAt: job.startedAt?.toISOString() ?? null,
-    finishedAt: job.finishedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt ? notBefore(job.finishedAt, startedAt).toISOString() : null,
     durationSeconds: jobDurationSeconds(job, now),
     outcome: job.outcome ?? null,
     commandId: job.commandId ?? null,
+  };
+}
+
+function notBefore(time: Date, floor: Date): Date {
+  return time.getTime() < floor.getTime() ? floor : time;
+}
+
+/** A restore or drill job as a row: started when created (its restore time counts from there). */
+export function restoreJobRow(job: RestoreJob, now: Date): JobRow {
+  const finishedAt = job.finishedAt ? notBefore(job.finishedAt, job.createdAt) : undefined;
+  const outcome = job.failure
+    ? `failed at ${job.failure.step}`
+    : job.outcome
+      ? `${job.outcome.inRecovery ? 'paused in recovery' : 'promoted'} on timeline ${job.outcome.timeline}`
+      : null;
+  const current = job.steps.find((step) => step.status === 'dispatched' || step.status === 'running');
+  return {
+    jobId: job.jobId,
+    status: job.status,
+    cluster: job.cluster,
+    id: job.jobId,
+    type: job.kind,
+    state: job.status === 'running' && current ? `running ${current.name}` : job.status,
+    host: job.instanceId ?? null,
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.createdAt.toISOString(),
+    finishedAt: finishedAt?.toISOString() ?? null,
+    durationSeconds: Math.max(0, Math.round(((finishedAt ?? now).getTime() - job.createdAt.getTime()) / 1000)),
+    outcome,
+    commandId: current?.commandId ?? null,
   };
 }
 
@@ -45,11 +88,12 @@ function formatDuration(seconds: number): string {
 
 function table(rows: readonly JobRow[]): string {
   const header = ['CLUSTER', 'JOB', 'TYPE', 'STATE', 'HOST', 'STARTED', 'DURATION', 'OUTCOME'];
+  // STATE shows the contract status (succeeded, failed, running...).
   const cells = rows.map((row) => [
     row.cluster,
     row.id,
     row.type,
-    row.state,
+    row.status,
     row.host ?? '-',
     (row.startedAt ?? row.createdAt).replace('.000Z', 'Z'),
     formatDuration(row.durationSeconds),
@@ -66,13 +110,13 @@ function table(rows: readonly JobRow[]): string {
 }
 
 /**
- * `walcat jobs [--cluster ID] [--limit N] [--json]`: host-command jobs (backup-push, archiver probe), newest first,
- * with state, host, duration and outcome. `--json` prints an array of {@link JobRow}.
+ * `walcat jobs [--cluster ID] [--limit N] [--json]`: host-command jobs (backup-push, archiver probe), restores and
+ * drills, newest first, with status, host, duration and outcome. `--json` prints an array of {@link JobRow}.
  */
 export function jobsCommand(deps: JobsCommandDependencies): CliCommand {
   return {
     name: 'jobs',
-    summary: 'host jobs (backup-push, archiver probe): state, host, duration, outcome',
+    summary: 'host jobs, restores and drills: status, host, duration, outcome',
     usage: 'walcat jobs [--cluster ID] [--limit N] [--json]',
     options: { limit: { type: 'string' } },
     async run(context: CliContext): Promise<number> {
@@ -83,11 +127,17 @@ export function jobsCommand(deps: JobsCommandDependencies): CliCommand {
         return EXIT_USAGE;
       }
       const store = deps.jobs();
-      const lists = await Promise.all(context.clusters.map((cluster) => store.list(cluster.id, { limit })));
+      const restores = deps.restoreJobs?.();
+      const lists = await Promise.all(
+        context.clusters.map(async (cluster) => [
+          ...(await store.list(cluster.id, { limit })).map((job) => jobRow(job, context.now)),
+          ...(restores ? await restores.list(cluster.id, { limit }) : []).map((job) => restoreJobRow(job, context.now)),
+        ]),
+      );
       const rows = lists
         .flat()
-        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-        .map((job) => jobRow(job, context.now));
+        .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
+        .slice(0, limit * Math.max(1, context.clusters.length));
       if (context.json) context.stdout(JSON.stringify(rows));
       else context.stdout(rows.length === 0 ? 'no jobs' : table(rows));
       return EXIT_OK;

@@ -137,7 +137,10 @@ export function restoreStatusJson(job: RestoreJob): RestoreStatusJson {
     movedAside: movedAsidePath(job.request.hostSettings.pgData, job.jobId),
     createdAt: job.createdAt.toISOString(),
     ...(job.finishedAt
-      ? { finishedAt: job.finishedAt.toISOString(), durationMs: job.finishedAt.getTime() - job.createdAt.getTime() }
+      ? {
+          finishedAt: job.finishedAt.toISOString(),
+          durationMs: Math.max(0, job.finishedAt.getTime() - job.createdAt.getTime()),
+        }
       : {}),
     steps: job.steps.map((step) => ({
       step: step.name,
@@ -168,7 +171,7 @@ export function restoreStatusJson(job: RestoreJob): RestoreStatusJson {
  */
 export function renderRestoreStatus(job: RestoreJob, now: Date): string {
   const status = restoreStatusJson(job);
-  const elapsed = (job.finishedAt ?? now).getTime() - job.createdAt.getTime();
+  const elapsed = Math.max(0, (job.finishedAt ?? now).getTime() - job.createdAt.getTime());
   const lines = [
     `${job.kind} ${job.jobId} (${job.cluster}) ${job.status} after ${formatDuration(elapsed)}`,
     `  target ${status.target} (${status.targetKind}) from ${status.baseBackup} on ${status.host}${status.inPlace ? ' (in place)' : ''}`,
@@ -183,7 +186,7 @@ export function renderRestoreStatus(job: RestoreJob, now: Date): string {
       step.durationMs !== undefined
         ? formatDuration(step.durationMs)
         : inFlight && started
-          ? `${formatDuration(now.getTime() - started.getTime())} so far`
+          ? `${formatDuration(Math.max(0, now.getTime() - started.getTime()))} so far`
           : '';
     const attempts = step.attempts > 1 ? ` (${step.attempts} attempts)` : '';
     lines.push(`  ${step.step.padEnd(width)}  ${step.status.padEnd(10)}  ${duration}${attempts}`);
