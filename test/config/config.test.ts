@@ -218,6 +218,25 @@ describe('parseWalcatConfig: valid files', () => {
     expect(cluster?.drill?.settings).toEqual({ port: '5433', shared_buffers: '128MB' });
   });
 
+  it('reads a drill own service and env dir; a bad service names the field', () => {
+    const drill = (service: string) =>
+      configText([
+        minimalCluster({
+          drill: {
+            schedule: 'rate(7 days)',
+            target: { tagKey: 'walcat:drill', tagValue: 'x' },
+            pgData: '/var/lib/postgresql/15/drill',
+            service,
+            walgEnvDir: '/etc/wal-g.d/drill-env',
+          },
+        }),
+      ]);
+    const cluster = parseWalcatConfig(drill('systemd:postgresql@15-drill'), 'test.yml').clusters[0];
+    expect(cluster?.drill?.service).toEqual({ kind: 'systemd', unit: 'postgresql@15-drill' });
+    expect(cluster?.drill?.walgEnvDir).toBe('/etc/wal-g.d/drill-env');
+    expect(() => parseWalcatConfig(drill('upstart:pg'), 'test.yml')).toThrow(/drill\.service/);
+  });
+
   it('allows nested prefixes in one bucket (longest prefix wins when routing keys)', () => {
     const config = parseWalcatConfig(
       configText([
