@@ -366,7 +366,11 @@ function preflight(input: RestoreScriptInput, p: Paths): ScriptStep[] {
         shell`if [[ ! -d ${p.runDir} ]]; then mkdir -m 750 -- ${p.runDir}; chown -- "$WALCAT_OS_USER": ${p.runDir}; fi`,
         shell`if ! ${asOsUser} test -w ${p.runDir} -a -x ${p.runDir}; then echo ${`walcat: ${p.runDir} (the restored copy's log and socket folder) is not writable by ${input.host.osUser}; give it to that user (chown ${input.host.osUser} ${p.runDir}) or choose another data directory`}; ${fail} ${EXIT.preconditionFailed}; fi`,
         // A unix socket path holds at most 107 bytes (.s.PGSQL.<port> included).
-        shell`if (( ${integer(p.runDir.length + 15)} > 107 )); then echo ${`walcat: the socket path under ${p.runDir} would be longer than 107 bytes; pass --setting unix_socket_directories=<short dir>`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+        ...(copyListenSettings(input).socketDir === undefined
+          ? []
+          : [
+              shell`if (( ${integer(p.runDir.length + 15)} > 107 )); then echo ${`walcat: the socket path under ${p.runDir} would be longer than 107 bytes; pass --setting unix_socket_directories=<short dir>`}; ${fail} ${EXIT.preconditionFailed}; fi`,
+            ]),
       ]),
     },
     {

@@ -235,6 +235,13 @@ describe('step scripts in a sandbox', () => {
     expect(restoreLogPath(settings.pgData, 'r-1')).toBe(`${restoreRunDirectory(settings.pgData)}/r-1.log`);
   });
 
+  it('preflight refuses a socket folder path too long for a unix socket, unless a setting names another', () => {
+    const long = { ...host, pgData: `/srv/${'d'.repeat(90)}` };
+    expect(buildRestoreStepScript('preflight', { ...input, host: long })).toContain('would be longer than 107 bytes');
+    const named = { ...input, host: long, extraSettings: { unix_socket_directories: '/run/copy' } };
+    expect(buildRestoreStepScript('preflight', named)).not.toContain('would be longer than 107 bytes');
+  });
+
   it('wait-recovery and verify talk to the server on the data directory (postmaster.pid), never PGHOST/PGPORT', () => {
     const dir = join(sandbox, 'talks-to-copy');
     const bin = join(dir, 'bin');
