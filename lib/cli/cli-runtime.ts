@@ -70,7 +70,11 @@ export async function createCliRuntime(options: {
 
   let config: WalcatConfig | undefined;
   const loadConfig = (): WalcatConfig => {
-    config ??= loadWalcatConfig({ path: configPath, env });
+    config ??= loadWalcatConfig({
+      path: configPath,
+      env,
+      onNotice: (notice) => options.stderr(`walcat: notice: ${notice}`),
+    });
     return config;
   };
   let adapters: AdapterSet | undefined;

@@ -10,6 +10,7 @@ import type {
   WalcatConfig,
 } from '../domain/cluster.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE, parseWalSegmentSize } from '../domain/wal/segment-size.ts';
+import { scheduleProblem } from './schedule-expression.ts';
 
 /**
  * The schema of `walcat.config.yml` (shared/DESIGN.md "Configuration"). Every object is strict, so a misspelt key
@@ -75,8 +76,12 @@ function checkedString(accept: (value: string) => boolean, explain: (value: stri
   return z.string().refine(accept, { error: (issue) => explain(String(issue.input)) });
 }
 
+/** zod's type error for a bare number where a value with a unit belongs: say which unit to add. */
+const needsUnit = (example: string) => (issue: { input?: unknown }) =>
+  typeof issue.input === 'number' ? `${show(issue.input)} has no unit; add a unit (e.g. ${example})` : undefined;
+
 function duration(example: string) {
-  return z.string().transform((text, context) => {
+  return z.string({ error: needsUnit(example) }).transform((text, context) => {
     const ms = parseDurationMs(text);
     if (ms === undefined) {
       context.addIssue({
@@ -140,19 +145,31 @@ const retentionSchema = strictObject({
   ).default('UTC'),
   incompleteGrace: duration('24h').prefault('24h'),
   applyGrace: duration('6h').prefault('6h'),
-}).transform(
-  (value): RetentionPolicy => ({
-    keepLast: value.keepLast,
-    keepDaily: value.keepDaily,
-    keepWeekly: value.keepWeekly,
-    keepMonthly: value.keepMonthly,
-    keepYearly: value.keepYearly,
-    pitrWindowMs: value.pitrWindow,
-    timezone: value.timezone,
-    incompleteGraceMs: value.incompleteGrace,
-    applyGraceMs: value.applyGrace,
-  }),
-);
+})
+  .superRefine((value, context) => {
+    const keeps = value.keepLast + value.keepDaily + value.keepWeekly + value.keepMonthly + value.keepYearly;
+    if (keeps === 0 && value.pitrWindow === 0) {
+      context.addIssue({
+        code: 'custom',
+        input: value,
+        message:
+          'keeps nothing: every keep count is 0 and pitrWindow is 0, so retention would delete every backup; keep at least one backup (e.g. keepLast: 1) or a window (e.g. pitrWindow: 7d)',
+      });
+    }
+  })
+  .transform(
+    (value): RetentionPolicy => ({
+      keepLast: value.keepLast,
+      keepDaily: value.keepDaily,
+      keepWeekly: value.keepWeekly,
+      keepMonthly: value.keepMonthly,
+      keepYearly: value.keepYearly,
+      pitrWindowMs: value.pitrWindow,
+      timezone: value.timezone,
+      incompleteGraceMs: value.incompleteGrace,
+      applyGraceMs: value.applyGrace,
+    }),
+  );
 
 const SSM_PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
 const alertsSchema = strictObject({
@@ -219,23 +236,16 @@ const hostsSchema = strictObject({
   }),
 );
 
-const RATE_EXPRESSION = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
-const CRON_EXPRESSION = /^cron\(([^()]+)\)$/;
-/** EventBridge schedule syntax, checked loosely: six cron fields, or a rate whose unit agrees with its number. */
-function isScheduleExpression(text: string): boolean {
-  const rate = RATE_EXPRESSION.exec(text);
-  if (rate) {
-    const count = Number(rate[1]);
-    return count > 0 && (count === 1) === !(rate[2] as string).endsWith('s');
+const scheduleExpression = z.string().superRefine((text, context) => {
+  const problem = scheduleProblem(text);
+  if (problem !== undefined) {
+    context.addIssue({
+      code: 'custom',
+      input: text,
+      message: `${show(text)} is not an EventBridge schedule: ${problem}`,
+    });
   }
-  const cron = CRON_EXPRESSION.exec(text);
-  return cron !== null && (cron[1] as string).trim().split(/\s+/).length === 6;
-}
-const scheduleExpression = checkedString(
-  isScheduleExpression,
-  (value) =>
-    `${show(value)} is not an EventBridge schedule; use cron(<min> <hour> <day-of-month> <month> <day-of-week> <year>) such as cron(0 1 * * ? *), or rate(<n> <unit>) such as rate(1 day) or rate(6 hours)`,
-);
+});
 
 const drillSchema = strictObject({
   schedule: scheduleExpression,
@@ -280,20 +290,21 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const storageSchema = z.string().transform((text, context): StorageLocation => {
   const match = S3_URL.exec(text);
   const bucket = match?.[1] ?? '';
-  const prefixPath = (match?.[2] ?? '').replace(/\/$/, '');
+  // WAL-G trims the slashes around the prefix (s3://bucket//review writes under review/); interior empty parts stay refused.
+  const prefixPath = (match?.[2] ?? '').replace(/^\/+|\/+$/g, '');
   const prefixParts = prefixPath === '' ? [] : prefixPath.split('/');
   if (!match || !BUCKET_NAME.test(bucket) || prefixParts.some((part) => part === '' || part === '.' || part === '..')) {
     context.addIssue({
       code: 'custom',
       input: text,
-      message: `${show(text)} is not s3://<bucket>/<prefix> with a valid bucket name and no empty, . or .. path parts; write it as WALG_S3_PREFIX, e.g. s3://acme-pg-backups/orders-main`,
+      message: `${show(text)} is not s3://<bucket>/<prefix> with a valid bucket name and no empty, . or .. parts inside the prefix; write it as WALG_S3_PREFIX, e.g. s3://acme-pg-backups/orders-main`,
     });
     return z.NEVER;
   }
   return { bucket, prefix: prefixParts.length === 0 ? '' : `${prefixParts.join('/')}/` };
 });
 
-const walSegmentSizeSchema = z.string().transform((text, context) => {
+const walSegmentSizeSchema = z.string({ error: needsUnit('16MiB') }).transform((text, context) => {
   try {
     return parseWalSegmentSize(text);
   } catch {
@@ -381,3 +392,14 @@ export const walcatConfigSchema = strictObject({
     }
   });
 }) satisfies z.ZodType<WalcatConfig, unknown>;
+
+/**
+ * The storage text as WAL-G reads it, when that differs from what was written only by slashes WAL-G trims (e.g.
+ * `s3://bucket//review` → `s3://bucket/review/`); undefined when the text needs no trimming or is not an S3 URL.
+ */
+export function trimmedStorage(text: string): string | undefined {
+  const match = S3_URL.exec(text);
+  if (!match || !/^\/|\/\/$/.test(match[2] ?? '')) return undefined;
+  const prefix = (match[2] as string).replace(/^\/+|\/+$/g, '');
+  return `s3://${match[1]}/${prefix === '' ? '' : `${prefix}/`}`;
+}

@@ -5,7 +5,7 @@ import type * as z from 'zod';
 import type { AwsEndpoints } from '../adapters/aws/aws-clients.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
 import { ConfigError } from '../domain/errors.ts';
-import { CATALOG_TABLE_NAME, walcatConfigSchema } from './config-schema.ts';
+import { CATALOG_TABLE_NAME, trimmedStorage, walcatConfigSchema } from './config-schema.ts';
 
 /**
  * The one module that reads the environment and the config file (shared/CONVENTIONS.md "Config is read once").
@@ -133,6 +133,54 @@ function builtInMessage(issue: z.core.$ZodRawIssue): string | undefined {
  * @example parseWalcatConfig(readFileSync('walcat.config.yml', 'utf8'), 'walcat.config.yml')
  */
 export function parseWalcatConfig(text: string, sourceName: string): WalcatConfig {
+  return parseWalcatConfigWithNotices(text, sourceName).config;
+}
+
+/** A valid config and what its reader should know about it although it works (each names the file and field). */
+export interface ConfigWithNotices {
+  readonly config: WalcatConfig;
+  readonly notices: readonly string[];
+}
+
+/**
+ * Notices about a valid config: storage written with slashes WAL-G trims (read as the trimmed prefix), and a
+ * cluster whose storage lies inside another cluster's (it works, each key belongs to the longest prefix, but a
+ * tool pointed at the outer prefix, e.g. `wal-g delete`, also sees the inner cluster's objects).
+ */
+function configNotices(data: unknown, config: WalcatConfig, sourceName: string): string[] {
+  const notices: string[] = [];
+  const rawClusters = (data as { clusters?: { storage?: unknown }[] }).clusters ?? [];
+  config.clusters.forEach((cluster, index) => {
+    const written = rawClusters[index]?.storage;
+    const trimmed = typeof written === 'string' ? trimmedStorage(written) : undefined;
+    if (trimmed !== undefined) {
+      notices.push(
+        `${sourceName}: clusters[${index}].storage ${JSON.stringify(written)} is read as ${trimmed} (WAL-G trims the slashes around the prefix); write it that way to silence this notice`,
+      );
+    }
+  });
+  config.clusters.forEach((inner, index) => {
+    config.clusters.forEach((outer, outerIndex) => {
+      if (
+        outerIndex !== index &&
+        outer.storage.bucket === inner.storage.bucket &&
+        outer.storage.prefix !== inner.storage.prefix &&
+        inner.storage.prefix.startsWith(outer.storage.prefix)
+      ) {
+        notices.push(
+          `${sourceName}: clusters[${index}] (${inner.id}) stores into s3://${inner.storage.bucket}/${inner.storage.prefix}, inside clusters[${outerIndex}] (${outer.id}) at s3://${outer.storage.bucket}/${outer.storage.prefix}; walcat gives each key to the longest prefix, but WAL-G pointed at ${outer.id}'s prefix also lists ${inner.id}'s objects: give each cluster a prefix of its own if you can`,
+        );
+      }
+    });
+  });
+  return notices;
+}
+
+/**
+ * {@link parseWalcatConfig}, also returning the notices about a config that works but surprises (normalised
+ * storage, one cluster's storage inside another's).
+ */
+export function parseWalcatConfigWithNotices(text: string, sourceName: string): ConfigWithNotices {
   const document = parseDocument(text, { uniqueKeys: true });
   const yamlProblem = document.errors[0];
   if (yamlProblem) {
@@ -164,7 +212,8 @@ export function parseWalcatConfig(text: string, sourceName: string): WalcatConfi
         : `${sourceName}: ${problems.length} problems:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
     );
   }
-  return deepFreeze(result.data);
+  const config = deepFreeze(result.data);
+  return { config, notices: configNotices(data ?? {}, config, sourceName) };
 }
 
 /**
@@ -174,7 +223,9 @@ export function parseWalcatConfig(text: string, sourceName: string): WalcatConfi
  *
  * @throws ConfigError for a missing or unreadable file, invalid YAML or any invalid field.
  */
-export function loadWalcatConfig(options: { path?: string; env?: Environment } = {}): WalcatConfig {
+export function loadWalcatConfig(
+  options: { path?: string; env?: Environment; onNotice?: (notice: string) => void } = {},
+): WalcatConfig {
   const runtime = readRuntimeEnvironment(options.env ?? process.env);
   const path = resolve(options.path ?? runtime.configPath);
   let text: string;
@@ -189,7 +240,8 @@ export function loadWalcatConfig(options: { path?: string; env?: Environment } =
       { cause: error },
     );
   }
-  const config = parseWalcatConfig(text, path);
+  const { config, notices } = parseWalcatConfigWithNotices(text, path);
+  for (const notice of notices) options.onNotice?.(notice);
   if (runtime.catalogTableOverride === undefined || runtime.catalogTableOverride === config.catalogTable) {
     return config;
   }

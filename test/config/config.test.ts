@@ -315,8 +315,8 @@ describe('parseWalcatConfig: every error names the field, the value and the fix'
       name: 'duration without unit',
       text: configText([minimalCluster({ retention: { pitrWindow: 7 } })]),
       field: 'clusters[0].retention.pitrWindow',
-      value: '7',
-      fix: 'see walcat.config.example.yml',
+      value: '7 has no unit',
+      fix: 'add a unit (e.g. 7d)',
     },
     {
       name: 'duration with an unknown unit',
