@@ -6,6 +6,8 @@ export const EXIT_OK = 0;
 export const EXIT_BAD_NEWS = 1;
 /** Usage or configuration error. */
 export const EXIT_USAGE = 2;
+/** walcat could not reach a service it needs (DynamoDB, S3, SSM, the local stack); the message names it. */
+export const EXIT_UNREACHABLE = 3;
 
 export type OptionSpec = { readonly type: 'string' | 'boolean'; readonly multiple?: boolean; readonly short?: string };
 

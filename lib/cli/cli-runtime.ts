@@ -2,6 +2,7 @@
  * The CLI's composition root: resolves where the config and the AWS endpoints come from (`--config`, `--local`, the
  * environment), builds the adapters on first use, and hands each command module the adapters it needs.
  */
+import { join } from 'node:path';
 import { type AdapterSet, createAdapterSet } from '../adapters/adapter-set.ts';
 import type { AwsEndpoints } from '../adapters/aws/aws-clients.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
@@ -11,6 +12,7 @@ import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import { lastRestoreDrill } from '../use-cases/last-restore-drill.ts';
 import { bucketReaders } from './bucket-readers.ts';
 import type { CliCommand } from './cli-command.ts';
+import { describeUnreachable } from './unreachable-service.ts';
 import { backupCommand } from './commands/backup.ts';
 import { backupsCommand } from './commands/backups.ts';
 import { doctorCommand } from './commands/doctor.ts';
@@ -34,6 +36,17 @@ export interface CliRuntime {
   readonly commands: readonly CliCommand[];
   config(): Promise<WalcatConfig>;
   close(): void;
+  /** The message when an error is a failure to reach a service (naming it), else undefined. */
+  describeUnreachable?(error: unknown): string | undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Credentials the local emulators accept (s3rver knows only this access key). */
@@ -124,5 +137,15 @@ export async function createCliRuntime(options: {
       adapters?.close();
       readers.close();
     },
+    describeUnreachable: (error) =>
+      describeUnreachable(
+        error,
+        endpoints,
+        local && {
+          infoFile: join(localStackDir(env), 'stack.json'),
+          pid: local.pid,
+          alive: processAlive(local.pid),
+        },
+      ),
   };
 }

@@ -1,7 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { processEnvironment } from '../config/config.ts';
 import { ConfigError, InvalidInputError, UnsafePlanError } from '../domain/errors.ts';
-import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_USAGE, type OptionSpec } from './cli-command.ts';
+import {
+  type CliCommand,
+  type CliContext,
+  EXIT_BAD_NEWS,
+  EXIT_UNREACHABLE,
+  EXIT_USAGE,
+  type OptionSpec,
+} from './cli-command.ts';
 import { type CliRuntime, createCliRuntime } from './cli-runtime.ts';
 
 /** Where the CLI writes; injectable so tests run the real CLI in-process. */
@@ -27,15 +35,27 @@ const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h' },
 };
 
+/** The package's version, from its package.json. */
+export function walcatVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
 /**
  * Runs one CLI invocation and returns its exit code: 0 success, 1 bad news a script should act on, 2 usage or
- * configuration error (shared/DESIGN.md).
+ * configuration error, 3 a service walcat needs could not be reached.
  */
 export async function main(argv: readonly string[], io: CliIo = defaultIo, runtime?: CliRuntime): Promise<number> {
   const wantsJson = argv.includes('--json');
   let cliRuntime: CliRuntime | undefined = runtime;
   try {
     const words = commandWords(argv);
+    if (words.length === 0 && argv.includes('--version')) {
+      io.stdout(`walcat ${walcatVersion()}`);
+      return 0;
+    }
     if (words.length === 0 || words[0] === 'help') {
       const asked = words[0] === 'help' || argv.includes('--help') || argv.includes('-h');
       (asked ? io.stdout : io.stderr)(usage(COMMAND_SUMMARIES));
@@ -49,17 +69,21 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo, runti
     });
     const commands = cliRuntime.commands;
     const command = findCommand(commands, words);
+    const group = commands.filter((c) => c.name.startsWith(`${words[0]} `));
+    if (!command && group.length > 0) {
+      const asked = argv.includes('--help') || argv.includes('-h');
+      const unknown = words[1] === undefined ? '' : `unknown ${words[0]} command ${JSON.stringify(words[1])}; `;
+      (asked ? io.stdout : io.stderr)(
+        `${asked ? '' : `walcat: ${unknown}walcat ${words[0]} needs one of: ${group.map((c) => c.name.split(' ')[1]).join(', ')}\n\n`}${group.map((c) => `walcat ${c.name}: ${c.summary}\n  usage: ${c.usage ?? `walcat ${c.name}`}`).join('\n')}`,
+      );
+      return asked ? 0 : EXIT_USAGE;
+    }
     if (!command) {
       throw new InvalidInputError(
         `unknown command ${JSON.stringify(words.slice(0, 2).join(' '))}; run \`walcat help\` for the list of commands`,
       );
     }
-    const parsed = parseArgs({
-      args: [...argv],
-      options: { ...GLOBAL_OPTIONS, ...(command.options ?? {}) },
-      allowPositionals: true,
-      strict: true,
-    });
+    const parsed = parseOptions(argv, command);
     if (parsed.values.help) {
       io.stdout(`walcat ${command.name}: ${command.summary}\n\nusage: ${command.usage ?? `walcat ${command.name}`}`);
       return 0;
@@ -79,10 +103,67 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo, runti
     };
     return await command.run(context);
   } catch (error) {
-    return reportError(error, wantsJson, io);
+    return reportError(error, wantsJson, io, cliRuntime);
   } finally {
     cliRuntime?.close();
   }
+}
+
+/**
+ * The command's options, or an {@link InvalidInputError} naming the option and the fix instead of Node's parseArgs
+ * text (which speaks of positionals and `--`).
+ */
+function parseOptions(argv: readonly string[], command: CliCommand) {
+  const options = { ...GLOBAL_OPTIONS, ...(command.options ?? {}) };
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    if (!(error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')))
+      throw error;
+    const code = String(error.code);
+    const known = Object.entries(options).map(([name, spec]) => `--${name}${spec.type === 'string' ? ' VALUE' : ''}`);
+    const named = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const closest = closestOption(named.replace(/^-+/, ''), Object.keys(options));
+      throw new InvalidInputError(
+        `unknown option ${named} for walcat ${command.name}; ${closest ? `did you mean --${closest}? ` : ''}its options are ${known.join(', ')}`,
+        { cause: error },
+      );
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const name = named.replace(/^-+/, '');
+      throw new InvalidInputError(
+        options[name]?.type === 'boolean'
+          ? `option ${named} of walcat ${command.name} takes no value; write ${named} alone`
+          : `option ${named} of walcat ${command.name} needs a value, e.g. ${named} VALUE (usage: ${command.usage ?? `walcat ${command.name}`})`,
+        { cause: error },
+      );
+    }
+    throw new InvalidInputError(`walcat ${command.name}: ${error.message}`, { cause: error });
+  }
+}
+
+/** The option name closest to a misspelt one (at most two edits away), for "did you mean". */
+function closestOption(name: string, names: readonly string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+    for (let i = 1; i <= a.length; i++) {
+      const current = [i];
+      for (let j = 1; j <= b.length; j++) {
+        current.push(
+          Math.min(
+            (previous[j] as number) + 1,
+            (current[j - 1] as number) + 1,
+            (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+          ),
+        );
+      }
+      previous = current;
+    }
+    return previous[b.length] as number;
+  };
+  const best = [...names].sort((a, b) => distance(name, a) - distance(name, b))[0];
+  return best !== undefined && distance(name, best) <= 2 ? best : undefined;
 }
 
 /** The first two words that are neither options nor the values of the global `--config`/`--cluster` options. */
@@ -110,7 +191,13 @@ function requireCluster<T extends { id: string }>(clusters: readonly T[], id: st
   return found;
 }
 
-function reportError(error: unknown, json: boolean, io: CliIo): number {
+function reportError(error: unknown, json: boolean, io: CliIo, runtime: CliRuntime | undefined): number {
+  const unreachable = runtime?.describeUnreachable?.(error);
+  if (unreachable !== undefined) {
+    io.stderr(`walcat: ${unreachable}`);
+    if (json) io.stdout(JSON.stringify({ error: unreachable }));
+    return EXIT_UNREACHABLE;
+  }
   const message = error instanceof Error ? error.message : String(error);
   const usageError =
     error instanceof ConfigError ||
@@ -120,7 +207,7 @@ function reportError(error: unknown, json: boolean, io: CliIo): number {
   io.stderr(`walcat: ${message}`);
   if (json) io.stdout(JSON.stringify({ error: message }));
   if (!usageError && !(error instanceof UnsafePlanError) && !(error instanceof InvalidInputError)) {
-    io.stderr('(an unexpected error; run with WALCAT_DEBUG=1 for the stack trace)');
+    io.stderr('walcat: (an unexpected error; run with WALCAT_DEBUG=1 for the stack trace)');
     if (io.env.WALCAT_DEBUG && error instanceof Error && error.stack) io.stderr(error.stack);
   }
   return code;
@@ -156,6 +243,8 @@ function usage(commands: readonly { name: string; summary: string }[]): string {
     '',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Exit codes: 0 success, 1 bad news to act on, 2 usage or configuration error.',
+    '  --version  print the version',
+    '',
+    'Exit codes: 0 success, 1 bad news to act on, 2 usage or configuration error, 3 a service could not be reached.',
   ].join('\n');
 }

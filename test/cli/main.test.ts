@@ -82,7 +82,7 @@ describe('walcat CLI', () => {
       ['retention', 'plan', '--cluster', 'nope'],
       /--cluster "nope" is not in the config file; known clusters: orders-main, billing/,
     ],
-    [['retention', 'plan', '--bogus'], /Unknown option '--bogus'/],
+    [['retention', 'plan', '--bogus'], /unknown option --bogus for walcat retention plan/],
   ])('exits 2 with a clear message on usage errors: %j', async (argv, message) => {
     const io = capture();
     expect(await main(argv, io, runtimeWith([echo]))).toBe(2);

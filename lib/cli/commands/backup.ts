@@ -20,7 +20,7 @@ export function backupCommand(deps: BackupCommandDependencies): CliCommand {
     async run(context: CliContext): Promise<number> {
       const [cluster, ...others] = context.clusters;
       if (cluster === undefined || others.length > 0) {
-        context.stderr('walcat backup needs exactly one cluster: --cluster ID');
+        context.stderr('walcat: backup needs exactly one cluster: --cluster ID');
         return EXIT_USAGE;
       }
       const outcome = await dispatchBackup(deps.hostCommands(), {
@@ -40,7 +40,7 @@ export function backupCommand(deps: BackupCommandDependencies): CliCommand {
             }),
           );
         }
-        context.stderr(outcome.reason);
+        context.stderr(`walcat: ${outcome.reason}`);
         return EXIT_BAD_NEWS;
       }
       const { job } = outcome;

@@ -123,7 +123,7 @@ export function jobsCommand(deps: JobsCommandDependencies): CliCommand {
       const limitText = context.options.limit;
       const limit = typeof limitText === 'string' ? Number(limitText) : 20;
       if (!Number.isSafeInteger(limit) || limit < 1) {
-        context.stderr(`--limit ${String(limitText)}: give a positive whole number`);
+        context.stderr(`walcat: --limit ${String(limitText)}: give a positive whole number`);
         return EXIT_USAGE;
       }
       const store = deps.jobs();

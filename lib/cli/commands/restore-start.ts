@@ -21,8 +21,15 @@ const INSTANCE_ID = /^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17}|[a-z0-9][a-z0-9-]{0,62})
 function hostOf(context: CliContext): RestoreHostTarget | undefined {
   const instance = context.options.instance;
   const tag = context.options['host-tag'];
-  if (typeof instance === 'string' && typeof tag === 'string') {
-    throw new InvalidInputError('walcat restore start: give either --instance or --host-tag, not both');
+  const given = [
+    typeof instance === 'string' ? '--instance' : undefined,
+    typeof tag === 'string' ? '--host-tag' : undefined,
+    context.options['in-place'] === true ? '--in-place' : undefined,
+  ].filter((option) => option !== undefined);
+  if (given.length > 1) {
+    throw new InvalidInputError(
+      `restore start: ${given.join(' and ')} exclude each other; give one of --instance ID, --host-tag K=V or --in-place`,
+    );
   }
   if (typeof instance === 'string') {
     if (!INSTANCE_ID.test(instance)) {

@@ -37,7 +37,7 @@ export function syncCommand(deps: SyncCommandDependencies): CliCommand {
       const concurrency = context.options.concurrency === undefined ? 16 : Number(context.options.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
         context.stderr(
-          `--concurrency ${String(context.options.concurrency)} is not an integer from 1 to 256; use e.g. --concurrency 16`,
+          `walcat: --concurrency ${String(context.options.concurrency)} is not an integer from 1 to 256; use e.g. --concurrency 16`,
         );
         return EXIT_USAGE;
       }
