@@ -195,7 +195,7 @@ function validatedHost(host: HostSettings): {
  * envdir(8) semantics for hosts without daemontools, run as the OS user through `bash -c` with the directory and
  * the command as positional arguments: constant text, so nothing is ever parsed twice.
  */
-const ENVDIR_LOADER = [
+export const ENVDIR_LOADER = [
   'set -euo pipefail',
   'dir=$1; shift',
   '[[ -d $dir && -r $dir && -x $dir ]] || { echo "walcat: env dir $dir is not a readable directory" >&2; exit 10; }',
@@ -213,6 +213,15 @@ const ENVDIR_LOADER = [
   'done',
   'exec "$@"',
 ].join('\n');
+
+/**
+ * {@link ENVDIR_LOADER} on one line, for settings that cannot hold a line break (a restored copy's
+ * `restore_command` in postgresql.auto.conf).
+ */
+export const ENVDIR_LOADER_ONE_LINE = ENVDIR_LOADER.split('\n')
+  .map((line) => line.trim())
+  .join('; ')
+  .replaceAll('; do; ', '; do ');
 
 function prologue(name: string, host: ReturnType<typeof validatedHost>): string {
   const exit = HOST_SCRIPT_EXIT;

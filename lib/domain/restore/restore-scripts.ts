@@ -20,7 +20,13 @@
  */
 import type { HostSettings } from '../cluster.ts';
 import { InvalidInputError } from '../errors.ts';
-import { buildHostScript, HOST_SCRIPT_EXIT, HOST_SCRIPT_FUNCTIONS, type ScriptStep } from '../host/host-script.ts';
+import {
+  buildHostScript,
+  ENVDIR_LOADER_ONE_LINE,
+  HOST_SCRIPT_EXIT,
+  HOST_SCRIPT_FUNCTIONS,
+  type ScriptStep,
+} from '../host/host-script.ts';
 import {
   type ShellFragment,
   shell,
@@ -164,17 +170,19 @@ function restoreCommandWord(value: string): string {
 }
 
 /**
- * The `restore_command` of the restored copy: `[envdir <dir>] <wal-g> wal-fetch "%f" "%p"`, every word quoted.
+ * The `restore_command` of the restored copy: `<wal-g> wal-fetch "%f" "%p"`, every word quoted; with `walgEnvDir`,
+ * WAL-G runs under daemontools' `envdir` when the host has it and under the same built-in loader as every other
+ * host script when it has not (checked at each fetch: PostgreSQL runs this long after the restore script).
  *
- * @example restoreCommand(host) === `envdir '/etc/wal-g.d/env' 'wal-g' wal-fetch "%f" "%p"`
+ * @example restoreCommand({ ...host, walgEnvDir: undefined }) === `'wal-g' wal-fetch "%f" "%p"`
  */
 export function restoreCommand(host: HostSettings): string {
   const walg = restoreCommandWord(validateCommandPath('hosts.walgBinary', host.walgBinary));
-  const envDir =
-    host.walgEnvDir === undefined
-      ? ''
-      : `envdir ${restoreCommandWord(validateAbsolutePath('hosts.walgEnvDir', host.walgEnvDir))} `;
-  return `${envDir}${walg} wal-fetch "%f" "%p"`;
+  const fetch = `${walg} wal-fetch "%f" "%p"`;
+  if (host.walgEnvDir === undefined) return fetch;
+  const envDir = restoreCommandWord(validateAbsolutePath('hosts.walgEnvDir', host.walgEnvDir));
+  const loader = restoreCommandWord(ENVDIR_LOADER_ONE_LINE);
+  return `if command -v envdir >/dev/null 2>&1; then envdir ${envDir} ${fetch}; else /bin/bash -c ${loader} walcat-envdir ${envDir} ${fetch}; fi`;
 }
 
 /**

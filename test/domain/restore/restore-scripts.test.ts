@@ -54,7 +54,7 @@ describe('recovery settings', () => {
   ])('writes the target %j, the action, the timeline and archive_mode = off', (target, setting) => {
     const settings = recoverySettings({ ...input, target: parseRestoreTarget(target) });
     expect(settings).toEqual([
-      ['restore_command', `envdir '/etc/wal-g.d/env' 'wal-g' wal-fetch "%f" "%p"`],
+      ['restore_command', restoreCommand(host)],
       setting,
       ['recovery_target_action', 'promote'],
       ['recovery_target_timeline', '1'],
@@ -70,8 +70,8 @@ describe('recovery settings', () => {
 
   it('quotes conf strings and protects % in restore_command paths', () => {
     expect(postgresConfString("it's a\\b")).toBe("'it''s a\\\\b'");
-    expect(restoreCommand({ ...host, walgEnvDir: '/etc/wal-g 100%/env' })).toBe(
-      `envdir '/etc/wal-g 100%%/env' 'wal-g' wal-fetch "%f" "%p"`,
+    expect(restoreCommand({ ...host, walgEnvDir: '/etc/wal-g 100%/env' })).toContain(
+      `then envdir '/etc/wal-g 100%%/env' 'wal-g' wal-fetch "%f" "%p"; else`,
     );
     expect(restoreCommand({ ...host, walgEnvDir: undefined })).toBe(`'wal-g' wal-fetch "%f" "%p"`);
     expect(postgresTimestamp(new Date('2026-11-20T14:30:00Z'))).toBe('2026-11-20 14:30:00.000+00');
