@@ -2,7 +2,7 @@
  * The web view in a real browser (Debian's headless Chromium driven by playwright-core): what a person sees of a
  * catalog with a known gap. The page is served by the real web view server over the fixture catalog.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -22,6 +22,12 @@ import {
 } from './web-view-fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+// Fail the file loudly, naming the fix: a beforeAll failure would only mark its tests as skipped.
+if (!existsSync(CHROMIUM)) {
+  throw new Error(
+    `${CHROMIUM} not found: the web view tests need Debian's chromium; run npm run setup (or: sudo apt-get install -y --no-install-recommends chromium)`,
+  );
+}
 const SCREENSHOT = 'test-output/web-view.png';
 
 let server: WebViewServer;

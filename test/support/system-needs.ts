@@ -1,0 +1,71 @@
+/**
+ * Every system tool a test, the local stack or a benchmark needs beyond Node and the Debian base system, with the
+ * Debian package that installs it. scripts/setup-system.sh (`npm run setup`, also run by .ci/run) must install each
+ * package; test/support/system-needs.test.ts holds the two lists and the code to each other.
+ */
+export interface SystemNeed {
+  /** The Debian package. */
+  readonly package: string;
+  /** What the package provides that walcat uses: absolute paths, or commands looked up on the PATH. */
+  readonly tools: readonly string[];
+  /** Files that use the tools (each must mention one, so the table cannot go stale). */
+  readonly usedBy: readonly string[];
+  readonly why: string;
+}
+
+export const SYSTEM_NEEDS: readonly SystemNeed[] = [
+  {
+    package: 'postgresql-15',
+    tools: [
+      '/usr/lib/postgresql/15/bin/initdb',
+      '/usr/lib/postgresql/15/bin/pg_ctl',
+      '/usr/lib/postgresql/15/bin/postgres',
+      '/usr/lib/postgresql/15/bin/psql',
+      '/usr/lib/postgresql/15/bin/pg_basebackup',
+    ],
+    usedBy: ['test/support/postgres.ts', 'lib/local-stack/local-postgres.ts'],
+    why: 'the end-to-end tests and the local stack run a real PostgreSQL 15',
+  },
+  {
+    package: 'chromium',
+    tools: ['/usr/bin/chromium'],
+    usedBy: ['test/web-view/web-view.browser.test.ts'],
+    why: 'the web view is tested in headless Chromium',
+  },
+  {
+    package: 'daemontools',
+    tools: ['envdir'],
+    usedBy: ['lib/local-stack/local-cluster-files.ts', 'lib/domain/restore/restore-scripts.ts'],
+    why: 'host scripts and restore_command run WAL-G under envdir as on a real host',
+  },
+  {
+    package: 'pgbackrest',
+    tools: ['pgbackrest'],
+    usedBy: ['bench/key-classification.bench.ts'],
+    why: 'the benchmarks compare against pgBackRest repositories',
+  },
+];
+
+/**
+ * Tools of the Debian base system (Essential or Required priority, present on every installation) or of Node
+ * itself: no package to install.
+ */
+export const BASE_SYSTEM = new Set([
+  '/bin/bash',
+  '/bin/sh',
+  '/bin/true',
+  '/bin/false',
+  '/usr/bin/env',
+  'bash',
+  'sh',
+  'id',
+  'chown',
+  'runuser',
+  'tar',
+]);
+
+/** Absolute paths the code names that are not tools of this machine, with the reason. */
+export const NOT_MACHINE_TOOLS: Readonly<Record<string, string>> = {
+  '/usr/local/bin/wal-g': 'a production host setting in examples and config tests; tests use bin/wal-g-local.mjs',
+  '/usr/bin/node': 'Node itself',
+};
