@@ -57,7 +57,7 @@ const STAR_RESOURCE_ACTIONS = new Set([
 ]);
 
 beforeAll(() => {
-  const packaged = spawnSync(process.execPath, [join(ROOT, 'scripts', 'serverless-package.mjs')], {
+  const packaged = spawnSync(process.execPath, [join(ROOT, 'scripts', 'serverless-package.mjs'), '--example'], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 150_000,
