@@ -3,6 +3,7 @@
  * then tables of restorable ranges, gaps, base backups (with the retention decision) and jobs. Plain HTML and
  * inline SVG with a little CSS; no script, no framework. Pure: view models in, text out; every string escaped.
  */
+import { splitsText, windowSplits } from '../domain/continuity/window-splits.ts';
 import type { BackupView, ClusterView, JobView } from './cluster-view.ts';
 import { escapeHtml as esc } from './html-escape.ts';
 import { renderTimelineSvg } from './timeline-svg.ts';
@@ -74,12 +75,21 @@ function jobRow(job: JobView): string {
   return `<tr class="job-row">${codeCell(job.id)}${cell(job.kind)}${cell(job.status)}${cell(tableTime(job.startedAt))}${cell(tableTime(job.finishedAt))}${cell(job.detail)}</tr>`;
 }
 
-/** One cluster's section. */
-export function renderClusterSection(view: ClusterView): string {
+/** The header's window: first start to last end, and how it is split (the table below lists the ranges). */
+function restorableFigure(view: ClusterView): string {
   const first = view.windows[0];
   const last = view.windows.at(-1);
+  if (!first || !last) return 'nothing';
+  const splits = splitsText(
+    windowSplits(view.windows.map((range) => ({ from: new Date(range.from), to: new Date(range.to) }))),
+  );
+  return `${tableTime(first.from)} → ${tableTime(last.to)}${splits === undefined ? '' : ` in ${splits} (see Restorable ranges)`}`;
+}
+
+/** One cluster's section. */
+export function renderClusterSection(view: ClusterView): string {
   const figures: [string, string][] = [
-    ['restorable', first && last ? `${tableTime(first.from)} → ${tableTime(last.to)}` : 'nothing'],
+    ['restorable', restorableFigure(view)],
     [
       'last backup',
       view.lastBackup

@@ -107,7 +107,12 @@ describe('continuity CLI commands', () => {
           ageSeconds: 60,
         },
         gaps: { status: 'FAILURE', lost: 1, uploading: 0 },
-        window: { from: minute(-50).toISOString(), to: minute(-32).toISOString() },
+        window: {
+          from: minute(-50).toISOString(),
+          to: minute(-32).toISOString(),
+          ranges: [{ timeline: 1, from: minute(-50).toISOString(), to: minute(-32).toISOString() }],
+          gaps: 0,
+        },
         alerts: [{ kind: 'wal-gap', subject: '000000010000000000000014', since: minute(-10).toISOString() }],
         lastDrill: null,
       },

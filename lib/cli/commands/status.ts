@@ -1,6 +1,7 @@
 import { type LifecycleConflictFinding, verdictWithLifecycle } from '../../domain/bucket/lifecycle-review.ts';
 import type { ClusterConfig, ClusterId } from '../../domain/cluster.ts';
 import type { ContinuityStatus } from '../../domain/continuity/gap-detection.ts';
+import { splitsText, windowSplits } from '../../domain/continuity/window-splits.ts';
 import type { DrillSummary } from '../../domain/restore/drill-summary.ts';
 import type { AlertStore } from '../../ports/alert-store.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
@@ -25,7 +26,13 @@ export interface ClusterStatusJson {
   readonly lastBackup: { name: string; finishTime: string; status: string; ageSeconds: number } | null;
   readonly walHead: { timeline: number; segment: string; uploadedAt: string; ageSeconds: number } | null;
   readonly gaps: { status: ContinuityStatus; lost: number; uploading: number };
-  readonly window: { from: string; to: string } | null;
+  /** From the first range's start to the last one's end; `ranges` lists them (added: a split window is not one range). */
+  readonly window: {
+    from: string;
+    to: string;
+    ranges: Array<{ timeline: number; from: string; to: string }>;
+    gaps: number;
+  } | null;
   readonly alerts: Array<{ kind: string; subject: string; since: string }>;
   /** Added to the contract: the last restore drill (null when none ran). */
   readonly lastDrill: DrillSummary | null;
@@ -91,7 +98,16 @@ async function clusterStatus(
     window:
       health.window === undefined
         ? null
-        : { from: health.window.from.toISOString(), to: health.window.to.toISOString() },
+        : {
+            from: health.window.from.toISOString(),
+            to: health.window.to.toISOString(),
+            ranges: evaluation.windows.ranges.map((range) => ({
+              timeline: range.timeline,
+              from: range.from.toISOString(),
+              to: range.to.toISOString(),
+            })),
+            gaps: windowSplits(evaluation.windows.ranges).holes,
+          },
     alerts: alerts
       .filter((alert) => alert.state === 'open')
       .map((alert) => ({ kind: alert.kind, subject: alert.subject, since: alert.openedAt.toISOString() })),
@@ -106,6 +122,19 @@ function drillLine(drill: DrillSummary | null): string {
   const checks =
     drill.checks.length === 0 ? '' : `; checks ${drill.checks.map((c) => `${c.name} ${c.status}`).join(', ')}`;
   return `${drill.status} ${shortAge(drill.ageSeconds)} ago${took}${failed}${checks}`;
+}
+
+/** The window line, and one line per range when it is split (a single from → to would hide the gaps). */
+function windowText(window: ClusterStatusJson['window']): string {
+  if (window === null) return 'nothing restorable';
+  const span = (from: string, to: string) => `${shortTime(new Date(from))} → ${shortTime(new Date(to))}`;
+  const splits = splitsText({ ranges: window.ranges.length, holes: window.gaps });
+  if (splits === undefined) return span(window.from, window.to);
+  const indent = ' '.repeat(16);
+  return [
+    `${splits}:`,
+    ...window.ranges.map((range) => `${indent}${span(range.from, range.to)}  ${`tl ${range.timeline}`}`),
+  ].join('\n');
 }
 
 function renderStatus(status: ClusterStatusJson, color: boolean): string {
@@ -130,12 +159,7 @@ function renderStatus(status: ClusterStatusJson, color: boolean): string {
         : `${shortAge(status.walHead.ageSeconds)} ago  ${paint.dim(`${status.walHead.segment}, ${shortTime(new Date(status.walHead.uploadedAt))}`)}`,
     ),
     row('gaps', gaps),
-    row(
-      'window',
-      status.window === null
-        ? 'nothing restorable'
-        : `${shortTime(new Date(status.window.from))} → ${shortTime(new Date(status.window.to))}`,
-    ),
+    row('window', windowText(status.window)),
     row(
       'alerts',
       status.alerts.length === 0
