@@ -1,7 +1,8 @@
 /**
  * Stands in for Slack's incoming webhook: an HTTP server on 127.0.0.1 that accepts the Block Kit payloads walcat
- * posts and prints each as one readable line, so the alerts and retention summaries walcat would send are visible
- * in the terminal running the local stack.
+ * posts and prints each readably: the fallback text on the first line, then what the blocks add (facts, the next
+ * step, the context line), so the alerts and retention summaries walcat would send are visible in the terminal
+ * running the local stack as Slack would show them.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import { listenOnLoopback } from './loopback-listener.ts';
@@ -27,6 +28,45 @@ export function readableSlackText(text: string): string {
     .trim();
 }
 
+/** mrkdwn of a block, for the terminal: `*Label*\nvalue` reads as `Label: value`. */
+function readableMrkdwn(text: string): string {
+  return readableSlackText(text.replace(/^\*([^*\n]+)\*\n/, '$1: ').replace(/`([^`]*)`/g, '$1'));
+}
+
+function textOf(value: unknown): string | undefined {
+  const text = (value as { text?: unknown } | undefined)?.text;
+  return typeof text === 'string' ? text : undefined;
+}
+
+/**
+ * What the Block Kit blocks show beyond the fallback text, one line per block: sections (a section repeating the
+ * fallback is left out), fields as `Label: value` joined by ` · `, context lines. Headers repeat the fallback.
+ *
+ * @example readableBlocks([{ type: 'section', text: { type: 'mrkdwn', text: '*Next step*\nrun sync' } }], '') // ['Next step: run sync']
+ */
+export function readableBlocks(blocks: unknown, fallback: string): string[] {
+  if (!Array.isArray(blocks)) return [];
+  const lines: string[] = [];
+  for (const block of blocks as Record<string, unknown>[]) {
+    if (block === null || typeof block !== 'object') continue;
+    const own = textOf(block.text);
+    if (block.type === 'section' && own !== undefined) {
+      const line = readableMrkdwn(own);
+      const bare = line.replace(/^:[a-z_]+:\s*/, '');
+      if (line !== '' && !fallback.includes(bare)) lines.push(line);
+    }
+    if (block.type === 'section' && Array.isArray(block.fields)) {
+      const fields = (block.fields as unknown[]).map(textOf).filter((text): text is string => text !== undefined);
+      if (fields.length > 0) lines.push(fields.map(readableMrkdwn).join(' · '));
+    }
+    if (block.type === 'context' && Array.isArray(block.elements)) {
+      const parts = (block.elements as unknown[]).map(textOf).filter((text): text is string => text !== undefined);
+      if (parts.length > 0) lines.push(parts.map(readableMrkdwn).join(' '));
+    }
+  }
+  return lines;
+}
+
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -50,10 +90,12 @@ export async function startSlackReceiver(options: {
     }
     readBody(request)
       .then((body) => {
-        const payload = JSON.parse(body) as { text?: unknown };
+        const payload = JSON.parse(body) as { text?: unknown; blocks?: unknown };
         const text = typeof payload.text === 'string' ? readableSlackText(payload.text) : '(a message without text)';
         received.push(text);
-        options.print(`[slack] ${text}`);
+        options.print(
+          [`[slack] ${text}`, ...readableBlocks(payload.blocks, text).map((line) => `        ${line}`)].join('\n'),
+        );
         response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       })
       .catch(() => response.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_payload'));

@@ -217,6 +217,7 @@ export async function buildClusterView(
       severity: alert.severity,
       since: alert.openedAt.toISOString(),
       summary: alert.summary,
+      nextStep: alert.nextStep,
     }));
   const lastDrill = jobs.find((job) => job.kind === 'drill');
   return {

@@ -121,7 +121,10 @@ export function renderClusterSection(view: ClusterView): string {
     `<h2>${esc(view.cluster)} <span class="status status-${esc(view.status)}">${esc(view.status)}</span></h2>`,
     `<dl class="figures">${figures.map(([term, value]) => `<dt>${esc(term)}</dt><dd>${esc(value)}</dd>`).join('')}</dl>`,
     ...view.findings.map((finding) => `<p class="finding">${esc(finding)}</p>`),
-    ...view.alerts.map((alert) => `<p class="alert">${esc(`open alert since ${alert.since}: ${alert.summary}`)}</p>`),
+    ...view.alerts.map(
+      (alert) =>
+        `<p class="alert">${esc(`open alert since ${alert.since}: ${alert.summary}`)}<br><span class="next-step">${esc(`Next step: ${alert.nextStep}`)}</span></p>`,
+    ),
     renderTimelineSvg(view),
     table(
       'Restorable ranges',

@@ -95,6 +95,8 @@ export interface AlertView {
   readonly severity: string;
   readonly since: string;
   readonly summary: string;
+  /** What to do about it, as the Slack message says. */
+  readonly nextStep: string;
 }
 
 export interface ClusterView {

@@ -4,7 +4,7 @@
  * coverage per timeline (bars where segments are archived, red where required segments are missing), the
  * restorable window (green, both ends labelled) and the last restore drill. Pure: a view model in, text out.
  */
-import type { ClusterView } from './cluster-view.ts';
+import type { ClusterView, GapView } from './cluster-view.ts';
 import { escapeHtml as esc } from './html-escape.ts';
 
 export const TIMELINE_WIDTH = 1000;
@@ -77,12 +77,104 @@ function timeScale(view: ClusterView): Scale {
 
 const fmt = (n: number): string => n.toFixed(1);
 
+/** The retention tier under (or over) a backup marker, when there is room for it. */
+function tierLabel(lanes: LabelLanes, tier: string, x: number): string {
+  if (!tier) return '';
+  const text = tier.length > 28 ? `${tier.slice(0, 27)}…` : tier;
+  const y = lanes.place(text, x, 'middle', 10);
+  return y === undefined
+    ? ''
+    : `<text class="tier-label" x="${fmt(x)}" y="${fmt(y)}" font-size="10" text-anchor="middle" fill="${COLORS.axis}">${esc(text)}</text>`;
+}
+
+const GAP_LABEL_SIZE = 11;
+const labelWidth = (text: string, fontSize: number): number => text.length * fontSize * 0.62 + 4;
+
+/** `1 segment lost`, or for neighbouring gaps drawn under one label `2 gaps: 3 segments lost`. */
+function gapLabel(gaps: readonly GapView[]): string {
+  const count = gaps.reduce((sum, gap) => sum + gap.count, 0);
+  const statuses = [...new Set(gaps.map((gap) => gap.status))];
+  const status = statuses.length === 1 ? statuses[0] : 'missing';
+  const segments = `${count} ${count === 1 ? 'segment' : 'segments'} ${status}`;
+  return gaps.length === 1 ? segments : `${gaps.length} gaps: ${segments}`;
+}
+
+/**
+ * One label per run of gaps whose labels would overlap (`1 segment lost1 segment lost`): neighbours are merged
+ * into one label centred over them until no two labels touch.
+ */
+function gapLabelGroups(
+  marks: readonly { gap: GapView; mark: { x: number; width: number }; color: string }[],
+): { label: string; x: number; color: string }[] {
+  const groups: { gaps: GapView[]; left: number; right: number }[] = [];
+  const boxOf = (group: { gaps: GapView[]; left: number; right: number }) => {
+    const x = (group.left + group.right) / 2;
+    const width = labelWidth(gapLabel(group.gaps), GAP_LABEL_SIZE);
+    return { x, from: x - width / 2, to: x + width / 2 };
+  };
+  for (const { gap, mark } of [...marks].sort((a, b) => a.mark.x - b.mark.x)) {
+    let group = { gaps: [gap], left: mark.x, right: mark.x + mark.width };
+    for (let previous = groups.at(-1); previous && boxOf(previous).to > boxOf(group).from; previous = groups.at(-1)) {
+      groups.pop();
+      group = { gaps: [...previous.gaps, ...group.gaps], left: previous.left, right: group.right };
+    }
+    groups.push(group);
+  }
+  return groups.map((group) => ({
+    label: gapLabel(group.gaps),
+    x: boxOf(group).x,
+    color: group.gaps.some((gap) => gap.status === 'lost') ? COLORS.gapLost : COLORS.gapUploading,
+  }));
+}
+
 /** A horizontal mark from x1 to x2, at least MIN_MARK_WIDTH wide (widened around its centre). */
 function span(x1: number, x2: number): { x: number; width: number } {
   const width = x2 - x1;
   if (width >= MIN_MARK_WIDTH) return { x: x1, width };
   const centre = (x1 + x2) / 2;
   return { x: centre - MIN_MARK_WIDTH / 2, width: MIN_MARK_WIDTH };
+}
+
+/**
+ * Labels of one row that must not overlap: each is placed in the first lane (a y position) where its estimated box
+ * is clear of the labels already there, or left out when no lane is (the mark keeps its tooltip, and the tables
+ * below the picture list everything). Widths are estimated generously from the font size, as no text is measured.
+ */
+class LabelLanes {
+  private readonly taken: { left: number; right: number }[][];
+  constructor(private readonly lanes: readonly number[]) {
+    this.taken = lanes.map(() => []);
+  }
+
+  /** The lane's y for a label of `text` at `x` with the given anchor and size, or undefined when none is clear. */
+  place(text: string, x: number, anchor: 'start' | 'middle' | 'end', fontSize: number): number | undefined {
+    const width = labelWidth(text, fontSize);
+    const left = anchor === 'start' ? x : anchor === 'end' ? x - width : x - width / 2;
+    const box = { left, right: left + width };
+    const lane = this.taken.findIndex((boxes) =>
+      boxes.every((other) => box.right <= other.left || box.left >= other.right),
+    );
+    if (lane < 0) return undefined;
+    this.taken[lane]?.push(box);
+    return this.lanes[lane];
+  }
+}
+
+/** A label placed by `lanes`, or nothing when it would overlap another (`data-time` when it labels a time). */
+function placedText(
+  lanes: LabelLanes,
+  className: string,
+  text: string,
+  x: number,
+  anchor: 'start' | 'middle' | 'end',
+  fontSize: number,
+  color: string,
+  time?: string,
+): string {
+  const y = lanes.place(text, x, anchor, fontSize);
+  if (y === undefined) return '';
+  const dataTime = time === undefined ? '' : ` data-time="${esc(time)}"`;
+  return `<text class="${className}"${dataTime} x="${fmt(x)}" y="${fmt(y)}" font-size="${fontSize}" text-anchor="${anchor}" fill="${color}">${esc(text)}</text>`;
 }
 
 function rowLabel(y: number, text: string): string {
@@ -125,6 +217,7 @@ export function renderTimelineSvg(view: ClusterView): string {
 
   // Base backups.
   rows.push(rowLabel(y, 'base backups'));
+  const tierLanes = new LabelLanes([y + 20, y - 12]);
   for (const backup of view.backups) {
     const finish = backup.finishTime ?? backup.startTime;
     if (finish === undefined) continue;
@@ -144,13 +237,12 @@ export function renderTimelineSvg(view: ClusterView): string {
       `<title>${esc(title)}</title>`,
       `<line x1="${fmt(x1)}" y1="${fmt(y)}" x2="${fmt(x2)}" y2="${fmt(y)}" stroke="${color}" stroke-width="3"/>`,
       `<path d="M ${fmt(x2)} ${fmt(y - 7)} L ${fmt(x2 + 6)} ${fmt(y)} L ${fmt(x2)} ${fmt(y + 7)} L ${fmt(x2 - 6)} ${fmt(y)} Z" fill="${backup.retention?.decision === 'delete' ? '#fff' : color}" stroke="${color}" stroke-width="1.5"/>`,
-      tier
-        ? `<text class="tier-label" x="${fmt(x2)}" y="${fmt(y + 20)}" font-size="10" text-anchor="middle" fill="${COLORS.axis}">${esc(tier.length > 28 ? `${tier.slice(0, 27)}…` : tier)}</text>`
-        : '',
+      tierLabel(tierLanes, tier, x2),
       '</g>',
     );
   }
-  y += ROW_HEIGHT;
+  // Room under the tier labels for the gap labels above the first WAL row.
+  y += ROW_HEIGHT + 8;
 
   // WAL coverage and gaps per timeline.
   for (const timeline of timelines) {
@@ -161,18 +253,25 @@ export function renderTimelineSvg(view: ClusterView): string {
         `<rect class="coverage" data-timeline="${timeline}" data-from="${esc(run.from)}" data-to="${esc(run.to)}" x="${fmt(mark.x)}" y="${fmt(y - 8)}" width="${fmt(mark.width)}" height="16" fill="${COLORS.coverage}"><title>${esc(`timeline ${timeline}: ${run.from}..${run.to} (${run.segments} segments) archived ${run.firstUploadedAt} → ${run.lastUploadedAt}`)}</title></rect>`,
       );
     }
-    for (const gap of view.gaps.filter((candidate) => candidate.timeline === timeline)) {
-      const right = scale.x(Date.parse(gap.before ?? view.generatedAt));
-      const left = gap.after === undefined ? right - 12 : scale.x(Date.parse(gap.after));
-      const mark = span(left, right);
-      const color = gap.status === 'lost' ? COLORS.gapLost : COLORS.gapUploading;
-      const label = `${gap.count} ${gap.count === 1 ? 'segment' : 'segments'} ${gap.status}`;
+    const marks = view.gaps
+      .filter((candidate) => candidate.timeline === timeline)
+      .map((gap) => {
+        const right = scale.x(Date.parse(gap.before ?? view.generatedAt));
+        const left = gap.after === undefined ? right - 12 : scale.x(Date.parse(gap.after));
+        return { gap, mark: span(left, right), color: gap.status === 'lost' ? COLORS.gapLost : COLORS.gapUploading };
+      });
+    for (const { gap, mark, color } of marks) {
+      const label = gapLabel([gap]);
       rows.push(
         `<g class="gap" data-timeline="${timeline}" data-from="${esc(gap.from)}" data-to="${esc(gap.to)}" data-status="${gap.status}">`,
         `<title>${esc(`gap on timeline ${timeline}: ${gap.from}..${gap.to}, ${label}; needed by ${gap.neededBy.join(', ')}`)}</title>`,
         `<rect class="gap-mark" x="${fmt(mark.x)}" y="${fmt(y - 12)}" width="${fmt(mark.width)}" height="24" fill="${color}"/>`,
-        `<text class="gap-label" x="${fmt(mark.x + mark.width / 2)}" y="${fmt(y - 16)}" font-size="11" text-anchor="middle" fill="${color}">${esc(label)}</text>`,
         '</g>',
+      );
+    }
+    for (const group of gapLabelGroups(marks)) {
+      rows.push(
+        `<text class="gap-label" x="${fmt(group.x)}" y="${fmt(y - 16)}" font-size="${GAP_LABEL_SIZE}" text-anchor="middle" fill="${group.color}">${esc(group.label)}</text>`,
       );
     }
     y += ROW_HEIGHT;
@@ -180,6 +279,8 @@ export function renderTimelineSvg(view: ClusterView): string {
 
   // Restorable window.
   rows.push(rowLabel(y, 'restorable'));
+  const fromLanes = new LabelLanes([y + 22]);
+  const toLanes = new LabelLanes([y - 13]);
   for (const range of view.windows) {
     const fromMs = Date.parse(range.from);
     const toMs = Date.parse(range.to);
@@ -188,8 +289,26 @@ export function renderTimelineSvg(view: ClusterView): string {
       `<g class="window" data-timeline="${range.timeline}" data-from="${esc(range.from)}" data-to="${esc(range.to)}">`,
       `<title>${esc(`restorable ${range.from} → ${range.to} on timeline ${range.timeline} from ${range.baseBackup}`)}</title>`,
       `<rect class="window-band" x="${fmt(mark.x)}" y="${fmt(y - 9)}" width="${fmt(mark.width)}" height="18" fill="${COLORS.window}" fill-opacity="0.45" stroke="${COLORS.window}"/>`,
-      `<text class="window-from" data-time="${esc(range.from)}" x="${fmt(mark.x)}" y="${fmt(y + 22)}" font-size="11" text-anchor="start" fill="${COLORS.window}">${esc(`from ${axisTime(fromMs, spanMs)}`)}</text>`,
-      `<text class="window-to" data-time="${esc(range.to)}" x="${fmt(mark.x + mark.width)}" y="${fmt(y - 13)}" font-size="11" text-anchor="end" fill="${COLORS.window}">${esc(`to ${axisTime(toMs, spanMs)}`)}</text>`,
+      placedText(
+        fromLanes,
+        'window-from',
+        `from ${axisTime(fromMs, spanMs)}`,
+        mark.x,
+        'start',
+        11,
+        COLORS.window,
+        range.from,
+      ),
+      placedText(
+        toLanes,
+        'window-to',
+        `to ${axisTime(toMs, spanMs)}`,
+        mark.x + mark.width,
+        'end',
+        11,
+        COLORS.window,
+        range.to,
+      ),
       '</g>',
     );
   }

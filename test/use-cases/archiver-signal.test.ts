@@ -105,6 +105,6 @@ describe('the archiver probe feeds the WAL watchdog', () => {
     // No answer is not evidence of recovery: the archiver alert stays open and nothing is resolved in Slack.
     const still = (await services.alerts.listAlerts(CLUSTER)).filter((alert) => alert.kind === 'archiver');
     expect(still.map((alert) => alert.state)).toEqual(['open']);
-    expect(sent.filter((text) => text.includes('resolved: Archiving on the primary'))).toEqual([]);
+    expect(sent.filter((text) => text.includes('resolved: archiving on the primary works again'))).toEqual([]);
   });
 });

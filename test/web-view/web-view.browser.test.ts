@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterView } from '../../lib/web-view/cluster-view.ts';
+import { renderTimelineSvg } from '../../lib/web-view/timeline-svg.ts';
 import { createWebViewApp } from '../../lib/web-view/web-view-app.ts';
 import { startWebViewServer, type WebViewServer } from '../../lib/web-view/web-view-server.ts';
 import {
@@ -155,5 +157,83 @@ describe('the web view in Chromium', () => {
     const image = await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(image.byteLength).toBeGreaterThan(10_000);
     if (process.env.UPDATE_SCREENSHOT === '1') copyFileSync(SCREENSHOT, 'docs/web-view.png');
+  });
+});
+
+/** A cluster whose labels crowd: kept backups minutes apart, two one-segment gaps side by side, three ranges. */
+function crowdedView(): ClusterView {
+  const at = (minutes: number) => new Date(Date.UTC(2026, 10, 20, 0, minutes)).toISOString();
+  const backup = (minutes: number, reasons: string[]) => ({
+    name: `base_00000001000000000000000${minutes % 10}`,
+    status: 'complete',
+    permanent: false,
+    startTime: at(minutes - 1),
+    finishTime: at(minutes),
+    retention: { decision: 'keep' as const, reasons },
+  });
+  const gap = (segment: string, after: number) => ({
+    timeline: 1,
+    from: segment,
+    to: segment,
+    count: 1,
+    status: 'lost' as const,
+    neededBy: [],
+    after: at(after),
+    before: at(after + 2),
+  });
+  return {
+    cluster: 'crowded',
+    generatedAt: at(24 * 60),
+    status: 'FAILURE',
+    walSegmentSize: '16 MiB',
+    backups: [backup(600, ['pitr-window']), backup(610, ['last 3']), backup(620, ['daily 2026-11-20'])],
+    coverage: [],
+    gaps: [gap('000000010000000000000010', 700), gap('000000010000000000000012', 704)],
+    findings: [],
+    windows: [
+      { timeline: 1, from: at(600), to: at(700), baseBackup: 'b1' },
+      { timeline: 1, from: at(706), to: at(712), baseBackup: 'b2' },
+      { timeline: 1, from: at(714), to: at(720), baseBackup: 'b3' },
+    ],
+    retention: { source: 'computed', keep: [], deleteBackups: [], deleteWal: [] },
+    jobs: [],
+    alerts: [],
+  };
+}
+
+describe('timeline labels in Chromium', () => {
+  it('never draw one label over another, however close the marks are', async () => {
+    const crowded = await context.newPage();
+    try {
+      await crowded.setContent(`<!doctype html><html><body>${renderTimelineSvg(crowdedView())}</body></html>`);
+      const boxes = await crowded.locator('svg.timeline text').evaluateAll((elements) =>
+        elements.map((element) => {
+          const rect = (
+            element as unknown as { getBoundingClientRect(): Box & { y: number; height: number } }
+          ).getBoundingClientRect();
+          return {
+            text: (element as unknown as { textContent: string }).textContent,
+            x: rect.x,
+            y: rect.y,
+            width: rect.width,
+            height: rect.height,
+          };
+        }),
+      );
+      const overlaps: string[] = [];
+      boxes.forEach((a, i) => {
+        for (const b of boxes.slice(i + 1)) {
+          const apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+          if (!apart) overlaps.push(`${JSON.stringify(a.text)} over ${JSON.stringify(b.text)}`);
+        }
+      });
+      expect(overlaps).toEqual([]);
+      const texts = boxes.map((entry) => entry.text);
+      expect(texts).toContain('2 gaps: 2 segments lost');
+      expect(texts).toContain('pitr-window');
+      expect(texts).toContain('last 3');
+    } finally {
+      await crowded.close();
+    }
   });
 });

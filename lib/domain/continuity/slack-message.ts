@@ -19,6 +19,37 @@ const KIND_TITLES: Readonly<Record<Alert['kind'], string>> = {
   'lifecycle-conflict': 'Bucket lifecycle rule breaks retention',
 };
 
+/** The `(limit 10 min)` an alert summary ends with, as `10 min`. */
+const limitOf = (summary: string): string | undefined => /\(limit ([^)]+)\)\s*$/.exec(summary)?.[1];
+
+/**
+ * What a resolve message says first: the good news, in the words of what now holds again ("archive lag back under
+ * 10 min"), not the problem's summary, which reads like the problem is still there.
+ */
+export function resolvedHeadline(alert: Pick<Alert, 'kind' | 'subject' | 'summary'>): string {
+  const limit = limitOf(alert.summary);
+  switch (alert.kind) {
+    case 'wal-gap':
+      return `WAL gap closed: ${alert.subject} is in the archive again`;
+    case 'divergence':
+      return 'one timeline is archived again: the divergence is over';
+    case 'missing-history':
+      return `timeline history ${alert.subject} is in the archive again`;
+    case 'archive-lag':
+      return limit === undefined ? 'WAL is archived again' : `archive lag back under ${limit}`;
+    case 'backup-age':
+      return limit === undefined ? 'a fresh backup again' : `newest backup younger than ${limit} again`;
+    case 'incomplete-backup':
+      return `backup ${alert.subject} finished or was removed`;
+    case 'no-backup':
+      return 'a complete base backup exists again: the cluster is restorable';
+    case 'catalog-stale':
+      return 'the catalog is synced again';
+    case 'archiver':
+      return 'archiving on the primary works again';
+  }
+}
+
 /** Slack mrkdwn treats `&`, `<` and `>` as control characters. */
 const escapeMrkdwn = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -37,7 +68,9 @@ export function slackAlertMessage(alert: Alert): SlackMessage {
     const note = alert.openNotified
       ? ''
       : ' It opened while Slack could not be reached, so this is the first message about it.';
-    const text = `:white_check_mark: ${alert.cluster}: resolved: ${title}: ${alert.summary}`;
+    const headline = resolvedHeadline(alert);
+    // The good news first; what it was after it, so the notification still names the alert.
+    const text = `:white_check_mark: ${alert.cluster}: resolved: ${headline}; it was: ${alert.summary}`;
     return {
       text,
       blocks: [
@@ -46,7 +79,7 @@ export function slackAlertMessage(alert: Alert): SlackMessage {
           type: 'section',
           text: {
             type: 'mrkdwn',
-            text: `:white_check_mark: ${escapeMrkdwn(alert.summary)}\nOpen from ${alert.openedAt.toISOString()} to ${resolvedAt.toISOString()} (${lasted} min).${note}`,
+            text: `:white_check_mark: ${escapeMrkdwn(headline)}\nIt was: ${escapeMrkdwn(alert.summary)}\nOpen from ${alert.openedAt.toISOString()} to ${resolvedAt.toISOString()} (${lasted} min).${note}`,
           },
         },
         context(alert),
