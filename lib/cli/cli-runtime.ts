@@ -12,7 +12,6 @@ import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import { lastRestoreDrill } from '../use-cases/last-restore-drill.ts';
 import { bucketReaders } from './bucket-readers.ts';
 import type { CliCommand } from './cli-command.ts';
-import { describeUnreachable } from './unreachable-service.ts';
 import { backupCommand } from './commands/backup.ts';
 import { backupsCommand } from './commands/backups.ts';
 import { doctorCommand } from './commands/doctor.ts';
@@ -29,6 +28,7 @@ import { statusCommand } from './commands/status.ts';
 import { syncCommand } from './commands/sync.ts';
 import { walCommand } from './commands/wal.ts';
 import { windowCommand } from './commands/window.ts';
+import { describeUnreachable } from './unreachable-service.ts';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 

@@ -150,7 +150,7 @@ export interface ConfigWithNotices {
 function configNotices(data: unknown, config: WalcatConfig, sourceName: string): string[] {
   const notices: string[] = [];
   const rawClusters = (data as { clusters?: { storage?: unknown }[] }).clusters ?? [];
-  config.clusters.forEach((cluster, index) => {
+  config.clusters.forEach((_cluster, index) => {
     const written = rawClusters[index]?.storage;
     const trimmed = typeof written === 'string' ? trimmedStorage(written) : undefined;
     if (trimmed !== undefined) {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadWalcatConfig, parseWalcatConfig, parseWalcatConfigWithNotices } from '../../lib/config/config.ts';
 import { scheduleProblem } from '../../lib/config/schedule-expression.ts';
