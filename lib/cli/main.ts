@@ -139,7 +139,7 @@ function parseOptions(argv: readonly string[], command: CliCommand) {
         { cause: error },
       );
     }
-    throw new InvalidInputError(`walcat ${command.name}: ${error.message}`, { cause: error });
+    throw new InvalidInputError(`${command.name}: ${error.message}`, { cause: error });
   }
 }
 
