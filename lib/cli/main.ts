@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { closestName } from '../config/closest-name.ts';
 import { processEnvironment } from '../config/config.ts';
 import { ConfigError, InvalidInputError, UnsafePlanError } from '../domain/errors.ts';
 import {
@@ -124,7 +125,7 @@ function parseOptions(argv: readonly string[], command: CliCommand) {
     const known = Object.entries(options).map(([name, spec]) => `--${name}${spec.type === 'string' ? ' VALUE' : ''}`);
     const named = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1] ?? '';
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      const closest = closestOption(named.replace(/^-+/, ''), Object.keys(options));
+      const closest = closestName(named.replace(/^-+/, ''), Object.keys(options), 2);
       throw new InvalidInputError(
         `unknown option ${named} for walcat ${command.name}; ${closest ? `did you mean --${closest}? ` : ''}its options are ${known.join(', ')}`,
         { cause: error },
@@ -141,29 +142,6 @@ function parseOptions(argv: readonly string[], command: CliCommand) {
     }
     throw new InvalidInputError(`${command.name}: ${error.message}`, { cause: error });
   }
-}
-
-/** The option name closest to a misspelt one (at most two edits away), for "did you mean". */
-function closestOption(name: string, names: readonly string[]): string | undefined {
-  const distance = (a: string, b: string): number => {
-    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-    for (let i = 1; i <= a.length; i++) {
-      const current = [i];
-      for (let j = 1; j <= b.length; j++) {
-        current.push(
-          Math.min(
-            (previous[j] as number) + 1,
-            (current[j - 1] as number) + 1,
-            (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
-          ),
-        );
-      }
-      previous = current;
-    }
-    return previous[b.length] as number;
-  };
-  const best = [...names].sort((a, b) => distance(name, a) - distance(name, b))[0];
-  return best !== undefined && distance(name, best) <= 2 ? best : undefined;
 }
 
 /** The first two words that are neither options nor the values of the global `--config`/`--cluster` options. */

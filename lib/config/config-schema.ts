@@ -10,6 +10,7 @@ import type {
   WalcatConfig,
 } from '../domain/cluster.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE, parseWalSegmentSize } from '../domain/wal/segment-size.ts';
+import { closestName } from './closest-name.ts';
 import { scheduleProblem } from './schedule-expression.ts';
 
 /**
@@ -35,29 +36,12 @@ export function parseDurationMs(text: string): number | undefined {
 
 const show = (value: unknown): string => JSON.stringify(value) ?? String(value);
 
-/** Edit distance, for "did you mean" on misspelt keys. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1);
-      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
-}
-
 function unknownKeyMessage(keys: readonly PropertyKey[], allowed: readonly string[]): string {
   return keys
     .map((key) => {
       const name = String(key);
-      const closest = [...allowed].sort((a, b) => editDistance(name, a) - editDistance(name, b))[0];
-      const hint =
-        closest !== undefined && editDistance(name, closest) <= Math.max(2, Math.floor(name.length / 3))
-          ? `did you mean ${show(closest)}? `
-          : '';
+      const closest = closestName(name, allowed, Math.max(2, Math.floor(name.length / 3)));
+      const hint = closest === undefined ? '' : `did you mean ${show(closest)}? `;
       return `unknown key ${show(name)}: ${hint}allowed keys are ${allowed.join(', ')}`;
     })
     .join('; ');
