@@ -281,7 +281,7 @@ const storageSchema = z.string().transform((text, context): StorageLocation => {
     context.addIssue({
       code: 'custom',
       input: text,
-      message: `${show(text)} is not s3://<bucket>/<prefix> with a valid bucket name and no empty, . or .. parts inside the prefix; write it as WALG_S3_PREFIX, e.g. s3://acme-pg-backups/orders-main`,
+      message: `${show(text)} is not s3://<bucket>/<prefix> with a valid bucket name and no empty, . or .. path parts inside the prefix; write it as WALG_S3_PREFIX, e.g. s3://acme-pg-backups/orders-main`,
     });
     return z.NEVER;
   }

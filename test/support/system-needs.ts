@@ -48,7 +48,7 @@ export const SYSTEM_NEEDS: readonly SystemNeed[] = [
 
 /**
  * Tools of the Debian base system (Essential or Required priority, present on every installation) or of Node
- * itself: no package to install.
+ * itself (node, npm): no package to install.
  */
 export const BASE_SYSTEM = new Set([
   '/bin/bash',
@@ -56,6 +56,7 @@ export const BASE_SYSTEM = new Set([
   '/bin/true',
   '/bin/false',
   '/usr/bin/env',
+  'npm',
   'bash',
   'sh',
   'id',
