@@ -18,6 +18,12 @@ PACKAGES=(
   "pgbackrest:pgbackrest"
 )
 
+# command:install command, for tools the tests need that Debian does not package here; the set-up checks them and
+# names the command, it does not install them.
+OTHER_TOOLS=(
+  "moto_server:pip install 'moto[server]'"
+)
+
 mode=install
 case "${1:-}" in
   --check) mode=check ;;
@@ -26,6 +32,16 @@ case "${1:-}" in
 esac
 
 root="${WALCAT_SETUP_ROOT:-}"
+other_missing=()
+for entry in "${OTHER_TOOLS[@]}"; do
+  command -v "${entry%%:*}" >/dev/null 2>&1 || other_missing+=("$entry")
+done
+report_other() {
+  for entry in "${other_missing[@]}"; do
+    echo "walcat setup: ${entry%%:*} is missing (not a Debian package); run: ${entry#*:}" >&2
+  done
+  [[ ${#other_missing[@]} -eq 0 ]]
+}
 missing=()
 for entry in "${PACKAGES[@]}"; do
   package="${entry%%:*}"
@@ -38,6 +54,7 @@ for entry in "${PACKAGES[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
+  report_other || exit 1
   echo "walcat setup: system packages present: ${PACKAGES[*]%%:*}"
   exit 0
 fi
@@ -46,6 +63,7 @@ install=(apt-get install -y --no-install-recommends "${missing[@]}")
 command_text="sudo apt-get update && sudo ${install[*]}"
 if [[ $mode == check ]]; then
   echo "walcat setup: missing Debian packages: ${missing[*]}; run: npm run setup (as root or with sudo), or: $command_text" >&2
+  report_other
   exit 1
 fi
 
@@ -61,3 +79,4 @@ else
   echo "walcat setup: missing Debian packages: ${missing[*]}, and this user cannot install them (not root, no password-less sudo); run: $command_text" >&2
   exit 1
 fi
+report_other || exit 1

@@ -25,6 +25,16 @@ function scriptPackages(): Map<string, string> {
   );
 }
 
+/** The `command:install command` entries of the script's OTHER_TOOLS list. */
+function scriptOtherTools(): Map<string, string> {
+  const block = /^OTHER_TOOLS=\(\n([\s\S]*?)^\)/m.exec(scriptText)?.[1] ?? '';
+  return new Map(
+    [...block.matchAll(/"([A-Za-z0-9_.-]+):([^"]+)"/g)].map((match) => [match[1] as string, match[2] as string]),
+  );
+}
+
+const debianNeeds = SYSTEM_NEEDS.filter((need) => need.source !== 'other');
+
 function sourceFiles(directory: string): string[] {
   return readdirSync(directory).flatMap((name) => {
     const path = join(directory, name);
@@ -41,11 +51,15 @@ describe('fresh machine: the set-up installs every system package the code needs
   it('lists every needed package in the set-up script, probed by one of its tools', () => {
     const packages = scriptPackages();
     expect(packages.size).toBeGreaterThan(0);
-    for (const need of SYSTEM_NEEDS) {
+    for (const need of debianNeeds) {
       expect(packages.get(need.package), `${need.package} (${need.why})`).toBeDefined();
       expect(need.tools).toContain(packages.get(need.package));
     }
-    expect([...packages.keys()].sort()).toEqual(SYSTEM_NEEDS.map((need) => need.package).sort());
+    expect([...packages.keys()].sort()).toEqual(debianNeeds.map((need) => need.package).sort());
+    const others = scriptOtherTools();
+    for (const need of SYSTEM_NEEDS.filter((candidate) => candidate.source === 'other')) {
+      for (const tool of need.tools) expect(others.get(tool), `${tool} (${need.why})`).toBe(need.package);
+    }
   });
 
   it('names each tool of the table in the files said to use it (the table is not stale)', () => {
@@ -91,8 +105,9 @@ describe('fresh machine: the set-up installs every system package the code needs
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     expect(result.status).toBe(1);
-    const packages = SYSTEM_NEEDS.map((need) => need.package).join(' ');
+    const packages = debianNeeds.map((need) => need.package).join(' ');
     expect(result.stderr).toContain(`missing Debian packages: ${packages}`);
+    expect(result.stderr).toContain("moto_server is missing (not a Debian package); run: pip install 'moto[server]'");
     expect(result.stderr).toContain(`sudo apt-get install -y --no-install-recommends ${packages}`);
     expect(result.stderr).toContain('npm run setup');
   });
@@ -124,7 +139,7 @@ describe('fresh machine: the set-up installs every system package the code needs
     expect(manifest.scripts.setup).toBe('bash scripts/setup-system.sh');
     const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
     expect(ci).toContain('bash scripts/setup-system.sh');
-    for (const need of SYSTEM_NEEDS) expect(ci).not.toContain(need.package);
+    for (const need of debianNeeds) expect(ci).not.toContain(need.package);
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const setUp = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
     expect(setUp.indexOf('npm run setup')).toBeGreaterThanOrEqual(0);

@@ -4,8 +4,10 @@
  * package; test/support/system-needs.test.ts holds the two lists and the code to each other.
  */
 export interface SystemNeed {
-  /** The Debian package. */
+  /** The Debian package, or for a tool Debian does not package here, the command that installs it. */
   readonly package: string;
+  /** `debian`: npm run setup installs it; `other`: npm run setup checks it and names `package` as the command. */
+  readonly source?: 'debian' | 'other';
   /** What the package provides that walcat uses: absolute paths, or commands looked up on the PATH. */
   readonly tools: readonly string[];
   /** Files that use the tools (each must mention one, so the table cannot go stale). */
@@ -43,6 +45,13 @@ export const SYSTEM_NEEDS: readonly SystemNeed[] = [
     tools: ['pgbackrest'],
     usedBy: ['bench/key-classification.bench.ts'],
     why: 'the benchmarks compare against pgBackRest repositories',
+  },
+  {
+    package: "pip install 'moto[server]'",
+    source: 'other',
+    tools: ['moto_server'],
+    usedBy: ['test/support/moto.ts'],
+    why: "tests that need AWS semantics the other emulators lack run moto's server mode",
   },
 ];
 

@@ -47,6 +47,8 @@ export function resolvedHeadline(alert: Pick<Alert, 'kind' | 'subject' | 'summar
       return 'the catalog is synced again';
     case 'archiver':
       return 'archiving on the primary works again';
+    case 'lifecycle-conflict':
+      return `bucket lifecycle rule ${alert.subject} no longer removes what retention keeps`;
   }
 }
 
