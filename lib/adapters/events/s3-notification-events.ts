@@ -3,7 +3,11 @@
  * - an S3 event notification (`{ Records: [{ eventSource: 'aws:s3', s3: {...} }] }`), keys URL-encoded with `+`
  *   for a space, as S3 sends to Lambda, SNS and SQS; also the `s3:TestEvent` S3 sends when a notification is set up;
  * - an SQS batch whose message bodies are such notifications (or EventBridge events routed to SQS);
- * - an EventBridge `Object Created` / `Object Deleted` event (`detail.object.key` is the plain key there).
+ * - an EventBridge `Object Created` / `Object Deleted` event (`detail.object.key` is the plain key there);
+ * - any of these wrapped in an SNS notification (`{ Type: 'Notification', Message: '<JSON>' }` in an SQS body when
+ *   raw message delivery is off, or `{ Records: [{ EventSource: 'aws:sns', Sns: {...} }] }` delivered directly), the
+ *   usual fan-out when a bucket already notifies someone else: S3 allows one destination per event type and prefix.
+ * A lifecycle expiration (`LifecycleExpiration:Delete`, `:DeleteMarkerCreated`) is a removal like any other.
  * A record that does not parse is returned as malformed with the reason; it never fails the others.
  */
 import { z } from 'zod';
@@ -50,6 +54,11 @@ const eventBridgeSchema = z.object({
   }),
 });
 
+const snsEnvelopeSchema = z.object({ Type: z.literal('Notification'), Message: z.string() });
+const snsInvocationSchema = z.object({
+  Records: z.array(z.object({ EventSource: z.literal('aws:sns'), Sns: snsEnvelopeSchema })).min(1),
+});
+
 const sqsBatchSchema = z.object({
   Records: z.array(z.object({ messageId: z.string(), eventSource: z.literal('aws:sqs'), body: z.string() })),
 });
@@ -67,6 +76,8 @@ function kindOfS3EventName(eventName: string): ObjectEvent['kind'] | undefined {
   const name = eventName.replace(/^s3:/, '');
   if (name.startsWith('ObjectCreated:')) return 'created';
   if (name.startsWith('ObjectRemoved:')) return 'removed';
+  // Objects a lifecycle rule expired are gone (or hidden behind a delete marker) exactly as if deleted.
+  if (name === 'LifecycleExpiration:Delete' || name === 'LifecycleExpiration:DeleteMarkerCreated') return 'removed';
   return undefined;
 }
 
@@ -155,8 +166,10 @@ function parseEventBridge(raw: unknown): Parsed {
   };
 }
 
-/** One S3 notification document, an S3 test event, or one EventBridge event. */
+/** One S3 notification document, an S3 test event, or one EventBridge event, bare or in an SNS envelope. */
 export function parseObjectEventDocument(document: unknown): Parsed {
+  const envelope = snsEnvelopeSchema.safeParse(document);
+  if (envelope.success) return parseSnsMessage(envelope.data.Message);
   if (s3TestEventSchema.safeParse(document).success) return { events: [], malformed: [] };
   if ((document as { source?: unknown } | null)?.source === 'aws.s3') return parseEventBridge(document);
   const notification = s3NotificationSchema.safeParse(document);
@@ -170,6 +183,25 @@ export function parseObjectEventDocument(document: unknown): Parsed {
   }
   const results = notification.data.Records.map(parseS3Record);
   return { events: results.flatMap((r) => r.events), malformed: results.flatMap((r) => r.malformed) };
+}
+
+function parseSnsMessage(message: string): Parsed {
+  let inner: unknown;
+  try {
+    inner = JSON.parse(message);
+  } catch {
+    return {
+      events: [],
+      malformed: [
+        { key: '(SNS message)', reason: 'SNS message is not JSON; subscribe the queue to S3 notifications only' },
+      ],
+    };
+  }
+  // A message is never an envelope again: SNS does not wrap twice, and recursion on input is not bounded otherwise.
+  if (snsEnvelopeSchema.safeParse(inner).success) {
+    return { events: [], malformed: [{ key: '(SNS message)', reason: 'SNS message wraps another SNS message' }] };
+  }
+  return parseObjectEventDocument(inner);
 }
 
 /**
@@ -192,6 +224,13 @@ export function parseIngestInvocation(event: unknown): IngestRecord[] {
       }
       const parsed = parseObjectEventDocument(body);
       return { recordId: message.messageId, events: parsed.events, malformed: parsed.malformed };
+    });
+  }
+  const sns = snsInvocationSchema.safeParse(event);
+  if (sns.success) {
+    return sns.data.Records.map((record, index) => {
+      const parsed = parseSnsMessage(record.Sns.Message);
+      return { recordId: `sns-${index}`, events: parsed.events, malformed: parsed.malformed };
     });
   }
   const parsed = parseObjectEventDocument(event);

@@ -112,3 +112,69 @@ describe('parseIngestInvocation', () => {
     ]);
   });
 });
+
+describe('removals S3 makes on its own, and notifications fanned out through SNS', () => {
+  it.each([
+    'LifecycleExpiration:Delete',
+    'LifecycleExpiration:DeleteMarkerCreated',
+    's3:LifecycleExpiration:Delete',
+    'ObjectRemoved:DeleteMarkerCreated',
+  ])('reads %s as a removal, not as a malformed record', (eventName) => {
+    const parsed = parseObjectEventDocument({ Records: [{ ...s3Record('orders-main/wal_005/x.br'), eventName }] });
+    expect(parsed.malformed).toEqual([]);
+    expect(parsed.events).toEqual([
+      expect.objectContaining({ key: 'orders-main/wal_005/x.br', kind: 'removed', bucket: 'b' }),
+    ]);
+    expect(parsed.events[0]).not.toHaveProperty('size');
+  });
+
+  it('still refuses a lifecycle transition (a storage-class change removes nothing) with the event name', () => {
+    const parsed = parseObjectEventDocument({
+      Records: [{ ...s3Record('k'), eventName: 'LifecycleTransition' }],
+    });
+    expect(parsed.events).toEqual([]);
+    expect(parsed.malformed[0]?.reason).toContain('LifecycleTransition');
+  });
+
+  const snsEnvelope = (message: unknown) => ({
+    Type: 'Notification',
+    MessageId: '8f3a1c2e-0b5d-4c8e-9a41-3b2f6e7d9c10',
+    TopicArn: 'arn:aws:sns:eu-west-1:123456789012:acme-pg-backups-events',
+    Subject: 'Amazon S3 Notification',
+    Message: typeof message === 'string' ? message : JSON.stringify(message),
+    Timestamp: '2026-11-21T10:43:47.600Z',
+    SignatureVersion: '1',
+  });
+
+  it('unwraps the SNS envelope of an SQS message (S3 → SNS → SQS without raw delivery)', () => {
+    const notification = sample('s3-notification.json');
+    const records = parseIngestInvocation({
+      Records: [
+        { messageId: 'm-1', eventSource: 'aws:sqs', body: JSON.stringify(snsEnvelope(notification)) },
+        { messageId: 'm-2', eventSource: 'aws:sqs', body: JSON.stringify(snsEnvelope('{not json')) },
+        {
+          messageId: 'm-3',
+          eventSource: 'aws:sqs',
+          body: JSON.stringify(snsEnvelope({ Event: 's3:TestEvent', Service: 'Amazon S3' })),
+        },
+      ],
+    });
+    expect(records[0]).toMatchObject({
+      recordId: 'm-1',
+      malformed: [],
+      events: [{ bucket: 'acme-pg-backups', key: 'orders-main/wal_005/000000010000000000000001.br', kind: 'created' }],
+    });
+    expect(records[1]?.events).toEqual([]);
+    expect(records[1]?.malformed[0]?.reason).toMatch(/SNS message .*not JSON/);
+    expect(records[2]).toEqual({ recordId: 'm-3', events: [], malformed: [] });
+  });
+
+  it('unwraps an SNS notification delivered straight to the function', () => {
+    const notification = sample('s3-notification.json');
+    const records = parseIngestInvocation({
+      Records: [{ EventSource: 'aws:sns', EventVersion: '1.0', Sns: snsEnvelope(notification) }],
+    });
+    expect(records).toHaveLength(1);
+    expect(records[0]?.events.map((e) => e.key)).toEqual(['orders-main/wal_005/000000010000000000000001.br']);
+  });
+});
