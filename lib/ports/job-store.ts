@@ -9,7 +9,14 @@ import type { Job, JobState } from '../domain/jobs/job.ts';
 /** The outcome of trying to take a lock. */
 export type LockAttempt =
   | { readonly acquired: true }
-  | { readonly acquired: false; readonly holder: string; readonly expiresAt: Date };
+  | {
+      readonly acquired: false;
+      /** The job id the lock names. */
+      readonly holder: string;
+      readonly expiresAt: Date;
+      /** When the holder took it: a job stored by the holder was created at this instant. */
+      readonly acquiredAt?: Date;
+    };
 
 export interface JobRef {
   readonly cluster: ClusterId;

@@ -174,6 +174,7 @@ export class DynamoDbJobStore implements JobStore {
       acquired: false,
       holder: String(current.Item?.holder ?? 'unknown'),
       expiresAt: new Date(Number(current.Item?.expiresAt ?? 0)),
+      ...(typeof current.Item?.acquiredAt === 'string' ? { acquiredAt: new Date(current.Item.acquiredAt) } : {}),
     };
   }
 

@@ -34,7 +34,7 @@ describe('cluster lock (conditional put with expiry)', () => {
     expect(winners).toHaveLength(1);
     for (const attempt of attempts) {
       if (!attempt.acquired)
-        expect(attempt).toEqual({ acquired: false, holder: winners[0], expiresAt: later(3_600_000) });
+        expect(attempt).toEqual({ acquired: false, holder: winners[0], expiresAt: later(3_600_000), acquiredAt: T0 });
     }
     await store.releaseLock(CLUSTER, 'backup', winners[0] as string);
   });
