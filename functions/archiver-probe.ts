@@ -5,15 +5,20 @@ import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { clusterByName } from '../lib/adapters/host-command-adapters.ts';
 import { formatLsn } from '../lib/domain/wal/lsn.ts';
 import { type ProbeArchiverDependencies, probeArchiver } from '../lib/use-cases/probe-archiver.ts';
+import { clustersForRun } from '../lib/use-cases/scheduled-clusters.ts';
 
-/** Input of the per-cluster probe schedule: `{ "cluster": "<id>" }`. */
+/** How often each cluster with hosts is probed; the one-minute tick spreads the clusters over the period. */
+export const ARCHIVER_PROBE_SCHEDULE = 'rate(5 minutes)';
+
+/** `{ "cluster": "<id>" }`, or the one-minute tick (a scheduled event with its `time`). */
 export interface ArchiverProbeInput {
-  readonly cluster: string;
+  readonly cluster?: string;
+  readonly time?: string;
 }
 
 /** Probes a cluster's primary and logs how its archiving compares with the catalog (findings and lag). */
 export function createArchiverProbeHandler(deps: ProbeArchiverDependencies, logger: Logger) {
-  return middy(async (event: ArchiverProbeInput) => {
+  const probeOne = middy(async (event: { cluster: string }) => {
     const cluster = clusterByName(deps.clusters, event.cluster);
     const outcome = await probeArchiver(deps, { cluster, now: new Date(), waitMs: 45_000 });
     if (outcome.kind !== 'assessed') {
@@ -37,6 +42,24 @@ export function createArchiverProbeHandler(deps: ProbeArchiverDependencies, logg
     logger.info('archiver probed', summary);
     return { ...summary, assessed: true };
   });
+  return (event: ArchiverProbeInput, context: Context) => {
+    if (event.cluster !== undefined) return probeOne({ cluster: event.cluster }, context);
+    const run = clustersForRun(
+      event,
+      deps.clusters,
+      (c) => (c.hosts ? ARCHIVER_PROBE_SCHEDULE : undefined),
+      new Date(),
+    );
+    for (const bad of run.invalid) logger.error('probe schedule does not parse', bad);
+    return Promise.allSettled(run.clusters.map((cluster) => probeOne({ cluster: cluster.id }, context))).then(
+      (results) => {
+        const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        for (const f of failed) logger.error('archiver probe failed', { error: f.reason as Error });
+        if (failed.length > 0 && failed.length === results.length) throw failed[0]?.reason;
+        return { probed: results.length, failed: failed.length };
+      },
+    );
+  };
 }
 
 function buildDefault() {

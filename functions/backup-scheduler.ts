@@ -2,20 +2,23 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
-import { clusterByName } from '../lib/adapters/host-command-adapters.ts';
-import type { WalcatConfig } from '../lib/domain/cluster.ts';
+import type { ClusterConfig, WalcatConfig } from '../lib/domain/cluster.ts';
 import { dispatchBackup, type HostCommandDependencies } from '../lib/use-cases/dispatch-backup.ts';
+import { clustersForRun } from '../lib/use-cases/scheduled-clusters.ts';
 
-/** Input of each cluster's `backupSchedule` rule: `{ "cluster": "<id>" }`. */
+/** A manual run, `{ "cluster": "<id>" }`, or the one-minute tick (an EventBridge scheduled event with its `time`). */
 export interface BackupScheduleInput {
-  readonly cluster: string;
+  readonly cluster?: string;
   readonly permanent?: boolean;
+  readonly time?: string;
 }
 
-/** One backup-push per scheduled run; a run while the previous backup still holds the lock is refused, not queued. */
+/**
+ * One backup-push per cluster whose `backupSchedule` is due in the tick's minute (or the named cluster); a run while
+ * the previous backup still holds the lock is refused, not queued.
+ */
 export function createBackupSchedulerHandler(deps: HostCommandDependencies, config: WalcatConfig, logger: Logger) {
-  return middy(async (event: BackupScheduleInput) => {
-    const cluster = clusterByName(config.clusters, event.cluster);
+  const dispatchOne = async (cluster: ClusterConfig, event: BackupScheduleInput) => {
     const outcome = await dispatchBackup(deps, {
       cluster,
       now: new Date(),
@@ -26,8 +29,27 @@ export function createBackupSchedulerHandler(deps: HostCommandDependencies, conf
       logger.warn('backup refused', { cluster: cluster.id, runningJob: outcome.runningJobId, reason: outcome.reason });
       return { cluster: cluster.id, dispatched: false, runningJob: outcome.runningJobId };
     }
+    if (outcome.releasedLock)
+      logger.warn('stale backup lock released', { cluster: cluster.id, reason: outcome.releasedLock });
     logger.info('backup dispatched', { cluster: cluster.id, job: outcome.job.id, commandId: outcome.job.commandId });
     return { cluster: cluster.id, dispatched: true, job: outcome.job.id, commandId: outcome.job.commandId };
+  };
+  return middy(async (event: BackupScheduleInput) => {
+    const run = clustersForRun(event, config.clusters, (cluster) => cluster.backupSchedule, new Date());
+    for (const bad of run.invalid) logger.error('backup schedule does not parse', bad);
+    const results = [];
+    // One cluster's failure must not cost the others their backup; the run fails (and is retried) only if all failed.
+    const errors: unknown[] = [];
+    for (const cluster of run.clusters) {
+      try {
+        results.push(await dispatchOne(cluster, event));
+      } catch (error) {
+        errors.push(error);
+        logger.error('backup dispatch failed', { cluster: cluster.id, error: error as Error });
+      }
+    }
+    if (errors.length > 0 && errors.length === run.clusters.length) throw errors[0];
+    return event.cluster !== undefined ? results[0] : { clusters: results };
   });
 }
 

@@ -4,10 +4,15 @@ import type { Context } from 'aws-lambda';
 import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { newRestoreJobId } from '../lib/domain/restore/restore-job-id.ts';
 import { type DrillDeps, runRestoreDrill } from '../lib/use-cases/run-restore-drill.ts';
+import { clustersForRun } from '../lib/use-cases/scheduled-clusters.ts';
 
-/** The drill schedule's input: one cluster (`{ "cluster": "orders-main" }`), or every cluster with a drill. */
+/**
+ * One cluster (`{ "cluster": "orders-main" }`), the one-minute tick (a scheduled event with its `time`: the clusters
+ * whose `drill.schedule` is due), or, with neither, every cluster with a drill.
+ */
 interface DrillEvent {
   readonly cluster?: unknown;
+  readonly time?: unknown;
 }
 
 /**
@@ -17,9 +22,10 @@ interface DrillEvent {
 export function createRestoreDrillHandler(deps: DrillDeps, logger: Logger) {
   return middy(async (event: DrillEvent) => {
     const wanted = typeof event?.cluster === 'string' ? event.cluster : undefined;
-    const clusters = deps.clusters.filter(
-      (cluster) => cluster.drill && (wanted === undefined || cluster.id === wanted),
-    );
+    const clusters =
+      typeof event?.time === 'string' && wanted === undefined
+        ? clustersForRun(event, deps.clusters, (cluster) => cluster.drill?.schedule, new Date()).clusters
+        : deps.clusters.filter((cluster) => cluster.drill && (wanted === undefined || cluster.id === wanted));
     if (clusters.length === 0) logger.warn('no cluster to drill', { cluster: wanted });
     const errors: unknown[] = [];
     for (const cluster of clusters) {

@@ -25,14 +25,24 @@ mkdirSync(home, { recursive: true });
 
 // The IAM roles, schedules and queue policy come from the validated config (lib/deploy/serverless-model.ts);
 // serverless.yml reads them from this file.
-const stage = process.argv.includes('--stage') ? process.argv[process.argv.indexOf('--stage') + 1] : 'dev';
+const option = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const stage = option('--stage') ?? 'dev';
+// `--catalog-table NAME` adopts an existing table (docs/deploy.md: adopting an existing catalog table) instead of the
+// stage's own walcat-<stage>-catalog. It is this script's option, not osls's; so is --example.
+const catalogTable = option('--catalog-table');
+const forwarded = process.argv
+  .slice(2)
+  .filter((arg, i, all) => arg !== '--example' && arg !== '--catalog-table' && all[i - 1] !== '--catalog-table');
 const { loadWalcatConfig } = await import('../lib/config/config.ts');
 const { serverlessModel } = await import('../lib/deploy/serverless-model.ts');
 const { ConfigError } = await import('../lib/domain/errors.ts');
+// The table name comes from the stack alone: a WALCAT_CATALOG_TABLE of the packaging shell must not leak in.
+const { WALCAT_CATALOG_TABLE: _ignored, ...packagingEnv } = process.env;
 let walcatConfig;
 try {
   walcatConfig = loadWalcatConfig({
     path: chosen.path,
+    env: packagingEnv,
     onNotice: (notice) => console.error(`walcat: notice: ${notice}`),
   });
 } catch (error) {
@@ -43,24 +53,30 @@ try {
 console.log(
   `walcat: packaging ${chosen.path} (${walcatConfig.clusters.map((cluster) => cluster.id).join(', ')}) for stage ${stage}${chosen.example ? '; this is the example config, its bucket is fictional: do not deploy it' : ''}`,
 );
-const model = serverlessModel(walcatConfig, { service: 'walcat', stage });
+const narrowed = [];
+const model = serverlessModel(
+  walcatConfig,
+  { service: 'walcat', stage, ...(catalogTable ? { catalogTable } : {}) },
+  narrowed,
+);
+for (const n of narrowed) {
+  console.warn(
+    `walcat: ${n.list} of ${n.group}: ${n.entries} entries narrowed to ${n.to} so every policy stays under IAM's size limit`,
+  );
+}
 writeFileSync(join(root, '.serverless-model.json'), `${JSON.stringify(model, null, 2)}\n`);
 copyFileSync(chosen.path, join(root, 'walcat.config.deploy.yml'));
 
-const result = spawnSync(
-  join(root, 'node_modules', '.bin', 'serverless'),
-  ['package', ...process.argv.slice(2).filter((arg) => arg !== '--example')],
-  {
-    cwd: root,
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      HOME: home,
-      WALCAT_CONFIG: config,
-      AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-    },
+const result = spawnSync(join(root, 'node_modules', '.bin', 'serverless'), ['package', ...forwarded], {
+  cwd: root,
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    HOME: home,
+    WALCAT_CONFIG: config,
+    AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
   },
-);
+});
 process.exit(result.status ?? 1);

@@ -288,6 +288,25 @@ const storageSchema = z.string().transform((text, context): StorageLocation => {
   return { bucket, prefix: prefixParts.length === 0 ? '' : `${prefixParts.join('/')}/` };
 });
 
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+/** `s3://bucket/prefix`, or `{ url: s3://bucket/prefix, kmsKeyArn: arn:aws:kms:... }` for an SSE-KMS bucket. */
+const storageKeyedSchema = strictObject({
+  url: storageSchema,
+  kmsKeyArn: checkedString(
+    (value) => KMS_KEY_ARN.test(value),
+    (value) =>
+      `${show(value)} is not a KMS key ARN; give the key's ARN (WALG_S3_SSE_KMS_ID), e.g. arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+  ),
+}).transform((value): StorageLocation => ({ ...value.url, kmsKeyArn: value.kmsKeyArn }));
+const storageWithKeySchema = z.unknown().transform((input, context): StorageLocation => {
+  const result = (typeof input === 'string' ? storageSchema : storageKeyedSchema).safeParse(input);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    context.addIssue({ code: 'custom', input: issue.input, path: issue.path, message: issue.message });
+  }
+  return z.NEVER;
+});
+
 const walSegmentSizeSchema = z.string({ error: needsUnit('16MiB') }).transform((text, context) => {
   try {
     return parseWalSegmentSize(text);
@@ -306,7 +325,7 @@ const clusterSchema = strictObject({
     (value) => /^[a-z0-9-]+$/.test(value) && value.length <= 64,
     (value) => `${show(value)} is not a cluster id of lower-case letters, digits and - (at most 64); e.g. orders-main`,
   ),
-  storage: storageSchema,
+  storage: storageWithKeySchema,
   layout: z
     .enum(['wal-g', 'wal-e'], { error: (issue) => `${show(issue.input)} is not a layout; use wal-g or wal-e` })
     .default('wal-g'),

@@ -1,12 +1,20 @@
 /**
- * What the deployed stack needs from the config file: one least-privilege IAM role per function, the per-cluster
- * schedules, and the SQS queue policy for the buckets. `npm run package` writes it as JSON and serverless.yml reads
- * it, so the template always matches the validated config (a test asserts the statements, issue 9).
+ * What the deployed stack needs from the config file: one least-privilege IAM role per function, the event sources
+ * whose filters name the configured buckets and prefixes, the SQS queue policy for the buckets, and the stack's
+ * outputs. `npm run package` writes it as JSON and serverless.yml reads it, so the template always matches the
+ * validated config.
+ *
+ * The stack is the same size for 1 cluster or 1,000: every scheduled function has one one-minute rule and evaluates
+ * each cluster's own schedule itself (lib/use-cases/scheduled-clusters.ts), and each policy merges clusters into one
+ * statement per purpose (one per tag key with all its values, one ListBucket per bucket with all its prefixes). A
+ * list that would outgrow its budget is narrowed to the longest common prefix of its entries (per bucket, per tag
+ * key) and the package step says so: IAM refuses an inline policy over 10,240 characters, and a stack that cannot
+ * deploy protects nothing.
  *
  * Where AWS requires `*` as a resource it is said at the statement (`ssm:GetCommandInvocation`,
  * `ssm:ListCommandInvocations` and `ssm:DescribeInstanceInformation` support no resource-level permissions).
  */
-import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
+import type { ClusterConfig, HostTarget, WalcatConfig } from '../domain/cluster.ts';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type Statement = { Sid: string; Effect: 'Allow'; Action: string[]; Resource: Json; Condition?: Json };
@@ -27,16 +35,47 @@ export const FUNCTION_ROLES = {
 
 export type FunctionName = keyof typeof FUNCTION_ROLES;
 
-const sub = (text: string): Json => ({ 'Fn::Sub': text });
-const tableArns = (table: string): Json => [
-  sub(`arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${table}`),
-  sub(`arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${table}/index/*`),
+/** Functions invoked asynchronously (schedules, EventBridge rules): their failures go to the failure queue. */
+export const ASYNC_FUNCTIONS: readonly FunctionName[] = [
+  'catalogIngest',
+  'catalogSync',
+  'walWatch',
+  'retention',
+  'backupScheduler',
+  'jobTracker',
+  'archiverProbe',
+  'restoreOrchestrator',
+  'restoreDrill',
 ];
+
+/** The log group SSM Run Command writes host-command output to (lib/adapters/host-command-adapters.ts). */
+export const HOST_COMMANDS_LOG_GROUP = '/walcat/host-commands';
+/** The one SSM document walcat sends; the SendCommand grant and the status-change rules name it. */
+export const RUN_COMMAND_DOCUMENT = 'AWS-RunShellScript';
+/**
+ * Characters one merged list (object ARNs, ListBucket prefixes, tag values, rule prefixes) may take before it is
+ * narrowed to common prefixes. Three such lists fit a role well under IAM's 10,240.
+ */
+export const LIST_BUDGET = 2_000;
+
+const sub = (text: string): Json => ({ 'Fn::Sub': text });
+const getAtt = (id: string, attribute = 'Arn'): Json => ({ 'Fn::GetAtt': [id, attribute] });
+const PARTITION = '$' + '{AWS::Partition}';
+const REGION = '$' + '{AWS::Region}';
+const ACCOUNT = '$' + '{AWS::AccountId}';
+const tableArns: Json = [getAtt('CatalogTable'), sub('$' + '{CatalogTable.Arn}/index/*')];
 
 /** Names the stack gives its functions: `<service>-<stage>-<function>`. */
 export interface StackNames {
   readonly service: string;
   readonly stage: string;
+  /** An existing table to adopt instead of the stage's own `<service>-<stage>-catalog`. */
+  readonly catalogTable?: string;
+}
+
+/** The catalog table of a stage: its own name per stage, so stages and redeploys never collide on CREATE. */
+export function catalogTableName(names: StackNames): string {
+  return names.catalogTable ?? `${names.service}-${names.stage}-catalog`;
 }
 
 const CATALOG_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
@@ -44,18 +83,102 @@ const CATALOG_WRITE = [...CATALOG_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem
 /** The job store releases a host-command lock with a conditional DeleteItem (only its holder's lock goes). */
 const JOB_WRITE = [...CATALOG_WRITE, 'dynamodb:DeleteItem'];
 
-function objectArns(clusters: readonly ClusterConfig[]): Json {
-  return clusters.map((c) => `arn:aws:s3:::${c.storage.bucket}/${c.storage.prefix}*`);
+function commonPrefix(values: readonly string[]): string {
+  if (values.length === 0) return '';
+  let prefix = values[0] ?? '';
+  for (const value of values) {
+    while (!value.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  }
+  return prefix;
 }
 
-function listStatements(clusters: readonly ClusterConfig[]): Statement[] {
-  return clusters.map((c, index) => ({
-    Sid: `ListClusterPrefix${index}`,
+/** What was narrowed to fit: reported by `npm run package`. */
+export type Narrowing = {
+  readonly list: string;
+  readonly group: string;
+  readonly entries: number;
+  readonly to: string;
+};
+
+/**
+ * The values of each group, as given while all groups together fit `LIST_BUDGET`, else each group's longest
+ * common prefix followed by `*` (the values are then patterns for StringLike / ARN matching).
+ */
+function bounded(
+  list: string,
+  groups: ReadonlyMap<string, readonly string[]>,
+  narrowed: Narrowing[],
+  render: (group: string, value: string) => string = (_group, value) => value,
+): { readonly exact: boolean; readonly values: ReadonlyMap<string, readonly string[]> } {
+  // Measured as IAM counts it: each value as it appears in the resolved policy, quoted, comma-separated.
+  const size = [...groups].reduce(
+    (total, [group, values]) => total + values.reduce((sum, value) => sum + render(group, value).length + 3, 0),
+    0,
+  );
+  if (size <= LIST_BUDGET) return { exact: true, values: groups };
+  const values = new Map<string, readonly string[]>();
+  for (const [group, entries] of groups) {
+    const to = `${commonPrefix(entries.map((e) => e.replace(/\*$/, '')))}*`;
+    values.set(group, [to]);
+    if (entries.length > 1) narrowed.push({ list, group, entries: entries.length, to });
+  }
+  return { exact: false, values };
+}
+
+const groupBy = <T>(items: readonly T[], key: (item: T) => string, value: (item: T) => string) => {
+  const groups = new Map<string, string[]>();
+  for (const item of items) {
+    const values = groups.get(key(item)) ?? [];
+    if (!values.includes(value(item))) values.push(value(item));
+    groups.set(key(item), values);
+  }
+  return groups;
+};
+
+/** Per bucket, the cluster prefixes as `prefix*` patterns (bounded). */
+function bucketPrefixes(clusters: readonly ClusterConfig[], narrowed: Narrowing[]) {
+  return bounded(
+    's3 prefixes',
+    groupBy(
+      clusters,
+      (c) => c.storage.bucket,
+      (c) => `${c.storage.prefix}*`,
+    ),
+    narrowed,
+    (bucket, pattern) => `arn:aws-us-gov:s3:::${bucket}/${pattern}`,
+  ).values;
+}
+
+function objectArns(prefixes: ReadonlyMap<string, readonly string[]>): Json {
+  return [...prefixes].flatMap(([bucket, patterns]) =>
+    patterns.map((pattern) => sub(`arn:${PARTITION}:s3:::${bucket}/${pattern}`)),
+  );
+}
+
+/** One ListBucket statement per bucket with all its prefixes. */
+function listStatements(prefixes: ReadonlyMap<string, readonly string[]>): Statement[] {
+  return [...prefixes].map(([bucket, patterns], index) => ({
+    Sid: `ListClusterPrefixes${index}`,
     Effect: 'Allow',
     Action: ['s3:ListBucket'],
-    Resource: `arn:aws:s3:::${c.storage.bucket}`,
-    Condition: { StringLike: { 's3:prefix': [`${c.storage.prefix}*`] } },
+    Resource: sub(`arn:${PARTITION}:s3:::${bucket}`),
+    Condition: { StringLike: { 's3:prefix': [...patterns] } },
   }));
+}
+
+/** SSE-KMS buckets: the configured keys decrypt objects, and only when S3 asks on walcat's behalf. */
+function kmsStatements(clusters: readonly ClusterConfig[]): Statement[] {
+  const keys = [...new Set(clusters.flatMap((c) => (c.storage.kmsKeyArn ? [c.storage.kmsKeyArn] : [])))];
+  if (keys.length === 0) return [];
+  return [
+    {
+      Sid: 'DecryptClusterObjectsThroughS3',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: keys.join('","').length <= LIST_BUDGET ? keys : sub(`arn:${PARTITION}:kms:*:${ACCOUNT}:key/*`),
+      Condition: { StringEquals: { 'kms:ViaService': sub(`s3.${REGION}.amazonaws.com`) } },
+    },
+  ];
 }
 
 function logStatement(fn: FunctionName, names: StackNames): Statement {
@@ -64,7 +187,7 @@ function logStatement(fn: FunctionName, names: StackNames): Statement {
     Effect: 'Allow',
     Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     Resource: sub(
-      `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${names.service}-${names.stage}-${fn}:*`,
+      `arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${names.service}-${names.stage}-${fn}:*`,
     ),
   };
 }
@@ -73,152 +196,59 @@ const alertQueueSend: Statement = {
   Sid: 'SendAlerts',
   Effect: 'Allow',
   Action: ['sqs:SendMessage'],
-  Resource: { 'Fn::GetAtt': ['AlertsQueue', 'Arn'] },
+  Resource: getAtt('AlertsQueue'),
 };
 
-function catalogStatement(table: string, actions: string[]): Statement {
-  return { Sid: 'Catalog', Effect: 'Allow', Action: actions, Resource: tableArns(table) };
+const asyncFailureSend: Statement = {
+  Sid: 'SendAsyncFailures',
+  Effect: 'Allow',
+  Action: ['sqs:SendMessage'],
+  Resource: getAtt('AsyncFailuresQueue'),
+};
+
+function catalogStatement(actions: string[]): Statement {
+  return { Sid: 'Catalog', Effect: 'Allow', Action: actions, Resource: tableArns };
 }
 
-/** SendCommand only with AWS-RunShellScript, and only on instances carrying one of the given tags. */
-function sendCommandStatements(targets: readonly { tagKey: string; tagValue: string }[]): Statement[] {
+/** SendCommand only with AWS-RunShellScript, and only on instances carrying one of the given tags (one per key). */
+function sendCommandStatements(targets: readonly HostTarget[], narrowed: Narrowing[]): Statement[] {
   if (targets.length === 0) return [];
+  const byKey = bounded(
+    'instance tag values',
+    groupBy(
+      targets,
+      (t) => t.tagKey,
+      (t) => t.tagValue,
+    ),
+    narrowed,
+  );
   return [
     {
       Sid: 'RunShellScriptDocument',
       Effect: 'Allow',
       Action: ['ssm:SendCommand'],
-      Resource: sub('arn:${AWS::Partition}:ssm:${AWS::Region}::document/AWS-RunShellScript'),
+      Resource: sub(`arn:${PARTITION}:ssm:${REGION}::document/${RUN_COMMAND_DOCUMENT}`),
     },
-    ...targets.map(
-      (t, index): Statement => ({
+    ...[...byKey.values].map(
+      ([tagKey, values], index): Statement => ({
         Sid: `SendCommandToTaggedInstances${index}`,
         Effect: 'Allow',
         Action: ['ssm:SendCommand'],
-        Resource: sub('arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*'),
-        Condition: { StringEquals: { [`ssm:resourceTag/${t.tagKey}`]: [t.tagValue] } },
+        Resource: sub(`arn:${PARTITION}:ec2:${REGION}:${ACCOUNT}:instance/*`),
+        Condition: { [byKey.exact ? 'StringEquals' : 'StringLike']: { [`ssm:resourceTag/${tagKey}`]: [...values] } },
       }),
     ),
-    {
-      Sid: 'ReadCommandResults',
-      Effect: 'Allow',
-      // GetCommandInvocation and ListCommandInvocations support no resource-level permissions: AWS requires "*".
-      Action: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations'],
-      Resource: '*',
-    },
+    readCommandResults,
   ];
 }
 
-function role(fn: FunctionName, names: StackNames, statements: Statement[]): Json {
-  return {
-    Type: 'AWS::IAM::Role',
-    Properties: {
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com'] }, Action: ['sts:AssumeRole'] }],
-      },
-      Policies: [
-        {
-          PolicyName: `${fn}-least-privilege`,
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [logStatement(fn, names), ...statements] as unknown as Json,
-          },
-        },
-      ],
-    },
-  };
-}
-
-/** The IAM role of each function, keyed by CloudFormation logical id. */
-export function iamRoles(config: WalcatConfig, names: StackNames): Record<string, Json> {
-  const clusters = config.clusters;
-  const catalog = (actions: string[]) => catalogStatement(config.catalogTable, actions);
-  const hostTargets = clusters.flatMap((c) => (c.hosts ? [c.hosts.target] : []));
-  const drillTargets = clusters.flatMap((c) => (c.drill ? [c.drill.target] : []));
-  const slackParameters = [
-    ...new Set(clusters.flatMap((c) => (c.alerts.slackWebhookParameter ? [c.alerts.slackWebhookParameter] : []))),
-  ];
-  const readObjects: Statement = {
-    Sid: 'ReadClusterObjects',
-    Effect: 'Allow',
-    Action: ['s3:GetObject'],
-    Resource: objectArns(clusters),
-  };
-  const statements: Record<FunctionName, Statement[]> = {
-    catalogIngest: [
-      catalog(CATALOG_WRITE),
-      readObjects,
-      {
-        Sid: 'ConsumeObjectEvents',
-        Effect: 'Allow',
-        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-        Resource: { 'Fn::GetAtt': ['ObjectEventsQueue', 'Arn'] },
-      },
-    ],
-    catalogSync: [catalog(CATALOG_WRITE), readObjects, ...listStatements(clusters)],
-    walWatch: [catalog(CATALOG_WRITE), alertQueueSend],
-    // Delivers queued messages and nothing else: no catalog access.
-    alertDispatch: [
-      {
-        Sid: 'ConsumeAlerts',
-        Effect: 'Allow',
-        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-        Resource: { 'Fn::GetAtt': ['AlertsQueue', 'Arn'] },
-      },
-      ...(slackParameters.length > 0
-        ? [
-            {
-              Sid: 'ReadSlackWebhookParameters',
-              Effect: 'Allow' as const,
-              Action: ['ssm:GetParameter'],
-              Resource: slackParameters.map((name) =>
-                sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`),
-              ),
-            },
-            {
-              Sid: 'DecryptSecureStringThroughSsm',
-              Effect: 'Allow' as const,
-              Action: ['kms:Decrypt'],
-              Resource: sub('arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*'),
-              Condition: { StringEquals: { 'kms:ViaService': sub('ssm.${AWS::Region}.amazonaws.com') } },
-            },
-          ]
-        : []),
-    ],
-    retention: [
-      catalog(CATALOG_WRITE),
-      readObjects,
-      ...listStatements(clusters),
-      {
-        Sid: 'DeleteUnderClusterPrefixes',
-        Effect: 'Allow',
-        Action: ['s3:DeleteObject'],
-        Resource: objectArns(clusters),
-      },
-      alertQueueSend,
-    ],
-    backupScheduler: [catalog(JOB_WRITE), ...sendCommandStatements(hostTargets), alertQueueSend],
-    jobTracker: [catalog(JOB_WRITE), ...sendCommandStatements([]), readCommandResults(), alertQueueSend],
-    archiverProbe: [catalog(JOB_WRITE), ...sendCommandStatements(hostTargets), alertQueueSend],
-    restoreOrchestrator: [
-      catalog(CATALOG_WRITE),
-      ...sendCommandStatements([...hostTargets, ...drillTargets]),
-      describeManagedInstances,
-      alertQueueSend,
-    ],
-    restoreDrill: [
-      catalog(CATALOG_WRITE),
-      ...sendCommandStatements(drillTargets),
-      describeManagedInstances,
-      alertQueueSend,
-    ],
-    webView: [catalog(CATALOG_READ)],
-  };
-  return Object.fromEntries(
-    (Object.keys(FUNCTION_ROLES) as FunctionName[]).map((fn) => [FUNCTION_ROLES[fn], role(fn, names, statements[fn])]),
-  );
-}
+/** GetCommandInvocation and ListCommandInvocations support no resource-level permissions: AWS requires "*". */
+const readCommandResults: Statement = {
+  Sid: 'ReadCommandResults',
+  Effect: 'Allow',
+  Action: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations'],
+  Resource: '*',
+};
 
 /** Resolving a host tag to its one instance (restores run on exactly one host): no resource-level permissions. */
 const describeManagedInstances: Statement = {
@@ -229,42 +259,181 @@ const describeManagedInstances: Statement = {
   Resource: '*',
 };
 
-function readCommandResults(): Statement {
+function role(fn: FunctionName, names: StackNames, statements: Statement[]): Json {
+  const all = [logStatement(fn, names), ...statements, ...(ASYNC_FUNCTIONS.includes(fn) ? [asyncFailureSend] : [])];
   return {
-    Sid: 'ReadCommandResults',
-    Effect: 'Allow',
-    // GetCommandInvocation and ListCommandInvocations support no resource-level permissions: AWS requires "*".
-    Action: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations'],
-    Resource: '*',
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com'] }, Action: ['sts:AssumeRole'] }],
+      },
+      Policies: [
+        {
+          PolicyName: `${fn}-least-privilege`,
+          PolicyDocument: { Version: '2012-10-17', Statement: all as unknown as Json },
+        },
+      ],
+    },
   };
 }
 
-/** How often the read-only archiver probe runs on each cluster that has hosts. */
-export const ARCHIVER_PROBE_SCHEDULE = 'rate(5 minutes)';
+/** The IAM role of each function, keyed by CloudFormation logical id, and what had to be narrowed to fit. */
+export function iamRoles(config: WalcatConfig, names: StackNames, narrowed: Narrowing[] = []): Record<string, Json> {
+  const clusters = config.clusters;
+  const prefixes = bucketPrefixes(clusters, narrowed);
+  const hostTargets = clusters.flatMap((c) => (c.hosts ? [c.hosts.target] : []));
+  const drillTargets = clusters.flatMap((c) => (c.drill ? [c.drill.target] : []));
+  const slackParameters = [
+    ...new Set(clusters.flatMap((c) => (c.alerts.slackWebhookParameter ? [c.alerts.slackWebhookParameter] : []))),
+  ];
+  const readObjects: Statement = {
+    Sid: 'ReadClusterObjects',
+    Effect: 'Allow',
+    Action: ['s3:GetObject'],
+    Resource: objectArns(prefixes),
+  };
+  const kms = kmsStatements(clusters);
+  const statements: Record<FunctionName, Statement[]> = {
+    catalogIngest: [
+      catalogStatement(CATALOG_WRITE),
+      readObjects,
+      // Without ListBucket S3 answers 403 instead of 404 for an object deleted before it was read: the record
+      // would retry into the dead-letter queue instead of being skipped as gone.
+      ...listStatements(prefixes),
+      ...kms,
+      {
+        Sid: 'ConsumeObjectEvents',
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        Resource: getAtt('ObjectEventsQueue'),
+      },
+    ],
+    catalogSync: [catalogStatement(CATALOG_WRITE), readObjects, ...listStatements(prefixes), ...kms],
+    walWatch: [catalogStatement(CATALOG_WRITE), alertQueueSend],
+    // Delivers queued messages and nothing else: no catalog access.
+    alertDispatch: [
+      {
+        Sid: 'ConsumeAlerts',
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        Resource: getAtt('AlertsQueue'),
+      },
+      ...(slackParameters.length > 0
+        ? [
+            {
+              Sid: 'ReadSlackWebhookParameters',
+              Effect: 'Allow' as const,
+              Action: ['ssm:GetParameter'],
+              Resource: slackParameters.map((name) =>
+                sub(`arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${name}`),
+              ),
+            },
+            {
+              Sid: 'DecryptSecureStringThroughSsm',
+              Effect: 'Allow' as const,
+              Action: ['kms:Decrypt'],
+              Resource: sub(`arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/*`),
+              Condition: { StringEquals: { 'kms:ViaService': sub(`ssm.${REGION}.amazonaws.com`) } },
+            },
+          ]
+        : []),
+    ],
+    retention: [
+      catalogStatement(CATALOG_WRITE),
+      readObjects,
+      ...listStatements(prefixes),
+      ...kms,
+      {
+        Sid: 'DeleteUnderClusterPrefixes',
+        Effect: 'Allow',
+        Action: ['s3:DeleteObject'],
+        Resource: objectArns(prefixes),
+      },
+      alertQueueSend,
+    ],
+    backupScheduler: [catalogStatement(JOB_WRITE), ...sendCommandStatements(hostTargets, narrowed), alertQueueSend],
+    jobTracker: [catalogStatement(JOB_WRITE), readCommandResults, alertQueueSend],
+    archiverProbe: [catalogStatement(JOB_WRITE), ...sendCommandStatements(hostTargets, []), alertQueueSend],
+    restoreOrchestrator: [
+      catalogStatement(CATALOG_WRITE),
+      ...sendCommandStatements([...hostTargets, ...drillTargets], []),
+      describeManagedInstances,
+      alertQueueSend,
+    ],
+    restoreDrill: [
+      catalogStatement(CATALOG_WRITE),
+      ...sendCommandStatements(drillTargets, []),
+      describeManagedInstances,
+      alertQueueSend,
+    ],
+    webView: [catalogStatement(CATALOG_READ)],
+  };
+  return Object.fromEntries(
+    (Object.keys(FUNCTION_ROLES) as FunctionName[]).map((fn) => [FUNCTION_ROLES[fn], role(fn, names, statements[fn])]),
+  );
+}
+
+/** The one-minute tick of every function that runs per-cluster schedules. */
+export const SCHEDULE_TICK = 'rate(1 minute)';
 
 /**
- * Per-cluster schedules: backup-push on `backupSchedule`, restore drills on `drill.schedule`, the archiver probe on
- * every cluster with hosts.
+ * Event sources that depend on the config: the schedule ticks (only when a cluster has such a schedule) and the
+ * S3 EventBridge rule, filtered on the configured buckets and, while they fit, the cluster prefixes.
  */
-export function scheduleEvents(config: WalcatConfig): {
-  backupScheduler: Json[];
-  restoreDrill: Json[];
-  archiverProbe: Json[];
-} {
+export function eventSources(config: WalcatConfig, narrowed: Narrowing[] = []) {
+  const tick = (wanted: boolean): Json[] => (wanted ? [{ schedule: { rate: [SCHEDULE_TICK] } }] : []);
+  const prefixes = bounded(
+    'EventBridge key prefixes',
+    groupBy(
+      config.clusters,
+      () => 'all buckets',
+      (c) => c.storage.prefix,
+    ),
+    [],
+  );
+  const keyFilter =
+    prefixes.exact && !config.clusters.some((c) => c.storage.prefix === '')
+      ? { object: { key: config.clusters.map((c) => ({ prefix: c.storage.prefix })) } }
+      : {};
+  if (!prefixes.exact) {
+    narrowed.push({
+      list: 'EventBridge key prefixes',
+      group: 'all buckets',
+      entries: config.clusters.length,
+      to: 'bucket only',
+    });
+  }
   return {
-    archiverProbe: config.clusters.flatMap((c) =>
-      c.hosts ? [{ schedule: { rate: [ARCHIVER_PROBE_SCHEDULE], input: { cluster: c.id } } }] : [],
-    ),
-    backupScheduler: config.clusters.flatMap((c) =>
-      c.backupSchedule ? [{ schedule: { rate: [c.backupSchedule], input: { cluster: c.id } } }] : [],
-    ),
-    restoreDrill: config.clusters.flatMap((c) =>
-      c.drill ? [{ schedule: { rate: [c.drill.schedule], input: { cluster: c.id } } }] : [],
-    ),
+    backupScheduler: tick(config.clusters.some((c) => c.backupSchedule !== undefined)),
+    restoreDrill: tick(config.clusters.some((c) => c.drill !== undefined)),
+    archiverProbe: tick(config.clusters.some((c) => c.hosts !== undefined)),
+    catalogIngest: [
+      {
+        sqs: {
+          arn: getAtt('ObjectEventsQueue'),
+          batchSize: 100,
+          maximumBatchingWindow: 5,
+          functionResponseType: 'ReportBatchItemFailures',
+        },
+      },
+      {
+        eventBridge: {
+          pattern: {
+            source: ['aws.s3'],
+            'detail-type': ['Object Created', 'Object Deleted'],
+            detail: {
+              bucket: { name: [...new Set(config.clusters.map((c) => c.storage.bucket))] },
+              ...keyFilter,
+            },
+          },
+        },
+      },
+    ] as Json[],
   };
 }
 
-/** S3 may send object events to the queue only from the configured buckets. */
+/** S3 (directly or through SNS) may send object events to the queue only from the configured buckets. */
 export function objectEventsQueuePolicy(config: WalcatConfig): Json {
   const buckets = [...new Set(config.clusters.map((c) => c.storage.bucket))];
   return {
@@ -279,9 +448,9 @@ export function objectEventsQueuePolicy(config: WalcatConfig): Json {
             Effect: 'Allow',
             Principal: { Service: 's3.amazonaws.com' },
             Action: 'sqs:SendMessage',
-            Resource: { 'Fn::GetAtt': ['ObjectEventsQueue', 'Arn'] },
+            Resource: getAtt('ObjectEventsQueue'),
             Condition: {
-              ArnLike: { 'aws:SourceArn': buckets.map((b) => `arn:aws:s3:::${b}`) },
+              ArnLike: { 'aws:SourceArn': buckets.map((b) => sub(`arn:${PARTITION}:s3:::${b}`)) },
               StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
             },
           },
@@ -291,13 +460,91 @@ export function objectEventsQueuePolicy(config: WalcatConfig): Json {
   };
 }
 
-/** The document `npm run package` writes for serverless.yml. */
-export function serverlessModel(config: WalcatConfig, names: StackNames): Json {
+const DEAD_LETTER_QUEUES = ['ObjectEventsDeadLetterQueue', 'AlertsDeadLetterQueue', 'AsyncFailuresQueue'] as const;
+
+/** One alarm per dead-letter queue, notifying the alarm topic as soon as one message waits there. */
+function deadLetterAlarms(): Record<string, Json> {
+  return Object.fromEntries(
+    DEAD_LETTER_QUEUES.map((queue) => [
+      `${queue}Alarm`,
+      {
+        Type: 'AWS::CloudWatch::Alarm',
+        Properties: {
+          AlarmDescription: sub(
+            `walcat ${queue}: messages walcat could not process are waiting in $` +
+              `{${queue}.QueueName}; read them, fix the cause, then redrive or delete them`,
+          ),
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }],
+          Statistic: 'Maximum',
+          Period: 300,
+          EvaluationPeriods: 1,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: 'AlarmTopic' }],
+          OKActions: [{ Ref: 'AlarmTopic' }],
+        },
+      },
+    ]),
+  );
+}
+
+/** What the operator needs after deploying: where to point the bucket, which table, which topic to subscribe. */
+function outputs(names: StackNames, ticks: readonly string[]): Record<string, Json> {
+  // osls names EventBridge rules <service>-<stage>-<function>-rule-<position of the event>.
+  const ruleName = (fn: FunctionName, position: number) => `${names.service}-${names.stage}-${fn}-rule-${position}`;
+  const output = (description: string, value: Json) => ({ Description: description, Value: value });
   return {
-    catalogTable: config.catalogTable,
-    events: scheduleEvents(config),
+    ObjectEventsQueueArn: output(
+      'Queue for S3 event notifications of the cluster buckets (put-bucket-notification-configuration QueueConfigurations)',
+      getAtt('ObjectEventsQueue'),
+    ),
+    ObjectEventsQueueUrl: output('URL of the object events queue', { Ref: 'ObjectEventsQueue' }),
+    CatalogTableName: output('The catalog table of this stage (WALCAT_CATALOG_TABLE for the CLI)', {
+      Ref: 'CatalogTable',
+    }),
+    AlarmTopicArn: output('Subscribe to this topic to hear of dead-lettered messages', { Ref: 'AlarmTopic' }),
+    HostCommandsLogGroupName: output('Log group of host-command output', { Ref: 'HostCommandsLogGroup' }),
+    ObjectEventsRuleName: output(
+      'EventBridge rule for buckets with EventBridge notifications enabled',
+      ruleName('catalogIngest', 2),
+    ),
+    JobStatusRuleName: output('EventBridge rule for Run Command status changes (host jobs)', ruleName('jobTracker', 1)),
+    RestoreStatusRuleName: output(
+      'EventBridge rule for Run Command status changes (restores)',
+      ruleName('restoreOrchestrator', 1),
+    ),
+    ...(ticks.length === 0
+      ? {}
+      : {
+          ScheduleTickRuleNames: output('The one-minute tick rules of the per-cluster schedules', {
+            'Fn::Join': [
+              ',',
+              ticks.map((fn) => ({ Ref: `${fn.charAt(0).toUpperCase()}${fn.slice(1)}EventsRuleSchedule1` })),
+            ],
+          }),
+        }),
+  };
+}
+
+/** The document `npm run package` writes for serverless.yml. */
+export function serverlessModel(config: WalcatConfig, names: StackNames, narrowed: Narrowing[] = []): Json {
+  const events = eventSources(config, narrowed);
+  const ticks = (['backupScheduler', 'archiverProbe', 'restoreDrill'] as const).filter((fn) => events[fn].length > 0);
+  return {
+    catalogTable: catalogTableName(names),
+    hostCommandsLogGroup: HOST_COMMANDS_LOG_GROUP,
+    runCommandDocument: RUN_COMMAND_DOCUMENT,
+    events,
     stackResources: {
-      Resources: { ...iamRoles(config, names), ObjectEventsQueuePolicy: objectEventsQueuePolicy(config) },
+      Resources: {
+        ...iamRoles(config, names, narrowed),
+        ObjectEventsQueuePolicy: objectEventsQueuePolicy(config),
+        ...deadLetterAlarms(),
+      },
+      Outputs: outputs(names, ticks),
     },
   };
 }

@@ -11,6 +11,8 @@ export interface StorageLocation {
   readonly bucket: string;
   /** Key prefix of the cluster's root, `''` for the bucket root, otherwise ending in `/` (e.g. `orders-main/`). */
   readonly prefix: string;
+  /** The customer-managed KMS key of an SSE-KMS bucket (`WALG_S3_SSE_KMS_ID`); readers need kms:Decrypt on it. */
+  readonly kmsKeyArn?: string;
 }
 
 /** Grandfather-father-son retention plus a point-in-time window. Durations in milliseconds. */

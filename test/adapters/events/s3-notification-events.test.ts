@@ -125,7 +125,7 @@ describe('removals S3 makes on its own, and notifications fanned out through SNS
     expect(parsed.events).toEqual([
       expect.objectContaining({ key: 'orders-main/wal_005/x.br', kind: 'removed', bucket: 'b' }),
     ]);
-    expect(parsed.events[0]).not.toHaveProperty('size');
+    expect(parsed.events[0] ?? {}).not.toHaveProperty('size');
   });
 
   it('still refuses a lifecycle transition (a storage-class change removes nothing) with the event name', () => {
@@ -165,7 +165,7 @@ describe('removals S3 makes on its own, and notifications fanned out through SNS
       events: [{ bucket: 'acme-pg-backups', key: 'orders-main/wal_005/000000010000000000000001.br', kind: 'created' }],
     });
     expect(records[1]?.events).toEqual([]);
-    expect(records[1]?.malformed[0]?.reason).toMatch(/SNS message .*not JSON/);
+    expect(String(records[1]?.malformed?.[0]?.reason)).toMatch(/SNS message .*not JSON/);
     expect(records[2]).toEqual({ recordId: 'm-3', events: [], malformed: [] });
   });
 
