@@ -100,7 +100,9 @@ export function watchdogConditions(input: WatchdogInput): AlertCondition[] {
         facts: { File: file, Window: window },
         nextStep: `On the server of timeline ${finding.timeline}, push pg_wal/${file} with \`wal-g wal-push\` (it is never overwritten).`,
       });
-    } else if (finding.kind === 'no-backup') {
+    } else if (finding.kind === 'no-backup' && input.lastFullSyncAt !== undefined) {
+      // Before the first full sync the catalog is empty on a fresh deploy, not the bucket: "nothing is restorable"
+      // would be a false FAILURE. The catalog-stale warning ("never reconciled") stands in until the sync ran.
       conditions.push({
         kind: 'no-backup',
         subject: 'cluster',
