@@ -1,0 +1,281 @@
+/**
+ * The roles are sufficient, not only few: each function's real adapters make the requests its use case makes with
+ * credentials limited to exactly that role's policy (lib/deploy/serverless-model.ts, what `npm run package` puts in
+ * the template), against moto's server mode with IAM enforcement (`INITIAL_NO_AUTH_ACTION_COUNT`), started here as
+ * a real process. And minimal: the requests a role must not make are refused.
+ *
+ * What moto enforces, and so what this proves: actions for every service, and resources for S3 (bucket and key
+ * ARNs) and SQS (queue ARNs). moto authorises DynamoDB and SSM requests against the resource `*` and evaluates no
+ * conditions, so those statements are given here with `*` and without conditions; their resources and conditions
+ * are asserted on the packaged template (iam-least-privilege.test.ts). An object read without s3:ListBucket answers
+ * 404 in moto where AWS answers 403; that the ingest role has ListBucket on its prefixes is asserted there too.
+ * Two S3 requests moto cannot judge under authentication are left to those template assertions as well: a
+ * ListObjectsV2 with a `prefix` containing `/` fails moto's signature check (SignatureDoesNotMatch for every
+ * caller), and DeleteObjects is authorised by moto against the bucket ARN, where AWS checks s3:DeleteObject per key.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbDocumentClient, createS3Client, createSsmClient } from '../../lib/adapters/aws/aws-clients.ts';
+import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
+import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
+import { QueuedNotifier } from '../../lib/adapters/sqs/queued-notifier.ts';
+import { SsmCommandTransport } from '../../lib/adapters/ssm/ssm-command-transport.ts';
+import { parseWalcatConfig } from '../../lib/config/config.ts';
+import { FUNCTION_ROLES, type FunctionName, iamRoles } from '../../lib/deploy/serverless-model.ts';
+import type { ClusterId } from '../../lib/domain/cluster.ts';
+import { newJob } from '../../lib/domain/jobs/job.ts';
+
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+const TABLE = 'walcat-test-catalog';
+const BUCKET = 'acme-pg-backups';
+const config = parseWalcatConfig(
+  [
+    'clusters:',
+    '  - id: orders-main',
+    `    storage: s3://${BUCKET}/orders-main`,
+    '    retention: { keepLast: 2, pitrWindow: 7d }',
+    '    alerts: { slackWebhookParameter: /walcat/slack/orders }',
+    '    hosts:',
+    '      target: { tagKey: "walcat:cluster", tagValue: orders-main }',
+    '      pgData: /var/lib/postgresql/15/main',
+    '      service: systemd:postgresql@15-main',
+    '    backupSchedule: cron(0 1 * * ? *)',
+  ].join('\n'),
+  'sufficiency config',
+);
+const CLUSTER = 'orders-main' as ClusterId;
+const OWN_KEY = 'orders-main/wal_005/000000010000000000000001.br';
+const FOREIGN_KEY = 'someone-else/secrets.txt';
+
+type Credentials = { accessKeyId: string; secretAccessKey: string };
+let moto: ReturnType<typeof spawn> | undefined;
+let endpoint: string;
+let admin: Credentials;
+const queueUrls: Record<string, string> = {};
+const users = new Map<FunctionName, Credentials>();
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** The AWS CLI against moto, as `credentials`; returns parsed JSON output. */
+function aws(credentials: Credentials, args: string[]): Record<string, unknown> {
+  const result = spawnSync('aws', ['--endpoint-url', endpoint, '--region', REGION, '--output', 'json', ...args], {
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    },
+  });
+  if (result.status !== 0) throw new Error(`aws ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout.trim() === '' ? {} : (JSON.parse(result.stdout) as Record<string, unknown>);
+}
+
+function createUser(name: string, policy: unknown, as: Credentials): Credentials {
+  aws(as, ['iam', 'create-user', '--user-name', name]);
+  aws(as, [
+    'iam',
+    'put-user-policy',
+    '--user-name',
+    name,
+    '--policy-name',
+    'role-policy',
+    '--policy-document',
+    JSON.stringify(policy),
+  ]);
+  const key = aws(as, ['iam', 'create-access-key', '--user-name', name]).AccessKey as {
+    AccessKeyId: string;
+    SecretAccessKey: string;
+  };
+  return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+}
+
+const queueArn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
+const QUEUES = { ObjectEventsQueue: 'object-events', AlertsQueue: 'alerts', AsyncFailuresQueue: 'async-failures' };
+
+/** The role's policy with CloudFormation resolved, in the form moto can enforce (see the file comment). */
+function resolvedPolicy(fn: FunctionName): unknown {
+  const role = iamRoles(config, { service: 'walcat', stage: 'test', catalogTable: TABLE })[FUNCTION_ROLES[fn]] as {
+    Properties: { Policies: { PolicyDocument: { Statement: Record<string, unknown>[] } }[] };
+  };
+  const document = role.Properties.Policies[0]?.PolicyDocument;
+  const text = JSON.stringify(document)
+    .replace(/\{"Fn::GetAtt":\["CatalogTable","Arn"\]\}/g, `"arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${TABLE}"`)
+    .replace(/\{"Fn::GetAtt":\["(\w+Queue)","Arn"\]\}/g, (_m, id: keyof typeof QUEUES) => `"${queueArn(QUEUES[id])}"`)
+    .replace(/\{"Fn::Sub":"([^"]*)"\}/g, '"$1"')
+    .replaceAll('$' + '{AWS::Partition}', 'aws')
+    .replaceAll('$' + '{AWS::Region}', REGION)
+    .replaceAll('$' + '{AWS::AccountId}', ACCOUNT)
+    .replaceAll('$' + '{CatalogTable.Arn}', `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${TABLE}`);
+  const resolved = JSON.parse(text) as { Version: string; Statement: Record<string, unknown>[] };
+  return {
+    Version: resolved.Version,
+    Statement: resolved.Statement.map((statement) => {
+      const actions = statement.Action as string[];
+      const enforcedResources = actions.every((a) => a.startsWith('s3:') || a.startsWith('sqs:'));
+      const { Condition: _condition, ...rest } = statement;
+      return enforcedResources ? rest : { ...rest, Resource: '*' };
+    }),
+  };
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  endpoint = `http://127.0.0.1:${port}`;
+  // Three unauthenticated actions create the admin user; every later request is authenticated and authorised.
+  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: '3' },
+    stdio: 'ignore',
+  });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fetch(`${endpoint}/moto-api/`);
+      break;
+    } catch (error) {
+      if (attempt > 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  admin = createUser(
+    'walcat-admin',
+    { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+    { accessKeyId: 'bootstrap', secretAccessKey: 'bootstrap' },
+  );
+  const s3 = new S3Client({ region: REGION, endpoint, forcePathStyle: true, credentials: admin });
+  aws(admin, ['s3api', 'create-bucket', '--bucket', BUCKET]);
+  for (const key of [OWN_KEY, FOREIGN_KEY, 'orders-main/basebackups_005/old_backup_stop_sentinel.json']) {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'content' }));
+  }
+  s3.destroy();
+  for (const [id, name] of Object.entries(QUEUES)) {
+    queueUrls[id] = String(aws(admin, ['sqs', 'create-queue', '--queue-name', name]).QueueUrl);
+  }
+  await new DynamoDbCatalogStore({
+    client: createDynamoDbDocumentClient({ region: REGION, dynamodb: endpoint, credentials: admin }),
+    tableName: TABLE,
+    interpret: () => ({ problem: 'unused' }),
+  }).ensureTable();
+  for (const fn of Object.keys(FUNCTION_ROLES) as FunctionName[]) {
+    users.set(fn, createUser(`walcat-${fn}`, resolvedPolicy(fn), admin));
+  }
+}, 300_000);
+
+afterAll(() => {
+  moto?.kill('SIGTERM');
+});
+
+const as = (fn: FunctionName) => {
+  const credentials = users.get(fn) as Credentials;
+  const endpoints = { region: REGION, s3: endpoint, dynamodb: endpoint, ssm: endpoint, credentials };
+  return {
+    objects: new S3ObjectStore(createS3Client(endpoints)),
+    ddb: createDynamoDbDocumentClient(endpoints),
+    sqs: new SQSClient({ region: REGION, endpoint, credentials }),
+    ssm: createSsmClient(endpoints),
+  };
+};
+const denied = async (request: Promise<unknown>) => {
+  const error = await request.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  expect(error, 'the request was refused').toBeDefined();
+  expect(`${status} ${(error as { name?: string }).name}`).toMatch(/^403 |AccessDenied/);
+};
+
+describe('each role suffices for its use case and allows nothing more (moto with IAM enforcement)', () => {
+  it('catalog-sync: reads its cluster prefix, writes the catalog; nothing outside the prefix', async () => {
+    const { objects, ddb } = as('catalogSync');
+    expect(await objects.getObjectText(BUCKET, OWN_KEY, 1024)).toBe('content');
+    await new DynamoDbCatalogStore({
+      client: ddb,
+      tableName: TABLE,
+      interpret: () => ({ problem: 'x' }),
+    }).updateClusterState(CLUSTER, { lastFullSyncAt: new Date('2026-11-21T00:00:00Z') });
+    await denied(objects.getObjectText(BUCKET, FOREIGN_KEY, 1024));
+    const deletion = await objects.deleteObjects(BUCKET, [OWN_KEY]);
+    expect(deletion.deleted).toEqual([]);
+    expect(deletion.failed.map((f) => f.code)).toEqual(['AccessDenied']);
+  });
+
+  it('catalog-ingest: reads created objects, a vanished one is not found (skipped), consumes its queue; deletes nothing', async () => {
+    const { objects, ddb, sqs } = as('catalogIngest');
+    expect(await objects.getObjectText(BUCKET, OWN_KEY, 1024)).toBe('content');
+    expect(await objects.getObjectText(BUCKET, 'orders-main/wal_005/gone.br', 1024)).toBeUndefined();
+    const catalog = new DynamoDbCatalogStore({ client: ddb, tableName: TABLE, interpret: () => ({ problem: 'x' }) });
+    await catalog.getClusterState(CLUSTER);
+    const { ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
+    await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrls.ObjectEventsQueue, WaitTimeSeconds: 0 }));
+    await denied(sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrls.AlertsQueue, WaitTimeSeconds: 0 })));
+    await denied(objects.getObjectText(BUCKET, FOREIGN_KEY, 1024));
+  });
+
+  it('retention: reads its prefix, queues alerts, and deletes nothing outside its prefix', async () => {
+    const { objects, sqs } = as('retention');
+    expect(await objects.getObjectText(BUCKET, OWN_KEY, 1024)).toBe('content');
+    await new QueuedNotifier({ sqs, queueUrl: queueUrls.AlertsQueue as string }).send(
+      { cluster: CLUSTER, slackWebhookParameter: '/walcat/slack/orders' },
+      { text: 'retention probe', blocks: [] },
+    );
+    await denied(objects.getObjectText(BUCKET, FOREIGN_KEY, 1024));
+    const foreign = await objects.deleteObjects(BUCKET, [FOREIGN_KEY]).then(
+      (outcome) => outcome.failed.length,
+      () => 1,
+    );
+    expect(foreign).toBe(1);
+  });
+
+  it('wal-watch: reads the catalog and queues alerts; reads no object', async () => {
+    const { objects, ddb, sqs } = as('walWatch');
+    await new DynamoDbCatalogStore({
+      client: ddb,
+      tableName: TABLE,
+      interpret: () => ({ problem: 'x' }),
+    }).getClusterState(CLUSTER);
+    await new QueuedNotifier({ sqs, queueUrl: queueUrls.AlertsQueue as string }).send(
+      { cluster: CLUSTER, slackWebhookParameter: '/walcat/slack/orders' },
+      { text: 'probe', blocks: [] },
+    );
+    await denied(objects.getObjectText(BUCKET, OWN_KEY, 1024));
+  });
+
+  it('backup-scheduler: takes the lock, sends the command, stores the job; touches no object', async () => {
+    const { objects, ddb, ssm } = as('backupScheduler');
+    const jobs = new DynamoDbJobStore({ client: ddb, tableName: TABLE });
+    const now = new Date('2026-11-21T01:00:00Z');
+    expect(await jobs.acquireLock(CLUSTER, 'backup', 'job-1', now, new Date(now.getTime() + 60_000))).toEqual({
+      acquired: true,
+    });
+    const transport = new SsmCommandTransport({ client: ssm });
+    const { commandId } = await transport.send({
+      targets: { tagKey: 'walcat:cluster', tagValue: 'orders-main' },
+      script: 'true',
+      timeoutSeconds: 60,
+      comment: 'sufficiency probe',
+    });
+    await jobs.create(newJob({ id: 'job-1', cluster: CLUSTER, type: 'backup-push', commandId, now, lock: 'backup' }));
+    expect(await jobs.get({ cluster: CLUSTER, id: 'job-1', createdAt: now })).toMatchObject({ id: 'job-1' });
+    await jobs.releaseLock(CLUSTER, 'backup', 'job-1');
+    await denied(objects.getObjectText(BUCKET, OWN_KEY, 1024));
+  });
+
+  it('web-view and alert-dispatch: no object access at all', async () => {
+    await denied(as('webView').objects.getObjectText(BUCKET, OWN_KEY, 1024));
+    await denied(as('alertDispatch').objects.getObjectText(BUCKET, OWN_KEY, 1024));
+  });
+});
