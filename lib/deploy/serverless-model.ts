@@ -454,6 +454,15 @@ export function objectEventsQueuePolicy(config: WalcatConfig): Json {
               StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
             },
           },
+          {
+            // S3 -> SNS -> SQS fan-out, for a bucket that already notifies someone else: topics of this account.
+            Sid: 'S3ObjectEventsThroughSnsTopicsOfThisAccount',
+            Effect: 'Allow',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: getAtt('ObjectEventsQueue'),
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
         ],
       },
     },
