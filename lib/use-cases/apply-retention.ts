@@ -3,6 +3,7 @@ import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-re
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
+import { applyTimeCheck, type SparedKey } from '../domain/retention/apply-time-check.ts';
 import { StaleCatalogError } from '../domain/retention/retention-errors.ts';
 import { verifyRetentionPlan } from '../domain/retention/retention-plan.ts';
 
@@ -54,6 +55,8 @@ export type ApplyRetentionOutcome =
       readonly locked: readonly KeyFailure[];
       /** Other per-key refusals, after retries within this run. */
       readonly failed: readonly KeyFailure[];
+      /** Keys of the plan left in place because the catalog at apply time needs them, with the reason. */
+      readonly spared: readonly SparedKey[];
     }
   | {
       /** Stopped by `shouldStop` with batches left; the next run resumes. */
@@ -108,13 +111,25 @@ export async function applyClusterRetention(
   const wal = await liveWalObjects(deps.catalog, cluster);
   const planKeys = batches.flatMap((batch) => batch.keys);
   verifyRetentionPlan({ ...body, delete: { ...body.delete, walKeys: planKeys } }, backups, wal);
+  const plannedBackups = body.delete.backups.map((doomed) => doomed.name);
+  const backupsNow = await lookAtIncompleteBackups(deps.objects, header.bucket, cluster, backups, plannedBackups);
+  const check = applyTimeCheck({
+    cluster: cluster.id,
+    layout: cluster.layout,
+    prefix: cluster.storage.prefix,
+    policy: cluster.retention,
+    walSegmentSize: cluster.walSegmentSize,
+    planId,
+    plannedBackups,
+    keys: planKeys.filter((key) => !isDoneKey(batches, key)),
+    backups: backupsNow,
+    wal,
+    now,
+  });
+  const { deletable, spared } = check;
 
   const walByKey = new Map(wal.map((object) => [object.key, object]));
-  const backupSources = backupSourceIndex(
-    cluster,
-    backups,
-    body.delete.backups.map((doomed) => doomed.name),
-  );
+  const backupSources = backupSourceIndex(cluster, backups, check.backupsDeleted);
   if (header.status === 'pending') await deps.plans.setStatus(cluster.id, planId, 'applying');
 
   let deleted = 0;
@@ -131,7 +146,11 @@ export async function applyClusterRetention(
       return { status: 'partial', planId, deleted, batchesLeft };
     }
     await deps.beforeBatch?.(batch);
-    const outcome = await deleteWithRetries(deps.objects, header.bucket, batch.keys);
+    const outcome = await deleteWithRetries(
+      deps.objects,
+      header.bucket,
+      batch.keys.filter((key) => deletable.has(key)),
+    );
     await recordDeletions(deps.catalog, cluster, outcome.deleted, walByKey, backupSources, now);
     await deps.plans.completeBatch(cluster.id, planId, batch.index, outcome.failed);
     deleted += outcome.deleted.length;
@@ -141,7 +160,50 @@ export async function applyClusterRetention(
     appliedAt: now,
     failedCount: locked.length + failed.length,
   });
-  return { status: 'applied', planId, deleted, resumedAfter, locked, failed };
+  return { status: 'applied', planId, deleted, resumedAfter, locked, failed, spared };
+}
+
+function isDoneKey(batches: readonly DeletionBatch[], key: string): boolean {
+  return batches.some((batch) => batch.done && batch.keys.includes(key));
+}
+
+/**
+ * The last look at the bucket before an incomplete backup of the plan goes: its sentinel may have arrived (it then
+ * counts as present, so it is never deleted), or parts may have been written since the catalog last saw any (events
+ * lost or late), which moves its sign of life. The records returned are what the apply-time check judges.
+ */
+async function lookAtIncompleteBackups(
+  objects: ObjectStore,
+  bucket: string,
+  cluster: ClusterConfig,
+  backups: readonly BackupRecord[],
+  plannedBackups: readonly string[],
+): Promise<BackupRecord[]> {
+  const planned = new Set(plannedBackups);
+  const looked: BackupRecord[] = [];
+  for (const record of backups) {
+    if (!planned.has(record.name) || record.status !== 'incomplete' || record.sentinel?.present) {
+      looked.push(record);
+      continue;
+    }
+    const sentinelKey = sentinelKeyOf(cluster, record.name);
+    const sentinel = await objects.headObject(bucket, sentinelKey);
+    let newest = record.lastSignOfLifeAt;
+    for await (const object of objects.list(bucket, `${cluster.storage.prefix}${BASEBACKUPS_FOLDER}${record.name}/`)) {
+      if (newest === undefined || object.lastModified.getTime() > newest.getTime()) newest = object.lastModified;
+    }
+    looked.push({
+      ...record,
+      ...(newest ? { lastSignOfLifeAt: newest } : {}),
+      ...(sentinel
+        ? {
+            sentinel: { key: sentinelKey, present: true, etag: sentinel.etag, observedAt: sentinel.lastModified },
+            problem: `sentinel ${sentinelKey} arrived after the catalog was read; run walcat sync to read it`,
+          }
+        : {}),
+    });
+  }
+  return looked;
 }
 
 async function requirePlan(plans: PlanStore, cluster: ClusterConfig, planId: string): Promise<PlanHeader> {

@@ -120,7 +120,8 @@ export async function syncCatalog(
   let ignored = 0;
   let superseded = 0;
   let changesWritten = 0;
-  const payloadSeen = new Set<string>();
+  /** Newest payload time sent per backup in this sync. */
+  const payloadSeen = new Map<string, number>();
 
   const readSource = async (key: string): Promise<string | undefined> => {
     try {
@@ -222,14 +223,15 @@ export async function syncCatalog(
           ignored++;
           break;
         case 'backup-payload':
-          if (
-            effect.change.type === 'payload-seen' &&
-            !backups.has(effect.change.name) &&
-            !payloadSeen.has(effect.change.name)
-          ) {
-            payloadSeen.add(effect.change.name);
-            added++;
-            backupChanges.push(effect.change);
+          if (effect.change.type === 'payload-seen') {
+            // Every part newer than the backup's last sign of life moves it: an upload still running stays alive.
+            const { name, observedAt } = effect.change;
+            const known = payloadSeen.get(name) ?? backups.get(name)?.lastSignOfLifeAt?.getTime();
+            if (!backups.has(name) && !payloadSeen.has(name)) added++;
+            if (known === undefined || observedAt.getTime() > known) {
+              payloadSeen.set(name, observedAt.getTime());
+              backupChanges.push(effect.change);
+            }
           }
           break;
         case 'backup-source':

@@ -218,7 +218,7 @@ function sourceFromItem(item: unknown): BackupSourceObject | undefined {
 }
 
 /** Top-level Date fields of a backup record (stored as ISO strings); a new Date field is added here. */
-const BACKUP_DATE_FIELDS = ['firstSeenAt', 'updatedAt', 'expiredAt'] as const;
+const BACKUP_DATE_FIELDS = ['firstSeenAt', 'updatedAt', 'expiredAt', 'lastSignOfLifeAt'] as const;
 /** JSON with object keys sorted, so a map read back from DynamoDB compares equal to the one written. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -235,6 +235,7 @@ const FIELD_ORDER: Readonly<Record<string, 'earliest' | 'latest'>> = {
   firstSeenAt: 'earliest',
   expiredAt: 'earliest',
   updatedAt: 'latest',
+  lastSignOfLifeAt: 'latest',
 };
 /** Fields every writer sets to the same value. */
 const CONSTANT_FIELDS = new Set(['itemType', 'cluster', 'name']);

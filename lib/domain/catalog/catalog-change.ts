@@ -229,8 +229,14 @@ export function mergeBackup(
     seenEarlier ? deriveBackupRecord({ ...fields, firstSeenAt }, interpret) : undefined;
 
   switch (change.type) {
-    case 'payload-seen':
-      return stored === undefined ? deriveBackupRecord(fields, interpret) : onlyFirstSeen();
+    case 'payload-seen': {
+      if (stored === undefined) return deriveBackupRecord({ ...fields, lastSignOfLifeAt: at }, interpret);
+      // A new part of a backup still uploading moves its sign of life: the newest payload observation, a max
+      // register, so the result does not depend on the order the parts arrive in.
+      const signOfLife = fields.lastSignOfLifeAt;
+      if (signOfLife !== undefined && at.getTime() <= signOfLife.getTime()) return onlyFirstSeen();
+      return deriveBackupRecord({ ...fields, firstSeenAt, lastSignOfLifeAt: at }, interpret);
+    }
     case 'expired':
       if (stored?.expiredAt !== undefined && stored.expiredAt.getTime() <= change.expiredAt.getTime()) {
         return onlyFirstSeen();

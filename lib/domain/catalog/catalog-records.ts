@@ -60,6 +60,11 @@ export interface BackupRecord {
   readonly backup?: BaseBackup;
   readonly firstSeenAt: Date;
   readonly updatedAt: Date;
+  /**
+   * The newest time any object of the backup (a tar part, pg_control, its sentinel or metadata.json) was seen
+   * arriving: an upload still in progress keeps moving it, so retention counts `incompleteGrace` from here.
+   */
+  readonly lastSignOfLifeAt?: Date;
   /** Sequencer of the last sentinel or metadata event applied. */
   readonly sequencer?: string;
   /** Why the backup could not be read, when its sentinel is malformed. */

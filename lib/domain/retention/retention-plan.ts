@@ -41,14 +41,14 @@ export interface RetentionPlanInput {
 /** A backup the plan keeps, with every rule that keeps it. */
 export interface KeptBackup {
   readonly name: string;
-  readonly status: Extract<BackupStatus, 'complete' | 'incomplete'>;
+  readonly status: BackupStatus;
   readonly kind?: 'full' | 'delta';
   readonly permanent: boolean;
   /** When it became restorable (finish time from the metadata); absent for incomplete backups. */
   readonly finishedAt?: Date;
   /**
    * `permanent`, `newest`, `last N`, `daily 2026-11-20`, `weekly 2026-W47`, `monthly 2026-11`, `yearly 2026`,
-   * `pitr-window`, `incomplete-grace`, `unreadable-sentinel`, `delta-ancestor of <name>`.
+   * `pitr-window`, `incomplete-grace`, `unreadable: <problem>`, `delta-ancestor of <name>`.
    */
   readonly reasons: readonly string[];
 }
@@ -56,7 +56,7 @@ export interface KeptBackup {
 /** A backup the plan deletes, and why. */
 export interface DeletedBackup {
   readonly name: string;
-  readonly status: Extract<BackupStatus, 'complete' | 'incomplete'>;
+  readonly status: BackupStatus;
   readonly kind?: 'full' | 'delta';
   readonly finishedAt?: Date;
   readonly reason: string;
@@ -94,10 +94,66 @@ export interface RetentionPlan {
   readonly bytesFreed: number;
 }
 
-type LiveBackup = BackupRecord & { readonly status: 'complete' | 'incomplete' };
+type LiveBackup = BackupRecord;
 
-const isLive = (record: BackupRecord): record is LiveBackup =>
-  record.status === 'complete' || record.status === 'incomplete';
+/**
+ * A backup retention has to decide about: complete, incomplete, or any record whose sentinel object is present
+ * (whatever status the catalog derived from it: a present sentinel is never garbage).
+ */
+export const isLiveBackup = (record: BackupRecord): boolean =>
+  record.status === 'complete' || record.status === 'incomplete' || hasPresentSentinel(record);
+const isLive = isLiveBackup;
+
+/** True when the catalog last saw the backup's sentinel object in the bucket. */
+export function hasPresentSentinel(record: BackupRecord): boolean {
+  return record.sentinel?.present === true;
+}
+
+/**
+ * A backup whose sentinel exists but which the catalog could not read into a complete backup (malformed or partial
+ * sentinel or metadata.json, inconsistent LSNs). Retention never deletes it: walcat cannot know what it needs.
+ */
+export function isUnreadableBackup(record: BackupRecord): boolean {
+  return hasPresentSentinel(record) && !isCompleteBackup(record);
+}
+
+/**
+ * The parent a backup names, read from its parsed sentinel or, for an unreadable one, from the raw sentinel text
+ * (`DeltaFrom`), so the ancestors of a backup walcat cannot fully read are protected too.
+ */
+export function declaredDeltaParent(record: BackupRecord | undefined): string | undefined {
+  if (record === undefined) return undefined;
+  if (record.backup !== undefined) return record.backup.deltaFrom;
+  const text = record.sentinel?.present ? record.sentinel.text : undefined;
+  if (text === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const parent =
+      typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).DeltaFrom : undefined;
+    return typeof parent === 'string' && parent !== '' ? parent : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The WAL a backup whose range is unknown (unreadable, or still uploading) may need: from its name's segment on,
+ * on its own timeline, up to the head. Undefined when the name does not parse.
+ */
+export function walFromNameOn(
+  record: BackupRecord,
+  size: WalSegmentSize,
+  reason: string,
+): ProtectedWalRange | undefined {
+  const parts = analyzeBackupName(record.name, size);
+  if (typeof parts === 'string') return undefined;
+  return { timeline: parts.timeline, fromSegNo: parts.startSegment.segNo, reason };
+}
+
+/** The last time anything of the backup was seen arriving (a payload object, its sentinel or metadata.json). */
+export function lastSignOfLife(record: BackupRecord): number {
+  return Math.max(record.firstSeenAt.getTime(), record.updatedAt.getTime(), record.lastSignOfLifeAt?.getTime() ?? 0);
+}
 
 /** Newest first by metadata finish time, ties by name; the sort key is read once per record. */
 function newestFirst(records: readonly CompleteBackupRecord[]): CompleteBackupRecord[] {
@@ -204,22 +260,24 @@ export function planRetention(input: RetentionPlanInput): RetentionPlan {
   }
 
   const incompleteKept: LiveBackup[] = [];
+  const unreadableKept: LiveBackup[] = [];
   for (const record of live) {
-    if (record.status === 'incomplete' && now.getTime() - lastSignOfLife(record) < policy.incompleteGraceMs) {
+    if (isUnreadableBackup(record)) {
+      addReason(record.name, `unreadable: ${record.problem ?? 'its sentinel could not be interpreted'}`);
+      unreadableKept.push(record);
+    } else if (record.status === 'incomplete' && now.getTime() - lastSignOfLife(record) < policy.incompleteGraceMs) {
       addReason(record.name, 'incomplete-grace');
       incompleteKept.push(record);
-    } else if (record.status === 'complete' && !isCompleteBackup(record)) {
-      addReason(record.name, 'unreadable-sentinel');
     }
   }
 
   for (const name of [...reasons.keys()]) {
     const seen = new Set<string>([name]);
-    let parentName = anyByName.get(name)?.backup?.deltaFrom;
+    let parentName = declaredDeltaParent(anyByName.get(name));
     while (parentName !== undefined && !seen.has(parentName)) {
       seen.add(parentName);
       if (byName.has(parentName)) addReason(parentName, `delta-ancestor of ${name}`);
-      parentName = anyByName.get(parentName)?.backup?.deltaFrom;
+      parentName = declaredDeltaParent(anyByName.get(parentName));
     }
   }
 
@@ -234,14 +292,12 @@ export function planRetention(input: RetentionPlanInput): RetentionPlan {
     }
   }
   for (const record of incompleteKept) {
-    const parts = analyzeBackupName(record.name, size);
-    if (typeof parts !== 'string') {
-      protectedWal.push({
-        timeline: parts.timeline,
-        fromSegNo: parts.startSegment.segNo,
-        reason: `incomplete-grace ${record.name}`,
-      });
-    }
+    const range = walFromNameOn(record, size, `incomplete-grace ${record.name}`);
+    if (range !== undefined) protectedWal.push(range);
+  }
+  for (const record of unreadableKept) {
+    const range = walFromNameOn(record, size, `unreadable ${record.name}`);
+    if (range !== undefined) protectedWal.push(range);
   }
   const wal = planWalDeletion(input.wal, protectedWal, size);
 
@@ -300,10 +356,6 @@ function chainBaseOf(
   return base !== undefined && isCompleteBackup(base) ? base : newest;
 }
 
-function lastSignOfLife(record: BackupRecord): number {
-  return Math.max(record.firstSeenAt.getTime(), record.updatedAt.getTime());
-}
-
 /** Oldest first (incomplete backups by when they were first seen), for the plan's lists. */
 function oldestFirst(records: readonly LiveBackup[]): LiveBackup[] {
   return records
@@ -322,7 +374,7 @@ function deletionReason(
   keptByReason: ReadonlyMap<string, string>,
 ): string {
   if (record.status === 'incomplete') {
-    return `incomplete for longer than incompleteGrace ${formatDuration(policy.incompleteGraceMs)} (first seen ${record.firstSeenAt.toISOString()})`;
+    return `incomplete for longer than incompleteGrace ${formatDuration(policy.incompleteGraceMs)} (first seen ${record.firstSeenAt.toISOString()}, last sign of life ${new Date(lastSignOfLife(record)).toISOString()})`;
   }
   if (periods !== undefined) {
     const keys = { daily: periods.day, weekly: periods.week, monthly: periods.month, yearly: periods.year };
@@ -381,6 +433,11 @@ function assertPlanIsSafe(
   const baseAt = backupFinishedAt(base).getTime();
   for (const doomed of plan.delete.backups) {
     const record = byName.get(doomed.name) as BackupRecord;
+    if (isUnreadableBackup(record)) {
+      throw new NeededObjectDeletionError(
+        `cluster ${plan.cluster}: retention plan ${plan.planId} would delete ${doomed.name}, whose sentinel exists but could not be read (${record.problem ?? 'unknown problem'}); walcat never deletes such a backup`,
+      );
+    }
     if (record.backup?.permanent) {
       throw new PermanentBackupDeletionError(
         `cluster ${plan.cluster}: retention plan ${plan.planId} would delete permanent backup ${doomed.name}; unmark it with \`wal-g backup-mark -i ${doomed.name}\` first if it must go`,
@@ -402,21 +459,19 @@ function assertPlanIsSafe(
     const record = byName.get(kept.name);
     if (record === undefined) continue;
     const visited = new Set<string>([kept.name]);
-    for (let parent = record.backup?.deltaFrom; parent !== undefined && !visited.has(parent); ) {
+    for (let parent = declaredDeltaParent(record); parent !== undefined && !visited.has(parent); ) {
       visited.add(parent);
       if (!keptNames.has(parent) && liveNames.has(parent)) {
         throw new NeededObjectDeletionError(
           `cluster ${plan.cluster}: retention plan ${plan.planId} would delete ${parent}, a delta ancestor of kept backup ${kept.name}`,
         );
       }
-      parent = byName.get(parent)?.backup?.deltaFrom;
+      parent = declaredDeltaParent(byName.get(parent));
     }
     if (isCompleteBackup(record)) needs.push(consistencyRange(record, size));
-    else if (record.status === 'incomplete') {
-      const parts = analyzeBackupName(record.name, size);
-      if (typeof parts !== 'string') {
-        needs.push({ timeline: parts.timeline, fromSegNo: parts.startSegment.segNo, reason: 'incomplete' });
-      }
+    else {
+      const range = walFromNameOn(record, size, 'incomplete or unreadable');
+      if (range !== undefined) needs.push(range);
     }
   }
   const isNeeded = walProtection(needs);
