@@ -330,7 +330,7 @@ const clusterSchema = strictObject({
     .enum(['wal-g', 'wal-e'], { error: (issue) => `${show(issue.input)} is not a layout; use wal-g or wal-e` })
     .default('wal-g'),
   walSegmentSize: walSegmentSizeSchema.optional(),
-  retention: retentionSchema,
+  retention: retentionSchema.optional(),
   alerts: alertsSchema.optional(),
   hosts: hostsSchema.optional(),
   backupSchedule: scheduleExpression.optional(),
@@ -341,7 +341,7 @@ const clusterSchema = strictObject({
     storage: value.storage,
     layout: value.layout,
     walSegmentSize: value.walSegmentSize ?? DEFAULT_WAL_SEGMENT_SIZE,
-    retention: value.retention,
+    ...(value.retention === undefined ? {} : { retention: value.retention }),
     alerts: value.alerts ?? DEFAULT_ALERTS,
     ...(value.hosts === undefined ? {} : { hosts: value.hosts }),
     ...(value.backupSchedule === undefined ? {} : { backupSchedule: value.backupSchedule }),

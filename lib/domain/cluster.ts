@@ -31,6 +31,9 @@ export interface RetentionPolicy {
   readonly applyGraceMs: number;
 }
 
+/** How long an incomplete backup may still be uploading when the cluster has no retention policy to say. */
+export const DEFAULT_INCOMPLETE_GRACE_MS = 24 * 3_600_000;
+
 export interface AlertSettings {
   /** SSM Parameter Store name of a SecureString holding the Slack webhook URL. */
   readonly slackWebhookParameter?: string;
@@ -77,7 +80,8 @@ export interface ClusterConfig {
   readonly storage: StorageLocation;
   readonly layout: BackupLayout;
   readonly walSegmentSize: WalSegmentSize;
-  readonly retention: RetentionPolicy;
+  /** Absent: walcat never deletes anything of this cluster (it is still catalogued, watched and restorable). */
+  readonly retention?: RetentionPolicy;
   readonly alerts: AlertSettings;
   readonly hosts?: HostSettings;
   readonly backupSchedule?: string;

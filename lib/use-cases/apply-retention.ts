@@ -10,7 +10,7 @@ import { verifyRetentionPlan } from '../domain/retention/retention-plan.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { DeletionBatch, KeyFailure, PlanHeader, PlanStore } from '../ports/plan-store.ts';
-import { liveWalObjects } from './plan-retention.ts';
+import { liveWalObjects, requireRetentionPolicy } from './plan-retention.ts';
 
 /** S3 refuses deletes of objects under Object Lock retention or legal hold with these codes: never retried. */
 export const OBJECT_LOCK_CODES: ReadonlySet<string> = new Set(['AccessDenied', 'ObjectLocked']);
@@ -85,6 +85,7 @@ export async function applyClusterRetention(
   request: ApplyRetentionRequest,
 ): Promise<ApplyRetentionOutcome> {
   const { planId, now } = request;
+  const policy = requireRetentionPolicy(cluster);
   const header = await requirePlan(deps.plans, cluster, planId);
   if (header.status === 'applied') return { status: 'already-applied', planId };
   if (header.status === 'superseded') {
@@ -92,7 +93,7 @@ export async function applyClusterRetention(
       `retention plan ${planId} of cluster ${cluster.id} was superseded by a newer plan; apply the newest one (\`walcat retention plan --cluster ${cluster.id}\` shows it)`,
     );
   }
-  const appliesAfter = new Date(header.createdAt.getTime() + cluster.retention.applyGraceMs);
+  const appliesAfter = new Date(header.createdAt.getTime() + policy.applyGraceMs);
   if (!request.explicit && now.getTime() < appliesAfter.getTime()) return { status: 'waiting', planId, appliesAfter };
 
   const state = await deps.catalog.getClusterState(cluster.id);
@@ -117,7 +118,7 @@ export async function applyClusterRetention(
     cluster: cluster.id,
     layout: cluster.layout,
     prefix: cluster.storage.prefix,
-    policy: cluster.retention,
+    policy,
     walSegmentSize: cluster.walSegmentSize,
     planId,
     plannedBackups,

@@ -121,7 +121,7 @@ export async function evaluateContinuity(
     backups,
     histories,
     present,
-    policy: cluster.retention,
+    ...(cluster.retention === undefined ? {} : { policy: cluster.retention }),
     walSegmentSize: cluster.walSegmentSize,
     uploadGraceMs: cluster.alerts.uploadGraceMs,
     now: options.now,

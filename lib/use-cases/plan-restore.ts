@@ -60,7 +60,7 @@ export async function planClusterRestore(
     backups: records,
     histories,
     present: present.build(),
-    policy: cluster.retention,
+    ...(cluster.retention === undefined ? {} : { policy: cluster.retention }),
     walSegmentSize: size,
     uploadGraceMs: cluster.alerts.uploadGraceMs,
     now,

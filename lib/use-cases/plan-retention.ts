@@ -1,8 +1,9 @@
 import type { WalObjectRecord } from '../domain/catalog/catalog-records.ts';
-import type { ClusterConfig } from '../domain/cluster.ts';
+import type { ClusterConfig, RetentionPolicy } from '../domain/cluster.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
 import { deletionBatches } from '../domain/retention/deletion-batches.ts';
 import { newPlanId } from '../domain/retention/plan-id.ts';
+import { NO_RETENTION_POLICY, NoRetentionPolicyError } from '../domain/retention/retention-errors.ts';
 import { planRetention, type RetentionPlan } from '../domain/retention/retention-plan.ts';
 import { retentionPlanSlackMessage } from '../domain/retention/retention-slack-message.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
@@ -24,7 +25,8 @@ export interface PlanRetentionDependencies {
 
 export interface PlannedRetention {
   readonly plan: RetentionPlan;
-  readonly header: PlanHeader;
+  /** Absent when the plan was only shown (`store: false`). */
+  readonly header?: PlanHeader;
   /** Backup objects (sentinel, metadata, tars) the plan deletes, as listed when planning. */
   readonly backupKeys: readonly string[];
   readonly notified: boolean;
@@ -59,8 +61,23 @@ export async function liveWalObjects(catalog: CatalogStore, cluster: ClusterConf
 }
 
 /**
+ * The cluster's retention policy.
+ *
+ * @throws NoRetentionPolicyError when the cluster has none: walcat then deletes nothing of it.
+ */
+export function requireRetentionPolicy(cluster: ClusterConfig): RetentionPolicy {
+  if (cluster.retention === undefined) {
+    throw new NoRetentionPolicyError(
+      `cluster ${cluster.id}: ${NO_RETENTION_POLICY}; add a retention: block to its configuration to let walcat thin its backups`,
+    );
+  }
+  return cluster.retention;
+}
+
+/**
  * Computes the retention plan of one cluster from the catalog, lists the objects of each backup it deletes, stores
- * it (superseding older plans not yet applied) and posts a summary. Deletes nothing.
+ * it (superseding older plans not yet applied) and posts a summary. Deletes nothing. With `store: false` it only
+ * computes and measures the plan: nothing is stored, superseded or posted.
  *
  * Backup objects are deleted sentinel first, so a run killed in the middle of a backup leaves it visibly incomplete
  * rather than complete with missing tars; WAL goes last.
@@ -71,7 +88,9 @@ export async function planClusterRetention(
   deps: PlanRetentionDependencies,
   cluster: ClusterConfig,
   now: Date,
+  options: { readonly store?: boolean } = {},
 ): Promise<PlannedRetention> {
+  const policy = requireRetentionPolicy(cluster);
   const backups = await deps.catalog.listBackups(cluster.id);
   const wal = await liveWalObjects(deps.catalog, cluster);
   const planId = newPlanId(cluster.id, now, (deps.planIdSuffix ?? randomSuffix)());
@@ -79,7 +98,7 @@ export async function planClusterRetention(
     cluster: cluster.id,
     backups,
     wal,
-    policy: cluster.retention,
+    policy,
     walSegmentSize: cluster.walSegmentSize,
     now,
     planId,
@@ -109,6 +128,8 @@ export async function planClusterRetention(
   const walBytes = plan.bytesFreed - plan.delete.backups.reduce((sum, doomed) => sum + doomed.bytes, 0);
   const measured: RetentionPlan = { ...plan, bytesFreed: walBytes + backupBytes };
 
+  // Shown only (`walcat retention plan` without --store): the pending plan stays the one the daily run applies.
+  if (options.store === false) return { plan: measured, backupKeys, notified: false };
   // One active plan per cluster: what an older, unfinished plan still had to delete is in this one too.
   for (const older of await deps.plans.listPlans(cluster.id)) {
     if (older.status === 'pending' || older.status === 'applying') {
@@ -124,7 +145,7 @@ export async function planClusterRetention(
 
   const webhook = cluster.alerts.slackWebhookParameter;
   if (!deps.notifier || !webhook) return { plan: measured, header, backupKeys, notified: false };
-  const appliesAfter = new Date(now.getTime() + cluster.retention.applyGraceMs);
+  const appliesAfter = new Date(now.getTime() + policy.applyGraceMs);
   try {
     await deps.notifier.send(
       { cluster: cluster.id, slackWebhookParameter: webhook },

@@ -1,6 +1,7 @@
 import type { ClusterConfig } from '../domain/cluster.ts';
 import type { SlackMessage } from '../domain/continuity/slack-message.ts';
 import { UnsafePlanError } from '../domain/errors.ts';
+import { NO_RETENTION_POLICY } from '../domain/retention/retention-errors.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import {
   type ApplyRetentionDependencies,
@@ -18,6 +19,8 @@ export interface ScheduledRetentionOutcome {
   /** The previous plan: applied, still waiting for its grace, or refused (with the reason). */
   readonly applied?: ApplyRetentionOutcome;
   readonly applyRefused?: string;
+  /** Set when the cluster has no retention policy: nothing was planned, applied or deleted. */
+  readonly skipped?: string;
   /** The plan made by this run, unless the previous one is still waiting. */
   readonly plannedId?: string;
   readonly planRefused?: string;
@@ -46,6 +49,7 @@ export async function runScheduledRetention(
   cluster: ClusterConfig,
   now: Date,
 ): Promise<ScheduledRetentionOutcome> {
+  if (cluster.retention === undefined) return { cluster: cluster.id, skipped: NO_RETENTION_POLICY };
   const notifyRefusal = async (what: string, reason: string): Promise<void> => {
     const webhook = cluster.alerts.slackWebhookParameter;
     if (deps.notifier && webhook) {

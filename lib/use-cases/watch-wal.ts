@@ -1,5 +1,5 @@
 import { type LifecycleConflictFinding, lifecycleAlertConditions } from '../domain/bucket/lifecycle-review.ts';
-import type { ClusterConfig } from '../domain/cluster.ts';
+import { type ClusterConfig, DEFAULT_INCOMPLETE_GRACE_MS } from '../domain/cluster.ts';
 import { type Alert, markNotified, markNotifyFailed, transitionAlerts } from '../domain/continuity/alert-state.ts';
 import type { LivePosition } from '../domain/continuity/continuity-input.ts';
 import type { ContinuityStatus } from '../domain/continuity/gap-detection.ts';
@@ -91,7 +91,7 @@ export async function watchClusterWal(
     backups: evaluation.backups,
     alerts: cluster.alerts,
     walSegmentSize: cluster.walSegmentSize,
-    incompleteGraceMs: cluster.retention.incompleteGraceMs,
+    incompleteGraceMs: cluster.retention?.incompleteGraceMs ?? DEFAULT_INCOMPLETE_GRACE_MS,
     ...(evaluation.lastFullSyncAt === undefined ? {} : { lastFullSyncAt: evaluation.lastFullSyncAt }),
     catalogStaleAfterMs: options.catalogStaleAfterMs ?? DEFAULT_CATALOG_STALE_AFTER_MS,
     ...(signal === undefined ? {} : { archiverFindings: signal.findings }),

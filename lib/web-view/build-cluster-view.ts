@@ -9,6 +9,7 @@ import type { ClusterConfig } from '../domain/cluster.ts';
 import type { ContinuityFinding, WalGap } from '../domain/continuity/gap-detection.ts';
 import type { SegmentRun } from '../domain/continuity/present-segments.ts';
 import { InvalidInputError, UnsafePlanError } from '../domain/errors.ts';
+import { NO_RETENTION_POLICY } from '../domain/retention/retention-errors.ts';
 import { planRetention } from '../domain/retention/retention-plan.ts';
 import { formatLsn } from '../domain/wal/lsn.ts';
 import { formatWalSegmentSize, type WalSegmentSize } from '../domain/wal/segment-size.ts';
@@ -128,6 +129,10 @@ async function retentionView(
   backups: readonly BackupRecord[],
   now: Date,
 ): Promise<RetentionView> {
+  const policy = cluster.retention;
+  if (policy === undefined) {
+    return { source: 'unavailable', keep: [], deleteBackups: [], deleteWal: [], refused: NO_RETENTION_POLICY };
+  }
   if (deps.plans) {
     const headers = await deps.plans.listPlans(cluster.id);
     const newest = headers.find((header) => header.status !== 'superseded');
@@ -151,7 +156,7 @@ async function retentionView(
       cluster: cluster.id,
       backups,
       wal: await liveWalObjects(deps.catalog, cluster),
-      policy: cluster.retention,
+      policy,
       walSegmentSize: cluster.walSegmentSize,
       now,
       planId: 'web-view-preview',

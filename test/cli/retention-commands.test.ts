@@ -3,10 +3,11 @@ import { DynamoDbPlanStore } from '../../lib/adapters/dynamodb/dynamodb-plan-sto
 import type { CliContext } from '../../lib/cli/cli-command.ts';
 import { retentionApplyCommand } from '../../lib/cli/commands/retention-apply.ts';
 import { type RetentionCommandDependencies, retentionPlanCommand } from '../../lib/cli/commands/retention-plan.ts';
+import { parseWalcatConfig } from '../../lib/config/config.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import { InvalidInputError, UnsafePlanError } from '../../lib/domain/errors.ts';
 import type { CatalogStore } from '../../lib/ports/catalog-store.ts';
-import { type CatalogServices, startCatalogServices } from '../use-cases/catalog-test-setup.ts';
+import { BUCKET, type CatalogServices, startCatalogServices } from '../use-cases/catalog-test-setup.ts';
 import { catalogueFromEvents, retentionTestConfig, seedWalgBucket } from '../use-cases/retention-test-bucket.ts';
 
 const TABLE = 'walcat-retention-cli';
@@ -29,14 +30,16 @@ afterAll(async () => {
   await services.close();
 });
 
-function context(options: { json?: boolean; positionals?: string[]; now?: Date; clusters?: ClusterConfig[] } = {}) {
+function context(
+  options: { json?: boolean; positionals?: string[]; now?: Date; clusters?: ClusterConfig[]; store?: boolean } = {},
+) {
   const out: string[] = [];
   const err: string[] = [];
   const ctx: CliContext = {
     config,
     clusters: options.clusters ?? [cluster],
     json: options.json ?? false,
-    options: {},
+    options: options.store ? { store: true } : {},
     positionals: options.positionals ?? [],
     now: options.now ?? NOW,
     stdout: (text) => out.push(text),
@@ -72,16 +75,31 @@ describe('walcat retention plan / apply', () => {
     expect(planId).toMatch(/^orders-main-20261121T030000Z-[0-9a-f]{4}$/);
   });
 
+  it('only shows a plan unless --store: the pending plan stays pending', async () => {
+    const stored = context({ store: true });
+    expect(await retentionPlanCommand(deps).run(stored.ctx)).toBe(0);
+    const pendingId = /stored as (\S+) /.exec(stored.out.join('\n'))?.[1] ?? '';
+    const plans = deps.plans();
+    const before = await plans.listPlans(cluster.id);
+    expect(before.find((header) => header.planId === pendingId)?.status).toBe('pending');
+
+    const shown = context({ now: new Date(NOW.getTime() + 1000) });
+    expect(await retentionPlanCommand(deps).run(shown.ctx)).toBe(0);
+    expect(shown.out.join('\n')).toMatch(/shown only, not stored: .*walcat retention plan --store/);
+    const after = await plans.listPlans(cluster.id);
+    expect(after).toEqual(before);
+  });
+
   it('prints readable tables with the stored plan id', async () => {
-    const { ctx, out } = context();
+    const { ctx, out } = context({ store: true });
     expect(await retentionPlanCommand(deps).run(ctx)).toBe(0);
     const text = out.join('\n');
     expect(text).toContain('kept backups (5)');
     expect(text).toContain('deleted backups (7)');
     expect(text).toContain('deleted WAL (');
     expect(text).toMatch(/bytes freed: \d+/);
-    expect(text).toMatch(/stored as orders-main-20261121T030000Z-[0-9a-f]{4}: .*walcat retention apply/);
-    planId = /stored as (\S+):/.exec(text)?.[1] ?? '';
+    expect(text).toMatch(/stored as orders-main-20261121T030000Z-[0-9a-f]{4} .*walcat retention apply/);
+    planId = /stored as (\S+) /.exec(text)?.[1] ?? '';
   });
 
   it('exits 1 with the reason when the plan is refused', async () => {
@@ -108,7 +126,33 @@ describe('walcat retention plan / apply', () => {
       deleted: expect.any(Number),
       locked: [],
       failed: [],
+      spared: [],
     });
+  });
+
+  it('says a cluster without a retention policy has nothing deleted, exit 0, and plans nothing', async () => {
+    const watched = parseWalcatConfig(
+      ['catalogTable: watch-only', 'clusters:', '  - id: watch-only', `    storage: s3://${BUCKET}/orders-main`].join(
+        '\n',
+      ),
+      'watch-only config',
+    ).clusters[0] as ClusterConfig;
+    expect(watched.retention).toBeUndefined();
+    const json = context({ json: true, clusters: [watched], store: true });
+    expect(await retentionPlanCommand(deps).run(json.ctx)).toBe(0);
+    expect(JSON.parse(json.out.join(''))).toEqual({
+      planId: null,
+      keep: [],
+      delete: { backups: [], wal: [] },
+      bytesFreed: 0,
+      reason: 'no retention policy: walcat deletes nothing of this cluster',
+    });
+    const text = context({ clusters: [watched] });
+    expect(await retentionPlanCommand(deps).run(text.ctx)).toBe(0);
+    expect(text.out.join('\n')).toContain(
+      'cluster watch-only: no retention policy: walcat deletes nothing of this cluster',
+    );
+    expect(await deps.plans().listPlans(watched.id)).toEqual([]);
   });
 
   it('apply names the expected form of a malformed or unknown plan id', async () => {

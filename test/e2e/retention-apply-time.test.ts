@@ -10,11 +10,13 @@ import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import type { ObjectEvent } from '../../lib/domain/catalog/object-event.ts';
 import type { ClusterConfig, WalcatConfig } from '../../lib/domain/cluster.ts';
+import { NoRetentionPolicyError } from '../../lib/domain/retention/retention-errors.ts';
 import type { CatalogStore } from '../../lib/ports/catalog-store.ts';
 import { applyClusterRetention } from '../../lib/use-cases/apply-retention.ts';
 import { evaluateContinuity } from '../../lib/use-cases/evaluate-continuity.ts';
 import { ingestObjectEvents } from '../../lib/use-cases/ingest-object-events.ts';
 import { planClusterRetention } from '../../lib/use-cases/plan-retention.ts';
+import { runScheduledRetention } from '../../lib/use-cases/scheduled-retention.ts';
 import { syncCatalog } from '../../lib/use-cases/sync-catalog.ts';
 import { BUCKET, type CatalogServices, readers, startCatalogServices } from '../use-cases/catalog-test-setup.ts';
 import { listBucket, seedWalgBucket, segName } from '../use-cases/retention-test-bucket.ts';
@@ -48,6 +50,8 @@ const allClusters = parseWalcatConfig(
       '    layout: wal-g',
       '    retention: { keepDaily: 3, keepWeekly: 2, pitrWindow: 1d, applyGrace: 6h, incompleteGrace: 24h, timezone: UTC }',
     ]),
+    '  - id: watch-only',
+    `    storage: s3://${BUCKET}/watch-only`,
   ].join('\n'),
   'apply-time test clusters',
 );
@@ -323,5 +327,46 @@ describe('a backup still uploading is not incomplete garbage', () => {
     expect(after.has(partKey(root, name, 1))).toBe(true);
     expect(after.has(partKey(root, name, 2))).toBe(true);
     for (let segNo = 0x2a; segNo <= 0x2b; segNo++) expect(after.has(walKey(root, segNo))).toBe(true);
+  });
+});
+
+describe('a cluster without a retention policy', () => {
+  it('is catalogued and checked, and walcat deletes nothing of it', async () => {
+    const root = 'watch-only';
+    const cluster = allClusters.clusters.find((candidate) => candidate.id === root) as ClusterConfig;
+    expect(cluster.retention).toBeUndefined();
+    const from = services.s3.events().length;
+    const seeded = await seedWalgBucket(services, root);
+    const catalog = await services.newCatalog(`apply-time-${root}`);
+    await ingest(catalog, allClusters, eventsSince(from));
+    const before = await listBucket(services, root);
+    const deps = depsOf(catalog, root);
+    await sync(catalog, cluster, new Date(PLANNED_AT.getTime() + HOUR));
+
+    const scheduled = await runScheduledRetention(deps, cluster, new Date(PLANNED_AT.getTime() + 2 * HOUR));
+    expect(scheduled).toEqual({
+      cluster: root,
+      skipped: 'no retention policy: walcat deletes nothing of this cluster',
+    });
+    await expect(planClusterRetention(deps, cluster, PLANNED_AT)).rejects.toThrow(NoRetentionPolicyError);
+    await expect(
+      applyClusterRetention(deps, cluster, {
+        planId: `${root}-20261121T030000Z-a701`,
+        now: PLANNED_AT,
+        explicit: true,
+      }),
+    ).rejects.toThrow(/no retention policy: walcat deletes nothing of this cluster/);
+    expect(await deps.plans.listPlans(cluster.id)).toEqual([]);
+    expect(await listBucket(services, root)).toEqual(before);
+
+    // Continuity takes the chain base from the backups: the oldest non-permanent one, every segment after it checked.
+    const continuity = await evaluateContinuity(catalog, cluster, {
+      now: PLANNED_AT,
+      persistCursor: false,
+      forceFull: true,
+    });
+    expect(continuity.gaps.chainBase).toBe(seeded[1]?.name);
+    expect(continuity.gaps.status).toBe('OK');
+    expect(continuity.windows.backups.filter((backup) => backup.consistent)).toHaveLength(seeded.length);
   });
 });

@@ -8,7 +8,8 @@ import type { RetentionCommandDependencies } from './retention-plan.ts';
 /**
  * `walcat retention apply PLAN_ID`: executes a stored plan now (an operator asked, so the apply grace does not hold
  * it back; the fully-synced-catalog rule still does). Resumes a plan a killed run left half done. `--json` prints
- * `{ planId, status, deleted, locked: [{ key, code, message }], failed: [...] }`. Exit 1 when the plan is refused
+ * `{ planId, status, deleted, locked: [{ key, code, message }], failed: [...], spared: [{ key, reason }] }` (`spared`: keys the
+ * plan listed that the catalog at apply time still needs). Exit 1 when the plan is refused
  * or keys failed for reasons other than Object Lock; keys under Object Lock are reported and skipped.
  */
 export function retentionApplyCommand(deps: RetentionCommandDependencies): CliCommand {
@@ -33,6 +34,7 @@ export function retentionApplyCommand(deps: RetentionCommandDependencies): CliCo
       );
       const locked = outcome.status === 'applied' ? outcome.locked : [];
       const failed = outcome.status === 'applied' ? outcome.failed : [];
+      const spared = outcome.status === 'applied' ? outcome.spared : [];
       if (context.json) {
         context.stdout(
           JSON.stringify({
@@ -41,6 +43,7 @@ export function retentionApplyCommand(deps: RetentionCommandDependencies): CliCo
             deleted: outcome.status === 'applied' || outcome.status === 'partial' ? outcome.deleted : 0,
             locked,
             failed,
+            spared,
           }),
         );
       } else if (outcome.status === 'already-applied') {
@@ -54,6 +57,7 @@ export function retentionApplyCommand(deps: RetentionCommandDependencies): CliCo
           `retention plan ${planId} applied: ${outcome.deleted} objects deleted${outcome.resumedAfter > 0 ? ` (resumed after ${outcome.resumedAfter} batches done earlier)` : ''}`,
           ...locked.map((failure) => `  under Object Lock, kept: ${failure.key} (${failure.code})`),
           ...failed.map((failure) => `  not deleted: ${failure.key} (${failure.code}: ${failure.message})`),
+          ...spared.map((spare) => `  needed at apply time, kept: ${spare.key} (${spare.reason})`),
         ];
         context.stdout(lines.join('\n'));
       }

@@ -1,5 +1,6 @@
 import { UnsafePlanError } from '../../domain/errors.ts';
-import { type RetentionPlanJson, retentionPlanJson } from '../../domain/retention/retention-plan-json.ts';
+import { NO_RETENTION_POLICY } from '../../domain/retention/retention-errors.ts';
+import { noPlanJson, type RetentionPlanJson, retentionPlanJson } from '../../domain/retention/retention-plan-json.ts';
 import { renderRetentionPlan } from '../../domain/retention/retention-plan-table.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
@@ -15,34 +16,51 @@ export interface RetentionCommandDependencies {
 }
 
 /**
- * `walcat retention plan`: computes, stores and prints each selected cluster's retention plan (kept backups with
- * their tiers, deleted backups with the reason, WAL ranges, bytes freed). Deletes nothing. `--json` prints the
- * contract shape `{ planId, keep, delete: { backups, wal }, bytesFreed }` (an array of them for several clusters).
- * Exit 1 when a plan is refused as unsafe; the reason goes to stderr (and `{ error }` with `--json`).
+ * `walcat retention plan`: computes and prints each selected cluster's retention plan (kept backups with their
+ * tiers, deleted backups with the reason, WAL ranges, bytes freed). Deletes nothing, and by default stores nothing:
+ * the pending plan the daily run will apply stays as it is. `--store` stores the plan shown, superseding the pending
+ * one, so `walcat retention apply PLAN_ID` can execute it. `--json` prints the contract shape `{ planId, keep,
+ * delete: { backups, wal }, bytesFreed }` (an array of them for several clusters); a cluster without a retention
+ * policy gives `{ planId: null, ..., reason }` and exit 0. Exit 1 when a plan is refused as unsafe; the
+ * reason goes to stderr (and `{ error }` with `--json`).
  */
 export function retentionPlanCommand(deps: RetentionCommandDependencies): CliCommand {
   return {
     name: 'retention plan',
-    summary: 'what retention keeps and deletes, and why',
-    usage: 'walcat retention plan [--cluster ID] [--json]',
+    summary: 'what retention keeps and deletes, and why (--store keeps the plan for apply)',
+    usage: 'walcat retention plan [--cluster ID] [--store] [--json]',
+    options: { store: { type: 'boolean' } },
     async run(context: CliContext): Promise<number> {
+      const store = context.options.store === true;
       const documents: (RetentionPlanJson | { readonly cluster: string; readonly error: string })[] = [];
       const text: string[] = [];
       let refused = false;
       for (const cluster of context.clusters) {
+        if (cluster.retention === undefined) {
+          documents.push(noPlanJson(NO_RETENTION_POLICY));
+          text.push(`cluster ${cluster.id}: ${NO_RETENTION_POLICY}`, '');
+          continue;
+        }
         try {
           const planned = await planClusterRetention(
             { catalog: deps.catalog(), objects: deps.objects(), plans: deps.plans() },
             cluster,
             context.now,
+            { store },
           );
           documents.push(retentionPlanJson(planned.plan));
-          const appliesAfter = new Date(planned.header.createdAt.getTime() + cluster.retention.applyGraceMs);
-          text.push(
-            renderRetentionPlan(planned.plan),
-            `stored as ${planned.plan.planId}: the daily retention run applies it after ${appliesAfter.toISOString()} (once \`walcat sync\` has run); apply now with \`walcat retention apply ${planned.plan.planId}\``,
-            '',
-          );
+          text.push(renderRetentionPlan(planned.plan));
+          if (planned.header) {
+            const appliesAfter = new Date(planned.header.createdAt.getTime() + cluster.retention.applyGraceMs);
+            text.push(
+              `stored as ${planned.plan.planId} (it supersedes any pending plan): the daily retention run applies it after ${appliesAfter.toISOString()} (once \`walcat sync\` has run); apply now with \`walcat retention apply ${planned.plan.planId}\``,
+            );
+          } else {
+            text.push(
+              'shown only, not stored: the pending plan (if any) stays the one the daily run applies; `walcat retention plan --store` stores this one for `walcat retention apply`',
+            );
+          }
+          text.push('');
         } catch (error) {
           if (!(error instanceof UnsafePlanError)) throw error;
           refused = true;

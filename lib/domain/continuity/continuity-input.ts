@@ -27,7 +27,8 @@ export interface ContinuityInput {
   readonly backups: readonly BackupRecord[];
   readonly histories: readonly KnownHistory[];
   readonly present: PresentSegments;
-  readonly policy: RetentionPolicy;
+  /** Absent for a cluster without a retention policy: the chain base then comes from the backups alone. */
+  readonly policy?: RetentionPolicy;
   readonly walSegmentSize: WalSegmentSize;
   /** A missing segment whose successor arrived less than this ago is `uploading`, not `lost`. */
   readonly uploadGraceMs: number;

@@ -41,6 +41,8 @@ function byFinishThenName(a: CompleteBackupRecord, b: CompleteBackupRecord): num
  *   from the oldest non-permanent backup on). When only permanent backups exist, the newest of them is the base, so
  *   a broken archiver after it is still noticed without alarming on WAL thinned between the permanent ones.
  * - No complete backup: `undefined` (nothing is restorable; that is its own alert).
+ * - No retention policy (walcat deletes nothing of the cluster): the oldest complete non-permanent backup, as
+ *   WAL-G's own `delete` keeps every segment from the oldest backup it keeps on.
  *
  * Backups are ordered by finish time (sentinel / metadata.json), ties by name.
  *
@@ -50,12 +52,13 @@ function byFinishThenName(a: CompleteBackupRecord, b: CompleteBackupRecord): num
  */
 export function pitrChainBase(
   backups: readonly BackupRecord[],
-  policy: RetentionPolicy,
+  policy: RetentionPolicy | undefined,
   now: Date,
 ): BackupRecord | undefined {
   const complete = backups.filter(isCompleteBackup).sort(byFinishThenName);
   const candidates = complete.filter((record) => !record.backup.permanent);
   if (candidates.length === 0) return complete.at(-1);
+  if (policy === undefined) return candidates[0];
   const windowStart = now.getTime() - policy.pitrWindowMs;
   const coveringWindowStart = candidates.filter((record) => backupFinishedAt(record).getTime() <= windowStart);
   return coveringWindowStart.at(-1) ?? candidates[0];

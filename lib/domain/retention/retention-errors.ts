@@ -24,3 +24,11 @@ export class NeededObjectDeletionError extends UnsafePlanError {
 export class StaleCatalogError extends UnsafePlanError {
   override readonly name: string = 'StaleCatalogError';
 }
+
+/** The cluster has no `retention:` block: walcat deletes nothing of it, and makes or applies no plan. */
+export class NoRetentionPolicyError extends UnsafePlanError {
+  override readonly name: string = 'NoRetentionPolicyError';
+}
+
+/** What `walcat retention plan` says about a cluster without a policy. */
+export const NO_RETENTION_POLICY = 'no retention policy: walcat deletes nothing of this cluster';

@@ -2,7 +2,8 @@ import type { RetentionPlan } from './retention-plan.ts';
 
 /** `walcat retention plan --json` (shared/DESIGN.md contract). */
 export interface RetentionPlanJson {
-  readonly planId: string;
+  /** Null for a cluster without a retention policy (nothing is planned). */
+  readonly planId: string | null;
   readonly keep: readonly { readonly name: string; readonly reasons: readonly string[] }[];
   readonly delete: {
     readonly backups: readonly string[];
@@ -14,6 +15,18 @@ export interface RetentionPlanJson {
     }[];
   };
   readonly bytesFreed: number;
+  /** Why there is no plan (a cluster without a retention policy). */
+  readonly reason?: string;
+}
+
+/**
+ * The plan document of a cluster walcat deletes nothing of.
+ *
+ * @example noPlanJson('no retention policy: walcat deletes nothing of this cluster')
+ * // { planId: null, keep: [], delete: { backups: [], wal: [] }, bytesFreed: 0, reason: 'no retention policy: …' }
+ */
+export function noPlanJson(reason: string): RetentionPlanJson {
+  return { planId: null, keep: [], delete: { backups: [], wal: [] }, bytesFreed: 0, reason };
 }
 
 /**
