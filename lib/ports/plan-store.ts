@@ -65,12 +65,36 @@ export interface PlanStore {
   listPlans(cluster: ClusterId): Promise<PlanHeader[]>;
   /** The plan's batches in apply order. */
   listBatches(cluster: ClusterId, planId: string): AsyncIterable<DeletionBatch>;
-  /** Records the outcome of one batch (idempotent: recording the same batch twice keeps the latest outcome). */
-  completeBatch(cluster: ClusterId, planId: string, index: number, failed: readonly KeyFailure[]): Promise<void>;
+  /**
+   * Claims a batch not yet done for one apply run until `until` (a conditional write): false when it is done, or
+   * another run holds an unexpired claim. Two concurrent applies of one plan never both delete and report a batch.
+   */
+  claimBatch(
+    cluster: ClusterId,
+    planId: string,
+    index: number,
+    claim: { readonly runId: string; readonly now: Date; readonly until: Date },
+  ): Promise<boolean>;
+  /**
+   * Records the outcome of one batch (idempotent: recording the same batch twice keeps the latest outcome). With
+   * `runId`, only while that run still holds the claim; false otherwise.
+   */
+  completeBatch(
+    cluster: ClusterId,
+    planId: string,
+    index: number,
+    failed: readonly KeyFailure[],
+    runId?: string,
+  ): Promise<boolean>;
+  /**
+   * Sets the status; with `onlyFrom`, only when the current status is one of them (a conditional write), so a plan
+   * superseded during its apply stays superseded. False when the condition did not hold.
+   */
   setStatus(
     cluster: ClusterId,
     planId: string,
     status: PlanStatus,
     extra?: { readonly appliedAt?: Date; readonly failedCount?: number },
-  ): Promise<void>;
+    onlyFrom?: readonly PlanStatus[],
+  ): Promise<boolean>;
 }

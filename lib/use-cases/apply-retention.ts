@@ -22,6 +22,11 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'RequestTimeout',
 ]);
 const ATTEMPTS_PER_BATCH = 3;
+/**
+ * How long one run holds the batch it is deleting; a run killed mid-batch leaves its claim, which another run may
+ * take over once this has passed.
+ */
+const BATCH_CLAIM_MS = 15 * 60_000;
 
 export interface ApplyRetentionDependencies {
   readonly catalog: CatalogStore;
@@ -34,6 +39,8 @@ export interface ApplyRetentionDependencies {
    * and the next run resumes it.
    */
   readonly shouldStop?: () => boolean;
+  /** Names this run in batch claims (default: a random UUID). */
+  readonly runId?: () => string;
 }
 
 export interface ApplyRetentionRequest {
@@ -64,6 +71,12 @@ export type ApplyRetentionOutcome =
       readonly planId: string;
       readonly deleted: number;
       readonly batchesLeft: number;
+    }
+  | {
+      /** A newer plan superseded this one while it was being applied: the run stopped; the plan stays superseded. */
+      readonly status: 'superseded';
+      readonly planId: string;
+      readonly deleted: number;
     }
   | { readonly status: 'already-applied'; readonly planId: string }
   | { readonly status: 'waiting'; readonly planId: string; readonly appliesAfter: Date };
@@ -122,7 +135,7 @@ export async function applyClusterRetention(
     walSegmentSize: cluster.walSegmentSize,
     planId,
     plannedBackups,
-    keys: planKeys.filter((key) => !isDoneKey(batches, key)),
+    keys: batches.filter((batch) => !batch.done).flatMap((batch) => batch.keys),
     backups: backupsNow,
     wal,
     now,
@@ -131,9 +144,11 @@ export async function applyClusterRetention(
 
   const walByKey = new Map(wal.map((object) => [object.key, object]));
   const backupSources = backupSourceIndex(cluster, backups, check.backupsDeleted);
-  if (header.status === 'pending') await deps.plans.setStatus(cluster.id, planId, 'applying');
+  if (header.status === 'pending') await deps.plans.setStatus(cluster.id, planId, 'applying', {}, ['pending']);
 
+  const runId = deps.runId?.() ?? crypto.randomUUID();
   let deleted = 0;
+  let claimedElsewhere = 0;
   const locked: KeyFailure[] = [];
   const failed: KeyFailure[] = [];
   const resumedAfter = batches.filter((batch) => batch.done).length;
@@ -147,25 +162,45 @@ export async function applyClusterRetention(
       return { status: 'partial', planId, deleted, batchesLeft };
     }
     await deps.beforeBatch?.(batch);
+    // A plan superseded while this run was going stops here and stays superseded.
+    if ((await deps.plans.getPlanHeader(cluster.id, planId))?.status === 'superseded') {
+      return { status: 'superseded', planId, deleted };
+    }
+    const claim = { runId, now, until: new Date(now.getTime() + BATCH_CLAIM_MS) };
+    if (!(await deps.plans.claimBatch(cluster.id, planId, batch.index, claim))) {
+      claimedElsewhere++;
+      continue;
+    }
     const outcome = await deleteWithRetries(
       deps.objects,
       header.bucket,
       batch.keys.filter((key) => deletable.has(key)),
     );
     await recordDeletions(deps.catalog, cluster, outcome.deleted, walByKey, backupSources, now);
-    await deps.plans.completeBatch(cluster.id, planId, batch.index, outcome.failed);
+    if (!(await deps.plans.completeBatch(cluster.id, planId, batch.index, outcome.failed, runId))) {
+      claimedElsewhere++;
+      continue;
+    }
     deleted += outcome.deleted.length;
     for (const failure of outcome.failed) (OBJECT_LOCK_CODES.has(failure.code) ? locked : failed).push(failure);
   }
-  await deps.plans.setStatus(cluster.id, planId, 'applied', {
-    appliedAt: now,
-    failedCount: locked.length + failed.length,
-  });
+  // Batches another run holds are that run's to delete and report; the plan is applied once every batch is done.
+  if (claimedElsewhere > 0) {
+    let batchesLeft = 0;
+    for await (const batch of deps.plans.listBatches(cluster.id, planId)) if (!batch.done) batchesLeft++;
+    if (batchesLeft > 0) return { status: 'partial', planId, deleted, batchesLeft };
+  }
+  const marked = await deps.plans.setStatus(
+    cluster.id,
+    planId,
+    'applied',
+    { appliedAt: now, failedCount: locked.length + failed.length },
+    ['applying'],
+  );
+  if (!marked && (await deps.plans.getPlanHeader(cluster.id, planId))?.status === 'superseded') {
+    return { status: 'superseded', planId, deleted };
+  }
   return { status: 'applied', planId, deleted, resumedAfter, locked, failed, spared };
-}
-
-function isDoneKey(batches: readonly DeletionBatch[], key: string): boolean {
-  return batches.some((batch) => batch.done && batch.keys.includes(key));
 }
 
 /**

@@ -133,7 +133,7 @@ export async function planClusterRetention(
   // One active plan per cluster: what an older, unfinished plan still had to delete is in this one too.
   for (const older of await deps.plans.listPlans(cluster.id)) {
     if (older.status === 'pending' || older.status === 'applying') {
-      await deps.plans.setStatus(cluster.id, older.planId, 'superseded');
+      await deps.plans.setStatus(cluster.id, older.planId, 'superseded', {}, ['pending', 'applying']);
     }
   }
   const { walKeys, ...deleteBody } = measured.delete;

@@ -199,7 +199,38 @@ export class DynamoDbPlanStore implements PlanStore {
     }
   }
 
-  async completeBatch(cluster: ClusterId, planId: string, index: number, failed: readonly KeyFailure[]): Promise<void> {
+  async claimBatch(
+    cluster: ClusterId,
+    planId: string,
+    index: number,
+    claim: { readonly runId: string; readonly now: Date; readonly until: Date },
+  ): Promise<boolean> {
+    return conditional(() =>
+      this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: clusterPk(cluster), sk: batchSk(planIdSecond(planId), planId, index) },
+          UpdateExpression: 'SET claimedBy = :run, claimUntil = :until',
+          ConditionExpression:
+            'attribute_exists(pk) AND done = :false AND (attribute_not_exists(claimUntil) OR claimUntil < :now OR claimedBy = :run)',
+          ExpressionAttributeValues: {
+            ':run': claim.runId,
+            ':until': claim.until.toISOString(),
+            ':now': claim.now.toISOString(),
+            ':false': false,
+          },
+        }),
+      ),
+    );
+  }
+
+  async completeBatch(
+    cluster: ClusterId,
+    planId: string,
+    index: number,
+    failed: readonly KeyFailure[],
+    runId?: string,
+  ): Promise<boolean> {
     const sk = batchSk(planIdSecond(planId), planId, index);
     const existing = await this.#client.send(
       new GetCommand({ TableName: this.#table, Key: { pk: clusterPk(cluster), sk }, ConsistentRead: true }),
@@ -211,14 +242,23 @@ export class DynamoDbPlanStore implements PlanStore {
       code: failure.code,
       message: failure.message.slice(0, FAILURE_MESSAGE_CHARS),
     }));
-    await this.#client.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: { pk: clusterPk(cluster), sk },
-        UpdateExpression: 'SET done = :done, failed = :failed',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':done': true, ':failed': entries.filter((entry) => entry.i >= 0) },
-      }),
+    return conditional(() =>
+      this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: clusterPk(cluster), sk },
+          UpdateExpression: 'SET done = :done, failed = :failed',
+          ConditionExpression:
+            runId === undefined
+              ? 'attribute_exists(pk)'
+              : 'attribute_exists(pk) AND claimedBy = :run AND done = :false',
+          ExpressionAttributeValues: {
+            ':done': true,
+            ':failed': entries.filter((entry) => entry.i >= 0),
+            ...(runId === undefined ? {} : { ':run': runId, ':false': false }),
+          },
+        }),
+      ),
     );
   }
 
@@ -227,7 +267,8 @@ export class DynamoDbPlanStore implements PlanStore {
     planId: string,
     status: PlanStatus,
     extra: { readonly appliedAt?: Date; readonly failedCount?: number } = {},
-  ): Promise<void> {
+    onlyFrom?: readonly PlanStatus[],
+  ): Promise<boolean> {
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = { ':status': status };
     const sets = ['#status = :status'];
@@ -239,15 +280,24 @@ export class DynamoDbPlanStore implements PlanStore {
       sets.push('failedCount = :failedCount');
       values[':failedCount'] = extra.failedCount;
     }
-    await this.#client.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: { pk: clusterPk(cluster), sk: planSk(planIdSecond(planId), planId) },
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
+    let condition = 'attribute_exists(pk)';
+    if (onlyFrom !== undefined) {
+      onlyFrom.forEach((from, i) => {
+        values[`:from${i}`] = from;
+      });
+      condition += ` AND #status IN (${onlyFrom.map((_, i) => `:from${i}`).join(', ')})`;
+    }
+    return conditional(() =>
+      this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: clusterPk(cluster), sk: planSk(planIdSecond(planId), planId) },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
     );
   }
 
@@ -283,5 +333,16 @@ export class DynamoDbPlanStore implements PlanStore {
         if (pending.length > 0) await this.#sleep(Math.min(2000, 50 * 2 ** attempt));
       }
     }
+  }
+}
+
+/** Runs a conditional write: true when it was written, false when its condition did not hold. */
+async function conditional(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+    throw error;
   }
 }

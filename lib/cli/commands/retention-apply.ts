@@ -40,7 +40,10 @@ export function retentionApplyCommand(deps: RetentionCommandDependencies): CliCo
           JSON.stringify({
             planId,
             status: outcome.status,
-            deleted: outcome.status === 'applied' || outcome.status === 'partial' ? outcome.deleted : 0,
+            deleted:
+              outcome.status === 'applied' || outcome.status === 'partial' || outcome.status === 'superseded'
+                ? outcome.deleted
+                : 0,
             locked,
             failed,
             spared,
@@ -48,6 +51,10 @@ export function retentionApplyCommand(deps: RetentionCommandDependencies): CliCo
         );
       } else if (outcome.status === 'already-applied') {
         context.stdout(`retention plan ${planId} was already applied; nothing to do`);
+      } else if (outcome.status === 'superseded') {
+        context.stdout(
+          `retention plan ${planId} was superseded by a newer plan while it was applied: stopped after ${outcome.deleted} objects deleted; the newer plan has the rest`,
+        );
       } else if (outcome.status === 'partial') {
         context.stdout(
           `retention plan ${planId}: ${outcome.deleted} objects deleted, ${outcome.batchesLeft} batches left; run the same command again to finish`,
