@@ -36,6 +36,7 @@ function buildDefault() {
   const deps: ScheduledRetentionDependencies = {
     catalog: adapters.catalog(),
     objects: adapters.objectStore(),
+    serviceClock: adapters.objectStore(),
     plans: adapters.plans(),
     notifier: adapters.notifier(),
   };

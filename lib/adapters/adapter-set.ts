@@ -3,6 +3,7 @@
  * function's default build, the CLI, the local stack) wires its use cases from this set instead of repeating the
  * client and adapter construction.
  */
+
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createBackupInterpreter } from '../domain/catalog/backup-interpreter.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
@@ -12,6 +13,7 @@ import type { Notifier } from '../ports/notifier.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { PlanStore } from '../ports/plan-store.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
+import type { ServiceClock } from '../ports/service-clock.ts';
 import type { RestoreDeps } from '../use-cases/restore-dependencies.ts';
 import { type AwsEndpoints, createDynamoDbDocumentClient, createS3Client, createSsmClient } from './aws/aws-clients.ts';
 import { DynamoDbAlertStore } from './dynamodb/dynamodb-alert-store.ts';
@@ -38,7 +40,8 @@ export interface AdapterSetOptions {
 export interface AdapterSet {
   readonly config: WalcatConfig;
   catalog(): CatalogStore;
-  objectStore(): ObjectStore;
+  /** The S3 store; its service clock is what retention checks its own clock against. */
+  objectStore(): ObjectStore & ServiceClock;
   alerts(): AlertStore;
   plans(): PlanStore;
   notifier(): Notifier;

@@ -129,6 +129,7 @@ const retentionSchema = strictObject({
   ).default('UTC'),
   incompleteGrace: duration('24h').prefault('24h'),
   applyGrace: duration('6h').prefault('6h'),
+  maxClockSkew: duration('5m').prefault('5m'),
 })
   .superRefine((value, context) => {
     const keeps = value.keepLast + value.keepDaily + value.keepWeekly + value.keepMonthly + value.keepYearly;
@@ -152,6 +153,7 @@ const retentionSchema = strictObject({
       timezone: value.timezone,
       incompleteGraceMs: value.incompleteGrace,
       applyGraceMs: value.applyGrace,
+      maxClockSkewMs: value.maxClockSkew,
     }),
   );
 

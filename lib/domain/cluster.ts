@@ -29,6 +29,8 @@ export interface RetentionPolicy {
   readonly incompleteGraceMs: number;
   /** A stored plan is applied no earlier than this after it was made. */
   readonly applyGraceMs: number;
+  /** Plan and apply refuse when this machine's clock and the storage service's differ by more (default 5 min). */
+  readonly maxClockSkewMs?: number;
 }
 
 /** How long an incomplete backup may still be uploading when the cluster has no retention policy to say. */

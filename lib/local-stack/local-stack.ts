@@ -389,7 +389,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       const finish = jobs.begin('retention', new Date());
       // Apply refuses a catalog not fully synced since the plan was made: sync first, as the deployed schedule does.
       await sync();
-      const outcome = await runScheduledRetention({ catalog, objects, plans, notifier }, cluster, new Date());
+      const outcome = await runScheduledRetention(
+        { catalog, objects, serviceClock: objects, plans, notifier },
+        cluster,
+        new Date(),
+      );
       const applied = outcome.applied;
       if (applied?.status === 'applied') {
         print(`[retention] ${cluster.id}: applied ${applied.planId}, ${applied.deleted} object(s) deleted`);

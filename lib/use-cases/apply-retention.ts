@@ -4,13 +4,15 @@ import type { ClusterConfig } from '../domain/cluster.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
 import { applyTimeCheck, type SparedKey } from '../domain/retention/apply-time-check.ts';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, isInTheFuture } from '../domain/retention/clock-skew.ts';
 import { StaleCatalogError } from '../domain/retention/retention-errors.ts';
 import { verifyRetentionPlan } from '../domain/retention/retention-plan.ts';
 
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { DeletionBatch, KeyFailure, PlanHeader, PlanStore } from '../ports/plan-store.ts';
-import { liveWalObjects, requireRetentionPolicy } from './plan-retention.ts';
+import type { ServiceClock } from '../ports/service-clock.ts';
+import { assertRetentionClock, liveWalObjects, requireRetentionPolicy } from './plan-retention.ts';
 
 /** S3 refuses deletes of objects under Object Lock retention or legal hold with these codes: never retried. */
 export const OBJECT_LOCK_CODES: ReadonlySet<string> = new Set(['AccessDenied', 'ObjectLocked']);
@@ -39,6 +41,8 @@ export interface ApplyRetentionDependencies {
    * and the next run resumes it.
    */
   readonly shouldStop?: () => boolean;
+  /** The storage service's time, compared with `now` before deleting (production wires the S3 store). */
+  readonly serviceClock?: ServiceClock;
   /** Names this run in batch claims (default: a random UUID). */
   readonly runId?: () => string;
 }
@@ -110,9 +114,19 @@ export async function applyClusterRetention(
   if (!request.explicit && now.getTime() < appliesAfter.getTime()) return { status: 'waiting', planId, appliesAfter };
 
   const state = await deps.catalog.getClusterState(cluster.id);
-  if (state.lastFullSyncAt === undefined || state.lastFullSyncAt.getTime() <= header.createdAt.getTime()) {
+  const maxSkewMs = policy.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  // A sync from a fast clock stores a lastFullSyncAt in the future, which would satisfy this guard for plans made
+  // before the next real sync: it is ignored, and said so.
+  const futureSync = state.lastFullSyncAt !== undefined && isInTheFuture(state.lastFullSyncAt, now, maxSkewMs);
+  const lastFullSyncAt = futureSync ? undefined : state.lastFullSyncAt;
+  if (lastFullSyncAt === undefined || lastFullSyncAt.getTime() <= header.createdAt.getTime()) {
+    const last = futureSync
+      ? `at ${state.lastFullSyncAt?.toISOString()}, which is in the future (now ${now.toISOString()}: a sync from a fast clock; ignored)`
+      : state.lastFullSyncAt
+        ? `at ${state.lastFullSyncAt.toISOString()}`
+        : 'never';
     throw new StaleCatalogError(
-      `cluster ${cluster.id}: the catalog was last fully synced ${state.lastFullSyncAt ? `at ${state.lastFullSyncAt.toISOString()}` : 'never'}, not after retention plan ${planId} was made (${header.createdAt.toISOString()}); run \`walcat sync --cluster ${cluster.id}\` and apply again`,
+      `cluster ${cluster.id}: the catalog was last fully synced ${last}, not after retention plan ${planId} was made (${header.createdAt.toISOString()}); run \`walcat sync --cluster ${cluster.id}\` and apply again`,
     );
   }
 
@@ -123,6 +137,7 @@ export async function applyClusterRetention(
   for await (const batch of deps.plans.listBatches(cluster.id, planId)) batches.push(batch);
   const backups = await deps.catalog.listBackups(cluster.id);
   const wal = await liveWalObjects(deps.catalog, cluster);
+  await assertRetentionClock(deps.serviceClock, cluster, 'apply', now, wal);
   const planKeys = batches.flatMap((batch) => batch.keys);
   verifyRetentionPlan({ ...body, delete: { ...body.delete, walKeys: planKeys } }, backups, wal);
   const plannedBackups = body.delete.backups.map((doomed) => doomed.name);

@@ -1,6 +1,7 @@
 import type { WalObjectRecord } from '../domain/catalog/catalog-records.ts';
 import type { ClusterConfig, RetentionPolicy } from '../domain/cluster.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
+import { assertClockAgrees, DEFAULT_MAX_CLOCK_SKEW_MS } from '../domain/retention/clock-skew.ts';
 import { deletionBatches } from '../domain/retention/deletion-batches.ts';
 import { newPlanId } from '../domain/retention/plan-id.ts';
 import { NO_RETENTION_POLICY, NoRetentionPolicyError } from '../domain/retention/retention-errors.ts';
@@ -10,6 +11,7 @@ import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { PlanHeader, PlanStore } from '../ports/plan-store.ts';
+import type { ServiceClock } from '../ports/service-clock.ts';
 
 export interface PlanRetentionDependencies {
   readonly catalog: CatalogStore;
@@ -17,6 +19,8 @@ export interface PlanRetentionDependencies {
   readonly plans: PlanStore;
   /** Posts the summary to the cluster's Slack channel; skipped when absent or the cluster has no webhook. */
   readonly notifier?: Notifier;
+  /** The storage service's time, compared with `now` before planning (production wires the S3 store). */
+  readonly serviceClock?: ServiceClock;
   /** Four hex digits that keep two plans made in the same second apart. */
   readonly planIdSuffix?: () => string;
   /** Batch limits (default: 1,000 keys, 150 KB of key text); tests use small batches to stop an apply midway. */
@@ -61,6 +65,45 @@ export async function liveWalObjects(catalog: CatalogStore, cluster: ClusterConf
 }
 
 /**
+ * Compares this machine's clock with the storage service's (S3's `Date` header) or, when the service gave none,
+ * with the newest upload in the catalog; does nothing without a service clock (tests with fixed times).
+ *
+ * @throws ClockSkewError naming both times when they differ by more than `retention.maxClockSkew`.
+ */
+export async function assertRetentionClock(
+  serviceClock: ServiceClock | undefined,
+  cluster: ClusterConfig,
+  action: 'plan' | 'apply',
+  now: Date,
+  wal: readonly WalObjectRecord[],
+): Promise<void> {
+  if (serviceClock === undefined) return;
+  const maxSkewMs = cluster.retention?.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  const { bucket } = cluster.storage;
+  const time = await serviceClock.serviceTime(bucket);
+  if (time !== undefined) {
+    assertClockAgrees(
+      action,
+      cluster.id,
+      now,
+      { source: `S3 Date header of bucket ${bucket}`, time, kind: 'service' },
+      maxSkewMs,
+    );
+    return;
+  }
+  let newest: WalObjectRecord | undefined;
+  for (const object of wal) if (!newest || object.uploadedAt > newest.uploadedAt) newest = object;
+  if (newest) {
+    const reference = {
+      source: `newest upload in the catalog (${newest.key})`,
+      time: newest.uploadedAt,
+      kind: 'newest-upload',
+    } as const;
+    assertClockAgrees(action, cluster.id, now, reference, maxSkewMs);
+  }
+}
+
+/**
  * The cluster's retention policy.
  *
  * @throws NoRetentionPolicyError when the cluster has none: walcat then deletes nothing of it.
@@ -93,6 +136,7 @@ export async function planClusterRetention(
   const policy = requireRetentionPolicy(cluster);
   const backups = await deps.catalog.listBackups(cluster.id);
   const wal = await liveWalObjects(deps.catalog, cluster);
+  await assertRetentionClock(deps.serviceClock, cluster, 'plan', now, wal);
   const planId = newPlanId(cluster.id, now, (deps.planIdSuffix ?? randomSuffix)());
   const plan = planRetention({
     cluster: cluster.id,

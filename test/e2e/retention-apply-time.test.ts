@@ -10,7 +10,11 @@ import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import type { ObjectEvent } from '../../lib/domain/catalog/object-event.ts';
 import type { ClusterConfig, WalcatConfig } from '../../lib/domain/cluster.ts';
-import { NoRetentionPolicyError } from '../../lib/domain/retention/retention-errors.ts';
+import {
+  ClockSkewError,
+  NoRetentionPolicyError,
+  StaleCatalogError,
+} from '../../lib/domain/retention/retention-errors.ts';
 import type { CatalogStore } from '../../lib/ports/catalog-store.ts';
 import { applyClusterRetention } from '../../lib/use-cases/apply-retention.ts';
 import { evaluateContinuity } from '../../lib/use-cases/evaluate-continuity.ts';
@@ -24,7 +28,7 @@ import { listBucket, seedWalgBucket, segName } from '../use-cases/retention-test
 const SEGMENT = 16 * 1024 * 1024;
 const HOUR = 3_600_000;
 const PLANNED_AT = new Date('2026-11-21T03:00:00Z');
-const ROOTS = ['lost-events', 'ingest-race', 'unreadable', 'uploading', 'uploading-apply'] as const;
+const ROOTS = ['lost-events', 'ingest-race', 'unreadable', 'uploading', 'uploading-apply', 'clock'] as const;
 
 function configFor(root: string): WalcatConfig {
   return parseWalcatConfig(
@@ -368,5 +372,46 @@ describe('a cluster without a retention policy', () => {
     expect(continuity.gaps.chainBase).toBe(seeded[1]?.name);
     expect(continuity.gaps.status).toBe('OK');
     expect(continuity.windows.backups.filter((backup) => backup.consistent)).toHaveLength(seeded.length);
+  });
+});
+
+describe('retention checks its clock instead of trusting it', () => {
+  it('refuses to plan or apply from a clock days off the S3 Date, and ignores a lastFullSyncAt from the future', async () => {
+    const root = 'clock';
+    const config = configFor(root);
+    const cluster = clusterOf(root);
+    const from = services.s3.events().length;
+    await seedWalgBucket(services, root);
+    const catalog = await services.newCatalog(`apply-time-${root}`);
+    await ingest(catalog, config, eventsSince(from));
+    const deps = { ...depsOf(catalog, root), serviceClock: services.objects };
+
+    const fast = new Date(Date.now() + 3 * 24 * HOUR);
+    const refused = planClusterRetention(deps, cluster, fast);
+    await expect(refused).rejects.toThrow(ClockSkewError);
+    await expect(refused).rejects.toThrow(
+      new RegExp(`clock says ${fast.toISOString()}, the S3 Date header of bucket ${BUCKET} says 20\\d\\d-`),
+    );
+    expect(await deps.plans.listPlans(cluster.id)).toEqual([]);
+
+    const now = new Date();
+    const planned = await planClusterRetention(deps, cluster, now);
+    // A sync from a machine 3 days fast stores a lastFullSyncAt in the future: it must not count as "synced since".
+    await sync(catalog, cluster, fast);
+    const stale = applyClusterRetention(deps, cluster, { planId: planned.plan.planId, now, explicit: true });
+    await expect(stale).rejects.toThrow(StaleCatalogError);
+    await expect(stale).rejects.toThrow(/in the future .*ignored/);
+    await expect(
+      applyClusterRetention(deps, cluster, { planId: planned.plan.planId, now: fast, explicit: true }),
+    ).rejects.toThrow(ClockSkewError);
+    const before = await listBucket(services, root);
+    await sync(catalog, cluster, new Date());
+    const applied = await applyClusterRetention(deps, cluster, {
+      planId: planned.plan.planId,
+      now: new Date(),
+      explicit: true,
+    });
+    expect(applied.status).toBe('applied');
+    expect((await listBucket(services, root)).size).toBeLessThan(before.size);
   });
 });

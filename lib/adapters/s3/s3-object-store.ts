@@ -1,6 +1,7 @@
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -15,6 +16,7 @@ import type {
   ObjectStore,
   ObjectSummary,
 } from '../../ports/object-store.ts';
+import type { ServiceClock } from '../../ports/service-clock.ts';
 
 /** DeleteObjects accepts at most 1,000 keys per request. */
 const DELETE_BATCH = 1000;
@@ -37,7 +39,7 @@ export interface RequestCounter {
  * The ObjectStore port over the AWS SDK S3 client. Works against S3 and, with the client from
  * `createS3Client` (path style, checksums when required), against S3-compatible stores and s3rver.
  */
-export class S3ObjectStore implements ObjectStore {
+export class S3ObjectStore implements ObjectStore, ServiceClock {
   readonly #client: S3Client;
   readonly #counts: Record<string, number> = {};
 
@@ -131,6 +133,25 @@ export class S3ObjectStore implements ObjectStore {
   async getObjectText(bucket: string, key: string, maxBytes: number): Promise<string | undefined> {
     const bytes = await this.getObjectBytes(bucket, key, maxBytes);
     return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+  }
+
+  /** The `Date` header of a HeadBucket answer: S3's own clock, which retention compares its clock with. */
+  async serviceTime(bucket: string): Promise<Date | undefined> {
+    this.#count('HeadBucket');
+    const command = new HeadBucketCommand({ Bucket: bucket });
+    let header: string | undefined;
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        const headers = (result.response as { headers?: Record<string, string> }).headers ?? {};
+        header = headers.date ?? headers.Date;
+        return result;
+      },
+      { step: 'deserialize', name: 'walcatServiceDate' },
+    );
+    await this.#client.send(command);
+    const time = header === undefined ? undefined : new Date(header);
+    return time === undefined || Number.isNaN(time.getTime()) ? undefined : time;
   }
 
   async headObject(bucket: string, key: string): Promise<ObjectHead | undefined> {

@@ -28,7 +28,12 @@ export function retentionApplyCommand(deps: RetentionCommandDependencies): CliCo
       );
       const cluster = context.config.clusters.find((candidate) => candidate.id === clusterId) as ClusterConfig;
       const outcome = await applyClusterRetention(
-        { catalog: deps.catalog(), objects: deps.objects(), plans: deps.plans() },
+        {
+          catalog: deps.catalog(),
+          objects: deps.objects(),
+          plans: deps.plans(),
+          ...(deps.serviceClock ? { serviceClock: deps.serviceClock() } : {}),
+        },
         cluster,
         { planId, now: context.now, explicit: true },
       );

@@ -5,6 +5,7 @@ import { renderRetentionPlan } from '../../domain/retention/retention-plan-table
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { PlanStore } from '../../ports/plan-store.ts';
+import type { ServiceClock } from '../../ports/service-clock.ts';
 import { planClusterRetention } from '../../use-cases/plan-retention.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
 
@@ -13,6 +14,8 @@ export interface RetentionCommandDependencies {
   readonly catalog: () => CatalogStore;
   readonly objects: () => ObjectStore;
   readonly plans: () => PlanStore;
+  /** The storage service's clock, checked against this machine's before planning or applying. */
+  readonly serviceClock?: () => ServiceClock;
 }
 
 /**
@@ -43,7 +46,12 @@ export function retentionPlanCommand(deps: RetentionCommandDependencies): CliCom
         }
         try {
           const planned = await planClusterRetention(
-            { catalog: deps.catalog(), objects: deps.objects(), plans: deps.plans() },
+            {
+              catalog: deps.catalog(),
+              objects: deps.objects(),
+              plans: deps.plans(),
+              ...(deps.serviceClock ? { serviceClock: deps.serviceClock() } : {}),
+            },
             cluster,
             context.now,
             { store },

@@ -32,3 +32,8 @@ export class NoRetentionPolicyError extends UnsafePlanError {
 
 /** What `walcat retention plan` says about a cluster without a policy. */
 export const NO_RETENTION_POLICY = 'no retention policy: walcat deletes nothing of this cluster';
+
+/** This machine's clock disagrees with the storage service's by more than the bound: the window would be wrong. */
+export class ClockSkewError extends UnsafePlanError {
+  override readonly name: string = 'ClockSkewError';
+}
