@@ -58,6 +58,7 @@ describe('parseWalcatConfig: valid files', () => {
             timezone: 'UTC',
             incompleteGraceMs: 24 * HOUR,
             applyGraceMs: 6 * HOUR,
+            maxClockSkewMs: 5 * MINUTE,
           },
           alerts: {
             slackWebhookParameter: '/walcat/slack/orders',
@@ -96,6 +97,7 @@ describe('parseWalcatConfig: valid files', () => {
             timezone: 'UTC',
             incompleteGraceMs: 24 * HOUR,
             applyGraceMs: 6 * HOUR,
+            maxClockSkewMs: 5 * MINUTE,
           },
           alerts: {
             slackWebhookParameter: '/walcat/slack/billing',
@@ -139,6 +141,13 @@ describe('parseWalcatConfig: valid files', () => {
     expect(parseWalcatConfig(contract, 'DESIGN.md').clusters).toEqual([exampleWithoutDrill]);
   });
 
+  it('loads a cluster without a retention block: walcat then deletes nothing of it', () => {
+    const { retention: _retention, ...watchOnly } = minimalCluster();
+    const config = parseWalcatConfig(configText([watchOnly]), 'test.yml');
+    expect(config.clusters[0]?.id).toBe('orders-main');
+    expect(config.clusters[0]?.retention).toBeUndefined();
+  });
+
   it('fills every default for a minimal cluster and leaves optional sections out', () => {
     const config = parseWalcatConfig(configText([minimalCluster()]), 'test.yml');
     expect(config).toEqual({
@@ -159,6 +168,7 @@ describe('parseWalcatConfig: valid files', () => {
             timezone: 'UTC',
             incompleteGraceMs: 24 * HOUR,
             applyGraceMs: 6 * HOUR,
+            maxClockSkewMs: 5 * MINUTE,
           },
           alerts: { archiveLagMaxMs: 10 * MINUTE, backupMaxAgeMs: 26 * HOUR, uploadGraceMs: 5 * MINUTE },
         },
