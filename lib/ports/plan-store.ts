@@ -66,25 +66,16 @@ export interface PlanStore {
   /** The plan's batches in apply order. */
   listBatches(cluster: ClusterId, planId: string): AsyncIterable<DeletionBatch>;
   /**
-   * Claims a batch not yet done for one apply run until `until` (a conditional write): false when it is done, or
-   * another run holds an unexpired claim. Two concurrent applies of one plan never both delete and report a batch.
-   */
-  claimBatch(
-    cluster: ClusterId,
-    planId: string,
-    index: number,
-    claim: { readonly runId: string; readonly now: Date; readonly until: Date },
-  ): Promise<boolean>;
-  /**
    * Records the outcome of one batch (idempotent: recording the same batch twice keeps the latest outcome). With
-   * `runId`, only while that run still holds the claim; false otherwise.
+   * `firstOnly`, a conditional write that only the first run to finish the batch wins (false for the others), so
+   * two concurrent applies of one plan never both report a batch.
    */
   completeBatch(
     cluster: ClusterId,
     planId: string,
     index: number,
     failed: readonly KeyFailure[],
-    runId?: string,
+    firstOnly?: boolean,
   ): Promise<boolean>;
   /**
    * Sets the status; with `onlyFrom`, only when the current status is one of them (a conditional write), so a plan

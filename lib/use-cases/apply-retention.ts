@@ -24,11 +24,6 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'RequestTimeout',
 ]);
 const ATTEMPTS_PER_BATCH = 3;
-/**
- * How long one run holds the batch it is deleting; a run killed mid-batch leaves its claim, which another run may
- * take over once this has passed.
- */
-const BATCH_CLAIM_MS = 15 * 60_000;
 
 export interface ApplyRetentionDependencies {
   readonly catalog: CatalogStore;
@@ -43,8 +38,6 @@ export interface ApplyRetentionDependencies {
   readonly shouldStop?: () => boolean;
   /** The storage service's time, compared with `now` before deleting (production wires the S3 store). */
   readonly serviceClock?: ServiceClock;
-  /** Names this run in batch claims (default: a random UUID). */
-  readonly runId?: () => string;
 }
 
 export interface ApplyRetentionRequest {
@@ -161,9 +154,8 @@ export async function applyClusterRetention(
   const backupSources = backupSourceIndex(cluster, backups, check.backupsDeleted);
   if (header.status === 'pending') await deps.plans.setStatus(cluster.id, planId, 'applying', {}, ['pending']);
 
-  const runId = deps.runId?.() ?? crypto.randomUUID();
   let deleted = 0;
-  let claimedElsewhere = 0;
+  let finishedElsewhere = 0;
   const locked: KeyFailure[] = [];
   const failed: KeyFailure[] = [];
   const resumedAfter = batches.filter((batch) => batch.done).length;
@@ -181,26 +173,22 @@ export async function applyClusterRetention(
     if ((await deps.plans.getPlanHeader(cluster.id, planId))?.status === 'superseded') {
       return { status: 'superseded', planId, deleted };
     }
-    const claim = { runId, now, until: new Date(now.getTime() + BATCH_CLAIM_MS) };
-    if (!(await deps.plans.claimBatch(cluster.id, planId, batch.index, claim))) {
-      claimedElsewhere++;
-      continue;
-    }
     const outcome = await deleteWithRetries(
       deps.objects,
       header.bucket,
       batch.keys.filter((key) => deletable.has(key)),
     );
     await recordDeletions(deps.catalog, cluster, outcome.deleted, walByKey, backupSources, now);
-    if (!(await deps.plans.completeBatch(cluster.id, planId, batch.index, outcome.failed, runId))) {
-      claimedElsewhere++;
+    // Another apply of the plan finished this batch first: its keys are that run's to report.
+    if (!(await deps.plans.completeBatch(cluster.id, planId, batch.index, outcome.failed, true))) {
+      finishedElsewhere++;
       continue;
     }
     deleted += outcome.deleted.length;
     for (const failure of outcome.failed) (OBJECT_LOCK_CODES.has(failure.code) ? locked : failed).push(failure);
   }
-  // Batches another run holds are that run's to delete and report; the plan is applied once every batch is done.
-  if (claimedElsewhere > 0) {
+  // Batches another run finished are that run's to report; the plan is applied once every batch is done.
+  if (finishedElsewhere > 0) {
     let batchesLeft = 0;
     for await (const batch of deps.plans.listBatches(cluster.id, planId)) if (!batch.done) batchesLeft++;
     if (batchesLeft > 0) return { status: 'partial', planId, deleted, batchesLeft };

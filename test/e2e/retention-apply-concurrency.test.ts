@@ -61,7 +61,6 @@ describe('concurrent retention applies', () => {
       applyClusterRetention(
         {
           ...deps,
-          runId: () => 'run-a',
           beforeBatch: async () => {
             if (firstBatchA) await meet();
             firstBatchA = false;
@@ -73,7 +72,6 @@ describe('concurrent retention applies', () => {
       applyClusterRetention(
         {
           ...deps,
-          runId: () => 'run-b',
           beforeBatch: async () => {
             if (firstBatchB) await meet();
             firstBatchB = false;

@@ -113,7 +113,7 @@ export class MemoryBucket implements ObjectStore {
 interface StoredPlan {
   header: PlanHeader;
   body: StoredPlanBody;
-  batches: { keys: readonly string[]; done: boolean; failed: KeyFailure[]; claimedBy?: string; claimUntil?: Date }[];
+  batches: { keys: readonly string[]; done: boolean; failed: KeyFailure[] }[];
 }
 
 export class MemoryPlanStore implements PlanStore {
@@ -155,28 +155,15 @@ export class MemoryPlanStore implements PlanStore {
       yield { index, keys: batch.keys, done: batch.done, failed: batch.failed };
     }
   }
-  async claimBatch(
-    _cluster: ClusterId,
-    planId: string,
-    index: number,
-    claim: { readonly runId: string; readonly now: Date; readonly until: Date },
-  ): Promise<boolean> {
-    const batch = this.plans.get(planId)?.batches[index];
-    if (batch === undefined || batch.done) return false;
-    if (batch.claimUntil && batch.claimUntil >= claim.now && batch.claimedBy !== claim.runId) return false;
-    batch.claimedBy = claim.runId;
-    batch.claimUntil = claim.until;
-    return true;
-  }
   async completeBatch(
     _cluster: ClusterId,
     planId: string,
     index: number,
     failed: readonly KeyFailure[],
-    runId?: string,
+    firstOnly = false,
   ): Promise<boolean> {
     const batch = this.plans.get(planId)?.batches[index];
-    if (batch === undefined || (runId !== undefined && (batch.claimedBy !== runId || batch.done))) return false;
+    if (batch === undefined || (firstOnly && batch.done)) return false;
     batch.done = true;
     batch.failed = [...failed];
     return true;

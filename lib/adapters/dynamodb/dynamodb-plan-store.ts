@@ -199,37 +199,12 @@ export class DynamoDbPlanStore implements PlanStore {
     }
   }
 
-  async claimBatch(
-    cluster: ClusterId,
-    planId: string,
-    index: number,
-    claim: { readonly runId: string; readonly now: Date; readonly until: Date },
-  ): Promise<boolean> {
-    return conditional(() =>
-      this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: clusterPk(cluster), sk: batchSk(planIdSecond(planId), planId, index) },
-          UpdateExpression: 'SET claimedBy = :run, claimUntil = :until',
-          ConditionExpression:
-            'attribute_exists(pk) AND done = :false AND (attribute_not_exists(claimUntil) OR claimUntil < :now OR claimedBy = :run)',
-          ExpressionAttributeValues: {
-            ':run': claim.runId,
-            ':until': claim.until.toISOString(),
-            ':now': claim.now.toISOString(),
-            ':false': false,
-          },
-        }),
-      ),
-    );
-  }
-
   async completeBatch(
     cluster: ClusterId,
     planId: string,
     index: number,
     failed: readonly KeyFailure[],
-    runId?: string,
+    firstOnly = false,
   ): Promise<boolean> {
     const sk = batchSk(planIdSecond(planId), planId, index);
     const existing = await this.#client.send(
@@ -248,14 +223,11 @@ export class DynamoDbPlanStore implements PlanStore {
           TableName: this.#table,
           Key: { pk: clusterPk(cluster), sk },
           UpdateExpression: 'SET done = :done, failed = :failed',
-          ConditionExpression:
-            runId === undefined
-              ? 'attribute_exists(pk)'
-              : 'attribute_exists(pk) AND claimedBy = :run AND done = :false',
+          ConditionExpression: firstOnly ? 'attribute_exists(pk) AND done = :false' : 'attribute_exists(pk)',
           ExpressionAttributeValues: {
             ':done': true,
             ':failed': entries.filter((entry) => entry.i >= 0),
-            ...(runId === undefined ? {} : { ':run': runId, ':false': false }),
+            ...(firstOnly ? { ':false': false } : {}),
           },
         }),
       ),
