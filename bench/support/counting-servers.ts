@@ -1,0 +1,142 @@
+/**
+ * s3rver (optionally over TLS) and dynalite for the peer benchmark, each counting the HTTP requests it serves: the
+ * count is taken in the server's own `request` event, so it is what went over the wire, whichever process sent it
+ * (pgBackRest, the walcat CLI, the bench itself).
+ *
+ * @example
+ * const s3 = await startCountingS3rver({ directory, buckets: ['b'], tls: selfSignedCertificate(tmp) });
+ * const before = s3.requests.total; ... ; s3.requests.total - before
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { applyDesCipherAlias } from '../../lib/local-stack/des-cipher-alias.ts';
+
+export interface RequestCounter {
+  total: number;
+  /** By HTTP method (S3: GET, HEAD, PUT...; DynamoDB: the X-Amz-Target operation). */
+  readonly byKind: Record<string, number>;
+}
+
+export interface CountingServer {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly requests: RequestCounter;
+  close(): Promise<void>;
+}
+
+export interface TlsFiles {
+  readonly key: Buffer;
+  readonly cert: Buffer;
+}
+
+/** A throwaway self-signed certificate for 127.0.0.1, made with the openssl command into `directory`. */
+export function selfSignedCertificate(directory: string): TlsFiles {
+  const keyPath = join(directory, 'key.pem');
+  const certPath = join(directory, 'cert.pem');
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+  } catch (error) {
+    throw new Error(
+      `openssl req -x509 into ${directory} failed (${String(error)}): install the Debian package openssl, which the peer benchmark needs to serve S3 over TLS`,
+    );
+  }
+  return { key: readFileSync(keyPath), cert: readFileSync(certPath) };
+}
+
+function counter(): RequestCounter {
+  return { total: 0, byKind: {} };
+}
+
+function count(requests: RequestCounter, kind: string): void {
+  requests.total++;
+  requests.byKind[kind] = (requests.byKind[kind] ?? 0) + 1;
+}
+
+interface S3rverServer {
+  run(): Promise<{ port: number }>;
+  close(): Promise<void>;
+  httpServer?: Server;
+}
+type S3rverConstructor = new (options: Record<string, unknown>) => S3rverServer;
+
+export interface CountingS3rverOptions {
+  /** s3rver's filesystem store; the caller owns (and removes) it. */
+  readonly directory: string;
+  readonly buckets: readonly string[];
+  /** Serve https with this key and certificate (pgBackRest talks to S3 over TLS only). */
+  readonly tls?: TlsFiles;
+}
+
+export async function startCountingS3rver(options: CountingS3rverOptions): Promise<CountingServer> {
+  applyDesCipherAlias();
+  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+  const server = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: options.directory,
+    configureBuckets: options.buckets.map((name) => ({ name })),
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
+  });
+  const { port } = await server.run();
+  const requests = counter();
+  server.httpServer?.on('request', (request: IncomingMessage) => count(requests, request.method ?? '?'));
+  return {
+    endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    port,
+    requests,
+    async close() {
+      server.httpServer?.closeAllConnections();
+      await server.close();
+    },
+  };
+}
+
+type DynaliteFactory = (options: Record<string, unknown>) => Server;
+
+/** In-memory dynalite counting requests by DynamoDB operation (the `X-Amz-Target` header). */
+export async function startCountingDynalite(): Promise<CountingServer> {
+  const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const requests = counter();
+  server.on('request', (request: IncomingMessage) => {
+    const target = request.headers['x-amz-target'];
+    count(requests, typeof target === 'string' ? (target.split('.').pop() ?? target) : '?');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('dynalite did not report a TCP port');
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    port: address.port,
+    requests,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
