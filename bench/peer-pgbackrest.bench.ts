@@ -211,10 +211,14 @@ async function measurePgbackrest(
     infoText = await repo.run('info');
   });
   if (!infoText.includes('status: ok')) throw new Error(`pgbackrest info did not say status: ok:\n${infoText}`);
+  let verifyText = '';
   const verify = await measure([s3], async () => {
-    await repo.run('verify');
+    verifyText = await repo.run('verify', ['--log-level-console=detail', '--verbose']);
   });
-  return { info, verify };
+  const checked = /total WAL checked: (\d+), total valid WAL: (\d+)/.exec(verifyText);
+  if (checked === null || Number(checked[1]) < size)
+    throw new Error(`pgbackrest verify checked fewer than ${size} WAL files:\n${verifyText.slice(-2000)}`);
+  return { info, verify: { ...verify, detail: `${verify.detail}; ${checked[0]}` } };
 }
 
 const peerPgbackrest: Benchmark = {

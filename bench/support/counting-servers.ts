@@ -8,7 +8,7 @@
  * const before = s3.requests.total; ... ; s3.requests.total - before
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -73,10 +73,45 @@ function count(requests: RequestCounter, kind: string): void {
   requests.byKind[kind] = (requests.byKind[kind] ?? 0) + 1;
 }
 
+interface ListResult {
+  commonPrefixes: string[];
+}
 interface S3rverServer {
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
   httpServer?: Server;
+  store: { listObjects(bucket: string, options: Record<string, unknown>): Promise<ListResult> };
+}
+
+/**
+ * s3rver 3.7.1's filesystem store reports a common prefix only for a folder that holds an object directly: it prunes
+ * the walk below the first delimiter, so `archive/<stanza>/` with delimiter `/` misses `15-1/` (whose objects are one
+ * folder deeper) and `pgbackrest verify` finds "no archives". S3 reports every prefix that has an object anywhere
+ * below it; this adds the folders s3rver skipped (s3rver removes folders that become empty, so a folder on disk has
+ * an object below it).
+ */
+function reportEveryCommonPrefix(server: S3rverServer, directory: string): void {
+  const store = server.store;
+  const original = store.listObjects.bind(store);
+  store.listObjects = async (bucket, options) => {
+    const result = await original(bucket, options);
+    const delimiter = typeof options.delimiter === 'string' ? options.delimiter : '';
+    if (delimiter !== '/') return result;
+    const prefix = typeof options.prefix === 'string' ? options.prefix : '';
+    const startAfter = typeof options.startAfter === 'string' ? options.startAfter : '';
+    const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const partial = prefix.slice(folder.length);
+    const folderPath = join(directory, bucket, folder);
+    if (!existsSync(folderPath)) return result;
+    const prefixes = new Set(result.commonPrefixes);
+    for (const entry of readdirSync(folderPath, { withFileTypes: true })) {
+      const commonPrefix = `${folder}${entry.name}/`;
+      if (entry.isDirectory() && entry.name.startsWith(partial) && commonPrefix > startAfter)
+        prefixes.add(commonPrefix);
+    }
+    result.commonPrefixes = [...prefixes].sort();
+    return result;
+  };
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverServer;
 
@@ -99,6 +134,7 @@ export async function startCountingS3rver(options: CountingS3rverOptions): Promi
     configureBuckets: options.buckets.map((name) => ({ name })),
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
   });
+  reportEveryCommonPrefix(server, options.directory);
   const { port } = await server.run();
   const requests = counter();
   server.httpServer?.on('request', (request: IncomingMessage) => count(requests, request.method ?? '?'));
