@@ -1,11 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
-import { clusterByName } from '../lib/adapters/host-command-adapters.ts';
 import { formatLsn } from '../lib/domain/wal/lsn.ts';
+import { clusterByName } from '../lib/handlers/scheduled-input.ts';
 import { type ProbeArchiverDependencies, probeArchiver } from '../lib/use-cases/probe-archiver.ts';
 import { clustersForRun } from '../lib/use-cases/scheduled-clusters.ts';
+import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
 /** How often each cluster with hosts is probed; the one-minute tick spreads the clusters over the period. */
 export const ARCHIVER_PROBE_SCHEDULE = 'rate(5 minutes)';

@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import type { ClusterConfig, WalcatConfig } from '../lib/domain/cluster.ts';
 import { dispatchBackup, type HostCommandDependencies } from '../lib/use-cases/dispatch-backup.ts';
 import { clustersForRun } from '../lib/use-cases/scheduled-clusters.ts';
+import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
 /** A manual run, `{ "cluster": "<id>" }`, or the one-minute tick (an EventBridge scheduled event with its `time`). */
 export interface BackupScheduleInput {

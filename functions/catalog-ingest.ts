@@ -3,10 +3,10 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { parseIngestInvocation } from '../lib/adapters/events/s3-notification-events.ts';
 import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import { type IngestDependencies, ingestObjectEvents } from '../lib/use-cases/ingest-object-events.ts';
+import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
 /**
  * S3 object events into the catalog. Accepts an SQS batch of S3 notifications (answering with partial batch

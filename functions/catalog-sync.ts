@@ -3,10 +3,10 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import type { WalcatConfig } from '../lib/domain/cluster.ts';
 import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import { type SyncDependencies, syncCatalog } from '../lib/use-cases/sync-catalog.ts';
+import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
 /** The scheduled full sync: reconciles every configured cluster; one failing cluster does not stop the others. */
 export function createCatalogSyncHandler(

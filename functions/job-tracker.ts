@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { commandStatusUpdateFromEvent } from '../lib/domain/jobs/command-status.ts';
 import { reconcileStuckJobs } from '../lib/use-cases/reconcile-stuck-jobs.ts';
 import { type TrackCommandDependencies, trackCommandStatus } from '../lib/use-cases/track-command-status.ts';
+import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
 type TrackerEvent = { readonly 'detail-type'?: string; readonly time?: string };
 

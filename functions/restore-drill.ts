@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { newRestoreJobId } from '../lib/domain/restore/restore-job-id.ts';
 import { type DrillDeps, runRestoreDrill } from '../lib/use-cases/run-restore-drill.ts';
 import { clustersForRun } from '../lib/use-cases/scheduled-clusters.ts';
+import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
 /**
  * One cluster (`{ "cluster": "orders-main" }`), the one-minute tick (a scheduled event with its `time`: the clusters

@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { parseRestoreOrchestratorInput } from '../lib/adapters/events/restore-orchestrator-events.ts';
 import { newRestoreJobId } from '../lib/domain/restore/restore-job-id.ts';
 import { type OrchestratorDeps, orchestrateRestore } from '../lib/use-cases/orchestrate-restore.ts';
+import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
 /**
  * The restore orchestrator: SSM status-change events (EventBridge) advance restore jobs step by step; start and

@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import type { WalcatConfig } from '../lib/domain/cluster.ts';
 import { runScheduledRetention, type ScheduledRetentionDependencies } from '../lib/use-cases/scheduled-retention.ts';
+import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
 /** The daily EventBridge schedule: per cluster, apply the open plan once its grace passed, then plan anew. */
 export function createRetentionHandler(deps: ScheduledRetentionDependencies, config: WalcatConfig, logger: Logger) {

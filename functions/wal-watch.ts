@@ -1,11 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { EmfContinuityMetrics } from '../lib/adapters/metrics/emf-continuity-metrics.ts';
 import type { WalcatConfig } from '../lib/domain/cluster.ts';
 import { latestArchiverSignal } from '../lib/use-cases/archiver-signal.ts';
 import { type WatchWalDependencies, watchWal } from '../lib/use-cases/watch-wal.ts';
+import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
 /** The EventBridge schedule (every minute) runs the watchdog over every configured cluster. */
 export function createWalWatchHandler(deps: WatchWalDependencies, config: WalcatConfig, logger: Logger) {

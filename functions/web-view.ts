@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { deployedAdapterSet } from '../lib/adapters/deployed-adapter-set.ts';
 import { hostJobView } from '../lib/web-view/host-job-view.ts';
 import { restoreJobView } from '../lib/web-view/restore-job-view.ts';
 import { createWebViewApp, type WebRequest, type WebResponse } from '../lib/web-view/web-view-app.ts';
+import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
 /** Jobs shown per cluster (backups, probes, restores, drills), newest first. */
 const JOBS_SHOWN = 20;

@@ -1,15 +1,17 @@
 /**
- * The CLI's composition root: resolves where the config and the AWS endpoints come from (`--config`, `--local`, the
- * environment), builds the adapters on first use, and hands each command module the adapters it needs.
+ * The CLI's door: resolves where the config and the AWS endpoints come from (`--config`, `--local`, the
+ * environment), gets the adapters from the wiring seam (lib/wiring) on first use, and hands each command module
+ * the adapters it needs.
  */
 import { join } from 'node:path';
-import { type AdapterSet, createAdapterSet } from '../adapters/adapter-set.ts';
-import type { AwsEndpoints } from '../adapters/aws/aws-clients.ts';
+import type { AwsEndpoints } from '../config/aws-endpoints.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { localStackDir, readLocalStackInfo, wantsLocalStack } from '../config/config-local-stack.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
 import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import { lastRestoreDrill } from '../use-cases/last-restore-drill.ts';
+import { type AdapterSet, createAdapterSet } from '../wiring/adapter-set.ts';
+import { localAdapterSet, localEndpoints } from '../wiring/local-adapter-set.ts';
 import { bucketReaders } from './bucket-readers.ts';
 import type { CliCommand } from './cli-command.ts';
 import { backupCommand } from './commands/backup.ts';
@@ -49,9 +51,6 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Credentials the local emulators accept (s3rver knows only this access key). */
-const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
-
 /** `--config PATH` or `--config=PATH`, read before the command's own options are known. */
 function configFlag(argv: readonly string[]): string | undefined {
   const index = argv.indexOf('--config');
@@ -69,16 +68,8 @@ export async function createCliRuntime(options: {
   const { argv, env } = options;
   const runtime = readRuntimeEnvironment(env);
   const local = wantsLocalStack(argv, env) ? readLocalStackInfo(localStackDir(env)) : undefined;
-  const endpoints: AwsEndpoints = local
-    ? {
-        region: runtime.region ?? 'us-east-1',
-        s3: local.s3Endpoint,
-        dynamodb: local.dynamodbEndpoint,
-        // The stack's SSM-compatible endpoint runs host commands through its local shell transport.
-        ...(local.ssmEndpoint ? { ssm: local.ssmEndpoint } : {}),
-        credentials: LOCAL_CREDENTIALS,
-      }
-    : runtime.endpoints;
+  const region = runtime.region ?? 'us-east-1';
+  const endpoints: AwsEndpoints = local ? localEndpoints(local, region) : runtime.endpoints;
   const configPath = configFlag(argv) ?? local?.configPath ?? runtime.configPath;
 
   let config: WalcatConfig | undefined;
@@ -92,7 +83,9 @@ export async function createCliRuntime(options: {
   };
   let adapters: AdapterSet | undefined;
   const adapterSet = (): AdapterSet => {
-    adapters ??= createAdapterSet({ config: loadConfig(), endpoints });
+    adapters ??= local
+      ? localAdapterSet({ config: loadConfig(), stack: local, region })
+      : createAdapterSet({ config: loadConfig(), endpoints: runtime.endpoints });
     return adapters;
   };
   const catalog = () => adapterSet().catalog();

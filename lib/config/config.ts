@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type * as z from 'zod';
-import type { AwsEndpoints } from '../adapters/aws/aws-clients.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
 import { ConfigError } from '../domain/errors.ts';
+import type { AwsEndpoints } from './aws-endpoints.ts';
 import { CATALOG_TABLE_NAME, trimmedStorage, walcatConfigSchema } from './config-schema.ts';
 
 /**

@@ -1,39 +1,13 @@
-/**
- * The embedded local stack (`walcat local`, `npm start`): all of walcat on one machine, in one process tree.
- *
- * - s3rver and dynalite in this process, their data under `<dir>/s3` and `<dir>/dynamodb`;
- * - a real PostgreSQL 15 primary under `<dir>/pg`, archiving through wal-g-local into `s3://walcat-local/demo/`;
- * - the ingest use case fed by s3rver's real object notifications (the S3 → SQS → Lambda path);
- * - the scheduled functions on timers: catalog sync, WAL watchdog, backups through the local shell transport
- *   running the real backup-push host script, retention (plan, and apply once the grace has passed);
- * - a local Slack receiver that prints what walcat would post, and the web view;
- * - a demo workload so WAL flows.
- *
- * It writes `<dir>/stack.json`, which `walcat --local <command>` (or `WALCAT_LOCAL=1`) reads to talk to it, and
- * removes it again on stop. Only ports it picked and the data directory it created are ever used.
- */
-import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { createDynamoDbDocumentClient, createS3Client } from '../adapters/aws/aws-clients.ts';
-import { DynamoDbAlertStore } from '../adapters/dynamodb/dynamodb-alert-store.ts';
-import { DynamoDbCatalogStore } from '../adapters/dynamodb/dynamodb-catalog-store.ts';
-import { DynamoDbJobStore } from '../adapters/dynamodb/dynamodb-job-store.ts';
-import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
-import { DynamoDbRestoreJobStore } from '../adapters/dynamodb/dynamodb-restore-job-store.ts';
 import { parseRestoreOrchestratorInput } from '../adapters/events/restore-orchestrator-events.ts';
 import { LocalInstanceDirectory } from '../adapters/local/local-instance-directory.ts';
 import { LocalShellTransport } from '../adapters/local/local-shell-transport.ts';
-import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
-import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
 import type { LocalStackInfo, LocalStackSettings } from '../config/config-local-stack.ts';
-import { createBackupInterpreter } from '../domain/catalog/backup-interpreter.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { backupFinishedAt, isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
 import { commandStatusUpdateFromEvent } from '../domain/jobs/command-status.ts';
 import type { Job } from '../domain/jobs/job.ts';
-import { newRestoreJobId } from '../domain/restore/restore-job-id.ts';
-import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
 import { dispatchBackup, requireHosts } from '../use-cases/dispatch-backup.ts';
 import { orchestrateRestore } from '../use-cases/orchestrate-restore.ts';
@@ -46,6 +20,7 @@ import { hostJobView } from '../web-view/host-job-view.ts';
 import { restoreJobView } from '../web-view/restore-job-view.ts';
 import { createWebViewApp } from '../web-view/web-view-app.ts';
 import { startWebViewServer } from '../web-view/web-view-server.ts';
+import { localAdapterSet } from '../wiring/local-adapter-set.ts';
 import { startDemoWorkload } from './demo-workload.ts';
 import {
   LOCAL_BUCKET,
@@ -54,13 +29,7 @@ import {
   LOCAL_PREFIX,
   writeLocalClusterFiles,
 } from './local-cluster-files.ts';
-import {
-  DYNALITE_CREDENTIALS,
-  LOCAL_REGION,
-  S3RVER_CREDENTIALS,
-  startLocalDynamoDb,
-  startLocalS3,
-} from './local-emulators.ts';
+import { LOCAL_REGION, S3RVER_CREDENTIALS, startLocalDynamoDb, startLocalS3 } from './local-emulators.ts';
 import { startLocalEventIngest } from './local-event-ingest.ts';
 import { LocalJobLog } from './local-job-log.ts';
 import { chooseLocalPorts } from './local-ports.ts';
@@ -198,51 +167,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const config = files.config;
     const cluster = config.clusters[0] as ClusterConfig;
 
-    const dynamo = await startLocalDynamoDb({ port: ports.dynamodb, directory: join(dir, 'dynamodb') });
-    closers.push({ name: 'dynalite', close: () => dynamo.close() });
-    const ddb = createDynamoDbDocumentClient({
-      region: LOCAL_REGION,
-      dynamodb: dynamo.endpoint,
-      credentials: DYNALITE_CREDENTIALS,
-    });
-    closers.push({ name: 'DynamoDB client', close: async () => ddb.destroy() });
-    const catalog = new DynamoDbCatalogStore({
-      client: ddb,
-      tableName: config.catalogTable,
-      interpret: createBackupInterpreter(config.clusters),
-    });
-    await catalog.ensureTable();
-    const alerts = new DynamoDbAlertStore({ client: ddb, tableName: config.catalogTable });
-    const plans = new DynamoDbPlanStore({ client: ddb, tableName: config.catalogTable });
-
-    const s3Client = createS3Client({ region: LOCAL_REGION, s3: s3Endpoint, credentials: S3RVER_CREDENTIALS });
-    const objects = new S3ObjectStore(s3Client);
-    const ingest = startLocalEventIngest(
-      { catalog, clusters: config.clusters, objects, decompress: historyTextOrUndefined },
-      print,
-    );
-    const s3 = await startLocalS3({
-      port: ports.s3,
-      directory: join(dir, 's3'),
-      buckets: [LOCAL_BUCKET],
-      onEvent: (event) => ingest.accept(event),
-    });
-    closers.push({ name: 's3rver', close: () => s3.close() });
-    closers.push({ name: 'S3 client', close: async () => s3Client.destroy() });
-    closers.push({ name: 'ingest', close: () => ingest.stop() });
-
-    const slack = await startSlackReceiver({ port: ports.slack, print });
-    closers.push({ name: 'Slack receiver', close: () => slack.close() });
-    // The one notifier of production, with the webhook "secret" resolved to the local receiver.
-    const notifier = new SlackWebhookNotifier({ secrets: { get: async () => slack.url } });
-
-    const pg = await startLocalPostgres({
-      dir,
-      port: ports.postgres,
-      archiverEnv,
-    });
-    closers.push({ name: 'PostgreSQL', close: () => pg.stop() });
-
     const hostTarget = requireHosts(cluster).target;
     // The host the demo cluster's tag resolves to: this machine, running host scripts as SSM would on the primary.
     const instances = [{ instanceId: LOCAL_INSTANCE_ID, tags: { [hostTarget.tagKey]: hostTarget.tagValue } }];
@@ -252,6 +176,43 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       instances,
     });
     closers.push({ name: 'local shell transport', close: () => transport.close() });
+
+    const dynamo = await startLocalDynamoDb({ port: ports.dynamodb, directory: join(dir, 'dynamodb') });
+    closers.push({ name: 'dynalite', close: () => dynamo.close() });
+    let slackUrl = '';
+    // The one wiring seam, over the emulators, the local shell transport and (once it listens) the Slack receiver.
+    const adapters = localAdapterSet({
+      config,
+      stack: { s3Endpoint, dynamodbEndpoint: dynamo.endpoint, region: LOCAL_REGION, s3Credentials: S3RVER_CREDENTIALS },
+      transport,
+      instances: new LocalInstanceDirectory(instances),
+      slackUrl: () => slackUrl,
+      metrics: { record: () => {} },
+    });
+    closers.push({ name: 'AWS clients', close: async () => adapters.close() });
+    const catalog = adapters.catalog();
+    await catalog.ensureTable();
+    const ingest = startLocalEventIngest(adapters.ingest(), print);
+    const s3 = await startLocalS3({
+      port: ports.s3,
+      directory: join(dir, 's3'),
+      buckets: [LOCAL_BUCKET],
+      onEvent: (event) => ingest.accept(event),
+    });
+    closers.push({ name: 's3rver', close: () => s3.close() });
+    closers.push({ name: 'ingest', close: () => ingest.stop() });
+
+    const slack = await startSlackReceiver({ port: ports.slack, print });
+    slackUrl = slack.url;
+    closers.push({ name: 'Slack receiver', close: () => slack.close() });
+
+    const pg = await startLocalPostgres({
+      dir,
+      port: ports.postgres,
+      archiverEnv,
+    });
+    closers.push({ name: 'PostgreSQL', close: () => pg.stop() });
+
     // `walcat --local backup` in a second terminal reaches the transport through the CLI's own SSM adapter.
     const ssm = await startLocalSsmEndpoint({
       port: ports.ssm,
@@ -260,7 +221,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       parameterValue: () => slack.url,
     });
     closers.push({ name: 'SSM endpoint', close: () => ssm.close() });
-    const hostJobs = new DynamoDbJobStore({ client: ddb, tableName: config.catalogTable });
+    const hostJobs = adapters.hostCommands().jobs;
     const reportHostJob = async (job: Job) => {
       const seconds = ((job.finishedAt ?? new Date()).getTime() - job.createdAt.getTime()) / 1000;
       if (job.type !== 'backup-push' || job.state !== 'success') {
@@ -278,27 +239,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       );
     };
 
-    const restoreJobs = new DynamoDbRestoreJobStore({ client: ddb, tableName: config.catalogTable });
-    const restoreDeps = {
-      catalog,
-      jobs: restoreJobs,
-      transport,
-      instances: new LocalInstanceDirectory(instances),
-      notifier,
-      clusters: config.clusters,
-      now: () => new Date(),
-      newJobId: () => newRestoreJobId('restore', new Date(), Math.random),
-    };
+    const restoreJobs = adapters.restoreJobs();
+    const restoreDeps = adapters.orchestrator();
     // Every status-change event goes to the job tracker and to the restore orchestrator, as the EventBridge rules
     // route SSM events to both Lambdas; each ignores the other's commands. A failure is printed, never thrown: the
     // transport delivers events without waiting, and the next event or the stuck-job watchdog catches up.
     const failed = (who: string) => (error: unknown) =>
       print(`[${who}] could not apply a command status: ${error instanceof Error ? error.message : String(error)}`);
     transport.subscribe((event) =>
-      trackCommandStatus(
-        { jobs: hostJobs, transport, notifier, clusters: config.clusters },
-        commandStatusUpdateFromEvent(event),
-      )
+      trackCommandStatus(adapters.tracker(), commandStatusUpdateFromEvent(event))
         .then((outcome) => (outcome.kind === 'applied' && outcome.finished ? reportHostJob(outcome.job) : undefined))
         .catch(failed('job-tracker')),
     );
@@ -325,7 +274,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       port: ports.web,
       app: createWebViewApp({
         clusters: config.clusters,
-        deps: { catalog, alerts, plans, jobs: jobViews },
+        deps: { ...adapters.webView(), jobs: jobViews },
         now: () => new Date(),
         refreshSeconds: 15,
         onError: (error) => print(`[web] ${error instanceof Error ? error.message : String(error)}`),
@@ -353,7 +302,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
 
     const sync = async () => {
       await ingest.flush();
-      const outcome = await syncCatalog({ catalog, objects, decompress: historyTextOrUndefined }, cluster, {
+      const outcome = await syncCatalog(adapters.sync(), cluster, {
         now: new Date(),
       });
       if (outcome.added + outcome.updated + outcome.removed > 0) {
@@ -365,7 +314,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     let lastWatch = '';
     const watch = async () => {
       await ingest.flush();
-      const outcome = await watchClusterWal({ catalog, alerts, notifier }, cluster, { now: new Date() });
+      const outcome = await watchClusterWal(adapters.watchWal(), cluster, { now: new Date() });
       const line = `${outcome.status}, ${outcome.openAlerts} open alert(s)`;
       if (line !== lastWatch) {
         lastWatch = line;
@@ -373,10 +322,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       }
     };
     const backup = async () => {
-      const outcome = await dispatchBackup(
-        { transport, jobs: hostJobs, newJobId: () => randomUUID() },
-        { cluster, now: new Date(), requestedBy: 'local schedule' },
-      );
+      const outcome = await dispatchBackup(adapters.backup(), {
+        cluster,
+        now: new Date(),
+        requestedBy: 'local schedule',
+      });
       if (outcome.kind === 'refused') {
         print(`[backup] ${cluster.id}: not dispatched: ${outcome.reason}`);
         return;
@@ -389,11 +339,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       const finish = jobs.begin('retention', new Date());
       // Apply refuses a catalog not fully synced since the plan was made: sync first, as the deployed schedule does.
       await sync();
-      const outcome = await runScheduledRetention(
-        { catalog, objects, serviceClock: objects, plans, notifier },
-        cluster,
-        new Date(),
-      );
+      const outcome = await runScheduledRetention(adapters.retention(), cluster, new Date());
       const applied = outcome.applied;
       if (applied?.status === 'applied') {
         print(`[retention] ${cluster.id}: applied ${applied.planId}, ${applied.deleted} object(s) deleted`);

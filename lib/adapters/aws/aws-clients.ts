@@ -2,20 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AwsEndpoints } from '../../config/aws-endpoints.ts';
 
-/**
- * Where the AWS clients point. Region, credentials and the standard `AWS_ENDPOINT_URL*` variables are otherwise
- * honoured by the SDK itself; the endpoints here are what lib/config read from those variables, so the S3 client
- * knows when it talks to an S3-compatible store or emulator.
- */
-export interface AwsEndpoints {
-  readonly region?: string;
-  /** Static credentials, only for local emulators (s3rver knows the key `S3RVER`); otherwise the default chain. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  readonly s3?: string;
-  readonly dynamodb?: string;
-  readonly ssm?: string;
-}
+export type { AwsEndpoints };
 
 /**
  * With an endpoint override the S3 client uses path-style addressing and computes checksums only when required:

@@ -1,7 +1,8 @@
 /**
  * The adapters of a deployed function: the config file and the environment are read once per container (lib/config)
- * and the real AWS adapters built from them. In the stack, Slack messages go to the alerts queue
- * (`WALCAT_ALERTS_QUEUE_URL`), so only alert-dispatch reads webhook secrets.
+ * and the real AWS adapters built from them. Each `functions/<name>.ts` calls this at module scope, so a
+ * misconfigured function fails at cold start with the config error, before its first event. In the stack, Slack
+ * messages go to the alerts queue (`WALCAT_ALERTS_QUEUE_URL`), so only alert-dispatch reads webhook secrets.
  */
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { type AdapterSet, createAdapterSet } from './adapter-set.ts';

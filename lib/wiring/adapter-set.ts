@@ -1,0 +1,253 @@
+/**
+ * The one wiring seam: the adapters of one process, each built on first use and then shared, and one method per use
+ * case returning exactly the dependencies that use case takes. Every door gets the product from here: each Lambda
+ * function (lib/wiring/deployed-adapter-set.ts), the CLI with or without `--local`, the local stack
+ * (lib/wiring/local-adapter-set.ts) and the end-to-end tests. A door that assembled adapters by hand would drift
+ * from the others.
+ */
+import { randomUUID } from 'node:crypto';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createDynamoDbDocumentClient, createS3Client, createSsmClient } from '../adapters/aws/aws-clients.ts';
+import { DynamoDbAlertStore } from '../adapters/dynamodb/dynamodb-alert-store.ts';
+import { DynamoDbCatalogStore } from '../adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbJobStore } from '../adapters/dynamodb/dynamodb-job-store.ts';
+import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
+import { DynamoDbRestoreJobStore } from '../adapters/dynamodb/dynamodb-restore-job-store.ts';
+import { EmfContinuityMetrics } from '../adapters/metrics/emf-continuity-metrics.ts';
+import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
+import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
+import { QueuedNotifier } from '../adapters/sqs/queued-notifier.ts';
+import { SsmCommandTransport } from '../adapters/ssm/ssm-command-transport.ts';
+import { SsmInstanceDirectory } from '../adapters/ssm/ssm-instance-directory.ts';
+import { SsmParameterSecret } from '../adapters/ssm/ssm-parameter-secret.ts';
+import type { AwsEndpoints } from '../config/aws-endpoints.ts';
+import { createBackupInterpreter } from '../domain/catalog/backup-interpreter.ts';
+import type { WalcatConfig } from '../domain/cluster.ts';
+import { newRestoreJobId } from '../domain/restore/restore-job-id.ts';
+import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
+import type { AlertStore } from '../ports/alert-store.ts';
+import type { CatalogStore } from '../ports/catalog-store.ts';
+import type { CommandTransport } from '../ports/command-transport.ts';
+import type { ContinuityMetrics } from '../ports/continuity-metrics.ts';
+import type { InstanceDirectory } from '../ports/instance-directory.ts';
+import type { JobStore } from '../ports/job-store.ts';
+import type { Notifier } from '../ports/notifier.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { PlanStore } from '../ports/plan-store.ts';
+import type { RestoreJobStore } from '../ports/restore-job-store.ts';
+import type { SecretSource } from '../ports/secret-source.ts';
+import type { ServiceClock } from '../ports/service-clock.ts';
+import { latestArchiverSignal } from '../use-cases/archiver-signal.ts';
+import type { HostCommandDependencies } from '../use-cases/dispatch-backup.ts';
+import type { IngestDependencies } from '../use-cases/ingest-object-events.ts';
+import type { OrchestratorDeps } from '../use-cases/orchestrate-restore.ts';
+import type { ProbeArchiverDependencies } from '../use-cases/probe-archiver.ts';
+import type { RestoreDeps } from '../use-cases/restore-dependencies.ts';
+import type { DrillDeps } from '../use-cases/run-restore-drill.ts';
+import type { ScheduledRetentionDependencies } from '../use-cases/scheduled-retention.ts';
+import type { SyncDependencies } from '../use-cases/sync-catalog.ts';
+import type { TrackCommandDependencies } from '../use-cases/track-command-status.ts';
+import type { WatchWalDependencies } from '../use-cases/watch-wal.ts';
+import type { ClusterViewDependencies } from '../web-view/build-cluster-view.ts';
+import { hostJobView } from '../web-view/host-job-view.ts';
+import { restoreJobView } from '../web-view/restore-job-view.ts';
+import { HOST_COMMAND_LOG_GROUP, type HostCommandAdapters } from './host-command-adapters.ts';
+
+/** Jobs shown per cluster in the web view (backups, probes, restores, drills), newest first. */
+export const JOBS_SHOWN = 20;
+
+export interface AdapterSetOptions {
+  readonly config: WalcatConfig;
+  readonly endpoints: AwsEndpoints;
+  /** Deployed stack: hand Slack messages to this queue (only alert-dispatch reads the webhook secret). */
+  readonly alertsQueueUrl?: string;
+  /** Where webhook URLs come from when messages are posted directly; default SSM Parameter Store. */
+  readonly secrets?: SecretSource;
+  /** Host commands go here instead of SSM (the local stack's shell transport). */
+  readonly transport?: CommandTransport;
+  /** Hosts resolve from here instead of SSM's inventory (the local stack's one instance). */
+  readonly instances?: InstanceDirectory;
+  /** Continuity metrics; default CloudWatch embedded metric format on stdout. */
+  readonly metrics?: ContinuityMetrics;
+  /** Where SSM writes host commands' full output; default the walcat CloudWatch Logs group. */
+  readonly commandLogGroup?: string;
+}
+
+export interface AdapterSet {
+  readonly config: WalcatConfig;
+  catalog(): CatalogStore;
+  /** The S3 store; its service clock is what retention checks its own clock against. */
+  objectStore(): ObjectStore & ServiceClock;
+  alerts(): AlertStore;
+  plans(): PlanStore;
+  /** How the functions post to Slack: through the alerts queue when deployed, directly otherwise. */
+  notifier(): Notifier;
+  /** The notifier that posts to the webhook itself (alert-dispatch, the one reader of webhook secrets). */
+  slackDelivery(): Notifier;
+  /** SSM transport and job store for backup-push, probes and the job tracker. */
+  hostCommands(): HostCommandAdapters;
+  restoreJobs(): RestoreJobStore;
+  /** Catalog, restore job store, transport and instance directory for restores and drills. */
+  restore(): RestoreDeps;
+
+  // One method per use case (and so per handler): exactly what it takes.
+  ingest(): IngestDependencies;
+  sync(): SyncDependencies;
+  watchWal(): WatchWalDependencies;
+  retention(): ScheduledRetentionDependencies;
+  backup(): HostCommandDependencies;
+  tracker(): TrackCommandDependencies;
+  probe(): ProbeArchiverDependencies;
+  orchestrator(): OrchestratorDeps;
+  drill(): DrillDeps;
+  webView(): ClusterViewDependencies;
+
+  /** Closes the SDK clients' sockets (the CLI calls it so the process can exit at once). */
+  close(): void;
+}
+
+function lazy<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= build();
+    return value;
+  };
+}
+
+export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
+  const { config, endpoints } = options;
+  // Each client is built once, on first use, and remembered so close() can end its sockets.
+  const built: { destroy(): void }[] = [];
+  const track = <T extends { destroy(): void }>(client: T): T => {
+    built.push(client);
+    return client;
+  };
+  const documentClient = lazy(() => track(createDynamoDbDocumentClient(endpoints)));
+  const s3 = lazy(() => track(createS3Client(endpoints)));
+  const ssm = lazy(() => track(createSsmClient(endpoints)));
+  const sqs = lazy(() => track(new SQSClient({ region: endpoints.region })));
+  const tableName = config.catalogTable;
+  const catalog = lazy(
+    () =>
+      new DynamoDbCatalogStore({
+        client: documentClient(),
+        tableName,
+        interpret: createBackupInterpreter(config.clusters),
+      }),
+  );
+  const objectStore = lazy(() => new S3ObjectStore(s3()));
+  const alerts = lazy(() => new DynamoDbAlertStore({ client: documentClient(), tableName }));
+  const plans = lazy(() => new DynamoDbPlanStore({ client: documentClient(), tableName }));
+  const slackDelivery = lazy(
+    (): Notifier => new SlackWebhookNotifier({ secrets: options.secrets ?? new SsmParameterSecret({ client: ssm() }) }),
+  );
+  const notifier = lazy(
+    (): Notifier =>
+      options.alertsQueueUrl ? new QueuedNotifier({ sqs: sqs(), queueUrl: options.alertsQueueUrl }) : slackDelivery(),
+  );
+  const transport = lazy((): CommandTransport => options.transport ?? new SsmCommandTransport({ client: ssm() }));
+  const logGroup = options.commandLogGroup ?? HOST_COMMAND_LOG_GROUP;
+  const hostCommands = lazy(
+    (): HostCommandAdapters => ({
+      transport: transport(),
+      jobs: new DynamoDbJobStore({ client: documentClient(), tableName }),
+      newJobId: () => randomUUID(),
+      cloudWatchLogGroup: logGroup,
+    }),
+  );
+  const jobs = (): JobStore => hostCommands().jobs;
+  const restoreJobs = lazy(() => new DynamoDbRestoreJobStore({ client: documentClient(), tableName }));
+  const restore = lazy(
+    (): RestoreDeps => ({
+      catalog: catalog(),
+      jobs: restoreJobs(),
+      transport: transport(),
+      instances: options.instances ?? new SsmInstanceDirectory({ client: ssm() }),
+      // Restore steps keep their complete output where backup jobs keep theirs (SSM's inline copy is truncated).
+      commandOutput: { cloudWatchLogGroup: logGroup },
+      notifier: notifier(),
+      clusters: config.clusters,
+      now: () => new Date(),
+    }),
+  );
+  const tracker = lazy(
+    (): TrackCommandDependencies => ({
+      jobs: jobs(),
+      transport: transport(),
+      notifier: notifier(),
+      clusters: config.clusters,
+    }),
+  );
+  const metrics = lazy((): ContinuityMetrics => options.metrics ?? new EmfContinuityMetrics({ namespace: 'walcat' }));
+
+  return {
+    config,
+    catalog,
+    objectStore,
+    alerts,
+    plans,
+    notifier,
+    slackDelivery,
+    hostCommands,
+    restoreJobs,
+    restore,
+    ingest: lazy(() => ({
+      catalog: catalog(),
+      objects: objectStore(),
+      decompress: historyTextOrUndefined,
+      clusters: config.clusters,
+    })),
+    sync: lazy(() => ({ catalog: catalog(), objects: objectStore(), decompress: historyTextOrUndefined })),
+    watchWal: lazy(
+      (): WatchWalDependencies => ({
+        catalog: catalog(),
+        alerts: alerts(),
+        notifier: notifier(),
+        metrics: metrics(),
+        archiverSignal: (cluster, now) => latestArchiverSignal({ jobs: jobs(), catalog: catalog() }, cluster, now),
+      }),
+    ),
+    retention: lazy(() => ({
+      catalog: catalog(),
+      objects: objectStore(),
+      serviceClock: objectStore(),
+      plans: plans(),
+      notifier: notifier(),
+    })),
+    backup: hostCommands,
+    tracker,
+    probe: lazy(
+      (): ProbeArchiverDependencies => ({
+        ...hostCommands(),
+        ...tracker(),
+        catalog: catalog(),
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      }),
+    ),
+    orchestrator: lazy(() => ({ ...restore(), newJobId: () => newRestoreJobId('restore', new Date(), Math.random) })),
+    drill: lazy(() => ({
+      ...restore(),
+      random: Math.random,
+      newJobId: () => newRestoreJobId('drill', new Date(), Math.random),
+    })),
+    webView: lazy(
+      (): ClusterViewDependencies => ({
+        catalog: catalog(),
+        alerts: alerts(),
+        plans: plans(),
+        jobs: async (cluster) => {
+          const [host, restores] = await Promise.all([
+            jobs().list(cluster.id, { limit: JOBS_SHOWN }),
+            restoreJobs().list(cluster.id, { limit: JOBS_SHOWN }),
+          ]);
+          return [...host.map(hostJobView), ...restores.map(restoreJobView)]
+            .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+            .slice(0, JOBS_SHOWN);
+        },
+      }),
+    ),
+    close: () => {
+      for (const client of built) client.destroy();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * The adapters of the local stack and of `walcat --local`: the same adapter set as a deployed function, over the
+ * emulator endpoints the stack wrote into its `stack.json` (s3rver, dynalite, the stack's SSM-compatible endpoint).
+ * Inside the stack's own process host commands run through the local shell transport, hosts resolve from the
+ * stack's instance list, and Slack messages go straight to the local Slack receiver.
+ */
+import type { AwsEndpoints } from '../config/aws-endpoints.ts';
+import type { LocalStackInfo } from '../config/config-local-stack.ts';
+import type { WalcatConfig } from '../domain/cluster.ts';
+import type { CommandTransport } from '../ports/command-transport.ts';
+import type { ContinuityMetrics } from '../ports/continuity-metrics.ts';
+import type { InstanceDirectory } from '../ports/instance-directory.ts';
+import { type AdapterSet, createAdapterSet } from './adapter-set.ts';
+
+/** Credentials the local emulators accept (s3rver knows only this access key; dynalite takes any). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+const LOCAL_REGION = 'us-east-1';
+
+export type LocalEndpoints = Pick<LocalStackInfo, 's3Endpoint' | 'dynamodbEndpoint' | 'ssmEndpoint' | 'region'> & {
+  readonly s3Credentials?: LocalStackInfo['s3Credentials'];
+};
+
+/** The AWS endpoints of a running (or starting) local stack. */
+export function localEndpoints(stack: LocalEndpoints, region?: string): AwsEndpoints {
+  return {
+    region: region ?? stack.region ?? LOCAL_REGION,
+    s3: stack.s3Endpoint,
+    dynamodb: stack.dynamodbEndpoint,
+    // The stack's SSM-compatible endpoint runs host commands through its local shell transport.
+    ...(stack.ssmEndpoint ? { ssm: stack.ssmEndpoint } : {}),
+    credentials: stack.s3Credentials ?? LOCAL_CREDENTIALS,
+  };
+}
+
+export interface LocalAdapterSetOptions {
+  readonly config: WalcatConfig;
+  readonly stack: LocalEndpoints;
+  /** In the stack's process: the local shell transport and its instances (otherwise the SSM endpoint). */
+  readonly transport?: CommandTransport;
+  readonly instances?: InstanceDirectory;
+  /** In the stack's process: the local Slack receiver's URL, which every webhook parameter resolves to. */
+  readonly slackUrl?: () => string;
+  readonly metrics?: ContinuityMetrics;
+  readonly region?: string;
+}
+
+export function localAdapterSet(options: LocalAdapterSetOptions): AdapterSet {
+  const { slackUrl } = options;
+  return createAdapterSet({
+    config: options.config,
+    endpoints: localEndpoints(options.stack, options.region),
+    ...(options.transport ? { transport: options.transport } : {}),
+    ...(options.instances ? { instances: options.instances } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(slackUrl ? { secrets: { get: async () => slackUrl() } } : {}),
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * The one wiring seam: every root (deployed, local stack, `walcat --local`) hands each use case the same
+ * dependencies. Restore steps keep their complete output where backup jobs keep theirs (the CloudWatch Logs group),
+ * and the WAL watchdog gets the archiver signal and metrics everywhere, not only when deployed.
+ */
+import { describe, expect, it } from 'vitest';
+import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { parseRestoreTarget } from '../../lib/domain/restore/restore-target.ts';
+import { startRestore } from '../../lib/use-cases/start-restore.ts';
+import { type AdapterSet, createAdapterSet } from '../../lib/wiring/adapter-set.ts';
+import { HOST_COMMAND_LOG_GROUP } from '../../lib/wiring/host-command-adapters.ts';
+import { localAdapterSet } from '../../lib/wiring/local-adapter-set.ts';
+import {
+  cluster,
+  FakeCatalog,
+  FakeInstances,
+  FakeTransport,
+  minutes,
+  restoreConfig,
+} from '../use-cases/restore/restore-fixtures.ts';
+
+const config = restoreConfig();
+const stack = { s3Endpoint: 'http://127.0.0.1:1', dynamodbEndpoint: 'http://127.0.0.1:2' };
+
+const roots: [string, (transport?: FakeTransport) => AdapterSet][] = [
+  [
+    'deployed',
+    (transport) =>
+      createAdapterSet({ config, endpoints: { region: 'eu-west-1' }, ...(transport ? { transport } : {}) }),
+  ],
+  [
+    'local stack',
+    (transport) =>
+      localAdapterSet({ config, stack, ...(transport ? { transport } : {}), slackUrl: () => 'http://127.0.0.1:3' }),
+  ],
+  [
+    'walcat --local',
+    (transport) =>
+      localAdapterSet({
+        config,
+        stack: { ...stack, ssmEndpoint: 'http://127.0.0.1:4' },
+        ...(transport ? { transport } : {}),
+      }),
+  ],
+];
+
+describe.each(roots)('the %s adapter set', (_name, build) => {
+  it('gives restores and drills the command log group backup jobs use', () => {
+    const adapters = build();
+    expect(adapters.backup().cloudWatchLogGroup).toBe(HOST_COMMAND_LOG_GROUP);
+    for (const deps of [adapters.restore(), adapters.orchestrator(), adapters.drill()]) {
+      expect(deps.commandOutput).toEqual({ cloudWatchLogGroup: HOST_COMMAND_LOG_GROUP });
+    }
+    adapters.close();
+  });
+
+  it('sends a restore step with its full output going to that log group', async () => {
+    const transport = new FakeTransport();
+    const adapters = build(transport);
+    const deps = {
+      ...adapters.orchestrator(),
+      // Only the stores are swapped for in-memory ones; transport and commandOutput are the wiring's.
+      catalog: new FakeCatalog().asStore(),
+      jobs: new InMemoryRestoreJobStore(),
+      instances: new FakeInstances(),
+      now: () => minutes(200),
+    };
+    await startRestore(deps, {
+      cluster: cluster(),
+      target: parseRestoreTarget({ to: '2026-11-20T10:30:00Z' }),
+      host: { kind: 'instance', instanceId: 'i-0a1b2c3d4e5f60718' },
+      inPlace: false,
+      jobId: 'r-wiring',
+    });
+    expect(transport.sent).toHaveLength(1);
+    expect(transport.sent[0]?.cloudWatchLogGroup).toBe(HOST_COMMAND_LOG_GROUP);
+    adapters.close();
+  });
+
+  it('gives the WAL watchdog the archiver signal and metrics', () => {
+    const adapters = build();
+    const deps = adapters.watchWal();
+    expect(deps.archiverSignal).toBeTypeOf('function');
+    expect(deps.metrics?.record).toBeTypeOf('function');
+    adapters.close();
+  });
+
+  it('hands the host-command use cases, the tracker and the probe one transport', () => {
+    const transport = new FakeTransport();
+    const adapters = build(transport);
+    expect(adapters.backup().transport).toBe(transport);
+    expect(adapters.tracker().transport).toBe(transport);
+    expect(adapters.probe().transport).toBe(transport);
+    expect(adapters.restore().transport).toBe(transport);
+    adapters.close();
+  });
+});
