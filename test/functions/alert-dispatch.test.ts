@@ -5,9 +5,9 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAlertDispatchHandler } from '../../functions/alert-dispatch.ts';
 import { SlackWebhookNotifier } from '../../lib/adapters/slack/slack-webhook-notifier.ts';
 import { SsmParameterSecret } from '../../lib/adapters/ssm/ssm-parameter-secret.ts';
+import { createAlertDispatchHandler } from '../../lib/handlers/alert-dispatch-handler.ts';
 
 /** A local receiver standing in for Slack: answers with the queued status codes, records what it got. */
 let server: Server;

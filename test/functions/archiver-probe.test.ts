@@ -6,13 +6,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createArchiverProbeHandler } from '../../functions/archiver-probe.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { WalcatConfig } from '../../lib/domain/cluster.ts';
 import { ARCHIVER_PROBE_SQL } from '../../lib/domain/host/archiver-probe-script.ts';
+import { createArchiverProbeHandler } from '../../lib/handlers/archiver-probe-handler.ts';
 import type { CommandInvocation, CommandTransport, SendCommandRequest } from '../../lib/ports/command-transport.ts';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
 

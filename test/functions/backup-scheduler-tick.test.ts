@@ -5,10 +5,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBackupSchedulerHandler } from '../../functions/backup-scheduler.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
+import { createBackupSchedulerHandler } from '../../lib/handlers/backup-scheduler-handler.ts';
 import type { CommandTransport, SendCommandRequest } from '../../lib/ports/command-transport.ts';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
 

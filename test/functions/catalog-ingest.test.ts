@@ -3,10 +3,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCatalogIngestHandler } from '../../functions/catalog-ingest.ts';
 import type { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import type { ClusterId } from '../../lib/domain/cluster.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
+import { createCatalogIngestHandler } from '../../lib/handlers/catalog-ingest-handler.ts';
 import { SAMPLE_BACKUP, SAMPLE_BUCKET, SAMPLE_OBJECTS } from '../../scripts/capture-s3-events.ts';
 import { type CatalogServices, readers, startCatalogServices, testConfig } from '../use-cases/catalog-test-setup.ts';
 

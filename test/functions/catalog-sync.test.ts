@@ -3,8 +3,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCatalogSyncHandler } from '../../functions/catalog-sync.ts';
 import type { ClusterId } from '../../lib/domain/cluster.ts';
+import { createCatalogSyncHandler } from '../../lib/handlers/catalog-sync-handler.ts';
 import { SAMPLE_BACKUP, SAMPLE_BUCKET, SAMPLE_OBJECTS } from '../../scripts/capture-s3-events.ts';
 import { type CatalogServices, readers, startCatalogServices, testConfig } from '../use-cases/catalog-test-setup.ts';
 

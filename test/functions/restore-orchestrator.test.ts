@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createRestoreDrillHandler } from '../../functions/restore-drill.ts';
-import { createRestoreOrchestratorHandler } from '../../functions/restore-orchestrator.ts';
 import { parseRestoreOrchestratorInput } from '../../lib/adapters/events/restore-orchestrator-events.ts';
 import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { createRestoreDrillHandler } from '../../lib/handlers/restore-drill-handler.ts';
+import { createRestoreOrchestratorHandler } from '../../lib/handlers/restore-orchestrator-handler.ts';
 import type { OrchestratorDeps } from '../../lib/use-cases/orchestrate-restore.ts';
 import {
   FakeCatalog,

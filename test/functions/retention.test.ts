@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRetentionHandler } from '../../functions/retention.ts';
 import { DynamoDbPlanStore } from '../../lib/adapters/dynamodb/dynamodb-plan-store.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import type { SlackMessage } from '../../lib/domain/continuity/slack-message.ts';
+import { createRetentionHandler } from '../../lib/handlers/retention-handler.ts';
 import type { NotificationTarget, Notifier } from '../../lib/ports/notifier.ts';
 import { type CatalogServices, startCatalogServices } from '../use-cases/catalog-test-setup.ts';
 import {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWalWatchHandler } from '../../functions/wal-watch.ts';
 import type { SlackMessage } from '../../lib/domain/continuity/slack-message.ts';
+import { createWalWatchHandler } from '../../lib/handlers/wal-watch-handler.ts';
 import {
   archiveSegments,
   baseBackup,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createWebViewHandler } from '../../functions/web-view.ts';
+import { createWebViewHandler } from '../../lib/handlers/web-view-handler.ts';
 import type { ClusterView } from '../../lib/web-view/cluster-view.ts';
 import { createWebViewApp } from '../../lib/web-view/web-view-app.ts';
 import {
@@ -25,6 +26,7 @@ const handler = createWebViewHandler(
     deps: { catalog: fixtureCatalog(), jobs: async () => [DRILL] },
     now: () => NOW,
   }),
+  new Logger({ logLevel: 'SILENT' }),
 );
 
 async function invoke(change: Partial<APIGatewayProxyEventV2> = {}): Promise<APIGatewayProxyStructuredResultV2> {

@@ -14,7 +14,6 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAlertDispatchHandler } from '../../functions/alert-dispatch.ts';
 import { createDynamoDbDocumentClient } from '../../lib/adapters/aws/aws-clients.ts';
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb/dynamodb-alert-store.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
@@ -22,6 +21,7 @@ import { SlackWebhookNotifier } from '../../lib/adapters/slack/slack-webhook-not
 import { QueuedNotifier } from '../../lib/adapters/sqs/queued-notifier.ts';
 import { SsmParameterSecret } from '../../lib/adapters/ssm/ssm-parameter-secret.ts';
 import type { Alert } from '../../lib/domain/continuity/alert-state.ts';
+import { createAlertDispatchHandler } from '../../lib/handlers/alert-dispatch-handler.ts';
 import type { Notifier } from '../../lib/ports/notifier.ts';
 import { watchClusterWal } from '../../lib/use-cases/watch-wal.ts';
 import { DYNALITE_CREDENTIALS, type DynaliteHandle, startDynalite } from '../support/dynalite.ts';

@@ -1,0 +1,34 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ClusterConfig } from '../domain/cluster.ts';
+import type { ClusterViewDependencies } from '../web-view/build-cluster-view.ts';
+import { createWebViewApp, type WebRequest, type WebResponse } from '../web-view/web-view-app.ts';
+import { lambdaHandler } from './lambda-chain.ts';
+
+type WebViewApp = { handle(request: WebRequest): Promise<WebResponse> };
+
+/** The web view app as the deployed function serves it, failures logged (never shown). */
+export function deployedWebViewApp(clusters: readonly ClusterConfig[], deps: ClusterViewDependencies, logger: Logger) {
+  return createWebViewApp({
+    clusters,
+    deps,
+    now: () => new Date(),
+    onError: (error, request) => logger.error('web view request failed', { path: request.path, error: error as Error }),
+  });
+}
+
+/**
+ * The read-only web view behind an API Gateway HTTP API route with IAM authorization: the same pages and JSON the
+ * local stack serves, read from the catalog table.
+ */
+export function createWebViewHandler(app: WebViewApp, logger: Logger) {
+  const body = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const response = await app.handle({
+      method: event.requestContext?.http?.method ?? 'GET',
+      path: event.rawPath ?? '/',
+      query: event.queryStringParameters ?? {},
+    });
+    return { statusCode: response.statusCode, headers: { ...response.headers }, body: response.body };
+  };
+  return lambdaHandler(logger, body);
+}
