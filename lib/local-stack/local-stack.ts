@@ -19,7 +19,6 @@ import type { JobView } from '../web-view/cluster-view.ts';
 import { hostJobView } from '../web-view/host-job-view.ts';
 import { restoreJobView } from '../web-view/restore-job-view.ts';
 import { createWebViewApp } from '../web-view/web-view-app.ts';
-import { startWebViewServer } from '../web-view/web-view-server.ts';
 import { localAdapterSet } from '../wiring/local-adapter-set.ts';
 import { startDemoWorkload } from './demo-workload.ts';
 import {
@@ -45,6 +44,7 @@ import { startLocalSsmEndpoint } from './local-ssm-endpoint.ts';
 import { LocalStackSetupError } from './local-stack-errors.ts';
 import { type Schedules, startSchedules } from './scheduled-runs.ts';
 import { startSlackReceiver } from './slack-receiver.ts';
+import { startWebViewServer } from './web-view-server.ts';
 
 export const STACK_FILE = 'stack.json';
 /** What `--fresh` removes: only what the stack itself creates in its folder, never anything else there. */

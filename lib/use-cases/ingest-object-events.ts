@@ -5,8 +5,8 @@
  * touch, so the queue redelivers those and nothing else.
  */
 import type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
+import type { IngestRecord, SkippedEvent } from '../domain/catalog/ingest-record.ts';
 import { objectEffect, observationOfEvent } from '../domain/catalog/object-effect.ts';
-import type { ObjectEvent } from '../domain/catalog/object-event.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { resolveClusterOfKey } from '../domain/cluster-of-key.ts';
 import { classifyKey } from '../domain/layout/classify-key.ts';
@@ -18,18 +18,7 @@ export interface IngestDependencies extends EffectReaders {
   readonly clusters: readonly ClusterConfig[];
 }
 
-/** One delivered record (an SQS message, a notification record) and the events it carries. */
-export interface IngestRecord {
-  readonly recordId: string;
-  readonly events: readonly ObjectEvent[];
-  /** Events of the record that could not be parsed (malformed wire data): skipped, never retried. */
-  readonly malformed?: readonly SkippedEvent[];
-}
-
-export interface SkippedEvent {
-  readonly key: string;
-  readonly reason: string;
-}
+export type { IngestRecord, SkippedEvent };
 
 export interface IngestOutcome {
   /** Events whose changes reached the catalog (including stale ones that changed nothing). */

@@ -1,6 +1,6 @@
-import type { RestoreOrchestratorInput } from '../adapters/events/restore-orchestrator-events.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { RestoreJobStateError } from '../domain/restore/restore-job.ts';
+import type { RestoreOrchestratorInput } from '../domain/restore/restore-orchestrator-input.ts';
 import { RestoreTargetUnreachableError } from '../domain/restore/restore-plan.ts';
 import { RestoreLockedError } from '../ports/restore-job-store.ts';
 import { advanceRestore, reconcileRestoreJobs } from './advance-restore.ts';

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebViewServer, type WebViewServer } from '../../lib/local-stack/web-view-server.ts';
 import type { ClusterView } from '../../lib/web-view/cluster-view.ts';
 import { renderTimelineSvg } from '../../lib/web-view/timeline-svg.ts';
 import { createWebViewApp } from '../../lib/web-view/web-view-app.ts';
-import { startWebViewServer, type WebViewServer } from '../../lib/web-view/web-view-server.ts';
 import {
   CLUSTER,
   DRILL,

@@ -7,29 +7,14 @@ import { z } from 'zod';
 import { InvalidInputError } from '../../domain/errors.ts';
 import {
   COMMAND_STATUS_DETAIL_TYPE,
-  type CommandStatusUpdate,
   commandStatusUpdateFromEvent,
   INVOCATION_STATUS_DETAIL_TYPE,
 } from '../../domain/jobs/command-status.ts';
 import type { RestoreHostTarget } from '../../domain/restore/restore-job.ts';
-import { parseRestoreTarget, type RestoreTarget } from '../../domain/restore/restore-target.ts';
+import type { RestoreOrchestratorInput, StartRestoreMessage } from '../../domain/restore/restore-orchestrator-input.ts';
+import { parseRestoreTarget } from '../../domain/restore/restore-target.ts';
 
-export interface StartRestoreMessage {
-  readonly cluster: string;
-  readonly target: RestoreTarget;
-  readonly host?: RestoreHostTarget;
-  readonly inPlace: boolean;
-  readonly action: 'promote' | 'pause';
-  readonly checkSql?: string;
-  readonly pgData?: string;
-}
-
-export type RestoreOrchestratorInput =
-  | { readonly kind: 'status'; readonly update: CommandStatusUpdate }
-  | { readonly kind: 'start'; readonly request: StartRestoreMessage }
-  | { readonly kind: 'resume'; readonly cluster: string; readonly jobId: string }
-  | { readonly kind: 'watchdog'; readonly at: Date }
-  | { readonly kind: 'invalid'; readonly reason: string };
+export type { RestoreOrchestratorInput, StartRestoreMessage };
 
 const startSchema = z.strictObject({
   action: z.literal('start-restore'),

@@ -11,9 +11,9 @@
  * A record that does not parse is returned as malformed with the reason; it never fails the others.
  */
 import { z } from 'zod';
+import type { IngestRecord, SkippedEvent } from '../../domain/catalog/ingest-record.ts';
 import type { ObjectEvent } from '../../domain/catalog/object-event.ts';
 import { decodeS3EventKey } from '../../domain/layout/s3-event-key.ts';
-import type { IngestRecord, SkippedEvent } from '../../use-cases/ingest-object-events.ts';
 
 const s3RecordSchema = z.object({
   eventSource: z.literal('aws:s3'),

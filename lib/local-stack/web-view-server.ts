@@ -1,7 +1,7 @@
 /** Serves the web view over plain HTTP on 127.0.0.1 (the local stack; in AWS API Gateway calls the handler). */
 import { createServer } from 'node:http';
-import { listenOnLoopback } from '../local-stack/loopback-listener.ts';
-import type { WebRequest, WebResponse } from './web-view-app.ts';
+import type { WebRequest, WebResponse } from '../web-view/web-view-app.ts';
+import { listenOnLoopback } from './loopback-listener.ts';
 
 export interface WebViewServer {
   readonly url: string;

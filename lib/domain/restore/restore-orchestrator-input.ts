@@ -1,0 +1,25 @@
+/**
+ * What the restore orchestrator acts on, once its event has been parsed at the boundary
+ * (lib/adapters/events/restore-orchestrator-events.ts): a command's status change, a start or resume request, the
+ * watchdog's tick, or an invalid event with the reason.
+ */
+import type { CommandStatusUpdate } from '../jobs/command-status.ts';
+import type { RestoreHostTarget } from './restore-job.ts';
+import type { RestoreTarget } from './restore-target.ts';
+
+export interface StartRestoreMessage {
+  readonly cluster: string;
+  readonly target: RestoreTarget;
+  readonly host?: RestoreHostTarget;
+  readonly inPlace: boolean;
+  readonly action: 'promote' | 'pause';
+  readonly checkSql?: string;
+  readonly pgData?: string;
+}
+
+export type RestoreOrchestratorInput =
+  | { readonly kind: 'status'; readonly update: CommandStatusUpdate }
+  | { readonly kind: 'start'; readonly request: StartRestoreMessage }
+  | { readonly kind: 'resume'; readonly cluster: string; readonly jobId: string }
+  | { readonly kind: 'watchdog'; readonly at: Date }
+  | { readonly kind: 'invalid'; readonly reason: string };
