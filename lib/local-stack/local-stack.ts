@@ -1,24 +1,33 @@
+/**
+ * The embedded local stack (`walcat local`, `npm start`): all of walcat on one machine, in one process tree.
+ *
+ * - s3rver and dynalite in this process, their data under `<dir>/s3` and `<dir>/dynamodb`;
+ * - a real PostgreSQL 15 primary under `<dir>/pg`, archiving through wal-g-local into `s3://walcat-local/demo/`;
+ * - the deployed handlers, one row per function of serverless.yml (lib/local-stack/local-functions.ts), wired from
+ *   the local adapter set: s3rver's object notifications reach catalog-ingest as SQS batches, the local shell
+ *   transport's status events reach the job tracker and the restore orchestrator as EventBridge events, every
+ *   schedule (sync, WAL watchdog, backups, archiver probe, retention, drills, watchdogs) runs on a timer, Slack
+ *   messages go through a local alerts queue to alert-dispatch and on to a local Slack receiver that prints them,
+ *   and the web view server hands each request to the web view handler;
+ * - a demo workload so WAL flows.
+ *
+ * It writes `<dir>/stack.json`, which `walcat --local <command>` (or `WALCAT_LOCAL=1`) reads to talk to it, and
+ * removes it again on stop. Only ports it picked and the data directory it created are ever used.
+ */
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseRestoreOrchestratorInput } from '../adapters/events/restore-orchestrator-events.ts';
+import { parseObjectEventDocument } from '../adapters/events/s3-notification-events.ts';
 import { LocalInstanceDirectory } from '../adapters/local/local-instance-directory.ts';
 import { LocalShellTransport } from '../adapters/local/local-shell-transport.ts';
 import type { LocalStackInfo, LocalStackSettings } from '../config/config-local-stack.ts';
+import type { FunctionName } from '../deploy/serverless-model.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { backupFinishedAt, isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
-import { commandStatusUpdateFromEvent } from '../domain/jobs/command-status.ts';
-import type { Job } from '../domain/jobs/job.ts';
+import { isTerminalJobState, type Job, type JobState } from '../domain/jobs/job.ts';
+import { SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
 import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
-import { dispatchBackup, requireHosts } from '../use-cases/dispatch-backup.ts';
-import { orchestrateRestore } from '../use-cases/orchestrate-restore.ts';
-import { runScheduledRetention } from '../use-cases/scheduled-retention.ts';
-import { syncCatalog } from '../use-cases/sync-catalog.ts';
-import { trackCommandStatus } from '../use-cases/track-command-status.ts';
-import { watchClusterWal } from '../use-cases/watch-wal.ts';
-import type { JobView } from '../web-view/cluster-view.ts';
-import { hostJobView } from '../web-view/host-job-view.ts';
-import { restoreJobView } from '../web-view/restore-job-view.ts';
-import { createWebViewApp } from '../web-view/web-view-app.ts';
+import { requireHosts } from '../use-cases/dispatch-backup.ts';
+import type { OrchestratorOutcome } from '../use-cases/orchestrate-restore.ts';
 import { localAdapterSet } from '../wiring/local-adapter-set.ts';
 import { startDemoWorkload } from './demo-workload.ts';
 import {
@@ -29,8 +38,8 @@ import {
   writeLocalClusterFiles,
 } from './local-cluster-files.ts';
 import { LOCAL_REGION, S3RVER_CREDENTIALS, startLocalDynamoDb, startLocalS3 } from './local-emulators.ts';
-import { startLocalEventIngest } from './local-event-ingest.ts';
-import { LocalJobLog } from './local-job-log.ts';
+import { LOCAL_SCHEDULE_MS, type LocalFunction, localFunctions } from './local-functions.ts';
+import { invokeLocal, scheduledJobs, webViewThroughHandler } from './local-invocations.ts';
 import { chooseLocalPorts } from './local-ports.ts';
 import {
   checkPostgresPrerequisites,
@@ -40,6 +49,7 @@ import {
   startLocalPostgres,
   stopLeftoverPostgres,
 } from './local-postgres.ts';
+import { startLocalQueue } from './local-queue.ts';
 import { startLocalSsmEndpoint } from './local-ssm-endpoint.ts';
 import { LocalStackSetupError } from './local-stack-errors.ts';
 import { type Schedules, startSchedules } from './scheduled-runs.ts';
@@ -74,11 +84,8 @@ export interface RunningLocalStack {
   stop(): Promise<void>;
 }
 
-export const SCHEDULE_MS = {
-  walWatch: 15_000,
-  catalogSync: 5 * 60_000,
-  retention: 10 * 60_000,
-} as const;
+/** The local timer periods (the deployed schedules' stand-ins). */
+export const SCHEDULE_MS = LOCAL_SCHEDULE_MS;
 
 function isAlive(pid: number): boolean {
   try {
@@ -180,6 +187,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const dynamo = await startLocalDynamoDb({ port: ports.dynamodb, directory: join(dir, 'dynamodb') });
     closers.push({ name: 'dynalite', close: () => dynamo.close() });
     let slackUrl = '';
+    // The functions' Slack messages go to a local alerts queue that the alert-dispatch handler drains.
+    let functions: Record<FunctionName, LocalFunction> | undefined;
+    const alertsQueue = startLocalQueue({
+      name: 'walcat-local-alerts',
+      batchSize: 10,
+      maxReceiveCount: 20,
+      deliver: (event) => invokeLocal(functions as Record<FunctionName, LocalFunction>, 'alertDispatch', event),
+      onDeadLetter: () => print('[alert-dispatch] a Slack message was not delivered after 20 attempts; dropped'),
+    });
+    closers.push({ name: 'alerts queue', close: () => alertsQueue.stop() });
     // The one wiring seam, over the emulators, the local shell transport and (once it listens) the Slack receiver.
     const adapters = localAdapterSet({
       config,
@@ -187,20 +204,35 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       transport,
       instances: new LocalInstanceDirectory(instances),
       slackUrl: () => slackUrl,
+      notifier: { send: async (target, message) => alertsQueue.send(JSON.stringify({ target, message })) },
       metrics: { record: () => {} },
     });
     closers.push({ name: 'AWS clients', close: async () => adapters.close() });
     const catalog = adapters.catalog();
     await catalog.ensureTable();
-    const ingest = startLocalEventIngest(adapters.ingest(), print);
+    functions = localFunctions(adapters, {
+      backupEveryMinutes: options.backupEveryMinutes,
+      refreshSeconds: 15,
+      ...(options.scheduleMs ? { scheduleMs: options.scheduleMs } : {}),
+    });
+    const rows = functions;
+    // s3rver's notifications reach catalog-ingest as SQS batches, as the S3 → SQS → Lambda path delivers them.
+    const objectEvents = startLocalQueue({
+      name: 'walcat-local-object-events',
+      batchSize: 100,
+      maxReceiveCount: 5,
+      deliver: (event) => invokeLocal(rows, 'catalogIngest', event),
+      onDelivered: (body) => printBackupEvents(body, print),
+      onDeadLetter: () => print('[catalog] an object event failed 5 times; the next catalog-sync heals it'),
+    });
     const s3 = await startLocalS3({
       port: ports.s3,
       directory: join(dir, 's3'),
       buckets: [LOCAL_BUCKET],
-      onEvent: (event) => ingest.accept(event),
+      onEvent: (event) => objectEvents.send(JSON.stringify(event)),
     });
     closers.push({ name: 's3rver', close: () => s3.close() });
-    closers.push({ name: 'ingest', close: () => ingest.stop() });
+    closers.push({ name: 'object events queue', close: () => objectEvents.stop() });
 
     const slack = await startSlackReceiver({ port: ports.slack, print });
     slackUrl = slack.url;
@@ -222,7 +254,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     });
     closers.push({ name: 'SSM endpoint', close: () => ssm.close() });
     const hostJobs = adapters.hostCommands().jobs;
+    const reported = new Set<string>();
     const reportHostJob = async (job: Job) => {
+      if (reported.has(job.id)) return;
+      reported.add(job.id);
       const seconds = ((job.finishedAt ?? new Date()).getTime() - job.createdAt.getTime()) / 1000;
       if (job.type !== 'backup-push' || job.state !== 'success') {
         print(
@@ -230,7 +265,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         );
         return;
       }
-      await ingest.flush();
+      await objectEvents.flush();
       const newest = (await catalog.listBackups(cluster.id))
         .filter(isCompleteBackup)
         .sort((a, b) => backupFinishedAt(b).getTime() - backupFinishedAt(a).getTime())[0];
@@ -238,22 +273,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         `[backup] ${job.cluster}: backup-push succeeded in ${seconds.toFixed(1)} s on ${job.host ?? LOCAL_INSTANCE_ID}${newest ? `: ${newest.name} complete` : ''}`,
       );
     };
-
-    const restoreJobs = adapters.restoreJobs();
-    const restoreDeps = adapters.orchestrator();
-    // Every status-change event goes to the job tracker and to the restore orchestrator, as the EventBridge rules
-    // route SSM events to both Lambdas; each ignores the other's commands. A failure is printed, never thrown: the
-    // transport delivers events without waiting, and the next event or the stuck-job watchdog catches up.
+    // Every status-change event goes to the job tracker and to the restore orchestrator handlers, as the
+    // EventBridge rules route SSM events to both Lambdas; each ignores the other's commands. A failure is printed,
+    // never thrown: the transport delivers events without waiting, and the watchdog schedules catch up.
     const failed = (who: string) => (error: unknown) =>
       print(`[${who}] could not apply a command status: ${error instanceof Error ? error.message : String(error)}`);
     transport.subscribe((event) =>
-      trackCommandStatus(adapters.tracker(), commandStatusUpdateFromEvent(event))
-        .then((outcome) => (outcome.kind === 'applied' && outcome.finished ? reportHostJob(outcome.job) : undefined))
+      invokeLocal(rows, 'jobTracker', event)
+        .then(async (response) => {
+          const { tracked, state } = response as { tracked?: boolean; state?: JobState };
+          if (!tracked || state === undefined || !isTerminalJobState(state)) return;
+          const job = await hostJobs.findByCommandId(event.detail['command-id']);
+          if (job) await reportHostJob(job);
+        })
         .catch(failed('job-tracker')),
     );
     transport.subscribe((event) =>
-      orchestrateRestore(restoreDeps, parseRestoreOrchestratorInput(event))
-        .then((outcome) => {
+      invokeLocal(rows, 'restoreOrchestrator', event)
+        .then((response) => {
+          const outcome = response as OrchestratorOutcome;
           if (outcome.kind === 'advanced' && outcome.jobId !== undefined) {
             print(`[restore] job ${outcome.jobId}: ${outcome.transition}`);
           } else if (outcome.kind === 'refused') {
@@ -262,24 +300,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         })
         .catch(failed('restore-orchestrator')),
     );
-    const jobs = new LocalJobLog();
-    // Backups (host jobs), the stack's retention runs, and restores and drills from `walcat --local restore`.
-    const jobViews = async (of: ClusterConfig): Promise<JobView[]> =>
-      [
-        ...jobs.list(),
-        ...(await hostJobs.list(of.id, { limit: 20 })).map(hostJobView),
-        ...(await restoreJobs.list(of.id, { limit: 20 })).map(restoreJobView),
-      ].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-    const web = await startWebViewServer({
-      port: ports.web,
-      app: createWebViewApp({
-        clusters: config.clusters,
-        deps: { ...adapters.webView(), jobs: jobViews },
-        now: () => new Date(),
-        refreshSeconds: 15,
-        onError: (error) => print(`[web] ${error instanceof Error ? error.message : String(error)}`),
-      }),
-    });
+    const web = await startWebViewServer({ port: ports.web, app: webViewThroughHandler(rows) });
     closers.push({ name: 'web view', close: () => web.close() });
 
     const info: LocalStackInfo = {
@@ -300,69 +321,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const workload = await startDemoWorkload({ socketDir: pgPaths.socketDir, port: pg.port, print });
     closers.push({ name: 'demo workload', close: () => workload.stop() });
 
-    const sync = async () => {
-      await ingest.flush();
-      const outcome = await syncCatalog(adapters.sync(), cluster, {
-        now: new Date(),
-      });
-      if (outcome.added + outcome.updated + outcome.removed > 0) {
-        print(
-          `[catalog-sync] ${cluster.id}: ${outcome.listed} objects listed; ${outcome.added} added, ${outcome.updated} updated, ${outcome.removed} marked gone`,
-        );
-      }
-    };
-    let lastWatch = '';
-    const watch = async () => {
-      await ingest.flush();
-      const outcome = await watchClusterWal(adapters.watchWal(), cluster, { now: new Date() });
-      const line = `${outcome.status}, ${outcome.openAlerts} open alert(s)`;
-      if (line !== lastWatch) {
-        lastWatch = line;
-        print(`[wal-watch] ${cluster.id}: ${line}`);
-      }
-    };
-    const backup = async () => {
-      const outcome = await dispatchBackup(adapters.backup(), {
-        cluster,
-        now: new Date(),
-        requestedBy: 'local schedule',
-      });
-      if (outcome.kind === 'refused') {
-        print(`[backup] ${cluster.id}: not dispatched: ${outcome.reason}`);
-        return;
-      }
-      print(`[backup] ${cluster.id}: backup-push job ${outcome.job.id} sent through the local shell transport`);
-      // The tracker reports the end; waiting here keeps the schedule from overlapping and lets stop() wait for it.
-      if (outcome.job.commandId) await transport.waitFor(outcome.job.commandId);
-    };
-    const retention = async () => {
-      const finish = jobs.begin('retention', new Date());
-      // Apply refuses a catalog not fully synced since the plan was made: sync first, as the deployed schedule does.
-      await sync();
-      const outcome = await runScheduledRetention(adapters.retention(), cluster, new Date());
-      const applied = outcome.applied;
-      if (applied?.status === 'applied') {
-        print(`[retention] ${cluster.id}: applied ${applied.planId}, ${applied.deleted} object(s) deleted`);
-        // s3rver sends no events for DeleteObjects: a sync makes the catalog agree with the bucket again.
-        if (applied.deleted > 0) await sync();
-      } else if (applied?.status === 'waiting') {
-        print(`[retention] ${cluster.id}: plan ${applied.planId} applies after ${applied.appliesAfter.toISOString()}`);
-      }
-      if (outcome.plannedId)
-        print(`[retention] ${cluster.id}: new plan ${outcome.plannedId} (walcat retention plan shows it)`);
-      const refused = outcome.applyRefused ?? outcome.planRefused;
-      if (refused) print(`[retention] ${cluster.id}: refused: ${refused}`);
-      finish(
-        refused ? 'refused' : 'succeeded',
-        new Date(),
-        refused ??
-          [
-            applied?.status === 'applied' ? `applied ${applied.planId}` : '',
-            outcome.plannedId ? `planned ${outcome.plannedId}` : '',
-          ]
-            .filter(Boolean)
-            .join(', '),
-      );
+    const lastLine = new Map<string, string>();
+    // Progress lines from the handlers' responses, printed when they change (wal-watch runs every 15 s).
+    const afterRun = async (_name: FunctionName, trigger: string, response: unknown) => {
+      const commandId = (response as { commandId?: string } | undefined)?.commandId;
+      // The tracker reports a backup's end; waiting here keeps the schedule from overlapping itself.
+      if (commandId !== undefined) await transport.waitFor(commandId);
+      const line = JSON.stringify(response);
+      if (lastLine.get(trigger) === line) return;
+      lastLine.set(trigger, line);
+      print(`[${trigger}] ${line}`);
     };
 
     const stackFile = join(dir, STACK_FILE);
@@ -370,16 +338,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     closers.push({ name: STACK_FILE, close: async () => rmSync(stackFile, { force: true }) });
 
     printBanner(options, info, pg.initialized, Date.now() - began);
-    const every = { ...SCHEDULE_MS, ...options.scheduleMs };
-    const schedules: Schedules = startSchedules(
-      [
-        { name: 'catalog-sync', everyMs: every.catalogSync, runAtStart: true, run: sync },
-        { name: 'wal-watch', everyMs: every.walWatch, runAtStart: false, run: watch },
-        { name: 'backup', everyMs: options.backupEveryMinutes * 60_000, runAtStart: true, run: backup },
-        { name: 'retention', everyMs: every.retention, runAtStart: false, run: retention },
-      ],
-      print,
-    );
+    const schedules: Schedules = startSchedules(scheduledJobs(rows, afterRun), print);
     // Timers stop first so nothing new starts while the services go away.
     closers.push({ name: 'schedules', close: () => schedules.stop() });
 
@@ -394,6 +353,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
   } catch (error) {
     await closeAll();
     throw error;
+  }
+}
+
+/** One line per backup sentinel an object event carried (the catalog learned of a backup, or of its removal). */
+function printBackupEvents(body: string, print: (line: string) => void): void {
+  for (const event of parseObjectEventDocument(JSON.parse(body)).events) {
+    if (!event.key.endsWith(SENTINEL_SUFFIX)) continue;
+    const name = event.key.slice(event.key.lastIndexOf('/') + 1, -SENTINEL_SUFFIX.length);
+    print(`[catalog] backup ${name} ${event.kind === 'created' ? 'catalogued from its sentinel' : 'removed'}`);
   }
 }
 
@@ -424,7 +392,7 @@ function printBanner(options: LocalStackOptions, info: LocalStackInfo, initializ
   print(`  config               ${info.configPath} (cluster ${LOCAL_CLUSTER_ID})`);
   print(`  data folder          ${dir} (kept across restarts; --fresh starts over)`);
   print(
-    `  schedules            wal-watch every ${SCHEDULE_MS.walWatch / 1000} s, catalog-sync every ${SCHEDULE_MS.catalogSync / 60_000} min, backup now and every ${options.backupEveryMinutes} min, retention every ${SCHEDULE_MS.retention / 60_000} min`,
+    `  schedules            the deployed handlers: wal-watch every ${SCHEDULE_MS.walWatch / 1000} s, catalog-sync every ${SCHEDULE_MS.catalogSync / 60_000} min, backup now and every ${options.backupEveryMinutes} min, archiver probe every ${SCHEDULE_MS.archiverProbe / 60_000} min, retention every ${SCHEDULE_MS.retention / 60_000} min, drills and watchdogs`,
   );
   print('');
   print('Try next, in a second terminal in this folder:');

@@ -67,6 +67,8 @@ export interface AdapterSetOptions {
   readonly transport?: CommandTransport;
   /** Hosts resolve from here instead of SSM's inventory (the local stack's one instance). */
   readonly instances?: InstanceDirectory;
+  /** Where the functions' Slack messages go instead (the local stack's stand-in for the alerts queue). */
+  readonly notifier?: Notifier;
   /** Continuity metrics; default CloudWatch embedded metric format on stdout. */
   readonly metrics?: ContinuityMetrics;
   /** Where SSM writes host commands' full output; default the walcat CloudWatch Logs group. */
@@ -143,7 +145,8 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   );
   const notifier = lazy(
     (): Notifier =>
-      options.alertsQueueUrl ? new QueuedNotifier({ sqs: sqs(), queueUrl: options.alertsQueueUrl }) : slackDelivery(),
+      options.notifier ??
+      (options.alertsQueueUrl ? new QueuedNotifier({ sqs: sqs(), queueUrl: options.alertsQueueUrl }) : slackDelivery()),
   );
   const transport = lazy((): CommandTransport => options.transport ?? new SsmCommandTransport({ client: ssm() }));
   const logGroup = options.commandLogGroup ?? HOST_COMMAND_LOG_GROUP;

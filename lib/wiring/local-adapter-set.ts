@@ -10,6 +10,7 @@ import type { WalcatConfig } from '../domain/cluster.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
 import type { ContinuityMetrics } from '../ports/continuity-metrics.ts';
 import type { InstanceDirectory } from '../ports/instance-directory.ts';
+import type { Notifier } from '../ports/notifier.ts';
 import { type AdapterSet, createAdapterSet } from './adapter-set.ts';
 
 /** Credentials the local emulators accept (s3rver knows only this access key; dynalite takes any). */
@@ -40,6 +41,8 @@ export interface LocalAdapterSetOptions {
   readonly instances?: InstanceDirectory;
   /** In the stack's process: the local Slack receiver's URL, which every webhook parameter resolves to. */
   readonly slackUrl?: () => string;
+  /** In the stack's process: the local alerts queue, which the alert-dispatch handler drains. */
+  readonly notifier?: Notifier;
   readonly metrics?: ContinuityMetrics;
   readonly region?: string;
 }
@@ -52,6 +55,7 @@ export function localAdapterSet(options: LocalAdapterSetOptions): AdapterSet {
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.instances ? { instances: options.instances } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.notifier ? { notifier: options.notifier } : {}),
     ...(slackUrl ? { secrets: { get: async () => slackUrl() } } : {}),
   });
 }

@@ -1,0 +1,224 @@
+/**
+ * The local stack runs the deployed handlers: one row per function of serverless.yml (the table is keyed by the
+ * deploy model's function names, so a function without a local row does not compile, and a test compares the rows
+ * with serverless.yml), each the same `lib/handlers` factory the Lambda door calls, wired from the local adapter
+ * set, with how it is reached here:
+ *
+ * | serverless.yml event | locally |
+ * |---|---|
+ * | `schedule` (fixed, or per cluster from the deploy model) | a timer, with the `events/` sample payload at that moment |
+ * | `sqs` object-events queue, `eventBridge` aws.s3 | s3rver notifications as SQS batches (lib/local-stack/local-queue.ts) |
+ * | `eventBridge` aws.ssm status changes | the local shell transport's EventBridge-shaped status events |
+ * | `sqs` alerts queue | the local alerts queue the functions' notifier writes to |
+ * | `httpApi` | the web view server, each request as an HTTP API event |
+ */
+import { readFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { type FunctionName, scheduleEvents } from '../deploy/serverless-model.ts';
+import { createAlertDispatchHandler } from '../handlers/alert-dispatch-handler.ts';
+import { createArchiverProbeHandler } from '../handlers/archiver-probe-handler.ts';
+import { createBackupSchedulerHandler } from '../handlers/backup-scheduler-handler.ts';
+import { createCatalogIngestHandler } from '../handlers/catalog-ingest-handler.ts';
+import { createCatalogSyncHandler } from '../handlers/catalog-sync-handler.ts';
+import { createJobTrackerHandler } from '../handlers/job-tracker-handler.ts';
+import { createRestoreDrillHandler } from '../handlers/restore-drill-handler.ts';
+import { createRestoreOrchestratorHandler } from '../handlers/restore-orchestrator-handler.ts';
+import { createRetentionHandler } from '../handlers/retention-handler.ts';
+import { createWalWatchHandler } from '../handlers/wal-watch-handler.ts';
+import { createWebViewHandler } from '../handlers/web-view-handler.ts';
+import { createWebViewApp } from '../web-view/web-view-app.ts';
+import type { AdapterSet } from '../wiring/adapter-set.ts';
+
+/** How a function is reached on the local stack. */
+export type LocalTrigger =
+  | {
+      readonly kind: 'schedule';
+      readonly name: string;
+      readonly everyMs: number;
+      readonly runAtStart: boolean;
+      readonly event: (now: Date) => unknown;
+    }
+  | { readonly kind: 'object-events' }
+  | { readonly kind: 'command-status' }
+  | { readonly kind: 'alerts-queue' }
+  | { readonly kind: 'http' };
+
+export interface LocalFunction {
+  readonly handler: (event: never, context: Context) => Promise<unknown>;
+  readonly triggers: readonly LocalTrigger[];
+}
+
+export interface LocalFunctionOptions {
+  /** Minutes between scheduled backups (one runs right after start). */
+  readonly backupEveryMinutes: number;
+  /** Timer periods (default {@link LOCAL_SCHEDULE_MS}). */
+  readonly scheduleMs?: Partial<Record<keyof typeof LOCAL_SCHEDULE_MS, number>>;
+  /** The web view reloads itself this often. */
+  readonly refreshSeconds?: number;
+}
+
+/** The local periods of the schedules: minutes where AWS runs hours, so `npm start` shows them happen. */
+export const LOCAL_SCHEDULE_MS = {
+  walWatch: 15_000,
+  catalogSync: 5 * 60_000,
+  retention: 10 * 60_000,
+  jobWatchdog: 2 * 60_000,
+  archiverProbe: 5 * 60_000,
+  restoreWatchdog: 60_000,
+  restoreDrill: 10 * 60_000,
+} as const;
+
+const sample = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+
+/** The sample scheduled event of `events/`, at `now` (EventBridge sets `time` to the scheduled moment). */
+const scheduledAt = (file: string) => {
+  const event = sample(file);
+  return (now: Date) => ({ ...event, time: now.toISOString() });
+};
+
+/** Per-cluster rules carry the rule's input as the event, exactly as EventBridge delivers a constant input. */
+const perCluster = (inputs: readonly unknown[]): readonly Record<string, unknown>[] =>
+  inputs.map((input) => (input as { schedule?: { input?: Record<string, unknown> } }).schedule?.input ?? {});
+
+/** Handler logs on the terminal: warnings and errors only (the stack prints its own progress lines). */
+function localLogger(name: string): Logger {
+  return new Logger({ serviceName: `walcat-${name}`, logLevel: 'WARN' });
+}
+
+export function localFunctions(
+  adapters: AdapterSet,
+  options: LocalFunctionOptions,
+): Record<FunctionName, LocalFunction> {
+  const { config } = adapters;
+  const every = { ...LOCAL_SCHEDULE_MS, ...options.scheduleMs };
+  const schedules = scheduleEvents(config);
+  const clusterSchedules = (
+    name: string,
+    inputs: readonly Record<string, unknown>[],
+    everyMs: number,
+    runAtStart: boolean,
+  ): LocalTrigger[] =>
+    inputs.map((input) => ({
+      kind: 'schedule',
+      name: `${name} ${String(input.cluster ?? '')}`.trim(),
+      everyMs,
+      runAtStart,
+      event: () => input,
+    }));
+  const drillInputs = perCluster(schedules.restoreDrill);
+  const metrics = (name: string) => new Metrics({ namespace: 'walcat', serviceName: `walcat-${name}` });
+  return {
+    catalogIngest: {
+      handler: createCatalogIngestHandler(adapters.ingest(), localLogger('catalog-ingest'), metrics('catalog-ingest')),
+      triggers: [{ kind: 'object-events' }],
+    },
+    catalogSync: {
+      handler: createCatalogSyncHandler(adapters.sync(), config, localLogger('catalog-sync'), metrics('catalog-sync')),
+      triggers: [
+        {
+          kind: 'schedule',
+          name: 'catalog-sync',
+          everyMs: every.catalogSync,
+          runAtStart: true,
+          event: scheduledAt('catalog-sync-schedule.json'),
+        },
+      ],
+    },
+    walWatch: {
+      handler: createWalWatchHandler(adapters.watchWal(), config, localLogger('wal-watch')),
+      triggers: [
+        {
+          kind: 'schedule',
+          name: 'wal-watch',
+          everyMs: every.walWatch,
+          runAtStart: false,
+          event: scheduledAt('wal-watch-schedule.json'),
+        },
+      ],
+    },
+    retention: {
+      handler: createRetentionHandler(adapters.retention(), config, localLogger('retention')),
+      triggers: [
+        {
+          kind: 'schedule',
+          name: 'retention',
+          everyMs: every.retention,
+          runAtStart: false,
+          event: scheduledAt('retention-schedule.json'),
+        },
+      ],
+    },
+    backupScheduler: {
+      handler: createBackupSchedulerHandler(adapters.backup(), config, localLogger('backup-scheduler')),
+      triggers: clusterSchedules(
+        'backup',
+        perCluster(schedules.backupScheduler),
+        options.backupEveryMinutes * 60_000,
+        true,
+      ),
+    },
+    jobTracker: {
+      handler: createJobTrackerHandler(adapters.tracker(), localLogger('job-tracker')),
+      triggers: [
+        { kind: 'command-status' },
+        {
+          kind: 'schedule',
+          name: 'job-watchdog',
+          everyMs: every.jobWatchdog,
+          runAtStart: false,
+          event: scheduledAt('job-tracker-schedule.json'),
+        },
+      ],
+    },
+    archiverProbe: {
+      handler: createArchiverProbeHandler(adapters.probe(), localLogger('archiver-probe')),
+      triggers: clusterSchedules('archiver-probe', perCluster(schedules.archiverProbe), every.archiverProbe, false),
+    },
+    restoreOrchestrator: {
+      handler: createRestoreOrchestratorHandler(adapters.orchestrator(), localLogger('restore-orchestrator')),
+      triggers: [
+        { kind: 'command-status' },
+        {
+          kind: 'schedule',
+          name: 'restore-watchdog',
+          everyMs: every.restoreWatchdog,
+          runAtStart: false,
+          event: scheduledAt('restore-watchdog-schedule.json'),
+        },
+      ],
+    },
+    restoreDrill: {
+      handler: createRestoreDrillHandler(adapters.drill(), localLogger('restore-drill')),
+      // A config without drills still runs the function (it finds no cluster to drill), as the deployed one would
+      // if given the all-clusters input.
+      triggers: clusterSchedules(
+        'restore-drill',
+        drillInputs.length > 0 ? drillInputs : [{}],
+        every.restoreDrill,
+        false,
+      ),
+    },
+    alertDispatch: {
+      handler: createAlertDispatchHandler(adapters.slackDelivery(), localLogger('alert-dispatch')),
+      triggers: [{ kind: 'alerts-queue' }],
+    },
+    webView: {
+      handler: createWebViewHandler(
+        createWebViewApp({
+          clusters: config.clusters,
+          deps: adapters.webView(),
+          now: () => new Date(),
+          ...(options.refreshSeconds === undefined ? {} : { refreshSeconds: options.refreshSeconds }),
+        }),
+        localLogger('web-view'),
+      ),
+      triggers: [{ kind: 'http' }],
+    },
+  };
+}
+
+/** The web view's sample HTTP API event, for turning a local request into what API Gateway sends. */
+export const webViewEventTemplate = (): Record<string, unknown> => sample('web-view-get-cluster.json');
