@@ -83,6 +83,14 @@ const scheduledAt = (file: string) => {
 const perCluster = (inputs: readonly unknown[]): readonly Record<string, unknown>[] =>
   inputs.map((input) => (input as { schedule?: { input?: Record<string, unknown> } }).schedule?.input ?? {});
 
+/** The handlers add their metrics as deployed; locally they are dropped instead of printed as EMF documents. */
+class LocalMetrics extends Metrics {
+  override publishStoredMetrics(): this {
+    this.clearMetrics();
+    return this;
+  }
+}
+
 /** Handler logs on the terminal: warnings and errors only (the stack prints its own progress lines). */
 function localLogger(name: string): Logger {
   return new Logger({ serviceName: `walcat-${name}`, logLevel: 'WARN' });
@@ -109,7 +117,7 @@ export function localFunctions(
       event: () => input,
     }));
   const drillInputs = perCluster(schedules.restoreDrill);
-  const metrics = (name: string) => new Metrics({ namespace: 'walcat', serviceName: `walcat-${name}` });
+  const metrics = (name: string) => new LocalMetrics({ namespace: 'walcat', serviceName: `walcat-${name}` });
   return {
     catalogIngest: {
       handler: createCatalogIngestHandler(adapters.ingest(), localLogger('catalog-ingest'), metrics('catalog-ingest')),
