@@ -1,10 +1,11 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import { createCatalogIngestHandler } from '../lib/handlers/catalog-ingest-handler.ts';
 import { functionLogger } from '../lib/handlers/lambda-chain.ts';
 import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
 export const handler = createCatalogIngestHandler(
-  deployedAdapterSet().ingest(),
+  deployedAdapterSet({ decompress: historyTextOrUndefined }).ingest(),
   functionLogger('catalog-ingest'),
   new Metrics({ namespace: 'walcat', serviceName: 'walcat-catalog-ingest' }),
 );

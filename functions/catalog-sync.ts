@@ -1,9 +1,10 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import { createCatalogSyncHandler } from '../lib/handlers/catalog-sync-handler.ts';
 import { functionLogger } from '../lib/handlers/lambda-chain.ts';
 import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
-const adapters = deployedAdapterSet();
+const adapters = deployedAdapterSet({ decompress: historyTextOrUndefined });
 export const handler = createCatalogSyncHandler(
   adapters.sync(),
   adapters.config,

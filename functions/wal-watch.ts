@@ -1,6 +1,7 @@
+import { EmfContinuityMetrics } from '../lib/adapters/metrics/emf-continuity-metrics.ts';
 import { functionLogger } from '../lib/handlers/lambda-chain.ts';
 import { createWalWatchHandler } from '../lib/handlers/wal-watch-handler.ts';
 import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
-const adapters = deployedAdapterSet();
+const adapters = deployedAdapterSet({ metrics: new EmfContinuityMetrics({ namespace: 'walcat' }) });
 export const handler = createWalWatchHandler(adapters.watchWal(), adapters.config, functionLogger('wal-watch'));

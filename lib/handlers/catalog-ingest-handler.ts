@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { parseIngestInvocation } from '../adapters/events/s3-notification-events.ts';
 import { type IngestDependencies, ingestObjectEvents } from '../use-cases/ingest-object-events.ts';
@@ -32,6 +33,6 @@ export function createCatalogIngestHandler(deps: IngestDependencies, logger: Log
       if (outcome.transientErrors.length > 0) throw outcome.transientErrors[0]?.error;
       return { ingested: outcome.ingested, skipped: outcome.skipped.length };
     },
-    { metrics },
+    { use: [logMetrics(metrics)] },
   );
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { WalcatConfig } from '../domain/cluster.ts';
 import { type SyncDependencies, syncCatalog } from '../use-cases/sync-catalog.ts';
@@ -25,6 +26,6 @@ export function createCatalogSyncHandler(
         metrics.addMetric('SyncMarkedGone', MetricUnit.Count, outcome.removed);
       });
     },
-    { metrics },
+    { use: [logMetrics(metrics)] },
   );
 }

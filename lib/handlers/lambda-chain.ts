@@ -6,16 +6,14 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 
 export interface HandlerOptions {
   /** How long before Lambda's timeout the signal aborts (default 5 s). */
   readonly timeoutEarlyInMillis?: number;
-  /** Published after every invocation, errors included. */
-  readonly metrics?: Metrics;
+  /** Further middlewares after the shared ones (catalog-ingest and -sync publish their metrics with `logMetrics`). */
+  readonly use?: readonly MiddlewareObj[];
 }
 
 export type HandlerBody<E, R> = (event: E, context: Context, signals: { readonly signal: AbortSignal }) => Promise<R>;
@@ -35,6 +33,6 @@ export function lambdaHandler<E, R>(logger: Logger, body: HandlerBody<E, R>, opt
         logger.error('invocation failed', { error: request.error as Error });
       },
     });
-  if (options.metrics) handler.use(logMetrics(options.metrics));
+  for (const middleware of options.use ?? []) handler.use(middleware);
   return handler as unknown as (event: E, context: Context) => Promise<R>;
 }

@@ -13,7 +13,6 @@ import { DynamoDbCatalogStore } from '../adapters/dynamodb/dynamodb-catalog-stor
 import { DynamoDbJobStore } from '../adapters/dynamodb/dynamodb-job-store.ts';
 import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
 import { DynamoDbRestoreJobStore } from '../adapters/dynamodb/dynamodb-restore-job-store.ts';
-import { EmfContinuityMetrics } from '../adapters/metrics/emf-continuity-metrics.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
 import { QueuedNotifier } from '../adapters/sqs/queued-notifier.ts';
@@ -23,8 +22,8 @@ import { SsmParameterSecret } from '../adapters/ssm/ssm-parameter-secret.ts';
 import type { AwsEndpoints } from '../config/aws-endpoints.ts';
 import { createBackupInterpreter } from '../domain/catalog/backup-interpreter.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { newRestoreJobId } from '../domain/restore/restore-job-id.ts';
-import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import type { AlertStore } from '../ports/alert-store.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
@@ -38,6 +37,7 @@ import type { RestoreJobStore } from '../ports/restore-job-store.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
 import { latestArchiverSignal } from '../use-cases/archiver-signal.ts';
+import type { EffectReaders } from '../use-cases/catalog-effects.ts';
 import type { HostCommandDependencies } from '../use-cases/dispatch-backup.ts';
 import type { IngestDependencies } from '../use-cases/ingest-object-events.ts';
 import type { OrchestratorDeps } from '../use-cases/orchestrate-restore.ts';
@@ -69,8 +69,16 @@ export interface AdapterSetOptions {
   readonly instances?: InstanceDirectory;
   /** Where the functions' Slack messages go instead (the local stack's stand-in for the alerts queue). */
   readonly notifier?: Notifier;
-  /** Continuity metrics; default CloudWatch embedded metric format on stdout. */
+  /**
+   * Continuity metrics for the WAL watchdog (CloudWatch EMF when deployed). Given only by the doors that run it, so
+   * the other bundles do not carry the metrics library.
+   */
   readonly metrics?: ContinuityMetrics;
+  /**
+   * Reads `.history` files in any compression, for ingest and sync (lib/domain/wal/history-file-content.ts). Given
+   * only by the doors that run those, so the other bundles do not carry the decompressors.
+   */
+  readonly decompress?: EffectReaders['decompress'];
   /** Where SSM writes host commands' full output; default the walcat CloudWatch Logs group. */
   readonly commandLogGroup?: string;
 }
@@ -181,7 +189,15 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       clusters: config.clusters,
     }),
   );
-  const metrics = lazy((): ContinuityMetrics => options.metrics ?? new EmfContinuityMetrics({ namespace: 'walcat' }));
+  const required = <T>(value: T | undefined, what: string, use: string): T => {
+    if (value === undefined) {
+      throw new ConfigError(
+        `the adapter set was built without ${what}, which ${use} needs; pass it where the door builds the adapter set`,
+      );
+    }
+    return value;
+  };
+  const decompress = () => required(options.decompress, 'a history decompressor (decompress)', 'ingest and sync');
 
   return {
     config,
@@ -197,16 +213,16 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
     ingest: lazy(() => ({
       catalog: catalog(),
       objects: objectStore(),
-      decompress: historyTextOrUndefined,
+      decompress: decompress(),
       clusters: config.clusters,
     })),
-    sync: lazy(() => ({ catalog: catalog(), objects: objectStore(), decompress: historyTextOrUndefined })),
+    sync: lazy(() => ({ catalog: catalog(), objects: objectStore(), decompress: decompress() })),
     watchWal: lazy(
       (): WatchWalDependencies => ({
         catalog: catalog(),
         alerts: alerts(),
         notifier: notifier(),
-        metrics: metrics(),
+        metrics: required(options.metrics, 'continuity metrics (metrics)', 'the WAL watchdog'),
         archiverSignal: (cluster, now) => latestArchiverSignal({ jobs: jobs(), catalog: catalog() }, cluster, now),
       }),
     ),

@@ -5,11 +5,13 @@
  * messages go to the alerts queue (`WALCAT_ALERTS_QUEUE_URL`), so only alert-dispatch reads webhook secrets.
  */
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
-import { type AdapterSet, createAdapterSet } from './adapter-set.ts';
+import { type AdapterSet, type AdapterSetOptions, createAdapterSet } from './adapter-set.ts';
 
-export function deployedAdapterSet(): AdapterSet {
+/** `parts`: what only some functions need (metrics, the history decompressor), so only their bundles carry it. */
+export function deployedAdapterSet(parts: Pick<AdapterSetOptions, 'metrics' | 'decompress'> = {}): AdapterSet {
   const runtime = readRuntimeEnvironment();
   return createAdapterSet({
+    ...parts,
     config: loadWalcatConfig(),
     endpoints: runtime.endpoints,
     ...(runtime.alertsQueueUrl ? { alertsQueueUrl: runtime.alertsQueueUrl } : {}),

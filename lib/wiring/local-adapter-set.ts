@@ -7,6 +7,7 @@
 import type { AwsEndpoints } from '../config/aws-endpoints.ts';
 import type { LocalStackInfo } from '../config/config-local-stack.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
+import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
 import type { ContinuityMetrics } from '../ports/continuity-metrics.ts';
 import type { InstanceDirectory } from '../ports/instance-directory.ts';
@@ -43,6 +44,7 @@ export interface LocalAdapterSetOptions {
   readonly slackUrl?: () => string;
   /** In the stack's process: the local alerts queue, which the alert-dispatch handler drains. */
   readonly notifier?: Notifier;
+  /** Default: metrics are dropped (the terminal is no CloudWatch). */
   readonly metrics?: ContinuityMetrics;
   readonly region?: string;
 }
@@ -54,7 +56,8 @@ export function localAdapterSet(options: LocalAdapterSetOptions): AdapterSet {
     endpoints: localEndpoints(options.stack, options.region),
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.instances ? { instances: options.instances } : {}),
-    ...(options.metrics ? { metrics: options.metrics } : {}),
+    metrics: options.metrics ?? { record: () => undefined },
+    decompress: historyTextOrUndefined,
     ...(options.notifier ? { notifier: options.notifier } : {}),
     ...(slackUrl ? { secrets: { get: async () => slackUrl() } } : {}),
   });

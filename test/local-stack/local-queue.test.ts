@@ -42,7 +42,7 @@ describe('local queue', () => {
             onDelivered: (body) => delivered.push(body),
             onDeadLetter: (body) => dead.push(body),
           });
-          failuresPerMessage.forEach((_, index) => queue.send(String(index)));
+          for (const index of failuresPerMessage.keys()) queue.send(String(index));
           await drain(queue, maxReceiveCount + 1);
           await queue.stop();
           for (const batch of batches) {

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { EmfContinuityMetrics } from '../../lib/adapters/metrics/emf-continuity-metrics.ts';
 import { parseRestoreTarget } from '../../lib/domain/restore/restore-target.ts';
+import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import { startRestore } from '../../lib/use-cases/start-restore.ts';
 import { type AdapterSet, createAdapterSet } from '../../lib/wiring/adapter-set.ts';
 import { HOST_COMMAND_LOG_GROUP } from '../../lib/wiring/host-command-adapters.ts';
@@ -26,7 +28,14 @@ const roots: [string, (transport?: FakeTransport) => AdapterSet][] = [
   [
     'deployed',
     (transport) =>
-      createAdapterSet({ config, endpoints: { region: 'eu-west-1' }, ...(transport ? { transport } : {}) }),
+      // As the deployed doors build it: functions/wal-watch.ts gives the metrics, ingest and sync the decompressor.
+      createAdapterSet({
+        config,
+        endpoints: { region: 'eu-west-1' },
+        metrics: new EmfContinuityMetrics({ namespace: 'walcat' }),
+        decompress: historyTextOrUndefined,
+        ...(transport ? { transport } : {}),
+      }),
   ],
   [
     'local stack',
@@ -92,6 +101,16 @@ describe.each(roots)('the %s adapter set', (_name, build) => {
     expect(adapters.tracker().transport).toBe(transport);
     expect(adapters.probe().transport).toBe(transport);
     expect(adapters.restore().transport).toBe(transport);
+    adapters.close();
+  });
+});
+
+describe('an adapter set built without what a use case needs', () => {
+  it('refuses to wire the watchdog without metrics, or ingest and sync without the history decompressor', () => {
+    const adapters = createAdapterSet({ config, endpoints: { region: 'eu-west-1' } });
+    expect(() => adapters.watchWal()).toThrow(/without continuity metrics \(metrics\), which the WAL watchdog needs/);
+    expect(() => adapters.ingest()).toThrow(/without a history decompressor/);
+    expect(() => adapters.sync()).toThrow(/without a history decompressor/);
     adapters.close();
   });
 });
