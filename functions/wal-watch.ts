@@ -1,7 +1,11 @@
 import { EmfContinuityMetrics } from '../lib/adapters/metrics/emf-continuity-metrics.ts';
 import { functionLogger } from '../lib/handlers/lambda-chain.ts';
 import { createWalWatchHandler } from '../lib/handlers/wal-watch-handler.ts';
+import { latestArchiverSignal } from '../lib/use-cases/archiver-signal.ts';
 import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
-const adapters = deployedAdapterSet({ metrics: new EmfContinuityMetrics({ namespace: 'walcat' }) });
+const adapters = deployedAdapterSet({
+  metrics: new EmfContinuityMetrics({ namespace: 'walcat' }),
+  archiverSignal: latestArchiverSignal,
+});
 export const handler = createWalWatchHandler(adapters.watchWal(), adapters.config, functionLogger('wal-watch'));

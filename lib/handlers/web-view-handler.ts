@@ -1,18 +1,24 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ClusterConfig } from '../domain/cluster.ts';
-import type { ClusterViewDependencies } from '../web-view/build-cluster-view.ts';
+import { type WebViewStores, webViewDependencies } from '../web-view/recent-jobs.ts';
 import { createWebViewApp, type WebRequest, type WebResponse } from '../web-view/web-view-app.ts';
 import { lambdaHandler } from './lambda-chain.ts';
 
 type WebViewApp = { handle(request: WebRequest): Promise<WebResponse> };
 
-/** The web view app as the deployed function serves it, failures logged (never shown). */
-export function deployedWebViewApp(clusters: readonly ClusterConfig[], deps: ClusterViewDependencies, logger: Logger) {
+/** The web view app the handler serves (deployed and on the local stack), failures logged (never shown). */
+export function webViewApp(
+  clusters: readonly ClusterConfig[],
+  stores: WebViewStores,
+  logger: Logger,
+  options: { readonly refreshSeconds?: number } = {},
+) {
   return createWebViewApp({
     clusters,
-    deps,
+    deps: webViewDependencies(stores),
     now: () => new Date(),
+    ...options,
     onError: (error, request) => logger.error('web view request failed', { path: request.path, error: error as Error }),
   });
 }

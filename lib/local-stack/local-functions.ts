@@ -27,8 +27,7 @@ import { createRestoreDrillHandler } from '../handlers/restore-drill-handler.ts'
 import { createRestoreOrchestratorHandler } from '../handlers/restore-orchestrator-handler.ts';
 import { createRetentionHandler } from '../handlers/retention-handler.ts';
 import { createWalWatchHandler } from '../handlers/wal-watch-handler.ts';
-import { createWebViewHandler } from '../handlers/web-view-handler.ts';
-import { createWebViewApp } from '../web-view/web-view-app.ts';
+import { createWebViewHandler, webViewApp } from '../handlers/web-view-handler.ts';
 import type { AdapterSet } from '../wiring/adapter-set.ts';
 
 /** How a function is reached on the local stack. */
@@ -215,10 +214,7 @@ export function localFunctions(
     },
     webView: {
       handler: createWebViewHandler(
-        createWebViewApp({
-          clusters: config.clusters,
-          deps: adapters.webView(),
-          now: () => new Date(),
+        webViewApp(config.clusters, adapters.webView(), localLogger('web-view'), {
           ...(options.refreshSeconds === undefined ? {} : { refreshSeconds: options.refreshSeconds }),
         }),
         localLogger('web-view'),

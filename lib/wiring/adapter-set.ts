@@ -36,7 +36,7 @@ import type { PlanStore } from '../ports/plan-store.ts';
 import type { RestoreJobStore } from '../ports/restore-job-store.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
-import { latestArchiverSignal } from '../use-cases/archiver-signal.ts';
+import type { latestArchiverSignal } from '../use-cases/archiver-signal.ts';
 import type { EffectReaders } from '../use-cases/catalog-effects.ts';
 import type { HostCommandDependencies } from '../use-cases/dispatch-backup.ts';
 import type { IngestDependencies } from '../use-cases/ingest-object-events.ts';
@@ -48,13 +48,8 @@ import type { ScheduledRetentionDependencies } from '../use-cases/scheduled-rete
 import type { SyncDependencies } from '../use-cases/sync-catalog.ts';
 import type { TrackCommandDependencies } from '../use-cases/track-command-status.ts';
 import type { WatchWalDependencies } from '../use-cases/watch-wal.ts';
-import type { ClusterViewDependencies } from '../web-view/build-cluster-view.ts';
-import { hostJobView } from '../web-view/host-job-view.ts';
-import { restoreJobView } from '../web-view/restore-job-view.ts';
+import type { WebViewStores } from '../web-view/recent-jobs.ts';
 import { HOST_COMMAND_LOG_GROUP, type HostCommandAdapters } from './host-command-adapters.ts';
-
-/** Jobs shown per cluster in the web view (backups, probes, restores, drills), newest first. */
-export const JOBS_SHOWN = 20;
 
 export interface AdapterSetOptions {
   readonly config: WalcatConfig;
@@ -79,6 +74,8 @@ export interface AdapterSetOptions {
    * only by the doors that run those, so the other bundles do not carry the decompressors.
    */
   readonly decompress?: EffectReaders['decompress'];
+  /** How the WAL watchdog reads the latest archiver probe (lib/use-cases/archiver-signal.ts); with the metrics. */
+  readonly archiverSignal?: typeof latestArchiverSignal;
   /** Where SSM writes host commands' full output; default the walcat CloudWatch Logs group. */
   readonly commandLogGroup?: string;
 }
@@ -110,7 +107,7 @@ export interface AdapterSet {
   probe(): ProbeArchiverDependencies;
   orchestrator(): OrchestratorDeps;
   drill(): DrillDeps;
-  webView(): ClusterViewDependencies;
+  webView(): WebViewStores;
 
   /** Closes the SDK clients' sockets (the CLI calls it so the process can exit at once). */
   close(): void;
@@ -223,7 +220,12 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
         alerts: alerts(),
         notifier: notifier(),
         metrics: required(options.metrics, 'continuity metrics (metrics)', 'the WAL watchdog'),
-        archiverSignal: (cluster, now) => latestArchiverSignal({ jobs: jobs(), catalog: catalog() }, cluster, now),
+        archiverSignal: (cluster, now) =>
+          required(options.archiverSignal, 'the archiver signal (archiverSignal)', 'the WAL watchdog')(
+            { jobs: jobs(), catalog: catalog() },
+            cluster,
+            now,
+          ),
       }),
     ),
     retention: lazy(() => ({
@@ -250,19 +252,12 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       newJobId: () => newRestoreJobId('drill', new Date(), Math.random),
     })),
     webView: lazy(
-      (): ClusterViewDependencies => ({
+      (): WebViewStores => ({
         catalog: catalog(),
         alerts: alerts(),
         plans: plans(),
-        jobs: async (cluster) => {
-          const [host, restores] = await Promise.all([
-            jobs().list(cluster.id, { limit: JOBS_SHOWN }),
-            restoreJobs().list(cluster.id, { limit: JOBS_SHOWN }),
-          ]);
-          return [...host.map(hostJobView), ...restores.map(restoreJobView)]
-            .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
-            .slice(0, JOBS_SHOWN);
-        },
+        hostJobs: jobs(),
+        restoreJobs: restoreJobs(),
       }),
     ),
     close: () => {

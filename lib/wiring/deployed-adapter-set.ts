@@ -8,7 +8,9 @@ import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { type AdapterSet, type AdapterSetOptions, createAdapterSet } from './adapter-set.ts';
 
 /** `parts`: what only some functions need (metrics, the history decompressor), so only their bundles carry it. */
-export function deployedAdapterSet(parts: Pick<AdapterSetOptions, 'metrics' | 'decompress'> = {}): AdapterSet {
+export function deployedAdapterSet(
+  parts: Pick<AdapterSetOptions, 'metrics' | 'decompress' | 'archiverSignal'> = {},
+): AdapterSet {
   const runtime = readRuntimeEnvironment();
   return createAdapterSet({
     ...parts,

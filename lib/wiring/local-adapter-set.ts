@@ -12,6 +12,7 @@ import type { CommandTransport } from '../ports/command-transport.ts';
 import type { ContinuityMetrics } from '../ports/continuity-metrics.ts';
 import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { Notifier } from '../ports/notifier.ts';
+import { latestArchiverSignal } from '../use-cases/archiver-signal.ts';
 import { type AdapterSet, createAdapterSet } from './adapter-set.ts';
 
 /** Credentials the local emulators accept (s3rver knows only this access key; dynalite takes any). */
@@ -58,6 +59,7 @@ export function localAdapterSet(options: LocalAdapterSetOptions): AdapterSet {
     ...(options.instances ? { instances: options.instances } : {}),
     metrics: options.metrics ?? { record: () => undefined },
     decompress: historyTextOrUndefined,
+    archiverSignal: latestArchiverSignal,
     ...(options.notifier ? { notifier: options.notifier } : {}),
     ...(slackUrl ? { secrets: { get: async () => slackUrl() } } : {}),
   });

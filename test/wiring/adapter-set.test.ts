@@ -8,6 +8,7 @@ import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-rest
 import { EmfContinuityMetrics } from '../../lib/adapters/metrics/emf-continuity-metrics.ts';
 import { parseRestoreTarget } from '../../lib/domain/restore/restore-target.ts';
 import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
+import { latestArchiverSignal } from '../../lib/use-cases/archiver-signal.ts';
 import { startRestore } from '../../lib/use-cases/start-restore.ts';
 import { type AdapterSet, createAdapterSet } from '../../lib/wiring/adapter-set.ts';
 import { HOST_COMMAND_LOG_GROUP } from '../../lib/wiring/host-command-adapters.ts';
@@ -34,6 +35,7 @@ const roots: [string, (transport?: FakeTransport) => AdapterSet][] = [
         endpoints: { region: 'eu-west-1' },
         metrics: new EmfContinuityMetrics({ namespace: 'walcat' }),
         decompress: historyTextOrUndefined,
+        archiverSignal: latestArchiverSignal,
         ...(transport ? { transport } : {}),
       }),
   ],
