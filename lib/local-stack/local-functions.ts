@@ -6,7 +6,7 @@
  *
  * | serverless.yml event | locally |
  * |---|---|
- * | `schedule` (fixed, or per cluster from the deploy model) | a timer, with the `events/` sample payload at that moment |
+ * | `schedule` (fixed, or the one-minute tick of per-cluster schedules) | a timer with the `events/` sample payload at that moment, or one timer per cluster with its `{ "cluster" }` input |
  * | `sqs` object-events queue, `eventBridge` aws.s3 | s3rver notifications as SQS batches (lib/local-stack/local-queue.ts) |
  * | `eventBridge` aws.ssm status changes | the local shell transport's EventBridge-shaped status events |
  * | `sqs` alerts queue | the local alerts queue the functions' notifier writes to |
@@ -16,7 +16,8 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { type FunctionName, scheduleEvents } from '../deploy/serverless-model.ts';
+import type { FunctionName } from '../deploy/serverless-model.ts';
+import type { ClusterConfig } from '../domain/cluster.ts';
 import { createAlertDispatchHandler } from '../handlers/alert-dispatch-handler.ts';
 import { createArchiverProbeHandler } from '../handlers/archiver-probe-handler.ts';
 import { createBackupSchedulerHandler } from '../handlers/backup-scheduler-handler.ts';
@@ -78,9 +79,13 @@ const scheduledAt = (file: string) => {
   return (now: Date) => ({ ...event, time: now.toISOString() });
 };
 
-/** Per-cluster rules carry the rule's input as the event, exactly as EventBridge delivers a constant input. */
-const perCluster = (inputs: readonly unknown[]): readonly Record<string, unknown>[] =>
-  inputs.map((input) => (input as { schedule?: { input?: Record<string, unknown> } }).schedule?.input ?? {});
+/**
+ * Deployed, backups, probes and drills run on a one-minute tick that picks the clusters whose own schedule is due;
+ * locally each cluster that has such a schedule gets its own timer with the explicit `{ "cluster": "<id>" }` input
+ * (the handlers' manual-run form), so the first backup runs right after start.
+ */
+const perCluster = (clusters: readonly ClusterConfig[]): readonly Record<string, unknown>[] =>
+  clusters.map((cluster) => ({ cluster: cluster.id }));
 
 /** The handlers add their metrics as deployed; locally they are dropped instead of printed as EMF documents. */
 class LocalMetrics extends Metrics {
@@ -101,7 +106,6 @@ export function localFunctions(
 ): Record<FunctionName, LocalFunction> {
   const { config } = adapters;
   const every = { ...LOCAL_SCHEDULE_MS, ...options.scheduleMs };
-  const schedules = scheduleEvents(config);
   const clusterSchedules = (
     name: string,
     inputs: readonly Record<string, unknown>[],
@@ -115,7 +119,7 @@ export function localFunctions(
       runAtStart,
       event: () => input,
     }));
-  const drillInputs = perCluster(schedules.restoreDrill);
+  const drillInputs = perCluster(config.clusters.filter((cluster) => cluster.drill));
   const metrics = (name: string) => new LocalMetrics({ namespace: 'walcat', serviceName: `walcat-${name}` });
   return {
     catalogIngest: {
@@ -162,7 +166,7 @@ export function localFunctions(
       handler: createBackupSchedulerHandler(adapters.backup(), config, localLogger('backup-scheduler')),
       triggers: clusterSchedules(
         'backup',
-        perCluster(schedules.backupScheduler),
+        perCluster(config.clusters.filter((cluster) => cluster.backupSchedule)),
         options.backupEveryMinutes * 60_000,
         true,
       ),
@@ -182,7 +186,12 @@ export function localFunctions(
     },
     archiverProbe: {
       handler: createArchiverProbeHandler(adapters.probe(), localLogger('archiver-probe')),
-      triggers: clusterSchedules('archiver-probe', perCluster(schedules.archiverProbe), every.archiverProbe, false),
+      triggers: clusterSchedules(
+        'archiver-probe',
+        perCluster(config.clusters.filter((cluster) => cluster.hosts)),
+        every.archiverProbe,
+        false,
+      ),
     },
     restoreOrchestrator: {
       handler: createRestoreOrchestratorHandler(adapters.orchestrator(), localLogger('restore-orchestrator')),
@@ -199,14 +208,8 @@ export function localFunctions(
     },
     restoreDrill: {
       handler: createRestoreDrillHandler(adapters.drill(), localLogger('restore-drill')),
-      // A config without drills still runs the function (it finds no cluster to drill), as the deployed one would
-      // if given the all-clusters input.
-      triggers: clusterSchedules(
-        'restore-drill',
-        drillInputs.length > 0 ? drillInputs : [{}],
-        every.restoreDrill,
-        false,
-      ),
+      // As deployed: a config without drills schedules none.
+      triggers: clusterSchedules('restore-drill', drillInputs, every.restoreDrill, false),
     },
     alertDispatch: {
       handler: createAlertDispatchHandler(adapters.slackDelivery(), localLogger('alert-dispatch')),
