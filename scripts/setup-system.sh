@@ -16,12 +16,15 @@ PACKAGES=(
   "chromium:/usr/bin/chromium"
   "daemontools:envdir"
   "pgbackrest:pgbackrest"
+  "openssl:openssl"
 )
 
 # command:install command, for tools the tests need that Debian does not package here; the set-up checks them and
 # names the command, it does not install them.
 OTHER_TOOLS=(
   "moto_server:pip install 'moto[server]'"
+  "aws:pip install awscli"
+  "cfn-lint:pip install cfn-lint"
 )
 
 mode=install

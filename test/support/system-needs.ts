@@ -43,8 +43,28 @@ export const SYSTEM_NEEDS: readonly SystemNeed[] = [
   {
     package: 'pgbackrest',
     tools: ['pgbackrest'],
-    usedBy: ['bench/key-classification.bench.ts'],
-    why: 'the benchmarks compare against pgBackRest repositories',
+    usedBy: ['bench/support/pgbackrest-repository.ts'],
+    why: 'the peer benchmark runs real pgBackRest info and verify side by side with walcat',
+  },
+  {
+    package: 'openssl',
+    tools: ['openssl'],
+    usedBy: ['bench/support/counting-servers.ts'],
+    why: 'the pgBackRest peer benchmark serves S3 over TLS with a certificate made at bench time',
+  },
+  {
+    package: 'pip install awscli',
+    source: 'other',
+    tools: ['aws'],
+    usedBy: ['test/security/iam-role-sufficiency.test.ts'],
+    why: 'the role-sufficiency test sets up IAM users in moto with the AWS CLI',
+  },
+  {
+    package: 'pip install cfn-lint',
+    source: 'other',
+    tools: ['cfn-lint'],
+    usedBy: ['test/deploy/packaged-stack.test.ts'],
+    why: 'the packaged CloudFormation template is linted with zero errors',
   },
   {
     package: "pip install 'moto[server]'",
@@ -72,6 +92,8 @@ export const BASE_SYSTEM = new Set([
   'chown',
   'runuser',
   'tar',
+  // apt is of Required priority: the peer benchmark installs pgBackRest with it when it is missing.
+  'apt-get',
 ]);
 
 /** Absolute paths the code names that are not tools of this machine, with the reason. */
