@@ -3,7 +3,7 @@
  * EventBridge, start and resume requests (from the CLI through Lambda invoke, or any automation), and the watchdog's
  * schedule. Anything else is `invalid` with the reason: a permanent problem, logged and never retried.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '../../domain/errors.ts';
 import {
   COMMAND_STATUS_DETAIL_TYPE,

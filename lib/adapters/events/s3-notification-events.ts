@@ -10,7 +10,7 @@
  * A lifecycle expiration (`LifecycleExpiration:Delete`, `:DeleteMarkerCreated`) is a removal like any other.
  * A record that does not parse is returned as malformed with the reason; it never fails the others.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { IngestRecord, SkippedEvent } from '../../domain/catalog/ingest-record.ts';
 import type { ObjectEvent } from '../../domain/catalog/object-event.ts';
 import { decodeS3EventKey } from '../../domain/layout/s3-event-key.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const MAX_UINT64 = (1n << 64n) - 1n;
 

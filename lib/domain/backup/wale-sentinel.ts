@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BackupDocumentKind, parseBackupDocument } from './backup-document.ts';
 import { sizeField } from './json-fields.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BackupDocumentKind, parseBackupDocument } from './backup-document.ts';
 import { plainJsonField, sizeField, timeField, uint64Field } from './json-fields.ts';
 
