@@ -86,7 +86,15 @@ export async function buildCli({ entry = CLI_ENTRY, outfile = CLI_BUNDLE, root =
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const started = performance.now();
-  const outfile = await buildCli();
+  let outfile;
+  try {
+    outfile = await buildCli();
+  } catch (error) {
+    // An install without devDependencies (`npm ci --omit=dev`) has no esbuild: the CLI then runs through tsx.
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    console.log('walcat: esbuild is not installed, so the CLI will run its TypeScript sources through tsx');
+    process.exit(0);
+  }
   const size = statSync(outfile).size;
   console.log(
     `walcat: built ${outfile.slice(ROOT.length + 1)} (${Math.round(size / 1024)} KB) in ${Math.round(performance.now() - started)} ms`,

@@ -1,0 +1,95 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundleIsFresh, inputsFile } from '../../scripts/build-cli.mjs';
+
+/**
+ * The CLI starts from its prebuilt bundle, not by transpiling TypeScript on every run, and never from a bundle older
+ * than the sources it was built from.
+ */
+const root = join(import.meta.dirname, '..', '..');
+mkdirSync(join(root, 'test-output'), { recursive: true });
+const scratch = mkdtempSync(join(root, 'test-output', 'cli-bundle-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+let runs = 0;
+
+/** The module URLs `node bin/walcat.mjs ...args` resolves, and its exit status and output. */
+function runRecordingModules(args: readonly string[]) {
+  const log = join(scratch, `modules-${++runs}.log`);
+  writeFileSync(log, '');
+  const run = spawnSync(
+    process.execPath,
+    ['--import', join(root, 'test', 'support', 'record-resolved-modules.mjs'), join(root, 'bin', 'walcat.mjs'), ...args],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, WALCAT_TEST_MODULE_LOG: log }, timeout: 120_000 },
+  );
+  return { ...run, modules: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+}
+
+describe('the walcat CLI entry', () => {
+  it('answers from the bundle: no TypeScript source and no tsx loader is loaded', () => {
+    const run = runRecordingModules(['help']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/usage: walcat <command>/);
+    expect(run.stderr).not.toMatch(/tsx/);
+    expect(run.modules.some((url) => url.endsWith('/dist/cli/walcat.mjs'))).toBe(true);
+    expect(run.modules.filter((url) => url.endsWith('.ts'))).toEqual([]);
+    expect(run.modules.filter((url) => url.includes('/node_modules/tsx/'))).toEqual([]);
+  });
+
+  it('a configuration error still exits 2 through the bundle', () => {
+    const run = runRecordingModules(['status', '--config', join(scratch, 'no-such.yml')]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/no-such\.yml: config file not found/);
+    expect(run.modules.filter((url) => url.endsWith('.ts'))).toEqual([]);
+  });
+});
+
+describe('bundleIsFresh', () => {
+  const project = join(scratch, 'project');
+  const bundle = join(project, 'dist', 'walcat.mjs');
+  const source = join(project, 'lib', 'a.ts');
+  const at = (path: string, seconds: number) => utimesSync(path, seconds, seconds);
+
+  function layout(options: { inputs?: unknown } = {}) {
+    mkdirSync(join(project, 'dist'), { recursive: true });
+    mkdirSync(join(project, 'lib'), { recursive: true });
+    writeFileSync(source, 'export const a = 1;\n');
+    writeFileSync(bundle, 'export const a = 1;\n');
+    writeFileSync(inputsFile(bundle), JSON.stringify(options.inputs ?? ['lib/a.ts']));
+    at(source, 1_000_000);
+    at(bundle, 2_000_000);
+  }
+
+  it('is fresh when the bundle is newer than every input', () => {
+    layout();
+    expect(bundleIsFresh(bundle, project)).toBe(true);
+  });
+
+  it('is stale when an input was edited after the build', () => {
+    layout();
+    at(source, 3_000_000);
+    expect(bundleIsFresh(bundle, project)).toBe(false);
+  });
+
+  it('is stale when package-lock.json changed after the build (new dependency versions)', () => {
+    layout();
+    writeFileSync(join(project, 'package-lock.json'), '{}');
+    at(join(project, 'package-lock.json'), 3_000_000);
+    expect(bundleIsFresh(bundle, project)).toBe(false);
+    rmSync(join(project, 'package-lock.json'));
+  });
+
+  it('is stale when an input is gone, the inputs list is missing or unreadable, or there is no bundle', () => {
+    layout({ inputs: ['lib/a.ts', 'lib/removed.ts'] });
+    expect(bundleIsFresh(bundle, project)).toBe(false);
+    layout();
+    writeFileSync(inputsFile(bundle), '{not json');
+    expect(bundleIsFresh(bundle, project)).toBe(false);
+    rmSync(inputsFile(bundle));
+    expect(bundleIsFresh(bundle, project)).toBe(false);
+    layout();
+    rmSync(bundle);
+    expect(bundleIsFresh(bundle, project)).toBe(false);
+  });
+});
