@@ -3,7 +3,7 @@
 // (osls 4 + serverless-esbuild; Serverless Framework v4 needs a download and a login). It packages WALCAT_CONFIG,
 // else walcat.config.yml, and names the file; the documented example only with --example (its bucket is fictional).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { register } from 'tsx/esm/api';
 
@@ -65,7 +65,9 @@ for (const n of narrowed) {
   );
 }
 writeFileSync(join(root, '.serverless-model.json'), `${JSON.stringify(model, null, 2)}\n`);
-copyFileSync(chosen.path, join(root, 'walcat.config.deploy.yml'));
+// The functions read the config as JSON (no YAML parser in their bundles): the same data, validated twice.
+const { packagedConfigJson } = await import('../lib/config/packaged-config.ts');
+writeFileSync(join(root, 'walcat.config.deploy.yml'), packagedConfigJson(readFileSync(chosen.path, 'utf8'), chosen.path));
 
 const result = spawnSync(join(root, 'node_modules', '.bin', 'serverless'), ['package', ...forwarded], {
   cwd: root,
