@@ -78,7 +78,10 @@ export async function buildCli({ entry = CLI_ENTRY, outfile = CLI_BUNDLE, root =
   writeFileSync(inputsFile(outfile), `${JSON.stringify(inputs.sort(), null, 1)}\n`);
   renameSync(`${partial}.map`, `${outfile}.map`);
   // The linked map's comment names the temporary file; point it at the final one.
-  const code = readFileSync(partial, 'utf8').replace(/sourceMappingURL=\S+\s*$/, `sourceMappingURL=${basename(outfile)}.map\n`);
+  const code = readFileSync(partial, 'utf8').replace(
+    /sourceMappingURL=\S+\s*$/,
+    `sourceMappingURL=${basename(outfile)}.map\n`,
+  );
   writeFileSync(partial, code);
   renameSync(partial, outfile);
   return outfile;

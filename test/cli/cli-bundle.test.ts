@@ -20,7 +20,12 @@ function runRecordingModules(args: readonly string[]) {
   writeFileSync(log, '');
   const run = spawnSync(
     process.execPath,
-    ['--import', join(root, 'test', 'support', 'record-resolved-modules.mjs'), join(root, 'bin', 'walcat.mjs'), ...args],
+    [
+      '--import',
+      join(root, 'test', 'support', 'record-resolved-modules.mjs'),
+      join(root, 'bin', 'walcat.mjs'),
+      ...args,
+    ],
     { cwd: root, encoding: 'utf8', env: { ...process.env, WALCAT_TEST_MODULE_LOG: log }, timeout: 120_000 },
   );
   return { ...run, modules: readFileSync(log, 'utf8').split('\n').filter(Boolean) };

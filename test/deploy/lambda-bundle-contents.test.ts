@@ -5,8 +5,8 @@ import { type BuildOptions, build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
-import { parseDocument } from '../../lib/config/packaged-config-document.ts';
 import { packagedConfigJson } from '../../lib/config/packaged-config.ts';
+import { parseDocument } from '../../lib/config/packaged-config-document.ts';
 import { ConfigError } from '../../lib/domain/errors.ts';
 import { sourceMapsOutsideZip } from '../../scripts/lambda-bundle-plugins.mjs';
 
@@ -65,11 +65,7 @@ describe('function bundles as serverless.yml builds them', () => {
     const load = (config: string, probe = 'console.log(typeof m.handler, typeof m.handler === "function")') =>
       spawnSync(
         process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `const m = await import(${JSON.stringify(outfile)}); ${probe}`,
-        ],
+        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(outfile)}); ${probe}`],
         {
           cwd: out,
           encoding: 'utf8',

@@ -1,0 +1,7 @@
+// Types of scripts/lambda-bundle-plugins.mjs for the TypeScript that imports it (tests, bench).
+import type { Plugin } from 'esbuild';
+
+export declare const SOURCEMAP_DIR: string;
+export declare function sourceMapsOutsideZip(destination?: string): Plugin;
+declare const plugins: Plugin[];
+export default plugins;
