@@ -3,7 +3,7 @@
 // Source maps stay out of the zips: esbuild writes each function's map beside its bundle (`sourcemap: external`,
 // so the bundle carries no sourceMappingURL comment) and this plugin moves it to .serverless/sourcemaps/, keyed by
 // the bundle's path. A minified stack trace from CloudWatch maps back to the sources with that file
-// (docs/deploy.md, "Stack traces").
+// (README, Deploying: stack traces).
 import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
