@@ -6,7 +6,16 @@
  * destinations on every asynchronous function, filtered EventBridge rules, the host-command log group, and outputs.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASYNC_FUNCTIONS, FUNCTION_ROLES } from '../../lib/deploy/serverless-model.ts';
@@ -67,7 +76,11 @@ function packageFleet(size: number, stage: string): Template {
     symlinkSync(join(ROOT, entry), join(dir, entry));
   }
   copyFileSync(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'));
-  copyFileSync(join(ROOT, 'scripts', 'serverless-package.mjs'), join(dir, 'scripts', 'serverless-package.mjs'));
+  // Copied, not linked: the package script finds the project root from its own path. The esbuild plugins and the
+  // config chooser it loads sit beside it.
+  for (const script of readdirSync(join(ROOT, 'scripts'))) {
+    copyFileSync(join(ROOT, 'scripts', script), join(dir, 'scripts', script));
+  }
   writeFileSync(join(dir, 'walcat.config.yml'), fleetConfig(size));
   const packaged = spawnSync(process.execPath, [join(dir, 'scripts', 'serverless-package.mjs'), '--stage', stage], {
     cwd: dir,
