@@ -67,7 +67,10 @@ for (const n of narrowed) {
 writeFileSync(join(root, '.serverless-model.json'), `${JSON.stringify(model, null, 2)}\n`);
 // The functions read the config as JSON (no YAML parser in their bundles): the same data, validated twice.
 const { packagedConfigJson } = await import('../lib/config/packaged-config.ts');
-writeFileSync(join(root, 'walcat.config.deploy.yml'), packagedConfigJson(readFileSync(chosen.path, 'utf8'), chosen.path));
+writeFileSync(
+  join(root, 'walcat.config.deploy.yml'),
+  packagedConfigJson(readFileSync(chosen.path, 'utf8'), chosen.path),
+);
 
 const result = spawnSync(join(root, 'node_modules', '.bin', 'serverless'), ['package', ...forwarded], {
   cwd: root,
