@@ -42,7 +42,7 @@ const backups: BackupRecord[] = [
   {
     cluster,
     name: 'base_0000000100000000000000B0',
-    status: 'incomplete',
+    status: 'unreadable',
     problem: 'sentinel is malformed',
     firstSeenAt: t('2026-11-21T01:00:00Z'),
     updatedAt: t('2026-11-21T01:00:00Z'),
@@ -118,6 +118,7 @@ describe('walcat backups', () => {
         compressedSize: 401236719,
         permanent: true,
         status: 'complete',
+        problem: null,
       },
       {
         cluster: 'orders-main',
@@ -135,7 +136,7 @@ describe('walcat backups', () => {
         uncompressedSize: null,
         compressedSize: null,
         permanent: false,
-        status: 'incomplete',
+        status: 'unreadable',
         problem: 'sentinel is malformed',
       },
     ]);

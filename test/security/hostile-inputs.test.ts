@@ -39,7 +39,7 @@ interface DocumentCase {
   readonly file?: string;
   readonly generate?: { readonly bytes: number };
   readonly as: 'sentinel' | 'metadata';
-  readonly expect: 'incomplete' | 'complete';
+  readonly expect: 'unreadable' | 'complete';
   readonly problem?: string;
   /** Tested on the interpreter directly where the emulator cannot serve the object as S3 would. */
   readonly via?: 'interpreter';
@@ -200,7 +200,7 @@ describe('hostile object keys through ingest', () => {
 });
 
 describe('hostile sentinels and metadata.json', () => {
-  it('each is recorded as an incomplete backup whose problem names the field, and the batch goes on', async () => {
+  it('each is recorded as an unreadable backup whose problem names the field, and the batch goes on', async () => {
     const catalog = await services.newCatalog();
     const before = services.s3.events().length;
     const goodSentinel = readFileSync(new URL('../fixtures/walg/sentinel-v2-full.json', import.meta.url), 'utf8');

@@ -87,7 +87,7 @@ describe('ingestObjectEvents with s3rver events into dynalite', () => {
     expect(all.map((r) => r.deleted)).toEqual([true]);
   });
 
-  it('records a malformed or truncated sentinel as incomplete with the problem, and skips foreign keys', async () => {
+  it('records a malformed or truncated sentinel as unreadable with the problem, and skips foreign keys', async () => {
     const catalog = await services.newCatalog();
     const truncated = fixture('sentinel-v2-full.json').slice(0, 40);
     const events = await put([
@@ -111,7 +111,7 @@ describe('ingestObjectEvents with s3rver events into dynalite', () => {
     ]);
     for (const name of ['base_000000010000000000000010', 'base_000000010000000000000011']) {
       const record = await catalog.getBackup(cluster, name);
-      expect(record?.status).toBe('incomplete');
+      expect(record?.status).toBe('unreadable');
       expect(record?.problem).toMatch(/sentinel/i);
     }
   });

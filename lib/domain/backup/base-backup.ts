@@ -16,8 +16,16 @@ export interface BaseBackup {
   readonly deltaCount?: number;
   /** From the backup name (WAL-G's sentinel does not store it). */
   readonly timeline: TimelineId;
+  /** With `walRangeUnknown`, the start of the name's start segment when the sentinel has no `LSN`. */
   readonly startLsn: Lsn;
+  /** With `walRangeUnknown`, equal to `startLsn`: a lower bound, not the real finish. */
   readonly finishLsn: Lsn;
+  /**
+   * True for a full backup whose sentinel (written by an old WAL-G: `{}`, or only `LSN` and `Files`) and absent
+   * metadata.json do not say where its WAL ends. WAL-G restores such a backup; walcat lists it as complete but
+   * cannot tell from which point a restore from it is consistent.
+   */
+  readonly walRangeUnknown?: true;
   /** The first 24-hex run of the name. */
   readonly startSegment: WalSegment;
   readonly startTime?: Date;

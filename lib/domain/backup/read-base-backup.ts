@@ -49,6 +49,8 @@ interface SentinelFacts {
   readonly dataDir?: string;
   readonly userData?: unknown;
   readonly permanent?: boolean;
+  /** The sentinel's `Version` (2 for V2 sentinels, which always carry FinishLSN); absent for older WAL-G. */
+  readonly version?: number;
 }
 
 /** A time, or undefined for Go's zero time. The text was validated as a date by the schema. */
@@ -94,6 +96,7 @@ function walgSentinelFacts(key: string, text: string): SentinelFacts {
     dataDir: present(dto.DataDir),
     userData: present(dto.UserData),
     permanent: present(dto.IsPermanent),
+    version: present(dto.Version),
   };
 }
 
@@ -175,20 +178,22 @@ export function readBaseBackup(input: ReadBaseBackupInput): BaseBackup {
   const metadata: WalgMetadataDto | undefined =
     input.metadataText === undefined ? undefined : parseWalgMetadata(metadataKey, input.metadataText);
 
-  const startLsn = requireLsn(
-    waleOffset === undefined ? WALG_SENTINEL : WALE_SENTINEL,
-    sentinelKey,
-    'LSN',
-    sentinel.startLsn,
-    metadata?.start_lsn,
-  );
-  const finishLsn = requireLsn(
-    waleOffset === undefined ? WALG_SENTINEL : WALE_SENTINEL,
-    sentinelKey,
-    'FinishLSN',
-    sentinel.finishLsn,
-    metadata?.finish_lsn,
-  );
+  const lsnKind = waleOffset === undefined ? WALG_SENTINEL : WALE_SENTINEL;
+  const knownStart = sentinel.startLsn ?? present(metadata?.start_lsn);
+  const knownFinish = sentinel.finishLsn ?? present(metadata?.finish_lsn);
+  // WAL-G releases before metadata.json and V2 sentinels wrote sentinels with no FinishLSN (`{}`, or only `LSN` and
+  // `Files`). WAL-G still lists and restores them as full backups, so walcat reads them as complete, with an unknown
+  // WAL range. A V2 sentinel or a backup with metadata.json always has a finish LSN: without one it is damaged.
+  const walRangeUnknown =
+    waleOffset === undefined &&
+    sentinel.kind === 'full' &&
+    sentinel.version === undefined &&
+    metadata === undefined &&
+    knownFinish === undefined;
+  const startLsn = walRangeUnknown
+    ? ((knownStart ?? segmentStartLsn(parts.startSegment.segNo, size)) as Lsn)
+    : requireLsn(lsnKind, sentinelKey, 'LSN', knownStart, undefined);
+  const finishLsn = walRangeUnknown ? startLsn : requireLsn(lsnKind, sentinelKey, 'FinishLSN', knownFinish, undefined);
   if (finishLsn < startLsn) {
     throw backupMetadataError(
       waleOffset === undefined ? WALG_SENTINEL : WALE_SENTINEL,
@@ -218,6 +223,7 @@ export function readBaseBackup(input: ReadBaseBackupInput): BaseBackup {
     dataDir: sentinel.dataDir ?? present(metadata?.data_dir),
     userData: metadata ? present(metadata.user_data) : sentinel.userData,
     permanent: metadata ? metadata.is_permanent : (sentinel.permanent ?? false),
+    walRangeUnknown: walRangeUnknown ? true : undefined,
   };
   return withoutUndefined(backup);
 }

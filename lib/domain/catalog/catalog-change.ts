@@ -172,8 +172,9 @@ export function mergeWalObject(
 type BackupFields = Omit<BackupRecord, 'status' | 'backup' | 'problem' | 'sequencer'>;
 
 /**
- * The record a backup's observed sources imply: a present, readable sentinel makes it `complete`; a present but
- * unreadable one `incomplete` with the `problem`; a removed sentinel `deleted` (or `expired` when retention
+ * The record a backup's observed sources imply: a present, readable sentinel makes it `complete`; a present sentinel
+ * that cannot be interpreted makes it `unreadable` with the `problem` (never `incomplete`: the backup finished, walcat
+ * just cannot tell what it restores); a removed sentinel `deleted` (or `expired` when retention
  * removed it); payload or metadata without a sentinel `incomplete`.
  *
  * @example deriveBackupRecord({ cluster, name, firstSeenAt, updatedAt }, interpret).status === 'incomplete'
@@ -188,7 +189,7 @@ export function deriveBackupRecord(fields: BackupFields, interpret: BackupInterp
         : interpret(fields.cluster, fields.name, sentinel, metadata);
     return {
       ...fields,
-      status: reading.backup ? 'complete' : 'incomplete',
+      status: reading.backup ? 'complete' : 'unreadable',
       ...(reading.backup ? { backup: reading.backup } : { problem: reading.problem }),
       ...(sentinel.sequencer === undefined ? {} : { sequencer: sentinel.sequencer }),
     };

@@ -48,9 +48,11 @@ export interface ListingObservation {
 
 /**
  * `complete`: the sentinel exists and parsed. `incomplete`: payload without a sentinel (in progress or failed),
- * never restorable. `deleted`: the sentinel is gone from the bucket. `expired`: deleted by walcat's retention.
+ * never restorable. `unreadable`: the sentinel exists but the backup cannot be fully interpreted (the record's
+ * `problem` says why); never a restore base, never deleted by retention on a guess. `deleted`: the sentinel is gone
+ * from the bucket. `expired`: deleted by walcat's retention.
  */
-export type BackupStatus = 'complete' | 'incomplete' | 'deleted' | 'expired';
+export type BackupStatus = 'complete' | 'incomplete' | 'unreadable' | 'deleted' | 'expired';
 
 export interface BackupRecord {
   readonly cluster: ClusterId;
@@ -67,7 +69,7 @@ export interface BackupRecord {
   readonly lastSignOfLifeAt?: Date;
   /** Sequencer of the last sentinel or metadata event applied. */
   readonly sequencer?: string;
-  /** Why the backup could not be read, when its sentinel is malformed. */
+  /** Why the backup is `unreadable` (its sentinel exists but cannot be interpreted). */
   readonly problem?: string;
   /** The sentinel as last observed (newest sequencer wins); the record is derived from it and `metadata`. */
   readonly sentinel?: BackupSourceObject;

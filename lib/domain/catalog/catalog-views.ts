@@ -27,13 +27,14 @@ export interface BackupJson {
   readonly compressedSize: number | null;
   readonly permanent: boolean;
   readonly status: BackupRecord['status'];
-  /** Why an incomplete backup's sentinel could not be read; absent otherwise. */
-  readonly problem?: string;
+  /** Why the backup is not `complete` (an `unreadable` backup always has one); null otherwise. */
+  readonly problem: string | null;
 }
 
 /**
  * One backup in the contract's JSON shape. A backup without a readable sentinel still shows what its name says
- * (timeline, start segment, delta or full); the rest is null.
+ * (timeline, start segment, delta or full); the rest is null. A backup whose WAL range is unknown (an old WAL-G
+ * sentinel without `FinishLSN`) has a null `finishLsn`.
  *
  * @example backupJson(record, walSegmentSize(16 * 1024 * 1024)).startLsn // '0/A3000028'
  */
@@ -49,7 +50,7 @@ export function backupJson(record: BackupRecord, size: WalSegmentSize): BackupJs
     deltaFrom: backup?.deltaFrom ?? null,
     timeline: backup?.timeline ?? named?.timeline ?? null,
     startLsn: backup ? formatLsn(backup.startLsn) : null,
-    finishLsn: backup ? formatLsn(backup.finishLsn) : null,
+    finishLsn: backup && !backup.walRangeUnknown ? formatLsn(backup.finishLsn) : null,
     startSegment: startSegment ? walFileName(startSegment, size) : null,
     startTime: backup?.startTime?.toISOString() ?? null,
     finishTime: backup?.finishTime?.toISOString() ?? null,
@@ -59,7 +60,7 @@ export function backupJson(record: BackupRecord, size: WalSegmentSize): BackupJs
     compressedSize: backup?.compressedSize ?? null,
     permanent: backup?.permanent ?? false,
     status: record.status,
-    ...(record.problem === undefined ? {} : { problem: record.problem }),
+    problem: record.problem ?? null,
   };
 }
 

@@ -49,6 +49,16 @@ export type ContinuityFinding =
       readonly count: number;
     }
   | {
+      /**
+       * A backup whose sentinel exists but that cannot be interpreted (or whose payload is missing): it is never a
+       * restore base, so the cluster has one restorable backup fewer than the bucket suggests.
+       */
+      readonly kind: 'unreadable-backup';
+      readonly severity: 'WARNING';
+      readonly backup: string;
+      readonly problem: string;
+    }
+  | {
       /** Complete segments on the primary that are not archived yet (needs the live position). */
       readonly kind: 'delayed';
       readonly severity: 'WARNING';
@@ -101,7 +111,8 @@ interface RawGap extends MissingRange {
  * `uploadGraceMs` ago is `uploading` (WARNING); older ones are `lost` (FAILURE). With no complete backup the verdict
  * is FAILURE with a `no-backup` finding and no gaps. WAL archived off the newest timeline's ancestry after the
  * timeline that superseded it began is a `divergence` (FAILURE). A timeline in use without its `.history` file is a
- * `missing-history` finding (FAILURE for the newest timeline and for backups off its ancestry).
+ * `missing-history` finding (FAILURE for the newest timeline and for backups off its ancestry). A backup whose
+ * sentinel exists but cannot be interpreted is an `unreadable-backup` finding (WARNING) with its problem.
  *
  * Cost: O(backups + runs · log runs), independent of the number of present segments.
  *
@@ -111,7 +122,11 @@ interface RawGap extends MissingRange {
  */
 export function detectGaps(input: ContinuityInput): GapReport {
   const view = timelineView(input);
-  const findings: ContinuityFinding[] = [...missingHistoryFindings(input, view), ...divergenceFindings(input, view)];
+  const findings: ContinuityFinding[] = [
+    ...unreadableBackupFindings(input),
+    ...missingHistoryFindings(input, view),
+    ...divergenceFindings(input, view),
+  ];
   const head = headOfPath(input.present, view.newestPath);
   if (view.completeBackups.length === 0) {
     findings.unshift({ kind: 'no-backup', severity: 'FAILURE' });
@@ -208,6 +223,19 @@ function mergeGaps(raw: RawGap[]): WalGap[] {
     status: gap.status,
     neededBy: [...gap.neededBy].sort(),
   }));
+}
+
+/** One finding per backup whose sentinel exists but that cannot be interpreted, by name. */
+function unreadableBackupFindings(input: ContinuityInput): ContinuityFinding[] {
+  return input.backups
+    .filter((record) => record.status === 'unreadable')
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((record) => ({
+      kind: 'unreadable-backup' as const,
+      severity: 'WARNING' as const,
+      backup: record.name,
+      problem: record.problem ?? 'the backup cannot be interpreted',
+    }));
 }
 
 function missingHistoryFindings(input: ContinuityInput, view: TimelineView): ContinuityFinding[] {

@@ -165,7 +165,7 @@ describe('DynamoDbCatalogStore against dynalite', () => {
     const listed = await store.listBackups(cluster);
     expect(listed.map((b) => [b.name, b.status])).toEqual([
       ['base_b', 'complete'],
-      ['base_a', 'incomplete'],
+      ['base_a', 'unreadable'],
       ['base_c', 'incomplete'],
     ]);
     expect((await store.getBackup(cluster, 'base_a'))?.problem).toBe('sentinel of base_a is malformed');

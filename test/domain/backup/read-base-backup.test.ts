@@ -170,6 +170,39 @@ describe('readBaseBackup: older WAL-G sentinels', () => {
   });
 });
 
+describe('readBaseBackup: sentinels of old WAL-G releases (no FinishLSN, no metadata.json)', () => {
+  it('reads an empty sentinel `{}` as a complete full backup whose WAL range is unknown', () => {
+    const backup = walg(FULL, '{}');
+    expect(backup).toMatchObject({
+      name: FULL,
+      kind: 'full',
+      timeline: 1,
+      startSegment: { timeline: 1, segNo: 0xa3 },
+      startLsn: 0xa3000000n,
+      walRangeUnknown: true,
+      permanent: false,
+    });
+  });
+
+  it('reads a sentinel with only LSN and Files as a full backup starting at that LSN, range unknown', () => {
+    const text =
+      '{"LSN":2734686248,"Files":{"base/1/112":{"IsIncremented":false,"IsSkipped":false,"MTime":"2019-01-01T00:00:00Z"}}}';
+    const backup = walg(FULL, text);
+    expect(backup).toMatchObject({ kind: 'full', startLsn: 0xa3000028n, walRangeUnknown: true });
+  });
+
+  it('still refuses a V2 sentinel or a backup with metadata.json that lacks the finish LSN', () => {
+    const v2 = fixture('walg/sentinel-v2-full.json').replace('"FinishLSN":2751471368,', '');
+    expectMetadataError(() => walg(FULL, v2), sentinelKey(FULL), 'FinishLSN', 'is missing');
+    const metadata = fixture('walg/metadata-full.json').replace(/"finish_lsn":\s*\d+,?/, '');
+    expect(() => walg(FULL, '{"LSN":2734686248}', metadata)).toThrow(InvalidBackupMetadataError);
+  });
+
+  it('a current sentinel has a known WAL range', () => {
+    expect(walg(FULL, fixture('walg/sentinel-v2-full.json')).walRangeUnknown).toBeUndefined();
+  });
+});
+
 describe('readBaseBackup: WAL-E', () => {
   const name = 'base_000000010000000000000002_00000040';
   const read = (sentinelText: string) =>

@@ -177,7 +177,7 @@ describe('applyEventsToCatalogState', () => {
     expect(record.sequencer).toBe(`${'2'.padStart(16, '0')}00`);
   });
 
-  it('derives backup status from sentinel and payload: complete, incomplete with a problem, deleted', () => {
+  it('derives backup status from sentinel and payload: complete, unreadable with a problem, incomplete, deleted', () => {
     const changes = [
       ...backupHistory(
         'base_ok',
@@ -200,7 +200,7 @@ describe('applyEventsToCatalogState', () => {
     const state = applyEventsToCatalogState(EMPTY_CATALOG_STATE, changes.reverse(), interpret);
     const byName = (name: string) => state.backups.get(`${cluster} ${name}`);
     expect(byName('base_ok')).toMatchObject({ status: 'complete', backup: { permanent: true }, firstSeenAt: at(5) });
-    expect(byName('base_bad')).toMatchObject({ status: 'incomplete', problem: 'sentinel of base_bad is malformed' });
+    expect(byName('base_bad')).toMatchObject({ status: 'unreadable', problem: 'sentinel of base_bad is malformed' });
     expect(byName('base_bad')?.backup).toBeUndefined();
     expect(byName('base_payload_only')).toMatchObject({ status: 'incomplete', firstSeenAt: at(1) });
     expect(byName('base_gone')?.status).toBe('deleted');

@@ -41,6 +41,26 @@ const healthyStretch = (from = 1, to = 100): PresentStretch => ({
   firstAt: ago(10 * 60_000 + (to - from) * 60_000),
 });
 
+describe('detectGaps: unreadable backups', () => {
+  it('reports a backup whose sentinel exists but cannot be interpreted as an unreadable-backup finding', () => {
+    const good = backupRecord({ startSegNo: 2, finishSegNo: 4, finishTime: ago(2 * DAY), name: 'base-2' });
+    const bad: BackupRecord = {
+      cluster: good.cluster,
+      name: 'base-9',
+      status: 'unreadable',
+      problem: 'WAL-G sentinel k: the document is not valid JSON',
+      firstSeenAt: ago(DAY),
+      updatedAt: ago(DAY),
+    };
+    const report = detectGaps(input({ backups: [good, bad], present: [healthyStretch()] }));
+    expect(report.status).toBe('WARNING');
+    expect(report.findings).toEqual([
+      { kind: 'unreadable-backup', severity: 'WARNING', backup: 'base-9', problem: bad.problem },
+    ]);
+    expect(report.chainBase).toBe('base-2');
+  });
+});
+
 describe('detectGaps: single timeline', () => {
   const base = backupRecord({ startSegNo: 2, finishSegNo: 4, finishTime: ago(2 * DAY), name: 'base-2' });
 
