@@ -393,17 +393,20 @@ class ChainFinder {
   ): ChainResult {
     const first = backup.startSegment.segNo;
     const consistentAt = segNoOfLsn(backup.finishLsn, size);
+    const lastSegNo = Number((1n << 64n) / BigInt(size)) - 1;
     let count = 0;
     let bytes = 0;
     let previous: ArchivedSegment | undefined;
     for (let segNo = first; ; segNo++) {
-      const segment = this.pick(segNo, backup.timeline, timeline);
+      // Past the last segment of the 64-bit WAL space (`FFFFFFFF000000FF` at 16 MiB) there is nothing to read.
+      const segment = segNo > lastSegNo ? undefined : this.pick(segNo, backup.timeline, timeline);
       if (!segment) {
-        const missing = walFileName({ timeline, segNo: segmentNumber(segNo) }, size);
         const stopsAtEndOfChain = endReason === '' && previous && segNo > consistentAt;
         if (stopsAtEndOfChain && previous) {
           return { kind: 'ok', wal: { from: backup.startSegment, to: segmentOf(previous), count, bytes } };
         }
+        const missing =
+          segNo > lastSegNo ? 'the end of the WAL space' : walFileName({ timeline, segNo: segmentNumber(segNo) }, size);
         if (this.maxSegNo === undefined || segNo > this.maxSegNo) {
           return {
             kind: 'broken',

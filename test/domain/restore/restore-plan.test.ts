@@ -178,6 +178,45 @@ describe('planRestore to latest, a restore point or an xid', () => {
   );
 });
 
+describe('planRestore at the end of the WAL space', () => {
+  // 16 MiB segments: the last segment of the last log id is FFFFFFFF000000FF, segment number 2^40 - 1.
+  const LAST = 2 ** 40 - 1;
+  const tail: ArchivedSegment[] = Array.from({ length: 4 }, (_, index) => ({
+    timeline: TL1,
+    segNo: segmentNumber(LAST - 3 + index),
+    size: 1000,
+    uploadedAt: minutes(10 * index),
+  }));
+  const start = BigInt(LAST - 3) * BigInt(SIZE) + 0x28n;
+  const lastBackup: BaseBackup = {
+    name: 'base_00000001FFFFFFFF000000FC',
+    kind: 'full',
+    timeline: TL1,
+    startLsn: lsnFromInteger(start),
+    finishLsn: lsnFromInteger(start + 0x1000n),
+    startSegment: { timeline: TL1, segNo: segmentNumber(LAST - 3) },
+    startTime: minutes(0),
+    finishTime: minutes(1),
+    permanent: false,
+  };
+  const overrides: Partial<RestorePlanInput> = {
+    backups: [lastBackup],
+    segments: tail,
+    windows: [range(minutes(1), minutes(30), lastBackup.name)],
+  };
+
+  it('latest with segments up to ...FFFFFFFF000000FF ends the chain at that segment', () => {
+    const result = plan({ to: 'latest' }, overrides);
+    expect(result.wal.to.segNo).toBe(LAST);
+    expect(result.wal.count).toBe(4);
+    expect(restorePlanToJson(result, SIZE).wal.to).toBe('00000001FFFFFFFF000000FF');
+  });
+
+  it('an LSN in the last segment plans up to it', () => {
+    expect(plan({ lsn: 'FFFFFFFF/FF000100' }, overrides).wal.to.segNo).toBe(LAST);
+  });
+});
+
 describe('planRestore to an LSN', () => {
   it('picks the newest backup that finished before the LSN and reads to its segment', () => {
     const result = plan({ lsn: '0/C000100' });
