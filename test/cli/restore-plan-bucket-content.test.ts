@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { CliContext } from '../../lib/cli/cli-command.ts';
 import { restorePlanCommand } from '../../lib/cli/commands/restore-plan.ts';
 import type { BaseBackup } from '../../lib/domain/backup/base-backup.ts';
+import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
+import { deriveBackupRecord } from '../../lib/domain/catalog/catalog-change.ts';
 import type { BackupRecord, WalObjectRecord } from '../../lib/domain/catalog/catalog-records.ts';
 import { lsnFromInteger } from '../../lib/domain/wal/lsn.ts';
 import { type TimelineId, timelineId } from '../../lib/domain/wal/timeline.ts';
@@ -83,5 +85,45 @@ describe('restore plan at the last log id', () => {
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(json.wal).toMatchObject({ from: '00000001FFFFFFFF000000FC', to: '00000001FFFFFFFF000000FF', count: 4 });
+  });
+});
+
+/** A record derived from a sentinel and metadata.json as the catalog derives it (with the real interpreter). */
+function interpretedRecord(name: string, sentinelText: string, metadataText?: string): BackupRecord {
+  const key = `orders-main/basebackups_005/${name}`;
+  return deriveBackupRecord(
+    {
+      cluster: cluster().id,
+      name,
+      firstSeenAt: minutes(0),
+      updatedAt: minutes(0),
+      sentinel: { key: `${key}_backup_stop_sentinel.json`, present: true, text: sentinelText, observedAt: minutes(0) },
+      ...(metadataText === undefined
+        ? {}
+        : { metadata: { key: `${key}/metadata.json`, present: true, text: metadataText, observedAt: minutes(0) } }),
+    },
+    createBackupInterpreter(config.clusters),
+  );
+}
+
+describe('restore plan over backups whose documents are valid but wrong', () => {
+  it('never picks a backup whose metadata.json finished before it started', async () => {
+    const startLsn = 12n * BigInt(SIZE) + 0x28n;
+    const sentinel = JSON.stringify({ LSN: Number(startLsn), FinishLSN: Number(startLsn + 0x1000n), Version: 2 });
+    const metadata = JSON.stringify({
+      start_time: minutes(120).toISOString(),
+      finish_time: minutes(20).toISOString(),
+      start_lsn: Number(startLsn),
+      finish_lsn: Number(startLsn + 0x1000n),
+      is_permanent: false,
+    });
+    const bad = interpretedRecord('base_00000001000000000000000C', sentinel, metadata);
+    expect(bad.status).toBe('unreadable');
+    expect(bad.problem).toContain('finish_time');
+    const catalog = new FakeCatalog();
+    catalog.backups = [...catalog.backups, bad];
+    const { code, json } = await runPlan(catalog, { to: minutes(30).toISOString() });
+    expect(code).toBe(0);
+    expect(json.baseBackup).toBe('base_000000010000000000000002');
   });
 });

@@ -13,6 +13,12 @@ import { parseWalgSentinel, WALG_SENTINEL } from './walg-sentinel.ts';
 
 /** Go's zero `time.Time`, which old WAL-G versions may write for a time they did not know. */
 const GO_ZERO_TIME_YEAR = 1;
+/** Inconsistent times: walcat cannot place the backup in time, so it is unreadable, never a restore base. */
+const WALG_METADATA_TIMES: BackupDocumentKind = {
+  what: 'WAL-G metadata.json',
+  fix: 'walcat cannot tell when this backup is consistent and never restores from it; check the clock of the host that pushed it and compare with `wal-g backup-list --detail`',
+};
+const WALG_SENTINEL_TIMES: BackupDocumentKind = { ...WALG_METADATA_TIMES, what: 'WAL-G sentinel' };
 /** Field name used for problems with the backup name itself. */
 const NAME_FIELD = '(backup name)';
 
@@ -203,6 +209,19 @@ export function readBaseBackup(input: ReadBaseBackupInput): BaseBackup {
     );
   }
 
+  const startTime = metadata ? (timeOf(metadata.start_time) ?? sentinel.startTime) : sentinel.startTime;
+  const finishTime = metadata ? (timeOf(metadata.finish_time) ?? sentinel.finishTime) : sentinel.finishTime;
+  if (startTime !== undefined && finishTime !== undefined && finishTime.getTime() < startTime.getTime()) {
+    // Times order backups and place restore targets: a backup that finished before it started cannot be placed.
+    const fromMetadata = metadata !== undefined && timeOf(metadata.finish_time) !== undefined;
+    throw backupMetadataError(
+      fromMetadata ? WALG_METADATA_TIMES : WALG_SENTINEL_TIMES,
+      fromMetadata ? metadataKey : sentinelKey,
+      fromMetadata ? 'finish_time' : 'FinishTime',
+      `(${finishTime.toISOString()}) is before the start time (${startTime.toISOString()})`,
+    );
+  }
+
   const backup: BaseBackup = {
     name,
     kind: sentinel.kind,
@@ -213,8 +232,8 @@ export function readBaseBackup(input: ReadBaseBackupInput): BaseBackup {
     startLsn,
     finishLsn,
     startSegment: parts.startSegment,
-    startTime: metadata ? (timeOf(metadata.start_time) ?? sentinel.startTime) : sentinel.startTime,
-    finishTime: metadata ? (timeOf(metadata.finish_time) ?? sentinel.finishTime) : sentinel.finishTime,
+    startTime,
+    finishTime,
     pgVersion: sentinel.pgVersion ?? present(metadata?.pg_version),
     systemIdentifier: sentinel.systemIdentifier ?? present(metadata?.system_identifier),
     uncompressedSize: sentinel.uncompressedSize ?? present(metadata?.uncompressed_size),

@@ -203,6 +203,45 @@ describe('readBaseBackup: sentinels of old WAL-G releases (no FinishLSN, no meta
   });
 });
 
+describe('readBaseBackup: inconsistent times', () => {
+  it('refuses metadata.json whose finish_time is before its start_time, naming the file, the field and both times', () => {
+    const metadata = fixture('walg/metadata-full.json').replace(
+      '"finish_time":"2026-11-20T01:03:41.902117Z"',
+      '"finish_time":"2026-11-20T00:03:41.902117Z"',
+    );
+    let caught: unknown;
+    try {
+      walg(FULL, fixture('walg/sentinel-v2-full.json'), metadata);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InvalidBackupMetadataError);
+    const error = caught as InvalidBackupMetadataError;
+    expect(error.key).toBe(metadataKey(FULL));
+    expect(error.field).toBe('finish_time');
+    expect(error.message).toContain('2026-11-20T00:03:41.902Z');
+    expect(error.message).toContain('is before the start time (2026-11-20T01:00:02.318Z)');
+  });
+
+  it('refuses a sentinel whose FinishTime is before its StartTime when there is no metadata.json', () => {
+    const sentinel = fixture('walg/sentinel-v2-full.json').replace(
+      '"StartTime":"2026-11-20T01:00:02.318842Z"',
+      '"StartTime":"2026-11-21T01:00:02.318842Z"',
+    );
+    expect(() => walg(FULL, sentinel)).toThrow(/FinishTime .* is before the start time/);
+  });
+
+  it('accepts equal start and finish times', () => {
+    const metadata = fixture('walg/metadata-full.json').replace(
+      '"finish_time":"2026-11-20T01:03:41.902117Z"',
+      '"finish_time":"2026-11-20T01:00:02.318842Z"',
+    );
+    expect(walg(FULL, fixture('walg/sentinel-v2-full.json'), metadata).finishTime).toEqual(
+      new Date('2026-11-20T01:00:02.318Z'),
+    );
+  });
+});
+
 describe('readBaseBackup: WAL-E', () => {
   const name = 'base_000000010000000000000002_00000040';
   const read = (sentinelText: string) =>
