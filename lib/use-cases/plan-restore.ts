@@ -1,3 +1,4 @@
+import { eligibleBackups } from '../domain/catalog/backup-eligibility.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import type { KnownHistory } from '../domain/continuity/continuity-input.ts';
 import { isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
@@ -68,7 +69,10 @@ export async function planClusterRestore(
   return planRestore({
     cluster: cluster.id,
     target,
-    backups: records.filter(isCompleteBackup).map((record) => record.backup),
+    // Only backups of the cluster's own database system that are complete can be a base (never foreign-system).
+    backups: eligibleBackups(records)
+      .filter(isCompleteBackup)
+      .map((record) => record.backup),
     windows: windows.ranges,
     segments,
     walSegmentSize: size,

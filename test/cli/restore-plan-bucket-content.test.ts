@@ -127,3 +127,20 @@ describe('restore plan over backups whose documents are valid but wrong', () => 
     expect(json.baseBackup).toBe('base_000000010000000000000002');
   });
 });
+
+describe('restore plan with a backup of another database system in the prefix', () => {
+  it('--to latest never picks it, however new it is', async () => {
+    const catalog = new FakeCatalog();
+    const ours = 7321456789012345678n;
+    catalog.backups = [
+      ...catalog.backups.map((record) => ({
+        ...record,
+        backup: { ...(record.backup as BaseBackup), systemIdentifier: ours },
+      })),
+      backupRecord(timelineId(1), 14, minutes(145), { systemIdentifier: 7399999999999999999n }),
+    ];
+    const { code, json } = await runPlan(catalog, { to: 'latest' });
+    expect(code).toBe(0);
+    expect(json.baseBackup).toBe('base_000000010000000000000008');
+  });
+});

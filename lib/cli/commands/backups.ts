@@ -1,3 +1,4 @@
+import { backupsWithClusterChecks } from '../../domain/catalog/backup-eligibility.ts';
 import { type BackupJson, backupJson } from '../../domain/catalog/catalog-views.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import { type CliCommand, type CliContext, EXIT_OK } from '../cli-command.ts';
@@ -17,7 +18,8 @@ export function backupsCommand(deps: { readonly catalog: () => CatalogStore }): 
     async run(context: CliContext): Promise<number> {
       const rows: BackupJson[] = [];
       for (const cluster of context.clusters) {
-        for (const record of await deps.catalog().listBackups(cluster.id)) {
+        // A backup of another database system shows as unreadable with a foreign-system problem.
+        for (const record of backupsWithClusterChecks(await deps.catalog().listBackups(cluster.id))) {
           if (context.options.all !== true && (record.status === 'deleted' || record.status === 'expired')) continue;
           rows.push(backupJson(record, cluster.walSegmentSize));
         }

@@ -1,3 +1,4 @@
+import { backupsWithClusterChecks } from '../catalog/backup-eligibility.ts';
 import type { BackupRecord } from '../catalog/catalog-records.ts';
 import type { ClusterId } from '../cluster.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
@@ -43,7 +44,7 @@ export function clusterHealth(input: {
   readonly now: Date;
 }): ClusterHealth {
   const ageSeconds = (at: Date): number => Math.max(0, Math.floor((input.now.getTime() - at.getTime()) / 1000));
-  const complete = input.backups.filter(isCompleteBackup);
+  const complete = backupsWithClusterChecks(input.backups).filter(isCompleteBackup);
   const newest = complete.reduce<(typeof complete)[number] | undefined>(
     (best, record) => (best === undefined || backupFinishedAt(record) > backupFinishedAt(best) ? record : best),
     undefined,

@@ -1,3 +1,4 @@
+import { backupsWithClusterChecks } from '../catalog/backup-eligibility.ts';
 import type { BackupRecord } from '../catalog/catalog-records.ts';
 import type { RetentionPolicy } from '../cluster.ts';
 import type { Lsn } from '../wal/lsn.ts';
@@ -23,7 +24,7 @@ export interface LivePosition {
 
 /** Everything continuity checks read: the catalog of one cluster, its policy and the time. */
 export interface ContinuityInput {
-  /** All backup records; only complete ones are considered. */
+  /** All backup records; only complete ones of the cluster's own database system are considered. */
   readonly backups: readonly BackupRecord[];
   readonly histories: readonly KnownHistory[];
   readonly present: PresentSegments;
@@ -62,7 +63,8 @@ export interface TimelineView {
 export function timelineView(input: ContinuityInput): TimelineView {
   const historyByTimeline = new Map<number, KnownHistory>();
   for (const known of input.histories) historyByTimeline.set(known.history.timeline, known);
-  const completeBackups = input.backups.filter(isCompleteBackup);
+  // A backup of another database system (foreign-system) is never part of this cluster's chain.
+  const completeBackups = backupsWithClusterChecks(input.backups).filter(isCompleteBackup);
   let newestValue = 1;
   for (const timeline of input.present.timelines) newestValue = Math.max(newestValue, timeline);
   for (const timeline of historyByTimeline.keys()) newestValue = Math.max(newestValue, timeline);

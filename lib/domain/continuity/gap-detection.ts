@@ -1,3 +1,8 @@
+import {
+  backupsWithClusterChecks,
+  clusterSystemIdentifier,
+  FOREIGN_SYSTEM_PROBLEM,
+} from '../catalog/backup-eligibility.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import type { TimelineId } from '../wal/timeline.ts';
 import { type SegmentNumber, segmentNumber, segNoOfByteBefore, segNoOfLsn, walFileName } from '../wal/wal-segment.ts';
@@ -47,6 +52,15 @@ export type ContinuityFinding =
       readonly fromSegNo: SegmentNumber;
       readonly toSegNo: SegmentNumber;
       readonly count: number;
+    }
+  | {
+      /** A complete backup whose system identifier differs from the cluster's: another database's backup. */
+      readonly kind: 'foreign-system';
+      readonly severity: 'FAILURE';
+      readonly backup: string;
+      /** Decimal strings: system identifiers exceed 2^53. */
+      readonly systemIdentifier: string;
+      readonly clusterSystemIdentifier: string;
     }
   | {
       /**
@@ -112,7 +126,9 @@ interface RawGap extends MissingRange {
  * is FAILURE with a `no-backup` finding and no gaps. WAL archived off the newest timeline's ancestry after the
  * timeline that superseded it began is a `divergence` (FAILURE). A timeline in use without its `.history` file is a
  * `missing-history` finding (FAILURE for the newest timeline and for backups off its ancestry). A backup whose
- * sentinel exists but cannot be interpreted is an `unreadable-backup` finding (WARNING) with its problem.
+ * sentinel exists but cannot be interpreted is an `unreadable-backup` finding (WARNING) with its problem; a backup
+ * whose system identifier differs from the cluster's other backups is a `foreign-system` finding (FAILURE) and is
+ * no part of the chain.
  *
  * Cost: O(backups + runs · log runs), independent of the number of present segments.
  *
@@ -225,17 +241,33 @@ function mergeGaps(raw: RawGap[]): WalGap[] {
   }));
 }
 
-/** One finding per backup whose sentinel exists but that cannot be interpreted, by name. */
+/**
+ * One finding per backup that exists but is no restore base, by name: `foreign-system` (FAILURE) for a backup of
+ * another database system, `unreadable-backup` (WARNING) for one that cannot be interpreted.
+ */
 function unreadableBackupFindings(input: ContinuityInput): ContinuityFinding[] {
-  return input.backups
+  const clusterId = clusterSystemIdentifier(input.backups);
+  return backupsWithClusterChecks(input.backups)
     .filter((record) => record.status === 'unreadable')
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((record) => ({
-      kind: 'unreadable-backup' as const,
-      severity: 'WARNING' as const,
-      backup: record.name,
-      problem: record.problem ?? 'the backup cannot be interpreted',
-    }));
+    .map((record): ContinuityFinding => {
+      const id = record.backup?.systemIdentifier;
+      if (record.problem?.startsWith(FOREIGN_SYSTEM_PROBLEM) && id !== undefined && clusterId !== undefined) {
+        return {
+          kind: 'foreign-system',
+          severity: 'FAILURE',
+          backup: record.name,
+          systemIdentifier: id.toString(),
+          clusterSystemIdentifier: clusterId.toString(),
+        };
+      }
+      return {
+        kind: 'unreadable-backup',
+        severity: 'WARNING',
+        backup: record.name,
+        problem: record.problem ?? 'the backup cannot be interpreted',
+      };
+    });
 }
 
 function missingHistoryFindings(input: ContinuityInput, view: TimelineView): ContinuityFinding[] {

@@ -61,6 +61,42 @@ describe('detectGaps: unreadable backups', () => {
   });
 });
 
+describe('detectGaps: a backup of another database system', () => {
+  it('is a foreign-system finding (FAILURE) and never the chain base', () => {
+    const withId = (record: BackupRecord, id: bigint): BackupRecord => ({
+      ...record,
+      backup: { ...(record.backup as NonNullable<BackupRecord['backup']>), systemIdentifier: id },
+    });
+    const ours = withId(
+      backupRecord({ startSegNo: 2, finishSegNo: 4, finishTime: ago(9 * DAY) }),
+      7321456789012345678n,
+    );
+    const ours2 = withId(
+      backupRecord({ startSegNo: 50, finishSegNo: 51, finishTime: ago(8 * DAY) }),
+      7321456789012345678n,
+    );
+    // Another database pushed a backup (its own segment numbers, which this cluster never archived) into the prefix.
+    const foreign = withId(
+      backupRecord({ startSegNo: 500, finishSegNo: 501, finishTime: ago(DAY) }),
+      7399999999999999999n,
+    );
+    const report = detectGaps(input({ backups: [ours, ours2, foreign], present: [healthyStretch()] }));
+    expect(report.findings).toEqual([
+      {
+        kind: 'foreign-system',
+        severity: 'FAILURE',
+        backup: foreign.name,
+        systemIdentifier: '7399999999999999999',
+        clusterSystemIdentifier: '7321456789012345678',
+      },
+    ]);
+    expect(report.status).toBe('FAILURE');
+    // Its own range (segments 500..501, never archived here) is no gap: it is no part of this cluster's chain.
+    expect(report.gaps).toEqual([]);
+    expect(report.chainBase).toBe(ours2.name);
+  });
+});
+
 describe('detectGaps: single timeline', () => {
   const base = backupRecord({ startSegNo: 2, finishSegNo: 4, finishTime: ago(2 * DAY), name: 'base-2' });
 
