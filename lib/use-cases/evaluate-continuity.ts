@@ -13,9 +13,8 @@ import {
   type ReadPlan,
   seedFromCursor,
 } from '../domain/continuity/verification-cursor.ts';
-import { InvalidInputError } from '../domain/errors.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
-import { parseTimelineHistory } from '../domain/wal/timeline-history.ts';
+import { readHistoryFiles } from '../domain/wal/timeline-history.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 
 /** Read the whole WAL again at least hourly: deletions below the cursor are only seen by a full read. */
@@ -68,24 +67,13 @@ export async function evaluateContinuity(
     catalog.listTimelines(cluster.id),
     catalog.listHistoryFiles(cluster.id),
   ]);
-  const histories: KnownHistory[] = [];
-  const unreadableHistories: string[] = [];
-  for (const record of historyRecords) {
-    if (record.deleted) continue;
-    if (record.content === undefined) {
-      unreadableHistories.push(record.key);
-      continue;
-    }
-    try {
-      histories.push({
-        history: parseTimelineHistory(record.timeline, record.content, record.key),
-        uploadedAt: record.uploadedAt,
-      });
-    } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-      unreadableHistories.push(record.key);
-    }
-  }
+  // One policy for history files (shared with restore planning): a broken one is a finding, never an exception.
+  const reading = readHistoryFiles(historyRecords.filter((record) => !record.deleted));
+  const histories: KnownHistory[] = reading.readable.map(({ file, history }) => ({
+    history,
+    uploadedAt: file.uploadedAt,
+  }));
+  const unreadableHistories = reading.unreadable.map((broken) => broken.key);
   const historyTimelines = histories.map((known) => known.history.timeline);
   const plan = planWalReads({
     stored: state.verifiedCursor,
@@ -120,6 +108,7 @@ export async function evaluateContinuity(
   const input: ContinuityInput = {
     backups,
     histories,
+    unreadableHistories: reading.unreadable,
     present,
     ...(cluster.retention === undefined ? {} : { policy: cluster.retention }),
     walSegmentSize: cluster.walSegmentSize,

@@ -7,7 +7,7 @@ import { restorableWindows } from '../domain/continuity/restorable-window.ts';
 import { switchBreaks } from '../domain/continuity/timeline-path.ts';
 import { type ArchivedSegment, planRestore, type RestorePlan } from '../domain/restore/restore-plan.ts';
 import type { RestoreTarget } from '../domain/restore/restore-target.ts';
-import { parseTimelineHistory } from '../domain/wal/timeline-history.ts';
+import { readHistoryFiles } from '../domain/wal/timeline-history.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 
 export interface PlanRestoreDeps {
@@ -32,12 +32,13 @@ export async function planClusterRestore(
     deps.catalog.listHistoryFiles(cluster.id),
     deps.catalog.listTimelines(cluster.id),
   ]);
-  const histories: KnownHistory[] = historyRecords
-    .filter((record) => !record.deleted && record.content !== undefined)
-    .map((record) => ({
-      history: parseTimelineHistory(record.timeline, record.content ?? '', record.key),
-      uploadedAt: record.uploadedAt,
-    }));
+  // The same policy as continuity: a broken history is no exception here, only a plan that needs it is refused.
+  const reading = readHistoryFiles(historyRecords.filter((record) => !record.deleted));
+  const histories: KnownHistory[] = reading.readable.map(({ file, history }) => ({
+    history,
+    uploadedAt: file.uploadedAt,
+  }));
+  const uploadedAtOf = new Map(historyRecords.map((record) => [record.key, record.uploadedAt]));
   const present = new PresentSegmentsBuilder({
     breakBefore: switchBreaks(
       histories.map((known) => known.history),
@@ -60,6 +61,7 @@ export async function planClusterRestore(
   const windows = restorableWindows({
     backups: records,
     histories,
+    unreadableHistories: reading.unreadable,
     present: present.build(),
     ...(cluster.retention === undefined ? {} : { policy: cluster.retention }),
     walSegmentSize: size,
@@ -77,5 +79,9 @@ export async function planClusterRestore(
     segments,
     walSegmentSize: size,
     histories: histories.map((known) => known.history),
+    unreadableHistories: reading.unreadable.map((broken) => ({
+      ...broken,
+      uploadedAt: uploadedAtOf.get(broken.key),
+    })),
   });
 }

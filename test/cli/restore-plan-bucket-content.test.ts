@@ -144,3 +144,97 @@ describe('restore plan with a backup of another database system in the prefix', 
     expect(json.baseBackup).toBe('base_000000010000000000000008');
   });
 });
+
+/** The default catalog (timeline 1, segments 2..20) plus timelines switched to at `switches` with their segments. */
+function catalogWithTimelines(
+  histories: ReadonlyArray<{ timeline: number; content: string | undefined }>,
+  segments: ReadonlyArray<{ timeline: number; from: number; to: number }>,
+): FakeCatalog {
+  const catalog = new FakeCatalog();
+  for (const stretch of segments) {
+    for (let segNo = stretch.from; segNo <= stretch.to; segNo++) {
+      catalog.segments.push(segmentRecord(timelineId(stretch.timeline), segNo, minutes(10 * segNo)));
+    }
+  }
+  const records: WalObjectRecord[] = histories.map(({ timeline, content }) => ({
+    cluster: cluster().id,
+    key: `orders-main/wal_005/${timeline.toString(16).toUpperCase().padStart(8, '0')}.history.br`,
+    kind: 'history',
+    timeline: timelineId(timeline),
+    size: 40,
+    uploadedAt: minutes(10 * 21 - 5),
+    deleted: false,
+    ...(content === undefined ? {} : { content }),
+  }));
+  const timelines = [...new Set([1, ...segments.map((s) => s.timeline)])].map((t) => timelineId(t));
+  Object.assign(catalog, {
+    listHistoryFiles: async () => records,
+    listTimelines: async () => timelines,
+  });
+  return catalog;
+}
+
+describe('restore plan with a broken or inconsistent .history file', () => {
+  const SWITCH_TO_2 = '1\t0/15000000\tno recovery target specified\n';
+
+  it('a plan that does not need the broken file still works (exit 0)', async () => {
+    const catalog = catalogWithTimelines(
+      [{ timeline: 2, content: 'this is not a history file\n' }],
+      [{ timeline: 2, from: 21, to: 25 }],
+    );
+    const { code, json, err } = await runPlan(catalog, { to: minutes(100).toISOString() }, minutes(300));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(json).toMatchObject({ baseBackup: 'base_000000010000000000000008', timeline: 1 });
+  });
+
+  it('a plan that needs it is refused (exit 1) naming the file, never exit 2', async () => {
+    const catalog = catalogWithTimelines(
+      [{ timeline: 2, content: '1\t0/15000000\tx\n1\t0/16000000\tlooping back to timeline 1\n' }],
+      [{ timeline: 2, from: 21, to: 25 }],
+    );
+    const { code, json, err } = await runPlan(catalog, { to: 'latest' }, minutes(300));
+    expect(code).toBe(1);
+    expect(json.reason).toBe('unreadable-history');
+    expect(err).toContain('orders-main/wal_005/00000002.history.br');
+    expect(err).toContain('does not increase');
+    const later = await runPlan(catalog, { to: minutes(230).toISOString() }, minutes(300));
+    expect(later.code).toBe(1);
+    expect(later.err).toContain('00000002.history');
+  });
+
+  it('a history that skips its real ancestors blocks the newest timeline instead of dropping it silently', async () => {
+    const catalog = catalogWithTimelines(
+      [
+        { timeline: 2, content: SWITCH_TO_2 },
+        // PostgreSQL would have written "1 0/15000000" then "2 0/17000000": this file skips timeline 1.
+        { timeline: 3, content: '2\t0/17000000\tno recovery target specified\n' },
+      ],
+      [
+        { timeline: 2, from: 21, to: 22 },
+        { timeline: 3, from: 23, to: 25 },
+      ],
+    );
+    const { code, json, err } = await runPlan(catalog, { to: 'latest' }, minutes(300));
+    expect(code).toBe(1);
+    expect(json.reason).toBe('unreadable-history');
+    expect(err).toContain('00000003.history');
+    expect(err).toContain('skips its real ancestors');
+  });
+
+  it('with good histories the newest timeline is followed', async () => {
+    const catalog = catalogWithTimelines(
+      [
+        { timeline: 2, content: SWITCH_TO_2 },
+        { timeline: 3, content: `${SWITCH_TO_2}2\t0/17000000\tno recovery target specified\n` },
+      ],
+      [
+        { timeline: 2, from: 21, to: 22 },
+        { timeline: 3, from: 23, to: 25 },
+      ],
+    );
+    const { code, json } = await runPlan(catalog, { to: 'latest' }, minutes(300));
+    expect(code).toBe(0);
+    expect(json).toMatchObject({ timeline: 3, wal: { to: '000000030000000000000019' } });
+  });
+});

@@ -4,7 +4,12 @@ import type { RetentionPolicy } from '../cluster.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import { type TimelineId, timelineId } from '../wal/timeline.ts';
-import { rootTimelineHistory, type TimelineHistory, timelineOfLsn } from '../wal/timeline-history.ts';
+import {
+  rootTimelineHistory,
+  type TimelineHistory,
+  timelineOfLsn,
+  type UnreadableHistory,
+} from '../wal/timeline-history.ts';
 import { type CompleteBackupRecord, isCompleteBackup } from './pitr-chain-base.ts';
 import type { PresentSegments } from './present-segments.ts';
 import { type TimelinePath, timelinePath } from './timeline-path.ts';
@@ -27,6 +32,8 @@ export interface ContinuityInput {
   /** All backup records; only complete ones of the cluster's own database system are considered. */
   readonly backups: readonly BackupRecord[];
   readonly histories: readonly KnownHistory[];
+  /** `.history` files that exist but cannot be used (`readHistoryFiles`): findings, and no ancestry from them. */
+  readonly unreadableHistories?: readonly UnreadableHistory[];
   readonly present: PresentSegments;
   /** Absent for a cluster without a retention policy: the chain base then comes from the backups alone. */
   readonly policy?: RetentionPolicy;
@@ -68,6 +75,8 @@ export function timelineView(input: ContinuityInput): TimelineView {
   let newestValue = 1;
   for (const timeline of input.present.timelines) newestValue = Math.max(newestValue, timeline);
   for (const timeline of historyByTimeline.keys()) newestValue = Math.max(newestValue, timeline);
+  // A timeline whose `.history` exists but cannot be used still began: it stays the newest, with an unknown ancestry.
+  for (const broken of input.unreadableHistories ?? []) newestValue = Math.max(newestValue, broken.timeline);
   for (const backup of completeBackups) newestValue = Math.max(newestValue, backup.backup.timeline);
   const newest = timelineId(newestValue);
   const historyOf = (timeline: TimelineId): TimelineHistory | undefined =>

@@ -54,6 +54,17 @@ export type ContinuityFinding =
       readonly count: number;
     }
   | {
+      /**
+       * A `.history` file that exists but cannot be used (does not parse, or skips its real ancestors): the timeline's
+       * ancestry is unknown. FAILURE where a missing history would be (the newest timeline, backups off its ancestry).
+       */
+      readonly kind: 'unreadable-history';
+      readonly severity: 'FAILURE' | 'WARNING';
+      readonly timeline: TimelineId;
+      readonly file: string;
+      readonly problem: string;
+    }
+  | {
       /** A complete backup whose system identifier differs from the cluster's: another database's backup. */
       readonly kind: 'foreign-system';
       readonly severity: 'FAILURE';
@@ -278,14 +289,30 @@ function missingHistoryFindings(input: ContinuityInput, view: TimelineView): Con
     if (!view.onNewestAncestry(record)) critical.add(record.backup.timeline);
   }
   inUse.add(view.newest);
-  return [...inUse]
-    .filter((timeline) => timeline > 1 && view.historyOf(timeline as TimelineId) === undefined)
+  const findings: ContinuityFinding[] = [];
+  const reported = new Set<number>();
+  for (const broken of input.unreadableHistories ?? []) {
+    if (view.historyOf(broken.timeline) !== undefined || reported.has(broken.timeline)) continue;
+    reported.add(broken.timeline);
+    findings.push({
+      kind: 'unreadable-history',
+      severity: critical.has(broken.timeline) ? 'FAILURE' : 'WARNING',
+      timeline: broken.timeline,
+      file: broken.key,
+      problem: broken.problem,
+    });
+  }
+  const missing = [...inUse]
+    .filter(
+      (timeline) => timeline > 1 && view.historyOf(timeline as TimelineId) === undefined && !reported.has(timeline),
+    )
     .sort((a, b) => a - b)
     .map((timeline) => ({
       kind: 'missing-history' as const,
       severity: critical.has(timeline) ? ('FAILURE' as const) : ('WARNING' as const),
       timeline: timeline as TimelineId,
     }));
+  return [...findings, ...missing];
 }
 
 /**

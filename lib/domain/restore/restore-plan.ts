@@ -4,8 +4,8 @@ import type { RestorableRange } from '../continuity/restorable-window.ts';
 import { UnsafePlanError } from '../errors.ts';
 import { formatLsn } from '../wal/lsn.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
-import type { TimelineId } from '../wal/timeline.ts';
-import { switchSegments, type TimelineHistory } from '../wal/timeline-history.ts';
+import { formatTimelineHex, type TimelineId } from '../wal/timeline.ts';
+import { switchSegments, type TimelineHistory, type UnreadableHistory } from '../wal/timeline-history.ts';
 import { type SegmentNumber, segmentNumber, segNoOfLsn, type WalSegment, walFileName } from '../wal/wal-segment.ts';
 import { formatRestoreTarget, type RestoreTarget } from './restore-target.ts';
 
@@ -40,6 +40,12 @@ export interface RestorePlanInput {
    * it, the newest timeline not above the restore timeline that has the segment is taken.
    */
   readonly histories?: readonly TimelineHistory[];
+  /**
+   * `.history` files that exist but cannot be used (`readHistoryFiles`). A plan that does not need one still works;
+   * a plan that does (it ends on that timeline, or the target lies on or after where that timeline began) is refused
+   * naming the file.
+   */
+  readonly unreadableHistories?: ReadonlyArray<UnreadableHistory & { readonly uploadedAt?: Date }>;
 }
 
 /** The WAL a restore replays: from the base backup's start segment to the last segment recovery reads. */
@@ -69,7 +75,8 @@ export type UnreachableReason =
   | 'before-window'
   | 'between-ranges'
   | 'past-last-wal'
-  | 'wal-gap';
+  | 'wal-gap'
+  | 'unreadable-history';
 
 /** A restore target no restorable range reaches; carries the nearest ranges so the caller can suggest one. */
 export class RestoreTargetUnreachableError extends UnsafePlanError {
@@ -98,6 +105,66 @@ export class RestoreTargetUnreachableError extends UnsafePlanError {
  * @throws RestoreTargetUnreachableError naming the nearest restorable ranges.
  */
 export function planRestore(input: RestorePlanInput): RestorePlan {
+  let plan: RestorePlan;
+  try {
+    plan = planIgnoringBrokenHistories(input);
+  } catch (error) {
+    // A target no range reaches may lie on a timeline whose history cannot be read: say which file blocks it.
+    const blocking = error instanceof RestoreTargetUnreachableError ? blockingHistory(input, undefined) : undefined;
+    if (blocking === undefined) throw error;
+    throw historyRefusal(input, blocking, (error as RestoreTargetUnreachableError).nearestRanges);
+  }
+  const blocking = blockingHistory(input, plan.timeline);
+  if (blocking !== undefined) throw historyRefusal(input, blocking, [plan.range]);
+  return plan;
+}
+
+function historyRefusal(
+  input: RestorePlanInput,
+  blocking: UnreadableHistory,
+  nearest: readonly RestorableRangeInput[],
+): RestoreTargetUnreachableError {
+  return new RestoreTargetUnreachableError(
+    `cluster ${input.cluster}: target ${formatRestoreTarget(input.target)} needs timeline ${blocking.timeline}, whose history file ${blocking.key} cannot be used (${blocking.problem}); push a good copy from the server of timeline ${blocking.timeline} (\`wal-g wal-push pg_wal/${formatTimelineHex(blocking.timeline)}.history\`), or choose a target before that timeline began`,
+    'unreadable-history',
+    nearest,
+  );
+}
+
+/**
+ * The broken history a plan needs, if any: the one of the timeline it ends on, or of a later timeline with archived
+ * WAL when the target may lie on it (`latest`, a restore point or an xid, a time on or after the timeline began, an
+ * LSN in or after its first archived segment). Without that file recovery could not follow the timeline, and a plan
+ * along an older one would silently leave out the newest data.
+ */
+function blockingHistory(
+  input: RestorePlanInput,
+  planTimeline: TimelineId | undefined,
+): (UnreadableHistory & { readonly uploadedAt?: Date }) | undefined {
+  const broken = [...(input.unreadableHistories ?? [])].sort((a, b) => a.timeline - b.timeline);
+  for (const history of broken) {
+    if (history.timeline === planTimeline && history.timeline > 1) return history;
+    if (planTimeline !== undefined && history.timeline < planTimeline) continue;
+    const own = input.segments.filter((segment) => segment.timeline === history.timeline);
+    if (own.length === 0) continue;
+    const target = input.target;
+    if (target.kind === 'time') {
+      const began = Math.min(
+        history.uploadedAt?.getTime() ?? Number.POSITIVE_INFINITY,
+        ...own.map((segment) => segment.uploadedAt.getTime()),
+      );
+      if (target.time.getTime() >= began) return history;
+    } else if (target.kind === 'lsn') {
+      const first = Math.min(...own.map((segment) => segment.segNo));
+      if (segNoOfLsn(target.lsn, input.walSegmentSize) >= first) return history;
+    } else {
+      return history;
+    }
+  }
+  return undefined;
+}
+
+function planIgnoringBrokenHistories(input: RestorePlanInput): RestorePlan {
   const ranges = [...input.windows].sort((a, b) => a.from.getTime() - b.from.getTime() || a.timeline - b.timeline);
   const backups = input.backups.filter((backup) => backup.finishTime !== undefined);
   if (ranges.length === 0 || backups.length === 0) {

@@ -242,3 +242,96 @@ export function requiredSegments(
   }
   return Object.freeze(ranges);
 }
+
+/** A `.history` object as the catalog holds it: its timeline, its key and its decompressed text when it was read. */
+export interface HistoryFile {
+  readonly timeline: TimelineId;
+  readonly key: string;
+  readonly content?: string;
+}
+
+/** A `.history` file that exists but cannot be used, with the reason (a finding, never an exception). */
+export interface UnreadableHistory {
+  readonly timeline: TimelineId;
+  readonly key: string;
+  readonly problem: string;
+}
+
+/** What {@link readHistoryFiles} makes of a cluster's `.history` files. */
+export interface HistoryFilesReading<File extends HistoryFile> {
+  readonly readable: ReadonlyArray<{ readonly file: File; readonly history: TimelineHistory }>;
+  readonly unreadable: readonly UnreadableHistory[];
+}
+
+/**
+ * The one policy under which continuity and restore planning read a cluster's `.history` files. A file is unusable,
+ * and reported with the reason instead of thrown, when its text was not read, it does not parse
+ * ({@link parseTimelineHistory}), or it contradicts the ancestry the bucket shows: PostgreSQL writes the file of a
+ * new timeline as a copy of its parent's file plus one line, and every ancestry begins on timeline 1 (initdb), so
+ * a file whose ancestry does not start on timeline 1, or whose lines before its last one differ from its parent's
+ * (readable) file, skips or rewrites its real ancestors. Following it would silently drop WAL or a timeline.
+ * Of several readable files for one timeline (two compressions) the first is used.
+ *
+ * @example readHistoryFiles([{ timeline: 2, key: 'wal_005/00000002.history.br', content: '1\t0/3000060\tx' }])
+ * // { readable: [{ file, history: { timeline: 2, entries: [...] } }], unreadable: [] }
+ */
+export function readHistoryFiles<File extends HistoryFile>(files: readonly File[]): HistoryFilesReading<File> {
+  const unreadable: UnreadableHistory[] = [];
+  const parsed: Array<{ file: File; history: TimelineHistory }> = [];
+  for (const file of files) {
+    if (file.content === undefined) {
+      unreadable.push({
+        timeline: file.timeline,
+        key: file.key,
+        problem: `${file.key}: its text was not read (too large or not decodable); run walcat sync to read it again`,
+      });
+      continue;
+    }
+    try {
+      parsed.push({ file, history: parseTimelineHistory(file.timeline, file.content, file.key) });
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      unreadable.push({ timeline: file.timeline, key: file.key, problem: error.message });
+    }
+  }
+  parsed.sort((a, b) => a.history.timeline - b.history.timeline);
+  const accepted = new Map<number, { file: File; history: TimelineHistory }>();
+  for (const candidate of parsed) {
+    const { history, file } = candidate;
+    if (accepted.has(history.timeline)) continue;
+    const problem = ancestryProblem(history, accepted);
+    if (problem === undefined) accepted.set(history.timeline, candidate);
+    else unreadable.push({ timeline: history.timeline, key: file.key, problem: `${file.key}: ${problem}` });
+  }
+  unreadable.sort((a, b) => a.timeline - b.timeline || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { readable: [...accepted.values()], unreadable };
+}
+
+function describeEntries(entries: readonly TimelineHistoryEntry[]): string {
+  return entries.length === 0
+    ? 'no ancestors'
+    : entries.map((entry) => `${entry.parent} until ${formatLsn(entry.switchpoint)}`).join(', ');
+}
+
+function ancestryProblem(
+  history: TimelineHistory,
+  accepted: ReadonlyMap<number, { readonly history: TimelineHistory }>,
+): string | undefined {
+  const first = history.entries[0];
+  if (first !== undefined && first.parent !== 1) {
+    return `its ancestry begins on timeline ${first.parent}, not 1 (every cluster starts on timeline 1), so it skips its real ancestors; restore the file from the server of timeline ${history.timeline} (pg_wal/${formatTimelineHex(history.timeline)}.history) and push it again`;
+  }
+  const last = history.entries.at(-1);
+  if (last === undefined || last.parent === 1) return undefined;
+  const parent = accepted.get(last.parent)?.history;
+  if (parent === undefined) return undefined;
+  const own = history.entries.slice(0, -1);
+  const same =
+    own.length === parent.entries.length &&
+    own.every(
+      (entry, index) =>
+        entry.parent === parent.entries[index]?.parent && entry.switchpoint === parent.entries[index]?.switchpoint,
+    );
+  if (same) return undefined;
+  return `it lists the ancestors of timeline ${last.parent} as ${describeEntries(own)}, but ${formatTimelineHex(last.parent)}.history lists ${describeEntries(parent.entries)}; PostgreSQL copies the parent's file into the child's, so this file skips or rewrites its real ancestors; push the file from the server of timeline ${history.timeline} again`;
+}

@@ -7,6 +7,7 @@ import { PresentSegmentsBuilder } from '../../../lib/domain/continuity/present-s
 import { parseLsn } from '../../../lib/domain/wal/lsn.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE, walSegmentSize } from '../../../lib/domain/wal/segment-size.ts';
 import { timelineId } from '../../../lib/domain/wal/timeline.ts';
+import { readHistoryFiles } from '../../../lib/domain/wal/timeline-history.ts';
 import { segmentNumber } from '../../../lib/domain/wal/wal-segment.ts';
 import { backupRecord, DAY, history, type PresentStretch, policy, presentSegments } from './continuity-fixtures.ts';
 
@@ -94,6 +95,45 @@ describe('detectGaps: a backup of another database system', () => {
     // Its own range (segments 500..501, never archived here) is no gap: it is no part of this cluster's chain.
     expect(report.gaps).toEqual([]);
     expect(report.chainBase).toBe(ours2.name);
+  });
+});
+
+describe('detectGaps: unreadable history files', () => {
+  it('a broken history of the newest timeline is an unreadable-history FAILURE, not also a missing-history', () => {
+    const base = backupRecord({ startSegNo: 2, finishSegNo: 4, finishTime: ago(2 * DAY), name: 'base-2' });
+    const reading = readHistoryFiles([
+      { timeline: timelineId(2), key: 'wal_005/00000002.history.br', content: '2\t0/3000000\tnot my parent\n' },
+    ]);
+    const report = detectGaps({
+      ...input({
+        backups: [base],
+        present: [healthyStretch(1, 50), { timeline: 2, from: 51, to: 60, firstAt: ago(20 * 60_000) }],
+      }),
+      unreadableHistories: reading.unreadable,
+    });
+    expect(report.status).toBe('FAILURE');
+    expect(report.findings).toEqual([
+      {
+        kind: 'unreadable-history',
+        severity: 'FAILURE',
+        timeline: 2,
+        file: 'wal_005/00000002.history.br',
+        problem: expect.stringContaining('not below the file'),
+      },
+    ]);
+  });
+
+  it('a broken history of an older, unused timeline is a WARNING', () => {
+    const base = backupRecord({ startSegNo: 2, finishSegNo: 4, finishTime: ago(2 * DAY), name: 'base-2' });
+    const report = detectGaps({
+      ...input({
+        backups: [base],
+        present: [healthyStretch()],
+        histories: [history(3, '1\t0/70000000\tx', ago(3 * DAY))],
+      }),
+      unreadableHistories: [{ timeline: timelineId(2), key: 'wal_005/00000002.history', problem: 'garbage' }],
+    });
+    expect(report.findings).toMatchObject([{ kind: 'unreadable-history', severity: 'WARNING', timeline: 2 }]);
   });
 });
 

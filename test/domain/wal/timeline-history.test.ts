@@ -7,6 +7,7 @@ import { timelineId } from '../../../lib/domain/wal/timeline.ts';
 import {
   InvalidTimelineHistoryError,
   parseTimelineHistory,
+  readHistoryFiles,
   requiredSegments,
   rootTimelineHistory,
   switchSegments,
@@ -284,3 +285,45 @@ function arbitraryHistory(): fc.Arbitrary<TimelineHistory> {
       }),
     );
 }
+
+describe('readHistoryFiles: one policy for broken history files', () => {
+  const file = (timeline: number, content: string | undefined) => ({
+    timeline: timelineId(timeline),
+    key: `orders-main/wal_005/${timeline.toString(16).toUpperCase().padStart(8, '0')}.history.br`,
+    ...(content === undefined ? {} : { content }),
+  });
+  const TWO = '1\t0/3000060\tno recovery target specified\n';
+
+  it('keeps readable files and reports the others with the reason, never throws', () => {
+    const reading = readHistoryFiles([file(2, TWO), file(3, 'garbage'), file(4, undefined)]);
+    expect(reading.readable.map((r) => r.history.timeline)).toEqual([2]);
+    expect(reading.unreadable.map((u) => [u.timeline, u.key])).toEqual([
+      [3, 'orders-main/wal_005/00000003.history.br'],
+      [4, 'orders-main/wal_005/00000004.history.br'],
+    ]);
+    expect(reading.unreadable[0]?.problem).toContain('line 1');
+    expect(reading.unreadable[1]?.problem).toContain('walcat sync');
+  });
+
+  it('refuses a file whose ancestry does not begin on timeline 1', () => {
+    const reading = readHistoryFiles([file(2, TWO), file(3, '2\t0/5000060\tx\n')]);
+    expect(reading.readable.map((r) => r.history.timeline)).toEqual([2]);
+    expect(reading.unreadable[0]?.problem).toMatch(/begins on timeline 2, not 1 .* skips its real ancestors/);
+  });
+
+  it("refuses a file whose earlier lines contradict its parent's file", () => {
+    const reading = readHistoryFiles([file(2, TWO), file(3, '1\t0/4000060\tx\n2\t0/5000060\tx\n')]);
+    expect(reading.unreadable).toHaveLength(1);
+    expect(reading.unreadable[0]?.problem).toContain('00000002.history lists 1 until 0/3000060');
+  });
+
+  it("accepts a child whose file is its parent's plus one line, and a child of timeline 1 that skips nothing", () => {
+    const reading = readHistoryFiles([
+      file(3, `${TWO}2\t0/5000060\tx\n`),
+      file(2, TWO),
+      file(4, '1\t0/7000000\tbranched off timeline 1 again\n'),
+    ]);
+    expect(reading.unreadable).toEqual([]);
+    expect(reading.readable.map((r) => r.history.timeline)).toEqual([2, 3, 4]);
+  });
+});
