@@ -53,6 +53,8 @@ function findingText(finding: ContinuityFinding, size: WalSegmentSize): string |
       return `timeline ${finding.timeline} has no .history file in the bucket, so its ancestry cannot be checked`;
     case 'divergence':
       return `timeline ${finding.timeline} kept archiving ${finding.count} segment(s) ${segmentName(finding.timeline, finding.fromSegNo, size)}..${segmentName(finding.timeline, finding.toSegNo, size)} after timeline ${finding.rivalTimeline} took over`;
+    case 'segment-size-mismatch':
+      return finding.problem;
     case 'foreign-system':
       return `backup ${finding.backup} belongs to another database (system identifier ${finding.systemIdentifier}, the cluster's is ${finding.clusterSystemIdentifier}) and is never a restore base`;
     case 'unreadable-backup':

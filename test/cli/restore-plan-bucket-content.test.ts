@@ -238,3 +238,27 @@ describe('restore plan with a broken or inconsistent .history file', () => {
     expect(json).toMatchObject({ timeline: 3, wal: { to: '000000030000000000000019' } });
   });
 });
+
+describe('restore plan with a walSegmentSize that does not match the bucket', () => {
+  it('says which size fits instead of "run a backup first"', async () => {
+    // Backups of a 1 MiB cluster: base_...00000040 starts at 0/4000028, which is segment 4 at the configured 16 MiB.
+    const catalog = new FakeCatalog();
+    catalog.backups = [0x40, 0x60].map((segNo, index) => {
+      const record = backupRecord(timelineId(1), segNo, minutes(15 + 60 * index));
+      const start = BigInt(segNo) * 1048576n + 0x28n;
+      return {
+        ...record,
+        backup: {
+          ...(record.backup as BaseBackup),
+          startLsn: lsnFromInteger(start),
+          finishLsn: lsnFromInteger(start + 0x1000n),
+        },
+      };
+    });
+    const { code, json, err } = await runPlan(catalog, { to: 'latest' });
+    expect(code).toBe(1);
+    expect(json.reason).toBe('segment-size-mismatch');
+    expect(err).toContain('walSegmentSize is 16MiB');
+    expect(err).toContain('set walSegmentSize: 1MiB');
+  });
+});

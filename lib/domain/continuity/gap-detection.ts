@@ -1,9 +1,10 @@
+import { describeSegmentSizeMismatch, segmentSizeMismatch } from '../backup/segment-size-fit.ts';
 import {
   backupsWithClusterChecks,
   clusterSystemIdentifier,
   FOREIGN_SYSTEM_PROBLEM,
 } from '../catalog/backup-eligibility.ts';
-import type { WalSegmentSize } from '../wal/segment-size.ts';
+import { formatWalSegmentSize, type WalSegmentSize } from '../wal/segment-size.ts';
 import type { TimelineId } from '../wal/timeline.ts';
 import { type SegmentNumber, segmentNumber, segNoOfByteBefore, segNoOfLsn, walFileName } from '../wal/wal-segment.ts';
 import { type ContinuityInput, type TimelineView, timelineView } from './continuity-input.ts';
@@ -62,6 +63,20 @@ export type ContinuityFinding =
       readonly severity: 'FAILURE' | 'WARNING';
       readonly timeline: TimelineId;
       readonly file: string;
+      readonly problem: string;
+    }
+  | {
+      /**
+       * The configured `walSegmentSize` contradicts every backup (each name states the segment of its start LSN):
+       * segment arithmetic is wrong, so no gaps are computed until it is fixed.
+       */
+      readonly kind: 'segment-size-mismatch';
+      readonly severity: 'FAILURE';
+      /** The configured size, e.g. `16MiB`. */
+      readonly walSegmentSize: string;
+      /** The size every backup agrees with, e.g. `1MiB`; null when none does. */
+      readonly fits: string | null;
+      readonly backups: number;
       readonly problem: string;
     }
   | {
@@ -154,6 +169,22 @@ export function detectGaps(input: ContinuityInput): GapReport {
     ...missingHistoryFindings(input, view),
     ...divergenceFindings(input, view),
   ];
+  const mismatch = segmentSizeMismatch(
+    view.completeBackups.map((record) => record.backup),
+    input.walSegmentSize,
+  );
+  if (mismatch !== undefined) {
+    // Every segment number computed from an LSN would be wrong: gaps would be false losses. Say what fits instead.
+    findings.unshift({
+      kind: 'segment-size-mismatch',
+      severity: 'FAILURE',
+      walSegmentSize: formatWalSegmentSize(mismatch.configured),
+      fits: mismatch.fits === undefined ? null : formatWalSegmentSize(mismatch.fits),
+      backups: mismatch.backups,
+      problem: describeSegmentSizeMismatch(mismatch),
+    });
+    return { status: verdict([], findings), gaps: [], findings, newestTimeline: view.newest };
+  }
   const head = headOfPath(input.present, view.newestPath);
   if (view.completeBackups.length === 0) {
     findings.unshift({ kind: 'no-backup', severity: 'FAILURE' });

@@ -1,4 +1,5 @@
 import type { BaseBackup } from '../backup/base-backup.ts';
+import { describeSegmentSizeMismatch, segmentSizeMismatch } from '../backup/segment-size-fit.ts';
 import type { ClusterId } from '../cluster.ts';
 import type { RestorableRange } from '../continuity/restorable-window.ts';
 import { UnsafePlanError } from '../errors.ts';
@@ -76,7 +77,8 @@ export type UnreachableReason =
   | 'between-ranges'
   | 'past-last-wal'
   | 'wal-gap'
-  | 'unreadable-history';
+  | 'unreadable-history'
+  | 'segment-size-mismatch';
 
 /** A restore target no restorable range reaches; carries the nearest ranges so the caller can suggest one. */
 export class RestoreTargetUnreachableError extends UnsafePlanError {
@@ -105,6 +107,14 @@ export class RestoreTargetUnreachableError extends UnsafePlanError {
  * @throws RestoreTargetUnreachableError naming the nearest restorable ranges.
  */
 export function planRestore(input: RestorePlanInput): RestorePlan {
+  const mismatch = segmentSizeMismatch(input.backups, input.walSegmentSize);
+  if (mismatch !== undefined) {
+    throw new RestoreTargetUnreachableError(
+      `cluster ${input.cluster}: cannot plan a restore: ${describeSegmentSizeMismatch(mismatch)}`,
+      'segment-size-mismatch',
+      [],
+    );
+  }
   let plan: RestorePlan;
   try {
     plan = planIgnoringBrokenHistories(input);

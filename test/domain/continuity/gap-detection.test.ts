@@ -137,6 +137,43 @@ describe('detectGaps: unreadable history files', () => {
   });
 });
 
+describe('detectGaps: walSegmentSize that does not match the bucket', () => {
+  it('1 MiB segments read with the 16 MiB default: a segment-size-mismatch finding naming 1MiB, no false losses', () => {
+    const MIB = 1024 * 1024;
+    const oneMiB = walSegmentSize(MIB);
+    // The backups and WAL of a 1 MiB cluster: names and LSNs in 1 MiB segments, segments 0x10..0x90 archived.
+    const backups = [0x20, 0x40, 0x60].map((segNo, index) =>
+      backupRecord({
+        startSegNo: segNo,
+        finishSegNo: segNo + 1,
+        finishTime: ago((3 - index) * DAY),
+        segmentSize: oneMiB,
+      }),
+    );
+    const report = detectGaps(
+      input({ backups, present: [{ timeline: 1, from: 0x10, to: 0x90, firstAt: ago(4 * DAY), stepMs: 60_000 }] }),
+    );
+    expect(report.status).toBe('FAILURE');
+    expect(report.gaps).toEqual([]);
+    expect(report.findings).toEqual([
+      {
+        kind: 'segment-size-mismatch',
+        severity: 'FAILURE',
+        walSegmentSize: '16MiB',
+        fits: '1MiB',
+        backups: 3,
+        problem: expect.stringContaining('set walSegmentSize: 1MiB'),
+      },
+    ]);
+    // With the right size the same bucket is whole.
+    const right = detectGaps({
+      ...input({ backups, present: [{ timeline: 1, from: 0x10, to: 0x90, firstAt: ago(4 * DAY), stepMs: 60_000 }] }),
+      walSegmentSize: oneMiB,
+    });
+    expect(right.findings.filter((finding) => finding.kind === 'segment-size-mismatch')).toEqual([]);
+  });
+});
+
 describe('detectGaps: single timeline', () => {
   const base = backupRecord({ startSegNo: 2, finishSegNo: 4, finishTime: ago(2 * DAY), name: 'base-2' });
 
