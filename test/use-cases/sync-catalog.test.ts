@@ -81,8 +81,9 @@ describe('syncCatalog', () => {
     await ingest(full, events);
     const expected = await view(full);
     expect(expected.backups).toEqual([
-      { name: B2, status: 'complete', permanent: true, finishLsn: '0/A4001F08' },
+      // Oldest first by start segment (from the name), whether or not the metadata is still readable.
       { name: B1, status: 'deleted', permanent: undefined, finishLsn: undefined },
+      { name: B2, status: 'complete', permanent: true, finishLsn: '0/A4001F08' },
       { name: 'base_000000010000000000000020', status: 'incomplete', permanent: undefined, finishLsn: undefined },
     ]);
     expect(expected.wal).toHaveLength(35);
