@@ -19,6 +19,7 @@ import { keyInRange, timelineSegmentRange, walKeyBounds } from '../domain/catalo
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { classifyKey } from '../domain/layout/classify-key.ts';
+import { BASEBACKUPS_FOLDER } from '../domain/layout/wal-g-layout.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { ObjectSummary } from '../ports/object-store.ts';
 import { type EffectReaders, withHistoryContent } from './catalog-effects.ts';
@@ -110,6 +111,15 @@ export async function syncCatalog(
       }),
     ),
   );
+  // Each payload object a backup record holds (tar partitions, pg_control...), by its full key.
+  const payloadObjects = sortedByKey(
+    [...backups.values()].flatMap((record) =>
+      Object.entries(record.payload ?? {}).map(([part, basis]) => ({
+        key: `${prefix}${BASEBACKUPS_FOLDER}${record.name}/${part}`,
+        value: { name: record.name, part, basis },
+      })),
+    ),
+  );
   const timelines = await deps.catalog.listTimelines(cluster.id);
 
   let listed = 0;
@@ -121,7 +131,7 @@ export async function syncCatalog(
   let superseded = 0;
   let changesWritten = 0;
   /** Newest payload time sent per backup in this sync. */
-  const payloadSeen = new Map<string, number>();
+  const payloadSeen = new Set<string>();
 
   const readSource = async (key: string): Promise<string | undefined> => {
     try {
@@ -183,6 +193,20 @@ export async function syncCatalog(
       });
     }
 
+    // A payload object the catalog holds as present but the listing lacks was removed: the backup lost data.
+    for (const { key, value } of entriesIn(payloadObjects, page.covered)) {
+      if (listedByKey.has(key) || !value.basis.present) continue;
+      backupChanges.push({
+        type: 'payload-observed',
+        origin: 'reconcile',
+        cluster: cluster.id,
+        name: value.name,
+        part: value.part,
+        observation: { ...value.basis, present: false, size: 0, observedAt: listedAt },
+        basis: value.basis,
+      });
+    }
+
     const reconcileSource = async (name: string, source: BackupSource, object: ObjectSummary) => {
       const basis = backups.get(name)?.[source];
       if (basis?.present && basis.etag === object.etag && basis.text !== undefined) return;
@@ -222,18 +246,23 @@ export async function syncCatalog(
         case 'ignored':
           ignored++;
           break;
-        case 'backup-payload':
-          if (effect.change.type === 'payload-seen') {
-            // Every part newer than the backup's last sign of life moves it: an upload still running stays alive.
-            const { name, observedAt } = effect.change;
-            const known = payloadSeen.get(name) ?? backups.get(name)?.lastSignOfLifeAt?.getTime();
-            if (!backups.has(name) && !payloadSeen.has(name)) added++;
-            if (known === undefined || observedAt.getTime() > known) {
-              payloadSeen.set(name, observedAt.getTime());
-              backupChanges.push(effect.change);
-            }
-          }
+        case 'backup-payload': {
+          const change = effect.change;
+          if (change.type !== 'payload-observed') break;
+          const basis = backups.get(change.name)?.payload?.[change.part];
+          if (basis?.present && basis.size === change.observation.size) break;
+          if (!backups.has(change.name) && !payloadSeen.has(change.name)) added++;
+          payloadSeen.add(change.name);
+          // A listing has no sequencer: keep the stored one, so the register stays ordered against later events.
+          const { sequencer: _none, ...observation } = change.observation;
+          backupChanges.push({
+            ...change,
+            origin: 'reconcile',
+            observation: { ...observation, ...(basis?.sequencer === undefined ? {} : { sequencer: basis.sequencer }) },
+            ...(basis === undefined ? {} : { basis }),
+          });
           break;
+        }
         case 'backup-source':
           await reconcileSource(effect.name, effect.source, object);
           break;

@@ -1,7 +1,9 @@
 import { brotliCompressSync } from 'node:zlib';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification-events.ts';
+import { eligibleBackups } from '../../lib/domain/catalog/backup-eligibility.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { ClusterId } from '../../lib/domain/cluster.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
@@ -42,8 +44,13 @@ describe('ingestObjectEvents with s3rver events into dynalite', () => {
       ['wal_005/0000000100000000000000A4.br', 'segment-a4'],
       ['wal_005/00000002.history.br', brotliCompressSync(Buffer.from('1\t0/A4000000\tno recovery target specified\n'))],
       [`basebackups_005/${FULL}/tar_partitions/part_001.tar.br`, 'tar'],
-      [`basebackups_005/${FULL}/metadata.json`, fixture('metadata-full.json')],
-      [`basebackups_005/${FULL}_backup_stop_sentinel.json`, fixture('sentinel-v2-full.json')],
+      [`basebackups_005/${FULL}/tar_partitions/pg_control.tar.br`, 'pg_control'],
+      // A complete backup holds at least the compressed size its metadata states.
+      [`basebackups_005/${FULL}/metadata.json`, fixture('metadata-full.json').replace('401236719', '13')],
+      [
+        `basebackups_005/${FULL}_backup_stop_sentinel.json`,
+        fixture('sentinel-v2-full.json').replace('401236719', '13'),
+      ],
     ]);
     const outcome = await ingest(catalog, events);
     expect(outcome.failedRecordIds).toEqual([]);
@@ -177,3 +184,34 @@ function testPrefixConfig() {
     ],
   } as unknown as typeof services.config;
 }
+
+describe('a backup whose data is gone', () => {
+  it('is complete only while its payload is in the bucket: deleting its only data tar makes it missing-data', async () => {
+    const catalog = await services.newCatalog();
+    const name = 'base_0000000100000000000000C3';
+    const sentinelText = fixture('sentinel-v2-full.json')
+      .replace('2734686248', String(0xc3000028))
+      .replace('2751471368', String(0xc4001f08))
+      .replace('401236719', '13');
+    const created = await put([
+      [`basebackups_005/${name}/tar_partitions/part_001.tar.br`, 'tar'],
+      [`basebackups_005/${name}/tar_partitions/pg_control.tar.br`, 'pg_control'],
+      [`basebackups_005/${name}_backup_stop_sentinel.json`, sentinelText],
+    ]);
+    expect((await ingest(catalog, created)).failedRecordIds).toEqual([]);
+    expect((await catalog.getBackup(cluster, name))?.status).toBe('complete');
+
+    const before = services.s3.events().length;
+    await services.s3.client.send(
+      new DeleteObjectCommand({
+        Bucket: BUCKET,
+        Key: `orders-main/basebackups_005/${name}/tar_partitions/part_001.tar.br`,
+      }),
+    );
+    expect((await ingest(catalog, services.s3.events().slice(before))).failedRecordIds).toEqual([]);
+    const record = await catalog.getBackup(cluster, name);
+    expect(record?.status).toBe('unreadable');
+    expect(record?.problem).toMatch(/^missing-data: tar partition\(s\) tar_partitions\/part_001\.tar\.br of base_/);
+    expect(eligibleBackups(await catalog.listBackups(cluster))).toEqual([]);
+  });
+});

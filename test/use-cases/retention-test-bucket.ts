@@ -54,7 +54,8 @@ export async function seedWalgBucket(services: CatalogServices, root: string): P
     const startLsn = startSegNo * SEGMENT + 40;
     const finishLsn = (startSegNo + 1) * SEGMENT + 4096;
     const permanent = day === 0;
-    await put(`basebackups_005/${name}/tar_partitions/part_001.tar.lz4`, `data of ${name}`);
+    // At least the compressed size the metadata states (1024 bytes), as a complete backup holds.
+    await put(`basebackups_005/${name}/tar_partitions/part_001.tar.lz4`, `data of ${name}`.padEnd(1024, '.'));
     await put(`basebackups_005/${name}/tar_partitions/pg_control.tar.lz4`, 'pg_control');
     // Written as text: the system identifier exceeds 2^53 and must reach the parser digit for digit.
     await put(

@@ -27,17 +27,21 @@ async function writeHistory(): Promise<S3EventShape[]> {
   const remove = (key: string) =>
     services.s3.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `orders-main/${key}` }));
   for (let n = 1; n <= 40; n++) await put(segment(n), `segment ${n}`);
-  await put(`basebackups_005/${B1}/tar_partitions/part_001.tar.br`, 'tar');
-  await put(metadata(B1), fixture('metadata-full.json'));
-  await put(sentinel(B1), fixture('sentinel-v2-full.json'));
-  await put(`basebackups_005/${B2}/tar_partitions/part_001.tar.br`, 'tar');
-  await put(metadata(B2), fixture('metadata-full.json').replace('"is_permanent":true', '"is_permanent":false'));
-  await put(sentinel(B2), fixture('sentinel-v2-full.json'));
+  // Complete backups: a data tar, pg_control, and at least the compressed size their metadata states (13 bytes).
+  const small = (text: string) => text.replace('401236719', '13');
+  for (const name of [B1, B2]) {
+    await put(`basebackups_005/${name}/tar_partitions/part_001.tar.br`, 'tar');
+    await put(`basebackups_005/${name}/tar_partitions/pg_control.tar.br`, 'pg_control');
+  }
+  await put(metadata(B1), small(fixture('metadata-full.json')));
+  await put(sentinel(B1), small(fixture('sentinel-v2-full.json')));
+  await put(metadata(B2), small(fixture('metadata-full.json').replace('"is_permanent":true', '"is_permanent":false')));
+  await put(sentinel(B2), small(fixture('sentinel-v2-full.json')));
   await put('basebackups_005/base_000000010000000000000020/tar_partitions/part_001.tar.br', 'in progress');
   // s3rver's sequencer is the millisecond clock: keep events of one key in different milliseconds.
   await sleep(3);
   await put(segment(7), 'segment 7 pushed again');
-  await put(metadata(B2), fixture('metadata-full.json'));
+  await put(metadata(B2), small(fixture('metadata-full.json')));
   for (let n = 1; n <= 5; n++) await remove(segment(n));
   await remove(sentinel(B1));
   return services.s3.events().slice(before);
@@ -110,8 +114,9 @@ describe('syncCatalog', () => {
     const first = await syncCatalog({ ...readers(services), catalog: empty }, services.config.clusters[0] as never, {
       now: new Date('2026-11-21T00:00:00Z'),
     });
-    // 35 segments; B1 part + metadata (sentinel gone); B2 part, metadata, sentinel; one in-progress part.
-    expect(first).toMatchObject({ listed: 35 + 2 + 3 + 1, removed: 0 });
+    // 35 segments; B1 part, pg_control + metadata (sentinel gone); B2 part, pg_control, metadata, sentinel; one
+    // in-progress part.
+    expect(first).toMatchObject({ listed: 35 + 3 + 4 + 1, removed: 0 });
     const rebuilt = await view(empty);
     // Without events, a sentinel deleted before the first sync is simply absent: its backup never existed here.
     const expected = await view(full);
@@ -142,5 +147,36 @@ describe('syncCatalog', () => {
       if (record.key === key) stored.push(record.deleted);
     }
     expect(stored).toEqual([true]);
+  });
+});
+
+describe('syncCatalog and payload objects', () => {
+  it('a data tar deleted while the catalog missed its event makes the backup missing-data at the next sync', async () => {
+    const name = 'base_000000010000000000000030';
+    const sentinelText = fixture('sentinel-v2-full.json')
+      .replace('2734686248', String(0x30000028))
+      .replace('2751471368', String(0x31001f08))
+      .replace('401236719', '13');
+    const put = (key: string, body: string) => services.objects.putObject(BUCKET, `orders-main/${key}`, body);
+    const before = services.s3.events().length;
+    await put(`basebackups_005/${name}/tar_partitions/part_001.tar.br`, 'tar');
+    await put(`basebackups_005/${name}/tar_partitions/pg_control.tar.br`, 'pg_control');
+    await put(sentinel(name), sentinelText);
+    const catalog = await services.newCatalog();
+    await ingest(catalog, services.s3.events().slice(before));
+    expect((await catalog.getBackup(cluster, name))?.status).toBe('complete');
+    // The removal's event is lost: only the full sync can notice.
+    await services.s3.client.send(
+      new DeleteObjectCommand({
+        Bucket: BUCKET,
+        Key: `orders-main/basebackups_005/${name}/tar_partitions/part_001.tar.br`,
+      }),
+    );
+    await syncCatalog({ ...readers(services), catalog }, services.config.clusters[0] as never, {
+      now: new Date('2026-11-22T00:00:00Z'),
+    });
+    const record = await catalog.getBackup(cluster, name);
+    expect(record?.status).toBe('unreadable');
+    expect(record?.problem).toMatch(/^missing-data: /);
   });
 });

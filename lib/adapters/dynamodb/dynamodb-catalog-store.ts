@@ -27,6 +27,7 @@ import {
 } from '../../domain/catalog/catalog-change.ts';
 import { ClusterStateConflictError } from '../../domain/catalog/catalog-errors.ts';
 import type {
+  BackupPayloadObject,
   BackupRecord,
   BackupSourceObject,
   ListingObservation,
@@ -258,7 +259,27 @@ function backupToItem(record: BackupRecord): Item {
   for (const [name, value] of Object.entries(fields)) item[name] = value instanceof Date ? value.toISOString() : value;
   item.sentinel = sourceToItem(sentinel);
   item.metadata = sourceToItem(metadata);
+  // Payload registers carry Dates inside the map: stored as ISO strings like the top-level Date fields.
+  item.payload = payloadToItem(record.payload);
   return item;
+}
+
+/** Payload registers (one per tar file of the backup), with ISO times. */
+function payloadToItem(payload: BackupRecord['payload']): Item | undefined {
+  if (payload === undefined) return undefined;
+  return Object.fromEntries(
+    Object.entries(payload).map(([part, object]) => [part, { ...object, observedAt: object.observedAt.toISOString() }]),
+  );
+}
+
+function payloadFromItem(item: unknown): BackupRecord['payload'] {
+  if (item === undefined || item === null) return undefined;
+  return Object.fromEntries(
+    Object.entries(item as Record<string, Item>).map(([part, object]) => [
+      part,
+      { ...(object as unknown as BackupPayloadObject), observedAt: date(object.observedAt) ?? new Date(0) },
+    ]),
+  );
 }
 
 function backupFromItem(item: Item, interpret: BackupInterpreter): BackupRecord {
@@ -275,6 +296,9 @@ function backupFromItem(item: Item, interpret: BackupInterpreter): BackupRecord 
   const metadata = sourceFromItem(item.metadata);
   delete fields.sentinel;
   delete fields.metadata;
+  const payload = payloadFromItem(item.payload);
+  if (payload === undefined) delete fields.payload;
+  else fields.payload = payload;
   return deriveBackupRecord(
     {
       ...(fields as unknown as Parameters<typeof deriveBackupRecord>[0]),

@@ -11,9 +11,16 @@
  * so a late create event cannot revive an object the sync found gone (`eventBeatsListing`).
  */
 
+import { payloadProblem } from '../backup/backup-payload.ts';
 import type { BaseBackup } from '../backup/base-backup.ts';
 import type { ClusterId } from '../cluster.ts';
-import type { BackupRecord, BackupSourceObject, ListingObservation, WalObjectRecord } from './catalog-records.ts';
+import type {
+  BackupPayloadObject,
+  BackupRecord,
+  BackupSourceObject,
+  ListingObservation,
+  WalObjectRecord,
+} from './catalog-records.ts';
 import { compareSequencers } from './sequencer.ts';
 
 export type WalObjectChange =
@@ -53,6 +60,20 @@ export type BackupChange =
       readonly cluster: ClusterId;
       readonly name: string;
       readonly observedAt: Date;
+    }
+  | {
+      /**
+       * A payload object was created or removed (event), or a sync saw it in this state (reconcile: applies only if
+       * the stored register still equals `basis`).
+       */
+      readonly type: 'payload-observed';
+      readonly origin: 'event' | 'reconcile';
+      readonly cluster: ClusterId;
+      readonly name: string;
+      /** Key relative to the backup folder, e.g. `tar_partitions/part_001.tar.lz4`. */
+      readonly part: string;
+      readonly observation: BackupPayloadObject;
+      readonly basis?: BackupPayloadObject;
     }
   | {
       /** Retention deleted the backup. */
@@ -139,6 +160,11 @@ function sameWalObject(a: WalObjectRecord | undefined, b: WalObjectRecord | unde
   );
 }
 
+function samePayload(a: BackupPayloadObject | undefined, b: BackupPayloadObject | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.sequencer === b.sequencer && a.present === b.present && a.size === b.size;
+}
+
 function sameSource(a: BackupSourceObject | undefined, b: BackupSourceObject | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return (
@@ -187,10 +213,13 @@ export function deriveBackupRecord(fields: BackupFields, interpret: BackupInterp
       sentinel.text === undefined
         ? { problem: `sentinel ${sentinel.key} exists but its text was not read; run walcat sync to re-read it` }
         : interpret(fields.cluster, fields.name, sentinel, metadata);
+    // A readable sentinel is not enough: the data it describes must be in the bucket too.
+    const missing = reading.backup && fields.payload ? payloadProblem(reading.backup, fields.payload) : undefined;
     return {
       ...fields,
-      status: reading.backup ? 'complete' : 'unreadable',
-      ...(reading.backup ? { backup: reading.backup } : { problem: reading.problem }),
+      status: reading.backup && missing === undefined ? 'complete' : 'unreadable',
+      ...(reading.backup ? { backup: reading.backup } : {}),
+      ...(reading.problem !== undefined ? { problem: reading.problem } : missing ? { problem: missing } : {}),
       ...(sentinel.sequencer === undefined ? {} : { sequencer: sentinel.sequencer }),
     };
   }
@@ -221,6 +250,41 @@ export function mergeBackup(
       : change.type === 'payload-seen'
         ? change.observedAt
         : change.observation.observedAt;
+  if (change.type === 'payload-observed') {
+    const fields: BackupFields = stored
+      ? fieldsOf(stored)
+      : { cluster: change.cluster, name: change.name, firstSeenAt: at, updatedAt: at };
+    const current = fields.payload?.[change.part];
+    const wins =
+      change.origin === 'reconcile'
+        ? samePayload(current, change.basis) && !samePayload(current, change.observation)
+        : current === undefined || compareSequencers(change.observation.sequencer, current.sequencer) > 0;
+    const firstSeenAt = earlier(fields.firstSeenAt, at);
+    // A part that exists is a sign of life of a backup still uploading: a max register over every part's upload
+    // time, so the result does not depend on the order the parts arrive in (removals are no sign of life).
+    const signOfLife = fields.lastSignOfLifeAt;
+    const lastSignOfLifeAt =
+      change.observation.present && (signOfLife === undefined || at.getTime() > signOfLife.getTime())
+        ? at
+        : signOfLife;
+    const lifeMoved = lastSignOfLifeAt !== signOfLife;
+    if (!wins) {
+      const seenEarlier = stored !== undefined && firstSeenAt.getTime() < stored.firstSeenAt.getTime();
+      return stored === undefined || seenEarlier || lifeMoved
+        ? deriveBackupRecord({ ...fields, firstSeenAt, ...(lastSignOfLifeAt ? { lastSignOfLifeAt } : {}) }, interpret)
+        : undefined;
+    }
+    return deriveBackupRecord(
+      {
+        ...fields,
+        firstSeenAt,
+        ...(lastSignOfLifeAt ? { lastSignOfLifeAt } : {}),
+        payload: { ...fields.payload, [change.part]: change.observation },
+        updatedAt: later(fields.updatedAt, at),
+      },
+      interpret,
+    );
+  }
   const fields: BackupFields = stored
     ? fieldsOf(stored)
     : { cluster: change.cluster, name: change.name, firstSeenAt: at, updatedAt: at };

@@ -77,6 +77,28 @@ export interface BackupRecord {
   readonly metadata?: BackupSourceObject;
   /** Set by retention when it deleted the backup; the status stays `expired` once the sentinel is gone. */
   readonly expiredAt?: Date;
+  /**
+   * The backup's payload objects (tar partitions, pg_control, backup_label, ...) as last observed, by key relative
+   * to the backup folder (`tar_partitions/part_001.tar.lz4`). Absent on records written before walcat tracked
+   * payload; a full sync fills it in.
+   */
+  readonly payload?: Readonly<Record<string, BackupPayloadObject>>;
+}
+
+/** Which payload object: what the completeness check needs to know. */
+export type BackupPayloadKind = 'tar-partition' | 'pg_control' | 'backup_label' | 'other';
+
+/**
+ * One payload object of a backup: a last-writer-wins register ordered by its key's S3 sequencer, like the sources.
+ * A listing (sync) observation has no sequencer.
+ */
+export interface BackupPayloadObject {
+  readonly kind: BackupPayloadKind;
+  readonly present: boolean;
+  /** Stored bytes (0 once removed). */
+  readonly size: number;
+  readonly sequencer?: string;
+  readonly observedAt: Date;
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { ClusterId } from '../cluster.ts';
 import type { StorageObject } from '../layout/storage-object.ts';
 import type { BackupChange, BackupSource } from './catalog-change.ts';
-import type { BackupSourceObject, WalObjectKind, WalObjectRecord } from './catalog-records.ts';
+import type { BackupPayloadKind, BackupSourceObject, WalObjectKind, WalObjectRecord } from './catalog-records.ts';
 import type { ObjectEvent } from './object-event.ts';
 
 export type ObjectEffect =
@@ -70,10 +70,32 @@ export function objectEffect(cluster: ClusterId, object: StorageObject, seen: Ob
           ...(seen.present && seen.etag !== undefined ? { etag: seen.etag } : {}),
         },
       };
-    case 'backup-payload':
-      return seen.present
-        ? { type: 'backup-payload', change: { type: 'payload-seen', cluster, name: object.backupName, observedAt: at } }
-        : { type: 'ignored', reason: 'removal of a backup payload object does not change the backup record' };
+    case 'backup-payload': {
+      // Creations and removals both count: a backup is complete only while its payload is in the bucket.
+      const folder = `/${object.backupName}/`;
+      const part = seen.key.slice(seen.key.lastIndexOf(folder) + folder.length);
+      const kind: BackupPayloadKind =
+        object.part === 'tar-partition' || object.part === 'pg_control' || object.part === 'backup_label'
+          ? object.part
+          : 'other';
+      return {
+        type: 'backup-payload',
+        change: {
+          type: 'payload-observed',
+          origin: 'event',
+          cluster,
+          name: object.backupName,
+          part,
+          observation: {
+            kind,
+            present: seen.present,
+            size: seen.present ? (seen.size ?? 0) : 0,
+            observedAt: at,
+            ...(seen.sequencer === undefined ? {} : { sequencer: seen.sequencer }),
+          },
+        },
+      };
+    }
     case 'wal-segment':
     case 'wal-partial':
     case 'wal-backup-history':
