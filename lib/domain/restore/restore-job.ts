@@ -412,6 +412,9 @@ function describeCommandFailure(status: CommandStatus): string {
   }
 }
 
+/** What S3 and WAL-G print when an object a fetch needs is not in the bucket: no retry brings it back. */
+const OBJECT_MISSING = /NoSuchKey|object not found|ObjectNotFound|does not exist|status code: 404/i;
+
 function failStep(
   job: RestoreJob,
   step: RestoreStep,
@@ -424,9 +427,12 @@ function failStep(
     .filter((line) => line.trim() !== '')
     .at(-1);
   const host = job.instanceId ? ` on ${job.instanceId}` : '';
-  const hint = (step.stderrTail ?? '').includes(TARGET_NOT_REACHED_MESSAGE)
+  const stderr = step.stderrTail ?? '';
+  const hint = stderr.includes(TARGET_NOT_REACHED_MESSAGE)
     ? '; the archive holds no commit after the target (the primary was idle or had not archived it yet): `--to latest` restores everything the archive holds, or choose an earlier time'
-    : '; fix the cause, then resume the job (each step is safe to run again; the old data directory is kept aside)';
+    : step.name === 'fetch-backup' && OBJECT_MISSING.test(stderr)
+      ? `; an object of the backup is missing from the bucket, so a resume cannot help: run \`walcat sync --cluster ${job.cluster}\` (the backup then shows missing-data), plan the restore again from another backup (\`walcat restore plan\`) and start a new job (the old data directory is kept aside)`
+      : '; fix the cause, then resume the job (each step is safe to run again; the old data directory is kept aside)';
   const failure: RestoreFailure = {
     step: step.name,
     message: `restore job ${job.jobId}: step ${step.name} failed${host}: ${why}${lastLine ? `: ${lastLine.trim()}` : ''}${hint}`,

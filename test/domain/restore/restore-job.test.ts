@@ -239,9 +239,20 @@ describe('restore job: SSM status-change events from events/', () => {
     expect(result.job.failure?.step).toBe('fetch-backup');
     expect(result.job.failure?.message).toContain('NoSuchKey');
     expect(result.job.failure?.message).toContain('i-0a1b2c3d4e5f60718');
-    expect(result.job.failure?.message).toContain('resume');
+    // The object is gone from the bucket: no resume brings it back, so the message says what can.
+    expect(result.job.failure?.message).toContain('a resume cannot help');
+    expect(result.job.failure?.message).toContain('walcat restore plan');
+    expect(result.job.failure?.message).not.toContain('then resume');
     expect(result.job.failure?.stderrTail?.split('\n')).toHaveLength(20);
     expect(nextRestoreCommand(result.job)).toBeUndefined();
+  });
+
+  it('a fetch failure that a retry can fix says to fix the cause and resume', () => {
+    const result = applyCommandUpdate(dispatched(), {
+      ...eventUpdate('ssm-restore-step-failed.json'),
+      stderrTail: 'wal-g: failed to fetch: RequestTimeout: connection reset by peer\n',
+    });
+    expect(result.job.failure?.message).toContain('fix the cause, then resume the job');
   });
 
   it('TimedOut fails the step as timed out', () => {
