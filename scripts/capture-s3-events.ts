@@ -1,6 +1,6 @@
 /**
  * Regenerates the S3 sample events in events/ from REAL s3rver output: writes a small WAL-G archive (two WAL
- * segments, a backup with metadata.json and sentinel), removes one segment, and saves the notifications s3rver
+ * segments, a backup with its tars, metadata.json and sentinel), removes one segment, and saves the notifications s3rver
  * emitted, as a direct S3 notification and as the SQS batch S3 delivers through a queue.
  *
  * Run: node --import tsx scripts/capture-s3-events.ts
@@ -18,8 +18,16 @@ export const SAMPLE_OBJECTS: readonly (readonly [string, string])[] = [
   ['orders-main/wal_005/000000010000000000000001.br', 'wal segment 1'],
   ['orders-main/wal_005/000000010000000000000002.br', 'wal segment 2'],
   [`orders-main/basebackups_005/${SAMPLE_BACKUP}/tar_partitions/part_001.tar.br`, 'tar partition'],
-  [`orders-main/basebackups_005/${SAMPLE_BACKUP}/metadata.json`, fixture('metadata-full.json')],
-  [`orders-main/basebackups_005/${SAMPLE_BACKUP}_backup_stop_sentinel.json`, fixture('sentinel-v2-full.json')],
+  [`orders-main/basebackups_005/${SAMPLE_BACKUP}/tar_partitions/pg_control.tar.br`, 'pg_control'],
+  // A complete backup holds at least the compressed size its metadata states: the two tars above, 23 bytes.
+  [
+    `orders-main/basebackups_005/${SAMPLE_BACKUP}/metadata.json`,
+    fixture('metadata-full.json').replace('401236719', '23'),
+  ],
+  [
+    `orders-main/basebackups_005/${SAMPLE_BACKUP}_backup_stop_sentinel.json`,
+    fixture('sentinel-v2-full.json').replace('401236719', '23'),
+  ],
 ];
 
 async function capture(): Promise<void> {
