@@ -127,6 +127,7 @@ async function bucketTruth() {
       compressedSize: doc.CompressedSize,
       permanent: false,
       status: 'complete',
+      problem: null,
     });
   }
   backups.sort((a, b) => a.startTime.localeCompare(b.startTime));
