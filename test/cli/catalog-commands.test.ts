@@ -145,6 +145,26 @@ describe('walcat backups', () => {
     );
   });
 
+  it('shows a backup of another database system as unreadable with a foreign-system problem', async () => {
+    const ours = backups[0] as BackupRecord;
+    const own = { ...ours, name: 'base_0000000100000000000000A4' } as BackupRecord;
+    const foreign = {
+      ...ours,
+      name: 'base_0000000100000000000000C0',
+      backup: { ...(ours.backup as NonNullable<BackupRecord['backup']>), systemIdentifier: 7399999999999999999n },
+    } as BackupRecord;
+    const store = { listBackups: async () => [ours, own, foreign] } as unknown as CatalogStore;
+    const rows = JSON.parse((await run(backupsCommand({ catalog: () => store }), true)).out);
+    expect(rows.map((row: { name: string; status: string }) => [row.name, row.status])).toEqual([
+      ['base_0000000100000000000000A3', 'complete'],
+      ['base_0000000100000000000000A4', 'complete'],
+      ['base_0000000100000000000000C0', 'unreadable'],
+    ]);
+    expect(rows[2].problem).toMatch(
+      /^foreign-system: backup base_0000000100000000000000C0 has system identifier 7399999999999999999/,
+    );
+  });
+
   it('prints a readable table', async () => {
     const { out } = await run(backupsCommand({ catalog: () => catalog }), false);
     const [header, first, second] = out.split('\n');

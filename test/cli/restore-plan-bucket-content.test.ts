@@ -262,3 +262,48 @@ describe('restore plan with a walSegmentSize that does not match the bucket', ()
     expect(err).toContain('set walSegmentSize: 1MiB');
   });
 });
+
+describe('restore plan over a backup whose data tar is gone', () => {
+  it('never picks it: the older intact backup is the base', async () => {
+    const startLsn = 12n * BigInt(SIZE) + 0x28n;
+    const sentinel = JSON.stringify({
+      LSN: Number(startLsn),
+      FinishLSN: Number(startLsn + 0x1000n),
+      Version: 2,
+      StartTime: minutes(119).toISOString(),
+      FinishTime: minutes(120).toISOString(),
+      CompressedSize: 10,
+    });
+    const name = 'base_00000001000000000000000C';
+    const gone = deriveBackupRecord(
+      {
+        cluster: cluster().id,
+        name,
+        firstSeenAt: minutes(120),
+        updatedAt: minutes(120),
+        sentinel: { key: `${name}_backup_stop_sentinel.json`, present: true, text: sentinel, observedAt: minutes(120) },
+        payload: {
+          'tar_partitions/part_001.tar.lz4': {
+            kind: 'tar-partition',
+            present: false,
+            size: 0,
+            observedAt: minutes(130),
+          },
+          'tar_partitions/pg_control.tar.lz4': {
+            kind: 'pg_control',
+            present: true,
+            size: 10,
+            observedAt: minutes(120),
+          },
+        },
+      },
+      createBackupInterpreter(config.clusters),
+    );
+    expect(gone).toMatchObject({ status: 'unreadable', problem: expect.stringMatching(/^missing-data: /) });
+    const catalog = new FakeCatalog();
+    catalog.backups = [...catalog.backups, gone];
+    const { code, json } = await runPlan(catalog, { to: 'latest' });
+    expect(code).toBe(0);
+    expect(json.baseBackup).toBe('base_000000010000000000000008');
+  });
+});
