@@ -85,7 +85,9 @@ async function putBackup(
   const startLsn = startSegNo * SEGMENT + 40;
   const finishLsn = (startSegNo + 1) * SEGMENT + 4096;
   const permanent = options.permanent ?? false;
-  await put(root, `basebackups_005/${name}/tar_partitions/part_001.tar.lz4`, `data of ${name}`);
+  // At least the compressed size the metadata states (1024 bytes), and pg_control: a complete backup's payload.
+  await put(root, `basebackups_005/${name}/tar_partitions/part_001.tar.lz4`, `data of ${name}`.padEnd(1024, '.'));
+  await put(root, `basebackups_005/${name}/tar_partitions/pg_control.tar.lz4`, 'pg_control');
   if (options.metadata !== null) {
     await put(
       root,
@@ -247,7 +249,10 @@ describe('retention never deletes a backup whose sentinel is present but cannot 
     const deletedNames = planned.plan.delete.backups.map((doomed) => doomed.name);
     for (const name of unreadable) {
       expect(deletedNames).not.toContain(name);
-      expect(planned.plan.keep.find((kept) => kept.name === name)?.reasons.join(', ')).toMatch(/^unreadable: /);
+      // Early WAL-G sentinels are complete backups whose WAL range is unknown; the others cannot be read.
+      expect(planned.plan.keep.find((kept) => kept.name === name)?.reasons.join(', ')).toMatch(
+        /^(unreadable|wal-range-unknown): /,
+      );
     }
     // The WAL range of each is unknown: kept from its name's segment on.
     for (const key of planned.plan.delete.walKeys) expect(key < walKey(root, 0x12)).toBe(true);
