@@ -1,4 +1,5 @@
 import type { BackupRecord, BackupStatus } from '../catalog/catalog-records.ts';
+import { backupsWithClusterChecks } from '../catalog/backup-eligibility.ts';
 import type { ClusterId, RetentionPolicy } from '../cluster.ts';
 import {
   backupFinishedAt,
@@ -118,6 +119,14 @@ export function isUnreadableBackup(record: BackupRecord): boolean {
 }
 
 /**
+ * A complete backup from an early WAL-G release (sentinel `{}`, or only `LSN` and `Files`): WAL-G restores it, but
+ * nothing says where its WAL ends, so retention keeps it and the WAL from its name's segment on.
+ */
+export function hasUnknownWalRange(record: BackupRecord): boolean {
+  return isCompleteBackup(record) && record.backup.walRangeUnknown === true;
+}
+
+/**
  * The parent a backup names, read from its parsed sentinel or, for an unreadable one, from the raw sentinel text
  * (`DeltaFrom`), so the ancestors of a backup walcat cannot fully read are protected too.
  */
@@ -198,6 +207,10 @@ export function consistencyRange(record: CompleteBackupRecord, size: WalSegmentS
   const beforeStart = segNoOfByteBefore(backup.startLsn, size);
   const nameStart = backup.startSegment.timeline === backup.timeline ? backup.startSegment.segNo : beforeStart;
   const fromSegNo = segmentNumber(Math.min(beforeStart, nameStart));
+  if (backup.walRangeUnknown) {
+    // Where its WAL ends is unknown: everything from its start on, up to the head, may be needed.
+    return { timeline: backup.timeline, fromSegNo, reason: `consistency of ${record.name} (WAL range unknown)` };
+  }
   const toSegNo = segmentNumber(Math.max(fromSegNo, segNoOfByteBefore(backup.finishLsn, size)));
   return { timeline: backup.timeline, fromSegNo, toSegNo, reason: `consistency of ${record.name}` };
 }
@@ -219,14 +232,19 @@ export function consistencyRange(record: CompleteBackupRecord, size: WalSegmentS
  * @throws EmptyRetentionPolicyError, WouldDeleteAllBackupsError, PermanentBackupDeletionError,
  *   NeededObjectDeletionError (all UnsafePlanError) when the outcome would be unsafe.
  */
-export function planRetention(input: RetentionPlanInput): RetentionPlan {
+export function planRetention(given: RetentionPlanInput): RetentionPlan {
+  // A backup another database pushed into the prefix becomes unreadable here: kept, never counted.
+  const input = { ...given, backups: backupsWithClusterChecks(given.backups) };
   const { cluster, policy, now, walSegmentSize: size } = input;
   validatePolicy(cluster, policy);
   const live = input.backups.filter(isLive);
   const byName = new Map(live.map((record) => [record.name, record]));
   // Ancestors are followed through every record, so a live full behind an expired middle delta still stays.
   const anyByName = new Map(input.backups.map((record) => [record.name, record]));
-  const complete = newestFirst(live.filter(isCompleteBackup));
+  // A backup with an unknown WAL range has no finish to order or anchor by: kept below, never a tier's pick.
+  const complete = newestFirst(
+    live.filter((record): record is CompleteBackupRecord => isCompleteBackup(record) && !hasUnknownWalRange(record)),
+  );
   const newest = complete[0];
   if (newest === undefined) {
     throw new WouldDeleteAllBackupsError(
@@ -264,6 +282,9 @@ export function planRetention(input: RetentionPlanInput): RetentionPlan {
   for (const record of live) {
     if (isUnreadableBackup(record)) {
       addReason(record.name, `unreadable: ${record.problem ?? 'its sentinel could not be interpreted'}`);
+      unreadableKept.push(record);
+    } else if (hasUnknownWalRange(record)) {
+      addReason(record.name, 'wal-range-unknown: its sentinel states no LSNs (an early WAL-G release)');
       unreadableKept.push(record);
     } else if (record.status === 'incomplete' && now.getTime() - lastSignOfLife(record) < policy.incompleteGraceMs) {
       addReason(record.name, 'incomplete-grace');
