@@ -264,9 +264,7 @@ export function mergeBackup(
     // time, so the result does not depend on the order the parts arrive in (removals are no sign of life).
     const signOfLife = fields.lastSignOfLifeAt;
     const lastSignOfLifeAt =
-      change.observation.present && (signOfLife === undefined || at.getTime() > signOfLife.getTime())
-        ? at
-        : signOfLife;
+      change.observation.present && (signOfLife === undefined || at.getTime() > signOfLife.getTime()) ? at : signOfLife;
     const lifeMoved = lastSignOfLifeAt !== signOfLife;
     if (!wins) {
       const seenEarlier = stored !== undefined && firstSeenAt.getTime() < stored.firstSeenAt.getTime();

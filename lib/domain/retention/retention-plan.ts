@@ -1,5 +1,5 @@
-import type { BackupRecord, BackupStatus } from '../catalog/catalog-records.ts';
 import { backupsWithClusterChecks } from '../catalog/backup-eligibility.ts';
+import type { BackupRecord, BackupStatus } from '../catalog/catalog-records.ts';
 import type { ClusterId, RetentionPolicy } from '../cluster.ts';
 import {
   backupFinishedAt,
