@@ -2,7 +2,7 @@
  * The web view in a real browser (Debian's headless Chromium driven by playwright-core): what a person sees of a
  * catalog with a known gap. The page is served by the real web view server over the fixture catalog.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -156,7 +156,6 @@ describe('the web view in Chromium', () => {
     mkdirSync('test-output', { recursive: true });
     const image = await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(image.byteLength).toBeGreaterThan(10_000);
-    if (process.env.UPDATE_SCREENSHOT === '1') copyFileSync(SCREENSHOT, 'docs/web-view.png');
   });
 });
 
