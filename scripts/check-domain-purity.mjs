@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The domain is pure (shared/CONVENTIONS.md): it never reads the clock or the environment. Biome forbids the imports
+// The domain is pure: it never reads the clock or the environment. Biome forbids the imports
 // and `process`; this check covers what Biome has no rule for: `Date.now()`, `new Date()` without arguments, and
 // `performance.now()`. Time enters the domain as a parameter.
 import { readdirSync, readFileSync, statSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * The list-based answer to "gaps and restorable window", computed the way WAL-G's `wal-verify` and
- * `backup-list --detail` get their facts (shared/reference/backup-layouts.md §1.10): list all of `wal_005/`, list
+ * `backup-list --detail` get their facts: list all of `wal_005/`, list
  * `basebackups_005/` with a `/` delimiter (sentinels are the objects, backup folders the common prefixes), GET each
  * sentinel and its metadata.json, GET the `.history` files, then walk the listed segments.
  *

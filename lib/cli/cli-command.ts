@@ -1,6 +1,6 @@
 import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
 
-/** Exit codes of the CLI contract (shared/DESIGN.md). */
+/** Exit codes of the CLI contract (the README, "Exit codes"). */
 export const EXIT_OK = 0;
 /** The answer is bad news a script should act on (FAILURE status, refused plan, unreachable target). */
 export const EXIT_BAD_NEWS = 1;

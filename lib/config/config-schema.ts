@@ -14,7 +14,7 @@ import { closestName } from './closest-name.ts';
 import { scheduleProblem } from './schedule-expression.ts';
 
 /**
- * The schema of `walcat.config.yml` (shared/DESIGN.md "Configuration"). Every object is strict, so a misspelt key
+ * The schema of `walcat.config.yml` (the README, "Configuration"). Every object is strict, so a misspelt key
  * is an error instead of a silently ignored setting; every message names the bad value and how to fix it. The
  * output is the domain's {@link WalcatConfig} with durations in milliseconds.
  */

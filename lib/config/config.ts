@@ -8,7 +8,7 @@ import type { AwsEndpoints } from './aws-endpoints.ts';
 import { CATALOG_TABLE_NAME, trimmedStorage, walcatConfigSchema } from './config-schema.ts';
 
 /**
- * The one module that reads the environment and the config file (shared/CONVENTIONS.md "Config is read once").
+ * The one module that reads the environment and the config file.
  * Everything it returns is validated and deep-frozen; every error is a {@link ConfigError} naming the file or
  * variable, the field, the bad value and the fix.
  */

@@ -84,7 +84,7 @@ export interface BackupPushOptions {
 
 /**
  * `backup-push <pgdata>`: takes a base backup with `pg_basebackup -Ft -X none -c fast` and uploads it in WAL-G's
- * layout and order (backup-layouts.md §1.3): data tars `part_NNN.tar.br`, then `pg_control.tar.br`, then
+ * layout and order: data tars `part_NNN.tar.br`, then `pg_control.tar.br`, then
  * `backup_label.tar.br`, then `metadata.json`, and the sentinel last, so the backup exists only once complete.
  * Returns the backup name `base_<start WAL file>`.
  */

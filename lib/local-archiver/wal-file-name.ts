@@ -2,7 +2,7 @@ import { InvalidWalNameError } from '../domain/errors.ts';
 
 /**
  * Names PostgreSQL archives and asks back: segments, `.partial` segments, `.backup` history files and timeline
- * `.history` files (backup-layouts.md §1.8, §2).
+ * `.history` files.
  */
 const ARCHIVABLE_NAME = /^(?:[0-9A-F]{8}\.history|[0-9A-F]{24}(?:\.partial|\.[0-9A-F]{8}\.backup)?)$/;
 

@@ -5,7 +5,7 @@ let applied = false;
 /**
  * s3rver encrypts ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 (Node >= 17) no longer offers,
  * so every truncated listing fails with InternalError. DES-CBC with key k equals 3DES-EDE-CBC with key k|k|k, so
- * mapping 'des' to 'des-ede3-cbc' keeps the tokens identical (shared/reference/toolchain.md §4.2). Idempotent.
+ * mapping 'des' to 'des-ede3-cbc' keeps the tokens identical. Idempotent.
  * The local stack runs s3rver in-process, so product code needs the alias too.
  */
 export function applyDesCipherAlias(): void {

@@ -8,8 +8,7 @@ export type { AwsEndpoints };
 
 /**
  * With an endpoint override the S3 client uses path-style addressing and computes checksums only when required:
- * S3-compatible stores and s3rver reject or corrupt aws-chunked uploads with trailing checksums
- * (shared/reference/toolchain.md §4).
+ * S3-compatible stores and s3rver reject or corrupt aws-chunked uploads with trailing checksums.
  */
 export function createS3Client(endpoints: AwsEndpoints): S3Client {
   return new S3Client({

@@ -35,7 +35,7 @@ export async function lifecycleFindingsOf(
 
 /**
  * `walcat gaps`: the continuity verdict and missing ranges of each selected cluster. `--json` prints the
- * `gaps --json` document (shared/DESIGN.md) with an added `cluster` and `findings`; for several clusters, an array
+ * `gaps --json` document (the README's JSON contract) with an added `cluster` and `findings`; for several clusters, an array
  * of them. Exit 1 when any cluster's verdict is FAILURE.
  */
 export function gapsCommand(deps: ContinuityCommandDependencies): CliCommand {

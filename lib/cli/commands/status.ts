@@ -20,7 +20,7 @@ export interface StatusCommandDependencies {
   readonly lifecycleFindings?: (cluster: ClusterConfig, now: Date) => Promise<readonly LifecycleConflictFinding[]>;
 }
 
-/** One element of `status --json` (shared/DESIGN.md). */
+/** One element of `status --json` (the README's JSON contract). */
 export interface ClusterStatusJson {
   readonly cluster: string;
   readonly lastBackup: { name: string; finishTime: string; status: string; ageSeconds: number } | null;

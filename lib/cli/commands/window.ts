@@ -6,7 +6,7 @@ import type { ContinuityCommandDependencies } from './gaps.ts';
 
 /**
  * `walcat window`: the restorable ranges of each selected cluster, oldest first, each with the base backup it
- * restores from. `--json` prints `{ ranges: [...] }` (shared/DESIGN.md) with an added `cluster`; for several
+ * restores from. `--json` prints `{ ranges: [...] }` (the README's JSON contract) with an added `cluster`; for several
  * clusters, an array of them. Exit 1 when a cluster has nothing restorable.
  */
 export function windowCommand(deps: ContinuityCommandDependencies): CliCommand {

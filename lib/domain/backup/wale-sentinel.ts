@@ -3,7 +3,7 @@ import { type BackupDocumentKind, parseBackupDocument } from './backup-document.
 import { sizeField } from './json-fields.ts';
 
 /**
- * WAL-E's `<name>_backup_stop_sentinel.json` (backup-layouts.md §3): only the stop position and the expanded size;
+ * WAL-E's `<name>_backup_stop_sentinel.json`: only the stop position and the expanded size;
  * the start segment and offset come from the name `base_<24hex>_<8 decimal digits>`.
  */
 export const waleSentinelSchema = z.object({

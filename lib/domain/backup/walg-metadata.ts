@@ -3,7 +3,7 @@ import { type BackupDocumentKind, parseBackupDocument } from './backup-document.
 import { plainJsonField, sizeField, timeField, uint64Field } from './json-fields.ts';
 
 /**
- * WAL-G's `basebackups_005/<name>/metadata.json` (`ExtendedMetadataDto`; backup-layouts.md §1.5). Authoritative for
+ * WAL-G's `basebackups_005/<name>/metadata.json` (`ExtendedMetadataDto`). Authoritative for
  * permanence and user data, which `wal-g backup-mark` rewrites here only, and for start/finish time.
  */
 export const walgMetadataSchema = z.object({

@@ -3,9 +3,9 @@ import { type BackupDocumentKind, parseBackupDocument } from './backup-document.
 import { plainJsonField, sizeField, timeField, uint64Field } from './json-fields.ts';
 
 /**
- * WAL-G's `<name>_backup_stop_sentinel.json` (`BackupSentinelDto` + `BackupSentinelDtoV2`, flat; backup-layouts.md
- * §1.4). V1 sentinels lack `Version` and the V2 fields (times, host, data dir, permanence); sentinels written before
- * WAL-G v1.1.1 name the parent's LSN `DeltaFromLSN` and carry `Files`/`TarFileSets`, which are not read here.
+ * WAL-G's `<name>_backup_stop_sentinel.json` (`BackupSentinelDto` + `BackupSentinelDtoV2`, flat). V1 sentinels lack
+ * `Version` and the V2 fields (times, host, data dir, permanence); sentinels written before WAL-G v1.1.1 name the
+ * parent's LSN `DeltaFromLSN` and carry `Files`/`TarFileSets`, which are not read here.
  * Every field is optional on the wire; what a backup needs is enforced where the sentinel is mapped
  * (`readBaseBackup`), so that metadata.json can fill in for an old sentinel.
  */

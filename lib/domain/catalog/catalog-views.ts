@@ -1,5 +1,5 @@
 /**
- * The `backups --json` and `wal --json` shapes of the CLI contract (shared/DESIGN.md), computed from catalog
+ * The `backups --json` and `wal --json` shapes of the CLI contract (the README's JSON contract), computed from catalog
  * records. LSNs are `X/Y` strings, timelines integers, system identifiers decimal strings, times ISO-8601 UTC.
  */
 import type { ClusterId } from '../cluster.ts';

@@ -428,7 +428,7 @@ function verdict(gaps: readonly WalGap[], findings: readonly ContinuityFinding[]
   return 'OK';
 }
 
-/** `gaps --json` (shared/DESIGN.md): segment names are 24-hex, inclusive; findings are an added field. */
+/** `gaps --json` (the README's JSON contract): segment names are 24-hex, inclusive; findings are an added field. */
 export interface GapsJson {
   readonly status: ContinuityStatus;
   readonly gaps: ReadonlyArray<{

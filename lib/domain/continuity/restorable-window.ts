@@ -85,7 +85,7 @@ export function restorableWindows(input: ContinuityInput): WindowReport {
   return { ranges, backups };
 }
 
-/** `window --json` (shared/DESIGN.md). */
+/** `window --json` (the README's JSON contract). */
 export interface WindowJson {
   readonly ranges: ReadonlyArray<{
     readonly timeline: number;

@@ -6,8 +6,8 @@ import { firstRunEndingAtOrAfter, type PresentSegments, type SegmentRun } from '
 
 /**
  * One timeline's stretch of a restore path in segment space: segments `firstSegNo..lastSegNo` are read from
- * `timeline`. After a switch at segment S the parent owns the segments below S and the child those from S on
- * (shared/reference/backup-layouts.md §2). `lastSegNo` is `Infinity` for the newest timeline.
+ * `timeline`. After a switch at segment S the parent owns the segments below S and the child those from S on.
+ * `lastSegNo` is `Infinity` for the newest timeline.
  */
 export interface PathSpan {
   readonly timeline: TimelineId;

@@ -1,7 +1,6 @@
 /**
  * WAL-E's bucket layout (wal-e `wal_e/storage/base.py`, `wal_e/worker/upload.py`). It shares the `basebackups_005/`
  * and `wal_005/` folders and the sentinel suffix with WAL-G (see `wal-g-layout.ts`); what differs is here.
- * See shared/reference/backup-layouts.md §3.
  */
 
 /**

@@ -2,7 +2,7 @@ import type { Compression } from './storage-object.ts';
 
 /**
  * WAL-G's bucket layout (wal-g `utility/utility.go`, `internal/storage_tar_ball.go`, `pg/bundle.go`, `pg/backup.go`).
- * Keys are relative to the cluster's root (`WALG_S3_PREFIX`). See shared/reference/backup-layouts.md §1.
+ * Keys are relative to the cluster's root (`WALG_S3_PREFIX`).
  */
 
 /** Folder of base backups: sentinels sit directly in it, each backup's objects in `<name>/`. */

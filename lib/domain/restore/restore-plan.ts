@@ -539,7 +539,7 @@ function describeRanges(ranges: readonly RestorableRangeInput[]): string {
   return ranges.length === 0 ? 'none' : ranges.map(describeRange).join('; ');
 }
 
-/** `restore plan --json` (shared/DESIGN.md contract): `{ cluster, target, baseBackup, timeline, wal }` plus extras. */
+/** `restore plan --json` (the README's JSON contract): `{ cluster, target, baseBackup, timeline, wal }` plus extras. */
 export interface RestorePlanJson {
   readonly cluster: string;
   readonly target: string;

@@ -1,6 +1,6 @@
 import type { RetentionPlan } from './retention-plan.ts';
 
-/** `walcat retention plan --json` (shared/DESIGN.md contract). */
+/** `walcat retention plan --json` (the README's JSON contract). */
 export interface RetentionPlanJson {
   /** Null for a cluster without a retention policy (nothing is planned). */
   readonly planId: string | null;
