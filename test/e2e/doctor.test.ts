@@ -54,7 +54,7 @@ function walcat(args: readonly string[]): Promise<{ code: number; stdout: string
   });
 }
 
-/** A WAL-G backup: sentinel, metadata.json and one tar partition, finished `daysAgo` days before now at 01:00. */
+/** A WAL-G backup: sentinel, metadata.json, one tar partition and pg_control, finished `daysAgo` days before now at 01:00. */
 async function putBackup(bucket: string, root: string, index: number, finishedAt: Date): Promise<void> {
   const startLsn = (0x100 + index * 16) * SEGMENT + 40;
   const finishLsn = startLsn + 2 * SEGMENT;
@@ -90,7 +90,9 @@ async function putBackup(bucket: string, root: string, index: number, finishedAt
   };
   const folder = `${root}basebackups_005/`;
   const objects: [string, string][] = [
-    [`${folder}${name}/tar_partitions/part_001.tar.lz4`, 'x'],
+    // A complete backup's payload: the stated compressed size in its tars, and pg_control.
+    [`${folder}${name}/tar_partitions/part_001.tar.lz4`, 'x'.repeat(100)],
+    [`${folder}${name}/tar_partitions/pg_control.tar.lz4`, 'pg_control'],
     [`${folder}${name}/metadata.json`, withSystemIdentifier(metadata)],
     [`${folder}${name}_backup_stop_sentinel.json`, withSystemIdentifier(sentinel)],
   ];
