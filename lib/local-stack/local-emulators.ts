@@ -1,6 +1,7 @@
 /**
- * The AWS stand-ins of the local stack, in this process: s3rver (S3, with real object notifications) and dynalite
- * (DynamoDB), both keeping their data under the stack folder so a restart keeps bucket and catalog.
+ * The AWS stand-ins, in this process: s3rver (S3, with real object notifications) and dynalite (DynamoDB). The local
+ * stack keeps their data under its folder so a restart keeps bucket and catalog; tests start them on free ports with
+ * throwaway data (lib/local-stack/local-environment.ts starts both for either).
  */
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -27,6 +28,7 @@ type DynaliteFactory = (options: Record<string, unknown>) => Server;
 
 export interface LocalS3 {
   readonly endpoint: string;
+  readonly port: number;
   close(): Promise<void>;
 }
 
@@ -38,15 +40,16 @@ function packageMissing(name: string, error: unknown): LocalStackSetupError {
 }
 
 /**
- * Starts s3rver on 127.0.0.1:`port` with its files under `directory` (kept on close), creating `buckets`, and passes
- * every object notification it emits (Put, Copy, multipart Post, single Delete: not batch DeleteObjects) to
- * `onEvent`, in the S3 notification JSON shape.
+ * Starts s3rver on 127.0.0.1:`port` (0: a free one) with its files under `directory` (kept on close unless
+ * `resetOnClose`), creating `buckets`, and passes every object notification it emits (Put, Copy, multipart Post,
+ * single Delete: not batch DeleteObjects) to `onEvent`, in the S3 notification JSON shape.
  */
 export async function startLocalS3(options: {
   readonly port: number;
   readonly directory: string;
   readonly buckets: readonly string[];
   readonly onEvent: (event: unknown) => void;
+  readonly resetOnClose?: boolean;
 }): Promise<LocalS3> {
   applyDesCipherAlias();
   let S3rver: S3rverConstructor;
@@ -60,14 +63,16 @@ export async function startLocalS3(options: {
     address: '127.0.0.1',
     silent: true,
     directory: options.directory,
-    resetOnClose: false,
+    resetOnClose: options.resetOnClose ?? false,
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
   server.on('event', options.onEvent);
   const { port } = await server.run();
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    port,
     async close() {
+      // Keep-alive sockets of clients would otherwise hold the close open.
       server.httpServer?.closeAllConnections();
       await server.close();
     },
@@ -76,13 +81,17 @@ export async function startLocalS3(options: {
 
 export interface LocalDynamoDb {
   readonly endpoint: string;
+  readonly port: number;
   close(): Promise<void>;
 }
 
-/** Starts dynalite on 127.0.0.1:`port`, its LevelDB under `directory`, tables created without delay. */
+/**
+ * Starts dynalite on 127.0.0.1:`port` (0: a free one), its LevelDB under `directory` (absent: in memory), tables
+ * created without delay.
+ */
 export async function startLocalDynamoDb(options: {
   readonly port: number;
-  readonly directory: string;
+  readonly directory?: string;
 }): Promise<LocalDynamoDb> {
   let dynalite: DynaliteFactory;
   try {
@@ -90,10 +99,16 @@ export async function startLocalDynamoDb(options: {
   } catch (error) {
     throw packageMissing('dynalite', error);
   }
-  const server = dynalite({ path: options.directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = dynalite({
+    ...(options.directory === undefined ? {} : { path: options.directory }),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
   const { port, close } = await listenOnLoopback(server, options.port);
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    port,
     close,
   };
 }

@@ -28,7 +28,6 @@ import { SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
 import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
 import { requireHosts } from '../use-cases/dispatch-backup.ts';
 import type { OrchestratorOutcome } from '../use-cases/orchestrate-restore.ts';
-import { localAdapterSet } from '../wiring/local-adapter-set.ts';
 import { startDemoWorkload } from './demo-workload.ts';
 import {
   LOCAL_BUCKET,
@@ -37,7 +36,8 @@ import {
   LOCAL_PREFIX,
   writeLocalClusterFiles,
 } from './local-cluster-files.ts';
-import { LOCAL_REGION, S3RVER_CREDENTIALS, startLocalDynamoDb, startLocalS3 } from './local-emulators.ts';
+import { LOCAL_REGION, S3RVER_CREDENTIALS } from './local-emulators.ts';
+import { startLocalEnvironment } from './local-environment.ts';
 import { LOCAL_SCHEDULE_MS, type LocalFunction, localFunctions } from './local-functions.ts';
 import { invokeLocal, scheduledJobs, webViewThroughHandler } from './local-invocations.ts';
 import { chooseLocalPorts } from './local-ports.ts';
@@ -144,16 +144,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
   };
 
   try {
-    const s3Endpoint = `http://127.0.0.1:${ports.s3}`;
+    // s3rver and dynalite, their data under the stack folder; the same environment the end-to-end tests run on.
+    const environment = await startLocalEnvironment({
+      directory: dir,
+      buckets: [LOCAL_BUCKET],
+      ports: { s3: ports.s3, dynamodb: ports.dynamodb },
+    });
+    closers.push({ name: 's3rver and dynalite', close: () => environment.close() });
+    const s3Endpoint = environment.s3Endpoint;
     // What wal-g-local needs to reach the bucket, in archive_command and (with the libpq settings) in the env dir.
-    const archiverEnv = {
-      WALG_S3_PREFIX: `s3://${LOCAL_BUCKET}/${LOCAL_PREFIX}`,
-      AWS_ENDPOINT_URL_S3: s3Endpoint,
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-      AWS_REGION: LOCAL_REGION,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
+    const archiverEnv = environment.archiverEnv(`s3://${LOCAL_BUCKET}/${LOCAL_PREFIX}`);
     const pgPaths = localPostgresPaths(dir);
     const osUser = localOsUser();
     const files = writeLocalClusterFiles({
@@ -184,8 +184,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     });
     closers.push({ name: 'local shell transport', close: () => transport.close() });
 
-    const dynamo = await startLocalDynamoDb({ port: ports.dynamodb, directory: join(dir, 'dynamodb') });
-    closers.push({ name: 'dynalite', close: () => dynamo.close() });
     let slackUrl = '';
     // The functions' Slack messages go to a local alerts queue that the alert-dispatch handler drains.
     let functions: Record<FunctionName, LocalFunction> | undefined;
@@ -198,16 +196,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     });
     closers.push({ name: 'alerts queue', close: () => alertsQueue.stop() });
     // The one wiring seam, over the emulators, the local shell transport and (once it listens) the Slack receiver.
-    const adapters = localAdapterSet({
-      config,
-      stack: { s3Endpoint, dynamodbEndpoint: dynamo.endpoint, region: LOCAL_REGION, s3Credentials: S3RVER_CREDENTIALS },
+    const adapters = environment.adapters(config, {
       transport,
       instances: new LocalInstanceDirectory(instances),
       slackUrl: () => slackUrl,
       notifier: { send: async (target, message) => alertsQueue.send(JSON.stringify({ target, message })) },
       metrics: { record: () => {} },
     });
-    closers.push({ name: 'AWS clients', close: async () => adapters.close() });
     const catalog = adapters.catalog();
     await catalog.ensureTable();
     functions = localFunctions(adapters, {
@@ -225,13 +220,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       onDelivered: (body) => printBackupEvents(body, print),
       onDeadLetter: () => print('[catalog] an object event failed 5 times; the next catalog-sync heals it'),
     });
-    const s3 = await startLocalS3({
-      port: ports.s3,
-      directory: join(dir, 's3'),
-      buckets: [LOCAL_BUCKET],
-      onEvent: (event) => objectEvents.send(JSON.stringify(event)),
-    });
-    closers.push({ name: 's3rver', close: () => s3.close() });
+    environment.onObjectEvent((event) => objectEvents.send(JSON.stringify(event)));
     closers.push({ name: 'object events queue', close: () => objectEvents.stop() });
 
     const slack = await startSlackReceiver({ port: ports.slack, print });
@@ -306,7 +295,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const info: LocalStackInfo = {
       configPath: files.configPath,
       s3Endpoint,
-      dynamodbEndpoint: dynamo.endpoint,
+      dynamodbEndpoint: environment.dynamodbEndpoint,
       webUrl: web.url,
       slackReceiverUrl: slack.url,
       ssmEndpoint: ssm.url,

@@ -1,17 +1,16 @@
 /**
  * In-process, in-memory dynalite for tests: one per test file, on a free port.
- * dynalite has no TransactWriteItems and never deletes items by TTL (shared/reference/toolchain.md §3).
+ * dynalite has no TransactWriteItems and never deletes items by TTL.
  *
  * @example
  * const ddb = await startDynalite();
  * await ddb.raw.send(new CreateTableCommand({ ... }));
  * await ddb.close();
  */
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDbDocumentClient } from '../../lib/adapters/aws/aws-clients.ts';
+import { LOCAL_REGION, startLocalDynamoDb } from '../../lib/local-stack/local-emulators.ts';
 
 export interface DynaliteHandle {
   /** `http://127.0.0.1:<port>`, usable as `AWS_ENDPOINT_URL_DYNAMODB`. */
@@ -27,34 +26,30 @@ export interface DynaliteHandle {
 /** dynalite accepts any credentials; fixed ones keep the SDK from searching the credential chain. */
 export const DYNALITE_CREDENTIALS = { accessKeyId: 'dynalite', secretAccessKey: 'dynalite' } as const;
 
-type DynaliteFactory = (options: Record<string, unknown>) => Server;
+/** The product's document client and a plain administration client for a dynalite at `endpoint`. */
+export function dynaliteClients(endpoint: string): Pick<DynaliteHandle, 'client' | 'raw'> {
+  return {
+    client: createDynamoDbDocumentClient({
+      region: LOCAL_REGION,
+      dynamodb: endpoint,
+      credentials: DYNALITE_CREDENTIALS,
+    }),
+    raw: new DynamoDBClient({ region: LOCAL_REGION, endpoint, credentials: DYNALITE_CREDENTIALS }),
+  };
+}
 
 export async function startDynalite(): Promise<DynaliteHandle> {
-  const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('dynalite did not report a TCP port');
-  const endpoint = `http://127.0.0.1:${address.port}`;
-  const client = createDynamoDbDocumentClient({
-    region: 'us-east-1',
-    dynamodb: endpoint,
-    credentials: DYNALITE_CREDENTIALS,
-  });
-  const raw = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: DYNALITE_CREDENTIALS });
+  const server = await startLocalDynamoDb({ port: 0 });
+  const { client, raw } = dynaliteClients(server.endpoint);
   return {
-    endpoint,
-    port: address.port,
+    endpoint: server.endpoint,
+    port: server.port,
     client,
     raw,
     async close() {
       client.destroy();
       raw.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 }

@@ -7,14 +7,14 @@
  * await s3.close();
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { createS3Client } from '../../lib/adapters/aws/aws-clients.ts';
-import { applyDesCipherAlias } from '../../lib/local-stack/des-cipher-alias.ts';
+import { LOCAL_REGION, S3RVER_CREDENTIALS, startLocalS3 } from '../../lib/local-stack/local-emulators.ts';
+
+export { S3RVER_CREDENTIALS };
 
 /** The notification JSON s3rver emits: the same `{ Records: [...] }` shape S3 delivers to an `S3Event` handler. */
 export type S3EventShape = S3Event;
@@ -40,58 +40,60 @@ export interface StartS3rverOptions {
   readonly directory?: string;
 }
 
-/** The S3 credentials s3rver 3.7.1 knows (it rejects unknown access keys but does not verify signatures). */
-export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
-
-interface S3rverServer {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-  on(event: 'event', listener: (event: S3EventShape) => void): void;
-  httpServer?: Server;
+/** An S3 client for `endpoint` as the product builds it, with the credentials s3rver knows. */
+export function s3rverClient(endpoint: string): S3Client {
+  return createS3Client({ region: LOCAL_REGION, s3: endpoint, credentials: S3RVER_CREDENTIALS });
 }
-type S3rverConstructor = new (options: Record<string, unknown>) => S3rverServer;
 
-export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3rverHandle> {
-  applyDesCipherAlias();
-  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
-  const ownDirectory = options.directory === undefined;
-  const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'walcat-s3rver-'));
-  const server = new S3rver({
-    port: 0,
-    address: '127.0.0.1',
-    silent: true,
-    directory,
-    resetOnClose: true,
-    configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
-  });
+/**
+ * Records every notification and fans it out to subscribers: what a test reads back with `events()` and `onEvent`.
+ */
+export function eventRecorder(): {
+  readonly record: (event: unknown) => void;
+  readonly onEvent: S3rverHandle['onEvent'];
+  readonly events: S3rverHandle['events'];
+} {
   const seen: S3EventShape[] = [];
   const listeners = new Set<(event: S3EventShape) => void>();
-  server.on('event', (event) => {
-    seen.push(event);
-    for (const listener of listeners) listener(event);
-  });
-  let port: number;
-  try {
-    ({ port } = await server.run());
-  } catch (error) {
-    if (ownDirectory) rmSync(directory, { recursive: true, force: true });
-    throw error;
-  }
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = createS3Client({ region: 'us-east-1', s3: endpoint, credentials: S3RVER_CREDENTIALS });
   return {
-    endpoint,
-    port,
-    client,
+    record(event) {
+      seen.push(event as S3EventShape);
+      for (const listener of listeners) listener(event as S3EventShape);
+    },
     onEvent(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);
     },
     events: () => seen,
+  };
+}
+
+export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3rverHandle> {
+  const ownDirectory = options.directory === undefined;
+  const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'walcat-s3rver-'));
+  const recorder = eventRecorder();
+  let server: Awaited<ReturnType<typeof startLocalS3>>;
+  try {
+    server = await startLocalS3({
+      port: 0,
+      directory,
+      buckets: options.buckets ?? [],
+      resetOnClose: true,
+      onEvent: recorder.record,
+    });
+  } catch (error) {
+    if (ownDirectory) rmSync(directory, { recursive: true, force: true });
+    throw error;
+  }
+  const client = s3rverClient(server.endpoint);
+  return {
+    endpoint: server.endpoint,
+    port: server.port,
+    client,
+    onEvent: recorder.onEvent,
+    events: recorder.events,
     async close() {
       client.destroy();
-      // Keep-alive sockets of other clients would otherwise hold the close open.
-      server.httpServer?.closeAllConnections();
       await server.close();
       if (ownDirectory) rmSync(directory, { recursive: true, force: true });
     },

@@ -1,0 +1,42 @@
+/**
+ * Drives a restore job to its end as EventBridge would: the local shell transport's status-change events go to the
+ * restore orchestrator's use case, one at a time, until the job leaves `running`.
+ */
+import type { RestoreJob } from '../../lib/domain/restore/restore-job.ts';
+import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
+import type { RestoreDeps } from '../../lib/use-cases/restore-dependencies.ts';
+import type { HostTransport } from './environment.ts';
+
+export interface DriveOptions {
+  /** Where the job is read back from (and, unless `orchestrator` is given, what advances it). */
+  readonly deps: RestoreDeps;
+  /** The orchestrator's dependencies when they differ from `deps` (a drill's). */
+  readonly orchestrator?: RestoreDeps;
+  readonly host: HostTransport;
+  /** Give up after this long (the job is then still running). */
+  readonly timeoutMs: number;
+  /** Deliver every event this many times (EventBridge delivers at least once); default 1. */
+  readonly deliveries?: number;
+}
+
+export async function driveRestoreToEnd(job: RestoreJob, options: DriveOptions): Promise<RestoreJob> {
+  const { deps, host } = options;
+  let current = job;
+  const deadline = Date.now() + options.timeoutMs;
+  while (current.status === 'running') {
+    if (Date.now() > deadline) {
+      throw new Error(`restore job ${job.jobId} still running after ${options.timeoutMs / 1000} s`);
+    }
+    await host.transport.settled();
+    const event = host.events.shift();
+    if (!event) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    for (let delivery = 0; delivery < (options.deliveries ?? 1); delivery++) {
+      await advanceRestore(options.orchestrator ?? deps, event);
+    }
+    current = (await deps.jobs.get(job.cluster, job.jobId)) ?? current;
+  }
+  return current;
+}
