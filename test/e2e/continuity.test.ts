@@ -4,49 +4,24 @@
  * from the bucket gives FAILURE and splits the window; a restored copy promoted to timeline 2 and archiving into
  * the same prefix moves the chain onto timeline 2; the old primary archiving again is divergence.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
-import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification-events.ts';
-import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
-import { parseWalcatConfig } from '../../lib/config/config.ts';
-import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import { gapsJson } from '../../lib/domain/continuity/gap-detection.ts';
 import { windowJson } from '../../lib/domain/continuity/restorable-window.ts';
-import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import { parseWalFileName, segNoOfByteBefore } from '../../lib/domain/wal/wal-segment.ts';
 import { localArchiverCommand, WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
+import type { CatalogStore } from '../../lib/ports/catalog-store.ts';
 import { evaluateContinuity } from '../../lib/use-cases/evaluate-continuity.ts';
-import { ingestObjectEvents } from '../../lib/use-cases/ingest-object-events.ts';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
-import { type PgHandle, pgBinDir, runAsPostgres, startPostgres } from '../support/postgres.ts';
-import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
+import { startTestEnvironment, type TestEnvironment } from '../support/environment.ts';
+import { type PgHandle, runAsPostgres, startPostgres } from '../support/postgres.ts';
 
-const BUCKET = 'pg-backups';
-let root: string;
-let s3: S3rverHandle;
-let ddb: DynaliteHandle;
+let env: TestEnvironment;
+let BUCKET: string;
 let primary: PgHandle;
 let copy: PgHandle | undefined;
 let cluster: ClusterConfig;
-let catalog: DynamoDbCatalogStore;
-let archiverEnv: Record<string, string>;
-let ingested = 0;
-
-async function ingestNewEvents(): Promise<void> {
-  const events = s3.events().slice(ingested);
-  ingested += events.length;
-  const records = events.flatMap((event) => parseIngestInvocation(event));
-  const outcome = await ingestObjectEvents(
-    { catalog, clusters: [cluster], objects: new S3ObjectStore(s3.client), decompress: historyTextOrUndefined },
-    records,
-  );
-  expect(outcome.failedRecordIds).toEqual([]);
-}
+let catalog: CatalogStore;
 
 /** Writes a row and switches segments `count` times, then waits until the last one is archived. */
 async function archiveSegments(server: PgHandle, count: number): Promise<void> {
@@ -56,19 +31,7 @@ async function archiveSegments(server: PgHandle, count: number): Promise<void> {
     const [row] = await server.query<{ file: string }>('select pg_walfile_name(pg_switch_wal()) as file');
     last = row?.file ?? last;
   }
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const [row] = await server.query<{ last: string | null }>('select last_archived_wal as last from pg_stat_archiver');
-    if (row?.last && row.last >= last) return;
-    if (Date.now() > deadline) throw new Error(`${last} was not archived; log:\n${server.log().slice(-2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function backupPush(server: PgHandle): Promise<void> {
-  await runAsPostgres(process.execPath, [WAL_G_LOCAL_BIN, 'backup-push', server.dataDir], {
-    env: { ...archiverEnv, ...server.env },
-  });
+  await env.waitArchived(server, last, { timeoutMs: 60_000 });
 }
 
 /** Evaluates as the CLI does (full read, no stored cursor), past the upload grace. */
@@ -77,7 +40,7 @@ async function evaluate() {
 }
 
 async function segmentKeys(): Promise<string[]> {
-  const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'orders-main/wal_005/' }));
+  const listed = await env.s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'orders-main/wal_005/' }));
   return (listed.Contents ?? [])
     .map((object) => object.Key ?? '')
     .filter((key) => /\/[0-9A-F]{24}\.[a-z0-9]+$/.test(key))
@@ -85,52 +48,17 @@ async function segmentKeys(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'walcat-continuity-e2e-'));
-  chmodSync(root, 0o755);
-  [s3, ddb] = await Promise.all([startS3rver({ buckets: [BUCKET] }), startDynalite()]);
-  archiverEnv = {
-    WALG_S3_PREFIX: `s3://${BUCKET}/orders-main`,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    WALG_PG_BIN: pgBinDir(),
-  };
-  primary = await startPostgres({
-    root,
-    walSegmentSizeMiB: 1,
-    archiveCommand: localArchiverCommand('wal-push', archiverEnv),
-  });
-  cluster = parseWalcatConfig(
-    [
-      'catalogTable: walcat-continuity-e2e',
-      'clusters:',
-      '  - id: orders-main',
-      `    storage: s3://${BUCKET}/orders-main`,
-      '    walSegmentSize: 1MiB',
-      '    retention: { keepLast: 2, pitrWindow: 7d }',
-      '    alerts: { uploadGrace: 1m }',
-    ].join('\n'),
-    'continuity e2e',
-  ).clusters[0] as ClusterConfig;
-  catalog = new DynamoDbCatalogStore({
-    client: ddb.client,
-    tableName: 'walcat-continuity-e2e',
-    interpret: createBackupInterpreter([cluster]),
-  });
-  await catalog.ensureTable();
+  env = await startTestEnvironment({ name: 'continuity-e2e', postgres: true });
+  ({ primary, cluster, catalog, bucket: BUCKET } = env);
   await primary.query('create table t (id serial primary key, note text)');
-  await backupPush(primary);
+  await env.backupPush();
   await archiveSegments(primary, 4);
-  await ingestNewEvents();
+  await env.ingestNew();
 }, 180_000);
 
 afterAll(async () => {
   await copy?.close();
-  await primary?.close();
-  await Promise.all([s3?.close(), ddb?.close()]);
-  if (root) rmSync(root, { recursive: true, force: true });
+  await env?.close();
 }, 60_000);
 
 describe('continuity on a real PostgreSQL 15', () => {
@@ -153,11 +81,11 @@ describe('continuity on a real PostgreSQL 15', () => {
     });
     expect(victim).toBeDefined();
     deletedSegment = victim?.split('/').at(-1)?.slice(0, 24) ?? '';
-    await s3.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: victim }));
+    await env.s3.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: victim }));
     // A second backup after the hole, then more WAL: the window is split by the hole.
-    await backupPush(primary);
+    await env.backupPush(primary);
     await archiveSegments(primary, 3);
-    await ingestNewEvents();
+    await env.ingestNew();
 
     const evaluation = await evaluate();
     expect(gapsJson(evaluation.gaps, cluster.walSegmentSize)).toMatchObject({
@@ -173,22 +101,22 @@ describe('continuity on a real PostgreSQL 15', () => {
 
   it('follows a restored copy promoted to timeline 2, and flags the old primary archiving again', async () => {
     copy = await startPostgres({
-      root,
+      root: env.root,
       walSegmentSizeMiB: 1,
-      archiveCommand: localArchiverCommand('wal-push', archiverEnv),
+      archiveCommand: localArchiverCommand('wal-push', env.archiverEnv),
       restoreFrom: {
         populate: async (dataDir) => {
           await runAsPostgres(process.execPath, [WAL_G_LOCAL_BIN, 'backup-fetch', dataDir, 'LATEST'], {
-            env: archiverEnv,
+            env: env.archiverEnv,
           });
         },
-        restoreCommand: localArchiverCommand('wal-fetch', archiverEnv),
+        restoreCommand: localArchiverCommand('wal-fetch', env.archiverEnv),
       },
     });
     const [timeline] = await copy.query<{ tli: number }>('select timeline_id as tli from pg_control_checkpoint()');
     expect(timeline?.tli).toBe(2);
     await archiveSegments(copy, 2);
-    await ingestNewEvents();
+    await env.ingestNew();
 
     const onTwo = await evaluate();
     expect(onTwo.gaps.newestTimeline).toBe(2);
@@ -200,7 +128,7 @@ describe('continuity on a real PostgreSQL 15', () => {
     expect(ranges.at(-1)?.timeline).toBe(2);
 
     await archiveSegments(primary, 1);
-    await ingestNewEvents();
+    await env.ingestNew();
     const diverged = await evaluate();
     expect(diverged.gaps.status).toBe('FAILURE');
     expect(diverged.gaps.findings).toEqual([

@@ -3,50 +3,37 @@
  * from s3rver's events into dynalite, and walcat restores onto "new hosts" (other data directories on this machine)
  * through the local shell transport, step by step, driven only by command status-change events.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
-import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification-events.ts';
 import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
-import { LocalInstanceDirectory } from '../../lib/adapters/local/local-instance-directory.ts';
-import { LocalShellTransport } from '../../lib/adapters/local/local-shell-transport.ts';
-import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
-import { parseWalcatConfig } from '../../lib/config/config.ts';
-import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
-import { type CommandStatusUpdate, commandStatusUpdateFromEvent } from '../../lib/domain/jobs/command-status.ts';
 import type { RestoreJob } from '../../lib/domain/restore/restore-job.ts';
 import { RestoreTargetUnreachableError } from '../../lib/domain/restore/restore-plan.ts';
 import { movedAsidePath, RESTORE_STEPS, restoreLogPath } from '../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget, type RestoreTarget } from '../../lib/domain/restore/restore-target.ts';
-import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
-import { localArchiverCommand, WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
-import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
-import { ingestObjectEvents } from '../../lib/use-cases/ingest-object-events.ts';
 import { planClusterRestore } from '../../lib/use-cases/plan-restore.ts';
 import type { RestoreDeps } from '../../lib/use-cases/restore-dependencies.ts';
 import { runRestoreDrill } from '../../lib/use-cases/run-restore-drill.ts';
 import { resumeRestore, startRestore } from '../../lib/use-cases/start-restore.ts';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
-import { type PgHandle, runAsPostgres, startPostgres } from '../support/postgres.ts';
-import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
+import {
+  chownToPostgres,
+  DEFAULT_CLUSTER_YAML,
+  type HostTransport,
+  startTestEnvironment,
+  type TestEnvironment,
+} from '../support/environment.ts';
+import { type PgHandle, runAsPostgres } from '../support/postgres.ts';
+import { driveRestoreToEnd } from '../support/restore-driver.ts';
 
-const BUCKET = 'pg-backups';
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-const runningAsRoot = process.getuid?.() === 0;
 
+let env: TestEnvironment;
 let root: string;
-let s3: S3rverHandle;
-let ddb: DynaliteHandle;
 let primary: PgHandle;
 let cluster: ClusterConfig;
-let catalog: DynamoDbCatalogStore;
-let transport: LocalShellTransport;
-const events: CommandStatusUpdate[] = [];
+let host: HostTransport;
 const HOSTS = ['host-a', 'host-b', 'host-c', 'host-d', 'host-e', 'host-never'];
 let deps: RestoreDeps;
 let targetTime: Date;
@@ -54,12 +41,6 @@ let afterLastCommit: Date;
 let hostB: ScratchHost;
 const restoredDataDirs: string[] = [];
 const timings: Record<string, Record<string, number | string>> = {};
-
-function chownToPostgres(path: string): void {
-  if (!runningAsRoot) return;
-  const result = spawnSync('chown', ['-R', 'postgres:postgres', path], { stdio: 'ignore' });
-  if (result.status !== 0) throw new Error(`chown postgres ${path} failed`);
-}
 
 /** A "new host": its own directory with a data directory path, a socket dir, a port and a WAL-G env dir. */
 interface ScratchHost {
@@ -77,11 +58,10 @@ function scratchHost(name: string): ScratchHost {
   const socketDir = join(dir, 'sock');
   const envDir = join(dir, 'env');
   mkdirSync(socketDir, { recursive: true });
-  mkdirSync(envDir, { recursive: true });
   const host = { dir, pgData: join(dir, 'data'), socketDir, port: nextPort++, envDir };
-  writeHostEnv(host);
+  // The host's WAL-G env: where the archive is, and PGHOST/PGPORT of the server restored there.
+  env.writeEnvDir(envDir, host);
   chmodSync(dir, 0o755);
-  chmodSync(envDir, 0o755);
   chownToPostgres(dir);
   return host;
 }
@@ -104,21 +84,8 @@ function restoreOnto(host: ScratchHost, target: RestoreTarget, jobId: string) {
  * Feeds the transport's status-change events (command and invocation level, each delivered twice) to the
  * orchestrator until the job ends, as EventBridge would invoke the orchestrator function.
  */
-async function driveToEnd(job: RestoreJob, orchestrator: RestoreDeps = deps): Promise<RestoreJob> {
-  let current = job;
-  const deadline = Date.now() + 120_000;
-  while (current.status === 'running') {
-    if (Date.now() > deadline) throw new Error(`restore job ${job.jobId} still running after 120 s`);
-    await transport.settled();
-    const event = events.shift();
-    if (!event) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
-    for (const delivery of [event, event]) await advanceRestore(orchestrator, delivery);
-    current = (await deps.jobs.get(cluster.id, job.jobId)) ?? current;
-  }
-  return current;
+function driveToEnd(job: RestoreJob, orchestrator: RestoreDeps = deps): Promise<RestoreJob> {
+  return driveRestoreToEnd(job, { deps, orchestrator, host, timeoutMs: 120_000, deliveries: 2 });
 }
 
 function recordTimings(label: string, job: RestoreJob): void {
@@ -139,62 +106,23 @@ async function restoredRows(host: ScratchHost): Promise<string[]> {
   }
 }
 
-async function ingestAllEvents(): Promise<void> {
-  const records = s3.events().flatMap((event) => parseIngestInvocation(event));
-  const outcome = await ingestObjectEvents(
-    { catalog, clusters: [cluster], objects: new S3ObjectStore(s3.client), decompress: historyTextOrUndefined },
-    records,
-  );
-  expect(outcome.failedRecordIds).toEqual([]);
-}
-
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'walcat-restore-e2e-'));
-  chmodSync(root, 0o755);
-  [s3, ddb] = await Promise.all([startS3rver({ buckets: [BUCKET] }), startDynalite()]);
-  const archiverEnv = {
-    WALG_S3_PREFIX: `s3://${BUCKET}/orders-main`,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    WALG_PG_BIN: PG_BIN,
-  };
-  // wal-g on the "hosts": the local archiver, behind a wrapper that can be told to fail backup-fetch midway.
-  const walg = join(root, 'wal-g');
-  writeFileSync(
-    walg,
-    [
-      '#!/bin/bash',
+  env = await startTestEnvironment({
+    name: 'restore-e2e',
+    postgres: true,
+    // wal-g on the "hosts": the local archiver, behind a wrapper that can be told to fail backup-fetch midway.
+    walgPrelude: (root) => [
       `if [[ \${1:-} == backup-fetch && -e ${join(root, 'fail-fetch')} ]]; then`,
       '  echo partial > "$2/PG_VERSION"',
       '  echo "wal-g: injected failure: connection reset while fetching the backup" >&2',
       '  exit 1',
       'fi',
-      `exec ${process.execPath} ${WAL_G_LOCAL_BIN} "$@"`,
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
-  primary = await startPostgres({
-    root,
-    walSegmentSizeMiB: 1,
-    archiveCommand: localArchiverCommand('wal-push', archiverEnv),
-  });
-  nextPort = primary.port + 1;
-  cluster = parseWalcatConfig(
-    [
-      'catalogTable: walcat-restore-e2e',
-      'clusters:',
-      '  - id: orders-main',
-      `    storage: s3://${BUCKET}/orders-main`,
-      '    walSegmentSize: 1MiB',
-      '    retention: { keepLast: 2, pitrWindow: 7d }',
-      '    alerts: { uploadGrace: 1m }',
+    ],
+    clusterYaml: ({ root, primary, walg }) => [
+      ...DEFAULT_CLUSTER_YAML,
       '    hosts:',
       '      target: { tagKey: walcat:cluster, tagValue: orders-main }',
-      `      pgData: ${primary.dataDir}`,
+      `      pgData: ${primary?.dataDir}`,
       '      osUser: postgres',
       `      service: pg_ctl:${PG_BIN}`,
       `      walgBinary: ${walg}`,
@@ -204,37 +132,23 @@ beforeAll(async () => {
       '      target: { tagKey: walcat:scratch, tagValue: host-b }',
       `      pgData: ${join(root, 'host-b', 'data')}`,
       '      checkSql: select count(*) > 0 from pg_class',
-    ].join('\n'),
-    'restore e2e',
-  ).clusters[0] as ClusterConfig;
-  catalog = new DynamoDbCatalogStore({
-    client: ddb.client,
-    tableName: 'walcat-restore-e2e',
-    interpret: createBackupInterpreter([cluster]),
+    ],
   });
-  await catalog.ensureTable();
+  ({ root, primary, cluster } = env);
+  nextPort = primary.port + 1;
   const instances = HOSTS.map((name) => ({ instanceId: `local-${name}`, tags: { 'walcat:scratch': name } }));
-  transport = new LocalShellTransport({
-    instances,
-    workDir: join(root, 'transport'),
-    baseEnv: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
-  });
-  transport.subscribe((event) => {
-    events.push(commandStatusUpdateFromEvent(event));
-  });
+  host = env.hostTransport(instances);
   deps = {
-    catalog,
+    catalog: env.catalog,
     jobs: new InMemoryRestoreJobStore(),
-    transport,
-    instances: new LocalInstanceDirectory(instances),
+    transport: host.transport,
+    instances: host.instances,
     clusters: [cluster],
     now: () => new Date(),
   };
 
   await primary.query('create table t (id int primary key, note text, at timestamptz default clock_timestamp())');
-  await runAsPostgres(process.execPath, [WAL_G_LOCAL_BIN, 'backup-push', primary.dataDir], {
-    env: { ...archiverEnv, ...primary.env },
-  });
+  await env.backupPush();
   await primary.query("insert into t (id, note) values (1, 'before-1')");
   await primary.query("insert into t (id, note) values (2, 'before-2')");
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -246,19 +160,8 @@ beforeAll(async () => {
   const [{ later }] = (await primary.query<{ later: Date }>('select clock_timestamp() as later')) as [{ later: Date }];
   afterLastCommit = later;
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const [{ file }] = (await primary.query<{ file: string }>('select pg_walfile_name(pg_switch_wal()) as file')) as [
-    { file: string },
-  ];
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const [row] = await primary.query<{ last: string | null }>(
-      'select last_archived_wal as last from pg_stat_archiver',
-    );
-    if (row?.last && row.last >= file) break;
-    if (Date.now() > deadline) throw new Error(`segment ${file} was not archived; log:\n${primary.log().slice(-2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await ingestAllEvents();
+  await env.switchAndWaitArchived();
+  await env.ingestAll();
 }, 120_000);
 
 afterAll(async () => {
@@ -273,10 +176,7 @@ afterAll(async () => {
       });
     }
   }
-  await transport?.close();
-  await primary?.close();
-  await Promise.all([s3?.close(), ddb?.close()]);
-  if (root) rmSync(root, { recursive: true, force: true });
+  await env?.close();
 }, 60_000);
 
 describe('point-in-time restore on a real PostgreSQL 15', () => {
@@ -360,7 +260,7 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     // A real database host: its env dir's PGHOST/PGPORT name the primary, and the backup carries the primary's port
     // and socket directory. The copy must get its own, and wait-recovery/verify must talk to it.
     const host = scratchHost('host-e');
-    writeHostEnv(host, { socketDir: primary.socketDir, port: primary.port });
+    env.writeEnvDir(host.envDir, primary);
     const { job } = await startRestore(deps, {
       cluster,
       target: { kind: 'time', time: targetTime },
@@ -408,9 +308,7 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     const hosts = cluster.hosts;
     if (!drill || !hosts) throw new Error('the e2e config has hosts and a drill');
     const primaryEnv = join(root, 'primary-env');
-    mkdirSync(primaryEnv, { recursive: true });
-    writeHostEnv({ envDir: primaryEnv }, { socketDir: primary.socketDir, port: primary.port });
-    chmodSync(primaryEnv, 0o755);
+    env.writeEnvDir(primaryEnv, primary);
     const systemdCluster: ClusterConfig = {
       ...cluster,
       hosts: { ...hosts, service: { kind: 'systemd', unit: 'postgresql@15-main' }, walgEnvDir: primaryEnv },
@@ -462,27 +360,3 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     expect(readFileSync(join(movedAsidePath(host.pgData, job.jobId), 'precious.txt'), 'utf8')).toBe('kept\n');
   }, 180_000);
 });
-
-/**
- * The host's WAL-G env: where the archive is, and PGHOST/PGPORT: of the server restored there, or (`server`) of
- * another one, as on a real host whose env dir names its primary.
- */
-function writeHostEnv(
-  host: Pick<ScratchHost, 'envDir'> & Partial<ScratchHost>,
-  server: { socketDir: string; port: number } = host as ScratchHost,
-): void {
-  const env = {
-    WALG_S3_PREFIX: `s3://${BUCKET}/orders-main`,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    WALG_PG_BIN: PG_BIN,
-    PGHOST: server.socketDir,
-    PGPORT: String(server.port),
-    PGUSER: 'postgres',
-    PGDATABASE: 'postgres',
-  };
-  for (const [key, value] of Object.entries(env)) writeFileSync(join(host.envDir, key), `${value}\n`, { mode: 0o644 });
-}
