@@ -1,37 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliCommand, CliContext } from '../../lib/cli/cli-command.ts';
+import type { CliCommand } from '../../lib/cli/cli-command.ts';
 import { gapsCommand } from '../../lib/cli/commands/gaps.ts';
 import { statusCommand } from '../../lib/cli/commands/status.ts';
 import { windowCommand } from '../../lib/cli/commands/window.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import {
-  archiveSegments,
   baseBackup,
   CLUSTER,
-  catalogBackup,
   clusterConfig,
   type Services,
-  startServices,
+  startCatalogedServices,
 } from '../use-cases/continuity-test-setup.ts';
+import { runCliCommand } from './run-cli-command.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const minute = (n: number): Date => new Date(NOW.getTime() + n * 60_000);
 
-async function run(command: CliCommand, cluster: ClusterConfig, json: boolean) {
-  const out: string[] = [];
-  const context: CliContext = {
-    config: { catalogTable: 'unused', clusters: [cluster] },
-    clusters: [cluster],
-    json,
-    options: {},
-    positionals: [],
-    now: NOW,
-    stdout: (text) => out.push(text),
-    stderr: () => undefined,
-  };
-  const code = await command.run(context);
-  return { code, text: out.join('\n') };
-}
+const run = (command: CliCommand, cluster: ClusterConfig, json: boolean) =>
+  runCliCommand(command, cluster, { json, now: NOW });
 
 describe('continuity CLI commands', () => {
   let services: Services;
@@ -39,15 +25,13 @@ describe('continuity CLI commands', () => {
   const backup = baseBackup(2, 3, minute(-50));
 
   beforeAll(async () => {
-    services = await startServices();
-    await catalogBackup(services, backup);
     // Segments 1..50, segment 20 never archived; the last one a minute before NOW.
-    await archiveSegments(
-      services,
-      1,
-      Array.from({ length: 50 }, (_, i) => i + 1).filter((segNo) => segNo !== 20),
-      (segNo) => minute(segNo - 51),
-    );
+    services = await startCatalogedServices({
+      backups: [backup],
+      through: 50,
+      missing: [20],
+      uploadedAt: (segNo) => minute(segNo - 51),
+    });
     await services.alerts.putAlerts([
       {
         cluster: CLUSTER,

@@ -1,19 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliCommand, CliContext } from '../../lib/cli/cli-command.ts';
+import type { CliCommand } from '../../lib/cli/cli-command.ts';
 import { gapsCommand } from '../../lib/cli/commands/gaps.ts';
 import { statusCommand } from '../../lib/cli/commands/status.ts';
 import type { LifecycleConflictFinding } from '../../lib/domain/bucket/lifecycle-review.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import { BucketConfigurationUnsupportedError } from '../../lib/ports/bucket-inspector.ts';
 import {
-  archiveSegments,
   baseBackup,
   CLUSTER,
-  catalogBackup,
   clusterConfig,
   type Services,
-  startServices,
+  startCatalogedServices,
 } from '../use-cases/continuity-test-setup.ts';
+import { runCliCommand } from './run-cli-command.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const minute = (n: number): Date => new Date(NOW.getTime() + n * 60_000);
@@ -29,37 +28,20 @@ const conflict: LifecycleConflictFinding = {
   backups: ['base_000000010000000000000002'],
 };
 
-async function run(command: CliCommand, cluster: ClusterConfig, json: boolean) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const context: CliContext = {
-    config: { catalogTable: 'unused', clusters: [cluster] },
-    clusters: [cluster],
-    json,
-    options: {},
-    positionals: [],
-    now: NOW,
-    stdout: (text) => out.push(text),
-    stderr: (text) => err.push(text),
-  };
-  const code = await command.run(context);
-  return { code, text: out.join('\n'), err: err.join('\n') };
-}
+const run = (command: CliCommand, cluster: ClusterConfig, json: boolean) =>
+  runCliCommand(command, cluster, { json, now: NOW });
 
 describe('lifecycle-conflict findings in gaps and status', () => {
   let services: Services;
   const cluster = clusterConfig();
 
   beforeAll(async () => {
-    services = await startServices();
-    await catalogBackup(services, baseBackup(2, 3, minute(-50)));
     // A whole chain: segments 1..50, the last a minute ago. Continuity alone says OK.
-    await archiveSegments(
-      services,
-      1,
-      Array.from({ length: 50 }, (_, i) => i + 1),
-      (segNo) => minute(segNo - 51),
-    );
+    services = await startCatalogedServices({
+      backups: [baseBackup(2, 3, minute(-50))],
+      through: 50,
+      uploadedAt: (segNo) => minute(segNo - 51),
+    });
   });
   afterAll(() => services.close());
 

@@ -1,17 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../lib/cli/cli-command.ts';
 import { statusCommand } from '../../lib/cli/commands/status.ts';
 import { windowSplits } from '../../lib/domain/continuity/window-splits.ts';
 import { buildClusterView } from '../../lib/web-view/build-cluster-view.ts';
 import { renderClusterSection } from '../../lib/web-view/cluster-page.ts';
 import {
-  archiveSegments,
   baseBackup,
-  catalogBackup,
   clusterConfig,
   type Services,
-  startServices,
+  startCatalogedServices,
 } from '../use-cases/continuity-test-setup.ts';
+import { runCliCommand } from './run-cli-command.ts';
 
 /**
  * Three lost segments with a backup after each of the first two: three restorable ranges and two gaps. The
@@ -27,37 +25,24 @@ describe('a split window in walcat status and the web view header', () => {
   const cluster = clusterConfig();
 
   beforeAll(async () => {
-    services = await startServices();
-    for (const [start, finish] of [
-      [2, 3],
-      [25, 26],
-      [40, 41],
-    ] as const) {
-      await catalogBackup(services, baseBackup(start, finish, minute(finish - 61)));
-    }
-    await archiveSegments(
-      services,
-      1,
-      Array.from({ length: 60 }, (_, i) => i + 1).filter((segNo) => !LOST.includes(segNo)),
-      (segNo) => minute(segNo - 61),
-    );
+    services = await startCatalogedServices({
+      backups: (
+        [
+          [2, 3],
+          [25, 26],
+          [40, 41],
+        ] as const
+      ).map(([start, finish]) => baseBackup(start, finish, minute(finish - 61))),
+      through: 60,
+      missing: LOST,
+      uploadedAt: (segNo) => minute(segNo - 61),
+    });
   });
   afterAll(() => services.close());
 
   async function status(json: boolean): Promise<string> {
-    const out: string[] = [];
-    const context: CliContext = {
-      config: { catalogTable: 'unused', clusters: [cluster] },
-      clusters: [cluster],
-      json,
-      options: {},
-      positionals: [],
-      now: NOW,
-      stdout: (text) => out.push(text),
-      stderr: () => undefined,
-    };
-    await statusCommand({ catalog: () => services.catalog, alerts: () => services.alerts, color: false }).run(context);
-    return out.join('\n');
+    const statusDeps = { catalog: () => services.catalog, alerts: () => services.alerts, color: false };
+    return (await runCliCommand(statusCommand(statusDeps), cluster, { json, now: NOW })).text;
   }
 
   it('status says how many ranges and gaps, and lists the ranges', async () => {

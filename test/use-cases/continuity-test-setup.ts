@@ -1,13 +1,18 @@
 /** Shared setup of the continuity use-case tests: a real catalog and alert store on dynalite, a Slack stand-in. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb/dynamodb-alert-store.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { SlackWebhookNotifier } from '../../lib/adapters/slack/slack-webhook-notifier.ts';
+import { SsmParameterSecret } from '../../lib/adapters/ssm/ssm-parameter-secret.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import type { BaseBackup } from '../../lib/domain/backup/base-backup.ts';
 import type { ClusterConfig, ClusterId } from '../../lib/domain/cluster.ts';
 import { lsnFromInteger } from '../../lib/domain/wal/lsn.ts';
 import { type TimelineId, timelineId } from '../../lib/domain/wal/timeline.ts';
 import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
+import type { Notifier } from '../../lib/ports/notifier.ts';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
 
 export const CLUSTER = 'orders-main' as ClusterId;
@@ -118,6 +123,32 @@ export async function archiveSegments(
   );
 }
 
+/** Segment numbers 1..`through`, without `missing`. */
+export function segmentsThrough(through: number, missing: readonly number[] = []): number[] {
+  return Array.from({ length: through }, (_, i) => i + 1).filter((segNo) => !missing.includes(segNo));
+}
+
+export interface CatalogedHistory {
+  /** Catalogued first, in order. */
+  readonly backups: readonly BaseBackup[];
+  /** Timeline 1 holds segments 1..`through`, except `missing` (never archived). */
+  readonly through: number;
+  readonly missing?: readonly number[];
+  readonly uploadedAt: (segNo: number) => Date;
+}
+
+/** Services whose catalog holds `history`: the backups, then the WAL of timeline 1 with its holes. */
+export async function startCatalogedServices(history: CatalogedHistory): Promise<Services> {
+  const services = await startServices();
+  await catalogHistory(services, history);
+  return services;
+}
+
+export async function catalogHistory(services: Services, history: CatalogedHistory): Promise<void> {
+  for (const backup of history.backups) await catalogBackup(services, backup);
+  await archiveSegments(services, 1, segmentsThrough(history.through, history.missing), history.uploadedAt);
+}
+
 export async function catalogBackup(services: Services, backup: BaseBackup): Promise<void> {
   services.book.add(backup);
   await services.catalog.applyBackupChanges([
@@ -136,6 +167,35 @@ export async function catalogBackup(services: Services, backup: BaseBackup): Pro
       },
     },
   ]);
+}
+
+/**
+ * The real Slack notifier reading its webhook from SSM (mocked: the parameter names the stand-in) and posting to the
+ * local stand-in. `close` restores the SSM client and stops the stand-in.
+ */
+export async function startSlackThroughSsm(): Promise<{
+  readonly slack: SlackStandIn;
+  readonly notifier: Notifier;
+  /** The mocked SSM client, to count the webhook reads. */
+  readonly ssm: AwsClientStub<SSMClient>;
+  close(): Promise<void>;
+}> {
+  const slack = await startSlackStandIn();
+  const ssm = mockClient(SSMClient);
+  ssm
+    .on(GetParameterCommand, { Name: WEBHOOK_PARAMETER, WithDecryption: true })
+    .resolves({ Parameter: { Value: slack.url } });
+  return {
+    slack,
+    ssm,
+    notifier: new SlackWebhookNotifier({
+      secrets: new SsmParameterSecret({ client: new SSMClient({ region: 'us-east-1' }) }),
+    }),
+    async close() {
+      ssm.restore();
+      await slack.close();
+    },
+  };
 }
 
 /** A local HTTP receiver standing in for Slack's incoming webhook: answers with the queued statuses, then 200. */

@@ -1,21 +1,15 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SlackWebhookNotifier } from '../../lib/adapters/slack/slack-webhook-notifier.ts';
-import { SsmParameterSecret } from '../../lib/adapters/ssm/ssm-parameter-secret.ts';
 import type { LifecycleConflictFinding } from '../../lib/domain/bucket/lifecycle-review.ts';
 import { type WatchWalDependencies, watchClusterWal } from '../../lib/use-cases/watch-wal.ts';
 import {
-  archiveSegments,
   baseBackup,
   CLUSTER,
-  catalogBackup,
+  catalogHistory,
   clusterConfig,
   type Services,
   type SlackStandIn,
   startServices,
-  startSlackStandIn,
-  WEBHOOK_PARAMETER,
+  startSlackThroughSsm,
 } from './continuity-test-setup.ts';
 
 const T0 = new Date('2026-11-21T12:00:00Z');
@@ -35,38 +29,31 @@ const conflict: LifecycleConflictFinding = {
 describe('watchClusterWal: a lifecycle conflict is a Slack alert, once', () => {
   let services: Services;
   let slack: SlackStandIn;
-  const ssm = mockClient(SSMClient);
+  let closeSlack: () => Promise<void>;
   const cluster = clusterConfig();
   let findings: () => Promise<readonly LifecycleConflictFinding[]>;
   let deps: WatchWalDependencies;
 
   beforeAll(async () => {
-    [services, slack] = await Promise.all([startServices(), startSlackStandIn()]);
-    ssm
-      .on(GetParameterCommand, { Name: WEBHOOK_PARAMETER, WithDecryption: true })
-      .resolves({ Parameter: { Value: slack.url } });
+    let notifier: WatchWalDependencies['notifier'];
+    [services, { slack, notifier, close: closeSlack }] = await Promise.all([startServices(), startSlackThroughSsm()]);
     deps = {
       catalog: services.catalog,
       alerts: services.alerts,
-      notifier: new SlackWebhookNotifier({
-        secrets: new SsmParameterSecret({ client: new SSMClient({ region: 'us-east-1' }) }),
-      }),
+      notifier,
       lifecycleFindings: () => findings(),
     };
     await services.catalog.updateClusterState(CLUSTER, { lastFullSyncAt: T0 });
     // A whole chain, so the only alert is the lifecycle one.
-    await catalogBackup(services, baseBackup(2, 3, minute(-37)));
-    await archiveSegments(
-      services,
-      1,
-      Array.from({ length: 40 }, (_, i) => i + 1),
-      (segNo) => minute(segNo - 41),
-    );
+    await catalogHistory(services, {
+      backups: [baseBackup(2, 3, minute(-37))],
+      through: 40,
+      uploadedAt: (segNo) => minute(segNo - 41),
+    });
   });
 
   afterAll(async () => {
-    ssm.restore();
-    await Promise.all([services.close(), slack.close()]);
+    await Promise.all([services.close(), closeSlack()]);
   });
 
   it('opens once, survives a run that cannot read the bucket, and resolves once when the rule is fixed', async () => {

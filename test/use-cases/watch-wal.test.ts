@@ -1,21 +1,18 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SlackWebhookNotifier } from '../../lib/adapters/slack/slack-webhook-notifier.ts';
-import { SsmParameterSecret } from '../../lib/adapters/ssm/ssm-parameter-secret.ts';
 import type { CatalogStore } from '../../lib/ports/catalog-store.ts';
 import { type WatchWalDependencies, watchClusterWal } from '../../lib/use-cases/watch-wal.ts';
 import {
   archiveSegments,
   baseBackup,
   CLUSTER,
-  catalogBackup,
+  catalogHistory,
   clusterConfig,
   type Services,
   type SlackStandIn,
   startServices,
-  startSlackStandIn,
-  WEBHOOK_PARAMETER,
+  startSlackThroughSsm,
 } from './continuity-test-setup.ts';
 
 const T0 = new Date('2026-11-21T12:00:00Z');
@@ -49,39 +46,33 @@ function countingCatalog(inner: CatalogStore): { catalog: CatalogStore; walItems
 describe('watchClusterWal against dynalite and a local Slack stand-in', () => {
   let services: Services;
   let slack: SlackStandIn;
-  const ssm = mockClient(SSMClient);
+  let closeSlack: () => Promise<void>;
+  let ssm: AwsClientStub<SSMClient>;
   let deps: WatchWalDependencies;
   let walItems: () => number;
   const cluster = clusterConfig();
 
   beforeAll(async () => {
-    [services, slack] = await Promise.all([startServices(), startSlackStandIn()]);
-    ssm
-      .on(GetParameterCommand, { Name: WEBHOOK_PARAMETER, WithDecryption: true })
-      .resolves({ Parameter: { Value: slack.url } });
+    let notifier: WatchWalDependencies['notifier'];
+    [services, { slack, notifier, ssm, close: closeSlack }] = await Promise.all([
+      startServices(),
+      startSlackThroughSsm(),
+    ]);
     const counted = countingCatalog(services.catalog);
     walItems = counted.walItems;
-    deps = {
-      catalog: counted.catalog,
-      alerts: services.alerts,
-      notifier: new SlackWebhookNotifier({
-        secrets: new SsmParameterSecret({ client: new SSMClient({ region: 'us-east-1' }) }),
-      }),
-    };
+    deps = { catalog: counted.catalog, alerts: services.alerts, notifier };
     await deps.catalog.updateClusterState(CLUSTER, { lastFullSyncAt: T0 });
     // Segments 1..40 a minute apart before T0, except segment 30: never archived.
-    await catalogBackup(services, baseBackup(2, 3, minute(-37)));
-    await archiveSegments(
-      services,
-      1,
-      Array.from({ length: 40 }, (_, i) => i + 1).filter((segNo) => segNo !== 30),
-      (segNo) => minute(segNo - 41),
-    );
+    await catalogHistory(services, {
+      backups: [baseBackup(2, 3, minute(-37))],
+      through: 40,
+      missing: [30],
+      uploadedAt: (segNo) => minute(segNo - 41),
+    });
   });
 
   afterAll(async () => {
-    ssm.restore();
-    await Promise.all([services.close(), slack.close()]);
+    await Promise.all([services.close(), closeSlack()]);
   });
 
   it('opens the gap alert once, retrying through Slack 500s, then resolves once when the segment arrives', async () => {
