@@ -8,60 +8,43 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
-import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
+import type { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
 import type { CliCommand, CliContext } from '../../lib/cli/cli-command.ts';
 import { backupsCommand } from '../../lib/cli/commands/backups.ts';
 import { initCommand } from '../../lib/cli/commands/init.ts';
 import { syncCommand } from '../../lib/cli/commands/sync.ts';
 import { walCommand } from '../../lib/cli/commands/wal.ts';
-import { parseWalcatConfig } from '../../lib/config/config.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { WalcatConfig } from '../../lib/domain/cluster.ts';
 import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import { createCatalogIngestHandler } from '../../lib/handlers/catalog-ingest-handler.ts';
-import { localArchiverCommand, WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
-import { type PgHandle, pgBinDir, runAsPostgres, startPostgres } from '../support/postgres.ts';
-import { type S3EventShape, type S3rverHandle, startS3rver } from '../support/s3rver.ts';
+import { startTestEnvironment, type TestEnvironment } from '../support/environment.ts';
+import type { PgHandle } from '../support/postgres.ts';
+import type { S3EventShape } from '../support/s3rver.ts';
 
 const BUCKET = 'walcat-e2e';
 const ROOT = 'orders-main/';
-let s3: S3rverHandle;
-let ddb: DynaliteHandle;
+let env: TestEnvironment;
 let pg: PgHandle;
 let config: WalcatConfig;
 let objects: S3ObjectStore;
-let archiverEnv: Record<string, string>;
 const backupNames: string[] = [];
-
-async function waitArchived(walFile: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const [row] = await pg.query<{ last: string | null }>('select last_archived_wal as last from pg_stat_archiver');
-    if (row?.last && row.last >= walFile) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${walFile} was not archived within 30 s; server log:\n${pg.log().slice(-2000)}`);
-}
 
 async function switchAndWait(): Promise<void> {
   const [{ wal } = { wal: '' }] = await pg.query<{ wal: string }>(
     'select pg_walfile_name(pg_current_wal_lsn()) as wal',
   );
   await pg.query('select pg_switch_wal()');
-  await waitArchived(wal);
+  await env.waitArchived(pg, wal);
 }
 
 async function backupPush(): Promise<void> {
-  const pushed = await runAsPostgres(process.execPath, [WAL_G_LOCAL_BIN, 'backup-push', pg.dataDir], {
-    env: { ...archiverEnv, ...pg.env },
-  });
-  backupNames.push(pushed.stdout.trim());
+  backupNames.push(await env.backupPush(pg));
 }
 
 function catalogStore(table: string): DynamoDbCatalogStore {
   return new DynamoDbCatalogStore({
-    client: ddb.client,
+    client: env.ddb.client,
     tableName: table,
     interpret: createBackupInterpreter(config.clusters),
   });
@@ -135,30 +118,21 @@ async function bucketTruth() {
 }
 
 beforeAll(async () => {
-  [s3, ddb] = await Promise.all([startS3rver({ buckets: [BUCKET] }), startDynalite()]);
-  objects = new S3ObjectStore(s3.client);
-  config = parseWalcatConfig(
-    [
-      'catalogTable: walcat-e2e-events',
-      'clusters:',
-      '  - id: orders-main',
-      `    storage: s3://${BUCKET}/orders-main`,
+  env = await startTestEnvironment({
+    name: 'e2e-events',
+    bucket: BUCKET,
+    prefix: ROOT,
+    postgres: true,
+    // `walcat init` below creates the tables.
+    createTable: false,
+    clusterYaml: () => [
       '    layout: wal-g',
       '    walSegmentSize: 1MiB',
       '    retention: { keepLast: 2, pitrWindow: 7d }',
       '    alerts: {}',
-    ].join('\n'),
-    'e2e config',
-  );
-  archiverEnv = {
-    WALG_S3_PREFIX: `s3://${BUCKET}/${ROOT}`,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    WALG_PG_BIN: pgBinDir(),
-  };
-  pg = await startPostgres({ walSegmentSizeMiB: 1, archiveCommand: localArchiverCommand('wal-push', archiverEnv) });
+    ],
+  });
+  ({ config, objects, primary: pg } = env);
   await pg.query('create table t (id serial primary key, note text)');
   await pg.query("insert into t (note) select 'row ' || g from generate_series(1, 2000) g");
   await switchAndWait();
@@ -171,8 +145,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await pg?.close();
-  await Promise.all([s3?.close(), ddb?.close()]);
+  await env?.close();
 });
 
 describe('catalog from a real PostgreSQL 15 archive', () => {
@@ -185,7 +158,7 @@ describe('catalog from a real PostgreSQL 15 archive', () => {
 
     const eventCatalog = catalogStore('walcat-e2e-events');
     await run(initCommand({ catalog: () => eventCatalog }));
-    const events: readonly S3EventShape[] = s3.events();
+    const events: readonly S3EventShape[] = env.s3.events();
     const handler = createCatalogIngestHandler(
       { catalog: eventCatalog, objects, decompress: historyTextOrUndefined, clusters: config.clusters },
       new Logger({ serviceName: 'e2e', logLevel: 'SILENT' }),

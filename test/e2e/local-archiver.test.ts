@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { parse } from 'lossless-json';
@@ -7,16 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLsn } from '../../lib/domain/wal/lsn.ts';
 import { localArchiverCommand, WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
 import { main } from '../../lib/local-archiver/main.ts';
-import { type PgHandle, pgBinDir, runAsPostgres, startPostgres } from '../support/postgres.ts';
-import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
+import { startTestEnvironment, type TestEnvironment } from '../support/environment.ts';
+import { type PgHandle, runAsPostgres, startPostgres } from '../support/postgres.ts';
 
 const BUCKET = 'wal-bucket';
 const ROOT = 'clusters/e2e/';
 
-let s3: S3rverHandle;
+let env: TestEnvironment;
+let s3: TestEnvironment['s3'];
 let primary: PgHandle;
-let archiverEnv: Record<string, string>;
-const scratch = mkdtempSync(join(tmpdir(), 'walcat-archiver-e2e-'));
+let archiverEnv: Readonly<Record<string, string>>;
+let scratch: string;
 
 async function listKeys(prefix: string): Promise<string[]> {
   const page = await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: ROOT + prefix }));
@@ -43,38 +43,19 @@ function quietMain(argv: string[], extraEnv: Record<string, string> = {}) {
 }
 
 /** Waits until PostgreSQL reports `walFile` archived (pg_stat_archiver), i.e. wal-push succeeded for it. */
-async function waitArchived(pg: PgHandle, walFile: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const [row] = await pg.query<{ last: string | null; failed: string | null }>(
-      'select last_archived_wal as last, last_failed_wal as failed from pg_stat_archiver',
-    );
-    if (row?.last && row.last >= walFile) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${walFile} was not archived within 20 s; server log:\n${pg.log().slice(-2000)}`);
+function waitArchived(pg: PgHandle, walFile: string): Promise<void> {
+  return env.waitArchived(pg, walFile, { timeoutMs: 20_000 });
 }
 
 beforeAll(async () => {
-  s3 = await startS3rver({ buckets: [BUCKET] });
-  archiverEnv = {
-    WALG_S3_PREFIX: `s3://${BUCKET}/${ROOT}`,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    WALG_PG_BIN: pgBinDir(),
-  };
-  primary = await startPostgres({
-    walSegmentSizeMiB: 1,
-    archiveCommand: localArchiverCommand('wal-push', archiverEnv),
-  });
+  env = await startTestEnvironment({ name: 'archiver-e2e', bucket: BUCKET, prefix: ROOT, postgres: true });
+  ({ s3, primary, archiverEnv } = env);
+  scratch = join(env.root, 'scratch');
+  mkdirSync(scratch);
 });
 
 afterAll(async () => {
-  await primary?.close();
-  await s3?.close();
-  rmSync(scratch, { recursive: true, force: true });
+  await env?.close();
 });
 
 describe('wal-g-local (development and test stand-in for wal-g)', () => {

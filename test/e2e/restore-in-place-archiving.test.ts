@@ -33,7 +33,7 @@ let deps: RestoreDeps;
 
 /** Switches to a new segment and waits until the archiver has archived it (psql only: no held connection). */
 function switchAndWaitArchived(): Promise<string> {
-  return env.switchAndWaitArchived(primary, { viaPsql: true });
+  return env.switchAndWaitArchived(primary, { viaPsql: true, segmentsOnly: true });
 }
 
 function driveToEnd(job: RestoreJob): Promise<RestoreJob> {

@@ -56,8 +56,12 @@ export interface TestEnvironmentOptions {
   readonly name: string;
   /** Default `pg-backups`. */
   readonly bucket?: string;
-  /** Default `orders-main`; the cluster's storage is `s3://<bucket>/<clusterId>`. */
+  /** Default `orders-main`. */
   readonly clusterId?: string;
+  /** The key prefix of the cluster's storage, `s3://<bucket>/<prefix>`; default the cluster id. */
+  readonly prefix?: string;
+  /** Create the catalog table (default true); false leaves it to the test (e.g. to `walcat init`). */
+  readonly createTable?: boolean;
   /** The cluster entry's lines after `id` and `storage`; default DEFAULT_CLUSTER_YAML. */
   readonly clusterYaml?: (paths: EnvironmentPaths) => readonly string[];
   /** Start a primary archiving into the cluster's storage (with these options), and give it a wal-g wrapper. */
@@ -92,7 +96,7 @@ export interface TestEnvironment {
   readonly cluster: ClusterConfig;
   /** The wiring seam's adapters over the emulators (the same the local stack and `walcat --local` use). */
   readonly adapters: AdapterSet;
-  /** The adapter set's catalog, its table created. */
+  /** The adapter set's catalog, its table created unless `createTable: false`. */
   readonly catalog: CatalogStore;
   readonly objects: S3ObjectStore;
   /** Throws when the environment was started without moto. */
@@ -119,6 +123,8 @@ export interface TestEnvironment {
 
 export interface WaitArchivedOptions {
   readonly viaPsql?: boolean;
+  /** Only a segment name as pg_stat_archiver's last archived file counts (not a `.backup` or `.history` file). */
+  readonly segmentsOnly?: boolean;
   /** Default 30 s. */
   readonly timeoutMs?: number;
 }
@@ -139,7 +145,7 @@ function missing(what: string, option: string): never {
 export async function startTestEnvironment(options: TestEnvironmentOptions): Promise<TestEnvironment> {
   const bucket = options.bucket ?? 'pg-backups';
   const clusterId = options.clusterId ?? 'orders-main';
-  const storage = `s3://${bucket}/${clusterId}`;
+  const storage = `s3://${bucket}/${options.prefix ?? clusterId}`;
   const root = mkdtempSync(join(tmpdir(), `walcat-${options.name}-`));
   chmodSync(root, 0o755);
   const closers: (() => Promise<void> | void)[] = [() => rmSync(root, { recursive: true, force: true })];
@@ -195,7 +201,7 @@ export async function startTestEnvironment(options: TestEnvironmentOptions): Pro
     const cluster = config.clusters[0] as ClusterConfig;
     const adapters = local.adapters(config);
     const catalog = adapters.catalog();
-    await catalog.ensureTable();
+    if (options.createTable !== false) await catalog.ensureTable();
     const objects = new S3ObjectStore(s3Client);
     const ingest = async (events: readonly S3EventShape[]) => {
       const records = events.flatMap((event) => parseIngestInvocation(event));
@@ -214,7 +220,8 @@ export async function startTestEnvironment(options: TestEnvironmentOptions): Pro
           ? await server.psql("select coalesce(last_archived_wal, '') from pg_stat_archiver")
           : ((await server.query<{ last: string | null }>('select last_archived_wal as last from pg_stat_archiver'))[0]
               ?.last ?? '');
-        if (last.length === 24 && last >= file) return;
+        // A `.backup` file archived after the segment names it and sorts after it, so it counts unless segmentsOnly.
+        if (last !== '' && (!wait.segmentsOnly || last.length === 24) && last >= file) return;
         if (Date.now() > deadline) {
           throw new Error(`segment ${file} was not archived (last ${last}); log:\n${server.log().slice(-2000)}`);
         }
