@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type CliCommand, EXIT_BAD_NEWS } from '../../lib/cli/cli-command.ts';
 import type { CliRuntime } from '../../lib/cli/cli-runtime.ts';
-import { type CliIo, main } from '../../lib/cli/main.ts';
+import { main } from '../../lib/cli/main.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import { UnsafePlanError } from '../../lib/domain/errors.ts';
+import { capturedIo } from './captured-io.ts';
 
 const config = parseWalcatConfig(
   `catalogTable: walcat-test
@@ -18,18 +19,7 @@ clusters:
   'test.yml',
 );
 
-function capture(): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: (text) => out.push(text),
-    stderr: (text) => err.push(text),
-    now: () => new Date('2026-11-21T10:00:00Z'),
-    env: {},
-  };
-}
+const capture = () => capturedIo();
 
 /** Commands that echo what the CLI handed them, so the argument handling is observable. */
 function runtimeWith(commands: CliCommand[]): CliRuntime {

@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EXIT_UNREACHABLE, EXIT_USAGE } from '../../lib/cli/cli-command.ts';
-import { type CliIo, main } from '../../lib/cli/main.ts';
+import { main } from '../../lib/cli/main.ts';
 import { describeUnreachable } from '../../lib/cli/unreachable-service.ts';
+import { freePort } from '../support/free-port.ts';
+import { capturedIo } from './captured-io.ts';
 
 /** The CLI as an operator meets it at 3am: the real runtime, a real config file, dead endpoints. */
 
@@ -25,28 +27,18 @@ writeFileSync(
 `,
 );
 
-function capture(env: Record<string, string> = {}): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: (text) => out.push(text),
-    stderr: (text) => err.push(text),
-    now: () => new Date('2026-11-21T10:00:00Z'),
-    env: { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_MAX_ATTEMPTS: '1', ...env },
-  };
+function capture(env: Record<string, string> = {}): ReturnType<typeof capturedIo> {
+  return capturedIo({
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'x',
+    AWS_SECRET_ACCESS_KEY: 'x',
+    AWS_MAX_ATTEMPTS: '1',
+    ...env,
+  });
 }
 
 /** A loopback port nothing listens on (it was just bound and closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+const closedPort = freePort;
 
 /** The error Node gives for a refused connection, as the AWS SDK passes it on. */
 async function refusedError(port: number): Promise<unknown> {

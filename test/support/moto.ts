@@ -9,10 +9,10 @@
  * await moto.close();
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createS3Client } from '../../lib/adapters/aws/aws-clients.ts';
+import { freePort } from './free-port.ts';
 
 /** moto accepts any credentials; fixed ones keep the SDK from searching the credential chain. */
 export const MOTO_CREDENTIALS = { accessKeyId: 'moto', secretAccessKey: 'moto' } as const;
@@ -36,18 +36,6 @@ export interface MotoHandle {
 export interface StartMotoOptions {
   /** Extra environment for the server, e.g. `{ INITIAL_NO_AUTH_ACTION_COUNT: '6' }` to enforce IAM after 6 calls. */
   readonly env?: Readonly<Record<string, string>>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no free TCP port on 127.0.0.1');
-  return address.port;
 }
 
 function exited(child: ChildProcess): Promise<void> {

@@ -19,10 +19,10 @@ import {
   readFileSync,
   rmSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './free-port.ts';
 
 const PG15_BIN_DIR = '/usr/lib/postgresql/15/bin';
 
@@ -182,19 +182,6 @@ function installExitHook(binDir: string): void {
   });
 }
 
-/** A free TCP port number; with listen_addresses='' it only names the socket file, so a clash cannot happen anyway. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not probe a free port');
-  return address.port;
-}
-
 function giveToPostgres(path: string, mode: number): void {
   chmodSync(path, mode);
   if (!runningAsRoot) return;
@@ -231,6 +218,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
   mkdirSync(socketDir);
   giveToPostgres(socketDir, 0o755);
   giveToPostgres(root, 0o755);
+  // With listen_addresses='' the port only names the socket file, so a clash cannot happen anyway.
   const port = await freePort();
   const tool = (name: string) => join(binDir, name);
   const pgCtl = (args: readonly string[], allowFailure = false) =>
