@@ -8,6 +8,7 @@
  */
 import type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
 import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
+import type { RetentionTombstone } from '../domain/catalog/retention-tombstones.ts';
 import type { ClusterId } from '../domain/cluster.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
 import type { SegmentNumber } from '../domain/wal/wal-segment.ts';
@@ -36,10 +37,17 @@ export interface ClusterState {
   readonly lastFullSyncAt?: Date;
   /** Owned by continuity: how far the WAL chain was verified. Opaque to the catalog; stored as JSON. */
   readonly verifiedCursor?: unknown;
+  /**
+   * Owned by retention: the WAL ranges walcat's retention deleted, so continuity can tell them from losses. Written
+   * only by retention apply, never by a sync.
+   */
+  readonly retentionTombstones?: readonly RetentionTombstone[];
   readonly version: number;
 }
 
-export type ClusterStateUpdate = Partial<Pick<ClusterState, 'lastFullSyncAt' | 'verifiedCursor'>>;
+export type ClusterStateUpdate = Partial<
+  Pick<ClusterState, 'lastFullSyncAt' | 'verifiedCursor' | 'retentionTombstones'>
+>;
 
 export interface CatalogStore {
   /** Creates the table when it does not exist (on-demand capacity); a no-op when it does. */

@@ -1,5 +1,14 @@
 import type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
+import { ClusterStateConflictError } from '../domain/catalog/catalog-errors.ts';
 import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
+import {
+  type RetentionTombstone,
+  recordRetentionDeletions,
+  retentionSpans,
+  spanKey,
+  type TombstonedSegment,
+  withdrawRetentionDeletions,
+} from '../domain/catalog/retention-tombstones.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
@@ -7,6 +16,7 @@ import { applyTimeCheck, type SparedKey } from '../domain/retention/apply-time-c
 import { DEFAULT_MAX_CLOCK_SKEW_MS, isInTheFuture } from '../domain/retention/clock-skew.ts';
 import { StaleCatalogError } from '../domain/retention/retention-errors.ts';
 import { verifyRetentionPlan } from '../domain/retention/retention-plan.ts';
+import type { TimelineId } from '../domain/wal/timeline.ts';
 
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -80,7 +90,9 @@ export type ApplyRetentionOutcome =
 
 /**
  * Applies a stored retention plan: deletes its keys batch by batch (at most 1,000 per DeleteObjects), records every
- * deleted key in the catalog (WAL tombstones, backups `expired`), then marks the batch done. Killed at any point and
+ * deleted key in the catalog (WAL tombstones, backups `expired`), then marks the batch done. The WAL segments of a
+ * batch are recorded as retention tombstones (ranges in the cluster state, with the plan id) before they are
+ * deleted, and withdrawn when S3 refuses them: continuity expects a hole in the chain only there. Killed at any point and
  * started again, it redoes at most the batch in flight (deleting an absent key is a no-op in S3) and never deletes a
  * key outside the plan.
  *
@@ -151,6 +163,7 @@ export async function applyClusterRetention(
   const { deletable, spared } = check;
 
   const walByKey = new Map(wal.map((object) => [object.key, object]));
+  const spans = retentionSpans(segmentsOf([...deletable], walByKey), stayingSegments(wal, deletable));
   const backupSources = backupSourceIndex(cluster, backups, check.backupsDeleted);
   if (header.status === 'pending') await deps.plans.setStatus(cluster.id, planId, 'applying', {}, ['pending']);
 
@@ -173,11 +186,22 @@ export async function applyClusterRetention(
     if ((await deps.plans.getPlanHeader(cluster.id, planId))?.status === 'superseded') {
       return { status: 'superseded', planId, deleted };
     }
-    const outcome = await deleteWithRetries(
-      deps.objects,
-      header.bucket,
-      batch.keys.filter((key) => deletable.has(key)),
+    const doomed = batch.keys.filter((key) => deletable.has(key));
+    // Recorded before the delete, so continuity never sees the hole unexplained; withdrawn for keys S3 refused.
+    const doomedSpans = segmentsOf(doomed, walByKey).flatMap((segment) => spans.get(spanKey(segment)) ?? []);
+    if (doomedSpans.length > 0) {
+      await updateRetentionTombstones(deps.catalog, cluster, (stored) =>
+        recordRetentionDeletions(stored, doomedSpans, planId, now),
+      );
+    }
+    const outcome = await deleteWithRetries(deps.objects, header.bucket, doomed);
+    const refused = segmentsOf(
+      outcome.failed.map((failure) => failure.key),
+      walByKey,
     );
+    if (refused.length > 0) {
+      await updateRetentionTombstones(deps.catalog, cluster, (stored) => withdrawRetentionDeletions(stored, refused));
+    }
     await recordDeletions(deps.catalog, cluster, outcome.deleted, walByKey, backupSources, now);
     // Another apply of the plan finished this batch first: its keys are that run's to report.
     if (!(await deps.plans.completeBatch(cluster.id, planId, batch.index, outcome.failed, true))) {
@@ -298,6 +322,62 @@ async function deleteWithRetries(
     if (attempt === ATTEMPTS_PER_BATCH) failed.push(...retryable);
   }
   return { deleted, failed };
+}
+
+/** The WAL segments (not `.partial`, `.history` or other files: only segments make a chain) among `keys`. */
+function segmentsOf(keys: readonly string[], walByKey: ReadonlyMap<string, WalObjectRecord>): TombstonedSegment[] {
+  const segments: TombstonedSegment[] = [];
+  for (const key of keys) {
+    const record = walByKey.get(key);
+    if (record?.kind === 'segment' && record.segNo !== undefined) {
+      segments.push({ timeline: record.timeline, segNo: record.segNo });
+    }
+  }
+  return segments;
+}
+
+/** The segment numbers per timeline of the live WAL segments apply leaves in place, ascending. */
+function stayingSegments(
+  wal: readonly WalObjectRecord[],
+  deletable: ReadonlySet<string>,
+): Map<TimelineId, readonly number[]> {
+  const staying = new Map<TimelineId, number[]>();
+  for (const object of wal) {
+    if (object.kind !== 'segment' || object.segNo === undefined || object.deleted || deletable.has(object.key))
+      continue;
+    const list = staying.get(object.timeline);
+    if (list) list.push(object.segNo);
+    else staying.set(object.timeline, [object.segNo]);
+  }
+  for (const list of staying.values()) list.sort((a, b) => a - b);
+  return staying;
+}
+
+const TOMBSTONE_UPDATE_ATTEMPTS = 20;
+
+/**
+ * Read-modify-write of the cluster's retention tombstones under the state's version: a concurrent writer (the
+ * watchdog storing its cursor, another apply) makes the write fail, and it is done again on the fresh state. Merging
+ * is idempotent, so a repeat never records more than was deleted.
+ */
+async function updateRetentionTombstones(
+  catalog: CatalogStore,
+  cluster: ClusterConfig,
+  change: (stored: readonly RetentionTombstone[]) => RetentionTombstone[],
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const state = await catalog.getClusterState(cluster.id);
+    try {
+      await catalog.updateClusterState(
+        cluster.id,
+        { retentionTombstones: change(state.retentionTombstones ?? []) },
+        state.version,
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof ClusterStateConflictError) || attempt >= TOMBSTONE_UPDATE_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /** WAL tombstones and expired backups for the keys just deleted, each applied only over the record it replaces. */

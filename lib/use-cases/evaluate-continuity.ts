@@ -110,6 +110,7 @@ export async function evaluateContinuity(
     histories,
     unreadableHistories: reading.unreadable,
     present,
+    ...(state.retentionTombstones === undefined ? {} : { retentionTombstones: state.retentionTombstones }),
     ...(cluster.retention === undefined ? {} : { policy: cluster.retention }),
     walSegmentSize: cluster.walSegmentSize,
     uploadGraceMs: cluster.alerts.uploadGraceMs,

@@ -62,6 +62,7 @@ describe('continuity CLI commands', () => {
       gaps: [
         { timeline: 1, from: '000000010000000000000014', to: '000000010000000000000014', count: 1, status: 'lost' },
       ],
+      deletedByRetention: [],
       findings: [],
     });
   });

@@ -144,7 +144,8 @@ describe('retention apply on s3rver + dynalite', () => {
       expect(after.has(`orders-main/wal_005/${segName(segNo)}.lz4`)).toBe(true);
     }
 
-    // The continuity checks agree: every kept backup is consistent, and the thinned WAL is not reported as a gap.
+    // The continuity checks agree: every kept backup is consistent, and the thinned WAL is not reported as a gap but
+    // as deleted by this plan (the chain is checked from the oldest kept backup on).
     const continuity = await evaluateContinuity(catalog, cluster, {
       now: applyAt,
       persistCursor: false,
@@ -152,7 +153,11 @@ describe('retention apply on s3rver + dynalite', () => {
     });
     expect(continuity.gaps.status).toBe('OK');
     expect(continuity.gaps.gaps).toEqual([]);
-    expect(continuity.gaps.chainBase).toBe(planned.plan.chainBase);
+    expect(continuity.gaps.chainBase).toBe(seeded[5]?.name);
+    expect(continuity.gaps.deletedByRetention.length).toBeGreaterThan(0);
+    expect(new Set(continuity.gaps.deletedByRetention.map((hole) => hole.planId))).toEqual(
+      new Set([planned.plan.planId]),
+    );
     expect(
       continuity.windows.backups
         .filter((backup) => backup.consistent)

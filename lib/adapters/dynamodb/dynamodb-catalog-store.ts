@@ -34,6 +34,7 @@ import type {
   WalObjectKind,
   WalObjectRecord,
 } from '../../domain/catalog/catalog-records.ts';
+import { parseRetentionTombstones, retentionTombstonesJson } from '../../domain/catalog/retention-tombstones.ts';
 import type { ClusterId } from '../../domain/cluster.ts';
 import { TransientError } from '../../domain/errors.ts';
 import type { Compression } from '../../domain/layout/storage-object.ts';
@@ -859,6 +860,11 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       names['#verifiedCursor'] = 'verifiedCursor';
       values[':verifiedCursor'] = encodeOpaque(update.verifiedCursor);
     }
+    if (update.retentionTombstones !== undefined) {
+      sets.push('#retentionTombstones = :retentionTombstones');
+      names['#retentionTombstones'] = 'retentionTombstones';
+      values[':retentionTombstones'] = JSON.stringify(retentionTombstonesJson(update.retentionTombstones));
+    }
     if (expectedVersion !== undefined) values[':expected'] = expectedVersion;
     this.#count('UpdateItem');
     try {
@@ -898,5 +904,8 @@ function stateFromItem(cluster: ClusterId, item: Item | undefined): ClusterState
     version: (item.version as number | undefined) ?? 0,
     ...(lastFullSyncAt ? { lastFullSyncAt } : {}),
     ...(typeof item.verifiedCursor === 'string' ? { verifiedCursor: decodeOpaque(item.verifiedCursor) } : {}),
+    ...(typeof item.retentionTombstones === 'string'
+      ? { retentionTombstones: parseRetentionTombstones(cluster, JSON.parse(item.retentionTombstones)) }
+      : {}),
   };
 }

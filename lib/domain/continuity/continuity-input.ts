@@ -1,5 +1,6 @@
 import { backupsWithClusterChecks } from '../catalog/backup-eligibility.ts';
 import type { BackupRecord } from '../catalog/catalog-records.ts';
+import type { RetentionTombstone } from '../catalog/retention-tombstones.ts';
 import type { RetentionPolicy } from '../cluster.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
@@ -35,6 +36,11 @@ export interface ContinuityInput {
   /** `.history` files that exist but cannot be used (`readHistoryFiles`): findings, and no ancestry from them. */
   readonly unreadableHistories?: readonly UnreadableHistory[];
   readonly present: PresentSegments;
+  /**
+   * The WAL ranges walcat's retention recorded deleting: a hole in the point-in-time chain is expected only there
+   * (or before the oldest backup); anywhere else it is a gap.
+   */
+  readonly retentionTombstones?: readonly RetentionTombstone[];
   /** Absent for a cluster without a retention policy: the chain base then comes from the backups alone. */
   readonly policy?: RetentionPolicy;
   readonly walSegmentSize: WalSegmentSize;

@@ -4,6 +4,7 @@ import {
   clusterSystemIdentifier,
   FOREIGN_SYSTEM_PROBLEM,
 } from '../catalog/backup-eligibility.ts';
+import type { RetentionTombstone } from '../catalog/retention-tombstones.ts';
 import { formatWalSegmentSize, type WalSegmentSize } from '../wal/segment-size.ts';
 import type { TimelineId } from '../wal/timeline.ts';
 import { type SegmentNumber, segmentNumber, segNoOfByteBefore, segNoOfLsn, walFileName } from '../wal/wal-segment.ts';
@@ -108,9 +109,22 @@ export type ContinuityFinding =
       readonly count: number;
     };
 
+/** A hole in the point-in-time chain that walcat's retention recorded making: expected, not a gap. */
+export interface RetentionHole {
+  readonly timeline: TimelineId;
+  readonly fromSegNo: SegmentNumber;
+  readonly toSegNo: SegmentNumber;
+  readonly count: number;
+  /** The retention plan whose apply deleted the segments. */
+  readonly planId: string;
+  readonly deletedAt: Date;
+}
+
 export interface GapReport {
   readonly status: ContinuityStatus;
   readonly gaps: readonly WalGap[];
+  /** Holes in the chain that retention's recorded deletions explain (the window splits there too). */
+  readonly deletedByRetention: readonly RetentionHole[];
   readonly findings: readonly ContinuityFinding[];
   readonly newestTimeline: TimelineId;
   /** Highest archived segment on the newest timeline's path. */
@@ -142,12 +156,16 @@ interface RawGap extends MissingRange {
  * Required, and so a gap when missing:
  * - every complete backup's own segments, from the one holding its start LSN to the one holding the byte before its
  *   finish LSN, along the path of its timeline (without them it never reaches consistency);
- * - the PITR chain: from the start of {@link pitrChainBase} to the newest archived segment, along the newest
- *   timeline's path. After a switch at segment S the parent's segments from S on (the `.partial`, an abandoned
- *   branch) are not on it; the child's from S on are.
+ * - the PITR chain: from the start of the oldest complete non-permanent backup on the newest timeline's ancestry
+ *   (the newest permanent one when there is no other) to the newest archived segment, along the newest timeline's
+ *   path. After a switch at segment S the parent's segments from S on (the `.partial`, an abandoned branch) are not
+ *   on it; the child's from S on are.
  *
- * Nothing before those is required: WAL thinned around permanent and long-term backups, or deleted before the
- * oldest backup, is not a gap. A missing segment whose next present successor on the path arrived less than
+ * A hole in the chain is expected only where it was really thinned: where walcat's retention recorded deleting the
+ * segments (`retentionTombstones`: reported in `deletedByRetention`, not as a gap), or before the oldest backup
+ * (WAL-G's `delete retain` / `delete garbage` remove the WAL before the oldest backup they keep together with the
+ * older backups, and keep permanent backups' own ranges, which stay required). Any other hole is a gap, whatever
+ * the retention policy would have deleted: a lifecycle rule or an operator's deletion is not retention. A missing segment whose next present successor on the path arrived less than
  * `uploadGraceMs` ago is `uploading` (WARNING); older ones are `lost` (FAILURE). With no complete backup the verdict
  * is FAILURE with a `no-backup` finding and no gaps. WAL archived off the newest timeline's ancestry after the
  * timeline that superseded it began is a `divergence` (FAILURE). A timeline in use without its `.history` file is a
@@ -183,15 +201,24 @@ export function detectGaps(input: ContinuityInput): GapReport {
       backups: mismatch.backups,
       problem: describeSegmentSizeMismatch(mismatch),
     });
-    return { status: verdict([], findings), gaps: [], findings, newestTimeline: view.newest };
+    return { status: verdict([], findings), gaps: [], deletedByRetention: [], findings, newestTimeline: view.newest };
   }
   const head = headOfPath(input.present, view.newestPath);
   if (view.completeBackups.length === 0) {
     findings.unshift({ kind: 'no-backup', severity: 'FAILURE' });
-    return { status: verdict([], findings), gaps: [], findings, newestTimeline: view.newest, head };
+    return {
+      status: verdict([], findings),
+      gaps: [],
+      deletedByRetention: [],
+      findings,
+      newestTimeline: view.newest,
+      head,
+    };
   }
   const requirements: Requirement[] = view.completeBackups.map((record) => backupRequirement(input, view, record));
-  const base = pitrChainBase(view.completeBackups.filter(view.onNewestAncestry), input.policy, input.now) as
+  // The chain starts at the oldest backup whatever the policy says: what retention thinned after it is told apart by
+  // its recorded deletions, not assumed from the policy (which would excuse any hole before the window).
+  const base = pitrChainBase(view.completeBackups.filter(view.onNewestAncestry), undefined, input.now) as
     | CompleteBackupRecord
     | undefined;
   if (base !== undefined && head !== undefined) {
@@ -204,18 +231,83 @@ export function detectGaps(input: ContinuityInput): GapReport {
     });
   }
   const raw: RawGap[] = [];
-  for (const requirement of requirements) raw.push(...gapsOf(input, requirement));
+  const deletedByRetention: RetentionHole[] = [];
+  for (const requirement of requirements) {
+    for (const gap of gapsOf(input, requirement)) {
+      if (requirement.neededBy !== PITR_CHAIN) {
+        raw.push(gap);
+        continue;
+      }
+      const split = splitByTombstones(gap, input.retentionTombstones ?? []);
+      raw.push(...split.unexplained);
+      deletedByRetention.push(...split.explained);
+    }
+  }
   const gaps = mergeGaps(raw);
   const delayed = delayedFinding(input, view, head);
   if (delayed !== undefined) findings.push(delayed);
   return {
     status: verdict(gaps, findings),
     gaps,
+    deletedByRetention: withoutOwnRanges(deletedByRetention, gaps),
     findings,
     newestTimeline: view.newest,
     head,
     chainBase: base?.name,
   };
+}
+
+/** The parts of a chain gap that retention's tombstones cover (explained) and the rest (still a gap). */
+function splitByTombstones(
+  gap: RawGap,
+  tombstones: readonly RetentionTombstone[],
+): { explained: RetentionHole[]; unexplained: RawGap[] } {
+  const explained: RetentionHole[] = [];
+  const unexplained: RawGap[] = [];
+  let cursor: number = gap.fromSegNo;
+  const covering = tombstones
+    .filter((t) => t.timeline === gap.timeline && t.toSegNo >= gap.fromSegNo && t.fromSegNo <= gap.toSegNo)
+    .sort((a, b) => a.fromSegNo - b.fromSegNo);
+  const rest = (from: number, to: number): RawGap => ({ ...gap, fromSegNo: from, toSegNo: to });
+  for (const tombstone of covering) {
+    const from = Math.max(cursor, tombstone.fromSegNo);
+    const to = Math.min(gap.toSegNo, tombstone.toSegNo);
+    if (from > to) continue;
+    if (from > cursor) unexplained.push(rest(cursor, from - 1));
+    explained.push({
+      timeline: gap.timeline,
+      fromSegNo: segmentNumber(from),
+      toSegNo: segmentNumber(to),
+      count: to - from + 1,
+      planId: tombstone.planId,
+      deletedAt: tombstone.deletedAt,
+    });
+    cursor = to + 1;
+  }
+  if (cursor <= gap.toSegNo) unexplained.push(rest(cursor, gap.toSegNo));
+  return { explained, unexplained };
+}
+
+/** A hole retention explains for the chain but a present backup still needs is reported as that backup's gap only. */
+function withoutOwnRanges(holes: readonly RetentionHole[], gaps: readonly WalGap[]): RetentionHole[] {
+  return holes.flatMap((hole) => {
+    let parts: RetentionHole[] = [hole];
+    for (const gap of gaps) {
+      if (gap.timeline !== hole.timeline) continue;
+      parts = parts.flatMap((part) => {
+        if (gap.toSegNo < part.fromSegNo || gap.fromSegNo > part.toSegNo) return [part];
+        const kept: RetentionHole[] = [];
+        if (part.fromSegNo < gap.fromSegNo) {
+          kept.push({ ...part, toSegNo: segmentNumber(gap.fromSegNo - 1), count: gap.fromSegNo - part.fromSegNo });
+        }
+        if (gap.toSegNo < part.toSegNo) {
+          kept.push({ ...part, fromSegNo: segmentNumber(gap.toSegNo + 1), count: part.toSegNo - gap.toSegNo });
+        }
+        return kept;
+      });
+    }
+    return parts;
+  });
 }
 
 function backupRequirement(input: ContinuityInput, view: TimelineView, record: CompleteBackupRecord): Requirement {
@@ -438,6 +530,14 @@ export interface GapsJson {
     readonly count: number;
     readonly status: GapStatus;
   }>;
+  /** Holes in the chain walcat's retention recorded making: expected, not gaps (an added field). */
+  readonly deletedByRetention: ReadonlyArray<{
+    readonly timeline: number;
+    readonly from: string;
+    readonly to: string;
+    readonly count: number;
+    readonly planId: string;
+  }>;
   readonly findings: ReadonlyArray<Record<string, unknown>>;
 }
 
@@ -456,6 +556,13 @@ export function gapsJson(report: GapReport, size: WalSegmentSize): GapsJson {
       to: name(gap.timeline, gap.toSegNo),
       count: gap.count,
       status: gap.status,
+    })),
+    deletedByRetention: report.deletedByRetention.map((hole) => ({
+      timeline: hole.timeline,
+      from: name(hole.timeline, hole.fromSegNo),
+      to: name(hole.timeline, hole.toSegNo),
+      count: hole.count,
+      planId: hole.planId,
     })),
     findings: report.findings.map((finding) => {
       if (!('fromSegNo' in finding)) return { ...finding };

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BackupRecord } from '../../../lib/domain/catalog/catalog-records.ts';
+import type { RetentionTombstone } from '../../../lib/domain/catalog/retention-tombstones.ts';
 import type { ContinuityInput, KnownHistory } from '../../../lib/domain/continuity/continuity-input.ts';
 import { detectGaps, gapsJson, PITR_CHAIN } from '../../../lib/domain/continuity/gap-detection.ts';
 import { PresentSegmentsBuilder } from '../../../lib/domain/continuity/present-segments.ts';
@@ -94,7 +95,7 @@ describe('detectGaps: a backup of another database system', () => {
     expect(report.status).toBe('FAILURE');
     // Its own range (segments 500..501, never archived here) is no gap: it is no part of this cluster's chain.
     expect(report.gaps).toEqual([]);
-    expect(report.chainBase).toBe(ours2.name);
+    expect(report.chainBase).toBe(ours.name);
   });
 });
 
@@ -262,26 +263,68 @@ describe('detectGaps: retention-thinned WAL', () => {
   const monthly = backupRecord({ startSegNo: 20, finishSegNo: 23, finishTime: ago(40 * DAY), name: 'monthly' });
   const weekly = backupRecord({ startSegNo: 40, finishSegNo: 41, finishTime: ago(9 * DAY), name: 'weekly' });
   const daily = backupRecord({ startSegNo: 60, finishSegNo: 61, finishTime: ago(3 * DAY), name: 'daily' });
+  const backups = [permanent, monthly, weekly, daily];
   const thinned: PresentStretch[] = [
     { timeline: 1, from: 5, to: 6, firstAt: ago(365 * DAY) },
     { timeline: 1, from: 20, to: 23, firstAt: ago(40 * DAY) },
     { timeline: 1, from: 40, to: 100, firstAt: ago(9 * DAY), stepMs: 3 * HOUR },
   ];
+  // What walcat's retention recorded when it deleted the WAL between the monthly and the weekly backup.
+  const tombstone: RetentionTombstone = {
+    timeline: timelineId(1),
+    fromSegNo: segmentNumber(24),
+    toSegNo: segmentNumber(39),
+    planId: 'plan-7',
+    deletedAt: ago(8 * DAY),
+  };
 
-  it('does not alert on WAL removed between permanent and long-term backups', () => {
-    const report = detectGaps(input({ backups: [permanent, monthly, weekly, daily], present: thinned }));
+  it('does not alert on WAL that walcat’s retention recorded deleting between long-term backups', () => {
+    const report = detectGaps({ ...input({ backups, present: thinned }), retentionTombstones: [tombstone] });
+    expect(report).toMatchObject({ status: 'OK', gaps: [], chainBase: 'monthly' });
+    expect(report.deletedByRetention).toEqual([
+      {
+        timeline: 1,
+        fromSegNo: 24,
+        toSegNo: 39,
+        count: 16,
+        planId: 'plan-7',
+        deletedAt: tombstone.deletedAt,
+      },
+    ]);
+  });
+
+  it('reports the same hole as a gap when retention did not make it (a lifecycle rule, an operator)', () => {
+    const report = detectGaps(input({ backups, present: thinned }));
+    expect(report.status).toBe('FAILURE');
+    expect(report.gaps).toMatchObject([{ fromSegNo: 24, toSegNo: 39, status: 'lost', neededBy: [PITR_CHAIN] }]);
+    expect(report.deletedByRetention).toEqual([]);
+  });
+
+  it('reports only the part of a hole that no tombstone covers', () => {
+    const narrower = { ...tombstone, fromSegNo: segmentNumber(24), toSegNo: segmentNumber(30) };
+    const report = detectGaps({ ...input({ backups, present: thinned }), retentionTombstones: [narrower] });
+    expect(report.gaps).toMatchObject([{ fromSegNo: 31, toSegNo: 39, status: 'lost' }]);
+    expect(report.deletedByRetention).toMatchObject([{ fromSegNo: 24, toSegNo: 30, planId: 'plan-7' }]);
+  });
+
+  it('does not alert on WAL before the oldest non-permanent backup (WAL-G’s delete garbage pattern)', () => {
+    const report = detectGaps(
+      input({ backups: [permanent, weekly, daily], present: [thinned[0], thinned[2]] as PresentStretch[] }),
+    );
     expect(report).toMatchObject({ status: 'OK', gaps: [], chainBase: 'weekly' });
   });
 
-  it('alerts on a segment missing inside a long-term backup’s own range', () => {
+  it('alerts on a segment missing inside a long-term backup’s own range, tombstone or not', () => {
     const present = [
       ...thinned.filter((stretch) => stretch.from !== 20),
       { timeline: 1, from: 20, to: 21, firstAt: ago(40 * DAY) },
       { timeline: 1, from: 23, to: 23, firstAt: ago(40 * DAY) },
     ];
-    const report = detectGaps(input({ backups: [permanent, monthly, weekly, daily], present }));
+    const covering = { ...tombstone, fromSegNo: segmentNumber(22), toSegNo: segmentNumber(39) };
+    const report = detectGaps({ ...input({ backups, present }), retentionTombstones: [covering] });
     expect(report.status).toBe('FAILURE');
     expect(report.gaps).toMatchObject([{ fromSegNo: 22, toSegNo: 22, status: 'lost', neededBy: ['monthly'] }]);
+    expect(report.deletedByRetention).toMatchObject([{ fromSegNo: 24, toSegNo: 39 }]);
   });
 
   it('alerts on a segment missing in the chain even outside the promised window', () => {
@@ -291,7 +334,7 @@ describe('detectGaps: retention-thinned WAL', () => {
       { timeline: 1, from: 40, to: 44, firstAt: ago(9 * DAY) },
       { timeline: 1, from: 46, to: 100, firstAt: ago(8 * DAY), stepMs: HOUR },
     ] as PresentStretch[];
-    const report = detectGaps(input({ backups: [permanent, monthly, weekly, daily], present }));
+    const report = detectGaps({ ...input({ backups, present }), retentionTombstones: [tombstone] });
     expect(report.gaps).toMatchObject([{ fromSegNo: 45, toSegNo: 45, status: 'lost', neededBy: [PITR_CHAIN] }]);
   });
 });
