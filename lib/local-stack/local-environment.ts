@@ -1,9 +1,10 @@
 /**
  * The one environment walcat runs on without AWS: s3rver and dynalite in this process, the adapter set of the wiring
- * seam over their endpoints, and what wal-g-local needs to archive into the bucket. Persistent (the local stack: the
- * data lives under its folder on fixed ports, so a restart keeps bucket and catalog) or temporary (tests: free ports,
- * dynalite in memory, s3rver in a fresh folder removed on close). The local stack starts its archiving PostgreSQL on
- * it (lib/local-stack/local-postgres.ts); the end-to-end tests start theirs on it too.
+ * seam over their endpoints, what wal-g-local needs to archive into the bucket, and an archiving PostgreSQL 15
+ * primary (lib/local-stack/local-postgres.ts, as `postgres` via runuser when root). Persistent (the local stack: the
+ * data lives under its folder on fixed ports, so a restart keeps bucket, catalog and database) or temporary (free
+ * ports, dynalite in memory, the rest in a fresh folder removed on close). The end-to-end tests start it too
+ * (test/support/environment.ts), with their own PostgreSQL handles.
  *
  * @example
  * const env = await startLocalEnvironment({ buckets: ['pg-backups'] });
@@ -11,16 +12,19 @@
  * await adapters.catalog().ensureTable();
  * await env.close();
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WalcatConfig } from '../domain/cluster.ts';
+import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
 import type { AdapterSet } from '../wiring/adapter-set.ts';
 import { type LocalAdapterSetOptions, type LocalEndpoints, localAdapterSet } from '../wiring/local-adapter-set.ts';
 import { LOCAL_REGION, S3RVER_CREDENTIALS, startLocalDynamoDb, startLocalS3 } from './local-emulators.ts';
+import { checkPostgresPrerequisites, type LocalPostgres, startLocalPostgres } from './local-postgres.ts';
 
 export interface LocalEnvironmentOptions {
-  /** Keep bucket and catalog under this folder (`s3/`, `dynamodb/`); absent: throwaway data, removed on close. */
+  /** Keep bucket, catalog and database under this folder (`s3/`, `dynamodb/`, `pg/`); absent: throwaway data. */
   readonly directory?: string;
   /** Buckets s3rver creates before it accepts requests. */
   readonly buckets: readonly string[];
@@ -29,6 +33,8 @@ export interface LocalEnvironmentOptions {
 }
 
 export interface LocalEnvironment {
+  /** The folder holding the data: the given one, or the temporary one (removed on close). */
+  readonly directory: string;
   /** `http://127.0.0.1:<port>` of s3rver, usable as `AWS_ENDPOINT_URL_S3`. */
   readonly s3Endpoint: string;
   /** `http://127.0.0.1:<port>` of dynalite, usable as `AWS_ENDPOINT_URL_DYNAMODB`. */
@@ -47,29 +53,36 @@ export interface LocalEnvironment {
   archiverEnv(storage: string): Record<string, string>;
   /** The wiring seam's adapter set over these emulators (and, in the stack's process, its transport and receiver). */
   adapters(config: WalcatConfig, options?: Omit<LocalAdapterSetOptions, 'config' | 'stack'>): AdapterSet;
-  /** Closes the adapter sets it built, then s3rver and dynalite; removes throwaway data. */
+  /**
+   * Initializes (first use) and starts the folder's PostgreSQL 15 primary on `port`, archiving every segment through
+   * wal-g-local into `storage`; stopped on close if still running.
+   *
+   * @throws LocalStackSetupError naming what is missing (the binaries, the postgres user, a folder it cannot reach).
+   */
+  startPostgres(options: { readonly port: number; readonly storage: string }): Promise<LocalPostgres>;
+  /** Stops PostgreSQL, closes the adapter sets it built, then s3rver and dynalite; removes throwaway data. */
   close(): Promise<void>;
 }
 
 export async function startLocalEnvironment(options: LocalEnvironmentOptions): Promise<LocalEnvironment> {
   const persistent = options.directory !== undefined;
-  const s3Directory = persistent
-    ? join(options.directory as string, 's3')
-    : mkdtempSync(join(tmpdir(), 'walcat-s3rver-'));
+  const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'walcat-env-'));
+  // PostgreSQL runs as postgres when root, and must traverse the folder (mkdtemp makes it 0700).
+  if (!persistent) chmodSync(directory, 0o755);
   const listeners = new Set<(event: unknown) => void>();
   const started: { close(): Promise<void> }[] = [];
   const removeThrowaway = () => {
-    if (!persistent) rmSync(s3Directory, { recursive: true, force: true });
+    if (!persistent) rmSync(directory, { recursive: true, force: true });
   };
   try {
     const dynamodb = await startLocalDynamoDb({
       port: options.ports?.dynamodb ?? 0,
-      ...(persistent ? { directory: join(options.directory as string, 'dynamodb') } : {}),
+      ...(persistent ? { directory: join(directory, 'dynamodb') } : {}),
     });
     started.push(dynamodb);
     const s3 = await startLocalS3({
       port: options.ports?.s3 ?? 0,
-      directory: s3Directory,
+      directory: join(directory, 's3'),
       buckets: options.buckets,
       resetOnClose: !persistent,
       onEvent: (event) => {
@@ -84,7 +97,17 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
       s3Credentials: { ...S3RVER_CREDENTIALS },
     };
     const adapterSets: AdapterSet[] = [];
+    const archiverEnv = (storage: string) => ({
+      WALG_S3_PREFIX: storage,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_REGION: LOCAL_REGION,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+    let postgres: LocalPostgres | undefined;
     return {
+      directory,
       s3Endpoint: s3.endpoint,
       dynamodbEndpoint: dynamodb.endpoint,
       region: LOCAL_REGION,
@@ -94,20 +117,19 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
         listeners.add(listener);
         return () => listeners.delete(listener);
       },
-      archiverEnv: (storage) => ({
-        WALG_S3_PREFIX: storage,
-        AWS_ENDPOINT_URL_S3: s3.endpoint,
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        AWS_REGION: LOCAL_REGION,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      }),
+      archiverEnv,
+      async startPostgres({ port, storage }) {
+        checkPostgresPrerequisites(directory, WAL_G_LOCAL_BIN);
+        postgres = await startLocalPostgres({ dir: directory, port, archiverEnv: archiverEnv(storage) });
+        return postgres;
+      },
       adapters(config, more = {}) {
         const set = localAdapterSet({ ...more, config, stack: endpoints });
         adapterSets.push(set);
         return set;
       },
       async close() {
+        await postgres?.stop();
         for (const set of adapterSets.splice(0)) set.close();
         listeners.clear();
         for (const server of started.splice(0).reverse()) await server.close();

@@ -46,7 +46,6 @@ import {
   localOsUser,
   localPostgresPaths,
   PG15_BIN_DIR,
-  startLocalPostgres,
   stopLeftoverPostgres,
 } from './local-postgres.ts';
 import { startLocalQueue } from './local-queue.ts';
@@ -153,7 +152,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     closers.push({ name: 's3rver and dynalite', close: () => environment.close() });
     const s3Endpoint = environment.s3Endpoint;
     // What wal-g-local needs to reach the bucket, in archive_command and (with the libpq settings) in the env dir.
-    const archiverEnv = environment.archiverEnv(`s3://${LOCAL_BUCKET}/${LOCAL_PREFIX}`);
+    const storage = `s3://${LOCAL_BUCKET}/${LOCAL_PREFIX}`;
+    const archiverEnv = environment.archiverEnv(storage);
     const pgPaths = localPostgresPaths(dir);
     const osUser = localOsUser();
     const files = writeLocalClusterFiles({
@@ -227,10 +227,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     slackUrl = slack.url;
     closers.push({ name: 'Slack receiver', close: () => slack.close() });
 
-    const pg = await startLocalPostgres({
-      dir,
+    const pg = await environment.startPostgres({
       port: ports.postgres,
-      archiverEnv,
+      storage,
     });
     closers.push({ name: 'PostgreSQL', close: () => pg.stop() });
 

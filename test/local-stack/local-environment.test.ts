@@ -1,12 +1,15 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Event } from 'aws-lambda';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import { startLocalEnvironment } from '../../lib/local-stack/local-environment.ts';
 import { dynaliteClients } from '../support/dynalite.ts';
+import { freePort } from '../support/free-port.ts';
 import { s3rverClient } from '../support/s3rver.ts';
 
 const config = parseWalcatConfig(
@@ -23,8 +26,15 @@ const config = parseWalcatConfig(
 );
 const SEGMENT = 'orders-main/wal_005/000000010000000000000001.br';
 
-function s3rverFolders(): string[] {
-  return readdirSync(tmpdir()).filter((name) => name.startsWith('walcat-s3rver-'));
+function environmentFolders(): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith('walcat-env-'));
+}
+
+/** Whether `pid` runs (a zombie no reaper collected has exited). */
+function running(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return false;
+  return readFileSync(stat, 'utf8').split(') ')[1]?.[0] !== 'Z';
 }
 
 async function putSegment(endpoint: string): Promise<void> {
@@ -77,9 +87,9 @@ describe('the local environment (s3rver and dynalite for the local stack and the
   });
 
   it('temporary: free ports, the archiver environment for the bucket, and nothing left behind on close', async () => {
-    const before = s3rverFolders();
+    const before = environmentFolders();
     const env = await startLocalEnvironment({ buckets: ['env-bucket'] });
-    const created = s3rverFolders().filter((name) => !before.includes(name));
+    const created = environmentFolders().filter((name) => !before.includes(name));
     expect(created).toHaveLength(1);
     expect(env.s3Endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(env.dynamodbEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -94,4 +104,39 @@ describe('the local environment (s3rver and dynalite for the local stack and the
     await env.close();
     expect(existsSync(join(tmpdir(), created[0] as string))).toBe(false);
   });
+
+  it('temporary, with PostgreSQL: the primary archives into the bucket, and close stops it and removes its folder', async () => {
+    const env = await startLocalEnvironment({ buckets: ['env-bucket'] });
+    const keys: string[] = [];
+    env.onObjectEvent((event) => {
+      for (const record of (event as S3Event).Records) keys.push(record.s3.object.key);
+    });
+    const postgres = await env.startPostgres({ port: await freePort(), storage: 's3://env-bucket/orders-main' });
+    const pid = postgres.pid;
+    expect(pid).toBeGreaterThan(0);
+    expect(postgres.paths.dataDir.startsWith(env.directory)).toBe(true);
+    const client = new pg.Client({
+      host: postgres.paths.socketDir,
+      port: postgres.port,
+      user: 'postgres',
+      database: 'postgres',
+    });
+    await client.connect();
+    let segment: string;
+    try {
+      await client.query('create table t (id int)');
+      const switched = await client.query<{ file: string }>('select pg_walfile_name(pg_switch_wal()) as file');
+      segment = switched.rows[0]?.file ?? '';
+    } finally {
+      await client.end();
+    }
+    const deadline = Date.now() + 30_000;
+    while (!keys.some((key) => key.startsWith(`orders-main/wal_005/${segment}`)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(keys.filter((key) => key.startsWith(`orders-main/wal_005/${segment}`))).toHaveLength(1);
+    await env.close();
+    expect(existsSync(env.directory)).toBe(false);
+    expect(running(pid as number)).toBe(false);
+  }, 60_000);
 });
