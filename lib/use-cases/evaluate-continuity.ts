@@ -1,5 +1,6 @@
 import { ClusterStateConflictError } from '../domain/catalog/catalog-errors.ts';
 import type { BackupRecord } from '../domain/catalog/catalog-records.ts';
+import type { RetentionTombstone } from '../domain/catalog/retention-tombstones.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { type ClusterHealth, clusterHealth } from '../domain/continuity/cluster-health.ts';
 import type { ContinuityInput, KnownHistory, LivePosition } from '../domain/continuity/continuity-input.ts';
@@ -47,6 +48,11 @@ export interface ContinuityEvaluation {
   readonly walReads: number;
   /** History files that exist but could not be used (their text is missing or does not parse). */
   readonly unreadableHistories: readonly string[];
+  /** Timelines whose history file was read and used, and those whose file exists but cannot be used. */
+  readonly historyTimelines: readonly TimelineId[];
+  readonly unreadableHistoryTimelines: readonly TimelineId[];
+  /** The WAL ranges walcat's retention recorded deleting (the cluster state's tombstones). */
+  readonly retentionTombstones: readonly RetentionTombstone[];
 }
 
 /**
@@ -146,5 +152,8 @@ export async function evaluateContinuity(
     walItemsRead,
     walReads: plan.reads.length,
     unreadableHistories,
+    historyTimelines,
+    unreadableHistoryTimelines: reading.unreadable.map((broken) => broken.timeline),
+    retentionTombstones: state.retentionTombstones ?? [],
   };
 }

@@ -1,5 +1,6 @@
 import { type LifecycleConflictFinding, lifecycleAlertConditions } from '../domain/bucket/lifecycle-review.ts';
 import { type ClusterConfig, DEFAULT_INCOMPLETE_GRACE_MS } from '../domain/cluster.ts';
+import { alertResolution, type ResolutionContext } from '../domain/continuity/alert-resolution.ts';
 import { type Alert, markNotified, markNotifyFailed, transitionAlerts } from '../domain/continuity/alert-state.ts';
 import type { LivePosition } from '../domain/continuity/continuity-input.ts';
 import type { ContinuityStatus } from '../domain/continuity/gap-detection.ts';
@@ -101,12 +102,24 @@ export async function watchClusterWal(
   const allStored = await deps.alerts.listAlerts(cluster.id);
   // Without a probe answer (or the bucket's rules) this run, those alerts stay as they are: no answer is not
   // evidence of recovery.
+  // With a walSegmentSize the backups contradict no gaps are computed: open gap alerts stay open, not resolved.
+  const segmentArithmeticKnown = !evaluation.gaps.findings.some((finding) => finding.kind === 'segment-size-mismatch');
   const stored = allStored.filter(
     (alert) =>
       (signal !== undefined || alert.kind !== 'archiver') &&
-      (lifecycle !== undefined || alert.kind !== 'lifecycle-conflict'),
+      (lifecycle !== undefined || alert.kind !== 'lifecycle-conflict') &&
+      (segmentArithmeticKnown || alert.kind !== 'wal-gap'),
   );
-  const transitions = transitionAlerts(cluster.id, stored, conditions, now);
+  const context: ResolutionContext = {
+    backups: evaluation.backups,
+    present: evaluation.present,
+    retentionTombstones: evaluation.retentionTombstones,
+    ...(evaluation.gaps.chainBase === undefined ? {} : { chainBase: evaluation.gaps.chainBase }),
+    readableHistoryTimelines: new Set(evaluation.historyTimelines),
+    unreadableHistoryTimelines: new Set(evaluation.unreadableHistoryTimelines),
+    walSegmentSize: cluster.walSegmentSize,
+  };
+  const transitions = transitionAlerts(cluster.id, stored, conditions, now, (alert) => alertResolution(alert, context));
   const delivered = new Map<string, Alert>();
   const notifyFailures: { kind: string; subject: string; error: string }[] = [];
   const parameter = cluster.alerts.slackWebhookParameter;

@@ -71,11 +71,14 @@ export class MemoryRetentionCatalog implements CatalogStore {
     options?: { readonly includeDeleted?: boolean },
   ): AsyncIterable<WalObjectRecord> {
     for (const record of this.wal) {
-      if (record.timeline === timeline && (options?.includeDeleted || !record.deleted)) yield record;
+      if (record.timeline !== timeline || record.kind === 'history') continue;
+      if (options?.includeDeleted || !record.deleted) yield record;
     }
   }
   latestWalObject = unsupported('latestWalObject');
-  listHistoryFiles = unsupported('listHistoryFiles');
+  async listHistoryFiles(): Promise<WalObjectRecord[]> {
+    return this.wal.filter((record) => record.kind === 'history').map((record) => ({ ...record }));
+  }
   async getClusterState(): Promise<ClusterState> {
     return this.state;
   }

@@ -11,7 +11,11 @@ export type AlertKind =
   | 'no-backup'
   | 'catalog-stale'
   | 'archiver'
-  | 'lifecycle-conflict';
+  | 'lifecycle-conflict'
+  | 'foreign-system'
+  | 'unreadable-backup'
+  | 'unreadable-history'
+  | 'segment-size-mismatch';
 
 export type AlertSeverity = 'FAILURE' | 'WARNING';
 
@@ -39,6 +43,8 @@ export interface Alert extends AlertCondition {
   readonly openedAt: Date;
   readonly lastSeenAt: Date;
   readonly resolvedAt?: Date;
+  /** Why it resolved, in words a person reads ("segment X arrived"); set when it resolves. */
+  readonly resolution?: string;
   /** Set until the notifier accepted the message; the next run retries it. */
   readonly pending?: PendingNotification;
   /** True once the open message was delivered (so a resolve is worth a message of its own). */
@@ -68,7 +74,9 @@ export const alertKey = (alert: { readonly kind: AlertKind; readonly subject: st
  * message); while the condition persists nothing is sent again, whatever the schedule; when it disappears the alert
  * resolves once (one message). A message the notifier failed to deliver stays `pending` and is retried on every run
  * until it goes through: never dropped. An alert that opened and resolved before its open message got through sends
- * a single resolve message that says so.
+ * a single resolve message that says so. `whyResolved` says, for an alert whose condition is gone, what happened
+ * (the segment arrived, retention deleted the WAL around it, the backup was removed); the resolve message leads with
+ * it.
  *
  * @example
  * const { toNotify } = transitionAlerts(cluster, stored, [{ kind: 'wal-gap', subject: '00000001000000000000002A', ... }], now);
@@ -79,6 +87,7 @@ export function transitionAlerts(
   stored: readonly Alert[],
   conditions: readonly AlertCondition[],
   now: Date,
+  whyResolved?: (alert: Alert) => string | undefined,
 ): AlertTransitions {
   const current = new Map(conditions.map((condition) => [alertKey(condition), condition]));
   const alerts: Alert[] = [];
@@ -91,7 +100,7 @@ export function transitionAlerts(
     if (condition !== undefined) {
       alerts.push(alert.state === 'open' ? stillOpen(alert, condition, now) : reopened(alert, condition, now));
     } else if (alert.state === 'open') {
-      alerts.push(resolved(alert, now));
+      alerts.push(resolved(alert, now, whyResolved?.(alert)));
     } else if (
       alert.pending === undefined &&
       now.getTime() - (alert.resolvedAt?.getTime() ?? 0) > RESOLVED_ALERT_RETENTION_MS
@@ -131,7 +140,7 @@ function stillOpen(alert: Alert, condition: AlertCondition, now: Date): Alert {
 function reopened(alert: Alert, condition: AlertCondition, now: Date): Alert {
   if (alert.pending === 'resolved') {
     // The condition came back before its resolve message went out: for the people told, it never ended.
-    const { resolvedAt: _resolvedAt, pending: _pending, ...rest } = alert;
+    const { resolvedAt: _resolvedAt, pending: _pending, resolution: _resolution, ...rest } = alert;
     return {
       ...rest,
       ...condition,
@@ -153,9 +162,16 @@ function reopened(alert: Alert, condition: AlertCondition, now: Date): Alert {
   };
 }
 
-function resolved(alert: Alert, now: Date): Alert {
-  const { resolvedAt: _previous, ...rest } = alert;
-  return { ...rest, state: 'resolved', resolvedAt: now, pending: 'resolved', failedAttempts: 0 };
+function resolved(alert: Alert, now: Date, resolution: string | undefined): Alert {
+  const { resolvedAt: _previous, resolution: _previousResolution, ...rest } = alert;
+  return {
+    ...rest,
+    state: 'resolved',
+    resolvedAt: now,
+    ...(resolution === undefined ? {} : { resolution }),
+    pending: 'resolved',
+    failedAttempts: 0,
+  };
 }
 
 /**

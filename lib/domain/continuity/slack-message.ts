@@ -17,6 +17,10 @@ const KIND_TITLES: Readonly<Record<Alert['kind'], string>> = {
   'catalog-stale': 'Catalog stale',
   archiver: 'Archiving on the primary',
   'lifecycle-conflict': 'Bucket lifecycle rule breaks retention',
+  'foreign-system': 'Backup of another database',
+  'unreadable-backup': 'Unreadable backup',
+  'unreadable-history': 'Unreadable timeline history',
+  'segment-size-mismatch': 'WAL segment size mismatch',
 };
 
 /** The `(limit 10 min)` an alert summary ends with, as `10 min`. */
@@ -24,9 +28,11 @@ const limitOf = (summary: string): string | undefined => /\(limit ([^)]+)\)\s*$/
 
 /**
  * What a resolve message says first: the good news, in the words of what now holds again ("archive lag back under
- * 10 min"), not the problem's summary, which reads like the problem is still there.
+ * 10 min"), not the problem's summary, which reads like the problem is still there. An alert that knows why it
+ * resolved (`resolution`: "segment X arrived", "retention deleted the WAL around it (plan P)") says that instead.
  */
-export function resolvedHeadline(alert: Pick<Alert, 'kind' | 'subject' | 'summary'>): string {
+export function resolvedHeadline(alert: Pick<Alert, 'kind' | 'subject' | 'summary'> & { resolution?: string }): string {
+  if (alert.resolution !== undefined) return alert.resolution;
   const limit = limitOf(alert.summary);
   switch (alert.kind) {
     case 'wal-gap':
@@ -49,6 +55,14 @@ export function resolvedHeadline(alert: Pick<Alert, 'kind' | 'subject' | 'summar
       return 'archiving on the primary works again';
     case 'lifecycle-conflict':
       return `bucket lifecycle rule ${alert.subject} no longer removes what retention keeps`;
+    case 'foreign-system':
+      return `backup ${alert.subject} of another database system is no longer in the cluster's prefix`;
+    case 'unreadable-backup':
+      return `backup ${alert.subject} is readable again or gone`;
+    case 'unreadable-history':
+      return `timeline history ${alert.subject}.history is readable again or gone`;
+    case 'segment-size-mismatch':
+      return 'walSegmentSize agrees with the backups again';
   }
 }
 

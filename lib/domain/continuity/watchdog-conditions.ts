@@ -48,7 +48,8 @@ const windowFact = (health: ClusterHealth): string =>
 
 /**
  * What the minute-by-minute watchdog alerts on, as conditions with a stable identity: lost WAL (not segments still
- * uploading), divergence, missing history files, archive lag over `archiveLagMax`, the newest complete backup older
+ * uploading), divergence, missing and unreadable history files, backups of another database system, unreadable
+ * backups, a walSegmentSize the backups contradict, archive lag over `archiveLagMax`, the newest complete backup older
  * than `backupMaxAge`, backups that never finished, no complete backup at all, and a catalog not reconciled for too
  * long. Each names the cluster's segments and window and the next step.
  *
@@ -99,6 +100,57 @@ export function watchdogConditions(input: WatchdogInput): AlertCondition[] {
         summary: `${file} is missing: continuity across the switch to timeline ${finding.timeline} cannot be checked and a restore cannot follow it`,
         facts: { File: file, Window: window },
         nextStep: `On the server of timeline ${finding.timeline}, push pg_wal/${file} with \`wal-g wal-push\` (it is never overwritten).`,
+      });
+    } else if (finding.kind === 'foreign-system') {
+      conditions.push({
+        kind: 'foreign-system',
+        subject: finding.backup,
+        severity: 'FAILURE',
+        summary: `Backup ${finding.backup} belongs to another database system (system identifier ${finding.systemIdentifier}, this cluster's is ${finding.clusterSystemIdentifier}): it is never a restore base here`,
+        facts: {
+          Backup: finding.backup,
+          'System identifier': finding.systemIdentifier,
+          "Cluster's system identifier": finding.clusterSystemIdentifier,
+          Window: window,
+        },
+        nextStep: `Find the server whose WALG_S3_PREFIX points at this cluster's prefix (its \`SELECT system_identifier FROM pg_control_system()\` is ${finding.systemIdentifier}) and give it its own prefix; its WAL may be mixed into wal_005/ too. walcat never deletes ${finding.backup}: remove it by hand once you know whose it is.`,
+      });
+    } else if (finding.kind === 'unreadable-backup') {
+      const missingData = finding.problem.startsWith('missing-data');
+      conditions.push({
+        kind: 'unreadable-backup',
+        subject: finding.backup,
+        severity: 'WARNING',
+        summary: `Backup ${finding.backup} cannot be used as a restore base: ${finding.problem}`,
+        facts: { Backup: finding.backup, Problem: finding.problem, Window: window },
+        nextStep: missingData
+          ? `Part of ${finding.backup} is gone from basebackups_005/${finding.backup}/: check the bucket's lifecycle rules and who deletes there (\`walcat doctor\`), and run \`walcat backup\` so the cluster does not depend on it. Retention never deletes it; remove it by hand once decided.`
+          : `Read basebackups_005/${finding.backup}_backup_stop_sentinel.json and its metadata.json; re-push them if the host still has them (the next \`walcat sync\` reads them again), otherwise run \`walcat backup\`. Retention never deletes it; remove it by hand (\`wal-g delete target ${finding.backup}\`) once decided.`,
+      });
+    } else if (finding.kind === 'unreadable-history') {
+      conditions.push({
+        kind: 'unreadable-history',
+        subject: formatTimelineHex(finding.timeline),
+        severity: finding.severity,
+        summary: `History file ${finding.file} of timeline ${finding.timeline} cannot be used (${finding.problem}): continuity across its switch cannot be checked and a restore cannot follow it`,
+        facts: { File: finding.file, Problem: finding.problem, Window: window },
+        nextStep: `Compare ${finding.file} with pg_wal/${formatTimelineHex(finding.timeline)}.history on the server of timeline ${finding.timeline}; if the server's copy is sound, replace the object with it (\`wal-g wal-push\` never overwrites, so remove the broken object first) and run \`walcat sync\`.`,
+      });
+    } else if (finding.kind === 'segment-size-mismatch') {
+      conditions.push({
+        kind: 'segment-size-mismatch',
+        subject: 'walSegmentSize',
+        severity: 'FAILURE',
+        summary: `walSegmentSize ${finding.walSegmentSize} contradicts ${finding.backups} backup${finding.backups === 1 ? '' : 's'}: ${finding.problem}; no gaps are computed until it is fixed`,
+        facts: {
+          Configured: finding.walSegmentSize,
+          'Size that fits': finding.fits ?? 'none of the sizes initdb accepts',
+          Backups: String(finding.backups),
+        },
+        nextStep:
+          finding.fits === null
+            ? "Check the server's segment size (`SHOW wal_segment_size;`) and set the cluster's walSegmentSize in walcat.config.yml to it, then redeploy."
+            : `Set the cluster's walSegmentSize to ${finding.fits} in walcat.config.yml (check with \`SHOW wal_segment_size;\` on the server), then redeploy.`,
       });
     } else if (finding.kind === 'no-backup' && input.lastFullSyncAt !== undefined) {
       // Before the first full sync the catalog is empty on a fresh deploy, not the bucket: "nothing is restorable"

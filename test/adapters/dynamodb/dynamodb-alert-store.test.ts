@@ -32,6 +32,7 @@ describe('DynamoDbAlertStore on dynalite', () => {
     const resolved = alert('S00', {
       state: 'resolved',
       resolvedAt: new Date('2026-11-21T13:00:00Z'),
+      resolution: 'segment 00000001000000000000002A arrived',
       pending: undefined,
       openNotified: true,
       lastNotifiedAt: new Date('2026-11-21T13:00:01Z'),
