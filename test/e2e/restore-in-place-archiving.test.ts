@@ -6,7 +6,6 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import type { RestoreJob } from '../../lib/domain/restore/restore-job.ts';
 import type { CatalogStore } from '../../lib/ports/catalog-store.ts';
@@ -20,9 +19,7 @@ import {
   type TestEnvironment,
 } from '../support/environment.ts';
 import type { PgHandle } from '../support/postgres.ts';
-import { driveRestoreToEnd } from '../support/restore-driver.ts';
-
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+import { driveRestoreToEnd, hostsYaml, restoreDepsOn } from '../support/restore-driver.ts';
 
 let env: TestEnvironment;
 let primary: PgHandle;
@@ -44,30 +41,14 @@ beforeAll(async () => {
   env = await startTestEnvironment({
     name: 'inplace-e2e',
     postgres: true,
-    clusterYaml: ({ root, primary, walg }) => [
-      ...DEFAULT_CLUSTER_YAML,
-      '    hosts:',
-      '      target: { tagKey: walcat:cluster, tagValue: orders-main }',
-      `      pgData: ${primary?.dataDir}`,
-      '      osUser: postgres',
-      `      service: pg_ctl:${PG_BIN}`,
-      `      walgBinary: ${walg}`,
-      `      walgEnvDir: ${join(root, 'env')}`,
-    ],
+    clusterYaml: (paths) => [...DEFAULT_CLUSTER_YAML, ...hostsYaml(paths, join(paths.root, 'env'))],
   });
   ({ primary, cluster, catalog } = env);
   // The primary's env dir, as on a real database host.
   env.writeEnvDir(join(env.root, 'env'), primary);
   const instances = [{ instanceId: 'local-primary', tags: { 'walcat:cluster': 'orders-main' } }];
   host = env.hostTransport(instances);
-  deps = {
-    catalog,
-    jobs: new InMemoryRestoreJobStore(),
-    transport: host.transport,
-    instances: host.instances,
-    clusters: [cluster],
-    now: () => new Date(),
-  };
+  deps = restoreDepsOn(env, host);
   // Only psql (a process per query) talks to the primary: the restore stops it, and a held connection would break.
   await primary.psql('create table t (id int primary key, note text)');
   await env.backupPush();

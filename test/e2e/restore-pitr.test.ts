@@ -7,7 +7,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import type { RestoreJob } from '../../lib/domain/restore/restore-job.ts';
 import { RestoreTargetUnreachableError } from '../../lib/domain/restore/restore-plan.ts';
@@ -25,7 +24,7 @@ import {
   type TestEnvironment,
 } from '../support/environment.ts';
 import { type PgHandle, runAsPostgres } from '../support/postgres.ts';
-import { driveRestoreToEnd } from '../support/restore-driver.ts';
+import { driveRestoreToEnd, hostsYaml, restoreDepsOn } from '../support/restore-driver.ts';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -118,19 +117,13 @@ beforeAll(async () => {
       '  exit 1',
       'fi',
     ],
-    clusterYaml: ({ root, primary, walg }) => [
+    clusterYaml: (paths) => [
       ...DEFAULT_CLUSTER_YAML,
-      '    hosts:',
-      '      target: { tagKey: walcat:cluster, tagValue: orders-main }',
-      `      pgData: ${primary?.dataDir}`,
-      '      osUser: postgres',
-      `      service: pg_ctl:${PG_BIN}`,
-      `      walgBinary: ${walg}`,
-      `      walgEnvDir: ${join(root, 'host-b', 'env')}`,
+      ...hostsYaml(paths, join(paths.root, 'host-b', 'env')),
       '    drill:',
       '      schedule: cron(0 3 ? * SUN *)',
       '      target: { tagKey: walcat:scratch, tagValue: host-b }',
-      `      pgData: ${join(root, 'host-b', 'data')}`,
+      `      pgData: ${join(paths.root, 'host-b', 'data')}`,
       '      checkSql: select count(*) > 0 from pg_class',
     ],
   });
@@ -138,14 +131,7 @@ beforeAll(async () => {
   nextPort = primary.port + 1;
   const instances = HOSTS.map((name) => ({ instanceId: `local-${name}`, tags: { 'walcat:scratch': name } }));
   host = env.hostTransport(instances);
-  deps = {
-    catalog: env.catalog,
-    jobs: new InMemoryRestoreJobStore(),
-    transport: host.transport,
-    instances: host.instances,
-    clusters: [cluster],
-    now: () => new Date(),
-  };
+  deps = restoreDepsOn(env, host);
 
   await primary.query('create table t (id int primary key, note text, at timestamptz default clock_timestamp())');
   await env.backupPush();

@@ -2,10 +2,41 @@
  * Drives a restore job to its end as EventBridge would: the local shell transport's status-change events go to the
  * restore orchestrator's use case, one at a time, until the job leaves `running`.
  */
+import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
 import type { RestoreJob } from '../../lib/domain/restore/restore-job.ts';
 import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
 import type { RestoreDeps } from '../../lib/use-cases/restore-dependencies.ts';
-import type { HostTransport } from './environment.ts';
+import type { EnvironmentPaths, HostTransport, TestEnvironment } from './environment.ts';
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+
+/**
+ * The cluster's `hosts:` lines: tagged `walcat:cluster=<id>`, the primary's data directory, run as postgres with
+ * pg_ctl, the environment's wal-g wrapper and `walgEnvDir`.
+ */
+export function hostsYaml(paths: EnvironmentPaths, walgEnvDir: string): string[] {
+  return [
+    '    hosts:',
+    '      target: { tagKey: walcat:cluster, tagValue: orders-main }',
+    `      pgData: ${paths.primary?.dataDir}`,
+    '      osUser: postgres',
+    `      service: pg_ctl:${PG_BIN}`,
+    `      walgBinary: ${paths.walg}`,
+    `      walgEnvDir: ${walgEnvDir}`,
+  ];
+}
+
+/** What the restore use cases take, over the environment's catalog and cluster, the hosts and a fresh job store. */
+export function restoreDepsOn(env: TestEnvironment, host: HostTransport): RestoreDeps {
+  return {
+    catalog: env.catalog,
+    jobs: new InMemoryRestoreJobStore(),
+    transport: host.transport,
+    instances: host.instances,
+    clusters: [env.cluster],
+    now: () => new Date(),
+  };
+}
 
 export interface DriveOptions {
   /** Where the job is read back from (and, unless `orchestrator` is given, what advances it). */
