@@ -8,20 +8,13 @@
  * shows a moving WAL head and a restorable window within seconds instead of archiving 16 MiB of zeros.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  accessSync,
-  chmodSync,
-  chownSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { postgresConfString } from '../domain/restore/restore-scripts.ts';
 import { localArchiverCommand } from '../local-archiver/archiver-command.ts';
 import { grantPostgresSearchPath } from '../local-archiver/postgres-access.ts';
 import { LocalStackSetupError } from './local-stack-errors.ts';
+import { asPostgresUser, giveToPostgresUser, runningAsRoot } from './postgres-os-user.ts';
 
 export const PG15_BIN_DIR = '/usr/lib/postgresql/15/bin';
 /** The server binaries the stack and the host scripts run. */
@@ -30,8 +23,6 @@ export const LOCAL_WAL_SEGMENT_MIB = 1;
 export const LOCAL_ARCHIVE_TIMEOUT_SECONDS = 10;
 /** The file the stack rewrites at every start (port, socket, archive_command with the current S3 endpoint). */
 const STACK_CONF = 'walcat-local.conf';
-
-const runningAsRoot = process.getuid?.() === 0;
 
 export interface LocalPostgresPaths {
   readonly root: string;
@@ -101,7 +92,7 @@ interface CommandResult {
 
 /** Runs a PostgreSQL tool as the OS user; output is collected in memory (tools here print little). */
 function runAsOsUser(program: string, args: readonly string[], timeoutMs = 120_000): Promise<CommandResult> {
-  const [file, argv] = runningAsRoot ? ['runuser', ['-u', 'postgres', '--', program, ...args]] : [program, [...args]];
+  const [file, argv] = asPostgresUser(program, args);
   return new Promise((resolve, reject) => {
     // stdin and stdout/stderr as files would keep pipes open after pg_ctl start; the postmaster gets the log file.
     const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, cwd: '/' });
@@ -111,19 +102,6 @@ function runAsOsUser(program: string, args: readonly string[], timeoutMs = 120_0
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
   });
-}
-
-function giveToOsUser(path: string, mode: number): void {
-  chmodSync(path, mode);
-  if (!runningAsRoot) return;
-  const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-  const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-  chownSync(path, uid, gid);
-}
-
-/** A postgresql.conf string literal. */
-function confString(value: string): string {
-  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 }
 
 export interface LocalPostgresOptions {
@@ -162,9 +140,9 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   const paths = localPostgresPaths(options.dir);
   const tool = (name: string) => join(PG15_BIN_DIR, name);
   mkdirSync(paths.root, { recursive: true });
-  giveToOsUser(paths.root, 0o755);
+  giveToPostgresUser(paths.root, 0o755);
   mkdirSync(paths.socketDir, { recursive: true });
-  giveToOsUser(paths.socketDir, 0o755);
+  giveToPostgresUser(paths.socketDir, 0o755);
 
   let initialized = false;
   if (!existsSync(join(paths.dataDir, 'PG_VERSION'))) {
@@ -211,10 +189,10 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   writeFileSync(
     confPath,
     `${Object.entries(stackConf)
-      .map(([key, value]) => `${key} = ${confString(value)}`)
+      .map(([key, value]) => `${key} = ${postgresConfString(value)}`)
       .join('\n')}\n`,
   );
-  giveToOsUser(confPath, 0o600);
+  giveToPostgresUser(confPath, 0o600);
 
   const pgCtl = (args: readonly string[]) => runAsOsUser(tool('pg_ctl'), ['-D', paths.dataDir, ...args]);
   if (postmasterPid(paths.dataDir) !== undefined && (await pgCtl(['status'])).code === 0) {

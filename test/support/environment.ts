@@ -29,6 +29,7 @@ import { type CommandStatusUpdate, commandStatusUpdateFromEvent } from '../../li
 import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import { localArchiverCommand, WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
 import { startLocalEnvironment } from '../../lib/local-stack/local-environment.ts';
+import { runningAsRoot } from '../../lib/local-stack/postgres-os-user.ts';
 import type { CatalogStore } from '../../lib/ports/catalog-store.ts';
 import { ingestObjectEvents } from '../../lib/use-cases/ingest-object-events.ts';
 import type { AdapterSet } from '../../lib/wiring/adapter-set.ts';
@@ -135,8 +136,6 @@ export interface HostTransport {
   /** Status-change events not taken yet, oldest first. */
   readonly events: CommandStatusUpdate[];
 }
-
-const runningAsRoot = process.getuid?.() === 0;
 
 function missing(what: string, option: string): never {
   throw new Error(`the test environment was started without ${what}: pass ${option} to startTestEnvironment`);

@@ -9,22 +9,14 @@
  * await pg.close();
  */
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  appendFileSync,
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { postgresConfString } from '../../lib/domain/restore/restore-scripts.ts';
+import { PG15_BIN_DIR } from '../../lib/local-stack/local-postgres.ts';
+import { asPostgresUser, giveToPostgresUser, runningAsRoot } from '../../lib/local-stack/postgres-os-user.ts';
 import { freePort } from './free-port.ts';
-
-const PG15_BIN_DIR = '/usr/lib/postgresql/15/bin';
 
 /** The directory of the PostgreSQL 15 server binaries; throws a message naming the Debian package when absent. */
 export function pgBinDir(): string {
@@ -53,14 +45,12 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
-const runningAsRoot = process.getuid?.() === 0;
-
 /**
  * Runs `cmd args` as the postgres OS user (via runuser when the test runs as root), collecting its output.
  * Throws with the command, exit code and stderr tail on failure unless `allowFailure` is set.
  */
 export function runAsPostgres(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
-  const [file, argv] = runningAsRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, [...args]];
+  const [file, argv] = asPostgresUser(cmd, args);
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, {
       cwd: opts.cwd,
@@ -91,11 +81,6 @@ export function runAsPostgres(cmd: string, args: readonly string[], opts: RunOpt
       }
     });
   });
-}
-
-/** Quotes a value as a postgresql.conf string literal ('...' with quotes doubled, backslashes escaped). */
-export function postgresConfString(value: string): string {
-  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 }
 
 export type RecoveryTarget =
@@ -174,21 +159,10 @@ function installExitHook(binDir: string): void {
   exitHookInstalled = true;
   process.once('exit', () => {
     for (const dataDir of liveDataDirs) {
-      const pgCtl = join(binDir, 'pg_ctl');
-      const args = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
-      if (runningAsRoot) spawnSync('runuser', ['-u', 'postgres', '--', pgCtl, ...args], { stdio: 'ignore' });
-      else spawnSync(pgCtl, args, { stdio: 'ignore' });
+      const [file, argv] = asPostgresUser(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      spawnSync(file, argv, { stdio: 'ignore' });
     }
   });
-}
-
-function giveToPostgres(path: string, mode: number): void {
-  chmodSync(path, mode);
-  if (!runningAsRoot) return;
-  const ids = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-  const gids = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (ids.status !== 0 || gids.status !== 0) throw new Error('OS user postgres not found: install postgresql-15');
-  chownSync(path, Number(ids.stdout.trim()), Number(gids.stdout.trim()));
 }
 
 function confLines(settings: Readonly<Record<string, string>>): string {
@@ -216,8 +190,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
   const socketDir = join(root, 'sock');
   const logFile = join(root, 'postgres.log');
   mkdirSync(socketDir);
-  giveToPostgres(socketDir, 0o755);
-  giveToPostgres(root, 0o755);
+  giveToPostgresUser(socketDir, 0o755);
+  giveToPostgresUser(root, 0o755);
   // With listen_addresses='' the port only names the socket file, so a clash cannot happen anyway.
   const port = await freePort();
   const tool = (name: string) => join(binDir, name);
@@ -302,12 +276,12 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
     if (opts.restoreFrom) {
       const restore = opts.restoreFrom;
       mkdirSync(dataDir);
-      giveToPostgres(dataDir, 0o700);
+      giveToPostgresUser(dataDir, 0o700);
       await restore.populate(dataDir);
       if (runningAsRoot) spawnSync('chown', ['-R', 'postgres:postgres', dataDir], { stdio: 'ignore' });
       chmodSync(dataDir, 0o700);
       appendFileSync(join(dataDir, 'recovery.signal'), '');
-      giveToPostgres(join(dataDir, 'recovery.signal'), 0o600);
+      giveToPostgresUser(join(dataDir, 'recovery.signal'), 0o600);
       const action = restore.recoveryTargetAction ?? 'promote';
       appendFileSync(
         join(dataDir, 'postgresql.auto.conf'),
