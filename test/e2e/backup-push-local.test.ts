@@ -5,72 +5,70 @@
  * local archiver as `walgBinary`. The primary pushes into s3rver, the standby skips, the status events drive the
  * real job-tracker handler, and the catalog (fed the bucket's events) shows the backup complete.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import { LocalShellTransport } from '../../lib/adapters/local/local-shell-transport.ts';
-import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
-import { parseWalcatConfig } from '../../lib/config/config.ts';
-import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { WalcatConfig } from '../../lib/domain/cluster.ts';
 import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
 import { createBackupSchedulerHandler } from '../../lib/handlers/backup-scheduler-handler.ts';
 import { createCatalogIngestHandler } from '../../lib/handlers/catalog-ingest-handler.ts';
 import { createJobTrackerHandler } from '../../lib/handlers/job-tracker-handler.ts';
-import { localArchiverCommand, WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
+import { WAL_G_LOCAL_BIN } from '../../lib/local-archiver/archiver-command.ts';
+import type { CatalogStore } from '../../lib/ports/catalog-store.ts';
 import { probeArchiver } from '../../lib/use-cases/probe-archiver.ts';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
+import { startTestEnvironment, type TestEnvironment } from '../support/environment.ts';
 import { type PgHandle, pgBinDir, runAsPostgres, startPostgres } from '../support/postgres.ts';
-import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
 
 const BUCKET = 'walcat-e2e';
 const ROOT = 'orders-main/';
-const TABLE = 'walcat-e2e-backup-push';
 const TAG = { tagKey: 'walcat:cluster', tagValue: 'orders-main' };
 const silent = new Logger({ serviceName: 'e2e', logLevel: 'SILENT' });
 const context = {} as Context;
 
-let s3: S3rverHandle;
-let ddb: DynaliteHandle;
+let env: TestEnvironment;
+let s3: TestEnvironment['s3'];
 let primary: PgHandle;
 let standby: PgHandle;
 let transport: LocalShellTransport;
 let config: WalcatConfig;
-let catalog: DynamoDbCatalogStore;
+let catalog: CatalogStore;
 let jobs: DynamoDbJobStore;
 let jobCounter = 0;
-const scratch = mkdtempSync(join(tmpdir(), 'walcat-backup-push-e2e-'));
 const trackerResults: unknown[] = [];
 
 beforeAll(async () => {
-  chmodSync(scratch, 0o755);
-  [s3, ddb] = await Promise.all([startS3rver({ buckets: [BUCKET] }), startDynalite()]);
-  const archiverEnv = {
-    WALG_S3_PREFIX: `s3://${BUCKET}/${ROOT}`,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    WALG_PG_BIN: pgBinDir(),
-  };
+  env = await startTestEnvironment({
+    name: 'e2e-backup-push',
+    bucket: BUCKET,
+    prefix: ROOT,
+    postgres: true,
+    clusterYaml: ({ root, primary }) => [
+      '    walSegmentSize: 1MiB',
+      '    retention: { keepLast: 2, pitrWindow: 7d }',
+      '    alerts: {}',
+      '    hosts:',
+      `      target: { tagKey: "${TAG.tagKey}", tagValue: ${TAG.tagValue} }`,
+      `      pgData: ${primary?.dataDir}`,
+      '      osUser: postgres',
+      `      walgEnvDir: ${join(root, 'wal-g.d', 'env')}`,
+      `      service: pg_ctl:${pgBinDir()}`,
+      `      walgBinary: ${WAL_G_LOCAL_BIN}`,
+    ],
+  });
+  ({ s3, primary, config, catalog } = env);
   // The WAL-G env dir as on a real host: one file per variable. PGHOST/PGPORT are not in it: each local
   // "instance" brings its own (two PostgreSQL servers share this machine).
-  const envDir = join(scratch, 'wal-g.d', 'env');
+  const envDir = join(env.root, 'wal-g.d', 'env');
   mkdirSync(envDir, { recursive: true, mode: 0o755 });
-  chmodSync(join(scratch, 'wal-g.d'), 0o755);
-  for (const [name, value] of Object.entries(archiverEnv))
+  chmodSync(join(env.root, 'wal-g.d'), 0o755);
+  for (const [name, value] of Object.entries(env.archiverEnv))
     writeFileSync(join(envDir, name), `${value}\n`, { mode: 0o644 });
 
-  primary = await startPostgres({
-    walSegmentSizeMiB: 1,
-    archiveCommand: localArchiverCommand('wal-push', archiverEnv),
-  });
   await primary.query(
     "create table t (id serial primary key, note text); insert into t (note) values ('before backup')",
   );
@@ -91,34 +89,9 @@ beforeAll(async () => {
     },
   });
 
-  config = parseWalcatConfig(
-    [
-      `catalogTable: ${TABLE}`,
-      'clusters:',
-      '  - id: orders-main',
-      `    storage: s3://${BUCKET}/orders-main`,
-      '    walSegmentSize: 1MiB',
-      '    retention: { keepLast: 2, pitrWindow: 7d }',
-      '    alerts: {}',
-      '    hosts:',
-      `      target: { tagKey: "${TAG.tagKey}", tagValue: ${TAG.tagValue} }`,
-      `      pgData: ${primary.dataDir}`,
-      '      osUser: postgres',
-      `      walgEnvDir: ${envDir}`,
-      `      service: pg_ctl:${pgBinDir()}`,
-      `      walgBinary: ${WAL_G_LOCAL_BIN}`,
-    ].join('\n'),
-    'e2e config',
-  );
-  catalog = new DynamoDbCatalogStore({
-    client: ddb.client,
-    tableName: TABLE,
-    interpret: createBackupInterpreter(config.clusters),
-  });
-  await catalog.ensureTable();
-  jobs = new DynamoDbJobStore({ client: ddb.client, tableName: TABLE });
+  jobs = new DynamoDbJobStore({ client: env.ddb.client, tableName: config.catalogTable });
   transport = new LocalShellTransport({
-    workDir: join(scratch, 'transport'),
+    workDir: join(env.root, 'transport'),
     baseEnv: { PATH: process.env.PATH, LANG: 'C.UTF-8' },
     instances: [
       { instanceId: 'i-primary', tags: { [TAG.tagKey]: TAG.tagValue }, env: primary.env },
@@ -135,14 +108,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await transport?.close();
   await standby?.close();
-  await primary?.close();
-  await Promise.all([s3?.close(), ddb?.close()]);
-  rmSync(scratch, { recursive: true, force: true });
+  await env?.close();
 });
 
 async function ingestBucketEvents(): Promise<void> {
   const ingest = createCatalogIngestHandler(
-    { catalog, objects: new S3ObjectStore(s3.client), decompress: historyTextOrUndefined, clusters: config.clusters },
+    { catalog, objects: env.objects, decompress: historyTextOrUndefined, clusters: config.clusters },
     silent,
     new Metrics({ namespace: 'walcat-e2e', serviceName: 'e2e' }),
   );
