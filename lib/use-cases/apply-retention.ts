@@ -15,7 +15,7 @@ import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layo
 import { applyTimeCheck, type SparedKey } from '../domain/retention/apply-time-check.ts';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, isInTheFuture } from '../domain/retention/clock-skew.ts';
 import { StaleCatalogError } from '../domain/retention/retention-errors.ts';
-import { verifyRetentionPlan } from '../domain/retention/retention-plan.ts';
+import { isUnreadableBackup, verifyRetentionPlan } from '../domain/retention/retention-plan.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
 
 import type { CatalogStore } from '../ports/catalog-store.ts';
@@ -143,8 +143,6 @@ export async function applyClusterRetention(
   const backups = await deps.catalog.listBackups(cluster.id);
   const wal = await liveWalObjects(deps.catalog, cluster);
   await assertRetentionClock(deps.serviceClock, cluster, 'apply', now, wal);
-  const planKeys = batches.flatMap((batch) => batch.keys);
-  verifyRetentionPlan({ ...body, delete: { ...body.delete, walKeys: planKeys } }, backups, wal);
   const plannedBackups = body.delete.backups.map((doomed) => doomed.name);
   const backupsNow = await lookAtIncompleteBackups(deps.objects, header.bucket, cluster, backups, plannedBackups);
   const check = applyTimeCheck({
@@ -161,6 +159,28 @@ export async function applyClusterRetention(
     now,
   });
   const { deletable, spared } = check;
+  // What apply will really delete must still be safe against the catalog as it is now: a backup marked permanent
+  // since, or a chain base gone, refuses the whole plan. A doomed backup that became unreadable since is not a reason
+  // to refuse: the check above keeps it and the WAL from its name on (reported in `spared`), the rest goes.
+  const byNameNow = new Map(backups.map((record) => [record.name, record]));
+  const nowUnreadable = new Set(
+    plannedBackups.filter((name) => {
+      const record = byNameNow.get(name);
+      return record !== undefined && isUnreadableBackup(record);
+    }),
+  );
+  verifyRetentionPlan(
+    {
+      ...body,
+      delete: {
+        ...body.delete,
+        backups: body.delete.backups.filter((doomed) => !nowUnreadable.has(doomed.name)),
+        walKeys: [...deletable],
+      },
+    },
+    backups,
+    wal,
+  );
 
   const walByKey = new Map(wal.map((object) => [object.key, object]));
   const spans = retentionSpans(segmentsOf([...deletable], walByKey), stayingSegments(wal, deletable));
