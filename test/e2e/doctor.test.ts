@@ -5,7 +5,6 @@
  * one in a bucket with a 14-day Object Lock default retention, an SSE-KMS key the config does not name and no
  * event notifications.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,8 +25,8 @@ import { timelineId } from '../../lib/domain/wal/timeline.ts';
 import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
 import { DYNALITE_CREDENTIALS, type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
 import { type MotoHandle, startMoto } from '../support/moto.ts';
+import { runWalcat, type WalcatRun } from '../support/walcat-process.ts';
 
-const WALCAT = join(import.meta.dirname, '../../bin/walcat.mjs');
 const DAY = 86_400_000;
 const SEGMENT = 16 * 1024 * 1024;
 /** Above 2^53, as PostgreSQL's are: written into the JSON as digits, never through a JS number. */
@@ -46,12 +45,8 @@ interface DoctorJson {
   checks: { check: string; status: 'ok' | 'warn' | 'fail'; detail: string; fix: string }[];
 }
 
-function walcat(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [WALCAT, ...args], { env, cwd: dir, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+function walcat(args: readonly string[]): Promise<WalcatRun> {
+  return runWalcat(args, { env, cwd: dir });
 }
 
 /** A WAL-G backup: sentinel, metadata.json, one tar partition and pg_control, finished `daysAgo` days before now at 01:00. */

@@ -3,15 +3,14 @@
  * one setting in another, then SIGINT. Asserts the stack comes up, takes a backup through the local shell transport,
  * answers status, window, retention plan and restore plan, and leaves no process behind.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStackInfo } from '../../lib/config/config-local-stack.ts';
+import { runWalcat, WALCAT_BIN } from '../support/walcat-process.ts';
 
-const WALCAT = fileURLToPath(new URL('../../bin/walcat.mjs', import.meta.url));
 const READY = 'walcat local: ready';
 const BACKUP_DONE = /\[backup\] demo: backup-push succeeded in [\d.]+ s on i-local-demo: (base_[0-9A-F]{24}) complete/;
 
@@ -53,24 +52,15 @@ function waitForOutput(pattern: RegExp | string, timeoutMs: number): Promise<Reg
 }
 
 /** `walcat --local <args> --json` in a second process, as a person would run it in a second terminal. */
-function cli(args: readonly string[]): Promise<{ code: number; json: unknown; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [WALCAT, '--local', ...args, '--json'],
-      { env, cwd: dir, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? Number((error as { code?: number }).code ?? 1) : 0;
-        let json: unknown;
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          json = undefined;
-        }
-        resolve({ code, json, stderr });
-      },
-    );
-  });
+async function cli(args: readonly string[]): Promise<{ code: number; json: unknown; stderr: string }> {
+  const run = await runWalcat(['--local', ...args, '--json'], { env, cwd: dir, timeoutMs: 30_000 });
+  let json: unknown;
+  try {
+    json = JSON.parse(run.stdout);
+  } catch {
+    json = undefined;
+  }
+  return { code: run.code, json, stderr: run.stderr };
 }
 
 /** Every process descended from `pid` (from /proc), so the test can check none survives the stop. */
@@ -109,7 +99,11 @@ function running(pid: number): boolean {
 
 beforeAll(async () => {
   startedAt = Date.now();
-  stack = spawn(process.execPath, [WALCAT, 'local', '--fresh'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  stack = spawn(process.execPath, [WALCAT_BIN, 'local', '--fresh'], {
+    env,
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   stack.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');
   });

@@ -2,7 +2,8 @@
  * One call for an end-to-end test's whole environment: the local environment (s3rver and dynalite on free ports,
  * throwaway data, lib/local-stack/local-environment.ts, the same module the local stack runs on), optionally moto, a
  * real PostgreSQL 15 archiving through wal-g-local into the bucket (as `postgres` via runuser when root), the walcat
- * config of one cluster, the wiring seam's adapter set over the emulators, and one teardown.
+ * config of one cluster (parsed, and as a file with the environment the CLI needs), the wiring seam's adapter set
+ * over the emulators, and one teardown.
  *
  * @example
  * const env = await startTestEnvironment({ name: 'continuity-e2e', postgres: true });
@@ -37,6 +38,7 @@ import { dynaliteClients } from './dynalite.ts';
 import { type MotoHandle, startMoto } from './moto.ts';
 import { type PgHandle, pgBinDir, runAsPostgres, type StartPostgresOptions, startPostgres } from './postgres.ts';
 import { eventRecorder, type S3EventShape, s3rverClient } from './s3rver.ts';
+import { runWalcat, type WalcatRun } from './walcat-process.ts';
 
 /** The cluster settings most end-to-end tests use: 1 MiB segments, a small policy, a one-minute upload grace. */
 export const DEFAULT_CLUSTER_YAML: readonly string[] = [
@@ -95,6 +97,12 @@ export interface TestEnvironment {
   readonly walg: string;
   readonly config: WalcatConfig;
   readonly cluster: ClusterConfig;
+  /** `<root>/walcat.config.yml`: the config above, for the CLI. */
+  readonly configPath: string;
+  /** The environment the CLI needs to answer from these emulators: endpoints, credentials, WALCAT_CONFIG. */
+  readonly cliEnv: Readonly<Record<string, string>>;
+  /** The real CLI as its own process against this environment (in `root`). */
+  walcat(args: readonly string[]): Promise<WalcatRun>;
   /** The wiring seam's adapters over the emulators (the same the local stack and `walcat --local` use). */
   readonly adapters: AdapterSet;
   /** The adapter set's catalog, its table created unless `createTable: false`. */
@@ -191,12 +199,27 @@ export async function startTestEnvironment(options: TestEnvironmentOptions): Pro
     }
     const table = `walcat-${options.name}`;
     const clusterYaml = options.clusterYaml?.({ root, primary, walg }) ?? DEFAULT_CLUSTER_YAML;
-    const config = parseWalcatConfig(
-      [`catalogTable: ${table}`, 'clusters:', `  - id: ${clusterId}`, `    storage: ${storage}`, ...clusterYaml].join(
-        '\n',
-      ),
-      `${options.name} config`,
-    );
+    const configText = [
+      `catalogTable: ${table}`,
+      'clusters:',
+      `  - id: ${clusterId}`,
+      `    storage: ${storage}`,
+      ...clusterYaml,
+    ].join('\n');
+    const config = parseWalcatConfig(configText, `${options.name} config`);
+    const configPath = join(root, 'walcat.config.yml');
+    writeFileSync(configPath, `${configText}\n`);
+    const cliEnv = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: root,
+      WALCAT_CONFIG: configPath,
+      AWS_REGION: local.region,
+      AWS_ACCESS_KEY_ID: local.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: local.credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: local.s3Endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: local.dynamodbEndpoint,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
     const cluster = config.clusters[0] as ClusterConfig;
     const adapters = local.adapters(config);
     const catalog = adapters.catalog();
@@ -239,6 +262,9 @@ export async function startTestEnvironment(options: TestEnvironmentOptions): Pro
       walg,
       config,
       cluster,
+      configPath,
+      cliEnv,
+      walcat: (args) => runWalcat(args, { env: cliEnv, cwd: root }),
       adapters,
       catalog,
       objects,
