@@ -2,4 +2,9 @@ import { createArchiverProbeHandler } from '../lib/handlers/archiver-probe-handl
 import { functionLogger } from '../lib/handlers/lambda-chain.ts';
 import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
 
-export const handler = createArchiverProbeHandler(deployedAdapterSet().probe(), functionLogger('archiver-probe'));
+const adapters = deployedAdapterSet();
+export const handler = createArchiverProbeHandler(
+  adapters.probe(),
+  functionLogger('archiver-probe'),
+  adapters.clusterRuns(),
+);

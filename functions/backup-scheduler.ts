@@ -7,4 +7,5 @@ export const handler = createBackupSchedulerHandler(
   adapters.backup(),
   adapters.config,
   functionLogger('backup-scheduler'),
+  adapters.clusterRuns(),
 );

@@ -8,4 +8,9 @@ const adapters = deployedAdapterSet({
   metrics: new EmfContinuityMetrics({ namespace: 'walcat' }),
   archiverSignal: latestArchiverSignal,
 });
-export const handler = createWalWatchHandler(adapters.watchWal(), adapters.config, functionLogger('wal-watch'));
+export const handler = createWalWatchHandler(
+  adapters.watchWal(),
+  adapters.config,
+  functionLogger('wal-watch'),
+  adapters.clusterRuns(),
+);

@@ -32,6 +32,11 @@ export interface RuntimeEnvironment {
    * the alert-dispatch function reads the webhook secret. Unset (CLI, local stack): messages are posted directly.
    */
   readonly alertsQueueUrl?: string;
+  /**
+   * `WALCAT_CLUSTER_RUNS_QUEUE_URL`: a fanned-out scheduled function's own queue (its tick enqueues one run per due
+   * cluster there). Unset (CLI, tests): a tick runs its clusters itself.
+   */
+  readonly clusterRunsQueueUrl?: string;
 }
 
 /** Recursively freezes plain objects and arrays (the config holds nothing else). */
@@ -86,6 +91,7 @@ export function readRuntimeEnvironment(env: Environment = process.env): RuntimeE
   const ssm = endpointUrl(env, 'AWS_ENDPOINT_URL_SSM');
   const catalogTableOverride = nonEmpty(env.WALCAT_CATALOG_TABLE);
   const alertsQueueUrl = nonEmpty(env.WALCAT_ALERTS_QUEUE_URL);
+  const clusterRunsQueueUrl = nonEmpty(env.WALCAT_CLUSTER_RUNS_QUEUE_URL);
   if (catalogTableOverride !== undefined && !CATALOG_TABLE_NAME.test(catalogTableOverride)) {
     throw new ConfigError(
       `environment WALCAT_CATALOG_TABLE: ${JSON.stringify(catalogTableOverride)} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -); unset it or fix the deployment`,
@@ -103,6 +109,7 @@ export function readRuntimeEnvironment(env: Environment = process.env): RuntimeE
     endpoints,
     ...(catalogTableOverride === undefined ? {} : { catalogTableOverride }),
     ...(alertsQueueUrl === undefined ? {} : { alertsQueueUrl }),
+    ...(clusterRunsQueueUrl === undefined ? {} : { clusterRunsQueueUrl }),
   });
 }
 

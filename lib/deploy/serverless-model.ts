@@ -5,7 +5,8 @@
  * validated config.
  *
  * The stack is the same size for 1 cluster or 1,000: every scheduled function has one one-minute rule and evaluates
- * each cluster's own schedule itself (lib/use-cases/scheduled-clusters.ts), and each policy merges clusters into one
+ * each cluster's own schedule itself (lib/use-cases/scheduled-clusters.ts), then fans the due clusters out on its own
+ * queue, one invocation per cluster (lib/handlers/cluster-fan-out.ts); and each policy merges clusters into one
  * statement per purpose (one per tag key with all its values, one ListBucket per bucket with all its prefixes). A
  * list that would outgrow its budget is narrowed to the longest common prefix of its entries (per bucket, per tag
  * key) and the package step says so: IAM refuses an inline policy over 10,240 characters, and a stack that cannot
@@ -47,6 +48,31 @@ export const ASYNC_FUNCTIONS: readonly FunctionName[] = [
   'restoreOrchestrator',
   'restoreDrill',
 ];
+
+/**
+ * The scheduled functions that fan out per cluster (lib/handlers/cluster-fan-out.ts), each with its function timeout
+ * in seconds: the tick enqueues one run per due cluster on the function's own `<Function>RunsQueue`, which invokes
+ * the function with one cluster per batch. catalog-sync fans out by key range through its own parts instead.
+ */
+export const FAN_OUT_FUNCTIONS = {
+  walWatch: 60,
+  retention: 900,
+  backupScheduler: 60,
+  archiverProbe: 90,
+  restoreDrill: 120,
+  jobTracker: 60,
+} as const satisfies Partial<Record<FunctionName, number>>;
+
+export type FanOutFunction = keyof typeof FAN_OUT_FUNCTIONS;
+
+/** `walWatch` -> `WalWatchRunsQueue`. */
+export const runsQueueId = (fn: FanOutFunction): string => `${fn.charAt(0).toUpperCase()}${fn.slice(1)}RunsQueue`;
+
+/** A run that failed this often (each a Lambda invocation of its own) goes to the cluster-runs dead-letter queue. */
+export const CLUSTER_RUN_RECEIVES = 3;
+
+/** At most this many clusters of one function run at once: the fleet's catalog, SSM and Slack calls stay bounded. */
+export const CLUSTER_RUN_CONCURRENCY = 50;
 
 /** The log group SSM Run Command writes host-command output to (lib/adapters/host-command-adapters.ts). */
 export const HOST_COMMANDS_LOG_GROUP = '/walcat/host-commands';
@@ -206,6 +232,17 @@ const asyncFailureSend: Statement = {
   Resource: getAtt('AsyncFailuresQueue'),
 };
 
+/** A fanned-out function enqueues on and consumes from its own cluster-run queue, no other. */
+function clusterRunsStatement(fn: FanOutFunction): Statement {
+  return {
+    Sid: 'OwnClusterRuns',
+    Effect: 'Allow',
+    // SendMessageBatch is authorised as sqs:SendMessage.
+    Action: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+    Resource: getAtt(runsQueueId(fn)),
+  };
+}
+
 function catalogStatement(actions: string[]): Statement {
   return { Sid: 'Catalog', Effect: 'Allow', Action: actions, Resource: tableArns };
 }
@@ -260,7 +297,12 @@ const describeManagedInstances: Statement = {
 };
 
 function role(fn: FunctionName, names: StackNames, statements: Statement[]): Json {
-  const all = [logStatement(fn, names), ...statements, ...(ASYNC_FUNCTIONS.includes(fn) ? [asyncFailureSend] : [])];
+  const all = [
+    logStatement(fn, names),
+    ...statements,
+    ...(fn in FAN_OUT_FUNCTIONS ? [clusterRunsStatement(fn as FanOutFunction)] : []),
+    ...(ASYNC_FUNCTIONS.includes(fn) ? [asyncFailureSend] : []),
+  ];
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
@@ -382,7 +424,27 @@ export const SCHEDULE_TICK = 'rate(1 minute)';
  * S3 EventBridge rule, filtered on the configured buckets and, while they fit, the cluster prefixes.
  */
 export function eventSources(config: WalcatConfig, narrowed: Narrowing[] = []) {
-  const tick = (wanted: boolean): Json[] => (wanted ? [{ schedule: { rate: [SCHEDULE_TICK] } }] : []);
+  // Each fanned-out function's queue delivers one cluster per invocation; failed records are retried alone.
+  const runs = (fn: FanOutFunction): Json => ({
+    sqs: {
+      arn: getAtt(runsQueueId(fn)),
+      batchSize: 1,
+      maximumConcurrency: CLUSTER_RUN_CONCURRENCY,
+      functionResponseType: 'ReportBatchItemFailures',
+    },
+  });
+  const tick = (fn: FanOutFunction, wanted: boolean): Json[] =>
+    wanted ? [{ schedule: { rate: [SCHEDULE_TICK] } }, runs(fn)] : [runs(fn)];
+  const commandStatus: Json = {
+    eventBridge: {
+      pattern: {
+        source: ['aws.ssm'],
+        'detail-type': ['EC2 Command Status-change Notification', 'EC2 Command Invocation Status-change Notification'],
+        // Only walcat's document: not every Run Command of the account.
+        detail: { 'document-name': [RUN_COMMAND_DOCUMENT] },
+      },
+    },
+  };
   const prefixes = bounded(
     'EventBridge key prefixes',
     groupBy(
@@ -405,9 +467,23 @@ export function eventSources(config: WalcatConfig, narrowed: Narrowing[] = []) {
     });
   }
   return {
-    backupScheduler: tick(config.clusters.some((c) => c.backupSchedule !== undefined)),
-    restoreDrill: tick(config.clusters.some((c) => c.drill !== undefined)),
-    archiverProbe: tick(config.clusters.some((c) => c.hosts !== undefined)),
+    walWatch: [{ schedule: { rate: [SCHEDULE_TICK] } }, runs('walWatch')] as Json[],
+    retention: [{ schedule: { rate: ['cron(0 3 * * ? *)'] } }, runs('retention')] as Json[],
+    // The status-change rule first: its position names the rule (output JobStatusRuleName). Every 10 minutes the
+    // watchdog polls the jobs that heard no status event for too long.
+    jobTracker: [commandStatus, { schedule: { rate: ['rate(10 minutes)'] } }, runs('jobTracker')] as Json[],
+    backupScheduler: tick(
+      'backupScheduler',
+      config.clusters.some((c) => c.backupSchedule !== undefined),
+    ),
+    restoreDrill: tick(
+      'restoreDrill',
+      config.clusters.some((c) => c.drill !== undefined),
+    ),
+    archiverProbe: tick(
+      'archiverProbe',
+      config.clusters.some((c) => c.hosts !== undefined),
+    ),
     catalogIngest: [
       {
         sqs: {
@@ -469,7 +545,41 @@ export function objectEventsQueuePolicy(config: WalcatConfig): Json {
   };
 }
 
-const DEAD_LETTER_QUEUES = ['ObjectEventsDeadLetterQueue', 'AlertsDeadLetterQueue', 'AsyncFailuresQueue'] as const;
+const DEAD_LETTER_QUEUES = [
+  'ObjectEventsDeadLetterQueue',
+  'AlertsDeadLetterQueue',
+  'AsyncFailuresQueue',
+  'ClusterRunsDeadLetterQueue',
+] as const;
+
+/** One cluster-run queue per fanned-out function, all dead-lettering into one queue (alarmed like the others). */
+function clusterRunQueues(): Record<string, Json> {
+  return {
+    ClusterRunsDeadLetterQueue: {
+      Type: 'AWS::SQS::Queue',
+      Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true },
+    },
+    ...Object.fromEntries(
+      (Object.entries(FAN_OUT_FUNCTIONS) as [FanOutFunction, number][]).map(([fn, timeout]) => [
+        runsQueueId(fn),
+        {
+          Type: 'AWS::SQS::Queue',
+          Properties: {
+            // Lambda requires at least the function's timeout; AWS recommends six times it.
+            VisibilityTimeout: 6 * timeout,
+            // A run not taken within a day is stale: the next tick enqueues a fresh one.
+            MessageRetentionPeriod: 86_400,
+            SqsManagedSseEnabled: true,
+            RedrivePolicy: {
+              deadLetterTargetArn: getAtt('ClusterRunsDeadLetterQueue'),
+              maxReceiveCount: CLUSTER_RUN_RECEIVES,
+            },
+          },
+        },
+      ]),
+    ),
+  };
+}
 
 /** One alarm per dead-letter queue, notifying the alarm topic as soon as one message waits there. */
 function deadLetterAlarms(): Record<string, Json> {
@@ -551,6 +661,7 @@ export function serverlessModel(config: WalcatConfig, names: StackNames, narrowe
       Resources: {
         ...iamRoles(config, names, narrowed),
         ObjectEventsQueuePolicy: objectEventsQueuePolicy(config),
+        ...clusterRunQueues(),
         ...deadLetterAlarms(),
       },
       Outputs: outputs(names, ticks),

@@ -1,9 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { formatLsn } from '../domain/wal/lsn.ts';
+import type { ClusterRunQueue } from '../ports/cluster-run-queue.ts';
 import { type ProbeArchiverDependencies, probeArchiver } from '../use-cases/probe-archiver.ts';
 import { clustersForRun } from '../use-cases/scheduled-clusters.ts';
+import { enqueueClusterRuns, isClusterRunBatch, runClusterBatch } from './cluster-fan-out.ts';
 import { lambdaHandler } from './lambda-chain.ts';
+import { scheduledTime } from './scheduled-input.ts';
 
 /** How often each cluster with hosts is probed; the one-minute tick spreads the clusters over the period. */
 export const ARCHIVER_PROBE_SCHEDULE = 'rate(5 minutes)';
@@ -14,8 +17,11 @@ export interface ArchiverProbeInput {
   readonly time?: string;
 }
 
-/** Probes a cluster's primary and logs how its archiving compares with the catalog (findings and lag). */
-export function createArchiverProbeHandler(deps: ProbeArchiverDependencies, logger: Logger) {
+/**
+ * Probes a cluster's primary and logs how its archiving compares with the catalog (findings and lag). With `runs` the
+ * tick enqueues the clusters due and each probe (which waits up to 45 s for its host) has its own invocation.
+ */
+export function createArchiverProbeHandler(deps: ProbeArchiverDependencies, logger: Logger, runs?: ClusterRunQueue) {
   const probeOne = async (cluster: ClusterConfig) => {
     const outcome = await probeArchiver(deps, { cluster, now: new Date(), waitMs: 45_000 });
     if (outcome.kind !== 'assessed') {
@@ -40,6 +46,9 @@ export function createArchiverProbeHandler(deps: ProbeArchiverDependencies, logg
     return { ...summary, assessed: true };
   };
   return lambdaHandler(logger, async (event: ArchiverProbeInput) => {
+    if (isClusterRunBatch(event)) {
+      return runClusterBatch(event, deps.clusters, logger, 'archiver probe failed', (cluster) => probeOne(cluster));
+    }
     const run = clustersForRun(
       event,
       deps.clusters,
@@ -48,6 +57,7 @@ export function createArchiverProbeHandler(deps: ProbeArchiverDependencies, logg
     );
     if (event.cluster !== undefined) return probeOne(run.clusters[0] as ClusterConfig);
     for (const bad of run.invalid) logger.error('probe schedule does not parse', bad);
+    if (runs !== undefined) return enqueueClusterRuns(runs, run.clusters, scheduledTime(event));
     const results = await Promise.allSettled(run.clusters.map((cluster) => probeOne(cluster)));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     for (const f of failed) logger.error('archiver probe failed', { error: f.reason as Error });

@@ -1,7 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { commandStatusUpdateFromEvent } from '../domain/jobs/command-status.ts';
+import type { ClusterRunQueue } from '../ports/cluster-run-queue.ts';
 import { reconcileStuckJobs } from '../use-cases/reconcile-stuck-jobs.ts';
 import { type TrackCommandDependencies, trackCommandStatus } from '../use-cases/track-command-status.ts';
+import { enqueueClusterRuns, isClusterRunBatch, runClusterBatch } from './cluster-fan-out.ts';
 import { lambdaHandler } from './lambda-chain.ts';
 import { scheduledTime } from './scheduled-input.ts';
 
@@ -10,14 +12,32 @@ type TrackerEvent = { readonly 'detail-type'?: string; readonly time?: string };
 /**
  * EventBridge "EC2 Command Status-change Notification" / "EC2 Command Invocation Status-change Notification"
  * events update the host-command job of their command; a "Scheduled Event" runs the watchdog that polls jobs left
- * without events. Commands of other features (restores) are not ours and are ignored.
+ * without events. Commands of other features (restores) are not ours and are ignored. With `runs` the watchdog's
+ * schedule enqueues one run per cluster with hosts, and each cluster's silent jobs are polled in its own invocation.
  */
-export function createJobTrackerHandler(deps: TrackCommandDependencies, logger: Logger) {
+export function createJobTrackerHandler(deps: TrackCommandDependencies, logger: Logger, runs?: ClusterRunQueue) {
+  const reconcile = async (clusters: TrackCommandDependencies['clusters'], now: Date) => {
+    const report = await reconcileStuckJobs(deps, { clusters, now });
+    logger.info('stuck jobs reconciled', { polled: report.polled, finished: report.finished.map((job) => job.id) });
+    return { polled: report.polled, finished: report.finished.length };
+  };
   return lambdaHandler(logger, async (event: TrackerEvent) => {
+    if (isClusterRunBatch(event)) {
+      return runClusterBatch(event, deps.clusters, logger, 'stuck job reconciliation failed', (cluster, at) =>
+        reconcile([cluster], at),
+      );
+    }
     if (event['detail-type'] === 'Scheduled Event') {
-      const report = await reconcileStuckJobs(deps, { clusters: deps.clusters, now: scheduledTime(event) });
-      logger.info('stuck jobs reconciled', { polled: report.polled, finished: report.finished.map((job) => job.id) });
-      return { polled: report.polled, finished: report.finished.length };
+      const now = scheduledTime(event);
+      if (runs !== undefined) {
+        return enqueueClusterRuns(
+          runs,
+          // Only clusters with hosts (or drill hosts) run host commands, so only they can have silent jobs.
+          deps.clusters.filter((cluster) => cluster.hosts !== undefined || cluster.drill !== undefined),
+          now,
+        );
+      }
+      return reconcile(deps.clusters, now);
     }
     const update = commandStatusUpdateFromEvent(event);
     const outcome = await trackCommandStatus(deps, update);

@@ -1,7 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ScheduledEvent } from 'aws-lambda';
 import type { WalcatConfig } from '../domain/cluster.ts';
+import type { ClusterRunQueue } from '../ports/cluster-run-queue.ts';
 import { runScheduledRetention, type ScheduledRetentionDependencies } from '../use-cases/scheduled-retention.ts';
+import { enqueueClusterRuns, isClusterRunBatch, runClusterBatch } from './cluster-fan-out.ts';
 import { eachCluster } from './each-cluster.ts';
 import { lambdaHandler } from './lambda-chain.ts';
 import { scheduledTime } from './scheduled-input.ts';
@@ -9,17 +10,30 @@ import { scheduledTime } from './scheduled-input.ts';
 /** Deleting stops this long before the timeout: the plan stays `applying` and the next run resumes it. */
 export const RETENTION_STOP_BEFORE_TIMEOUT_MS = 60_000;
 
-/** The daily EventBridge schedule: per cluster, apply the open plan once its grace passed, then plan anew. */
-export function createRetentionHandler(deps: ScheduledRetentionDependencies, config: WalcatConfig, logger: Logger) {
+/**
+ * The daily EventBridge schedule: per cluster, apply the open plan once its grace passed, then plan anew. With
+ * `runs` the schedule enqueues one run per cluster and each cluster gets its own invocation (and its own 15 minutes).
+ */
+export function createRetentionHandler(
+  deps: ScheduledRetentionDependencies,
+  config: WalcatConfig,
+  logger: Logger,
+  runs?: ClusterRunQueue,
+) {
   return lambdaHandler(
     logger,
-    async (event: ScheduledEvent, _context, { signal }) => {
-      const now = scheduledTime(event);
+    async (event: unknown, _context, { signal }) => {
       const shouldStop = () => signal.aborted;
-      return eachCluster(config.clusters, logger, 'retention run failed', async (cluster) => {
+      const retain = async (cluster: WalcatConfig['clusters'][number], now: Date) => {
         const outcome = await runScheduledRetention({ ...deps, shouldStop }, cluster, now);
         logger.info('retention run', { ...outcome, applied: outcome.applied?.status });
-      });
+      };
+      if (isClusterRunBatch(event)) {
+        return runClusterBatch(event, config.clusters, logger, 'retention run failed', retain);
+      }
+      const now = scheduledTime(event);
+      if (runs !== undefined) return enqueueClusterRuns(runs, config.clusters, now);
+      return eachCluster(config.clusters, logger, 'retention run failed', (cluster) => retain(cluster, now));
     },
     { timeoutEarlyInMillis: RETENTION_STOP_BEFORE_TIMEOUT_MS },
   );

@@ -1,19 +1,36 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ScheduledEvent } from 'aws-lambda';
-import type { WalcatConfig } from '../domain/cluster.ts';
+import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
+import type { ClusterRunQueue } from '../ports/cluster-run-queue.ts';
 import { type WatchWalDependencies, watchWal } from '../use-cases/watch-wal.ts';
+import { enqueueClusterRuns, isClusterRunBatch, runClusterBatch } from './cluster-fan-out.ts';
 import { lambdaHandler } from './lambda-chain.ts';
 import { scheduledTime } from './scheduled-input.ts';
 
-/** The EventBridge schedule (every minute) runs the watchdog over every configured cluster. */
-export function createWalWatchHandler(deps: WatchWalDependencies, config: WalcatConfig, logger: Logger) {
-  return lambdaHandler(logger, async (event: ScheduledEvent) => {
-    const { outcomes, failures } = await watchWal(deps, config.clusters, { now: scheduledTime(event) });
+/**
+ * The EventBridge schedule (every minute) enqueues one watch per cluster on `runs` (lib/handlers/cluster-fan-out.ts)
+ * and the queue's batches watch one cluster each; without a queue the tick watches every cluster itself.
+ */
+export function createWalWatchHandler(
+  deps: WatchWalDependencies,
+  config: WalcatConfig,
+  logger: Logger,
+  runs?: ClusterRunQueue,
+) {
+  const watch = async (clusters: readonly ClusterConfig[], now: Date) => {
+    const { outcomes, failures } = await watchWal(deps, clusters, { now });
     for (const outcome of outcomes) logger.info('wal watched', { ...outcome });
     for (const failure of failures)
       logger.error('wal watch failed', { cluster: failure.cluster, error: failure.error as Error });
     // Every cluster failing means the run itself is broken (catalog unreachable): let the platform retry.
     if (failures.length > 0 && outcomes.length === 0) throw failures[0]?.error;
     return { clusters: outcomes.length, failed: failures.length };
+  };
+  return lambdaHandler(logger, async (event: unknown) => {
+    if (isClusterRunBatch(event)) {
+      return runClusterBatch(event, config.clusters, logger, 'wal watch failed', (cluster, at) => watch([cluster], at));
+    }
+    const now = scheduledTime(event);
+    if (runs !== undefined) return enqueueClusterRuns(runs, config.clusters, now);
+    return watch(config.clusters, now);
   });
 }

@@ -10,13 +10,14 @@
  * | `sqs` object-events queue, `eventBridge` aws.s3 | s3rver notifications as SQS batches (lib/local-stack/local-queue.ts) |
  * | `eventBridge` aws.ssm status changes | the local shell transport's EventBridge-shaped status events |
  * | `sqs` alerts queue | the local alerts queue the functions' notifier writes to |
+ * | `sqs` a function's cluster-run queue | each run its tick enqueues, delivered at once to the function as a batch of one (lib/local-stack/local-cluster-runs.ts) |
  * | `httpApi` | the web view server, each request as an HTTP API event |
  */
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { FunctionName } from '../deploy/serverless-model.ts';
+import type { FanOutFunction, FunctionName } from '../deploy/serverless-model.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { createAlertDispatchHandler } from '../handlers/alert-dispatch-handler.ts';
 import { createArchiverProbeHandler } from '../handlers/archiver-probe-handler.ts';
@@ -30,6 +31,7 @@ import { createRetentionHandler } from '../handlers/retention-handler.ts';
 import { createWalWatchHandler } from '../handlers/wal-watch-handler.ts';
 import { createWebViewHandler, webViewApp } from '../handlers/web-view-handler.ts';
 import type { AdapterSet } from '../wiring/adapter-set.ts';
+import { localClusterRuns } from './local-cluster-runs.ts';
 
 /** How a function is reached on the local stack. */
 export type LocalTrigger =
@@ -43,6 +45,7 @@ export type LocalTrigger =
   | { readonly kind: 'object-events' }
   | { readonly kind: 'command-status' }
   | { readonly kind: 'alerts-queue' }
+  | { readonly kind: 'cluster-runs' }
   | { readonly kind: 'http' };
 
 export interface LocalFunction {
@@ -121,7 +124,14 @@ export function localFunctions(
     }));
   const drillInputs = perCluster(config.clusters.filter((cluster) => cluster.drill));
   const metrics = (name: string) => new LocalMetrics({ namespace: 'walcat', serviceName: `walcat-${name}` });
-  return {
+  // Each fanned-out function's runs come back to its own row (bound once the rows exist).
+  const rows = {} as Record<FunctionName, LocalFunction>;
+  const runs = (name: FanOutFunction) =>
+    localClusterRuns((batch) =>
+      rows[name].handler(batch as never, { functionName: `walcat-local-${name}` } as Context),
+    );
+  const queued: LocalTrigger = { kind: 'cluster-runs' };
+  return Object.assign(rows, {
     catalogIngest: {
       handler: createCatalogIngestHandler(adapters.ingest(), localLogger('catalog-ingest'), metrics('catalog-ingest')),
       triggers: [{ kind: 'object-events' }],
@@ -139,7 +149,7 @@ export function localFunctions(
       ],
     },
     walWatch: {
-      handler: createWalWatchHandler(adapters.watchWal(), config, localLogger('wal-watch')),
+      handler: createWalWatchHandler(adapters.watchWal(), config, localLogger('wal-watch'), runs('walWatch')),
       triggers: [
         {
           kind: 'schedule',
@@ -148,10 +158,11 @@ export function localFunctions(
           runAtStart: false,
           event: scheduledAt('wal-watch-schedule.json'),
         },
+        queued,
       ],
     },
     retention: {
-      handler: createRetentionHandler(adapters.retention(), config, localLogger('retention')),
+      handler: createRetentionHandler(adapters.retention(), config, localLogger('retention'), runs('retention')),
       triggers: [
         {
           kind: 'schedule',
@@ -160,19 +171,28 @@ export function localFunctions(
           runAtStart: false,
           event: scheduledAt('retention-schedule.json'),
         },
+        queued,
       ],
     },
     backupScheduler: {
-      handler: createBackupSchedulerHandler(adapters.backup(), config, localLogger('backup-scheduler')),
-      triggers: clusterSchedules(
-        'backup',
-        perCluster(config.clusters.filter((cluster) => cluster.backupSchedule)),
-        options.backupEveryMinutes * 60_000,
-        true,
+      handler: createBackupSchedulerHandler(
+        adapters.backup(),
+        config,
+        localLogger('backup-scheduler'),
+        runs('backupScheduler'),
       ),
+      triggers: [
+        ...clusterSchedules(
+          'backup',
+          perCluster(config.clusters.filter((cluster) => cluster.backupSchedule)),
+          options.backupEveryMinutes * 60_000,
+          true,
+        ),
+        queued,
+      ],
     },
     jobTracker: {
-      handler: createJobTrackerHandler(adapters.tracker(), localLogger('job-tracker')),
+      handler: createJobTrackerHandler(adapters.tracker(), localLogger('job-tracker'), runs('jobTracker')),
       triggers: [
         { kind: 'command-status' },
         {
@@ -182,16 +202,20 @@ export function localFunctions(
           runAtStart: false,
           event: scheduledAt('job-tracker-schedule.json'),
         },
+        queued,
       ],
     },
     archiverProbe: {
-      handler: createArchiverProbeHandler(adapters.probe(), localLogger('archiver-probe')),
-      triggers: clusterSchedules(
-        'archiver-probe',
-        perCluster(config.clusters.filter((cluster) => cluster.hosts)),
-        every.archiverProbe,
-        false,
-      ),
+      handler: createArchiverProbeHandler(adapters.probe(), localLogger('archiver-probe'), runs('archiverProbe')),
+      triggers: [
+        ...clusterSchedules(
+          'archiver-probe',
+          perCluster(config.clusters.filter((cluster) => cluster.hosts)),
+          every.archiverProbe,
+          false,
+        ),
+        queued,
+      ],
     },
     restoreOrchestrator: {
       handler: createRestoreOrchestratorHandler(adapters.orchestrator(), localLogger('restore-orchestrator')),
@@ -207,9 +231,9 @@ export function localFunctions(
       ],
     },
     restoreDrill: {
-      handler: createRestoreDrillHandler(adapters.drill(), localLogger('restore-drill')),
+      handler: createRestoreDrillHandler(adapters.drill(), localLogger('restore-drill'), runs('restoreDrill')),
       // As deployed: a config without drills schedules none.
-      triggers: clusterSchedules('restore-drill', drillInputs, every.restoreDrill, false),
+      triggers: [...clusterSchedules('restore-drill', drillInputs, every.restoreDrill, false), queued],
     },
     alertDispatch: {
       handler: createAlertDispatchHandler(adapters.slackDelivery(), localLogger('alert-dispatch')),
@@ -224,7 +248,7 @@ export function localFunctions(
       ),
       triggers: [{ kind: 'http' }],
     },
-  };
+  } satisfies Record<FunctionName, LocalFunction>);
 }
 
 /** The web view's sample HTTP API event, for turning a local request into what API Gateway sends. */

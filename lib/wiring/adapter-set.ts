@@ -16,6 +16,7 @@ import { DynamoDbRestoreJobStore } from '../adapters/dynamodb/dynamodb-restore-j
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
 import { QueuedNotifier } from '../adapters/sqs/queued-notifier.ts';
+import { SqsClusterRunQueue } from '../adapters/sqs/sqs-cluster-run-queue.ts';
 import { SsmCommandTransport } from '../adapters/ssm/ssm-command-transport.ts';
 import { SsmInstanceDirectory } from '../adapters/ssm/ssm-instance-directory.ts';
 import { SsmParameterSecret } from '../adapters/ssm/ssm-parameter-secret.ts';
@@ -26,6 +27,7 @@ import { ConfigError } from '../domain/errors.ts';
 import { newRestoreJobId } from '../domain/restore/restore-job-id.ts';
 import type { AlertStore } from '../ports/alert-store.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
+import type { ClusterRunQueue } from '../ports/cluster-run-queue.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
 import type { ContinuityMetrics } from '../ports/continuity-metrics.ts';
 import type { InstanceDirectory } from '../ports/instance-directory.ts';
@@ -56,6 +58,10 @@ export interface AdapterSetOptions {
   readonly endpoints: AwsEndpoints;
   /** Deployed stack: hand Slack messages to this queue (only alert-dispatch reads the webhook secret). */
   readonly alertsQueueUrl?: string;
+  /** Deployed stack: the function's own cluster-run queue, where its tick enqueues one run per due cluster. */
+  readonly clusterRunsQueueUrl?: string;
+  /** The cluster-run queue itself (the local stack's in-process one); wins over `clusterRunsQueueUrl`. */
+  readonly clusterRuns?: ClusterRunQueue;
   /** Where webhook URLs come from when messages are posted directly; default SSM Parameter Store. */
   readonly secrets?: SecretSource;
   /** Host commands go here instead of SSM (the local stack's shell transport). */
@@ -93,6 +99,8 @@ export interface AdapterSet {
   slackDelivery(): Notifier;
   /** SSM transport and job store for backup-push, probes and the job tracker. */
   hostCommands(): HostCommandAdapters;
+  /** The function's cluster-run queue (lib/handlers/cluster-fan-out.ts); undefined: ticks run their clusters. */
+  clusterRuns(): ClusterRunQueue | undefined;
   restoreJobs(): RestoreJobStore;
   /** Catalog, restore job store, transport and instance directory for restores and drills. */
   restore(): RestoreDeps;
@@ -205,6 +213,13 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
     notifier,
     slackDelivery,
     hostCommands,
+    clusterRuns: lazy(
+      (): ClusterRunQueue | undefined =>
+        options.clusterRuns ??
+        (options.clusterRunsQueueUrl === undefined
+          ? undefined
+          : new SqsClusterRunQueue({ sqs: sqs(), queueUrl: options.clusterRunsQueueUrl })),
+    ),
     restoreJobs,
     restore,
     ingest: lazy(() => ({

@@ -2,7 +2,8 @@
  * The adapters of a deployed function: the config file and the environment are read once per container (lib/config)
  * and the real AWS adapters built from them. Each `functions/<name>.ts` calls this at module scope, so a
  * misconfigured function fails at cold start with the config error, before its first event. In the stack, Slack
- * messages go to the alerts queue (`WALCAT_ALERTS_QUEUE_URL`), so only alert-dispatch reads webhook secrets.
+ * messages go to the alerts queue (`WALCAT_ALERTS_QUEUE_URL`), so only alert-dispatch reads webhook secrets, and a
+ * fanned-out scheduled function enqueues its per-cluster runs on its own queue (`WALCAT_CLUSTER_RUNS_QUEUE_URL`).
  */
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { type AdapterSet, type AdapterSetOptions, createAdapterSet } from './adapter-set.ts';
@@ -17,5 +18,6 @@ export function deployedAdapterSet(
     config: loadWalcatConfig(),
     endpoints: runtime.endpoints,
     ...(runtime.alertsQueueUrl ? { alertsQueueUrl: runtime.alertsQueueUrl } : {}),
+    ...(runtime.clusterRunsQueueUrl ? { clusterRunsQueueUrl: runtime.clusterRunsQueueUrl } : {}),
   });
 }

@@ -18,7 +18,13 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ASYNC_FUNCTIONS, FUNCTION_ROLES } from '../../lib/deploy/serverless-model.ts';
+import {
+  ASYNC_FUNCTIONS,
+  FAN_OUT_FUNCTIONS,
+  type FanOutFunction,
+  FUNCTION_ROLES,
+  runsQueueId,
+} from '../../lib/deploy/serverless-model.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FLEETS = [1, 50, 1000] as const;
@@ -164,6 +170,40 @@ describe('the stack does not grow with the fleet', () => {
       const rules = ofType(template(size), 'AWS::Events::Rule').map(([, r]) => r.Properties.ScheduleExpression);
       expect(rules.filter((expression) => expression === 'rate(1 minute)')).toHaveLength(4); // wal-watch + 3 ticks
       expect(rules.filter((expression) => String(expression).startsWith('cron(0 1'))).toEqual([]);
+    }
+  });
+});
+
+describe('every scheduled function fans out one cluster per invocation', () => {
+  it('gives each its own queue, delivered one record at a time with partial batch failures, dead-lettered', () => {
+    for (const size of FLEETS) {
+      const t = template(size);
+      const mappings = ofType(t, 'AWS::Lambda::EventSourceMapping');
+      for (const fn of Object.keys(FAN_OUT_FUNCTIONS) as FanOutFunction[]) {
+        const queueId = runsQueueId(fn);
+        const functionId = `${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`;
+        const own = mappings.filter(([, m]) => JSON.stringify(m.Properties.EventSourceArn).includes(`"${queueId}"`));
+        expect(own, `${fn}: one mapping from its queue`).toHaveLength(1);
+        expect(own[0]?.[1].Properties).toMatchObject({
+          BatchSize: 1,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
+        });
+        const lambda = t.Resources[functionId] as Resource;
+        const variables = (lambda.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+        expect(variables.WALCAT_CLUSTER_RUNS_QUEUE_URL, fn).toEqual({ Ref: queueId });
+        const queue = t.Resources[queueId] as Resource;
+        expect(queue.Properties.VisibilityTimeout as number).toBeGreaterThanOrEqual(
+          lambda.Properties.Timeout as number,
+        );
+        expect(queue.Properties.RedrivePolicy).toMatchObject({
+          deadLetterTargetArn: { 'Fn::GetAtt': ['ClusterRunsDeadLetterQueue', 'Arn'] },
+        });
+        // Its role sends to and consumes from its own queue and no other run queue.
+        const role = JSON.stringify(t.Resources[FUNCTION_ROLES[fn]]?.Properties.Policies);
+        const queues = [...role.matchAll(/"Fn::GetAtt":\["(\w+RunsQueue)","Arn"\]/g)].map((m) => m[1]);
+        expect(queues, fn).toEqual([queueId]);
+      }
     }
   });
 });

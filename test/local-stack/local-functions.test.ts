@@ -53,7 +53,8 @@ function expectedKinds(events: unknown): Set<LocalTrigger['kind']> {
     if ('schedule' in event) kinds.add('schedule');
     else if ('httpApi' in event) kinds.add('http');
     else if ('sqs' in event) {
-      kinds.add(String((event.sqs as { arn: unknown }).arn).includes('Alerts') ? 'alerts-queue' : 'object-events');
+      const arn = JSON.stringify((event.sqs as { arn: unknown }).arn);
+      kinds.add(arn.includes('Alerts') ? 'alerts-queue' : arn.includes('RunsQueue') ? 'cluster-runs' : 'object-events');
     } else if ('eventBridge' in event) {
       const source = (event.eventBridge as { pattern: { source: string[] } }).pattern.source;
       kinds.add(source.includes('aws.ssm') ? 'command-status' : 'object-events');

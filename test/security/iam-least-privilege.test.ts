@@ -16,7 +16,12 @@ import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store
 import { SsmCommandTransport } from '../../lib/adapters/ssm/ssm-command-transport.ts';
 import { SsmInstanceDirectory } from '../../lib/adapters/ssm/ssm-instance-directory.ts';
 import { loadWalcatConfig } from '../../lib/config/config.ts';
-import { FUNCTION_ROLES, type FunctionName } from '../../lib/deploy/serverless-model.ts';
+import {
+  FAN_OUT_FUNCTIONS,
+  FUNCTION_ROLES,
+  type FunctionName,
+  runsQueueId,
+} from '../../lib/deploy/serverless-model.ts';
 import type { ClusterId, WalcatConfig } from '../../lib/domain/cluster.ts';
 import { newJob } from '../../lib/domain/jobs/job.ts';
 import { DYNALITE_CREDENTIALS, startDynalite } from '../support/dynalite.ts';
@@ -239,6 +244,28 @@ describe('the packaged template: one least-privilege role per function', () => {
         expect(actionsOf(statement)).toEqual(['kms:Decrypt']);
         expect(JSON.stringify(statement.Condition?.StringEquals?.['kms:ViaService'])).toMatch(/ssm\.\$\{AWS::Region\}/);
       }
+    }
+  });
+});
+
+describe('the cluster-run queues', () => {
+  it('lets each fanned-out function send to and consume only its own queue, and no other function touch one', () => {
+    for (const fn of Object.keys(FUNCTION_ROLES) as FunctionName[]) {
+      const touching = statementsOf(fn).filter((statement) => JSON.stringify(statement.Resource).includes('RunsQueue'));
+      if (!(fn in FAN_OUT_FUNCTIONS)) {
+        expect(touching, `${fn} has no cluster-run queue`).toEqual([]);
+        continue;
+      }
+      expect(touching).toHaveLength(1);
+      expect(touching[0]?.Resource).toEqual({
+        'Fn::GetAtt': [runsQueueId(fn as keyof typeof FAN_OUT_FUNCTIONS), 'Arn'],
+      });
+      expect([...actionsOf(touching[0] as Statement)].sort()).toEqual([
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:SendMessage',
+      ]);
     }
   });
 });

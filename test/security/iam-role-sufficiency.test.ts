@@ -12,6 +12,8 @@
  * Two S3 requests moto cannot judge under authentication are left to those template assertions as well: a
  * ListObjectsV2 with a `prefix` containing `/` fails moto's signature check (SignatureDoesNotMatch for every
  * caller), and DeleteObjects is authorised by moto against the bucket ARN, where AWS checks s3:DeleteObject per key.
+ * moto also authorises SQS SendMessageBatch as `sqs:SendMessageBatch`, an action AWS does not have (AWS authorises
+ * the batch as `sqs:SendMessage`), so the policies given to moto carry it beside every `sqs:SendMessage`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -23,9 +25,17 @@ import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catal
 import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
 import { QueuedNotifier } from '../../lib/adapters/sqs/queued-notifier.ts';
+import { SqsClusterRunQueue } from '../../lib/adapters/sqs/sqs-cluster-run-queue.ts';
 import { SsmCommandTransport } from '../../lib/adapters/ssm/ssm-command-transport.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
-import { FUNCTION_ROLES, type FunctionName, iamRoles } from '../../lib/deploy/serverless-model.ts';
+import {
+  FAN_OUT_FUNCTIONS,
+  type FanOutFunction,
+  FUNCTION_ROLES,
+  type FunctionName,
+  iamRoles,
+  runsQueueId,
+} from '../../lib/deploy/serverless-model.ts';
 import type { ClusterId } from '../../lib/domain/cluster.ts';
 import { newJob } from '../../lib/domain/jobs/job.ts';
 
@@ -105,7 +115,17 @@ function createUser(name: string, policy: unknown, as: Credentials): Credentials
 }
 
 const queueArn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
-const QUEUES = { ObjectEventsQueue: 'object-events', AlertsQueue: 'alerts', AsyncFailuresQueue: 'async-failures' };
+const QUEUES = {
+  ObjectEventsQueue: 'object-events',
+  AlertsQueue: 'alerts',
+  AsyncFailuresQueue: 'async-failures',
+  WalWatchRunsQueue: 'wal-watch-runs',
+  RetentionRunsQueue: 'retention-runs',
+  BackupSchedulerRunsQueue: 'backup-scheduler-runs',
+  ArchiverProbeRunsQueue: 'archiver-probe-runs',
+  RestoreDrillRunsQueue: 'restore-drill-runs',
+  JobTrackerRunsQueue: 'job-tracker-runs',
+};
 
 /** The role's policy with CloudFormation resolved, in the form moto can enforce (see the file comment). */
 function resolvedPolicy(fn: FunctionName): unknown {
@@ -128,7 +148,9 @@ function resolvedPolicy(fn: FunctionName): unknown {
       const actions = statement.Action as string[];
       const enforcedResources = actions.every((a) => a.startsWith('s3:') || a.startsWith('sqs:'));
       const { Condition: _condition, ...rest } = statement;
-      return enforcedResources ? rest : { ...rest, Resource: '*' };
+      // moto authorises SendMessageBatch as an action of its own; AWS authorises it as sqs:SendMessage.
+      const motoActions = actions.includes('sqs:SendMessage') ? { Action: [...actions, 'sqs:SendMessageBatch'] } : {};
+      return enforcedResources ? { ...rest, ...motoActions } : { ...rest, Resource: '*' };
     }),
   };
 }
@@ -273,6 +295,26 @@ describe('each role suffices for its use case and allows nothing more (moto with
     await jobs.releaseLock(CLUSTER, 'backup', 'job-1');
     await denied(objects.getObjectText(BUCKET, OWN_KEY, 1024));
   });
+
+  it.each(Object.keys(FAN_OUT_FUNCTIONS) as FanOutFunction[])(
+    '%s: enqueues its cluster runs and consumes them from its own queue; no other function’s',
+    async (fn) => {
+      const { sqs } = as(fn);
+      const { ReceiveMessageCommand, SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
+      const own = queueUrls[runsQueueId(fn)] as string;
+      await new SqsClusterRunQueue({ sqs, queueUrl: own }).enqueue(
+        Array.from({ length: 12 }, (_, i) => ({ cluster: `c-${i}` as ClusterId, time: '2026-11-21T01:00:00Z' })),
+      );
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: own, MaxNumberOfMessages: 10 }));
+      expect(received.Messages?.length).toBeGreaterThan(0);
+      const other = (Object.keys(FAN_OUT_FUNCTIONS) as FanOutFunction[]).find((candidate) => candidate !== fn);
+      const foreign = queueUrls[runsQueueId(other as FanOutFunction)] as string;
+      await denied(
+        sqs.send(new SendMessageBatchCommand({ QueueUrl: foreign, Entries: [{ Id: '0', MessageBody: '{}' }] })),
+      );
+      await denied(sqs.send(new ReceiveMessageCommand({ QueueUrl: foreign, WaitTimeSeconds: 0 })));
+    },
+  );
 
   it('web-view and alert-dispatch: no object access at all', async () => {
     await denied(as('webView').objects.getObjectText(BUCKET, OWN_KEY, 1024));
