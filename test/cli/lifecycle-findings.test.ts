@@ -7,26 +7,17 @@ import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import { BucketConfigurationUnsupportedError } from '../../lib/ports/bucket-inspector.ts';
 import {
   baseBackup,
-  CLUSTER,
   clusterConfig,
   type Services,
   startCatalogedServices,
+  walRuleConflict,
 } from '../use-cases/continuity-test-setup.ts';
 import { runCliCommand } from './run-cli-command.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const minute = (n: number): Date => new Date(NOW.getTime() + n * 60_000);
 
-const conflict: LifecycleConflictFinding = {
-  kind: 'lifecycle-conflict',
-  severity: 'FAILURE',
-  cluster: CLUSTER,
-  rule: 'wal-35d',
-  conflict: 'kept-backups-lose-wal',
-  message:
-    'rule `wal-35d` expires WAL after 35 days: 1 of the 1 monthly backups retention keeps would lose the WAL they need to be consistent',
-  backups: ['base_000000010000000000000002'],
-};
+const conflict = walRuleConflict('1 of the 1 monthly');
 
 const run = (command: CliCommand, cluster: ClusterConfig, json: boolean) =>
   runCliCommand(command, cluster, { json, now: NOW });

@@ -8,6 +8,7 @@ import { SlackWebhookNotifier } from '../../lib/adapters/slack/slack-webhook-not
 import { SsmParameterSecret } from '../../lib/adapters/ssm/ssm-parameter-secret.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import type { BaseBackup } from '../../lib/domain/backup/base-backup.ts';
+import type { LifecycleConflictFinding } from '../../lib/domain/bucket/lifecycle-review.ts';
 import type { ClusterConfig, ClusterId } from '../../lib/domain/cluster.ts';
 import { lsnFromInteger } from '../../lib/domain/wal/lsn.ts';
 import { type TimelineId, timelineId } from '../../lib/domain/wal/timeline.ts';
@@ -121,6 +122,19 @@ export async function archiveSegments(
       };
     }),
   );
+}
+
+/** The `wal-35d` rule's FAILURE finding on the cluster's first backup, saying `kept` (e.g. "1 of the 1 monthly"). */
+export function walRuleConflict(kept: string): LifecycleConflictFinding {
+  return {
+    kind: 'lifecycle-conflict',
+    severity: 'FAILURE',
+    cluster: CLUSTER,
+    rule: 'wal-35d',
+    conflict: 'kept-backups-lose-wal',
+    message: `rule \`wal-35d\` expires WAL after 35 days: ${kept} backups retention keeps would lose the WAL they need to be consistent`,
+    backups: ['base_000000010000000000000002'],
+  };
 }
 
 /** Segment numbers 1..`through`, without `missing`. */

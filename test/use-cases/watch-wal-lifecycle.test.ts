@@ -10,21 +10,13 @@ import {
   type SlackStandIn,
   startServices,
   startSlackThroughSsm,
+  walRuleConflict,
 } from './continuity-test-setup.ts';
 
 const T0 = new Date('2026-11-21T12:00:00Z');
 const minute = (n: number): Date => new Date(T0.getTime() + n * 60_000);
 
-const conflict: LifecycleConflictFinding = {
-  kind: 'lifecycle-conflict',
-  severity: 'FAILURE',
-  cluster: CLUSTER,
-  rule: 'wal-35d',
-  conflict: 'kept-backups-lose-wal',
-  message:
-    'rule `wal-35d` expires WAL after 35 days: 11 of the 14 monthly and yearly backups retention keeps would lose the WAL they need to be consistent',
-  backups: ['base_000000010000000000000002'],
-};
+const conflict = walRuleConflict('11 of the 14 monthly and yearly');
 
 describe('watchClusterWal: a lifecycle conflict is a Slack alert, once', () => {
   let services: Services;
