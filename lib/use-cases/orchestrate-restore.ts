@@ -55,6 +55,8 @@ export async function orchestrateRestore(
           ...(message.host ? { host: message.host } : {}),
           ...(message.checkSql === undefined ? {} : { checkSql: message.checkSql }),
           ...(message.pgData === undefined ? {} : { hostOverrides: { pgData: message.pgData } }),
+          ...(message.settings === undefined ? {} : { extraSettings: message.settings }),
+          ...(message.resumeArchiving === true ? { resumeArchiving: true } : {}),
         });
         return { kind: 'started', jobId: job.jobId };
       }

@@ -95,6 +95,30 @@ describe('restore orchestrator handler', () => {
     expect(await handler({ hello: 'world' }, context)).toMatchObject({ kind: 'refused' });
   });
 
+  it('keeps the settings and resume-archiving of a start request in the job it starts', async () => {
+    const d = deps();
+    const handler = createRestoreOrchestratorHandler(d, logger);
+    const copy = { ...(sample('restore-start-request.json') as Record<string, unknown>) };
+    expect(await handler({ ...copy, settings: { port: 5544, shared_buffers: '64MB' } }, context)).toEqual({
+      kind: 'started',
+      jobId: 'r-test-1',
+    });
+    const [started] = await d.jobs.list('orders-main' as never, { kind: 'restore' });
+    expect(started?.request.extraSettings).toEqual({ port: '5544', shared_buffers: '64MB' });
+    expect(started?.request.resumeArchiving).toBeUndefined();
+
+    const inPlace = deps();
+    const inPlaceHandler = createRestoreOrchestratorHandler(inPlace, logger);
+    const request = { action: 'start-restore', cluster: 'orders-main', to: 'latest', inPlace: true };
+    expect(await inPlaceHandler({ ...request, resumeArchiving: true }, context)).toEqual({
+      kind: 'started',
+      jobId: 'r-test-1',
+    });
+    const [resuming] = await inPlace.jobs.list('orders-main' as never, { kind: 'restore' });
+    expect(resuming?.request.resumeArchiving).toBe(true);
+    expect(resuming?.steps.at(-1)?.name).toBe('resume-archiving');
+  });
+
   it('parses start requests strictly', () => {
     expect(
       parseRestoreOrchestratorInput({ action: 'start-restore', cluster: 'c', to: 'latest', extra: 1 }),

@@ -29,6 +29,9 @@ const startSchema = z.strictObject({
   pause: z.boolean().default(false),
   checkSql: z.string().min(1).optional(),
   pgData: z.string().min(1).optional(),
+  // Server settings of the restored copy, as `restore start --setting name=value` gives them.
+  settings: z.record(z.string().min(1), z.union([z.string(), z.number()]).transform(String)).optional(),
+  resumeArchiving: z.boolean().default(false),
 });
 
 const resumeSchema = z.strictObject({
@@ -94,5 +97,7 @@ function startMessage(parsed: z.infer<typeof startSchema>): StartRestoreMessage 
     ...(host ? { host } : {}),
     ...(parsed.checkSql === undefined ? {} : { checkSql: parsed.checkSql }),
     ...(parsed.pgData === undefined ? {} : { pgData: parsed.pgData }),
+    ...(parsed.settings === undefined ? {} : { settings: parsed.settings }),
+    ...(parsed.resumeArchiving ? { resumeArchiving: true } : {}),
   };
 }

@@ -15,6 +15,10 @@ export interface StartRestoreMessage {
   readonly action: 'promote' | 'pause';
   readonly checkSql?: string;
   readonly pgData?: string;
+  /** Server settings of the restored copy (`restore start --setting name=value`). */
+  readonly settings?: Readonly<Record<string, string>>;
+  /** In-place restores that promote: end with archive_mode on and the new timeline archived. */
+  readonly resumeArchiving?: boolean;
 }
 
 export type RestoreOrchestratorInput =
