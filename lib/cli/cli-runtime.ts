@@ -17,6 +17,7 @@ import type { CliCommand } from './cli-command.ts';
 import { backupCommand } from './commands/backup.ts';
 import { backupsCommand } from './commands/backups.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { drillCommand } from './commands/drill.ts';
 import { gapsCommand } from './commands/gaps.ts';
 import { initCommand } from './commands/init.ts';
 import { jobsCommand } from './commands/jobs.ts';
@@ -113,7 +114,8 @@ export async function createCliRuntime(options: {
     backupCommand({ hostCommands: () => adapterSet().hostCommands() }),
     jobsCommand({ jobs: () => adapterSet().hostCommands().jobs, restoreJobs: () => adapterSet().restore().jobs }),
     restorePlanCommand({ catalog }),
-    restoreStartCommand({ restore: () => adapterSet().restore() }),
+    restoreStartCommand({ restore: () => adapterSet().restore(), localScratch: () => local?.scratch }),
+    drillCommand({ drill: () => adapterSet().drill() }),
     restoreStatusCommand({ jobs: () => adapterSet().restore().jobs }),
     doctorCommand({
       catalog,

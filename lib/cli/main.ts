@@ -207,6 +207,7 @@ export const COMMAND_SUMMARIES: readonly { name: string; summary: string }[] = [
   { name: 'restore plan', summary: 'plan a point-in-time restore: --to TIME|latest, --lsn, --name, --xid' },
   { name: 'restore start', summary: 'start a planned restore on a host' },
   { name: 'restore status', summary: 'steps of a restore job with durations: walcat restore status JOB' },
+  { name: 'drill', summary: 'run a restore drill now and follow it to its end: walcat drill --cluster ID' },
   {
     name: 'doctor',
     summary: "check each cluster's bucket and wiring: notifications, lifecycle, versioning, lock, keys",

@@ -29,6 +29,11 @@ export interface LocalStackInfo {
     readonly dataDir: string;
     readonly logFile: string;
   };
+  /**
+   * The scratch host restores and drills go to: this machine as another instance; `walcat --local restore start`
+   * restores into `<restoresDir>/<job id>` unless `--pg-data` says otherwise.
+   */
+  readonly scratch?: { readonly instanceId: string; readonly restoresDir: string };
   readonly startedAt?: string;
 }
 

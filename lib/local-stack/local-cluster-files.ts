@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseWalcatConfig } from '../config/config.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
 import { LOCAL_WAL_SEGMENT_MIB, PG15_BIN_DIR } from './local-postgres.ts';
+import { LOCAL_SCRATCH_TAG, localScratchPaths } from './local-scratch.ts';
 import { LocalStackSetupError } from './local-stack-errors.ts';
 
 export const LOCAL_BUCKET = 'walcat-local';
@@ -44,7 +45,10 @@ export function assertConfigSafePath(what: string, path: string): void {
   }
 }
 
-/** The YAML of the demo cluster; small retention numbers so plans have something to say within half an hour. */
+/**
+ * The YAML of the demo cluster; small retention numbers so plans have something to say within half an hour, and a
+ * drill every 10 minutes onto the scratch host (this machine again), into a data directory of the stack folder.
+ */
 export function localConfigYaml(options: LocalClusterFileOptions, walgEnvDir: string): string {
   const every = options.backupEveryMinutes;
   return [
@@ -75,6 +79,11 @@ export function localConfigYaml(options: LocalClusterFileOptions, walgEnvDir: st
     `      service: pg_ctl:${PG15_BIN_DIR}`,
     `      walgBinary: ${options.walgLocalBin}`,
     `    backupSchedule: rate(${every} ${every === 1 ? 'minute' : 'minutes'})`,
+    '    drill:',
+    '      schedule: rate(10 minutes)',
+    `      target: { tagKey: '${LOCAL_SCRATCH_TAG.tagKey}', tagValue: ${LOCAL_SCRATCH_TAG.tagValue} }`,
+    `      pgData: ${localScratchPaths(options.dir).drillPgData}`,
+    '      checkSql: select count(*) >= 0 from walcat_demo.events',
     '',
   ].join('\n');
 }

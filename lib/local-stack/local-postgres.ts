@@ -91,7 +91,7 @@ interface CommandResult {
 }
 
 /** Runs a PostgreSQL tool as the OS user; output is collected in memory (tools here print little). */
-function runAsOsUser(program: string, args: readonly string[], timeoutMs = 120_000): Promise<CommandResult> {
+export function runAsOsUser(program: string, args: readonly string[], timeoutMs = 120_000): Promise<CommandResult> {
   const [file, argv] = asPostgresUser(program, args);
   return new Promise((resolve, reject) => {
     // stdin and stdout/stderr as files would keep pipes open after pg_ctl start; the postmaster gets the log file.

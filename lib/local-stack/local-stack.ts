@@ -25,6 +25,7 @@ import type { ClusterConfig } from '../domain/cluster.ts';
 import { backupFinishedAt, isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
 import { isTerminalJobState, type Job, type JobState } from '../domain/jobs/job.ts';
 import { SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
+import type { RestoreJob } from '../domain/restore/restore-job.ts';
 import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
 import { requireHosts } from '../use-cases/dispatch-backup.ts';
 import type { OrchestratorOutcome } from '../use-cases/orchestrate-restore.ts';
@@ -49,6 +50,12 @@ import {
   stopLeftoverPostgres,
 } from './local-postgres.ts';
 import { startLocalQueue } from './local-queue.ts';
+import {
+  LOCAL_SCRATCH_INSTANCE_ID,
+  LOCAL_SCRATCH_TAG,
+  prepareScratchFolders,
+  stopScratchCopies,
+} from './local-scratch.ts';
 import { startLocalSsmEndpoint } from './local-ssm-endpoint.ts';
 import { LocalStackSetupError } from './local-stack-errors.ts';
 import { type Schedules, startSchedules } from './scheduled-runs.ts';
@@ -57,7 +64,17 @@ import { startWebViewServer } from './web-view-server.ts';
 
 export const STACK_FILE = 'stack.json';
 /** What `--fresh` removes: only what the stack itself creates in its folder, never anything else there. */
-const STACK_ENTRIES = ['s3', 'dynamodb', 'pg', 'walg-env', 'host-commands', 'walcat.config.yml', STACK_FILE];
+const STACK_ENTRIES = [
+  's3',
+  'dynamodb',
+  'pg',
+  'restores',
+  'drill',
+  'walg-env',
+  'host-commands',
+  'walcat.config.yml',
+  STACK_FILE,
+];
 /** The instance id of this machine as the demo cluster's host. */
 export const LOCAL_INSTANCE_ID = 'i-local-demo';
 /** The line a script waits for: everything is up. */
@@ -121,6 +138,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
   const { print } = options;
   const dir = options.settings.dir;
   assertNoRunningStack(dir);
+  // Restored copies a killed stack left running: their ports and archive settings belong to that stack.
+  if (existsSync(dir)) await stopScratchCopies(dir);
   if (options.fresh && existsSync(dir)) {
     await stopLeftoverPostgres(dir);
     for (const entry of STACK_ENTRIES) rmSync(join(dir, entry), { recursive: true, force: true });
@@ -129,6 +148,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
   // As root PostgreSQL runs as postgres, which must traverse the folder whatever the umask made of it.
   if (process.getuid?.() === 0) chmodSync(dir, 0o755);
   checkPostgresPrerequisites(dir, WAL_G_LOCAL_BIN);
+  const scratch = prepareScratchFolders(dir);
   const ports = await chooseLocalPorts(options.settings.portBase);
 
   // Everything started so far, stopped in reverse order if a later step fails or on stop().
@@ -175,14 +195,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const cluster = config.clusters[0] as ClusterConfig;
 
     const hostTarget = requireHosts(cluster).target;
-    // The host the demo cluster's tag resolves to: this machine, running host scripts as SSM would on the primary.
-    const instances = [{ instanceId: LOCAL_INSTANCE_ID, tags: { [hostTarget.tagKey]: hostTarget.tagValue } }];
+    // The host the demo cluster's tag resolves to: this machine, running host scripts as SSM would on the primary;
+    // and this machine again as the scratch host restores and drills go to (their own data directories and ports).
+    const instances = [
+      { instanceId: LOCAL_INSTANCE_ID, tags: { [hostTarget.tagKey]: hostTarget.tagValue } },
+      { instanceId: LOCAL_SCRATCH_INSTANCE_ID, tags: { [LOCAL_SCRATCH_TAG.tagKey]: LOCAL_SCRATCH_TAG.tagValue } },
+    ];
     const transport = new LocalShellTransport({
       workDir: join(dir, 'host-commands'),
       baseEnv: options.settings.hostEnv,
       instances,
     });
     closers.push({ name: 'local shell transport', close: () => transport.close() });
+    // Stopped once the transport has ended every host script, so no restore step starts a copy after this ran.
+    closers.push({
+      name: 'restored copies',
+      close: async () => {
+        for (const dataDir of await stopScratchCopies(dir)) print(`[restore] stopped the restored copy in ${dataDir}`);
+      },
+    });
 
     let slackUrl = '';
     // The functions' Slack messages go to a local alerts queue that the alert-dispatch handler drains.
@@ -242,6 +273,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     });
     closers.push({ name: 'SSM endpoint', close: () => ssm.close() });
     const hostJobs = adapters.hostCommands().jobs;
+    let schedules: Schedules | undefined;
+    let firstDrillAsked = false;
     const reported = new Set<string>();
     const reportHostJob = async (job: Job) => {
       if (reported.has(job.id)) return;
@@ -260,6 +293,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       print(
         `[backup] ${job.cluster}: backup-push succeeded in ${seconds.toFixed(1)} s on ${job.host ?? LOCAL_INSTANCE_ID}${newest ? `: ${newest.name} complete` : ''}`,
       );
+      // The first drill runs as soon as there is a backup to drill, not a schedule period after start.
+      if (cluster.drill && newest && !firstDrillAsked) {
+        firstDrillAsked = true;
+        void runFirstDrill().catch((error: unknown) =>
+          print(
+            `[restore-drill] the first drill did not start: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
+      }
+    };
+    const runFirstDrill = async () => {
+      const drills = adapters.restoreJobs();
+      for (let attempt = 0; attempt < 10 && schedules; attempt += 1) {
+        const [last] = await drills.list(cluster.id, { kind: 'drill', limit: 1 });
+        if (last) return;
+        await schedules.runNow(`restore-drill ${cluster.id}`);
+        await new Promise((resolve) => setTimeout(resolve, 15_000).unref());
+      }
     };
     // Every status-change event goes to the job tracker and to the restore orchestrator handlers, as the
     // EventBridge rules route SSM events to both Lambdas; each ignores the other's commands. A failure is printed,
@@ -278,10 +329,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     );
     transport.subscribe((event) =>
       invokeLocal(rows, 'restoreOrchestrator', event)
-        .then((response) => {
+        .then(async (response) => {
           const outcome = response as OrchestratorOutcome;
           if (outcome.kind === 'advanced' && outcome.jobId !== undefined) {
+            if (outcome.transition === 'ignored' || outcome.transition === 'progressed') return;
             print(`[restore] job ${outcome.jobId}: ${outcome.transition}`);
+            if (outcome.transition === 'completed' || outcome.transition === 'failed') {
+              const job = await adapters.restoreJobs().get(cluster.id, outcome.jobId);
+              if (job) print(restoreEndLine(job));
+            }
           } else if (outcome.kind === 'refused') {
             print(`[restore] refused: ${outcome.reason}`);
           }
@@ -303,6 +359,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       s3Credentials: { ...S3RVER_CREDENTIALS },
       dataDir: dir,
       postgres: { port: pg.port, socketDir: pgPaths.socketDir, dataDir: pgPaths.dataDir, logFile: pgPaths.logFile },
+      scratch: { instanceId: LOCAL_SCRATCH_INSTANCE_ID, restoresDir: scratch.restoresDir },
       startedAt: new Date().toISOString(),
     };
 
@@ -326,9 +383,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     closers.push({ name: STACK_FILE, close: async () => rmSync(stackFile, { force: true }) });
 
     printBanner(options, info, pg.initialized, Date.now() - began);
-    const schedules: Schedules = startSchedules(scheduledJobs(rows, afterRun), print);
+    const started = startSchedules(scheduledJobs(rows, afterRun), print);
+    schedules = started;
     // Timers stop first so nothing new starts while the services go away.
-    closers.push({ name: 'schedules', close: () => schedules.stop() });
+    closers.push({
+      name: 'schedules',
+      close: () => {
+        schedules = undefined;
+        return started.stop();
+      },
+    });
 
     let stopping: Promise<void> | undefined;
     return {
@@ -342,6 +406,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     await closeAll();
     throw error;
   }
+}
+
+/** The line a restore or drill ends with: its result, total time and where the copy runs. */
+function restoreEndLine(job: RestoreJob): string {
+  const seconds = ((job.finishedAt ?? new Date()).getTime() - job.createdAt.getTime()) / 1000;
+  const where = job.request.inPlace ? 'in place' : `into ${job.request.hostSettings.pgData}`;
+  return `[${job.kind}] ${job.cluster}: job ${job.jobId} ${job.status} after ${seconds.toFixed(1)} s, ${where}${job.status === 'succeeded' ? `; walcat --local restore status ${job.jobId}` : `: ${job.failure?.message ?? ''}`}`;
 }
 
 /** One line per backup sentinel an object event carried (the catalog learned of a backup, or of its removal). */

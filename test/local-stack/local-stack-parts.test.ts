@@ -41,6 +41,12 @@ describe('the local cluster files', () => {
       service: { kind: 'pg_ctl', binDir: '/usr/lib/postgresql/15/bin' },
     });
     expect(demo?.backupSchedule).toBe('rate(5 minutes)');
+    // Drills restore onto the scratch host (this machine), into the stack folder, never the primary's directory.
+    expect(demo?.drill).toMatchObject({
+      schedule: 'rate(10 minutes)',
+      target: { tagKey: 'walcat:scratch', tagValue: 'demo' },
+      pgData: '/var/tmp/walcat-local/drill/demo',
+    });
   });
 
   it('write an env dir with one world-readable file per variable, and refuse a folder with a space', () => {

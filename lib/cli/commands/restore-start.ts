@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { InvalidInputError } from '../../domain/errors.ts';
 import type { RestoreHostTarget } from '../../domain/restore/restore-job.ts';
 import { newRestoreJobId } from '../../domain/restore/restore-job-id.ts';
@@ -14,6 +15,11 @@ export interface RestoreStartCommandDependencies {
   readonly restore: () => RestoreDeps;
   /** Uniform in [0, 1) for job ids. */
   readonly random?: () => number;
+  /**
+   * With `--local`: the stack's scratch host (this machine as another instance) and the folder a restore without
+   * `--instance`, `--host-tag` or `--in-place` goes to, as `<restoresDir>/<job id>`.
+   */
+  readonly localScratch?: () => { readonly instanceId: string; readonly restoresDir: string } | undefined;
 }
 
 const INSTANCE_ID = /^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17}|[a-z0-9][a-z0-9-]{0,62})$/u;
@@ -108,20 +114,28 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
       const target = restoreTargetOf(context);
       const checkSql = context.options['check-sql'];
       const pgData = context.options['pg-data'];
-      const host = hostOf(context);
+      const inPlace = context.options['in-place'] === true;
       const extraSettings = settingsOf(context);
       const random = deps.random ?? Math.random;
+      const jobId = newRestoreJobId('restore', context.now, random);
+      // On the local stack a restore goes to a scratch copy on this machine unless told otherwise.
+      const scratch = inPlace ? undefined : deps.localScratch?.();
+      const named = hostOf(context);
+      const host: RestoreHostTarget | undefined =
+        named ?? (scratch ? { kind: 'instance', instanceId: scratch.instanceId } : undefined);
+      const copyDir =
+        typeof pgData === 'string' ? pgData : !named && scratch ? join(scratch.restoresDir, jobId) : undefined;
       try {
         const { job, plan } = await startRestore(deps.restore(), {
           cluster,
           target,
-          inPlace: context.options['in-place'] === true,
+          inPlace,
           ...(context.options['resume-archiving'] === true ? { resumeArchiving: true } : {}),
           action: context.options.pause === true ? 'pause' : 'promote',
-          jobId: newRestoreJobId('restore', context.now, random),
+          jobId,
           ...(host ? { host } : {}),
           ...(typeof checkSql === 'string' ? { checkSql } : {}),
-          ...(typeof pgData === 'string' ? { hostOverrides: { pgData } } : {}),
+          ...(copyDir === undefined ? {} : { hostOverrides: { pgData: copyDir } }),
           ...(extraSettings === undefined ? {} : { extraSettings }),
         });
         if (context.json) {

@@ -87,11 +87,15 @@ function describeHost(job: RestoreJob): string {
 
 /** One row of `walcat restore status`. */
 export interface RestoreStepRow {
+  /** The step's name (`step` is the same, kept for earlier readers). */
+  readonly name: string;
   readonly step: string;
   readonly status: RestoreStep['status'];
   readonly attempts: number;
   readonly commandId?: string;
   readonly durationMs?: number;
+  /** The measured step time in seconds (millisecond precision), once the step ended. */
+  readonly seconds?: number;
   readonly startedAt?: string;
   readonly finishedAt?: string;
 }
@@ -143,11 +147,12 @@ export function restoreStatusJson(job: RestoreJob): RestoreStatusJson {
         }
       : {}),
     steps: job.steps.map((step) => ({
+      name: step.name,
       step: step.name,
       status: step.status,
       attempts: step.attempts,
       ...(step.commandId ? { commandId: step.commandId } : {}),
-      ...(step.durationMs === undefined ? {} : { durationMs: step.durationMs }),
+      ...(step.durationMs === undefined ? {} : { durationMs: step.durationMs, seconds: step.durationMs / 1000 }),
       ...(step.dispatchedAt ? { startedAt: step.dispatchedAt.toISOString() } : {}),
       ...(step.finishedAt ? { finishedAt: step.finishedAt.toISOString() } : {}),
     })),

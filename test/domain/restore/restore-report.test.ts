@@ -69,7 +69,13 @@ describe('restore reports', () => {
     expect(text).toMatch(/verify\s+pending/);
     expect(text).toContain('/var/lib/postgresql/15/main.walcat-r-1');
     expect(text).not.toContain('hunter2');
-    expect(restoreStatusJson(failedJob()).steps[0]).toMatchObject({ step: 'preflight', durationMs: 2500, attempts: 1 });
+    expect(restoreStatusJson(failedJob()).steps[0]).toMatchObject({
+      name: 'preflight',
+      step: 'preflight',
+      seconds: 2.5,
+      durationMs: 2500,
+      attempts: 1,
+    });
   });
 
   it('Slack: the failure with the escaped stderr tail and how to resume, never a secret', () => {
