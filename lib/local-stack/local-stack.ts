@@ -463,6 +463,8 @@ function printBanner(options: LocalStackOptions, info: LocalStackInfo, initializ
   print(`  ${cli} backups`);
   print(`  ${cli} retention plan`);
   print(`  ${cli} restore plan --to latest`);
+  print(`  ${cli} restore start --cluster demo --to latest   # into a scratch copy on this machine`);
+  print(`  ${cli} drill --cluster demo`);
   print(`  ${cli} backup && ${cli} jobs`);
   print(`  (or without the export: ${cli} --local status)`);
   print('Ctrl-C stops everything.');
