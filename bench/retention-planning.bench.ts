@@ -2,7 +2,8 @@
  * Retention planning at the scale of a long-lived busy cluster: 10 years of hourly backups (87,600) and their WAL at
  * 10 segments of 16 MiB per hour (876,000 segment objects), under the contract's example policy (keepLast 2,
  * keepDaily 7, keepWeekly 4, keepMonthly 12, keepYearly 3, pitrWindow 7d) in Europe/Berlin, so every backup goes
- * through the zoned calendar. Measures the pure planner only (the catalog read is the catalog's benchmark).
+ * through the zoned calendar. Measures the pure planner only; the goal (2 s and 512 MB peak RSS) also covers reading
+ * the catalog from DynamoDB, which this benchmark does not do yet, so a `met` here is necessary, not sufficient.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -137,7 +138,8 @@ const benchmark: Benchmark = {
         metric: 'plan time (median of 5)',
         value: Math.round(median),
         unit: 'ms',
-        note,
+        note: `${note}; goal 2 s includes the DynamoDB read, not measured here`,
+        goal: { max: 2000 },
       },
       {
         benchmark: 'retention-planning',
@@ -157,6 +159,14 @@ const benchmark: Benchmark = {
         metric: 'throughput',
         value: Math.round((input.backups.length + input.wal.length) / (median / 1000)),
         unit: 'catalog items/s',
+      },
+      {
+        benchmark: 'retention-planning',
+        metric: 'peak RSS (process, input catalog in memory)',
+        value: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6),
+        unit: 'MB',
+        note: 'whole process: Node, tsx and the in-memory catalog of 963,600 items; goal 512 MB',
+        goal: { max: 512 },
       },
       { benchmark: 'retention-planning', metric: 'heap of the input catalog', value: mib(heapInput), unit: 'MiB' },
       { benchmark: 'retention-planning', metric: 'heap retained by the plan', value: mib(heapWithPlan), unit: 'MiB' },

@@ -246,7 +246,7 @@ describe('retention over several plan/sync/apply rounds on s3rver + dynalite', (
       }),
       { numRuns: RUNS, endOnFailure: true },
     );
-  }, 300_000);
+  }, 600_000);
 });
 
 async function keysUnder(root: string): Promise<Set<string>> {
