@@ -10,6 +10,8 @@ export interface ObjectSummary {
   /** Without surrounding quotes. */
   readonly etag: string;
   readonly lastModified: Date;
+  /** The listing's StorageClass (absent when the store names none). */
+  readonly storageClass?: string;
 }
 
 export interface ListPageRequest {

@@ -6,7 +6,7 @@
  */
 import type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
 import type { IngestRecord, SkippedEvent } from '../domain/catalog/ingest-record.ts';
-import { objectEffect, observationOfEvent } from '../domain/catalog/object-effect.ts';
+import { objectEffect, observationOfEvent, storageClassEffect } from '../domain/catalog/object-effect.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { resolveClusterOfKey } from '../domain/cluster-of-key.ts';
 import { classifyKey } from '../domain/layout/classify-key.ts';
@@ -62,6 +62,18 @@ export async function ingestObjectEvents(
           }
           const { cluster, relativeKey } = owner;
           const object = classifyKey(relativeKey, cluster.layout, cluster.walSegmentSize);
+          if (event.kind === 'storage-class') {
+            // A transition or a thaw: the object stays, only where it is stored changes (nothing to read).
+            const moved = storageClassEffect(cluster.id, object, event);
+            if (moved.type === 'ignored') {
+              skipped.push({ key: `s3://${event.bucket}/${event.key}`, reason: moved.reason });
+              continue;
+            }
+            if (moved.type === 'wal') changes.wal.push(moved.change);
+            else changes.backups.push(moved.change);
+            ingested++;
+            continue;
+          }
           const effect = objectEffect(cluster.id, object, observationOfEvent(event));
           const resolved = await resolveEventEffect(deps, cluster, event.bucket, effect);
           if (resolved.type === 'skipped') {

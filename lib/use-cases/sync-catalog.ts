@@ -11,6 +11,7 @@
  * so events applied during or after the sync are never overwritten by older knowledge.
  */
 import { MAX_BACKUP_METADATA_BYTES } from '../domain/backup/backup-document.ts';
+import { catalogStorageClass } from '../domain/bucket/storage-class.ts';
 import type { BackupChange, BackupSource, WalObjectChange } from '../domain/catalog/catalog-change.ts';
 import type { BackupSourceObject, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
 import type { KeyRange } from '../domain/catalog/key-range.ts';
@@ -88,8 +89,11 @@ function entriesIn<T>(entries: readonly KeyedEntry<T>[], range: KeyRange): Keyed
   return found;
 }
 
-const sameContent = (stored: WalObjectRecord, size: number, etag: string): boolean =>
-  !stored.deleted && stored.size === size && stored.etag === etag;
+const sameContent = (stored: WalObjectRecord, object: ObjectSummary): boolean =>
+  !stored.deleted &&
+  stored.size === object.size &&
+  stored.etag === object.etag &&
+  stored.storageClass === catalogStorageClass(object.storageClass);
 
 export async function syncCatalog(
   deps: SyncDependencies,
@@ -209,7 +213,27 @@ export async function syncCatalog(
 
     const reconcileSource = async (name: string, source: BackupSource, object: ObjectSummary) => {
       const basis = backups.get(name)?.[source];
-      if (basis?.present && basis.etag === object.etag && basis.text !== undefined) return;
+      const storageClass = catalogStorageClass(object.storageClass);
+      if (basis?.present && basis.etag === object.etag && basis.text !== undefined) {
+        if (basis.storageClass === storageClass) return;
+        // Only the class moved (a lifecycle transition): the text stays, and a frozen object could not be read.
+        const { storageClass: _class, ...rest } = basis;
+        backupChanges.push({
+          type: 'source-observed',
+          origin: 'reconcile',
+          cluster: cluster.id,
+          name,
+          source,
+          observation: {
+            ...rest,
+            ...(storageClass === undefined ? {} : { storageClass }),
+            listing: { at: listedAt, lastModified: object.lastModified },
+          },
+          basis,
+        });
+        updated++;
+        return;
+      }
       const text = await readSource(object.key);
       const observation: BackupSourceObject = {
         key: object.key,
@@ -219,6 +243,7 @@ export async function syncCatalog(
         listing: { at: listedAt, lastModified: object.lastModified },
         ...(text === undefined ? {} : { text }),
         ...(basis?.sequencer === undefined ? {} : { sequencer: basis.sequencer }),
+        ...(storageClass === undefined ? {} : { storageClass }),
       };
       if (basis === undefined) added++;
       else updated++;
@@ -241,6 +266,7 @@ export async function syncCatalog(
         size: object.size,
         etag: object.etag,
         at: object.lastModified,
+        ...storageOf(object),
       });
       switch (effect.type) {
         case 'ignored':
@@ -250,7 +276,12 @@ export async function syncCatalog(
           const change = effect.change;
           if (change.type !== 'payload-observed') break;
           const basis = backups.get(change.name)?.payload?.[change.part];
-          if (basis?.present && basis.size === change.observation.size) break;
+          if (
+            basis?.present &&
+            basis.size === change.observation.size &&
+            basis.storageClass === change.observation.storageClass
+          )
+            break;
           if (!backups.has(change.name) && !payloadSeen.has(change.name)) added++;
           payloadSeen.add(change.name);
           // A listing has no sequencer: keep the stored one, so the register stays ordered against later events.
@@ -269,7 +300,7 @@ export async function syncCatalog(
         case 'wal': {
           const stored = storedWal.get(object.key);
           const needsContent = effect.readContent && stored?.content === undefined;
-          if (stored && sameContent(stored, object.size, object.etag) && !needsContent) break;
+          if (stored && sameContent(stored, object) && !needsContent) break;
           const listedRecord: WalObjectRecord = {
             ...effect.record,
             ...(stored?.sequencer === undefined ? {} : { sequencer: stored.sequencer }),
@@ -305,6 +336,12 @@ export async function syncCatalog(
     await deps.catalog.updateClusterState(cluster.id, { lastFullSyncAt: options.now });
   }
   return { cluster: cluster.id, listed, added, updated, removed, backupDocumentsRead, superseded, ignored };
+}
+
+/** The listed object's storage class as the catalog records it (absent for STANDARD). */
+function storageOf(object: ObjectSummary): { storageClass?: string } {
+  const storageClass = catalogStorageClass(object.storageClass);
+  return storageClass === undefined ? {} : { storageClass };
 }
 
 /** The record of an object the listing did not find, stamped with that listing. */

@@ -180,6 +180,8 @@ function walToItem(record: WalObjectRecord): Item {
     deletedAt: iso(record.deletedAt),
     content: record.content,
     listing: listingToItem(record.listing),
+    storageClass: record.storageClass,
+    thawedUntil: iso(record.thawedUntil),
     ttl: record.deleted ? tombstoneTtl(record.deletedAt ?? record.uploadedAt) : undefined,
   };
 }
@@ -201,21 +203,30 @@ function walFromItem(item: Item): WalObjectRecord {
     ...optional('deletedAt', date(item.deletedAt)),
     ...optional('content', item.content as string | undefined),
     ...listingFromItem(item.listing),
+    ...optional('storageClass', item.storageClass as string | undefined),
+    ...optional('thawedUntil', date(item.thawedUntil)),
   };
 }
 
 function sourceToItem(source: BackupSourceObject | undefined): Item | undefined {
   if (source === undefined) return undefined;
-  return { ...source, observedAt: source.observedAt.toISOString(), listing: listingToItem(source.listing) };
+  return {
+    ...source,
+    observedAt: source.observedAt.toISOString(),
+    listing: listingToItem(source.listing),
+    thawedUntil: iso(source.thawedUntil),
+  };
 }
 
 function sourceFromItem(item: unknown): BackupSourceObject | undefined {
   if (item === undefined || item === null) return undefined;
-  const { listing: _listing, ...source } = item as Item;
+  const { listing: _listing, thawedUntil, ...source } = item as Item;
+  const thawed = date(thawedUntil);
   return {
     ...(source as unknown as BackupSourceObject),
     observedAt: date(source.observedAt) ?? new Date(0),
     ...listingFromItem((item as Item).listing),
+    ...(thawed === undefined ? {} : { thawedUntil: thawed }),
   };
 }
 
@@ -269,17 +280,28 @@ function backupToItem(record: BackupRecord): Item {
 function payloadToItem(payload: BackupRecord['payload']): Item | undefined {
   if (payload === undefined) return undefined;
   return Object.fromEntries(
-    Object.entries(payload).map(([part, object]) => [part, { ...object, observedAt: object.observedAt.toISOString() }]),
+    Object.entries(payload).map(([part, object]) => [
+      part,
+      { ...object, observedAt: object.observedAt.toISOString(), thawedUntil: iso(object.thawedUntil) },
+    ]),
   );
 }
 
 function payloadFromItem(item: unknown): BackupRecord['payload'] {
   if (item === undefined || item === null) return undefined;
   return Object.fromEntries(
-    Object.entries(item as Record<string, Item>).map(([part, object]) => [
-      part,
-      { ...(object as unknown as BackupPayloadObject), observedAt: date(object.observedAt) ?? new Date(0) },
-    ]),
+    Object.entries(item as Record<string, Item>).map(([part, object]) => {
+      const { thawedUntil, ...rest } = object;
+      const thawed = date(thawedUntil);
+      return [
+        part,
+        {
+          ...(rest as unknown as BackupPayloadObject),
+          observedAt: date(object.observedAt) ?? new Date(0),
+          ...(thawed === undefined ? {} : { thawedUntil: thawed }),
+        },
+      ];
+    }),
   );
 }
 
@@ -462,7 +484,8 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
         toItem: walToItem,
         // A WAL key is written once in the normal course: try "create if absent" first, without a read. So is a key
         // a sync found missing from the catalog (if it appeared since, the merge finds the basis changed).
-        writeBlind: (change) => change.origin === 'event' || change.basis === undefined,
+        writeBlind: (change) =>
+          change.origin === 'event' || (change.origin === 'reconcile' && change.basis === undefined),
       },
       (records) => this.#timelineMarkers(records),
     );

@@ -7,10 +7,14 @@
  * - any of these wrapped in an SNS notification (`{ Type: 'Notification', Message: '<JSON>' }` in an SQS body when
  *   raw message delivery is off, or `{ Records: [{ EventSource: 'aws:sns', Sns: {...} }] }` delivered directly), the
  *   usual fan-out when a bucket already notifies someone else: S3 allows one destination per event type and prefix.
- * A lifecycle expiration (`LifecycleExpiration:Delete`, `:DeleteMarkerCreated`) is a removal like any other.
+ * A lifecycle expiration (`LifecycleExpiration:Delete`, `:DeleteMarkerCreated`) is a removal like any other. A
+ * lifecycle transition, an Intelligent-Tiering move and a completed thaw (`ObjectRestore:Completed`, with the expiry
+ * of the thawed copy) change where an object is stored (`storage-class`); a thaw being started or its copy expiring
+ * (`ObjectRestore:Post`, `:Delete`) tells nothing new and is passed over.
  * A record that does not parse is returned as malformed with the reason; it never fails the others.
  */
 import * as z from 'zod';
+import { catalogStorageClass } from '../../domain/bucket/storage-class.ts';
 import type { IngestRecord, SkippedEvent } from '../../domain/catalog/ingest-record.ts';
 import type { ObjectEvent } from '../../domain/catalog/object-event.ts';
 import { decodeS3EventKey } from '../../domain/layout/s3-event-key.ts';
@@ -31,6 +35,21 @@ const s3RecordSchema = z.object({
         .optional(),
     }),
   }),
+  // Event structure 2.2/2.3: what a restore, a transition or an Intelligent-Tiering move did.
+  glacierEventData: z
+    .object({
+      restoreEventData: z
+        .object({
+          lifecycleRestorationExpiryTime: z.iso.datetime({ offset: true }).optional(),
+          lifecycleRestoreStorageClass: z.string().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  lifecycleEventData: z
+    .object({ transitionEventData: z.object({ destinationStorageClass: z.string() }).optional() })
+    .optional(),
+  intelligentTieringEventData: z.object({ destinationAccessTier: z.string() }).optional(),
 });
 
 const s3NotificationSchema = z.object({ Records: z.array(z.unknown()) });
@@ -42,6 +61,10 @@ const eventBridgeSchema = z.object({
   time: z.iso.datetime({ offset: true }),
   detail: z.object({
     bucket: z.object({ name: z.string().min(1) }),
+    'destination-storage-class': z.string().optional(),
+    'destination-access-tier': z.string().optional(),
+    'restore-expiry-time': z.iso.datetime({ offset: true }).optional(),
+    'source-storage-class': z.string().optional(),
     object: z.object({
       key: z.string().min(1),
       size: z.number().int().nonnegative().optional(),
@@ -72,13 +95,41 @@ const unquote = (etag: string | undefined): string | undefined => etag?.replaceA
 const describeIssue = (error: z.ZodError): string =>
   error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
 
-function kindOfS3EventName(eventName: string): ObjectEvent['kind'] | undefined {
+function kindOfS3EventName(eventName: string): ObjectEvent['kind'] | 'no-change' | undefined {
   const name = eventName.replace(/^s3:/, '');
   if (name.startsWith('ObjectCreated:')) return 'created';
   if (name.startsWith('ObjectRemoved:')) return 'removed';
   // Objects a lifecycle rule expired are gone (or hidden behind a delete marker) exactly as if deleted.
   if (name === 'LifecycleExpiration:Delete' || name === 'LifecycleExpiration:DeleteMarkerCreated') return 'removed';
+  if (name === 'LifecycleTransition' || name === 'IntelligentTiering') return 'storage-class';
+  if (name === 'ObjectRestore:Completed') return 'storage-class';
+  // A thaw was asked for (nothing is readable yet; its Completed event says when it is), or a thawed copy expired
+  // (at the expiry the Completed event already announced).
+  if (name === 'ObjectRestore:Post' || name === 'ObjectRestore:Delete') return 'no-change';
   return undefined;
+}
+
+type S3Record = z.infer<typeof s3RecordSchema>;
+
+/** The class and thaw a storage-class notification reports, as the catalog records them. */
+function storageOfS3Record(record: S3Record): Pick<ObjectEvent, 'storageClass' | 'thawedUntil'> {
+  const name = record.eventName.replace(/^s3:/, '');
+  if (name === 'LifecycleTransition') {
+    const storageClass = catalogStorageClass(record.lifecycleEventData?.transitionEventData?.destinationStorageClass);
+    return storageClass === undefined ? {} : { storageClass };
+  }
+  if (name === 'IntelligentTiering') {
+    const tier = record.intelligentTieringEventData?.destinationAccessTier;
+    const storageClass = catalogStorageClass('INTELLIGENT_TIERING', tier);
+    return storageClass === undefined ? {} : { storageClass };
+  }
+  const restore = record.glacierEventData?.restoreEventData;
+  const expiry = restore?.lifecycleRestorationExpiryTime;
+  const storageClass = catalogStorageClass(restore?.lifecycleRestoreStorageClass);
+  return {
+    ...(expiry === undefined ? {} : { thawedUntil: new Date(expiry) }),
+    ...(storageClass === undefined ? {} : { storageClass }),
+  };
 }
 
 function parseS3Record(raw: unknown): Parsed {
@@ -92,6 +143,7 @@ function parseS3Record(raw: unknown): Parsed {
     };
   const record = parsed.data;
   const kind = kindOfS3EventName(record.eventName);
+  if (kind === 'no-change') return { events: [], malformed: [] };
   if (kind === undefined) {
     return {
       events: [],
@@ -115,10 +167,43 @@ function parseS3Record(raw: unknown): Parsed {
         ...(kind === 'created' && size !== undefined ? { size } : {}),
         ...(kind === 'created' && eTag !== undefined ? { etag: unquote(eTag) } : {}),
         ...(sequencer === undefined ? {} : { sequencer }),
+        ...(kind === 'storage-class' ? storageOfS3Record(record) : {}),
       },
     ],
     malformed: [],
   };
+}
+
+type EventBridgeS3Event = z.infer<typeof eventBridgeSchema>;
+
+/** EventBridge detail types of S3 that change where an object is stored, and what each reports. */
+function storageOfEventBridge(
+  event: EventBridgeS3Event,
+): Pick<ObjectEvent, 'storageClass' | 'thawedUntil'> | 'no-change' | undefined {
+  const detail = event.detail;
+  switch (event['detail-type']) {
+    case 'Object Storage Class Changed': {
+      const storageClass = catalogStorageClass(detail['destination-storage-class']);
+      return storageClass === undefined ? {} : { storageClass };
+    }
+    case 'Object Access Tier Changed': {
+      const storageClass = catalogStorageClass('INTELLIGENT_TIERING', detail['destination-access-tier']);
+      return storageClass === undefined ? {} : { storageClass };
+    }
+    case 'Object Restore Completed': {
+      const expiry = detail['restore-expiry-time'];
+      const storageClass = catalogStorageClass(detail['source-storage-class']);
+      return {
+        ...(expiry === undefined ? {} : { thawedUntil: new Date(expiry) }),
+        ...(storageClass === undefined ? {} : { storageClass }),
+      };
+    }
+    case 'Object Restore Expired':
+    case 'Object Restore Initiated':
+      return 'no-change';
+    default:
+      return undefined;
+  }
 }
 
 function parseEventBridge(raw: unknown): Parsed {
@@ -138,6 +223,22 @@ function parseEventBridge(raw: unknown): Parsed {
       : event['detail-type'] === 'Object Deleted'
         ? 'removed'
         : undefined;
+  const storage = kind === undefined ? storageOfEventBridge(event) : undefined;
+  if (storage === 'no-change') return { events: [], malformed: [] };
+  if (storage !== undefined) {
+    return {
+      events: [
+        {
+          bucket: event.detail.bucket.name,
+          key: event.detail.object.key,
+          kind: 'storage-class',
+          eventTime: new Date(event.time),
+          ...storage,
+        },
+      ],
+      malformed: [],
+    };
+  }
   if (kind === undefined) {
     return {
       events: [],

@@ -77,6 +77,7 @@ export class S3ObjectStore implements ObjectStore, ServiceClock {
               size: item.Size ?? 0,
               etag: unquote(item.ETag),
               lastModified: item.LastModified ?? new Date(0),
+              ...(item.StorageClass === undefined ? {} : { storageClass: item.StorageClass }),
             },
           ],
     );

@@ -13,6 +13,7 @@
 
 import { payloadProblem } from '../backup/backup-payload.ts';
 import type { BaseBackup } from '../backup/base-backup.ts';
+import { deeperStorageClass } from '../bucket/storage-class.ts';
 import type { ClusterId } from '../cluster.ts';
 import type {
   BackupPayloadObject,
@@ -30,7 +31,24 @@ export type WalObjectChange =
       readonly record: WalObjectRecord;
       /** The stored record the sync compared the listing with; undefined when the catalog had none. */
       readonly basis: WalObjectRecord | undefined;
-    };
+    }
+  | ({
+      /** A lifecycle transition or a thaw of a stored object (`record` names the key; only the class changes). */
+      readonly origin: 'storage-class';
+      readonly record: WalObjectRecord;
+    } & StorageClassObservation);
+
+/**
+ * A change of where an object is stored, from an event without a sequencer (S3 sends none on transitions and
+ * restores). It applies to the stored version only when that version existed at `observedAt`.
+ */
+export interface StorageClassObservation {
+  readonly observedAt: Date;
+  /** The new class (absent when the event names none). */
+  readonly storageClass?: string;
+  /** A thaw completed: until when the thawed copy can be read. */
+  readonly thawedUntil?: Date;
+}
 
 export type BackupSource = 'sentinel' | 'metadata';
 
@@ -75,6 +93,13 @@ export type BackupChange =
       readonly observation: BackupPayloadObject;
       readonly basis?: BackupPayloadObject;
     }
+  | ({
+      /** A lifecycle transition or a thaw of one object of a backup: its sentinel, metadata.json or a payload part. */
+      readonly type: 'storage-class';
+      readonly cluster: ClusterId;
+      readonly name: string;
+      readonly object: { readonly source: BackupSource } | { readonly part: string };
+    } & StorageClassObservation)
   | {
       /** Retention deleted the backup. */
       readonly type: 'expired';
@@ -156,13 +181,16 @@ function sameWalObject(a: WalObjectRecord | undefined, b: WalObjectRecord | unde
     a.deleted === b.deleted &&
     a.etag === b.etag &&
     a.size === b.size &&
+    a.storageClass === b.storageClass &&
     a.listing?.at.getTime() === b.listing?.at.getTime()
   );
 }
 
 function samePayload(a: BackupPayloadObject | undefined, b: BackupPayloadObject | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return a.sequencer === b.sequencer && a.present === b.present && a.size === b.size;
+  return (
+    a.sequencer === b.sequencer && a.present === b.present && a.size === b.size && a.storageClass === b.storageClass
+  );
 }
 
 function sameSource(a: BackupSourceObject | undefined, b: BackupSourceObject | undefined): boolean {
@@ -172,6 +200,7 @@ function sameSource(a: BackupSourceObject | undefined, b: BackupSourceObject | u
     a.present === b.present &&
     a.etag === b.etag &&
     a.text === b.text &&
+    a.storageClass === b.storageClass &&
     a.listing?.at.getTime() === b.listing?.at.getTime()
   );
 }
@@ -187,12 +216,46 @@ export function mergeWalObject(
   stored: WalObjectRecord | undefined,
   change: WalObjectChange,
 ): WalObjectRecord | undefined {
+  if (change.origin === 'storage-class') {
+    if (stored === undefined || stored.deleted) return undefined;
+    return withStorageClass(stored, stored.uploadedAt, change);
+  }
   if (change.origin === 'reconcile') {
     if (!sameWalObject(stored, change.basis) || sameWalObject(stored, change.record)) return undefined;
     return change.record;
   }
   if (stored === undefined) return change.record;
   return walEventWins(stored, change.record) ? change.record : undefined;
+}
+
+/**
+ * The object with the class and thaw a storage-class event reports; undefined when nothing changes or the event
+ * is about an earlier version (it happened before the stored version was written). Both are max registers, so
+ * events of one version converge in any order and duplication: lifecycle moves an object only deeper
+ * (`deeperStorageClass`), and a thawed copy is readable until the latest expiry S3 announced. (A new version of the
+ * key is a create event, which replaces the record; a listing sets the class it saw.)
+ *
+ * @example withStorageClass({ ...record }, record.uploadedAt, { observedAt: later, storageClass: 'GLACIER' })?.storageClass === 'GLACIER'
+ */
+export function withStorageClass<T extends { readonly storageClass?: string; readonly thawedUntil?: Date }>(
+  stored: T,
+  writtenAt: Date,
+  change: StorageClassObservation,
+): T | undefined {
+  if (change.observedAt.getTime() < writtenAt.getTime()) return undefined;
+  const storageClass = deeperStorageClass(stored.storageClass, change.storageClass);
+  const thawedUntil =
+    change.thawedUntil !== undefined &&
+    (stored.thawedUntil === undefined || change.thawedUntil.getTime() > stored.thawedUntil.getTime())
+      ? change.thawedUntil
+      : stored.thawedUntil;
+  if (storageClass === stored.storageClass && thawedUntil === stored.thawedUntil) return undefined;
+  const { storageClass: _class, thawedUntil: _thaw, ...rest } = stored;
+  return {
+    ...rest,
+    ...(storageClass === undefined ? {} : { storageClass }),
+    ...(thawedUntil === undefined ? {} : { thawedUntil }),
+  } as T;
 }
 
 type BackupFields = Omit<BackupRecord, 'status' | 'backup' | 'problem' | 'sequencer'>;
@@ -244,6 +307,7 @@ export function mergeBackup(
   change: BackupChange,
   interpret: BackupInterpreter,
 ): BackupRecord | undefined {
+  if (change.type === 'storage-class') return mergeBackupStorageClass(stored, change, interpret);
   const at =
     change.type === 'expired'
       ? change.expiredAt
@@ -321,4 +385,26 @@ export function mergeBackup(
       );
     }
   }
+}
+
+/** A storage-class event of one object of a stored backup; a backup or object the catalog lacks is left alone. */
+function mergeBackupStorageClass(
+  stored: BackupRecord | undefined,
+  change: Extract<BackupChange, { type: 'storage-class' }>,
+  interpret: BackupInterpreter,
+): BackupRecord | undefined {
+  if (stored === undefined) return undefined;
+  const fields = fieldsOf(stored);
+  if ('part' in change.object) {
+    const current = fields.payload?.[change.object.part];
+    if (current === undefined || !current.present) return undefined;
+    const next = withStorageClass(current, current.observedAt, change);
+    if (next === undefined) return undefined;
+    return deriveBackupRecord({ ...fields, payload: { ...fields.payload, [change.object.part]: next } }, interpret);
+  }
+  const source = change.object.source;
+  const current = fields[source];
+  if (current === undefined || !current.present) return undefined;
+  const next = withStorageClass(current, current.observedAt, change);
+  return next === undefined ? undefined : deriveBackupRecord({ ...fields, [source]: next }, interpret);
 }

@@ -32,6 +32,10 @@ export interface WalObjectRecord {
   readonly content?: string;
   /** Set when a full sync's listing produced this state; an event older than that observation loses against it. */
   readonly listing?: ListingObservation;
+  /** S3 storage class when it is not STANDARD (from the listing or a lifecycle transition event). */
+  readonly storageClass?: string;
+  /** Until when a thawed (RestoreObject) copy of a frozen object can be read (from an ObjectRestore event). */
+  readonly thawedUntil?: Date;
 }
 
 /**
@@ -99,6 +103,10 @@ export interface BackupPayloadObject {
   readonly size: number;
   readonly sequencer?: string;
   readonly observedAt: Date;
+  /** S3 storage class when it is not STANDARD (from the listing or a lifecycle transition event). */
+  readonly storageClass?: string;
+  /** Until when a thawed (RestoreObject) copy of a frozen object can be read. */
+  readonly thawedUntil?: Date;
 }
 
 /**
@@ -117,4 +125,8 @@ export interface BackupSourceObject {
   readonly observedAt: Date;
   /** Set when a full sync's listing produced this observation. */
   readonly listing?: ListingObservation;
+  /** S3 storage class when it is not STANDARD. */
+  readonly storageClass?: string;
+  /** Until when a thawed (RestoreObject) copy of a frozen object can be read. */
+  readonly thawedUntil?: Date;
 }

@@ -5,7 +5,7 @@
 
 import type { ClusterId } from '../cluster.ts';
 import type { StorageObject } from '../layout/storage-object.ts';
-import type { BackupChange, BackupSource } from './catalog-change.ts';
+import type { BackupChange, BackupSource, WalObjectChange } from './catalog-change.ts';
 import type { BackupPayloadKind, BackupSourceObject, WalObjectKind, WalObjectRecord } from './catalog-records.ts';
 import type { ObjectEvent } from './object-event.ts';
 
@@ -36,6 +36,8 @@ export interface ObjectObservation {
   readonly sequencer?: string;
   /** Event time, or LastModified at first sight in a listing. */
   readonly at: Date;
+  /** The storage class as the catalog records it (absent for STANDARD). */
+  readonly storageClass?: string;
 }
 
 const WAL_KIND: Partial<Record<StorageObject['kind'], WalObjectKind>> = {
@@ -54,6 +56,7 @@ const WAL_KIND: Partial<Record<StorageObject['kind'], WalObjectKind>> = {
  */
 export function objectEffect(cluster: ClusterId, object: StorageObject, seen: ObjectObservation): ObjectEffect {
   const at = seen.at;
+  const stored = seen.present && seen.storageClass !== undefined ? { storageClass: seen.storageClass } : {};
   switch (object.kind) {
     case 'backup-sentinel':
     case 'backup-metadata':
@@ -68,6 +71,7 @@ export function objectEffect(cluster: ClusterId, object: StorageObject, seen: Ob
           observedAt: at,
           ...(seen.sequencer === undefined ? {} : { sequencer: seen.sequencer }),
           ...(seen.present && seen.etag !== undefined ? { etag: seen.etag } : {}),
+          ...stored,
         },
       };
     case 'backup-payload': {
@@ -92,6 +96,7 @@ export function objectEffect(cluster: ClusterId, object: StorageObject, seen: Ob
             size: seen.present ? (seen.size ?? 0) : 0,
             observedAt: at,
             ...(seen.sequencer === undefined ? {} : { sequencer: seen.sequencer }),
+            ...stored,
           },
         },
       };
@@ -116,6 +121,7 @@ export function objectEffect(cluster: ClusterId, object: StorageObject, seen: Ob
         ...(seen.sequencer === undefined ? {} : { sequencer: seen.sequencer }),
         deleted: !seen.present,
         ...(seen.present ? {} : { deletedAt: at }),
+        ...stored,
       };
       return { type: 'wal', record, readContent: seen.present && object.kind === 'wal-history' };
     }
@@ -123,6 +129,52 @@ export function objectEffect(cluster: ClusterId, object: StorageObject, seen: Ob
       return { type: 'ignored', reason: 'WAL-G per-segment metadata is not catalogued' };
     case 'ignored':
       return { type: 'ignored', reason: object.reason };
+  }
+}
+
+/** What a `storage-class` event changes in the catalog: the class or thaw of one stored object. */
+export type StorageClassEffect =
+  | { readonly type: 'wal'; readonly change: WalObjectChange }
+  | { readonly type: 'backup'; readonly change: BackupChange }
+  | { readonly type: 'ignored'; readonly reason: string };
+
+/**
+ * Maps a `storage-class` event (lifecycle transition, Intelligent-Tiering archive move, thaw completed or ended) of
+ * a classified key to the change of the stored object's class. It never creates an object: a key the catalog does
+ * not hold is left to its own create event or the next sync.
+ *
+ * @example storageClassEffect(cluster, walSegmentObject, { ...event, kind: 'storage-class', storageClass: 'GLACIER' }).type === 'wal'
+ */
+export function storageClassEffect(cluster: ClusterId, object: StorageObject, event: ObjectEvent): StorageClassEffect {
+  const classes = {
+    observedAt: event.eventTime,
+    ...(event.storageClass === undefined ? {} : { storageClass: event.storageClass }),
+    ...(event.thawedUntil === undefined ? {} : { thawedUntil: event.thawedUntil }),
+  };
+  const effect = objectEffect(cluster, object, { key: event.key, present: true, at: event.eventTime });
+  switch (effect.type) {
+    case 'wal':
+      return { type: 'wal', change: { origin: 'storage-class', record: effect.record, ...classes } };
+    case 'backup-source':
+      return {
+        type: 'backup',
+        change: { type: 'storage-class', cluster, name: effect.name, object: { source: effect.source }, ...classes },
+      };
+    case 'backup-payload':
+      return effect.change.type === 'payload-observed'
+        ? {
+            type: 'backup',
+            change: {
+              type: 'storage-class',
+              cluster,
+              name: effect.change.name,
+              object: { part: effect.change.part },
+              ...classes,
+            },
+          }
+        : { type: 'ignored', reason: 'not a catalogued object' };
+    case 'ignored':
+      return effect;
   }
 }
 

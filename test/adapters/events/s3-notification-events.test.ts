@@ -54,7 +54,7 @@ describe('parseObjectEventDocument', () => {
         s3Record('good'),
         { ...s3Record('no-time'), eventTime: 'yesterday' },
         s3Record('bad%G1escape'),
-        { ...s3Record('restore'), eventName: 'ObjectRestore:Completed' },
+        { ...s3Record('tagging'), eventName: 'ObjectTagging:Put' },
         s3Record('bad-sequencer', { sequencer: 'xyz' }),
         'not an object',
       ],
@@ -63,7 +63,7 @@ describe('parseObjectEventDocument', () => {
     expect(parsed.malformed.map((m) => m.key)).toEqual([
       'no-time',
       'bad%G1escape',
-      'restore',
+      'tagging',
       'bad-sequencer',
       '(no key)',
     ]);
@@ -128,12 +128,78 @@ describe('removals S3 makes on its own, and notifications fanned out through SNS
     expect(parsed.events[0] ?? {}).not.toHaveProperty('size');
   });
 
-  it('still refuses a lifecycle transition (a storage-class change removes nothing) with the event name', () => {
+  it('reads a lifecycle transition as a storage-class change carrying the destination class', () => {
     const parsed = parseObjectEventDocument({
-      Records: [{ ...s3Record('k'), eventName: 'LifecycleTransition' }],
+      Records: [
+        {
+          ...s3Record('k'),
+          eventVersion: '2.3',
+          eventName: 'LifecycleTransition',
+          lifecycleEventData: { transitionEventData: { destinationStorageClass: 'DEEP_ARCHIVE' } },
+        },
+      ],
     });
-    expect(parsed.events).toEqual([]);
-    expect(parsed.malformed[0]?.reason).toContain('LifecycleTransition');
+    expect(parsed.malformed).toEqual([]);
+    expect(parsed.events).toEqual([
+      expect.objectContaining({ key: 'k', kind: 'storage-class', storageClass: 'DEEP_ARCHIVE' }),
+    ]);
+    expect(parsed.events[0] ?? {}).not.toHaveProperty('size');
+  });
+
+  it('reads ObjectRestore:Completed with the thawed copy expiry and passes over :Post and :Delete', () => {
+    const parsed = parseObjectEventDocument({
+      Records: [
+        {
+          ...s3Record('k'),
+          eventName: 'ObjectRestore:Completed',
+          glacierEventData: {
+            restoreEventData: {
+              lifecycleRestorationExpiryTime: '2026-11-23T00:00:00.000Z',
+              lifecycleRestoreStorageClass: 'GLACIER',
+            },
+          },
+        },
+        { ...s3Record('k'), eventName: 'ObjectRestore:Post' },
+        { ...s3Record('k'), eventName: 's3:ObjectRestore:Delete', eventTime: '2026-11-23T00:00:01.000Z' },
+        {
+          ...s3Record('k'),
+          eventName: 'IntelligentTiering',
+          intelligentTieringEventData: { destinationAccessTier: 'ARCHIVE_ACCESS' },
+        },
+      ],
+    });
+    expect(parsed.malformed).toEqual([]);
+    expect(parsed.events).toEqual([
+      expect.objectContaining({
+        kind: 'storage-class',
+        storageClass: 'GLACIER',
+        thawedUntil: new Date('2026-11-23T00:00:00Z'),
+      }),
+      expect.objectContaining({ kind: 'storage-class', storageClass: 'INTELLIGENT_TIERING/ARCHIVE_ACCESS' }),
+    ]);
+  });
+
+  it('reads the EventBridge storage-class and restore detail types', () => {
+    const bridge = (detailType: string, extra: Record<string, unknown>) => ({
+      source: 'aws.s3',
+      'detail-type': detailType,
+      time: '2026-11-20T12:00:00Z',
+      detail: { bucket: { name: 'b' }, object: { key: 'k' }, ...extra },
+    });
+    const events = [
+      bridge('Object Storage Class Changed', { 'destination-storage-class': 'GLACIER' }),
+      bridge('Object Restore Completed', {
+        'restore-expiry-time': '2026-11-22T12:00:00Z',
+        'source-storage-class': 'GLACIER',
+      }),
+      bridge('Object Restore Initiated', {}),
+      bridge('Object Access Tier Changed', { 'destination-access-tier': 'DEEP_ARCHIVE_ACCESS' }),
+    ].flatMap((event) => parseObjectEventDocument(event).events);
+    expect(events.map((e) => [e.kind, e.storageClass, e.thawedUntil?.toISOString()])).toEqual([
+      ['storage-class', 'GLACIER', undefined],
+      ['storage-class', 'GLACIER', '2026-11-22T12:00:00.000Z'],
+      ['storage-class', 'INTELLIGENT_TIERING/DEEP_ARCHIVE_ACCESS', undefined],
+    ]);
   });
 
   const snsEnvelope = (message: unknown) => ({
