@@ -7,6 +7,7 @@ import { restorableWindows } from '../domain/continuity/restorable-window.ts';
 import { switchBreaks } from '../domain/continuity/timeline-path.ts';
 import { type ArchivedSegment, planRestore, type RestorePlan } from '../domain/restore/restore-plan.ts';
 import type { RestoreTarget } from '../domain/restore/restore-target.ts';
+import { describeThaw, restoreThaw } from '../domain/restore/restore-thaw.ts';
 import { readHistoryFiles } from '../domain/wal/timeline-history.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 
@@ -16,7 +17,8 @@ export interface PlanRestoreDeps {
 
 /**
  * Plans a restore of one cluster from the catalog: reads its backups, `.history` files and live WAL segments,
- * computes the restorable windows with the continuity module, and hands both to the pure planner.
+ * computes the restorable windows with the continuity module, and hands both to the pure planner. The plan names
+ * the frozen objects it reads (`thaw`), from the storage classes the catalog records.
  *
  * @throws RestoreTargetUnreachableError when the target cannot be reached (with the nearest ranges).
  */
@@ -55,6 +57,9 @@ export async function planClusterRestore(
         segNo: object.segNo,
         size: object.size,
         uploadedAt: object.uploadedAt,
+        key: object.key,
+        ...(object.storageClass === undefined ? {} : { storageClass: object.storageClass }),
+        ...(object.thawedUntil === undefined ? {} : { thawedUntil: object.thawedUntil }),
       });
     }
   }
@@ -68,7 +73,7 @@ export async function planClusterRestore(
     uploadGraceMs: cluster.alerts.uploadGraceMs,
     now,
   });
-  return planRestore({
+  const plan = planRestore({
     cluster: cluster.id,
     target,
     // Only backups of the cluster's own database system that are complete can be a base (never foreign-system).
@@ -84,4 +89,10 @@ export async function planClusterRestore(
       uploadedAt: uploadedAtOf.get(broken.key),
     })),
   });
+  const base = records.find((record) => record.name === plan.baseBackup.name);
+  const thaw =
+    base === undefined
+      ? undefined
+      : restoreThaw({ backup: base, prefix: cluster.storage.prefix, segments: plan.wal.segments ?? [], now });
+  return thaw === undefined ? plan : { ...plan, thaw, reasons: [...plan.reasons, describeThaw(thaw)] };
 }

@@ -11,6 +11,7 @@ import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
 import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { Notifier } from '../ports/notifier.ts';
+import type { ObjectThaw } from '../ports/object-thaw.ts';
 import { type RestoreJobStore, RestoreLockedError } from '../ports/restore-job-store.ts';
 
 export interface RestoreDeps {
@@ -28,6 +29,10 @@ export interface RestoreDeps {
   readonly notifier?: Notifier;
   readonly clusters: readonly ClusterConfig[];
   readonly now: () => Date;
+  /** Thaws frozen objects for `restore start --thaw`; absent where no door thaws (the deployed functions). */
+  readonly thaw?: ObjectThaw;
+  /** How a thaw waits between polls (tests pass a fake). */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** The cluster config of a job; a job of a cluster no longer configured cannot be driven. */

@@ -2,6 +2,7 @@ import type { ClusterConfig, HostSettings } from '../domain/cluster.ts';
 import { drillTarget } from '../domain/restore/drill-target.ts';
 import type { RestoreJob } from '../domain/restore/restore-job.ts';
 import { RestoreTargetUnreachableError } from '../domain/restore/restore-plan.ts';
+import { ThawRequiredError } from '../domain/restore/restore-thaw.ts';
 import { planClusterRestore } from './plan-restore.ts';
 import type { RestoreDeps } from './restore-dependencies.ts';
 import { startRestore } from './start-restore.ts';
@@ -16,7 +17,9 @@ export type DrillOutcome =
   | { readonly kind: 'started'; readonly job: RestoreJob }
   | { readonly kind: 'not-configured' }
   | { readonly kind: 'skipped-running'; readonly job: RestoreJob }
-  | { readonly kind: 'nothing-restorable'; readonly reason: string };
+  | { readonly kind: 'nothing-restorable'; readonly reason: string }
+  /** The drill would read frozen objects: drills never thaw (it costs money and hours); the reason names them. */
+  | { readonly kind: 'needs-thaw'; readonly reason: string };
 
 /**
  * The service a drill controls its copy with: its own when configured, else `pg_ctl` on the drill's data directory
@@ -55,7 +58,7 @@ export async function runRestoreDrill(deps: DrillDeps, cluster: ClusterConfig): 
     if (error instanceof RestoreTargetUnreachableError) return { kind: 'nothing-restorable', reason: error.message };
     throw error;
   }
-  const { job } = await startRestore(deps, {
+  const started = await startRestore(deps, {
     cluster,
     target,
     host: { kind: 'tag', tagKey: drill.target.tagKey, tagValue: drill.target.tagValue },
@@ -71,6 +74,10 @@ export async function runRestoreDrill(deps: DrillDeps, cluster: ClusterConfig): 
     amcheck: true,
     ...(drill.checkSql === undefined ? {} : { checkSql: drill.checkSql }),
     ...(drill.settings === undefined ? {} : { extraSettings: drill.settings }),
+  }).catch((error: unknown) => {
+    if (error instanceof ThawRequiredError) return error;
+    throw error;
   });
-  return { kind: 'started', job };
+  if (started instanceof ThawRequiredError) return { kind: 'needs-thaw', reason: started.message };
+  return { kind: 'started', job: started.job };
 }

@@ -9,9 +9,11 @@ import {
 } from '../domain/restore/restore-job.ts';
 import type { RestorePlan } from '../domain/restore/restore-plan.ts';
 import type { RestoreTarget } from '../domain/restore/restore-target.ts';
+import { ThawRequiredError } from '../domain/restore/restore-thaw.ts';
 import { RestoreJobConflictError } from '../ports/restore-job-store.ts';
 import { planClusterRestore } from './plan-restore.ts';
 import { dispatchNextStep, notifyRestore, type RestoreDeps, takeRestoreLock } from './restore-dependencies.ts';
+import { type ThawOptions, type ThawOutcome, thawRestoreObjects } from './thaw-restore-objects.ts';
 
 /** Default time wait-recovery gives PostgreSQL to replay to the target. */
 export const DEFAULT_RECOVERY_TIMEOUT_SECONDS = 3600;
@@ -37,11 +39,18 @@ export interface StartRestoreRequest {
   readonly amcheck?: boolean;
   /** In-place restores that promote: turn archiving back on and archive the new timeline at the end. */
   readonly resumeArchiving?: boolean;
+  /**
+   * Thaw the frozen objects the plan reads and wait until they are readable before the job starts. Without it a
+   * plan that reads frozen objects is refused (ThawRequiredError), naming them and the fix.
+   */
+  readonly thaw?: ThawOptions;
 }
 
 export interface StartedRestore {
   readonly job: RestoreJob;
   readonly plan: RestorePlan;
+  /** Present when frozen objects were thawed first: how many and how long it took. */
+  readonly thawed?: ThawOutcome;
 }
 
 /**
@@ -64,15 +73,44 @@ export async function startRestore(deps: RestoreDeps, request: StartRestoreReque
   const host = await singleInstance(deps, cluster, resolveHost(cluster, request, ownTag));
   const now = deps.now();
   const plan = await planClusterRestore(deps, cluster, request.target, now);
+  const thawed = await thawFirst(deps, request, plan);
   const hostSettings: HostSettings = { ...cluster.hosts, ...request.hostOverrides };
   const kind = request.kind ?? 'restore';
   if (kind === 'restore') await takeRestoreLock(deps, cluster.id, request.jobId);
   try {
-    return await createAndDispatch(deps, request, { plan, host, hostSettings, kind, now });
+    const started = await createAndDispatch(deps, request, {
+      plan,
+      host,
+      hostSettings,
+      kind,
+      now: thawed === undefined ? now : deps.now(),
+    });
+    return thawed === undefined ? started : { ...started, thawed };
   } catch (error) {
     if (kind === 'restore') await deps.jobs.releaseRestoreLock(cluster.id, request.jobId);
     throw error;
   }
+}
+
+/** Refuses a plan that reads frozen objects unless the thaw was asked for; then thaws them and waits. */
+async function thawFirst(
+  deps: RestoreDeps,
+  request: StartRestoreRequest,
+  plan: RestorePlan,
+): Promise<ThawOutcome | undefined> {
+  if (plan.thaw === undefined) return undefined;
+  if (request.thaw === undefined) throw new ThawRequiredError(request.cluster.id, plan.thaw);
+  if (deps.thaw === undefined) {
+    throw new InvalidInputError(
+      `cluster ${request.cluster.id}: this door cannot thaw objects (no S3 thaw adapter); thaw them with aws s3api restore-object and start again`,
+    );
+  }
+  return thawRestoreObjects(
+    { thaw: deps.thaw, now: deps.now, ...(deps.sleep ? { sleep: deps.sleep } : {}) },
+    request.cluster.storage.bucket,
+    plan.thaw.objects,
+    request.thaw,
+  );
 }
 
 async function createAndDispatch(

@@ -14,6 +14,7 @@ import { DynamoDbJobStore } from '../adapters/dynamodb/dynamodb-job-store.ts';
 import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
 import { DynamoDbRestoreJobStore } from '../adapters/dynamodb/dynamodb-restore-job-store.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
+import { S3ObjectThaw } from '../adapters/s3/s3-object-thaw.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
 import { QueuedNotifier } from '../adapters/sqs/queued-notifier.ts';
 import { SqsClusterRunQueue } from '../adapters/sqs/sqs-cluster-run-queue.ts';
@@ -184,6 +185,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       notifier: notifier(),
       clusters: config.clusters,
       now: () => new Date(),
+      thaw: new S3ObjectThaw(s3()),
     }),
   );
   const tracker = lazy(

@@ -4,9 +4,12 @@ import type { RestoreHostTarget } from '../../domain/restore/restore-job.ts';
 import { newRestoreJobId } from '../../domain/restore/restore-job-id.ts';
 import { RestoreTargetUnreachableError } from '../../domain/restore/restore-plan.ts';
 import { renderRestoreStatus, restoreStatusJson } from '../../domain/restore/restore-report.ts';
+import { ThawRequiredError } from '../../domain/restore/restore-thaw.ts';
+import type { RetrievalTierName } from '../../ports/object-thaw.ts';
 import { RestoreLockedError } from '../../ports/restore-job-store.ts';
 import type { RestoreDeps } from '../../use-cases/restore-dependencies.ts';
 import { resumeRestore, startRestore } from '../../use-cases/start-restore.ts';
+import type { ThawOptions } from '../../use-cases/thaw-restore-objects.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
 import { RESTORE_TARGET_OPTIONS, renderRestorePlan, restoreTargetOf, singleCluster } from './restore-plan.ts';
 
@@ -76,6 +79,48 @@ function settingsOf(context: CliContext): Record<string, string> | undefined {
   return settings;
 }
 
+const THAW_TIERS: readonly RetrievalTierName[] = ['Expedited', 'Standard', 'Bulk'];
+
+/** A positive integer option, or the default; anything else is a usage error naming the option. */
+function positiveOption(context: CliContext, name: string, fallback: number): number {
+  const raw = context.options[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new InvalidInputError(
+      `--${name} ${JSON.stringify(String(raw))} is not a positive whole number (e.g. --${name} ${fallback})`,
+    );
+  }
+  return value;
+}
+
+/** `--thaw [--thaw-tier T] [--thaw-days N] [--thaw-poll S]`: thaw frozen objects first and wait for them. */
+function thawOf(context: CliContext): { thaw?: ThawOptions } {
+  const given = ['thaw-tier', 'thaw-days', 'thaw-poll'].filter((name) => context.options[name] !== undefined);
+  if (context.options.thaw !== true) {
+    if (given.length > 0) {
+      throw new InvalidInputError(`restore start: --${given[0]} needs --thaw`);
+    }
+    return {};
+  }
+  const rawTier = context.options['thaw-tier'];
+  const tier = THAW_TIERS.find((candidate) => candidate.toLowerCase() === String(rawTier ?? 'Standard').toLowerCase());
+  if (tier === undefined) {
+    throw new InvalidInputError(
+      `--thaw-tier ${JSON.stringify(String(rawTier))} is not a retrieval tier; use Expedited, Standard or Bulk`,
+    );
+  }
+  return {
+    thaw: {
+      tier,
+      days: positiveOption(context, 'thaw-days', 3),
+      pollSeconds: positiveOption(context, 'thaw-poll', 60),
+      onProgress: ({ readable, pending }) =>
+        context.stderr(`walcat: thaw: ${readable} readable, ${pending} still frozen`),
+    },
+  };
+}
+
 /**
  * `walcat restore start --cluster C --to TIME (--instance ID | --host-tag K=V | --in-place)`: plans the restore,
  * refuses an unreachable target (exit 1), stores the job and sends its first step; the orchestrator takes it from
@@ -83,14 +128,17 @@ function settingsOf(context: CliContext): Record<string, string> | undefined {
  * query whose first value must be true after the restore; `--pg-data` restores into another directory on the host; `--resume-archiving` (in place, promoting) ends
  * with archive_mode on and the new timeline archived; `--setting name=value` (repeatable) sets a server setting
  * of the restored copy (a copy in another directory otherwise gets its own socket folder and a free port).
- * `--resume JOB` re-runs a failed job from its failed step.
+ * `--resume JOB` re-runs a failed job from its failed step. A plan that reads frozen objects (GLACIER, DEEP_ARCHIVE,
+ * Intelligent-Tiering archive tiers) is refused unless `--thaw` is given: then walcat issues RestoreObject for them
+ * (`--thaw-tier`, default Standard; copies readable for `--thaw-days`, default 3) and polls every `--thaw-poll`
+ * seconds (default 60) until all are readable, before the job starts.
  */
 export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliCommand {
   return {
     name: 'restore start',
     summary: 'start a planned restore on a host',
     usage:
-      'walcat restore start --cluster ID (--to TIME|latest | --lsn X/Y | --name P | --xid N) (--instance ID | --host-tag K=V | --in-place [--resume-archiving]) [--pause] [--check-sql SQL] [--pg-data DIR] [--setting NAME=VALUE]... [--json]\n       walcat restore start --cluster ID --resume JOB',
+      'walcat restore start --cluster ID (--to TIME|latest | --lsn X/Y | --name P | --xid N) (--instance ID | --host-tag K=V | --in-place [--resume-archiving]) [--pause] [--check-sql SQL] [--pg-data DIR] [--setting NAME=VALUE]... [--thaw [--thaw-tier Expedited|Standard|Bulk] [--thaw-days N] [--thaw-poll SECONDS]] [--json]\n       walcat restore start --cluster ID --resume JOB',
     options: {
       ...RESTORE_TARGET_OPTIONS,
       instance: { type: 'string' },
@@ -102,6 +150,10 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
       'pg-data': { type: 'string' },
       setting: { type: 'string', multiple: true },
       resume: { type: 'string' },
+      thaw: { type: 'boolean' },
+      'thaw-tier': { type: 'string' },
+      'thaw-days': { type: 'string' },
+      'thaw-poll': { type: 'string' },
     },
     async run(context: CliContext): Promise<number> {
       const cluster = singleCluster(context, 'restore start');
@@ -126,7 +178,7 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
       const copyDir =
         typeof pgData === 'string' ? pgData : !named && scratch ? join(scratch.restoresDir, jobId) : undefined;
       try {
-        const { job, plan } = await startRestore(deps.restore(), {
+        const { job, plan, thawed } = await startRestore(deps.restore(), {
           cluster,
           target,
           inPlace,
@@ -137,9 +189,20 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
           ...(typeof checkSql === 'string' ? { checkSql } : {}),
           ...(copyDir === undefined ? {} : { hostOverrides: { pgData: copyDir } }),
           ...(extraSettings === undefined ? {} : { extraSettings }),
+          ...thawOf(context),
         });
+        if (thawed !== undefined && !context.json) {
+          context.stdout(
+            `thawed ${thawed.objects} frozen object${thawed.objects === 1 ? '' : 's'} in ${Math.round(thawed.seconds)} s (${thawed.requested} RestoreObject request${thawed.requested === 1 ? '' : 's'})`,
+          );
+        }
         if (context.json) {
-          context.stdout(JSON.stringify(restoreStatusJson(job)));
+          context.stdout(
+            JSON.stringify({
+              ...restoreStatusJson(job),
+              ...(thawed === undefined ? {} : { thaw: { objects: thawed.objects, seconds: thawed.seconds } }),
+            }),
+          );
         } else {
           context.stdout(
             `${renderRestorePlan(plan, cluster)}\n\n${renderRestoreStatus(job, context.now)}follow it with: walcat restore status ${job.jobId} --cluster ${cluster.id}`,
@@ -150,6 +213,23 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
         if (error instanceof RestoreLockedError) {
           context.stderr(`walcat: restore refused: ${error.message}`);
           if (context.json) context.stdout(JSON.stringify({ error: error.message, runningJob: error.holder }));
+          return EXIT_BAD_NEWS;
+        }
+        if (error instanceof ThawRequiredError) {
+          context.stderr(`walcat: restore refused: ${error.message}`);
+          if (context.json) {
+            context.stdout(
+              JSON.stringify({
+                error: error.message,
+                reason: 'needs-thaw',
+                thaw: {
+                  objects: error.thaw.objects.length,
+                  bytes: error.thaw.bytes,
+                  storageClasses: error.thaw.storageClasses,
+                },
+              }),
+            );
+          }
           return EXIT_BAD_NEWS;
         }
         if (!(error instanceof RestoreTargetUnreachableError)) throw error;

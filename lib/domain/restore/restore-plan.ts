@@ -9,6 +9,7 @@ import { formatTimelineHex, type TimelineId } from '../wal/timeline.ts';
 import { switchSegments, type TimelineHistory, type UnreadableHistory } from '../wal/timeline-history.ts';
 import { type SegmentNumber, segmentNumber, segNoOfLsn, type WalSegment, walFileName } from '../wal/wal-segment.ts';
 import { formatRestoreTarget, type RestoreTarget } from './restore-target.ts';
+import type { RestoreThaw } from './restore-thaw.ts';
 
 /**
  * One restorable range as the continuity module computes it (`walcat window`, restorable-window.ts): from the finish
@@ -25,6 +26,10 @@ export interface ArchivedSegment {
   readonly size: number;
   /** Upload time: the only per-segment time there is; it bounds the commit times the segment holds. */
   readonly uploadedAt: Date;
+  /** The object key, and where it is stored (catalog form: absent for STANDARD), for the thaw a restore needs. */
+  readonly key?: string;
+  readonly storageClass?: string;
+  readonly thawedUntil?: Date;
 }
 
 export interface RestorePlanInput {
@@ -55,6 +60,8 @@ export interface RestoreWal {
   readonly to: WalSegment;
   readonly count: number;
   readonly bytes: number;
+  /** The segments recovery reads, in order (the thaw check looks at their storage classes). */
+  readonly segments?: readonly ArchivedSegment[];
 }
 
 /** What `walcat restore plan` decides; `restore start` executes exactly this. */
@@ -69,6 +76,8 @@ export interface RestorePlan {
   readonly wal: RestoreWal;
   /** Why this backup and this WAL, one line each, for people reviewing the plan. */
   readonly reasons: readonly string[];
+  /** The frozen objects the restore reads (restore-thaw.ts); absent when every object can be read directly. */
+  readonly thaw?: RestoreThaw;
 }
 
 export type UnreachableReason =
@@ -474,13 +483,17 @@ class ChainFinder {
     let count = 0;
     let bytes = 0;
     let previous: ArchivedSegment | undefined;
+    const read: ArchivedSegment[] = [];
     for (let segNo = first; ; segNo++) {
       // Past the last segment of the 64-bit WAL space (`FFFFFFFF000000FF` at 16 MiB) there is nothing to read.
       const segment = segNo > lastSegNo ? undefined : this.pick(segNo, backup.timeline, timeline);
       if (!segment) {
         const stopsAtEndOfChain = endReason === '' && previous && segNo > consistentAt;
         if (stopsAtEndOfChain && previous) {
-          return { kind: 'ok', wal: { from: backup.startSegment, to: segmentOf(previous), count, bytes } };
+          return {
+            kind: 'ok',
+            wal: { from: backup.startSegment, to: segmentOf(previous), count, bytes, segments: read },
+          };
         }
         const missing =
           segNo > lastSegNo ? 'the end of the WAL space' : walFileName({ timeline, segNo: segmentNumber(segNo) }, size);
@@ -495,8 +508,12 @@ class ChainFinder {
       count++;
       bytes += segment.size;
       previous = segment;
+      read.push(segment);
       if (segNo >= consistentAt && isLast(segment)) {
-        return { kind: 'ok', wal: { from: backup.startSegment, to: segmentOf(segment), count, bytes } };
+        return {
+          kind: 'ok',
+          wal: { from: backup.startSegment, to: segmentOf(segment), count, bytes, segments: read },
+        };
       }
     }
   }
@@ -554,6 +571,13 @@ export interface RestorePlanJson {
     readonly baseBackup: string;
   };
   readonly reasons: readonly string[];
+  /** Null when every object the restore reads can be read directly. */
+  readonly thaw: {
+    readonly objects: number;
+    readonly bytes: number;
+    readonly storageClasses: readonly string[];
+    readonly retrieval: readonly { readonly tier: string; readonly hours: number; readonly words: string }[];
+  } | null;
 }
 
 /**
@@ -581,5 +605,14 @@ export function restorePlanToJson(plan: RestorePlan, size: WalSegmentSize): Rest
       baseBackup: plan.range.baseBackup,
     },
     reasons: plan.reasons,
+    thaw:
+      plan.thaw === undefined
+        ? null
+        : {
+            objects: plan.thaw.objects.length,
+            bytes: plan.thaw.bytes,
+            storageClasses: plan.thaw.storageClasses,
+            retrieval: plan.thaw.retrieval.map(({ tier, hours, words }) => ({ tier, hours, words })),
+          },
   };
 }

@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryRestoreJobStore } from '../../../lib/adapters/local/in-memory-restore-job-store.ts';
+import type { BackupRecord } from '../../../lib/domain/catalog/catalog-records.ts';
+import { restorePlanToJson } from '../../../lib/domain/restore/restore-plan.ts';
+import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+import { ThawRequiredError } from '../../../lib/domain/restore/restore-thaw.ts';
+import type { ObjectThaw, ThawState } from '../../../lib/ports/object-thaw.ts';
+import { planClusterRestore } from '../../../lib/use-cases/plan-restore.ts';
+import type { RestoreDeps } from '../../../lib/use-cases/restore-dependencies.ts';
+import { runRestoreDrill } from '../../../lib/use-cases/run-restore-drill.ts';
+import { startRestore } from '../../../lib/use-cases/start-restore.ts';
+import {
+  cluster,
+  FakeCatalog,
+  FakeInstances,
+  FakeTransport,
+  minutes,
+  RecordingNotifier,
+  restoreConfig,
+} from './restore-fixtures.ts';
+
+const target = parseRestoreTarget({ to: '2026-11-20T10:30:00Z' });
+const newHost = { kind: 'instance', instanceId: 'i-0a1b2c3d4e5f60718' } as const;
+const PART = 'tar_partitions/part_001.tar.lz4';
+
+/** Backup B's tar partition in DEEP_ARCHIVE and WAL segments 8 and 9 in GLACIER (9 with a thawed copy until `thawedUntil`). */
+function frozenCatalog(thawedUntil?: Date): FakeCatalog {
+  const catalog = new FakeCatalog();
+  catalog.backups = catalog.backups.map(
+    (record): BackupRecord =>
+      record.name === 'base_000000010000000000000008'
+        ? {
+            ...record,
+            payload: {
+              [PART]: {
+                kind: 'tar-partition',
+                present: true,
+                size: 5_000_000,
+                observedAt: minutes(75),
+                storageClass: 'DEEP_ARCHIVE',
+              },
+            },
+          }
+        : record,
+  );
+  catalog.segments = catalog.segments.map((segment) =>
+    segment.segNo === 8 || segment.segNo === 9
+      ? {
+          ...segment,
+          storageClass: 'GLACIER',
+          ...(segment.segNo === 9 && thawedUntil ? { thawedUntil } : {}),
+        }
+      : segment,
+  );
+  return catalog;
+}
+
+/** S3 as the thaw sees it: frozen until asked, then thawing for `pollsToThaw` looks, then readable. */
+class FakeThaw implements ObjectThaw {
+  readonly requests: string[] = [];
+  readonly looks = new Map<string, number>();
+  constructor(private readonly pollsToThaw: number) {}
+  async thawState(_bucket: string, key: string): Promise<ThawState> {
+    if (!this.requests.includes(key)) return { state: 'frozen', storageClass: 'GLACIER' };
+    const looks = (this.looks.get(key) ?? 0) + 1;
+    this.looks.set(key, looks);
+    return looks > this.pollsToThaw ? { state: 'readable' } : { state: 'thawing' };
+  }
+  async requestThaw(_bucket: string, key: string): Promise<void> {
+    this.requests.push(key);
+  }
+}
+
+function setup(catalog: FakeCatalog, thaw?: ObjectThaw) {
+  const transport = new FakeTransport();
+  const jobs = new InMemoryRestoreJobStore();
+  let now = minutes(200).getTime();
+  const deps: RestoreDeps = {
+    catalog: catalog.asStore(),
+    jobs,
+    transport,
+    instances: new FakeInstances(),
+    notifier: new RecordingNotifier(),
+    clusters: restoreConfig().clusters,
+    now: () => new Date(now),
+    sleep: async (ms) => {
+      now += ms;
+    },
+    ...(thaw ? { thaw } : {}),
+  };
+  return { deps, transport, jobs };
+}
+
+describe('restore plans that read frozen objects', () => {
+  it('names the frozen objects, their bytes and classes, and the slowest class retrieval tiers', async () => {
+    const plan = await planClusterRestore({ catalog: frozenCatalog().asStore() }, cluster(), target, minutes(200));
+    expect(plan.thaw?.objects.map((object) => [object.key, object.storageClass])).toEqual([
+      [`orders-main/basebackups_005/base_000000010000000000000008/${PART}`, 'DEEP_ARCHIVE'],
+      ['wal_005/000000010000000000000008.lz4', 'GLACIER'],
+      ['wal_005/000000010000000000000009.lz4', 'GLACIER'],
+    ]);
+    const json = restorePlanToJson(plan, cluster().walSegmentSize);
+    expect(json.thaw).toEqual({
+      objects: 3,
+      bytes: 5_002_000,
+      storageClasses: ['DEEP_ARCHIVE', 'GLACIER'],
+      retrieval: [
+        { tier: 'Standard', hours: 12, words: 'within 12 hours' },
+        { tier: 'Bulk', hours: 48, words: 'within 48 hours' },
+      ],
+    });
+    expect(plan.reasons.at(-1)).toContain('3 objects (4.8 MiB) in DEEP_ARCHIVE, GLACIER need a thaw first');
+  });
+
+  it('is null when every object reads directly, or a thawed copy is still readable', async () => {
+    const plain = await planClusterRestore({ catalog: new FakeCatalog().asStore() }, cluster(), target, minutes(200));
+    expect(restorePlanToJson(plain, cluster().walSegmentSize).thaw).toBeNull();
+    const thawed = await planClusterRestore(
+      { catalog: frozenCatalog(minutes(300)).asStore() },
+      cluster(),
+      target,
+      minutes(200),
+    );
+    expect(thawed.thaw?.objects.map((object) => object.key)).not.toContain('wal_005/000000010000000000000009.lz4');
+    const expired = await planClusterRestore(
+      { catalog: frozenCatalog(minutes(100)).asStore() },
+      cluster(),
+      target,
+      minutes(200),
+    );
+    expect(expired.thaw?.objects.map((object) => object.key)).toContain('wal_005/000000010000000000000009.lz4');
+  });
+
+  it('refuses restore start without the thaw, naming the objects and the fix, and sends nothing', async () => {
+    const { deps, transport, jobs } = setup(frozenCatalog(), new FakeThaw(0));
+    const start = startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
+    await expect(start).rejects.toThrow(ThawRequiredError);
+    await expect(start).rejects.toThrow(/3 objects .* need a thaw first.*--thaw/);
+    expect(transport.sent).toEqual([]);
+    expect(await jobs.get(cluster().id, 'r-1')).toBeUndefined();
+  });
+
+  it('with the thaw: asks S3 once per frozen object, waits until all are readable, then starts the job', async () => {
+    const thaw = new FakeThaw(2);
+    const { deps, transport } = setup(frozenCatalog(), thaw);
+    const progress: number[] = [];
+    const started = await startRestore(deps, {
+      cluster: cluster(),
+      target,
+      host: newHost,
+      inPlace: false,
+      jobId: 'r-2',
+      thaw: { tier: 'Standard', days: 3, pollSeconds: 600, onProgress: ({ pending }) => progress.push(pending) },
+    });
+    expect(thaw.requests).toHaveLength(3);
+    expect(new Set(thaw.requests).size).toBe(3);
+    expect(progress).toEqual([3, 3, 3, 0]);
+    expect(started.thawed).toEqual({ requested: 3, objects: 3, seconds: 1800 });
+    expect(transport.sent).toHaveLength(1);
+    expect(started.job.createdAt).toEqual(new Date(minutes(200).getTime() + 1_800_000));
+  });
+
+  it('refuses Expedited for DEEP_ARCHIVE before asking S3 for anything', async () => {
+    const thaw = new FakeThaw(0);
+    const { deps } = setup(frozenCatalog(), thaw);
+    await expect(
+      startRestore(deps, {
+        cluster: cluster(),
+        target,
+        host: newHost,
+        inPlace: false,
+        jobId: 'r-3',
+        thaw: { tier: 'Expedited', days: 1, pollSeconds: 1 },
+      }),
+    ).rejects.toThrow(/no Expedited retrieval for DEEP_ARCHIVE/);
+    expect(thaw.requests).toEqual([]);
+  });
+
+  it('a scheduled drill whose plan reads frozen objects does not thaw: it says so and sends nothing', async () => {
+    const thaw = new FakeThaw(0);
+    const { deps, transport } = setup(frozenCatalog(), thaw);
+    const outcome = await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
+    expect(outcome).toMatchObject({ kind: 'needs-thaw', reason: expect.stringContaining('need a thaw first') });
+    expect(thaw.requests).toEqual([]);
+    expect(transport.sent).toEqual([]);
+  });
+});
