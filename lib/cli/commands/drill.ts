@@ -52,7 +52,7 @@ export function drillCommand(deps: DrillCommandDependencies): CliCommand {
           `cluster ${cluster.id}: a drill needs clusters[].hosts (pgData, osUser, service) as well as drill:`,
         );
       }
-      if (outcome.kind === 'nothing-restorable') {
+      if (outcome.kind === 'nothing-restorable' || outcome.kind === 'needs-thaw') {
         context.stderr(`walcat: drill refused: ${outcome.reason}`);
         if (context.json) context.stdout(JSON.stringify({ error: outcome.reason }));
         return EXIT_BAD_NEWS;
