@@ -517,6 +517,7 @@ function configureRecovery(input: RestoreScriptInput, p: Paths): ScriptStep[] {
       ]
     : [shell`printf '%s' ${block.text} >> ${next}`];
   return [
+    ...(input.inPlace ? [] : baseConfigFiles(p)),
     {
       kind: 'shell',
       name: 'write-settings',
@@ -533,6 +534,51 @@ function configureRecovery(input: RestoreScriptInput, p: Paths): ScriptStep[] {
           ? trustedShell('walcat_var_result=$(printf \'{"port":%d}\' "$walcat_port")')
           : trustedShell('walcat_var_result=null'),
       ]),
+    },
+  ];
+}
+
+/**
+ * The minimal configuration files a copy gets when the backup has none. A server that keeps its configuration outside
+ * the data directory (Debian: `/etc/postgresql/<major>/<cluster>/postgresql.conf`, `pg_hba.conf`, `pg_ident.conf`)
+ * backs up a data directory without them, and a copy in another directory, started with `pg_ctl -D`, would not
+ * start. Each file is written only when absent (the backup's own files are never replaced), and the step output
+ * says which were written. walcat's settings for the copy (port, socket, recovery) stay in postgresql.auto.conf.
+ */
+export const BASE_CONFIG_FILES: readonly { readonly name: string; readonly text: string }[] = [
+  {
+    name: 'postgresql.conf',
+    text: [
+      '# Written by walcat: the backup has no postgresql.conf (its server kept it outside the data directory, as',
+      "# Debian does in /etc/postgresql). PostgreSQL's defaults apply; walcat's settings for this restored copy",
+      '# (port, socket folder, recovery) are in postgresql.auto.conf. Copy your own settings here as needed.',
+      '',
+    ].join('\n'),
+  },
+  {
+    name: 'pg_hba.conf',
+    text: [
+      '# Written by walcat: the backup has no pg_hba.conf. Local connections as the same-named OS user only.',
+      'local   all   all                  peer',
+      'host    all   all   127.0.0.1/32   scram-sha-256',
+      'host    all   all   ::1/128        scram-sha-256',
+      '',
+    ].join('\n'),
+  },
+  { name: 'pg_ident.conf', text: '# Written by walcat: the backup has no pg_ident.conf (no user name maps).\n' },
+];
+
+function baseConfigFiles(p: Paths): ScriptStep[] {
+  return [
+    {
+      kind: 'shell',
+      name: 'base-config',
+      fragment: joinLines(
+        BASE_CONFIG_FILES.map(({ name, text }) => {
+          const file = `${p.pgData}/${name}`;
+          return shell`if [[ -f ${p.marker} && ! -e ${file} ]]; then printf '%s' ${text} > ${file}; chown -- "$WALCAT_OS_USER": ${file}; chmod 600 -- ${file}; echo ${`walcat: the backup has no ${name} (kept outside the data directory, e.g. in /etc/postgresql); wrote a minimal one to ${file}`}; fi`;
+        }),
+      ),
     },
   ];
 }
