@@ -2,8 +2,10 @@
  * The retention invariant over random histories, through the real plan and apply use cases on in-memory stores:
  * random catalogs (complete, permanent, delta, unreadable, incomplete and still-uploading backups), random event
  * loss (backups the plan never saw, live sentinels an ingest race marked deleted), new backups between plan and
- * sync and after the sync, and the apply. No object that a backup present at apply time needs, and no object of a
- * backup that is not provably garbage, is ever deleted.
+ * sync and after the sync, and the apply; then a second round a day later (new backups, a plan on the catalog the
+ * first apply left, a sync, an apply). No object that a backup present at apply time needs, and no object of a
+ * backup that is not provably garbage, is ever deleted, in either round. Reordered and duplicated events through the
+ * real ingest, on the real stores, are the rounds property's (test/e2e/retention-rounds.property.test.ts).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +50,11 @@ const caseArbitrary = fc.record({
   keepDaily: fc.integer({ min: 0, max: 4 }),
   pitrWindowMs: fc.constantFrom(0, DAY, 2 * DAY),
   planAfterLastMs: fc.integer({ min: 0, max: 2 * DAY }),
+  /** Backups of the second round. */
+  second: fc.array(fc.constantFrom<Kind>('complete', 'complete', 'permanent', 'incomplete'), {
+    minLength: 1,
+    maxLength: 3,
+  }),
   applyAfterPlanMs: fc.integer({ min: HOUR, max: 2 * DAY }),
 });
 
@@ -250,65 +257,157 @@ describe('retention apply, property over random histories', () => {
         const applyCatalog = modelled.filter((entry) => entry.later !== 'after-sync').map((entry) => entry.record);
         catalog.syncTo(applyCatalog, wal, syncedAt);
 
-        const before = new Set(bucket.objects.keys());
-        try {
-          await applyClusterRetention(deps, withPolicy, { planId, now: applyAt, explicit: true });
-        } catch (error) {
-          if (!(error instanceof UnsafePlanError)) throw error;
-          expect(new Set(bucket.objects.keys())).toEqual(before);
-          return;
-        }
-        const present = (key: string) => bucket.objects.has(key);
-        const gone = (key: string) => before.has(key) && !present(key);
+        const first = await applyAndCheck({
+          bucket,
+          deps,
+          withPolicy,
+          planId,
+          applyAt,
+          applyCatalog,
+          wal,
+          policy,
+          modelled,
+        });
+        if (first === 'refused') return;
 
-        let garbage: Set<string>;
+        // A second round a day later: new backups and WAL, a plan on the catalog apply left (expired backups, WAL
+        // tombstones, the retention tombstones in the state), a sync, an apply; the same invariant holds.
+        const secondAt = applyAt.getTime() + DAY;
+        let nextSegNo = laterSegNo + 2;
+        const added: Modelled[] = [];
+        for (const [index, kind] of generated.second.entries()) {
+          const finishedAt = new Date(secondAt - (generated.second.length - index) * HOUR);
+          const record = modelBackup(kind, nextSegNo, 1, finishedAt, undefined, finishedAt);
+          const entry: Modelled = {
+            record,
+            kind,
+            seen: 'seen',
+            startSegNo: nextSegNo,
+            spanSegments: 1,
+            stillUploading: false,
+          };
+          added.push(entry);
+          for (const [key, when] of bucketKeysOf(entry)) bucket.put(key, when);
+          nextSegNo += 2;
+        }
+        const secondWal = walRecords(laterSegNo + 2, nextSegNo + 1, new Date(secondAt));
+        for (const record of secondWal) bucket.put(record.key, record.uploadedAt);
+        const walNow = [...catalog.wal, ...secondWal];
+        const backupsNow = [
+          ...catalog.backups.filter(
+            (record) =>
+              bucket.objects.has(sentinelKey(record.name)) ||
+              record.status === 'expired' ||
+              bucket.objects.has(partKey(record.name)),
+          ),
+          ...modelled.filter((entry) => entry.later === 'after-sync').map((entry) => entry.record),
+          ...added.map((entry) => entry.record),
+        ];
+        const secondPlanAt = new Date(secondAt);
+        catalog.syncTo(backupsNow, walNow, new Date(secondAt - HOUR / 2));
+        let secondPlanId: string;
         try {
-          const fresh = planRetention({
-            cluster: CLUSTER,
-            backups: applyCatalog,
-            wal,
-            policy,
-            walSegmentSize: SIZE,
-            now: applyAt,
-            planId: 'judge',
-          });
-          garbage = new Set(fresh.delete.backups.map((doomed) => doomed.name));
+          secondPlanId = (await planClusterRetention({ ...deps, planIdSuffix: () => 'b2b2' }, withPolicy, secondPlanAt))
+            .plan.planId;
         } catch (error) {
-          if (!(error instanceof UnsafePlanError)) throw error;
-          garbage = new Set();
+          if (error instanceof UnsafePlanError) return;
+          throw error;
         }
-        const byName = new Map(modelled.map((entry) => [entry.record.name, entry]));
-        for (const entry of modelled) {
-          const { record } = entry;
-          const objectsGone = gone(partKey(record.name)) || gone(sentinelKey(record.name));
-          if (objectsGone) {
-            // Deleted: it must have been garbage under the catalog at apply time, and never one walcat keeps.
-            expect(garbage.has(record.name), `${record.name} (${entry.kind}) deleted but not garbage`).toBe(true);
-            expect(entry.kind).not.toBe('permanent');
-            expect(entry.kind).not.toBe('unreadable');
-            const alive = applyAt.getTime() - (record.lastSignOfLifeAt?.getTime() ?? 0) < GRACE;
-            if (entry.kind === 'incomplete') expect(alive, `${record.name} deleted while uploading`).toBe(false);
-            continue;
-          }
-          // Present after apply: whatever it needs is there.
-          if (isCompleteBackup(record)) {
-            const range = consistencyRange(record, SIZE);
-            for (let seg = range.fromSegNo; seg <= (range.toSegNo ?? range.fromSegNo); seg++) {
-              expect(gone(walKey(seg)), `WAL ${seg} of ${record.name} (${entry.kind}, ${entry.seen})`).toBe(false);
-            }
-            for (let parent = record.backup.deltaFrom; parent !== undefined; ) {
-              expect(gone(sentinelKey(parent)), `delta ancestor ${parent} of ${record.name}`).toBe(false);
-              parent = byName.get(parent)?.record.backup?.deltaFrom;
-            }
-          } else if (entry.kind === 'unreadable') {
-            for (let seg = entry.startSegNo; seg < entry.startSegNo + entry.spanSegments; seg++) {
-              expect(gone(walKey(seg)), `WAL ${seg} of unreadable ${record.name}`).toBe(false);
-            }
-          }
-        }
+        catalog.syncTo(catalog.backups, catalog.wal, new Date(secondAt + HOUR / 2));
+        await applyAndCheck({
+          bucket,
+          deps,
+          withPolicy,
+          planId: secondPlanId,
+          applyAt: new Date(secondAt + HOUR),
+          applyCatalog: catalog.backups,
+          wal: catalog.wal,
+          policy,
+          modelled: [...modelled, ...added],
+        });
       }),
       { numRuns: RUNS },
     );
-    // A thousand cases take 10-20 s on a shared two-core machine: more than the default per-test timeout.
-  }, 120_000);
+    // A thousand cases of two rounds take 20-40 s on a shared two-core machine: more than the default timeout.
+  }, 300_000);
 });
+
+interface RoundToCheck {
+  readonly bucket: MemoryBucket;
+  readonly deps: Parameters<typeof applyClusterRetention>[0];
+  readonly withPolicy: ClusterConfig;
+  readonly planId: string;
+  readonly applyAt: Date;
+  /** The catalog apply reads (after the sync). */
+  readonly applyCatalog: readonly BackupRecord[];
+  readonly wal: readonly WalObjectRecord[];
+  readonly policy: RetentionPolicy;
+  readonly modelled: readonly Modelled[];
+}
+
+/**
+ * Applies the plan and checks the invariant: what went was garbage under the catalog at apply time (never permanent,
+ * unreadable or still uploading), and whatever a backup still present needs is still there.
+ */
+async function applyAndCheck(round: RoundToCheck): Promise<'refused' | 'applied'> {
+  const { bucket, deps, withPolicy, planId, applyAt, applyCatalog, wal, policy, modelled } = round;
+  const before = new Set(bucket.objects.keys());
+  try {
+    await applyClusterRetention(deps, withPolicy, { planId, now: applyAt, explicit: true });
+  } catch (error) {
+    if (!(error instanceof UnsafePlanError)) throw error;
+    expect(new Set(bucket.objects.keys())).toEqual(before);
+    return 'refused';
+  }
+  const present = (key: string) => bucket.objects.has(key);
+  const gone = (key: string) => before.has(key) && !present(key);
+
+  let garbage: Set<string>;
+  try {
+    const fresh = planRetention({
+      cluster: CLUSTER,
+      backups: applyCatalog,
+      wal,
+      policy,
+      walSegmentSize: SIZE,
+      now: applyAt,
+      planId: 'judge',
+    });
+    garbage = new Set(fresh.delete.backups.map((doomed) => doomed.name));
+  } catch (error) {
+    if (!(error instanceof UnsafePlanError)) throw error;
+    garbage = new Set();
+  }
+  const byName = new Map(modelled.map((entry) => [entry.record.name, entry]));
+  for (const entry of modelled) {
+    const { record } = entry;
+    // Gone before this round (an earlier apply deleted it): nothing of it is this apply's to keep.
+    if (!before.has(partKey(record.name)) && !before.has(sentinelKey(record.name))) continue;
+    const objectsGone = gone(partKey(record.name)) || gone(sentinelKey(record.name));
+    if (objectsGone) {
+      // Deleted: it must have been garbage under the catalog at apply time, and never one walcat keeps.
+      expect(garbage.has(record.name), `${record.name} (${entry.kind}) deleted but not garbage`).toBe(true);
+      expect(entry.kind).not.toBe('permanent');
+      expect(entry.kind).not.toBe('unreadable');
+      const alive = applyAt.getTime() - (record.lastSignOfLifeAt?.getTime() ?? 0) < GRACE;
+      if (entry.kind === 'incomplete') expect(alive, `${record.name} deleted while uploading`).toBe(false);
+      continue;
+    }
+    // Present after apply: whatever it needs is there.
+    if (isCompleteBackup(record)) {
+      const range = consistencyRange(record, SIZE);
+      for (let seg = range.fromSegNo; seg <= (range.toSegNo ?? range.fromSegNo); seg++) {
+        expect(gone(walKey(seg)), `WAL ${seg} of ${record.name} (${entry.kind}, ${entry.seen})`).toBe(false);
+      }
+      for (let parent = record.backup.deltaFrom; parent !== undefined; ) {
+        expect(gone(sentinelKey(parent)), `delta ancestor ${parent} of ${record.name}`).toBe(false);
+        parent = byName.get(parent)?.record.backup?.deltaFrom;
+      }
+    } else if (entry.kind === 'unreadable') {
+      for (let seg = entry.startSegNo; seg < entry.startSegNo + entry.spanSegments; seg++) {
+        expect(gone(walKey(seg)), `WAL ${seg} of unreadable ${record.name}`).toBe(false);
+      }
+    }
+  }
+  return 'applied';
+}
