@@ -22,8 +22,9 @@ import { restorableWindows } from '../lib/domain/continuity/restorable-window.ts
 import { switchBreaks } from '../lib/domain/continuity/timeline-path.ts';
 import {
   advanceCursor,
+  cursorRuns,
   planWalReads,
-  seedFromCursor,
+  seedRuns,
   type VerificationCursor,
 } from '../lib/domain/continuity/verification-cursor.ts';
 import { formatLsn, lsnFromInteger } from '../lib/domain/wal/lsn.ts';
@@ -167,16 +168,23 @@ function inMemoryRows(total: number): BenchRow[] {
     stored: undefined,
     timelines: present.timelines,
     historyTimelines: [timelineId(2)],
-    fullReadEveryMs: 3_600_000,
+    changesIndexed: true,
     now: NOW,
   });
   const cursor: VerificationCursor = JSON.parse(
     JSON.stringify(
-      advanceCursor({ plan, present, highestRead: new Map(), gaps: [], historyTimelines: [timelineId(2)], now: NOW }),
+      advanceCursor({
+        plan,
+        present,
+        gaps: [],
+        historyTimelines: [timelineId(2)],
+        changesThrough: NOW.toISOString(),
+        now: NOW,
+      }),
     ),
   );
   const incrementalStarted = process.hrtime.bigint();
-  const next = seedFromCursor(new PresentSegmentsBuilder({ breakBefore }), cursor);
+  const next = seedRuns(new PresentSegmentsBuilder({ breakBefore }), cursorRuns(cursor));
   for (let segNo = total; segNo < total + 60; segNo++)
     next.add(timelineId(2), segmentNumber(segNo), data.uploadedAt(segNo));
   decide(data, next.build());

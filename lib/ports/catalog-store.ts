@@ -10,6 +10,7 @@ import type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-ch
 import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
 import type { RetentionTombstone } from '../domain/catalog/retention-tombstones.ts';
 import type { ClusterId } from '../domain/cluster.ts';
+import type { Alert } from '../domain/continuity/alert-state.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
 import type { SegmentNumber } from '../domain/wal/wal-segment.ts';
 
@@ -49,6 +50,31 @@ export type ClusterStateUpdate = Partial<
   Pick<ClusterState, 'lastFullSyncAt' | 'verifiedCursor' | 'retentionTombstones'>
 >;
 
+/** A WAL object or `.history` record as last written, with the change index's stamp of that write. */
+export interface WalChange {
+  readonly record: WalObjectRecord;
+  /** When the write was made (the writer's clock, ISO-8601 with milliseconds). */
+  readonly changedAt: string;
+}
+
+/** What answering status, gaps and window needs of a cluster's own partition, read in two range Queries. */
+export interface ClusterOverview {
+  readonly state: ClusterState;
+  /** Oldest first, as `listBackups`. */
+  readonly backups: BackupRecord[];
+  /** As `listHistoryFiles`. */
+  readonly histories: WalObjectRecord[];
+  /** As `listTimelines`. */
+  readonly timelines: TimelineId[];
+  /** Every alert of the cluster, open and resolved. */
+  readonly alerts: Alert[];
+}
+
+/** The table has no change index yet (created by an older walcat): `walcat init` adds it; until then, full reads. */
+export class ChangeIndexUnavailableError extends Error {
+  override readonly name = 'ChangeIndexUnavailableError';
+}
+
 export interface CatalogStore {
   /** Creates the table when it does not exist (on-demand capacity); a no-op when it does. */
   ensureTable(): Promise<void>;
@@ -75,6 +101,22 @@ export interface CatalogStore {
   latestWalObject(cluster: ClusterId, timeline: TimelineId): Promise<WalObjectRecord | undefined>;
   /** `.history` records of the cluster (live and tombstoned), by timeline; `content` holds the decompressed text. */
   listHistoryFiles(cluster: ClusterId): Promise<WalObjectRecord[]>;
+  /**
+   * State, backups, history files, timelines and alerts of a cluster in two Queries of its partition (adjacent
+   * sort-key ranges). Stores without it are read with the separate calls.
+   */
+  readClusterOverview?(cluster: ClusterId): Promise<ClusterOverview>;
+  /**
+   * WAL objects and `.history` files (live and tombstoned) whose last write was stamped at or after `since`
+   * (undefined: all the index holds), oldest stamp first: one Query of the change index for any archive size.
+   * Throws ChangeIndexUnavailableError when the table has no change index. Stores without it are always read in full.
+   */
+  listWalChanges?(cluster: ClusterId, since: string | undefined): AsyncIterable<WalChange>;
+  /**
+   * The stamp a write made now would get (the store's clock). A reader takes it before reading: every write it did
+   * not see is stamped after it, less the latency of one write.
+   */
+  changeStamp?(): string;
   /** Version 0 and no fields when the cluster has no state yet. */
   getClusterState(cluster: ClusterId): Promise<ClusterState>;
   /**

@@ -1,33 +1,59 @@
 import { ClusterStateConflictError } from '../domain/catalog/catalog-errors.ts';
 import type { BackupRecord } from '../domain/catalog/catalog-records.ts';
 import type { RetentionTombstone } from '../domain/catalog/retention-tombstones.ts';
-import type { ClusterConfig } from '../domain/cluster.ts';
+import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
+import type { Alert } from '../domain/continuity/alert-state.ts';
 import { type ClusterHealth, clusterHealth } from '../domain/continuity/cluster-health.ts';
 import type { ContinuityInput, KnownHistory, LivePosition } from '../domain/continuity/continuity-input.ts';
 import { detectGaps, type GapReport } from '../domain/continuity/gap-detection.ts';
-import { type PresentSegments, PresentSegmentsBuilder } from '../domain/continuity/present-segments.ts';
+import {
+  firstRunEndingAtOrAfter,
+  type PresentSegments,
+  PresentSegmentsBuilder,
+} from '../domain/continuity/present-segments.ts';
 import { restorableWindows, type WindowReport } from '../domain/continuity/restorable-window.ts';
 import { switchBreaks } from '../domain/continuity/timeline-path.ts';
 import {
   advanceCursor,
+  cursorRuns,
+  neighboursOfRemoved,
   planWalReads,
   type ReadPlan,
-  seedFromCursor,
+  removeSegments,
+  seedRuns,
 } from '../domain/continuity/verification-cursor.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
 import { readHistoryFiles } from '../domain/wal/timeline-history.ts';
-import type { CatalogStore } from '../ports/catalog-store.ts';
+import { segmentNumber } from '../domain/wal/wal-segment.ts';
+import {
+  type CatalogStore,
+  ChangeIndexUnavailableError,
+  type ClusterOverview,
+  type WalChange,
+} from '../ports/catalog-store.ts';
 
-/** Read the whole WAL again at least hourly: deletions below the cursor are only seen by a full read. */
-export const DEFAULT_FULL_READ_EVERY_MS = 3_600_000;
+/**
+ * A safety net only: the change index brings every creation and deletion to the next run, so the whole WAL is read
+ * again once a day (a write made by a walcat version without the index would otherwise never be seen).
+ */
+export const DEFAULT_FULL_READ_EVERY_MS = 24 * 3_600_000;
+/** Changes read without storing the cursor after which a read-only run stores it anyway (saves the next runs). */
+const CHANGES_WORTH_STORING = 1_000;
+/** Removed segments at most this many apart are re-read (with their neighbours) by one Query. */
+const REMOVAL_READ_MERGE_DISTANCE = 256;
 
 export interface EvaluateContinuityOptions {
   readonly now: Date;
+  /** Read everything again at least this often (default DEFAULT_FULL_READ_EVERY_MS). */
   readonly fullReadEveryMs?: number;
   /** Ignore the stored cursor and read every WAL object. */
   readonly forceFull?: boolean;
-  /** Store the advanced cursor (the watchdog does; the read-only CLI does not). */
-  readonly persistCursor: boolean;
+  /**
+   * Store the advanced cursor: `true` every run (the watchdog); `'when-useful'` only when this run read much more
+   * than the next needs to (a full read, removals re-read, many changes), ignoring a failed write (a read-only door
+   * such as the CLI); `false` never.
+   */
+  readonly persistCursor: boolean | 'when-useful';
   readonly livePosition?: LivePosition;
 }
 
@@ -41,10 +67,12 @@ export interface ContinuityEvaluation {
   /** The archived segments as runs per timeline (the web view draws them as WAL coverage). */
   readonly present: PresentSegments;
   readonly lastFullSyncAt?: Date;
+  /** The cluster's alerts, when the catalog read them with the rest (open and resolved). */
+  readonly alerts?: readonly Alert[];
   readonly readMode: ReadPlan['mode'];
-  /** WAL items returned by the catalog in this run. */
+  /** WAL items returned by the catalog in this run (change-index items included). */
   readonly walItemsRead: number;
-  /** Range Queries of WAL made in this run (one per timeline, plus one per group of open gaps when incremental). */
+  /** Range Queries of WAL made in this run (full: one per timeline; incremental: the change index plus removals). */
   readonly walReads: number;
   /** History files that exist but could not be used (their text is missing or does not parse). */
   readonly unreadableHistories: readonly string[];
@@ -55,9 +83,34 @@ export interface ContinuityEvaluation {
   readonly retentionTombstones: readonly RetentionTombstone[];
 }
 
+interface WalPicture {
+  readonly present: PresentSegments;
+  readonly changesThrough: string | undefined;
+  readonly walItemsRead: number;
+  readonly walReads: number;
+  /** Read more than the next run will need to (worth storing the cursor for a read-only door). */
+  readonly worthStoring: boolean;
+}
+
+async function readOverview(
+  catalog: CatalogStore,
+  cluster: ClusterId,
+): Promise<Omit<ClusterOverview, 'alerts'> & { alerts?: Alert[] }> {
+  if (catalog.readClusterOverview !== undefined) return catalog.readClusterOverview(cluster);
+  const [state, backups, timelines, histories] = await Promise.all([
+    catalog.getClusterState(cluster),
+    catalog.listBackups(cluster),
+    catalog.listTimelines(cluster),
+    catalog.listHistoryFiles(cluster),
+  ]);
+  return { state, backups, timelines, histories };
+}
+
 /**
- * Reads a cluster's catalog (incrementally from the stored verification cursor when it is usable), decides gaps and
- * restorable windows, and optionally stores the advanced cursor. A concurrent run that stored a cursor first wins;
+ * Reads a cluster's catalog, decides gaps and restorable windows, and optionally stores the advanced cursor. With a
+ * stored cursor and the catalog's change index the read is three Queries whatever the size of the archive: the
+ * cluster's partition (two adjacent ranges) and the WAL written since the cursor, deletions included, so a segment
+ * deleted from the bucket changes every answer at the next run. A concurrent run that stored a cursor first wins;
  * this run's cursor is dropped and recomputed next time.
  *
  * @example const evaluation = await evaluateContinuity(catalog, cluster, { now, persistCursor: true });
@@ -67,50 +120,42 @@ export async function evaluateContinuity(
   cluster: ClusterConfig,
   options: EvaluateContinuityOptions,
 ): Promise<ContinuityEvaluation> {
-  const [state, backups, timelines, historyRecords] = await Promise.all([
-    catalog.getClusterState(cluster.id),
-    catalog.listBackups(cluster.id),
-    catalog.listTimelines(cluster.id),
-    catalog.listHistoryFiles(cluster.id),
-  ]);
+  const overview = await readOverview(catalog, cluster.id);
+  const { state, backups, timelines } = overview;
   // One policy for history files (shared with restore planning): a broken one is a finding, never an exception.
-  const reading = readHistoryFiles(historyRecords.filter((record) => !record.deleted));
+  const reading = readHistoryFiles(overview.histories.filter((record) => !record.deleted));
   const histories: KnownHistory[] = reading.readable.map(({ file, history }) => ({
     history,
     uploadedAt: file.uploadedAt,
   }));
   const unreadableHistories = reading.unreadable.map((broken) => broken.key);
   const historyTimelines = histories.map((known) => known.history.timeline);
-  const plan = planWalReads({
+  const changesIndexed = catalog.listWalChanges !== undefined && catalog.changeStamp !== undefined;
+  let plan = planWalReads({
     stored: state.verifiedCursor,
     timelines,
     historyTimelines,
-    lastFullSyncAt: state.lastFullSyncAt,
+    changesIndexed,
     fullReadEveryMs: options.fullReadEveryMs ?? DEFAULT_FULL_READ_EVERY_MS,
     now: options.now,
     forceFull: options.forceFull,
   });
-  const builder = new PresentSegmentsBuilder({
-    breakBefore: switchBreaks(
-      histories.map((known) => known.history),
-      cluster.walSegmentSize,
-    ),
-  });
-  if (plan.mode === 'incremental') seedFromCursor(builder, plan.cursor);
-  const highestRead = new Map<TimelineId, number>();
-  let walItemsRead = 0;
-  for (const read of plan.reads) {
-    const range = { fromSegNo: read.fromSegNo, toSegNo: read.toSegNo };
-    for await (const record of catalog.listWalObjects(cluster.id, read.timeline, range)) {
-      walItemsRead++;
-      if (record.segNo === undefined) continue;
-      highestRead.set(read.timeline, Math.max(highestRead.get(read.timeline) ?? -1, record.segNo));
-      if (record.kind === 'segment' && !record.deleted) {
-        builder.add(record.timeline, record.segNo, record.uploadedAt.getTime());
-      }
+  const breakBefore = switchBreaks(
+    histories.map((known) => known.history),
+    cluster.walSegmentSize,
+  );
+  let picture = plan.mode === 'incremental' ? await readChanges(catalog, cluster.id, plan, breakBefore) : undefined;
+  if (picture === undefined) {
+    if (plan.mode === 'incremental') {
+      plan = {
+        mode: 'full',
+        reason: 'the change index could not settle a removal',
+        reads: timelines.map((timeline) => ({ timeline })),
+      };
     }
+    picture = await readEverything(catalog, cluster.id, timelines, changesIndexed, breakBefore);
   }
-  const present = builder.build();
+  const { present } = picture;
   const input: ContinuityInput = {
     backups,
     histories,
@@ -125,12 +170,21 @@ export async function evaluateContinuity(
   };
   const gaps = detectGaps(input);
   const windows = restorableWindows(input);
-  if (options.persistCursor) {
-    const cursor = advanceCursor({ plan, present, highestRead, gaps: gaps.gaps, historyTimelines, now: options.now });
+  const store = options.persistCursor === true || (options.persistCursor === 'when-useful' && picture.worthStoring);
+  if (store) {
+    const cursor = advanceCursor({
+      plan,
+      present,
+      gaps: gaps.gaps,
+      historyTimelines,
+      changesThrough: picture.changesThrough,
+      now: options.now,
+    });
     try {
       await catalog.updateClusterState(cluster.id, { verifiedCursor: cursor }, state.version);
     } catch (error) {
-      if (!(error instanceof ClusterStateConflictError)) throw error;
+      // A read-only door may lack the right to write; its answer stands, the next run reads as much again.
+      if (!(error instanceof ClusterStateConflictError) && options.persistCursor === true) throw error;
     }
   }
   return {
@@ -148,12 +202,131 @@ export async function evaluateContinuity(
       now: options.now,
     }),
     ...(state.lastFullSyncAt === undefined ? {} : { lastFullSyncAt: state.lastFullSyncAt }),
+    ...(overview.alerts === undefined ? {} : { alerts: overview.alerts }),
     readMode: plan.mode,
-    walItemsRead,
-    walReads: plan.reads.length,
+    walItemsRead: picture.walItemsRead,
+    walReads: picture.walReads,
     unreadableHistories,
     historyTimelines,
     unreadableHistoryTimelines: reading.unreadable.map((broken) => broken.timeline),
     retentionTombstones: state.retentionTombstones ?? [],
   };
+}
+
+type Breaks = ReturnType<typeof switchBreaks>;
+
+/** Every WAL object of every timeline; the change stamp is taken first, so nothing written meanwhile is skipped. */
+async function readEverything(
+  catalog: CatalogStore,
+  cluster: ClusterId,
+  timelines: readonly TimelineId[],
+  changesIndexed: boolean,
+  breakBefore: Breaks,
+): Promise<WalPicture> {
+  const changesThrough = changesIndexed ? catalog.changeStamp?.() : undefined;
+  const builder = new PresentSegmentsBuilder({ breakBefore });
+  let walItemsRead = 0;
+  for (const timeline of timelines) {
+    for await (const record of catalog.listWalObjects(cluster, timeline)) {
+      walItemsRead++;
+      if (record.segNo === undefined) continue;
+      if (record.kind === 'segment' && !record.deleted) {
+        builder.add(record.timeline, record.segNo, record.uploadedAt.getTime());
+      }
+    }
+  }
+  return { present: builder.build(), changesThrough, walItemsRead, walReads: timelines.length, worthStoring: true };
+}
+
+/**
+ * The stored runs plus what the change index holds since the cursor: new segments are added; a removed segment is
+ * taken out of its run after one range read around it (the neighbours' upload times become run ends, and another
+ * object of the same segment may still be there). Undefined when the index is missing or a removal cannot be
+ * settled (the caller reads everything).
+ */
+async function readChanges(
+  catalog: CatalogStore,
+  cluster: ClusterId,
+  plan: Extract<ReadPlan, { mode: 'incremental' }>,
+  breakBefore: Breaks,
+): Promise<WalPicture | undefined> {
+  const readStamp = catalog.changeStamp?.();
+  const changes: WalChange[] = [];
+  try {
+    for await (const change of catalog.listWalChanges?.(cluster, plan.changesSince) ?? []) changes.push(change);
+  } catch (error) {
+    if (error instanceof ChangeIndexUnavailableError) return undefined;
+    throw error;
+  }
+  let changesThrough = [plan.cursor.changesThrough, readStamp]
+    .filter((stamp) => stamp !== undefined)
+    .sort()
+    .at(-1);
+  const liveSegments = new Set<string>();
+  for (const { record, changedAt } of changes) {
+    if (changesThrough === undefined || changedAt > changesThrough) changesThrough = changedAt;
+    if (record.kind === 'segment' && !record.deleted && record.segNo !== undefined) {
+      liveSegments.add(`${record.timeline}:${record.segNo}`);
+    }
+  }
+  const removed = new Map<TimelineId, number[]>();
+  for (const { record } of changes) {
+    if (record.kind !== 'segment' || !record.deleted || record.segNo === undefined) continue;
+    if (liveSegments.has(`${record.timeline}:${record.segNo}`)) continue;
+    removed.set(record.timeline, [...(removed.get(record.timeline) ?? []), record.segNo]);
+  }
+  const runs = cursorRuns(plan.cursor);
+  let walReads = 1;
+  let walItemsRead = changes.length;
+  for (const [timeline, segNos] of removed) {
+    const timelineRuns = runs.get(timeline) ?? [];
+    const inRuns = segNos.filter((segNo) => {
+      const run = timelineRuns[firstRunEndingAtOrAfter(timelineRuns, segNo)];
+      return run !== undefined && run.fromSegNo <= segNo;
+    });
+    if (inRuns.length === 0) continue;
+    const wanted = [...inRuns, ...neighboursOfRemoved(timelineRuns, inRuns)];
+    const uploadedAtMs = new Map<number, number>();
+    for (const [from, to] of nearbyRanges(wanted)) {
+      walReads++;
+      for await (const record of catalog.listWalObjects(cluster, timeline, {
+        fromSegNo: segmentNumber(from),
+        toSegNo: segmentNumber(to),
+      })) {
+        walItemsRead++;
+        if (record.kind !== 'segment' || record.deleted || record.segNo === undefined) continue;
+        const at = record.uploadedAt.getTime();
+        uploadedAtMs.set(record.segNo, Math.min(uploadedAtMs.get(record.segNo) ?? at, at));
+      }
+    }
+    const gone = inRuns.filter((segNo) => !uploadedAtMs.has(segNo));
+    const next = removeSegments(timelineRuns, gone, uploadedAtMs);
+    if (next === undefined) return undefined;
+    runs.set(timeline, next);
+  }
+  const builder = seedRuns(new PresentSegmentsBuilder({ breakBefore }), runs);
+  for (const { record } of changes) {
+    if (record.kind === 'segment' && !record.deleted && record.segNo !== undefined) {
+      builder.add(record.timeline, record.segNo, record.uploadedAt.getTime());
+    }
+  }
+  return {
+    present: builder.build(),
+    changesThrough,
+    walItemsRead,
+    walReads,
+    worthStoring: walReads > 1 || changes.length >= CHANGES_WORTH_STORING,
+  };
+}
+
+/** Ascending inclusive ranges covering the segments, joining those close enough to share one Query. */
+function nearbyRanges(segNos: readonly number[]): Array<[number, number]> {
+  const sorted = [...new Set(segNos)].sort((a, b) => a - b);
+  const ranges: Array<[number, number]> = [];
+  for (const segNo of sorted) {
+    const last = ranges.at(-1);
+    if (last !== undefined && segNo - last[1] <= REMOVAL_READ_MERGE_DISTANCE) last[1] = segNo;
+    else ranges.push([segNo, segNo]);
+  }
+  return ranges;
 }

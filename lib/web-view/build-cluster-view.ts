@@ -201,7 +201,7 @@ export async function buildClusterView(
     deps.jobs ? deps.jobs(cluster) : Promise.resolve([] as readonly JobView[]),
   ]);
   // Incremental from the watchdog's verification cursor, and read-only: a page view costs what a watchdog run costs.
-  const evaluation = await evaluateContinuity(deps.catalog, cluster, { now, persistCursor: false });
+  const evaluation = await evaluateContinuity(deps.catalog, cluster, { now, persistCursor: 'when-useful' });
   const { gaps, windows, health, present } = evaluation;
   const retention = await retentionView(deps, cluster, backups, now);
 

@@ -76,11 +76,20 @@ export interface Services {
 }
 
 let tables = 0;
-export async function startServices(ddb?: DynaliteHandle): Promise<Services> {
+/** `now`: the clock that stamps the catalog's WAL writes (default the system clock). */
+export async function startServices(
+  ddb?: DynaliteHandle,
+  options: { readonly now?: () => Date } = {},
+): Promise<Services> {
   const handle = ddb ?? (await startDynalite());
   const book = new BackupBook();
   const tableName = `continuity-${++tables}`;
-  const catalog = new DynamoDbCatalogStore({ client: handle.client, tableName, interpret: book.interpret });
+  const catalog = new DynamoDbCatalogStore({
+    client: handle.client,
+    tableName,
+    interpret: book.interpret,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   await catalog.ensureTable();
   return {
     ddb: handle,

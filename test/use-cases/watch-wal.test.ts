@@ -36,12 +36,22 @@ function countingCatalog(inner: CatalogStore): { catalog: CatalogStore; walItems
         yield record;
       }
     },
+    async *listWalChanges(cluster, since) {
+      for await (const change of inner.listWalChanges?.(cluster, since) ?? []) {
+        walItems++;
+        yield change;
+      }
+    },
+    changeStamp: () => inner.changeStamp?.() ?? new Date().toISOString(),
     getClusterState: (cluster) => inner.getClusterState(cluster),
     updateClusterState: (cluster, update, expectedVersion) =>
       inner.updateClusterState(cluster, update, expectedVersion),
   };
   return { catalog, walItems: () => walItems };
 }
+
+/** The catalog writers' clock (it stamps the change index): ten minutes a step, so each run sees one step's writes. */
+let writerClock = T0;
 
 describe('watchClusterWal against dynalite and a local Slack stand-in', () => {
   let services: Services;
@@ -55,7 +65,7 @@ describe('watchClusterWal against dynalite and a local Slack stand-in', () => {
   beforeAll(async () => {
     let notifier: WatchWalDependencies['notifier'];
     [services, { slack, notifier, ssm, close: closeSlack }] = await Promise.all([
-      startServices(),
+      startServices(undefined, { now: () => writerClock }),
       startSlackThroughSsm(),
     ]);
     const counted = countingCatalog(services.catalog);
@@ -92,10 +102,12 @@ describe('watchClusterWal against dynalite and a local Slack stand-in', () => {
     expect(readsAfterFull).toBe(39);
 
     slack.failNext(503);
+    writerClock = minute(10);
     const second = await watchClusterWal(deps, cluster, { now: minute(1) });
     expect(second.notifyFailures).toHaveLength(1);
     expect(slack.received).toHaveLength(0);
 
+    writerClock = minute(20);
     const third = await watchClusterWal(deps, cluster, { now: minute(2) });
     expect(third).toMatchObject({ notified: 1, notifyFailures: [] });
     expect(slack.received).toHaveLength(1);
@@ -104,11 +116,14 @@ describe('watchClusterWal against dynalite and a local Slack stand-in', () => {
 
     // Five quiet minutes with the gap still open and new WAL arriving: no message, reads only the new items.
     for (let n = 3; n < 8; n++) {
+      writerClock = minute(10 * n);
       await archiveSegments(services, 1, [38 + n], () => minute(n));
+      // The run comes later than the overlap its next run re-reads (CHANGE_READ_OVERLAP_MS).
+      writerClock = minute(10 * n + 6);
       const before = walItems();
       const quiet = await watchClusterWal(deps, cluster, { now: minute(n) });
       expect(quiet).toMatchObject({ readMode: 'incremental', notified: 0, status: 'FAILURE' });
-      // The new segment plus the open gap's range, never the whole archive.
+      // The new segment only (from the change index), never the whole archive nor the open gap again.
       expect(walItems() - before).toBe(1);
     }
     expect(slack.received).toHaveLength(1);

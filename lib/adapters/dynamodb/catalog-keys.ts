@@ -13,6 +13,10 @@
  * | lock          | `CLUSTER#<id>`              | `LOCK#<name>`                             |
  * | sync parts    | `CLUSTER#<id>`              | `SYNC#<syncId>`                           |
  *
+ * WAL objects and `.history` files also carry `changesOf` (the cluster id) and `changedAt` (when the item was last
+ * written, ISO-8601 with milliseconds): the keys of the `changes` global secondary index, so what changed since a
+ * stamp (creations and deletions) is one Query whatever the size of the archive.
+ *
  * WAL sort keys are the segment number in fixed-width hex so a range of segments is one Query; the file name after
  * it keeps two objects for one segment (different compression, `.partial`, `.backup`) apart.
  */
@@ -44,3 +48,22 @@ export const syncPartsSk = (syncId: string): string => `SYNC#${syncId}`;
 /** Marker of a timeline that has WAL objects: `listTimelines` is one Query instead of a scan. */
 export const timelineSk = (timeline: TimelineId): string => `TIMELINE#${formatTimelineHex(timeline)}`;
 export const TIMELINE_SK_PREFIX = 'TIMELINE#';
+/** The global secondary index of WAL writes by time: hash `changesOf` (cluster id), range `changedAt`. */
+export const CHANGES_INDEX = 'changes';
+export const CHANGES_OF = 'changesOf';
+export const CHANGED_AT = 'changedAt';
+/** What the change index carries of a WAL item: what continuity needs (a history file's text stays out). */
+export const CHANGES_PROJECTION = [
+  'cluster',
+  'key',
+  'kind',
+  'timeline',
+  'segNo',
+  'size',
+  'uploadedAt',
+  'deleted',
+  'deletedAt',
+];
+/** The cluster partition's ranges read together: alerts, backups and history files; then state, sync parts, timelines. */
+export const OVERVIEW_FIRST_RANGE = ['ALERT#', 'HISTORY$'] as const;
+export const OVERVIEW_SECOND_RANGE = ['STATE', 'TIMELINE$'] as const;

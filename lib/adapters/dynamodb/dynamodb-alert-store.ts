@@ -48,7 +48,8 @@ function toItem(alert: Alert): Item {
   };
 }
 
-function fromItem(item: Item): Alert {
+/** An alert item as stored (the catalog's partition read decodes alerts with it too). */
+export function alertFromItem(item: Item): Alert {
   const resolvedAt = dateOf(item.resolvedAt);
   const lastNotifiedAt = dateOf(item.lastNotifiedAt);
   return {
@@ -95,7 +96,7 @@ export class DynamoDbAlertStore implements AlertStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) alerts.push(fromItem(item));
+      for (const item of page.Items ?? []) alerts.push(alertFromItem(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
     return alerts;

@@ -4,6 +4,7 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -40,20 +41,30 @@ import { TransientError } from '../../domain/errors.ts';
 import type { Compression } from '../../domain/layout/storage-object.ts';
 import { parseTimelineHex, type TimelineId } from '../../domain/wal/timeline.ts';
 import type { SegmentNumber } from '../../domain/wal/wal-segment.ts';
-import type {
-  ApplyOutcome,
-  CatalogStore,
-  ClusterState,
-  ClusterStateUpdate,
-  SegmentRange,
+import {
+  type ApplyOutcome,
+  type CatalogStore,
+  ChangeIndexUnavailableError,
+  type ClusterOverview,
+  type ClusterState,
+  type ClusterStateUpdate,
+  type SegmentRange,
+  type WalChange,
 } from '../../ports/catalog-store.ts';
 import type { SyncPartLedger } from '../../ports/sync-part-ledger.ts';
 import {
+  ALERT_SK_PREFIX,
   BACKUP_SK_PREFIX,
   backupSk,
+  CHANGED_AT,
+  CHANGES_INDEX,
+  CHANGES_OF,
+  CHANGES_PROJECTION,
   clusterPk,
   HISTORY_SK_PREFIX,
   historySk,
+  OVERVIEW_FIRST_RANGE,
+  OVERVIEW_SECOND_RANGE,
   STATE_SK,
   segNoSortKey,
   syncPartsSk,
@@ -62,6 +73,7 @@ import {
   walPk,
   walSk,
 } from './catalog-keys.ts';
+import { alertFromItem } from './dynamodb-alert-store.ts';
 
 type Item = Record<string, unknown>;
 interface ItemKey {
@@ -101,6 +113,8 @@ export interface DynamoDbCatalogStoreOptions {
   readonly interpret: BackupInterpreter;
   readonly retry?: RetryPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The clock that stamps WAL writes for the change index (default: the system clock). */
+  readonly now?: () => Date;
 }
 
 const keyId = (key: ItemKey): string => `${key.pk}\u0000${key.sk}`;
@@ -376,6 +390,7 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   readonly #interpret: BackupInterpreter;
   readonly #retry: RetryPolicy;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #now: () => Date;
   readonly #knownTimelines = new Set<string>();
   readonly #counts: Record<string, number> = {};
   readonly #capacity = { read: 0, write: 0 };
@@ -387,6 +402,7 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     this.#interpret = options.interpret;
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#now = options.now ?? (() => new Date());
   }
 
   /** DynamoDB requests sent, by operation (the ingest benchmark reports requests per 1,000 events). */
@@ -422,7 +438,9 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     const raw = this.#client as unknown as DynamoDBClient;
     try {
       this.#count('DescribeTable');
-      await raw.send(new DescribeTableCommand({ TableName: this.#table }));
+      const described = await raw.send(new DescribeTableCommand({ TableName: this.#table }));
+      const indexes = described.Table?.GlobalSecondaryIndexes ?? [];
+      if (!indexes.some((index) => index.IndexName === CHANGES_INDEX)) await this.#addChangesIndex(raw);
       return;
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
@@ -436,11 +454,13 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
           AttributeDefinitions: [
             { AttributeName: 'pk', AttributeType: 'S' },
             { AttributeName: 'sk', AttributeType: 'S' },
+            ...CHANGES_INDEX_ATTRIBUTES,
           ],
           KeySchema: [
             { AttributeName: 'pk', KeyType: 'HASH' },
             { AttributeName: 'sk', KeyType: 'RANGE' },
           ],
+          GlobalSecondaryIndexes: [CHANGES_INDEX_DEFINITION],
         }),
       );
     } catch (error) {
@@ -455,6 +475,33 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       await this.#sleep(Math.min(1000, 20 * 2 ** attempt));
     }
     throw new TransientError(`DynamoDB table ${this.#table} did not become ACTIVE within 60 s; run walcat init again`);
+  }
+
+  /**
+   * A table made by an older walcat gets the change index (DynamoDB fills it from the items written since; until it
+   * is ACTIVE, continuity reads everything as before).
+   */
+  async #addChangesIndex(raw: DynamoDBClient): Promise<void> {
+    const create = (throughput?: { ReadCapacityUnits: number; WriteCapacityUnits: number }) => {
+      this.#count('UpdateTable');
+      return raw.send(
+        new UpdateTableCommand({
+          TableName: this.#table,
+          AttributeDefinitions: CHANGES_INDEX_ATTRIBUTES,
+          GlobalSecondaryIndexUpdates: [
+            { Create: { ...CHANGES_INDEX_DEFINITION, ...(throughput ? { ProvisionedThroughput: throughput } : {}) } },
+          ],
+        }),
+      );
+    };
+    try {
+      await create();
+    } catch (error) {
+      // An emulator that predates on-demand indexes (dynalite) wants a throughput, which DynamoDB refuses on-demand.
+      const { name, message } = error as { name?: string; message?: string };
+      if (name !== 'ValidationException' || !/provisionedThroughput/i.test(message ?? '')) throw error;
+      await create({ ReadCapacityUnits: 5, WriteCapacityUnits: 5 });
+    }
   }
 
   /** Tombstones expire by TTL (TOMBSTONE_TTL_DAYS); the deployed table declares it in its resource already. */
@@ -481,7 +528,8 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
         keyOf: (change) => walItemKey(change.record),
         fromItem: walFromItem,
         merge: mergeWalObject,
-        toItem: walToItem,
+        // Stamped at every write attempt (a retried write is stamped again), so the change index orders writes.
+        toItem: (record) => ({ ...walToItem(record), ...changeStamp(record, this.#now()) }),
         // A WAL key is written once in the normal course: try "create if absent" first, without a read. So is a key
         // a sync found missing from the catalog (if it appeared since, the merge finds the basis changed).
         writeBlind: (change) =>
@@ -834,6 +882,56 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     return items.map(walFromItem);
   }
 
+  async readClusterOverview(cluster: ClusterId): Promise<ClusterOverview> {
+    const pk = clusterPk(cluster);
+    const range = (bounds: readonly [string, string]) =>
+      this.#query({
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': pk, ':from': bounds[0], ':to': bounds[1] },
+      });
+    const collect = async (items: AsyncIterable<Item>): Promise<Item[]> => {
+      const out: Item[] = [];
+      for await (const item of items) out.push(item);
+      return out;
+    };
+    const [first, second] = await Promise.all([
+      collect(range(OVERVIEW_FIRST_RANGE)),
+      collect(range(OVERVIEW_SECOND_RANGE)),
+    ]);
+    const startsWith = (prefix: string) => (item: Item) => (item.sk as string).startsWith(prefix);
+    return {
+      state: stateFromItem(
+        cluster,
+        second.find((item) => item.sk === STATE_SK),
+      ),
+      backups: first
+        .filter(startsWith(BACKUP_SK_PREFIX))
+        .map((item) => backupFromItem(item, this.#interpret))
+        .sort(compareBackupRecords),
+      histories: first.filter(startsWith(HISTORY_SK_PREFIX)).map(walFromItem),
+      timelines: second
+        .filter(startsWith(TIMELINE_SK_PREFIX))
+        .map((item) => parseTimelineHex((item.sk as string).slice(TIMELINE_SK_PREFIX.length))),
+      alerts: first.filter(startsWith(ALERT_SK_PREFIX)).map(alertFromItem),
+    };
+  }
+
+  async *listWalChanges(cluster: ClusterId, since: string | undefined): AsyncIterable<WalChange> {
+    const items = this.#query({
+      IndexName: CHANGES_INDEX,
+      KeyConditionExpression: since === undefined ? '#of = :of' : '#of = :of AND #at >= :since',
+      ExpressionAttributeNames: { '#of': CHANGES_OF, ...(since === undefined ? {} : { '#at': CHANGED_AT }) },
+      ExpressionAttributeValues: { ':of': cluster, ...(since === undefined ? {} : { ':since': since }) },
+    });
+    for await (const item of changesIndexed(items)) {
+      yield { record: walFromItem(item), changedAt: item[CHANGED_AT] as string };
+    }
+  }
+
+  changeStamp(): string {
+    return this.#now().toISOString();
+  }
+
   /** One UpdateItem adding the part to a number set; the answer holds every part finished so far. */
   async finishSyncPart(cluster: ClusterId, syncId: string, part: number, parts: number): Promise<boolean> {
     this.#count('UpdateItem');
@@ -916,6 +1014,41 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       }
       throw error;
     }
+  }
+}
+
+const CHANGES_INDEX_ATTRIBUTES = [
+  { AttributeName: CHANGES_OF, AttributeType: 'S' as const },
+  { AttributeName: CHANGED_AT, AttributeType: 'S' as const },
+];
+const CHANGES_INDEX_DEFINITION = {
+  IndexName: CHANGES_INDEX,
+  KeySchema: [
+    { AttributeName: CHANGES_OF, KeyType: 'HASH' as const },
+    { AttributeName: CHANGED_AT, KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: CHANGES_PROJECTION },
+};
+
+/** The change-index keys of a WAL item written at `at`. */
+function changeStamp(record: WalObjectRecord, at: Date): Item {
+  return { [CHANGES_OF]: record.cluster, [CHANGED_AT]: at.toISOString() };
+}
+
+/** Items of a change-index Query; a table without the index (or with it still being built) says so by its error. */
+async function* changesIndexed(items: AsyncIterable<Item>): AsyncIterable<Item> {
+  try {
+    yield* items;
+  } catch (error) {
+    const { name, message } = error as { name?: string; message?: string };
+    // DynamoDB says ValidationException ("does not have the specified index"); moto ResourceNotFoundException.
+    if ((name === 'ValidationException' || name === 'ResourceNotFoundException') && /index/i.test(message ?? '')) {
+      throw new ChangeIndexUnavailableError(
+        `the catalog table has no usable index ${CHANGES_INDEX} (${message}); run walcat init to add it`,
+        { cause: error },
+      );
+    }
+    throw error;
   }
 }
 

@@ -49,7 +49,7 @@ export function gapsCommand(deps: ContinuityCommandDependencies): CliCommand {
       for (const cluster of context.clusters) {
         const evaluation = await evaluateContinuity(deps.catalog(), cluster, {
           now: context.now,
-          persistCursor: false,
+          persistCursor: 'when-useful',
           forceFull: context.options.full === true,
         });
         const report = gapsJson(evaluation.gaps, cluster.walSegmentSize);

@@ -20,7 +20,7 @@ export function windowCommand(deps: ContinuityCommandDependencies): CliCommand {
       for (const cluster of context.clusters) {
         const evaluation = await evaluateContinuity(deps.catalog(), cluster, {
           now: context.now,
-          persistCursor: false,
+          persistCursor: 'when-useful',
           forceFull: context.options.full === true,
         });
         documents.push({ cluster: cluster.id, ...windowJson(evaluation.windows) });

@@ -1,28 +1,37 @@
 import type { TimelineId } from '../wal/timeline.ts';
-import { type SegmentNumber, segmentNumber } from '../wal/wal-segment.ts';
 import type { WalGap } from './gap-detection.ts';
-import type { PresentSegments, PresentSegmentsBuilder, SegmentRun } from './present-segments.ts';
+import {
+  firstRunEndingAtOrAfter,
+  type PresentSegments,
+  type PresentSegmentsBuilder,
+  type SegmentRun,
+} from './present-segments.ts';
 
 /**
- * How far a cluster's WAL was read and what was found, stored in the catalog's cluster state so the next scheduled
- * run reads only what arrived since. Per timeline it keeps the highest segment read and the present segments as runs
- * (a healthy timeline is one run, so the cursor stays small however large the archive grows); it also keeps the
- * gaps found, which are re-read every run so a late segment closes its gap.
+ * How far a cluster's WAL was read and what was found, stored in the catalog's cluster state so the next run reads
+ * only what changed since. Per timeline it keeps the present segments as runs (a healthy timeline is one run, so
+ * the cursor stays small however large the archive grows); `changesThrough` is the newest stamp of the catalog's
+ * change index that this picture includes, so the next run reads the WAL objects written (created, or deleted)
+ * after it, in one Query whatever the size of the archive.
  */
 export interface VerificationCursor {
-  readonly format: 1;
-  /** When the WAL was last read in full: deletions below the cursor are only seen by a full read. */
+  readonly format: 2;
+  /** When the WAL was last read in full. */
   readonly fullReadAt: string;
   /** Timelines whose `.history` was known: a new history moves switch points and forces a full read. */
   readonly historyTimelines: readonly number[];
   readonly timelines: readonly CursorTimeline[];
+  /** The gaps found (for readers of the stored state; the next run recomputes them from the runs). */
   readonly openGaps: readonly CursorGap[];
+  /**
+   * How far the change index was read (ISO-8601): the later of the newest stamp seen and the reader's own stamp
+   * taken before it read, so a quiet archive is not re-read from its last write on every run.
+   */
+  readonly changesThrough?: string;
 }
 
 export interface CursorTimeline {
   readonly timeline: number;
-  /** The highest segment number read so far; the next run reads from the one after it. */
-  readonly readThroughSegNo: number;
   /** `[fromSegNo, toSegNo, firstUploadedAtMs, lastUploadedAtMs]`, ascending. */
   readonly runs: ReadonlyArray<readonly [number, number, number, number]>;
 }
@@ -33,19 +42,27 @@ export interface CursorGap {
   readonly toSegNo: number;
 }
 
-/** One range Query the next run makes. */
+/** One range Query of a full read: a whole timeline. */
 export interface WalRead {
   readonly timeline: TimelineId;
-  readonly fromSegNo?: SegmentNumber;
-  readonly toSegNo?: SegmentNumber;
 }
 
 export type ReadPlan =
   | { readonly mode: 'full'; readonly reason: string; readonly reads: readonly WalRead[] }
-  | { readonly mode: 'incremental'; readonly reads: readonly WalRead[]; readonly cursor: VerificationCursor };
+  | {
+      readonly mode: 'incremental';
+      readonly cursor: VerificationCursor;
+      /** Read the change index from this stamp on (inclusive); undefined: from its start. */
+      readonly changesSince: string | undefined;
+    };
 
-/** Open gaps at most this many segments apart are re-read by one Query (a few hundred items fit in one page). */
-export const GAP_READ_MERGE_DISTANCE = 256;
+/**
+ * How far before the cursor's stamp the next change read starts. A write is stamped just before it is sent and the
+ * index is updated asynchronously (well under a second on DynamoDB), so a write stamped a little before a read can
+ * become visible after it; the overlap also absorbs a few minutes of difference between the writers' and the
+ * reader's clocks. Re-reading it is idempotent.
+ */
+export const CHANGE_READ_OVERLAP_MS = 5 * 60_000;
 
 export interface ReadPlanInput {
   /** The stored cursor, as read from the cluster state (validated here). */
@@ -53,134 +70,161 @@ export interface ReadPlanInput {
   /** Timelines with WAL objects, from the catalog. */
   readonly timelines: readonly TimelineId[];
   readonly historyTimelines: readonly TimelineId[];
-  /** When the catalog was last reconciled with a full bucket listing. */
-  readonly lastFullSyncAt?: Date;
-  /** Read everything again at least this often (deletions below the cursor). */
-  readonly fullReadEveryMs: number;
+  /** Whether the catalog keeps a change index; without one every run reads everything. */
+  readonly changesIndexed: boolean;
+  /** Read everything again at least this often (a safety net; undefined: never). */
+  readonly fullReadEveryMs?: number;
   readonly now: Date;
   /** Force a full read (`walcat gaps --full`). */
   readonly forceFull?: boolean;
 }
 
 /**
- * Decides which WAL ranges the next verification reads. Incremental: per timeline from the segment after the cursor,
- * plus every open gap (a late segment closes it). Full: every timeline from the start, when there is no usable
- * cursor, when a history file appeared, when the catalog was re-synced since (it may have marked objects vanished),
- * or when the last full read is older than `fullReadEveryMs`.
+ * Decides how the next verification reads the WAL. Incremental: the stored runs plus one read of the change index
+ * from the cursor's stamp on (creations and deletions anywhere in the archive, new timelines included). Full: every
+ * timeline from the start, when there is no usable cursor or change index, when a history file appeared, or when
+ * the last full read is older than `fullReadEveryMs`.
  *
  * @example
- * planWalReads({ stored: state.verifiedCursor, timelines: [1], historyTimelines: [], fullReadEveryMs: 3_600_000, now })
- * // { mode: 'incremental', reads: [{ timeline: 1, fromSegNo: 1001 }], cursor }
+ * planWalReads({ stored: state.verifiedCursor, timelines: [1], historyTimelines: [], changesIndexed: true, now })
+ * // { mode: 'incremental', cursor, changesSince: '2026-11-21T11:55:00.000Z' }
  */
 export function planWalReads(input: ReadPlanInput): ReadPlan {
-  const fullReads = input.timelines.map((timeline) => ({ timeline }));
-  const full = (reason: string): ReadPlan => ({ mode: 'full', reason, reads: fullReads });
+  const full = (reason: string): ReadPlan => ({
+    mode: 'full',
+    reason,
+    reads: input.timelines.map((timeline) => ({ timeline })),
+  });
   if (input.forceFull) return full('requested');
+  if (!input.changesIndexed) return full('the catalog keeps no change index');
   const cursor = parseVerificationCursor(input.stored);
   if (cursor === undefined) return full('no stored cursor');
   const fullReadAtMs = Date.parse(cursor.fullReadAt);
-  if (input.now.getTime() - fullReadAtMs >= input.fullReadEveryMs) return full('periodic full read');
-  if (input.lastFullSyncAt !== undefined && input.lastFullSyncAt.getTime() > fullReadAtMs) {
-    return full('catalog re-synced since the last full read');
+  if (input.fullReadEveryMs !== undefined && input.now.getTime() - fullReadAtMs >= input.fullReadEveryMs) {
+    return full('periodic full read');
   }
   const known = [...input.historyTimelines].sort((a, b) => a - b);
   if (known.length !== cursor.historyTimelines.length || known.some((t, i) => t !== cursor.historyTimelines[i])) {
     return full('timeline history changed');
   }
-  const byTimeline = new Map(cursor.timelines.map((entry) => [entry.timeline, entry]));
-  const reads: WalRead[] = [];
-  for (const timeline of input.timelines) {
-    const entry = byTimeline.get(timeline);
-    reads.push(entry === undefined ? { timeline } : { timeline, fromSegNo: segmentNumber(entry.readThroughSegNo + 1) });
-  }
-  // Open gaps below the cursor are re-read every run so a late segment closes its gap. Gaps close to each other are
-  // read by one Query (the present segments between them cost a page at most), so the reads follow the number of
-  // separate gaps, never the size of the archive.
-  const gapsByTimeline = new Map<number, CursorGap[]>();
-  for (const gap of cursor.openGaps) {
-    const readThrough = byTimeline.get(gap.timeline)?.readThroughSegNo ?? gap.toSegNo;
-    const toSegNo = Math.min(gap.toSegNo, readThrough);
-    if (gap.fromSegNo > toSegNo) continue;
-    const list = gapsByTimeline.get(gap.timeline) ?? [];
-    list.push({ timeline: gap.timeline, fromSegNo: gap.fromSegNo, toSegNo });
-    gapsByTimeline.set(gap.timeline, list);
-  }
-  for (const [timeline, gaps] of gapsByTimeline) {
-    gaps.sort((a, b) => a.fromSegNo - b.fromSegNo);
-    let current: { fromSegNo: number; toSegNo: number } | undefined;
-    const flush = (): void => {
-      if (current === undefined) return;
-      reads.push({
-        timeline: timeline as TimelineId,
-        fromSegNo: segmentNumber(current.fromSegNo),
-        toSegNo: segmentNumber(current.toSegNo),
-      });
-    };
-    for (const gap of gaps) {
-      if (current !== undefined && gap.fromSegNo - current.toSegNo <= GAP_READ_MERGE_DISTANCE) {
-        current.toSegNo = Math.max(current.toSegNo, gap.toSegNo);
-      } else {
-        flush();
-        current = { fromSegNo: gap.fromSegNo, toSegNo: gap.toSegNo };
-      }
-    }
-    flush();
-  }
-  return { mode: 'incremental', reads, cursor };
+  const changesSince =
+    cursor.changesThrough === undefined
+      ? undefined
+      : new Date(Date.parse(cursor.changesThrough) - CHANGE_READ_OVERLAP_MS).toISOString();
+  return { mode: 'incremental', cursor, changesSince };
 }
 
-/** Seeds a builder with the runs of a stored cursor (before adding what the incremental reads return). */
-export function seedFromCursor(builder: PresentSegmentsBuilder, cursor: VerificationCursor): PresentSegmentsBuilder {
-  for (const entry of cursor.timelines) {
-    for (const [fromSegNo, toSegNo, firstUploadedAtMs, lastUploadedAtMs] of entry.runs) {
-      builder.addRun(entry.timeline as TimelineId, { fromSegNo, toSegNo, firstUploadedAtMs, lastUploadedAtMs });
-    }
+/** Seeds a builder with runs (from {@link removeSegments} or a stored cursor) before adding changed segments. */
+export function seedRuns(
+  builder: PresentSegmentsBuilder,
+  runsByTimeline: ReadonlyMap<TimelineId, readonly SegmentRun[]>,
+): PresentSegmentsBuilder {
+  for (const [timeline, runs] of [...runsByTimeline].sort(([a], [b]) => a - b)) {
+    for (const run of runs) builder.addRun(timeline, run);
   }
   return builder;
+}
+
+/** The stored runs of a cursor, per timeline. */
+export function cursorRuns(cursor: VerificationCursor): Map<TimelineId, SegmentRun[]> {
+  return new Map(
+    cursor.timelines.map((entry) => [
+      entry.timeline as TimelineId,
+      entry.runs.map(([fromSegNo, toSegNo, firstUploadedAtMs, lastUploadedAtMs]) => ({
+        fromSegNo,
+        toSegNo,
+        firstUploadedAtMs,
+        lastUploadedAtMs,
+      })),
+    ]),
+  );
+}
+
+/** The segments whose upload times {@link removeSegments} needs: each removed segment's neighbours that stay. */
+export function neighboursOfRemoved(runs: readonly SegmentRun[], removed: readonly number[]): number[] {
+  const gone = new Set(removed);
+  const needed = new Set<number>();
+  for (const segNo of removed) {
+    const run = runs[firstRunEndingAtOrAfter(runs, segNo)];
+    if (run === undefined || run.fromSegNo > segNo) continue;
+    if (segNo - 1 >= run.fromSegNo && !gone.has(segNo - 1)) needed.add(segNo - 1);
+    if (segNo + 1 <= run.toSegNo && !gone.has(segNo + 1)) needed.add(segNo + 1);
+  }
+  return [...needed].sort((a, b) => a - b);
+}
+
+/**
+ * Runs with the given segments taken out: a run containing one is split around it, and the new ends take their
+ * upload times from `uploadedAtMs` (the segments {@link neighboursOfRemoved} names). Undefined when one of those
+ * times is missing (the caller reads everything instead).
+ *
+ * @example removeSegments([{ fromSegNo: 1, toSegNo: 9, firstUploadedAtMs: 1, lastUploadedAtMs: 9 }], [5], new Map([[4, 4], [6, 6]]))
+ * // [{ fromSegNo: 1, toSegNo: 4, firstUploadedAtMs: 1, lastUploadedAtMs: 4 }, { fromSegNo: 6, toSegNo: 9, firstUploadedAtMs: 6, lastUploadedAtMs: 9 }]
+ */
+export function removeSegments(
+  runs: readonly SegmentRun[],
+  removed: readonly number[],
+  uploadedAtMs: ReadonlyMap<number, number>,
+): SegmentRun[] | undefined {
+  const sorted = [...new Set(removed)].sort((a, b) => a - b);
+  const out: SegmentRun[] = [];
+  let next = 0;
+  for (const run of runs) {
+    while (next < sorted.length && (sorted[next] as number) < run.fromSegNo) next++;
+    let from = run.fromSegNo;
+    let firstMs: number | undefined = run.firstUploadedAtMs;
+    while (next < sorted.length && (sorted[next] as number) <= run.toSegNo) {
+      const segNo = sorted[next++] as number;
+      if (segNo > from) {
+        const lastMs = uploadedAtMs.get(segNo - 1);
+        if (firstMs === undefined || lastMs === undefined) return undefined;
+        out.push({ fromSegNo: from, toSegNo: segNo - 1, firstUploadedAtMs: firstMs, lastUploadedAtMs: lastMs });
+      }
+      from = segNo + 1;
+      firstMs = uploadedAtMs.get(from);
+    }
+    if (from > run.toSegNo) continue;
+    if (from !== run.fromSegNo && firstMs === undefined) return undefined;
+    out.push({
+      fromSegNo: from,
+      toSegNo: run.toSegNo,
+      firstUploadedAtMs: firstMs as number,
+      lastUploadedAtMs: from === run.toSegNo ? (firstMs as number) : run.lastUploadedAtMs,
+    });
+  }
+  return out;
 }
 
 export interface AdvanceCursorInput {
   readonly plan: ReadPlan;
   readonly present: PresentSegments;
-  /** Highest segment number each read returned (present or not), per timeline. */
-  readonly highestRead: ReadonlyMap<TimelineId, number>;
   readonly gaps: readonly WalGap[];
   readonly historyTimelines: readonly TimelineId[];
+  /** How far the change index was read for this run's picture (see VerificationCursor.changesThrough). */
+  readonly changesThrough: string | undefined;
   readonly now: Date;
 }
 
 /**
- * The cursor after a verification run: runs of every present segment, the highest segment read per timeline and the
- * gaps still open.
+ * The cursor after a verification run: runs of every present segment, the gaps still open and the change stamp.
  *
- * @example advanceCursor({ plan, present, highestRead, gaps: report.gaps, historyTimelines, now })
+ * @example advanceCursor({ plan, present, gaps: report.gaps, historyTimelines, changesThrough, now })
  */
 export function advanceCursor(input: AdvanceCursorInput): VerificationCursor {
   const previous = input.plan.mode === 'incremental' ? input.plan.cursor : undefined;
-  const previousRead = new Map(previous?.timelines.map((entry) => [entry.timeline, entry.readThroughSegNo]) ?? []);
-  const timelines = new Set<number>([...input.present.timelines, ...previousRead.keys(), ...input.highestRead.keys()]);
   return {
-    format: 1,
+    format: 2,
     fullReadAt:
       input.plan.mode === 'full' ? input.now.toISOString() : (previous?.fullReadAt ?? input.now.toISOString()),
     historyTimelines: [...input.historyTimelines].sort((a, b) => a - b),
-    timelines: [...timelines]
-      .sort((a, b) => a - b)
-      .map((timeline) => {
-        const runs = input.present.runs(timeline as TimelineId);
-        const lastRun: SegmentRun | undefined = runs.at(-1);
-        const readThroughSegNo = Math.max(
-          previousRead.get(timeline) ?? -1,
-          input.highestRead.get(timeline as TimelineId) ?? -1,
-          lastRun?.toSegNo ?? -1,
-        );
-        return {
-          timeline,
-          readThroughSegNo,
-          runs: runs.map((run) => [run.fromSegNo, run.toSegNo, run.firstUploadedAtMs, run.lastUploadedAtMs] as const),
-        };
-      }),
+    timelines: input.present.timelines.map((timeline) => ({
+      timeline,
+      runs: input.present
+        .runs(timeline)
+        .map((run) => [run.fromSegNo, run.toSegNo, run.firstUploadedAtMs, run.lastUploadedAtMs] as const),
+    })),
     openGaps: input.gaps.map((gap) => ({ timeline: gap.timeline, fromSegNo: gap.fromSegNo, toSegNo: gap.toSegNo })),
+    ...(input.changesThrough === undefined ? {} : { changesThrough: input.changesThrough }),
   };
 }
 
@@ -196,19 +240,26 @@ export function parseVerificationCursor(stored: unknown): VerificationCursor | u
   if (typeof stored !== 'object' || stored === null) return undefined;
   const candidate = stored as Partial<VerificationCursor>;
   if (
-    candidate.format !== 1 ||
+    candidate.format !== 2 ||
     typeof candidate.fullReadAt !== 'string' ||
     Number.isNaN(Date.parse(candidate.fullReadAt))
   ) {
     return undefined;
   }
+  if (
+    candidate.changesThrough !== undefined &&
+    (typeof candidate.changesThrough !== 'string' || Number.isNaN(Date.parse(candidate.changesThrough)))
+  ) {
+    return undefined;
+  }
   if (!Array.isArray(candidate.historyTimelines) || !candidate.historyTimelines.every(isInteger)) return undefined;
   if (!Array.isArray(candidate.timelines) || !Array.isArray(candidate.openGaps)) return undefined;
+  let previousTimeline = -1;
   for (const entry of candidate.timelines as unknown[]) {
     const timeline = entry as Partial<CursorTimeline>;
-    if (!isInteger(timeline.timeline) || !isInteger(timeline.readThroughSegNo) || !Array.isArray(timeline.runs)) {
-      return undefined;
-    }
+    if (!isInteger(timeline.timeline) || !Array.isArray(timeline.runs)) return undefined;
+    if (timeline.timeline <= previousTimeline) return undefined;
+    previousTimeline = timeline.timeline;
     let previousTo = -2;
     for (const run of timeline.runs as unknown[]) {
       if (!Array.isArray(run) || run.length !== 4 || !run.every(isInteger)) return undefined;

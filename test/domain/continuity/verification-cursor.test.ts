@@ -1,10 +1,15 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PresentSegmentsBuilder } from '../../../lib/domain/continuity/present-segments.ts';
+import { PresentSegmentsBuilder, type SegmentRun } from '../../../lib/domain/continuity/present-segments.ts';
 import {
   advanceCursor,
+  CHANGE_READ_OVERLAP_MS,
+  cursorRuns,
+  neighboursOfRemoved,
   parseVerificationCursor,
   planWalReads,
-  seedFromCursor,
+  removeSegments,
+  seedRuns,
 } from '../../../lib/domain/continuity/verification-cursor.ts';
 import { timelineId } from '../../../lib/domain/wal/timeline.ts';
 import { segmentNumber } from '../../../lib/domain/wal/wal-segment.ts';
@@ -12,12 +17,14 @@ import { segmentNumber } from '../../../lib/domain/wal/wal-segment.ts';
 const NOW = new Date('2026-11-21T12:00:00Z');
 const HOUR = 3_600_000;
 const tl1 = timelineId(1);
+const STAMP = '2026-11-21T11:59:30.000Z';
 
 function cursorAfterFullRead() {
   const plan = planWalReads({
     stored: undefined,
     timelines: [tl1],
     historyTimelines: [],
+    changesIndexed: true,
     fullReadEveryMs: HOUR,
     now: NOW,
   });
@@ -38,22 +45,21 @@ function cursorAfterFullRead() {
     cursor: advanceCursor({
       plan,
       present: builder.build(),
-      highestRead: new Map([[tl1, 100]]),
       gaps,
       historyTimelines: [],
+      changesThrough: STAMP,
       now: NOW,
     }),
   };
 }
 
 describe('verification cursor', () => {
-  it('reads everything without a cursor, then only after it plus the open gaps', () => {
+  it('reads everything without a cursor, then the change index from just before the stamp it stored', () => {
     const { plan, cursor } = cursorAfterFullRead();
     expect(plan).toMatchObject({ mode: 'full', reads: [{ timeline: 1 }] });
     expect(cursor.timelines).toEqual([
       {
         timeline: 1,
-        readThroughSegNo: 100,
         runs: [
           [1, 49, 1, 49],
           [51, 100, 51, 100],
@@ -64,35 +70,34 @@ describe('verification cursor', () => {
       stored: JSON.parse(JSON.stringify(cursor)),
       timelines: [tl1],
       historyTimelines: [],
+      changesIndexed: true,
       fullReadEveryMs: HOUR,
       now: new Date(NOW.getTime() + 60_000),
     });
     expect(next).toMatchObject({
       mode: 'incremental',
-      reads: [
-        { timeline: 1, fromSegNo: 101 },
-        { timeline: 1, fromSegNo: 50, toSegNo: 50 },
-      ],
+      changesSince: new Date(Date.parse(STAMP) - CHANGE_READ_OVERLAP_MS).toISOString(),
     });
   });
 
   it('restores the stored runs into a builder', () => {
     const { cursor } = cursorAfterFullRead();
-    const present = seedFromCursor(new PresentSegmentsBuilder(), cursor).add(tl1, segmentNumber(50), 500).build();
+    const present = seedRuns(new PresentSegmentsBuilder(), cursorRuns(cursor)).add(tl1, segmentNumber(50), 500).build();
     expect(present.runs(tl1)).toEqual([{ fromSegNo: 1, toSegNo: 100, firstUploadedAtMs: 1, lastUploadedAtMs: 100 }]);
   });
 
   it.each([
     ['the periodic full read is due', { now: new Date(NOW.getTime() + HOUR) }],
-    ['the catalog was re-synced', { lastFullSyncAt: new Date(NOW.getTime() + 1) }],
     ['a history file appeared', { historyTimelines: [timelineId(2)] }],
     ['a full read is requested', { forceFull: true }],
+    ['the catalog keeps no change index', { changesIndexed: false }],
   ])('reads everything again when %s', (_title, overrides) => {
     const { cursor } = cursorAfterFullRead();
     const plan = planWalReads({
       stored: cursor,
       timelines: [tl1],
       historyTimelines: [],
+      changesIndexed: true,
       fullReadEveryMs: HOUR,
       now: new Date(NOW.getTime() + 60_000),
       ...overrides,
@@ -100,15 +105,26 @@ describe('verification cursor', () => {
     expect(plan.mode).toBe('full');
   });
 
+  it('reads incrementally after a sync: the sync writes through the change index too', () => {
+    const { cursor } = cursorAfterFullRead();
+    const plan = planWalReads({
+      stored: cursor,
+      timelines: [tl1],
+      historyTimelines: [],
+      changesIndexed: true,
+      now: new Date(NOW.getTime() + 30 * 24 * HOUR),
+    });
+    expect(plan.mode).toBe('incremental');
+  });
+
   it.each([
-    ['an older format', { format: 0 }],
+    ['an older format', { format: 1 }],
     [
       'overlapping runs',
       {
         timelines: [
           {
             timeline: 1,
-            readThroughSegNo: 9,
             runs: [
               [1, 5, 0, 0],
               [5, 9, 0, 0],
@@ -118,38 +134,55 @@ describe('verification cursor', () => {
       },
     ],
     ['a non-numeric segment', { openGaps: [{ timeline: 1, fromSegNo: 'x', toSegNo: 2 }] }],
+    ['a stamp that is no time', { changesThrough: 'yesterday' }],
   ])('rejects a stored cursor with %s', (_title, overrides) => {
     const { cursor } = cursorAfterFullRead();
     expect(parseVerificationCursor({ ...cursor, ...overrides })).toBeUndefined();
   });
 });
 
-describe('planWalReads: open gaps', () => {
-  it('re-reads nearby gaps with one Query and distant ones separately, only below the cursor', () => {
-    const cursor = {
-      format: 1,
-      fullReadAt: NOW.toISOString(),
-      historyTimelines: [],
-      timelines: [{ timeline: 1, readThroughSegNo: 5_000, runs: [[0, 5_000, 0, 0]] }],
-      openGaps: [
-        { timeline: 1, fromSegNo: 100, toSegNo: 100 },
-        { timeline: 1, fromSegNo: 300, toSegNo: 310 },
-        { timeline: 1, fromSegNo: 2_000, toSegNo: 2_000 },
-        { timeline: 1, fromSegNo: 4_990, toSegNo: 5_010 },
-      ],
-    };
-    const plan = planWalReads({
-      stored: cursor,
-      timelines: [tl1],
-      historyTimelines: [],
-      fullReadEveryMs: HOUR,
-      now: NOW,
-    });
-    expect(plan.reads).toEqual([
-      { timeline: 1, fromSegNo: 5_001 },
-      { timeline: 1, fromSegNo: 100, toSegNo: 310 },
-      { timeline: 1, fromSegNo: 2_000, toSegNo: 2_000 },
-      { timeline: 1, fromSegNo: 4_990, toSegNo: 5_000 },
+/** Disjoint ascending runs, each segment's upload time its number times 10 (so any run end's time is known). */
+const runsOf = (segNos: readonly number[]): SegmentRun[] => {
+  const builder = new PresentSegmentsBuilder();
+  for (const segNo of [...new Set(segNos)].sort((a, b) => a - b)) builder.add(tl1, segmentNumber(segNo), segNo * 10);
+  return [...builder.build().runs(tl1)];
+};
+
+describe('removeSegments', () => {
+  it('splits a run around a removed segment, the new ends taking their neighbours upload times', () => {
+    const runs = runsOf([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(neighboursOfRemoved(runs, [5])).toEqual([4, 6]);
+    expect(
+      removeSegments(
+        runs,
+        [5],
+        new Map([
+          [4, 40],
+          [6, 60],
+        ]),
+      ),
+    ).toEqual([
+      { fromSegNo: 1, toSegNo: 4, firstUploadedAtMs: 10, lastUploadedAtMs: 40 },
+      { fromSegNo: 6, toSegNo: 9, firstUploadedAtMs: 60, lastUploadedAtMs: 90 },
     ]);
+  });
+
+  it('gives undefined when a needed neighbour time is missing (the caller reads everything)', () => {
+    expect(removeSegments(runsOf([1, 2, 3]), [2], new Map([[1, 10]]))).toBeUndefined();
+  });
+
+  it('equals building the runs again without the removed segments, for any runs and removals', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { maxLength: 50 }),
+        fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { maxLength: 20 }),
+        (present, removed) => {
+          const runs = runsOf(present);
+          const times = new Map(neighboursOfRemoved(runs, removed).map((segNo) => [segNo, segNo * 10]));
+          const expected = runsOf(present.filter((segNo) => !removed.includes(segNo)));
+          expect(removeSegments(runs, removed, times)).toEqual(expected);
+        },
+      ),
+    );
   });
 });
