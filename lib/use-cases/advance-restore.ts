@@ -15,6 +15,27 @@ import { dispatchNextStep, notifyRestore, type RestoreDeps, releaseRestoreLock }
 /** Attempts when a concurrent handler saved the same job first (duplicate events handled in parallel). */
 const MAX_CONFLICT_RETRIES = 5;
 
+/**
+ * How long to look again for the job of a command that ended before its job was found. Sending a step and storing
+ * its command id are two writes (SSM assigns the id), so a step that ends within milliseconds (a no-op rerun, a
+ * fast host) can report its end before the handler that sent it has stored it; without a second look that end is
+ * lost until the watchdog polls the quiet step minutes later. Commands of other features (backups, probes) cost the
+ * orchestrator these two seconds once per terminal event.
+ */
+const UNKNOWN_COMMAND_RECHECK_MS = [500, 1500] as const;
+
+async function jobOfCommand(deps: RestoreDeps, update: CommandStatusUpdate): Promise<RestoreJob | undefined> {
+  const found = await deps.jobs.findByCommandId(update.commandId);
+  if (found || !isTerminalStatus(update.status)) return found;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (const ms of UNKNOWN_COMMAND_RECHECK_MS) {
+    await sleep(ms);
+    const job = await deps.jobs.findByCommandId(update.commandId);
+    if (job) return job;
+  }
+  return undefined;
+}
+
 export interface AdvanceOutcome {
   /** `unknown-command`: no restore job sent this command (another feature's command): not an error. */
   readonly kind: 'unknown-command' | 'applied';
@@ -31,7 +52,7 @@ export interface AdvanceOutcome {
 export async function advanceRestore(deps: RestoreDeps, update: CommandStatusUpdate): Promise<AdvanceOutcome> {
   let complete: CommandStatusUpdate | undefined;
   for (let attempt = 0; ; attempt++) {
-    const job = await deps.jobs.findByCommandId(update.commandId);
+    const job = attempt === 0 ? await jobOfCommand(deps, update) : await deps.jobs.findByCommandId(update.commandId);
     if (!job) return { kind: 'unknown-command' };
     complete ??= await withOutput(deps, update, job);
     try {

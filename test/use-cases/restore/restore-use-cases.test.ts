@@ -177,9 +177,36 @@ describe('advanceRestore', () => {
 
   it('ignores commands no restore job sent', async () => {
     const { deps } = setup();
-    expect(await advanceRestore(deps, { commandId: 'backup-push-1', status: 'Success', at: deps.now() })).toEqual({
+    const looks: number[] = [];
+    const quick = { ...deps, sleep: async (ms: number) => void looks.push(ms) };
+    expect(await advanceRestore(quick, { commandId: 'backup-push-1', status: 'Success', at: deps.now() })).toEqual({
       kind: 'unknown-command',
     });
+    expect(looks).toEqual([500, 1500]);
+  });
+
+  it('applies the end of a step that ended before the handler that sent it had stored its command id', async () => {
+    const { deps, transport } = setup();
+    const quick: RestoreDeps = { ...deps, sleep: () => new Promise((resolve) => setTimeout(resolve, 0)) };
+    await startRestore(quick, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
+    const send = transport.send.bind(transport);
+    let early: ReturnType<typeof advanceRestore> | undefined;
+    // stop-postgres ends (and its event is handled) between the send and the save that records its command id.
+    transport.send = async (request) => {
+      const sent = await send(request);
+      if (early === undefined) {
+        transport.finish('Success');
+        early = advanceRestore(quick, { commandId: sent.commandId, status: 'Success', at: deps.now() });
+      }
+      return sent;
+    };
+    await advanceRestore(quick, { commandId: transport.finish('Success'), status: 'Success', at: deps.now() });
+    expect(await early).toMatchObject({
+      kind: 'applied',
+      transition: { kind: 'step-succeeded', step: 'stop-postgres' },
+    });
+    const job = await deps.jobs.get(cluster().id, 'r-1');
+    expect(job?.steps.map((step) => step.status).slice(0, 3)).toEqual(['succeeded', 'succeeded', 'dispatched']);
   });
 
   it('a failed step stops the job, tells Slack with the stderr tail, and resume sends the same step again', async () => {
