@@ -39,6 +39,11 @@ export interface LocalShellTransportOptions {
 
 /** SSM keeps 24,000 characters of inline output; so does the local transport (the end, where the result is). */
 const INLINE_OUTPUT_CHARS = 24_000;
+/**
+ * SSM's inline stderr (`StandardErrorContent`) is its first 8,000 characters; so is the local transport's, so what
+ * the tracker shows locally is what it shows deployed (the host script carries stderr's end in its result line).
+ */
+const INLINE_STDERR_CHARS = 8_000;
 
 interface LocalInvocation {
   readonly commandId: string;
@@ -300,6 +305,14 @@ function tail(file: string): string {
   }
 }
 
+function head(file: string, chars: number): string {
+  try {
+    return readFileSync(file, 'utf8').slice(0, chars);
+  } catch {
+    return '';
+  }
+}
+
 function toInvocation(invocation: LocalInvocation): CommandInvocation {
   return {
     commandId: invocation.commandId,
@@ -307,7 +320,7 @@ function toInvocation(invocation: LocalInvocation): CommandInvocation {
     status: invocation.status,
     exitCode: invocation.exitCode,
     stdoutTail: tail(invocation.stdoutFile),
-    stderrTail: tail(invocation.stderrFile),
+    stderrTail: head(invocation.stderrFile, INLINE_STDERR_CHARS),
     ...(invocation.startedAt ? { startedAt: invocation.startedAt } : {}),
     ...(invocation.finishedAt ? { finishedAt: invocation.finishedAt } : {}),
   };

@@ -15,10 +15,14 @@
  * - runs WAL-G (and psql, which needs the same `PGHOST`/`PGPORT`) as `envdir <walgEnvDir> <cmd> ...` when
  *   `walgEnvDir` is set. Hosts without daemontools' `envdir` get the same semantics from a built-in loader (each
  *   file in the directory is one variable: its first line with trailing blanks removed; an empty file unsets it);
- * - sends everything but the result line to stderr (`exec 3>&1 1>&2`; the result goes to fd 3), so stdout carries
- *   only the result line: SSM keeps a bounded amount of inline output, and a chatty tool must not push the result
- *   out of it. Children inherit fd 3; transports therefore capture output in files, not pipes (a postmaster started
- *   by a step would otherwise hold the pipe open);
+ * - sends everything but the result line to stderr (the result goes to fd 3), so stdout carries only the result
+ *   line: SSM keeps a bounded amount of inline output, and a chatty tool must not push the result out of it.
+ *   Children inherit fd 3; transports therefore capture output in files, not pipes (a postmaster started by a step
+ *   would otherwise hold the pipe open);
+ * - keeps that stderr in a private file while it runs and copies it to the real stderr when it ends, so a failed
+ *   result line carries the last lines of it (`stderrTail`: at most {@link RESULT_STDERR_LINES} lines and
+ *   {@link RESULT_STDERR_BYTES} bytes, redacted where it is stored). SSM keeps only the first 8,000 characters of
+ *   stderr inline, and a tool's own error (wal-g's last line) comes at the end;
  * - ends with exactly one machine-readable line, `WALCAT_RESULT <json>`, also when a step fails (an EXIT trap
  *   writes it), read back with {@link parseScriptResult}.
  *
@@ -63,6 +67,31 @@ export type HostScriptExitCode = (typeof HOST_SCRIPT_EXIT)[keyof typeof HOST_SCR
 
 /** The prefix of the result line. */
 export const RESULT_MARKER = 'WALCAT_RESULT';
+
+/** A failed result line carries at most this many of stderr's last lines, */
+export const RESULT_STDERR_LINES = 40;
+/** and at most this many bytes of them (before JSON escaping). */
+export const RESULT_STDERR_BYTES = 4_000;
+
+const OPEN = '$' + '{';
+/**
+ * `walcat_stderr_tail` prints the end of the script's stderr file as a JSON string: backslashes and quotes escaped,
+ * line breaks and tabs as `\n` and `\t`, other control characters dropped (bytes, in the C locale).
+ */
+const STDERR_TAIL_FUNCTION = [
+  'walcat_stderr_tail() {',
+  // Always run in a command substitution: the script's ERR trap must not report from inside it.
+  '  trap - ERR',
+  '  local LC_ALL=C walcat_text',
+  `  walcat_text=$(tail -n ${RESULT_STDERR_LINES} "$walcat_stderr_file" 2>/dev/null | tail -c ${RESULT_STDERR_BYTES}) || walcat_text=`,
+  String.raw`  walcat_text=${OPEN}walcat_text//\\/\\\\}`,
+  String.raw`  walcat_text=${OPEN}walcat_text//\"/\\\"}`,
+  String.raw`  walcat_text=${OPEN}walcat_text//$'\n'/\\n}`,
+  String.raw`  walcat_text=${OPEN}walcat_text//$'\t'/\\t}`,
+  String.raw`  walcat_text=${OPEN}walcat_text//[$'\001'-$'\037'$'\177']/}`,
+  `  printf '"%s"' "$walcat_text"`,
+  '}',
+].join('\n');
 
 /** Who runs a step's command. */
 export type RunAs = 'os-user' | 'root';
@@ -243,8 +272,12 @@ walcat_failure_code=${exit.preconditionFailed}
 walcat_reported=0
 
 # fd 3 is the original stdout and carries only the result line; everything else writes to stderr. The result is
-# then written to the right place also from the ERR trap inside a step, whatever that step redirected.
-exec 3>&1 1>&2
+# then written to the right place also from the ERR trap inside a step, whatever that step redirected. stderr is
+# kept in a private file (fd 4 is the original stderr) so a failure can report its end; it is copied to the
+# original stderr when the script ends.
+walcat_stderr_file=$(mktemp /tmp/walcat-stderr.XXXXXXXX)
+exec 3>&1 4>&2 1>>"$walcat_stderr_file" 2>&1
+${STDERR_TAIL_FUNCTION}
 walcat_report() {
   walcat_reported=1
   printf '%s %s\\n' '${RESULT_MARKER}' "$1" >&3
@@ -259,14 +292,16 @@ walcat_skip() {
 }
 walcat_fail() {
   local code=$1 cause=\${2:-$1}
-  walcat_report "{\\"status\\":\\"failed\\",\\"script\\":\\"$WALCAT_SCRIPT\\",\\"step\\":\\"$walcat_step_name\\",\\"exitCode\\":$code,\\"commandExitCode\\":$cause}"
+  walcat_report "{\\"status\\":\\"failed\\",\\"script\\":\\"$WALCAT_SCRIPT\\",\\"step\\":\\"$walcat_step_name\\",\\"exitCode\\":$code,\\"commandExitCode\\":$cause,\\"stderrTail\\":$(walcat_stderr_tail)}"
   exit "$code"
 }
 walcat_on_exit() {
   local code=$?
   if [[ $walcat_reported == 0 ]]; then
-    walcat_report "{\\"status\\":\\"failed\\",\\"script\\":\\"$WALCAT_SCRIPT\\",\\"step\\":\\"$walcat_step_name\\",\\"exitCode\\":$code}"
+    walcat_report "{\\"status\\":\\"failed\\",\\"script\\":\\"$WALCAT_SCRIPT\\",\\"step\\":\\"$walcat_step_name\\",\\"exitCode\\":$code,\\"stderrTail\\":$(walcat_stderr_tail)}"
   fi
+  cat "$walcat_stderr_file" >&4 2>/dev/null || true
+  rm -f "$walcat_stderr_file"
 }
 trap walcat_on_exit EXIT
 trap 'walcat_fail "$walcat_failure_code" "$?"' ERR
@@ -405,6 +440,8 @@ export type ScriptResult =
       readonly exitCode: number;
       /** The exit code of the command that failed, when a step reported it. */
       readonly commandExitCode?: number;
+      /** The last lines of the script's stderr (bounded; not yet redacted). */
+      readonly stderrTail?: string;
     };
 
 /**
@@ -454,6 +491,7 @@ function toScriptResult(parsed: unknown, line: string): ScriptResult {
         step,
         exitCode: record.exitCode,
         ...(typeof record.commandExitCode === 'number' ? { commandExitCode: record.commandExitCode } : {}),
+        ...(typeof record.stderrTail === 'string' && record.stderrTail !== '' ? { stderrTail: record.stderrTail } : {}),
       };
     }
     default:

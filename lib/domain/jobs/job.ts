@@ -212,13 +212,21 @@ function outputDetails(update: CommandStatusUpdate): Partial<InvocationRecord> {
   if (result === undefined && update.stdoutTail !== undefined && update.status === 'Success') {
     result = { status: 'failed', script: '', step: 'result-line', exitCode: update.exitCode ?? -1 };
   }
+  // The script's own tail of stderr (its result line) wins: SSM's inline stderr is the first 8,000 characters, which
+  // cuts off the tool's final error.
+  const stderr = (result?.status === 'failed' ? result.stderrTail : undefined) ?? update.stderrTail;
   return {
     ...(update.exitCode === undefined || update.exitCode < 0 ? {} : { exitCode: update.exitCode }),
-    ...(result === undefined ? {} : { result }),
-    ...(update.stderrTail === undefined || update.stderrTail === ''
-      ? {}
-      : { stderrTail: redactedTail(update.stderrTail) }),
+    ...(result === undefined ? {} : { result: withoutStderr(result) }),
+    ...(stderr === undefined || stderr === '' ? {} : { stderrTail: redactedTail(stderr) }),
   };
+}
+
+/** The result as stored: its stderr tail is kept once, redacted, as the invocation's `stderrTail`. */
+function withoutStderr(result: ScriptResult): ScriptResult {
+  if (result.status !== 'failed' || result.stderrTail === undefined) return result;
+  const { stderrTail: _stderrTail, ...rest } = result;
+  return rest;
 }
 
 /** A malformed result line is reported as a failure of the script, not as an exception in the tracker. */

@@ -338,8 +338,18 @@ export function applyCommandUpdate(job: RestoreJob, update: CommandStatusUpdate)
   return finishStep(touch(job, update.at, base), step, update);
 }
 
+/** The end of stderr a failed step script carried in its result line (SSM's inline stderr is only the head). */
+function scriptStderrTail(stdout: string | undefined): string | undefined {
+  try {
+    const result = stdout === undefined ? undefined : parseScriptResult(stdout);
+    return result?.status === 'failed' ? result.stderrTail : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function finishStep(job: RestoreJob, step: RestoreStep, update: CommandStatusUpdate): RestoreTransitionResult {
-  const stderrTail = tail(update.stderrTail ?? '');
+  const stderrTail = tail(scriptStderrTail(update.stdoutTail) ?? update.stderrTail ?? '');
   const durationMs = step.dispatchedAt ? Math.max(0, update.at.getTime() - step.dispatchedAt.getTime()) : undefined;
   const finished = {
     ...step,

@@ -320,8 +320,12 @@ describe('result line and exit codes', () => {
       step: 'backup-push',
       exitCode: 12,
       commandExitCode: 3,
+      // The end of stderr, where the tool's output went, rides in the result line.
+      stderrTail: 'wal-g stub output on stdout',
     });
-    expect(run.stdout).not.toContain('wal-g stub output');
+    // stdout is the result line and nothing else.
+    expect(run.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stdout).toMatch(/^WALCAT_RESULT /u);
     expect(run.stderr).toContain('wal-g stub output');
   });
 
