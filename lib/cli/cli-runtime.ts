@@ -86,7 +86,11 @@ export async function createCliRuntime(options: {
   const adapterSet = (): AdapterSet => {
     adapters ??= local
       ? localAdapterSet({ config: loadConfig(), stack: local, region })
-      : createAdapterSet({ config: loadConfig(), endpoints: runtime.endpoints });
+      : createAdapterSet({
+          config: loadConfig(),
+          endpoints: runtime.endpoints,
+          ...(runtime.hostCommandsLogGroup ? { commandLogGroup: runtime.hostCommandsLogGroup } : {}),
+        });
     return adapters;
   };
   const catalog = () => adapterSet().catalog();

@@ -37,6 +37,11 @@ export interface RuntimeEnvironment {
    * cluster there). Unset (CLI, tests): a tick runs its clusters itself.
    */
   readonly clusterRunsQueueUrl?: string;
+  /**
+   * `WALCAT_HOST_COMMANDS_LOG_GROUP`: the stage's log group for host-command output (`/walcat/<stage>/host-commands`,
+   * given to the functions by the stack; the CLI reads it from the stack's outputs).
+   */
+  readonly hostCommandsLogGroup?: string;
 }
 
 /** Recursively freezes plain objects and arrays (the config holds nothing else). */
@@ -74,6 +79,9 @@ function endpointUrl(env: Environment, variable: string): string | undefined {
   return value;
 }
 
+/** What CloudWatch Logs accepts as a log group name. */
+const LOG_GROUP_NAME = /^[\w\-/.#]{1,512}$/u;
+
 /** The process environment, handed to entry points that pass it on (the CLI); read nowhere else. */
 export function processEnvironment(): Environment {
   return process.env;
@@ -92,6 +100,12 @@ export function readRuntimeEnvironment(env: Environment = process.env): RuntimeE
   const catalogTableOverride = nonEmpty(env.WALCAT_CATALOG_TABLE);
   const alertsQueueUrl = nonEmpty(env.WALCAT_ALERTS_QUEUE_URL);
   const clusterRunsQueueUrl = nonEmpty(env.WALCAT_CLUSTER_RUNS_QUEUE_URL);
+  const hostCommandsLogGroup = nonEmpty(env.WALCAT_HOST_COMMANDS_LOG_GROUP);
+  if (hostCommandsLogGroup !== undefined && !LOG_GROUP_NAME.test(hostCommandsLogGroup)) {
+    throw new ConfigError(
+      `environment WALCAT_HOST_COMMANDS_LOG_GROUP: ${JSON.stringify(hostCommandsLogGroup)} is not a CloudWatch Logs group name (1-512 of A-Z a-z 0-9 _ - / . #); use the stack output HostCommandsLogGroupName, e.g. /walcat/prod/host-commands`,
+    );
+  }
   if (catalogTableOverride !== undefined && !CATALOG_TABLE_NAME.test(catalogTableOverride)) {
     throw new ConfigError(
       `environment WALCAT_CATALOG_TABLE: ${JSON.stringify(catalogTableOverride)} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -); unset it or fix the deployment`,
@@ -110,6 +124,7 @@ export function readRuntimeEnvironment(env: Environment = process.env): RuntimeE
     ...(catalogTableOverride === undefined ? {} : { catalogTableOverride }),
     ...(alertsQueueUrl === undefined ? {} : { alertsQueueUrl }),
     ...(clusterRunsQueueUrl === undefined ? {} : { clusterRunsQueueUrl }),
+    ...(hostCommandsLogGroup === undefined ? {} : { hostCommandsLogGroup }),
   });
 }
 

@@ -74,8 +74,13 @@ export const CLUSTER_RUN_RECEIVES = 3;
 /** At most this many clusters of one function run at once: the fleet's catalog, SSM and Slack calls stay bounded. */
 export const CLUSTER_RUN_CONCURRENCY = 50;
 
-/** The log group SSM Run Command writes host-command output to (lib/adapters/host-command-adapters.ts). */
-export const HOST_COMMANDS_LOG_GROUP = '/walcat/host-commands';
+/**
+ * The log group SSM Run Command writes host-command output to: one per stage (`/walcat/<stage>/host-commands`), so two
+ * stages in one account do not share (or both try to create) it. The functions get it from the stack.
+ */
+export function hostCommandsLogGroupName(names: StackNames): string {
+  return `/${names.service}/${names.stage}/host-commands`;
+}
 /** The one SSM document walcat sends; the SendCommand grant and the status-change rules name it. */
 export const RUN_COMMAND_DOCUMENT = 'AWS-RunShellScript';
 /**
@@ -654,7 +659,7 @@ export function serverlessModel(config: WalcatConfig, names: StackNames, narrowe
   const ticks = (['backupScheduler', 'archiverProbe', 'restoreDrill'] as const).filter((fn) => events[fn].length > 0);
   return {
     catalogTable: catalogTableName(names),
-    hostCommandsLogGroup: HOST_COMMANDS_LOG_GROUP,
+    hostCommandsLogGroup: hostCommandsLogGroupName(names),
     runCommandDocument: RUN_COMMAND_DOCUMENT,
     events,
     stackResources: {

@@ -19,5 +19,6 @@ export function deployedAdapterSet(
     endpoints: runtime.endpoints,
     ...(runtime.alertsQueueUrl ? { alertsQueueUrl: runtime.alertsQueueUrl } : {}),
     ...(runtime.clusterRunsQueueUrl ? { clusterRunsQueueUrl: runtime.clusterRunsQueueUrl } : {}),
+    ...(runtime.hostCommandsLogGroup ? { commandLogGroup: runtime.hostCommandsLogGroup } : {}),
   });
 }

@@ -598,6 +598,15 @@ describe('readRuntimeEnvironment', () => {
     });
   });
 
+  it('reads the stage’s host-command log group and the fanned-out function’s queue from the stack', () => {
+    const runtime = readRuntimeEnvironment({
+      WALCAT_HOST_COMMANDS_LOG_GROUP: '/walcat/prod/host-commands',
+      WALCAT_CLUSTER_RUNS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/walat-prod-WalWatchRunsQueue',
+    });
+    expect(runtime.hostCommandsLogGroup).toBe('/walcat/prod/host-commands');
+    expect(runtime.clusterRunsQueueUrl).toMatch(/WalWatchRunsQueue$/u);
+  });
+
   it('uses AWS_DEFAULT_REGION when AWS_REGION is unset', () => {
     expect(readRuntimeEnvironment({ AWS_DEFAULT_REGION: 'us-east-2' }).region).toBe('us-east-2');
   });
@@ -606,6 +615,10 @@ describe('readRuntimeEnvironment', () => {
     [{ AWS_ENDPOINT_URL_DYNAMODB: 'localhost:8000' }, 'environment AWS_ENDPOINT_URL_DYNAMODB: "localhost:8000"'],
     [{ AWS_ENDPOINT_URL: 'ftp://host' }, 'environment AWS_ENDPOINT_URL: "ftp://host" is not an http(s) URL'],
     [{ WALCAT_CATALOG_TABLE: 'x' }, 'environment WALCAT_CATALOG_TABLE: "x" is not a DynamoDB table name'],
+    [
+      { WALCAT_HOST_COMMANDS_LOG_GROUP: '/walcat/prod host-commands' },
+      'environment WALCAT_HOST_COMMANDS_LOG_GROUP: "/walcat/prod host-commands" is not a CloudWatch Logs group name',
+    ],
   ])('rejects %j naming the variable and the value', (env, message) => {
     expect(() => readRuntimeEnvironment(env)).toThrow(ConfigError);
     expect(() => readRuntimeEnvironment(env)).toThrow(message);

@@ -306,12 +306,23 @@ describe('filters, log group and outputs', () => {
     }
   });
 
-  it('creates the host-command log group with a retention, and outputs what the README’s commands need', () => {
-    const groups = ofType(template(1), 'AWS::Logs::LogGroup').filter(
-      ([, g]) => g.Properties.LogGroupName === '/walcat/host-commands',
-    );
-    expect(groups).toHaveLength(1);
-    expect(groups[0]?.[1].Properties.RetentionInDays).toBeGreaterThan(0);
+  it('creates the stage’s own host-command log group with a retention, gives it to the functions, and outputs what the README’s commands need', () => {
+    for (const [size, stage] of [
+      [1, 'dev'],
+      [50, 'prod'],
+    ] as const) {
+      const groups = ofType(template(size), 'AWS::Logs::LogGroup').filter(
+        ([, g]) => g.Properties.LogGroupName === `/walcat/${stage}/host-commands`,
+      );
+      expect(groups, stage).toHaveLength(1);
+      expect(groups[0]?.[0]).toBe('HostCommandsLogGroup');
+      expect(groups[0]?.[1].Properties.RetentionInDays).toBeGreaterThan(0);
+      for (const [id, fn] of ofType(template(size), 'AWS::Lambda::Function')) {
+        const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+        expect(variables.WALCAT_HOST_COMMANDS_LOG_GROUP, id).toEqual({ Ref: 'HostCommandsLogGroup' });
+      }
+    }
+    expect(JSON.stringify(template(1))).not.toContain('"/walcat/host-commands"');
     const outputs = template(1).Outputs;
     expect(outputs.ObjectEventsQueueArn?.Value).toEqual({ 'Fn::GetAtt': ['ObjectEventsQueue', 'Arn'] });
     const rules = ofType(template(1), 'AWS::Events::Rule').map(([, r]) => r.Properties.Name);
