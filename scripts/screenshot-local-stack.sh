@@ -14,6 +14,8 @@ if [[ ! -f $stack ]]; then
 fi
 url=$(node -e 'process.stdout.write(JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).webUrl)' "$stack")
 out=${1:-docs/web-view.png}
-chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,860 --screenshot="$out" "$url" \
+# Tall enough for the jobs table (the drill and restores) below the timeline; WALCAT_SCREENSHOT_SIZE=W,H to change.
+size=${WALCAT_SCREENSHOT_SIZE:-1280,1060}
+chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size="$size" --screenshot="$out" "$url" \
   2>/dev/null
 echo "walcat screenshot: $url -> $out"
