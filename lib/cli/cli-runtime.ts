@@ -9,7 +9,6 @@ import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { localStackDir, readLocalStackInfo, wantsLocalStack } from '../config/config-local-stack.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
 import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
-import { lastRestoreDrill } from '../use-cases/last-restore-drill.ts';
 import { type AdapterSet, createAdapterSet } from '../wiring/adapter-set.ts';
 import { localAdapterSet, localEndpoints } from '../wiring/local-adapter-set.ts';
 import { bucketReaders } from './bucket-readers.ts';
@@ -109,7 +108,6 @@ export async function createCliRuntime(options: {
     statusCommand({
       catalog,
       alerts: () => adapterSet().alerts(),
-      lastDrill: (cluster, now) => lastRestoreDrill(adapterSet().restore().jobs, cluster, now),
       color,
       lifecycleFindings,
     }),

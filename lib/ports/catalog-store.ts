@@ -43,11 +43,16 @@ export interface ClusterState {
    * only by retention apply, never by a sync.
    */
   readonly retentionTombstones?: readonly RetentionTombstone[];
+  /**
+   * The newest restore drill job as its store saves it (`restoreJobToJson`), written with every save of a drill, so
+   * `walcat status` shows it from the state item. Opaque to the catalog.
+   */
+  readonly lastDrill?: unknown;
   readonly version: number;
 }
 
 export type ClusterStateUpdate = Partial<
-  Pick<ClusterState, 'lastFullSyncAt' | 'verifiedCursor' | 'retentionTombstones'>
+  Pick<ClusterState, 'lastFullSyncAt' | 'verifiedCursor' | 'retentionTombstones' | 'lastDrill'>
 >;
 
 /** A WAL object or `.history` record as last written, with the change index's stamp of that write. */

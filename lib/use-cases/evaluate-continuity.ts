@@ -67,6 +67,8 @@ export interface ContinuityEvaluation {
   /** The archived segments as runs per timeline (the web view draws them as WAL coverage). */
   readonly present: PresentSegments;
   readonly lastFullSyncAt?: Date;
+  /** The last drill job recorded in the cluster's state (lib/use-cases/record-last-drill.ts), opaque here. */
+  readonly lastDrill?: unknown;
   /** The cluster's alerts, when the catalog read them with the rest (open and resolved). */
   readonly alerts?: readonly Alert[];
   readonly readMode: ReadPlan['mode'];
@@ -203,6 +205,7 @@ export async function evaluateContinuity(
     }),
     ...(state.lastFullSyncAt === undefined ? {} : { lastFullSyncAt: state.lastFullSyncAt }),
     ...(overview.alerts === undefined ? {} : { alerts: overview.alerts }),
+    ...(state.lastDrill === undefined ? {} : { lastDrill: state.lastDrill }),
     readMode: plan.mode,
     walItemsRead: picture.walItemsRead,
     walReads: picture.walReads,

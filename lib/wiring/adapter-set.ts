@@ -45,6 +45,7 @@ import type { HostCommandDependencies } from '../use-cases/dispatch-backup.ts';
 import type { IngestDependencies } from '../use-cases/ingest-object-events.ts';
 import type { OrchestratorDeps } from '../use-cases/orchestrate-restore.ts';
 import type { ProbeArchiverDependencies } from '../use-cases/probe-archiver.ts';
+import { recordingLastDrill } from '../use-cases/record-last-drill.ts';
 import type { RestoreDeps } from '../use-cases/restore-dependencies.ts';
 import type { DrillDeps } from '../use-cases/run-restore-drill.ts';
 import type { ScheduledRetentionDependencies } from '../use-cases/scheduled-retention.ts';
@@ -177,7 +178,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   const restore = lazy(
     (): RestoreDeps => ({
       catalog: catalog(),
-      jobs: restoreJobs(),
+      jobs: recordingLastDrill(restoreJobs(), catalog()),
       transport: transport(),
       instances: options.instances ?? new SsmInstanceDirectory({ client: ssm() }),
       // Restore steps keep their complete output where backup jobs keep theirs (SSM's inline copy is truncated).

@@ -981,6 +981,11 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       names['#verifiedCursor'] = 'verifiedCursor';
       values[':verifiedCursor'] = encodeOpaque(update.verifiedCursor);
     }
+    if (update.lastDrill !== undefined) {
+      sets.push('#lastDrill = :lastDrill');
+      names['#lastDrill'] = 'lastDrill';
+      values[':lastDrill'] = encodeOpaque(update.lastDrill);
+    }
     if (update.retentionTombstones !== undefined) {
       sets.push('#retentionTombstones = :retentionTombstones');
       names['#retentionTombstones'] = 'retentionTombstones';
@@ -1060,6 +1065,7 @@ function stateFromItem(cluster: ClusterId, item: Item | undefined): ClusterState
     version: (item.version as number | undefined) ?? 0,
     ...(lastFullSyncAt ? { lastFullSyncAt } : {}),
     ...(typeof item.verifiedCursor === 'string' ? { verifiedCursor: decodeOpaque(item.verifiedCursor) } : {}),
+    ...(typeof item.lastDrill === 'string' ? { lastDrill: decodeOpaque(item.lastDrill) } : {}),
     ...(typeof item.retentionTombstones === 'string'
       ? { retentionTombstones: parseRetentionTombstones(cluster, JSON.parse(item.retentionTombstones)) }
       : {}),

@@ -6,6 +6,7 @@ import type { DrillSummary } from '../../domain/restore/drill-summary.ts';
 import type { AlertStore } from '../../ports/alert-store.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import { evaluateContinuity } from '../../use-cases/evaluate-continuity.ts';
+import { lastDrillOfState } from '../../use-cases/record-last-drill.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
 import { palette, shortAge, shortTime } from './continuity-output.ts';
 import { lifecycleFindingsOf } from './gaps.ts';
@@ -13,7 +14,7 @@ import { lifecycleFindingsOf } from './gaps.ts';
 export interface StatusCommandDependencies {
   readonly catalog: () => CatalogStore;
   readonly alerts: () => AlertStore;
-  /** The newest restore drill of a cluster, when drills are recorded (absent: no drill line). */
+  /** The newest restore drill of a cluster; absent: the one recorded in the cluster's state item. */
   readonly lastDrill?: (cluster: ClusterId, now: Date) => Promise<DrillSummary | undefined>;
   readonly color: boolean;
   /** The cluster's `lifecycle-conflict` findings; they make `gaps.status` worse and show as `lifecycle` lines. */
@@ -80,10 +81,11 @@ async function clusterStatus(
   cluster: ClusterConfig,
   now: Date,
 ): Promise<ClusterStatusJson> {
-  const [evaluation, lastDrill] = await Promise.all([
+  const [evaluation, askedDrill] = await Promise.all([
     evaluateContinuity(deps.catalog(), cluster, { now, persistCursor: 'when-useful' }),
     deps.lastDrill?.(cluster.id, now),
   ]);
+  const lastDrill = deps.lastDrill === undefined ? lastDrillOfState(evaluation, now) : askedDrill;
   // The catalog reads the alerts with the rest of the cluster's partition; a store that does not is asked apart.
   const alerts = evaluation.alerts ?? (await deps.alerts().listAlerts(cluster.id));
   const health = evaluation.health;

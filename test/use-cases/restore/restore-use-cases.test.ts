@@ -8,6 +8,7 @@ import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.t
 import { RestoreLockedError } from '../../../lib/ports/restore-job-store.ts';
 import { advanceRestore, reconcileRestoreJobs } from '../../../lib/use-cases/advance-restore.ts';
 import { lastRestoreDrill } from '../../../lib/use-cases/last-restore-drill.ts';
+import { lastDrillOfState, recordingLastDrill } from '../../../lib/use-cases/record-last-drill.ts';
 import type { RestoreDeps } from '../../../lib/use-cases/restore-dependencies.ts';
 import { runRestoreDrill } from '../../../lib/use-cases/run-restore-drill.ts';
 import { resumeRestore, startRestore } from '../../../lib/use-cases/start-restore.ts';
@@ -397,6 +398,34 @@ describe('runRestoreDrill', () => {
     const [drill] = await deps.jobs.list(cluster().id, { kind: 'drill' });
     expect(drill?.status).toBe('failed');
     expect(drill?.failure?.message).toContain('replay stopped at 0/D000000, before the target 0/E000814');
+  });
+});
+
+describe('the last drill in the cluster state', () => {
+  it('is written with every save of a drill, so status reads the same summary without querying the jobs', async () => {
+    const { deps, transport, advanceClock } = setup();
+    const states: unknown[] = [];
+    const catalog = {
+      ...deps.catalog,
+      updateClusterState: async (_cluster: unknown, update: { lastDrill?: unknown }) => {
+        states.push(update.lastDrill);
+        return { cluster: cluster().id, version: states.length, lastDrill: update.lastDrill };
+      },
+    } as typeof deps.catalog;
+    const recorded = { ...deps, jobs: recordingLastDrill(deps.jobs, catalog) };
+    await runRestoreDrill({ ...recorded, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
+    expect(lastDrillOfState({ lastDrill: states.at(-1) }, deps.now())).toEqual(
+      await lastRestoreDrill(deps.jobs, cluster().id, deps.now()),
+    );
+    for (const step of RESTORE_STEPS) {
+      advanceClock(1500);
+      const commandId = transport.finish('Success', step === 'verify' ? { ...VERIFY_DATA, ...DRILL_VERIFY } : null);
+      await advanceRestore(recorded, { commandId, status: 'Success', at: deps.now() });
+    }
+    const fromState = lastDrillOfState({ lastDrill: JSON.parse(JSON.stringify(states.at(-1))) }, deps.now());
+    expect(fromState).toMatchObject({ jobId: 'd-1', status: 'succeeded' });
+    expect(fromState).toEqual(await lastRestoreDrill(deps.jobs, cluster().id, deps.now()));
+    expect(lastDrillOfState({}, deps.now())).toBeUndefined();
   });
 });
 
