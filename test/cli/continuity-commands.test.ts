@@ -4,6 +4,8 @@ import { gapsCommand } from '../../lib/cli/commands/gaps.ts';
 import { statusCommand } from '../../lib/cli/commands/status.ts';
 import { windowCommand } from '../../lib/cli/commands/window.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
+import { timelineId } from '../../lib/domain/wal/timeline.ts';
+import { segmentNumber } from '../../lib/domain/wal/wal-segment.ts';
 import {
   baseBackup,
   CLUSTER,
@@ -155,5 +157,35 @@ describe('continuity CLI commands', () => {
   it('gaps prints the missing range for people', async () => {
     const { text } = await run(gapsCommand(deps()), cluster, false);
     expect(text).toBe('orders-main  FAILURE\n  lost      tl 1  000000010000000000000014  (1 segment)');
+  });
+
+  it('gaps says a hole retention recorded deleting is not a gap, naming the plan (run last: it changes the state)', async () => {
+    const tombstone = {
+      timeline: timelineId(1),
+      fromSegNo: segmentNumber(20),
+      toSegNo: segmentNumber(20),
+      planId: 'orders-main-20261120T030000Z-b0b0',
+      deletedAt: minute(-5),
+    };
+    await services.catalog.updateClusterState(CLUSTER, { retentionTombstones: [tombstone] });
+    const human = await run(gapsCommand(deps()), cluster, false);
+    expect(human.code).toBe(0);
+    expect(human.text).toBe(
+      [
+        'orders-main  OK',
+        '  no gap: WAL is missing only where walcat retention deleted it',
+        `  retention tl 1  000000010000000000000014  (1 segment deleted by plan ${tombstone.planId}: not a gap)`,
+      ].join('\n'),
+    );
+    const json = JSON.parse((await run(gapsCommand(deps()), cluster, true)).text);
+    expect(json.deletedByRetention).toEqual([
+      {
+        timeline: 1,
+        from: '000000010000000000000014',
+        to: '000000010000000000000014',
+        count: 1,
+        planId: tombstone.planId,
+      },
+    ]);
   });
 });

@@ -76,7 +76,13 @@ function renderGaps(reports: ReadonlyArray<GapsJson & { cluster: string }>, colo
   const lines: string[] = [];
   for (const report of reports) {
     lines.push(`${paint.bold(report.cluster)}  ${paint.status(report.status)}`);
-    if (report.gaps.length === 0 && report.findings.length === 0) lines.push('  no missing WAL');
+    if (report.gaps.length === 0 && report.findings.length === 0) {
+      lines.push(
+        report.deletedByRetention.length === 0
+          ? '  no missing WAL'
+          : '  no gap: WAL is missing only where walcat retention deleted it',
+      );
+    }
     for (const gap of report.gaps) {
       const range = gap.count === 1 ? gap.from : `${gap.from} .. ${gap.to}`;
       lines.push(
@@ -85,6 +91,13 @@ function renderGaps(reports: ReadonlyArray<GapsJson & { cluster: string }>, colo
     }
     for (const finding of report.findings) {
       lines.push(`  ${String(finding.kind).padEnd(9)} ${describeFinding(finding)}`);
+    }
+    // The window splits at these holes too; saying why keeps `walcat gaps` and `walcat window` in agreement.
+    for (const hole of report.deletedByRetention) {
+      const range = hole.count === 1 ? hole.from : `${hole.from} .. ${hole.to}`;
+      lines.push(
+        `  ${'retention'.padEnd(9)} tl ${hole.timeline}  ${range}  (${hole.count} segment${hole.count === 1 ? '' : 's'} deleted by plan ${hole.planId}: not a gap)`,
+      );
     }
   }
   return lines.join('\n');
