@@ -8,6 +8,7 @@ import type {
   LifecycleRule,
   NotificationConfiguration,
   ObjectLockConfiguration,
+  ObjectRetention,
   VersioningState,
 } from '../domain/bucket/bucket-configuration.ts';
 import { WalcatError } from '../domain/errors.ts';
@@ -29,4 +30,6 @@ export interface BucketInspector {
   /** `undefined` when the bucket has no default encryption configuration. */
   encryption(bucket: string): Promise<BucketEncryption | undefined>;
   notifications(bucket: string): Promise<NotificationConfiguration>;
+  /** The Object Lock retention and legal hold of the current version of one object (none on an unlocked one). */
+  objectRetention(bucket: string, key: string): Promise<ObjectRetention>;
 }

@@ -23,6 +23,7 @@ const inspector = (overrides: Partial<BucketInspector> = {}): BucketInspector =>
   objectLock: async () => ({ enabled: false }),
   encryption: async () => undefined,
   notifications: async () => ({ targets: [], eventBridge: true }),
+  objectRetention: async () => ({ legalHold: false }),
   ...overrides,
 });
 

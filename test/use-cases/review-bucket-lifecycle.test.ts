@@ -27,6 +27,7 @@ function inspectorWith(rules: LifecycleRule[], reads: string[]): BucketInspector
     objectLock: async () => ({ enabled: false }),
     encryption: async () => undefined,
     notifications: async () => ({ targets: [], eventBridge: false }),
+    objectRetention: async () => ({ legalHold: false }),
   };
 }
 

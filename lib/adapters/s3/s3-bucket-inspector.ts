@@ -4,6 +4,7 @@ import {
   GetBucketNotificationConfigurationCommand,
   GetBucketVersioningCommand,
   GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
   type S3Client,
   type LifecycleRule as S3LifecycleRule,
 } from '@aws-sdk/client-s3';
@@ -15,6 +16,7 @@ import type {
   NotificationConfiguration,
   NotificationTarget,
   ObjectLockConfiguration,
+  ObjectRetention,
   VersioningState,
 } from '../../domain/bucket/bucket-configuration.ts';
 import { TransientError, WalcatError } from '../../domain/errors.ts';
@@ -156,6 +158,30 @@ export class S3BucketInspector implements BucketInspector {
       if (errorName(error) === 'ObjectLockConfigurationNotFoundError') return { enabled: false };
       throw readError(error, bucket, 'Object Lock configuration', 's3:GetBucketObjectLockConfiguration');
     }
+  }
+
+  async objectRetention(bucket: string, key: string): Promise<ObjectRetention> {
+    // One HeadObject: S3 adds the lock headers when the caller may read them (s3:GetObjectRetention,
+    // s3:GetObjectLegalHold). An object that is gone has no lock (apply finds it gone too).
+    const response = await this.#client
+      .send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+      .catch((error: unknown) => {
+        const name = errorName(error);
+        if (name === 'NotFound' || name === 'NoSuchKey' || statusOf(error) === 404) return undefined;
+        throw readError(
+          error,
+          bucket,
+          `Object Lock state of ${key}`,
+          's3:GetObjectRetention and s3:GetObjectLegalHold',
+        );
+      });
+    const mode = response?.ObjectLockMode;
+    const until = response?.ObjectLockRetainUntilDate;
+    return {
+      ...(mode ? { mode } : {}),
+      ...(until ? { retainUntil: new Date(until) } : {}),
+      legalHold: response?.ObjectLockLegalHoldStatus === 'ON',
+    };
   }
 
   async encryption(bucket: string): Promise<BucketEncryption | undefined> {

@@ -59,6 +59,13 @@ export interface ObjectLockDefaultRetention {
   readonly days: number;
 }
 
+/** One object version's lock: a retain-until date (GOVERNANCE or COMPLIANCE) and a legal hold, either or both. */
+export interface ObjectRetention {
+  readonly mode?: 'GOVERNANCE' | 'COMPLIANCE';
+  readonly retainUntil?: Date;
+  readonly legalHold: boolean;
+}
+
 export interface ObjectLockConfiguration {
   readonly enabled: boolean;
   readonly defaultRetention?: ObjectLockDefaultRetention;
