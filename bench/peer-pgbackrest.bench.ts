@@ -150,7 +150,10 @@ async function measureWalcat(size: number, workDir: string): Promise<WalcatSide>
   });
   try {
     const tableName = `walcat-peer-${size}`;
-    const catalog = new DynamoDbCatalogStore({ client: ddbClient, tableName, interpret });
+    // The archive is catalogued as it was uploaded: each write stamped at its object's upload time (the change
+    // index then holds the history a watchdog would have seen), and the watchdog's last run at the bucket's now.
+    let stamp = new Date(0);
+    const catalog = new DynamoDbCatalogStore({ client: ddbClient, tableName, interpret, now: () => stamp });
     await catalog.ensureTable();
     const deps = {
       objects: new S3ObjectStore(s3Client),
@@ -159,14 +162,17 @@ async function measureWalcat(size: number, workDir: string): Promise<WalcatSide>
       clusters: [BENCH_CLUSTER],
     };
     for (let start = 0; start < bucket.objects.length; start += 100) {
-      const records = bucket.objects
-        .slice(start, start + 100)
-        .map((item, index) => ({ recordId: `${start + index}`, events: [eventOf(item)] }));
+      const batch = bucket.objects.slice(start, start + 100);
+      stamp = batch.at(-1)?.uploadedAt ?? stamp;
+      const records = batch.map((item, index) => ({ recordId: `${start + index}`, events: [eventOf(item)] }));
       const outcome = await ingestObjectEvents(deps, records);
       if (outcome.failedRecordIds.length > 0)
         throw new Error(`ingest failed: ${String(outcome.transientErrors[0]?.error)}`);
     }
-    await evaluateContinuity(catalog, BENCH_CLUSTER, { now: bucket.now, persistCursor: true, forceFull: true });
+    // The watchdog ran just now (the CLI below asks at the machine's time, not the synthetic archive's).
+    const watchdogRun = new Date();
+    stamp = watchdogRun;
+    await evaluateContinuity(catalog, BENCH_CLUSTER, { now: watchdogRun, persistCursor: true, forceFull: true });
 
     writeFileSync(join(workDir, 'walcat.config.yml'), walcatConfig(tableName));
     const env: NodeJS.ProcessEnv = {
