@@ -81,37 +81,53 @@ async function freePort(): Promise<number> {
 }
 
 /** The AWS CLI against moto, as `credentials`; returns parsed JSON output. */
-function aws(credentials: Credentials, args: string[]): Record<string, unknown> {
-  const result = spawnSync('aws', ['--endpoint-url', endpoint, '--region', REGION, '--output', 'json', ...args], {
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    },
-  });
-  if (result.status !== 0) throw new Error(`aws ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout.trim() === '' ? {} : (JSON.parse(result.stdout) as Record<string, unknown>);
+/**
+ * The IAM users and the account's bucket and queues, made in one Python process with boto3 (shipped beside
+ * moto_server): one `aws` process per request cost about 2 s each on this machine, a minute and more for the
+ * sixty requests a fleet of roles needs. The first user is made with the bootstrap keys moto accepts unauthenticated
+ * (INITIAL_NO_AUTH_ACTION_COUNT=3: create-user, put-user-policy, create-access-key); every later request is signed
+ * with that admin's keys and so authorised by moto.
+ */
+const PROVISION = `
+import json, sys, boto3
+spec = json.load(sys.stdin)
+def client(service, keys):
+    return boto3.client(service, endpoint_url=spec["endpoint"], region_name=spec["region"],
+                        aws_access_key_id=keys["accessKeyId"], aws_secret_access_key=keys["secretAccessKey"])
+def create_user(iam, name, policy):
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="role-policy", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"accessKeyId": key["AccessKeyId"], "secretAccessKey": key["SecretAccessKey"]}
+admin = create_user(client("iam", {"accessKeyId": "bootstrap", "secretAccessKey": "bootstrap"}),
+                    spec["admin"]["name"], spec["admin"]["policy"])
+iam = client("iam", admin)
+users = {user["name"]: create_user(iam, user["name"], user["policy"]) for user in spec["users"]}
+client("s3", admin).create_bucket(Bucket=spec["bucket"])
+sqs = client("sqs", admin)
+queues = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in spec["queues"]}
+json.dump({"admin": admin, "users": users, "queues": queues}, sys.stdout)
+`;
+
+interface Provisioned {
+  readonly admin: Credentials;
+  readonly users: Record<string, Credentials>;
+  readonly queues: Record<string, string>;
 }
 
-function createUser(name: string, policy: unknown, as: Credentials): Credentials {
-  aws(as, ['iam', 'create-user', '--user-name', name]);
-  aws(as, [
-    'iam',
-    'put-user-policy',
-    '--user-name',
-    name,
-    '--policy-name',
-    'role-policy',
-    '--policy-document',
-    JSON.stringify(policy),
-  ]);
-  const key = aws(as, ['iam', 'create-access-key', '--user-name', name]).AccessKey as {
-    AccessKeyId: string;
-    SecretAccessKey: string;
-  };
-  return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+function provision(spec: {
+  admin: { name: string; policy: unknown };
+  users: { name: string; policy: unknown }[];
+  bucket: string;
+  queues: string[];
+}): Provisioned {
+  const result = spawnSync('python3', ['-c', PROVISION], {
+    input: JSON.stringify({ endpoint, region: REGION, ...spec }),
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  });
+  if (result.status !== 0) throw new Error(`provisioning the IAM users, bucket and queues failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as Provisioned;
 }
 
 const queueArn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
@@ -172,28 +188,29 @@ beforeAll(async () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  admin = createUser(
-    'walcat-admin',
-    { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
-    { accessKeyId: 'bootstrap', secretAccessKey: 'bootstrap' },
-  );
+  const functions = Object.keys(FUNCTION_ROLES) as FunctionName[];
+  const made = provision({
+    admin: {
+      name: 'walcat-admin',
+      policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+    },
+    users: functions.map((fn) => ({ name: `walcat-${fn}`, policy: resolvedPolicy(fn) })),
+    bucket: BUCKET,
+    queues: Object.values(QUEUES),
+  });
+  admin = made.admin;
+  for (const [id, name] of Object.entries(QUEUES)) queueUrls[id] = made.queues[name] as string;
+  for (const fn of functions) users.set(fn, made.users[`walcat-${fn}`] as Credentials);
   const s3 = new S3Client({ region: REGION, endpoint, forcePathStyle: true, credentials: admin });
-  aws(admin, ['s3api', 'create-bucket', '--bucket', BUCKET]);
   for (const key of [OWN_KEY, FOREIGN_KEY, 'orders-main/basebackups_005/old_backup_stop_sentinel.json']) {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'content' }));
   }
   s3.destroy();
-  for (const [id, name] of Object.entries(QUEUES)) {
-    queueUrls[id] = String(aws(admin, ['sqs', 'create-queue', '--queue-name', name]).QueueUrl);
-  }
   await new DynamoDbCatalogStore({
     client: createDynamoDbDocumentClient({ region: REGION, dynamodb: endpoint, credentials: admin }),
     tableName: TABLE,
     interpret: () => ({ problem: 'unused' }),
   }).ensureTable();
-  for (const fn of Object.keys(FUNCTION_ROLES) as FunctionName[]) {
-    users.set(fn, createUser(`walcat-${fn}`, resolvedPolicy(fn), admin));
-  }
 }, 300_000);
 
 afterAll(() => {
