@@ -15,6 +15,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { compareBackupRecords } from '../../domain/catalog/backup-order.ts';
@@ -115,6 +116,11 @@ export interface DynamoDbCatalogStoreOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** The clock that stamps WAL writes for the change index (default: the system clock). */
   readonly now?: () => Date;
+  /**
+   * TransactWriteItems requests in flight at once per batch (default 4). moto's server mode copies the table for
+   * every transaction and fails when two run on one table at once, so tests and benches against it use 1.
+   */
+  readonly parallelTransactions?: number;
 }
 
 const keyId = (key: ItemKey): string => `${key.pk}\u0000${key.sk}`;
@@ -380,9 +386,66 @@ const chunks = <T>(items: readonly T[], size: number): T[][] => {
   return out;
 };
 
+/** DynamoDB's limit of actions in one TransactWriteItems request. */
+const TRANSACTION_ITEMS = 100;
+
+/** The changes of one key. */
+interface KeyGroup<C> {
+  readonly key: ItemKey;
+  readonly changes: C[];
+}
+/** A key to write and the item read for it: undefined when absent, 'unread' when it must be read first. */
+interface PendingWrite<C> {
+  readonly group: KeyGroup<C>;
+  readonly read: Item | undefined | 'unread';
+}
+interface FoldedWrite<C, R> {
+  readonly write: PendingWrite<C>;
+  readonly record: R;
+  readonly item: Item;
+  readonly applied: number;
+  readonly stale: number;
+}
+interface ApplyTally<R> {
+  applied: number;
+  stale: number;
+  readonly written: R[];
+}
+const readOf = <C>(write: PendingWrite<C>): Item | undefined => (write.read === 'unread' ? undefined : write.read);
+
+/** Write units DynamoDB bills for one write of the item: one per started KB. */
+const itemUnits = (item: Item): number => Math.max(1, Math.ceil(JSON.stringify(item).length / 1024));
+
 /**
- * The catalog in one DynamoDB table (docs/catalog-table.md). Event batches cost one BatchGetItem per 100 distinct
- * keys (to read stored sequencers) plus one BatchWriteItem per 25 changed items.
+ * The put of `item` on the condition that the stored item is still `read`: absent, or present with the same
+ * `version` (an item written before versions existed has none); the written item carries the next version.
+ */
+function conditionalPut(
+  item: Item,
+  read: Item | undefined,
+): {
+  Item: Item;
+  ConditionExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+} {
+  const readVersion = read === undefined ? undefined : ((read.version as number | undefined) ?? 0);
+  return {
+    Item: { ...item, version: (readVersion ?? 0) + 1 },
+    ConditionExpression:
+      read === undefined
+        ? 'attribute_not_exists(pk)'
+        : readVersion === 0
+          ? 'attribute_exists(pk) AND attribute_not_exists(#version)'
+          : '#version = :version',
+    ...(read === undefined ? {} : { ExpressionAttributeNames: { '#version': 'version' } }),
+    ...(readVersion ? { ExpressionAttributeValues: { ':version': readVersion } } : {}),
+  };
+}
+
+/**
+ * The catalog in one DynamoDB table (docs/catalog-table.md). A batch of new WAL keys costs one TransactWriteItems
+ * request per 100 keys (conditional puts "if absent", no read); keys that exist cost one BatchGetItem per 100 first.
  */
 export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   readonly #client: DynamoDBDocumentClient;
@@ -395,6 +458,9 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   readonly #counts: Record<string, number> = {};
   readonly #capacity = { read: 0, write: 0 };
   #conflicts = 0;
+  /** Whether the endpoint runs TransactWriteItems; unknown until the first transaction is tried. */
+  #transactions: boolean | undefined;
+  readonly #parallelTransactions: number;
 
   constructor(options: DynamoDbCatalogStoreOptions) {
     this.#client = options.client;
@@ -403,6 +469,7 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#now = options.now ?? (() => new Date());
+    this.#parallelTransactions = options.parallelTransactions ?? PARALLEL_REQUESTS;
   }
 
   /** DynamoDB requests sent, by operation (the ingest benchmark reports requests per 1,000 events). */
@@ -420,10 +487,12 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     return this.#capacity;
   }
 
-  #consumed(kind: 'read' | 'write', response: { ConsumedCapacity?: unknown }): void {
+  /** Adds the capacity DynamoDB reported; false when it reported none (moto does not for transactions). */
+  #consumed(kind: 'read' | 'write', response: { ConsumedCapacity?: unknown }): boolean {
     const reported = response.ConsumedCapacity;
     const list = Array.isArray(reported) ? reported : reported === undefined ? [] : [reported];
     for (const entry of list) this.#capacity[kind] += (entry as { CapacityUnits?: number }).CapacityUnits ?? 0;
+    return list.length > 0;
   }
 
   get requestCount(): number {
@@ -562,7 +631,9 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
    * absent (`attribute_not_exists(pk)`) or the same `version` (incremented by every write). A write whose
    * condition fails re-reads the item (strongly consistent), merges again and retries, so concurrent invocations
    * never overwrite each other: the stored item is the merge of every change, in any interleaving. Groups marked
-   * blind skip the first read and are written "if absent"; only an existing key costs the read.
+   * blind skip the first read and are written "if absent"; only an existing key costs the read. Whole-item writes
+   * go 100 to a TransactWriteItems request where the table supports it (#writeTransacted), one PutItem each where
+   * it does not.
    */
   async #apply<C, R>(
     changes: readonly C[],
@@ -570,7 +641,7 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     /** Items implied by the records (written or already stored), written unconditionally: constant content. */
     extraItems: (records: readonly R[]) => Item[],
   ): Promise<ApplyOutcome> {
-    const byKey = new Map<string, { key: ItemKey; changes: C[] }>();
+    const byKey = new Map<string, KeyGroup<C>>();
     for (const change of changes) {
       const key = codec.keyOf(change);
       const group = byKey.get(keyId(key)) ?? { key, changes: [] };
@@ -581,80 +652,191 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     const blind = groups.filter((group) => group.changes.every(codec.writeBlind));
     const read = groups.filter((group) => !group.changes.every(codec.writeBlind));
     const stored = await this.#batchGet(read.map((group) => group.key));
-    let applied = 0;
-    let stale = 0;
-    const written: R[] = [];
-    const writeGroup = async (group: { key: ItemKey; changes: C[] }, first: Item | undefined | 'unread') => {
-      let item = first;
-      for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
-        if (item === 'unread') item = await this.#getConsistent(group.key);
-        const current = item === undefined ? undefined : codec.fromItem(item);
-        const fold = foldChanges(current, group.changes, codec.merge);
-        if (fold.record === undefined) {
-          stale += fold.stale;
-          // A redelivered batch whose items landed but whose extra items (timeline markers) did not.
-          if (current !== undefined) written.push(current);
-          return;
-        }
-        const next = codec.toItem(fold.record);
-        if (codec.fieldWise ? await this.#updateChangedFields(next, item) : await this.#putIfUnchanged(next, item)) {
-          applied += fold.applied;
-          stale += fold.stale;
-          written.push(fold.record);
-          return;
-        }
-        this.#conflicts++;
-        item = 'unread';
-        if (round > 0) await this.#sleep(Math.random() * Math.min(200, 5 * 2 ** round));
-      }
-      throw new TransientError(
-        `DynamoDB table ${this.#table}: item ${group.key.pk} ${group.key.sk} changed under ${MAX_CONFLICT_ROUNDS} consecutive writes (heavy contention); the batch is retried by the platform`,
-      );
-    };
-    await inParallel(
-      [
-        ...blind.map((group) => () => writeGroup(group, undefined)),
-        ...read.map((group) => () => writeGroup(group, stored.get(keyId(group.key)))),
-      ],
-      PARALLEL_WRITES,
-      (task) => task(),
-    );
-    const extras = extraItems(written);
+    const tally: ApplyTally<R> = { applied: 0, stale: 0, written: [] };
+    const pending: PendingWrite<C>[] = [
+      ...blind.map((group) => ({ group, read: undefined })),
+      ...read.map((group) => ({ group, read: stored.get(keyId(group.key)) })),
+    ];
+    // One item is one request either way, and a lone PutItem bills half a transaction's units.
+    const oneByOne =
+      codec.fieldWise || pending.length < 2 ? pending : await this.#writeTransacted(pending, codec, tally);
+    await inParallel(oneByOne, PARALLEL_WRITES, (write) => this.#writeOneByOne(write, codec, tally));
+    const extras = extraItems(tally.written);
     await this.#batchWrite(extras);
     // Only a marker that reached the table may be skipped next time: a write that failed is redelivered to this
     // same (warm) container, which must then write the marker again.
     for (const item of extras)
       if (item.itemType === 'timeline') this.#knownTimelines.add(keyId(item as unknown as ItemKey));
-    return { applied, stale };
+    return { applied: tally.applied, stale: tally.stale };
+  }
+
+  /**
+   * The key's changes folded onto what was read: the item to write, or undefined when nothing changes (the changes
+   * are stale or already applied, and the tally says so).
+   */
+  #fold<C, R>(write: PendingWrite<C>, codec: ItemCodec<C, R>, tally: ApplyTally<R>): FoldedWrite<C, R> | undefined {
+    const read = write.read === 'unread' ? undefined : write.read;
+    const current = read === undefined ? undefined : codec.fromItem(read);
+    const fold = foldChanges(current, write.group.changes, codec.merge);
+    if (fold.record === undefined) {
+      tally.stale += fold.stale;
+      // A redelivered batch whose items landed but whose extra items (timeline markers) did not.
+      if (current !== undefined) tally.written.push(current);
+      return undefined;
+    }
+    return { write, record: fold.record, item: codec.toItem(fold.record), applied: fold.applied, stale: fold.stale };
+  }
+
+  #landed<C, R>(folded: FoldedWrite<C, R>, tally: ApplyTally<R>): void {
+    tally.applied += folded.applied;
+    tally.stale += folded.stale;
+    tally.written.push(folded.record);
+  }
+
+  /** One key: conditional PutItem (or field-wise UpdateItem), re-read and merged again on a failed condition. */
+  async #writeOneByOne<C, R>(first: PendingWrite<C>, codec: ItemCodec<C, R>, tally: ApplyTally<R>): Promise<void> {
+    let write = first;
+    for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
+      if (write.read === 'unread') write = { group: write.group, read: await this.#getConsistent(write.group.key) };
+      const folded = this.#fold(write, codec, tally);
+      if (folded === undefined) return;
+      const read = write.read === 'unread' ? undefined : write.read;
+      if (
+        codec.fieldWise
+          ? await this.#updateChangedFields(folded.item, read)
+          : await this.#putIfUnchanged(folded.item, read)
+      ) {
+        this.#landed(folded, tally);
+        return;
+      }
+      this.#conflicts++;
+      write = { group: write.group, read: 'unread' };
+      if (round > 0) await this.#sleep(Math.random() * Math.min(200, 5 * 2 ** round));
+    }
+    throw this.#contention(first.group.key);
+  }
+
+  #contention(key: ItemKey): TransientError {
+    return new TransientError(
+      `DynamoDB table ${this.#table}: item ${key.pk} ${key.sk} changed under ${MAX_CONFLICT_ROUNDS} consecutive writes (heavy contention); the batch is retried by the platform`,
+    );
+  }
+
+  /**
+   * Whole-item writes in TransactWriteItems requests of up to 100 conditional puts: one request where PutItem
+   * needs 100 (DynamoDB bills each item of a transaction twice). A cancelled transaction names per item why:
+   * items whose condition failed (another writer got there first) are re-read strongly consistent, merged again and
+   * retried; the others (their condition held) are retried as they are. When the table has no transactions
+   * (dynalite) nothing is written, that is remembered, and the writes left are returned for item-by-item writing.
+   */
+  async #writeTransacted<C, R>(
+    writes: readonly PendingWrite<C>[],
+    codec: ItemCodec<C, R>,
+    tally: ApplyTally<R>,
+  ): Promise<PendingWrite<C>[]> {
+    if (this.#transactions === false) return [...writes];
+    let pending = [...writes];
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= MAX_CONFLICT_ROUNDS) throw this.#contention((pending[0] as PendingWrite<C>).group.key);
+      if (round > 0) await this.#sleep(Math.random() * Math.min(200, 5 * 2 ** round));
+      const unread = pending.filter((write) => write.read === 'unread');
+      if (unread.length > 0) {
+        const reread = await this.#batchGet(
+          unread.map((write) => write.group.key),
+          true,
+        );
+        pending = pending.map((write) =>
+          write.read === 'unread' ? { group: write.group, read: reread.get(keyId(write.group.key)) } : write,
+        );
+      }
+      const folded = pending.flatMap((write) => this.#fold(write, codec, tally) ?? []);
+      const retry: PendingWrite<C>[] = [];
+      let unsupported = false;
+      await inParallel(chunks(folded, TRANSACTION_ITEMS), this.#parallelTransactions, async (chunk) => {
+        if (unsupported) {
+          retry.push(...chunk.map((f) => f.write));
+          return;
+        }
+        const outcome = await this.#transact(chunk.map((f) => ({ item: f.item, read: readOf(f.write) })));
+        if (outcome === 'unsupported') {
+          unsupported = true;
+          retry.push(...chunk.map((f) => f.write));
+          return;
+        }
+        chunk.forEach((f, index) => {
+          const result = outcome === 'written' ? 'written' : outcome[index];
+          if (result === 'written') this.#landed(f, tally);
+          else if (result === 'condition-failed') {
+            this.#conflicts++;
+            retry.push({ group: f.write.group, read: 'unread' });
+          } else retry.push(f.write);
+        });
+      });
+      if (unsupported) {
+        this.#transactions = false;
+        return retry;
+      }
+      this.#transactions = true;
+      pending = retry;
+    }
+    return [];
+  }
+
+  /**
+   * One TransactWriteItems request of conditional puts: 'written', 'unsupported' (the endpoint has no
+   * transactions), or per item 'condition-failed' or 'retry' (cancelled for another item's sake, or a conflict
+   * with a concurrent transaction on the item, or throttled).
+   */
+  async #transact(
+    writes: readonly { item: Item; read: Item | undefined }[],
+  ): Promise<'written' | 'unsupported' | ('condition-failed' | 'retry')[]> {
+    this.#count('TransactWriteItems');
+    const estimate = writes.reduce((sum, write) => sum + 2 * itemUnits(write.item), 0);
+    try {
+      const response = await this.#client.send(
+        new TransactWriteCommand({
+          ReturnConsumedCapacity: 'TOTAL',
+          TransactItems: writes.map((write) => ({
+            Put: { TableName: this.#table, ...conditionalPut(write.item, write.read) },
+          })),
+        }),
+      );
+      if (!this.#consumed('write', response ?? {})) this.#capacity.write += estimate;
+      return 'written';
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name === 'UnknownOperationException') return 'unsupported';
+      if (name !== 'TransactionCanceledException') throw error;
+      // A cancelled transaction is billed as if its items had been written.
+      this.#capacity.write += estimate;
+      const reasons = (error as { CancellationReasons?: { Code?: string; Message?: string }[] }).CancellationReasons;
+      return writes.map((write, index) => {
+        const code = reasons?.[index]?.Code ?? 'None';
+        if (code === 'ConditionalCheckFailed') return 'condition-failed';
+        if (code === 'ValidationError') {
+          throw new Error(
+            `DynamoDB table ${this.#table}: item ${String(write.item.pk)} ${String(write.item.sk)} refused: ${reasons?.[index]?.Message ?? code}`,
+            { cause: error },
+          );
+        }
+        return 'retry';
+      });
+    }
   }
 
   /** Writes `item` if the stored item is still `read` (absent, or the same version); false when it changed. */
   async #putIfUnchanged(item: Item, read: Item | undefined): Promise<boolean> {
-    const readVersion = read === undefined ? undefined : ((read.version as number | undefined) ?? 0);
-    const condition =
-      read === undefined
-        ? 'attribute_not_exists(pk)'
-        : readVersion === 0
-          ? 'attribute_exists(pk) AND attribute_not_exists(#version)'
-          : '#version = :version';
     this.#count('PutItem');
     try {
       const response = await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          ReturnConsumedCapacity: 'TOTAL',
-          Item: { ...item, version: (readVersion ?? 0) + 1 },
-          ConditionExpression: condition,
-          ...(read === undefined ? {} : { ExpressionAttributeNames: { '#version': 'version' } }),
-          ...(readVersion ? { ExpressionAttributeValues: { ':version': readVersion } } : {}),
-        }),
+        new PutCommand({ TableName: this.#table, ReturnConsumedCapacity: 'TOTAL', ...conditionalPut(item, read) }),
       );
       this.#consumed('write', response ?? {});
       return true;
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
         // A failed condition is billed as a write of the item.
-        this.#capacity.write += Math.max(1, Math.ceil(JSON.stringify(item).length / 1024));
+        this.#capacity.write += itemUnits(item);
         return false;
       }
       throw error;
@@ -768,7 +950,7 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     await this.#sleep(Math.random() * ceiling);
   }
 
-  async #batchGet(keys: readonly ItemKey[]): Promise<Map<string, Item>> {
+  async #batchGet(keys: readonly ItemKey[], consistent = false): Promise<Map<string, Item>> {
     const found = new Map<string, Item>();
     await inParallel(chunks(keys, READ_BATCH), PARALLEL_REQUESTS, async (chunk) => {
       let pending: Item[] = chunk.map((key) => ({ pk: key.pk, sk: key.sk }));
@@ -776,7 +958,10 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
         if (attempt > 0) await this.#backoff(attempt - 1, `${pending.length} reads`);
         this.#count('BatchGetItem');
         const response = await this.#client.send(
-          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending } }, ReturnConsumedCapacity: 'TOTAL' }),
+          new BatchGetCommand({
+            RequestItems: { [this.#table]: { Keys: pending, ...(consistent ? { ConsistentRead: true } : {}) } },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
         );
         this.#consumed('read', response);
         for (const item of response.Responses?.[this.#table] ?? []) found.set(keyId(item as unknown as ItemKey), item);
@@ -855,12 +1040,23 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     // DynamoDB rejects a BETWEEN whose bounds are reversed; such a range holds nothing.
     if (range.fromSegNo !== undefined && range.toSegNo !== undefined && range.fromSegNo > range.toSegNo) return;
     // Sort keys are `<12 hex segNo>#<file name>`; '$' sorts right after '#', closing the upper segment.
-    const from = range.fromSegNo === undefined ? '' : segNoSortKey(range.fromSegNo);
+    // DynamoDB refuses an empty string as a key value, so an open lower end is `<=`, not BETWEEN ''.
     const to = `${range.toSegNo === undefined ? 'FFFFFFFFFFFF' : segNoSortKey(range.toSegNo)}$`;
-    for await (const item of this.#query({
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': walPk(cluster, timeline), ':from': from, ':to': to },
-    })) {
+    for await (const item of this.#query(
+      range.fromSegNo === undefined
+        ? {
+            KeyConditionExpression: 'pk = :pk AND sk <= :to',
+            ExpressionAttributeValues: { ':pk': walPk(cluster, timeline), ':to': to },
+          }
+        : {
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': walPk(cluster, timeline),
+              ':from': segNoSortKey(range.fromSegNo),
+              ':to': to,
+            },
+          },
+    )) {
       if (options.includeDeleted || item.deleted !== true) yield walFromItem(item);
     }
   }
