@@ -425,6 +425,14 @@ export function iamRoles(config: WalcatConfig, names: StackNames, narrowed: Narr
 export const SCHEDULE_TICK = 'rate(1 minute)';
 
 /**
+ * How the ingest function takes object events from the queue: up to 1,000 per invocation (10 transactions of 100
+ * conditional writes), gathered for up to 50 s. At 1-100 segments a minute a shorter window hands the function
+ * about one event at a time; 50 s fills batches and still lands every event in the catalog within the watchdog's
+ * minute (the remaining 10 s cover the poller and the writes).
+ */
+export const INGEST_BATCH = { size: 1000, windowSeconds: 50 } as const;
+
+/**
  * Event sources that depend on the config: the schedule ticks (only when a cluster has such a schedule) and the
  * S3 EventBridge rule, filtered on the configured buckets and, while they fit, the cluster prefixes.
  */
@@ -493,8 +501,8 @@ export function eventSources(config: WalcatConfig, narrowed: Narrowing[] = []) {
       {
         sqs: {
           arn: getAtt('ObjectEventsQueue'),
-          batchSize: 100,
-          maximumBatchingWindow: 5,
+          batchSize: INGEST_BATCH.size,
+          maximumBatchingWindow: INGEST_BATCH.windowSeconds,
           functionResponseType: 'ReportBatchItemFailures',
         },
       },
