@@ -27,6 +27,11 @@ export interface ListedPage {
 export interface PageListingOptions extends ShardedListingOptions {
   /** Only this range of the prefix (`(after, until]`); the whole prefix when absent. */
   readonly range?: KeyRange;
+  /**
+   * Ranges that tile what is to be listed, each listed to its end by one worker (instead of `range`); only an
+   * open-ended one (past what was known when they were cut) is split as it is listed.
+   */
+  readonly ranges?: readonly KeyRange[];
 }
 
 /** Every object under the prefix, collected (for callers that need them all; a full sync streams instead). */
@@ -56,12 +61,14 @@ export async function forEachListedPage(
   onPage: (page: ListedPage) => Promise<void>,
 ): Promise<void> {
   let listed = 0;
-  const queue: KeyRange[] = [options.range ?? { after: '' }];
+  const splitting = options.concurrency > 1;
+  const queue: { range: KeyRange; split: boolean }[] = options.ranges
+    ? options.ranges.map((range) => ({ range, split: splitting && range.until === undefined }))
+    : [{ range: options.range ?? { after: '' }, split: splitting }];
   let active = 0;
   let requests = 0;
-  const split = options.concurrency > 1;
 
-  const listRange = async (range: KeyRange): Promise<void> => {
+  const listRange = async ({ range, split }: { range: KeyRange; split: boolean }): Promise<void> => {
     let continuationToken: string | undefined;
     let after = range.after;
     do {
@@ -93,7 +100,7 @@ export async function forEachListedPage(
             lastKey,
             prefix,
             options.concurrency,
-          ),
+          ).map((part) => ({ range: part, split: true })),
         );
         return;
       }
@@ -107,9 +114,9 @@ export async function forEachListedPage(
     const pump = (): void => {
       if (failed) return;
       while (active < options.concurrency && queue.length > 0) {
-        const range = queue.shift() as KeyRange;
+        const next = queue.shift() as { range: KeyRange; split: boolean };
         active++;
-        listRange(range).then(
+        listRange(next).then(
           () => {
             active--;
             options.onProgress?.({ listed, pendingRanges: queue.length + active, requests });

@@ -15,16 +15,21 @@ import { catalogStorageClass } from '../domain/bucket/storage-class.ts';
 import type { BackupChange, BackupSource, WalObjectChange } from '../domain/catalog/catalog-change.ts';
 import type { BackupSourceObject, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
 import type { KeyRange } from '../domain/catalog/key-range.ts';
+import { catalogListingRanges, type WalSpan } from '../domain/catalog/listing-ranges.ts';
 import { objectEffect } from '../domain/catalog/object-effect.ts';
 import { keyInRange, timelineSegmentRange, walKeyBounds } from '../domain/catalog/wal-key-bounds.ts';
-import type { ClusterConfig } from '../domain/cluster.ts';
+import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { classifyKey } from '../domain/layout/classify-key.ts';
 import { BASEBACKUPS_FOLDER } from '../domain/layout/wal-g-layout.ts';
+import type { TimelineId } from '../domain/wal/timeline.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { ObjectSummary } from '../ports/object-store.ts';
 import { type EffectReaders, withHistoryContent } from './catalog-effects.ts';
 import { forEachListedPage, type ListedPage, type ListingProgress } from './list-objects-sharded.ts';
+
+/** More ranges than workers, so a range that holds more than its share does not leave the others idle. */
+const RANGES_PER_WORKER = 2;
 
 export interface SyncDependencies extends EffectReaders {
   readonly catalog: CatalogStore;
@@ -94,6 +99,25 @@ const sameContent = (stored: WalObjectRecord, object: ObjectSummary): boolean =>
   stored.size === object.size &&
   stored.etag === object.etag &&
   stored.storageClass === catalogStorageClass(object.storageClass);
+
+/** Each timeline's first and newest catalogued live segment: two short queries per timeline. */
+export async function catalogWalSpans(
+  catalog: CatalogStore,
+  cluster: ClusterId,
+  timelines?: readonly TimelineId[],
+): Promise<WalSpan[]> {
+  const spans: WalSpan[] = [];
+  for (const timeline of timelines ?? (await catalog.listTimelines(cluster))) {
+    let first: number | undefined;
+    for await (const record of catalog.listWalObjects(cluster, timeline)) {
+      first = record.segNo;
+      break;
+    }
+    const last = (await catalog.latestWalObject(cluster, timeline))?.segNo;
+    if (first !== undefined && last !== undefined) spans.push({ timeline, first, last });
+  }
+  return spans;
+}
 
 export async function syncCatalog(
   deps: SyncDependencies,
@@ -320,13 +344,26 @@ export async function syncCatalog(
     changesWritten += wal.length + backupChanges.length;
   };
 
+  const concurrency = options.concurrency ?? 16;
+  // Ranges cut where the catalog's own segments say the objects are; without a catalogued segment (a first sync)
+  // the listing splits as it goes.
+  const ranges =
+    concurrency > 1
+      ? catalogListingRanges(
+          prefix,
+          cluster.walSegmentSize,
+          await catalogWalSpans(deps.catalog, cluster.id, timelines),
+          RANGES_PER_WORKER * concurrency,
+          options.range,
+        )
+      : undefined;
   await forEachListedPage(
     deps.objects,
     bucket,
     prefix,
     {
-      concurrency: options.concurrency ?? 16,
-      ...(options.range ? { range: options.range } : {}),
+      concurrency,
+      ...(ranges ? { ranges } : options.range ? { range: options.range } : {}),
       onProgress: (progress) => options.onProgress?.({ phase: 'listing', ...progress }),
     },
     comparePage,

@@ -5,13 +5,11 @@
  * sync was planned, so `lastFullSyncAt` never claims more than every part has seen.
  */
 import type { KeyRange } from '../domain/catalog/key-range.ts';
+import { segmentQuantiles, type WalSpan } from '../domain/catalog/listing-ranges.ts';
 import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
-import { WAL_FOLDER } from '../domain/layout/wal-g-layout.ts';
-import type { TimelineId } from '../domain/wal/timeline.ts';
-import { type SegmentNumber, walFileName } from '../domain/wal/wal-segment.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { SyncPartLedger } from '../ports/sync-part-ledger.ts';
-import { type SyncDependencies, type SyncOutcome, syncCatalog } from './sync-catalog.ts';
+import { catalogWalSpans, type SyncDependencies, type SyncOutcome, syncCatalog } from './sync-catalog.ts';
 
 /** One unit of sync work: what a scheduled fan-out sends per cluster (and per key range of a split cluster). */
 export interface SyncPartRequest {
@@ -33,29 +31,7 @@ export interface SyncPlanOptions {
   readonly maxParts?: number;
 }
 
-/** A key that sorts after every object of segment `name` (`.br`, `.partial`, `.00000028.backup` ...). */
-const afterSegmentKeys = (root: string, name: string): string => `${root}${WAL_FOLDER}${name}~`;
-
-/** The catalogued WAL segments of one timeline, first to newest. */
-export interface WalSpan {
-  readonly timeline: number;
-  readonly first: number;
-  readonly last: number;
-}
-
-async function catalogWalSpans(catalog: CatalogStore, cluster: ClusterConfig): Promise<WalSpan[]> {
-  const spans: WalSpan[] = [];
-  for (const timeline of await catalog.listTimelines(cluster.id)) {
-    let first: number | undefined;
-    for await (const record of catalog.listWalObjects(cluster.id, timeline)) {
-      first = record.segNo;
-      break;
-    }
-    const last = (await catalog.latestWalObject(cluster.id, timeline))?.segNo;
-    if (first !== undefined && last !== undefined) spans.push({ timeline, first, last });
-  }
-  return spans;
-}
+export type { WalSpan } from '../domain/catalog/listing-ranges.ts';
 
 /**
  * The key ranges that split one cluster's root into `parts` parts of about equal WAL segment counts. The ranges tile
@@ -66,26 +42,7 @@ async function catalogWalSpans(catalog: CatalogStore, cluster: ClusterConfig): P
  *   // [{ after: '', until: 'root/wal_005/000000010000000000000032~' }, { after: 'root/wal_005/000000010000000000000032~' }]
  */
 export function splitClusterKeyRanges(cluster: ClusterConfig, spans: readonly WalSpan[], parts: number): KeyRange[] {
-  const total = spans.reduce((sum, span) => sum + span.last - span.first + 1, 0);
-  const boundaries: string[] = [];
-  for (let part = 1; part < parts && total >= parts; part++) {
-    // The last segment of this part, as a position among all catalogued segments.
-    let position = Math.ceil((part * total) / parts) - 1;
-    for (const span of spans) {
-      const count = span.last - span.first + 1;
-      if (position >= count) {
-        position -= count;
-        continue;
-      }
-      const name = walFileName(
-        { timeline: span.timeline as TimelineId, segNo: (span.first + position) as SegmentNumber },
-        cluster.walSegmentSize,
-      );
-      const boundary = afterSegmentKeys(cluster.storage.prefix, name);
-      if (boundary > (boundaries.at(-1) ?? '')) boundaries.push(boundary);
-      break;
-    }
-  }
+  const boundaries = segmentQuantiles(cluster.storage.prefix, cluster.walSegmentSize, spans, parts);
   return [
     ...boundaries.map((until, index) => ({ after: boundaries[index - 1] ?? '', until })),
     { after: boundaries.at(-1) ?? '' },
@@ -103,7 +60,7 @@ export async function planClusterSyncs(
 ): Promise<SyncPartRequest[]> {
   const requests: SyncPartRequest[] = [];
   for (const cluster of clusters) {
-    const spans = await catalogWalSpans(catalog, cluster);
+    const spans = await catalogWalSpans(catalog, cluster.id);
     const segments = spans.reduce((sum, span) => sum + span.last - span.first + 1, 0);
     const wanted = Math.min(options.maxParts ?? 64, Math.max(1, Math.ceil(segments / options.segmentsPerPart)));
     const ranges = splitClusterKeyRanges(cluster, spans, wanted);
