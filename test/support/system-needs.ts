@@ -53,11 +53,11 @@ export const SYSTEM_NEEDS: readonly SystemNeed[] = [
     why: 'the pgBackRest peer benchmark serves S3 over TLS with a certificate made at bench time',
   },
   {
-    package: 'pip install awscli',
+    package: 'pip install boto3',
     source: 'other',
-    tools: ['aws'],
+    tools: ['python3'],
     usedBy: ['test/security/iam-role-sufficiency.test.ts'],
-    why: 'the role-sufficiency test sets up IAM users in moto with the AWS CLI',
+    why: 'the role-sufficiency test provisions IAM users, the bucket and the queues in moto with boto3',
   },
   {
     package: 'pip install cfn-lint',
