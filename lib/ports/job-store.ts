@@ -1,10 +1,26 @@
 /**
- * Stored host-command jobs (backup-push, archiver probe) and the per-cluster locks that keep them one at a time.
- * Writes are optimistic: `update` reads, applies a pure function and writes back only if nobody wrote in between
- * (retrying otherwise), so duplicate status events handled concurrently converge.
+ * The one job store: host-command jobs (backup-push, archiver probe) with the per-cluster locks that keep them one
+ * at a time, and (through {@link JobStore.restores}) restore and drill jobs, all in one table with one command
+ * index. Status-change events name only a command: {@link JobStore.findAnyByCommandId} finds the job of either
+ * kind that sent it, so one consumer handles every event. Writes are optimistic: `update` reads, applies a pure
+ * function and writes back only if nobody wrote in between (retrying otherwise), so duplicate status events handled
+ * concurrently converge.
  */
 import type { ClusterId } from '../domain/cluster.ts';
+import { WalcatError } from '../domain/errors.ts';
 import type { Job, JobState } from '../domain/jobs/job.ts';
+import type { RestoreJob } from '../domain/restore/restore-job.ts';
+import type { RestoreJobStore } from './restore-job-store.ts';
+
+/** A stored job of either kind: a host command (one step) or a restore or drill (its ordered steps). */
+export type AnyJob =
+  | { readonly family: 'host'; readonly job: Job }
+  | { readonly family: 'restore'; readonly job: RestoreJob };
+
+/** A job with this id is already stored. */
+export class JobConflictError extends WalcatError {
+  override readonly name: string = 'JobConflictError';
+}
 
 /** The outcome of trying to take a lock. */
 export type LockAttempt =
@@ -28,8 +44,14 @@ export interface JobStore {
   /** Stores a new job and indexes its command id; throws when the job id exists. */
   create(job: Job): Promise<void>;
   get(ref: JobRef): Promise<Job | undefined>;
-  /** The job that sent this command (host-command jobs only; other features' commands give undefined). */
+  /** The host-command job that sent this command (a restore's command gives undefined). */
   findByCommandId(commandId: string): Promise<Job | undefined>;
+  /** The job of either kind one of whose commands this is (one lookup for every status-change event). */
+  findAnyByCommandId(commandId: string): Promise<AnyJob | undefined>;
+  /** Jobs of both kinds of a cluster, newest first; at most `limit`. */
+  listAny(cluster: ClusterId, options?: { readonly limit?: number }): Promise<AnyJob[]>;
+  /** The same store's restore and drill jobs. */
+  readonly restores: RestoreJobStore;
   /**
    * Applies `change` to the stored job and writes the result if it differs, retrying on concurrent writes. Returns
    * the job as stored afterwards (undefined when it does not exist).

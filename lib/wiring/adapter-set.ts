@@ -12,7 +12,6 @@ import { DynamoDbAlertStore } from '../adapters/dynamodb/dynamodb-alert-store.ts
 import { DynamoDbCatalogStore } from '../adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbJobStore } from '../adapters/dynamodb/dynamodb-job-store.ts';
 import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
-import { DynamoDbRestoreJobStore } from '../adapters/dynamodb/dynamodb-restore-job-store.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import { S3ObjectThaw } from '../adapters/s3/s3-object-thaw.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
@@ -165,16 +164,17 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   );
   const transport = lazy((): CommandTransport => options.transport ?? new SsmCommandTransport({ client: ssm() }));
   const logGroup = options.commandLogGroup ?? HOST_COMMAND_LOG_GROUP;
+  const jobStore = lazy(() => new DynamoDbJobStore({ client: documentClient(), tableName }));
   const hostCommands = lazy(
     (): HostCommandAdapters => ({
       transport: transport(),
-      jobs: new DynamoDbJobStore({ client: documentClient(), tableName }),
+      jobs: jobStore(),
       newJobId: () => randomUUID(),
       cloudWatchLogGroup: logGroup,
     }),
   );
   const jobs = (): JobStore => hostCommands().jobs;
-  const restoreJobs = lazy(() => new DynamoDbRestoreJobStore({ client: documentClient(), tableName }));
+  const restoreJobs = (): RestoreJobStore => jobStore().restores;
   const restore = lazy(
     (): RestoreDeps => ({
       catalog: catalog(),

@@ -1,111 +1,97 @@
 /**
- * Host-command jobs and cluster locks in the catalog table:
+ * Every job in the catalog table, host commands and restores alike, on the single-table module:
  *
  * | item          | pk                    | sk                          | holds                                        |
  * |---------------|-----------------------|-----------------------------|----------------------------------------------|
- * | job           | `CLUSTER#<id>`        | `JOB#<created ISO>#<jobId>` | the job as JSON, `jobFamily = host-command`, state, version |
- * | command index | `COMMAND#<commandId>` | `HOST_JOB`                  | the job's pk and sk                          |
+ * | job           | `CLUSTER#<id>`        | `JOB#<created ISO>#<jobId>` | the job as JSON (`body`), jobFamily, jobType, state, version |
+ * | command index | `COMMAND#<commandId>` | `JOB`                       | the job's pk, sk and family                  |
+ * | job id index  | `CLUSTER#<id>`        | `JOBID#<jobId>`             | the job's sort key (restores: found by id)   |
  * | lock          | `CLUSTER#<id>`        | `LOCK#<name>`               | holder, expiresAt (epoch ms), ttl (epoch s)  |
+ * | restore lock  | `CLUSTER#<id>`        | `LOCK#restore`              | the job id of the one running restore        |
  *
- * Restore jobs share the `JOB#` range and index their commands under sort key `COMMAND`; the different sort key
- * keeps the two command indexes apart, and items of another `jobFamily` are skipped. Locks expire by condition
- * (`expiresAt < :now`), which dynalite supports; `ttl` lets real DynamoDB delete stale locks as well.
+ * `jobFamily` is `host-command` (a backup-push or probe: one command) or `restore` (a restore or drill: its ordered
+ * steps, one command each). A status-change event names only a command, so one Query on its `COMMAND#` partition
+ * finds the job of either family: the `JOB` index item, or one of the two written before jobs shared a store
+ * (`HOST_JOB` for host commands, `COMMAND` for restores), which are read as they are and need no migration.
+ * Locks expire by condition (`expiresAt < :now`), which dynalite supports; `ttl` lets real DynamoDB delete stale
+ * locks as well.
  */
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
 import type { ClusterId } from '../../domain/cluster.ts';
 import { TransientError } from '../../domain/errors.ts';
 import { type Job, type JobJson, type JobState, jobFromJson, jobToJson } from '../../domain/jobs/job.ts';
-import type { JobRef, JobStore, LockAttempt } from '../../ports/job-store.ts';
+import {
+  type RestoreJob,
+  type RestoreJobKind,
+  restoreJobFromJson,
+  restoreJobToJson,
+} from '../../domain/restore/restore-job.ts';
+import { type AnyJob, JobConflictError, type JobRef, type JobStore, type LockAttempt } from '../../ports/job-store.ts';
+import { RestoreJobConflictError, type RestoreJobStore, RestoreLockedError } from '../../ports/restore-job-store.ts';
 import { clusterPk, JOB_SK_PREFIX, jobSk, lockSk } from './catalog-keys.ts';
+import { type Item, SingleTable, type SingleTableOptions } from './single-table.ts';
 
 export const HOST_JOB_FAMILY = 'host-command';
+export const RESTORE_JOB_FAMILY = 'restore';
 const commandPk = (commandId: string): string => `COMMAND#${commandId}`;
-const HOST_JOB_COMMAND_SK = 'HOST_JOB';
+/** The command index item's sort key; `HOST_JOB` and `COMMAND` are the older ones, still read. */
+const COMMAND_INDEX_SK = 'JOB';
+const jobIdSk = (jobId: string): string => `JOBID#${jobId}`;
 const MAX_UPDATE_ATTEMPTS = 8;
 
-type Item = Record<string, unknown>;
-
-export interface DynamoDbJobStoreOptions {
-  readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { name?: string }).name === 'ConditionalCheckFailedException'
-  );
-}
+export type DynamoDbJobStoreOptions = SingleTableOptions;
 
 export class DynamoDbJobStore implements JobStore {
-  readonly #client: DynamoDBDocumentClient;
-  readonly #table: string;
+  readonly #table: SingleTable;
+  readonly restores: RestoreJobStore;
 
   constructor(options: DynamoDbJobStoreOptions) {
-    this.#client = options.client;
-    this.#table = options.tableName;
+    this.#table = new SingleTable(options);
+    this.restores = new RestoreJobs(this.#table, this);
   }
 
   async create(job: Job): Promise<void> {
     const pk = clusterPk(job.cluster);
     const sk = jobSk(job.createdAt, job.id);
-    if (job.commandId !== undefined) await this.#indexCommand(job.commandId, pk, sk, job.id);
-    await this.#client.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: jobItem(job, pk, sk),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    if (job.commandId !== undefined) await this.indexCommand(job.commandId, pk, sk, job.id, HOST_JOB_FAMILY);
+    if (!(await this.#table.putIfAbsent(hostItem(job, pk, sk)))) {
+      throw new JobConflictError(`job ${job.id} of cluster ${job.cluster} already exists`);
+    }
   }
 
   async get(ref: JobRef): Promise<Job | undefined> {
-    return this.#read(clusterPk(ref.cluster), jobSk(ref.createdAt, ref.id));
+    return this.#readHost(clusterPk(ref.cluster), jobSk(ref.createdAt, ref.id));
   }
 
   async findByCommandId(commandId: string): Promise<Job | undefined> {
-    const index = await this.#client.send(
-      new GetCommand({
-        TableName: this.#table,
-        Key: { pk: commandPk(commandId), sk: HOST_JOB_COMMAND_SK },
-        ConsistentRead: true,
-      }),
-    );
-    const { jobPk, jobSk: sk } = index.Item ?? {};
-    return typeof jobPk === 'string' && typeof sk === 'string' ? this.#read(jobPk, sk) : undefined;
+    const found = await this.findAnyByCommandId(commandId);
+    return found?.family === 'host' ? found.job : undefined;
+  }
+
+  async findAnyByCommandId(commandId: string): Promise<AnyJob | undefined> {
+    for await (const index of this.#table.query({ pk: commandPk(commandId), consistent: true })) {
+      const { jobPk, jobSk: sk } = index;
+      if (typeof jobPk !== 'string' || typeof sk !== 'string') continue;
+      const item = await this.#table.get({ pk: jobPk, sk });
+      const job = item === undefined ? undefined : anyJobOf(item);
+      if (job !== undefined) return job;
+    }
+    return undefined;
   }
 
   async update(ref: JobRef, change: (job: Job) => Job): Promise<Job | undefined> {
     const pk = clusterPk(ref.cluster);
     const sk = jobSk(ref.createdAt, ref.id);
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-      const current = await this.#read(pk, sk);
+      const current = await this.#readHost(pk, sk);
       if (current === undefined) return undefined;
       const changed = change(current);
       if (changed === current) return current;
       const next: Job = { ...changed, version: current.version + 1 };
-      try {
-        await this.#client.send(
-          new PutCommand({
-            TableName: this.#table,
-            Item: jobItem(next, pk, sk),
-            ConditionExpression: 'version = :expected',
-            ExpressionAttributeValues: { ':expected': current.version },
-          }),
-        );
+      if (await this.#table.putIfVersion(hostItem(next, pk, sk), current.version)) {
         if (next.commandId !== undefined && next.commandId !== current.commandId) {
-          await this.#indexCommand(next.commandId, pk, sk, next.id);
+          await this.indexCommand(next.commandId, pk, sk, next.id, HOST_JOB_FAMILY);
         }
         return next;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
       }
     }
     throw new TransientError(
@@ -115,30 +101,22 @@ export class DynamoDbJobStore implements JobStore {
 
   async list(cluster: ClusterId, options: { states?: readonly JobState[]; limit?: number } = {}): Promise<Job[]> {
     const jobs: Job[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: 'jobFamily = :family',
-          ExpressionAttributeValues: {
-            ':pk': clusterPk(cluster),
-            ':prefix': JOB_SK_PREFIX,
-            ':family': HOST_JOB_FAMILY,
-          },
-          ScanIndexForward: false,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const job = fromItem(item);
-        if (options.states !== undefined && !options.states.includes(job.state)) continue;
-        jobs.push(job);
-        if (options.limit !== undefined && jobs.length >= options.limit) return jobs;
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of this.jobItems(cluster, HOST_JOB_FAMILY)) {
+      const job = hostJobOf(item);
+      if (options.states !== undefined && !options.states.includes(job.state)) continue;
+      jobs.push(job);
+      if (options.limit !== undefined && jobs.length >= options.limit) break;
+    }
+    return jobs;
+  }
+
+  async listAny(cluster: ClusterId, options: { limit?: number } = {}): Promise<AnyJob[]> {
+    const jobs: AnyJob[] = [];
+    for await (const item of this.jobItems(cluster)) {
+      const job = anyJobOf(item);
+      if (job !== undefined) jobs.push(job);
+      if (options.limit !== undefined && jobs.length >= options.limit) break;
+    }
     return jobs;
   }
 
@@ -150,67 +128,157 @@ export class DynamoDbJobStore implements JobStore {
     expiresAt: Date,
   ): Promise<LockAttempt> {
     const key = { pk: clusterPk(cluster), sk: lockSk(name) };
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            ...key,
-            holder,
-            acquiredAt: now.toISOString(),
-            expiresAt: expiresAt.getTime(),
-            ttl: Math.ceil(expiresAt.getTime() / 1000),
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR holder = :holder',
-          ExpressionAttributeValues: { ':now': now.getTime(), ':holder': holder },
-        }),
-      );
-      return { acquired: true };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-    const current = await this.#client.send(new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }));
+    const acquired = await this.#table.putIf(
+      {
+        ...key,
+        holder,
+        acquiredAt: now.toISOString(),
+        expiresAt: expiresAt.getTime(),
+        ttl: Math.ceil(expiresAt.getTime() / 1000),
+      },
+      {
+        expression: 'attribute_not_exists(pk) OR expiresAt < :now OR holder = :holder',
+        values: { ':now': now.getTime(), ':holder': holder },
+      },
+    );
+    if (acquired) return { acquired: true };
+    const current = await this.#table.get(key);
     return {
       acquired: false,
-      holder: String(current.Item?.holder ?? 'unknown'),
-      expiresAt: new Date(Number(current.Item?.expiresAt ?? 0)),
-      ...(typeof current.Item?.acquiredAt === 'string' ? { acquiredAt: new Date(current.Item.acquiredAt) } : {}),
+      holder: String(current?.holder ?? 'unknown'),
+      expiresAt: new Date(Number(current?.expiresAt ?? 0)),
+      ...(typeof current?.acquiredAt === 'string' ? { acquiredAt: new Date(current.acquiredAt) } : {}),
     };
   }
 
   async releaseLock(cluster: ClusterId, name: string, holder: string): Promise<void> {
-    try {
-      await this.#client.send(
-        new DeleteCommand({
-          TableName: this.#table,
-          Key: { pk: clusterPk(cluster), sk: lockSk(name) },
-          ConditionExpression: 'holder = :holder',
-          ExpressionAttributeValues: { ':holder': holder },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-  }
-
-  async #indexCommand(commandId: string, pk: string, sk: string, jobId: string): Promise<void> {
-    await this.#client.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: { pk: commandPk(commandId), sk: HOST_JOB_COMMAND_SK, jobPk: pk, jobSk: sk, jobId },
-      }),
+    await this.#table.delete(
+      { pk: clusterPk(cluster), sk: lockSk(name) },
+      { expression: 'holder = :holder', values: { ':holder': holder } },
     );
   }
 
-  async #read(pk: string, sk: string): Promise<Job | undefined> {
-    const result = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: { pk, sk }, ConsistentRead: true }),
-    );
-    return result.Item && result.Item.jobFamily === HOST_JOB_FAMILY ? fromItem(result.Item) : undefined;
+  /** Job items of a cluster, newest first, of one family or of both. */
+  async *jobItems(cluster: ClusterId, family?: string): AsyncGenerator<Item> {
+    yield* this.#table.query({
+      pk: clusterPk(cluster),
+      skPrefix: JOB_SK_PREFIX,
+      forward: false,
+      ...(family === undefined ? {} : { filter: { expression: 'jobFamily = :family', values: { ':family': family } } }),
+    });
+  }
+
+  /** Written before the job item: an event for a just-sent command must find its job. */
+  async indexCommand(commandId: string, pk: string, sk: string, jobId: string, family: string): Promise<void> {
+    await this.#table.put({
+      pk: commandPk(commandId),
+      sk: COMMAND_INDEX_SK,
+      jobPk: pk,
+      jobSk: sk,
+      jobId,
+      jobFamily: family,
+    });
+  }
+
+  async #readHost(pk: string, sk: string): Promise<Job | undefined> {
+    const item = await this.#table.get({ pk, sk });
+    return item?.jobFamily === HOST_JOB_FAMILY ? hostJobOf(item) : undefined;
   }
 }
 
-function jobItem(job: Job, pk: string, sk: string): Item {
+/** Restore and drill jobs: the same items, index and table, typed as restore jobs. */
+class RestoreJobs implements RestoreJobStore {
+  readonly #table: SingleTable;
+  readonly #store: DynamoDbJobStore;
+
+  constructor(table: SingleTable, store: DynamoDbJobStore) {
+    this.#table = table;
+    this.#store = store;
+  }
+
+  async acquireRestoreLock(cluster: ClusterId, jobId: string, staleHolder?: string): Promise<void> {
+    const acquired = await this.#table.putIf(
+      { pk: clusterPk(cluster), sk: lockSk('restore'), jobId },
+      {
+        expression: 'attribute_not_exists(pk) OR jobId = :job OR jobId = :stale',
+        values: { ':job': jobId, ':stale': staleHolder ?? jobId },
+      },
+    );
+    if (acquired) return;
+    const holder = (await this.restoreLockHolder(cluster)) ?? 'unknown';
+    throw new RestoreLockedError(`cluster ${cluster}: restore ${holder} is running`, holder);
+  }
+
+  async releaseRestoreLock(cluster: ClusterId, jobId: string): Promise<void> {
+    await this.#table.delete(
+      { pk: clusterPk(cluster), sk: lockSk('restore') },
+      { expression: 'jobId = :job', values: { ':job': jobId } },
+    );
+  }
+
+  async restoreLockHolder(cluster: ClusterId): Promise<string | undefined> {
+    const item = await this.#table.get({ pk: clusterPk(cluster), sk: lockSk('restore') });
+    return typeof item?.jobId === 'string' ? item.jobId : undefined;
+  }
+
+  async create(job: RestoreJob): Promise<void> {
+    const pk = clusterPk(job.cluster);
+    const sk = jobSk(job.createdAt, job.jobId);
+    if (!(await this.#table.putIfAbsent({ pk, sk: jobIdSk(job.jobId), jobSk: sk }))) {
+      throw new RestoreJobConflictError(`restore job ${job.jobId} already exists in cluster ${job.cluster}`);
+    }
+    await this.#indexCommands(job, pk, sk);
+    await this.#table.put(restoreItem(job, pk, sk));
+  }
+
+  async save(job: RestoreJob, expectedVersion: number): Promise<void> {
+    const pk = clusterPk(job.cluster);
+    const sk = jobSk(job.createdAt, job.jobId);
+    await this.#indexCommands(job, pk, sk);
+    if (!(await this.#table.putIfVersion(restoreItem(job, pk, sk), expectedVersion))) {
+      throw new RestoreJobConflictError(`restore job ${job.jobId} changed since version ${expectedVersion} was read`);
+    }
+  }
+
+  async get(cluster: ClusterId, jobId: string): Promise<RestoreJob | undefined> {
+    const pk = clusterPk(cluster);
+    const index = await this.#table.get({ pk, sk: jobIdSk(jobId) });
+    const sk = index?.jobSk;
+    if (typeof sk !== 'string') return undefined;
+    const item = await this.#table.get({ pk, sk });
+    return item === undefined ? undefined : restoreJobOf(item);
+  }
+
+  async findByCommandId(commandId: string): Promise<RestoreJob | undefined> {
+    const found = await this.#store.findAnyByCommandId(commandId);
+    return found?.family === 'restore' ? found.job : undefined;
+  }
+
+  async list(cluster: ClusterId, options: { kind?: RestoreJobKind; limit?: number } = {}): Promise<RestoreJob[]> {
+    const jobs: RestoreJob[] = [];
+    for await (const item of this.#store.jobItems(cluster, RESTORE_JOB_FAMILY)) {
+      const job = restoreJobOf(item);
+      if (options.kind !== undefined && job.kind !== options.kind) continue;
+      jobs.push(job);
+      if (options.limit !== undefined && jobs.length >= options.limit) break;
+    }
+    return jobs;
+  }
+
+  async listRunning(clusters: readonly ClusterId[]): Promise<RestoreJob[]> {
+    const all = await Promise.all(clusters.map((cluster) => this.list(cluster)));
+    return all.flat().filter((job) => job.status === 'running');
+  }
+
+  async #indexCommands(job: RestoreJob, pk: string, sk: string): Promise<void> {
+    const commandIds = job.steps.flatMap((step) => (step.commandId ? [step.commandId] : []));
+    await Promise.all(
+      commandIds.map((commandId) => this.#store.indexCommand(commandId, pk, sk, job.jobId, RESTORE_JOB_FAMILY)),
+    );
+  }
+}
+
+function hostItem(job: Job, pk: string, sk: string): Item {
   return {
     pk,
     sk,
@@ -224,6 +292,29 @@ function jobItem(job: Job, pk: string, sk: string): Item {
   };
 }
 
-function fromItem(item: Item): Job {
-  return jobFromJson(JSON.parse(String(item.body)) as JobJson);
+function restoreItem(job: RestoreJob, pk: string, sk: string): Item {
+  return {
+    pk,
+    sk,
+    jobFamily: RESTORE_JOB_FAMILY,
+    jobType: job.kind,
+    jobKind: job.kind,
+    jobId: job.jobId,
+    state: job.status,
+    status: job.status,
+    version: job.version,
+    lastUpdateAt: job.updatedAt.toISOString(),
+    updatedAt: job.updatedAt.toISOString(),
+    body: JSON.stringify(restoreJobToJson(job)),
+  };
+}
+
+const hostJobOf = (item: Item): Job => jobFromJson(JSON.parse(String(item.body)) as JobJson);
+const restoreJobOf = (item: Item): RestoreJob => restoreJobFromJson(JSON.parse(String(item.body)));
+
+/** The job an item holds; items of another kind under `JOB#` (none today) are skipped. */
+function anyJobOf(item: Item): AnyJob | undefined {
+  if (item.jobFamily === HOST_JOB_FAMILY) return { family: 'host', job: hostJobOf(item) };
+  if (item.jobFamily === RESTORE_JOB_FAMILY) return { family: 'restore', job: restoreJobOf(item) };
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
-import { DynamoDbRestoreJobStore } from '../../../lib/adapters/dynamodb/dynamodb-restore-job-store.ts';
+import { DynamoDbJobStore } from '../../../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import { InMemoryRestoreJobStore } from '../../../lib/adapters/local/in-memory-restore-job-store.ts';
 import { createBackupInterpreter } from '../../../lib/domain/catalog/backup-interpreter.ts';
 import type { ClusterId, HostSettings } from '../../../lib/domain/cluster.ts';
@@ -59,7 +59,7 @@ const stores: Array<[string, () => Promise<RestoreJobStore>]> = [
         tableName: table,
         interpret: createBackupInterpreter([]),
       }).ensureTable();
-      return new DynamoDbRestoreJobStore({ client: ddb.client, tableName: table });
+      return new DynamoDbJobStore({ client: ddb.client, tableName: table }).restores;
     },
   ],
 ];

@@ -1,0 +1,172 @@
+/**
+ * One store for every job: host commands and restores share the table, one command index and one listing, and the
+ * items the two earlier stores wrote (their own command index sort keys, `HOST_JOB` and `COMMAND`) are still found,
+ * listed and updated, written here to dynalite exactly as those stores wrote them.
+ */
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbJobStore } from '../../../lib/adapters/dynamodb/dynamodb-job-store.ts';
+import { createBackupInterpreter } from '../../../lib/domain/catalog/backup-interpreter.ts';
+import type { ClusterId, HostSettings } from '../../../lib/domain/cluster.ts';
+import { applyCommandStatus, jobToJson, newJob } from '../../../lib/domain/jobs/job.ts';
+import {
+  applyCommandUpdate,
+  createRestoreJob,
+  markStepDispatched,
+  type RestoreJob,
+  restoreJobToJson,
+} from '../../../lib/domain/restore/restore-job.ts';
+import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+import { type DynaliteHandle, startDynalite } from '../../support/dynalite.ts';
+
+const TABLE = 'walcat-one-job-store';
+const CLUSTER = 'orders-main' as ClusterId;
+const T0 = new Date('2026-11-21T01:00:00Z');
+const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+const hostSettings: HostSettings = {
+  target: { tagKey: 'walcat:cluster', tagValue: 'orders-main' },
+  pgData: '/var/lib/postgresql/15/main',
+  osUser: 'postgres',
+  service: { kind: 'systemd', unit: 'postgresql@15-main' },
+  walgBinary: 'wal-g',
+};
+
+function restoreJob(jobId: string, now: Date): RestoreJob {
+  return createRestoreJob({
+    jobId,
+    cluster: CLUSTER,
+    kind: 'drill',
+    now,
+    request: {
+      target: parseRestoreTarget({ to: '2026-11-20T14:30:00Z' }),
+      baseBackup: 'base_000000010000000000000004',
+      timeline: 1,
+      action: 'promote',
+      host: { kind: 'instance', instanceId: 'i-scratch' },
+      inPlace: false,
+      hostSettings,
+      recoveryTimeoutSeconds: 600,
+    },
+  });
+}
+
+let ddb: DynaliteHandle;
+let store: DynamoDbJobStore;
+
+beforeAll(async () => {
+  ddb = await startDynalite();
+  await new DynamoDbCatalogStore({
+    client: ddb.client,
+    tableName: TABLE,
+    interpret: createBackupInterpreter([]),
+  }).ensureTable();
+  store = new DynamoDbJobStore({ client: ddb.client, tableName: TABLE });
+});
+afterAll(() => ddb?.close());
+
+const put = (item: Record<string, unknown>) => ddb.client.send(new PutCommand({ TableName: TABLE, Item: item }));
+
+describe('items written by the two earlier job stores', () => {
+  it('are found by command, listed together newest first, and updated in place', async () => {
+    // The host-command store's shape: job item plus a command index under sort key HOST_JOB.
+    const host = newJob({
+      id: 'old-backup',
+      cluster: CLUSTER,
+      type: 'backup-push',
+      commandId: 'cmd-old-host',
+      now: T0,
+    });
+    const hostSk = `JOB#${T0.toISOString()}#old-backup`;
+    await put({
+      pk: 'COMMAND#cmd-old-host',
+      sk: 'HOST_JOB',
+      jobPk: 'CLUSTER#orders-main',
+      jobSk: hostSk,
+      jobId: host.id,
+    });
+    await put({
+      pk: 'CLUSTER#orders-main',
+      sk: hostSk,
+      jobFamily: 'host-command',
+      jobType: host.type,
+      jobId: host.id,
+      state: host.state,
+      version: host.version,
+      lastUpdateAt: host.lastUpdateAt.toISOString(),
+      body: JSON.stringify(jobToJson(host)),
+    });
+    // The restore store's shape: job id index, command index under sort key COMMAND, job item with jobKind/status.
+    const created = restoreJob('drill-old', at(5));
+    const drill = markStepDispatched(created, 'preflight', 'cmd-old-restore', at(5));
+    const drillSk = `JOB#${at(5).toISOString()}#drill-old`;
+    await put({ pk: 'CLUSTER#orders-main', sk: 'JOBID#drill-old', jobSk: drillSk });
+    await put({
+      pk: 'COMMAND#cmd-old-restore',
+      sk: 'COMMAND',
+      jobPk: 'CLUSTER#orders-main',
+      jobSk: drillSk,
+      jobId: 'drill-old',
+    });
+    await put({
+      pk: 'CLUSTER#orders-main',
+      sk: drillSk,
+      jobFamily: 'restore',
+      jobKind: 'drill',
+      jobId: 'drill-old',
+      status: drill.status,
+      version: drill.version,
+      updatedAt: drill.updatedAt.toISOString(),
+      body: JSON.stringify(restoreJobToJson(drill)),
+    });
+
+    expect(await store.findAnyByCommandId('cmd-old-host')).toEqual({ family: 'host', job: host });
+    expect(await store.findAnyByCommandId('cmd-old-restore')).toEqual({ family: 'restore', job: drill });
+    expect(await store.findAnyByCommandId('cmd-nobody')).toBeUndefined();
+    // Each kind's own lookups see only their kind.
+    expect(await store.findByCommandId('cmd-old-restore')).toBeUndefined();
+    expect((await store.restores.findByCommandId('cmd-old-restore'))?.jobId).toBe('drill-old');
+    expect(await store.restores.findByCommandId('cmd-old-host')).toBeUndefined();
+    expect((await store.restores.get(CLUSTER, 'drill-old'))?.version).toBe(drill.version);
+    expect((await store.listAny(CLUSTER)).map(({ family, job }) => [family, 'id' in job ? job.id : job.jobId])).toEqual(
+      [
+        ['restore', 'drill-old'],
+        ['host', 'old-backup'],
+      ],
+    );
+    expect((await store.list(CLUSTER)).map((job) => job.id)).toEqual(['old-backup']);
+    expect((await store.restores.list(CLUSTER)).map((job) => job.jobId)).toEqual(['drill-old']);
+
+    // Updated through the one store: the old items take optimistic writes and keep being found.
+    const running = await store.update(host, (job) =>
+      applyCommandStatus(job, { commandId: 'cmd-old-host', instanceId: 'i-1', status: 'InProgress', at: at(1) }),
+    );
+    expect(running?.state).toBe('running');
+    expect((await store.findByCommandId('cmd-old-host'))?.version).toBe(1);
+    const { job: advanced } = applyCommandUpdate(drill, {
+      commandId: 'cmd-old-restore',
+      status: 'InProgress',
+      at: at(6),
+    });
+    await store.restores.save(advanced, drill.version);
+    await expect(store.restores.save(advanced, drill.version)).rejects.toThrow('changed since version');
+    expect((await store.findAnyByCommandId('cmd-old-restore'))?.job).toEqual(advanced);
+  });
+});
+
+describe('new jobs of both kinds', () => {
+  it('share one command index and one listing', async () => {
+    const cluster = 'billing' as ClusterId;
+    const host = newJob({ id: 'probe-1', cluster, type: 'archiver-probe', commandId: 'cmd-probe', now: at(10) });
+    await store.create(host);
+    await expect(store.create(host)).rejects.toThrow('job probe-1 of cluster billing already exists');
+    const restore = { ...restoreJob('restore-1', at(11)), cluster };
+    await store.restores.create(restore);
+    const sent = markStepDispatched(restore, 'preflight', 'cmd-preflight', at(11));
+    await store.restores.save(sent, restore.version);
+    expect((await store.findAnyByCommandId('cmd-probe'))?.family).toBe('host');
+    expect((await store.findAnyByCommandId('cmd-preflight'))?.family).toBe('restore');
+    expect((await store.listAny(cluster)).map(({ family }) => family)).toEqual(['restore', 'host']);
+    expect((await store.listAny(cluster, { limit: 1 })).map(({ family }) => family)).toEqual(['restore']);
+  });
+});
