@@ -400,10 +400,17 @@ export function iamRoles(config: WalcatConfig, names: StackNames, narrowed: Narr
       alertQueueSend,
     ],
     backupScheduler: [catalogStatement(JOB_WRITE), ...sendCommandStatements(hostTargets, narrowed), alertQueueSend],
-    jobTracker: [catalogStatement(JOB_WRITE), readCommandResults, alertQueueSend],
+    // The one consumer of status events: it sends a restore's or drill's next step.
+    jobTracker: [
+      catalogStatement(JOB_WRITE),
+      ...(hostTargets.length + drillTargets.length === 0
+        ? [readCommandResults]
+        : sendCommandStatements([...hostTargets, ...drillTargets], [])),
+      alertQueueSend,
+    ],
     archiverProbe: [catalogStatement(JOB_WRITE), ...sendCommandStatements(hostTargets, []), alertQueueSend],
     restoreOrchestrator: [
-      catalogStatement(CATALOG_WRITE),
+      catalogStatement(JOB_WRITE),
       ...sendCommandStatements([...hostTargets, ...drillTargets], []),
       describeManagedInstances,
       alertQueueSend,
@@ -482,9 +489,9 @@ export function eventSources(config: WalcatConfig, narrowed: Narrowing[] = []) {
   return {
     walWatch: [{ schedule: { rate: [SCHEDULE_TICK] } }, runs('walWatch')] as Json[],
     retention: [{ schedule: { rate: ['cron(0 3 * * ? *)'] } }, runs('retention')] as Json[],
-    // The status-change rule first: its position names the rule (output JobStatusRuleName). Every 10 minutes the
-    // watchdog polls the jobs that heard no status event for too long.
-    jobTracker: [commandStatus, { schedule: { rate: ['rate(10 minutes)'] } }, runs('jobTracker')] as Json[],
+    // The status-change rule first: its position names the rule (output JobStatusRuleName). Every 5 minutes the
+    // watchdog polls the jobs (host jobs and restores) that heard no status event for too long.
+    jobTracker: [commandStatus, { schedule: { rate: ['rate(5 minutes)'] } }, runs('jobTracker')] as Json[],
     backupScheduler: tick(
       'backupScheduler',
       config.clusters.some((c) => c.backupSchedule !== undefined),
@@ -643,10 +650,9 @@ function outputs(names: StackNames, ticks: readonly string[]): Record<string, Js
       'EventBridge rule for buckets with EventBridge notifications enabled',
       ruleName('catalogIngest', 2),
     ),
-    JobStatusRuleName: output('EventBridge rule for Run Command status changes (host jobs)', ruleName('jobTracker', 1)),
-    RestoreStatusRuleName: output(
-      'EventBridge rule for Run Command status changes (restores)',
-      ruleName('restoreOrchestrator', 1),
+    JobStatusRuleName: output(
+      'EventBridge rule for Run Command status changes (host jobs and restores)',
+      ruleName('jobTracker', 1),
     ),
     ...(ticks.length === 0
       ? {}

@@ -67,9 +67,8 @@ export const LOCAL_SCHEDULE_MS = {
   walWatch: 15_000,
   catalogSync: 5 * 60_000,
   retention: 10 * 60_000,
-  jobWatchdog: 2 * 60_000,
+  jobWatchdog: 60_000,
   archiverProbe: 5 * 60_000,
-  restoreWatchdog: 60_000,
   restoreDrill: 10 * 60_000,
 } as const;
 
@@ -218,17 +217,9 @@ export function localFunctions(
       ],
     },
     restoreOrchestrator: {
+      // Invoked with start and resume requests only: the job tracker advances and watches every job.
       handler: createRestoreOrchestratorHandler(adapters.orchestrator(), localLogger('restore-orchestrator')),
-      triggers: [
-        { kind: 'command-status' },
-        {
-          kind: 'schedule',
-          name: 'restore-watchdog',
-          everyMs: every.restoreWatchdog,
-          runAtStart: false,
-          event: scheduledAt('restore-watchdog-schedule.json'),
-        },
-      ],
+      triggers: [],
     },
     restoreDrill: {
       handler: createRestoreDrillHandler(adapters.drill(), localLogger('restore-drill'), runs('restoreDrill')),

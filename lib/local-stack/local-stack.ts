@@ -28,7 +28,6 @@ import { SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
 import type { RestoreJob } from '../domain/restore/restore-job.ts';
 import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
 import { requireHosts } from '../use-cases/dispatch-backup.ts';
-import type { OrchestratorOutcome } from '../use-cases/orchestrate-restore.ts';
 import { startDemoWorkload } from './demo-workload.ts';
 import {
   LOCAL_BUCKET,
@@ -312,37 +311,38 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         await new Promise((resolve) => setTimeout(resolve, 15_000).unref());
       }
     };
-    // Every status-change event goes to the job tracker and to the restore orchestrator handlers, as the
-    // EventBridge rules route SSM events to both Lambdas; each ignores the other's commands. A failure is printed,
-    // never thrown: the transport delivers events without waiting, and the watchdog schedules catch up.
-    const failed = (who: string) => (error: unknown) =>
-      print(`[${who}] could not apply a command status: ${error instanceof Error ? error.message : String(error)}`);
+    // Every status-change event goes to the job tracker handler, as the EventBridge rule routes SSM events to it:
+    // the one consumer, for host jobs and restores alike. A failure is printed, never thrown: the transport
+    // delivers events without waiting, and the watchdog schedule catches up.
     transport.subscribe((event) =>
       invokeLocal(rows, 'jobTracker', event)
         .then(async (response) => {
-          const { tracked, state } = response as { tracked?: boolean; state?: JobState };
-          if (!tracked || state === undefined || !isTerminalJobState(state)) return;
-          const job = await hostJobs.findByCommandId(event.detail['command-id']);
-          if (job) await reportHostJob(job);
-        })
-        .catch(failed('job-tracker')),
-    );
-    transport.subscribe((event) =>
-      invokeLocal(rows, 'restoreOrchestrator', event)
-        .then(async (response) => {
-          const outcome = response as OrchestratorOutcome;
-          if (outcome.kind === 'advanced' && outcome.jobId !== undefined) {
-            if (outcome.transition === 'ignored' || outcome.transition === 'progressed') return;
-            print(`[restore] job ${outcome.jobId}: ${outcome.transition}`);
-            if (outcome.transition === 'completed' || outcome.transition === 'failed') {
-              const job = await adapters.restoreJobs().get(cluster.id, outcome.jobId);
-              if (job) print(restoreEndLine(job));
+          const { tracked, state, transition, job } = response as {
+            tracked?: boolean;
+            state?: string;
+            transition?: string;
+            job?: string;
+          };
+          if (!tracked || state === undefined) return;
+          if (transition !== undefined) {
+            // A restore or drill: its step transitions, and one line with the result when it ends.
+            if (transition === 'ignored' || transition === 'progressed' || job === undefined) return;
+            print(`[restore] job ${job}: ${transition}`);
+            if (transition === 'completed' || transition === 'failed') {
+              const ended = await adapters.restoreJobs().get(cluster.id, job);
+              if (ended) print(restoreEndLine(ended));
             }
-          } else if (outcome.kind === 'refused') {
-            print(`[restore] refused: ${outcome.reason}`);
+            return;
           }
+          if (!isTerminalJobState(state as JobState)) return;
+          const hostJob = await hostJobs.findByCommandId(event.detail['command-id']);
+          if (hostJob) await reportHostJob(hostJob);
         })
-        .catch(failed('restore-orchestrator')),
+        .catch((error: unknown) =>
+          print(
+            `[job-tracker] could not apply a command status: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        ),
     );
     const web = await startWebViewServer({ port: ports.web, app: webViewThroughHandler(rows) });
     closers.push({ name: 'web view', close: () => web.close() });

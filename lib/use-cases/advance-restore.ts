@@ -22,7 +22,7 @@ const MAX_CONFLICT_RETRIES = 5;
  * lost until the watchdog polls the quiet step minutes later. Commands of other features (backups, probes) cost the
  * orchestrator these two seconds once per terminal event.
  */
-const UNKNOWN_COMMAND_RECHECK_MS = [500, 1500] as const;
+export const UNKNOWN_COMMAND_RECHECK_MS = [500, 1500] as const;
 
 async function jobOfCommand(deps: RestoreDeps, update: CommandStatusUpdate): Promise<RestoreJob | undefined> {
   const found = await deps.jobs.findByCommandId(update.commandId);
@@ -49,10 +49,18 @@ export interface AdvanceOutcome {
  * events, so the invocation's stdout and stderr are read from the transport first. Safe under duplicates, any
  * order and concurrent handlers (optimistic saves, reload and reapply on conflict).
  */
-export async function advanceRestore(deps: RestoreDeps, update: CommandStatusUpdate): Promise<AdvanceOutcome> {
+export async function advanceRestore(
+  deps: RestoreDeps,
+  update: CommandStatusUpdate,
+  /** The job already read for this command (the job tracker's one lookup); reloaded after a conflict. */
+  found?: RestoreJob,
+): Promise<AdvanceOutcome> {
   let complete: CommandStatusUpdate | undefined;
   for (let attempt = 0; ; attempt++) {
-    const job = attempt === 0 ? await jobOfCommand(deps, update) : await deps.jobs.findByCommandId(update.commandId);
+    const job =
+      attempt === 0
+        ? (found ?? (await jobOfCommand(deps, update)))
+        : await deps.jobs.findByCommandId(update.commandId);
     if (!job) return { kind: 'unknown-command' };
     complete ??= await withOutput(deps, update, job);
     try {

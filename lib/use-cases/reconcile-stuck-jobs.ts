@@ -1,10 +1,13 @@
 /**
- * The watchdog for host-command jobs whose status events never came (EventBridge delivery is best effort, and a
- * command can end before its job was stored): jobs silent for too long are resolved by polling the transport.
+ * The one watchdog for jobs whose status events never came (EventBridge delivery is best effort, and a command can
+ * end before its job was stored): host-command jobs silent for too long are resolved by polling the transport, and
+ * restore and drill jobs go through the restore watchdog (poll a quiet step, time out an overdue one, send a step
+ * whose dispatch was lost).
  */
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { type CommandStatus, isTerminalStatus } from '../domain/jobs/command-status.ts';
 import type { Job } from '../domain/jobs/job.ts';
+import { reconcileRestoreJobs, type WatchdogOutcome } from './advance-restore.ts';
 import {
   applyUpdates,
   type TrackCommandDependencies,
@@ -14,6 +17,8 @@ import {
 
 /** A job without a status report for this long is polled. */
 export const DEFAULT_SILENCE_MS = 15 * 60_000;
+/** A restore step quiet this long is polled (restore steps are short, and the next one waits on it). */
+export const DEFAULT_RESTORE_QUIET_MS = 5 * 60_000;
 
 export interface ReconcileInput {
   readonly clusters: readonly ClusterConfig[];
@@ -64,4 +69,24 @@ export async function reconcileStuckJobs(
   }
   const finished = outcomes.flatMap((outcome) => (outcome.kind === 'applied' && outcome.finished ? [outcome.job] : []));
   return { polled, finished, outcomes };
+}
+
+export interface JobsReconciled extends ReconcileReport {
+  /** What the restore watchdog did; absent when the door drives no restores. */
+  readonly restores?: WatchdogOutcome;
+}
+
+/** Both watchdogs, host-command jobs first, on one schedule. */
+export async function reconcileJobs(
+  deps: TrackCommandDependencies,
+  input: ReconcileInput & { readonly restoreQuietMs?: number },
+): Promise<JobsReconciled> {
+  const report = await reconcileStuckJobs(deps, input);
+  if (deps.restore === undefined) return report;
+  const restores = await reconcileRestoreJobs(
+    { ...deps.restore, now: () => input.now },
+    input.clusters.map((cluster) => cluster.id),
+    input.restoreQuietMs ?? DEFAULT_RESTORE_QUIET_MS,
+  );
+  return { ...report, restores };
 }

@@ -1,26 +1,39 @@
 /**
- * Applies SSM status reports to host-command jobs. Terminal reports are completed with the invocation's output
- * (exit code, result line, stderr tail) before they are applied, so a job knows which host pushed and which
- * skipped. When a job ends: its lock is released, and a failure, a timeout or a backup no host took alerts in Slack
+ * The one consumer of command status reports (SSM status-change events, the local transport's events): it finds
+ * the job that sent the command, of either kind, with one lookup. A restore or drill job is advanced (its next step
+ * sent, lib/use-cases/advance-restore.ts). A host-command job gets the report completed with the invocation's
+ * output (exit code, result line, stderr tail) before it is applied, so the job knows which host pushed and which
+ * skipped; when it ends, its lock is released, and a failure, a timeout or a backup no host took alerts in Slack
  * with the host and the tail of stderr.
  */
 import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
 import type { SlackMessage } from '../domain/continuity/slack-message.ts';
 import { type CommandStatusUpdate, isTerminalStatus } from '../domain/jobs/command-status.ts';
 import { applyCommandStatus, isTerminalJobState, type Job } from '../domain/jobs/job.ts';
+import type { RestoreJob, RestoreTransition } from '../domain/restore/restore-job.ts';
 import type { CommandInvocation, CommandTransport } from '../ports/command-transport.ts';
 import type { JobStore } from '../ports/job-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
+import { advanceRestore, UNKNOWN_COMMAND_RECHECK_MS } from './advance-restore.ts';
+import type { RestoreDeps } from './restore-dependencies.ts';
 
 export interface TrackCommandDependencies {
   readonly jobs: JobStore;
   readonly transport: CommandTransport;
   readonly notifier?: Notifier;
   readonly clusters: readonly ClusterConfig[];
+  /**
+   * What advancing a restore or drill takes (sending its next step). Absent in a door that drives no restores:
+   * their commands' reports are then answered as `unknown-command` and left alone.
+   */
+  readonly restore?: RestoreDeps;
+  /** How the tracker waits before looking again for the job of a command (tests pass a quick one). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export type TrackOutcome =
   | { readonly kind: 'unknown-command'; readonly commandId: string }
+  | { readonly kind: 'restore'; readonly job: RestoreJob; readonly transition?: RestoreTransition }
   | {
       readonly kind: 'applied';
       readonly job: Job;
@@ -79,14 +92,41 @@ function withStart(invocation: CommandInvocation, at: Date): CommandStatusUpdate
   return [...started, updateFromInvocation(invocation, at)];
 }
 
+/**
+ * The job that sent the command. Sending a command and storing its id are two writes (SSM assigns the id), so a
+ * command that ends within milliseconds can report its end before its job shows it: a terminal report of an
+ * unknown command is looked up again after 0.5 s and 2 s before it is called unknown (commands walcat did not send
+ * pay those two seconds once per terminal event).
+ */
+async function jobOfCommand(deps: TrackCommandDependencies, update: CommandStatusUpdate) {
+  const found = await deps.jobs.findAnyByCommandId(update.commandId);
+  if (found !== undefined || !isTerminalStatus(update.status)) return found;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (const ms of UNKNOWN_COMMAND_RECHECK_MS) {
+    await sleep(ms);
+    const again = await deps.jobs.findAnyByCommandId(update.commandId);
+    if (again !== undefined) return again;
+  }
+  return undefined;
+}
+
 export async function trackCommandStatus(
   deps: TrackCommandDependencies,
   update: CommandStatusUpdate,
 ): Promise<TrackOutcome> {
-  const found = await deps.jobs.findByCommandId(update.commandId);
+  const found = await jobOfCommand(deps, update);
   if (found === undefined) return { kind: 'unknown-command', commandId: update.commandId };
+  if (found.family === 'restore') {
+    if (deps.restore === undefined) return { kind: 'unknown-command', commandId: update.commandId };
+    const outcome = await advanceRestore(deps.restore, update, found.job);
+    return {
+      kind: 'restore',
+      job: outcome.job ?? found.job,
+      ...(outcome.transition === undefined ? {} : { transition: outcome.transition }),
+    };
+  }
   const updates = await completedUpdates(deps.transport, update);
-  return applyUpdates(deps, found, updates);
+  return applyUpdates(deps, found.job, updates);
 }
 
 /** Applies reports to a job (stored optimistically), then releases its lock and alerts if it just ended. */

@@ -189,14 +189,14 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       thaw: new S3ObjectThaw(s3()),
     }),
   );
-  const tracker = lazy(
-    (): TrackCommandDependencies => ({
-      jobs: jobs(),
-      transport: transport(),
-      notifier: notifier(),
-      clusters: config.clusters,
-    }),
-  );
+  const hostTracker = (): TrackCommandDependencies => ({
+    jobs: jobs(),
+    transport: transport(),
+    notifier: notifier(),
+    clusters: config.clusters,
+  });
+  // The one consumer of command status events: host jobs and restores alike.
+  const tracker = lazy((): TrackCommandDependencies => ({ ...hostTracker(), restore: restore() }));
   const required = <T>(value: T | undefined, what: string, use: string): T => {
     if (value === undefined) {
       throw new ConfigError(
@@ -258,7 +258,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
     probe: lazy(
       (): ProbeArchiverDependencies => ({
         ...hostCommands(),
-        ...tracker(),
+        ...hostTracker(),
         catalog: catalog(),
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       }),

@@ -74,7 +74,7 @@ describe('the local stack function table', () => {
     expect(new Set(row?.triggers.map((trigger) => trigger.kind))).toEqual(expectedKinds(fn.events));
   });
 
-  it('runs every scheduled function, the probe and both watchdogs included and the demo drill', () => {
+  it('runs every scheduled function, the probe, the one job watchdog and the demo drill', () => {
     const scheduled = Object.values(rows)
       .flatMap((row) => row.triggers)
       .filter((trigger) => trigger.kind === 'schedule')
@@ -87,7 +87,6 @@ describe('the local stack function table', () => {
         'backup demo',
         'job-watchdog',
         'archiver-probe demo',
-        'restore-watchdog',
         'restore-drill demo',
       ]),
     );

@@ -24,6 +24,8 @@ import {
 } from '../../lib/deploy/serverless-model.ts';
 import type { ClusterId, WalcatConfig } from '../../lib/domain/cluster.ts';
 import { newJob } from '../../lib/domain/jobs/job.ts';
+import { createRestoreJob, markStepDispatched } from '../../lib/domain/restore/restore-job.ts';
+import { parseRestoreTarget } from '../../lib/domain/restore/restore-target.ts';
 import { DYNALITE_CREDENTIALS, startDynalite } from '../support/dynalite.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -51,6 +53,8 @@ let templateText: string;
 const HOST_OPERATIONS: readonly FunctionName[] = [
   'backupScheduler',
   'archiverProbe',
+  // The one consumer of status events: it sends a restore's or drill's next step.
+  'jobTracker',
   'restoreOrchestrator',
   'restoreDrill',
 ];
@@ -307,8 +311,11 @@ describe('the web view and the function environments', () => {
 });
 
 describe('the roles grant what the code actually sends', () => {
-  /** DynamoDB actions the job store sends for everything the host-operation functions do with jobs and locks. */
-  async function jobStoreActions(): Promise<Set<string>> {
+  /**
+   * DynamoDB actions the one job store sends for everything the functions do with host jobs and their locks, or
+   * with restore jobs and the restore lock.
+   */
+  async function jobStoreActions(kind: 'host' | 'restore'): Promise<Set<string>> {
     const ddb = await startDynalite();
     try {
       const table = 'walcat-iam-probe';
@@ -333,6 +340,40 @@ describe('the roles grant what the code actually sends', () => {
       const jobs = new DynamoDbJobStore({ client, tableName: table });
       const cluster = 'orders-main' as ClusterId;
       const now = new Date('2026-11-21T01:00:00Z');
+      if (kind === 'restore') {
+        const restore = createRestoreJob({
+          jobId: 'r-1',
+          cluster,
+          kind: 'restore',
+          now,
+          request: {
+            target: parseRestoreTarget({ to: 'latest' }),
+            baseBackup: 'base_000000010000000000000004',
+            timeline: 'latest',
+            action: 'promote',
+            host: { kind: 'instance', instanceId: 'i-1' },
+            inPlace: false,
+            hostSettings: {
+              target: { tagKey: 'walcat:cluster', tagValue: 'orders-main' },
+              pgData: '/var/lib/postgresql/15/main',
+              osUser: 'postgres',
+              service: { kind: 'systemd', unit: 'postgresql@15-main' },
+              walgBinary: 'wal-g',
+            },
+            recoveryTimeoutSeconds: 600,
+          },
+        });
+        await jobs.restores.acquireRestoreLock(cluster, 'r-1');
+        await jobs.restores.restoreLockHolder(cluster);
+        await jobs.restores.create(restore);
+        await jobs.restores.save(markStepDispatched(restore, 'preflight', 'cmd-r', now), restore.version);
+        await jobs.findAnyByCommandId('cmd-r');
+        await jobs.restores.get(cluster, 'r-1');
+        await jobs.restores.listRunning([cluster]);
+        await jobs.restores.releaseRestoreLock(cluster, 'r-1');
+        client.destroy();
+        return actions;
+      }
       await jobs.acquireLock(cluster, 'backup', 'job-1', now, new Date(now.getTime() + 60_000));
       await jobs.create(newJob({ id: 'job-1', cluster, type: 'backup-push', commandId: 'cmd-1', now, lock: 'backup' }));
       const found = await jobs.findByCommandId('cmd-1');
@@ -346,8 +387,21 @@ describe('the roles grant what the code actually sends', () => {
     }
   }
 
+  it('lets restoreOrchestrator and jobTracker do every restore-job request they make (the restore lock included)', async () => {
+    const needed = await jobStoreActions('restore');
+    expect(needed).toContain('dynamodb:DeleteItem');
+    for (const fn of ['restoreOrchestrator', 'jobTracker'] as const) {
+      const granted = new Set(
+        statementsOf(fn)
+          .filter((statement) => JSON.stringify(statement.Resource).includes('CatalogTable'))
+          .flatMap(actionsOf),
+      );
+      for (const action of needed) expect(granted.has(action), `${fn} needs ${action}`).toBe(true);
+    }
+  }, 60_000);
+
   it('lets backupScheduler, jobTracker and archiverProbe do every job-store request they make (locks included)', async () => {
-    const needed = await jobStoreActions();
+    const needed = await jobStoreActions('host');
     expect(needed).toContain('dynamodb:DeleteItem');
     for (const fn of ['backupScheduler', 'jobTracker', 'archiverProbe'] as const) {
       const granted = new Set(
