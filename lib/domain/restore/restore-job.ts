@@ -350,11 +350,14 @@ function scriptStderrTail(stdout: string | undefined): string | undefined {
 
 function finishStep(job: RestoreJob, step: RestoreStep, update: CommandStatusUpdate): RestoreTransitionResult {
   const stderrTail = tail(scriptStderrTail(update.stdoutTail) ?? update.stderrTail ?? '');
-  const durationMs = step.dispatchedAt ? Math.max(0, update.at.getTime() - step.dispatchedAt.getTime()) : undefined;
+  // The reporting clock (the host's, SSM's) may run behind the one that sent the step: a step never finishes
+  // before it was sent, nor a job before it was created.
+  const at = later(later(job.createdAt, step.dispatchedAt ?? job.createdAt), update.at);
+  const durationMs = step.dispatchedAt ? Math.max(0, at.getTime() - step.dispatchedAt.getTime()) : undefined;
   const finished = {
     ...step,
-    finishedAt: update.at,
-    lastEventAt: update.at,
+    finishedAt: at,
+    lastEventAt: later(step.lastEventAt, update.at),
     commandStatus: update.status,
     ...(durationMs === undefined ? {} : { durationMs }),
     ...(stderrTail === '' ? {} : { stderrTail }),
@@ -363,21 +366,21 @@ function finishStep(job: RestoreJob, step: RestoreStep, update: CommandStatusUpd
   try {
     parsed = update.stdoutTail === undefined ? undefined : parseScriptResult(update.stdoutTail);
   } catch (error) {
-    return failStep(job, finished, `its result line is unreadable (${(error as Error).message})`, update.at);
+    return failStep(job, finished, `its result line is unreadable (${(error as Error).message})`, at);
   }
   if (update.status !== 'Success' || parsed?.status === 'failed') {
     const why =
       update.status === 'Success'
         ? `its script reported failure at ${parsed?.status === 'failed' ? parsed.step : 'an unknown step'}`
         : describeCommandFailure(update.status);
-    return failStep(job, finished, why, update.at);
+    return failStep(job, finished, why, at);
   }
   const result = parsed?.status === 'success' ? parsed.data : undefined;
   const succeeded: RestoreStep = { ...finished, status: 'succeeded', ...(result === undefined ? {} : { result }) };
   const advanced = replaceStep(job, step.name, succeeded);
-  if (step.name === RESUME_ARCHIVING_STEP) return completeWithArchiving(advanced, succeeded, update.at);
+  if (step.name === RESUME_ARCHIVING_STEP) return completeWithArchiving(advanced, succeeded, at);
   if (step.name !== 'verify') return { job: advanced, transition: { kind: 'step-succeeded', step: step.name } };
-  const verified = completeWithVerification(advanced, succeeded, update.at);
+  const verified = completeWithVerification(advanced, succeeded, at);
   if (verified.transition.kind !== 'completed' || !advanced.steps.some((s) => s.name === RESUME_ARCHIVING_STEP)) {
     return verified;
   }
