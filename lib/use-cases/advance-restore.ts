@@ -58,9 +58,7 @@ export async function advanceRestore(
   let complete: CommandStatusUpdate | undefined;
   for (let attempt = 0; ; attempt++) {
     const job =
-      attempt === 0
-        ? (found ?? (await jobOfCommand(deps, update)))
-        : await deps.jobs.findByCommandId(update.commandId);
+      attempt === 0 ? (found ?? (await jobOfCommand(deps, update))) : await deps.jobs.findByCommandId(update.commandId);
     if (!job) return { kind: 'unknown-command' };
     complete ??= await withOutput(deps, update, job);
     try {
