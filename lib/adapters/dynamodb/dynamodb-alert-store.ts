@@ -1,25 +1,10 @@
-import {
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
 import type { ClusterId } from '../../domain/cluster.ts';
 import type { Alert, AlertKind, AlertSeverity, PendingNotification } from '../../domain/continuity/alert-state.ts';
-import { TransientError } from '../../domain/errors.ts';
 import type { AlertStore } from '../../ports/alert-store.ts';
 import { ALERT_SK_PREFIX, alertSk, clusterPk } from './catalog-keys.ts';
+import { type Item, SingleTable, type SingleTableOptions } from './single-table.ts';
 
-type Item = Record<string, unknown>;
-
-export interface DynamoDbAlertStoreOptions {
-  readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
-  readonly sleep?: (ms: number) => Promise<void>;
-}
-
-const WRITE_BATCH = 25;
-const MAX_ATTEMPTS = 8;
+export type DynamoDbAlertStoreOptions = SingleTableOptions;
 
 const iso = (date: Date | undefined): string | undefined => date?.toISOString();
 const dateOf = (text: unknown): Date | undefined => (typeof text === 'string' ? new Date(text) : undefined);
@@ -74,59 +59,27 @@ export function alertFromItem(item: Item): Alert {
 
 /** Alerts in the catalog table: `CLUSTER#<id>` / `ALERT#<kind>#<subject>`, one Query per cluster to list. */
 export class DynamoDbAlertStore implements AlertStore {
-  readonly #client: DynamoDBDocumentClient;
-  readonly #table: string;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #table: SingleTable;
 
   constructor(options: DynamoDbAlertStoreOptions) {
-    this.#client = options.client;
-    this.#table = options.tableName;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#table = new SingleTable(options);
   }
 
   async listAlerts(cluster: ClusterId): Promise<Alert[]> {
     const alerts: Alert[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': clusterPk(cluster), ':prefix': ALERT_SK_PREFIX },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) alerts.push(alertFromItem(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    for await (const item of this.#table.query({ pk: clusterPk(cluster), skPrefix: ALERT_SK_PREFIX })) {
+      alerts.push(alertFromItem(item));
+    }
     return alerts;
   }
 
   async putAlerts(alerts: readonly Alert[]): Promise<void> {
-    await this.#batchWrite(alerts.map((alert) => ({ PutRequest: { Item: toItem(alert) } })));
+    await this.#table.batchWrite({ puts: alerts.map(toItem) });
   }
 
   async deleteAlerts(alerts: readonly Alert[]): Promise<void> {
-    await this.#batchWrite(
-      alerts.map((alert) => ({
-        DeleteRequest: { Key: { pk: clusterPk(alert.cluster), sk: alertSk(alert.kind, alert.subject) } },
-      })),
-    );
-  }
-
-  async #batchWrite(requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string]): Promise<void> {
-    for (let offset = 0; offset < requests.length; offset += WRITE_BATCH) {
-      let pending = requests.slice(offset, offset + WRITE_BATCH);
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > MAX_ATTEMPTS) {
-          throw new TransientError(
-            `DynamoDB table ${this.#table}: ${pending.length} alert writes still unprocessed after ${MAX_ATTEMPTS} attempts; retrying on the next run`,
-          );
-        }
-        const output = await this.#client.send(new BatchWriteCommand({ RequestItems: { [this.#table]: pending } }));
-        pending = output.UnprocessedItems?.[this.#table] ?? [];
-        if (pending.length > 0) await this.#sleep(Math.min(2000, 50 * 2 ** attempt) * Math.random());
-      }
-    }
+    await this.#table.batchWrite({
+      deletes: alerts.map((alert) => ({ pk: clusterPk(alert.cluster), sk: alertSk(alert.kind, alert.subject) })),
+    });
   }
 }
