@@ -139,8 +139,10 @@ export class StreamingCatalog implements CatalogStore {
       yield* page;
     }
   }
-  async latestWalObject() {
-    return undefined;
+  /** The newest segment, as the real catalog answers it (the sync cuts its listing ranges from it). */
+  async latestWalObject(): Promise<WalObjectRecord | undefined> {
+    const end = this.#shape.tombstones + this.#shape.objects;
+    return this.#shape.objects > 0 ? this.#record(end - 1) : undefined;
   }
   async listHistoryFiles() {
     return [];
