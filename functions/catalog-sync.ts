@@ -10,4 +10,5 @@ export const handler = createCatalogSyncHandler(
   adapters.config,
   functionLogger('catalog-sync'),
   new Metrics({ namespace: 'walcat', serviceName: 'walcat-catalog-sync' }),
+  adapters.clusterRuns(),
 );

@@ -52,9 +52,11 @@ export const ASYNC_FUNCTIONS: readonly FunctionName[] = [
 /**
  * The scheduled functions that fan out per cluster (lib/handlers/cluster-fan-out.ts), each with its function timeout
  * in seconds: the tick enqueues one run per due cluster on the function's own `<Function>RunsQueue`, which invokes
- * the function with one cluster per batch. catalog-sync fans out by key range through its own parts instead.
+ * the function with one cluster per batch. catalog-sync fans out per cluster too; a cluster too large for one
+ * invocation is not yet split into key ranges across invocations (docs/deploy.md says so).
  */
 export const FAN_OUT_FUNCTIONS = {
+  catalogSync: 900,
   walWatch: 60,
   retention: 900,
   backupScheduler: 60,
@@ -487,6 +489,7 @@ export function eventSources(config: WalcatConfig, narrowed: Narrowing[] = []) {
     });
   }
   return {
+    catalogSync: [{ schedule: { rate: ['rate(6 hours)'] } }, runs('catalogSync')] as Json[],
     walWatch: [{ schedule: { rate: [SCHEDULE_TICK] } }, runs('walWatch')] as Json[],
     retention: [{ schedule: { rate: ['cron(0 3 * * ? *)'] } }, runs('retention')] as Json[],
     // The status-change rule first: its position names the rule (output JobStatusRuleName). Every 5 minutes the

@@ -136,7 +136,13 @@ export function localFunctions(
       triggers: [{ kind: 'object-events' }],
     },
     catalogSync: {
-      handler: createCatalogSyncHandler(adapters.sync(), config, localLogger('catalog-sync'), metrics('catalog-sync')),
+      handler: createCatalogSyncHandler(
+        adapters.sync(),
+        config,
+        localLogger('catalog-sync'),
+        metrics('catalog-sync'),
+        runs('catalogSync'),
+      ),
       triggers: [
         {
           kind: 'schedule',
@@ -145,6 +151,7 @@ export function localFunctions(
           runAtStart: true,
           event: scheduledAt('catalog-sync-schedule.json'),
         },
+        queued,
       ],
     },
     walWatch: {

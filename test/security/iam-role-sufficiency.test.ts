@@ -135,6 +135,7 @@ const QUEUES = {
   ObjectEventsQueue: 'object-events',
   AlertsQueue: 'alerts',
   AsyncFailuresQueue: 'async-failures',
+  CatalogSyncRunsQueue: 'catalog-sync-runs',
   WalWatchRunsQueue: 'wal-watch-runs',
   RetentionRunsQueue: 'retention-runs',
   BackupSchedulerRunsQueue: 'backup-scheduler-runs',
