@@ -587,10 +587,11 @@ function startPostgres(input: RestoreScriptInput, p: Paths): ScriptStep[] {
   const service = input.host.service;
   const start =
     service.kind === 'systemd'
-      ? shell`systemctl start ${service.unit} 3>&-`
-      : // fd 3 carries the script's result line; the postmaster must not inherit it, or the command's output would
-        // stay open for as long as the server runs and the command would never be seen to end.
-        shell`${asOsUser} ${`${service.binDir.replace(/\/+$/u, '')}/pg_ctl`} start -D ${p.pgData} -l ${p.logFile} -w -t 600 3>&-`;
+      ? shell`systemctl start ${service.unit} 3>&- 4>&-`
+      : // fd 3 carries the script's result line and fd 4 is the original stderr; the postmaster must inherit neither,
+        // or the command's output would stay open for as long as the server runs and the command would never be seen
+        // to end.
+        shell`${asOsUser} ${`${service.binDir.replace(/\/+$/u, '')}/pg_ctl`} start -D ${p.pgData} -l ${p.logFile} -w -t 600 3>&- 4>&-`;
   // The log's last lines, then its last FATAL/PANIC lines again, so the job's failure line names the cause.
   const logTail =
     service.kind === 'systemd'
@@ -736,8 +737,8 @@ function resumeArchiving(input: RestoreScriptInput, p: Paths): ScriptStep[] {
   const service = input.host.service;
   const restart =
     service.kind === 'systemd'
-      ? shell`systemctl restart ${service.unit} 3>&-`
-      : shell`${asOsUser} ${`${service.binDir.replace(/\/+$/u, '')}/pg_ctl`} restart -D ${p.pgData} -m fast -l ${p.logFile} -w -t 600 3>&-`;
+      ? shell`systemctl restart ${service.unit} 3>&- 4>&-`
+      : shell`${asOsUser} ${`${service.binDir.replace(/\/+$/u, '')}/pg_ctl`} restart -D ${p.pgData} -m fast -l ${p.logFile} -w -t 600 3>&- 4>&-`;
   const timeout = Math.max(1, Math.floor(input.archiveTimeoutSeconds ?? 300));
   const wal = `${p.pgData}/pg_wal`;
   return [

@@ -289,3 +289,34 @@ describe('step scripts in a sandbox', () => {
     expect(existsSync(join(settings.pgData, 'recovery.signal'))).toBe(false);
   });
 });
+
+describe('start-postgres hands the server none of the script’s own output descriptors', () => {
+  // fd 3 carries the result line and fd 4 is the original stderr. A server that inherited either would hold the
+  // command's output open for as long as it runs, so the command (SSM's, or the local transport's) would never end.
+  it('the process pg_ctl starts has stdout and stderr, but neither fd 3 nor fd 4', () => {
+    const dir = join(sandbox, 'inherited-fds');
+    const binDir = join(dir, 'bin');
+    const pgData = join(dir, 'data');
+    const fdList = join(dir, 'server-fds');
+    mkdirSync(binDir, { recursive: true });
+    mkdirSync(pgData);
+    // Stands in for pg_ctl and the server it leaves running: reports "not running" to the status probe, and on start
+    // lists the descriptors it was given.
+    writeFileSync(
+      join(binDir, 'pg_ctl'),
+      `#!/bin/bash\nfor arg in "$@"; do [[ $arg == status ]] && exit 3; done\nls /proc/$$/fd > '${fdList}'\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(pgData, restoredMarkerName('r-1')), '');
+    const script = buildRestoreStepScript('start-postgres', {
+      ...input,
+      host: { ...host, osUser: currentUser, pgData, service: { kind: 'pg_ctl', binDir } },
+    });
+    const run = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const fds = readFileSync(fdList, 'utf8').split('\n').filter(Boolean).map(Number);
+    expect(fds).toEqual(expect.arrayContaining([0, 1, 2]));
+    expect(fds).not.toContain(3);
+    expect(fds).not.toContain(4);
+  });
+});
