@@ -39,8 +39,8 @@ export const ASSUMPTIONS = {
   backupItemBytes: 1600,
   watchDurationS: 0.3,
   watchMemoryGb: 0.5,
-  /** The watchdog re-reads the whole WAL of the cluster once an hour (DEFAULT_FULL_READ_EVERY_MS). */
-  fullReadsPerMonth: 30 * 24,
+  /** The watchdog re-reads the whole WAL once a day as a safety net (DEFAULT_FULL_READ_EVERY_MS; the changes index does the rest). */
+  fullReadsPerMonth: 30,
   /** Full sync every 6 hours (serverless.yml). */
   syncsPerMonth: 30 * 4,
   syncMemoryGb: 1,
@@ -78,14 +78,16 @@ export function monthlyCost(segmentsPerMinute: number): CostLine {
   const listPages = Math.ceil((retainedSegments + a.historyFiles) / 1000) + 1;
   const sentinelGets = a.backupsRetained * 2 + a.historyFiles;
 
-  // Ingest: per event one item read (stored sequencer) and one item write.
-  const ingestWrites = events;
-  const ingestReads = events * 0.5;
-  // Watchdog, every minute: state, backups, timelines, histories, alerts, the new WAL items; cursor update.
+  // Ingest: per event one conditional put inside a TransactWriteItems (two write units: DynamoDB bills transactional
+  // writes double) plus its copy into the changes index (one write unit); no read before the write.
+  const ingestWrites = events * 3;
+  const ingestReads = 0;
+  // Watchdog, every minute: the cluster's partition in two ranges (state, alerts, backups, timelines, histories) and
+  // one Query of the changes index for the new WAL items; cursor update.
   const newWalBytes = segmentsPerMinute * a.walItemBytes;
   const watchReads =
     a.minutesPerMonth *
-    (0.5 * 4 + readUnits(a.backupsRetained * a.backupItemBytes) + readUnits(Math.max(1, newWalBytes)));
+    (0.5 * 2 + readUnits(a.backupsRetained * a.backupItemBytes) + readUnits(Math.max(1, newWalBytes)));
   const watchWrites = a.minutesPerMonth * 2;
   const fullReadUnits = readUnits(retainedSegments * a.walItemBytes);
   const fullReads = a.fullReadsPerMonth * fullReadUnits;
