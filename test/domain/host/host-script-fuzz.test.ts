@@ -19,6 +19,7 @@ import {
   wrapForPosixShell,
 } from '../../../lib/domain/host/host-script.ts';
 import {
+  MAX_HOST_SCRIPT_BYTES,
   MAX_SHELL_VALUE_BYTES,
   quoteShellArg,
   shell,
@@ -269,9 +270,15 @@ describe('generated scripts keep their meaning for hostile host settings', () =>
             { kind: 'command', name: 'root-step', argv: ['printf', '%s', ...walgArgs], runAs: 'root' },
             { kind: 'write-file', name: 'write-step', path: target, content, runAs: 'root' },
           ];
-          const run = runWrapped(buildHostScript({ name: 'fuzz', host: host(), steps }), {
-            env: { WALCAT_STUB_PSQL_OUTPUT: 'f' },
-          });
+          const script = buildHostScript({ name: 'fuzz', host: host(), steps });
+          // Up to four 16 KiB arguments, each used twice, can outgrow the whole-script limit although every value
+          // is within its own: such a script is refused with the limit and the fix, never sent cut short.
+          if (Buffer.byteLength(script) > MAX_HOST_SCRIPT_BYTES) {
+            expect(() => wrapForPosixShell(script)).toThrow(InvalidInputError);
+            expect(() => wrapForPosixShell(script)).toThrow(`exceeds the limit of ${MAX_HOST_SCRIPT_BYTES} bytes`);
+            return;
+          }
+          const run = runWrapped(script, { env: { WALCAT_STUB_PSQL_OUTPUT: 'f' } });
 
           expect(parseScriptResult(run.stdout)?.status).toBe('success');
           expect(run.calls.find((call) => call.program.endsWith('/wal-g'))?.args).toEqual(walgArgs);
