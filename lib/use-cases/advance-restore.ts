@@ -103,11 +103,29 @@ async function applyAndContinue(
   if (transition.kind === 'ignored') return { kind: 'applied', job, transition };
   await deps.jobs.save(next, job.version);
   let current = next;
-  if (transition.kind === 'step-succeeded') current = await dispatchNextStep(deps, next);
+  if (transition.kind === 'step-succeeded') current = await dispatchAndCatchUp(deps, next);
   if (transition.kind === 'failed' || transition.kind === 'completed') await releaseRestoreLock(deps, next);
   if (transition.kind === 'failed') await notifyRestore(deps, next, 'failed');
   if (transition.kind === 'completed') await notifyRestore(deps, next, 'ready');
   return { kind: 'applied', job: current, transition };
+}
+
+/**
+ * Sends the job's next step, then looks once at the command it sent. Sending a step and storing its command id are
+ * two writes, so a step that ends quickly can report its end before its id is stored; on a loaded machine that gap
+ * outlasts any fixed wait, and the end was lost until the watchdog polled the quiet step minutes later. Looking after
+ * the save closes the gap whatever the timing: the end is applied either here or by its event, and the other sees a
+ * duplicate. Costs one GetCommandInvocation per step.
+ */
+export async function dispatchAndCatchUp(deps: RestoreDeps, job: RestoreJob): Promise<RestoreJob> {
+  const next = nextRestoreCommand(job);
+  const dispatched = await dispatchNextStep(deps, job);
+  const commandId = next === undefined ? undefined : dispatched.steps.find((s) => s.name === next.step)?.commandId;
+  if (commandId === undefined || dispatched.instanceId === undefined || dispatched === job) return dispatched;
+  const invocation = await deps.transport.getInvocation(commandId, dispatched.instanceId);
+  if (invocation === undefined || !isTerminalStatus(invocation.status)) return dispatched;
+  const outcome = await advanceRestore(deps, fromInvocation(invocation, deps.now()));
+  return (outcome.kind === 'applied' ? outcome.job : undefined) ?? dispatched;
 }
 
 export interface WatchdogOutcome {
