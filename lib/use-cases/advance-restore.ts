@@ -15,27 +15,6 @@ import { dispatchNextStep, notifyRestore, type RestoreDeps, releaseRestoreLock }
 /** Attempts when a concurrent handler saved the same job first (duplicate events handled in parallel). */
 const MAX_CONFLICT_RETRIES = 5;
 
-/**
- * How long to look again for the job of a command that ended before its job was found. Sending a step and storing
- * its command id are two writes (SSM assigns the id), so a step that ends within milliseconds (a no-op rerun, a
- * fast host) can report its end before the handler that sent it has stored it; without a second look that end is
- * lost until the watchdog polls the quiet step minutes later. Commands of other features (backups, probes) cost the
- * orchestrator these two seconds once per terminal event.
- */
-export const UNKNOWN_COMMAND_RECHECK_MS = [500, 1500] as const;
-
-async function jobOfCommand(deps: RestoreDeps, update: CommandStatusUpdate): Promise<RestoreJob | undefined> {
-  const found = await deps.jobs.findByCommandId(update.commandId);
-  if (found || !isTerminalStatus(update.status)) return found;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  for (const ms of UNKNOWN_COMMAND_RECHECK_MS) {
-    await sleep(ms);
-    const job = await deps.jobs.findByCommandId(update.commandId);
-    if (job) return job;
-  }
-  return undefined;
-}
-
 export interface AdvanceOutcome {
   /** `unknown-command`: no restore job sent this command (another feature's command): not an error. */
   readonly kind: 'unknown-command' | 'applied';
@@ -57,8 +36,7 @@ export async function advanceRestore(
 ): Promise<AdvanceOutcome> {
   let complete: CommandStatusUpdate | undefined;
   for (let attempt = 0; ; attempt++) {
-    const job =
-      attempt === 0 ? (found ?? (await jobOfCommand(deps, update))) : await deps.jobs.findByCommandId(update.commandId);
+    const job = attempt === 0 && found !== undefined ? found : await deps.jobs.findByCommandId(update.commandId);
     if (!job) return { kind: 'unknown-command' };
     complete ??= await withOutput(deps, update, job);
     try {
@@ -111,17 +89,28 @@ async function applyAndContinue(
 }
 
 /**
- * Sends the job's next step, then looks once at the command it sent. Sending a step and storing its command id are
- * two writes, so a step that ends quickly can report its end before its id is stored; on a loaded machine that gap
- * outlasts any fixed wait, and the end was lost until the watchdog polled the quiet step minutes later. Looking after
- * the save closes the gap whatever the timing: the end is applied either here or by its event, and the other sees a
- * duplicate. Costs one GetCommandInvocation per step.
+ * Sends the job's next step, then looks once at the command it sent (see {@link catchUpOnSentStep}). Every sender of
+ * a step goes through here or through that look: the start, a step's end, resume and the watchdog.
  */
 export async function dispatchAndCatchUp(deps: RestoreDeps, job: RestoreJob): Promise<RestoreJob> {
-  const next = nextRestoreCommand(job);
-  const dispatched = await dispatchNextStep(deps, job);
+  return catchUpOnSentStep(deps, job, await dispatchNextStep(deps, job));
+}
+
+/**
+ * Looks once at the command of the step `dispatched` sent (after `before`) and applies its end if it is already
+ * there. Sending a step and storing its command id are two writes, so a step that ends quickly can report its end
+ * before its id is stored: its event finds no job and is dropped. On a loaded machine that gap outlasts any fixed
+ * wait, so no handler waits and looks again; looking after the save closes the gap whatever the timing: the end is
+ * applied either here or by its event, and the other sees a duplicate. Costs one GetCommandInvocation per step.
+ */
+export async function catchUpOnSentStep(
+  deps: RestoreDeps,
+  before: RestoreJob,
+  dispatched: RestoreJob,
+): Promise<RestoreJob> {
+  const next = nextRestoreCommand(before);
   const commandId = next === undefined ? undefined : dispatched.steps.find((s) => s.name === next.step)?.commandId;
-  if (commandId === undefined || dispatched.instanceId === undefined || dispatched === job) return dispatched;
+  if (commandId === undefined || dispatched.instanceId === undefined || dispatched === before) return dispatched;
   const invocation = await deps.transport.getInvocation(commandId, dispatched.instanceId);
   if (invocation === undefined || !isTerminalStatus(invocation.status)) return dispatched;
   const outcome = await advanceRestore(deps, fromInvocation(invocation, deps.now()));
@@ -151,7 +140,7 @@ export async function reconcileRestoreJobs(
     // nothing is in flight, so no event will ever come and the event's redelivery is ignored as a duplicate.
     // Once the job has been quiet for `quietMs` (no handler is about to send it), send the step from here.
     if (nextRestoreCommand(job) && deps.now().getTime() - job.updatedAt.getTime() >= quietMs) {
-      await dispatchNextStep(deps, job);
+      await dispatchAndCatchUp(deps, job);
       advanced++;
       continue;
     }

@@ -13,6 +13,8 @@ import { buildBackupPushScript } from '../domain/host/backup-push-script.ts';
 import { isTerminalJobState, type Job, newJob } from '../domain/jobs/job.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
 import type { JobStore, LockAttempt } from '../ports/job-store.ts';
+import type { Notifier } from '../ports/notifier.ts';
+import { catchUpOnStoredJob } from './apply-host-job-reports.ts';
 
 export const BACKUP_LOCK = 'backup';
 /** Default execution timeout of a backup-push on the host. */
@@ -33,6 +35,8 @@ export interface HostCommandDependencies {
   /** Where SSM writes full command output (inline output is truncated). */
   readonly outputS3?: (cluster: ClusterConfig) => { bucket: string; prefix: string } | undefined;
   readonly cloudWatchLogGroup?: string;
+  /** Alerts a backup whose command failed before its job was stored (the job tracker alerts every later end). */
+  readonly notifier?: Notifier;
 }
 
 export interface DispatchBackupInput {
@@ -92,6 +96,7 @@ export async function dispatchBackup(
         `wait for it (walcat jobs --cluster ${cluster.id}) or let the lock expire`,
     };
   }
+  let stored: Job;
   try {
     const outputS3 = deps.outputS3?.(cluster);
     const { commandId } = await deps.transport.send({
@@ -104,11 +109,22 @@ export async function dispatchBackup(
     });
     const job = newJob({ id: jobId, cluster: cluster.id, type: 'backup-push', commandId, now, lock: BACKUP_LOCK });
     await deps.jobs.create(job);
-    return { kind: 'dispatched', job, ...(releasedLock === undefined ? {} : { releasedLock }) };
+    stored = job;
   } catch (error) {
     await deps.jobs.releaseLock(cluster.id, BACKUP_LOCK, jobId);
     throw error;
   }
+  const tracked = await catchUpOnStoredJob(
+    {
+      jobs: deps.jobs,
+      transport: deps.transport,
+      clusters: [cluster],
+      ...(deps.notifier === undefined ? {} : { notifier: deps.notifier }),
+    },
+    stored,
+    now,
+  );
+  return { kind: 'dispatched', job: tracked, ...(releasedLock === undefined ? {} : { releasedLock }) };
 }
 
 /** Why the lock `attempt` refused is a lock left behind, or undefined while its job may still be running. */

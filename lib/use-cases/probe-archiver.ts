@@ -16,12 +16,12 @@ import { type Job, newJob } from '../domain/jobs/job.ts';
 import { timelineId } from '../domain/wal/timeline.ts';
 import { isWalFileName, parseWalFileName } from '../domain/wal/wal-segment.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
+import { applyUpdates, type HostJobReportDependencies, updateFromInvocation } from './apply-host-job-reports.ts';
 import { type HostCommandDependencies, requireHosts } from './dispatch-backup.ts';
-import { applyUpdates, type TrackCommandDependencies, updateFromInvocation } from './track-command-status.ts';
 
 export const ARCHIVER_PROBE_TIMEOUT_SECONDS = 120;
 
-export interface ProbeArchiverDependencies extends HostCommandDependencies, TrackCommandDependencies {
+export interface ProbeArchiverDependencies extends HostCommandDependencies, HostJobReportDependencies {
   readonly catalog: CatalogStore;
   /** Waits between polls (setTimeout in production, instant in tests). */
   readonly sleep: (ms: number) => Promise<void>;

@@ -8,12 +8,8 @@ import type { ClusterConfig } from '../domain/cluster.ts';
 import { type CommandStatus, isTerminalStatus } from '../domain/jobs/command-status.ts';
 import type { Job } from '../domain/jobs/job.ts';
 import { reconcileRestoreJobs, type WatchdogOutcome } from './advance-restore.ts';
-import {
-  applyUpdates,
-  type TrackCommandDependencies,
-  type TrackOutcome,
-  updateFromInvocation,
-} from './track-command-status.ts';
+import { applyUpdates, updateFromInvocation } from './apply-host-job-reports.ts';
+import type { TrackCommandDependencies, TrackOutcome } from './track-command-status.ts';
 
 /** A job without a status report for this long is polled. */
 export const DEFAULT_SILENCE_MS = 15 * 60_000;

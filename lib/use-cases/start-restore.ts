@@ -11,6 +11,7 @@ import type { RestorePlan } from '../domain/restore/restore-plan.ts';
 import type { RestoreTarget } from '../domain/restore/restore-target.ts';
 import { ThawRequiredError } from '../domain/restore/restore-thaw.ts';
 import { RestoreJobConflictError } from '../ports/restore-job-store.ts';
+import { catchUpOnSentStep, dispatchAndCatchUp } from './advance-restore.ts';
 import { planClusterRestore } from './plan-restore.ts';
 import { dispatchNextStep, notifyRestore, type RestoreDeps, takeRestoreLock } from './restore-dependencies.ts';
 import { type ThawOptions, type ThawOutcome, thawRestoreObjects } from './thaw-restore-objects.ts';
@@ -151,8 +152,10 @@ async function createAndDispatch(
   });
   await deps.jobs.create(job);
   const dispatched = await dispatchNextStep(deps, job);
+  // Before the look at the first step: when that step has already ended (and failed), Slack hears of the start
+  // before the failure.
   await notifyRestore(deps, dispatched, 'started');
-  return { job: dispatched, plan };
+  return { job: await catchUpOnSentStep(deps, job, dispatched), plan };
 }
 
 /**
@@ -217,7 +220,7 @@ export async function resumeRestore(deps: RestoreDeps, cluster: ClusterConfig, j
   if (job.kind === 'restore') await takeRestoreLock(deps, cluster.id, jobId);
   await deps.jobs.save(resumed, job.version);
   try {
-    return await dispatchNextStep(deps, resumed);
+    return await dispatchAndCatchUp(deps, resumed);
   } catch (error) {
     if (error instanceof RestoreJobConflictError) return (await deps.jobs.get(cluster.id, jobId)) ?? resumed;
     throw error;

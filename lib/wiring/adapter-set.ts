@@ -253,7 +253,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       plans: plans(),
       notifier: notifier(),
     })),
-    backup: hostCommands,
+    backup: lazy((): HostCommandDependencies => ({ ...hostCommands(), notifier: notifier() })),
     tracker,
     probe: lazy(
       (): ProbeArchiverDependencies => ({
