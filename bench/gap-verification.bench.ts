@@ -179,6 +179,7 @@ function inMemoryRows(total: number): BenchRow[] {
         gaps: [],
         historyTimelines: [timelineId(2)],
         changesThrough: NOW.toISOString(),
+        frozenWal: [],
         now: NOW,
       }),
     ),

@@ -1,3 +1,4 @@
+import { needsThaw } from '../domain/bucket/storage-class.ts';
 import { ClusterStateConflictError } from '../domain/catalog/catalog-errors.ts';
 import type { BackupRecord } from '../domain/catalog/catalog-records.ts';
 import type { RetentionTombstone } from '../domain/catalog/retention-tombstones.ts';
@@ -5,6 +6,7 @@ import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
 import type { Alert } from '../domain/continuity/alert-state.ts';
 import { type ClusterHealth, clusterHealth } from '../domain/continuity/cluster-health.ts';
 import type { ContinuityInput, KnownHistory, LivePosition } from '../domain/continuity/continuity-input.ts';
+import { FrozenWalBuilder, type FrozenWalRun } from '../domain/continuity/frozen-wal.ts';
 import { detectGaps, type GapReport } from '../domain/continuity/gap-detection.ts';
 import {
   firstRunEndingAtOrAfter,
@@ -87,6 +89,7 @@ export interface ContinuityEvaluation {
 
 interface WalPicture {
   readonly present: PresentSegments;
+  readonly frozenWal: readonly FrozenWalRun[];
   readonly changesThrough: string | undefined;
   readonly walItemsRead: number;
   readonly walReads: number;
@@ -157,12 +160,13 @@ export async function evaluateContinuity(
     }
     picture = await readEverything(catalog, cluster.id, timelines, changesIndexed, breakBefore);
   }
-  const { present } = picture;
+  const { present, frozenWal } = picture;
   const input: ContinuityInput = {
     backups,
     histories,
     unreadableHistories: reading.unreadable,
     present,
+    frozenWal,
     ...(state.retentionTombstones === undefined ? {} : { retentionTombstones: state.retentionTombstones }),
     ...(cluster.retention === undefined ? {} : { policy: cluster.retention }),
     walSegmentSize: cluster.walSegmentSize,
@@ -180,6 +184,7 @@ export async function evaluateContinuity(
       gaps: gaps.gaps,
       historyTimelines,
       changesThrough: picture.changesThrough,
+      frozenWal,
       now: options.now,
     });
     try {
@@ -228,17 +233,26 @@ async function readEverything(
 ): Promise<WalPicture> {
   const changesThrough = changesIndexed ? catalog.changeStamp?.() : undefined;
   const builder = new PresentSegmentsBuilder({ breakBefore });
+  const frozen = new FrozenWalBuilder();
   let walItemsRead = 0;
   for (const timeline of timelines) {
     for await (const record of catalog.listWalObjects(cluster, timeline)) {
       walItemsRead++;
       if (record.segNo === undefined) continue;
       if (record.kind === 'segment' && !record.deleted) {
-        builder.add(record.timeline, record.segNo, record.uploadedAt.getTime());
+        const startsFrozenRun = frozen.add(record.timeline, record.segNo, record);
+        builder.add(record.timeline, record.segNo, record.uploadedAt.getTime(), startsFrozenRun);
       }
     }
   }
-  return { present: builder.build(), changesThrough, walItemsRead, walReads: timelines.length, worthStoring: true };
+  return {
+    present: builder.build(),
+    frozenWal: frozen.build(),
+    changesThrough,
+    walItemsRead,
+    walReads: timelines.length,
+    worthStoring: true,
+  };
 }
 
 /**
@@ -265,6 +279,12 @@ async function readChanges(
     .filter((stamp) => stamp !== undefined)
     .sort()
     .at(-1);
+  // The frozen runs come from the last full read. The DynamoDB change index does not project storage classes (a
+  // GSI's projection cannot change on a deployed table), so a lifecycle transition shows at the next full read
+  // (daily, or `--full`); S3 applies transitions in daily batches itself. A change that does name a frozen class
+  // outside the stored runs (a store that keeps whole records in its index) is settled by reading everything.
+  const frozenWal = plan.cursor.frozenWal ?? [];
+  if (changes.some(({ record }) => newlyFrozen(record, frozenWal))) return undefined;
   const liveSegments = new Set<string>();
   for (const { record, changedAt } of changes) {
     if (changesThrough === undefined || changedAt > changesThrough) changesThrough = changedAt;
@@ -315,11 +335,27 @@ async function readChanges(
   }
   return {
     present: builder.build(),
+    frozenWal,
     changesThrough,
     walItemsRead,
     walReads,
     worthStoring: walReads > 1 || changes.length >= CHANGES_WORTH_STORING,
   };
+}
+
+/** True when a changed WAL object names a class that needs a thaw and no stored frozen run of that class holds it. */
+function newlyFrozen(record: WalChange['record'], frozenWal: readonly FrozenWalRun[]): boolean {
+  if (record.kind !== 'segment' || record.segNo === undefined || record.deleted) return false;
+  if (record.storageClass === undefined || !needsThaw(record.storageClass)) return false;
+  const segNo = record.segNo;
+  return !frozenWal.some(
+    (run) =>
+      run.timeline === record.timeline &&
+      run.fromSegNo <= segNo &&
+      segNo <= run.toSegNo &&
+      run.storageClass === record.storageClass &&
+      run.thawedUntilMs === record.thawedUntil?.getTime(),
+  );
 }
 
 /** Ascending inclusive ranges covering the segments, joining those close enough to share one Query. */

@@ -264,6 +264,18 @@ export async function buildClusterView(
       from: range.from.toISOString(),
       to: range.to.toISOString(),
       baseBackup: range.baseBackup,
+      thawParts: range.parts.flatMap((part) =>
+        part.thaw === undefined
+          ? []
+          : [
+              {
+                from: part.from.toISOString(),
+                to: part.to.toISOString(),
+                baseBackup: part.baseBackup,
+                storageClasses: part.thaw.storageClasses,
+              },
+            ],
+      ),
     })),
     retention,
     ...(lastDrill === undefined ? {} : { lastDrill }),

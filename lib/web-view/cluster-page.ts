@@ -4,7 +4,7 @@
  * inline SVG with a little CSS; no script, no framework. Pure: view models in, text out; every string escaped.
  */
 import { splitsText, windowSplits } from '../domain/continuity/window-splits.ts';
-import type { BackupView, ClusterView, JobView } from './cluster-view.ts';
+import type { BackupView, ClusterView, JobView, WindowView } from './cluster-view.ts';
 import { escapeHtml as esc } from './html-escape.ts';
 import { renderTimelineSvg } from './timeline-svg.ts';
 
@@ -75,6 +75,14 @@ function jobRow(job: JobView): string {
   return `<tr class="job-row">${codeCell(job.id)}${cell(job.kind)}${cell(job.status)}${cell(tableTime(job.startedAt))}${cell(tableTime(job.finishedAt))}${cell(job.detail)}</tr>`;
 }
 
+/** Whether a restorable range restores now, needs a thaw for part of it, or for all of it. */
+function thawWords(range: WindowView): string {
+  const parts = range.thawParts ?? [];
+  if (parts.length === 0) return 'restores now';
+  const whole = parts.length === 1 && parts[0]?.from === range.from && parts[0]?.to === range.to;
+  return whole ? 'needs a thaw' : 'partly needs a thaw';
+}
+
 /** The header's window: first start to last end, and how it is split (the table below lists the ranges). */
 function restorableFigure(view: ClusterView): string {
   const first = view.windows[0];
@@ -128,11 +136,14 @@ export function renderClusterSection(view: ClusterView): string {
     renderTimelineSvg(view),
     table(
       'Restorable ranges',
-      ['timeline', 'from', 'to', 'base backup'],
-      view.windows.map(
-        (range) =>
-          `<tr class="window-row">${cell(range.timeline)}${cell(tableTime(range.from))}${cell(tableTime(range.to))}${codeCell(range.baseBackup)}</tr>`,
-      ),
+      ['timeline', 'from', 'to', 'base backup', 'thaw'],
+      view.windows.flatMap((range) => [
+        `<tr class="window-row">${cell(range.timeline)}${cell(tableTime(range.from))}${cell(tableTime(range.to))}${codeCell(range.baseBackup)}${cell(thawWords(range))}</tr>`,
+        ...(range.thawParts ?? []).map(
+          (part) =>
+            `<tr class="window-thaw-row">${cell('')}${cell(tableTime(part.from))}${cell(tableTime(part.to))}${codeCell(part.baseBackup)}${cell(`needs a thaw (${part.storageClasses.join(', ')}): restore start --thaw`)}</tr>`,
+        ),
+      ]),
       'Nothing is restorable.',
     ),
     table(

@@ -58,6 +58,16 @@ export interface WindowView {
   readonly from: string;
   readonly to: string;
   readonly baseBackup: string;
+  /** The stretches of the range that need a thaw before a restore can fetch (absent or empty: none). */
+  readonly thawParts?: readonly WindowThawView[];
+}
+
+/** A stretch of a restorable range whose objects are in GLACIER, DEEP_ARCHIVE or an archive tier. */
+export interface WindowThawView {
+  readonly from: string;
+  readonly to: string;
+  readonly baseBackup: string;
+  readonly storageClasses: readonly string[];
 }
 
 export interface RetentionView {

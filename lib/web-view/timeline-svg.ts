@@ -20,6 +20,7 @@ const COLORS = {
   gapLost: '#d62728',
   gapUploading: '#f0a500',
   window: '#2ca02c',
+  windowThaw: '#4a90b8',
   drill: '#7b3fa0',
   axis: '#555',
   grid: '#e3e3e3',
@@ -289,6 +290,12 @@ export function renderTimelineSvg(view: ClusterView): string {
       `<g class="window" data-timeline="${range.timeline}" data-from="${esc(range.from)}" data-to="${esc(range.to)}">`,
       `<title>${esc(`restorable ${range.from} → ${range.to} on timeline ${range.timeline} from ${range.baseBackup}`)}</title>`,
       `<rect class="window-band" x="${fmt(mark.x)}" y="${fmt(y - 9)}" width="${fmt(mark.width)}" height="18" fill="${COLORS.window}" fill-opacity="0.45" stroke="${COLORS.window}"/>`,
+      // Stretches that need a thaw are drawn over the band in an icy blue, so what restores now stays green.
+      ...(range.thawParts ?? []).map((part) => {
+        const thaw = span(scale.x(Date.parse(part.from)), scale.x(Date.parse(part.to)));
+        const words = `needs a thaw (${part.storageClasses.join(', ')}) ${part.from} → ${part.to} from ${part.baseBackup}`;
+        return `<rect class="window-thaw" data-from="${esc(part.from)}" data-to="${esc(part.to)}" x="${fmt(thaw.x)}" y="${fmt(y - 9)}" width="${fmt(thaw.width)}" height="18" fill="${COLORS.windowThaw}" fill-opacity="0.6" stroke="${COLORS.windowThaw}"><title>${esc(words)}</title></rect>`;
+      }),
       placedText(
         fromLanes,
         'window-from',

@@ -6,9 +6,13 @@ import type { ContinuityCommandDependencies } from './gaps.ts';
 
 /**
  * `walcat window`: the restorable ranges of each selected cluster, oldest first, each with the base backup it
- * restores from. `--json` prints `{ ranges: [...] }` (the README's JSON contract) with an added `cluster`; for several
+ * restores from, cut into the parts that restore now and those whose objects must be thawed first (GLACIER,
+ * DEEP_ARCHIVE, the archive tiers of INTELLIGENT_TIERING). `--json` prints `{ ranges: [...] }` (the README's JSON
+ * contract) with an added `cluster`; for several
  * clusters, an array of them. Exit 1 when a cluster has nothing restorable.
  */
+const thawWords = { partly: 'partly needs a thaw', yes: 'needs a thaw' } as const;
+
 export function windowCommand(deps: ContinuityCommandDependencies): CliCommand {
   return {
     name: 'window',
@@ -34,12 +38,28 @@ export function windowCommand(deps: ContinuityCommandDependencies): CliCommand {
           lines.push(paint.bold(document.cluster));
           if (document.ranges.length === 0) lines.push('  nothing restorable');
           for (const range of document.ranges) {
+            const thaw = range.needsThaw === 'no' ? '' : `  ${paint.bold(thawWords[range.needsThaw])}`;
             lines.push(
-              `  ${shortTime(new Date(range.from))} → ${shortTime(new Date(range.to))}  tl ${range.timeline}  ${paint.dim(`from ${range.baseBackup}`)}`,
+              `  ${shortTime(new Date(range.from))} → ${shortTime(new Date(range.to))}  tl ${range.timeline}  ${paint.dim(`from ${range.baseBackup}`)}${thaw}`,
             );
+            if (range.needsThaw === 'no') continue;
+            for (const part of range.parts) {
+              const what =
+                part.thaw === null ? 'restores now' : `needs a thaw (${part.thaw.storageClasses.join(', ')})`;
+              lines.push(
+                `    ${shortTime(new Date(part.from))} → ${shortTime(new Date(part.to))}  ${what}  ${paint.dim(`from ${part.baseBackup}`)}`,
+              );
+            }
           }
         }
         lines.push(paint.dim('Range ends are the upload time of the last archived segment (see docs/continuity.md).'));
+        if (documents.some((document) => document.ranges.some((range) => range.needsThaw !== 'no'))) {
+          lines.push(
+            paint.dim(
+              'A part that needs a thaw restores with walcat restore start --thaw: S3 RestoreObject first, minutes to 48 hours by class and tier (walcat restore plan says which).',
+            ),
+          );
+        }
         context.stdout(lines.join('\n'));
       }
       return documents.some((document) => document.ranges.length === 0) ? EXIT_BAD_NEWS : EXIT_OK;

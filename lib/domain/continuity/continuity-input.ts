@@ -11,6 +11,7 @@ import {
   timelineOfLsn,
   type UnreadableHistory,
 } from '../wal/timeline-history.ts';
+import type { FrozenWalRun } from './frozen-wal.ts';
 import { type CompleteBackupRecord, isCompleteBackup } from './pitr-chain-base.ts';
 import type { PresentSegments } from './present-segments.ts';
 import { type TimelinePath, timelinePath } from './timeline-path.ts';
@@ -36,6 +37,11 @@ export interface ContinuityInput {
   /** `.history` files that exist but cannot be used (`readHistoryFiles`): findings, and no ancestry from them. */
   readonly unreadableHistories?: readonly UnreadableHistory[];
   readonly present: PresentSegments;
+  /**
+   * WAL segments S3 cannot serve without a thaw. Each run's first segment must start a run of `present` (the
+   * readable segment before it is where an instantly restorable stretch ends, and only run ends keep upload times).
+   */
+  readonly frozenWal?: readonly FrozenWalRun[];
   /**
    * The WAL ranges walcat's retention recorded deleting: a hole in the point-in-time chain is expected only there
    * (or before the oldest backup); anywhere else it is a gap.

@@ -70,11 +70,19 @@ export class PresentSegmentsBuilder {
     this.#breakBefore = (options.breakBefore as ReadonlyMap<number, ReadonlySet<number>> | undefined) ?? NO_BREAKS;
   }
 
-  add(timeline: TimelineId, segNo: SegmentNumber, uploadedAtMs: number): this {
+  /**
+   * Adds one present segment. `startsRun` cuts the run before it when it follows the tail directly (where a frozen
+   * WAL run begins, so the readable segment before it keeps its upload time as a run end).
+   */
+  add(timeline: TimelineId, segNo: SegmentNumber, uploadedAtMs: number, startsRun = false): this {
     const state = this.#state(timeline);
     const runs = state.runs;
     const tail = runs[runs.length - 1];
-    if (tail === undefined || segNo > tail.toSegNo + 1 || (segNo === tail.toSegNo + 1 && state.breaks?.has(segNo))) {
+    if (
+      tail === undefined ||
+      segNo > tail.toSegNo + 1 ||
+      (segNo === tail.toSegNo + 1 && (startsRun || state.breaks?.has(segNo)))
+    ) {
       runs.push({ fromSegNo: segNo, toSegNo: segNo, firstUploadedAtMs: uploadedAtMs, lastUploadedAtMs: uploadedAtMs });
       state.count++;
     } else if (segNo === tail.toSegNo + 1) {

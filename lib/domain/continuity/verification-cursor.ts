@@ -1,4 +1,5 @@
 import type { TimelineId } from '../wal/timeline.ts';
+import type { FrozenWalRun } from './frozen-wal.ts';
 import type { WalGap } from './gap-detection.ts';
 import {
   firstRunEndingAtOrAfter,
@@ -28,6 +29,11 @@ export interface VerificationCursor {
    * taken before it read, so a quiet archive is not re-read from its last write on every run.
    */
   readonly changesThrough?: string;
+  /**
+   * The WAL segments in classes that need a thaw, as runs. Absent on cursors written before walcat tracked them:
+   * the next run then reads everything.
+   */
+  readonly frozenWal?: readonly FrozenWalRun[];
 }
 
 export interface CursorTimeline {
@@ -99,6 +105,7 @@ export function planWalReads(input: ReadPlanInput): ReadPlan {
   if (!input.changesIndexed) return full('the catalog keeps no change index');
   const cursor = parseVerificationCursor(input.stored);
   if (cursor === undefined) return full('no stored cursor');
+  if (cursor.frozenWal === undefined) return full('the stored cursor predates frozen WAL tracking');
   const fullReadAtMs = Date.parse(cursor.fullReadAt);
   if (input.fullReadEveryMs !== undefined && input.now.getTime() - fullReadAtMs >= input.fullReadEveryMs) {
     return full('periodic full read');
@@ -202,6 +209,8 @@ export interface AdvanceCursorInput {
   readonly historyTimelines: readonly TimelineId[];
   /** How far the change index was read for this run's picture (see VerificationCursor.changesThrough). */
   readonly changesThrough: string | undefined;
+  /** The frozen WAL runs of this run's picture. */
+  readonly frozenWal: readonly FrozenWalRun[];
   readonly now: Date;
 }
 
@@ -225,6 +234,7 @@ export function advanceCursor(input: AdvanceCursorInput): VerificationCursor {
     })),
     openGaps: input.gaps.map((gap) => ({ timeline: gap.timeline, fromSegNo: gap.fromSegNo, toSegNo: gap.toSegNo })),
     ...(input.changesThrough === undefined ? {} : { changesThrough: input.changesThrough }),
+    frozenWal: input.frozenWal.map((run) => ({ ...run })),
   };
 }
 
@@ -266,6 +276,15 @@ export function parseVerificationCursor(stored: unknown): VerificationCursor | u
       const [from, to] = run as number[];
       if ((from as number) > (to as number) || (from as number) <= previousTo) return undefined;
       previousTo = to as number;
+    }
+  }
+  if (candidate.frozenWal !== undefined) {
+    if (!Array.isArray(candidate.frozenWal)) return undefined;
+    for (const entry of candidate.frozenWal as unknown[]) {
+      const run = entry as Partial<FrozenWalRun>;
+      if (!isInteger(run.timeline) || !isInteger(run.fromSegNo) || !isInteger(run.toSegNo)) return undefined;
+      if (typeof run.storageClass !== 'string' || run.fromSegNo > run.toSegNo) return undefined;
+      if (run.thawedUntilMs !== undefined && !isInteger(run.thawedUntilMs)) return undefined;
     }
   }
   for (const entry of candidate.openGaps as unknown[]) {

@@ -48,6 +48,7 @@ function cursorAfterFullRead() {
       gaps,
       historyTimelines: [],
       changesThrough: STAMP,
+      frozenWal: [],
       now: NOW,
     }),
   };
