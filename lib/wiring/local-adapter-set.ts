@@ -4,8 +4,6 @@
  * Inside the stack's own process host commands run through the local shell transport, hosts resolve from the
  * stack's instance list, and Slack messages go straight to the local Slack receiver.
  */
-import type { AwsEndpoints } from '../config/aws-endpoints.ts';
-import type { LocalStackInfo } from '../config/config-local-stack.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
 import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
@@ -14,26 +12,9 @@ import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import { latestArchiverSignal } from '../use-cases/archiver-signal.ts';
 import { type AdapterSet, createAdapterSet } from './adapter-set.ts';
+import { type LocalEndpoints, localEndpoints } from './local-endpoints.ts';
 
-/** Credentials the local emulators accept (s3rver knows only this access key; dynalite takes any). */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
-const LOCAL_REGION = 'us-east-1';
-
-export type LocalEndpoints = Pick<LocalStackInfo, 's3Endpoint' | 'dynamodbEndpoint' | 'ssmEndpoint' | 'region'> & {
-  readonly s3Credentials?: LocalStackInfo['s3Credentials'];
-};
-
-/** The AWS endpoints of a running (or starting) local stack. */
-export function localEndpoints(stack: LocalEndpoints, region?: string): AwsEndpoints {
-  return {
-    region: region ?? stack.region ?? LOCAL_REGION,
-    s3: stack.s3Endpoint,
-    dynamodb: stack.dynamodbEndpoint,
-    // The stack's SSM-compatible endpoint runs host commands through its local shell transport.
-    ...(stack.ssmEndpoint ? { ssm: stack.ssmEndpoint } : {}),
-    credentials: stack.s3Credentials ?? LOCAL_CREDENTIALS,
-  };
-}
+export { LOCAL_CREDENTIALS, type LocalEndpoints, localEndpoints } from './local-endpoints.ts';
 
 export interface LocalAdapterSetOptions {
   readonly config: WalcatConfig;

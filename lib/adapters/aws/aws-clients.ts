@@ -1,46 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+/**
+ * The SDK client factories, one module per client (dynamodb-client.ts, s3-client.ts, ssm-client.ts) so that a
+ * module needing one client does not load the others (the CLI's per-command chunks); this one gathers them.
+ */
 import type { AwsEndpoints } from '../../config/aws-endpoints.ts';
 
+export { createDynamoDbDocumentClient } from './dynamodb-client.ts';
+export { createS3Client } from './s3-client.ts';
+export { createSsmClient } from './ssm-client.ts';
 export type { AwsEndpoints };
-
-/**
- * With an endpoint override the S3 client uses path-style addressing and computes checksums only when required:
- * S3-compatible stores and s3rver reject or corrupt aws-chunked uploads with trailing checksums.
- */
-export function createS3Client(endpoints: AwsEndpoints): S3Client {
-  return new S3Client({
-    region: endpoints.region,
-    ...(endpoints.credentials ? { credentials: endpoints.credentials } : {}),
-    ...(endpoints.s3
-      ? {
-          endpoint: endpoints.s3,
-          forcePathStyle: true,
-          requestChecksumCalculation: 'WHEN_REQUIRED',
-          responseChecksumValidation: 'WHEN_REQUIRED',
-        }
-      : {}),
-  });
-}
-
-export function createDynamoDbDocumentClient(endpoints: AwsEndpoints): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({
-    region: endpoints.region,
-    ...(endpoints.credentials ? { credentials: endpoints.credentials } : {}),
-    ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}),
-  });
-  return DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    unmarshallOptions: { wrapNumbers: false },
-  });
-}
-
-export function createSsmClient(endpoints: AwsEndpoints): SSMClient {
-  return new SSMClient({
-    region: endpoints.region,
-    ...(endpoints.credentials ? { credentials: endpoints.credentials } : {}),
-    ...(endpoints.ssm ? { endpoint: endpoints.ssm } : {}),
-  });
-}
