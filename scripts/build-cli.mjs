@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// The CLI's prebuilt bundle: lib/cli/main.ts and everything it imports (the AWS SDK included) as one ESM file,
-// dist/cli/walcat.mjs, so `walcat` starts without transpiling TypeScript. `npm ci` builds it (the `prepare` script);
+// The CLI's prebuilt bundle: lib/cli/main.ts and everything it imports (the AWS SDK included) as ESM files,
+// dist/cli/walcat.mjs and its chunks, so `walcat` starts without transpiling TypeScript. Each command's module is a
+// dynamic import, so it is a chunk of its own with what only it needs (the SSM client of `backup`, the local stack
+// of `local`), and a command loads only the SDK clients it uses. `npm ci` builds it (the `prepare` script);
 // bin/walcat.mjs rebuilds it when a source it was built from is newer, so nobody editing lib/ runs stale code.
 //
-//   node scripts/build-cli.mjs          # build dist/cli/walcat.mjs and its list of inputs
+//   node scripts/build-cli.mjs          # build dist/cli/walcat.mjs, its chunks and its list of inputs
 //
 // Only node: built-ins are imported at the top: bin/walcat.mjs imports this file on every run to check freshness,
 // and esbuild is loaded only when a build is needed.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -47,44 +49,69 @@ export function bundleIsFresh(bundle = CLI_BUNDLE, root = ROOT) {
   return true;
 }
 
+/** Where the chunks go, beside the entry; their names carry a hash of their content. */
+const CHUNKS = 'chunks';
+
 /**
- * Builds the CLI bundle: written beside its final name and renamed, so a concurrent `walcat` never imports half a
- * file. Returns the bundle's path.
+ * Builds the CLI bundle into a folder of its own and moves it into place: the chunks first (new names, since a name
+ * is a hash of the content, so a running `walcat` never finds a chunk changed under it), the entry last by rename,
+ * so a concurrent `walcat` imports either the old entry or the new one, never half a file. Chunks no longer part of
+ * the bundle are removed after. Returns the entry's path.
  */
 export async function buildCli({ entry = CLI_ENTRY, outfile = CLI_BUNDLE, root = ROOT } = {}) {
   const { build } = await import('esbuild');
-  mkdirSync(dirname(outfile), { recursive: true });
-  const partial = `${outfile}.${process.pid}.tmp`;
-  const result = await build({
-    entryPoints: [entry],
-    outfile: partial,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    // ESM builds of the dependencies (the AWS SDK's among them) so unused exports are dropped.
-    mainFields: ['module', 'main'],
-    // Class and function names stay as written: error classes are matched by name and stack traces stay readable.
-    keepNames: true,
-    // Less to parse on every start; the linked source map gives stack traces their source names and lines.
-    minify: true,
-    sourcemap: 'linked',
-    banner: { js: REQUIRE_BANNER },
-    metafile: true,
-    logLevel: 'warning',
-    absWorkingDir: root,
-  });
-  const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules/'));
-  writeFileSync(inputsFile(outfile), `${JSON.stringify(inputs.sort(), null, 1)}\n`);
-  renameSync(`${partial}.map`, `${outfile}.map`);
-  // The linked map's comment names the temporary file; point it at the final one.
-  const code = readFileSync(partial, 'utf8').replace(
-    /sourceMappingURL=\S+\s*$/,
-    `sourceMappingURL=${basename(outfile)}.map\n`,
+  const outdir = dirname(outfile);
+  const staging = `${outdir}.${process.pid}.tmp`;
+  rmSync(staging, { recursive: true, force: true });
+  const entryName = basename(outfile).replace(/\.mjs$/, '');
+  try {
+    const result = await build({
+      entryPoints: { [entryName]: entry },
+      outdir: staging,
+      outExtension: { '.js': '.mjs' },
+      chunkNames: `${CHUNKS}/[name]-[hash]`,
+      bundle: true,
+      // Dynamic imports become chunks loaded on first use: a command's own code and clients load when it runs.
+      splitting: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      // ESM builds of the dependencies (the AWS SDK's among them) so unused exports are dropped.
+      mainFields: ['module', 'main'],
+      // Class and function names stay as written: error classes are matched by name and stack traces stay readable.
+      keepNames: true,
+      // Less to parse on every start; the linked source maps give stack traces their source names and lines.
+      minify: true,
+      sourcemap: 'linked',
+      banner: { js: REQUIRE_BANNER },
+      metafile: true,
+      logLevel: 'warning',
+      absWorkingDir: root,
+    });
+    const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules/'));
+    mkdirSync(join(outdir, CHUNKS), { recursive: true });
+    const stagedChunks = join(staging, CHUNKS);
+    const built = new Set(readdirSync(stagedChunks, { withFileTypes: true }).map((file) => file.name));
+    for (const name of built) renameSync(join(stagedChunks, name), join(outdir, CHUNKS, name));
+    writeFileSync(join(staging, basename(inputsFile(outfile))), `${JSON.stringify(inputs.sort(), null, 1)}\n`);
+    for (const name of [basename(inputsFile(outfile)), `${basename(outfile)}.map`, basename(outfile)])
+      renameSync(join(staging, name), join(outdir, name));
+    for (const name of readdirSync(join(outdir, CHUNKS))) {
+      if (!built.has(name)) rmSync(join(outdir, CHUNKS, name), { force: true });
+    }
+    return outfile;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** The bundle's files (entry and chunks) and their total size in bytes, source maps left out. */
+export function bundleFiles(bundle = CLI_BUNDLE) {
+  const outdir = dirname(bundle);
+  const files = [bundle, ...readdirSync(join(outdir, CHUNKS)).map((name) => join(outdir, CHUNKS, name))].filter(
+    (file) => file.endsWith('.mjs'),
   );
-  writeFileSync(partial, code);
-  renameSync(partial, outfile);
-  return outfile;
+  return { files, bytes: files.reduce((sum, file) => sum + statSync(file).size, 0) };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -98,8 +125,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.log('walcat: esbuild is not installed, so the CLI will run its TypeScript sources through tsx');
     process.exit(0);
   }
-  const size = statSync(outfile).size;
+  const { files, bytes } = bundleFiles(outfile);
   console.log(
-    `walcat: built ${outfile.slice(ROOT.length + 1)} (${Math.round(size / 1024)} KB) in ${Math.round(performance.now() - started)} ms`,
+    `walcat: built ${relative(ROOT, outfile)} and ${files.length - 1} chunks (${Math.round(bytes / 1024)} KB in all) in ${Math.round(performance.now() - started)} ms`,
   );
 }

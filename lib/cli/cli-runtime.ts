@@ -1,41 +1,33 @@
 /**
  * The CLI's door: resolves where the config and the AWS endpoints come from (`--config`, `--local`, the
- * environment), gets the adapters from the wiring seam (lib/wiring) on first use, and hands each command module
- * the adapters it needs.
+ * environment) and lists the commands, each with a loader that imports the command's module and the adapters it
+ * needs when that command runs. In the bundle (scripts/build-cli.mjs) each dynamic import is a chunk of its own, so
+ * `walcat status` loads the DynamoDB client and not the SSM or SQS clients, and `walcat help` loads no client.
+ * Catalog commands get DynamoDB and S3 from lib/wiring/storage-adapters.ts; commands that reach hosts or queues get
+ * the whole adapter set (lib/wiring), both built on first use.
  */
 import { join } from 'node:path';
 import type { AwsEndpoints } from '../config/aws-endpoints.ts';
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { localStackDir, readLocalStackInfo, wantsLocalStack } from '../config/config-local-stack.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
-import { historyTextOrUndefined } from '../domain/wal/history-file-content.ts';
-import { type AdapterSet, createAdapterSet } from '../wiring/adapter-set.ts';
-import { localAdapterSet, localEndpoints } from '../wiring/local-adapter-set.ts';
-import { bucketReaders } from './bucket-readers.ts';
+import type { AdapterSet } from '../wiring/adapter-set.ts';
+import { localEndpoints } from '../wiring/local-endpoints.ts';
+import type { StorageAdapters } from '../wiring/storage-adapters.ts';
+import type { BucketReaders } from './bucket-readers.ts';
 import type { CliCommand } from './cli-command.ts';
-import { backupCommand } from './commands/backup.ts';
-import { backupsCommand } from './commands/backups.ts';
-import { doctorCommand } from './commands/doctor.ts';
-import { drillCommand } from './commands/drill.ts';
-import { gapsCommand } from './commands/gaps.ts';
-import { initCommand } from './commands/init.ts';
-import { jobsCommand } from './commands/jobs.ts';
-import { localCommand } from './commands/local.ts';
-import { restorePlanCommand } from './commands/restore-plan.ts';
-import { restoreStartCommand } from './commands/restore-start.ts';
-import { restoreStatusCommand } from './commands/restore-status.ts';
-import { retentionApplyCommand } from './commands/retention-apply.ts';
-import { retentionPlanCommand } from './commands/retention-plan.ts';
-import { statusCommand } from './commands/status.ts';
-import { syncCommand } from './commands/sync.ts';
-import { walCommand } from './commands/wal.ts';
-import { windowCommand } from './commands/window.ts';
 import { describeUnreachable } from './unreachable-service.ts';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
+/** A command by name, and how to get it: its module and adapters are imported only when it is the one that runs. */
+export interface CommandEntry {
+  readonly name: string;
+  load(): Promise<CliCommand>;
+}
+
 export interface CliRuntime {
-  readonly commands: readonly CliCommand[];
+  readonly commands: readonly CommandEntry[];
   config(): Promise<WalcatConfig>;
   close(): void;
   /** The message when an error is a failure to reach a service (naming it), else undefined. */
@@ -81,64 +73,182 @@ export async function createCliRuntime(options: {
     });
     return config;
   };
+  // Built on first use by a command's adapter getter (never at load, so `walcat <command> --help` needs no config).
+  let storage: StorageAdapters | undefined;
   let adapters: AdapterSet | undefined;
-  const adapterSet = (): AdapterSet => {
-    adapters ??= local
-      ? localAdapterSet({ config: loadConfig(), stack: local, region })
-      : createAdapterSet({
-          config: loadConfig(),
-          endpoints: runtime.endpoints,
-          ...(runtime.hostCommandsLogGroup ? { commandLogGroup: runtime.hostCommandsLogGroup } : {}),
-        });
-    return adapters;
+  let readers: BucketReaders | undefined;
+  const storageModule = () => import('../wiring/storage-adapters.ts');
+  const withStorage = async () => {
+    const { createStorageAdapters } = await storageModule();
+    return () => {
+      storage ??= createStorageAdapters({ config: loadConfig(), endpoints });
+      return storage;
+    };
   };
-  const catalog = () => adapterSet().catalog();
-  const objects = () => adapterSet().objectStore();
+  const withAdapterSet = async () => {
+    const [{ createAdapterSet }, { localAdapterSet }] = await Promise.all([
+      import('../wiring/adapter-set.ts'),
+      import('../wiring/local-adapter-set.ts'),
+    ]);
+    return () => {
+      adapters ??= local
+        ? localAdapterSet({ config: loadConfig(), stack: local, region })
+        : createAdapterSet({
+            config: loadConfig(),
+            endpoints: runtime.endpoints,
+            ...(runtime.hostCommandsLogGroup ? { commandLogGroup: runtime.hostCommandsLogGroup } : {}),
+          });
+      return adapters;
+    };
+  };
+  const withBucketReaders = async () => {
+    const { bucketReaders } = await import('./bucket-readers.ts');
+    return (catalog: StorageAdapters['catalog']) => {
+      readers ??= bucketReaders(endpoints, catalog);
+      return readers;
+    };
+  };
+  /** The cluster's `lifecycle-conflict` findings for `gaps` and `status`: S3 only, no queue client. */
+  const withLifecycleFindings = async () => {
+    const [{ lifecycleConflicts }, store] = await Promise.all([
+      import('../use-cases/review-bucket-lifecycle.ts'),
+      withStorage(),
+    ]);
+    return (cluster: WalcatConfig['clusters'][number], now: Date) =>
+      lifecycleConflicts({ inspector: store().inspector(), catalog: store().catalog() }, cluster, now);
+  };
   const color = options.color ?? false;
-  const readers = bucketReaders(endpoints, catalog);
-  const { lifecycleFindings } = readers;
 
-  const commands: CliCommand[] = [
-    initCommand({ catalog }),
-    syncCommand({ catalog, objectStore: objects, decompress: historyTextOrUndefined }),
-    backupsCommand({ catalog }),
-    walCommand({ catalog }),
-    gapsCommand({ catalog, color, lifecycleFindings }),
-    windowCommand({ catalog, color }),
-    statusCommand({
-      catalog,
-      alerts: () => adapterSet().alerts(),
-      color,
-      lifecycleFindings,
-    }),
-    retentionPlanCommand({
-      catalog,
-      objects,
-      serviceClock: objects,
-      plans: () => adapterSet().plans(),
-      inspector: readers.inspector,
-    }),
-    retentionApplyCommand({ catalog, objects, serviceClock: objects, plans: () => adapterSet().plans() }),
-    backupCommand({ hostCommands: () => adapterSet().hostCommands() }),
-    jobsCommand({ jobs: () => adapterSet().hostCommands().jobs, restoreJobs: () => adapterSet().restore().jobs }),
-    restorePlanCommand({ catalog }),
-    restoreStartCommand({ restore: () => adapterSet().restore(), localScratch: () => local?.scratch }),
-    drillCommand({ drill: () => adapterSet().drill() }),
-    restoreStatusCommand({ jobs: () => adapterSet().restore().jobs }),
-    doctorCommand({
-      catalog,
-      inspector: readers.inspector,
-      queues: readers.queues,
-      instances: () => adapterSet().restore().instances,
-    }),
-    localCommand(),
-  ];
+  const loaders: Record<string, () => Promise<CliCommand>> = {
+    init: async () => {
+      const [{ initCommand }, store] = await Promise.all([import('./commands/init.ts'), withStorage()]);
+      return initCommand({ catalog: () => store().catalog() });
+    },
+    sync: async () => {
+      const [{ syncCommand }, store, { historyTextOrUndefined }] = await Promise.all([
+        import('./commands/sync.ts'),
+        withStorage(),
+        import('../domain/wal/history-file-content.ts'),
+      ]);
+      return syncCommand({
+        catalog: () => store().catalog(),
+        objectStore: () => store().objectStore(),
+        decompress: historyTextOrUndefined,
+      });
+    },
+    backups: async () => {
+      const [{ backupsCommand }, store] = await Promise.all([import('./commands/backups.ts'), withStorage()]);
+      return backupsCommand({ catalog: () => store().catalog() });
+    },
+    wal: async () => {
+      const [{ walCommand }, store] = await Promise.all([import('./commands/wal.ts'), withStorage()]);
+      return walCommand({ catalog: () => store().catalog() });
+    },
+    gaps: async () => {
+      const [{ gapsCommand }, store, lifecycleFindings] = await Promise.all([
+        import('./commands/gaps.ts'),
+        withStorage(),
+        withLifecycleFindings(),
+      ]);
+      return gapsCommand({ catalog: () => store().catalog(), color, lifecycleFindings });
+    },
+    window: async () => {
+      const [{ windowCommand }, store] = await Promise.all([import('./commands/window.ts'), withStorage()]);
+      return windowCommand({ catalog: () => store().catalog(), color });
+    },
+    status: async () => {
+      const [{ statusCommand }, store, lifecycleFindings] = await Promise.all([
+        import('./commands/status.ts'),
+        withStorage(),
+        withLifecycleFindings(),
+      ]);
+      return statusCommand({
+        catalog: () => store().catalog(),
+        alerts: () => store().alerts(),
+        color,
+        lifecycleFindings,
+      });
+    },
+    'retention plan': async () => {
+      const [{ retentionPlanCommand }, store] = await Promise.all([
+        import('./commands/retention-plan.ts'),
+        withStorage(),
+      ]);
+      return retentionPlanCommand({
+        catalog: () => store().catalog(),
+        objects: () => store().objectStore(),
+        serviceClock: () => store().objectStore(),
+        plans: () => store().plans(),
+        inspector: () => store().inspector(),
+      });
+    },
+    'retention apply': async () => {
+      const [{ retentionApplyCommand }, store] = await Promise.all([
+        import('./commands/retention-apply.ts'),
+        withStorage(),
+      ]);
+      return retentionApplyCommand({
+        catalog: () => store().catalog(),
+        objects: () => store().objectStore(),
+        serviceClock: () => store().objectStore(),
+        plans: () => store().plans(),
+      });
+    },
+    backup: async () => {
+      const [{ backupCommand }, set] = await Promise.all([import('./commands/backup.ts'), withAdapterSet()]);
+      return backupCommand({ hostCommands: () => set().hostCommands() });
+    },
+    jobs: async () => {
+      const [{ jobsCommand }, store] = await Promise.all([import('./commands/jobs.ts'), withStorage()]);
+      return jobsCommand({ jobs: () => store().jobs(), restoreJobs: () => store().restoreJobs() });
+    },
+    'restore plan': async () => {
+      const [{ restorePlanCommand }, store] = await Promise.all([import('./commands/restore-plan.ts'), withStorage()]);
+      return restorePlanCommand({ catalog: () => store().catalog() });
+    },
+    'restore start': async () => {
+      const [{ restoreStartCommand }, set] = await Promise.all([
+        import('./commands/restore-start.ts'),
+        withAdapterSet(),
+      ]);
+      return restoreStartCommand({ restore: () => set().restore(), localScratch: () => local?.scratch });
+    },
+    'restore status': async () => {
+      const [{ restoreStatusCommand }, store] = await Promise.all([
+        import('./commands/restore-status.ts'),
+        withStorage(),
+      ]);
+      return restoreStatusCommand({ jobs: () => store().restoreJobs() });
+    },
+    drill: async () => {
+      const [{ drillCommand }, set] = await Promise.all([import('./commands/drill.ts'), withAdapterSet()]);
+      return drillCommand({ drill: () => set().drill() });
+    },
+    doctor: async () => {
+      const [{ doctorCommand }, store, set, bucketReadersOf] = await Promise.all([
+        import('./commands/doctor.ts'),
+        withStorage(),
+        withAdapterSet(),
+        withBucketReaders(),
+      ]);
+      const readersOf = () => bucketReadersOf(() => store().catalog());
+      return doctorCommand({
+        catalog: () => store().catalog(),
+        inspector: () => readersOf().inspector(),
+        queues: () => readersOf().queues(),
+        instances: () => set().restore().instances,
+      });
+    },
+    local: async () => (await import('./commands/local.ts')).localCommand(),
+  };
+  const commands: CommandEntry[] = Object.entries(loaders).map(([name, load]) => ({ name, load }));
   return {
     commands,
     config: async () => loadConfig(),
     close: () => {
+      storage?.close();
       adapters?.close();
-      readers.close();
+      readers?.close();
     },
     describeUnreachable: (error) =>
       describeUnreachable(

@@ -11,7 +11,7 @@ import {
   EXIT_USAGE,
   type OptionSpec,
 } from './cli-command.ts';
-import { type CliRuntime, createCliRuntime } from './cli-runtime.ts';
+import { type CliRuntime, type CommandEntry, createCliRuntime } from './cli-runtime.ts';
 
 /** Where the CLI writes; injectable so tests run the real CLI in-process. */
 export interface CliIo {
@@ -69,9 +69,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo, runti
       color: io === defaultIo && process.stdout.isTTY === true && !io.env.NO_COLOR,
     });
     const commands = cliRuntime.commands;
-    const command = findCommand(commands, words);
-    const group = commands.filter((c) => c.name.startsWith(`${words[0]} `));
-    if (!command && group.length > 0) {
+    const entry = findCommand(commands, words);
+    const groupEntries = commands.filter((c) => c.name.startsWith(`${words[0]} `));
+    if (!entry && groupEntries.length > 0) {
+      const group = await Promise.all(groupEntries.map((c) => c.load()));
       const asked = argv.includes('--help') || argv.includes('-h');
       const unknown = words[1] === undefined ? '' : `unknown ${words[0]} command ${JSON.stringify(words[1])}; `;
       (asked ? io.stdout : io.stderr)(
@@ -79,11 +80,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo, runti
       );
       return asked ? 0 : EXIT_USAGE;
     }
-    if (!command) {
+    if (!entry) {
       throw new InvalidInputError(
         `unknown command ${JSON.stringify(words.slice(0, 2).join(' '))}; run \`walcat help\` for the list of commands`,
       );
     }
+    // Only this command's module and the SDK clients it uses are loaded (a chunk of its own in the bundle).
+    const command = await entry.load();
     const parsed = parseOptions(argv, command);
     if (parsed.values.help) {
       io.stdout(`walcat ${command.name}: ${command.summary}\n\nusage: ${command.usage ?? `walcat ${command.name}`}`);
@@ -155,7 +158,7 @@ function commandWords(argv: readonly string[]): string[] {
   return words;
 }
 
-function findCommand(commands: readonly CliCommand[], words: readonly string[]): CliCommand | undefined {
+function findCommand(commands: readonly CommandEntry[], words: readonly string[]): CommandEntry | undefined {
   const two = words.slice(0, 2).join(' ');
   return commands.find((c) => c.name === two) ?? commands.find((c) => c.name === words[0]);
 }

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleIsFresh, inputsFile } from '../../scripts/build-cli.mjs';
 
@@ -15,7 +18,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 let runs = 0;
 
 /** The module URLs `node bin/walcat.mjs ...args` resolves, and its exit status and output. */
-function runRecordingModules(args: readonly string[]) {
+function runRecordingModules(args: readonly string[], env: Record<string, string> = {}) {
   const log = join(scratch, `modules-${++runs}.log`);
   writeFileSync(log, '');
   const run = spawnSync(
@@ -26,7 +29,7 @@ function runRecordingModules(args: readonly string[]) {
       join(root, 'bin', 'walcat.mjs'),
       ...args,
     ],
-    { cwd: root, encoding: 'utf8', env: { ...process.env, WALCAT_TEST_MODULE_LOG: log }, timeout: 120_000 },
+    { cwd: root, encoding: 'utf8', env: { ...process.env, ...env, WALCAT_TEST_MODULE_LOG: log }, timeout: 120_000 },
   );
   return { ...run, modules: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
 }
@@ -47,6 +50,54 @@ describe('the walcat CLI entry', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/no-such\.yml: config file not found/);
     expect(run.modules.filter((url) => url.endsWith('.ts'))).toEqual([]);
+  });
+});
+
+/** A port nothing listens on: a request there is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('each command loads only the SDK clients it uses', () => {
+  /** The AWS SDK clients whose code is in the bundle files a run loaded (each client's class keeps its name). */
+  function clientsLoaded(modules: readonly string[]): string[] {
+    const files = [...new Set(modules.filter((url) => url.includes('/dist/cli/') && url.endsWith('.mjs')))];
+    const code = files.map((url) => readFileSync(fileURLToPath(url), 'utf8')).join('\n');
+    return ['DynamoDBClient', 'S3Client', 'SSMClient', 'SQSClient'].filter((client) => code.includes(`"${client}"`));
+  }
+
+  it('status loads the DynamoDB client but neither the SSM nor the SQS client; backup loads SSM', async () => {
+    const config = join(scratch, 'clients.yml');
+    writeFileSync(
+      config,
+      'catalogTable: walcat-test\nclusters:\n  - id: orders-main\n    storage: s3://acme/orders-main\n    retention: { keepDaily: 7, pitrWindow: 7d }\n',
+    );
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const env = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ENDPOINT_URL_SSM: endpoint,
+      AWS_MAX_ATTEMPTS: '1',
+    };
+    const status = runRecordingModules(['status', '--config', config], env);
+    // It got as far as asking DynamoDB (unreachable here: exit 3, naming it).
+    expect(status.stderr).toMatch(/cannot reach DynamoDB/);
+    expect(status.status).toBe(3);
+    const statusClients = clientsLoaded(status.modules);
+    expect(statusClients).toContain('DynamoDBClient');
+    expect(statusClients).not.toContain('SSMClient');
+    expect(statusClients).not.toContain('SQSClient');
+    // The same check sees a client a command does use.
+    const backup = runRecordingModules(['backup', '--cluster', 'orders-main', '--config', config], env);
+    expect(backup.status).not.toBe(0);
+    expect(clientsLoaded(backup.modules)).toContain('SSMClient');
   });
 });
 

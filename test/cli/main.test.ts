@@ -23,7 +23,11 @@ const capture = () => capturedIo();
 
 /** Commands that echo what the CLI handed them, so the argument handling is observable. */
 function runtimeWith(commands: CliCommand[]): CliRuntime {
-  return { commands, config: async () => config, close: () => undefined };
+  return {
+    commands: commands.map((command) => ({ name: command.name, load: async () => command })),
+    config: async () => config,
+    close: () => undefined,
+  };
 }
 
 const echo: CliCommand = {

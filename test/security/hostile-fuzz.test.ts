@@ -285,7 +285,7 @@ describe('fuzzed CLI arguments', () => {
         const err: string[] = [];
         const io: CliIo = { stdout: () => undefined, stderr: (t) => err.push(t), now: () => new Date(0), env: {} };
         const code = await main(argv, io, {
-          commands: [echo],
+          commands: [{ name: echo.name, load: async () => echo }],
           config: async () => config,
           close: () => undefined,
         });
