@@ -7,16 +7,27 @@
  * switches segments every 10 s, and each switch uploads a whole segment; 1 MiB keeps that cheap, so the stack
  * shows a moving WAL head and a restorable window within seconds instead of archiving 16 MiB of zeros.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { postgresConfString } from '../domain/restore/restore-scripts.ts';
 import { localArchiverCommand } from '../local-archiver/archiver-command.ts';
 import { grantPostgresSearchPath } from '../local-archiver/postgres-access.ts';
 import { LocalStackSetupError } from './local-stack-errors.ts';
-import { asPostgresUser, giveToPostgresUser, runningAsRoot } from './postgres-os-user.ts';
+import { giveToPostgresUser, runningAsRoot } from './postgres-os-user.ts';
+import {
+  commandOutput,
+  initdbDataDir,
+  PG15_BIN_DIR,
+  postgresTool,
+  postmasterPid,
+  postmasterRunning,
+  startPostmaster,
+  stopPostmaster,
+} from './postgres-server.ts';
 
-export const PG15_BIN_DIR = '/usr/lib/postgresql/15/bin';
+export { PG15_BIN_DIR, postmasterPid };
+
 /** The server binaries the stack and the host scripts run. */
 const REQUIRED_BINARIES = ['initdb', 'pg_ctl', 'postgres', 'psql', 'pg_basebackup'];
 export const LOCAL_WAL_SEGMENT_MIB = 1;
@@ -50,7 +61,7 @@ export function localOsUser(): string {
  * @throws LocalStackSetupError naming the missing piece and the fix.
  */
 export function checkPostgresPrerequisites(dir: string, walgLocalBin: string): void {
-  const missing = REQUIRED_BINARIES.filter((name) => !existsSync(join(PG15_BIN_DIR, name)));
+  const missing = REQUIRED_BINARIES.filter((name) => !existsSync(postgresTool(name)));
   if (missing.length > 0) {
     throw new LocalStackSetupError(
       `PostgreSQL 15 server binaries not found in ${PG15_BIN_DIR} (missing ${missing.join(', ')}): install the Debian package postgresql-15 (sudo apt-get install postgresql-15); the local stack runs its own PostgreSQL and needs no running system cluster`,
@@ -85,25 +96,6 @@ export function checkPostgresPrerequisites(dir: string, walgLocalBin: string): v
   }
 }
 
-interface CommandResult {
-  readonly code: number;
-  readonly output: string;
-}
-
-/** Runs a PostgreSQL tool as the OS user; output is collected in memory (tools here print little). */
-export function runAsOsUser(program: string, args: readonly string[], timeoutMs = 120_000): Promise<CommandResult> {
-  const [file, argv] = asPostgresUser(program, args);
-  return new Promise((resolve, reject) => {
-    // stdin and stdout/stderr as files would keep pipes open after pg_ctl start; the postmaster gets the log file.
-    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, cwd: '/' });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
-  });
-}
-
 export interface LocalPostgresOptions {
   readonly dir: string;
   readonly port: number;
@@ -123,22 +115,12 @@ export interface LocalPostgres {
   stop(): Promise<void>;
 }
 
-/** The postmaster pid of a data directory, when postmaster.pid exists. */
-export function postmasterPid(dataDir: string): number | undefined {
-  const file = join(dataDir, 'postmaster.pid');
-  if (!existsSync(file)) return undefined;
-  const first = readFileSync(file, 'utf8').split('\n')[0];
-  const pid = Number(first);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
 /**
  * Initializes (first run) and starts the stack's PostgreSQL. A postmaster left running on this data directory by a
  * stack that was killed is stopped first: it belongs to this folder, and its port and archive_command are stale.
  */
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
   const paths = localPostgresPaths(options.dir);
-  const tool = (name: string) => join(PG15_BIN_DIR, name);
   mkdirSync(paths.root, { recursive: true });
   giveToPostgresUser(paths.root, 0o755);
   mkdirSync(paths.socketDir, { recursive: true });
@@ -146,22 +128,10 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
 
   let initialized = false;
   if (!existsSync(join(paths.dataDir, 'PG_VERSION'))) {
-    const result = await runAsOsUser(tool('initdb'), [
-      '-D',
-      paths.dataDir,
-      '-U',
-      'postgres',
-      '-A',
-      'trust',
-      '--no-sync',
-      `--wal-segsize=${LOCAL_WAL_SEGMENT_MIB}`,
-      '-E',
-      'UTF8',
-      '--locale=C.UTF-8',
-    ]);
+    const result = await initdbDataDir(paths.dataDir, LOCAL_WAL_SEGMENT_MIB);
     if (result.code !== 0) {
       throw new LocalStackSetupError(
-        `initdb failed for ${paths.dataDir} (exit ${result.code}): ${result.output.trim().slice(-1500)}; remove the folder or start with --fresh`,
+        `initdb failed for ${paths.dataDir} (exit ${result.code}): ${commandOutput(result).trim().slice(-1500)}; remove the folder or start with --fresh`,
       );
     }
     writeFileSync(
@@ -194,11 +164,10 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   );
   giveToPostgresUser(confPath, 0o600);
 
-  const pgCtl = (args: readonly string[]) => runAsOsUser(tool('pg_ctl'), ['-D', paths.dataDir, ...args]);
-  if (postmasterPid(paths.dataDir) !== undefined && (await pgCtl(['status'])).code === 0) {
-    await pgCtl(['-m', 'fast', '-w', '-t', '60', 'stop']);
+  if (postmasterPid(paths.dataDir) !== undefined && (await postmasterRunning(paths.dataDir))) {
+    await stopPostmaster(paths.dataDir);
   }
-  const started = await pgCtl(['-l', paths.logFile, '-w', '-t', '60', 'start']);
+  const started = await startPostmaster(paths.dataDir, paths.logFile);
   if (started.code !== 0) {
     const log = existsSync(paths.logFile) ? readFileSync(paths.logFile, 'utf8').slice(-1500) : '';
     throw new LocalStackSetupError(
@@ -217,10 +186,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     async stop() {
       if (!running) return;
       running = false;
-      const result = await pgCtl(['-m', 'fast', '-w', '-t', '60', 'stop']);
-      if (result.code !== 0 && postmasterPid(paths.dataDir) !== undefined) {
-        await pgCtl(['-m', 'immediate', '-w', '-t', '30', 'stop']);
-      }
+      await stopPostmaster(paths.dataDir);
     },
   };
 }
@@ -232,5 +198,5 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
 export async function stopLeftoverPostgres(dir: string): Promise<void> {
   const { dataDir } = localPostgresPaths(dir);
   if (postmasterPid(dataDir) === undefined) return;
-  await runAsOsUser(join(PG15_BIN_DIR, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', '-t', '30', 'stop']);
+  await stopPostmaster(dataDir, 'immediate');
 }

@@ -9,8 +9,8 @@
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PG15_BIN_DIR, postmasterPid, runAsOsUser } from './local-postgres.ts';
 import { giveToPostgresUser } from './postgres-os-user.ts';
+import { postmasterPid, postmasterRunning, stopPostmaster } from './postgres-server.ts';
 
 /** The instance id of this machine as the demo cluster's scratch host (restores and drills). */
 export const LOCAL_SCRATCH_INSTANCE_ID = 'i-local-scratch';
@@ -62,12 +62,10 @@ function copiesWithPostmaster(dir: string): string[] {
  * stack's own `restores/` and `drill/` are ever addressed.
  */
 export async function stopScratchCopies(dir: string): Promise<string[]> {
-  const pgCtl = join(PG15_BIN_DIR, 'pg_ctl');
   const stopped: string[] = [];
   for (const dataDir of copiesWithPostmaster(dir)) {
-    if ((await runAsOsUser(pgCtl, ['-D', dataDir, 'status'])).code !== 0) continue;
-    const fast = await runAsOsUser(pgCtl, ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']);
-    if (fast.code !== 0) await runAsOsUser(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', '-t', '30', 'stop']);
+    if (!(await postmasterRunning(dataDir))) continue;
+    await stopPostmaster(dataDir);
     stopped.push(dataDir);
   }
   return stopped;

@@ -8,14 +8,21 @@
  * await pg.query('create table t (id int)');
  * await pg.close();
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { postgresConfString } from '../../lib/domain/restore/restore-scripts.ts';
-import { PG15_BIN_DIR } from '../../lib/local-stack/local-postgres.ts';
 import { asPostgresUser, giveToPostgresUser, runningAsRoot } from '../../lib/local-stack/postgres-os-user.ts';
+import {
+  initdbDataDir,
+  PG15_BIN_DIR,
+  pgCtl,
+  runAsPostgresUser,
+  startPostmaster,
+  stopPostmaster,
+} from '../../lib/local-stack/postgres-server.ts';
 import { freePort } from './free-port.ts';
 
 /** The directory of the PostgreSQL 15 server binaries; throws a message naming the Debian package when absent. */
@@ -49,38 +56,23 @@ export interface RunOptions {
  * Runs `cmd args` as the postgres OS user (via runuser when the test runs as root), collecting its output.
  * Throws with the command, exit code and stderr tail on failure unless `allowFailure` is set.
  */
-export function runAsPostgres(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
-  const [file, argv] = asPostgresUser(cmd, args);
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, {
-      cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: opts.timeoutMs ?? 60_000,
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const result = {
-        code: code ?? (signal ? 128 : 1),
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      };
-      if (result.code !== 0 && !opts.allowFailure) {
-        reject(
-          new Error(
-            `${cmd} ${args.join(' ')} exited with ${result.code}${signal ? ` (${signal})` : ''}: ` +
-              `${result.stderr.slice(-2000) || result.stdout.slice(-2000)}`,
-          ),
-        );
-      } else {
-        resolve(result);
-      }
-    });
+export async function runAsPostgres(
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+): Promise<CommandResult> {
+  const { code, signal, stdout, stderr } = await runAsPostgresUser(cmd, args, {
+    env: opts.env,
+    cwd: opts.cwd,
+    timeoutMs: opts.timeoutMs ?? 60_000,
   });
+  if (code !== 0 && !opts.allowFailure) {
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited with ${code}${signal ? ` (${signal})` : ''}: ` +
+        `${stderr.slice(-2000) || stdout.slice(-2000)}`,
+    );
+  }
+  return { code, stdout, stderr };
 }
 
 export type RecoveryTarget =
@@ -195,8 +187,6 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
   // With listen_addresses='' the port only names the socket file, so a clash cannot happen anyway.
   const port = await freePort();
   const tool = (name: string) => join(binDir, name);
-  const pgCtl = (args: readonly string[], allowFailure = false) =>
-    runAsPostgres(tool('pg_ctl'), ['-D', dataDir, ...args], { allowFailure });
 
   const settings: Record<string, string> = {
     port: String(port),
@@ -224,7 +214,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
   const start = async () => {
     postmasterMayRun = true;
     liveDataDirs.add(dataDir);
-    const result = await pgCtl(['-l', logFile, '-w', '-t', '60', 'start'], true);
+    const result = await startPostmaster(dataDir, logFile);
     if (result.code !== 0) {
       throw new Error(
         `pg_ctl start failed for ${dataDir} (exit ${result.code}); server log:\n${readLog().slice(-3000)}`,
@@ -233,7 +223,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
   };
   const stop = async (mode: 'smart' | 'fast' | 'immediate' = 'fast') => {
     await disconnect();
-    if (postmasterMayRun) await pgCtl(['-m', mode, '-w', 'stop'], true);
+    if (postmasterMayRun) await stopPostmaster(dataDir, mode);
     postmasterMayRun = false;
     liveDataDirs.delete(dataDir);
   };
@@ -263,7 +253,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
     start,
     async promote() {
       await disconnect();
-      await pgCtl(['-w', '-t', '60', 'promote']);
+      const promoted = await pgCtl(dataDir, ['-w', '-t', '60', 'promote']);
+      if (promoted.code !== 0) throw new Error(`pg_ctl promote failed for ${dataDir}: ${promoted.stderr.slice(-2000)}`);
     },
     log: readLog,
     async close() {
@@ -295,20 +286,9 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
       await start();
       if (action === 'promote') await waitForPromotion(handle);
     } else {
-      const segmentSize = String(opts.walSegmentSizeMiB ?? 1);
-      await runAsPostgres(tool('initdb'), [
-        '-D',
-        dataDir,
-        '-U',
-        'postgres',
-        '-A',
-        'trust',
-        '--no-sync',
-        `--wal-segsize=${segmentSize}`,
-        '-E',
-        'UTF8',
-        '--locale=C.UTF-8',
-      ]);
+      const created = await initdbDataDir(dataDir, opts.walSegmentSizeMiB ?? 1);
+      if (created.code !== 0)
+        throw new Error(`initdb failed for ${dataDir} (exit ${created.code}): ${created.stderr.slice(-2000)}`);
       appendFileSync(join(dataDir, 'postgresql.conf'), confLines(settings));
       await start();
     }
