@@ -2,7 +2,9 @@
  * Concurrent writers of one catalog: each writer has its own DynamoDB client (as separate Lambda invocations have),
  * and its reads return before the other writer's writes land. Whatever the interleaving, the stored state must be
  * the pure reducer's state for the same events. The property runs against dynalite (no transactions: one
- * conditional PutItem per item) and against moto's server mode (TransactWriteItems of conditional puts).
+ * conditional PutItem per item) and against moto's server mode (TransactWriteItems of conditional puts). moto is
+ * reached through a proxy that hands it one request at a time: its server runs requests on threads without a lock,
+ * so without the proxy it can lose a conditional write on its own, which DynamoDB never does.
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
@@ -22,6 +24,7 @@ import { segmentNumber } from '../../../lib/domain/wal/wal-segment.ts';
 import { type DynaliteHandle, startDynalite } from '../../support/dynalite.ts';
 import { type JitterOptions, jitteryDocumentClient } from '../../support/jittery-dynamodb.ts';
 import { type MotoHandle, startMoto } from '../../support/moto.ts';
+import { type SerialProxy, startSerialProxy } from '../../support/one-request-at-a-time.ts';
 
 const cluster = 'orders-main' as ClusterId;
 const at = (second: number) => new Date(Date.UTC(2026, 10, 20, 12, 0, second));
@@ -39,11 +42,13 @@ const interpret: BackupInterpreter = (_c, name, _sentinel, metadata) => ({
 
 let ddb: DynaliteHandle;
 let moto: MotoHandle;
+let atomicMoto: SerialProxy;
 let tables = 0;
 beforeAll(async () => {
   [ddb, moto] = await Promise.all([startDynalite(), startMoto()]);
+  atomicMoto = await startSerialProxy(moto.endpoint);
 }, 60_000);
-afterAll(() => Promise.all([ddb.close(), moto.close()]));
+afterAll(() => Promise.all([ddb.close(), atomicMoto.close().then(() => moto.close())]));
 
 /** Two stores on one new table, each with its own client: reads answer at once, writes wait `writeDelayMs`. */
 async function twoWriters(jitter: JitterOptions): Promise<[DynamoDbCatalogStore, DynamoDbCatalogStore]> {
@@ -253,7 +258,7 @@ function expectedState(changes: readonly CatalogChange[]) {
 
 describe.each([
   { backend: 'dynalite', endpoint: () => ddb.endpoint, runs: 30, writes: 'PutItem' },
-  { backend: 'moto', endpoint: () => moto.endpoint, runs: 15, writes: 'TransactWriteItems' },
+  { backend: 'moto', endpoint: () => atomicMoto.endpoint, runs: 15, writes: 'TransactWriteItems' },
 ])('N concurrent invocations against $backend', ({ endpoint, runs, writes }) => {
   it('store exactly the pure reducer state for any split, order, duplication and jitter', async () => {
     const used: Record<string, number> = {};
