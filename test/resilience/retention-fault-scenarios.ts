@@ -112,6 +112,12 @@ function container(faults: FaultInjector, table: string, config: WalcatConfig) {
   };
 }
 
+/**
+ * A hang guard, not a speed goal: a scenario takes seconds on a quiet machine, but one that timed out would keep
+ * running beside the next one on the shared emulators and spoil its event count.
+ */
+const SCENARIO_HANG_GUARD_MS = 180_000;
+
 /** The whole suite at one fault rate (one test file per rate keeps each file well under a minute). */
 export function describeRetentionFaults(rate: number): void {
   const matrix = new FaultMatrix(`retention-${Math.round(rate * 100)}`);
@@ -123,120 +129,124 @@ export function describeRetentionFaults(rate: number): void {
     await services?.close();
   });
   describe(`retention apply at ${rate} fault rate`, () => {
-    it.each(SCENARIOS)('$name: never deletes outside the plan, and converges to exactly the plan', async (scenario) => {
-      const root = `ret-${String(++roots).padStart(2, '0')}`;
-      const config = configFor(root);
-      const cluster = config.clusters[0] as ClusterConfig;
-      const eventsBefore = services.s3.events().length;
-      await seedWalgBucket(services, root);
-      const table = root;
-      await catalogueFromEvents(services, { ...config, clusters: [cluster] }, table, eventsBefore);
-      // Neighbours that share the prefix's first characters but are not the cluster's.
-      await services.objects.putObject(BUCKET, `${root}x/wal_005/000000010000000000000010.lz4`, 'neighbour');
-      await services.objects.putObject(BUCKET, `${root}-old/basebackups_005/base_000000010000000000000010/x`, 'n');
-      const before = await listAround(root);
+    it.each(SCENARIOS)(
+      '$name: never deletes outside the plan, and converges to exactly the plan',
+      async (scenario) => {
+        const root = `ret-${String(++roots).padStart(2, '0')}`;
+        const config = configFor(root);
+        const cluster = config.clusters[0] as ClusterConfig;
+        const eventsBefore = services.s3.events().length;
+        await seedWalgBucket(services, root);
+        const table = root;
+        await catalogueFromEvents(services, { ...config, clusters: [cluster] }, table, eventsBefore);
+        // Neighbours that share the prefix's first characters but are not the cluster's.
+        await services.objects.putObject(BUCKET, `${root}x/wal_005/000000010000000000000010.lz4`, 'neighbour');
+        await services.objects.putObject(BUCKET, `${root}-old/basebackups_005/base_000000010000000000000010/x`, 'n');
+        const before = await listAround(root);
 
-      const faults = new FaultInjector(Math.round(rate * 1000) + roots);
-      const clean = container(new FaultInjector(0), table, config).deps;
-      const planned = await planClusterRetention(
-        { ...clean, planIdSuffix: () => roots.toString(16).padStart(4, '0') },
-        cluster,
-        PLANNED_AT,
-      );
-      const plannedKeys = new Set<string>();
-      for await (const batch of clean.plans.listBatches(cluster.id, planned.plan.planId)) {
-        for (const key of batch.keys) plannedKeys.add(key);
-      }
-      expect(plannedKeys.size).toBeGreaterThan(20);
-      await clean.catalog.updateClusterState(cluster.id, { lastFullSyncAt: new Date(PLANNED_AT.getTime() + HOUR) });
+        const faults = new FaultInjector(Math.round(rate * 1000) + roots);
+        const clean = container(new FaultInjector(0), table, config).deps;
+        const planned = await planClusterRetention(
+          { ...clean, planIdSuffix: () => roots.toString(16).padStart(4, '0') },
+          cluster,
+          PLANNED_AT,
+        );
+        const plannedKeys = new Set<string>();
+        for await (const batch of clean.plans.listBatches(cluster.id, planned.plan.planId)) {
+          for (const key of batch.keys) plannedKeys.add(key);
+        }
+        expect(plannedKeys.size).toBeGreaterThan(20);
+        await clean.catalog.updateClusterState(cluster.id, { lastFullSyncAt: new Date(PLANNED_AT.getTime() + HOUR) });
 
-      const checkNothingUnplannedGone = async () => {
-        const now = await listAround(root);
-        for (const key of now) expect(before.has(key), `${key} appeared`).toBe(true);
-        const gone = [...before].filter((key) => !now.has(key));
-        for (const key of gone) expect(plannedKeys.has(key), `${key} deleted but not planned`).toBe(true);
-        return gone;
-      };
-
-      let runs = 0;
-      let failedRuns = 0;
-      let timedOut = 0;
-      let replans = 0;
-      let planId = planned.plan.planId;
-      let applyAt = new Date(PLANNED_AT.getTime() + 7 * HOUR);
-      for (;;) {
-        runs++;
-        if (runs > MAX_RUNS) {
+        const checkNothingUnplannedGone = async () => {
           const now = await listAround(root);
-          const left = [...plannedKeys].filter((key) => now.has(key));
-          throw new Error(`retention did not converge in ${MAX_RUNS} runs; left: ${left.join(', ')}`);
-        }
-        const underFault = runs <= RUNS_UNDER_FAULT;
-        if (underFault) faults.set(scenario.rules(rate));
-        else faults.stop();
-        const { deps, timeout } = container(faults, table, config);
-        const killAfter =
-          underFault && scenario.timeouts && seededDraw(rate * 100, runs) < Math.max(rate, 0.5)
-            ? 3 + Math.floor(seededDraw(rate * 100 + 1, runs) * 40)
-            : undefined;
-        try {
-          const outcome = await timeout.run(
-            () => applyClusterRetention(deps, cluster, { planId, now: applyAt, explicit: false }),
-            killAfter,
-          );
-          if (outcome === 'timed-out') timedOut++;
-          else if (outcome.status === 'applied' && outcome.failed.length > 0 && !underFault) {
-            throw new Error('a per-key failure without any fault');
+          for (const key of now) expect(before.has(key), `${key} appeared`).toBe(true);
+          const gone = [...before].filter((key) => !now.has(key));
+          for (const key of gone) expect(plannedKeys.has(key), `${key} deleted but not planned`).toBe(true);
+          return gone;
+        };
+
+        let runs = 0;
+        let failedRuns = 0;
+        let timedOut = 0;
+        let replans = 0;
+        let planId = planned.plan.planId;
+        let applyAt = new Date(PLANNED_AT.getTime() + 7 * HOUR);
+        for (;;) {
+          runs++;
+          if (runs > MAX_RUNS) {
+            const now = await listAround(root);
+            const left = [...plannedKeys].filter((key) => now.has(key));
+            throw new Error(`retention did not converge in ${MAX_RUNS} runs; left: ${left.join(', ')}`);
           }
-        } catch (error) {
-          failedRuns++;
-          if (!underFault) throw error;
-        }
-        await checkNothingUnplannedGone();
-        const header = await clean.plans.getPlanHeader(cluster.id, planId);
-        if (!underFault && header?.status === 'applied') {
-          const gone = await checkNothingUnplannedGone();
-          if (gone.length === plannedKeys.size) break;
-          // Keys S3 refused per key (SlowDown after the in-run retries) stay live in the catalog: the next daily plan,
-          // made after a sync, names exactly those again.
-          const replanAt = new Date(applyAt.getTime() + HOUR);
-          await syncCatalog({ ...clean, decompress: historyTextOrUndefined }, cluster, { now: replanAt });
-          const again = await planClusterRetention(
-            { ...clean, planIdSuffix: () => (++replans).toString(16).padStart(4, '0') },
-            cluster,
-            replanAt,
-          );
-          for await (const batch of clean.plans.listBatches(cluster.id, again.plan.planId)) {
-            for (const key of batch.keys) expect(plannedKeys.has(key), `${key} newly planned`).toBe(true);
+          const underFault = runs <= RUNS_UNDER_FAULT;
+          if (underFault) faults.set(scenario.rules(rate));
+          else faults.stop();
+          const { deps, timeout } = container(faults, table, config);
+          const killAfter =
+            underFault && scenario.timeouts && seededDraw(rate * 100, runs) < Math.max(rate, 0.5)
+              ? 3 + Math.floor(seededDraw(rate * 100 + 1, runs) * 40)
+              : undefined;
+          try {
+            const outcome = await timeout.run(
+              () => applyClusterRetention(deps, cluster, { planId, now: applyAt, explicit: false }),
+              killAfter,
+            );
+            if (outcome === 'timed-out') timedOut++;
+            else if (outcome.status === 'applied' && outcome.failed.length > 0 && !underFault) {
+              throw new Error('a per-key failure without any fault');
+            }
+          } catch (error) {
+            failedRuns++;
+            if (!underFault) throw error;
           }
-          await clean.catalog.updateClusterState(cluster.id, { lastFullSyncAt: new Date(replanAt.getTime() + HOUR) });
-          applyAt = new Date(replanAt.getTime() + 7 * HOUR);
-          planId = again.plan.planId;
+          await checkNothingUnplannedGone();
+          const header = await clean.plans.getPlanHeader(cluster.id, planId);
+          if (!underFault && header?.status === 'applied') {
+            const gone = await checkNothingUnplannedGone();
+            if (gone.length === plannedKeys.size) break;
+            // Keys S3 refused per key (SlowDown after the in-run retries) stay live in the catalog: the next daily plan,
+            // made after a sync, names exactly those again.
+            const replanAt = new Date(applyAt.getTime() + HOUR);
+            await syncCatalog({ ...clean, decompress: historyTextOrUndefined }, cluster, { now: replanAt });
+            const again = await planClusterRetention(
+              { ...clean, planIdSuffix: () => (++replans).toString(16).padStart(4, '0') },
+              cluster,
+              replanAt,
+            );
+            for await (const batch of clean.plans.listBatches(cluster.id, again.plan.planId)) {
+              for (const key of batch.keys) expect(plannedKeys.has(key), `${key} newly planned`).toBe(true);
+            }
+            await clean.catalog.updateClusterState(cluster.id, { lastFullSyncAt: new Date(replanAt.getTime() + HOUR) });
+            applyAt = new Date(replanAt.getTime() + 7 * HOUR);
+            planId = again.plan.planId;
+          }
         }
-      }
-      const after = await listAround(root);
-      expect([...before].filter((key) => !after.has(key)).sort()).toEqual([...plannedKeys].sort());
-      expect(after.has(`${root}x/wal_005/000000010000000000000010.lz4`)).toBe(true);
-      // The catalog agrees: every kept backup complete, every planned backup expired.
-      const backups = await clean.catalog.listBackups(cluster.id);
-      const kept = new Set(planned.plan.keep.map((k) => k.name));
-      for (const record of backups) expect(record.status).toBe(kept.has(record.name) ? 'complete' : 'expired');
-      if (!scenario.timeouts) expect(faults.injectedTotal).toBeGreaterThan(0);
-      else expect(timedOut).toBeGreaterThan(0);
-      matrix.record({
-        area: 'retention apply (DeleteObjects, resumable)',
-        fault: scenario.name,
-        rate,
-        requests: faults.counts.requests,
-        injected: scenario.timeouts ? timedOut : faults.injectedTotal,
-        runs,
-        checks: [
-          `0 unplanned deletes (checked after each of ${runs} runs)`,
-          `bucket = before - plan (${plannedKeys.size} keys)`,
-          `catalog: ${kept.size} kept complete, ${backups.length - kept.size} expired`,
-          `${failedRuns} runs failed under the fault, ${timedOut} timed out, ${replans} re-plans for per-key refusals`,
-        ],
-      });
-    });
+        const after = await listAround(root);
+        expect([...before].filter((key) => !after.has(key)).sort()).toEqual([...plannedKeys].sort());
+        expect(after.has(`${root}x/wal_005/000000010000000000000010.lz4`)).toBe(true);
+        // The catalog agrees: every kept backup complete, every planned backup expired.
+        const backups = await clean.catalog.listBackups(cluster.id);
+        const kept = new Set(planned.plan.keep.map((k) => k.name));
+        for (const record of backups) expect(record.status).toBe(kept.has(record.name) ? 'complete' : 'expired');
+        if (!scenario.timeouts) expect(faults.injectedTotal).toBeGreaterThan(0);
+        else expect(timedOut).toBeGreaterThan(0);
+        matrix.record({
+          area: 'retention apply (DeleteObjects, resumable)',
+          fault: scenario.name,
+          rate,
+          requests: faults.counts.requests,
+          injected: scenario.timeouts ? timedOut : faults.injectedTotal,
+          runs,
+          checks: [
+            `0 unplanned deletes (checked after each of ${runs} runs)`,
+            `bucket = before - plan (${plannedKeys.size} keys)`,
+            `catalog: ${kept.size} kept complete, ${backups.length - kept.size} expired`,
+            `${failedRuns} runs failed under the fault, ${timedOut} timed out, ${replans} re-plans for per-key refusals`,
+          ],
+        });
+      },
+      SCENARIO_HANG_GUARD_MS,
+    );
   });
 }

@@ -43,7 +43,7 @@ describe('test harness', () => {
     } finally {
       await s3.close();
     }
-  });
+  }, 120_000);
 
   it('dynalite round-trips an item through the product client factory', async () => {
     const ddb = await startDynalite();
@@ -72,7 +72,7 @@ describe('test harness', () => {
     } finally {
       await ddb.close();
     }
-  });
+  }, 120_000);
 
   it('PostgreSQL 15 starts with 1 MiB segments, answers queries over pg and psql, and stops', async () => {
     const pg = await startPostgres({ walSegmentSizeMiB: 1 });
@@ -90,5 +90,5 @@ describe('test harness', () => {
     } finally {
       await pg.close();
     }
-  });
+  }, 120_000);
 });
