@@ -1,12 +1,15 @@
 import type { WalObjectRecord } from '../domain/catalog/catalog-records.ts';
-import type { ClusterConfig, RetentionPolicy } from '../domain/cluster.ts';
+import type { ClusterConfig, ClusterId, RetentionPolicy } from '../domain/cluster.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
 import { assertClockAgrees, DEFAULT_MAX_CLOCK_SKEW_MS } from '../domain/retention/clock-skew.ts';
-import { deletionBatches } from '../domain/retention/deletion-batches.ts';
+import { DeletionBatcher } from '../domain/retention/deletion-batches.ts';
 import { newPlanId } from '../domain/retention/plan-id.ts';
 import { NO_RETENTION_POLICY, NoRetentionPolicyError } from '../domain/retention/retention-errors.ts';
-import { planRetention, type RetentionPlan } from '../domain/retention/retention-plan.ts';
+import { decideRetention, planRetentionOverRuns, type RetentionPlan } from '../domain/retention/retention-plan.ts';
 import { retentionPlanSlackMessage } from '../domain/retention/retention-slack-message.ts';
+import { RetentionWalRunsBuilder, type WalDeletionRange, walRunBreaks } from '../domain/retention/wal-retention.ts';
+import type { WalSegmentSize } from '../domain/wal/segment-size.ts';
+import { parseWalFileName } from '../domain/wal/wal-segment.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -62,6 +65,31 @@ export async function liveWalObjects(catalog: CatalogStore, cluster: ClusterConf
     for await (const object of catalog.listWalObjects(cluster.id, timeline)) if (!object.deleted) objects.push(object);
   }
   return objects;
+}
+
+/**
+ * The keys of the catalogued WAL objects in the given deletion ranges, in range order, read one range Query at a
+ * time (paged by the store), so no more than a page of records is held: a ten-year plan's ranges hold ~900,000
+ * keys, which only ever exist as the batches they are written into.
+ *
+ * @example for await (const key of walKeysInRanges(catalog, cluster.id, plan.delete.wal, plan.walSegmentSize)) batcher.add(key);
+ */
+export async function* walKeysInRanges(
+  catalog: Pick<CatalogStore, 'listWalObjects'>,
+  cluster: ClusterId,
+  ranges: readonly WalDeletionRange[],
+  size: WalSegmentSize,
+): AsyncIterable<string> {
+  for (const range of ranges) {
+    const fromSegNo = parseWalFileName(range.from, size).segNo;
+    const toSegNo = parseWalFileName(range.to, size).segNo;
+    for await (const object of catalog.listWalObjects(cluster, range.timeline, { fromSegNo, toSegNo })) {
+      // The same objects the plan counted: live, with a segment number, not a `.history` file.
+      if (object.deleted || object.segNo === undefined || object.kind === 'history') continue;
+      if (object.segNo < fromSegNo || object.segNo > toSegNo) continue;
+      yield object.key;
+    }
+  }
 }
 
 /**
@@ -135,18 +163,28 @@ export async function planClusterRetention(
 ): Promise<PlannedRetention> {
   const policy = requireRetentionPolicy(cluster);
   const backups = await deps.catalog.listBackups(cluster.id);
-  const wal = await liveWalObjects(deps.catalog, cluster);
-  await assertRetentionClock(deps.serviceClock, cluster, 'plan', now, wal);
   const planId = newPlanId(cluster.id, now, (deps.planIdSuffix ?? randomSuffix)());
-  const plan = planRetention({
+  const decision = decideRetention({
     cluster: cluster.id,
     backups,
-    wal,
     policy,
     walSegmentSize: cluster.walSegmentSize,
     now,
     planId,
   });
+  // The WAL is folded into runs as it is read, broken where protection starts or ends: memory follows the runs
+  // (a few per timeline), not the hundreds of thousands of objects of a long-lived cluster.
+  const runs = new RetentionWalRunsBuilder(walRunBreaks(decision.protectedWal));
+  let newestUpload: WalObjectRecord | undefined;
+  for (const timeline of await deps.catalog.listTimelines(cluster.id)) {
+    for await (const object of deps.catalog.listWalObjects(cluster.id, timeline)) {
+      if (object.deleted) continue;
+      runs.add(object);
+      if (!newestUpload || object.uploadedAt > newestUpload.uploadedAt) newestUpload = object;
+    }
+  }
+  await assertRetentionClock(deps.serviceClock, cluster, 'plan', now, newestUpload ? [newestUpload] : []);
+  const plan = planRetentionOverRuns(decision, runs.build());
 
   const { bucket, prefix } = cluster.storage;
   const byName = new Map(backups.map((record) => [record.name, record]));
@@ -180,12 +218,14 @@ export async function planClusterRetention(
       await deps.plans.setStatus(cluster.id, older.planId, 'superseded', {}, ['pending', 'applying']);
     }
   }
-  const { walKeys, ...deleteBody } = measured.delete;
-  const header = await deps.plans.savePlan({
-    plan: { ...measured, delete: deleteBody },
-    bucket,
-    batches: deletionBatches([...backupKeys, ...walKeys], deps.batchLimits),
-  });
+  const batcher = new DeletionBatcher(deps.batchLimits);
+  const batches: string[][] = [];
+  for (const key of backupKeys) batcher.add(key, batches);
+  for await (const key of walKeysInRanges(deps.catalog, cluster.id, measured.delete.wal, cluster.walSegmentSize)) {
+    batcher.add(key, batches);
+  }
+  batcher.flush(batches);
+  const header = await deps.plans.savePlan({ plan: measured, bucket, batches });
 
   const webhook = cluster.alerts.slackWebhookParameter;
   if (!deps.notifier || !webhook) return { plan: measured, header, backupKeys, notified: false };

@@ -17,6 +17,7 @@ import {
   catalogueFromEvents,
   HEAD_SEGNO,
   listBucket as listBucketOf,
+  plannedWalKeys,
   retentionTestConfig,
   type SeededBackup,
   seedWalgBucket,
@@ -190,7 +191,7 @@ describe('retention apply on s3rver + dynalite', () => {
     );
     // Between the permanent backup's consistency WAL (0x10-0x11) and the next backup: planned for deletion.
     const lockedKey = `orders-main/wal_005/${segName(0x12)}.lz4`;
-    expect(planned.plan.delete.walKeys).toContain(lockedKey);
+    expect(await plannedWalKeys(catalog, cluster, planned.plan)).toContain(lockedKey);
     const attempts: string[][] = [];
     // s3rver has no Object Lock: the store answers for the locked key as S3 does (a per-key AccessDenied).
     const deleteObjects: ObjectStore['deleteObjects'] = async (bucket, keys) => {

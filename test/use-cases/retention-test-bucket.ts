@@ -6,11 +6,14 @@
 import { expect } from 'vitest';
 import { parseIngestInvocation } from '../../lib/adapters/events/s3-notification-events.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
-import type { WalcatConfig } from '../../lib/domain/cluster.ts';
+import type { ClusterConfig, WalcatConfig } from '../../lib/domain/cluster.ts';
+import type { RetentionPlan } from '../../lib/domain/retention/retention-plan.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE } from '../../lib/domain/wal/segment-size.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
 import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
+import type { CatalogStore } from '../../lib/ports/catalog-store.ts';
 import { ingestObjectEvents } from '../../lib/use-cases/ingest-object-events.ts';
+import { walKeysInRanges } from '../../lib/use-cases/plan-retention.ts';
 import { BUCKET, type CatalogServices, readers } from './catalog-test-setup.ts';
 
 const SEGMENT = 16 * 1024 * 1024;
@@ -95,4 +98,15 @@ export async function catalogueFromEvents(
   expect(outcome.skipped).toEqual([]);
   expect(outcome.failedRecordIds).toEqual([]);
   return catalog;
+}
+
+/** The WAL keys a plan's ranges hold in the catalog (read before apply tombstones them), as apply deletes them. */
+export async function plannedWalKeys(
+  catalog: CatalogStore,
+  cluster: ClusterConfig,
+  plan: RetentionPlan,
+): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of walKeysInRanges(catalog, cluster.id, plan.delete.wal, cluster.walSegmentSize)) keys.push(key);
+  return keys;
 }

@@ -18,21 +18,43 @@ export function deletionBatches(
   keys: readonly string[],
   limits: { readonly maxKeys?: number; readonly maxBytes?: number } = {},
 ): string[][] {
-  const maxKeys = limits.maxKeys ?? MAX_KEYS_PER_DELETE;
-  const maxBytes = limits.maxBytes ?? MAX_BATCH_KEY_BYTES;
+  const batcher = new DeletionBatcher(limits);
   const batches: string[][] = [];
-  let current: string[] = [];
-  let bytes = 0;
-  for (const key of keys) {
-    const size = encoder.encode(key).length;
-    if (current.length > 0 && (current.length >= maxKeys || bytes + size > maxBytes)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(key);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
+  for (const key of keys) batcher.add(key, batches);
+  batcher.flush(batches);
   return batches;
+}
+
+/**
+ * {@link deletionBatches} one key at a time, for keys that arrive as a stream (read from the catalog range by
+ * range): each full batch is handed to `into` as soon as the next key would not fit.
+ *
+ * @example const batcher = new DeletionBatcher(); batcher.add('a', out); batcher.flush(out); // out = [['a']]
+ */
+export class DeletionBatcher {
+  readonly #maxKeys: number;
+  readonly #maxBytes: number;
+  #current: string[] = [];
+  #bytes = 0;
+
+  constructor(limits: { readonly maxKeys?: number; readonly maxBytes?: number } = {}) {
+    this.#maxKeys = limits.maxKeys ?? MAX_KEYS_PER_DELETE;
+    this.#maxBytes = limits.maxBytes ?? MAX_BATCH_KEY_BYTES;
+  }
+
+  add(key: string, into: string[][]): void {
+    const size = encoder.encode(key).length;
+    if (this.#current.length > 0 && (this.#current.length >= this.#maxKeys || this.#bytes + size > this.#maxBytes)) {
+      this.flush(into);
+    }
+    this.#current.push(key);
+    this.#bytes += size;
+  }
+
+  /** Hands over the batch being filled, if any. */
+  flush(into: string[][]): void {
+    if (this.#current.length > 0) into.push(this.#current);
+    this.#current = [];
+    this.#bytes = 0;
+  }
 }

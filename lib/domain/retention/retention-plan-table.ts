@@ -73,7 +73,7 @@ export function renderRetentionPlan(plan: RetentionPlan): string {
       ]),
     ),
     '',
-    `deleted WAL (${plan.delete.wal.length} ranges, ${plan.delete.walKeys.length} objects)`,
+    `deleted WAL (${plan.delete.wal.length} ranges, ${plan.delete.wal.reduce((sum, range) => sum + range.objects, 0)} objects)`,
     ...renderColumns(
       ['TIMELINE', 'FROM', 'TO', 'SEGMENTS', 'BYTES'],
       plan.delete.wal.map((range) => [

@@ -10,7 +10,7 @@ import {
 import { InvalidInputError } from '../errors.ts';
 import { analyzeBackupName } from '../layout/backup-name.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
-import { segmentNumber, segNoOfByteBefore } from '../wal/wal-segment.ts';
+import { parseWalFileName, segmentNumber, segNoOfByteBefore } from '../wal/wal-segment.ts';
 import { type CalendarPeriods, calendarPeriodsOfSorted } from './calendar-period.ts';
 import { CALENDAR_TIERS, selectGfs } from './gfs-selection.ts';
 import {
@@ -22,9 +22,12 @@ import {
 import {
   type ProtectedWalRange,
   planWalDeletion,
+  planWalDeletionOverRuns,
   type RetentionWalObject,
+  type RetentionWalRuns,
   type WalDeletionRange,
   walProtection,
+  walRangeProtection,
 } from './wal-retention.ts';
 
 export interface RetentionPlanInput {
@@ -84,15 +87,38 @@ export interface RetentionPlan {
   readonly delete: {
     /** Oldest first. */
     readonly backups: readonly DeletedBackup[];
+    /** Every catalogued object in these ranges goes; the keys are read from the catalog range by range. */
     readonly wal: readonly WalDeletionRange[];
-    /** Exact WAL keys to delete, by timeline and segment. */
-    readonly walKeys: readonly string[];
   };
   /** The WAL that stays, and why (history files and objects without a segment number always stay too). */
   readonly protectedWal: readonly ProtectedWalRange[];
   readonly keptWalObjects: number;
   /** Bytes of the WAL objects deleted plus the compressed size of the backups deleted. */
   readonly bytesFreed: number;
+}
+
+/** A plan made from the WAL objects themselves, with the exact keys it deletes. */
+export type KeyedRetentionPlan = RetentionPlan & {
+  readonly delete: RetentionPlan['delete'] & {
+    /** Exact WAL keys to delete, by timeline and segment. */
+    readonly walKeys: readonly string[];
+  };
+};
+
+/** Everything a plan needs but the WAL. */
+export type RetentionDecisionInput = Omit<RetentionPlanInput, 'wal'>;
+
+/**
+ * What retention decides from the backups alone: which stay and go, and which WAL stays. The WAL itself only has
+ * to be matched against `protectedWal`, so it can come afterwards, as runs read straight from the catalog.
+ */
+export interface RetentionDecision {
+  readonly input: RetentionDecisionInput;
+  readonly base: CompleteBackupRecord;
+  readonly windowStart?: Date;
+  readonly keep: readonly KeptBackup[];
+  readonly deleted: readonly DeletedBackup[];
+  readonly protectedWal: readonly ProtectedWalRange[];
 }
 
 type LiveBackup = BackupRecord;
@@ -232,7 +258,70 @@ export function consistencyRange(record: CompleteBackupRecord, size: WalSegmentS
  * @throws EmptyRetentionPolicyError, WouldDeleteAllBackupsError, PermanentBackupDeletionError,
  *   NeededObjectDeletionError (all UnsafePlanError) when the outcome would be unsafe.
  */
-export function planRetention(given: RetentionPlanInput): RetentionPlan {
+export function planRetention(given: RetentionPlanInput): KeyedRetentionPlan {
+  const decision = decideRetention(given);
+  const wal = planWalDeletion(given.wal, decision.protectedWal, decision.input.walSegmentSize);
+  const plan: KeyedRetentionPlan = {
+    ...assemblePlan(decision, wal),
+    delete: {
+      backups: decision.deleted,
+      wal: wal.ranges,
+      walKeys: wal.objects.map((object) => object.key),
+    },
+  };
+  assertPlanIsSafe(plan, decision.input.backups, wal.objects, decision.base, decision.input.walSegmentSize);
+  return plan;
+}
+
+/**
+ * The same plan as {@link planRetention}, with the WAL given as runs instead of objects: time and memory grow with
+ * the runs (one per timeline, gap and kept island) rather than with the objects. The runs must be built with
+ * `walRunBreaks(decision.protectedWal)`, so each is kept or deleted whole.
+ *
+ * @example
+ * const decision = decideRetention({ cluster, backups, policy, walSegmentSize, now, planId: 'p-1' });
+ * const builder = new RetentionWalRunsBuilder(walRunBreaks(decision.protectedWal));
+ * for (const object of walInCatalogOrder) builder.add(object);
+ * const plan = planRetentionOverRuns(decision, builder.build()); // plan.delete.wal: the ranges to delete
+ * @throws the errors of {@link planRetention}; InvalidInputError for runs not built with those breaks.
+ */
+export function planRetentionOverRuns(decision: RetentionDecision, walRuns: RetentionWalRuns): RetentionPlan {
+  const wal = planWalDeletionOverRuns(walRuns, decision.protectedWal, decision.input.walSegmentSize);
+  const plan = assemblePlan(decision, wal);
+  assertPlanIsSafe(plan, decision.input.backups, [], decision.base, decision.input.walSegmentSize, wal.ranges);
+  return plan;
+}
+
+function assemblePlan(
+  decision: RetentionDecision,
+  wal: { readonly ranges: readonly WalDeletionRange[]; readonly bytes: number; readonly keptObjects: number },
+): RetentionPlan {
+  const { input, base, windowStart, keep, deleted, protectedWal } = decision;
+  return {
+    planId: input.planId,
+    cluster: input.cluster,
+    createdAt: input.now,
+    policy: input.policy,
+    walSegmentSize: input.walSegmentSize,
+    ...(windowStart ? { windowStart } : {}),
+    chainBase: base.name,
+    keep,
+    delete: { backups: deleted, wal: wal.ranges },
+    protectedWal,
+    keptWalObjects: wal.keptObjects,
+    bytesFreed: wal.bytes + deleted.reduce((sum, backup) => sum + backup.bytes, 0),
+  };
+}
+
+/**
+ * The part of {@link planRetention} that needs no WAL: keeps and deletions of backups with their reasons, and the
+ * WAL ranges that must stay.
+ *
+ * @example decideRetention({ cluster, backups, policy, walSegmentSize, now, planId }).protectedWal
+ * // [{ fromSegNo: 0x5A0, reason: 'pitr-window from base_…' }, { timeline: 1, fromSegNo: 0x10, toSegNo: 0x11, … }]
+ * @throws EmptyRetentionPolicyError, WouldDeleteAllBackupsError when no plan can be made.
+ */
+export function decideRetention(given: RetentionDecisionInput): RetentionDecision {
   // A backup another database pushed into the prefix becomes unreadable here: kept, never counted.
   const input = { ...given, backups: backupsWithClusterChecks(given.backups) };
   const { cluster, policy, now, walSegmentSize: size } = input;
@@ -320,8 +409,6 @@ export function planRetention(given: RetentionPlanInput): RetentionPlan {
     const range = walFromNameOn(record, size, `unreadable ${record.name}`);
     if (range !== undefined) protectedWal.push(range);
   }
-  const wal = planWalDeletion(input.wal, protectedWal, size);
-
   const keep: KeptBackup[] = [];
   const deleted: DeletedBackup[] = [];
   const keptByReason = new Map<string, string>();
@@ -345,22 +432,7 @@ export function planRetention(given: RetentionPlanInput): RetentionPlan {
     }
   }
 
-  const plan: RetentionPlan = {
-    planId: input.planId,
-    cluster,
-    createdAt: now,
-    policy,
-    walSegmentSize: size,
-    ...(windowStart ? { windowStart } : {}),
-    chainBase: base.name,
-    keep,
-    delete: { backups: deleted, wal: wal.ranges, walKeys: wal.objects.map((object) => object.key) },
-    protectedWal,
-    keptWalObjects: wal.keptObjects,
-    bytesFreed: wal.bytes + deleted.reduce((sum, backup) => sum + backup.bytes, 0),
-  };
-  assertPlanIsSafe(plan, input.backups, wal.objects, base, size);
-  return plan;
+  return { input, base, ...(windowStart ? { windowStart } : {}), keep, deleted, protectedWal };
 }
 
 /** With a window, the PITR chain base (continuity's rule); without, the newest complete backup. */
@@ -422,7 +494,7 @@ function formatDuration(ms: number): string {
  * @throws UnsafePlanError subclasses naming the object and the plan.
  */
 export function verifyRetentionPlan(
-  plan: RetentionPlan,
+  plan: KeyedRetentionPlan,
   backups: readonly BackupRecord[],
   wal: readonly RetentionWalObject[],
 ): void {
@@ -447,6 +519,7 @@ function assertPlanIsSafe(
   doomedWal: readonly RetentionWalObject[],
   base: CompleteBackupRecord,
   size: WalSegmentSize,
+  doomedRanges: readonly WalDeletionRange[] = [],
 ): void {
   const byName = new Map(backups.map((record) => [record.name, record]));
   const keptNames = new Set(plan.keep.map((kept) => kept.name));
@@ -496,6 +569,18 @@ function assertPlanIsSafe(
     }
   }
   const isNeeded = walProtection(needs);
+  const touchesNeeded = walRangeProtection(needs);
+  // A plan made over runs has no keys: its ranges are what apply expands, so they are checked whole. (A stored
+  // plan re-checked at apply time is judged by the keys apply really deletes, some of which it may spare.)
+  for (const range of doomedRanges) {
+    const from = parseWalFileName(range.from, size).segNo;
+    const to = parseWalFileName(range.to, size).segNo;
+    if (touchesNeeded(range.timeline, from, to)) {
+      throw new NeededObjectDeletionError(
+        `cluster ${plan.cluster}: retention plan ${plan.planId} would delete WAL ${range.from}..${range.to}, part of which a kept backup or the PITR chain from ${base.name} needs`,
+      );
+    }
+  }
   for (const object of doomedWal) {
     if (isNeeded(object)) {
       throw new NeededObjectDeletionError(

@@ -1,4 +1,5 @@
 import type { WalObjectKind } from '../catalog/catalog-records.ts';
+import { InvalidInputError } from '../errors.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import type { TimelineId } from '../wal/timeline.ts';
 import { type SegmentNumber, segmentNumber, walFileName } from '../wal/wal-segment.ts';
@@ -80,6 +81,27 @@ class ProtectionIndex {
   covers(timeline: number, segNo: number): boolean {
     return contains(this.byTimeline.get(timeline) ?? this.everyTimeline, segNo);
   }
+
+  /** How much of `from..to` (inclusive) on the timeline the ranges protect. */
+  coverage(timeline: number, from: number, to: number): 'none' | 'all' | 'part' {
+    const intervals = this.byTimeline.get(timeline) ?? this.everyTimeline;
+    const index = firstEndingAtOrAfter(intervals, from);
+    const interval = intervals[index];
+    if (interval === undefined || interval.from > to) return 'none';
+    return interval.from <= from && interval.to >= to ? 'all' : 'part';
+  }
+}
+
+/** Index of the first interval whose end is at or after `segNo` (intervals.length when none). */
+function firstEndingAtOrAfter(intervals: readonly Interval[], segNo: number): number {
+  let low = 0;
+  let high = intervals.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((intervals[middle] as Interval).to < segNo) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function merge(intervals: Interval[]): Interval[] {
@@ -117,6 +139,19 @@ export function walProtection(ranges: readonly ProtectedWalRange[]): (object: Re
   const index = new ProtectionIndex(ranges);
   return (object) =>
     object.segNo === undefined || object.kind === 'history' || index.covers(object.timeline, object.segNo);
+}
+
+/**
+ * A predicate telling whether any segment of `fromSegNo..toSegNo` (inclusive) on a timeline must stay under the
+ * given ranges. Builds the index once; use it for many ranges.
+ *
+ * @example walRangeProtection([{ fromSegNo: 100, reason: 'chain' }])(timelineId(1), 90, 100) // true
+ */
+export function walRangeProtection(
+  ranges: readonly ProtectedWalRange[],
+): (timeline: number, fromSegNo: number, toSegNo: number) => boolean {
+  const index = new ProtectionIndex(ranges);
+  return (timeline, fromSegNo, toSegNo) => index.coverage(timeline, fromSegNo, toSegNo) !== 'none';
 }
 
 /**
@@ -179,4 +214,164 @@ export function planWalDeletion(
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A stretch of consecutive segments of one timeline that all have at least one live object in the catalog, with
+ * the number and bytes of those objects (several per segment when there are two compressions, a `.partial`, a
+ * `.backup` file or per-segment metadata). A ten-year archive is a handful of runs, however many objects it has.
+ */
+export interface RetentionWalRun {
+  readonly timeline: TimelineId;
+  readonly fromSegNo: SegmentNumber;
+  readonly toSegNo: SegmentNumber;
+  readonly objects: number;
+  readonly bytes: number;
+}
+
+/** The live WAL of a cluster as runs, plus the objects retention never deletes (`.history`, no segment number). */
+export interface RetentionWalRuns {
+  /** By timeline, then segment; disjoint. Adjacent runs only where the builder was told to break. */
+  readonly runs: readonly RetentionWalRun[];
+  readonly alwaysKeptObjects: number;
+}
+
+interface OpenRun {
+  timeline: TimelineId;
+  fromSegNo: SegmentNumber;
+  toSegNo: SegmentNumber;
+  objects: number;
+  bytes: number;
+}
+
+/**
+ * Folds WAL objects, read in catalog order (segment order within each timeline), into {@link RetentionWalRuns}
+ * without keeping the objects: memory is proportional to the runs. A run breaks where a segment is missing and
+ * wherever `breakBefore(timeline, segNo)` says so; retention breaks runs where its protection starts or ends (see
+ * {@link walRunBreaks}), so each run is either kept or deleted whole and its bytes need no splitting.
+ *
+ * @example
+ * const builder = new RetentionWalRunsBuilder(walRunBreaks(protectedWal));
+ * for await (const object of catalog.listWalObjects(cluster, timeline)) builder.add(object);
+ * planRetentionOverRuns(decision, builder.build());
+ */
+export class RetentionWalRunsBuilder {
+  readonly #runs: OpenRun[] = [];
+  readonly #tails = new Map<number, OpenRun>();
+  readonly #breakBefore: (timeline: number, segNo: number) => boolean;
+  #alwaysKept = 0;
+
+  constructor(breakBefore: (timeline: number, segNo: number) => boolean = () => false) {
+    this.#breakBefore = breakBefore;
+  }
+
+  /** Adds one catalogued object; tombstones are ignored. */
+  add(object: RetentionWalObject): this {
+    if (object.deleted) return this;
+    if (object.segNo === undefined || object.kind === 'history') {
+      this.#alwaysKept++;
+      return this;
+    }
+    const { timeline, segNo } = object;
+    const tail = this.#tails.get(timeline);
+    if (tail !== undefined && segNo < tail.toSegNo) {
+      throw new InvalidInputError(
+        `WAL object ${object.key} (segment ${segNo} of timeline ${timeline}) arrived after segment ${tail.toSegNo}; runs are built from the catalog's segment order`,
+      );
+    }
+    if (tail !== undefined && segNo === tail.toSegNo) {
+      tail.objects++;
+      tail.bytes += object.size;
+    } else if (tail !== undefined && segNo === tail.toSegNo + 1 && !this.#breakBefore(timeline, segNo)) {
+      tail.toSegNo = segNo;
+      tail.objects++;
+      tail.bytes += object.size;
+    } else {
+      const run: OpenRun = { timeline, fromSegNo: segNo, toSegNo: segNo, objects: 1, bytes: object.size };
+      this.#runs.push(run);
+      this.#tails.set(timeline, run);
+    }
+    return this;
+  }
+
+  build(): RetentionWalRuns {
+    const runs = this.#runs.map((run) => ({ ...run }));
+    runs.sort((a, b) => a.timeline - b.timeline || a.fromSegNo - b.fromSegNo);
+    return { runs, alwaysKeptObjects: this.#alwaysKept };
+  }
+}
+
+/**
+ * Where runs must break for retention: before every segment whose protection differs from the previous segment's.
+ *
+ * @example walRunBreaks([{ fromSegNo: 100, reason: 'pitr-window from base_…' }])(timelineId(1), 100) // true
+ */
+export function walRunBreaks(ranges: readonly ProtectedWalRange[]): (timeline: number, segNo: number) => boolean {
+  const index = new ProtectionIndex(ranges);
+  return (timeline, segNo) => index.covers(timeline, segNo) !== index.covers(timeline, segNo - 1);
+}
+
+/** What {@link planWalDeletionOverRuns} decides: the deletion ranges, without a key of them. */
+export interface WalRunRetentionResult {
+  readonly ranges: readonly WalDeletionRange[];
+  readonly bytes: number;
+  readonly keptObjects: number;
+}
+
+/**
+ * {@link planWalDeletion} over runs: a run no protected range touches is deleted, a run inside one is kept, and
+ * consecutive deleted runs of a timeline make one range. Costs O(runs x log ranges) time and O(runs) memory, where
+ * the object-by-object planner needs every key.
+ *
+ * @example
+ * planWalDeletionOverRuns({ runs: [{ timeline: 1, fromSegNo: 10, toSegNo: 199, objects: 190, bytes }], alwaysKeptObjects: 1 },
+ *   [{ fromSegNo: 100, reason: 'pitr-window from base_…' }], 16 MiB)
+ * // throws: the run straddles segment 100; built with walRunBreaks, it comes as 10..99 (deleted) and 100..199 (kept)
+ * @throws InvalidInputError when a run is only partly protected (it was not built with {@link walRunBreaks}).
+ */
+export function planWalDeletionOverRuns(
+  walRuns: RetentionWalRuns,
+  ranges: readonly ProtectedWalRange[],
+  size: WalSegmentSize,
+): WalRunRetentionResult {
+  const index = new ProtectionIndex(ranges);
+  const deletionRanges: WalDeletionRange[] = [];
+  let keptObjects = walRuns.alwaysKeptObjects;
+  let bytes = 0;
+  let open: OpenRun | undefined;
+  const close = (): void => {
+    if (!open) return;
+    deletionRanges.push({
+      timeline: open.timeline,
+      from: walFileName({ timeline: open.timeline, segNo: open.fromSegNo }, size),
+      to: walFileName({ timeline: open.timeline, segNo: open.toSegNo }, size),
+      count: open.toSegNo - open.fromSegNo + 1,
+      objects: open.objects,
+      bytes: open.bytes,
+    });
+    open = undefined;
+  };
+  for (const run of walRuns.runs) {
+    const coverage = index.coverage(run.timeline, run.fromSegNo, run.toSegNo);
+    if (coverage === 'part') {
+      throw new InvalidInputError(
+        `WAL run ${run.fromSegNo}..${run.toSegNo} of timeline ${run.timeline} is only partly protected by retention; build the runs with walRunBreaks of the plan's protected ranges`,
+      );
+    }
+    if (coverage === 'all') {
+      keptObjects += run.objects;
+      continue;
+    }
+    bytes += run.bytes;
+    if (open && open.timeline === run.timeline && run.fromSegNo <= open.toSegNo + 1) {
+      open.toSegNo = segmentNumber(Math.max(open.toSegNo, run.toSegNo));
+      open.objects += run.objects;
+      open.bytes += run.bytes;
+    } else {
+      close();
+      open = { ...run };
+    }
+  }
+  close();
+  return { ranges: deletionRanges, bytes, keptObjects };
 }

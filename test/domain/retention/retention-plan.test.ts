@@ -10,7 +10,7 @@ import {
 } from '../../../lib/domain/retention/retention-errors.ts';
 import {
   planRetention,
-  type RetentionPlan,
+  type KeyedRetentionPlan as RetentionPlan,
   verifyRetentionPlan,
 } from '../../../lib/domain/retention/retention-plan.ts';
 import type { RetentionWalObject } from '../../../lib/domain/retention/wal-retention.ts';
