@@ -14,10 +14,9 @@ import {
   planRetention,
 } from '../../../lib/domain/retention/retention-plan.ts';
 import type { RetentionWalObject } from '../../../lib/domain/retention/wal-retention.ts';
-import { timelineId } from '../../../lib/domain/wal/timeline.ts';
-import { parseWalFileName, segmentNumber, walFileName } from '../../../lib/domain/wal/wal-segment.ts';
+import { parseWalFileName } from '../../../lib/domain/wal/wal-segment.ts';
 import { catalogArbitrary, policyArbitrary } from './retention-arbitraries.ts';
-import { CLUSTER, DAY, HOUR, policyOf, SIZE } from './retention-fixtures.ts';
+import { CLUSTER, policyOf, SIZE } from './retention-fixtures.ts';
 
 type Outcome = { plan: KeyedRetentionPlan } | { refused: UnsafePlanError };
 
