@@ -4,9 +4,9 @@ import { type OrchestratorDeps, orchestrateRestore } from '../use-cases/orchestr
 import { lambdaHandler } from './lambda-chain.ts';
 
 /**
- * The restore orchestrator: SSM status-change events (EventBridge) advance restore jobs step by step; start and
- * resume requests (Lambda invoke) begin or continue one; the watchdog schedule polls jobs that went quiet. Refusals
- * are logged and answered, never retried; transient errors are thrown so EventBridge retries the event.
+ * The restore orchestrator: start and resume requests (Lambda invoke) begin or continue a restore; the job tracker
+ * advances it step by step and watches it. Refusals are logged and answered, never retried; transient errors are
+ * thrown so the caller (or Lambda's asynchronous retry) tries again.
  */
 export function createRestoreOrchestratorHandler(deps: OrchestratorDeps, logger: Logger) {
   return lambdaHandler(logger, async (event: unknown) => {

@@ -3,29 +3,22 @@ import { RestoreJobStateError } from '../domain/restore/restore-job.ts';
 import type { RestoreOrchestratorInput } from '../domain/restore/restore-orchestrator-input.ts';
 import { RestoreTargetUnreachableError } from '../domain/restore/restore-plan.ts';
 import { RestoreLockedError } from '../ports/restore-job-store.ts';
-import { advanceRestore, reconcileRestoreJobs } from './advance-restore.ts';
 import { clusterOf, type RestoreDeps } from './restore-dependencies.ts';
 import { resumeRestore, startRestore } from './start-restore.ts';
 
-/** A step quiet this long is polled by the watchdog. */
-export const DEFAULT_QUIET_MS = 5 * 60_000;
-
 export interface OrchestratorDeps extends RestoreDeps {
   readonly newJobId: () => string;
-  readonly quietMs?: number;
 }
 
 /** What one invocation did, for the log line and the function's response. */
 export type OrchestratorOutcome =
-  | { readonly kind: 'advanced'; readonly jobId?: string; readonly transition: string }
   | { readonly kind: 'started'; readonly jobId: string }
   | { readonly kind: 'resumed'; readonly jobId: string }
-  | { readonly kind: 'reconciled'; readonly polled: number; readonly timedOut: number; readonly advanced: number }
   | { readonly kind: 'refused'; readonly reason: string };
 
 /**
- * The restore orchestrator's one entry: status events advance jobs, requests start or resume one, the schedule runs
- * the watchdog. Refusals (bad request, unreachable target, unknown cluster) are outcomes, not errors: retrying
+ * The restore orchestrator's one entry: a request starts or resumes a job (the job tracker advances it from there
+ * and watches it). Refusals (bad request, unreachable target, unknown cluster) are outcomes, not errors: retrying
  * cannot change them. Transient errors propagate so the platform retries.
  */
 export async function orchestrateRestore(
@@ -34,14 +27,6 @@ export async function orchestrateRestore(
 ): Promise<OrchestratorOutcome> {
   try {
     switch (input.kind) {
-      case 'status': {
-        const outcome = await advanceRestore(deps, input.update);
-        return {
-          kind: 'advanced',
-          transition: outcome.kind === 'unknown-command' ? 'not a restore command' : (outcome.transition?.kind ?? ''),
-          ...(outcome.job ? { jobId: outcome.job.jobId } : {}),
-        };
-      }
       case 'start': {
         const message = input.request;
         const cluster = clusterOf(deps, message.cluster);
@@ -65,14 +50,6 @@ export async function orchestrateRestore(
         if (!cluster) throw new InvalidInputError(`cluster ${JSON.stringify(input.cluster)} is not configured`);
         const job = await resumeRestore(deps, cluster, input.jobId);
         return { kind: 'resumed', jobId: job.jobId };
-      }
-      case 'watchdog': {
-        const outcome = await reconcileRestoreJobs(
-          deps,
-          deps.clusters.map((cluster) => cluster.id),
-          deps.quietMs ?? DEFAULT_QUIET_MS,
-        );
-        return { kind: 'reconciled', ...outcome };
       }
       case 'invalid':
         return { kind: 'refused', reason: input.reason };

@@ -37,45 +37,37 @@ function deps(): OrchestratorDeps & { transport: FakeTransport } {
 }
 
 describe('restore orchestrator handler', () => {
-  it('starts a restore from the sample start request and advances it on the sample SSM events', async () => {
+  it('starts a restore from the sample start request, and sends its first step once', async () => {
     const d = deps();
     const handler = createRestoreOrchestratorHandler(d, logger);
     expect(await handler(sample('restore-start-request.json'), context)).toEqual({
       kind: 'started',
       jobId: 'r-test-1',
     });
+    expect(d.transport.sent.map((request) => request.comment)).toEqual(['walcat restore r-test-1 preflight']);
+  });
+
+  it("refuses status events and schedules, which are the job tracker's, naming where they belong", async () => {
+    const d = deps();
+    const handler = createRestoreOrchestratorHandler(d, logger);
+    await handler(sample('restore-start-request.json'), context);
     const event = sample('ssm-restore-step-success.json') as { detail: Record<string, string> };
     event.detail['command-id'] = 'cmd-1';
     event.detail['instance-id'] = 'i-0a1b2c3d4e5f60718';
     d.transport.finish('Success');
-    expect(await handler(event, context)).toEqual({
-      kind: 'advanced',
-      jobId: 'r-test-1',
-      transition: 'step-succeeded',
-    });
-    expect(await handler(event, context)).toMatchObject({ kind: 'advanced', transition: 'ignored' });
-    expect(d.transport.sent.map((request) => request.comment)).toEqual([
-      'walcat restore r-test-1 preflight',
-      'walcat restore r-test-1 stop-postgres',
-    ]);
+    for (const input of [event, sample('ssm-restore-step-failed.json'), { 'detail-type': 'Scheduled Event' }]) {
+      expect(await handler(input, context)).toMatchObject({
+        kind: 'refused',
+        reason: expect.stringContaining('job-tracker function'),
+      });
+    }
+    // Nothing moved the job: its first step is still the one in flight.
+    expect(d.transport.sent).toHaveLength(1);
+    expect((await d.jobs.get('orders-main' as never, 'r-test-1'))?.steps[0]?.status).toBe('dispatched');
   });
 
-  it('answers events of commands it did not send without failing', async () => {
+  it('refuses malformed or unknown requests without throwing', async () => {
     const handler = createRestoreOrchestratorHandler(deps(), logger);
-    expect(await handler(sample('ssm-restore-step-failed.json'), context)).toEqual({
-      kind: 'advanced',
-      transition: 'not a restore command',
-    });
-  });
-
-  it('runs the watchdog on the schedule and refuses malformed or unknown requests without throwing', async () => {
-    const handler = createRestoreOrchestratorHandler(deps(), logger);
-    expect(await handler(sample('restore-watchdog-schedule.json'), context)).toEqual({
-      kind: 'reconciled',
-      polled: 0,
-      timedOut: 0,
-      advanced: 0,
-    });
     expect(await handler(sample('restore-resume-request.json'), context)).toMatchObject({
       kind: 'refused',
       reason: expect.stringContaining('no restore job'),

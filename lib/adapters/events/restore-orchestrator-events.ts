@@ -1,15 +1,11 @@
 /**
- * What the restore orchestrator function receives, parsed at the boundary: SSM status-change events from
- * EventBridge, start and resume requests (from the CLI through Lambda invoke, or any automation), and the watchdog's
- * schedule. Anything else is `invalid` with the reason: a permanent problem, logged and never retried.
+ * What the restore orchestrator function receives, parsed at the boundary: start and resume requests (from the CLI
+ * through Lambda invoke, or any automation). Anything else is `invalid` with the reason: a permanent problem, logged
+ * and never retried. SSM status-change events and the watchdog's schedule are the job tracker's; one reaching the
+ * orchestrator is refused as invalid, so a rule pointed at the wrong function shows in its log.
  */
 import * as z from 'zod';
 import { InvalidInputError } from '../../domain/errors.ts';
-import {
-  COMMAND_STATUS_DETAIL_TYPE,
-  commandStatusUpdateFromEvent,
-  INVOCATION_STATUS_DETAIL_TYPE,
-} from '../../domain/jobs/command-status.ts';
 import type { RestoreHostTarget } from '../../domain/restore/restore-job.ts';
 import type { RestoreOrchestratorInput, StartRestoreMessage } from '../../domain/restore/restore-orchestrator-input.ts';
 import { parseRestoreTarget } from '../../domain/restore/restore-target.ts';
@@ -43,19 +39,12 @@ const resumeSchema = z.strictObject({
 /**
  * Classifies and parses one invocation payload.
  *
- * @example parseRestoreOrchestratorInput(ssmInvocationEvent) // { kind: 'status', update: { commandId, status, ... } }
+ * @example parseRestoreOrchestratorInput({ action: 'resume-restore', cluster, jobId }) // { kind: 'resume', ... }
  */
 export function parseRestoreOrchestratorInput(event: unknown): RestoreOrchestratorInput {
   const record = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
   const detailType = record['detail-type'];
   try {
-    if (detailType === INVOCATION_STATUS_DETAIL_TYPE || detailType === COMMAND_STATUS_DETAIL_TYPE) {
-      return { kind: 'status', update: commandStatusUpdateFromEvent(event) };
-    }
-    if (detailType === 'Scheduled Event') {
-      const at = new Date(typeof record.time === 'string' ? record.time : Number.NaN);
-      return { kind: 'watchdog', at };
-    }
     if (record.action === 'resume-restore') {
       const resume = resumeSchema.parse(event);
       return { kind: 'resume', cluster: resume.cluster, jobId: resume.jobId };
@@ -70,7 +59,10 @@ export function parseRestoreOrchestratorInput(event: unknown): RestoreOrchestrat
   }
   return {
     kind: 'invalid',
-    reason: `not an SSM status-change event, a schedule, or a start-restore/resume-restore request (detail-type ${JSON.stringify(detailType)}, action ${JSON.stringify(record.action)})`,
+    reason:
+      detailType === undefined
+        ? `not a start-restore or resume-restore request (action ${JSON.stringify(record.action)}); send {"action": "start-restore", ...} or {"action": "resume-restore", "cluster", "jobId"}`
+        : `a ${JSON.stringify(detailType)} event is the job tracker's, not the restore orchestrator's: point its EventBridge rule at the job-tracker function; the orchestrator takes only start-restore and resume-restore requests`,
   };
 }
 

@@ -1,9 +1,8 @@
 /**
  * What the restore orchestrator acts on, once its event has been parsed at the boundary
- * (lib/adapters/events/restore-orchestrator-events.ts): a command's status change, a start or resume request, the
- * watchdog's tick, or an invalid event with the reason.
+ * (lib/adapters/events/restore-orchestrator-events.ts): a start or resume request, or an invalid event with the
+ * reason. Status events and the watchdog's schedule go to the job tracker, which advances and watches every job.
  */
-import type { CommandStatusUpdate } from '../jobs/command-status.ts';
 import type { RestoreHostTarget } from './restore-job.ts';
 import type { RestoreTarget } from './restore-target.ts';
 
@@ -22,8 +21,6 @@ export interface StartRestoreMessage {
 }
 
 export type RestoreOrchestratorInput =
-  | { readonly kind: 'status'; readonly update: CommandStatusUpdate }
   | { readonly kind: 'start'; readonly request: StartRestoreMessage }
   | { readonly kind: 'resume'; readonly cluster: string; readonly jobId: string }
-  | { readonly kind: 'watchdog'; readonly at: Date }
   | { readonly kind: 'invalid'; readonly reason: string };
