@@ -55,6 +55,15 @@ export interface PgbackrestRepository {
   readonly realSegments: number;
   /** Runs `pgbackrest --config --stanza <command>` as postgres; stdout. */
   run(command: string, extra?: readonly string[]): Promise<string>;
+  /**
+   * The same, stopped after `timeoutMs`: `finished` false when it was (its stdout so far), so a bench can report
+   * "not finished within" as the figure instead of failing.
+   */
+  runCapped(
+    command: string,
+    extra: readonly string[],
+    timeoutMs: number,
+  ): Promise<{ readonly stdout: string; readonly finished: boolean }>;
   /** Adds synthetic segments (in s3rver's store) until the archive holds `total`. */
   syntheticObjects(total: number): BucketObject[];
   close(): Promise<void>;
@@ -140,6 +149,18 @@ export async function buildPgbackrestRepository(options: RepositoryOptions): Pro
           timeoutMs: 300_000,
         })
       ).stdout;
+    const runCapped = async (command: string, extra: readonly string[], timeoutMs: number) => {
+      const started = Date.now();
+      const result = await runAsPostgres(
+        'pgbackrest',
+        [`--config=${configPath}`, `--stanza=${STANZA}`, ...extra, command],
+        { timeoutMs, allowFailure: true },
+      );
+      const stoppedByTimeout = result.code !== 0 && Date.now() - started >= timeoutMs - 1000;
+      if (result.code !== 0 && !stoppedByTimeout)
+        throw new Error(`pgbackrest ${command} exited with ${result.code}: ${result.stderr.slice(-2000)}`);
+      return { stdout: result.stdout, finished: result.code === 0 };
+    };
     await run('stanza-create');
     await pg.psql('create table bench as select generate_series(1, 10000) as id');
     await run('backup', ['--type=full']);
@@ -177,6 +198,7 @@ export async function buildPgbackrestRepository(options: RepositoryOptions): Pro
       configPath,
       realSegments: found.names.length,
       run,
+      runCapped,
       syntheticObjects(total: number): BucketObject[] {
         const objects: BucketObject[] = [];
         const uploadedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
