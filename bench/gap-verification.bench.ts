@@ -4,7 +4,8 @@
  * 1. In memory, 1,000,000 and 10,000,000 catalogued segments: the time to fold the catalog's WAL items (in sort-key
  *    order, one timeline switch, 100 lost segments, a thinned stretch around an old backup) into run-length present
  *    segments and decide gaps and restorable windows; the heap the present-segment structure keeps; and the same
- *    decision on the next scheduled run from the stored cursor with 60 new segments.
+ *    decision on the next scheduled run from the stored cursor with 60 new segments, with its CPU and heap growth
+ *    against goals (1 s and 64 MiB per run) and how its CPU grows from 1M to 10M segments (O(new): at most 1.5x).
  * 2. On dynalite, the real DynamoDB catalog store: DynamoDB requests of one full run and of one incremental run
  *    (10 new segments) for 5,000 and 20,000 catalogued segments: the incremental figure must not grow with size.
  */
@@ -14,6 +15,7 @@ import { DynamoDbCatalogStore } from '../lib/adapters/dynamodb/dynamodb-catalog-
 import { parseWalcatConfig } from '../lib/config/config.ts';
 import type { BaseBackup } from '../lib/domain/backup/base-backup.ts';
 import type { BackupRecord } from '../lib/domain/catalog/catalog-records.ts';
+import type { RetentionTombstone } from '../lib/domain/catalog/retention-tombstones.ts';
 import type { ClusterConfig, ClusterId } from '../lib/domain/cluster.ts';
 import type { ContinuityInput, KnownHistory } from '../lib/domain/continuity/continuity-input.ts';
 import { detectGaps } from '../lib/domain/continuity/gap-detection.ts';
@@ -37,6 +39,12 @@ import { startDynalite } from '../test/support/dynalite.ts';
 import type { Benchmark, BenchRow } from './bench-types.ts';
 
 const NAME = 'gap-verification';
+/** New segments per incremental run: ten minutes of a busy cluster between two watchdog runs. */
+const NEW_SEGMENTS = 60;
+const INCREMENTAL_ROUNDS = 9;
+/** Client CPU one incremental run may take over 10M catalogued segments, and the heap it may grow. */
+const INCREMENTAL_CPU_GOAL_MS = 1000;
+const INCREMENTAL_HEAP_GOAL_MIB = 64;
 
 // The bench runs without --expose-gc; enable it at run time so heap figures are measured after a collection.
 setFlagsFromString('--expose-gc');
@@ -109,7 +117,17 @@ function archive(total: number) {
     if (segNo + 2 < switchSegNo) backups.push(backupRecord(segNo, new Date(uploadedAt(segNo + 3))));
   }
   const present = (segNo: number): boolean => !lost.has(segNo) && !(segNo > monthly + 2 && segNo < thinnedEnd);
-  return { histories, backups, uploadedAt, switchSegNo, present };
+  // Retention's apply recorded what it thinned: without the tombstone the stretch would be a gap.
+  const retentionTombstones: RetentionTombstone[] = [
+    {
+      timeline: timelineId(1),
+      fromSegNo: segmentNumber(monthly + 3),
+      toSegNo: segmentNumber(thinnedEnd - 1),
+      planId: 'orders-main-20261101T030000Z-bench',
+      deletedAt: new Date(NOW.getTime() - 20 * 24 * 3_600_000),
+    },
+  ];
+  return { histories, backups, uploadedAt, switchSegNo, present, retentionTombstones };
 }
 
 /** Folds `count` catalogued segments (in sort-key order per timeline) into runs, like a full catalog read does. */
@@ -131,6 +149,7 @@ function decide(data: ReturnType<typeof archive>, present: PresentSegments): { l
     backups: data.backups,
     histories: data.histories,
     present,
+    retentionTombstones: data.retentionTombstones,
     policy: cluster.retention,
     walSegmentSize: SIZE,
     uploadGraceMs: cluster.alerts.uploadGraceMs,
@@ -184,12 +203,30 @@ function inMemoryRows(total: number): BenchRow[] {
       }),
     ),
   );
+  const incremental = (): void => {
+    const next = seedRuns(new PresentSegmentsBuilder({ breakBefore }), cursorRuns(cursor));
+    for (let segNo = total; segNo < total + NEW_SEGMENTS; segNo++)
+      next.add(timelineId(2), segmentNumber(segNo), data.uploadedAt(segNo));
+    decide(data, next.build());
+  };
   const incrementalStarted = process.hrtime.bigint();
-  const next = seedRuns(new PresentSegmentsBuilder({ breakBefore }), cursorRuns(cursor));
-  for (let segNo = total; segNo < total + 60; segNo++)
-    next.add(timelineId(2), segmentNumber(segNo), data.uploadedAt(segNo));
-  decide(data, next.build());
+  incremental();
   const incrementalDone = process.hrtime.bigint();
+  // The watchdog runs every minute: what one run costs in CPU and memory, whatever the catalog's size.
+  const cpuTimes: number[] = [];
+  for (let round = 0; round < INCREMENTAL_ROUNDS; round++) {
+    const cpuStart = process.cpuUsage();
+    incremental();
+    const cpu = process.cpuUsage(cpuStart);
+    cpuTimes.push((cpu.user + cpu.system) / 1000);
+  }
+  cpuTimes.sort((a, b) => a - b);
+  const incrementalCpuMs = cpuTimes[Math.floor(cpuTimes.length / 2)] as number;
+  collectGarbage();
+  const beforeRun = process.memoryUsage();
+  incremental();
+  const afterRun = process.memoryUsage();
+  const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
   const ms = (from: bigint, to: bigint): number => Math.round(Number(to - from) / 1e4) / 100;
   const label = total.toLocaleString('en-US');
   return [
@@ -227,7 +264,23 @@ function inMemoryRows(total: number): BenchRow[] {
       metric: `incremental run from the cursor, ${label} segments`,
       value: ms(incrementalStarted, incrementalDone),
       unit: 'ms',
-      note: '60 new segments',
+      note: `${NEW_SEGMENTS} new segments`,
+    },
+    {
+      benchmark: NAME,
+      metric: `incremental run CPU (median of ${INCREMENTAL_ROUNDS}), ${label} segments`,
+      value: Math.round(incrementalCpuMs * 100) / 100,
+      unit: 'ms',
+      note: `${NEW_SEGMENTS} new segments; seed from the stored cursor, fold, decide gaps and windows`,
+      goal: { max: INCREMENTAL_CPU_GOAL_MS },
+    },
+    {
+      benchmark: NAME,
+      metric: `incremental run heap growth, ${label} segments`,
+      value: mib(afterRun.heapUsed - beforeRun.heapUsed),
+      unit: 'MiB',
+      note: `heapUsed after one run minus before it (no collection between); RSS moved ${mib(afterRun.rss - beforeRun.rss)} MiB`,
+      goal: { max: INCREMENTAL_HEAP_GOAL_MIB },
     },
   ];
 }
@@ -345,7 +398,19 @@ async function dynamoRows(): Promise<BenchRow[]> {
 const benchmark: Benchmark = {
   name: NAME,
   async run() {
-    return [...inMemoryRows(1_000_000), ...inMemoryRows(10_000_000), ...(await dynamoRows())];
+    const small = inMemoryRows(1_000_000);
+    const large = inMemoryRows(10_000_000);
+    const cpuOf = (rows: BenchRow[]): number =>
+      rows.find((row) => row.metric.startsWith('incremental run CPU'))?.value ?? Number.NaN;
+    const growth: BenchRow = {
+      benchmark: NAME,
+      metric: 'incremental run CPU, 10M vs 1M segments',
+      value: Math.round((cpuOf(large) / cpuOf(small)) * 100) / 100,
+      unit: 'x',
+      note: 'O(new): the same new segments cost the same however large the catalog',
+      goal: { max: 1.5 },
+    };
+    return [...small, ...large, growth, ...(await dynamoRows())];
   },
 };
 export default benchmark;
