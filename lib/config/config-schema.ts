@@ -244,6 +244,14 @@ const drillSchema = strictObject({
     .string()
     .min(1, { error: 'is empty; remove checkSql or give a query (e.g. select count(*) from orders)' })
     .optional(),
+  // Objects in GLACIER, DEEP_ARCHIVE or an archive tier: thaw them through this retrieval tier first (the drill's
+  // restore time then includes the thaw), or `never` to refuse such a drill (needs-thaw).
+  thaw: z
+    .enum(['never', 'Expedited', 'Standard', 'Bulk'], {
+      error: (issue) =>
+        `${show(issue.input)} is not a drill thaw choice; use Standard (the default), Bulk, Expedited or never`,
+    })
+    .default('Standard'),
   // Server settings for the scratch copy (e.g. port, shared_buffers); written as quoted postgresql.conf strings.
   settings: z
     .record(z.string(), z.union([z.string(), z.number()]).transform(String))
@@ -264,6 +272,7 @@ const drillSchema = strictObject({
     schedule: value.schedule,
     target: value.target,
     pgData: value.pgData,
+    thaw: value.thaw,
     ...(value.service === undefined ? {} : { service: value.service }),
     ...(value.walgEnvDir === undefined ? {} : { walgEnvDir: value.walgEnvDir }),
     ...(value.checkSql === undefined ? {} : { checkSql: value.checkSql }),

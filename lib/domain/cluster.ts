@@ -73,6 +73,11 @@ export interface DrillSettings {
   /** The drill's own WAL-G env dir; absent: the cluster's. */
   readonly walgEnvDir?: string;
   readonly checkSql?: string;
+  /**
+   * How a drill reads objects S3 cannot serve directly (GLACIER, DEEP_ARCHIVE, INTELLIGENT_TIERING archive tiers):
+   * thawed through this retrieval tier first, its time part of the drill's restore time; `never` refuses the drill.
+   */
+  readonly thaw: 'never' | 'Expedited' | 'Standard' | 'Bulk';
   /** PostgreSQL settings for the drill's restored copy (a smaller scratch host: `shared_buffers`, `port`...). */
   readonly settings?: Readonly<Record<string, string>>;
 }

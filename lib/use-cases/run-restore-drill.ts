@@ -2,7 +2,7 @@ import type { ClusterConfig, HostSettings } from '../domain/cluster.ts';
 import { drillTarget } from '../domain/restore/drill-target.ts';
 import type { RestoreJob } from '../domain/restore/restore-job.ts';
 import { RestoreTargetUnreachableError } from '../domain/restore/restore-plan.ts';
-import { ThawRequiredError } from '../domain/restore/restore-thaw.ts';
+import { describeThaw, ThawRequiredError } from '../domain/restore/restore-thaw.ts';
 import { planClusterRestore } from './plan-restore.ts';
 import type { RestoreDeps } from './restore-dependencies.ts';
 import { startRestore } from './start-restore.ts';
@@ -11,6 +11,11 @@ export interface DrillDeps extends RestoreDeps {
   /** Uniform in [0, 1): picks the drill's point in time. */
   readonly random: () => number;
   readonly newJobId: () => string;
+  /**
+   * False for a door that cannot wait hours (the deployed scheduled drill: a Lambda invocation lasts minutes): a
+   * drill that needs a thaw is refused there, naming `walcat drill`, which thaws and waits. Default true.
+   */
+  readonly waitForThaw?: boolean;
 }
 
 export type DrillOutcome =
@@ -18,8 +23,13 @@ export type DrillOutcome =
   | { readonly kind: 'not-configured' }
   | { readonly kind: 'skipped-running'; readonly job: RestoreJob }
   | { readonly kind: 'nothing-restorable'; readonly reason: string }
-  /** The drill would read frozen objects: drills never thaw (it costs money and hours); the reason names them. */
+  /** The drill would read frozen objects and its config says `thaw: never`; the reason names them. */
   | { readonly kind: 'needs-thaw'; readonly reason: string };
+
+/** How long a drill's thawed copies stay readable: the drill reads them within hours of the thaw. */
+export const DRILL_THAW_DAYS = 1;
+/** How often a drill waiting for a thaw looks at the pending objects (HeadObject each). */
+export const DRILL_THAW_POLL_SECONDS = 60;
 
 /**
  * The service a drill controls its copy with: its own when configured, else `pg_ctl` on the drill's data directory
@@ -41,7 +51,9 @@ export function drillService(
  * Starts the scheduled restore drill of one cluster: the newest backup, restored to a random point of its chain on
  * the scratch host found by the drill's tag, with pg_amcheck and the drill's SQL check. The job (kind `drill`) records every step
  * and, when verify finishes, the measured restore time (RTO) and the result; Slack hears when it fails or is ready
- * (advance-restore.ts). One drill at a time per cluster: a drill still running is left alone.
+ * (advance-restore.ts). One drill at a time per cluster: a drill still running is left alone. A drill that reads
+ * frozen objects thaws them first through the drill's `thaw` tier and waits (thawRestoreObjects), so its restore
+ * time includes the thaw, as a real restore from the same objects would; `thaw: never` refuses it instead.
  */
 export async function runRestoreDrill(deps: DrillDeps, cluster: ClusterConfig): Promise<DrillOutcome> {
   const drill = cluster.drill;
@@ -74,10 +86,19 @@ export async function runRestoreDrill(deps: DrillDeps, cluster: ClusterConfig): 
     amcheck: true,
     ...(drill.checkSql === undefined ? {} : { checkSql: drill.checkSql }),
     ...(drill.settings === undefined ? {} : { extraSettings: drill.settings }),
+    ...(drill.thaw === 'never' || deps.waitForThaw === false
+      ? {}
+      : { thaw: { tier: drill.thaw, days: DRILL_THAW_DAYS, pollSeconds: DRILL_THAW_POLL_SECONDS } }),
   }).catch((error: unknown) => {
     if (error instanceof ThawRequiredError) return error;
     throw error;
   });
-  if (started instanceof ThawRequiredError) return { kind: 'needs-thaw', reason: started.message };
+  if (started instanceof ThawRequiredError) {
+    const reason =
+      drill.thaw === 'never'
+        ? `${describeThaw(started.thaw)}; the drill's config says thaw: never (set drill.thaw to Standard, Bulk or Expedited to thaw them first)`
+        : `${describeThaw(started.thaw)}; a scheduled drill cannot wait that long here: run walcat drill --cluster ${cluster.id}, which thaws them through ${drill.thaw} and waits`;
+    return { kind: 'needs-thaw', reason: `cluster ${cluster.id}: ${reason}` };
+  }
   return { kind: 'started', job: started.job };
 }

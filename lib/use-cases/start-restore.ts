@@ -85,6 +85,7 @@ export async function startRestore(deps: RestoreDeps, request: StartRestoreReque
       hostSettings,
       kind,
       now: thawed === undefined ? now : deps.now(),
+      ...(thawed === undefined ? {} : { thawed }),
     });
     return thawed === undefined ? started : { ...started, thawed };
   } catch (error) {
@@ -123,15 +124,19 @@ async function createAndDispatch(
     readonly hostSettings: HostSettings;
     readonly kind: RestoreJobKind;
     readonly now: Date;
+    readonly thawed?: ThawOutcome;
   },
 ): Promise<StartedRestore> {
-  const { plan, host, hostSettings, kind, now } = context;
+  const { plan, host, hostSettings, kind, now, thawed } = context;
   const cluster = request.cluster;
   const job = createRestoreJob({
     jobId: request.jobId,
     cluster: cluster.id,
     kind,
     now,
+    ...(thawed === undefined
+      ? {}
+      : { thaw: { objects: thawed.objects, requested: thawed.requested, seconds: thawed.seconds } }),
     request: {
       target: request.target,
       baseBackup: plan.baseBackup.name,

@@ -13,7 +13,7 @@ export function restoreJobView(job: RestoreJob): JobView {
   const target = `to ${formatRestoreTarget(job.request.target)} from ${job.request.baseBackup}`;
   const ending =
     job.status === 'succeeded' && job.outcome
-      ? `: ready in ${formatDuration(job.outcome.restoreMs)}${job.outcome.check ? `, check ${job.outcome.check.passed ? 'passed' : 'FAILED'}` : ''}`
+      ? `: ready in ${formatDuration(job.outcome.restoreMs)}${job.outcome.thawMs === undefined ? '' : ` (thaw ${formatDuration(job.outcome.thawMs)})`}${job.outcome.check ? `, check ${job.outcome.check.passed ? 'passed' : 'FAILED'}` : ''}`
       : job.status === 'failed' && job.failure
         ? `: failed at ${job.failure.step}: ${job.failure.message}`
         : '';

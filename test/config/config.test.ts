@@ -80,6 +80,7 @@ describe('parseWalcatConfig: valid files', () => {
             target: { tagKey: 'walcat:drill', tagValue: 'orders-main' },
             pgData: '/var/lib/postgresql/15/drill',
             checkSql: 'select count(*) from orders',
+            thaw: 'Standard',
           },
         },
         {

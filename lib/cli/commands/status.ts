@@ -120,7 +120,9 @@ async function clusterStatus(
 
 function drillLine(drill: DrillSummary | null): string {
   if (drill === null) return 'none recorded';
-  const took = drill.restoreSeconds === null ? '' : `, restored in ${shortAge(Math.round(drill.restoreSeconds))}`;
+  const thawed = drill.thawSeconds === undefined ? '' : ` (thaw ${shortAge(Math.round(drill.thawSeconds))} of it)`;
+  const took =
+    drill.restoreSeconds === null ? '' : `, restored in ${shortAge(Math.round(drill.restoreSeconds))}${thawed}`;
   const failed = drill.failure ? `, failed at ${drill.failure.step}` : '';
   const checks =
     drill.checks.length === 0 ? '' : `; checks ${drill.checks.map((c) => `${c.name} ${c.status}`).join(', ')}`;

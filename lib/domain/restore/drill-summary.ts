@@ -13,8 +13,13 @@ export interface DrillSummary {
   readonly startedAt: string;
   /** null while the drill runs. */
   readonly finishedAt: string | null;
-  /** Measured restore time (RTO, job start to verified) of a drill that succeeded, in seconds; null otherwise. */
+  /**
+   * Measured restore time (RTO: the thaw of frozen objects when one was needed, then job start to verified) of a
+   * drill that succeeded, in seconds; null otherwise.
+   */
   readonly restoreSeconds: number | null;
+  /** The part of `restoreSeconds` spent thawing frozen objects first; absent when the drill needed no thaw. */
+  readonly thawSeconds?: number;
   /** Each check verify made on the restored copy and its outcome; empty before verify ran. */
   readonly checks: ReadonlyArray<Pick<RestoreCheck, 'name' | 'status'>>;
   /** The failed step and why, for a failed drill. */
@@ -37,6 +42,7 @@ export function drillSummary(job: RestoreJob, now: Date): DrillSummary {
     startedAt: job.createdAt.toISOString(),
     finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,
     restoreSeconds: job.outcome ? job.outcome.restoreMs / 1000 : null,
+    ...(job.thaw === undefined ? {} : { thawSeconds: job.thaw.seconds }),
     checks: checks.map((check) => ({ name: check.name, status: check.status })),
     ...(job.failure ? { failure: { step: job.failure.step, message: job.failure.message } } : {}),
     ageSeconds: Math.max(0, Math.round((now.getTime() - job.createdAt.getTime()) / 1000)),

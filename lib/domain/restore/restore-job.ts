@@ -106,8 +106,21 @@ export interface RestoreOutcome {
   readonly checks?: readonly RestoreCheck[];
   /** After resume-archiving: the timeline now archived, files queued for the archiver, the last one archived. */
   readonly archiving?: { readonly timeline: number; readonly queued: number; readonly lastArchived: string };
-  /** From job creation to the end of verify: the measured restore time (RTO). */
+  /**
+   * The measured restore time (RTO): from job creation to the end of verify, plus the thaw that had to come first
+   * (`thawMs`), since a real restore from the same objects would wait for it too.
+   */
   readonly restoreMs: number;
+  /** The thaw of frozen objects before the job was created; absent when none was needed. */
+  readonly thawMs?: number;
+}
+
+/** The thaw of frozen objects (RestoreObject, then waiting until readable) that came before a job. */
+export interface RestoreJobThaw {
+  readonly objects: number;
+  /** Objects walcat asked S3 to thaw (the others were thawing or readable already). */
+  readonly requested: number;
+  readonly seconds: number;
 }
 
 export interface RestoreFailure {
@@ -133,6 +146,8 @@ export interface RestoreJob {
   readonly steps: readonly RestoreStep[];
   readonly failure?: RestoreFailure;
   readonly outcome?: RestoreOutcome;
+  /** The thaw that had to finish before the job could start. */
+  readonly thaw?: RestoreJobThaw;
   /** Increases on every change; stores use it for optimistic concurrency. */
   readonly version: number;
 }
@@ -169,6 +184,7 @@ export function createRestoreJob(input: {
   readonly kind: RestoreJobKind;
   readonly request: RestoreRequest;
   readonly now: Date;
+  readonly thaw?: RestoreJobThaw;
 }): RestoreJob {
   if (!JOB_ID.test(input.jobId)) {
     throw new InvalidInputError(`restore job id ${JSON.stringify(input.jobId)} must match [a-z0-9][a-z0-9-]*`);
@@ -191,11 +207,20 @@ export function createRestoreJob(input: {
     updatedAt: input.now,
     ...(input.request.host.kind === 'instance' ? { instanceId: input.request.host.instanceId } : {}),
     steps: names.map((name) => ({ name, status: 'pending', attempts: 0, previousCommandIds: [] })),
+    ...(input.thaw === undefined ? {} : { thaw: input.thaw }),
     version: 0,
   };
   // Building every script once up front refuses a bad path, backup name or setting before anything runs.
   for (const step of names) buildRestoreStepScript(step, scriptInput(job));
   return job;
+}
+
+/** The restore time of a job verified at `at`: its own steps plus the thaw before it, which is its own figure too. */
+function restoreTimes(job: RestoreJob, at: Date): Pick<RestoreOutcome, 'restoreMs' | 'thawMs'> {
+  const stepsMs = Math.max(0, at.getTime() - job.createdAt.getTime());
+  if (job.thaw === undefined) return { restoreMs: stepsMs };
+  const thawMs = Math.round(job.thaw.seconds * 1000);
+  return { restoreMs: stepsMs + thawMs, thawMs };
 }
 
 /** The steps of a restore: the eight of every restore, then resume-archiving when asked for. */
@@ -398,7 +423,7 @@ function completeWithArchiving(job: RestoreJob, step: RestoreStep, at: Date): Re
   const outcome: RestoreOutcome = {
     ...previous,
     archiveMode: 'on',
-    restoreMs: Math.max(0, at.getTime() - job.createdAt.getTime()),
+    ...restoreTimes(job, at),
     archiving: {
       timeline: typeof data.timeline === 'number' ? data.timeline : previous.timeline,
       queued: typeof data.queued === 'number' ? data.queued : 0,
@@ -552,7 +577,7 @@ function completeWithVerification(job: RestoreJob, step: RestoreStep, at: Date):
   const outcome: RestoreOutcome = {
     inRecovery,
     timeline,
-    restoreMs: Math.max(0, at.getTime() - job.createdAt.getTime()),
+    ...restoreTimes(job, at),
     ...(lastReplay === undefined ? {} : { lastReplayTimestamp: lastReplay }),
     ...(lastReplayLsn === undefined ? {} : { lastReplayLsn }),
     ...(typeof data.archiveMode === 'string' ? { archiveMode: data.archiveMode } : {}),

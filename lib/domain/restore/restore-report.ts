@@ -50,7 +50,9 @@ export function restoreSlackMessage(job: RestoreJob, event: 'started' | 'failed'
     );
   } else {
     const outcome = job.outcome;
-    const time = outcome ? formatDuration(outcome.restoreMs) : 'unknown';
+    const thaw =
+      outcome?.thawMs === undefined ? '' : ` (thawing frozen objects first took ${formatDuration(outcome.thawMs)})`;
+    const time = outcome ? `${formatDuration(outcome.restoreMs)}${thaw}` : 'unknown';
     text = `:large_green_circle: ${jobTitle(job)} is ready on ${host} after ${time}`;
     if (outcome) {
       details.push(
@@ -119,6 +121,8 @@ export interface RestoreStatusJson {
   readonly steps: readonly RestoreStepRow[];
   readonly failure?: { readonly step: string; readonly message: string; readonly stderrTail?: string };
   readonly outcome?: RestoreJob['outcome'];
+  /** The thaw of frozen objects before the job: objects, how many walcat asked for, seconds it took. */
+  readonly thaw?: RestoreJob['thaw'];
 }
 
 /**
@@ -166,6 +170,7 @@ export function restoreStatusJson(job: RestoreJob): RestoreStatusJson {
         }
       : {}),
     ...(job.outcome ? { outcome: job.outcome } : {}),
+    ...(job.thaw ? { thaw: job.thaw } : {}),
   };
 }
 
@@ -203,7 +208,7 @@ export function renderRestoreStatus(job: RestoreJob, now: Date): string {
   if (job.outcome) {
     lines.push(
       '',
-      `  ${job.outcome.inRecovery ? 'paused in recovery' : 'promoted'} on timeline ${job.outcome.timeline}; last replayed commit ${job.outcome.lastReplayTimestamp ?? 'none'}; restore time ${formatDuration(job.outcome.restoreMs)}`,
+      `  ${job.outcome.inRecovery ? 'paused in recovery' : 'promoted'} on timeline ${job.outcome.timeline}; last replayed commit ${job.outcome.lastReplayTimestamp ?? 'none'}; restore time ${formatDuration(job.outcome.restoreMs)}${job.outcome.thawMs === undefined ? '' : `, of which thaw ${formatDuration(job.outcome.thawMs)}`}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -107,6 +107,31 @@ function runUntil(stop: RestoreStepName | undefined, overrides: Partial<RestoreR
 }
 
 describe('restore job: the happy path', () => {
+  it('counts the thaw before the job in the restore time, and keeps it as its own figure', () => {
+    let job = createRestoreJob({
+      jobId: 'd-1',
+      cluster,
+      kind: 'drill',
+      request,
+      now: at(0),
+      thaw: { objects: 3, requested: 3, seconds: 5400 },
+    });
+    let second = 1;
+    for (const name of RESTORE_STEPS) {
+      const sent = dispatch(job, second++);
+      job = applyCommandUpdate(sent.job, {
+        commandId: sent.commandId,
+        status: 'Success',
+        at: at(second++),
+        stdoutTail: success(name === 'verify' ? verifyData : null),
+      }).job;
+    }
+    expect(job.status).toBe('succeeded');
+    expect(job.outcome?.thawMs).toBe(5_400_000);
+    expect(job.outcome?.restoreMs).toBe(5_400_000 + (second - 1) * 1000);
+    expect(restoreJobFromJson(restoreJobToJson(job)).thaw).toEqual({ objects: 3, requested: 3, seconds: 5400 });
+  });
+
   it('dispatches the steps in order, one at a time, and completes with the verified outcome', () => {
     let job = newJob();
     const order: string[] = [];

@@ -176,12 +176,30 @@ describe('restore plans that read frozen objects', () => {
     expect(thaw.requests).toEqual([]);
   });
 
-  it('a scheduled drill whose plan reads frozen objects does not thaw: it says so and sends nothing', async () => {
+  it('a door that cannot wait hours (the deployed scheduled drill) refuses, naming walcat drill, and asks S3 nothing', async () => {
     const thaw = new FakeThaw(0);
     const { deps, transport } = setup(frozenCatalog(), thaw);
-    const outcome = await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
-    expect(outcome).toMatchObject({ kind: 'needs-thaw', reason: expect.stringContaining('need a thaw first') });
+    const outcome = await runRestoreDrill(
+      { ...deps, random: () => 0.5, newJobId: () => 'd-2', waitForThaw: false },
+      cluster(),
+    );
+    expect(outcome).toMatchObject({
+      kind: 'needs-thaw',
+      reason: expect.stringContaining('run walcat drill --cluster orders-main, which thaws them through Standard'),
+    });
     expect(thaw.requests).toEqual([]);
     expect(transport.sent).toEqual([]);
+  });
+
+  it('a scheduled drill whose plan reads frozen objects thaws them first (the default drill thaw) and starts', async () => {
+    const thaw = new FakeThaw(1);
+    const { deps, transport } = setup(frozenCatalog(), thaw);
+    const outcome = await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
+    expect(outcome.kind).toBe('started');
+    expect(new Set(thaw.requests).size).toBe(thaw.requests.length);
+    expect(thaw.requests.length).toBeGreaterThan(0);
+    // Frozen at the first look, thawing at the second, readable at the third: two polls of the drill's clock.
+    expect(outcome.kind === 'started' ? outcome.job.thaw?.seconds : undefined).toBe(120);
+    expect(transport.sent).toHaveLength(1);
   });
 });
