@@ -5,9 +5,7 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbJobStore } from '../../../lib/adapters/dynamodb/dynamodb-job-store.ts';
-import { createBackupInterpreter } from '../../../lib/domain/catalog/backup-interpreter.ts';
 import type { ClusterId, HostSettings } from '../../../lib/domain/cluster.ts';
 import { applyCommandStatus, jobToJson, newJob } from '../../../lib/domain/jobs/job.ts';
 import {
@@ -18,9 +16,8 @@ import {
   restoreJobToJson,
 } from '../../../lib/domain/restore/restore-job.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
-import { type DynaliteHandle, startDynalite } from '../../support/dynalite.ts';
+import { type CatalogTableFixture, startCatalogTable } from '../../support/catalog-table.ts';
 
-const TABLE = 'walcat-one-job-store';
 const CLUSTER = 'orders-main' as ClusterId;
 const T0 = new Date('2026-11-21T01:00:00Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
@@ -51,21 +48,17 @@ function restoreJob(jobId: string, now: Date): RestoreJob {
   });
 }
 
-let ddb: DynaliteHandle;
+let catalog: CatalogTableFixture;
 let store: DynamoDbJobStore;
 
 beforeAll(async () => {
-  ddb = await startDynalite();
-  await new DynamoDbCatalogStore({
-    client: ddb.client,
-    tableName: TABLE,
-    interpret: createBackupInterpreter([]),
-  }).ensureTable();
-  store = new DynamoDbJobStore({ client: ddb.client, tableName: TABLE });
+  catalog = await startCatalogTable();
+  store = new DynamoDbJobStore({ client: catalog.client, tableName: catalog.tableName });
 });
-afterAll(() => ddb?.close());
+afterAll(() => catalog?.close());
 
-const put = (item: Record<string, unknown>) => ddb.client.send(new PutCommand({ TableName: TABLE, Item: item }));
+const put = (item: Record<string, unknown>) =>
+  catalog.client.send(new PutCommand({ TableName: catalog.tableName, Item: item }));
 
 describe('items written by the two earlier job stores', () => {
   it('are found by command, listed together newest first, and updated in place', async () => {

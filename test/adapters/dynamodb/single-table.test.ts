@@ -1,26 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { backoffMs, SingleTable } from '../../../lib/adapters/dynamodb/single-table.ts';
-import { createBackupInterpreter } from '../../../lib/domain/catalog/backup-interpreter.ts';
 import { TransientError } from '../../../lib/domain/errors.ts';
-import { type DynaliteHandle, dynaliteClients, startDynalite } from '../../support/dynalite.ts';
+import { type CatalogTableFixture, startCatalogTable } from '../../support/catalog-table.ts';
+import { dynaliteClients } from '../../support/dynalite.ts';
 import { attachFaults, FaultInjector } from '../../support/faults.ts';
 
 const TABLE = 'walcat-single-table-test';
-let ddb: DynaliteHandle;
+let catalog: CatalogTableFixture;
 let table: SingleTable;
 const naps: number[] = [];
 
 beforeAll(async () => {
-  ddb = await startDynalite();
-  await new DynamoDbCatalogStore({
-    client: ddb.client,
-    tableName: TABLE,
-    interpret: createBackupInterpreter([]),
-  }).ensureTable();
-  table = new SingleTable({ client: ddb.client, tableName: TABLE });
+  catalog = await startCatalogTable(TABLE);
+  table = new SingleTable({ client: catalog.client, tableName: TABLE });
 });
-afterAll(() => ddb?.close());
+afterAll(() => catalog?.close());
 
 const sk = (n: number) => `ITEM#${String(n).padStart(4, '0')}`;
 
@@ -84,7 +78,7 @@ describe('single-table module against dynalite', () => {
   });
 
   it('resends unprocessed batch items and keys with backoff until every one is written and read', async () => {
-    const { client } = dynaliteClients(ddb.endpoint);
+    const { client } = dynaliteClients(catalog.ddb.endpoint);
     const faults = new FaultInjector(11);
     attachFaults(client, faults);
     const throttled = new SingleTable({
@@ -110,7 +104,7 @@ describe('single-table module against dynalite', () => {
   });
 
   it('gives up with a TransientError naming the table when items stay unprocessed', async () => {
-    const { client } = dynaliteClients(ddb.endpoint);
+    const { client } = dynaliteClients(catalog.ddb.endpoint);
     const faults = new FaultInjector(3);
     attachFaults(client, faults);
     const stuck = new SingleTable({ client, tableName: TABLE, sleep: async () => {}, maxBatchAttempts: 3 });
