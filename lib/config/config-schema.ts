@@ -9,6 +9,7 @@ import type {
   StorageLocation,
   WalcatConfig,
 } from '../domain/cluster.ts';
+import { MIN_JOB_HISTORY_MS } from '../domain/jobs/job-history.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE, parseWalSegmentSize } from '../domain/wal/segment-size.ts';
 import { closestName } from './closest-name.ts';
 import { scheduleProblem } from './schedule-expression.ts';
@@ -360,6 +361,23 @@ const clusterSchema = strictObject({
   }),
 );
 
+/** How long finished jobs are kept: a duration of at least 7d (a job's lookups must outlive its run). */
+const jobHistorySchema = z.string({ error: needsUnit('90d') }).transform((text, context) => {
+  const ms = parseDurationMs(text);
+  if (ms === undefined || ms < MIN_JOB_HISTORY_MS) {
+    context.addIssue({
+      code: 'custom',
+      input: text,
+      message:
+        ms === undefined
+          ? `${show(text)} is not a duration; write a whole number and one unit d or w (e.g. 90d)`
+          : `${show(text)} is shorter than 7d; keep finished jobs at least 7d, since a job's lookups must outlive its run (e.g. 90d)`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 /** DynamoDB's table name rule. */
 export const CATALOG_TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 export const DEFAULT_CATALOG_TABLE = 'walcat-catalog';
@@ -369,6 +387,7 @@ export const walcatConfigSchema = strictObject({
     (value) => CATALOG_TABLE_NAME.test(value),
     (value) => `${show(value)} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -); e.g. walcat-catalog`,
   ).default(DEFAULT_CATALOG_TABLE),
+  jobHistory: jobHistorySchema.optional(),
   clusters: z
     .array(clusterSchema, {
       error: (issue) =>
@@ -377,35 +396,42 @@ export const walcatConfigSchema = strictObject({
           : `${show(issue.input)} is not a list; write clusters as a YAML list (- id: ...)`,
     })
     .min(1, { error: 'is empty; configure at least one cluster (see walcat.config.example.yml)' }),
-}).superRefine((config, context) => {
-  const firstById = new Map<string, number>();
-  const firstByRoot = new Map<string, number>();
-  config.clusters.forEach((cluster, index) => {
-    const sameId = firstById.get(cluster.id);
-    if (sameId !== undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['clusters', index, 'id'],
-        input: cluster.id,
-        message: `${show(cluster.id)} is already the id of clusters[${sameId}]; give every cluster its own id`,
-      });
-    } else {
-      firstById.set(cluster.id, index);
-    }
-    const root = `s3://${cluster.storage.bucket}/${cluster.storage.prefix}`;
-    const sameRoot = firstByRoot.get(root);
-    if (sameRoot !== undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['clusters', index, 'storage'],
-        input: root,
-        message: `${show(root)} is already the storage of clusters[${sameRoot}]; two clusters archiving into one prefix would mix their WAL, so give each its own prefix`,
-      });
-    } else {
-      firstByRoot.set(root, index);
-    }
-  });
-}) satisfies z.ZodType<WalcatConfig, unknown>;
+})
+  .superRefine((config, context) => {
+    const firstById = new Map<string, number>();
+    const firstByRoot = new Map<string, number>();
+    config.clusters.forEach((cluster, index) => {
+      const sameId = firstById.get(cluster.id);
+      if (sameId !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['clusters', index, 'id'],
+          input: cluster.id,
+          message: `${show(cluster.id)} is already the id of clusters[${sameId}]; give every cluster its own id`,
+        });
+      } else {
+        firstById.set(cluster.id, index);
+      }
+      const root = `s3://${cluster.storage.bucket}/${cluster.storage.prefix}`;
+      const sameRoot = firstByRoot.get(root);
+      if (sameRoot !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['clusters', index, 'storage'],
+          input: root,
+          message: `${show(root)} is already the storage of clusters[${sameRoot}]; two clusters archiving into one prefix would mix their WAL, so give each its own prefix`,
+        });
+      } else {
+        firstByRoot.set(root, index);
+      }
+    });
+  })
+  .transform(
+    ({ jobHistory, ...config }): WalcatConfig => ({
+      ...config,
+      ...(jobHistory === undefined ? {} : { jobHistoryMs: jobHistory }),
+    }),
+  ) satisfies z.ZodType<WalcatConfig, unknown>;
 
 /**
  * The storage text as WAL-G reads it, when that differs from what was written only by slashes WAL-G trims (e.g.

@@ -98,4 +98,6 @@ export interface ClusterConfig {
 export interface WalcatConfig {
   readonly catalogTable: string;
   readonly clusters: readonly ClusterConfig[];
+  /** How long a finished job stays in the job history, in ms (absent: DEFAULT_JOB_HISTORY_MS, 90 days). */
+  readonly jobHistoryMs?: number;
 }

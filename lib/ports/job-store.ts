@@ -63,6 +63,11 @@ export interface JobStore {
     options?: { readonly states?: readonly JobState[]; readonly limit?: number },
   ): Promise<Job[]>;
   /**
+   * The cluster's host-command jobs not yet ended (queued or running), newest first. Read without the job history:
+   * the cost follows the active jobs, not the finished ones.
+   */
+  listActive(cluster: ClusterId): Promise<Job[]>;
+  /**
    * Takes the named cluster lock for `holder` until `expiresAt`, unless another holder has it and it has not
    * expired. Taking a lock one already holds renews it.
    */

@@ -50,6 +50,6 @@ export interface RestoreJobStore {
     cluster: ClusterId,
     options?: { readonly kind?: RestoreJobKind; readonly limit?: number },
   ): Promise<RestoreJob[]>;
-  /** Jobs still running, of every cluster given (the watchdog's worklist). */
+  /** Jobs still running, of every cluster given (the watchdog's worklist), read without the job history. */
   listRunning(clusters: readonly ClusterId[]): Promise<RestoreJob[]>;
 }

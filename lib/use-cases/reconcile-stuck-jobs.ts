@@ -44,7 +44,7 @@ export async function reconcileStuckJobs(
   const outcomes: TrackOutcome[] = [];
   let polled = 0;
   for (const cluster of input.clusters) {
-    const active = await deps.jobs.list(cluster.id, { states: ['queued', 'running'] });
+    const active = await deps.jobs.listActive(cluster.id);
     for (const job of active) {
       if (job.commandId === undefined) continue;
       if (input.now.getTime() - job.lastUpdateAt.getTime() < silenceMs) continue;

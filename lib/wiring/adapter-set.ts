@@ -164,7 +164,14 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   );
   const transport = lazy((): CommandTransport => options.transport ?? new SsmCommandTransport({ client: ssm() }));
   const logGroup = options.commandLogGroup ?? HOST_COMMAND_LOG_GROUP;
-  const jobStore = lazy(() => new DynamoDbJobStore({ client: documentClient(), tableName }));
+  const jobStore = lazy(
+    () =>
+      new DynamoDbJobStore({
+        client: documentClient(),
+        tableName,
+        ...(config.jobHistoryMs === undefined ? {} : { jobHistoryMs: config.jobHistoryMs }),
+      }),
+  );
   const hostCommands = lazy(
     (): HostCommandAdapters => ({
       transport: transport(),

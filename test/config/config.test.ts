@@ -42,6 +42,7 @@ describe('parseWalcatConfig: valid files', () => {
     const config = parseWalcatConfig(exampleText, 'walcat.config.example.yml');
     expect(config).toEqual({
       catalogTable: 'walcat-catalog',
+      jobHistoryMs: 90 * DAY,
       clusters: [
         {
           id: 'orders-main',
@@ -259,6 +260,13 @@ describe('parseWalcatConfig: valid files', () => {
     expect(config.clusters.map((cluster) => cluster.storage.prefix)).toEqual(['', 'nested/']);
   });
 
+  it('reads how long finished jobs are kept; without it the job store keeps them 90 days', () => {
+    expect(parseWalcatConfig(configText([minimalCluster()], { jobHistory: '26w' }), 'test.yml').jobHistoryMs).toBe(
+      26 * 7 * DAY,
+    );
+    expect(parseWalcatConfig(configText([minimalCluster()]), 'test.yml')).not.toHaveProperty('jobHistoryMs');
+  });
+
   it('returns a deeply frozen object', () => {
     const config = parseWalcatConfig(exampleText, 'walcat.config.example.yml');
     const cluster = config.clusters[0];
@@ -280,6 +288,20 @@ describe('parseWalcatConfig: every error names the field, the value and the fix'
       text: configText([minimalCluster()], { catalogTabel: 'x' }),
       field: 'test.yml: unknown key "catalogTabel"',
       fix: 'did you mean "catalogTable"?',
+    },
+    {
+      name: 'job history too short for a job to end within it',
+      text: configText([minimalCluster()], { jobHistory: '3d' }),
+      field: 'jobHistory',
+      value: '"3d"',
+      fix: 'keep finished jobs at least 7d',
+    },
+    {
+      name: 'job history without a unit',
+      text: configText([minimalCluster()], { jobHistory: 90 }),
+      field: 'jobHistory',
+      value: '90',
+      fix: 'add a unit (e.g. 90d)',
     },
     {
       name: 'misspelt retention key',

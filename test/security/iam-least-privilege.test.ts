@@ -379,6 +379,7 @@ describe('the roles grant what the code actually sends', () => {
       const found = await jobs.findByCommandId('cmd-1');
       if (found) await jobs.update(found, (job) => job);
       await jobs.list(cluster, { states: ['running'] });
+      await jobs.listActive(cluster);
       await jobs.releaseLock(cluster, 'backup', 'job-1');
       client.destroy();
       return actions;

@@ -314,6 +314,19 @@ describe('each role suffices for its use case and allows nothing more (moto with
     await denied(objects.getObjectText(BUCKET, OWN_KEY, 1024));
   });
 
+  it('job-tracker: its watchdog reads the active jobs from their index, ends one and stores its expiry; reads no object', async () => {
+    const { objects, ddb } = as('jobTracker');
+    const jobs = new DynamoDbJobStore({ client: ddb, tableName: TABLE });
+    const now = new Date('2026-11-21T02:00:00Z');
+    const job = newJob({ id: 'job-watched', cluster: CLUSTER, type: 'archiver-probe', commandId: 'cmd-watched', now });
+    await jobs.create(job);
+    expect((await jobs.listActive(CLUSTER)).map((active) => active.id)).toContain('job-watched');
+    expect(await jobs.restores.listRunning([CLUSTER])).toEqual([]);
+    await jobs.update(job, (current) => ({ ...current, state: 'timed-out', finishedAt: now }));
+    expect((await jobs.listActive(CLUSTER)).map((active) => active.id)).not.toContain('job-watched');
+    await denied(objects.getObjectText(BUCKET, OWN_KEY, 1024));
+  });
+
   it.each(Object.keys(FAN_OUT_FUNCTIONS) as FanOutFunction[])(
     '%s: enqueues its cluster runs and consumes them from its own queue; no other function’s',
     async (fn) => {

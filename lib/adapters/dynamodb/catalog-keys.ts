@@ -17,6 +17,10 @@
  * written, ISO-8601 with milliseconds): the keys of the `changes` global secondary index, so what changed since a
  * stamp (creations and deletions) is one Query whatever the size of the archive.
  *
+ * Jobs not yet ended also carry `activeOf` (the cluster id): the hash key of the sparse `active` index (range `sk`,
+ * keys only), so a watchdog finds a cluster's active jobs without reading its job history. A job loses the attribute
+ * in the same write that ends it, and gains `ttl` (job history retention) instead.
+ *
  * WAL sort keys are the segment number in fixed-width hex so a range of segments is one Query; the file name after
  * it keeps two objects for one segment (different compression, `.partial`, `.backup`) apart.
  */
@@ -64,6 +68,9 @@ export const CHANGES_PROJECTION = [
   'deleted',
   'deletedAt',
 ];
+/** The sparse global secondary index of jobs not yet ended: hash `activeOf` (cluster pk), range `sk`, keys only. */
+export const ACTIVE_INDEX = 'active';
+export const ACTIVE_OF = 'activeOf';
 /** The cluster partition's ranges read together: alerts, backups and history files; then state, sync parts, timelines. */
 export const OVERVIEW_FIRST_RANGE = ['ALERT#', 'HISTORY$'] as const;
 export const OVERVIEW_SECOND_RANGE = ['STATE', 'TIMELINE$'] as const;

@@ -1,12 +1,4 @@
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  ResourceInUseException,
-  ResourceNotFoundException,
-  UpdateTableCommand,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -60,7 +52,6 @@ import {
   CHANGED_AT,
   CHANGES_INDEX,
   CHANGES_OF,
-  CHANGES_PROJECTION,
   clusterPk,
   HISTORY_SK_PREFIX,
   historySk,
@@ -74,6 +65,7 @@ import {
   walPk,
   walSk,
 } from './catalog-keys.ts';
+import { ensureCatalogTable } from './catalog-table.ts';
 import { alertFromItem } from './dynamodb-alert-store.ts';
 
 type Item = Record<string, unknown>;
@@ -504,90 +496,12 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   }
 
   async ensureTable(): Promise<void> {
-    const raw = this.#client as unknown as DynamoDBClient;
-    try {
-      this.#count('DescribeTable');
-      const described = await raw.send(new DescribeTableCommand({ TableName: this.#table }));
-      const indexes = described.Table?.GlobalSecondaryIndexes ?? [];
-      if (!indexes.some((index) => index.IndexName === CHANGES_INDEX)) await this.#addChangesIndex(raw);
-      return;
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
-    }
-    try {
-      this.#count('CreateTable');
-      await raw.send(
-        new CreateTableCommand({
-          TableName: this.#table,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-            ...CHANGES_INDEX_ATTRIBUTES,
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          GlobalSecondaryIndexes: [CHANGES_INDEX_DEFINITION],
-        }),
-      );
-    } catch (error) {
-      // Another process created it between our DescribeTable and CreateTable.
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
-    const deadline = Date.now() + 60_000;
-    for (let attempt = 0; Date.now() < deadline; attempt++) {
-      this.#count('DescribeTable');
-      const described = await raw.send(new DescribeTableCommand({ TableName: this.#table }));
-      if (described.Table?.TableStatus === 'ACTIVE') return this.#enableTombstoneTtl(raw);
-      await this.#sleep(Math.min(1000, 20 * 2 ** attempt));
-    }
-    throw new TransientError(`DynamoDB table ${this.#table} did not become ACTIVE within 60 s; run walcat init again`);
-  }
-
-  /**
-   * A table made by an older walcat gets the change index (DynamoDB fills it from the items written since; until it
-   * is ACTIVE, continuity reads everything as before).
-   */
-  async #addChangesIndex(raw: DynamoDBClient): Promise<void> {
-    const create = (throughput?: { ReadCapacityUnits: number; WriteCapacityUnits: number }) => {
-      this.#count('UpdateTable');
-      return raw.send(
-        new UpdateTableCommand({
-          TableName: this.#table,
-          AttributeDefinitions: CHANGES_INDEX_ATTRIBUTES,
-          GlobalSecondaryIndexUpdates: [
-            { Create: { ...CHANGES_INDEX_DEFINITION, ...(throughput ? { ProvisionedThroughput: throughput } : {}) } },
-          ],
-        }),
-      );
-    };
-    try {
-      await create();
-    } catch (error) {
-      // An emulator that predates on-demand indexes (dynalite) wants a throughput, which DynamoDB refuses on-demand.
-      const { name, message } = error as { name?: string; message?: string };
-      if (name !== 'ValidationException' || !/provisionedThroughput/i.test(message ?? '')) throw error;
-      await create({ ReadCapacityUnits: 5, WriteCapacityUnits: 5 });
-    }
-  }
-
-  /** Tombstones expire by TTL (TOMBSTONE_TTL_DAYS); the deployed table declares it in its resource already. */
-  async #enableTombstoneTtl(raw: DynamoDBClient): Promise<void> {
-    this.#count('UpdateTimeToLive');
-    try {
-      await raw.send(
-        new UpdateTimeToLiveCommand({
-          TableName: this.#table,
-          TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-        }),
-      );
-    } catch (error) {
-      const name = (error as { name?: string }).name;
-      // dynalite has no TTL (UnknownOperationException); a table whose TTL is already on says ValidationException.
-      if (name !== 'UnknownOperationException' && name !== 'ValidationException') throw error;
-    }
+    await ensureCatalogTable({
+      client: this.#client as unknown as DynamoDBClient,
+      tableName: this.#table,
+      sleep: this.#sleep,
+      count: (operation) => this.#count(operation),
+    });
   }
 
   async applyWalChanges(changes: readonly WalObjectChange[]): Promise<ApplyOutcome> {
@@ -1217,19 +1131,6 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     }
   }
 }
-
-const CHANGES_INDEX_ATTRIBUTES = [
-  { AttributeName: CHANGES_OF, AttributeType: 'S' as const },
-  { AttributeName: CHANGED_AT, AttributeType: 'S' as const },
-];
-const CHANGES_INDEX_DEFINITION = {
-  IndexName: CHANGES_INDEX,
-  KeySchema: [
-    { AttributeName: CHANGES_OF, KeyType: 'HASH' as const },
-    { AttributeName: CHANGED_AT, KeyType: 'RANGE' as const },
-  ],
-  Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: CHANGES_PROJECTION },
-};
 
 /** The change-index keys of a WAL item written at `at`. */
 function changeStamp(record: WalObjectRecord, at: Date): Item {

@@ -3,9 +3,9 @@
  *
  * | item          | pk                    | sk                          | holds                                        |
  * |---------------|-----------------------|-----------------------------|----------------------------------------------|
- * | job           | `CLUSTER#<id>`        | `JOB#<created ISO>#<jobId>` | the job as JSON (`body`), jobFamily, jobType, state, version |
- * | command index | `COMMAND#<commandId>` | `JOB`                       | the job's pk, sk and family                  |
- * | job id index  | `CLUSTER#<id>`        | `JOBID#<jobId>`             | the job's sort key (restores: found by id)   |
+ * | job           | `CLUSTER#<id>`        | `JOB#<created ISO>#<jobId>` | the job as JSON (`body`), jobFamily, jobType, state, version; `activeOf` while active, `ttl` once ended |
+ * | command index | `COMMAND#<commandId>` | `JOB`                       | the job's pk, sk and family, ttl             |
+ * | job id index  | `CLUSTER#<id>`        | `JOBID#<jobId>`             | the job's sort key (restores: found by id), ttl |
  * | lock          | `CLUSTER#<id>`        | `LOCK#<name>`               | holder, expiresAt (epoch ms), ttl (epoch s)  |
  * | restore lock  | `CLUSTER#<id>`        | `LOCK#restore`              | the job id of the one running restore        |
  *
@@ -13,12 +13,24 @@
  * steps, one command each). A status-change event names only a command, so one Query on its `COMMAND#` partition
  * finds the job of either family: the `JOB` index item, or one of the two written before jobs shared a store
  * (`HOST_JOB` for host commands, `COMMAND` for restores), which are read as they are and need no migration.
+ * A job not yet ended carries `activeOf`, the key of the sparse `active` index: the watchdog reads a cluster's
+ * active jobs from it (one Query and one BatchGetItem however long the history). The write that ends a job drops
+ * `activeOf` and sets `ttl` (the end plus the job history retention), so DynamoDB removes finished jobs in time;
+ * the lookup items expire with them (see job-history.ts).
  * Locks expire by condition (`expiresAt < :now`), which dynalite supports; `ttl` lets real DynamoDB delete stale
  * locks as well.
  */
 import type { ClusterId } from '../../domain/cluster.ts';
 import { TransientError } from '../../domain/errors.ts';
-import { type Job, type JobJson, type JobState, jobFromJson, jobToJson } from '../../domain/jobs/job.ts';
+import {
+  isTerminalJobState,
+  type Job,
+  type JobJson,
+  type JobState,
+  jobFromJson,
+  jobToJson,
+} from '../../domain/jobs/job.ts';
+import { DEFAULT_JOB_HISTORY_MS, jobExpiresAt, lookupExpiresAt } from '../../domain/jobs/job-history.ts';
 import {
   type RestoreJob,
   type RestoreJobKind,
@@ -27,7 +39,7 @@ import {
 } from '../../domain/restore/restore-job.ts';
 import { type AnyJob, JobConflictError, type JobRef, type JobStore, type LockAttempt } from '../../ports/job-store.ts';
 import { RestoreJobConflictError, type RestoreJobStore, RestoreLockedError } from '../../ports/restore-job-store.ts';
-import { clusterPk, JOB_SK_PREFIX, jobSk, lockSk } from './catalog-keys.ts';
+import { ACTIVE_INDEX, ACTIVE_OF, clusterPk, JOB_SK_PREFIX, jobSk, lockSk } from './catalog-keys.ts';
 import { type Item, SingleTable, type SingleTableOptions } from './single-table.ts';
 
 export const HOST_JOB_FAMILY = 'host-command';
@@ -38,22 +50,29 @@ const COMMAND_INDEX_SK = 'JOB';
 const jobIdSk = (jobId: string): string => `JOBID#${jobId}`;
 const MAX_UPDATE_ATTEMPTS = 8;
 
-export type DynamoDbJobStoreOptions = SingleTableOptions;
+const ACTIVE = { name: ACTIVE_INDEX, hashKey: ACTIVE_OF, rangeKey: 'sk' } as const;
+
+export interface DynamoDbJobStoreOptions extends SingleTableOptions {
+  /** How long a finished job is kept before DynamoDB's TTL removes it, in ms (config `jobHistory`, default 90d). */
+  readonly jobHistoryMs?: number;
+}
 
 export class DynamoDbJobStore implements JobStore {
   readonly #table: SingleTable;
   readonly restores: RestoreJobStore;
+  readonly historyMs: number;
 
   constructor(options: DynamoDbJobStoreOptions) {
     this.#table = new SingleTable(options);
+    this.historyMs = options.jobHistoryMs ?? DEFAULT_JOB_HISTORY_MS;
     this.restores = new RestoreJobs(this.#table, this);
   }
 
   async create(job: Job): Promise<void> {
     const pk = clusterPk(job.cluster);
     const sk = jobSk(job.createdAt, job.id);
-    if (job.commandId !== undefined) await this.indexCommand(job.commandId, pk, sk, job.id, HOST_JOB_FAMILY);
-    if (!(await this.#table.putIfAbsent(hostItem(job, pk, sk)))) {
+    if (job.commandId !== undefined) await this.indexCommand(job.commandId, pk, sk, job, HOST_JOB_FAMILY);
+    if (!(await this.#table.putIfAbsent(hostItem(job, pk, sk, this.historyMs)))) {
       throw new JobConflictError(`job ${job.id} of cluster ${job.cluster} already exists`);
     }
   }
@@ -87,9 +106,9 @@ export class DynamoDbJobStore implements JobStore {
       const changed = change(current);
       if (changed === current) return current;
       const next: Job = { ...changed, version: current.version + 1 };
-      if (await this.#table.putIfVersion(hostItem(next, pk, sk), current.version)) {
+      if (await this.#table.putIfVersion(hostItem(next, pk, sk, this.historyMs), current.version)) {
         if (next.commandId !== undefined && next.commandId !== current.commandId) {
-          await this.indexCommand(next.commandId, pk, sk, next.id, HOST_JOB_FAMILY);
+          await this.indexCommand(next.commandId, pk, sk, next, HOST_JOB_FAMILY);
         }
         return next;
       }
@@ -108,6 +127,11 @@ export class DynamoDbJobStore implements JobStore {
       if (options.limit !== undefined && jobs.length >= options.limit) break;
     }
     return jobs;
+  }
+
+  async listActive(cluster: ClusterId): Promise<Job[]> {
+    const items = await this.activeItems(cluster);
+    return items.flatMap((item) => (item.jobFamily === HOST_JOB_FAMILY ? [hostJobOf(item)] : []));
   }
 
   async listAny(cluster: ClusterId, options: { limit?: number } = {}): Promise<AnyJob[]> {
@@ -168,15 +192,47 @@ export class DynamoDbJobStore implements JobStore {
     });
   }
 
+  /**
+   * The cluster's jobs not yet ended, of both families, newest first: the sparse index names them (eventually
+   * consistent), and one consistent batch read gives their current versions, leaving out any that ended since.
+   */
+  async activeItems(cluster: ClusterId): Promise<Item[]> {
+    const keys: { pk: string; sk: string }[] = [];
+    try {
+      for await (const entry of this.#table.query({ pk: clusterPk(cluster), index: ACTIVE, forward: false })) {
+        keys.push({ pk: String(entry.pk), sk: String(entry.sk) });
+      }
+    } catch (error) {
+      if (!isMissingIndex(error)) throw error;
+      // A table whose index `walcat init` has only just asked for (DynamoDB is still building it), or an emulator
+      // that cannot add one: read the history as before the index existed.
+      const items: Item[] = [];
+      for await (const item of this.jobItems(cluster)) if (isActiveItem(item)) items.push(item);
+      return items;
+    }
+    if (keys.length === 0) return [];
+    const items = await this.#table.batchGet(keys);
+    return items
+      .filter((item) => item[ACTIVE_OF] !== undefined)
+      .sort((a, b) => (String(a.sk) < String(b.sk) ? 1 : String(a.sk) > String(b.sk) ? -1 : 0));
+  }
+
   /** Written before the job item: an event for a just-sent command must find its job. */
-  async indexCommand(commandId: string, pk: string, sk: string, jobId: string, family: string): Promise<void> {
+  async indexCommand(
+    commandId: string,
+    pk: string,
+    sk: string,
+    job: { readonly createdAt: Date } & ({ readonly id: string } | { readonly jobId: string }),
+    family: string,
+  ): Promise<void> {
     await this.#table.put({
       pk: commandPk(commandId),
       sk: COMMAND_INDEX_SK,
       jobPk: pk,
       jobSk: sk,
-      jobId,
+      jobId: 'id' in job ? job.id : job.jobId,
       jobFamily: family,
+      ttl: lookupExpiresAt(job.createdAt, this.historyMs),
     });
   }
 
@@ -224,18 +280,19 @@ class RestoreJobs implements RestoreJobStore {
   async create(job: RestoreJob): Promise<void> {
     const pk = clusterPk(job.cluster);
     const sk = jobSk(job.createdAt, job.jobId);
-    if (!(await this.#table.putIfAbsent({ pk, sk: jobIdSk(job.jobId), jobSk: sk }))) {
+    const ttl = lookupExpiresAt(job.createdAt, this.#store.historyMs);
+    if (!(await this.#table.putIfAbsent({ pk, sk: jobIdSk(job.jobId), jobSk: sk, ttl }))) {
       throw new RestoreJobConflictError(`restore job ${job.jobId} already exists in cluster ${job.cluster}`);
     }
     await this.#indexCommands(job, pk, sk);
-    await this.#table.put(restoreItem(job, pk, sk));
+    await this.#table.put(restoreItem(job, pk, sk, this.#store.historyMs));
   }
 
   async save(job: RestoreJob, expectedVersion: number): Promise<void> {
     const pk = clusterPk(job.cluster);
     const sk = jobSk(job.createdAt, job.jobId);
     await this.#indexCommands(job, pk, sk);
-    if (!(await this.#table.putIfVersion(restoreItem(job, pk, sk), expectedVersion))) {
+    if (!(await this.#table.putIfVersion(restoreItem(job, pk, sk, this.#store.historyMs), expectedVersion))) {
       throw new RestoreJobConflictError(`restore job ${job.jobId} changed since version ${expectedVersion} was read`);
     }
   }
@@ -266,20 +323,30 @@ class RestoreJobs implements RestoreJobStore {
   }
 
   async listRunning(clusters: readonly ClusterId[]): Promise<RestoreJob[]> {
-    const all = await Promise.all(clusters.map((cluster) => this.list(cluster)));
-    return all.flat().filter((job) => job.status === 'running');
+    const all = await Promise.all(clusters.map((cluster) => this.#store.activeItems(cluster)));
+    return all
+      .flat()
+      .flatMap((item) => (item.jobFamily === RESTORE_JOB_FAMILY ? [restoreJobOf(item)] : []))
+      .filter((job) => job.status === 'running');
   }
 
   async #indexCommands(job: RestoreJob, pk: string, sk: string): Promise<void> {
     const commandIds = job.steps.flatMap((step) => (step.commandId ? [step.commandId] : []));
     await Promise.all(
-      commandIds.map((commandId) => this.#store.indexCommand(commandId, pk, sk, job.jobId, RESTORE_JOB_FAMILY)),
+      commandIds.map((commandId) => this.#store.indexCommand(commandId, pk, sk, job, RESTORE_JOB_FAMILY)),
     );
   }
 }
 
-function hostItem(job: Job, pk: string, sk: string): Item {
+/** While a job is active it is in the `active` index; once it ended it expires `historyMs` after its end. */
+function lifetime(cluster: ClusterId, endedAt: Date | undefined, historyMs: number): Item {
+  return endedAt === undefined ? { [ACTIVE_OF]: clusterPk(cluster) } : { ttl: jobExpiresAt(endedAt, historyMs) };
+}
+
+function hostItem(job: Job, pk: string, sk: string, historyMs: number): Item {
+  const ended = isTerminalJobState(job.state) ? (job.finishedAt ?? job.lastUpdateAt) : undefined;
   return {
+    ...lifetime(job.cluster, ended, historyMs),
     pk,
     sk,
     jobFamily: HOST_JOB_FAMILY,
@@ -292,8 +359,11 @@ function hostItem(job: Job, pk: string, sk: string): Item {
   };
 }
 
-function restoreItem(job: RestoreJob, pk: string, sk: string): Item {
+function restoreItem(job: RestoreJob, pk: string, sk: string, historyMs: number): Item {
+  // A failed restore can be resumed: its item is then active again and loses its ttl.
+  const ended = job.status === 'running' ? undefined : (job.finishedAt ?? job.updatedAt);
   return {
+    ...lifetime(job.cluster, ended, historyMs),
     pk,
     sk,
     jobFamily: RESTORE_JOB_FAMILY,
@@ -311,6 +381,22 @@ function restoreItem(job: RestoreJob, pk: string, sk: string): Item {
 
 const hostJobOf = (item: Item): Job => jobFromJson(JSON.parse(String(item.body)) as JobJson);
 const restoreJobOf = (item: Item): RestoreJob => restoreJobFromJson(JSON.parse(String(item.body)));
+
+/** DynamoDB and dynalite say "does not have the specified index", moto "Invalid index". */
+function isMissingIndex(error: unknown): boolean {
+  const { name, message } = error as { name?: string; message?: string };
+  return (
+    (name === 'ValidationException' || name === 'ResourceNotFoundException') &&
+    /specified index|invalid index/i.test(message ?? '')
+  );
+}
+
+/** A job item not yet ended, whichever store wrote it (restore items of the earlier store have only `status`). */
+function isActiveItem(item: Item): boolean {
+  if (item.jobFamily === HOST_JOB_FAMILY) return !isTerminalJobState(hostJobOf(item).state);
+  if (item.jobFamily === RESTORE_JOB_FAMILY) return restoreJobOf(item).status === 'running';
+  return false;
+}
 
 /** The job an item holds; items of another kind under `JOB#` (none today) are skipped. */
 function anyJobOf(item: Item): AnyJob | undefined {

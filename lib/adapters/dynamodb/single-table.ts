@@ -29,8 +29,17 @@ export interface Condition {
   readonly names?: Readonly<Record<string, string>>;
 }
 
+/** A global secondary index to query instead of the table: its name and key attributes. */
+export interface TableIndex {
+  readonly name: string;
+  readonly hashKey: string;
+  readonly rangeKey: string;
+}
+
 export interface TableQuery {
+  /** The partition: the table's `pk`, or the index's hash key when `index` is given. */
   readonly pk: string;
+  readonly index?: TableIndex;
   /** Only sort keys beginning with this. */
   readonly skPrefix?: string;
   /** Only sort keys in this inclusive range (instead of a prefix). */
@@ -156,13 +165,25 @@ export class SingleTable {
   /** Every item of a partition (or a sort-key range of it), page after page, in sort-key order. */
   async *query(query: TableQuery): AsyncGenerator<Item> {
     const values: Record<string, unknown> = { ':pk': query.pk, ...(query.filter?.values ?? {}) };
-    let keyCondition = 'pk = :pk';
+    const names: Record<string, string> = { ...(query.filter?.names ?? {}) };
+    let hash = 'pk';
+    let range = 'sk';
+    if (query.index !== undefined) {
+      hash = '#indexHash';
+      names[hash] = query.index.hashKey;
+      // DynamoDB refuses a name the expressions do not use.
+      if (query.skBetween !== undefined || query.skPrefix !== undefined) {
+        range = '#indexRange';
+        names[range] = query.index.rangeKey;
+      }
+    }
+    let keyCondition = `${hash} = :pk`;
     if (query.skBetween !== undefined) {
-      keyCondition += ' AND sk BETWEEN :skFrom AND :skTo';
+      keyCondition += ` AND ${range} BETWEEN :skFrom AND :skTo`;
       values[':skFrom'] = query.skBetween[0];
       values[':skTo'] = query.skBetween[1];
     } else if (query.skPrefix !== undefined) {
-      keyCondition += ' AND begins_with(sk, :skPrefix)';
+      keyCondition += ` AND begins_with(${range}, :skPrefix)`;
       values[':skPrefix'] = query.skPrefix;
     }
     let startKey: Item | undefined;
@@ -170,10 +191,11 @@ export class SingleTable {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
+          ...(query.index === undefined ? {} : { IndexName: query.index.name }),
           KeyConditionExpression: keyCondition,
           ExpressionAttributeValues: values,
           ...(query.filter === undefined ? {} : { FilterExpression: query.filter.expression }),
-          ...(query.filter?.names === undefined ? {} : { ExpressionAttributeNames: query.filter.names }),
+          ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
           ...(query.forward === false ? { ScanIndexForward: false } : {}),
           ...(query.consistent === true ? { ConsistentRead: true } : {}),
           ...(query.pageSize === undefined ? {} : { Limit: query.pageSize }),

@@ -1,28 +1,31 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbJobStore } from '../../../lib/adapters/dynamodb/dynamodb-job-store.ts';
-import { createBackupInterpreter } from '../../../lib/domain/catalog/backup-interpreter.ts';
+import { parseWalcatConfig } from '../../../lib/config/config.ts';
 import type { ClusterId } from '../../../lib/domain/cluster.ts';
 import { applyCommandStatus, newJob } from '../../../lib/domain/jobs/job.ts';
-import { type DynaliteHandle, startDynalite } from '../../support/dynalite.ts';
+import {
+  applyCommandUpdate,
+  createRestoreJob,
+  markStepDispatched,
+  resumeRestoreJob,
+} from '../../../lib/domain/restore/restore-job.ts';
+import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+import { createAdapterSet } from '../../../lib/wiring/adapter-set.ts';
+import { type CatalogTableFixture, createKeysOnlyTable, startCatalogTable } from '../../support/catalog-table.ts';
+import { DYNALITE_CREDENTIALS, dynaliteClients } from '../../support/dynalite.ts';
 
-const TABLE = 'walcat-jobs-test';
 const CLUSTER = 'orders-main' as ClusterId;
 const T0 = new Date('2026-11-21T01:00:00Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);
-let ddb: DynaliteHandle;
+let catalog: CatalogTableFixture;
 let store: DynamoDbJobStore;
 
 beforeAll(async () => {
-  ddb = await startDynalite();
-  await new DynamoDbCatalogStore({
-    client: ddb.client,
-    tableName: TABLE,
-    interpret: createBackupInterpreter([]),
-  }).ensureTable();
-  store = new DynamoDbJobStore({ client: ddb.client, tableName: TABLE });
+  catalog = await startCatalogTable();
+  store = new DynamoDbJobStore({ client: catalog.client, tableName: catalog.tableName });
 });
-afterAll(() => ddb?.close());
+afterAll(() => catalog?.close());
 
 describe('cluster lock (conditional put with expiry)', () => {
   it('lets exactly one of many concurrent requests take the lock, and names the holder to the others', async () => {
@@ -80,5 +83,129 @@ describe('jobs', () => {
     expect(Object.keys(stored?.invocations ?? {}).sort()).toEqual(['i-1', 'i-2']);
     expect(stored?.version).toBe(3);
     expect((await store.list(CLUSTER, { states: ['running'] })).map((job) => job.id)).toEqual(['j-1']);
+  });
+});
+
+const DAY_S = 86_400;
+const epochS = (date: Date) => Math.ceil(date.getTime() / 1000);
+
+describe('job history: finished jobs expire, active ones are indexed', () => {
+  const raw = async (pk: string, sk: string) =>
+    (await catalog.client.send(new GetCommand({ TableName: catalog.tableName, Key: { pk, sk } }))).Item;
+  const jobItem = (cluster: string, created: Date, id: string) =>
+    raw(`CLUSTER#${cluster}`, `JOB#${created.toISOString()}#${id}`);
+
+  it('a host job is in the active index until the write that ends it, which sets its ttl', async () => {
+    const cluster = 'ttl-host' as ClusterId;
+    const job = newJob({ id: 'h-1', cluster, type: 'backup-push', commandId: 'cmd-ttl-h', now: T0 });
+    await store.create(job);
+    expect(await jobItem(cluster, T0, 'h-1')).toMatchObject({ activeOf: `CLUSTER#${cluster}` });
+    expect((await jobItem(cluster, T0, 'h-1'))?.ttl).toBeUndefined();
+    expect((await store.listActive(cluster)).map((active) => active.id)).toEqual(['h-1']);
+    // The command index expires after the job could: created + 90 days + 7 days.
+    expect((await raw('COMMAND#cmd-ttl-h', 'JOB'))?.ttl).toBe(epochS(T0) + 97 * DAY_S);
+
+    const ended = later(3_600_000);
+    // The instance's report, then the command's own (as the tracker applies them).
+    for (const instanceId of ['i-1', undefined]) {
+      await store.update(job, (current) =>
+        applyCommandStatus(current, {
+          commandId: 'cmd-ttl-h',
+          status: 'Failed',
+          at: ended,
+          ...(instanceId ? { instanceId } : {}),
+        }),
+      );
+    }
+    const item = await jobItem(cluster, T0, 'h-1');
+    expect(item?.state).toBe('failed');
+    expect(item?.activeOf).toBeUndefined();
+    expect(item?.ttl).toBe(epochS(ended) + 90 * DAY_S);
+    expect(await store.listActive(cluster)).toEqual([]);
+  });
+
+  it('a restore expires once it ended and is active again when resumed', async () => {
+    const cluster = 'ttl-restore' as ClusterId;
+    const created = createRestoreJob({
+      jobId: 'r-1',
+      cluster,
+      kind: 'restore',
+      now: T0,
+      request: {
+        target: parseRestoreTarget({ to: 'latest' }),
+        baseBackup: 'base_000000010000000000000004',
+        timeline: 'latest',
+        action: 'promote',
+        host: { kind: 'instance', instanceId: 'i-1' },
+        inPlace: false,
+        hostSettings: {
+          target: { tagKey: 'walcat:cluster', tagValue: 'orders-main' },
+          pgData: '/var/lib/postgresql/15/main',
+          osUser: 'postgres',
+          service: { kind: 'systemd', unit: 'postgresql@15-main' },
+          walgBinary: 'wal-g',
+        },
+        recoveryTimeoutSeconds: 600,
+      },
+    });
+    await store.restores.create(created);
+    expect((await raw(`CLUSTER#${cluster}`, 'JOBID#r-1'))?.ttl).toBe(epochS(T0) + 97 * DAY_S);
+    const sent = markStepDispatched(created, 'preflight', 'cmd-ttl-r', later(1000));
+    await store.restores.save(sent, created.version);
+    expect((await store.restores.listRunning([cluster])).map((job) => job.jobId)).toEqual(['r-1']);
+
+    const ended = later(60_000);
+    const { job: failed } = applyCommandUpdate(sent, { commandId: 'cmd-ttl-r', status: 'Failed', at: ended });
+    expect(failed.status).toBe('failed');
+    await store.restores.save(failed, sent.version);
+    const item = await jobItem(cluster, T0, 'r-1');
+    expect(item?.activeOf).toBeUndefined();
+    expect(item?.ttl).toBe(epochS(failed.finishedAt ?? ended) + 90 * DAY_S);
+    expect(await store.restores.listRunning([cluster])).toEqual([]);
+
+    const resumed = resumeRestoreJob(failed, later(120_000));
+    await store.restores.save(resumed, failed.version);
+    const again = await jobItem(cluster, T0, 'r-1');
+    expect(again).toMatchObject({ activeOf: `CLUSTER#${cluster}`, status: 'running' });
+    expect(again?.ttl).toBeUndefined();
+    expect((await store.restores.listRunning([cluster])).map((job) => job.jobId)).toEqual(['r-1']);
+  });
+
+  it('keeps finished jobs for the configured jobHistory, through the wiring every door uses', async () => {
+    const config = parseWalcatConfig(
+      [
+        `catalogTable: ${catalog.tableName}`,
+        'jobHistory: 30d',
+        'clusters:',
+        '  - id: orders-main',
+        '    storage: s3://pg-backups/orders-main',
+      ].join('\n'),
+      'job history config',
+    );
+    const endpoint = catalog.ddb.endpoint;
+    const adapters = createAdapterSet({
+      config,
+      endpoints: { region: 'us-east-1', dynamodb: endpoint, credentials: DYNALITE_CREDENTIALS },
+    });
+    const job = newJob({ id: 'h-30d', cluster: CLUSTER, type: 'archiver-probe', commandId: 'cmd-30d', now: T0 });
+    const ended = later(5_000);
+    await adapters.hostCommands().jobs.create({ ...job, state: 'failed', finishedAt: ended, outcome: 'probe failed' });
+    expect((await jobItem(CLUSTER, T0, 'h-30d'))?.ttl).toBe(epochS(ended) + 30 * DAY_S);
+    adapters.close();
+  });
+
+  it('on a table without the active index (an older table or an emulator that cannot add one), reads the history', async () => {
+    const tableName = 'jobs-without-index';
+    await createKeysOnlyTable(catalog.ddb.raw, tableName);
+    const { client } = dynaliteClients(catalog.ddb.endpoint);
+    const older = new DynamoDbJobStore({ client, tableName });
+    const running = newJob({ id: 'o-1', cluster: CLUSTER, type: 'backup-push', commandId: 'cmd-o-1', now: T0 });
+    await older.create(running);
+    await older.create({
+      ...newJob({ id: 'o-2', cluster: CLUSTER, type: 'backup-push', commandId: 'cmd-o-2', now: later(1) }),
+      state: 'success',
+    });
+    expect((await older.listActive(CLUSTER)).map((job) => job.id)).toEqual(['o-1']);
+    client.destroy();
   });
 });
