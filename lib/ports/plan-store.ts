@@ -52,8 +52,11 @@ export interface DeletionBatch {
 export interface NewPlan {
   readonly plan: StoredPlanBody;
   readonly bucket: string;
-  /** Keys in apply order, already split (lib/domain/retention/deletion-batches.ts). */
-  readonly batches: readonly (readonly string[])[];
+  /**
+   * Keys in apply order, already split (lib/domain/retention/deletion-batches.ts); a stream is written as it comes,
+   * so a plan of a million keys is never held whole.
+   */
+  readonly batches: Iterable<readonly string[]> | AsyncIterable<readonly string[]>;
 }
 
 export interface PlanStore {

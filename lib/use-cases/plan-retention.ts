@@ -218,14 +218,24 @@ export async function planClusterRetention(
       await deps.plans.setStatus(cluster.id, older.planId, 'superseded', {}, ['pending', 'applying']);
     }
   }
-  const batcher = new DeletionBatcher(deps.batchLimits);
-  const batches: string[][] = [];
-  for (const key of backupKeys) batcher.add(key, batches);
-  for await (const key of walKeysInRanges(deps.catalog, cluster.id, measured.delete.wal, cluster.walSegmentSize)) {
-    batcher.add(key, batches);
+  const catalog = deps.catalog;
+  const batchLimits = deps.batchLimits;
+  // Written as they fill: the WAL keys of a ten-year plan are read range by range and never held all at once.
+  async function* batches(): AsyncIterable<string[]> {
+    const batcher = new DeletionBatcher(batchLimits);
+    const full: string[][] = [];
+    for (const key of backupKeys) {
+      batcher.add(key, full);
+      yield* full.splice(0);
+    }
+    for await (const key of walKeysInRanges(catalog, cluster.id, measured.delete.wal, cluster.walSegmentSize)) {
+      batcher.add(key, full);
+      yield* full.splice(0);
+    }
+    batcher.flush(full);
+    yield* full.splice(0);
   }
-  batcher.flush(batches);
-  const header = await deps.plans.savePlan({ plan: measured, bucket, batches });
+  const header = await deps.plans.savePlan({ plan: measured, bucket, batches: batches() });
 
   const webhook = cluster.alerts.slackWebhookParameter;
   if (!deps.notifier || !webhook) return { plan: measured, header, backupKeys, notified: false };

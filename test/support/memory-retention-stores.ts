@@ -123,14 +123,16 @@ export class MemoryPlanStore implements PlanStore {
   readonly plans = new Map<string, StoredPlan>();
 
   async savePlan(plan: NewPlan): Promise<PlanHeader> {
-    const keyCount = plan.batches.reduce((sum, batch) => sum + batch.length, 0);
+    const batches: (readonly string[])[] = [];
+    for await (const keys of plan.batches) batches.push(keys);
+    const keyCount = batches.reduce((sum, batch) => sum + batch.length, 0);
     const header: PlanHeader = {
       planId: plan.plan.planId,
       cluster: plan.plan.cluster,
       createdAt: plan.plan.createdAt,
       status: 'pending',
       bucket: plan.bucket,
-      batchCount: plan.batches.length,
+      batchCount: batches.length,
       keyCount,
       bytesFreed: plan.plan.bytesFreed,
       backupsDeleted: plan.plan.delete.backups.length,
@@ -139,7 +141,7 @@ export class MemoryPlanStore implements PlanStore {
     this.plans.set(header.planId, {
       header,
       body: plan.plan,
-      batches: plan.batches.map((keys) => ({ keys, done: false, failed: [] })),
+      batches: batches.map((keys) => ({ keys, done: false, failed: [] })),
     });
     return header;
   }

@@ -122,16 +122,28 @@ export class DynamoDbPlanStore implements PlanStore {
         text: text.slice(start, start + BODY_PART_CHARS),
       });
     }
-    const batchItems: Item[] = batches.map((keys, index) => ({
-      pk,
-      sk: batchSk(second, plan.planId, index),
-      itemType: 'plan-batch',
-      index,
-      keys: [...keys],
-      done: false,
-      failed: [],
-    }));
-    await this.#writeAll([...parts, ...batchItems]);
+    await this.#writeAll(parts);
+    let batchCount = 0;
+    let keyCount = 0;
+    let pending: Item[] = [];
+    for await (const keys of batches) {
+      const index = batchCount++;
+      keyCount += keys.length;
+      pending.push({
+        pk,
+        sk: batchSk(second, plan.planId, index),
+        itemType: 'plan-batch',
+        index,
+        keys: [...keys],
+        done: false,
+        failed: [],
+      });
+      if (pending.length >= WRITE_BATCH) {
+        await this.#writeAll(pending);
+        pending = [];
+      }
+    }
+    await this.#writeAll(pending);
     const walObjectsDeleted = plan.delete.wal.reduce((sum, range) => sum + range.objects, 0);
     const header: PlanHeader = {
       planId: plan.planId,
@@ -139,8 +151,8 @@ export class DynamoDbPlanStore implements PlanStore {
       createdAt: plan.createdAt,
       status: 'pending',
       bucket,
-      batchCount: batches.length,
-      keyCount: batches.reduce((sum, keys) => sum + keys.length, 0),
+      batchCount,
+      keyCount,
       bytesFreed: plan.bytesFreed,
       backupsDeleted: plan.delete.backups.length,
       walObjectsDeleted,

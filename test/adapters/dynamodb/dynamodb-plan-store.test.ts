@@ -156,4 +156,29 @@ describe('DynamoDbPlanStore on dynalite', () => {
     expect(await store.getPlanHeader(cluster, planId)).toBeUndefined();
     expect(await store.getPlanBody(cluster, planId)).toBeUndefined();
   });
+
+  it('writes batches handed over as a stream, in order, counting them as they come', async () => {
+    const createdAt = new Date('2026-11-21T04:00:00Z');
+    const planId = newPlanId(cluster, createdAt, 'c3d4');
+    const handedOver: number[] = [];
+    async function* streamed(): AsyncIterable<string[]> {
+      for (let index = 0; index < 60; index++) {
+        handedOver.push(index);
+        yield [`orders-main/wal_005/${index.toString(16).toUpperCase().padStart(24, '0')}.lz4`];
+      }
+    }
+    const header = await store.savePlan({
+      plan: bigPlan(planId, createdAt),
+      bucket: 'pg-backups',
+      batches: streamed(),
+    });
+    expect(handedOver).toHaveLength(60);
+    expect(header).toMatchObject({ planId, batchCount: 60, keyCount: 60 });
+    const batches = [];
+    for await (const batch of store.listBatches(cluster, planId)) batches.push(batch);
+    expect(batches.map((batch) => batch.index)).toEqual(handedOver);
+    expect(batches.map((batch) => batch.keys[0])).toEqual(
+      handedOver.map((index) => `orders-main/wal_005/${index.toString(16).toUpperCase().padStart(24, '0')}.lz4`),
+    );
+  });
 });
