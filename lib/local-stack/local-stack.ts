@@ -53,6 +53,7 @@ import {
   LOCAL_SCRATCH_INSTANCE_ID,
   LOCAL_SCRATCH_TAG,
   prepareScratchFolders,
+  pruneDrillCopies,
   stopScratchCopies,
 } from './local-scratch.ts';
 import { startLocalSsmEndpoint } from './local-ssm-endpoint.ts';
@@ -331,6 +332,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
             if (transition === 'completed' || transition === 'failed') {
               const ended = await adapters.restoreJobs().get(cluster.id, job);
               if (ended) print(restoreEndLine(ended));
+              // Each drill moved the previous copy aside: keep the last few, so weeks of drills do not fill the disk.
+              if (ended?.kind === 'drill') {
+                for (const removed of pruneDrillCopies(dir, { protect: [pgPaths.dataDir] })) {
+                  print(`[restore-drill] removed the older drill copy ${removed}`);
+                }
+              }
             }
             return;
           }
