@@ -1,27 +1,21 @@
 /**
- * The readers of bucket and queue configurations the CLI's `doctor`, `gaps` and `status` use, each SDK client built
+ * The readers of bucket and queue configurations the CLI's `doctor`, `sync` and `retention plan` use, each SDK client built
  * on first use. Kept out of the composition root so wiring them is one line there.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type AwsEndpoints, createS3Client } from '../adapters/aws/aws-clients.ts';
 import { S3BucketInspector } from '../adapters/s3/s3-bucket-inspector.ts';
 import { SqsQueueInspector } from '../adapters/sqs/sqs-queue-inspector.ts';
-import type { LifecycleConflictFinding } from '../domain/bucket/lifecycle-review.ts';
-import type { ClusterConfig } from '../domain/cluster.ts';
 import type { BucketInspector } from '../ports/bucket-inspector.ts';
-import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { QueueInspector } from '../ports/queue-inspector.ts';
-import { lifecycleConflicts } from '../use-cases/review-bucket-lifecycle.ts';
 
 export interface BucketReaders {
   inspector(): BucketInspector;
   queues(): QueueInspector;
-  /** The cluster's `lifecycle-conflict` findings, for `gaps` and `status`. */
-  lifecycleFindings(cluster: ClusterConfig, now: Date): Promise<readonly LifecycleConflictFinding[]>;
   close(): void;
 }
 
-export function bucketReaders(endpoints: AwsEndpoints, catalog: () => CatalogStore): BucketReaders {
+export function bucketReaders(endpoints: AwsEndpoints): BucketReaders {
   let s3: ReturnType<typeof createS3Client> | undefined;
   let sqs: SQSClient | undefined;
   const inspector = (): BucketInspector => {
@@ -38,8 +32,6 @@ export function bucketReaders(endpoints: AwsEndpoints, catalog: () => CatalogSto
       });
       return new SqsQueueInspector(sqs);
     },
-    lifecycleFindings: (cluster, now) =>
-      lifecycleConflicts({ inspector: inspector(), catalog: catalog() }, cluster, now),
     close: () => {
       s3?.destroy();
       sqs?.destroy();

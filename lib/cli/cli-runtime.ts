@@ -103,19 +103,10 @@ export async function createCliRuntime(options: {
   };
   const withBucketReaders = async () => {
     const { bucketReaders } = await import('./bucket-readers.ts');
-    return (catalog: StorageAdapters['catalog']) => {
-      readers ??= bucketReaders(endpoints, catalog);
+    return () => {
+      readers ??= bucketReaders(endpoints);
       return readers;
     };
-  };
-  /** The cluster's `lifecycle-conflict` findings for `gaps` and `status`: S3 only, no queue client. */
-  const withLifecycleFindings = async () => {
-    const [{ lifecycleConflicts }, store] = await Promise.all([
-      import('../use-cases/review-bucket-lifecycle.ts'),
-      withStorage(),
-    ]);
-    return (cluster: WalcatConfig['clusters'][number], now: Date) =>
-      lifecycleConflicts({ inspector: store().inspector(), catalog: store().catalog() }, cluster, now);
   };
   const color = options.color ?? false;
 
@@ -134,6 +125,7 @@ export async function createCliRuntime(options: {
         catalog: () => store().catalog(),
         objectStore: () => store().objectStore(),
         decompress: historyTextOrUndefined,
+        inspector: () => store().inspector(),
       });
     },
     backups: async () => {
@@ -145,29 +137,16 @@ export async function createCliRuntime(options: {
       return walCommand({ catalog: () => store().catalog() });
     },
     gaps: async () => {
-      const [{ gapsCommand }, store, lifecycleFindings] = await Promise.all([
-        import('./commands/gaps.ts'),
-        withStorage(),
-        withLifecycleFindings(),
-      ]);
-      return gapsCommand({ catalog: () => store().catalog(), color, lifecycleFindings });
+      const [{ gapsCommand }, store] = await Promise.all([import('./commands/gaps.ts'), withStorage()]);
+      return gapsCommand({ catalog: () => store().catalog(), color });
     },
     window: async () => {
       const [{ windowCommand }, store] = await Promise.all([import('./commands/window.ts'), withStorage()]);
       return windowCommand({ catalog: () => store().catalog(), color });
     },
     status: async () => {
-      const [{ statusCommand }, store, lifecycleFindings] = await Promise.all([
-        import('./commands/status.ts'),
-        withStorage(),
-        withLifecycleFindings(),
-      ]);
-      return statusCommand({
-        catalog: () => store().catalog(),
-        alerts: () => store().alerts(),
-        color,
-        lifecycleFindings,
-      });
+      const [{ statusCommand }, store] = await Promise.all([import('./commands/status.ts'), withStorage()]);
+      return statusCommand({ catalog: () => store().catalog(), alerts: () => store().alerts(), color });
     },
     'retention plan': async () => {
       const [{ retentionPlanCommand }, store] = await Promise.all([
@@ -225,13 +204,12 @@ export async function createCliRuntime(options: {
       return drillCommand({ drill: () => set().drill() });
     },
     doctor: async () => {
-      const [{ doctorCommand }, store, set, bucketReadersOf] = await Promise.all([
+      const [{ doctorCommand }, store, set, readersOf] = await Promise.all([
         import('./commands/doctor.ts'),
         withStorage(),
         withAdapterSet(),
         withBucketReaders(),
       ]);
-      const readersOf = () => bucketReadersOf(() => store().catalog());
       return doctorCommand({
         catalog: () => store().catalog(),
         inspector: () => readersOf().inspector(),

@@ -199,6 +199,19 @@ function listStatements(prefixes: ReadonlyMap<string, readonly string[]>): State
   }));
 }
 
+/**
+ * The sync reads each cluster bucket's lifecycle rules, versioning and Object Lock default retention, kept in the
+ * catalog so the answers and the watchdog that use them read no S3. Bucket-level reads: the bucket ARN, no key.
+ */
+function bucketConfigurationStatement(prefixes: ReadonlyMap<string, readonly string[]>): Statement {
+  return {
+    Sid: 'ReadClusterBucketConfiguration',
+    Effect: 'Allow',
+    Action: ['s3:GetLifecycleConfiguration', 's3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'],
+    Resource: [...prefixes.keys()].map((bucket) => sub(`arn:${PARTITION}:s3:::${bucket}`)),
+  };
+}
+
 /** SSE-KMS buckets: the configured keys decrypt objects, and only when S3 asks on walcat's behalf. */
 function kmsStatements(clusters: readonly ClusterConfig[]): Statement[] {
   const keys = [...new Set(clusters.flatMap((c) => (c.storage.kmsKeyArn ? [c.storage.kmsKeyArn] : [])))];
@@ -358,7 +371,13 @@ export function iamRoles(config: WalcatConfig, names: StackNames, narrowed: Narr
         Resource: getAtt('ObjectEventsQueue'),
       },
     ],
-    catalogSync: [catalogStatement(CATALOG_WRITE), readObjects, ...listStatements(prefixes), ...kms],
+    catalogSync: [
+      catalogStatement(CATALOG_WRITE),
+      readObjects,
+      ...listStatements(prefixes),
+      bucketConfigurationStatement(prefixes),
+      ...kms,
+    ],
     walWatch: [catalogStatement(CATALOG_WRITE), alertQueueSend],
     // Delivers queued messages and nothing else: no catalog access.
     alertDispatch: [

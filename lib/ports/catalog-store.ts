@@ -6,6 +6,7 @@
  *
  * Jobs, alerts, plans and locks live in the same table under the same key scheme but behind their own ports.
  */
+import type { BucketDigest } from '../domain/bucket/bucket-digest.ts';
 import type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
 import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
 import type { RetentionTombstone } from '../domain/catalog/retention-tombstones.ts';
@@ -48,11 +49,13 @@ export interface ClusterState {
    * `walcat status` shows it from the state item. Opaque to the catalog.
    */
   readonly lastDrill?: unknown;
+  /** Owned by the catalog sync: what it last read of the cluster's bucket (lifecycle rules, versioning, Object Lock). */
+  readonly bucket?: BucketDigest;
   readonly version: number;
 }
 
 export type ClusterStateUpdate = Partial<
-  Pick<ClusterState, 'lastFullSyncAt' | 'verifiedCursor' | 'retentionTombstones' | 'lastDrill'>
+  Pick<ClusterState, 'lastFullSyncAt' | 'verifiedCursor' | 'retentionTombstones' | 'lastDrill' | 'bucket'>
 >;
 
 /** A WAL object or `.history` record as last written, with the change index's stamp of that write. */

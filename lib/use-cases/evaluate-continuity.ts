@@ -1,3 +1,4 @@
+import type { BucketDigest } from '../domain/bucket/bucket-digest.ts';
 import { needsThaw } from '../domain/bucket/storage-class.ts';
 import { ClusterStateConflictError } from '../domain/catalog/catalog-errors.ts';
 import type { BackupRecord } from '../domain/catalog/catalog-records.ts';
@@ -71,6 +72,8 @@ export interface ContinuityEvaluation {
   readonly lastFullSyncAt?: Date;
   /** The last drill job recorded in the cluster's state (lib/use-cases/record-last-drill.ts), opaque here. */
   readonly lastDrill?: unknown;
+  /** What the catalog sync last read of the cluster's bucket (lib/domain/bucket/bucket-digest.ts). */
+  readonly bucket?: BucketDigest;
   /** The cluster's alerts, when the catalog read them with the rest (open and resolved). */
   readonly alerts?: readonly Alert[];
   readonly readMode: ReadPlan['mode'];
@@ -211,6 +214,7 @@ export async function evaluateContinuity(
     ...(state.lastFullSyncAt === undefined ? {} : { lastFullSyncAt: state.lastFullSyncAt }),
     ...(overview.alerts === undefined ? {} : { alerts: overview.alerts }),
     ...(state.lastDrill === undefined ? {} : { lastDrill: state.lastDrill }),
+    ...(state.bucket === undefined ? {} : { bucket: state.bucket }),
     readMode: plan.mode,
     walItemsRead: picture.walItemsRead,
     walReads: picture.walReads,

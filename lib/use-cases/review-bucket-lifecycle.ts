@@ -1,43 +1,65 @@
-import type { VersioningState } from '../domain/bucket/bucket-configuration.ts';
-import { type LifecycleConflictFinding, reviewLifecycle } from '../domain/bucket/lifecycle-review.ts';
+import type { ObjectLockConfiguration, VersioningState } from '../domain/bucket/bucket-configuration.ts';
+import {
+  type BucketDigest,
+  bucketDigest,
+  type DigestLifecycleAnswer,
+  type LifecycleReadProblem,
+  lifecycleFromDigest,
+} from '../domain/bucket/bucket-digest.ts';
+import type { BackupRecord } from '../domain/catalog/catalog-records.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
-import type { BucketInspector } from '../ports/bucket-inspector.ts';
-import type { CatalogStore } from '../ports/catalog-store.ts';
+import { BucketConfigurationUnsupportedError, type BucketInspector } from '../ports/bucket-inspector.ts';
 
-export interface LifecycleReviewDeps {
-  readonly inspector: BucketInspector;
-  readonly catalog: CatalogStore;
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Reads what the catalog keeps of a cluster's bucket: its lifecycle rules, versioning and Object Lock configuration,
+ * in parallel (three GETs). Never throws: a configuration that cannot be read is recorded as such, so a missing
+ * permission or a throttled request costs the digest that one fact, never the sync that reads it.
+ *
+ * @example await catalog.updateClusterState(cluster.id, { bucket: await readBucketDigest(inspector, cluster, now) })
+ */
+export async function readBucketDigest(
+  inspector: BucketInspector,
+  cluster: ClusterConfig,
+  readAt: Date,
+): Promise<BucketDigest> {
+  const { bucket, prefix } = cluster.storage;
+  const [lifecycle, versioning, objectLock] = await Promise.all([
+    inspector.lifecycleRules(bucket).catch(
+      (error: unknown): LifecycleReadProblem => ({
+        kind: error instanceof BucketConfigurationUnsupportedError ? 'unsupported' : 'unreadable',
+        message: messageOf(error),
+      }),
+    ),
+    inspector.versioning(bucket).catch((): VersioningState | undefined => undefined),
+    inspector.objectLock(bucket).catch((): ObjectLockConfiguration | undefined => undefined),
+  ]);
+  return bucketDigest(prefix, {
+    readAt,
+    lifecycle,
+    ...(versioning === undefined ? {} : { versioning }),
+    ...(objectLock === undefined ? {} : { objectLock }),
+  });
 }
 
 /**
- * The `lifecycle-conflict` findings of one cluster: its bucket's lifecycle rules (read now) against what retention
- * keeps according to the catalog. Errors reading the bucket propagate; callers that only add the findings to
- * another answer (`gaps`, `status`) report them and go on.
+ * The `lifecycle-conflict` findings of one cluster at `now`, from the digest the last catalog sync stored and the
+ * catalog's backups: no S3 request.
  *
- * @example (await lifecycleConflicts({ inspector, catalog }, cluster, now)).map((f) => f.message)
+ * @example lifecycleAnswer(cluster, { bucket: evaluation.bucket, backups: evaluation.backups }, now)
  */
-export async function lifecycleConflicts(
-  deps: LifecycleReviewDeps,
+export function lifecycleAnswer(
   cluster: ClusterConfig,
+  catalogued: { readonly bucket?: BucketDigest; readonly backups: readonly BackupRecord[] },
   now: Date,
-): Promise<LifecycleConflictFinding[]> {
-  const { bucket, prefix } = cluster.storage;
-  const rules = await deps.inspector.lifecycleRules(bucket);
-  if (rules.length === 0) return [];
-  const [versioning, backups] = await Promise.all([
-    deps.inspector.versioning(bucket).catch((): VersioningState => 'unversioned'),
-    deps.catalog.listBackups(cluster.id),
-  ]);
-  return [
-    ...reviewLifecycle({
-      cluster: cluster.id,
-      root: prefix,
-      rules,
-      versioning,
-      backups,
-      policy: cluster.retention,
-      walSegmentSize: cluster.walSegmentSize,
-      now,
-    }).findings,
-  ];
+): DigestLifecycleAnswer {
+  return lifecycleFromDigest(catalogued.bucket, {
+    cluster: cluster.id,
+    root: cluster.storage.prefix,
+    backups: catalogued.backups,
+    ...(cluster.retention === undefined ? {} : { policy: cluster.retention }),
+    walSegmentSize: cluster.walSegmentSize,
+    now,
+  });
 }

@@ -23,16 +23,23 @@ import { InvalidInputError } from '../domain/errors.ts';
 import { classifyKey } from '../domain/layout/classify-key.ts';
 import { BASEBACKUPS_FOLDER } from '../domain/layout/wal-g-layout.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
+import type { BucketInspector } from '../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { ObjectSummary } from '../ports/object-store.ts';
 import { type EffectReaders, withHistoryContent } from './catalog-effects.ts';
 import { forEachListedPage, type ListedPage, type ListingProgress } from './list-objects-sharded.ts';
+import { readBucketDigest } from './review-bucket-lifecycle.ts';
 
 /** More ranges than workers, so a range that holds more than its share does not leave the others idle. */
 const RANGES_PER_WORKER = 2;
 
 export interface SyncDependencies extends EffectReaders {
   readonly catalog: CatalogStore;
+  /**
+   * Reads the bucket's lifecycle rules, versioning and Object Lock once per whole-cluster sync, stored with the sync
+   * mark so the answers that need them read no S3; absent: the stored digest is left as it is.
+   */
+  readonly bucket?: BucketInspector;
   /** When each page is listed (the listing observation events are ordered against); `now` when absent. */
   readonly clock?: () => Date;
 }
@@ -126,6 +133,11 @@ export async function syncCatalog(
 ): Promise<SyncOutcome> {
   const { bucket, prefix } = cluster.storage;
   const clock = deps.clock ?? (() => options.now);
+  // Read beside the listing; it never fails, so a sync that fails leaves nothing unawaited behind.
+  const digest =
+    deps.bucket !== undefined && options.commitSyncMark !== false
+      ? readBucketDigest(deps.bucket, cluster, options.now)
+      : undefined;
   options.onProgress?.({ phase: 'catalog' });
   const backups = new Map((await deps.catalog.listBackups(cluster.id)).map((record) => [record.name, record]));
   const historyFiles = sortedByKey(
@@ -370,7 +382,11 @@ export async function syncCatalog(
   );
   options.onProgress?.({ phase: 'applying', changes: changesWritten });
   if (options.commitSyncMark !== false) {
-    await deps.catalog.updateClusterState(cluster.id, { lastFullSyncAt: options.now });
+    const bucket = await digest;
+    await deps.catalog.updateClusterState(cluster.id, {
+      lastFullSyncAt: options.now,
+      ...(bucket === undefined ? {} : { bucket }),
+    });
   }
   return { cluster: cluster.id, listed, added, updated, removed, backupDocumentsRead, superseded, ignored };
 }

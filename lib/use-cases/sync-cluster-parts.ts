@@ -9,6 +9,7 @@ import { segmentQuantiles, type WalSpan } from '../domain/catalog/listing-ranges
 import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { SyncPartLedger } from '../ports/sync-part-ledger.ts';
+import { readBucketDigest } from './review-bucket-lifecycle.ts';
 import { catalogWalSpans, type SyncDependencies, type SyncOutcome, syncCatalog } from './sync-catalog.ts';
 
 /** One unit of sync work: what a scheduled fan-out sends per cluster (and per key range of a split cluster). */
@@ -91,6 +92,13 @@ export async function syncClusterPart(
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
   });
   const allDone = await deps.ledger.finishSyncPart(cluster.id, request.syncId, request.part, request.parts);
-  if (allDone) await deps.catalog.updateClusterState(cluster.id, { lastFullSyncAt: request.plannedAt });
+  if (allDone) {
+    const bucket =
+      deps.bucket === undefined ? undefined : await readBucketDigest(deps.bucket, cluster, request.plannedAt);
+    await deps.catalog.updateClusterState(cluster.id, {
+      lastFullSyncAt: request.plannedAt,
+      ...(bucket === undefined ? {} : { bucket }),
+    });
+  }
   return { ...outcome, committed: allDone };
 }

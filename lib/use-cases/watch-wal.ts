@@ -1,4 +1,4 @@
-import { type LifecycleConflictFinding, lifecycleAlertConditions } from '../domain/bucket/lifecycle-review.ts';
+import { lifecycleAlertConditions } from '../domain/bucket/lifecycle-review.ts';
 import { type ClusterConfig, DEFAULT_INCOMPLETE_GRACE_MS } from '../domain/cluster.ts';
 import { alertResolution, type ResolutionContext } from '../domain/continuity/alert-resolution.ts';
 import { type Alert, markNotified, markNotifyFailed, transitionAlerts } from '../domain/continuity/alert-state.ts';
@@ -12,6 +12,7 @@ import type { ContinuityMetrics } from '../ports/continuity-metrics.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { ArchiverSignal } from './archiver-signal.ts';
 import { evaluateContinuity } from './evaluate-continuity.ts';
+import { lifecycleAnswer } from './review-bucket-lifecycle.ts';
 
 /** A catalog not reconciled for longer than this (a day and a bit: catalog-sync runs at least daily) is stale. */
 export const DEFAULT_CATALOG_STALE_AFTER_MS = 26 * 3_600_000;
@@ -25,8 +26,6 @@ export interface WatchWalDependencies {
   readonly livePosition?: (cluster: ClusterConfig) => Promise<LivePosition | undefined>;
   /** The latest archiver probe's position and findings (lib/use-cases/archiver-signal.ts), when probes run. */
   readonly archiverSignal?: (cluster: ClusterConfig, now: Date) => Promise<ArchiverSignal | undefined>;
-  /** The cluster's `lifecycle-conflict` findings (lib/use-cases/review-bucket-lifecycle.ts), when the bucket is read. */
-  readonly lifecycleFindings?: (cluster: ClusterConfig, now: Date) => Promise<readonly LifecycleConflictFinding[]>;
 }
 
 export interface WatchWalOptions {
@@ -48,7 +47,7 @@ export interface WatchWalClusterOutcome {
   readonly unreadableHistories: readonly string[];
   /** Why the archiver probe's answer could not be read this run (the run went on without it). */
   readonly archiverSignalError?: string;
-  /** Why the bucket's lifecycle rules could not be read this run (the run went on without them). */
+  /** Why the bucket's lifecycle rules are unknown this run (the last catalog sync could not read them). */
   readonly lifecycleError?: string;
 }
 
@@ -72,11 +71,6 @@ export async function watchClusterWal(
     archiverSignalError = error instanceof Error ? error.message : String(error);
     return undefined;
   });
-  let lifecycleError: string | undefined;
-  const lifecycle = await deps.lifecycleFindings?.(cluster, now).catch((error: unknown) => {
-    lifecycleError = error instanceof Error ? error.message : String(error);
-    return undefined;
-  });
   const livePosition =
     (deps.livePosition === undefined ? undefined : await deps.livePosition(cluster)) ?? signal?.livePosition;
   const evaluation = await evaluateContinuity(deps.catalog, cluster, {
@@ -98,6 +92,11 @@ export async function watchClusterWal(
     ...(signal === undefined ? {} : { archiverFindings: signal.findings }),
     now,
   });
+  // The bucket's lifecycle rules as the last catalog sync read them: the watchdog itself reads no S3.
+  const lifecycleKnown = lifecycleAnswer(cluster, evaluation, now);
+  const lifecycle = lifecycleKnown.known ? lifecycleKnown.findings : undefined;
+  const lifecycleError =
+    !lifecycleKnown.known && lifecycleKnown.reason === 'unreadable' ? lifecycleKnown.message : undefined;
   if (lifecycle !== undefined) conditions.push(...lifecycleAlertConditions(lifecycle));
   const allStored = await deps.alerts.listAlerts(cluster.id);
   // Without a probe answer (or the bucket's rules) this run, those alerts stay as they are: no answer is not

@@ -12,6 +12,7 @@ import { DynamoDbAlertStore } from '../adapters/dynamodb/dynamodb-alert-store.ts
 import { DynamoDbCatalogStore } from '../adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbJobStore } from '../adapters/dynamodb/dynamodb-job-store.ts';
 import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
+import { S3BucketInspector } from '../adapters/s3/s3-bucket-inspector.ts';
 import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import { S3ObjectThaw } from '../adapters/s3/s3-object-thaw.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
@@ -238,7 +239,14 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       decompress: decompress(),
       clusters: config.clusters,
     })),
-    sync: lazy(() => ({ catalog: catalog(), objects: objectStore(), decompress: decompress() })),
+    sync: lazy(
+      (): SyncDependencies => ({
+        catalog: catalog(),
+        objects: objectStore(),
+        decompress: decompress(),
+        bucket: new S3BucketInspector(s3()),
+      }),
+    ),
     watchWal: lazy(
       (): WatchWalDependencies => ({
         catalog: catalog(),

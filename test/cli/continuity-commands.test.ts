@@ -77,6 +77,7 @@ describe('continuity CLI commands', () => {
       ranges: [
         { timeline: 1, from: minute(-50).toISOString(), to: minute(-32).toISOString(), baseBackup: backup.name },
       ],
+      lifecycle: [],
     });
   });
 
@@ -102,6 +103,7 @@ describe('continuity CLI commands', () => {
         },
         alerts: [{ kind: 'wal-gap', subject: '000000010000000000000014', since: minute(-10).toISOString() }],
         lastDrill: null,
+        lifecycle: [],
       },
     ]);
   });

@@ -84,6 +84,7 @@ describe('walcat window with frozen WAL', () => {
           ],
         },
       ],
+      lifecycle: [],
     });
   });
 

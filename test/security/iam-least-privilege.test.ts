@@ -173,6 +173,27 @@ describe('the packaged template: one least-privilege role per function', () => {
     }
   });
 
+  it('lets only catalog-sync read bucket configurations, and only of the cluster buckets (no key)', () => {
+    const reads = /^s3:(GetLifecycleConfiguration|GetBucketVersioning|GetBucketObjectLockConfiguration)$/;
+    const buckets = [...new Set(config.clusters.map((c) => c.storage.bucket))];
+    for (const [roleId] of roles()) {
+      const statements = allows(statementsOfRole(roleId), reads);
+      if (roleId !== FUNCTION_ROLES.catalogSync) {
+        expect(statements, `${roleId} reads no bucket configuration`).toEqual([]);
+        continue;
+      }
+      expect(statements).toHaveLength(1);
+      expect(actionsOf(statements[0] as Statement).sort()).toEqual([
+        's3:GetBucketObjectLockConfiguration',
+        's3:GetBucketVersioning',
+        's3:GetLifecycleConfiguration',
+      ]);
+      expect(sortedJson(resourcesOf(statements[0] as Statement))).toEqual(
+        sortedJson(buckets.map((b) => ({ 'Fn::Sub': `arn:$\{AWS::Partition}:s3:::${b}` }))),
+      );
+    }
+  });
+
   it('lets only retention delete objects, and only under the configured cluster prefixes', () => {
     for (const [roleId] of roles()) {
       const deletes = allows(statementsOfRole(roleId), /^s3:Delete/);

@@ -14,6 +14,8 @@
  * caller), and DeleteObjects is authorised by moto against the bucket ARN, where AWS checks s3:DeleteObject per key.
  * moto also authorises SQS SendMessageBatch as `sqs:SendMessageBatch`, an action AWS does not have (AWS authorises
  * the batch as `sqs:SendMessage`), so the policies given to moto carry it beside every `sqs:SendMessage`.
+ * GetObjectLockConfiguration is authorised by moto as s3:ListBucket (its action map lacks it), so that the sync's
+ * role carries s3:GetBucketObjectLockConfiguration is asserted on the template as well.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -23,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbDocumentClient, createS3Client, createSsmClient } from '../../lib/adapters/aws/aws-clients.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
+import { S3BucketInspector } from '../../lib/adapters/s3/s3-bucket-inspector.ts';
 import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
 import { QueuedNotifier } from '../../lib/adapters/sqs/queued-notifier.ts';
 import { SqsClusterRunQueue } from '../../lib/adapters/sqs/sqs-cluster-run-queue.ts';
@@ -221,8 +224,10 @@ afterAll(() => {
 const as = (fn: FunctionName) => {
   const credentials = users.get(fn) as Credentials;
   const endpoints = { region: REGION, s3: endpoint, dynamodb: endpoint, ssm: endpoint, credentials };
+  const s3 = createS3Client(endpoints);
   return {
-    objects: new S3ObjectStore(createS3Client(endpoints)),
+    objects: new S3ObjectStore(s3),
+    bucket: new S3BucketInspector(s3),
     ddb: createDynamoDbDocumentClient(endpoints),
     sqs: new SQSClient({ region: REGION, endpoint, credentials }),
     ssm: createSsmClient(endpoints),
@@ -248,6 +253,10 @@ describe('each role suffices for its use case and allows nothing more (moto with
       interpret: () => ({ problem: 'x' }),
     }).updateClusterState(CLUSTER, { lastFullSyncAt: new Date('2026-11-21T00:00:00Z') });
     await denied(objects.getObjectText(BUCKET, FOREIGN_KEY, 1024));
+    // The bucket configuration the sync keeps in the catalog for status, gaps and the watchdog.
+    const { bucket } = as('catalogSync');
+    expect(await bucket.lifecycleRules(BUCKET)).toEqual([]);
+    expect(await bucket.versioning(BUCKET)).toBe('unversioned');
     const deletion = await objects.deleteObjects(BUCKET, [OWN_KEY]);
     expect(deletion.deleted).toEqual([]);
     expect(deletion.failed.map((f) => f.code)).toEqual(['AccessDenied']);
@@ -292,6 +301,9 @@ describe('each role suffices for its use case and allows nothing more (moto with
       { text: 'probe', blocks: [] },
     );
     await denied(objects.getObjectText(BUCKET, OWN_KEY, 1024));
+    // It reads the lifecycle rules the sync stored, never the bucket's.
+    await expect(as('walWatch').bucket.lifecycleRules(BUCKET)).rejects.toThrow(/AccessDenied/);
+    await expect(as('catalogIngest').bucket.versioning(BUCKET)).rejects.toThrow(/AccessDenied/);
   });
 
   it('backup-scheduler: takes the lock, sends the command, stores the job; touches no object', async () => {

@@ -8,7 +8,8 @@ import { SlackWebhookNotifier } from '../../lib/adapters/slack/slack-webhook-not
 import { SsmParameterSecret } from '../../lib/adapters/ssm/ssm-parameter-secret.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import type { BaseBackup } from '../../lib/domain/backup/base-backup.ts';
-import type { LifecycleConflictFinding } from '../../lib/domain/bucket/lifecycle-review.ts';
+import type { LifecycleRule } from '../../lib/domain/bucket/bucket-configuration.ts';
+import { bucketDigest, type LifecycleReadProblem } from '../../lib/domain/bucket/bucket-digest.ts';
 import type { ClusterConfig, ClusterId } from '../../lib/domain/cluster.ts';
 import { lsnFromInteger } from '../../lib/domain/wal/lsn.ts';
 import { type TimelineId, timelineId } from '../../lib/domain/wal/timeline.ts';
@@ -133,17 +134,28 @@ export async function archiveSegments(
   );
 }
 
-/** The `wal-35d` rule's FAILURE finding on the cluster's first backup, saying `kept` (e.g. "1 of the 1 monthly"). */
-export function walRuleConflict(kept: string): LifecycleConflictFinding {
+/** A rule of the cluster's bucket expiring everything under its root since a date long past. */
+export function expiredRule(id: string, prefix = 'orders-main/'): LifecycleRule {
   return {
-    kind: 'lifecycle-conflict',
-    severity: 'FAILURE',
-    cluster: CLUSTER,
-    rule: 'wal-35d',
-    conflict: 'kept-backups-lose-wal',
-    message: `rule \`wal-35d\` expires WAL after 35 days: ${kept} backups retention keeps would lose the WAL they need to be consistent`,
-    backups: ['base_000000010000000000000002'],
+    id,
+    enabled: true,
+    filter: { prefix, tags: [] },
+    expiration: { date: new Date('2026-01-01T00:00:00Z') },
+    expiredObjectDeleteMarker: false,
+    transitions: [],
+    noncurrentVersionTransitions: [],
   };
+}
+
+/** Stores what a catalog sync would have read of the bucket: these rules, or the reason they could not be read. */
+export async function storeBucketRules(
+  services: Services,
+  lifecycle: readonly LifecycleRule[] | LifecycleReadProblem,
+  readAt: Date,
+): Promise<void> {
+  await services.catalog.updateClusterState(CLUSTER, {
+    bucket: bucketDigest('orders-main/', { readAt, lifecycle, versioning: 'unversioned' }),
+  });
 }
 
 /** Segment numbers 1..`through`, without `missing`. */

@@ -1,29 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LifecycleConflictFinding } from '../../lib/domain/bucket/lifecycle-review.ts';
 import { type WatchWalDependencies, watchClusterWal } from '../../lib/use-cases/watch-wal.ts';
 import {
   baseBackup,
   CLUSTER,
   catalogHistory,
   clusterConfig,
+  expiredRule,
   type Services,
   type SlackStandIn,
   startServices,
   startSlackThroughSsm,
-  walRuleConflict,
+  storeBucketRules,
 } from './continuity-test-setup.ts';
 
 const T0 = new Date('2026-11-21T12:00:00Z');
 const minute = (n: number): Date => new Date(T0.getTime() + n * 60_000);
 
-const conflict = walRuleConflict('11 of the 14 monthly and yearly');
-
-describe('watchClusterWal: a lifecycle conflict is a Slack alert, once', () => {
+describe('watchClusterWal: a lifecycle conflict in the stored bucket digest is a Slack alert, once', () => {
   let services: Services;
   let slack: SlackStandIn;
   let closeSlack: () => Promise<void>;
   const cluster = clusterConfig();
-  let findings: () => Promise<readonly LifecycleConflictFinding[]>;
   let deps: WatchWalDependencies;
 
   beforeAll(async () => {
@@ -33,7 +30,6 @@ describe('watchClusterWal: a lifecycle conflict is a Slack alert, once', () => {
       catalog: services.catalog,
       alerts: services.alerts,
       notifier,
-      lifecycleFindings: () => findings(),
     };
     await services.catalog.updateClusterState(CLUSTER, { lastFullSyncAt: T0 });
     // A whole chain, so the only alert is the lifecycle one.
@@ -49,18 +45,21 @@ describe('watchClusterWal: a lifecycle conflict is a Slack alert, once', () => {
   });
 
   it('opens once, survives a run that cannot read the bucket, and resolves once when the rule is fixed', async () => {
-    findings = async () => [conflict];
+    await storeBucketRules(services, [expiredRule('expire-all')], minute(-1));
     const first = await watchClusterWal(deps, cluster, { now: minute(0) });
     expect(first).toMatchObject({ notified: 1, openAlerts: 1 });
     expect(slack.received).toHaveLength(1);
-    expect(JSON.stringify(slack.received[0])).toContain('wal-35d');
+    expect(JSON.stringify(slack.received[0])).toContain('expire-all');
 
     await watchClusterWal(deps, cluster, { now: minute(1) });
     expect(slack.received).toHaveLength(1);
 
-    // AccessDenied on the bucket: no answer is not evidence the rule was fixed.
-    findings = async () =>
-      Promise.reject(new Error('bucket pg-backups: walcat may not read the lifecycle configuration'));
+    // The next sync got AccessDenied on the bucket: no answer is not evidence the rule was fixed.
+    await storeBucketRules(
+      services,
+      { kind: 'unreadable', message: 'bucket pg-backups: walcat may not read the lifecycle configuration' },
+      minute(2),
+    );
     const blind = await watchClusterWal(deps, cluster, { now: minute(2) });
     expect(blind.lifecycleError).toContain('may not read the lifecycle configuration');
     expect(slack.received).toHaveLength(1);
@@ -68,7 +67,7 @@ describe('watchClusterWal: a lifecycle conflict is a Slack alert, once', () => {
       ['lifecycle-conflict', 'open'],
     ]);
 
-    findings = async () => [];
+    await storeBucketRules(services, [], minute(3));
     const fixed = await watchClusterWal(deps, cluster, { now: minute(3) });
     expect(fixed.notified).toBe(1);
     expect(slack.received).toHaveLength(2);

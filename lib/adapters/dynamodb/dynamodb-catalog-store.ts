@@ -10,6 +10,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { type BucketDigest, bucketDigestJson, parseBucketDigest } from '../../domain/bucket/bucket-digest.ts';
 import { compareBackupRecords } from '../../domain/catalog/backup-order.ts';
 import {
   type BackupChange,
@@ -1096,6 +1097,11 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       names['#lastDrill'] = 'lastDrill';
       values[':lastDrill'] = encodeOpaque(update.lastDrill);
     }
+    if (update.bucket !== undefined) {
+      sets.push('#bucket = :bucket');
+      names['#bucket'] = 'bucketDigest';
+      values[':bucket'] = JSON.stringify(bucketDigestJson(update.bucket));
+    }
     if (update.retentionTombstones !== undefined) {
       sets.push('#retentionTombstones = :retentionTombstones');
       names['#retentionTombstones'] = 'retentionTombstones';
@@ -1163,8 +1169,22 @@ function stateFromItem(cluster: ClusterId, item: Item | undefined): ClusterState
     ...(lastFullSyncAt ? { lastFullSyncAt } : {}),
     ...(typeof item.verifiedCursor === 'string' ? { verifiedCursor: decodeOpaque(item.verifiedCursor) } : {}),
     ...(typeof item.lastDrill === 'string' ? { lastDrill: decodeOpaque(item.lastDrill) } : {}),
+    ...bucketDigestOf(item.bucketDigest),
     ...(typeof item.retentionTombstones === 'string'
       ? { retentionTombstones: parseRetentionTombstones(cluster, JSON.parse(item.retentionTombstones)) }
       : {}),
   };
+}
+
+/** A digest this version cannot read is left out: readers take it as not read yet, and the next sync rewrites it. */
+function bucketDigestOf(text: unknown): { bucket?: BucketDigest } {
+  if (typeof text !== 'string') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  const bucket = parseBucketDigest(parsed);
+  return bucket === undefined ? {} : { bucket };
 }

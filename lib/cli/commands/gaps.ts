@@ -1,9 +1,8 @@
 import { type LifecycleConflictFinding, verdictWithLifecycle } from '../../domain/bucket/lifecycle-review.ts';
-import type { ClusterConfig } from '../../domain/cluster.ts';
 import { type GapsJson, gapsJson } from '../../domain/continuity/gap-detection.ts';
-import { BucketConfigurationUnsupportedError } from '../../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
-import { evaluateContinuity } from '../../use-cases/evaluate-continuity.ts';
+import { type ContinuityEvaluation, evaluateContinuity } from '../../use-cases/evaluate-continuity.ts';
+import { lifecycleAnswer } from '../../use-cases/review-bucket-lifecycle.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
 import { palette } from './continuity-output.ts';
 
@@ -11,26 +10,21 @@ export interface ContinuityCommandDependencies {
   readonly catalog: () => CatalogStore;
   /** Colour in human output: stdout is a TTY and NO_COLOR is unset (decided by the composition root). */
   readonly color: boolean;
-  /** The cluster's `lifecycle-conflict` findings (its bucket's lifecycle rules against retention); absent: none. */
-  readonly lifecycleFindings?: (cluster: ClusterConfig, now: Date) => Promise<readonly LifecycleConflictFinding[]>;
 }
 
-/** Lifecycle findings add to the answer but never replace it: a bucket walcat cannot read is reported and skipped. */
-export async function lifecycleFindingsOf(
-  deps: Pick<ContinuityCommandDependencies, 'lifecycleFindings'>,
-  cluster: ClusterConfig,
+/**
+ * The cluster's `lifecycle-conflict` findings, from the bucket digest the catalog sync stored with the rest of the
+ * cluster's state: no S3 request. They add to the answer but never replace it: rules the sync could not read are
+ * reported on stderr and skipped.
+ */
+export function lifecycleFindingsOf(
+  evaluation: Pick<ContinuityEvaluation, 'cluster' | 'bucket' | 'backups'>,
   context: CliContext,
-): Promise<readonly LifecycleConflictFinding[]> {
-  if (deps.lifecycleFindings === undefined) return [];
-  try {
-    return await deps.lifecycleFindings(cluster, context.now);
-  } catch (error) {
-    // An S3-compatible store without lifecycle support (the local stack's s3rver) has no rules to conflict.
-    if (error instanceof BucketConfigurationUnsupportedError) return [];
-    const message = error instanceof Error ? error.message : String(error);
-    context.stderr(`walcat: cluster ${cluster.id}: lifecycle rules not checked: ${message}`);
-    return [];
-  }
+): readonly LifecycleConflictFinding[] {
+  const answer = lifecycleAnswer(evaluation.cluster, evaluation, context.now);
+  if (answer.known) return answer.findings;
+  if (answer.reason === 'unreadable') context.stderr(`walcat: ${answer.message}`);
+  return [];
 }
 
 /**
@@ -53,7 +47,7 @@ export function gapsCommand(deps: ContinuityCommandDependencies): CliCommand {
           forceFull: context.options.full === true,
         });
         const report = gapsJson(evaluation.gaps, cluster.walSegmentSize);
-        const lifecycle = await lifecycleFindingsOf(deps, cluster, context);
+        const lifecycle = lifecycleFindingsOf(evaluation, context);
         reports.push({
           cluster: cluster.id,
           ...report,

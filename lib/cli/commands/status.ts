@@ -1,4 +1,4 @@
-import { type LifecycleConflictFinding, verdictWithLifecycle } from '../../domain/bucket/lifecycle-review.ts';
+import { verdictWithLifecycle } from '../../domain/bucket/lifecycle-review.ts';
 import type { ClusterConfig, ClusterId } from '../../domain/cluster.ts';
 import type { ContinuityStatus } from '../../domain/continuity/gap-detection.ts';
 import { splitsText, windowSplits } from '../../domain/continuity/window-splits.ts';
@@ -17,8 +17,6 @@ export interface StatusCommandDependencies {
   /** The newest restore drill of a cluster; absent: the one recorded in the cluster's state item. */
   readonly lastDrill?: (cluster: ClusterId, now: Date) => Promise<DrillSummary | undefined>;
   readonly color: boolean;
-  /** The cluster's `lifecycle-conflict` findings; they make `gaps.status` worse and show as `lifecycle` lines. */
-  readonly lifecycleFindings?: (cluster: ClusterConfig, now: Date) => Promise<readonly LifecycleConflictFinding[]>;
 }
 
 /** One element of `status --json` (the README's JSON contract). */
@@ -38,10 +36,10 @@ export interface ClusterStatusJson {
   /** Added to the contract: the last restore drill (null when none ran). */
   readonly lastDrill: DrillSummary | null;
   /**
-   * Added: the bucket's lifecycle rules that conflict with retention (empty when none or not checked; absent from
-   * doors that do not read bucket configurations).
+   * Added: the bucket's lifecycle rules that conflict with retention, from what the last catalog sync read (empty
+   * when none, or not read yet); they make `gaps.status` worse.
    */
-  readonly lifecycle?: Array<{ rule: string; severity: string; message: string }>;
+  readonly lifecycle: Array<{ rule: string; severity: string; message: string }>;
 }
 
 /**
@@ -57,17 +55,7 @@ export function statusCommand(deps: StatusCommandDependencies): CliCommand {
     async run(context: CliContext): Promise<number> {
       const statuses: ClusterStatusJson[] = [];
       for (const cluster of context.clusters) {
-        const status = await clusterStatus(deps, cluster, context.now);
-        const lifecycle = await lifecycleFindingsOf(deps, cluster, context);
-        statuses.push(
-          deps.lifecycleFindings === undefined
-            ? status
-            : {
-                ...status,
-                gaps: { ...status.gaps, status: verdictWithLifecycle(status.gaps.status, lifecycle) },
-                lifecycle: lifecycle.map(({ rule, severity, message }) => ({ rule, severity, message })),
-              },
-        );
+        statuses.push(await clusterStatus(deps, cluster, context));
       }
       if (context.json) context.stdout(JSON.stringify(statuses));
       else context.stdout(statuses.map((status) => renderStatus(status, deps.color)).join('\n\n'));
@@ -79,8 +67,9 @@ export function statusCommand(deps: StatusCommandDependencies): CliCommand {
 async function clusterStatus(
   deps: StatusCommandDependencies,
   cluster: ClusterConfig,
-  now: Date,
+  context: CliContext,
 ): Promise<ClusterStatusJson> {
+  const { now } = context;
   const [evaluation, askedDrill] = await Promise.all([
     evaluateContinuity(deps.catalog(), cluster, { now, persistCursor: 'when-useful' }),
     deps.lastDrill?.(cluster.id, now),
@@ -89,6 +78,7 @@ async function clusterStatus(
   // The catalog reads the alerts with the rest of the cluster's partition; a store that does not is asked apart.
   const alerts = evaluation.alerts ?? (await deps.alerts().listAlerts(cluster.id));
   const health = evaluation.health;
+  const lifecycle = lifecycleFindingsOf(evaluation, context);
   return {
     cluster: cluster.id,
     lastBackup:
@@ -97,7 +87,7 @@ async function clusterStatus(
         : { ...health.lastBackup, finishTime: health.lastBackup.finishTime.toISOString() },
     walHead:
       health.walHead === undefined ? null : { ...health.walHead, uploadedAt: health.walHead.uploadedAt.toISOString() },
-    gaps: health.gaps,
+    gaps: { ...health.gaps, status: verdictWithLifecycle(health.gaps.status, lifecycle) },
     window:
       health.window === undefined
         ? null
@@ -115,6 +105,7 @@ async function clusterStatus(
       .filter((alert) => alert.state === 'open')
       .map((alert) => ({ kind: alert.kind, subject: alert.subject, since: alert.openedAt.toISOString() })),
     lastDrill: lastDrill ?? null,
+    lifecycle: lifecycle.map(({ rule, severity, message }) => ({ rule, severity, message })),
   };
 }
 
@@ -174,6 +165,6 @@ function renderStatus(status: ClusterStatusJson, color: boolean): string {
             .join('; '),
     ),
     row('last drill', drillLine(status.lastDrill)),
-    ...(status.lifecycle ?? []).map((conflict) => row('lifecycle', `${conflict.severity}: ${conflict.message}`)),
+    ...status.lifecycle.map((conflict) => row('lifecycle', `${conflict.severity}: ${conflict.message}`)),
   ].join('\n');
 }

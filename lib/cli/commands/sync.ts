@@ -1,3 +1,4 @@
+import type { BucketInspector } from '../../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import type { DecompressText } from '../../use-cases/catalog-effects.ts';
@@ -9,6 +10,8 @@ export interface SyncCommandDependencies {
   readonly catalog: () => CatalogStore;
   readonly objectStore: () => ObjectStore;
   readonly decompress: DecompressText;
+  /** Reads the bucket's lifecycle rules, versioning and Object Lock, stored for status, gaps and the watchdog. */
+  readonly inspector?: () => BucketInspector;
 }
 
 /** Progress lines on stderr: each phase, then every 10,000 listed objects. */
@@ -45,7 +48,12 @@ export function syncCommand(deps: SyncCommandDependencies): CliCommand {
       for (const cluster of context.clusters) {
         const started = Date.now();
         const outcome = await syncCatalog(
-          { catalog: deps.catalog(), objects: deps.objectStore(), decompress: deps.decompress },
+          {
+            catalog: deps.catalog(),
+            objects: deps.objectStore(),
+            decompress: deps.decompress,
+            ...(deps.inspector === undefined ? {} : { bucket: deps.inspector() }),
+          },
           cluster,
           { now: context.now, concurrency, onProgress: progressReporter(cluster.id, context.stderr) },
         );
