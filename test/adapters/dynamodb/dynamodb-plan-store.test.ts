@@ -1,4 +1,3 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbPlanStore } from '../../../lib/adapters/dynamodb/dynamodb-plan-store.ts';
@@ -8,33 +7,19 @@ import { newPlanId } from '../../../lib/domain/retention/plan-id.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE } from '../../../lib/domain/wal/segment-size.ts';
 import { timelineId } from '../../../lib/domain/wal/timeline.ts';
 import type { StoredPlanBody } from '../../../lib/ports/plan-store.ts';
-import { type DynaliteHandle, startDynalite } from '../../support/dynalite.ts';
+import { type CatalogTableFixture, startCatalogTable } from '../../support/catalog-table.ts';
 
 const TABLE = 'plan-store-test';
 const cluster = 'orders-main' as ClusterId;
-let ddb: DynaliteHandle;
+let catalog: CatalogTableFixture;
 let store: DynamoDbPlanStore;
 
 beforeAll(async () => {
-  ddb = await startDynalite();
-  await ddb.raw.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  store = new DynamoDbPlanStore({ client: ddb.client, tableName: TABLE });
+  catalog = await startCatalogTable(TABLE);
+  store = new DynamoDbPlanStore({ client: catalog.client, tableName: TABLE });
 });
 afterAll(async () => {
-  await ddb.close();
+  await catalog?.close();
 });
 
 /** A plan whose JSON body is far larger than one item, with thousands of deleted backups. */
@@ -114,7 +99,7 @@ describe('DynamoDbPlanStore on dynalite', () => {
     expect(batches.flatMap((batch) => batch.keys)).toEqual(keys);
     expect(batches.every((batch) => batch.keys.length <= 1000 && !batch.done)).toBe(true);
 
-    const items = await ddb.client.send(
+    const items = await catalog.client.send(
       new QueryCommand({
         TableName: TABLE,
         KeyConditionExpression: 'pk = :pk',
