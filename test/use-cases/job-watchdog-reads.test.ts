@@ -9,13 +9,13 @@ import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import type { ClusterId } from '../../lib/domain/cluster.ts';
 import { newJob } from '../../lib/domain/jobs/job.ts';
-import { createRestoreJob, markStepDispatched } from '../../lib/domain/restore/restore-job.ts';
-import { parseRestoreTarget } from '../../lib/domain/restore/restore-target.ts';
+import { markStepDispatched } from '../../lib/domain/restore/restore-job.ts';
 import type { CommandTransport } from '../../lib/ports/command-transport.ts';
 import { reconcileJobs } from '../../lib/use-cases/reconcile-stuck-jobs.ts';
 import { createAdapterSet } from '../../lib/wiring/adapter-set.ts';
 import { type CatalogTableFixture, startCatalogTable } from '../support/catalog-table.ts';
 import { DYNALITE_CREDENTIALS, dynaliteClients } from '../support/dynalite.ts';
+import { sampleRestoreJob } from '../support/sample-restore-job.ts';
 
 const CLUSTER = 'orders-main' as ClusterId;
 const T0 = new Date('2026-11-21T01:00:00Z');
@@ -58,31 +58,6 @@ const quietTransport: CommandTransport = {
   listInvocations: async () => [],
 };
 
-function drill(jobId: string, now: Date) {
-  return createRestoreJob({
-    jobId,
-    cluster: CLUSTER,
-    kind: 'drill',
-    now,
-    request: {
-      target: parseRestoreTarget({ to: 'latest' }),
-      baseBackup: 'base_000000010000000000000004',
-      timeline: 'latest',
-      action: 'promote',
-      host: { kind: 'instance', instanceId: 'i-scratch' },
-      inPlace: false,
-      hostSettings: {
-        target: { tagKey: 'walcat:cluster', tagValue: 'orders-main' },
-        pgData: '/var/lib/postgresql/15/main',
-        osUser: 'postgres',
-        service: { kind: 'systemd', unit: 'postgresql@15-main' },
-        walgBinary: 'wal-g',
-      },
-      recoveryTimeoutSeconds: 600,
-    },
-  });
-}
-
 describe('the job watchdog', () => {
   it('reads as many requests and items with 1,000 finished jobs as with none', async () => {
     const config = parseWalcatConfig(
@@ -116,7 +91,7 @@ describe('the job watchdog', () => {
     await jobs.create(
       newJob({ id: 'backup-active', cluster: CLUSTER, type: 'backup-push', commandId: 'cmd-b', now: T0 }),
     );
-    const created = drill('drill-active', T0);
+    const created = sampleRestoreJob({ jobId: 'drill-active', cluster: CLUSTER, kind: 'drill', now: T0 });
     await jobs.restores.create(created);
     await jobs.restores.save(markStepDispatched(created, 'preflight', 'cmd-d', minutes(10)), created.version);
 

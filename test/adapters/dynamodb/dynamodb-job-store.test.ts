@@ -4,16 +4,11 @@ import { DynamoDbJobStore } from '../../../lib/adapters/dynamodb/dynamodb-job-st
 import { parseWalcatConfig } from '../../../lib/config/config.ts';
 import type { ClusterId } from '../../../lib/domain/cluster.ts';
 import { applyCommandStatus, newJob } from '../../../lib/domain/jobs/job.ts';
-import {
-  applyCommandUpdate,
-  createRestoreJob,
-  markStepDispatched,
-  resumeRestoreJob,
-} from '../../../lib/domain/restore/restore-job.ts';
-import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+import { applyCommandUpdate, markStepDispatched, resumeRestoreJob } from '../../../lib/domain/restore/restore-job.ts';
 import { createAdapterSet } from '../../../lib/wiring/adapter-set.ts';
 import { type CatalogTableFixture, createKeysOnlyTable, startCatalogTable } from '../../support/catalog-table.ts';
 import { DYNALITE_CREDENTIALS, dynaliteClients } from '../../support/dynalite.ts';
+import { sampleRestoreJob } from '../../support/sample-restore-job.ts';
 
 const CLUSTER = 'orders-main' as ClusterId;
 const T0 = new Date('2026-11-21T01:00:00Z');
@@ -126,28 +121,7 @@ describe('job history: finished jobs expire, active ones are indexed', () => {
 
   it('a restore expires once it ended and is active again when resumed', async () => {
     const cluster = 'ttl-restore' as ClusterId;
-    const created = createRestoreJob({
-      jobId: 'r-1',
-      cluster,
-      kind: 'restore',
-      now: T0,
-      request: {
-        target: parseRestoreTarget({ to: 'latest' }),
-        baseBackup: 'base_000000010000000000000004',
-        timeline: 'latest',
-        action: 'promote',
-        host: { kind: 'instance', instanceId: 'i-1' },
-        inPlace: false,
-        hostSettings: {
-          target: { tagKey: 'walcat:cluster', tagValue: 'orders-main' },
-          pgData: '/var/lib/postgresql/15/main',
-          osUser: 'postgres',
-          service: { kind: 'systemd', unit: 'postgresql@15-main' },
-          walgBinary: 'wal-g',
-        },
-        recoveryTimeoutSeconds: 600,
-      },
-    });
+    const created = sampleRestoreJob({ jobId: 'r-1', cluster, kind: 'restore', now: T0, instanceId: 'i-1' });
     await store.restores.create(created);
     expect((await raw(`CLUSTER#${cluster}`, 'JOBID#r-1'))?.ttl).toBe(epochS(T0) + 97 * DAY_S);
     const sent = markStepDispatched(created, 'preflight', 'cmd-ttl-r', later(1000));
