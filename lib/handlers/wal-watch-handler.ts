@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
 import type { ClusterRunQueue } from '../ports/cluster-run-queue.ts';
-import { type WatchWalDependencies, watchWal } from '../use-cases/watch-wal.ts';
+import { type WatchWalDependencies, watchClusterWal, watchWal } from '../use-cases/watch-wal.ts';
 import { enqueueClusterRuns, isClusterRunBatch, runClusterBatch } from './cluster-fan-out.ts';
 import { lambdaHandler } from './lambda-chain.ts';
 import { scheduledTime } from './scheduled-input.ts';
@@ -27,7 +27,12 @@ export function createWalWatchHandler(
   };
   return lambdaHandler(logger, async (event: unknown) => {
     if (isClusterRunBatch(event)) {
-      return runClusterBatch(event, config.clusters, logger, 'wal watch failed', (cluster, at) => watch([cluster], at));
+      // The batch runner logs a run's failure and reports it for redelivery: the watch must not log it too.
+      return runClusterBatch(event, config.clusters, logger, 'wal watch failed', async (cluster, at) => {
+        const outcome = await watchClusterWal(deps, cluster, { now: at });
+        logger.info('wal watched', { ...outcome });
+        return outcome;
+      });
     }
     const now = scheduledTime(event);
     if (runs !== undefined) return enqueueClusterRuns(runs, config.clusters, now);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context, ScheduledEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Context, ScheduledEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SlackMessage } from '../../lib/domain/continuity/slack-message.ts';
 import { createWalWatchHandler } from '../../lib/handlers/wal-watch-handler.ts';
 import {
@@ -46,5 +46,38 @@ describe('wal-watch handler on the sample schedule event', () => {
     const kinds = (await services.alerts.listAlerts(CLUSTER)).map((alert) => `${alert.kind}:${alert.subject}`).sort();
     expect(kinds).toEqual(['archive-lag:wal-head', 'catalog-stale:catalog', 'wal-gap:000000010000000000000005']);
     expect(sent).toHaveLength(3);
+  });
+});
+
+describe('wal-watch handler on a queued cluster run', () => {
+  it('logs a failed run once (the batch runner does) and reports it for redelivery', async () => {
+    const cluster = clusterConfig();
+    // Every catalog request fails, as when DynamoDB is unreachable.
+    const unreachable = new Proxy(
+      {},
+      {
+        get: (_target, name) =>
+          name === 'then'
+            ? undefined
+            : async () => {
+                throw new Error('catalog unreachable');
+              },
+      },
+    );
+    const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+    const errors = vi.spyOn(logger, 'error');
+    const handler = createWalWatchHandler(
+      { catalog: unreachable as never, alerts: unreachable as never, notifier: { send: async () => undefined } },
+      { catalogTable: 'unused', clusters: [cluster] },
+      logger,
+    );
+    const record = {
+      messageId: 'run-1',
+      body: JSON.stringify({ cluster: cluster.id, time: NOW.toISOString() }),
+      eventSource: 'aws:sqs',
+    } as SQSRecord;
+    const result = await handler({ Records: [record] } as never, {} as Context);
+    expect(result).toMatchObject({ batchItemFailures: [{ itemIdentifier: 'run-1' }], ran: 0 });
+    expect(errors.mock.calls.map(([message]) => message)).toEqual(['wal watch failed']);
   });
 });
