@@ -6,7 +6,8 @@
  *
  * Results also go to bench/results/latest.json and bench/results/latest.md (not committed). Rows whose unit is `x`
  * are ratios; latest.md lists them first in a table of their own that the README can quote, and the run ends with
- * its total wall time and each benchmark's own time.
+ * its total wall time (a row with its 10-minute goal when every benchmark ran) and each benchmark's own time. A
+ * benchmark that throws becomes a missed `benchmark failed` row and the run goes on, exiting 1 at the end.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release } from 'node:os';
@@ -14,6 +15,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchGoal, Benchmark, BenchRow } from './bench-types.ts';
 
+/** The whole run (no filter) should fit in this; each benchmark's sizes are chosen for it. */
+const TOTAL_GOAL_SECONDS = 600;
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const resultsDir = join(benchDir, 'results');
 
@@ -171,10 +174,35 @@ async function main(): Promise<void> {
   for (const benchmark of benchmarks) {
     console.error(`running ${benchmark.name} ...`);
     const started = performance.now();
-    rows.push(...(await benchmark.run()));
+    try {
+      rows.push(...(await benchmark.run()));
+    } catch (error) {
+      // One broken benchmark is a missed row, not a lost run: the others' figures are still printed and written.
+      const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+      console.error(`${benchmark.name} failed: ${message}`);
+      rows.push({
+        benchmark: benchmark.name,
+        metric: 'benchmark failed',
+        value: 1,
+        unit: 'failure',
+        note: message.slice(0, 300),
+        goal: { max: 0 },
+      });
+      process.exitCode = 1;
+    }
     timings.push({ benchmark: benchmark.name, seconds: (performance.now() - started) / 1000 });
   }
   const totalSeconds = (performance.now() - runStarted) / 1000;
+  if (filter === undefined) {
+    rows.push({
+      benchmark: 'npm run bench',
+      metric: 'total wall time',
+      value: totalSeconds,
+      unit: 's',
+      note: `every benchmark, one after another; 1-minute load ${context.loadAverage.toFixed(1)} at the start, ${loadavg()[0]?.toFixed(1) ?? '?'} at the end`,
+      goal: { max: TOTAL_GOAL_SECONDS },
+    });
+  }
   console.log(textTable(rows));
   const missed = rows.filter((row) => goalVerdict(row) === 'missed');
   if (missed.length > 0)
