@@ -171,6 +171,8 @@ export async function createCliRuntime(options: {
         objects: () => store().objectStore(),
         serviceClock: () => store().objectStore(),
         plans: () => store().plans(),
+        inspector: () => store().inspector(),
+        versions: () => store().objectStore(),
       });
     },
     backup: async () => {

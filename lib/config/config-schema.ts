@@ -131,6 +131,12 @@ const retentionSchema = strictObject({
   incompleteGrace: duration('24h').prefault('24h'),
   applyGrace: duration('6h').prefault('6h'),
   maxClockSkew: duration('5m').prefault('5m'),
+  versionedDeletes: z
+    .enum(['versions', 'markers'], {
+      error: (issue) =>
+        `${show(issue.input)} is not a way to delete on a versioned bucket; use versions (remove every version, the bytes go) or markers (only add delete markers)`,
+    })
+    .optional(),
 })
   .superRefine((value, context) => {
     const keeps = value.keepLast + value.keepDaily + value.keepWeekly + value.keepMonthly + value.keepYearly;
@@ -155,6 +161,7 @@ const retentionSchema = strictObject({
       incompleteGraceMs: value.incompleteGrace,
       applyGraceMs: value.applyGrace,
       maxClockSkewMs: value.maxClockSkew,
+      ...(value.versionedDeletes === undefined ? {} : { versionedDeletes: value.versionedDeletes }),
     }),
   );
 

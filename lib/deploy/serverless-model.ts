@@ -188,12 +188,15 @@ function objectArns(prefixes: ReadonlyMap<string, readonly string[]>): Json {
   );
 }
 
-/** One ListBucket statement per bucket with all its prefixes. */
-function listStatements(prefixes: ReadonlyMap<string, readonly string[]>): Statement[] {
+/** One ListBucket statement per bucket with all its prefixes (retention lists versions there too). */
+function listStatements(
+  prefixes: ReadonlyMap<string, readonly string[]>,
+  actions: readonly string[] = ['s3:ListBucket'],
+): Statement[] {
   return [...prefixes].map(([bucket, patterns], index) => ({
     Sid: `ListClusterPrefixes${index}`,
     Effect: 'Allow',
-    Action: ['s3:ListBucket'],
+    Action: [...actions],
     Resource: sub(`arn:${PARTITION}:s3:::${bucket}`),
     Condition: { StringLike: { 's3:prefix': [...patterns] } },
   }));
@@ -409,13 +412,27 @@ export function iamRoles(config: WalcatConfig, names: StackNames, narrowed: Narr
     ],
     retention: [
       catalogStatement(CATALOG_WRITE),
-      readObjects,
-      ...listStatements(prefixes),
+      ...listStatements(prefixes, ['s3:ListBucket', 's3:ListBucketVersions']),
       ...kms,
+      // On a versioned bucket the plan is only honest, and apply only frees bytes, when it reads the bucket's
+      // versioning, lifecycle rules and Object Lock, each doomed backup's lock, and the versions it deletes.
       {
-        Sid: 'DeleteUnderClusterPrefixes',
+        Sid: 'ReadBucketRetentionSettings',
         Effect: 'Allow',
-        Action: ['s3:DeleteObject'],
+        Action: ['s3:GetBucketVersioning', 's3:GetLifecycleConfiguration', 's3:GetBucketObjectLockConfiguration'],
+        Resource: [...prefixes.keys()].map((bucket) => sub(`arn:${PARTITION}:s3:::${bucket}`)),
+      },
+      // One statement for every object action, so the role's size does not grow twice with the prefixes.
+      {
+        Sid: 'ReadAndDeleteUnderClusterPrefixes',
+        Effect: 'Allow',
+        Action: [
+          's3:GetObject',
+          's3:GetObjectRetention',
+          's3:GetObjectLegalHold',
+          's3:DeleteObject',
+          's3:DeleteObjectVersion',
+        ],
         Resource: objectArns(prefixes),
       },
       alertQueueSend,

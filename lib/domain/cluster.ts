@@ -31,6 +31,12 @@ export interface RetentionPolicy {
   readonly applyGraceMs: number;
   /** Plan and apply refuse when this machine's clock and the storage service's differ by more (default 5 min). */
   readonly maxClockSkewMs?: number;
+  /**
+   * On a versioned bucket: `versions` (absent means this) deletes every version of a doomed object by version id, so
+   * the bytes leave the bill; `markers` only adds delete markers and leaves the bytes to a NoncurrentVersionExpiration
+   * rule (or to whoever restores them).
+   */
+  readonly versionedDeletes?: 'versions' | 'markers';
 }
 
 /** How long an incomplete backup may still be uploading when the cluster has no retention policy to say. */

@@ -18,8 +18,10 @@ import { StaleCatalogError } from '../domain/retention/retention-errors.ts';
 import { isUnreadableBackup, verifyRetentionPlan } from '../domain/retention/retention-plan.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
 
+import { BucketConfigurationUnsupportedError, type BucketInspector } from '../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
-import type { ObjectStore } from '../ports/object-store.ts';
+import type { DeleteObjectsOutcome, ObjectStore } from '../ports/object-store.ts';
+import type { ObjectVersionStore } from '../ports/object-version-store.ts';
 import type { DeletionBatch, KeyFailure, PlanHeader, PlanStore } from '../ports/plan-store.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
 import { assertRetentionClock, liveWalObjects, requireRetentionPolicy } from './plan-retention.ts';
@@ -48,7 +50,17 @@ export interface ApplyRetentionDependencies {
   readonly shouldStop?: () => boolean;
   /** The storage service's time, compared with `now` before deleting (production wires the S3 store). */
   readonly serviceClock?: ServiceClock;
+  /** Tells a versioned bucket apart; without it every delete is a plain one (a delete marker on a versioned bucket). */
+  readonly inspector?: Pick<BucketInspector, 'versioning'>;
+  /** Deletes by version id on a versioned bucket (unless the policy says `versionedDeletes: markers`). */
+  readonly versions?: ObjectVersionStore;
 }
+
+/**
+ * How this apply deletes: `objects` on an unversioned bucket; `versions` removes every version of a doomed key;
+ * `delete-markers` only hides the keys of a versioned bucket (the bytes stay until a NoncurrentVersionExpiration rule).
+ */
+export type RetentionDeleteMode = 'objects' | 'versions' | 'delete-markers';
 
 export interface ApplyRetentionRequest {
   readonly planId: string;
@@ -71,6 +83,10 @@ export type ApplyRetentionOutcome =
       readonly failed: readonly KeyFailure[];
       /** Keys of the plan left in place because the catalog at apply time needs them, with the reason. */
       readonly spared: readonly SparedKey[];
+      readonly deletes: RetentionDeleteMode;
+      /** With `deletes: versions`: the versions and delete markers this run removed, and their bytes. */
+      readonly versionsDeleted?: number;
+      readonly bytesFreed?: number;
     }
   | {
       /** Stopped by `shouldStop` with batches left; the next run resumes. */
@@ -185,6 +201,16 @@ export async function applyClusterRetention(
   const walByKey = new Map(wal.map((object) => [object.key, object]));
   const spans = retentionSpans(segmentsOf([...deletable], walByKey), stayingSegments(wal, deletable));
   const backupSources = backupSourceIndex(cluster, backups, check.backupsDeleted);
+  const deletes = await deleteModeOf(deps, cluster, header.bucket);
+  let versionsDeleted = 0;
+  let bytesFreed = 0;
+  const deleteKeys = async (keys: readonly string[]): Promise<DeleteObjectsOutcome> => {
+    if (deletes !== 'versions' || deps.versions === undefined) return deps.objects.deleteObjects(header.bucket, keys);
+    const outcome = await deps.versions.deleteAllVersions(header.bucket, keys);
+    versionsDeleted += outcome.versionsDeleted;
+    bytesFreed += outcome.bytesFreed;
+    return outcome;
+  };
   if (header.status === 'pending') await deps.plans.setStatus(cluster.id, planId, 'applying', {}, ['pending']);
 
   let deleted = 0;
@@ -214,7 +240,7 @@ export async function applyClusterRetention(
         recordRetentionDeletions(stored, doomedSpans, planId, now),
       );
     }
-    const outcome = await deleteWithRetries(deps.objects, header.bucket, doomed);
+    const outcome = await deleteWithRetries(deleteKeys, doomed);
     const refused = segmentsOf(
       outcome.failed.map((failure) => failure.key),
       walByKey,
@@ -247,7 +273,40 @@ export async function applyClusterRetention(
   if (!marked && (await deps.plans.getPlanHeader(cluster.id, planId))?.status === 'superseded') {
     return { status: 'superseded', planId, deleted };
   }
-  return { status: 'applied', planId, deleted, resumedAfter, locked, failed, spared };
+  return {
+    status: 'applied',
+    planId,
+    deleted,
+    resumedAfter,
+    locked,
+    failed,
+    spared,
+    deletes,
+    ...(deletes === 'versions' ? { versionsDeleted, bytesFreed } : {}),
+  };
+}
+
+/**
+ * Reads the bucket's versioning once per apply. An endpoint that cannot tell (s3rver, an S3-compatible store) or a
+ * versioning state walcat may not read gets plain deletes: they only ever hide objects, never destroy more.
+ */
+async function deleteModeOf(
+  deps: Pick<ApplyRetentionDependencies, 'inspector' | 'versions'>,
+  cluster: ClusterConfig,
+  bucket: string,
+): Promise<RetentionDeleteMode> {
+  if (deps.inspector === undefined) return 'objects';
+  let versioning: Awaited<ReturnType<BucketInspector['versioning']>>;
+  try {
+    versioning = await deps.inspector.versioning(bucket);
+  } catch (error) {
+    if (error instanceof BucketConfigurationUnsupportedError) return 'objects';
+    throw error;
+  }
+  if (versioning === 'unversioned') return 'objects';
+  return cluster.retention?.versionedDeletes === 'markers' || deps.versions === undefined
+    ? 'delete-markers'
+    : 'versions';
 }
 
 /**
@@ -326,15 +385,14 @@ const sentinelKeyOf = (cluster: ClusterConfig, name: string): string =>
 
 /** Deletes one batch; per-key transient refusals get another attempt, Object Lock refusals never. */
 async function deleteWithRetries(
-  objects: ObjectStore,
-  bucket: string,
+  deleteKeys: (keys: readonly string[]) => Promise<DeleteObjectsOutcome>,
   keys: readonly string[],
 ): Promise<{ deleted: string[]; failed: KeyFailure[] }> {
   const deleted: string[] = [];
   let pending = keys;
   let failed: KeyFailure[] = [];
   for (let attempt = 1; attempt <= ATTEMPTS_PER_BATCH && pending.length > 0; attempt++) {
-    const outcome = await objects.deleteObjects(bucket, pending);
+    const outcome = await deleteKeys(pending);
     deleted.push(...outcome.deleted);
     const retryable = outcome.failed.filter((failure) => TRANSIENT_CODES.has(failure.code));
     failed = outcome.failed.filter((failure) => !TRANSIENT_CODES.has(failure.code));

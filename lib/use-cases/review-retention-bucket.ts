@@ -16,13 +16,19 @@ import { TransientError, WalcatError } from '../domain/errors.ts';
 import { BucketConfigurationUnsupportedError, type BucketInspector } from '../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 
+/** What the review reads of the bucket. */
+export type RetentionBucketReader = Pick<
+  BucketInspector,
+  'versioning' | 'lifecycleRules' | 'objectLock' | 'objectRetention'
+>;
+
 export type RetentionBucketReview =
   | { readonly kind: 'effects'; readonly effects: RetentionBucketEffects }
   | { readonly kind: 'unsupported' }
   | { readonly kind: 'unreadable'; readonly reason: string };
 
 export async function reviewRetentionBucket(
-  deps: { readonly inspector: BucketInspector; readonly catalog: Pick<CatalogStore, 'listBackups'> },
+  deps: { readonly inspector: RetentionBucketReader; readonly catalog: Pick<CatalogStore, 'listBackups'> },
   cluster: ClusterConfig,
   plan: PlannedDeletions,
   now: Date,
@@ -55,6 +61,7 @@ export async function reviewRetentionBucket(
         versioning,
         rules,
         locks,
+        ...(cluster.retention?.versionedDeletes ? { versionedDeletes: cluster.retention.versionedDeletes } : {}),
         now,
       }),
     };

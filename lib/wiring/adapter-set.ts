@@ -35,6 +35,7 @@ import type { InstanceDirectory } from '../ports/instance-directory.ts';
 import type { JobStore } from '../ports/job-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { ObjectVersionStore } from '../ports/object-version-store.ts';
 import type { PlanStore } from '../ports/plan-store.ts';
 import type { RestoreJobStore } from '../ports/restore-job-store.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
@@ -92,7 +93,7 @@ export interface AdapterSet {
   readonly config: WalcatConfig;
   catalog(): CatalogStore;
   /** The S3 store; its service clock is what retention checks its own clock against. */
-  objectStore(): ObjectStore & ServiceClock;
+  objectStore(): ObjectStore & ObjectVersionStore & ServiceClock;
   alerts(): AlertStore;
   plans(): PlanStore;
   /** How the functions post to Slack: through the alerts queue when deployed, directly otherwise. */
@@ -265,6 +266,8 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       catalog: catalog(),
       objects: objectStore(),
       serviceClock: objectStore(),
+      inspector: new S3BucketInspector(s3()),
+      versions: objectStore(),
       plans: plans(),
       notifier: notifier(),
     })),

@@ -20,6 +20,7 @@ import type { BucketInspector } from '../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { JobStore } from '../ports/job-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { ObjectVersionStore } from '../ports/object-version-store.ts';
 import type { PlanStore } from '../ports/plan-store.ts';
 import type { RestoreJobStore } from '../ports/restore-job-store.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
@@ -27,7 +28,7 @@ import type { ServiceClock } from '../ports/service-clock.ts';
 export interface StorageAdapters {
   catalog(): CatalogStore;
   /** The S3 store; its service clock is what retention checks its own clock against. */
-  objectStore(): ObjectStore & ServiceClock;
+  objectStore(): ObjectStore & ObjectVersionStore & ServiceClock;
   /** Reads bucket configurations (lifecycle, versioning, notifications, lock). */
   inspector(): BucketInspector;
   alerts(): AlertStore;

@@ -127,6 +127,7 @@ describe('walcat retention plan / apply', () => {
       locked: [],
       failed: [],
       spared: [],
+      deletes: 'objects',
     });
   });
 

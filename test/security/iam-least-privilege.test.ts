@@ -203,9 +203,30 @@ describe('the packaged template: one least-privilege role per function', () => {
       }
       expect(deletes.length).toBeGreaterThan(0);
       for (const statement of deletes) {
-        expect(actionsOf(statement)).toEqual(['s3:DeleteObject']);
+        // Deleting by version id is what frees the bytes on a versioned bucket; nothing else about objects may change.
+        expect(actionsOf(statement)).toEqual([
+          's3:GetObject',
+          's3:GetObjectRetention',
+          's3:GetObjectLegalHold',
+          's3:DeleteObject',
+          's3:DeleteObjectVersion',
+        ]);
         expect(sortedJson(resourcesOf(statement))).toEqual(sortedJson(clusterObjectArns()));
       }
+      // Versions are listed only under the cluster prefixes, and the bucket settings read are the three retention
+      // reviews: versioning, lifecycle rules and Object Lock.
+      const versionLists = allows(statementsOfRole(roleId), /^s3:ListBucketVersions$/);
+      expect(versionLists.length).toBeGreaterThan(0);
+      for (const statement of versionLists) {
+        expect(actionsOf(statement)).toEqual(['s3:ListBucket', 's3:ListBucketVersions']);
+        expect(statement.Condition?.StringLike?.['s3:prefix']).toBeDefined();
+      }
+      const settings = allows(statementsOfRole(roleId), /^s3:Get(Bucket|Lifecycle)/);
+      expect(settings.flatMap(actionsOf).sort()).toEqual([
+        's3:GetBucketObjectLockConfiguration',
+        's3:GetBucketVersioning',
+        's3:GetLifecycleConfiguration',
+      ]);
     }
     // Object Lock stays in force: nobody may bypass governance retention or change lock settings.
     for (const [roleId] of roles()) {

@@ -19,7 +19,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbDocumentClient, createS3Client, createSsmClient } from '../../lib/adapters/aws/aws-clients.ts';
@@ -287,6 +287,29 @@ describe('each role suffices for its use case and allows nothing more (moto with
       () => 1,
     );
     expect(foreign).toBe(1);
+  });
+
+  it('retention: reads the bucket settings and the object locks its plans and applies depend on', async () => {
+    const { bucket: inspector } = as('retention');
+    const owner = createS3Client({
+      region: REGION,
+      s3: endpoint,
+      dynamodb: endpoint,
+      ssm: endpoint,
+      credentials: admin,
+    });
+    const doomed = 'orders-main/wal_005/000000010000000000000002.br';
+    await owner.send(
+      new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    await owner.send(new PutObjectCommand({ Bucket: BUCKET, Key: doomed, Body: 'segment' }));
+    owner.destroy();
+    expect(await inspector.versioning(BUCKET)).toBe('enabled');
+    expect(await inspector.lifecycleRules(BUCKET)).toEqual([]);
+    expect(await inspector.objectLock(BUCKET)).toEqual({ enabled: false });
+    expect(await inspector.objectRetention(BUCKET, doomed)).toEqual({ legalHold: false });
+    // moto authorises a DeleteObjects, and refuses any listing whose prefix holds a slash, against the bucket rather
+    // than the keys, for any user: deleting and listing versions under the prefix are proven on the template only.
   });
 
   it('wal-watch: reads the catalog and queues alerts; reads no object', async () => {

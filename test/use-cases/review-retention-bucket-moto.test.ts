@@ -34,12 +34,12 @@ const plan = planRetention({
   now: NOW,
   planId: 'bucket-review',
 });
-const clusterIn = (bucket: string) =>
+const clusterIn = (bucket: string, versionedDeletes?: 'versions' | 'markers') =>
   ({
     id: CLUSTER,
     storage: { bucket, prefix: ROOT },
     walSegmentSize: SIZE,
-    retention: policy,
+    retention: versionedDeletes ? { ...policy, versionedDeletes } : policy,
   }) as unknown as ClusterConfig;
 const catalog = { listBackups: async () => backups };
 
@@ -62,12 +62,23 @@ describe('what a retention plan really does in the bucket (moto)', () => {
     });
   });
 
-  it('a versioned bucket without a noncurrent rule: only delete markers, nothing freed, and the plan says so', async () => {
+  it('a versioned bucket: apply deletes by version, so the planned bytes are freed, and the plan says so', async () => {
+    await moto.s3.send(new CreateBucketCommand({ Bucket: 'by-version-pg' }));
+    await moto.s3.send(
+      new PutBucketVersioningCommand({ Bucket: 'by-version-pg', VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    const review = await reviewRetentionBucket({ inspector, catalog }, clusterIn('by-version-pg'), plan, NOW);
+    if (review.kind !== 'effects') throw new Error(`expected effects, got ${JSON.stringify(review)}`);
+    expect(review.effects).toMatchObject({ versioning: 'enabled', deletes: 'versions', bytesFreed: plan.bytesFreed });
+    expect(review.effects.notes.join('\n')).toContain('apply deletes every version of each doomed object');
+  });
+
+  it('a versioned bucket with versionedDeletes: markers and no noncurrent rule: only delete markers, nothing freed, and the plan says so', async () => {
     await moto.s3.send(new CreateBucketCommand({ Bucket: 'versioned-pg' }));
     await moto.s3.send(
       new PutBucketVersioningCommand({ Bucket: 'versioned-pg', VersioningConfiguration: { Status: 'Enabled' } }),
     );
-    const review = await reviewRetentionBucket({ inspector, catalog }, clusterIn('versioned-pg'), plan, NOW);
+    const review = await reviewRetentionBucket({ inspector, catalog }, clusterIn('versioned-pg', 'markers'), plan, NOW);
     if (review.kind !== 'effects') throw new Error(`expected effects, got ${JSON.stringify(review)}`);
     expect(review.effects).toMatchObject({ versioning: 'enabled', deletes: 'delete-markers', bytesFreed: 0 });
     expect(review.effects.bytesFreedLater).toBeUndefined();
@@ -135,7 +146,7 @@ describe('what a retention plan really does in the bucket (moto)', () => {
         ChecksumAlgorithm: 'CRC32',
       }),
     );
-    const review = await reviewRetentionBucket({ inspector, catalog }, clusterIn(bucket), plan, NOW);
+    const review = await reviewRetentionBucket({ inspector, catalog }, clusterIn(bucket, 'markers'), plan, NOW);
     if (review.kind !== 'effects') throw new Error(`expected effects, got ${JSON.stringify(review)}`);
     const { effects } = review;
     expect(effects.locked.map((lock) => [lock.backup, lock.mode, lock.legalHold])).toEqual([

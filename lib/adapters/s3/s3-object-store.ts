@@ -4,6 +4,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -16,10 +17,41 @@ import type {
   ObjectStore,
   ObjectSummary,
 } from '../../ports/object-store.ts';
+import type { DeleteVersionsOutcome, ObjectVersionStore } from '../../ports/object-version-store.ts';
 import type { ServiceClock } from '../../ports/service-clock.ts';
 
 /** DeleteObjects accepts at most 1,000 keys per request. */
 const DELETE_BATCH = 1000;
+
+/** S3 orders keys by their UTF-8 bytes, which JavaScript's string order does not match beyond ASCII. */
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+function commonPrefix(a: string, b: string): string {
+  let length = 0;
+  while (length < a.length && length < b.length && a[length] === b[length]) length++;
+  return a.slice(0, length);
+}
+
+/** Sorted keys grouped by their folder, so each group is one narrow ListObjectVersions range. */
+function folderGroups(sorted: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  let folder: string | undefined;
+  for (const key of sorted) {
+    const own = key.slice(0, key.lastIndexOf('/') + 1);
+    if (own !== folder || groups.length === 0) {
+      groups.push([]);
+      folder = own;
+    }
+    groups[groups.length - 1]?.push(key);
+  }
+  return groups;
+}
+
+interface KeyVersion {
+  readonly key: string;
+  readonly versionId: string;
+  readonly size: number;
+}
 
 const unquote = (etag: string | undefined): string => (etag ?? '').replaceAll('"', '');
 
@@ -39,7 +71,7 @@ export interface RequestCounter {
  * The ObjectStore port over the AWS SDK S3 client. Works against S3 and, with the client from
  * `createS3Client` (path style, checksums when required), against S3-compatible stores and s3rver.
  */
-export class S3ObjectStore implements ObjectStore, ServiceClock {
+export class S3ObjectStore implements ObjectStore, ObjectVersionStore, ServiceClock {
   readonly #client: S3Client;
   readonly #counts: Record<string, number> = {};
 
@@ -188,6 +220,85 @@ export class S3ObjectStore implements ObjectStore, ServiceClock {
       }
     }
     return { deleted, failed };
+  }
+
+  async deleteAllVersions(bucket: string, keys: readonly string[]): Promise<DeleteVersionsOutcome> {
+    const sorted = [...new Set(keys)].sort(byteOrder);
+    const versions: KeyVersion[] = [];
+    for (const group of folderGroups(sorted)) versions.push(...(await this.#versionsOf(bucket, group)));
+    const failedKeys = new Map<string, { key: string; code: string; message: string }>();
+    let versionsDeleted = 0;
+    let bytesFreed = 0;
+    const sizes = new Map(versions.map((version) => [`${version.key}\u0000${version.versionId}`, version.size]));
+    for (let start = 0; start < versions.length; start += DELETE_BATCH) {
+      const chunk = versions.slice(start, start + DELETE_BATCH);
+      this.#count('DeleteObjects');
+      const response = await this.#client.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: chunk.map(({ key, versionId }) => ({ Key: key, VersionId: versionId })), Quiet: false },
+        }),
+      );
+      for (const item of response.Deleted ?? []) {
+        versionsDeleted++;
+        bytesFreed += sizes.get(`${item.Key}\u0000${item.VersionId}`) ?? 0;
+      }
+      for (const item of response.Errors ?? []) {
+        const key = item.Key ?? '';
+        if (!failedKeys.has(key)) {
+          failedKeys.set(key, {
+            key,
+            code: item.Code ?? 'Unknown',
+            message: `version ${item.VersionId ?? '?'}: ${item.Message ?? ''}`,
+          });
+        }
+      }
+    }
+    return {
+      deleted: sorted.filter((key) => !failedKeys.has(key)),
+      failed: [...failedKeys.values()],
+      versionsDeleted,
+      bytesFreed,
+    };
+  }
+
+  /**
+   * Every version and delete marker of the group's keys: one listing from their common prefix, read until past the
+   * last key. A listed key outside the group (a kept object between doomed ones, or one that merely begins with a
+   * doomed key) is skipped.
+   */
+  async #versionsOf(bucket: string, group: readonly string[]): Promise<KeyVersion[]> {
+    const first = group[0];
+    const last = group[group.length - 1];
+    if (first === undefined || last === undefined) return [];
+    const wanted = new Set(group);
+    const found: KeyVersion[] = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    for (;;) {
+      this.#count('ListObjectVersions');
+      const response = await this.#client.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: commonPrefix(first, last),
+          ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
+          ...(versionIdMarker === undefined ? {} : { VersionIdMarker: versionIdMarker }),
+        }),
+      );
+      const listed = [
+        ...(response.Versions ?? []).map((v) => ({ key: v.Key, versionId: v.VersionId, size: v.Size ?? 0 })),
+        ...(response.DeleteMarkers ?? []).map((m) => ({ key: m.Key, versionId: m.VersionId, size: 0 })),
+      ];
+      let pastLast = false;
+      for (const { key, versionId, size } of listed) {
+        if (key === undefined || versionId === undefined) continue;
+        if (byteOrder(key, last) > 0) pastLast = true;
+        else if (wanted.has(key)) found.push({ key, versionId, size });
+      }
+      if (!response.IsTruncated || pastLast) return found;
+      keyMarker = response.NextKeyMarker;
+      versionIdMarker = response.NextVersionIdMarker;
+    }
   }
 
   async putObject(bucket: string, key: string, body: string | Uint8Array): Promise<{ readonly etag: string }> {

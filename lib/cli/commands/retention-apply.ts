@@ -33,6 +33,8 @@ export function retentionApplyCommand(deps: RetentionCommandDependencies): CliCo
           objects: deps.objects(),
           plans: deps.plans(),
           ...(deps.serviceClock ? { serviceClock: deps.serviceClock() } : {}),
+          ...(deps.inspector ? { inspector: deps.inspector() } : {}),
+          ...(deps.versions ? { versions: deps.versions() } : {}),
         },
         cluster,
         { planId, now: context.now, explicit: true },
@@ -52,6 +54,14 @@ export function retentionApplyCommand(deps: RetentionCommandDependencies): CliCo
             locked,
             failed,
             spared,
+            ...(outcome.status === 'applied'
+              ? {
+                  deletes: outcome.deletes,
+                  ...(outcome.bytesFreed === undefined
+                    ? {}
+                    : { versionsDeleted: outcome.versionsDeleted, bytesFreed: outcome.bytesFreed }),
+                }
+              : {}),
           }),
         );
       } else if (outcome.status === 'already-applied') {
@@ -66,7 +76,7 @@ export function retentionApplyCommand(deps: RetentionCommandDependencies): CliCo
         );
       } else if (outcome.status === 'applied') {
         const lines = [
-          `retention plan ${planId} applied: ${outcome.deleted} objects deleted${outcome.resumedAfter > 0 ? ` (resumed after ${outcome.resumedAfter} batches done earlier)` : ''}`,
+          `retention plan ${planId} applied: ${outcome.deleted} objects deleted${outcome.resumedAfter > 0 ? ` (resumed after ${outcome.resumedAfter} batches done earlier)` : ''}${outcome.deletes === 'versions' ? `, every version of each (${outcome.versionsDeleted} versions, ${outcome.bytesFreed} bytes freed)` : outcome.deletes === 'delete-markers' ? ' (delete markers only: the versions stay billed until a NoncurrentVersionExpiration rule removes them)' : ''}`,
           ...locked.map((failure) => `  under Object Lock, kept: ${failure.key} (${failure.code})`),
           ...failed.map((failure) => `  not deleted: ${failure.key} (${failure.code}: ${failure.message})`),
           ...spared.map((spare) => `  needed at apply time, kept: ${spare.key} (${spare.reason})`),

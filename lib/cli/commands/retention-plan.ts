@@ -6,6 +6,7 @@ import { renderRetentionPlan } from '../../domain/retention/retention-plan-table
 import type { BucketInspector } from '../../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
+import type { ObjectVersionStore } from '../../ports/object-version-store.ts';
 import type { PlanStore } from '../../ports/plan-store.ts';
 import type { ServiceClock } from '../../ports/service-clock.ts';
 import { planClusterRetention } from '../../use-cases/plan-retention.ts';
@@ -19,8 +20,13 @@ export interface RetentionCommandDependencies {
   readonly plans: () => PlanStore;
   /** The storage service's clock, checked against this machine's before planning or applying. */
   readonly serviceClock?: () => ServiceClock;
-  /** Reads versioning, lifecycle and Object Lock, so `retention plan` says what its deletions really do. */
+  /**
+   * Reads versioning, lifecycle and Object Lock, so `retention plan` keeps locked backups and says what its deletions
+   * really do, and `retention apply` deletes by version on a versioned bucket.
+   */
   readonly inspector?: () => BucketInspector;
+  /** Deletes every version of a doomed key (versioned buckets). */
+  readonly versions?: () => ObjectVersionStore;
 }
 
 /** The bucket section of `retention plan --json`; null when the endpoint cannot tell (s3rver, the local stack). */

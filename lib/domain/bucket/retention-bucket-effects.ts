@@ -1,7 +1,8 @@
 /**
- * What a retention plan's deletions really do in the bucket, next to what the plan says: on a versioned bucket a
- * delete without a version id only adds a delete marker (the bytes stay billed until a NoncurrentVersionExpiration
- * rule removes the version), an object under Object Lock retention or legal hold cannot be deleted before its date,
+ * What a retention plan's deletions really do in the bucket, next to what the plan says: on a versioned bucket apply
+ * deletes every version of a doomed object by version id, unless the policy says `versionedDeletes: markers`; then a
+ * delete only adds a delete marker (the bytes stay billed until a NoncurrentVersionExpiration rule removes the
+ * version). An object under Object Lock retention or legal hold cannot be deleted before its date,
  * and the bucket's own lifecycle expirations delete backups of their own.
  */
 import type { BackupRecord } from '../catalog/catalog-records.ts';
@@ -42,9 +43,15 @@ export interface LifecycleDeletion {
 
 export interface RetentionBucketEffects {
   readonly versioning: VersioningState;
-  /** `objects`: a delete removes the bytes; `delete-markers`: it only hides them (versioned bucket). */
-  readonly deletes: 'objects' | 'delete-markers';
-  /** Bytes a delete removes from the bill now: the plan's bytes on an unversioned bucket, 0 on a versioned one. */
+  /**
+   * `objects`: a delete removes the bytes; `versions`: every version of a doomed object is deleted by version id
+   * (versioned bucket), so its bytes go too; `delete-markers`: deletes only hide the objects (versioned bucket).
+   */
+  readonly deletes: 'objects' | 'versions' | 'delete-markers';
+  /**
+   * Bytes a delete removes from the bill now: the plan's current bytes (not what a lock keeps), 0 when deletes only
+   * add markers. With `versions` the noncurrent versions of the doomed objects go as well, on top of this.
+   */
   readonly bytesFreed: number;
   /** On a versioned bucket: bytes a NoncurrentVersionExpiration rule frees `afterDays` after the delete. */
   readonly bytesFreedLater?: { readonly bytes: number; readonly afterDays: number };
@@ -63,6 +70,8 @@ export interface RetentionBucketEffectsInput {
   readonly rules: readonly LifecycleRule[];
   /** The lock of each deleted backup's sentinel, by backup name (absent: not read, or not locked). */
   readonly locks: ReadonlyMap<string, ObjectRetention>;
+  /** The policy's choice for versioned buckets (absent: `versions`). */
+  readonly versionedDeletes?: 'versions' | 'markers';
   readonly now: Date;
 }
 
@@ -94,6 +103,8 @@ export function retentionBucketEffects(input: RetentionBucketEffectsInput): Rete
   const lockedBytes = locked.reduce((sum, lock) => sum + lock.bytes, 0);
   const deletable = Math.max(0, plan.bytesFreed - lockedBytes);
   const versioned = input.versioning !== 'unversioned';
+  const byVersion = versioned && input.versionedDeletes !== 'markers';
+  const markersOnly = versioned && !byVersion;
   const afterDays = noncurrentExpirationDays(input.rules, input.root);
   const notes: string[] = [];
   for (const lock of locked) {
@@ -103,7 +114,12 @@ export function retentionBucketEffects(input: RetentionBucketEffectsInput): Rete
         : `backup ${lock.backup} is locked (${lock.mode ?? 'Object Lock'}) until ${lock.retainUntil?.toISOString()}: not deletable before then`,
     );
   }
-  if (versioned) {
+  if (byVersion) {
+    notes.push(
+      'the bucket is versioned: apply deletes every version of each doomed object (current and noncurrent) by version id, so the bytes leave the bill at once and cannot be restored; set retention.versionedDeletes: markers to only add delete markers instead',
+    );
+  }
+  if (markersOnly) {
     notes.push(
       afterDays === undefined
         ? `the bucket is versioned: deleting adds delete markers and frees no bytes; add a NoncurrentVersionExpiration rule on ${input.root || 'the bucket'} to free them`
@@ -117,9 +133,9 @@ export function retentionBucketEffects(input: RetentionBucketEffectsInput): Rete
   for (const deletion of lifecycle) notes.push(deletion.words);
   return {
     versioning: input.versioning,
-    deletes: versioned ? 'delete-markers' : 'objects',
-    bytesFreed: versioned ? 0 : deletable,
-    ...(versioned && afterDays !== undefined ? { bytesFreedLater: { bytes: deletable, afterDays } } : {}),
+    deletes: byVersion ? 'versions' : markersOnly ? 'delete-markers' : 'objects',
+    bytesFreed: markersOnly ? 0 : deletable,
+    ...(markersOnly && afterDays !== undefined ? { bytesFreedLater: { bytes: deletable, afterDays } } : {}),
     locked,
     lifecycle,
     notes,

@@ -1,0 +1,194 @@
+/**
+ * Retention apply on a versioned bucket (moto's server mode, real S3 versioning semantics): a DeleteObjects without
+ * version ids only stacks delete markers, so every byte of the doomed backups and WAL stays billed. Apply deletes
+ * every version of each doomed key by version id instead, reports the bytes that really left, and leaves every
+ * version of every other key alone: a kept segment's noncurrent version, and an object whose key merely begins with
+ * a doomed one. With `versionedDeletes: markers` it only adds the markers, as configured.
+ */
+import {
+  CreateBucketCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3BucketInspector } from '../../lib/adapters/s3/s3-bucket-inspector.ts';
+import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
+import { parseWalcatConfig } from '../../lib/config/config.ts';
+import type { BackupRecord, WalObjectRecord } from '../../lib/domain/catalog/catalog-records.ts';
+import type { ClusterConfig } from '../../lib/domain/cluster.ts';
+import { timelineId } from '../../lib/domain/wal/timeline.ts';
+import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
+import { applyClusterRetention } from '../../lib/use-cases/apply-retention.ts';
+import { planClusterRetention } from '../../lib/use-cases/plan-retention.ts';
+import { backupRecord, CLUSTER, DAY, HOUR, SIZE } from '../domain/retention/retention-fixtures.ts';
+import { MemoryPlanStore, MemoryRetentionCatalog } from '../support/memory-retention-stores.ts';
+import { type MotoHandle, startMoto } from '../support/moto.ts';
+
+const D0 = Date.UTC(2026, 10, 1, 1, 0);
+const BACKUPS = 6;
+const HEAD = 16 + BACKUPS * 4 + 1;
+const PLAN_AT = new Date(D0 + BACKUPS * DAY);
+const ROOT = 'orders-main/';
+
+const clusterIn = (bucket: string, extra = '') =>
+  parseWalcatConfig(
+    [
+      'catalogTable: versioned',
+      'clusters:',
+      `  - id: ${CLUSTER}`,
+      `    storage: s3://${bucket}/orders-main`,
+      `    retention: { keepLast: 2, pitrWindow: 1d, applyGrace: 1h${extra} }`,
+    ].join('\n'),
+    'versioned apply test config',
+  ).clusters[0] as ClusterConfig;
+
+const walKey = (segNo: number) =>
+  `${ROOT}wal_005/${walFileName({ timeline: timelineId(1), segNo: segmentNumber(segNo) }, SIZE)}.lz4`;
+const sentinelKey = (name: string) => `${ROOT}basebackups_005/${name}_backup_stop_sentinel.json`;
+const partKey = (name: string) => `${ROOT}basebackups_005/${name}/tar_partitions/part_001.tar.lz4`;
+
+function ours(index: number): BackupRecord {
+  const record = backupRecord({ startSegNo: 16 + index * 4, finishedAt: new Date(D0 + index * DAY + HOUR) });
+  return { ...record, sentinel: { key: sentinelKey(record.name), present: true, observedAt: record.firstSeenAt } };
+}
+
+const wal = (): WalObjectRecord[] =>
+  Array.from({ length: HEAD - 15 }, (_, index) => ({
+    cluster: CLUSTER,
+    key: walKey(16 + index),
+    kind: 'segment' as const,
+    timeline: timelineId(1),
+    segNo: segmentNumber(16 + index),
+    size: 16,
+    uploadedAt: new Date(D0 + index * 6 * HOUR),
+    deleted: false,
+  }));
+
+let moto: MotoHandle;
+let objects: S3ObjectStore;
+let inspector: S3BucketInspector;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  objects = new S3ObjectStore(moto.s3);
+  inspector = new S3BucketInspector(moto.s3);
+}, 60_000);
+afterAll(async () => {
+  await moto?.close();
+});
+
+interface Version {
+  readonly key: string;
+  readonly versionId: string;
+  readonly size: number;
+  readonly marker: boolean;
+}
+
+async function versionsIn(bucket: string): Promise<Version[]> {
+  const found: Version[] = [];
+  let KeyMarker: string | undefined;
+  let VersionIdMarker: string | undefined;
+  for (;;) {
+    const page = await moto.s3.send(
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: ROOT, KeyMarker, VersionIdMarker }),
+    );
+    for (const v of page.Versions ?? [])
+      found.push({ key: v.Key ?? '', versionId: v.VersionId ?? '', size: v.Size ?? 0, marker: false });
+    for (const m of page.DeleteMarkers ?? [])
+      found.push({ key: m.Key ?? '', versionId: m.VersionId ?? '', size: 0, marker: true });
+    if (!page.IsTruncated) return found;
+    KeyMarker = page.NextKeyMarker;
+    VersionIdMarker = page.NextVersionIdMarker;
+  }
+}
+
+/** A versioned bucket where every WAL segment was uploaded twice (WAL-G re-archiving it): two versions each. */
+async function seededVersionedBucket(bucket: string, objectLock = false) {
+  // A bucket made with Object Lock is versioned from the start.
+  await moto.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: objectLock }));
+  if (!objectLock) {
+    await moto.s3.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+  }
+  const put = (key: string, body: string) =>
+    moto.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const backups = Array.from({ length: BACKUPS }, (_, index) => ours(index));
+  for (const record of backups) {
+    await put(sentinelKey(record.name), '{}');
+    await put(partKey(record.name), `tar of ${record.name}`.padEnd(512, '.'));
+  }
+  for (const object of wal()) {
+    await put(object.key, 'first upload'.padEnd(24, '.'));
+    await put(object.key, 'second upload'.padEnd(16, '.'));
+  }
+  // Not catalogued and not planned, but listed in the same range as the doomed segment it begins with.
+  const lookalike = `${walKey(16)}.copy`;
+  await put(lookalike, 'a copy someone made');
+  const catalog = new MemoryRetentionCatalog();
+  catalog.syncTo(backups, wal(), new Date(PLAN_AT.getTime() - HOUR));
+  return { backups, catalog, lookalike };
+}
+
+async function plannedAndSynced(bucket: string, cluster: ClusterConfig) {
+  const seeded = await seededVersionedBucket(bucket);
+  const plans = new MemoryPlanStore();
+  const base = { catalog: seeded.catalog, objects, plans, batchLimits: { maxKeys: 7 }, planIdSuffix: () => 've75' };
+  const { plan, backupKeys } = await planClusterRetention(base, cluster, PLAN_AT);
+  seeded.catalog.syncTo(seeded.backups, wal(), new Date(PLAN_AT.getTime() + HOUR));
+  const stored = plans.plans.get(plan.planId);
+  const doomed = new Set(stored?.batches.flatMap((batch) => batch.keys) ?? []);
+  expect(backupKeys.every((key) => doomed.has(key))).toBe(true);
+  expect(plan.delete.backups.length).toBeGreaterThanOrEqual(3);
+  return { ...seeded, plan, doomed, deps: { ...base, inspector, versions: objects } };
+}
+
+describe('retention apply on a versioned bucket (moto)', () => {
+  it('deletes every version of each doomed key, frees their bytes, and leaves every version of the rest', async () => {
+    const bucket = 'versioned-apply';
+    const cluster = clusterIn(bucket);
+    const { plan, doomed, deps, lookalike } = await plannedAndSynced(bucket, cluster);
+    const before = await versionsIn(bucket);
+    const doomedBytes = before.filter((v) => doomed.has(v.key)).reduce((sum, v) => sum + v.size, 0);
+    const kept = before.filter((v) => !doomed.has(v.key));
+    expect(kept.some((v) => v.key === lookalike)).toBe(true);
+    // A kept segment has a noncurrent version too: it must not be taken for something to delete.
+    const keptSegment = walKey(HEAD);
+    expect(kept.filter((v) => v.key === keptSegment)).toHaveLength(2);
+
+    const outcome = await applyClusterRetention(deps, cluster, {
+      planId: plan.planId,
+      now: new Date(PLAN_AT.getTime() + 2 * HOUR),
+      explicit: true,
+    });
+    expect(outcome).toMatchObject({ status: 'applied', deletes: 'versions', failed: [], locked: [] });
+    if (outcome.status !== 'applied') return;
+    expect(outcome.bytesFreed).toBe(doomedBytes);
+    expect(outcome.deleted).toBe(doomed.size);
+
+    const after = await versionsIn(bucket);
+    expect(after.filter((v) => doomed.has(v.key))).toEqual([]);
+    expect(after.filter((v) => v.marker)).toEqual([]);
+    const byId = (list: readonly Version[]) => list.map((v) => `${v.key} ${v.versionId}`).sort();
+    expect(byId(after)).toEqual(byId(kept));
+  });
+
+  it('with versionedDeletes: markers, only adds delete markers and says so: every version stays', async () => {
+    const bucket = 'markers-apply';
+    const cluster = clusterIn(bucket, ', versionedDeletes: markers');
+    const { plan, doomed, deps } = await plannedAndSynced(bucket, cluster);
+    const before = await versionsIn(bucket);
+    const outcome = await applyClusterRetention(deps, cluster, {
+      planId: plan.planId,
+      now: new Date(PLAN_AT.getTime() + 2 * HOUR),
+      explicit: true,
+    });
+    expect(outcome).toMatchObject({ status: 'applied', deletes: 'delete-markers' });
+    const after = await versionsIn(bucket);
+    const markers = after.filter((v) => v.marker).map((v) => v.key);
+    expect(new Set(markers)).toEqual(doomed);
+    expect(after.filter((v) => !v.marker)).toHaveLength(before.length);
+  });
+});
+
