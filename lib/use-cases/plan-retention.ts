@@ -1,8 +1,10 @@
-import type { WalObjectRecord } from '../domain/catalog/catalog-records.ts';
+import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
 import type { ClusterConfig, ClusterId, RetentionPolicy } from '../domain/cluster.ts';
+import { TransientError, WalcatError } from '../domain/errors.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
 import { assertClockAgrees, DEFAULT_MAX_CLOCK_SKEW_MS } from '../domain/retention/clock-skew.ts';
 import { DeletionBatcher } from '../domain/retention/deletion-batches.ts';
+import { objectLockReason } from '../domain/retention/object-lock-hold.ts';
 import { newPlanId } from '../domain/retention/plan-id.ts';
 import { NO_RETENTION_POLICY, NoRetentionPolicyError } from '../domain/retention/retention-errors.ts';
 import { decideRetention, planRetentionOverRuns, type RetentionPlan } from '../domain/retention/retention-plan.ts';
@@ -10,11 +12,13 @@ import { retentionPlanSlackMessage } from '../domain/retention/retention-slack-m
 import { RetentionWalRunsBuilder, type WalDeletionRange, walRunBreaks } from '../domain/retention/wal-retention.ts';
 import type { WalSegmentSize } from '../domain/wal/segment-size.ts';
 import { parseWalFileName } from '../domain/wal/wal-segment.ts';
+import { BucketConfigurationUnsupportedError } from '../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { PlanHeader, PlanStore } from '../ports/plan-store.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
+import { type RetentionBucketReader, reviewRetentionBucket } from './review-retention-bucket.ts';
 
 export interface PlanRetentionDependencies {
   readonly catalog: CatalogStore;
@@ -28,6 +32,11 @@ export interface PlanRetentionDependencies {
   readonly planIdSuffix?: () => string;
   /** Batch limits (default: 1,000 keys, 150 KB of key text); tests use small batches to stop an apply midway. */
   readonly batchLimits?: { readonly maxKeys?: number; readonly maxBytes?: number };
+  /**
+   * Reads the Object Lock of the backups a plan would delete, so locked ones are kept instead, and the bucket's
+   * versioning and lifecycle rules, so the Slack summary says what the deletions really do (absent: not read).
+   */
+  readonly inspector?: RetentionBucketReader;
 }
 
 export interface PlannedRetention {
@@ -132,6 +141,40 @@ export async function assertRetentionClock(
 }
 
 /**
+ * The backups among `doomed` whose sentinel is under Object Lock retention or legal hold at `now`, with the lock as
+ * the reason. The sentinel is written last, so its retention ends last: it stands for the backup. An endpoint without
+ * Object Lock (s3rver), or a lock walcat may not read, holds nothing here: apply still reports what S3 refuses.
+ */
+async function heldByObjectLock(
+  inspector: PlanRetentionDependencies['inspector'],
+  cluster: ClusterConfig,
+  backups: readonly BackupRecord[],
+  doomed: readonly string[],
+  now: Date,
+): Promise<Map<string, string>> {
+  const held = new Map<string, string>();
+  if (inspector === undefined || doomed.length === 0) return held;
+  const { bucket, prefix } = cluster.storage;
+  try {
+    if (!(await inspector.objectLock(bucket)).enabled) return held;
+    const byName = new Map(backups.map((record) => [record.name, record]));
+    const reasons = await mapInOrder(doomed, LISTING_CONCURRENCY, async (name) => {
+      const key = byName.get(name)?.sentinel?.key ?? `${prefix}${BASEBACKUPS_FOLDER}${name}${SENTINEL_SUFFIX}`;
+      return objectLockReason(await inspector.objectRetention(bucket, key), now);
+    });
+    doomed.forEach((name, index) => {
+      const reason = reasons[index];
+      if (reason !== undefined) held.set(name, reason);
+    });
+    return held;
+  } catch (error) {
+    if (error instanceof BucketConfigurationUnsupportedError) return held;
+    if (error instanceof WalcatError && !(error instanceof TransientError)) return new Map();
+    throw error;
+  }
+}
+
+/**
  * The cluster's retention policy.
  *
  * @throws NoRetentionPolicyError when the cluster has none: walcat then deletes nothing of it.
@@ -164,14 +207,26 @@ export async function planClusterRetention(
   const policy = requireRetentionPolicy(cluster);
   const backups = await deps.catalog.listBackups(cluster.id);
   const planId = newPlanId(cluster.id, now, (deps.planIdSuffix ?? randomSuffix)());
-  const decision = decideRetention({
-    cluster: cluster.id,
+  const decide = (held?: ReadonlyMap<string, string>) =>
+    decideRetention({
+      cluster: cluster.id,
+      backups,
+      policy,
+      walSegmentSize: cluster.walSegmentSize,
+      now,
+      planId,
+      ...(held ? { held } : {}),
+    });
+  const unaware = decide();
+  // Holding more backups only ever keeps more, so one more decision with every lock found is final.
+  const held = await heldByObjectLock(
+    deps.inspector,
+    cluster,
     backups,
-    policy,
-    walSegmentSize: cluster.walSegmentSize,
+    unaware.deleted.map((doomed) => doomed.name),
     now,
-    planId,
-  });
+  );
+  const decision = held.size === 0 ? unaware : decide(held);
   // The WAL is folded into runs as it is read, broken where protection starts or ends: memory follows the runs
   // (a few per timeline), not the hundreds of thousands of objects of a long-lived cluster.
   const runs = new RetentionWalRunsBuilder(walRunBreaks(decision.protectedWal));
@@ -241,9 +296,12 @@ export async function planClusterRetention(
   if (!deps.notifier || !webhook) return { plan: measured, header, backupKeys, notified: false };
   const appliesAfter = new Date(now.getTime() + policy.applyGraceMs);
   try {
+    const review = deps.inspector
+      ? await reviewRetentionBucket({ inspector: deps.inspector, catalog: deps.catalog }, cluster, measured, now)
+      : undefined;
     await deps.notifier.send(
       { cluster: cluster.id, slackWebhookParameter: webhook },
-      retentionPlanSlackMessage(measured, appliesAfter),
+      retentionPlanSlackMessage(measured, appliesAfter, review?.kind === 'effects' ? review.effects : undefined),
     );
     return { plan: measured, header, backupKeys, notified: true };
   } catch (error) {

@@ -3,13 +3,17 @@
  * version ids only stacks delete markers, so every byte of the doomed backups and WAL stays billed. Apply deletes
  * every version of each doomed key by version id instead, reports the bytes that really left, and leaves every
  * version of every other key alone: a kept segment's noncurrent version, and an object whose key merely begins with
- * a doomed one. With `versionedDeletes: markers` it only adds the markers, as configured.
+ * a doomed one. With `versionedDeletes: markers` it only adds the markers, as configured. On an Object Lock bucket
+ * the plan keeps a backup under retention or legal hold, with the lock as the reason and the WAL it needs, so apply
+ * never runs into it.
  */
 import {
   CreateBucketCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
+  PutObjectLegalHoldCommand,
+  PutObjectRetentionCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BucketInspector } from '../../lib/adapters/s3/s3-bucket-inspector.ts';
@@ -192,3 +196,61 @@ describe('retention apply on a versioned bucket (moto)', () => {
   });
 });
 
+describe('retention on an Object Lock bucket (moto)', () => {
+  it('keeps the backups under retention or legal hold, with the lock as the reason and their WAL, so apply meets no lock', async () => {
+    const bucket = 'locked-apply';
+    const cluster = clusterIn(bucket);
+    const { backups, catalog } = await seededVersionedBucket(bucket, true);
+    const plans = new MemoryPlanStore();
+    const base = { catalog, objects, plans, batchLimits: { maxKeys: 7 }, planIdSuffix: () => '10c4' };
+    const unaware = await planClusterRetention(base, cluster, PLAN_AT, { store: false });
+    const [retained, onHold, ...rest] = unaware.plan.delete.backups.map((doomed) => doomed.name);
+    if (retained === undefined || onHold === undefined || rest.length === 0) throw new Error('three doomed backups');
+    // Real retain-until dates are checked by moto against its own clock: this one lies well ahead of both.
+    const until = new Date('2030-01-01T00:00:00Z');
+    await moto.s3.send(
+      new PutObjectRetentionCommand({
+        Bucket: bucket,
+        Key: sentinelKey(retained),
+        Retention: { Mode: 'GOVERNANCE', RetainUntilDate: until },
+        ChecksumAlgorithm: 'CRC32',
+      }),
+    );
+    await moto.s3.send(
+      new PutObjectLegalHoldCommand({
+        Bucket: bucket,
+        Key: sentinelKey(onHold),
+        LegalHold: { Status: 'ON' },
+        ChecksumAlgorithm: 'CRC32',
+      }),
+    );
+
+    const { plan } = await planClusterRetention({ ...base, inspector }, cluster, PLAN_AT);
+    const reasonsOf = (name: string) => plan.keep.find((kept) => kept.name === name)?.reasons;
+    expect(reasonsOf(retained)).toContain('object-lock: GOVERNANCE retention until 2030-01-01T00:00:00Z');
+    expect(reasonsOf(onHold)).toContain('object-lock: legal hold');
+    expect(plan.delete.backups.map((doomed) => doomed.name)).toEqual(rest);
+    const doomed = new Set(plans.plans.get(plan.planId)?.batches.flatMap((batch) => batch.keys) ?? []);
+    for (const name of [retained, onHold]) {
+      const record = backups.find((candidate) => candidate.name === name);
+      const start = record?.backup?.startSegment.segNo as number;
+      expect(doomed.has(sentinelKey(name)), name).toBe(false);
+      expect(doomed.has(partKey(name)), name).toBe(false);
+      // The WAL that makes the kept backup consistent stays with it.
+      expect(doomed.has(walKey(start)), `${name} needs ${walKey(start)}`).toBe(false);
+    }
+    expect(doomed.size).toBeGreaterThan(0);
+
+    catalog.syncTo(backups, wal(), new Date(PLAN_AT.getTime() + HOUR));
+    const outcome = await applyClusterRetention({ ...base, inspector, versions: objects }, cluster, {
+      planId: plan.planId,
+      now: new Date(PLAN_AT.getTime() + 2 * HOUR),
+      explicit: true,
+    });
+    expect(outcome).toMatchObject({ status: 'applied', deletes: 'versions', locked: [], failed: [] });
+    const left = new Set((await versionsIn(bucket)).map((v) => v.key));
+    expect(left.has(sentinelKey(retained))).toBe(true);
+    expect(left.has(sentinelKey(onHold))).toBe(true);
+    for (const key of doomed) expect(left.has(key), key).toBe(false);
+  });
+});

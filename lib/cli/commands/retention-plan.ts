@@ -91,6 +91,7 @@ export function retentionPlanCommand(deps: RetentionCommandDependencies): CliCom
               objects: deps.objects(),
               plans: deps.plans(),
               ...(deps.serviceClock ? { serviceClock: deps.serviceClock() } : {}),
+              ...(deps.inspector ? { inspector: deps.inspector() } : {}),
             },
             cluster,
             context.now,

@@ -40,6 +40,11 @@ export interface RetentionPlanInput {
   readonly walSegmentSize: WalSegmentSize;
   readonly now: Date;
   readonly planId: string;
+  /**
+   * Backups the bucket itself will not let go (Object Lock retention or legal hold), by name, with the lock as the
+   * reason: kept like a permanent backup, with the WAL they need, so apply never runs into them.
+   */
+  readonly held?: ReadonlyMap<string, string>;
 }
 
 /** A backup the plan keeps, with every rule that keeps it. */
@@ -52,7 +57,7 @@ export interface KeptBackup {
   readonly finishedAt?: Date;
   /**
    * `permanent`, `newest`, `last N`, `daily 2026-11-20`, `weekly 2026-W47`, `monthly 2026-11`, `yearly 2026`,
-   * `pitr-window`, `incomplete-grace`, `unreadable: <problem>`, `delta-ancestor of <name>`.
+   * `pitr-window`, `incomplete-grace`, `unreadable: <problem>`, `delta-ancestor of <name>`, `object-lock: <lock>`.
    */
   readonly reasons: readonly string[];
 }
@@ -348,6 +353,7 @@ export function decideRetention(given: RetentionDecisionInput): RetentionDecisio
     else if (!list.includes(reason)) list.push(reason);
   };
   for (const record of complete) if (record.backup.permanent) addReason(record.name, 'permanent');
+  for (const [name, reason] of input.held ?? []) if (byName.has(name)) addReason(name, reason);
   addReason(newest.name, 'newest');
   const periods = calendarPeriodsOfSorted(complete.map(backupFinishedAt), policy.timezone);
   const periodsByName = new Map(complete.map((record, index) => [record.name, periods[index] as CalendarPeriods]));
