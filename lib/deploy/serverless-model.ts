@@ -416,12 +416,7 @@ export function iamRoles(config: WalcatConfig, names: StackNames, narrowed: Narr
       ...kms,
       // On a versioned bucket the plan is only honest, and apply only frees bytes, when it reads the bucket's
       // versioning, lifecycle rules and Object Lock, each doomed backup's lock, and the versions it deletes.
-      {
-        Sid: 'ReadBucketRetentionSettings',
-        Effect: 'Allow',
-        Action: ['s3:GetBucketVersioning', 's3:GetLifecycleConfiguration', 's3:GetBucketObjectLockConfiguration'],
-        Resource: [...prefixes.keys()].map((bucket) => sub(`arn:${PARTITION}:s3:::${bucket}`)),
-      },
+      bucketConfigurationStatement(prefixes),
       // One statement for every object action, so the role's size does not grow twice with the prefixes.
       {
         Sid: 'ReadAndDeleteUnderClusterPrefixes',
