@@ -173,12 +173,13 @@ describe('the packaged template: one least-privilege role per function', () => {
     }
   });
 
-  it('lets only catalog-sync read bucket configurations, and only of the cluster buckets (no key)', () => {
+  it('lets only catalog-sync and retention read bucket configurations, and only of the cluster buckets (no key)', () => {
     const reads = /^s3:(GetLifecycleConfiguration|GetBucketVersioning|GetBucketObjectLockConfiguration)$/;
     const buckets = [...new Set(config.clusters.map((c) => c.storage.bucket))];
     for (const [roleId] of roles()) {
       const statements = allows(statementsOfRole(roleId), reads);
-      if (roleId !== FUNCTION_ROLES.catalogSync) {
+      // Retention reads them too: its plan keeps locked backups and says what deletes do on a versioned bucket.
+      if (roleId !== FUNCTION_ROLES.catalogSync && roleId !== FUNCTION_ROLES.retention) {
         expect(statements, `${roleId} reads no bucket configuration`).toEqual([]);
         continue;
       }
