@@ -15,7 +15,7 @@ import { catalogStorageClass } from '../domain/bucket/storage-class.ts';
 import type { BackupChange, BackupSource, WalObjectChange } from '../domain/catalog/catalog-change.ts';
 import type { BackupSourceObject, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
 import type { KeyRange } from '../domain/catalog/key-range.ts';
-import { catalogListingRanges, type WalSpan } from '../domain/catalog/listing-ranges.ts';
+import { catalogListingRanges, clipSpans, segmentsWithin, type WalSpan } from '../domain/catalog/listing-ranges.ts';
 import { objectEffect } from '../domain/catalog/object-effect.ts';
 import { keyInRange, timelineSegmentRange, walKeyBounds } from '../domain/catalog/wal-key-bounds.ts';
 import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
@@ -30,8 +30,17 @@ import { type EffectReaders, withHistoryContent } from './catalog-effects.ts';
 import { forEachListedPage, type ListedPage, type ListingProgress } from './list-objects-sharded.ts';
 import { readBucketDigest } from './review-bucket-lifecycle.ts';
 
-/** More ranges than workers, so a range that holds more than its share does not leave the others idle. */
-const RANGES_PER_WORKER = 2;
+/** Keys S3 returns per ListObjectsV2 page. */
+const LIST_PAGE_KEYS = 1000;
+/**
+ * Catalogued segments per listing range: one page with room for a segment's other objects (`.backup`, `.partial`,
+ * a second compression), so a range costs one list request and one catalog query.
+ */
+const SEGMENTS_PER_RANGE = 900;
+/** A root expected to fit this many pages is listed sequentially: as many requests as pages, no more. */
+const SEQUENTIAL_PAGES = 2;
+/** At most this many ranges per worker (more than one, so a range that holds more than its share does not idle the others). */
+const MAX_RANGES_PER_WORKER = 8;
 
 export interface SyncDependencies extends EffectReaders {
   readonly catalog: CatalogStore;
@@ -356,16 +365,25 @@ export async function syncCatalog(
     changesWritten += wal.length + backupChanges.length;
   };
 
-  const concurrency = options.concurrency ?? 16;
-  // Ranges cut where the catalog's own segments say the objects are; without a catalogued segment (a first sync)
-  // the listing splits as it goes.
+  // Ranges cut where the catalog's own segments say the objects are, about one list page each, so each costs one
+  // request; a cluster of a page or two is listed sequentially (splitting it costs requests and gains nothing).
+  // Without a catalogued segment (a first sync) the listing splits as it goes.
+  const spans = await catalogWalSpans(deps.catalog, cluster.id, timelines);
+  const within = options.range ?? { after: '' };
+  const known = segmentsWithin(spans, within, prefix, cluster.walSegmentSize);
+  const expectedPages = Math.ceil(
+    (known + backupSources.length + payloadObjects.length + historyFiles.length) / LIST_PAGE_KEYS,
+  );
+  const wanted = options.concurrency ?? 16;
+  const shares = Math.min(MAX_RANGES_PER_WORKER * wanted, Math.ceil(known / SEGMENTS_PER_RANGE));
+  const concurrency = spans.length > 0 && expectedPages <= SEQUENTIAL_PAGES ? 1 : wanted;
   const ranges =
     concurrency > 1
       ? catalogListingRanges(
           prefix,
           cluster.walSegmentSize,
-          await catalogWalSpans(deps.catalog, cluster.id, timelines),
-          RANGES_PER_WORKER * concurrency,
+          clipSpans(spans, within, prefix, cluster.walSegmentSize),
+          shares,
           options.range,
         )
       : undefined;

@@ -12,6 +12,7 @@ import type { WalSegmentSize } from '../wal/segment-size.ts';
 import type { TimelineId } from '../wal/timeline.ts';
 import { type SegmentNumber, walFileName } from '../wal/wal-segment.ts';
 import type { KeyRange } from './key-range.ts';
+import { timelineSegmentRange, walKeyBounds } from './wal-key-bounds.ts';
 
 /** The catalogued WAL segments of one timeline, first to newest. */
 export interface WalSpan {
@@ -93,4 +94,38 @@ export function catalogListingRanges(
       ? { after: boundaries.at(-1) ?? within.after }
       : { after: boundaries.at(-1) ?? within.after, until: within.until },
   ];
+}
+
+/**
+ * The parts of `spans` that lie in `range` of the root (by segment number; a superset at the range's ends), so a
+ * key-range part of a split sync cuts its own share of the segments, not the whole cluster's.
+ *
+ * @example clipSpans([{ timeline: 1, first: 1, last: 100 }], { after: 'db/wal_005/000000010000000000000032~' }, 'db/', 16 * 2 ** 20)
+ *   // [{ timeline: 1, first: 50, last: 100 }]
+ */
+export function clipSpans(
+  spans: readonly WalSpan[],
+  range: KeyRange,
+  root: string,
+  walSegmentSize: WalSegmentSize,
+): WalSpan[] {
+  const bounds = walKeyBounds(range, root, walSegmentSize);
+  if (bounds === undefined) return [];
+  return spans.flatMap((span) => {
+    const segments = timelineSegmentRange(bounds, span.timeline as TimelineId);
+    if (segments === undefined) return [];
+    const first = Math.max(span.first, segments.fromSegNo ?? span.first);
+    const last = Math.min(span.last, segments.toSegNo ?? span.last);
+    return first <= last ? [{ timeline: span.timeline, first, last }] : [];
+  });
+}
+
+/** How many catalogued segments `range` of the root holds (about: {@link clipSpans}). */
+export function segmentsWithin(
+  spans: readonly WalSpan[],
+  range: KeyRange,
+  root: string,
+  walSegmentSize: WalSegmentSize,
+): number {
+  return clipSpans(spans, range, root, walSegmentSize).reduce((sum, span) => sum + span.last - span.first + 1, 0);
 }
