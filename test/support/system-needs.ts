@@ -25,8 +25,8 @@ export const SYSTEM_NEEDS: readonly SystemNeed[] = [
       '/usr/lib/postgresql/15/bin/psql',
       '/usr/lib/postgresql/15/bin/pg_basebackup',
     ],
-    usedBy: ['lib/local-stack/local-postgres.ts'],
-    why: 'the end-to-end tests and the local stack run a real PostgreSQL 15 (both take its binaries from local-postgres)',
+    usedBy: ['lib/local-stack/postgres-server.ts'],
+    why: 'the end-to-end tests and the local stack run a real PostgreSQL 15 (both run its binaries through postgres-server)',
   },
   {
     package: 'chromium',
