@@ -49,8 +49,13 @@ export function bundleIsFresh(bundle = CLI_BUNDLE, root = ROOT) {
   return true;
 }
 
-/** Where the chunks go, beside the entry; their names carry a hash of their content. */
-const CHUNKS = 'chunks';
+/**
+ * The chunks' name prefix. They sit beside the entry, not in a subfolder: bundled modules find files of the checkout
+ * relative to themselves (`new URL('../../bin/wal-g-local.mjs', import.meta.url)`, the events/ payloads), which holds
+ * only at the entry's depth. Their names carry a hash of their content.
+ */
+const CHUNK_PREFIX = 'chunk-';
+const isChunk = (name) => name.startsWith(CHUNK_PREFIX);
 
 /**
  * Builds the CLI bundle into a folder of its own and moves it into place: the chunks first (new names, since a name
@@ -69,7 +74,7 @@ export async function buildCli({ entry = CLI_ENTRY, outfile = CLI_BUNDLE, root =
       entryPoints: { [entryName]: entry },
       outdir: staging,
       outExtension: { '.js': '.mjs' },
-      chunkNames: `${CHUNKS}/[name]-[hash]`,
+      chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
       bundle: true,
       // Dynamic imports become chunks loaded on first use: a command's own code and clients load when it runs.
       splitting: true,
@@ -89,16 +94,17 @@ export async function buildCli({ entry = CLI_ENTRY, outfile = CLI_BUNDLE, root =
       absWorkingDir: root,
     });
     const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules/'));
-    mkdirSync(join(outdir, CHUNKS), { recursive: true });
-    const stagedChunks = join(staging, CHUNKS);
-    const built = new Set(readdirSync(stagedChunks, { withFileTypes: true }).map((file) => file.name));
-    for (const name of built) renameSync(join(stagedChunks, name), join(outdir, CHUNKS, name));
+    mkdirSync(outdir, { recursive: true });
+    const built = new Set(readdirSync(staging).filter(isChunk));
+    for (const name of built) renameSync(join(staging, name), join(outdir, name));
     writeFileSync(join(staging, basename(inputsFile(outfile))), `${JSON.stringify(inputs.sort(), null, 1)}\n`);
     for (const name of [basename(inputsFile(outfile)), `${basename(outfile)}.map`, basename(outfile)])
       renameSync(join(staging, name), join(outdir, name));
-    for (const name of readdirSync(join(outdir, CHUNKS))) {
-      if (!built.has(name)) rmSync(join(outdir, CHUNKS, name), { force: true });
+    for (const name of readdirSync(outdir)) {
+      if (isChunk(name) && !built.has(name)) rmSync(join(outdir, name), { force: true });
     }
+    // A bundle built before the chunks moved beside the entry kept them in a subfolder.
+    rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
     return outfile;
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -108,9 +114,8 @@ export async function buildCli({ entry = CLI_ENTRY, outfile = CLI_BUNDLE, root =
 /** The bundle's files (entry and chunks) and their total size in bytes, source maps left out. */
 export function bundleFiles(bundle = CLI_BUNDLE) {
   const outdir = dirname(bundle);
-  const files = [bundle, ...readdirSync(join(outdir, CHUNKS)).map((name) => join(outdir, CHUNKS, name))].filter(
-    (file) => file.endsWith('.mjs'),
-  );
+  const chunks = readdirSync(outdir).filter(isChunk);
+  const files = [bundle, ...chunks.map((name) => join(outdir, name))].filter((file) => file.endsWith('.mjs'));
   return { files, bytes: files.reduce((sum, file) => sum + statSync(file).size, 0) };
 }
 

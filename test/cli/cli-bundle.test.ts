@@ -1,9 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleIsFresh, inputsFile } from '../../scripts/build-cli.mjs';
 
@@ -148,4 +157,34 @@ describe('bundleIsFresh', () => {
     rmSync(bundle);
     expect(bundleIsFresh(bundle, project)).toBe(false);
   });
+});
+
+describe('the bundle layout', () => {
+  it('keeps every chunk at the entry depth, so files a module finds relative to itself exist (wal-g-local, events/)', () => {
+    const built = spawnSync(process.execPath, [join(root, 'scripts', 'build-cli.mjs')], {
+      cwd: root,
+      timeout: 120_000,
+    });
+    expect(built.status, String(built.stderr)).toBe(0);
+    const bundleDir = join(root, 'dist', 'cli');
+    const relativeUrls: { file: string; target: string }[] = [];
+    for (const name of readdirSync(bundleDir, { recursive: true, encoding: 'utf8' })) {
+      if (!name.endsWith('.mjs')) continue;
+      const text = readFileSync(join(bundleDir, name), 'utf8');
+      for (const match of text.matchAll(/new URL\((["`])(\.\.\/[^"`$]*)/g)) {
+        relativeUrls.push({ file: name, target: match[2] as string });
+      }
+    }
+    // The three the checkout relies on: the archiver stand-in the local stack runs, the events/ payloads of its
+    // functions, and package.json for --version.
+    expect(relativeUrls.map((url) => url.target).sort()).toEqual(
+      ['../../bin/wal-g-local.mjs', '../../events/', '../../package.json'].sort(),
+    );
+    for (const { file, target } of relativeUrls) {
+      expect(
+        existsSync(fileURLToPath(new URL(target, pathToFileURL(join(bundleDir, file))))),
+        `${file}: ${target}`,
+      ).toBe(true);
+    }
+  }, 180_000);
 });
