@@ -38,6 +38,11 @@ export interface RuntimeEnvironment {
    */
   readonly clusterRunsQueueUrl?: string;
   /**
+   * `WALCAT_SYNC_PARTS_QUEUE_URL`: catalog-sync's part queue, where a cluster too large for one invocation is split
+   * into key-range parts. Unset (CLI, tests): every cluster syncs in one run.
+   */
+  readonly syncPartsQueueUrl?: string;
+  /**
    * `WALCAT_HOST_COMMANDS_LOG_GROUP`: the stage's log group for host-command output (`/walcat/<stage>/host-commands`,
    * given to the functions by the stack; the CLI reads it from the stack's outputs).
    */
@@ -100,6 +105,7 @@ export function readRuntimeEnvironment(env: Environment = process.env): RuntimeE
   const catalogTableOverride = nonEmpty(env.WALCAT_CATALOG_TABLE);
   const alertsQueueUrl = nonEmpty(env.WALCAT_ALERTS_QUEUE_URL);
   const clusterRunsQueueUrl = nonEmpty(env.WALCAT_CLUSTER_RUNS_QUEUE_URL);
+  const syncPartsQueueUrl = nonEmpty(env.WALCAT_SYNC_PARTS_QUEUE_URL);
   const hostCommandsLogGroup = nonEmpty(env.WALCAT_HOST_COMMANDS_LOG_GROUP);
   if (hostCommandsLogGroup !== undefined && !LOG_GROUP_NAME.test(hostCommandsLogGroup)) {
     throw new ConfigError(
@@ -124,6 +130,7 @@ export function readRuntimeEnvironment(env: Environment = process.env): RuntimeE
     ...(catalogTableOverride === undefined ? {} : { catalogTableOverride }),
     ...(alertsQueueUrl === undefined ? {} : { alertsQueueUrl }),
     ...(clusterRunsQueueUrl === undefined ? {} : { clusterRunsQueueUrl }),
+    ...(syncPartsQueueUrl === undefined ? {} : { syncPartsQueueUrl }),
     ...(hostCommandsLogGroup === undefined ? {} : { hostCommandsLogGroup }),
   });
 }

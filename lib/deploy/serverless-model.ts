@@ -23,6 +23,7 @@ type Statement = { Sid: string; Effect: 'Allow'; Action: string[]; Resource: Jso
 export const FUNCTION_ROLES = {
   catalogIngest: 'CatalogIngestRole',
   catalogSync: 'CatalogSyncRole',
+  catalogSyncPart: 'CatalogSyncPartRole',
   walWatch: 'WalWatchRole',
   alertDispatch: 'AlertDispatchRole',
   retention: 'RetentionRole',
@@ -52,8 +53,8 @@ export const ASYNC_FUNCTIONS: readonly FunctionName[] = [
 /**
  * The scheduled functions that fan out per cluster (lib/handlers/cluster-fan-out.ts), each with its function timeout
  * in seconds: the tick enqueues one run per due cluster on the function's own `<Function>RunsQueue`, which invokes
- * the function with one cluster per batch. catalog-sync fans out per cluster too; a cluster too large for one
- * invocation is not yet split into key ranges across invocations (docs/deploy.md says so).
+ * the function with one cluster per batch. catalog-sync fans out per cluster too, and a cluster too large for one
+ * invocation is split further: its run sends one message per key range to `SYNC_PARTS_QUEUE`, run by catalogSyncPart.
  */
 export const FAN_OUT_FUNCTIONS = {
   catalogSync: 900,
@@ -69,6 +70,18 @@ export type FanOutFunction = keyof typeof FAN_OUT_FUNCTIONS;
 
 /** `walWatch` -> `WalWatchRunsQueue`. */
 export const runsQueueId = (fn: FanOutFunction): string => `${fn.charAt(0).toUpperCase()}${fn.slice(1)}RunsQueue`;
+
+/** catalog-sync's part queue: one key range of a split cluster sync per message, run by catalogSyncPart. */
+export const SYNC_PARTS_QUEUE = 'CatalogSyncPartsQueue';
+
+/** The part function's timeout: a part is sized to list and compare well within one full invocation. */
+export const SYNC_PART_TIMEOUT_SECONDS = 900;
+
+/**
+ * At most this many parts run at once across the fleet. The parts of one cluster read one DynamoDB partition per
+ * timeline (its WAL items), whose read throughput is bounded; ten parts of 16 concurrent queries each stay inside it.
+ */
+export const SYNC_PART_CONCURRENCY = 10;
 
 /** A run that failed this often (each a Lambda invocation of its own) goes to the cluster-runs dead-letter queue. */
 export const CLUSTER_RUN_RECEIVES = 3;
@@ -380,6 +393,28 @@ export function iamRoles(config: WalcatConfig, names: StackNames, narrowed: Narr
       ...listStatements(prefixes),
       bucketConfigurationStatement(prefixes),
       ...kms,
+      {
+        Sid: 'SendSyncParts',
+        Effect: 'Allow',
+        // SendMessageBatch is authorised as sqs:SendMessage.
+        Action: ['sqs:SendMessage'],
+        Resource: getAtt(SYNC_PARTS_QUEUE),
+      },
+    ],
+    // Lists and reconciles one key range and commits the sync mark; sends nothing.
+    catalogSyncPart: [
+      catalogStatement(CATALOG_WRITE),
+      readObjects,
+      ...listStatements(prefixes),
+      // The part that completes the set reads the bucket's configuration for the digest stored with the mark.
+      bucketConfigurationStatement(prefixes),
+      ...kms,
+      {
+        Sid: 'ConsumeSyncParts',
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        Resource: getAtt(SYNC_PARTS_QUEUE),
+      },
     ],
     walWatch: [catalogStatement(CATALOG_WRITE), alertQueueSend],
     // Delivers queued messages and nothing else: no catalog access.
@@ -521,6 +556,17 @@ export function eventSources(config: WalcatConfig, narrowed: Narrowing[] = []) {
   }
   return {
     catalogSync: [{ schedule: { rate: ['rate(6 hours)'] } }, runs('catalogSync')] as Json[],
+    // One key range per invocation; a failed part is redelivered alone.
+    catalogSyncPart: [
+      {
+        sqs: {
+          arn: getAtt(SYNC_PARTS_QUEUE),
+          batchSize: 1,
+          maximumConcurrency: SYNC_PART_CONCURRENCY,
+          functionResponseType: 'ReportBatchItemFailures',
+        },
+      },
+    ] as Json[],
     walWatch: [{ schedule: { rate: [SCHEDULE_TICK] } }, runs('walWatch')] as Json[],
     retention: [{ schedule: { rate: ['cron(0 3 * * ? *)'] } }, runs('retention')] as Json[],
     // The status-change rule first: its position names the rule (output JobStatusRuleName). Every 5 minutes the
@@ -606,9 +652,32 @@ const DEAD_LETTER_QUEUES = [
   'ClusterRunsDeadLetterQueue',
 ] as const;
 
-/** One cluster-run queue per fanned-out function, all dead-lettering into one queue (alarmed like the others). */
+/** The queue properties of one function's runs (or parts), dead-lettering into the one cluster-runs queue. */
+function runsQueue(timeoutSeconds: number): Json {
+  return {
+    Type: 'AWS::SQS::Queue',
+    Properties: {
+      // Lambda requires at least the function's timeout; AWS recommends six times it.
+      VisibilityTimeout: 6 * timeoutSeconds,
+      // A run not taken within a day is stale: the next tick enqueues a fresh one (and a sync part's generation
+      // has been replaced by then).
+      MessageRetentionPeriod: 86_400,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: getAtt('ClusterRunsDeadLetterQueue'),
+        maxReceiveCount: CLUSTER_RUN_RECEIVES,
+      },
+    },
+  };
+}
+
+/**
+ * One cluster-run queue per fanned-out function and catalog-sync's part queue, all dead-lettering into one queue
+ * (alarmed like the others).
+ */
 function clusterRunQueues(): Record<string, Json> {
   return {
+    [SYNC_PARTS_QUEUE]: runsQueue(SYNC_PART_TIMEOUT_SECONDS),
     ClusterRunsDeadLetterQueue: {
       Type: 'AWS::SQS::Queue',
       Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true },
@@ -616,20 +685,7 @@ function clusterRunQueues(): Record<string, Json> {
     ...Object.fromEntries(
       (Object.entries(FAN_OUT_FUNCTIONS) as [FanOutFunction, number][]).map(([fn, timeout]) => [
         runsQueueId(fn),
-        {
-          Type: 'AWS::SQS::Queue',
-          Properties: {
-            // Lambda requires at least the function's timeout; AWS recommends six times it.
-            VisibilityTimeout: 6 * timeout,
-            // A run not taken within a day is stale: the next tick enqueues a fresh one.
-            MessageRetentionPeriod: 86_400,
-            SqsManagedSseEnabled: true,
-            RedrivePolicy: {
-              deadLetterTargetArn: getAtt('ClusterRunsDeadLetterQueue'),
-              maxReceiveCount: CLUSTER_RUN_RECEIVES,
-            },
-          },
-        },
+        runsQueue(timeout),
       ]),
     ),
   };

@@ -11,6 +11,7 @@
  * | `eventBridge` aws.ssm status changes | the local shell transport's EventBridge-shaped status events |
  * | `sqs` alerts queue | the local alerts queue the functions' notifier writes to |
  * | `sqs` a function's cluster-run queue | each run its tick enqueues, delivered at once to the function as a batch of one (lib/local-stack/local-cluster-runs.ts) |
+ * | `sqs` catalog-sync's part queue | each key-range part a cluster's sync sends, delivered at once to the part function as a batch of one |
  * | `httpApi` | the web view server, each request as an HTTP API event |
  */
 import { readFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { createArchiverProbeHandler } from '../handlers/archiver-probe-handler.t
 import { createBackupSchedulerHandler } from '../handlers/backup-scheduler-handler.ts';
 import { createCatalogIngestHandler } from '../handlers/catalog-ingest-handler.ts';
 import { createCatalogSyncHandler } from '../handlers/catalog-sync-handler.ts';
+import { createCatalogSyncPartHandler } from '../handlers/catalog-sync-part-handler.ts';
 import { createJobTrackerHandler } from '../handlers/job-tracker-handler.ts';
 import { createRestoreDrillHandler } from '../handlers/restore-drill-handler.ts';
 import { createRestoreOrchestratorHandler } from '../handlers/restore-orchestrator-handler.ts';
@@ -31,7 +33,7 @@ import { createRetentionHandler } from '../handlers/retention-handler.ts';
 import { createWalWatchHandler } from '../handlers/wal-watch-handler.ts';
 import { createWebViewHandler, webViewApp } from '../handlers/web-view-handler.ts';
 import type { AdapterSet } from '../wiring/adapter-set.ts';
-import { localClusterRuns } from './local-cluster-runs.ts';
+import { localClusterRuns, localSyncParts } from './local-cluster-runs.ts';
 
 /** How a function is reached on the local stack. */
 export type LocalTrigger =
@@ -46,6 +48,7 @@ export type LocalTrigger =
   | { readonly kind: 'command-status' }
   | { readonly kind: 'alerts-queue' }
   | { readonly kind: 'cluster-runs' }
+  | { readonly kind: 'sync-parts' }
   | { readonly kind: 'http' };
 
 export interface LocalFunction {
@@ -130,6 +133,9 @@ export function localFunctions(
       rows[name].handler(batch as never, { functionName: `walcat-local-${name}` } as Context),
     );
   const queued: LocalTrigger = { kind: 'cluster-runs' };
+  const syncParts = localSyncParts((batch) =>
+    rows.catalogSyncPart.handler(batch as never, { functionName: 'walcat-local-catalogSyncPart' } as Context),
+  );
   return Object.assign(rows, {
     catalogIngest: {
       handler: createCatalogIngestHandler(adapters.ingest(), localLogger('catalog-ingest'), metrics('catalog-ingest')),
@@ -137,7 +143,7 @@ export function localFunctions(
     },
     catalogSync: {
       handler: createCatalogSyncHandler(
-        adapters.sync(),
+        { ...adapters.sync(), parts: { queue: syncParts, ledger: adapters.syncPart().ledger } },
         config,
         localLogger('catalog-sync'),
         metrics('catalog-sync'),
@@ -153,6 +159,15 @@ export function localFunctions(
         },
         queued,
       ],
+    },
+    catalogSyncPart: {
+      handler: createCatalogSyncPartHandler(
+        adapters.syncPart(),
+        config,
+        localLogger('catalog-sync-part'),
+        metrics('catalog-sync-part'),
+      ),
+      triggers: [{ kind: 'sync-parts' }],
     },
     walWatch: {
       handler: createWalWatchHandler(adapters.watchWal(), config, localLogger('wal-watch'), runs('walWatch')),

@@ -18,6 +18,7 @@ import { S3ObjectThaw } from '../adapters/s3/s3-object-thaw.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
 import { QueuedNotifier } from '../adapters/sqs/queued-notifier.ts';
 import { SqsClusterRunQueue } from '../adapters/sqs/sqs-cluster-run-queue.ts';
+import { SqsSyncPartQueue } from '../adapters/sqs/sqs-sync-part-queue.ts';
 import { SsmCommandTransport } from '../adapters/ssm/ssm-command-transport.ts';
 import { SsmInstanceDirectory } from '../adapters/ssm/ssm-instance-directory.ts';
 import { SsmParameterSecret } from '../adapters/ssm/ssm-parameter-secret.ts';
@@ -40,6 +41,8 @@ import type { PlanStore } from '../ports/plan-store.ts';
 import type { RestoreJobStore } from '../ports/restore-job-store.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
+import type { SyncPartLedger } from '../ports/sync-part-ledger.ts';
+import type { SyncPartQueue } from '../ports/sync-part-queue.ts';
 import type { latestArchiverSignal } from '../use-cases/archiver-signal.ts';
 import type { EffectReaders } from '../use-cases/catalog-effects.ts';
 import type { HostCommandDependencies } from '../use-cases/dispatch-backup.ts';
@@ -51,6 +54,7 @@ import type { RestoreDeps } from '../use-cases/restore-dependencies.ts';
 import type { DrillDeps } from '../use-cases/run-restore-drill.ts';
 import type { ScheduledRetentionDependencies } from '../use-cases/scheduled-retention.ts';
 import type { SyncDependencies } from '../use-cases/sync-catalog.ts';
+import type { ClusterSyncDependencies } from '../use-cases/sync-cluster-parts.ts';
 import type { TrackCommandDependencies } from '../use-cases/track-command-status.ts';
 import type { WatchWalDependencies } from '../use-cases/watch-wal.ts';
 import type { WebViewStores } from '../web-view/recent-jobs.ts';
@@ -65,6 +69,10 @@ export interface AdapterSetOptions {
   readonly clusterRunsQueueUrl?: string;
   /** The cluster-run queue itself (the local stack's in-process one); wins over `clusterRunsQueueUrl`. */
   readonly clusterRuns?: ClusterRunQueue;
+  /** Deployed catalog-sync: the part queue a cluster too large for one invocation is split onto. */
+  readonly syncPartsQueueUrl?: string;
+  /** The part queue itself (the local stack's in-process one); wins over `syncPartsQueueUrl`. */
+  readonly syncParts?: SyncPartQueue;
   /** Where webhook URLs come from when messages are posted directly; default SSM Parameter Store. */
   readonly secrets?: SecretSource;
   /** Host commands go here instead of SSM (the local stack's shell transport). */
@@ -110,7 +118,10 @@ export interface AdapterSet {
 
   // One method per use case (and so per handler): exactly what it takes.
   ingest(): IngestDependencies;
-  sync(): SyncDependencies;
+  /** The scheduled sync: with the part queue and ledger when the door has a part queue. */
+  sync(): ClusterSyncDependencies;
+  /** One key-range part of a split sync. */
+  syncPart(): SyncDependencies & { readonly ledger: SyncPartLedger };
   watchWal(): WatchWalDependencies;
   retention(): ScheduledRetentionDependencies;
   backup(): HostCommandDependencies;
@@ -240,14 +251,29 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       decompress: decompress(),
       clusters: config.clusters,
     })),
-    sync: lazy(
-      (): SyncDependencies => ({
+    sync: lazy((): ClusterSyncDependencies => {
+      const queue =
+        options.syncParts ??
+        (options.syncPartsQueueUrl === undefined
+          ? undefined
+          : new SqsSyncPartQueue({ sqs: sqs(), queueUrl: options.syncPartsQueueUrl }));
+      return {
         catalog: catalog(),
         objects: objectStore(),
         decompress: decompress(),
         bucket: new S3BucketInspector(s3()),
-      }),
-    ),
+        ...(queue === undefined ? {} : { parts: { queue, ledger: catalog() } }),
+      };
+    }),
+    // A part lists long after its plan: its pages are stamped with when they were listed, not with the plan time.
+    syncPart: lazy(() => ({
+      catalog: catalog(),
+      ledger: catalog(),
+      objects: objectStore(),
+      decompress: decompress(),
+      bucket: new S3BucketInspector(s3()),
+      clock: () => new Date(),
+    })),
     watchWal: lazy(
       (): WatchWalDependencies => ({
         catalog: catalog(),

@@ -3,7 +3,8 @@
  * and the real AWS adapters built from them. Each `functions/<name>.ts` calls this at module scope, so a
  * misconfigured function fails at cold start with the config error, before its first event. In the stack, Slack
  * messages go to the alerts queue (`WALCAT_ALERTS_QUEUE_URL`), so only alert-dispatch reads webhook secrets, and a
- * fanned-out scheduled function enqueues its per-cluster runs on its own queue (`WALCAT_CLUSTER_RUNS_QUEUE_URL`).
+ * fanned-out scheduled function enqueues its per-cluster runs on its own queue (`WALCAT_CLUSTER_RUNS_QUEUE_URL`),
+ * and catalog-sync the key-range parts of a cluster too large for one invocation (`WALCAT_SYNC_PARTS_QUEUE_URL`).
  */
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { type AdapterSet, type AdapterSetOptions, createAdapterSet } from './adapter-set.ts';
@@ -19,6 +20,7 @@ export function deployedAdapterSet(
     endpoints: runtime.endpoints,
     ...(runtime.alertsQueueUrl ? { alertsQueueUrl: runtime.alertsQueueUrl } : {}),
     ...(runtime.clusterRunsQueueUrl ? { clusterRunsQueueUrl: runtime.clusterRunsQueueUrl } : {}),
+    ...(runtime.syncPartsQueueUrl ? { syncPartsQueueUrl: runtime.syncPartsQueueUrl } : {}),
     ...(runtime.hostCommandsLogGroup ? { commandLogGroup: runtime.hostCommandsLogGroup } : {}),
   });
 }

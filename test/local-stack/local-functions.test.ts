@@ -54,7 +54,15 @@ function expectedKinds(events: unknown): Set<LocalTrigger['kind']> {
     else if ('httpApi' in event) kinds.add('http');
     else if ('sqs' in event) {
       const arn = JSON.stringify((event.sqs as { arn: unknown }).arn);
-      kinds.add(arn.includes('Alerts') ? 'alerts-queue' : arn.includes('RunsQueue') ? 'cluster-runs' : 'object-events');
+      kinds.add(
+        arn.includes('Alerts')
+          ? 'alerts-queue'
+          : arn.includes('RunsQueue')
+            ? 'cluster-runs'
+            : arn.includes('SyncPartsQueue')
+              ? 'sync-parts'
+              : 'object-events',
+      );
     } else if ('eventBridge' in event) {
       const source = (event.eventBridge as { pattern: { source: string[] } }).pattern.source;
       kinds.add(source.includes('aws.ssm') ? 'command-status' : 'object-events');

@@ -21,6 +21,7 @@ import {
   FUNCTION_ROLES,
   type FunctionName,
   runsQueueId,
+  SYNC_PARTS_QUEUE,
 } from '../../lib/deploy/serverless-model.ts';
 import type { ClusterId, WalcatConfig } from '../../lib/domain/cluster.ts';
 import { newJob } from '../../lib/domain/jobs/job.ts';
@@ -317,6 +318,35 @@ describe('the cluster-run queues', () => {
   });
 });
 
+describe('the split catalog sync', () => {
+  it('lets only catalog-sync send to the sync part queue and only catalog-sync-part consume it (sending nothing)', () => {
+    for (const fn of Object.keys(FUNCTION_ROLES) as FunctionName[]) {
+      const touching = statementsOf(fn).filter((statement) =>
+        JSON.stringify(statement.Resource).includes(SYNC_PARTS_QUEUE),
+      );
+      const actions = touching.flatMap(actionsOf).sort();
+      if (fn === 'catalogSync') expect(actions).toEqual(['sqs:SendMessage']);
+      else if (fn === 'catalogSyncPart')
+        expect(actions).toEqual(['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+      else expect(touching, `${fn} has no access to the sync part queue`).toEqual([]);
+      for (const statement of touching) expect(statement.Resource).toEqual({ 'Fn::GetAtt': [SYNC_PARTS_QUEUE, 'Arn'] });
+    }
+  });
+
+  it('lets catalog-sync-part read and list its cluster prefixes and write the catalog; it deletes, sends and commands nothing', () => {
+    const statements = statementsOf('catalogSyncPart');
+    expect(
+      allows(statements, /^s3:GetObject$/)
+        .flatMap(resourcesOf)
+        .map((r) => JSON.stringify(r))
+        .sort(),
+    ).toEqual(sortedJson(clusterObjectArns()));
+    expect(allows(statements, /^s3:ListBucket$/).length).toBeGreaterThan(0);
+    expect(allows(statements, /^s3:Delete|^ssm:|^sqs:SendMessage$|^dynamodb:DeleteItem$/)).toEqual([]);
+    expect(statements.flatMap(actionsOf)).not.toContain('sqs:SendMessage');
+  });
+});
+
 describe('the alert path', () => {
   it('gives alert-dispatch no catalog access: it only turns queued messages into Slack posts', () => {
     expect(allows(statementsOf('alertDispatch'), /^dynamodb:/)).toEqual([]);
@@ -430,6 +460,54 @@ describe('the roles grant what the code actually sends', () => {
       await ddb.close();
     }
   }
+
+  it('lets catalog-sync and catalog-sync-part make every part-ledger request they send', async () => {
+    const ddb = await startDynalite();
+    try {
+      const table = 'walcat-iam-ledger-probe';
+      const actions = new Set<string>();
+      const client = createDynamoDbDocumentClient({
+        region: 'us-east-1',
+        dynamodb: ddb.endpoint,
+        credentials: DYNALITE_CREDENTIALS,
+      });
+      const ledger = new DynamoDbCatalogStore({ client, tableName: table, interpret: () => ({ problem: 'unused' }) });
+      await ledger.ensureTable();
+      client.middlewareStack.add(
+        (next, context) => (args) => {
+          actions.add(`dynamodb:${String(context.commandName).replace(/Command$/, '')}`);
+          return next(args);
+        },
+        { step: 'initialize', name: 'recordIamActions' },
+      );
+      const cluster = 'orders-main' as ClusterId;
+      const plannedAt = new Date('2026-11-21T00:00:00Z');
+      const generation = { syncId: plannedAt.toISOString(), plannedAt, ranges: [{ after: '' }] };
+      await ledger.beginSync(cluster, generation);
+      await ledger.beginSync(cluster, generation);
+      await ledger.beginSync(cluster, { ...generation, syncId: '2026-11-20T00:00:00.000Z' });
+      await ledger.syncPartStatus(cluster, generation.syncId, 0);
+      await ledger.finishSyncPart(cluster, generation.syncId, 0, 1);
+      await ledger.commitSync(cluster, generation.syncId, plannedAt);
+      client.destroy();
+      expect([...actions].sort()).toEqual([
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
+      for (const fn of ['catalogSync', 'catalogSyncPart'] as const) {
+        const granted = new Set(
+          statementsOf(fn)
+            .filter((statement) => JSON.stringify(statement.Resource).includes('CatalogTable'))
+            .flatMap(actionsOf),
+        );
+        for (const action of actions) expect(granted.has(action), `${fn} needs ${action}`).toBe(true);
+      }
+    } finally {
+      await ddb.close();
+    }
+  });
 
   it('lets restoreOrchestrator and jobTracker do every restore-job request they make (the restore lock included)', async () => {
     const needed = await jobStoreActions('restore');

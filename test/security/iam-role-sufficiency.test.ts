@@ -29,6 +29,7 @@ import { S3BucketInspector } from '../../lib/adapters/s3/s3-bucket-inspector.ts'
 import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
 import { QueuedNotifier } from '../../lib/adapters/sqs/queued-notifier.ts';
 import { SqsClusterRunQueue } from '../../lib/adapters/sqs/sqs-cluster-run-queue.ts';
+import { SqsSyncPartQueue } from '../../lib/adapters/sqs/sqs-sync-part-queue.ts';
 import { SsmCommandTransport } from '../../lib/adapters/ssm/ssm-command-transport.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import {
@@ -139,6 +140,7 @@ const QUEUES = {
   AlertsQueue: 'alerts',
   AsyncFailuresQueue: 'async-failures',
   CatalogSyncRunsQueue: 'catalog-sync-runs',
+  CatalogSyncPartsQueue: 'catalog-sync-parts',
   WalWatchRunsQueue: 'wal-watch-runs',
   RetentionRunsQueue: 'retention-runs',
   BackupSchedulerRunsQueue: 'backup-scheduler-runs',
@@ -260,6 +262,43 @@ describe('each role suffices for its use case and allows nothing more (moto with
     const deletion = await objects.deleteObjects(BUCKET, [OWN_KEY]);
     expect(deletion.deleted).toEqual([]);
     expect(deletion.failed.map((f) => f.code)).toEqual(['AccessDenied']);
+  });
+
+  it('catalog-sync sends key-range parts; catalog-sync-part consumes them, reads its prefix and keeps the ledger; neither more', async () => {
+    const { ReceiveMessageCommand, DeleteMessageCommand, SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    const partsQueue = queueUrls.CatalogSyncPartsQueue as string;
+    const plannedAt = new Date('2026-11-21T06:00:00Z');
+    const parts = Array.from({ length: 12 }, (_, part) => ({
+      cluster: CLUSTER,
+      syncId: plannedAt.toISOString(),
+      plannedAt,
+      part,
+      parts: 12,
+      range: { after: '' },
+    }));
+    const planner = as('catalogSync');
+    await new SqsSyncPartQueue({ sqs: planner.sqs, queueUrl: partsQueue }).enqueue(parts);
+    await denied(planner.sqs.send(new ReceiveMessageCommand({ QueueUrl: partsQueue, WaitTimeSeconds: 0 })));
+
+    const { objects, ddb, sqs } = as('catalogSyncPart');
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: partsQueue, MaxNumberOfMessages: 10 }));
+    const message = received.Messages?.[0];
+    expect(message?.ReceiptHandle).toBeDefined();
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: partsQueue, ReceiptHandle: message?.ReceiptHandle }));
+    await denied(sqs.send(new SendMessageCommand({ QueueUrl: partsQueue, MessageBody: '{}' })));
+    await denied(
+      sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrls.CatalogSyncRunsQueue as string, WaitTimeSeconds: 0 })),
+    );
+    expect(await objects.getObjectText(BUCKET, OWN_KEY, 1024)).toBe('content');
+    await denied(objects.getObjectText(BUCKET, FOREIGN_KEY, 1024));
+    const ledger = new DynamoDbCatalogStore({ client: ddb, tableName: TABLE, interpret: () => ({ problem: 'x' }) });
+    const generation = { syncId: plannedAt.toISOString(), plannedAt, ranges: [{ after: '' }] };
+    expect((await ledger.beginSync(CLUSTER, generation)).current).toBe(true);
+    expect(await ledger.syncPartStatus(CLUSTER, generation.syncId, 0)).toEqual({ current: true, finished: false });
+    expect(await ledger.finishSyncPart(CLUSTER, generation.syncId, 0, 1)).toBe(true);
+    expect(await ledger.commitSync(CLUSTER, generation.syncId, plannedAt)).toBe(true);
+    const deletion = await objects.deleteObjects(BUCKET, [OWN_KEY]);
+    expect(deletion.deleted).toEqual([]);
   });
 
   it('catalog-ingest: reads created objects, a vanished one is not found (skipped), consumes its queue; deletes nothing', async () => {

@@ -29,7 +29,9 @@ import type {
   WalObjectKind,
   WalObjectRecord,
 } from '../../domain/catalog/catalog-records.ts';
+import type { KeyRange } from '../../domain/catalog/key-range.ts';
 import { parseRetentionTombstones, retentionTombstonesJson } from '../../domain/catalog/retention-tombstones.ts';
+import type { SyncGeneration } from '../../domain/catalog/sync-generation.ts';
 import type { ClusterId } from '../../domain/cluster.ts';
 import { TransientError } from '../../domain/errors.ts';
 import type { Compression } from '../../domain/layout/storage-object.ts';
@@ -45,7 +47,7 @@ import {
   type SegmentRange,
   type WalChange,
 } from '../../ports/catalog-store.ts';
-import type { SyncPartLedger } from '../../ports/sync-part-ledger.ts';
+import type { SyncBegin, SyncPartLedger, SyncPartStatus } from '../../ports/sync-part-ledger.ts';
 import {
   ALERT_SK_PREFIX,
   BACKUP_SK_PREFIX,
@@ -99,6 +101,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 2000 };
 /** A write that lost its condition re-reads and merges again; with 8 writers on one key a few rounds suffice. */
 const MAX_CONFLICT_ROUNDS = 20;
+/** A sync generation's item outlives its parts by far: the schedule plans a newer one every 6 hours. */
+const SYNC_PARTS_TTL_SECONDS = 24 * 3600;
 
 export interface DynamoDbCatalogStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -1043,6 +1047,71 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     return this.#now().toISOString();
   }
 
+  /**
+   * A PutItem of the generation's item "if absent" (a replanned run of the same tick finds the first plan and reuses
+   * its ranges), then an UpdateItem of the cluster state making it current unless a newer generation is.
+   */
+  async beginSync(cluster: ClusterId, generation: SyncGeneration): Promise<SyncBegin> {
+    const key = { pk: clusterPk(cluster), sk: syncPartsSk(generation.syncId) };
+    let recorded = generation;
+    try {
+      this.#count('PutItem');
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            ...key,
+            itemType: 'sync-parts',
+            plannedAt: generation.plannedAt.toISOString(),
+            ranges: JSON.stringify(generation.ranges),
+            parts: generation.ranges.length,
+            ttl: this.#syncPartsExpiry(),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      this.#count('GetItem');
+      const stored = await this.#client.send(
+        new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
+      );
+      recorded = syncGenerationFromItem(generation.syncId, stored.Item) ?? generation;
+    }
+    try {
+      this.#count('UpdateItem');
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: clusterPk(cluster), sk: STATE_SK },
+          // Not a state version bump: no reader of the state's versioned fields depends on the generation.
+          UpdateExpression: 'SET #generation = :id, #itemType = :type, #cluster = :cluster',
+          ConditionExpression: 'attribute_not_exists(#generation) OR #generation <= :id',
+          ExpressionAttributeNames: { '#generation': 'syncGeneration', '#itemType': 'itemType', '#cluster': 'cluster' },
+          ExpressionAttributeValues: { ':id': generation.syncId, ':type': 'cluster-state', ':cluster': cluster },
+        }),
+      );
+      return { current: true, generation: recorded };
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      const state = await this.#stateItem(cluster);
+      return { current: false, newer: String(state?.syncGeneration ?? '') };
+    }
+  }
+
+  /** One BatchGetItem (consistent) of the cluster state and the generation's item. */
+  async syncPartStatus(cluster: ClusterId, syncId: string, part: number): Promise<SyncPartStatus> {
+    const keys = [
+      { pk: clusterPk(cluster), sk: STATE_SK },
+      { pk: clusterPk(cluster), sk: syncPartsSk(syncId) },
+    ];
+    const items = await this.#batchGet(keys, true);
+    const state = items.get(keyId(keys[0] as ItemKey));
+    const parts = items.get(keyId(keys[1] as ItemKey));
+    const done = parts?.done as Set<number> | undefined;
+    return { current: state?.syncGeneration === syncId, finished: done?.has(part) ?? false };
+  }
+
   /** One UpdateItem adding the part to a number set; the answer holds every part finished so far. */
   async finishSyncPart(cluster: ClusterId, syncId: string, part: number, parts: number): Promise<boolean> {
     this.#count('UpdateItem');
@@ -1050,20 +1119,57 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       new UpdateCommand({
         TableName: this.#table,
         Key: { pk: clusterPk(cluster), sk: syncPartsSk(syncId) },
-        UpdateExpression: 'ADD #done :part SET #itemType = :type, #parts = :parts, #ttl = :ttl',
+        UpdateExpression: 'ADD #done :part SET #itemType = :type, #parts = :parts, #ttl = if_not_exists(#ttl, :ttl)',
         ExpressionAttributeNames: { '#done': 'done', '#itemType': 'itemType', '#parts': 'parts', '#ttl': 'ttl' },
         ExpressionAttributeValues: {
           ':part': new Set([part]),
           ':type': 'sync-parts',
           ':parts': parts,
-          // The record is only needed while the parts run.
-          ':ttl': Math.ceil(Date.now() / 1000) + 7 * 24 * 3600,
+          ':ttl': this.#syncPartsExpiry(),
         },
         ReturnValues: 'ALL_NEW',
       }),
     );
     const done = response.Attributes?.done as Set<number> | undefined;
     return done !== undefined && done.size >= parts;
+  }
+
+  /** One conditional UpdateItem: the generation is current and the mark older than its plan. */
+  async commitSync(cluster: ClusterId, syncId: string, plannedAt: Date): Promise<boolean> {
+    this.#count('UpdateItem');
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: clusterPk(cluster), sk: STATE_SK },
+          UpdateExpression: 'SET #mark = :at, #version = if_not_exists(#version, :zero) + :one',
+          ConditionExpression: '#generation = :id AND (attribute_not_exists(#mark) OR #mark < :at)',
+          ExpressionAttributeNames: {
+            '#mark': 'lastFullSyncAt',
+            '#version': 'version',
+            '#generation': 'syncGeneration',
+          },
+          ExpressionAttributeValues: { ':at': plannedAt.toISOString(), ':id': syncId, ':zero': 0, ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  /** A generation's item is needed while its parts run; a day covers the 6-hourly schedule with room. */
+  #syncPartsExpiry(): number {
+    return Math.ceil(this.#now().getTime() / 1000) + SYNC_PARTS_TTL_SECONDS;
+  }
+
+  async #stateItem(cluster: ClusterId): Promise<Item | undefined> {
+    this.#count('GetItem');
+    const response = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: { pk: clusterPk(cluster), sk: STATE_SK }, ConsistentRead: true }),
+    );
+    return response.Item;
   }
 
   async getClusterState(cluster: ClusterId): Promise<ClusterState> {
@@ -1158,6 +1264,13 @@ async function* changesIndexed(items: AsyncIterable<Item>): AsyncIterable<Item> 
     }
     throw error;
   }
+}
+
+/** The generation recorded in a sync-parts item, or undefined for an item without (or with unreadable) ranges. */
+function syncGenerationFromItem(syncId: string, item: Item | undefined): SyncGeneration | undefined {
+  if (typeof item?.ranges !== 'string' || typeof item.plannedAt !== 'string') return undefined;
+  const ranges = JSON.parse(item.ranges) as KeyRange[];
+  return { syncId, plannedAt: new Date(item.plannedAt), ranges };
 }
 
 function stateFromItem(cluster: ClusterId, item: Item | undefined): ClusterState {

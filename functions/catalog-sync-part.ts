@@ -1,0 +1,13 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
+import { createCatalogSyncPartHandler } from '../lib/handlers/catalog-sync-part-handler.ts';
+import { functionLogger } from '../lib/handlers/lambda-chain.ts';
+import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
+
+const adapters = deployedAdapterSet({ decompress: historyTextOrUndefined });
+export const handler = createCatalogSyncPartHandler(
+  adapters.syncPart(),
+  adapters.config,
+  functionLogger('catalog-sync-part'),
+  new Metrics({ namespace: 'walcat', serviceName: 'walcat-catalog-sync-part' }),
+);
