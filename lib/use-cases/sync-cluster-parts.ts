@@ -23,10 +23,9 @@ import { catalogWalSpans, type SyncDependencies, type SyncOutcome, syncCatalog }
 export type { SyncPartRequest } from '../ports/sync-part-queue.ts';
 
 /**
- * Catalogued segments one invocation syncs at most. A steady-state sync costs about one list page and a few
- * catalog query pages per 1,000 segments, compared at about 100k objects a second on one core
- * (bench/sync-memory.bench.ts); 2M leave a 15-minute invocation several times the time it needs, for a slow
- * DynamoDB partition or a range of many changes.
+ * Catalogued segments one invocation syncs at most. A steady-state sync of 2M segments is about 2,000 list pages
+ * and as many catalog query pages; at 16 requests in flight of tens of milliseconds each that is a few minutes,
+ * which leaves a 15-minute invocation room for a slow DynamoDB partition or a range with many changes.
  */
 export const SEGMENTS_PER_PART = 2_000_000;
 /** At most this many parts per generation (the ledger's number set and the plan stay small). */

@@ -628,6 +628,12 @@ describe('readRuntimeEnvironment', () => {
     });
     expect(runtime.hostCommandsLogGroup).toBe('/walcat/prod/host-commands');
     expect(runtime.clusterRunsQueueUrl).toMatch(/WalWatchRunsQueue$/u);
+    expect(
+      readRuntimeEnvironment({
+        WALCAT_SYNC_PARTS_QUEUE_URL:
+          'https://sqs.eu-west-1.amazonaws.com/123456789012/walcat-prod-CatalogSyncPartsQueue',
+      }).syncPartsQueueUrl,
+    ).toMatch(/CatalogSyncPartsQueue$/u);
   });
 
   it('uses AWS_DEFAULT_REGION when AWS_REGION is unset', () => {

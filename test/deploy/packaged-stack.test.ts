@@ -24,6 +24,8 @@ import {
   type FanOutFunction,
   FUNCTION_ROLES,
   runsQueueId,
+  SYNC_PART_CONCURRENCY,
+  SYNC_PARTS_QUEUE,
 } from '../../lib/deploy/serverless-model.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -204,6 +206,33 @@ describe('every scheduled function fans out one cluster per invocation', () => {
         const queues = [...role.matchAll(/"Fn::GetAtt":\["(\w+RunsQueue)","Arn"\]/g)].map((m) => m[1]);
         expect(queues, fn).toEqual([queueId]);
       }
+    }
+  });
+});
+
+describe('a cluster too large for one invocation is synced as key-range parts', () => {
+  it('gives catalogSyncPart the part queue, one record at a time with partial batch failures, dead-lettered; catalogSync sends to it', () => {
+    for (const size of FLEETS) {
+      const t = template(size);
+      const own = ofType(t, 'AWS::Lambda::EventSourceMapping').filter(([, m]) =>
+        JSON.stringify(m.Properties.EventSourceArn).includes(`"${SYNC_PARTS_QUEUE}"`),
+      );
+      expect(own).toHaveLength(1);
+      expect(own[0]?.[1].Properties).toMatchObject({
+        BatchSize: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        FunctionName: { 'Fn::GetAtt': ['CatalogSyncPartLambdaFunction', 'Arn'] },
+        ScalingConfig: { MaximumConcurrency: SYNC_PART_CONCURRENCY },
+      });
+      const part = t.Resources.CatalogSyncPartLambdaFunction as Resource;
+      const queue = t.Resources[SYNC_PARTS_QUEUE] as Resource;
+      expect(queue.Properties.VisibilityTimeout as number).toBeGreaterThanOrEqual(part.Properties.Timeout as number);
+      expect(queue.Properties.RedrivePolicy).toMatchObject({
+        deadLetterTargetArn: { 'Fn::GetAtt': ['ClusterRunsDeadLetterQueue', 'Arn'] },
+      });
+      const sync = t.Resources.CatalogSyncLambdaFunction as Resource;
+      const variables = (sync.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.WALCAT_SYNC_PARTS_QUEUE_URL).toEqual({ Ref: SYNC_PARTS_QUEUE });
     }
   });
 });
