@@ -19,8 +19,8 @@ export interface PostgresCommandResult {
 }
 
 export interface PostgresCommandOptions {
-  /** Added to this process's environment. */
-  readonly env?: Readonly<Record<string, string>>;
+  /** The command's whole environment; default this process's (the caller adds PGHOST and the like to it). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Default `/`: the postgres user may not be able to enter this process's working directory (e.g. under /root). */
   readonly cwd?: string;
   /** Kill the command after this many milliseconds (default 120 000). */
@@ -41,7 +41,7 @@ export function runAsPostgresUser(
     // Pipes, not inherited files: the postmaster pg_ctl starts gets the log file, and must not hold our output open.
     const child = spawn(file, argv, {
       cwd: options.cwd ?? '/',
-      env: { ...process.env, ...options.env },
+      ...(options.env === undefined ? {} : { env: { ...options.env } }),
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: options.timeoutMs ?? 120_000,
     });

@@ -62,7 +62,7 @@ export async function runAsPostgres(
   opts: RunOptions = {},
 ): Promise<CommandResult> {
   const { code, signal, stdout, stderr } = await runAsPostgresUser(cmd, args, {
-    env: opts.env,
+    env: opts.env === undefined ? undefined : { ...process.env, ...opts.env },
     cwd: opts.cwd,
     timeoutMs: opts.timeoutMs ?? 60_000,
   });
