@@ -70,17 +70,19 @@ beforeAll(() => {
   const packaged = spawnSync(process.execPath, [join(ROOT, 'scripts', 'serverless-package.mjs'), '--example'], {
     cwd: ROOT,
     encoding: 'utf8',
-    timeout: 150_000,
+    // Packaging bundles every function; on two loaded cores it has taken over 150 s.
+    timeout: 300_000,
   });
   if (packaged.status !== 0) {
-    throw new Error(`npm run package failed (${packaged.status}):\n${packaged.stdout}\n${packaged.stderr}`);
+    const how = packaged.error ? packaged.error.message : `exit ${packaged.status}`;
+    throw new Error(`npm run package failed (${how}):\n${packaged.stdout}\n${packaged.stderr}`);
   }
   templateText = readFileSync(TEMPLATE, 'utf8');
   resources = (JSON.parse(templateText) as { Resources: Record<string, Resource> }).Resources;
   const packagedConfig = join(ROOT, 'walcat.config.deploy.yml');
   expect(existsSync(packagedConfig)).toBe(true);
   config = loadWalcatConfig({ path: packagedConfig });
-}, 180_000);
+}, 330_000);
 
 const actionsOf = (statement: Statement): string[] =>
   Array.isArray(statement.Action) ? statement.Action : [statement.Action];
