@@ -113,7 +113,7 @@ export async function createCliRuntime(options: {
   const loaders: Record<string, () => Promise<CliCommand>> = {
     init: async () => {
       const [{ initCommand }, store] = await Promise.all([import('./commands/init.ts'), withStorage()]);
-      return initCommand({ catalog: () => store().catalog() });
+      return initCommand({ catalog: () => store().catalog(), jobs: () => store().jobs() });
     },
     sync: async () => {
       const [{ syncCommand }, store, { historyTextOrUndefined }] = await Promise.all([

@@ -196,7 +196,7 @@ function reportError(error: unknown, json: boolean, io: CliIo, runtime: CliRunti
 
 /** The command list for `walcat help`, kept here so help works without a config file or AWS. */
 export const COMMAND_SUMMARIES: readonly { name: string; summary: string }[] = [
-  { name: 'init', summary: 'create the catalog table if it does not exist (idempotent)' },
+  { name: 'init', summary: 'create the catalog table, or bring an older one up to date (idempotent)' },
   { name: 'sync', summary: "list the cluster's storage and reconcile the catalog with it" },
   { name: 'backups', summary: 'base backups, oldest first' },
   { name: 'wal', summary: 'WAL per timeline: first and last segment, count, bytes' },

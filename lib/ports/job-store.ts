@@ -75,3 +75,22 @@ export interface JobStore {
   /** Releases the lock if `holder` still has it (a lock taken over after expiry is left alone). */
   releaseLock(cluster: ClusterId, name: string, holder: string): Promise<void>;
 }
+
+/** What {@link JobLifetimeBackfill.backfillLifetimes} changed in one cluster. */
+export interface JobBackfillCount {
+  /** Jobs not yet ended that now carry the active-job index key. */
+  readonly active: number;
+  /** Ended jobs that now expire (a TTL from their end plus the job history). */
+  readonly expiring: number;
+  /** Lookup items (by job id, by command id) that now expire with their job. */
+  readonly lookups: number;
+}
+
+/**
+ * Brings jobs an older walcat stored up to the current shape: they carry neither the active-job index key nor a
+ * TTL, so the watchdog does not see the active ones and the ended ones never expire. Idempotent: a job that has
+ * either is left alone, so a second run changes nothing.
+ */
+export interface JobLifetimeBackfill {
+  backfillLifetimes(cluster: ClusterId): Promise<JobBackfillCount>;
+}

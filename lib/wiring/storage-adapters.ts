@@ -18,7 +18,7 @@ import type { WalcatConfig } from '../domain/cluster.ts';
 import type { AlertStore } from '../ports/alert-store.ts';
 import type { BucketInspector } from '../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
-import type { JobStore } from '../ports/job-store.ts';
+import type { JobLifetimeBackfill, JobStore } from '../ports/job-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { ObjectVersionStore } from '../ports/object-version-store.ts';
 import type { PlanStore } from '../ports/plan-store.ts';
@@ -33,8 +33,8 @@ export interface StorageAdapters {
   inspector(): BucketInspector;
   alerts(): AlertStore;
   plans(): PlanStore;
-  /** Host jobs, read and listed. */
-  jobs(): JobStore;
+  /** Host jobs, read and listed; `walcat init` backfills the ones an older walcat stored. */
+  jobs(): JobStore & JobLifetimeBackfill;
   /** Restore and drill jobs, read and listed. */
   restoreJobs(): RestoreJobStore;
   /** Closes the SDK clients built so far. */
@@ -62,7 +62,14 @@ export function createStorageAdapters(options: {
   const documentClient = lazy(() => track(createDynamoDbDocumentClient(endpoints)));
   const s3 = lazy(() => track(createS3Client(endpoints)));
   const tableName = config.catalogTable;
-  const jobStore = lazy(() => new DynamoDbJobStore({ client: documentClient(), tableName }));
+  const jobStore = lazy(
+    () =>
+      new DynamoDbJobStore({
+        client: documentClient(),
+        tableName,
+        ...(config.jobHistoryMs === undefined ? {} : { jobHistoryMs: config.jobHistoryMs }),
+      }),
+  );
   return {
     catalog: lazy(
       () =>

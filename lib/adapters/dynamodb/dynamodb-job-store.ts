@@ -37,7 +37,15 @@ import {
   restoreJobFromJson,
   restoreJobToJson,
 } from '../../domain/restore/restore-job.ts';
-import { type AnyJob, JobConflictError, type JobRef, type JobStore, type LockAttempt } from '../../ports/job-store.ts';
+import {
+  type AnyJob,
+  type JobBackfillCount,
+  JobConflictError,
+  type JobLifetimeBackfill,
+  type JobRef,
+  type JobStore,
+  type LockAttempt,
+} from '../../ports/job-store.ts';
 import { RestoreJobConflictError, type RestoreJobStore, RestoreLockedError } from '../../ports/restore-job-store.ts';
 import { ACTIVE_INDEX, ACTIVE_OF, clusterPk, JOB_SK_PREFIX, jobSk, lockSk } from './catalog-keys.ts';
 import { type Item, SingleTable, type SingleTableOptions } from './single-table.ts';
@@ -57,7 +65,7 @@ export interface DynamoDbJobStoreOptions extends SingleTableOptions {
   readonly jobHistoryMs?: number;
 }
 
-export class DynamoDbJobStore implements JobStore {
+export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
   readonly #table: SingleTable;
   readonly restores: RestoreJobStore;
   readonly historyMs: number;
@@ -179,6 +187,67 @@ export class DynamoDbJobStore implements JobStore {
     await this.#table.delete(
       { pk: clusterPk(cluster), sk: lockSk(name) },
       { expression: 'holder = :holder', values: { ':holder': holder } },
+    );
+  }
+
+  /**
+   * Jobs an older walcat wrote have neither `activeOf` nor `ttl`: the active ones are missing from the `active` index
+   * and the ended ones, with their lookups, never expire. Each such job gets what a current write would give it,
+   * conditional on its body being the one read, so a job changed meanwhile (by any walcat) is left to that writer;
+   * a job that carries either attribute already is skipped, which makes a second run a no-op.
+   */
+  async backfillLifetimes(cluster: ClusterId): Promise<JobBackfillCount> {
+    let active = 0;
+    let expiring = 0;
+    let lookups = 0;
+    for await (const item of this.jobItems(cluster)) {
+      if (item[ACTIVE_OF] !== undefined || item.ttl !== undefined || typeof item.body !== 'string') continue;
+      const lifetimeOf = oldJobLifetime(item);
+      if (lifetimeOf === undefined) continue;
+      const { createdAt, ended, commandIds } = lifetimeOf;
+      const set = lifetime(cluster, ended, this.historyMs);
+      const [name, value] = Object.entries(set)[0] as [string, unknown];
+      const written = await this.#table.update(
+        { pk: String(item.pk), sk: String(item.sk) },
+        { expression: 'SET #lifetime = :lifetime', names: { '#lifetime': name }, values: { ':lifetime': value } },
+        {
+          expression: '#body = :body AND attribute_not_exists(#activeOf) AND attribute_not_exists(#ttl)',
+          names: { '#body': 'body', '#activeOf': ACTIVE_OF, '#ttl': 'ttl' },
+          values: { ':body': item.body },
+        },
+      );
+      if (!written) continue;
+      if (ended === undefined) active++;
+      else expiring++;
+      const ttl = lookupExpiresAt(createdAt, this.historyMs);
+      const lookupKeys = [
+        { pk: String(item.pk), sk: jobIdSk(String(item.jobId)) },
+        ...(await this.#commandIndexKeys(commandIds)),
+      ];
+      for (const key of lookupKeys) {
+        if (await this.#expireLookup(key, ttl)) lookups++;
+      }
+    }
+    return { active, expiring, lookups };
+  }
+
+  /** The command index items of these commands, whichever sort key the store of their time used. */
+  async #commandIndexKeys(commandIds: readonly string[]): Promise<{ pk: string; sk: string }[]> {
+    const keys: { pk: string; sk: string }[] = [];
+    for (const commandId of commandIds) {
+      for await (const index of this.#table.query({ pk: commandPk(commandId) })) {
+        keys.push({ pk: String(index.pk), sk: String(index.sk) });
+      }
+    }
+    return keys;
+  }
+
+  /** Sets a lookup item's TTL if it exists and has none; false when there was nothing to do. */
+  async #expireLookup(key: { pk: string; sk: string }, ttl: number): Promise<boolean> {
+    return this.#table.update(
+      key,
+      { expression: 'SET #ttl = :ttl', names: { '#ttl': 'ttl' }, values: { ':ttl': ttl } },
+      { expression: 'attribute_exists(pk) AND attribute_not_exists(#ttl)', names: { '#ttl': 'ttl' } },
     );
   }
 
@@ -343,10 +412,17 @@ function lifetime(cluster: ClusterId, endedAt: Date | undefined, historyMs: numb
   return endedAt === undefined ? { [ACTIVE_OF]: clusterPk(cluster) } : { ttl: jobExpiresAt(endedAt, historyMs) };
 }
 
+/** When a host job ended; undefined while it is queued or running. */
+const hostJobEnd = (job: Job): Date | undefined =>
+  isTerminalJobState(job.state) ? (job.finishedAt ?? job.lastUpdateAt) : undefined;
+
+/** When a restore or drill ended; a failed one can be resumed, and is then active again and loses its ttl. */
+const restoreJobEnd = (job: RestoreJob): Date | undefined =>
+  job.status === 'running' ? undefined : (job.finishedAt ?? job.updatedAt);
+
 function hostItem(job: Job, pk: string, sk: string, historyMs: number): Item {
-  const ended = isTerminalJobState(job.state) ? (job.finishedAt ?? job.lastUpdateAt) : undefined;
   return {
-    ...lifetime(job.cluster, ended, historyMs),
+    ...lifetime(job.cluster, hostJobEnd(job), historyMs),
     pk,
     sk,
     jobFamily: HOST_JOB_FAMILY,
@@ -360,10 +436,8 @@ function hostItem(job: Job, pk: string, sk: string, historyMs: number): Item {
 }
 
 function restoreItem(job: RestoreJob, pk: string, sk: string, historyMs: number): Item {
-  // A failed restore can be resumed: its item is then active again and loses its ttl.
-  const ended = job.status === 'running' ? undefined : (job.finishedAt ?? job.updatedAt);
   return {
-    ...lifetime(job.cluster, ended, historyMs),
+    ...lifetime(job.cluster, restoreJobEnd(job), historyMs),
     pk,
     sk,
     jobFamily: RESTORE_JOB_FAMILY,
@@ -377,6 +451,31 @@ function restoreItem(job: RestoreJob, pk: string, sk: string, historyMs: number)
     updatedAt: job.updatedAt.toISOString(),
     body: JSON.stringify(restoreJobToJson(job)),
   };
+}
+
+/**
+ * When an old job item ended (undefined: it has not), when it was created, and the commands it sent; undefined for
+ * an item of neither family.
+ */
+function oldJobLifetime(item: Item): { createdAt: Date; ended: Date | undefined; commandIds: string[] } | undefined {
+  if (item.jobFamily === HOST_JOB_FAMILY) {
+    const job = hostJobOf(item);
+    return {
+      createdAt: job.createdAt,
+      ended: hostJobEnd(job),
+      commandIds: job.commandId === undefined ? [] : [job.commandId],
+    };
+  }
+  if (item.jobFamily === RESTORE_JOB_FAMILY) {
+    const job = restoreJobOf(item);
+    const ended = restoreJobEnd(job);
+    const commandIds = job.steps.flatMap((step) => [
+      ...(step.commandId ? [step.commandId] : []),
+      ...step.previousCommandIds,
+    ]);
+    return { createdAt: job.createdAt, ended, commandIds };
+  }
+  return undefined;
 }
 
 const hostJobOf = (item: Item): Job => jobFromJson(JSON.parse(String(item.body)) as JobJson);
