@@ -11,9 +11,17 @@
 // and esbuild is loaded only when a build is needed.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = resolve(import.meta.dirname, '..');
+/** This script, relative to the root: how the bundle is cut (chunk names, folders) is an input of it too. */
+const BUILD_SCRIPT = relative(ROOT, fileURLToPath(import.meta.url));
+/**
+ * Inputs of every bundle besides the files esbuild read: package-lock.json pins the bundled dependencies, and this
+ * script decides the bundle's layout (a bundle from an older version of it can have its chunks where nothing looks
+ * for them any more). Either may be absent from a root (a bundle from elsewhere), which then does not make it stale.
+ */
+const BUILD_INPUTS = ['package-lock.json', BUILD_SCRIPT];
 export const CLI_ENTRY = join(ROOT, 'lib', 'cli', 'main.ts');
 export const CLI_BUNDLE = join(ROOT, 'dist', 'cli', 'walcat.mjs');
 
@@ -25,8 +33,8 @@ const REQUIRE_BANNER =
   "import { createRequire as __walcatCreateRequire } from 'node:module'; const require = __walcatCreateRequire(import.meta.url);";
 
 /**
- * Whether `bundle` exists and is at least as new as every project file it was built from (and package-lock.json,
- * which pins the bundled dependencies). A missing or unreadable inputs list counts as stale.
+ * Whether `bundle` exists and is at least as new as every project file it was built from, package-lock.json and
+ * this build script. A missing or unreadable inputs list counts as stale.
  */
 export function bundleIsFresh(bundle = CLI_BUNDLE, root = ROOT) {
   let builtAt;
@@ -38,12 +46,12 @@ export function bundleIsFresh(bundle = CLI_BUNDLE, root = ROOT) {
     return false;
   }
   if (!Array.isArray(inputs)) return false;
-  for (const input of [...inputs, 'package-lock.json']) {
+  for (const input of [...inputs, ...BUILD_INPUTS]) {
     try {
       if (statSync(join(root, input)).mtimeMs > builtAt) return false;
     } catch {
       // An input that is gone was removed by an edit of a file that imported it, or the bundle is from elsewhere.
-      if (input !== 'package-lock.json') return false;
+      if (!BUILD_INPUTS.includes(input)) return false;
     }
   }
   return true;

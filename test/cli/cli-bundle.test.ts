@@ -145,6 +145,18 @@ describe('bundleIsFresh', () => {
     rmSync(join(project, 'package-lock.json'));
   });
 
+  it('is stale when the build script changed after the build (a bundle cut the old way, e.g. chunks in a subfolder)', () => {
+    layout();
+    mkdirSync(join(project, 'scripts'), { recursive: true });
+    const script = join(project, 'scripts', 'build-cli.mjs');
+    writeFileSync(script, '// cuts the bundle a new way\n');
+    at(script, 1_500_000);
+    expect(bundleIsFresh(bundle, project)).toBe(true);
+    at(script, 3_000_000);
+    expect(bundleIsFresh(bundle, project)).toBe(false);
+    rmSync(join(project, 'scripts'), { recursive: true });
+  });
+
   it('is stale when an input is gone, the inputs list is missing or unreadable, or there is no bundle', () => {
     layout({ inputs: ['lib/a.ts', 'lib/removed.ts'] });
     expect(bundleIsFresh(bundle, project)).toBe(false);
