@@ -11,17 +11,32 @@ export const FOREIGN_SYSTEM_PROBLEM = 'foreign-system';
  * @example clusterSystemIdentifier(records) // 7321456789012345678n
  */
 export function clusterSystemIdentifier(records: readonly BackupRecord[]): bigint | undefined {
-  const counts = new Map<bigint, { count: number; first: BackupRecord }>();
-  for (const record of [...records].sort(compareBackupRecords)) {
-    const id = record.status === 'complete' ? record.backup?.systemIdentifier : undefined;
-    if (id === undefined) continue;
-    const entry = counts.get(id);
-    if (entry === undefined) counts.set(id, { count: 1, first: record });
-    else entry.count++;
+  const idOf = (record: BackupRecord): bigint | undefined =>
+    record.status === 'complete' ? record.backup?.systemIdentifier : undefined;
+  const counts = new Map<bigint, number>();
+  for (const record of records) {
+    const id = idOf(record);
+    if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
-  let best: { id: bigint; count: number } | undefined;
-  // Map iteration follows insertion, i.e. the order of each identifier's oldest backup: ties keep the older one.
-  for (const [id, { count }] of counts) if (best === undefined || count > best.count) best = { id, count };
+  if (counts.size <= 1) return counts.keys().next().value;
+  // Several identifiers: a tie goes to the one whose oldest backup is older, found in one pass rather than by sorting
+  // every record (the order reads a pattern off both names at each comparison). Equal records: the first one given.
+  const oldest = new Map<bigint, { record: BackupRecord; index: number }>();
+  const older = (a: { record: BackupRecord; index: number }, b: { record: BackupRecord; index: number }): boolean =>
+    (compareBackupRecords(a.record, b.record) || a.index - b.index) < 0;
+  records.forEach((record, index) => {
+    const id = idOf(record);
+    if (id === undefined) return;
+    const known = oldest.get(id);
+    if (known === undefined || older({ record, index }, known)) oldest.set(id, { record, index });
+  });
+  let best: { id: bigint; count: number; oldest: { record: BackupRecord; index: number } } | undefined;
+  for (const [id, count] of counts) {
+    const first = oldest.get(id) as { record: BackupRecord; index: number };
+    if (best === undefined || count > best.count || (count === best.count && older(first, best.oldest))) {
+      best = { id, count, oldest: first };
+    }
+  }
   return best?.id;
 }
 

@@ -55,11 +55,25 @@ export function pitrChainBase(
   policy: RetentionPolicy | undefined,
   now: Date,
 ): BackupRecord | undefined {
-  const complete = backups.filter(isCompleteBackup).sort(byFinishThenName);
-  const candidates = complete.filter((record) => !record.backup.permanent);
-  if (candidates.length === 0) return complete.at(-1);
-  if (policy === undefined) return candidates[0];
-  const windowStart = now.getTime() - policy.pitrWindowMs;
-  const coveringWindowStart = candidates.filter((record) => backupFinishedAt(record).getTime() <= windowStart);
-  return coveringWindowStart.at(-1) ?? candidates[0];
+  // One pass instead of a sort (retention asks this of tens of thousands of backups). Among records equal in finish
+  // time and name, the earliest / latest given wins, as a stable sort's first / last would.
+  const windowStart = policy === undefined ? undefined : now.getTime() - policy.pitrWindowMs;
+  let newestComplete: CompleteBackupRecord | undefined;
+  let oldestCandidate: CompleteBackupRecord | undefined;
+  let newestCoveringWindowStart: CompleteBackupRecord | undefined;
+  for (const record of backups) {
+    if (!isCompleteBackup(record)) continue;
+    if (newestComplete === undefined || byFinishThenName(record, newestComplete) >= 0) newestComplete = record;
+    if (record.backup.permanent) continue;
+    if (oldestCandidate === undefined || byFinishThenName(record, oldestCandidate) < 0) oldestCandidate = record;
+    if (
+      windowStart !== undefined &&
+      backupFinishedAt(record).getTime() <= windowStart &&
+      (newestCoveringWindowStart === undefined || byFinishThenName(record, newestCoveringWindowStart) >= 0)
+    ) {
+      newestCoveringWindowStart = record;
+    }
+  }
+  if (oldestCandidate === undefined) return newestComplete;
+  return newestCoveringWindowStart ?? oldestCandidate;
 }

@@ -5,6 +5,7 @@ import {
   clusterSystemIdentifier,
   eligibleBackups,
 } from '../../../lib/domain/catalog/backup-eligibility.ts';
+import { compareBackupRecords } from '../../../lib/domain/catalog/backup-order.ts';
 import type { BackupRecord } from '../../../lib/domain/catalog/catalog-records.ts';
 import { backupRecord, DAY } from '../continuity/continuity-fixtures.ts';
 
@@ -57,6 +58,34 @@ describe('backups of another database system', () => {
           if (record.status === 'complete') expect(record).toBe(records[index]);
         });
       }),
+    );
+  });
+
+  it('property: the cluster identifier is the most common one, a tie going to the oldest backup, in any input order', () => {
+    // The plain statement: sort every record oldest first, count in that order, keep the first of the largest counts.
+    const reference = (records: readonly BackupRecord[]): bigint | undefined => {
+      const counts = new Map<bigint, number>();
+      for (const record of [...records].sort(compareBackupRecords)) {
+        const id = record.status === 'complete' ? record.backup?.systemIdentifier : undefined;
+        if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+      let best: [bigint, number] | undefined;
+      for (const entry of counts) if (best === undefined || entry[1] > best[1]) best = entry;
+      return best?.[0];
+    };
+    fc.assert(
+      fc.property(
+        fc
+          .array(fc.tuple(fc.integer({ min: 1, max: 9 }), fc.constantFrom(OURS, THEIRS, 1n, 2n, undefined)), {
+            maxLength: 12,
+          })
+          .chain((drafts) => fc.shuffledSubarray(drafts, { minLength: drafts.length, maxLength: drafts.length })),
+        (drafts) => {
+          const records = drafts.map(([day, id]) => daily(day, id));
+          expect(clusterSystemIdentifier(records)).toBe(reference(records));
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
