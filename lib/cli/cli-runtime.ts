@@ -181,7 +181,7 @@ export async function createCliRuntime(options: {
     },
     jobs: async () => {
       const [{ jobsCommand }, store] = await Promise.all([import('./commands/jobs.ts'), withStorage()]);
-      return jobsCommand({ jobs: () => store().jobs(), restoreJobs: () => store().restoreJobs() });
+      return jobsCommand({ jobs: () => store().jobs() });
     },
     'restore plan': async () => {
       const [{ restorePlanCommand }, store] = await Promise.all([import('./commands/restore-plan.ts'), withStorage()]);

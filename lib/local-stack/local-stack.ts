@@ -343,7 +343,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
           }
           if (!isTerminalJobState(state as JobState)) return;
           const hostJob = await hostJobs.findByCommandId(event.detail['command-id']);
-          if (hostJob) await reportHostJob(hostJob);
+          if (hostJob && hostJob.restore === undefined) await reportHostJob(hostJob);
         })
         .catch((error: unknown) =>
           print(

@@ -1,21 +1,15 @@
 /**
- * The one job store: host-command jobs (backup-push, archiver probe) with the per-cluster locks that keep them one
- * at a time, and (through {@link JobStore.restores}) restore and drill jobs, all in one table with one command
- * index. Status-change events name only a command: {@link JobStore.findAnyByCommandId} finds the job of either
- * kind that sent it, so one consumer handles every event. Writes are optimistic: `update` reads, applies a pure
+ * The one job store: every job (a host command, a restore or a drill) in one table with one command index, the
+ * per-cluster locks that keep host commands one at a time, and (through {@link JobStore.restores}) the restore state
+ * machine's typed view of the same items. Status-change events name only a command: {@link JobStore.findByCommandId}
+ * finds the job that sent it, whatever its type, so one consumer handles every event. Writes are optimistic: `update` reads, applies a pure
  * function and writes back only if nobody wrote in between (retrying otherwise), so duplicate status events handled
  * concurrently converge.
  */
 import type { ClusterId } from '../domain/cluster.ts';
 import { WalcatError } from '../domain/errors.ts';
-import type { Job, JobState } from '../domain/jobs/job.ts';
-import type { RestoreJob } from '../domain/restore/restore-job.ts';
+import type { Job, JobState, JobType } from '../domain/jobs/job.ts';
 import type { RestoreJobStore } from './restore-job-store.ts';
-
-/** A stored job of either kind: a host command (one step) or a restore or drill (its ordered steps). */
-export type AnyJob =
-  | { readonly family: 'host'; readonly job: Job }
-  | { readonly family: 'restore'; readonly job: RestoreJob };
 
 /** A job with this id is already stored. */
 export class JobConflictError extends WalcatError {
@@ -44,23 +38,27 @@ export interface JobStore {
   /** Stores a new job and indexes its command id; throws when the job id exists. */
   create(job: Job): Promise<void>;
   get(ref: JobRef): Promise<Job | undefined>;
-  /** The host-command job that sent this command (a restore's command gives undefined). */
+  /**
+   * The job that sent this command, whatever its type (a restore's for any attempt of any step): one lookup for
+   * every status-change event.
+   */
   findByCommandId(commandId: string): Promise<Job | undefined>;
-  /** The job of either kind one of whose commands this is (one lookup for every status-change event). */
-  findAnyByCommandId(commandId: string): Promise<AnyJob | undefined>;
-  /** Jobs of both kinds of a cluster, newest first; at most `limit`. */
-  listAny(cluster: ClusterId, options?: { readonly limit?: number }): Promise<AnyJob[]>;
-  /** The same store's restore and drill jobs. */
+  /** The same store's restores and drills, as the restore state machine reads and saves them. */
   readonly restores: RestoreJobStore;
   /**
-   * Applies `change` to the stored job and writes the result if it differs, retrying on concurrent writes. Returns
-   * the job as stored afterwards (undefined when it does not exist).
+   * Applies `change` to the stored host-command job and writes the result if it differs, retrying on concurrent
+   * writes. Returns the job as stored afterwards (undefined when it does not exist or is a restore, which moves by
+   * {@link RestoreJobStore.save}).
    */
   update(ref: JobRef, change: (job: Job) => Job): Promise<Job | undefined>;
-  /** Jobs of a cluster, newest first, optionally only in the given states; at most `limit`. */
+  /** Jobs of a cluster of every type, newest first, optionally only of the given types or states; at most `limit`. */
   list(
     cluster: ClusterId,
-    options?: { readonly states?: readonly JobState[]; readonly limit?: number },
+    options?: {
+      readonly states?: readonly JobState[];
+      readonly types?: readonly JobType[];
+      readonly limit?: number;
+    },
   ): Promise<Job[]>;
   /**
    * The cluster's host-command jobs not yet ended (queued or running), newest first. Read without the job history:

@@ -27,8 +27,8 @@ export async function latestArchiverSignal(
   now: Date,
   maxAgeMs: number = ARCHIVER_SIGNAL_MAX_AGE_MS,
 ): Promise<ArchiverSignal | undefined> {
-  const recent = await deps.jobs.list(cluster.id, { states: ['success'], limit: 20 });
-  const probes = recent.filter((job) => job.type === 'archiver-probe' && job.resultData !== undefined);
+  const recent = await deps.jobs.list(cluster.id, { states: ['success'], types: ['archiver-probe'], limit: 20 });
+  const probes = recent.filter((job) => job.resultData !== undefined);
   const [latest, previous] = probes;
   const probedAt = latest?.finishedAt ?? latest?.lastUpdateAt;
   if (latest === undefined || probedAt === undefined || now.getTime() - probedAt.getTime() > maxAgeMs) {

@@ -97,8 +97,8 @@ async function previousProbe(
   deps: ProbeArchiverDependencies,
   cluster: ClusterConfig,
 ): Promise<ArchiverProbeResult | undefined> {
-  const recent = await deps.jobs.list(cluster.id, { states: ['success'], limit: 20 });
-  const last = recent.find((job) => job.type === 'archiver-probe' && job.resultData !== undefined);
+  const recent = await deps.jobs.list(cluster.id, { states: ['success'], types: ['archiver-probe'], limit: 20 });
+  const last = recent.find((job) => job.resultData !== undefined);
   if (last === undefined) return undefined;
   try {
     return parseArchiverProbeData(last.resultData);

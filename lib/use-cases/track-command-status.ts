@@ -7,7 +7,7 @@
  * with the host and the tail of stderr.
  */
 import { type CommandStatusUpdate, isTerminalStatus } from '../domain/jobs/command-status.ts';
-import type { RestoreJob, RestoreTransition } from '../domain/restore/restore-job.ts';
+import { type RestoreJob, type RestoreTransition, restoreJobOf } from '../domain/restore/restore-job.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
 import { advanceRestore } from './advance-restore.ts';
 import {
@@ -54,17 +54,18 @@ export async function trackCommandStatus(
 ): Promise<TrackOutcome> {
   // A command that ended before its job was stored is not looked for again here: whoever sent it looks at it once
   // after storing it (advance-restore.ts, apply-host-job-reports.ts), so its end is applied there whatever the timing.
-  const found = await deps.jobs.findAnyByCommandId(update.commandId);
+  const found = await deps.jobs.findByCommandId(update.commandId);
   if (found === undefined) return { kind: 'unknown-command', commandId: update.commandId };
-  if (found.family === 'restore') {
+  if (found.restore !== undefined) {
     if (deps.restore === undefined) return { kind: 'unknown-command', commandId: update.commandId };
-    const outcome = await advanceRestore(deps.restore, update, found.job);
+    const restore = restoreJobOf(found);
+    const outcome = await advanceRestore(deps.restore, update, restore);
     return {
       kind: 'restore',
-      job: outcome.job ?? found.job,
+      job: outcome.job ?? restore,
       ...(outcome.transition === undefined ? {} : { transition: outcome.transition }),
     };
   }
   const updates = await completedUpdates(deps.transport, update);
-  return applyUpdates(deps, found.job, updates);
+  return applyUpdates(deps, found, updates);
 }

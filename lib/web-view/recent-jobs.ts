@@ -1,34 +1,23 @@
-/**
- * The job table of a cluster's page: host jobs (backups, probes) and restore jobs (restores, drills), newest first,
- * read from their two stores.
- */
+/** The job table of a cluster's page: every job (backups, probes, restores, drills), newest first, from one store. */
 import type { JobStore } from '../ports/job-store.ts';
-import type { RestoreJobStore } from '../ports/restore-job-store.ts';
 import type { ClusterViewDependencies } from './build-cluster-view.ts';
-import { hostJobView } from './host-job-view.ts';
-import { restoreJobView } from './restore-job-view.ts';
+import { jobView } from './job-view.ts';
 
 /** Jobs shown per cluster (backups, probes, restores, drills), newest first. */
 export const JOBS_SHOWN = 20;
 
-/** What the web view reads: the catalog, alerts and plans, and the two job stores. */
+/** What the web view reads: the catalog, alerts and plans, and the job store. */
 export type WebViewStores = Omit<ClusterViewDependencies, 'jobs'> & {
-  readonly hostJobs: Pick<JobStore, 'list'>;
-  readonly restoreJobs: Pick<RestoreJobStore, 'list'>;
+  readonly jobs: Pick<JobStore, 'list'>;
 };
 
 export function webViewDependencies(stores: WebViewStores): ClusterViewDependencies {
-  const { hostJobs, restoreJobs, ...rest } = stores;
+  const { jobs, ...rest } = stores;
   return {
     ...rest,
-    jobs: async (cluster) => {
-      const [host, restores] = await Promise.all([
-        hostJobs.list(cluster.id, { limit: JOBS_SHOWN }),
-        restoreJobs.list(cluster.id, { limit: JOBS_SHOWN }),
-      ]);
-      return [...host.map(hostJobView), ...restores.map(restoreJobView)]
-        .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
-        .slice(0, JOBS_SHOWN);
-    },
+    jobs: async (cluster) =>
+      (await jobs.list(cluster.id, { limit: JOBS_SHOWN }))
+        .map(jobView)
+        .sort((a, b) => b.startedAt.localeCompare(a.startedAt)),
   };
 }

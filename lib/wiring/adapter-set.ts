@@ -318,8 +318,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
         catalog: catalog(),
         alerts: alerts(),
         plans: plans(),
-        hostJobs: jobs(),
-        restoreJobs: restoreJobs(),
+        jobs: jobs(),
       }),
     ),
     close: () => {

@@ -6,6 +6,7 @@ import { restorePlanCommand } from '../../lib/cli/commands/restore-plan.ts';
 import { restoreStartCommand } from '../../lib/cli/commands/restore-start.ts';
 import { restoreStatusCommand } from '../../lib/cli/commands/restore-status.ts';
 import { InvalidInputError } from '../../lib/domain/errors.ts';
+import { jobOfRestore } from '../../lib/domain/restore/restore-job.ts';
 import { InvalidRestoreTargetError } from '../../lib/domain/restore/restore-target.ts';
 import type { JobStore } from '../../lib/ports/job-store.ts';
 import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
@@ -150,8 +151,11 @@ describe('walcat restore start and status', () => {
     const started = context({ to: '2026-11-20T10:30:00Z', instance: 'i-0a1b2c3d4e5f60718' }, { json: true });
     expect(await start.run(started.ctx)).toBe(0);
     const jobId = JSON.parse(started.out[0] as string).jobId;
-    const noHostJobs = { list: async () => [] } as unknown as JobStore;
-    const jobs = jobsCommand({ jobs: () => noHostJobs, restoreJobs: () => deps.jobs });
+    // The in-memory restore store holds only restores: each is listed as the one job type.
+    const allJobs: Pick<JobStore, 'list'> = {
+      list: async (cluster, options) => (await deps.jobs.list(cluster, options)).map(jobOfRestore),
+    };
+    const jobs = jobsCommand({ jobs: () => allJobs });
     const running = context({}, { json: true });
     expect(await jobs.run(running.ctx)).toBe(0);
     expect(JSON.parse(running.out[0] as string)).toEqual([

@@ -444,7 +444,7 @@ describe('the roles grant what the code actually sends', () => {
         await jobs.restores.restoreLockHolder(cluster);
         await jobs.restores.create(restore);
         await jobs.restores.save(markStepDispatched(restore, 'preflight', 'cmd-r', now), restore.version);
-        await jobs.findAnyByCommandId('cmd-r');
+        await jobs.findByCommandId('cmd-r');
         await jobs.restores.get(cluster, 'r-1');
         await jobs.restores.listRunning([cluster]);
         await jobs.restores.releaseRestoreLock(cluster, 'r-1');

@@ -119,7 +119,7 @@ describe('the job watchdog', () => {
         }),
       );
     }
-    expect((await jobs.listAny(CLUSTER)).length).toBe(FINISHED_JOBS + 2);
+    expect((await jobs.list(CLUSTER)).length).toBe(FINISHED_JOBS + 2);
 
     const withHistory = await run();
     expect(withHistory).toEqual(withoutHistory);

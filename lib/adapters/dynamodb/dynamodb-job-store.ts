@@ -27,18 +27,19 @@ import {
   type Job,
   type JobJson,
   type JobState,
+  type JobType,
   jobFromJson,
   jobToJson,
 } from '../../domain/jobs/job.ts';
 import { DEFAULT_JOB_HISTORY_MS, jobExpiresAt, lookupExpiresAt } from '../../domain/jobs/job-history.ts';
 import {
+  jobOfRestore,
   type RestoreJob,
   type RestoreJobKind,
   restoreJobFromJson,
   restoreJobToJson,
 } from '../../domain/restore/restore-job.ts';
 import {
-  type AnyJob,
   type JobBackfillCount,
   JobConflictError,
   type JobLifetimeBackfill,
@@ -90,17 +91,17 @@ export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
   }
 
   async findByCommandId(commandId: string): Promise<Job | undefined> {
-    const found = await this.findAnyByCommandId(commandId);
-    return found?.family === 'host' ? found.job : undefined;
+    const item = await this.commandItem(commandId);
+    return item === undefined ? undefined : jobOf(item);
   }
 
-  async findAnyByCommandId(commandId: string): Promise<AnyJob | undefined> {
+  /** The job item one of whose commands this is, of whichever type. */
+  async commandItem(commandId: string): Promise<Item | undefined> {
     for await (const index of this.#table.query({ pk: commandPk(commandId), consistent: true })) {
       const { jobPk, jobSk: sk } = index;
       if (typeof jobPk !== 'string' || typeof sk !== 'string') continue;
       const item = await this.#table.get({ pk: jobPk, sk });
-      const job = item === undefined ? undefined : anyJobOf(item);
-      if (job !== undefined) return job;
+      if (item !== undefined && isJobItem(item)) return item;
     }
     return undefined;
   }
@@ -126,11 +127,16 @@ export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
     );
   }
 
-  async list(cluster: ClusterId, options: { states?: readonly JobState[]; limit?: number } = {}): Promise<Job[]> {
+  async list(
+    cluster: ClusterId,
+    options: { states?: readonly JobState[]; types?: readonly JobType[]; limit?: number } = {},
+  ): Promise<Job[]> {
     const jobs: Job[] = [];
-    for await (const item of this.jobItems(cluster, HOST_JOB_FAMILY)) {
-      const job = hostJobOf(item);
+    for await (const item of this.jobItems(cluster)) {
+      if (!isJobItem(item)) continue;
+      const job = jobOf(item);
       if (options.states !== undefined && !options.states.includes(job.state)) continue;
+      if (options.types !== undefined && !options.types.includes(job.type)) continue;
       jobs.push(job);
       if (options.limit !== undefined && jobs.length >= options.limit) break;
     }
@@ -140,16 +146,6 @@ export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
   async listActive(cluster: ClusterId): Promise<Job[]> {
     const items = await this.activeItems(cluster);
     return items.flatMap((item) => (item.jobFamily === HOST_JOB_FAMILY ? [hostJobOf(item)] : []));
-  }
-
-  async listAny(cluster: ClusterId, options: { limit?: number } = {}): Promise<AnyJob[]> {
-    const jobs: AnyJob[] = [];
-    for await (const item of this.jobItems(cluster)) {
-      const job = anyJobOf(item);
-      if (job !== undefined) jobs.push(job);
-      if (options.limit !== undefined && jobs.length >= options.limit) break;
-    }
-    return jobs;
   }
 
   async acquireLock(
@@ -376,8 +372,8 @@ class RestoreJobs implements RestoreJobStore {
   }
 
   async findByCommandId(commandId: string): Promise<RestoreJob | undefined> {
-    const found = await this.#store.findAnyByCommandId(commandId);
-    return found?.family === 'restore' ? found.job : undefined;
+    const item = await this.#store.commandItem(commandId);
+    return item?.jobFamily === RESTORE_JOB_FAMILY ? restoreJobOf(item) : undefined;
   }
 
   async list(cluster: ClusterId, options: { kind?: RestoreJobKind; limit?: number } = {}): Promise<RestoreJob[]> {
@@ -480,6 +476,11 @@ function oldJobLifetime(item: Item): { createdAt: Date; ended: Date | undefined;
 
 const hostJobOf = (item: Item): Job => jobFromJson(JSON.parse(String(item.body)) as JobJson);
 const restoreJobOf = (item: Item): RestoreJob => restoreJobFromJson(JSON.parse(String(item.body)));
+/** Items of another kind under `JOB#` (none today) are skipped. */
+const isJobItem = (item: Item): boolean => item.jobFamily === HOST_JOB_FAMILY || item.jobFamily === RESTORE_JOB_FAMILY;
+/** Any job item as the one job type: a restore's body is read by the restore codec, then seen as its steps. */
+const jobOf = (item: Item): Job =>
+  item.jobFamily === RESTORE_JOB_FAMILY ? jobOfRestore(restoreJobOf(item)) : hostJobOf(item);
 
 /** DynamoDB and dynalite say "does not have the specified index", moto "Invalid index". */
 function isMissingIndex(error: unknown): boolean {
@@ -495,11 +496,4 @@ function isActiveItem(item: Item): boolean {
   if (item.jobFamily === HOST_JOB_FAMILY) return !isTerminalJobState(hostJobOf(item).state);
   if (item.jobFamily === RESTORE_JOB_FAMILY) return restoreJobOf(item).status === 'running';
   return false;
-}
-
-/** The job an item holds; items of another kind under `JOB#` (none today) are skipped. */
-function anyJobOf(item: Item): AnyJob | undefined {
-  if (item.jobFamily === HOST_JOB_FAMILY) return { family: 'host', job: hostJobOf(item) };
-  if (item.jobFamily === RESTORE_JOB_FAMILY) return { family: 'restore', job: restoreJobOf(item) };
-  return undefined;
 }

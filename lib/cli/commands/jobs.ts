@@ -1,19 +1,16 @@
-import { type Job, jobDurationSeconds } from '../../domain/jobs/job.ts';
-import type { RestoreJob } from '../../domain/restore/restore-job.ts';
+import { currentCommandId, type Job, jobDurationSeconds, stepInProgress } from '../../domain/jobs/job.ts';
 import type { JobStore } from '../../ports/job-store.ts';
-import type { RestoreJobStore } from '../../ports/restore-job-store.ts';
 import { type CliCommand, type CliContext, EXIT_OK, EXIT_USAGE } from '../cli-command.ts';
 
 export interface JobsCommandDependencies {
-  readonly jobs: () => JobStore;
-  /** Restore and drill jobs; absent: only host jobs are listed. */
-  readonly restoreJobs?: () => RestoreJobStore;
+  /** Every job of the clusters: host commands, restores and drills. */
+  readonly jobs: () => Pick<JobStore, 'list'>;
 }
 
 /**
  * One row of `walcat jobs --json`: the contract `{ jobId, cluster, type, status, host, startedAt, finishedAt,
  * durationSeconds, outcome }` for host jobs, restores and drills alike, plus `id`/`state` (the host job's own
- * names, kept for existing scripts), `createdAt` and `commandId`.
+ * names, kept for existing scripts; a running restore's state names its step), `createdAt` and `commandId`.
  */
 export interface JobRow {
   readonly jobId: string;
@@ -33,51 +30,27 @@ export interface JobRow {
 
 export function jobRow(job: Job, now: Date): JobRow {
   const startedAt = job.startedAt ?? job.createdAt;
+  const status = job.state === 'success' ? 'succeeded' : job.state;
+  const step = job.restore === undefined ? undefined : stepInProgress(job);
   return {
     jobId: job.id,
-    status: job.state === 'success' ? 'succeeded' : job.state,
+    status,
     cluster: job.cluster,
     id: job.id,
     type: job.type,
-    state: job.state,
+    state: job.restore === undefined ? job.state : job.state === 'running' && step ? `running ${step.name}` : status,
     host: job.host ?? null,
     createdAt: job.createdAt.toISOString(),
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt ? notBefore(job.finishedAt, startedAt).toISOString() : null,
     durationSeconds: jobDurationSeconds(job, now),
     outcome: job.outcome ?? null,
-    commandId: job.commandId ?? null,
+    commandId: currentCommandId(job) ?? null,
   };
 }
 
 function notBefore(time: Date, floor: Date): Date {
   return time.getTime() < floor.getTime() ? floor : time;
-}
-
-/** A restore or drill job as a row: started when created (its restore time counts from there). */
-export function restoreJobRow(job: RestoreJob, now: Date): JobRow {
-  const finishedAt = job.finishedAt ? notBefore(job.finishedAt, job.createdAt) : undefined;
-  const outcome = job.failure
-    ? `failed at ${job.failure.step}`
-    : job.outcome
-      ? `${job.outcome.inRecovery ? 'paused in recovery' : 'promoted'} on timeline ${job.outcome.timeline}`
-      : null;
-  const current = job.steps.find((step) => step.status === 'dispatched' || step.status === 'running');
-  return {
-    jobId: job.jobId,
-    status: job.status,
-    cluster: job.cluster,
-    id: job.jobId,
-    type: job.kind,
-    state: job.status === 'running' && current ? `running ${current.name}` : job.status,
-    host: job.instanceId ?? null,
-    createdAt: job.createdAt.toISOString(),
-    startedAt: job.createdAt.toISOString(),
-    finishedAt: finishedAt?.toISOString() ?? null,
-    durationSeconds: Math.max(0, Math.round(((finishedAt ?? now).getTime() - job.createdAt.getTime()) / 1000)),
-    outcome,
-    commandId: current?.commandId ?? null,
-  };
 }
 
 function formatDuration(seconds: number): string {
@@ -127,12 +100,10 @@ export function jobsCommand(deps: JobsCommandDependencies): CliCommand {
         return EXIT_USAGE;
       }
       const store = deps.jobs();
-      const restores = deps.restoreJobs?.();
       const lists = await Promise.all(
-        context.clusters.map(async (cluster) => [
-          ...(await store.list(cluster.id, { limit })).map((job) => jobRow(job, context.now)),
-          ...(restores ? await restores.list(cluster.id, { limit }) : []).map((job) => restoreJobRow(job, context.now)),
-        ]),
+        context.clusters.map(async (cluster) =>
+          (await store.list(cluster.id, { limit })).map((job) => jobRow(job, context.now)),
+        ),
       );
       const rows = lists
         .flat()

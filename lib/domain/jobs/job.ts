@@ -1,11 +1,14 @@
 /**
- * Jobs: what walcat asked a host to do (backup-push, archiver probe, ...) and what came of it. A job's state moves
- * only forward as SSM status reports arrive, in any order and any number of times: applying the same report twice,
- * or an older report after a newer one, changes nothing, and a terminal state never changes again.
+ * Jobs: what walcat asked a host to do and what came of it. Every job is one concept: a host command (backup-push,
+ * archiver probe) is one command tracked on the job itself, a restore or drill is its ordered steps (one command
+ * each) with its request and findings as the kind's payload ({@link Job.restore}). A job's state moves only forward
+ * as SSM status reports arrive, in any order and any number of times: applying the same report twice, or an older
+ * report after a newer one, changes nothing, and a terminal state never changes again.
  */
 import type { ClusterId } from '../cluster.ts';
 import { InvalidInputError } from '../errors.ts';
 import { parseScriptResult, type ScriptResult } from '../host/host-script.ts';
+import type { RestoreFailure, RestoreJobThaw, RestoreOutcome, RestoreRequest } from '../restore/restore-job.ts';
 import {
   type CommandStatus,
   type CommandStatusUpdate,
@@ -20,8 +23,8 @@ export type JobState = 'queued' | 'running' | 'success' | 'skipped' | 'failed' |
 
 const TERMINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['success', 'skipped', 'failed', 'timed-out']);
 
-export function isTerminalJobState(state: JobState): boolean {
-  return TERMINAL_JOB_STATES.has(state);
+export function isTerminalJobState(state: JobStepState): boolean {
+  return state !== 'pending' && TERMINAL_JOB_STATES.has(state);
 }
 
 /** The command on one instance. */
@@ -44,15 +47,38 @@ export interface CommandTracking {
   readonly invocations: Readonly<Record<string, InvocationRecord>>;
 }
 
-/** One step of a multi-step job (each step is one command). */
+/** A step not yet sent (`pending`), or the state of the command it sent. */
+export type JobStepState = 'pending' | JobState;
+
+/** One step of a multi-step job (each step is one command, sent once the step before it succeeded). */
 export interface JobStep extends CommandTracking {
   readonly name: string;
-  readonly state: JobState;
+  readonly state: JobStepState;
+  /** When the current attempt's command was sent. */
   readonly startedAt?: Date;
   readonly finishedAt?: Date;
   readonly host?: string;
   readonly outcome?: string;
   readonly stderrTail?: string;
+  /** Commands sent for the step so far (a failed step can be run again). */
+  readonly attempts?: number;
+  /** Commands of earlier attempts: their late reports are ignored. */
+  readonly previousCommandIds?: readonly string[];
+  /** finishedAt - startedAt of the last attempt. */
+  readonly durationMs?: number;
+  /** When the step last heard of its command; a quiet step is polled. */
+  readonly lastEventAt?: Date;
+  /** `data` of the step script's result line. */
+  readonly result?: unknown;
+}
+
+/** What a restore or drill carries beside its steps: what was asked, and what the steps found. */
+export interface RestorePayload {
+  readonly request: RestoreRequest;
+  readonly failure?: RestoreFailure;
+  readonly outcome?: RestoreOutcome;
+  /** The thaw of frozen objects that had to finish before the job could start. */
+  readonly thaw?: RestoreJobThaw;
 }
 
 export interface Job extends CommandTracking {
@@ -77,8 +103,20 @@ export interface Job extends CommandTracking {
   /** Name of the cluster lock the job holds until it ends (e.g. `backup`). */
   readonly lock?: string;
   readonly steps: readonly JobStep[];
+  /** Restores and drills (type `restore` or `drill`): the request and what the steps found. */
+  readonly restore?: RestorePayload;
   /** Optimistic-concurrency version: each stored write increments it. */
   readonly version: number;
+}
+
+/** The step whose command the job waits for (sent, not yet ended), if any. */
+export function stepInProgress(job: Pick<Job, 'steps'>): JobStep | undefined {
+  return job.steps.find((step) => step.state === 'queued' || step.state === 'running');
+}
+
+/** The command a job waits for: a host command's own, or its step in progress. */
+export function currentCommandId(job: Job): string | undefined {
+  return job.restore === undefined ? job.commandId : stepInProgress(job)?.commandId;
 }
 
 export interface NewJob {
@@ -123,6 +161,8 @@ export function newJob(input: NewJob): Job {
  * @example applyCommandStatus(job, { commandId: 'c1', instanceId: 'i-1', status: 'Success', at, stdoutTail })
  */
 export function applyCommandStatus(job: Job, update: CommandStatusUpdate): Job {
+  // A restore's steps move by its own rules (restore-job.ts): one instance, step by step.
+  if (job.restore !== undefined) return job;
   if (update.commandId === job.commandId) {
     if (isTerminalJobState(job.state)) return job;
     const tracking = trackCommand(job, update);
@@ -371,9 +411,10 @@ export interface JobJson {
     readonly result?: ScriptResult;
     readonly stderrTail?: string;
   }[];
-  readonly steps: readonly (Omit<JobStep, 'startedAt' | 'finishedAt' | 'invocations'> & {
+  readonly steps: readonly (Omit<JobStep, 'startedAt' | 'finishedAt' | 'lastEventAt' | 'invocations'> & {
     readonly startedAt?: string;
     readonly finishedAt?: string;
+    readonly lastEventAt?: string;
     readonly invocations: JobJson['invocations'];
   })[];
   readonly version: number;

@@ -11,6 +11,7 @@ import { applyCommandStatus, jobToJson, newJob } from '../../../lib/domain/jobs/
 import {
   applyCommandUpdate,
   createRestoreJob,
+  jobOfRestore,
   markStepDispatched,
   type RestoreJob,
   restoreJobToJson,
@@ -113,21 +114,18 @@ describe('items written by the two earlier job stores', () => {
       body: JSON.stringify(restoreJobToJson(drill)),
     });
 
-    expect(await store.findAnyByCommandId('cmd-old-host')).toEqual({ family: 'host', job: host });
-    expect(await store.findAnyByCommandId('cmd-old-restore')).toEqual({ family: 'restore', job: drill });
-    expect(await store.findAnyByCommandId('cmd-nobody')).toBeUndefined();
-    // Each kind's own lookups see only their kind.
-    expect(await store.findByCommandId('cmd-old-restore')).toBeUndefined();
+    expect(await store.findByCommandId('cmd-old-host')).toEqual(host);
+    expect(await store.findByCommandId('cmd-old-restore')).toEqual(jobOfRestore(drill));
+    expect(await store.findByCommandId('cmd-nobody')).toBeUndefined();
+    // The restore state machine's view sees only restores.
     expect((await store.restores.findByCommandId('cmd-old-restore'))?.jobId).toBe('drill-old');
     expect(await store.restores.findByCommandId('cmd-old-host')).toBeUndefined();
     expect((await store.restores.get(CLUSTER, 'drill-old'))?.version).toBe(drill.version);
-    expect((await store.listAny(CLUSTER)).map(({ family, job }) => [family, 'id' in job ? job.id : job.jobId])).toEqual(
-      [
-        ['restore', 'drill-old'],
-        ['host', 'old-backup'],
-      ],
-    );
-    expect((await store.list(CLUSTER)).map((job) => job.id)).toEqual(['old-backup']);
+    expect((await store.list(CLUSTER)).map((job) => [job.type, job.id])).toEqual([
+      ['drill', 'drill-old'],
+      ['backup-push', 'old-backup'],
+    ]);
+    expect((await store.list(CLUSTER, { types: ['backup-push'] })).map((job) => job.id)).toEqual(['old-backup']);
     expect((await store.restores.list(CLUSTER)).map((job) => job.jobId)).toEqual(['drill-old']);
 
     // Updated through the one store: the old items take optimistic writes and keep being found.
@@ -143,7 +141,7 @@ describe('items written by the two earlier job stores', () => {
     });
     await store.restores.save(advanced, drill.version);
     await expect(store.restores.save(advanced, drill.version)).rejects.toThrow('changed since version');
-    expect((await store.findAnyByCommandId('cmd-old-restore'))?.job).toEqual(advanced);
+    expect(await store.findByCommandId('cmd-old-restore')).toEqual(jobOfRestore(advanced));
   });
 });
 
@@ -157,9 +155,9 @@ describe('new jobs of both kinds', () => {
     await store.restores.create(restore);
     const sent = markStepDispatched(restore, 'preflight', 'cmd-preflight', at(11));
     await store.restores.save(sent, restore.version);
-    expect((await store.findAnyByCommandId('cmd-probe'))?.family).toBe('host');
-    expect((await store.findAnyByCommandId('cmd-preflight'))?.family).toBe('restore');
-    expect((await store.listAny(cluster)).map(({ family }) => family)).toEqual(['restore', 'host']);
-    expect((await store.listAny(cluster, { limit: 1 })).map(({ family }) => family)).toEqual(['restore']);
+    expect((await store.findByCommandId('cmd-probe'))?.type).toBe('archiver-probe');
+    expect(await store.findByCommandId('cmd-preflight')).toEqual(jobOfRestore(sent));
+    expect((await store.list(cluster)).map((job) => job.type)).toEqual(['drill', 'archiver-probe']);
+    expect((await store.list(cluster, { limit: 1 })).map((job) => job.id)).toEqual(['restore-1']);
   });
 });

@@ -3,7 +3,7 @@
  * report of a step duplicated, in any order, mixed with late reports of other commands, and stamped by clocks
  * that disagree with the dispatcher's by up to ten minutes either way. Whatever arrives, a step's status never
  * moves backwards, durations are never negative, no step or job finishes before it started, and the job's last
- * update never goes back in time.
+ * update never goes back in time. At every point the restore seen as the one job type and back is the same job.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,10 +12,13 @@ import {
   applyCommandUpdate,
   type CommandStatusUpdate,
   createRestoreJob,
+  jobOfRestore,
   markStepDispatched,
   nextRestoreCommand,
   type RestoreJob,
   type RestoreStepStatus,
+  restoreJobOf,
+  resumeRestoreJob,
 } from '../../../lib/domain/restore/restore-job.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
 
@@ -95,6 +98,7 @@ function invariants(before: RestoreJob, after: RestoreJob): void {
   }
   if (after.outcome !== undefined) expect(after.outcome.restoreMs).toBeGreaterThanOrEqual(0);
   expect(after.updatedAt.getTime()).toBeGreaterThanOrEqual(before.updatedAt.getTime());
+  expect(restoreJobOf(jobOfRestore(after))).toEqual(after);
 }
 
 describe('restore job steps under duplicated, reordered and clock-skewed reports', () => {
@@ -145,6 +149,11 @@ describe('restore job steps under duplicated, reordered and clock-skewed reports
           clock = Math.max(clock, ends);
           previousCommand = commandId;
           if (job.status !== 'running') break;
+        }
+        // A resumed job has a pending step that keeps its earlier command: still the same job once seen as a job.
+        if (job.status === 'failed') {
+          const resumed = resumeRestoreJob(job, new Date(clock + 1000));
+          expect(restoreJobOf(jobOfRestore(resumed))).toEqual(resumed);
         }
       }),
       { numRuns: 300 },
