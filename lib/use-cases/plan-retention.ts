@@ -4,12 +4,27 @@ import { TransientError, WalcatError } from '../domain/errors.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
 import { assertClockAgrees, DEFAULT_MAX_CLOCK_SKEW_MS } from '../domain/retention/clock-skew.ts';
 import { DeletionBatcher } from '../domain/retention/deletion-batches.ts';
-import { objectLockReason } from '../domain/retention/object-lock-hold.ts';
+import {
+  type HeldWalObject,
+  heldWalRanges,
+  objectLockReason,
+  objectLockUnknownReason,
+} from '../domain/retention/object-lock-hold.ts';
 import { newPlanId } from '../domain/retention/plan-id.ts';
 import { NO_RETENTION_POLICY, NoRetentionPolicyError } from '../domain/retention/retention-errors.ts';
-import { decideRetention, planRetentionOverRuns, type RetentionPlan } from '../domain/retention/retention-plan.ts';
+import {
+  decideRetention,
+  planRetentionOverRuns,
+  type RetentionDecision,
+  type RetentionPlan,
+} from '../domain/retention/retention-plan.ts';
 import { retentionPlanSlackMessage } from '../domain/retention/retention-slack-message.ts';
-import { RetentionWalRunsBuilder, type WalDeletionRange, walRunBreaks } from '../domain/retention/wal-retention.ts';
+import {
+  type ProtectedWalRange,
+  RetentionWalRunsBuilder,
+  type WalDeletionRange,
+  walRunBreaks,
+} from '../domain/retention/wal-retention.ts';
 import type { WalSegmentSize } from '../domain/wal/segment-size.ts';
 import { parseWalFileName } from '../domain/wal/wal-segment.ts';
 import { BucketConfigurationUnsupportedError } from '../ports/bucket-inspector.ts';
@@ -52,6 +67,8 @@ export interface PlannedRetention {
 
 const randomSuffix = (): string => crypto.randomUUID().slice(0, 4);
 const LISTING_CONCURRENCY = 8;
+/** Lock reads of doomed WAL on an Object Lock bucket: one to three small requests per object. */
+const LOCK_READ_CONCURRENCY = 16;
 
 /** `work` over `items` with at most `limit` running at once; results in the order of `items`. */
 async function mapInOrder<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -77,9 +94,32 @@ export async function liveWalObjects(catalog: CatalogStore, cluster: ClusterConf
 }
 
 /**
- * The keys of the catalogued WAL objects in the given deletion ranges, in range order, read one range Query at a
- * time (paged by the store), so no more than a page of records is held: a ten-year plan's ranges hold ~900,000
- * keys, which only ever exist as the batches they are written into.
+ * The catalogued WAL objects in the given deletion ranges, in range order, read one range Query at a time (paged by
+ * the store), so no more than a page of records is held: a ten-year plan's ranges hold ~900,000 objects, which only
+ * ever exist as the batches they are written into.
+ *
+ * @example for await (const object of walObjectsInRanges(catalog, cluster.id, plan.delete.wal, plan.walSegmentSize)) batcher.add(object.key);
+ */
+export async function* walObjectsInRanges(
+  catalog: Pick<CatalogStore, 'listWalObjects'>,
+  cluster: ClusterId,
+  ranges: readonly WalDeletionRange[],
+  size: WalSegmentSize,
+): AsyncIterable<WalObjectRecord & { readonly segNo: NonNullable<WalObjectRecord['segNo']> }> {
+  for (const range of ranges) {
+    const fromSegNo = parseWalFileName(range.from, size).segNo;
+    const toSegNo = parseWalFileName(range.to, size).segNo;
+    for await (const object of catalog.listWalObjects(cluster, range.timeline, { fromSegNo, toSegNo })) {
+      // The same objects the plan counted: live, with a segment number, not a `.history` file.
+      if (object.deleted || object.segNo === undefined || object.kind === 'history') continue;
+      if (object.segNo < fromSegNo || object.segNo > toSegNo) continue;
+      yield { ...object, segNo: object.segNo };
+    }
+  }
+}
+
+/**
+ * The keys of the catalogued WAL objects in the given deletion ranges, in range order (see {@link walObjectsInRanges}).
  *
  * @example for await (const key of walKeysInRanges(catalog, cluster.id, plan.delete.wal, plan.walSegmentSize)) batcher.add(key);
  */
@@ -89,16 +129,29 @@ export async function* walKeysInRanges(
   ranges: readonly WalDeletionRange[],
   size: WalSegmentSize,
 ): AsyncIterable<string> {
-  for (const range of ranges) {
-    const fromSegNo = parseWalFileName(range.from, size).segNo;
-    const toSegNo = parseWalFileName(range.to, size).segNo;
-    for await (const object of catalog.listWalObjects(cluster, range.timeline, { fromSegNo, toSegNo })) {
-      // The same objects the plan counted: live, with a segment number, not a `.history` file.
-      if (object.deleted || object.segNo === undefined || object.kind === 'history') continue;
-      if (object.segNo < fromSegNo || object.segNo > toSegNo) continue;
-      yield object.key;
-    }
+  for await (const object of walObjectsInRanges(catalog, cluster, ranges, size)) yield object.key;
+}
+
+/** `work` for every item, at most `limit` at once, holding no more than `limit` items; rethrows the first failure. */
+async function forEachConcurrently<T>(
+  items: AsyncIterable<T>,
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  for await (const item of items) {
+    if (failure) break;
+    const task: Promise<void> = work(item)
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => running.delete(task));
+    running.add(task);
+    if (running.size >= limit) await Promise.race(running);
   }
+  await Promise.all(running);
+  if (failure) throw failure.error;
 }
 
 /**
@@ -140,38 +193,138 @@ export async function assertRetentionClock(
   }
 }
 
+/** Whether the bucket has Object Lock: `unknown` (with what went wrong) when walcat may not read it. */
+type BucketLockState =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'enabled' }
+  | { readonly kind: 'unknown'; readonly problem: string };
+
+/** A read walcat may retry (throttling) is rethrown; one no retry helps is the problem an unknown lock names. */
+function lockProblem(error: unknown): string {
+  if (error instanceof WalcatError && !(error instanceof TransientError)) return error.message;
+  throw error;
+}
+
+async function bucketLockState(
+  inspector: PlanRetentionDependencies['inspector'],
+  bucket: string,
+): Promise<BucketLockState> {
+  if (inspector === undefined) return { kind: 'none' };
+  try {
+    return (await inspector.objectLock(bucket)).enabled ? { kind: 'enabled' } : { kind: 'none' };
+  } catch (error) {
+    // An endpoint without Object Lock (s3rver) has no lock to hold anything.
+    if (error instanceof BucketConfigurationUnsupportedError) return { kind: 'none' };
+    return { kind: 'unknown', problem: lockProblem(error) };
+  }
+}
+
+/** Why the lock of one object keeps it at `now`, or undefined when nothing holds it. */
+async function lockReasonOf(
+  inspector: RetentionBucketReader,
+  bucket: string,
+  key: string,
+  now: Date,
+): Promise<string | undefined> {
+  try {
+    return objectLockReason(await inspector.objectRetention(bucket, key), now);
+  } catch (error) {
+    if (error instanceof BucketConfigurationUnsupportedError) return undefined;
+    return objectLockUnknownReason(lockProblem(error));
+  }
+}
+
 /**
  * The backups among `doomed` whose sentinel is under Object Lock retention or legal hold at `now`, with the lock as
- * the reason. The sentinel is written last, so its retention ends last: it stands for the backup. An endpoint without
- * Object Lock (s3rver), or a lock walcat may not read, holds nothing here: apply still reports what S3 refuses.
+ * the reason. The sentinel is written last, so its retention ends last: it stands for the backup. A lock walcat may
+ * not read (the bucket's, or the sentinel's) keeps the backup too, with the problem and its fix as the reason.
  */
 async function heldByObjectLock(
   inspector: PlanRetentionDependencies['inspector'],
+  lock: BucketLockState,
   cluster: ClusterConfig,
   backups: readonly BackupRecord[],
   doomed: readonly string[],
   now: Date,
 ): Promise<Map<string, string>> {
   const held = new Map<string, string>();
-  if (inspector === undefined || doomed.length === 0) return held;
-  const { bucket, prefix } = cluster.storage;
-  try {
-    if (!(await inspector.objectLock(bucket)).enabled) return held;
-    const byName = new Map(backups.map((record) => [record.name, record]));
-    const reasons = await mapInOrder(doomed, LISTING_CONCURRENCY, async (name) => {
-      const key = byName.get(name)?.sentinel?.key ?? `${prefix}${BASEBACKUPS_FOLDER}${name}${SENTINEL_SUFFIX}`;
-      return objectLockReason(await inspector.objectRetention(bucket, key), now);
-    });
-    doomed.forEach((name, index) => {
-      const reason = reasons[index];
-      if (reason !== undefined) held.set(name, reason);
-    });
+  if (inspector === undefined || lock.kind === 'none' || doomed.length === 0) return held;
+  if (lock.kind === 'unknown') {
+    for (const name of doomed) held.set(name, objectLockUnknownReason(lock.problem));
     return held;
-  } catch (error) {
-    if (error instanceof BucketConfigurationUnsupportedError) return held;
-    if (error instanceof WalcatError && !(error instanceof TransientError)) return new Map();
-    throw error;
   }
+  const { bucket, prefix } = cluster.storage;
+  const sentinels = new Map(backups.map((record) => [record.name, record.sentinel?.key]));
+  const reasons = await mapInOrder(doomed, LISTING_CONCURRENCY, (name) =>
+    lockReasonOf(
+      inspector,
+      bucket,
+      sentinels.get(name) ?? `${prefix}${BASEBACKUPS_FOLDER}${name}${SENTINEL_SUFFIX}`,
+      now,
+    ),
+  );
+  doomed.forEach((name, index) => {
+    const reason = reasons[index];
+    if (reason !== undefined) held.set(name, reason);
+  });
+  return held;
+}
+
+/**
+ * The WAL among a plan's deletions that Object Lock holds, as ranges to keep. Each doomed WAL object's lock is read,
+ * since WAL under the bucket's default retention (or a lock set on it alone) cannot be deleted before its date; on
+ * a bucket whose lock walcat may not read, every doomed range stays.
+ */
+async function walHeldByObjectLock(
+  inspector: PlanRetentionDependencies['inspector'],
+  lock: BucketLockState,
+  catalog: Pick<CatalogStore, 'listWalObjects'>,
+  cluster: ClusterConfig,
+  ranges: readonly WalDeletionRange[],
+  now: Date,
+): Promise<ProtectedWalRange[]> {
+  if (inspector === undefined || lock.kind === 'none' || ranges.length === 0) return [];
+  const size = cluster.walSegmentSize;
+  if (lock.kind === 'unknown') {
+    return ranges.map((range) => ({
+      timeline: range.timeline,
+      fromSegNo: parseWalFileName(range.from, size).segNo,
+      toSegNo: parseWalFileName(range.to, size).segNo,
+      reason: objectLockUnknownReason(lock.problem),
+    }));
+  }
+  const held: HeldWalObject[] = [];
+  await forEachConcurrently(
+    walObjectsInRanges(catalog, cluster.id, ranges, size),
+    LOCK_READ_CONCURRENCY,
+    async (object) => {
+      const reason = await lockReasonOf(inspector, cluster.storage.bucket, object.key, now);
+      if (reason !== undefined) held.push({ timeline: object.timeline, segNo: object.segNo, key: object.key, reason });
+    },
+  );
+  return heldWalRanges(held);
+}
+
+/**
+ * The plan of a decision over the cluster's catalogued WAL, folded into runs as it is read, broken where protection
+ * starts or ends: memory follows the runs (a few per timeline), not the hundreds of thousands of objects of a
+ * long-lived cluster.
+ */
+async function planOverCatalogWal(
+  catalog: CatalogStore,
+  cluster: ClusterConfig,
+  decision: RetentionDecision,
+): Promise<{ plan: RetentionPlan; newestUpload?: WalObjectRecord }> {
+  const runs = new RetentionWalRunsBuilder(walRunBreaks(decision.protectedWal));
+  let newestUpload: WalObjectRecord | undefined;
+  for (const timeline of await catalog.listTimelines(cluster.id)) {
+    for await (const object of catalog.listWalObjects(cluster.id, timeline)) {
+      if (object.deleted) continue;
+      runs.add(object);
+      if (!newestUpload || object.uploadedAt > newestUpload.uploadedAt) newestUpload = object;
+    }
+  }
+  return { plan: planRetentionOverRuns(decision, runs.build()), ...(newestUpload ? { newestUpload } : {}) };
 }
 
 /**
@@ -218,28 +371,30 @@ export async function planClusterRetention(
       ...(held ? { held } : {}),
     });
   const unaware = decide();
+  const lock = await bucketLockState(deps.inspector, cluster.storage.bucket);
   // Holding more backups only ever keeps more, so one more decision with every lock found is final.
   const held = await heldByObjectLock(
     deps.inspector,
+    lock,
     cluster,
     backups,
     unaware.deleted.map((doomed) => doomed.name),
     now,
   );
   const decision = held.size === 0 ? unaware : decide(held);
-  // The WAL is folded into runs as it is read, broken where protection starts or ends: memory follows the runs
-  // (a few per timeline), not the hundreds of thousands of objects of a long-lived cluster.
-  const runs = new RetentionWalRunsBuilder(walRunBreaks(decision.protectedWal));
-  let newestUpload: WalObjectRecord | undefined;
-  for (const timeline of await deps.catalog.listTimelines(cluster.id)) {
-    for await (const object of deps.catalog.listWalObjects(cluster.id, timeline)) {
-      if (object.deleted) continue;
-      runs.add(object);
-      if (!newestUpload || object.uploadedAt > newestUpload.uploadedAt) newestUpload = object;
-    }
-  }
-  await assertRetentionClock(deps.serviceClock, cluster, 'plan', now, newestUpload ? [newestUpload] : []);
-  const plan = planRetentionOverRuns(decision, runs.build());
+  const first = await planOverCatalogWal(deps.catalog, cluster, decision);
+  await assertRetentionClock(deps.serviceClock, cluster, 'plan', now, first.newestUpload ? [first.newestUpload] : []);
+  // Keeping locked WAL only shortens the deletion ranges, so one more pass with every locked range kept is final.
+  const lockedWal = await walHeldByObjectLock(deps.inspector, lock, deps.catalog, cluster, first.plan.delete.wal, now);
+  const plan =
+    lockedWal.length === 0
+      ? first.plan
+      : (
+          await planOverCatalogWal(deps.catalog, cluster, {
+            ...decision,
+            protectedWal: [...decision.protectedWal, ...lockedWal],
+          })
+        ).plan;
 
   const { bucket, prefix } = cluster.storage;
   const byName = new Map(backups.map((record) => [record.name, record]));

@@ -13,9 +13,11 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
+  PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../lib/adapters/aws/aws-clients.ts';
 import { S3BucketInspector } from '../../lib/adapters/s3/s3-bucket-inspector.ts';
 import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
@@ -26,8 +28,9 @@ import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts'
 import { applyClusterRetention } from '../../lib/use-cases/apply-retention.ts';
 import { planClusterRetention } from '../../lib/use-cases/plan-retention.ts';
 import { backupRecord, CLUSTER, DAY, HOUR, SIZE } from '../domain/retention/retention-fixtures.ts';
+import { denyObjectLockReads } from '../support/lock-read-denied.ts';
 import { MemoryPlanStore, MemoryRetentionCatalog } from '../support/memory-retention-stores.ts';
-import { type MotoHandle, startMoto } from '../support/moto.ts';
+import { MOTO_CREDENTIALS, MOTO_REGION, type MotoHandle, startMoto } from '../support/moto.ts';
 
 const D0 = Date.UTC(2026, 10, 1, 1, 0);
 const BACKUPS = 6;
@@ -107,8 +110,11 @@ async function versionsIn(bucket: string): Promise<Version[]> {
   }
 }
 
-/** A versioned bucket where every WAL segment was uploaded twice (WAL-G re-archiving it): two versions each. */
-async function seededVersionedBucket(bucket: string, objectLock = false) {
+/**
+ * A versioned bucket where every WAL segment was uploaded twice (WAL-G re-archiving it): two versions each. With
+ * `defaultRetentionDays`, Object Lock keeps every upload that long (moto dates it from its own clock).
+ */
+async function seededVersionedBucket(bucket: string, objectLock = false, defaultRetentionDays?: number) {
   // A bucket made with Object Lock is versioned from the start.
   await moto.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: objectLock }));
   if (!objectLock) {
@@ -116,8 +122,20 @@ async function seededVersionedBucket(bucket: string, objectLock = false) {
       new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
     );
   }
+  if (defaultRetentionDays !== undefined) {
+    await moto.s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: bucket,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: defaultRetentionDays } },
+        },
+      }),
+    );
+  }
+  // S3 takes an upload under a default retention only with a checksum.
   const put = (key: string, body: string) =>
-    moto.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    moto.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ChecksumAlgorithm: 'CRC32' }));
   const backups = Array.from({ length: BACKUPS }, (_, index) => ours(index));
   for (const record of backups) {
     await put(sentinelKey(record.name), '{}');
@@ -252,5 +270,88 @@ describe('retention on an Object Lock bucket (moto)', () => {
     expect(left.has(sentinelKey(retained))).toBe(true);
     expect(left.has(sentinelKey(onHold))).toBe(true);
     for (const key of doomed) expect(left.has(key), key).toBe(false);
+  });
+
+  it('WAL under the default retention stays, with the lock as the reason, as the backups do: apply meets no lock', async () => {
+    const bucket = 'default-locked-apply';
+    const cluster = clusterIn(bucket);
+    // Fourteen days of GOVERNANCE retention on every upload: everything the plan would delete is still locked.
+    const { backups, catalog } = await seededVersionedBucket(bucket, true, 14);
+    const plans = new MemoryPlanStore();
+    const base = { catalog, objects, plans, batchLimits: { maxKeys: 7 }, planIdSuffix: () => 'de14' };
+    const unaware = await planClusterRetention(base, cluster, PLAN_AT, { store: false });
+    expect(unaware.plan.delete.wal.length).toBeGreaterThan(0);
+
+    const { plan } = await planClusterRetention({ ...base, inspector }, cluster, PLAN_AT);
+    expect(plan.delete.backups).toEqual([]);
+    expect(plan.delete.wal).toEqual([]);
+    const stored = plans.plans.get(plan.planId);
+    expect(stored?.batches.flatMap((batch) => batch.keys) ?? []).toEqual([]);
+    for (const doomed of unaware.plan.delete.backups) {
+      const reasons = plan.keep.find((kept) => kept.name === doomed.name)?.reasons ?? [];
+      expect(
+        reasons.some((reason) => reason.startsWith('object-lock: GOVERNANCE retention until ')),
+        doomed.name,
+      ).toBe(true);
+    }
+    // Each WAL range the unaware plan deleted is kept now, named after its first locked object.
+    const lockedWal = plan.protectedWal.filter((range) => range.reason.startsWith('object-lock: GOVERNANCE'));
+    expect(lockedWal.length).toBeGreaterThan(0);
+    expect(lockedWal.every((range) => range.reason.includes(`${ROOT}wal_005/`))).toBe(true);
+
+    catalog.syncTo(backups, wal(), new Date(PLAN_AT.getTime() + HOUR));
+    const before = await versionsIn(bucket);
+    const outcome = await applyClusterRetention({ ...base, inspector, versions: objects }, cluster, {
+      planId: plan.planId,
+      now: new Date(PLAN_AT.getTime() + 2 * HOUR),
+      explicit: true,
+    });
+    expect(outcome).toMatchObject({ status: 'applied', locked: [], failed: [] });
+    expect(await versionsIn(bucket)).toEqual(before);
+  });
+
+  it('a lock walcat may not read keeps the backup and its WAL, naming the object and the permission to grant', async () => {
+    const bucket = 'unreadable-lock-apply';
+    const cluster = clusterIn(bucket);
+    const { backups, catalog } = await seededVersionedBucket(bucket, true);
+    const plans = new MemoryPlanStore();
+    const base = { catalog, objects, plans, batchLimits: { maxKeys: 7 }, planIdSuffix: () => '0dac' };
+    const unaware = await planClusterRetention(base, cluster, PLAN_AT, { store: false });
+    const [retained] = unaware.plan.delete.backups.map((doomed) => doomed.name);
+    if (retained === undefined) throw new Error('a doomed backup');
+    await moto.s3.send(
+      new PutObjectRetentionCommand({
+        Bucket: bucket,
+        Key: sentinelKey(retained),
+        Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date('2030-01-01T00:00:00Z') },
+        ChecksumAlgorithm: 'CRC32',
+      }),
+    );
+    // The retention role without s3:GetObjectRetention and s3:GetObjectLegalHold: S3 hides the lock from its
+    // HeadObject and refuses the two reads.
+    const denied = createS3Client({ region: MOTO_REGION, s3: moto.endpoint, credentials: MOTO_CREDENTIALS });
+    denyObjectLockReads(denied);
+    try {
+      const { plan } = await planClusterRetention(
+        { ...base, inspector: new S3BucketInspector(denied) },
+        cluster,
+        PLAN_AT,
+      );
+      expect(plan.delete.backups).toEqual([]);
+      expect(plan.delete.wal).toEqual([]);
+      const reasons = plan.keep.find((kept) => kept.name === retained)?.reasons ?? [];
+      expect(reasons).toContain(
+        `object-lock: lock state unknown, kept (bucket ${bucket}: walcat may not read the Object Lock state of ${sentinelKey(retained)} (AccessDenied); grant s3:GetObjectRetention on arn:aws:s3:::${bucket}/${sentinelKey(retained)}, or on the cluster prefix)`,
+      );
+      const unknownWal = plan.protectedWal.filter((range) =>
+        range.reason.startsWith('object-lock: lock state unknown'),
+      );
+      expect(unknownWal.length).toBeGreaterThan(0);
+      expect(unknownWal[0]?.reason).toContain('grant s3:GetObjectRetention');
+      expect(plans.plans.get(plan.planId)?.batches.flatMap((batch) => batch.keys) ?? []).toEqual([]);
+    } finally {
+      denied.destroy();
+    }
+    expect(backups.some((record) => record.name === retained)).toBe(true);
   });
 });

@@ -3,7 +3,9 @@ import {
   GetBucketLifecycleConfigurationCommand,
   GetBucketNotificationConfigurationCommand,
   GetBucketVersioningCommand,
+  GetObjectLegalHoldCommand,
   GetObjectLockConfigurationCommand,
+  GetObjectRetentionCommand,
   HeadObjectCommand,
   type S3Client,
   type LifecycleRule as S3LifecycleRule,
@@ -20,7 +22,11 @@ import type {
   VersioningState,
 } from '../../domain/bucket/bucket-configuration.ts';
 import { TransientError, WalcatError } from '../../domain/errors.ts';
-import { BucketConfigurationUnsupportedError, type BucketInspector } from '../../ports/bucket-inspector.ts';
+import {
+  BucketConfigurationUnsupportedError,
+  type BucketInspector,
+  ObjectLockUnreadableError,
+} from '../../ports/bucket-inspector.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -55,6 +61,19 @@ function readError(error: unknown, bucket: string, what: string, permission: str
   const message = error instanceof Error ? error.message : String(error);
   return new WalcatError(`bucket ${bucket}: reading the ${what} failed: ${name}: ${message}`, { cause: error });
 }
+
+/** S3's answer for an object that is not there (a 404 that is not the no-lock answer below). */
+const isGone = (error: unknown): boolean =>
+  errorName(error) === 'NotFound' ||
+  errorName(error) === 'NoSuchKey' ||
+  (statusOf(error) === 404 && errorName(error) !== 'NoSuchObjectLockConfiguration');
+/** S3's answer for an object without retention, or without a legal hold. */
+const isNoLock = (error: unknown): boolean => errorName(error) === 'NoSuchObjectLockConfiguration';
+/** A 2xx answer the SDK could not read as the document asked for. */
+const answeredWithoutImplementing = (error: unknown): boolean => {
+  const status = statusOf(error);
+  return status !== undefined && status >= 200 && status < 300;
+};
 
 function timing(days: number | undefined, date: Date | undefined): LifecycleTiming | undefined {
   if (days !== undefined) return { days };
@@ -161,27 +180,68 @@ export class S3BucketInspector implements BucketInspector {
   }
 
   async objectRetention(bucket: string, key: string): Promise<ObjectRetention> {
-    // One HeadObject: S3 adds the lock headers when the caller may read them (s3:GetObjectRetention,
-    // s3:GetObjectLegalHold). An object that is gone has no lock (apply finds it gone too).
+    // One HeadObject first: it carries the lock headers, but only when the caller holds s3:GetObjectRetention and
+    // s3:GetObjectLegalHold; without them S3 answers as if nothing were locked. So a header it lacks is asked for
+    // explicitly, where a missing permission answers AccessDenied instead of silence. An object that is gone has no
+    // lock (apply finds it gone too).
     const response = await this.#client
       .send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
       .catch((error: unknown) => {
-        const name = errorName(error);
-        if (name === 'NotFound' || name === 'NoSuchKey' || statusOf(error) === 404) return undefined;
-        throw readError(
-          error,
-          bucket,
-          `Object Lock state of ${key}`,
-          's3:GetObjectRetention and s3:GetObjectLegalHold',
-        );
+        if (isGone(error)) return undefined;
+        throw this.#lockReadError(error, bucket, key, 's3:GetObject, s3:GetObjectRetention and s3:GetObjectLegalHold');
       });
-    const mode = response?.ObjectLockMode;
-    const until = response?.ObjectLockRetainUntilDate;
-    return {
-      ...(mode ? { mode } : {}),
-      ...(until ? { retainUntil: new Date(until) } : {}),
-      legalHold: response?.ObjectLockLegalHoldStatus === 'ON',
+    if (response === undefined) return { legalHold: false };
+    const fromHead = {
+      mode: response.ObjectLockMode,
+      until: response.ObjectLockRetainUntilDate,
     };
+    const retention =
+      fromHead.mode !== undefined || fromHead.until !== undefined
+        ? fromHead
+        : await this.#retentionOf(bucket, key, fromHead);
+    const legalHold =
+      response.ObjectLockLegalHoldStatus !== undefined
+        ? response.ObjectLockLegalHoldStatus === 'ON'
+        : await this.#legalHoldOf(bucket, key);
+    return {
+      ...(retention.mode ? { mode: retention.mode } : {}),
+      ...(retention.until ? { retainUntil: new Date(retention.until) } : {}),
+      legalHold,
+    };
+  }
+
+  async #retentionOf(
+    bucket: string,
+    key: string,
+    fromHead: { mode?: ObjectRetention['mode']; until?: Date },
+  ): Promise<{ mode?: ObjectRetention['mode']; until?: Date }> {
+    try {
+      const { Retention } = await this.#client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key }));
+      return { mode: Retention?.Mode, until: Retention?.RetainUntilDate };
+    } catch (error) {
+      if (isGone(error) || isNoLock(error)) return {};
+      // An S3-compatible store that answers GetObjectRetention with something else than a retention document
+      // (200, unparsable) does not implement it; the HeadObject answer is all there is.
+      if (answeredWithoutImplementing(error)) return fromHead;
+      throw this.#lockReadError(error, bucket, key, 's3:GetObjectRetention');
+    }
+  }
+
+  async #legalHoldOf(bucket: string, key: string): Promise<boolean> {
+    try {
+      const { LegalHold } = await this.#client.send(new GetObjectLegalHoldCommand({ Bucket: bucket, Key: key }));
+      return LegalHold?.Status === 'ON';
+    } catch (error) {
+      if (isGone(error) || isNoLock(error) || answeredWithoutImplementing(error)) return false;
+      throw this.#lockReadError(error, bucket, key, 's3:GetObjectLegalHold');
+    }
+  }
+
+  #lockReadError(error: unknown, bucket: string, key: string, permission: string): Error {
+    if (errorName(error) === 'AccessDenied' || statusOf(error) === 403) {
+      return new ObjectLockUnreadableError(bucket, key, permission, { cause: error });
+    }
+    return readError(error, bucket, `Object Lock state of ${key}`, permission);
   }
 
   async encryption(bucket: string): Promise<BucketEncryption | undefined> {

@@ -6,16 +6,20 @@ import {
   PutBucketLifecycleConfigurationCommand,
   PutBucketNotificationConfigurationCommand,
   PutBucketVersioningCommand,
+  PutObjectCommand,
+  PutObjectLegalHoldCommand,
   PutObjectLockConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../../lib/adapters/aws/aws-clients.ts';
 import { S3BucketInspector } from '../../../lib/adapters/s3/s3-bucket-inspector.ts';
 import { TransientError } from '../../../lib/domain/errors.ts';
-import { BucketConfigurationUnsupportedError } from '../../../lib/ports/bucket-inspector.ts';
-import { type MotoHandle, startMoto } from '../../support/moto.ts';
+import { BucketConfigurationUnsupportedError, ObjectLockUnreadableError } from '../../../lib/ports/bucket-inspector.ts';
+import { denyObjectLockReads } from '../../support/lock-read-denied.ts';
+import { MOTO_CREDENTIALS, MOTO_REGION, type MotoHandle, startMoto } from '../../support/moto.ts';
 
 let moto: MotoHandle;
 let inspector: S3BucketInspector;
@@ -143,6 +147,69 @@ describe('S3BucketInspector against moto', () => {
       enabled: true,
       defaultRetention: { mode: 'COMPLIANCE', days: 365 },
     });
+  });
+
+  it("reads each object's default retention and legal hold, and none on an object without a lock", async () => {
+    const name = await bucket('default-locked-objects', true);
+    await moto.s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: name,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 14 } },
+        },
+      }),
+    );
+    const put = (key: string) =>
+      moto.s3.send(new PutObjectCommand({ Bucket: name, Key: key, Body: 'wal', ChecksumAlgorithm: 'CRC32' }));
+    await put('orders-main/wal_005/000000010000000000000010.lz4');
+    await put('orders-main/wal_005/000000010000000000000011.lz4');
+    await moto.s3.send(
+      new PutObjectLegalHoldCommand({
+        Bucket: name,
+        Key: 'orders-main/wal_005/000000010000000000000011.lz4',
+        LegalHold: { Status: 'ON' },
+        ChecksumAlgorithm: 'CRC32',
+      }),
+    );
+    const first = await inspector.objectRetention(name, 'orders-main/wal_005/000000010000000000000010.lz4');
+    expect(first).toMatchObject({ mode: 'GOVERNANCE', legalHold: false });
+    // moto dates the default retention from its own clock: 14 days from the upload.
+    expect((first.retainUntil?.getTime() ?? 0) - Date.now()).toBeGreaterThan(13 * 86_400_000);
+    expect(await inspector.objectRetention(name, 'orders-main/wal_005/000000010000000000000011.lz4')).toMatchObject({
+      mode: 'GOVERNANCE',
+      legalHold: true,
+    });
+    const unlocked = await bucket('lock-without-default', true);
+    await moto.s3.send(new PutObjectCommand({ Bucket: unlocked, Key: 'orders-main/x', Body: 'x' }));
+    expect(await inspector.objectRetention(unlocked, 'orders-main/x')).toEqual({ legalHold: false });
+    expect(await inspector.objectRetention(unlocked, 'orders-main/gone')).toEqual({ legalHold: false });
+  });
+
+  it('a role that may not read the lock gets an error naming the object and the permission, never "no lock"', async () => {
+    const name = await bucket('lock-unreadable', true);
+    await moto.s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: name,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 14 } },
+        },
+      }),
+    );
+    const key = 'orders-main/basebackups_005/base_000000010000000000000010_backup_stop_sentinel.json';
+    await moto.s3.send(new PutObjectCommand({ Bucket: name, Key: key, Body: '{}', ChecksumAlgorithm: 'CRC32' }));
+    const denied = createS3Client({ region: MOTO_REGION, s3: moto.endpoint, credentials: MOTO_CREDENTIALS });
+    denyObjectLockReads(denied);
+    try {
+      const read = new S3BucketInspector(denied).objectRetention(name, key);
+      await expect(read).rejects.toBeInstanceOf(ObjectLockUnreadableError);
+      await expect(read).rejects.toThrow(
+        `bucket lock-unreadable: walcat may not read the Object Lock state of ${key} (AccessDenied); grant s3:GetObjectRetention on arn:aws:s3:::lock-unreadable/${key}, or on the cluster prefix`,
+      );
+    } finally {
+      denied.destroy();
+    }
   });
 
   it('reads SSE-KMS with a customer key', async () => {
