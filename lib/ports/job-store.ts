@@ -61,8 +61,9 @@ export interface JobStore {
     },
   ): Promise<Job[]>;
   /**
-   * The cluster's host-command jobs not yet ended (queued or running), newest first. Read without the job history:
-   * the cost follows the active jobs, not the finished ones.
+   * The cluster's jobs not yet ended, of every type (host commands queued or running, restores running), newest
+   * first: the watchdog's one read. Read without the job history: the cost follows the active jobs, not the
+   * finished ones.
    */
   listActive(cluster: ClusterId): Promise<Job[]>;
   /**

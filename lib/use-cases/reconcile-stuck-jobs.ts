@@ -1,13 +1,14 @@
 /**
  * The one watchdog for jobs whose status events never came (EventBridge delivery is best effort, and a command can
- * end before its job was stored): host-command jobs silent for too long are resolved by polling the transport, and
- * restore and drill jobs go through the restore watchdog (poll a quiet step, time out an overdue one, send a step
- * whose dispatch was lost).
+ * end before its job was stored). One read of a cluster's active jobs gives every kind: a host-command job silent
+ * for too long is resolved by polling the transport, a running restore or drill is reviewed step by step (poll a
+ * quiet step, time out an overdue one, send a step whose dispatch was lost).
  */
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { type CommandStatus, isTerminalStatus } from '../domain/jobs/command-status.ts';
 import type { Job } from '../domain/jobs/job.ts';
-import { reconcileRestoreJobs, type WatchdogOutcome } from './advance-restore.ts';
+import { restoreJobOf } from '../domain/restore/restore-job.ts';
+import { countReview, NO_REVIEWS, reviewRestoreJob, type WatchdogOutcome } from './advance-restore.ts';
 import { applyUpdates, updateFromInvocation } from './apply-host-job-reports.ts';
 import type { TrackCommandDependencies, TrackOutcome } from './track-command-status.ts';
 
@@ -20,14 +21,19 @@ export interface ReconcileInput {
   readonly clusters: readonly ClusterConfig[];
   readonly now: Date;
   readonly silenceMs?: number;
+  /** A restore step quiet this long is polled (default {@link DEFAULT_RESTORE_QUIET_MS}). */
+  readonly restoreQuietMs?: number;
   /** A command that reached no instance for this long is resolved as having no target (default 30 min). */
   readonly noTargetAfterMs?: number;
 }
 
 export interface ReconcileReport {
+  /** Host-command jobs polled. */
   readonly polled: number;
   readonly finished: readonly Job[];
   readonly outcomes: readonly TrackOutcome[];
+  /** What the watchdog did with restores and drills; absent when the door drives no restores. */
+  readonly restores?: WatchdogOutcome;
 }
 
 function aggregateStatus(statuses: readonly CommandStatus[]): CommandStatus {
@@ -35,17 +41,23 @@ function aggregateStatus(statuses: readonly CommandStatus[]): CommandStatus {
   return statuses.every((status) => status === 'Success') ? 'Success' : 'Failed';
 }
 
-export async function reconcileStuckJobs(
-  deps: TrackCommandDependencies,
-  input: ReconcileInput,
-): Promise<ReconcileReport> {
+/** Every active job of the clusters, host commands and restores alike, each cluster's read once. */
+export async function reconcileJobs(deps: TrackCommandDependencies, input: ReconcileInput): Promise<ReconcileReport> {
   const silenceMs = input.silenceMs ?? DEFAULT_SILENCE_MS;
   const noTargetAfterMs = input.noTargetAfterMs ?? 30 * 60_000;
+  const restoreQuietMs = input.restoreQuietMs ?? DEFAULT_RESTORE_QUIET_MS;
+  const restoreDeps = deps.restore === undefined ? undefined : { ...deps.restore, now: () => input.now };
   const outcomes: TrackOutcome[] = [];
+  let restores = NO_REVIEWS;
   let polled = 0;
   for (const cluster of input.clusters) {
-    const active = await deps.jobs.listActive(cluster.id);
-    for (const job of active) {
+    for (const job of await deps.jobs.listActive(cluster.id)) {
+      if (job.restore !== undefined) {
+        if (restoreDeps !== undefined && job.state === 'running') {
+          restores = countReview(restores, await reviewRestoreJob(restoreDeps, restoreJobOf(job), restoreQuietMs));
+        }
+        continue;
+      }
       if (job.commandId === undefined) continue;
       if (input.now.getTime() - job.lastUpdateAt.getTime() < silenceMs) continue;
       polled++;
@@ -64,25 +76,5 @@ export async function reconcileStuckJobs(
     }
   }
   const finished = outcomes.flatMap((outcome) => (outcome.kind === 'applied' && outcome.finished ? [outcome.job] : []));
-  return { polled, finished, outcomes };
-}
-
-export interface JobsReconciled extends ReconcileReport {
-  /** What the restore watchdog did; absent when the door drives no restores. */
-  readonly restores?: WatchdogOutcome;
-}
-
-/** Both watchdogs, host-command jobs first, on one schedule. */
-export async function reconcileJobs(
-  deps: TrackCommandDependencies,
-  input: ReconcileInput & { readonly restoreQuietMs?: number },
-): Promise<JobsReconciled> {
-  const report = await reconcileStuckJobs(deps, input);
-  if (deps.restore === undefined) return report;
-  const restores = await reconcileRestoreJobs(
-    { ...deps.restore, now: () => input.now },
-    input.clusters.map((cluster) => cluster.id),
-    input.restoreQuietMs ?? DEFAULT_RESTORE_QUIET_MS,
-  );
-  return { ...report, restores };
+  return { polled, finished, outcomes, ...(restoreDeps === undefined ? {} : { restores }) };
 }

@@ -3,7 +3,7 @@
  * ListCommandInvocations), lost status-change events and DynamoDB throttling under the job store, at 10% and 30%.
  * Each scheduled minute dispatches a backup when none runs; a command runs for a minute (primary pushes, standby
  * skips); events that arrive go to trackCommandStatus (a failed handling is retried twice, then dropped) and the
- * watchdog (reconcileStuckJobs) polls silent jobs. Once the fault stops every job must end in success with its host,
+ * watchdog (reconcileJobs) polls silent jobs. Once the fault stops every job must end in success with its host,
  * the backup lock must be free, and no two backup commands may ever run at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { TransientError } from '../../lib/domain/errors.ts';
 import type { CommandStatusUpdate } from '../../lib/domain/jobs/command-status.ts';
 import type { CommandInvocation, CommandTransport, SendCommandRequest } from '../../lib/ports/command-transport.ts';
 import { dispatchBackup } from '../../lib/use-cases/dispatch-backup.ts';
-import { reconcileStuckJobs } from '../../lib/use-cases/reconcile-stuck-jobs.ts';
+import { reconcileJobs } from '../../lib/use-cases/reconcile-stuck-jobs.ts';
 import { trackCommandStatus } from '../../lib/use-cases/track-command-status.ts';
 import { DYNALITE_CREDENTIALS, type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
 import { attachFaults, FaultInjector, seededDraw } from '../support/faults.ts';
@@ -179,7 +179,7 @@ describe.each(RATES)('scheduled backup jobs at %s fault rate', (rate) => {
         }
       }
       try {
-        await reconcileStuckJobs(track, { clusters: config.clusters, now, silenceMs: 2 * 60_000 });
+        await reconcileJobs(track, { clusters: config.clusters, now, silenceMs: 2 * 60_000 });
       } catch {
         failures++;
       }

@@ -145,7 +145,7 @@ export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
 
   async listActive(cluster: ClusterId): Promise<Job[]> {
     const items = await this.activeItems(cluster);
-    return items.flatMap((item) => (item.jobFamily === HOST_JOB_FAMILY ? [hostJobOf(item)] : []));
+    return items.flatMap((item) => (isJobItem(item) ? [jobOf(item)] : []));
   }
 
   async acquireLock(

@@ -4,7 +4,12 @@ import { DynamoDbJobStore } from '../../../lib/adapters/dynamodb/dynamodb-job-st
 import { parseWalcatConfig } from '../../../lib/config/config.ts';
 import type { ClusterId } from '../../../lib/domain/cluster.ts';
 import { applyCommandStatus, newJob } from '../../../lib/domain/jobs/job.ts';
-import { applyCommandUpdate, markStepDispatched, resumeRestoreJob } from '../../../lib/domain/restore/restore-job.ts';
+import {
+  applyCommandUpdate,
+  jobOfRestore,
+  markStepDispatched,
+  resumeRestoreJob,
+} from '../../../lib/domain/restore/restore-job.ts';
 import { createAdapterSet } from '../../../lib/wiring/adapter-set.ts';
 import { type CatalogTableFixture, createKeysOnlyTable, startCatalogTable } from '../../support/catalog-table.ts';
 import { DYNALITE_CREDENTIALS, dynaliteClients } from '../../support/dynalite.ts';
@@ -127,6 +132,8 @@ describe('job history: finished jobs expire, active ones are indexed', () => {
     const sent = markStepDispatched(created, 'preflight', 'cmd-ttl-r', later(1000));
     await store.restores.save(sent, created.version);
     expect((await store.restores.listRunning([cluster])).map((job) => job.jobId)).toEqual(['r-1']);
+    // The watchdog's one read of active jobs sees the restore as the one job type, with its step in progress.
+    expect(await store.listActive(cluster)).toEqual([jobOfRestore(sent)]);
 
     const ended = later(60_000);
     const { job: failed } = applyCommandUpdate(sent, { commandId: 'cmd-ttl-r', status: 'Failed', at: ended });
@@ -136,6 +143,7 @@ describe('job history: finished jobs expire, active ones are indexed', () => {
     expect(item?.activeOf).toBeUndefined();
     expect(item?.ttl).toBe(epochS(failed.finishedAt ?? ended) + 90 * DAY_S);
     expect(await store.restores.listRunning([cluster])).toEqual([]);
+    expect(await store.listActive(cluster)).toEqual([]);
 
     const resumed = resumeRestoreJob(failed, later(120_000));
     await store.restores.save(resumed, failed.version);
