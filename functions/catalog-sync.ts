@@ -3,8 +3,9 @@ import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.t
 import { createCatalogSyncHandler } from '../lib/handlers/catalog-sync-handler.ts';
 import { functionLogger } from '../lib/handlers/lambda-chain.ts';
 import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
+import { createS3Adapters } from '../lib/wiring/s3-adapters.ts';
 
-const adapters = deployedAdapterSet({ decompress: historyTextOrUndefined });
+const adapters = deployedAdapterSet({ decompress: historyTextOrUndefined, s3: createS3Adapters });
 export const handler = createCatalogSyncHandler(
   adapters.sync(),
   adapters.config,

@@ -3,11 +3,11 @@
  * on first use. Kept out of the composition root so wiring them is one line there.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type AwsEndpoints, createS3Client } from '../adapters/aws/aws-clients.ts';
-import { S3BucketInspector } from '../adapters/s3/s3-bucket-inspector.ts';
 import { SqsQueueInspector } from '../adapters/sqs/sqs-queue-inspector.ts';
+import type { AwsEndpoints } from '../config/aws-endpoints.ts';
 import type { BucketInspector } from '../ports/bucket-inspector.ts';
 import type { QueueInspector } from '../ports/queue-inspector.ts';
+import { createS3Adapters, type S3Adapters } from '../wiring/s3-adapters.ts';
 
 export interface BucketReaders {
   inspector(): BucketInspector;
@@ -16,11 +16,11 @@ export interface BucketReaders {
 }
 
 export function bucketReaders(endpoints: AwsEndpoints): BucketReaders {
-  let s3: ReturnType<typeof createS3Client> | undefined;
+  let s3: S3Adapters | undefined;
   let sqs: SQSClient | undefined;
   const inspector = (): BucketInspector => {
-    s3 ??= createS3Client(endpoints);
-    return new S3BucketInspector(s3);
+    s3 ??= createS3Adapters(endpoints);
+    return s3.inspector();
   };
   return {
     inspector,
@@ -33,7 +33,7 @@ export function bucketReaders(endpoints: AwsEndpoints): BucketReaders {
       return new SqsQueueInspector(sqs);
     },
     close: () => {
-      s3?.destroy();
+      s3?.close();
       sqs?.destroy();
     },
   };

@@ -3,8 +3,9 @@
  * environment) and lists the commands, each with a loader that imports the command's module and the adapters it
  * needs when that command runs. In the bundle (scripts/build-cli.mjs) each dynamic import is a chunk of its own, so
  * `walcat status` loads the DynamoDB client and not the SSM or SQS clients, and `walcat help` loads no client.
- * Catalog commands get DynamoDB and S3 from lib/wiring/storage-adapters.ts; commands that reach hosts or queues get
- * the whole adapter set (lib/wiring), both built on first use.
+ * Catalog commands get the stores from lib/wiring/storage-adapters.ts with the bucket adapters of
+ * lib/wiring/s3-adapters.ts; commands that reach hosts or queues get the whole adapter set (lib/wiring), both built
+ * on first use.
  */
 import { join } from 'node:path';
 import type { AwsEndpoints } from '../config/aws-endpoints.ts';
@@ -77,18 +78,22 @@ export async function createCliRuntime(options: {
   let storage: StorageAdapters | undefined;
   let adapters: AdapterSet | undefined;
   let readers: BucketReaders | undefined;
-  const storageModule = () => import('../wiring/storage-adapters.ts');
   const withStorage = async () => {
-    const { createStorageAdapters } = await storageModule();
+    const [{ createStorageAdapters }, { createS3Adapters }] = await Promise.all([
+      import('../wiring/storage-adapters.ts'),
+      import('../wiring/s3-adapters.ts'),
+    ]);
     return () => {
-      storage ??= createStorageAdapters({ config: loadConfig(), endpoints });
+      storage ??= createStorageAdapters({ config: loadConfig(), endpoints, s3: createS3Adapters });
       return storage;
     };
   };
+  // `restore start --thaw` and `drill` thaw frozen objects, so the CLI's adapter set has the S3 adapters too.
   const withAdapterSet = async () => {
-    const [{ createAdapterSet }, { localAdapterSet }] = await Promise.all([
+    const [{ createAdapterSet }, { localAdapterSet }, { createS3Adapters }] = await Promise.all([
       import('../wiring/adapter-set.ts'),
       import('../wiring/local-adapter-set.ts'),
+      import('../wiring/s3-adapters.ts'),
     ]);
     return () => {
       adapters ??= local
@@ -96,6 +101,7 @@ export async function createCliRuntime(options: {
         : createAdapterSet({
             config: loadConfig(),
             endpoints: runtime.endpoints,
+            s3: createS3Adapters,
             ...(runtime.hostCommandsLogGroup ? { commandLogGroup: runtime.hostCommandsLogGroup } : {}),
           });
       return adapters;

@@ -3,18 +3,13 @@
  * case returning exactly the dependencies that use case takes. Every door gets the product from here: each Lambda
  * function (lib/wiring/deployed-adapter-set.ts), the CLI with or without `--local`, the local stack
  * (lib/wiring/local-adapter-set.ts) and the end-to-end tests. A door that assembled adapters by hand would drift
- * from the others.
+ * from the others. The stores come from the storage adapters (lib/wiring/storage-adapters.ts), the one place that
+ * constructs them; the bucket adapters only when the door passes their factory (`s3`), so the functions that never
+ * read a bucket object are bundled without the S3 client.
  */
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createDynamoDbDocumentClient, createS3Client, createSsmClient } from '../adapters/aws/aws-clients.ts';
-import { DynamoDbAlertStore } from '../adapters/dynamodb/dynamodb-alert-store.ts';
-import { DynamoDbCatalogStore } from '../adapters/dynamodb/dynamodb-catalog-store.ts';
-import { DynamoDbJobStore } from '../adapters/dynamodb/dynamodb-job-store.ts';
-import { DynamoDbPlanStore } from '../adapters/dynamodb/dynamodb-plan-store.ts';
-import { S3BucketInspector } from '../adapters/s3/s3-bucket-inspector.ts';
-import { S3ObjectStore } from '../adapters/s3/s3-object-store.ts';
-import { S3ObjectThaw } from '../adapters/s3/s3-object-thaw.ts';
+import { createSsmClient } from '../adapters/aws/ssm-client.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
 import { QueuedNotifier } from '../adapters/sqs/queued-notifier.ts';
 import { SqsClusterRunQueue } from '../adapters/sqs/sqs-cluster-run-queue.ts';
@@ -23,7 +18,6 @@ import { SsmCommandTransport } from '../adapters/ssm/ssm-command-transport.ts';
 import { SsmInstanceDirectory } from '../adapters/ssm/ssm-instance-directory.ts';
 import { SsmParameterSecret } from '../adapters/ssm/ssm-parameter-secret.ts';
 import type { AwsEndpoints } from '../config/aws-endpoints.ts';
-import { createBackupInterpreter } from '../domain/catalog/backup-interpreter.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { newRestoreJobId } from '../domain/restore/restore-job-id.ts';
@@ -59,10 +53,20 @@ import type { TrackCommandDependencies } from '../use-cases/track-command-status
 import type { WatchWalDependencies } from '../use-cases/watch-wal.ts';
 import type { WebViewStores } from '../web-view/recent-jobs.ts';
 import { HOST_COMMAND_LOG_GROUP, type HostCommandAdapters } from './host-command-adapters.ts';
+import { lazy } from './lazy.ts';
+import type { S3AdaptersFactory } from './s3-adapters.ts';
+import { createStorageAdapters } from './storage-adapters.ts';
 
 export interface AdapterSetOptions {
   readonly config: WalcatConfig;
   readonly endpoints: AwsEndpoints;
+  /**
+   * The bucket adapters' factory (`createS3Adapters` from lib/wiring/s3-adapters.ts): given only by the doors whose
+   * use cases read or thaw bucket objects (ingest, sync, retention, the CLI, the local stack), so the other bundles
+   * do not carry the S3 client. Without it restores and drills cannot thaw, and ingest, sync and retention refuse
+   * to be wired.
+   */
+  readonly s3?: S3AdaptersFactory;
   /** Deployed stack: hand Slack messages to this queue (only alert-dispatch reads the webhook secret). */
   readonly alertsQueueUrl?: string;
   /** Deployed stack: the function's own cluster-run queue, where its tick enqueues one run per due cluster. */
@@ -135,14 +139,6 @@ export interface AdapterSet {
   close(): void;
 }
 
-function lazy<T>(build: () => T): () => T {
-  let value: T | undefined;
-  return () => {
-    value ??= build();
-    return value;
-  };
-}
-
 export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   const { config, endpoints } = options;
   // Each client is built once, on first use, and remembered so close() can end its sockets.
@@ -151,22 +147,10 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
     built.push(client);
     return client;
   };
-  const documentClient = lazy(() => track(createDynamoDbDocumentClient(endpoints)));
-  const s3 = lazy(() => track(createS3Client(endpoints)));
+  const storage = createStorageAdapters({ config, endpoints, ...(options.s3 ? { s3: options.s3 } : {}) });
+  const { catalog, objectStore, alerts, plans } = storage;
   const ssm = lazy(() => track(createSsmClient(endpoints)));
   const sqs = lazy(() => track(new SQSClient({ region: endpoints.region })));
-  const tableName = config.catalogTable;
-  const catalog = lazy(
-    () =>
-      new DynamoDbCatalogStore({
-        client: documentClient(),
-        tableName,
-        interpret: createBackupInterpreter(config.clusters),
-      }),
-  );
-  const objectStore = lazy(() => new S3ObjectStore(s3()));
-  const alerts = lazy(() => new DynamoDbAlertStore({ client: documentClient(), tableName }));
-  const plans = lazy(() => new DynamoDbPlanStore({ client: documentClient(), tableName }));
   const slackDelivery = lazy(
     (): Notifier => new SlackWebhookNotifier({ secrets: options.secrets ?? new SsmParameterSecret({ client: ssm() }) }),
   );
@@ -177,26 +161,19 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   );
   const transport = lazy((): CommandTransport => options.transport ?? new SsmCommandTransport({ client: ssm() }));
   const logGroup = options.commandLogGroup ?? HOST_COMMAND_LOG_GROUP;
-  const jobStore = lazy(
-    () =>
-      new DynamoDbJobStore({
-        client: documentClient(),
-        tableName,
-        ...(config.jobHistoryMs === undefined ? {} : { jobHistoryMs: config.jobHistoryMs }),
-      }),
-  );
   const hostCommands = lazy(
     (): HostCommandAdapters => ({
       transport: transport(),
-      jobs: jobStore(),
+      jobs: storage.jobs(),
       newJobId: () => randomUUID(),
       cloudWatchLogGroup: logGroup,
     }),
   );
   const jobs = (): JobStore => hostCommands().jobs;
-  const restoreJobs = (): RestoreJobStore => jobStore().restores;
-  const restore = lazy(
-    (): RestoreDeps => ({
+  const restoreJobs = (): RestoreJobStore => storage.restoreJobs();
+  const restore = lazy((): RestoreDeps => {
+    const thaw = storage.thaw();
+    return {
       catalog: catalog(),
       jobs: recordingLastDrill(restoreJobs(), catalog()),
       transport: transport(),
@@ -206,9 +183,9 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       notifier: notifier(),
       clusters: config.clusters,
       now: () => new Date(),
-      thaw: new S3ObjectThaw(s3()),
-    }),
-  );
+      ...(thaw === undefined ? {} : { thaw }),
+    };
+  });
   const hostTracker = (): TrackCommandDependencies => ({
     jobs: jobs(),
     transport: transport(),
@@ -261,7 +238,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
         catalog: catalog(),
         objects: objectStore(),
         decompress: decompress(),
-        bucket: new S3BucketInspector(s3()),
+        bucket: storage.inspector(),
         ...(queue === undefined ? {} : { parts: { queue, ledger: catalog() } }),
       };
     }),
@@ -271,7 +248,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       ledger: catalog(),
       objects: objectStore(),
       decompress: decompress(),
-      bucket: new S3BucketInspector(s3()),
+      bucket: storage.inspector(),
       clock: () => new Date(),
     })),
     watchWal: lazy(
@@ -292,7 +269,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       catalog: catalog(),
       objects: objectStore(),
       serviceClock: objectStore(),
-      inspector: new S3BucketInspector(s3()),
+      inspector: storage.inspector(),
       versions: objectStore(),
       plans: plans(),
       notifier: notifier(),
@@ -322,6 +299,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       }),
     ),
     close: () => {
+      storage.close();
       for (const client of built) client.destroy();
     },
   };

@@ -9,9 +9,12 @@
 import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { type AdapterSet, type AdapterSetOptions, createAdapterSet } from './adapter-set.ts';
 
-/** `parts`: what only some functions need (metrics, the history decompressor), so only their bundles carry it. */
+/**
+ * `parts`: what only some functions need (metrics, the history decompressor, the S3 adapters' factory), so only
+ * their bundles carry it.
+ */
 export function deployedAdapterSet(
-  parts: Pick<AdapterSetOptions, 'metrics' | 'decompress' | 'archiverSignal'> = {},
+  parts: Pick<AdapterSetOptions, 'metrics' | 'decompress' | 'archiverSignal' | 's3'> = {},
 ): AdapterSet {
   const runtime = readRuntimeEnvironment();
   return createAdapterSet({

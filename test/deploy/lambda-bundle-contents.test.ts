@@ -28,27 +28,55 @@ mkdirSync(join(root, 'test-output'), { recursive: true });
 const out = mkdtempSync(join(root, 'test-output', 'lambda-bundles-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-describe('function bundles as serverless.yml builds them', () => {
-  it.each(functions)('%s carries no YAML parser and no zod locale but English', async (file) => {
-    const result = await build({
-      ...esbuildOptions,
-      entryPoints: [join(root, 'functions', file)],
-      external,
-      outfile: join(out, 'unused', `${basename(file, '.ts')}.mjs`),
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-      absWorkingDir: root,
-    });
+const bundleInputs = new Map<string, Promise<string[]>>();
+
+/** The modules whose code ends up in a function's bundle (built once per file, in memory). */
+function inputsOf(file: string): Promise<string[]> {
+  const known = bundleInputs.get(file);
+  if (known) return known;
+  const inputs = build({
+    ...esbuildOptions,
+    entryPoints: [join(root, 'functions', file)],
+    external,
+    outfile: join(out, 'unused', `${basename(file, '.ts')}.mjs`),
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    absWorkingDir: root,
+  }).then((result) =>
     // What ends up in the output (the metafile's inputs also list modules whose code was all tree-shaken away).
-    const inputs = Object.values(result.metafile.outputs).flatMap((output) =>
+    Object.values(result.metafile.outputs).flatMap((output) =>
       Object.entries(output.inputs)
         .filter(([, used]) => used.bytesInOutput > 0)
         .map(([input]) => input),
-    );
+    ),
+  );
+  bundleInputs.set(file, inputs);
+  return inputs;
+}
+
+/**
+ * The functions whose use cases read, list or delete bucket objects or read bucket settings. The others (the job
+ * tracker, the scheduler, the probe, restores, drills, the watchdog, the web view, alert dispatch) never touch a
+ * bucket when deployed: restores run on the host, and the deployed drill refuses a thaw instead of waiting for one.
+ */
+const BUCKET_READERS = ['catalog-ingest.ts', 'catalog-sync-part.ts', 'catalog-sync.ts', 'retention.ts'];
+
+describe('function bundles as serverless.yml builds them', () => {
+  it.each(functions)('%s carries no YAML parser and no zod locale but English', async (file) => {
+    const inputs = await inputsOf(file);
     expect(inputs.filter((input) => input.includes('node_modules/yaml/'))).toEqual([]);
     expect(inputs.filter((input) => /node_modules\/zod\/.*locales\/(?!en\.js$)/.test(input))).toEqual([]);
   });
+
+  it.each(functions.map((file) => [file, BUCKET_READERS.includes(file)] as const))(
+    '%s carries the S3 client: %s (only the functions that read buckets do)',
+    async (file, readsBuckets) => {
+      const inputs = await inputsOf(file);
+      const s3Client = inputs.filter((input) => input.includes('node_modules/@aws-sdk/client-s3/'));
+      expect(s3Client.length > 0).toBe(readsBuckets);
+    },
+  );
 
   it('a bundle reads the packaged JSON config at import, and says to package again when given YAML', async () => {
     const outfile = join(out, 'wal-watch', 'wal-watch.mjs');

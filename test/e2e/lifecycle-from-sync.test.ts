@@ -27,6 +27,7 @@ import { createCatalogSyncHandler } from '../../lib/handlers/catalog-sync-handle
 import { createWalWatchHandler } from '../../lib/handlers/wal-watch-handler.ts';
 import { latestArchiverSignal } from '../../lib/use-cases/archiver-signal.ts';
 import { createAdapterSet } from '../../lib/wiring/adapter-set.ts';
+import { createS3Adapters } from '../../lib/wiring/s3-adapters.ts';
 import { capturedIo } from '../cli/captured-io.ts';
 import { type CountingProxy, startCountingProxy } from '../support/counting-proxy.ts';
 import { MOTO_CREDENTIALS, MOTO_REGION, type MotoHandle, startMoto } from '../support/moto.ts';
@@ -141,6 +142,7 @@ describe('deployed wal-watch alerts on a conflicting lifecycle rule once, and re
       metrics: { record: () => undefined },
       archiverSignal: latestArchiverSignal,
       decompress: historyTextOrUndefined,
+      s3: createS3Adapters,
     });
     await adapters.catalog().ensureTable();
     const silent = new Logger({ serviceName: 'test', logLevel: 'SILENT' });

@@ -13,6 +13,8 @@ import { startRestore } from '../../lib/use-cases/start-restore.ts';
 import { type AdapterSet, createAdapterSet } from '../../lib/wiring/adapter-set.ts';
 import { HOST_COMMAND_LOG_GROUP } from '../../lib/wiring/host-command-adapters.ts';
 import { localAdapterSet } from '../../lib/wiring/local-adapter-set.ts';
+import { createS3Adapters } from '../../lib/wiring/s3-adapters.ts';
+import { createStorageAdapters } from '../../lib/wiring/storage-adapters.ts';
 import {
   cluster,
   FakeCatalog,
@@ -29,12 +31,14 @@ const roots: [string, (transport?: FakeTransport) => AdapterSet][] = [
   [
     'deployed',
     (transport) =>
-      // As the deployed doors build it: functions/wal-watch.ts gives the metrics, ingest and sync the decompressor.
+      // As the deployed doors build it: functions/wal-watch.ts gives the metrics, ingest and sync the decompressor
+      // and the S3 adapters.
       createAdapterSet({
         config,
         endpoints: { region: 'eu-west-1' },
         metrics: new EmfContinuityMetrics({ namespace: 'walcat' }),
         decompress: historyTextOrUndefined,
+        s3: createS3Adapters,
         archiverSignal: latestArchiverSignal,
         ...(transport ? { transport } : {}),
       }),
@@ -109,10 +113,64 @@ describe.each(roots)('the %s adapter set', (_name, build) => {
 
 describe('an adapter set built without what a use case needs', () => {
   it('refuses to wire the watchdog without metrics, or ingest and sync without the history decompressor', () => {
-    const adapters = createAdapterSet({ config, endpoints: { region: 'eu-west-1' } });
+    const adapters = createAdapterSet({ config, endpoints: { region: 'eu-west-1' }, s3: createS3Adapters });
     expect(() => adapters.watchWal()).toThrow(/without continuity metrics \(metrics\), which the WAL watchdog needs/);
     expect(() => adapters.ingest()).toThrow(/without a history decompressor/);
     expect(() => adapters.sync()).toThrow(/without a history decompressor/);
     adapters.close();
+  });
+
+  it('without the S3 adapters: refuses every use case that reads buckets, and restores and drills cannot thaw', () => {
+    const adapters = createAdapterSet({
+      config,
+      endpoints: { region: 'eu-west-1' },
+      decompress: historyTextOrUndefined,
+    });
+    const withoutS3 = /without the S3 adapters \(s3\)/;
+    expect(() => adapters.ingest()).toThrow(withoutS3);
+    expect(() => adapters.sync()).toThrow(withoutS3);
+    expect(() => adapters.syncPart()).toThrow(withoutS3);
+    expect(() => adapters.retention()).toThrow(withoutS3);
+    expect(() => adapters.objectStore()).toThrow(withoutS3);
+    // What the other functions run needs no bucket, and still gets everything else.
+    for (const deps of [adapters.restore(), adapters.orchestrator(), adapters.drill(), adapters.tracker().restore]) {
+      expect(deps).toBeDefined();
+      expect(deps?.thaw).toBeUndefined();
+    }
+    expect(adapters.webView().catalog).toBe(adapters.catalog());
+    adapters.close();
+  });
+
+  it('with them: restores and drills thaw through the same adapters that read the buckets', () => {
+    const adapters = createAdapterSet({ config, endpoints: { region: 'eu-west-1' }, s3: createS3Adapters });
+    expect(adapters.restore().thaw).toBeDefined();
+    expect(adapters.drill().thaw).toBe(adapters.restore().thaw);
+    adapters.close();
+  });
+});
+
+describe('one place constructs each store', () => {
+  it('hands out the storage adapters own stores: one catalog, one job store, one object store', () => {
+    const adapters = createAdapterSet({
+      config,
+      endpoints: { region: 'eu-west-1' },
+      decompress: historyTextOrUndefined,
+      s3: createS3Adapters,
+    });
+    expect(adapters.ingest().catalog).toBe(adapters.catalog());
+    expect(adapters.retention().objects).toBe(adapters.objectStore());
+    expect(adapters.retention().versions).toBe(adapters.objectStore());
+    expect(adapters.sync().bucket).toBe(adapters.retention().inspector);
+    expect(adapters.webView().jobs).toBe(adapters.hostCommands().jobs);
+    adapters.close();
+  });
+
+  it('the storage adapters alone refuse bucket reads without the S3 factory and give no thaw', () => {
+    const storage = createStorageAdapters({ config, endpoints: { region: 'eu-west-1' } });
+    expect(() => storage.objectStore()).toThrow(/without the S3 adapters \(s3\)/);
+    expect(() => storage.inspector()).toThrow(/without the S3 adapters \(s3\)/);
+    expect(storage.thaw()).toBeUndefined();
+    expect(storage.restoreJobs()).toBe(storage.jobs().restores);
+    storage.close();
   });
 });
