@@ -78,9 +78,9 @@ export function monthlyCost(segmentsPerMinute: number): CostLine {
   const listPages = Math.ceil((retainedSegments + a.historyFiles) / 1000) + 1;
   const sentinelGets = a.backupsRetained * 2 + a.historyFiles;
 
-  // Ingest: per event one conditional put inside a TransactWriteItems (two write units: DynamoDB bills transactional
-  // writes double) plus its copy into the changes index (one write unit); no read before the write.
-  const ingestWrites = events * 3;
+  // Ingest: per event one conditional PutItem (one write unit) plus its copy into the changes index (one write unit);
+  // no read before the write.
+  const ingestWrites = events * 2;
   const ingestReads = 0;
   // Watchdog, every minute: the cluster's partition in two ranges (state, alerts, backups, timelines, histories) and
   // one Query of the changes index for the new WAL items; cursor update.

@@ -7,7 +7,6 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type BucketDigest, bucketDigestJson, parseBucketDigest } from '../../domain/bucket/bucket-digest.ts';
@@ -113,11 +112,6 @@ export interface DynamoDbCatalogStoreOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** The clock that stamps WAL writes for the change index (default: the system clock). */
   readonly now?: () => Date;
-  /**
-   * TransactWriteItems requests in flight at once per batch (default 4). moto's server mode copies the table for
-   * every transaction and fails when two run on one table at once, so tests and benches against it use 1.
-   */
-  readonly parallelTransactions?: number;
 }
 
 const keyId = (key: ItemKey): string => `${key.pk}\u0000${key.sk}`;
@@ -383,9 +377,6 @@ const chunks = <T>(items: readonly T[], size: number): T[][] => {
   return out;
 };
 
-/** DynamoDB's limit of actions in one TransactWriteItems request. */
-const TRANSACTION_ITEMS = 100;
-
 /** The changes of one key. */
 interface KeyGroup<C> {
   readonly key: ItemKey;
@@ -408,8 +399,6 @@ interface ApplyTally<R> {
   stale: number;
   readonly written: R[];
 }
-const readOf = <C>(write: PendingWrite<C>): Item | undefined => (write.read === 'unread' ? undefined : write.read);
-
 /** Write units DynamoDB bills for one write of the item: one per started KB. */
 const itemUnits = (item: Item): number => Math.max(1, Math.ceil(JSON.stringify(item).length / 1024));
 
@@ -441,8 +430,8 @@ function conditionalPut(
 }
 
 /**
- * The catalog in one DynamoDB table (docs/catalog-table.md). A batch of new WAL keys costs one TransactWriteItems
- * request per 100 keys (conditional puts "if absent", no read); keys that exist cost one BatchGetItem per 100 first.
+ * The catalog in one DynamoDB table (docs/catalog-table.md). A new WAL key costs one conditional PutItem ("if
+ * absent", no read) and one write unit; keys that exist cost one BatchGetItem per 100 first.
  */
 export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   readonly #client: DynamoDBDocumentClient;
@@ -455,9 +444,6 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   readonly #counts: Record<string, number> = {};
   readonly #capacity = { read: 0, write: 0 };
   #conflicts = 0;
-  /** Whether the endpoint runs TransactWriteItems; unknown until the first transaction is tried. */
-  #transactions: boolean | undefined;
-  readonly #parallelTransactions: number;
 
   constructor(options: DynamoDbCatalogStoreOptions) {
     this.#client = options.client;
@@ -466,7 +452,6 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#now = options.now ?? (() => new Date());
-    this.#parallelTransactions = options.parallelTransactions ?? PARALLEL_REQUESTS;
   }
 
   /** DynamoDB requests sent, by operation (the ingest benchmark reports requests per 1,000 events). */
@@ -484,12 +469,11 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     return this.#capacity;
   }
 
-  /** Adds the capacity DynamoDB reported; false when it reported none (moto does not for transactions). */
-  #consumed(kind: 'read' | 'write', response: { ConsumedCapacity?: unknown }): boolean {
+  /** Adds the capacity DynamoDB reported. */
+  #consumed(kind: 'read' | 'write', response: { ConsumedCapacity?: unknown }): void {
     const reported = response.ConsumedCapacity;
     const list = Array.isArray(reported) ? reported : reported === undefined ? [] : [reported];
     for (const entry of list) this.#capacity[kind] += (entry as { CapacityUnits?: number }).CapacityUnits ?? 0;
-    return list.length > 0;
   }
 
   get requestCount(): number {
@@ -550,9 +534,9 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
    * absent (`attribute_not_exists(pk)`) or the same `version` (incremented by every write). A write whose
    * condition fails re-reads the item (strongly consistent), merges again and retries, so concurrent invocations
    * never overwrite each other: the stored item is the merge of every change, in any interleaving. Groups marked
-   * blind skip the first read and are written "if absent"; only an existing key costs the read. Whole-item writes
-   * go 100 to a TransactWriteItems request where the table supports it (#writeTransacted), one PutItem each where
-   * it does not.
+   * blind skip the first read and are written "if absent"; only an existing key costs the read. Each item is its
+   * own conditional PutItem (or UpdateItem): one write unit per item under 1 KB, where a TransactWriteItems of the
+   * same puts bills two, and a failed condition touches only its own item.
    */
   async #apply<C, R>(
     changes: readonly C[],
@@ -576,10 +560,7 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       ...blind.map((group) => ({ group, read: undefined })),
       ...read.map((group) => ({ group, read: stored.get(keyId(group.key)) })),
     ];
-    // One item is one request either way, and a lone PutItem bills half a transaction's units.
-    const oneByOne =
-      codec.fieldWise || pending.length < 2 ? pending : await this.#writeTransacted(pending, codec, tally);
-    await inParallel(oneByOne, PARALLEL_WRITES, (write) => this.#writeOneByOne(write, codec, tally));
+    await inParallel(pending, PARALLEL_WRITES, (write) => this.#writeOneByOne(write, codec, tally));
     const extras = extraItems(tally.written);
     await this.#batchWrite(extras);
     // Only a marker that reached the table may be skipped next time: a write that failed is redelivered to this
@@ -639,108 +620,6 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     return new TransientError(
       `DynamoDB table ${this.#table}: item ${key.pk} ${key.sk} changed under ${MAX_CONFLICT_ROUNDS} consecutive writes (heavy contention); the batch is retried by the platform`,
     );
-  }
-
-  /**
-   * Whole-item writes in TransactWriteItems requests of up to 100 conditional puts: one request where PutItem
-   * needs 100 (DynamoDB bills each item of a transaction twice). A cancelled transaction names per item why:
-   * items whose condition failed (another writer got there first) are re-read strongly consistent, merged again and
-   * retried; the others (their condition held) are retried as they are. When the table has no transactions
-   * (dynalite) nothing is written, that is remembered, and the writes left are returned for item-by-item writing.
-   */
-  async #writeTransacted<C, R>(
-    writes: readonly PendingWrite<C>[],
-    codec: ItemCodec<C, R>,
-    tally: ApplyTally<R>,
-  ): Promise<PendingWrite<C>[]> {
-    if (this.#transactions === false) return [...writes];
-    let pending = [...writes];
-    for (let round = 0; pending.length > 0; round++) {
-      if (round >= MAX_CONFLICT_ROUNDS) throw this.#contention((pending[0] as PendingWrite<C>).group.key);
-      if (round > 0) await this.#sleep(Math.random() * Math.min(200, 5 * 2 ** round));
-      const unread = pending.filter((write) => write.read === 'unread');
-      if (unread.length > 0) {
-        const reread = await this.#batchGet(
-          unread.map((write) => write.group.key),
-          true,
-        );
-        pending = pending.map((write) =>
-          write.read === 'unread' ? { group: write.group, read: reread.get(keyId(write.group.key)) } : write,
-        );
-      }
-      const folded = pending.flatMap((write) => this.#fold(write, codec, tally) ?? []);
-      const retry: PendingWrite<C>[] = [];
-      let unsupported = false;
-      await inParallel(chunks(folded, TRANSACTION_ITEMS), this.#parallelTransactions, async (chunk) => {
-        if (unsupported) {
-          retry.push(...chunk.map((f) => f.write));
-          return;
-        }
-        const outcome = await this.#transact(chunk.map((f) => ({ item: f.item, read: readOf(f.write) })));
-        if (outcome === 'unsupported') {
-          unsupported = true;
-          retry.push(...chunk.map((f) => f.write));
-          return;
-        }
-        chunk.forEach((f, index) => {
-          const result = outcome === 'written' ? 'written' : outcome[index];
-          if (result === 'written') this.#landed(f, tally);
-          else if (result === 'condition-failed') {
-            this.#conflicts++;
-            retry.push({ group: f.write.group, read: 'unread' });
-          } else retry.push(f.write);
-        });
-      });
-      if (unsupported) {
-        this.#transactions = false;
-        return retry;
-      }
-      this.#transactions = true;
-      pending = retry;
-    }
-    return [];
-  }
-
-  /**
-   * One TransactWriteItems request of conditional puts: 'written', 'unsupported' (the endpoint has no
-   * transactions), or per item 'condition-failed' or 'retry' (cancelled for another item's sake, or a conflict
-   * with a concurrent transaction on the item, or throttled).
-   */
-  async #transact(
-    writes: readonly { item: Item; read: Item | undefined }[],
-  ): Promise<'written' | 'unsupported' | ('condition-failed' | 'retry')[]> {
-    this.#count('TransactWriteItems');
-    const estimate = writes.reduce((sum, write) => sum + 2 * itemUnits(write.item), 0);
-    try {
-      const response = await this.#client.send(
-        new TransactWriteCommand({
-          ReturnConsumedCapacity: 'TOTAL',
-          TransactItems: writes.map((write) => ({
-            Put: { TableName: this.#table, ...conditionalPut(write.item, write.read) },
-          })),
-        }),
-      );
-      if (!this.#consumed('write', response ?? {})) this.#capacity.write += estimate;
-      return 'written';
-    } catch (error) {
-      const name = (error as { name?: string }).name;
-      if (name === 'UnknownOperationException') return 'unsupported';
-      if (name !== 'TransactionCanceledException') throw error;
-      // A cancelled transaction is billed as if its items had been written.
-      this.#capacity.write += estimate;
-      const reasons = (error as { CancellationReasons?: { Code?: string; Message?: string }[] }).CancellationReasons;
-      return writes.map((write, index) => {
-        const code = reasons?.[index]?.Code ?? 'None';
-        if (code === 'ConditionalCheckFailed') return 'condition-failed';
-        if (code === 'ValidationError') {
-          throw new Error(
-            `DynamoDB table ${this.#table}: item ${String(write.item.pk)} ${String(write.item.sk)} refused: ${reasons?.[index]?.Message ?? code}`,
-            { cause: error },
-          );
-        }
-        return 'retry';
-      });
-    }
   }
 
   /** Writes `item` if the stored item is still `read` (absent, or the same version); false when it changed. */
