@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ClusterConfig, WalcatConfig } from '../domain/cluster.ts';
 import type { ClusterRunQueue } from '../ports/cluster-run-queue.ts';
+import { closeRemovedClusterAlerts } from '../use-cases/close-removed-cluster-alerts.ts';
 import { type WatchWalDependencies, watchClusterWal, watchWal } from '../use-cases/watch-wal.ts';
 import { enqueueClusterRuns, isClusterRunBatch, runClusterBatch } from './cluster-fan-out.ts';
 import { lambdaHandler } from './lambda-chain.ts';
@@ -8,7 +9,8 @@ import { scheduledTime } from './scheduled-input.ts';
 
 /**
  * The EventBridge schedule (every minute) enqueues one watch per cluster on `runs` (lib/handlers/cluster-fan-out.ts)
- * and the queue's batches watch one cluster each; without a queue the tick watches every cluster itself.
+ * and the queue's batches watch one cluster each; without a queue the tick watches every cluster itself. The tick
+ * then closes the alerts of clusters no longer configured, which no per-cluster run visits.
  */
 export function createWalWatchHandler(
   deps: WatchWalDependencies,
@@ -35,7 +37,10 @@ export function createWalWatchHandler(
       });
     }
     const now = scheduledTime(event);
-    if (runs !== undefined) return enqueueClusterRuns(runs, config.clusters, now);
-    return watch(config.clusters, now);
+    const result =
+      runs !== undefined ? await enqueueClusterRuns(runs, config.clusters, now) : await watch(config.clusters, now);
+    for (const outcome of await closeRemovedClusterAlerts(deps, config.clusters, now))
+      logger.info('alerts of a removed cluster closed', { ...outcome });
+    return result;
   });
 }

@@ -10,4 +10,9 @@ export interface AlertStore {
   /** Upserts by (cluster, kind, subject). */
   putAlerts(alerts: readonly Alert[]): Promise<void>;
   deleteAlerts(alerts: readonly Alert[]): Promise<void>;
+  /**
+   * Every cluster with an open alert or a message still owed, configured or not: how alerts of a cluster removed
+   * from the configuration are found, since no per-cluster run visits it any more.
+   */
+  clustersWithOpenAlerts(): Promise<ClusterId[]>;
 }

@@ -145,7 +145,8 @@ export async function watchClusterWal(
   // Untouched alerts (resolved, delivered) come back as the very objects read: write only the others.
   const unchanged = new Set(stored);
   const changed = alerts.filter((alert) => !unchanged.has(alert));
-  await deps.alerts.putAlerts(changed);
+  // Each alert remembers its webhook: once the cluster leaves the configuration, its closing goes to the same channel.
+  await deps.alerts.putAlerts(changed.map((alert) => withWebhook(alert, parameter)));
   if (transitions.expired.length > 0) await deps.alerts.deleteAlerts(transitions.expired);
   return {
     cluster: cluster.id,
@@ -159,6 +160,11 @@ export async function watchClusterWal(
     ...(archiverSignalError === undefined ? {} : { archiverSignalError }),
     ...(lifecycleError === undefined ? {} : { lifecycleError }),
   };
+}
+
+function withWebhook(alert: Alert, parameter: string | undefined): Alert {
+  const { slackWebhookParameter: _previous, ...rest } = alert;
+  return parameter === undefined ? rest : { ...rest, slackWebhookParameter: parameter };
 }
 
 /**

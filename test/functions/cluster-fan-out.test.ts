@@ -163,7 +163,7 @@ describe('wal-watch and retention fan out every cluster', () => {
     return { runs, enqueue: async (more) => void runs.push(...more) };
   };
 
-  it('wal-watch: the minute tick enqueues one run per cluster and reads no catalog', async () => {
+  it('wal-watch: the minute tick enqueues one run per cluster and reads no catalog, only which clusters have open alerts', async () => {
     const queue = recording();
     const untouched = new Proxy(
       {},
@@ -173,8 +173,22 @@ describe('wal-watch and retention fan out every cluster', () => {
         },
       },
     );
-    const handler = createWalWatchHandler(untouched as WatchWalDependencies, config, silent, queue);
+    const alertReads: string[] = [];
+    // One Query of the open-alert index, whatever the fleet: how alerts of a removed cluster are found.
+    const alerts = {
+      clustersWithOpenAlerts: async () => {
+        alertReads.push('clustersWithOpenAlerts');
+        return [];
+      },
+    };
+    const handler = createWalWatchHandler(
+      { catalog: untouched, notifier: untouched, alerts } as unknown as WatchWalDependencies,
+      config,
+      silent,
+      queue,
+    );
     expect(await handler(tick('2026-11-20T01:07:00Z') as never, context)).toEqual({ enqueued: FLEET });
+    expect(alertReads).toEqual(['clustersWithOpenAlerts']);
     expect(queue.runs.map((r) => r.cluster)).toEqual(config.clusters.map((c) => c.id));
     expect(new Set(queue.runs.map((r) => r.time))).toEqual(new Set(['2026-11-20T01:07:00.000Z']));
   });

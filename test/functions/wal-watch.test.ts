@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, ScheduledEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ClusterId } from '../../lib/domain/cluster.ts';
 import type { SlackMessage } from '../../lib/domain/continuity/slack-message.ts';
 import { createWalWatchHandler } from '../../lib/handlers/wal-watch-handler.ts';
+import type { NotificationTarget } from '../../lib/ports/notifier.ts';
 import {
   archiveSegments,
   baseBackup,
@@ -12,6 +14,7 @@ import {
   clusterConfig,
   type Services,
   startServices,
+  WEBHOOK_PARAMETER,
 } from '../use-cases/continuity-test-setup.ts';
 
 const event = JSON.parse(
@@ -79,5 +82,51 @@ describe('wal-watch handler on a queued cluster run', () => {
     const result = await handler({ Records: [record] } as never, {} as Context);
     expect(result).toMatchObject({ batchItemFailures: [{ itemIdentifier: 'run-1' }], ran: 0 });
     expect(errors.mock.calls.map(([message]) => message)).toEqual(['wal watch failed']);
+  });
+});
+
+describe('wal-watch tick after a cluster left the configuration', () => {
+  let services: Services;
+  beforeAll(async () => {
+    services = await startServices();
+    await catalogBackup(services, baseBackup(2, 3, minute(-20)));
+    await archiveSegments(services, 1, [1, 2, 3, 4, 6, 7], (segNo) => minute(segNo - 20));
+  });
+  afterAll(() => services.close());
+
+  it('closes its open alerts with one message to the webhook they went to, saying why, and never again', async () => {
+    const sent: { target: NotificationTarget; message: SlackMessage }[] = [];
+    const deps = {
+      catalog: services.catalog,
+      alerts: services.alerts,
+      notifier: {
+        send: async (target: NotificationTarget, message: SlackMessage) => void sent.push({ target, message }),
+      },
+    };
+    const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+    const withCluster = createWalWatchHandler(deps, { catalogTable: 'unused', clusters: [clusterConfig()] }, logger);
+    await withCluster(event, {} as Context);
+    expect(sent).toHaveLength(3);
+
+    // The cluster is taken out of the configuration; another cluster stays, so the tick still runs.
+    const other = { ...clusterConfig(), id: 'billing-main' as ClusterId, alerts: { ...clusterConfig().alerts } };
+    const withoutIt = createWalWatchHandler(deps, { catalogTable: 'unused', clusters: [other] }, logger);
+    const later = (minutes: number) => ({ ...event, time: minute(minutes).toISOString() });
+    await withoutIt(later(1), {} as Context);
+    const closing = sent.slice(3).filter((entry) => entry.target.cluster === CLUSTER);
+    expect(closing).toHaveLength(1);
+    expect(closing[0]?.target.slackWebhookParameter).toBe(WEBHOOK_PARAMETER);
+    expect(closing[0]?.message.text).toContain('3 alerts closed');
+    expect(closing[0]?.message.text).toContain("no longer in walcat's configuration");
+    const stored = await services.alerts.listAlerts(CLUSTER);
+    expect(stored.map((alert) => [alert.state, alert.pending])).toEqual([
+      ['resolved', undefined],
+      ['resolved', undefined],
+      ['resolved', undefined],
+    ]);
+    expect(await services.alerts.clustersWithOpenAlerts()).not.toContain(CLUSTER);
+
+    await withoutIt(later(2), {} as Context);
+    expect(sent.slice(3).filter((entry) => entry.target.cluster === CLUSTER)).toHaveLength(1);
   });
 });

@@ -17,6 +17,10 @@ export class MemoryAlertStore implements AlertStore {
   async deleteAlerts(alerts: readonly Alert[]): Promise<void> {
     for (const alert of alerts) this.#alerts.delete(`${alert.cluster}#${alertKey(alert)}`);
   }
+  async clustersWithOpenAlerts(): Promise<ClusterId[]> {
+    const active = [...this.#alerts.values()].filter((alert) => alert.state === 'open' || alert.pending !== undefined);
+    return [...new Set(active.map((alert) => alert.cluster))];
+  }
 }
 
 export class RecordingNotifier implements Notifier {

@@ -19,7 +19,9 @@
  *
  * Jobs not yet ended also carry `activeOf` (the cluster id): the hash key of the sparse `active` index (range `sk`,
  * keys only), so a watchdog finds a cluster's active jobs without reading its job history. A job loses the attribute
- * in the same write that ends it, and gains `ttl` (job history retention) instead.
+ * in the same write that ends it, and gains `ttl` (job history retention) instead. Alerts open or owing a message
+ * carry `activeOf` = `OPEN_ALERTS` (one index partition for the whole table), so the clusters with open alerts are
+ * one Query, including clusters no longer configured; a resolved, delivered alert loses it and gains `ttl`.
  *
  * WAL sort keys are the segment number in fixed-width hex so a range of segments is one Query; the file name after
  * it keeps two objects for one segment (different compression, `.partial`, `.backup`) apart.
@@ -28,7 +30,8 @@ import type { ClusterId } from '../../domain/cluster.ts';
 import { formatTimelineHex, type TimelineId } from '../../domain/wal/timeline.ts';
 import type { SegmentNumber } from '../../domain/wal/wal-segment.ts';
 
-export const clusterPk = (cluster: ClusterId): string => `CLUSTER#${cluster}`;
+export const CLUSTER_PK_PREFIX = 'CLUSTER#';
+export const clusterPk = (cluster: ClusterId): string => `${CLUSTER_PK_PREFIX}${cluster}`;
 export const STATE_SK = 'STATE';
 export const backupSk = (name: string): string => `BACKUP#${name}`;
 export const BACKUP_SK_PREFIX = 'BACKUP#';
@@ -71,6 +74,8 @@ export const CHANGES_PROJECTION = [
 /** The sparse global secondary index of jobs not yet ended: hash `activeOf` (cluster pk), range `sk`, keys only. */
 export const ACTIVE_INDEX = 'active';
 export const ACTIVE_OF = 'activeOf';
+/** The `active` index partition of open alerts (never a cluster pk, which begins with `CLUSTER#`). */
+export const OPEN_ALERTS = 'OPEN_ALERTS';
 /** The cluster partition's ranges read together: alerts, backups and history files; then state, sync parts, timelines. */
 export const OVERVIEW_FIRST_RANGE = ['ALERT#', 'HISTORY$'] as const;
 export const OVERVIEW_SECOND_RANGE = ['STATE', 'TIMELINE$'] as const;

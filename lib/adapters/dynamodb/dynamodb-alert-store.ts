@@ -1,13 +1,41 @@
 import type { ClusterId } from '../../domain/cluster.ts';
-import type { Alert, AlertKind, AlertSeverity, PendingNotification } from '../../domain/continuity/alert-state.ts';
+import {
+  type Alert,
+  type AlertKind,
+  type AlertSeverity,
+  type PendingNotification,
+  RESOLVED_ALERT_RETENTION_MS,
+} from '../../domain/continuity/alert-state.ts';
 import type { AlertStore } from '../../ports/alert-store.ts';
-import { ALERT_SK_PREFIX, alertSk, clusterPk } from './catalog-keys.ts';
-import { type Item, SingleTable, type SingleTableOptions } from './single-table.ts';
+import {
+  ACTIVE_INDEX,
+  ACTIVE_OF,
+  ALERT_SK_PREFIX,
+  alertSk,
+  CLUSTER_PK_PREFIX,
+  clusterPk,
+  OPEN_ALERTS,
+} from './catalog-keys.ts';
+import { type Item, isMissingIndex, SingleTable, type SingleTableOptions } from './single-table.ts';
 
 export type DynamoDbAlertStoreOptions = SingleTableOptions;
 
 const iso = (date: Date | undefined): string | undefined => date?.toISOString();
 const dateOf = (text: unknown): Date | undefined => (typeof text === 'string' ? new Date(text) : undefined);
+
+const ACTIVE = { name: ACTIVE_INDEX, hashKey: ACTIVE_OF, rangeKey: 'sk' } as const;
+
+/** Whether anything is still to happen to the alert: open, or a message owed. */
+const stillActive = (alert: Alert): boolean => alert.state === 'open' || alert.pending !== undefined;
+
+/**
+ * Epoch seconds after which DynamoDB deletes a resolved, delivered alert: its cluster's watchdog deletes it after
+ * the same retention, but a cluster no longer configured has no watchdog.
+ */
+const expiresAt = (alert: Alert): number | undefined =>
+  stillActive(alert)
+    ? undefined
+    : Math.ceil(((alert.resolvedAt ?? alert.lastSeenAt).getTime() + RESOLVED_ALERT_RETENTION_MS) / 1000);
 
 function toItem(alert: Alert): Item {
   return {
@@ -30,6 +58,9 @@ function toItem(alert: Alert): Item {
     openNotified: alert.openNotified,
     lastNotifiedAt: iso(alert.lastNotifiedAt),
     failedAttempts: alert.failedAttempts,
+    slackWebhookParameter: alert.slackWebhookParameter,
+    [ACTIVE_OF]: stillActive(alert) ? OPEN_ALERTS : undefined,
+    ttl: expiresAt(alert),
   };
 }
 
@@ -54,10 +85,14 @@ export function alertFromItem(item: Item): Alert {
     openNotified: item.openNotified === true,
     ...(lastNotifiedAt === undefined ? {} : { lastNotifiedAt }),
     failedAttempts: typeof item.failedAttempts === 'number' ? item.failedAttempts : 0,
+    ...(typeof item.slackWebhookParameter === 'string' ? { slackWebhookParameter: item.slackWebhookParameter } : {}),
   };
 }
 
-/** Alerts in the catalog table: `CLUSTER#<id>` / `ALERT#<kind>#<subject>`, one Query per cluster to list. */
+/**
+ * Alerts in the catalog table: `CLUSTER#<id>` / `ALERT#<kind>#<subject>`, one Query per cluster to list; the
+ * clusters with open alerts are one Query of the sparse `active` index (partition `OPEN_ALERTS`, keys only).
+ */
 export class DynamoDbAlertStore implements AlertStore {
   readonly #table: SingleTable;
 
@@ -75,6 +110,22 @@ export class DynamoDbAlertStore implements AlertStore {
 
   async putAlerts(alerts: readonly Alert[]): Promise<void> {
     await this.#table.batchWrite({ puts: alerts.map(toItem) });
+  }
+
+  async clustersWithOpenAlerts(): Promise<ClusterId[]> {
+    const clusters = new Set<ClusterId>();
+    try {
+      for await (const key of this.#table.query({ pk: OPEN_ALERTS, index: ACTIVE })) {
+        const pk = key.pk as string;
+        if (pk.startsWith(CLUSTER_PK_PREFIX)) clusters.add(pk.slice(CLUSTER_PK_PREFIX.length) as ClusterId);
+      }
+    } catch (error) {
+      if (!isMissingIndex(error)) throw error;
+      // Until the index exists (DynamoDB still building it, or an emulator that cannot add it) no removed
+      // cluster is found; the configured clusters' own runs are unaffected.
+      return [];
+    }
+    return [...clusters];
   }
 
   async deleteAlerts(alerts: readonly Alert[]): Promise<void> {

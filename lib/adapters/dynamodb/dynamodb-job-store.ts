@@ -49,7 +49,7 @@ import {
 } from '../../ports/job-store.ts';
 import { RestoreJobConflictError, type RestoreJobStore, RestoreLockedError } from '../../ports/restore-job-store.ts';
 import { ACTIVE_INDEX, ACTIVE_OF, clusterPk, JOB_SK_PREFIX, jobSk, lockSk } from './catalog-keys.ts';
-import { type Item, SingleTable, type SingleTableOptions } from './single-table.ts';
+import { type Item, isMissingIndex, SingleTable, type SingleTableOptions } from './single-table.ts';
 
 export const HOST_JOB_FAMILY = 'host-command';
 export const RESTORE_JOB_FAMILY = 'restore';
@@ -483,14 +483,6 @@ const jobOf = (item: Item): Job =>
   item.jobFamily === RESTORE_JOB_FAMILY ? jobOfRestore(restoreJobOf(item)) : hostJobOf(item);
 
 /** DynamoDB and dynalite say "does not have the specified index", moto "Invalid index". */
-function isMissingIndex(error: unknown): boolean {
-  const { name, message } = error as { name?: string; message?: string };
-  return (
-    (name === 'ValidationException' || name === 'ResourceNotFoundException') &&
-    /specified index|invalid index/i.test(message ?? '')
-  );
-}
-
 /** A job item not yet ended, whichever store wrote it (restore items of the earlier store have only `status`). */
 function isActiveItem(item: Item): boolean {
   if (item.jobFamily === HOST_JOB_FAMILY) return !isTerminalJobState(hostJobOf(item).state);

@@ -255,6 +255,15 @@ export class SingleTable {
   }
 }
 
+/** The answer of a table whose index is still being built, or of an emulator that cannot add one (dynalite). */
+export function isMissingIndex(error: unknown): boolean {
+  const { name, message } = error as { name?: string; message?: string };
+  return (
+    (name === 'ValidationException' || name === 'ResourceNotFoundException') &&
+    /specified index|invalid index/i.test(message ?? '')
+  );
+}
+
 function keyOf(key: ItemKey | Item): Item {
   return { pk: key.pk, sk: key.sk };
 }

@@ -52,6 +52,11 @@ export interface Alert extends AlertCondition {
   readonly lastNotifiedAt?: Date;
   /** Failed deliveries of the pending message so far. */
   readonly failedAttempts: number;
+  /**
+   * The SSM parameter of the Slack webhook its messages went to when last stored: the one channel left for the
+   * closing message once the cluster is gone from the configuration.
+   */
+  readonly slackWebhookParameter?: string;
 }
 
 export interface AlertTransitions {
@@ -197,3 +202,18 @@ export function markNotified(alert: Alert, now: Date): Alert {
 export function markNotifyFailed(alert: Alert): Alert {
   return { ...alert, failedAttempts: alert.failedAttempts + 1 };
 }
+
+/**
+ * Closes the alerts of a cluster that is no longer configured: nothing watches it any more, so its open alerts would
+ * stay open for ever. Every open alert resolves, saying why; resolved alerts move on as in any run (a pending
+ * message stays owed, old ones expire).
+ *
+ * @example closeAlertsOfRemovedCluster('old-db', stored, now).toNotify // the alerts whose closing is owed
+ */
+export function closeAlertsOfRemovedCluster(cluster: ClusterId, stored: readonly Alert[], now: Date): AlertTransitions {
+  return transitionAlerts(cluster, stored, [], now, () => removedClusterResolution(cluster));
+}
+
+/** What the closing says: why nothing is known of the cluster any more. */
+export const removedClusterResolution = (cluster: ClusterId): string =>
+  `cluster ${cluster} is no longer in walcat's configuration, so nothing watches it any more; its alerts are closed unresolved`;

@@ -138,3 +138,36 @@ function context(alert: Alert): Record<string, unknown> {
     ],
   };
 }
+
+/**
+ * One message for all the alerts closed because their cluster left the configuration: why they closed, and what
+ * each of them was, so nobody waits for resolutions that will never come.
+ *
+ * @example removedClusterMessage('old-db', closed).text // ':wastebasket: old-db: 2 alerts closed: cluster old-db is no longer ...'
+ */
+export function removedClusterMessage(cluster: Alert['cluster'], closed: readonly Alert[]): SlackMessage {
+  const why = closed[0]?.resolution ?? `cluster ${cluster} is no longer in walcat's configuration`;
+  const count = `${closed.length} alert${closed.length === 1 ? '' : 's'} closed`;
+  const lines = closed.map(
+    (alert) =>
+      `• ${KIND_TITLES[alert.kind]} (${escapeMrkdwn(alert.subject)}), open since ${alert.openedAt.toISOString()}: ${escapeMrkdwn(alert.summary)}`,
+  );
+  return {
+    text: `:wastebasket: ${cluster}: ${count}: ${why}`,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: `Closed: ${count} on ${cluster}`.slice(0, 150) } },
+      { type: 'section', text: { type: 'mrkdwn', text: `:wastebasket: ${escapeMrkdwn(why)}` } },
+      // Slack caps a section's text at 3,000 characters.
+      { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 3000) } },
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `walcat · if the cluster still exists, add it back to the configuration and its watchdog opens what is still wrong`,
+          },
+        ],
+      },
+    ],
+  };
+}
