@@ -156,6 +156,7 @@ async function measureWalcat(size: number, workDir: string, statusStarts: number
       bucket: BENCH_BUCKET,
       cluster: BENCH_CLUSTER,
       items: bucket.objects,
+      bulkPut: ddb.bulkPut,
     });
     // The watchdog ran just now (the CLI below asks at the machine's time, not the synthetic archive's).
     const watchdogRun = new Date();

@@ -1,17 +1,19 @@
 /**
- * Fills a catalog table with a synthetic WAL-G bucket at the speed of BatchWriteItem: the real ingestion of S3
- * events (`ingestObjectEvents` through the real `DynamoDbCatalogStore`) runs against the table, but each WAL item's
- * "create if absent" PutItem is recorded instead of sent, and the recorded items go to the table afterwards in
- * BatchWriteItem requests of 25, several in flight. Everything else (backups, history files, timeline markers, their
- * reads) goes to the table as it comes.
+ * Fills a catalog table with a synthetic WAL-G bucket at bulk speed: the real ingestion of S3 events
+ * (`ingestObjectEvents` through the real `DynamoDbCatalogStore`) runs against the table, but each WAL item's
+ * "create if absent" PutItem is recorded instead of sent, and the recorded items go to the table afterwards in bulk
+ * (`bulkPut`: the counting dynalite's own BatchWriteItem action, in this process; BatchWriteItem requests of 25
+ * over HTTP without it). Everything else (backups, history files, timeline markers, their reads) goes to the table as
+ * it comes.
  *
  * Why: dynalite has no transactions, so the store writes each new WAL key with its own conditional PutItem; 100k
- * segments are 100k requests, 754 s at load 19 on the bench machine, more than the whole bench may take. A
- * conditional create of a key nobody else writes lands exactly as a plain put of the same item, so the table ends
- * up item for item what the real ingestion writes (change-index stamps included).
+ * segments are 100k requests, 754 s at load 19 on the bench machine, more than the whole bench may take, and 4,000
+ * BatchWriteItem requests over HTTP still took most of 300 s (SDK serialization, signing and HTTP parsing on both
+ * ends of one process). A conditional create of a key nobody else writes lands exactly as a plain put of the same
+ * item, so the table ends up item for item what the real ingestion writes (change-index stamps included).
  *
  * @example
- * const loaded = await loadCatalogByReplay({ client, tableName, interpret, objects, bucket });
+ * const loaded = await loadCatalogByReplay({ client, tableName, interpret, objects, bucket, bulkPut: ddb.bulkPut });
  * loaded.walItems // 99,997 at 100k
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -38,12 +40,15 @@ export interface ReplayedLoadOptions {
   readonly bucket: string;
   readonly cluster: ClusterConfig;
   readonly items: readonly BucketObject[];
+  /** Writes the recorded WAL items in bulk (the counting dynalite's `bulkPut`); BatchWriteItem over HTTP without. */
+  readonly bulkPut?: (tableName: string, items: readonly Record<string, unknown>[]) => Promise<void>;
 }
 
 export interface ReplayedLoad {
   /** The store over the loaded table, its clock at the last object's upload time. */
   readonly catalog: DynamoDbCatalogStore;
   readonly walItems: number;
+  /** BatchWriteItem requests sent over HTTP for the WAL items (0 when they went through `bulkPut`). */
   readonly batchWriteRequests: number;
   /** Moves the clock that stamps the store's writes (the watchdog's run is stamped at its own time). */
   setClock(at: Date): void;
@@ -58,10 +63,16 @@ function isWalCreate(command: Sent): boolean {
   return String(Item?.pk ?? '').startsWith('WAL#') && ConditionExpression === 'attribute_not_exists(pk)';
 }
 
-export async function loadCatalogByReplay(options: ReplayedLoadOptions): Promise<ReplayedLoad> {
+/**
+ * The client with every new WAL key's conditional create held back: `recorded` collects the items (to be written in
+ * bulk later), each such send answers as a successful PutItem, and every other command goes to the table.
+ */
+export function recordingWalCreates(real: DynamoDBDocumentClient): {
+  readonly client: DynamoDBDocumentClient;
+  readonly recorded: Record<string, unknown>[];
+} {
   const recorded: Record<string, unknown>[] = [];
-  const real = options.client;
-  const recording = new Proxy(real, {
+  const client = new Proxy(real, {
     get(target, property, receiver) {
       if (property !== 'send') return Reflect.get(target, property, receiver);
       return async (command: Sent) => {
@@ -73,6 +84,12 @@ export async function loadCatalogByReplay(options: ReplayedLoadOptions): Promise
       };
     },
   }) as DynamoDBDocumentClient;
+  return { client, recorded };
+}
+
+export async function loadCatalogByReplay(options: ReplayedLoadOptions): Promise<ReplayedLoad> {
+  const real = options.client;
+  const { client: recording, recorded } = recordingWalCreates(real);
 
   let stamp = new Date(0);
   const now = () => stamp;
@@ -122,7 +139,8 @@ export async function loadCatalogByReplay(options: ReplayedLoadOptions): Promise
       }
     }
   };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, writer));
+  if (options.bulkPut) await options.bulkPut(options.tableName, recorded);
+  else await Promise.all(Array.from({ length: IN_FLIGHT }, writer));
 
   const catalog = new DynamoDbCatalogStore({
     client: real,
