@@ -11,9 +11,11 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { createDynamoDbDocumentClient } from '../lib/adapters/aws/aws-clients.ts';
 import { DynamoDbCatalogStore } from '../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { parseWalcatConfig } from '../lib/config/config.ts';
 import type { BaseBackup } from '../lib/domain/backup/base-backup.ts';
+import type { BackupInterpreter } from '../lib/domain/catalog/catalog-change.ts';
 import type { BackupRecord } from '../lib/domain/catalog/catalog-records.ts';
 import type { RetentionTombstone } from '../lib/domain/catalog/retention-tombstones.ts';
 import type { ClusterConfig, ClusterId } from '../lib/domain/cluster.ts';
@@ -35,8 +37,9 @@ import { type TimelineId, timelineId } from '../lib/domain/wal/timeline.ts';
 import { parseTimelineHistory } from '../lib/domain/wal/timeline-history.ts';
 import { segmentNumber, walFileName } from '../lib/domain/wal/wal-segment.ts';
 import { evaluateContinuity } from '../lib/use-cases/evaluate-continuity.ts';
-import { startDynalite } from '../test/support/dynalite.ts';
 import type { Benchmark, BenchRow } from './bench-types.ts';
+import { startCountingDynalite } from './support/counting-servers.ts';
+import { recordingWalCreates } from './support/replayed-catalog-load.ts';
 
 const NAME = 'gap-verification';
 /** New segments per incremental run: ten minutes of a busy cluster between two watchdog runs. */
@@ -286,21 +289,27 @@ function inMemoryRows(total: number): BenchRow[] {
 }
 
 async function dynamoRows(): Promise<BenchRow[]> {
-  const ddb = await startDynalite();
+  const ddb = await startCountingDynalite();
+  const client = createDynamoDbDocumentClient({
+    region: 'us-east-1',
+    dynamodb: ddb.endpoint,
+    credentials: { accessKeyId: 'dynalite', secretAccessKey: 'dynalite' },
+  });
   const rows: BenchRow[] = [];
   try {
     for (const total of [5_000, 20_000]) {
       const data = archive(total);
       const backups = data.backups;
-      const catalog = new DynamoDbCatalogStore({
-        client: ddb.client,
-        tableName: `gap-bench-${total}`,
-        interpret: (_cluster, name) => {
-          const found = backups.find((record) => record.name === name)?.backup;
-          return found === undefined ? { problem: 'unknown' } : { backup: found };
-        },
-      });
+      const tableName = `gap-bench-${total}`;
+      const interpret: BackupInterpreter = (_cluster, name) => {
+        const found = backups.find((record) => record.name === name)?.backup;
+        return found === undefined ? { problem: 'unknown' } : { backup: found };
+      };
+      const catalog = new DynamoDbCatalogStore({ client, tableName, interpret });
       await catalog.ensureTable();
+      // The archive's segments are written as the store writes them, but in bulk (one conditional PutItem each on
+      // dynalite would be 25,000 requests of set-up): see support/replayed-catalog-load.ts.
+      const seeding = recordingWalCreates(client);
       let sequencer = 0;
       const walChange = (segNo: number, timeline: TimelineId) => {
         const name = walFileName({ timeline, segNo: segmentNumber(segNo) }, SIZE);
@@ -324,7 +333,8 @@ async function dynamoRows(): Promise<BenchRow[]> {
       for (let segNo = 1; segNo < total; segNo++) {
         if (data.present(segNo)) changes.push(walChange(segNo, timelineId(segNo < data.switchSegNo ? 1 : 2)));
       }
-      await catalog.applyWalChanges(changes);
+      await new DynamoDbCatalogStore({ client: seeding.client, tableName, interpret }).applyWalChanges(changes);
+      await ddb.bulkPut(tableName, seeding.recorded);
       await catalog.applyWalChanges([
         {
           origin: 'event',
@@ -390,6 +400,7 @@ async function dynamoRows(): Promise<BenchRow[]> {
       );
     }
   } finally {
+    client.destroy();
     await ddb.close();
   }
   return rows;
