@@ -11,17 +11,20 @@ import type {
   ObjectStore,
   ObjectSummary,
 } from '../../lib/ports/object-store.ts';
+import type { RequestLatency } from './request-clock.ts';
 import { sleep } from './request-latency.ts';
 
 export class LatentMemoryObjectStore implements ObjectStore {
   readonly #objects: readonly ObjectSummary[];
   readonly #latencyMs: number;
+  readonly #clock: RequestLatency | undefined;
   listRequests = 0;
 
-  /** `objects` need not be sorted. */
-  constructor(objects: readonly ObjectSummary[], latencyMs: number) {
+  /** `objects` need not be sorted; `clock` waits each list request's latency and tracks them (plain sleep without). */
+  constructor(objects: readonly ObjectSummary[], latencyMs: number, clock?: RequestLatency) {
     this.#objects = [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     this.#latencyMs = latencyMs;
+    this.#clock = clock;
   }
 
   /** Index of the first key after `key` (or equal to it when `inclusive`). */
@@ -39,7 +42,7 @@ export class LatentMemoryObjectStore implements ObjectStore {
 
   async listPage(_bucket: string, request: ListPageRequest): Promise<ObjectPage> {
     this.listRequests++;
-    await sleep(this.#latencyMs);
+    await (this.#clock ? this.#clock.wait(this.#latencyMs) : sleep(this.#latencyMs));
     const after = request.continuationToken ?? request.startAfter ?? '';
     const limit = Math.min(request.maxKeys ?? 1000, 1000);
     const objects: ObjectSummary[] = [];

@@ -14,6 +14,7 @@ import { type TimelineId, timelineId } from '../../lib/domain/wal/timeline.ts';
 import { type SegmentNumber, segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
 import type { ApplyOutcome, CatalogStore, ClusterState, SegmentRange } from '../../lib/ports/catalog-store.ts';
 import type { ListPageRequest, ObjectPage, ObjectStore, ObjectSummary } from '../../lib/ports/object-store.ts';
+import type { RequestLatency } from './request-clock.ts';
 
 const UPLOADED = new Date(Date.UTC(2026, 0, 1));
 const TIMELINE = timelineId(1);
@@ -43,16 +44,19 @@ function firstSegmentAfter(shape: ArchiveShape, key: string, from: number, to: n
 export class StreamingBucket implements Partial<ObjectStore> {
   readonly #shape: ArchiveShape;
   readonly #latencyMs: number;
+  readonly #clock: RequestLatency | undefined;
   listRequests = 0;
-  /** `latencyMs` is added to every listing request. */
-  constructor(shape: ArchiveShape, latencyMs = 0) {
+  /** `latencyMs` is added to every listing request, waited on `clock` when given (which also tracks the requests). */
+  constructor(shape: ArchiveShape, latencyMs = 0, clock?: RequestLatency) {
     this.#shape = shape;
     this.#latencyMs = latencyMs;
+    this.#clock = clock;
   }
 
   async listPage(_bucket: string, request: ListPageRequest): Promise<ObjectPage> {
     this.listRequests++;
-    if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs));
+    if (this.#clock) await this.#clock.wait(this.#latencyMs);
+    else if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs));
     const start = this.#shape.tombstones;
     const end = start + this.#shape.objects;
     const after = request.continuationToken ?? request.startAfter ?? '';
