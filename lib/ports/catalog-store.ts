@@ -58,7 +58,10 @@ export type ClusterStateUpdate = Partial<
   Pick<ClusterState, 'lastFullSyncAt' | 'verifiedCursor' | 'retentionTombstones' | 'lastDrill' | 'bucket'>
 >;
 
-/** A WAL object or `.history` record as last written, with the change index's stamp of that write. */
+/**
+ * A WAL object or `.history` record as last written, its storage class and thaw included (a lifecycle transition
+ * or a completed thaw is a change too), with the change index's stamp of that write.
+ */
 export interface WalChange {
   readonly record: WalObjectRecord;
   /** When the write was made (the writer's clock, ISO-8601 with milliseconds). */

@@ -283,12 +283,11 @@ async function readChanges(
     .filter((stamp) => stamp !== undefined)
     .sort()
     .at(-1);
-  // The frozen runs come from the last full read. The DynamoDB change index does not project storage classes (a
-  // GSI's projection cannot change on a deployed table), so a lifecycle transition shows at the next full read
-  // (daily, or `--full`); S3 applies transitions in daily batches itself. A change that does name a frozen class
-  // outside the stored runs (a store that keeps whole records in its index) is settled by reading everything.
+  // The frozen runs come from the last full read. A changed segment whose class or thaw differs from them (a
+  // lifecycle transition, a completed thaw, a new version in a readable class) is settled by reading everything:
+  // the present runs must break where a frozen run starts, which only a full read knows.
   const frozenWal = plan.cursor.frozenWal ?? [];
-  if (changes.some(({ record }) => newlyFrozen(record, frozenWal))) return undefined;
+  if (changes.some(({ record }) => frozenStateChanged(record, frozenWal))) return undefined;
   const liveSegments = new Set<string>();
   for (const { record, changedAt } of changes) {
     if (changesThrough === undefined || changedAt > changesThrough) changesThrough = changedAt;
@@ -347,18 +346,19 @@ async function readChanges(
   };
 }
 
-/** True when a changed WAL object names a class that needs a thaw and no stored frozen run of that class holds it. */
-function newlyFrozen(record: WalChange['record'], frozenWal: readonly FrozenWalRun[]): boolean {
+/**
+ * True when a changed live segment's storage disagrees with the stored frozen runs: it needs a thaw and no run of
+ * its class and thaw holds it, or it no longer needs one and a run still holds it.
+ */
+function frozenStateChanged(record: WalChange['record'], frozenWal: readonly FrozenWalRun[]): boolean {
   if (record.kind !== 'segment' || record.segNo === undefined || record.deleted) return false;
-  if (record.storageClass === undefined || !needsThaw(record.storageClass)) return false;
   const segNo = record.segNo;
-  return !frozenWal.some(
-    (run) =>
-      run.timeline === record.timeline &&
-      run.fromSegNo <= segNo &&
-      segNo <= run.toSegNo &&
-      run.storageClass === record.storageClass &&
-      run.thawedUntilMs === record.thawedUntil?.getTime(),
+  const holding = frozenWal.filter(
+    (run) => run.timeline === record.timeline && run.fromSegNo <= segNo && segNo <= run.toSegNo,
+  );
+  if (record.storageClass === undefined || !needsThaw(record.storageClass)) return holding.length > 0;
+  return !holding.some(
+    (run) => run.storageClass === record.storageClass && run.thawedUntilMs === record.thawedUntil?.getTime(),
   );
 }
 

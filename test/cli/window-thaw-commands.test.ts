@@ -1,6 +1,8 @@
 /**
  * `walcat window` on a catalog (dynalite) whose WAL partly moved to GLACIER: the ranges are cut into parts that
  * restore now and parts that need a thaw, on a full read and on the incremental read after a lifecycle transition.
+ * The change index does not project storage classes, so a transition or a completed thaw must still reach the next
+ * watchdog run (an incremental read), not wait for the daily full read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { windowCommand } from '../../lib/cli/commands/window.ts';
@@ -112,5 +114,51 @@ describe('walcat window with frozen WAL', () => {
       [iso(-17), undefined],
       [iso(-1), ['DEEP_ARCHIVE']],
     ]);
+  });
+});
+
+describe('a lifecycle transition or a completed thaw reaches the next incremental read (dynalite change index)', () => {
+  let services: Services;
+  const older = baseBackup(2, 3, uploadedAt(3));
+  const newer = baseBackup(30, 31, uploadedAt(31));
+
+  beforeAll(async () => {
+    services = await startCatalogedServices({ backups: [older, newer], through: 50, uploadedAt });
+  });
+  afterAll(() => services.close());
+
+  const thawParts = (evaluation: Awaited<ReturnType<typeof evaluateContinuity>>) =>
+    evaluation.windows.ranges[0]?.parts.map((part) => [part.to.toISOString(), part.thaw?.storageClasses]);
+
+  it('the window changes at the next watchdog run, without a forced full read', async () => {
+    const first = await evaluateContinuity(services.catalog, cluster, { now: NOW, persistCursor: true });
+    expect(thawParts(first)).toEqual([[iso(-1), undefined]]);
+    const quiet = await evaluateContinuity(services.catalog, cluster, { now: NOW, persistCursor: true });
+    expect(quiet.readMode).toBe('incremental');
+
+    await transition(services, 10, 20, 'GLACIER');
+    const transitioned = await evaluateContinuity(services.catalog, cluster, { now: NOW, persistCursor: true });
+    expect(thawParts(transitioned)).toEqual([
+      [iso(-42), undefined],
+      [iso(-20), ['GLACIER']],
+      [iso(-1), undefined],
+    ]);
+    const settled = await evaluateContinuity(services.catalog, cluster, { now: NOW, persistCursor: true });
+    expect(settled.readMode).toBe('incremental');
+    expect(thawParts(settled)).toEqual(thawParts(transitioned));
+
+    // ObjectRestore:Completed for the whole stretch: readable until tomorrow, so nothing needs a thaw now.
+    const thawed = [];
+    for (let segNo = 10; segNo <= 20; segNo++) {
+      thawed.push({
+        origin: 'storage-class' as const,
+        record: segmentRecord(segNo),
+        observedAt: minute(-1),
+        thawedUntil: new Date(NOW.getTime() + 86_400_000),
+      });
+    }
+    await services.catalog.applyWalChanges(thawed);
+    const readable = await evaluateContinuity(services.catalog, cluster, { now: NOW, persistCursor: true });
+    expect(readable.windows.ranges[0]?.parts.every((part) => part.thaw === undefined)).toBe(true);
   });
 });

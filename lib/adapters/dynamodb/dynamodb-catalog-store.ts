@@ -35,7 +35,7 @@ import type { ClusterId } from '../../domain/cluster.ts';
 import { TransientError } from '../../domain/errors.ts';
 import type { Compression } from '../../domain/layout/storage-object.ts';
 import { parseTimelineHex, type TimelineId } from '../../domain/wal/timeline.ts';
-import type { SegmentNumber } from '../../domain/wal/wal-segment.ts';
+import { type SegmentNumber, segmentNumber } from '../../domain/wal/wal-segment.ts';
 import {
   type ApplyOutcome,
   type CatalogStore,
@@ -917,9 +917,46 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       ExpressionAttributeNames: { '#of': CHANGES_OF, ...(since === undefined ? {} : { '#at': CHANGED_AT }) },
       ExpressionAttributeValues: { ':of': cluster, ...(since === undefined ? {} : { ':since': since }) },
     });
+    const changes: WalChange[] = [];
     for await (const item of changesIndexed(items)) {
-      yield { record: walFromItem(item), changedAt: item[CHANGED_AT] as string };
+      changes.push({ record: walFromItem(item), changedAt: item[CHANGED_AT] as string });
     }
+    // The index does not project storage classes (a GSI's projection cannot change on a deployed table), so the
+    // class and thaw of each changed segment come from its item, a range Query per stretch of changed segments:
+    // a lifecycle transition or a completed thaw then reaches the next incremental read.
+    const stored = await this.#storedClassesOf(cluster, changes);
+    for (const change of changes) {
+      const { storageClass: _class, thawedUntil: _thaw, ...rest } = change.record;
+      const found = stored.get(change.record.key);
+      yield found === undefined ? change : { ...change, record: { ...rest, ...found } };
+    }
+  }
+
+  /** The storage class and thaw of the live segments among `changes`, by key, read from their items. */
+  async #storedClassesOf(
+    cluster: ClusterId,
+    changes: readonly WalChange[],
+  ): Promise<Map<string, Pick<WalObjectRecord, 'storageClass' | 'thawedUntil'>>> {
+    const segNos = new Map<TimelineId, number[]>();
+    for (const { record } of changes) {
+      if (record.kind !== 'segment' || record.deleted || record.segNo === undefined) continue;
+      segNos.set(record.timeline, [...(segNos.get(record.timeline) ?? []), record.segNo]);
+    }
+    const found = new Map<string, Pick<WalObjectRecord, 'storageClass' | 'thawedUntil'>>();
+    for (const [timeline, list] of segNos) {
+      for (const [from, to] of stretches(list, CLASS_READ_JOIN)) {
+        for await (const record of this.listWalObjects(cluster, timeline, {
+          fromSegNo: segmentNumber(from),
+          toSegNo: segmentNumber(to),
+        })) {
+          found.set(record.key, {
+            ...(record.storageClass === undefined ? {} : { storageClass: record.storageClass }),
+            ...(record.thawedUntil === undefined ? {} : { thawedUntil: record.thawedUntil }),
+          });
+        }
+      }
+    }
+    return found;
   }
 
   changeStamp(): string {
@@ -1121,6 +1158,21 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       throw error;
     }
   }
+}
+
+/** Changed segments this close share one range Query of their items (the few between are read along). */
+const CLASS_READ_JOIN = 64;
+
+/** Ascending inclusive stretches covering the numbers, joining those at most `join` apart. */
+function stretches(numbers: readonly number[], join: number): Array<[number, number]> {
+  const sorted = [...new Set(numbers)].sort((a, b) => a - b);
+  const result: Array<[number, number]> = [];
+  for (const n of sorted) {
+    const last = result.at(-1);
+    if (last && n - last[1] <= join) last[1] = n;
+    else result.push([n, n]);
+  }
+  return result;
 }
 
 /** The change-index keys of a WAL item written at `at`. */
