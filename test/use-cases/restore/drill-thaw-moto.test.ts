@@ -5,21 +5,23 @@
  */
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type StorageClass } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryRestoreJobStore } from '../../../lib/adapters/local/in-memory-restore-job-store.ts';
 import { S3ObjectThaw } from '../../../lib/adapters/s3/s3-object-thaw.ts';
 import { parseWalcatConfig } from '../../../lib/config/config.ts';
-import type { BackupRecord } from '../../../lib/domain/catalog/catalog-records.ts';
 import type { ClusterConfig } from '../../../lib/domain/cluster.ts';
 import { drillSummary } from '../../../lib/domain/restore/drill-summary.ts';
-import type { RestoreDeps } from '../../../lib/use-cases/restore-dependencies.ts';
 import { runRestoreDrill } from '../../../lib/use-cases/run-restore-drill.ts';
 import { type MotoHandle, startMoto } from '../../support/moto.ts';
-import { FakeCatalog, FakeInstances, FakeTransport, minutes, RecordingNotifier } from './restore-fixtures.ts';
+import {
+  type FakeCatalog,
+  FROZEN_BACKUP,
+  FROZEN_PART,
+  frozenCatalog,
+  minutes,
+  thawingRestoreSetup,
+} from './restore-fixtures.ts';
 
 const BUCKET = 'acme-pg-backups';
-const NEWEST = 'base_000000010000000000000008';
-const PART = 'tar_partitions/part_001.tar.lz4';
-const PART_KEY = `orders-main/basebackups_005/${NEWEST}/${PART}`;
+const PART_KEY = `orders-main/basebackups_005/${FROZEN_BACKUP}/${FROZEN_PART}`;
 
 /** The fixtures' cluster with the drill's thaw choice set (absent: the default). */
 function clusterWith(thaw?: string): ClusterConfig {
@@ -45,32 +47,6 @@ function clusterWith(thaw?: string): ClusterConfig {
   return config.clusters[0] as ClusterConfig;
 }
 
-/** The newest backup's tar partition in DEEP_ARCHIVE, WAL segments 8 and 9 in GLACIER. */
-function frozenCatalog(): FakeCatalog {
-  const catalog = new FakeCatalog();
-  catalog.backups = catalog.backups.map(
-    (record): BackupRecord =>
-      record.name === NEWEST
-        ? {
-            ...record,
-            payload: {
-              [PART]: {
-                kind: 'tar-partition',
-                present: true,
-                size: 64,
-                observedAt: minutes(75),
-                storageClass: 'DEEP_ARCHIVE',
-              },
-            },
-          }
-        : record,
-  );
-  catalog.segments = catalog.segments.map((segment) =>
-    segment.segNo === 8 || segment.segNo === 9 ? { ...segment, storageClass: 'GLACIER' } : segment,
-  );
-  return catalog;
-}
-
 let moto: MotoHandle;
 let catalog: FakeCatalog;
 let frozenKeys: string[];
@@ -87,7 +63,8 @@ async function readable(key: string): Promise<boolean | string> {
 beforeAll(async () => {
   moto = await startMoto();
   await moto.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  catalog = frozenCatalog();
+  // The catalog's sizes are the bytes put below.
+  catalog = frozenCatalog({ partSize: 64 });
   const put = (key: string, storageClass: StorageClass) =>
     moto.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x'.repeat(64), StorageClass: storageClass }));
   await put(PART_KEY, 'DEEP_ARCHIVE');
@@ -97,26 +74,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => moto?.close());
 
-function setup(cluster: ClusterConfig) {
-  const transport = new FakeTransport();
-  const jobs = new InMemoryRestoreJobStore();
-  let now = minutes(200).getTime();
-  const deps: RestoreDeps = {
-    catalog: catalog.asStore(),
-    jobs,
-    transport,
-    instances: new FakeInstances(),
-    notifier: new RecordingNotifier(),
-    clusters: [cluster],
-    now: () => new Date(now),
-    // Each poll of the pending objects is a minute of the drill's clock.
-    sleep: async (ms) => {
-      now += ms;
-    },
-    thaw: new S3ObjectThaw(moto.s3),
-  };
-  return { deps, transport, jobs };
-}
+const setup = (cluster: ClusterConfig) =>
+  thawingRestoreSetup(catalog, { clusters: [cluster], thaw: new S3ObjectThaw(moto.s3) });
 
 describe('a restore drill that needs frozen objects', () => {
   it('with thaw: never it is refused, naming the objects, and asks S3 for nothing', async () => {

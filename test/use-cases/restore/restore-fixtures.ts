@@ -1,5 +1,6 @@
 /** A small catalog and fakes shared by the restore use-case and CLI tests. */
 
+import { InMemoryRestoreJobStore } from '../../../lib/adapters/local/in-memory-restore-job-store.ts';
 import { parseWalcatConfig } from '../../../lib/config/config.ts';
 import type { BaseBackup } from '../../../lib/domain/backup/base-backup.ts';
 import type { BackupRecord, WalObjectRecord } from '../../../lib/domain/catalog/catalog-records.ts';
@@ -13,6 +14,8 @@ import type { CatalogStore } from '../../../lib/ports/catalog-store.ts';
 import type { CommandInvocation, CommandTransport, SendCommandRequest } from '../../../lib/ports/command-transport.ts';
 import type { InstanceDirectory } from '../../../lib/ports/instance-directory.ts';
 import type { NotificationTarget, Notifier } from '../../../lib/ports/notifier.ts';
+import type { ObjectThaw } from '../../../lib/ports/object-thaw.ts';
+import type { RestoreDeps } from '../../../lib/use-cases/restore-dependencies.ts';
 
 export const T0 = Date.parse('2026-11-20T09:00:00Z');
 export const minutes = (n: number): Date => new Date(T0 + n * 60_000);
@@ -184,3 +187,69 @@ export const VERIFY_DATA = {
   archiveMode: 'off',
   check: { passed: true, firstValueBase64: btoa('t') },
 };
+
+/** The newest backup (B, segment 8), whose tar partition the frozen catalog puts in DEEP_ARCHIVE. */
+export const FROZEN_BACKUP = 'base_000000010000000000000008';
+export const FROZEN_PART = 'tar_partitions/part_001.tar.lz4';
+
+/**
+ * The fixtures' catalog with backup B's tar partition (`partSize` bytes) in DEEP_ARCHIVE and WAL segments 8 and 9 in
+ * GLACIER, segment 9 with a thawed copy until `thawedUntil` when given.
+ */
+export function frozenCatalog(options: { readonly partSize: number; readonly thawedUntil?: Date }): FakeCatalog {
+  const catalog = new FakeCatalog();
+  catalog.backups = catalog.backups.map(
+    (record): BackupRecord =>
+      record.name === FROZEN_BACKUP
+        ? {
+            ...record,
+            payload: {
+              [FROZEN_PART]: {
+                kind: 'tar-partition',
+                present: true,
+                size: options.partSize,
+                observedAt: minutes(75),
+                storageClass: 'DEEP_ARCHIVE',
+              },
+            },
+          }
+        : record,
+  );
+  catalog.segments = catalog.segments.map((segment) =>
+    segment.segNo === 8 || segment.segNo === 9
+      ? {
+          ...segment,
+          storageClass: 'GLACIER',
+          ...(segment.segNo === 9 && options.thawedUntil ? { thawedUntil: options.thawedUntil } : {}),
+        }
+      : segment,
+  );
+  return catalog;
+}
+
+/**
+ * Restore dependencies over the fakes for restores and drills that thaw: an in-memory job store, and a clock that
+ * starts at minute 200 and that each wait between thaw polls moves on by the time waited.
+ */
+export function thawingRestoreSetup(
+  catalog: FakeCatalog,
+  options: { readonly clusters: readonly ClusterConfig[]; readonly thaw?: ObjectThaw },
+) {
+  const transport = new FakeTransport();
+  const jobs = new InMemoryRestoreJobStore();
+  let now = minutes(200).getTime();
+  const deps: RestoreDeps = {
+    catalog: catalog.asStore(),
+    jobs,
+    transport,
+    instances: new FakeInstances(),
+    notifier: new RecordingNotifier(),
+    clusters: options.clusters,
+    now: () => new Date(now),
+    sleep: async (ms) => {
+      now += ms;
+    },
+    ...(options.thaw ? { thaw: options.thaw } : {}),
+  };
+  return { deps, transport, jobs };
+}

@@ -1,59 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryRestoreJobStore } from '../../../lib/adapters/local/in-memory-restore-job-store.ts';
-import type { BackupRecord } from '../../../lib/domain/catalog/catalog-records.ts';
 import { restorePlanToJson } from '../../../lib/domain/restore/restore-plan.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
 import { ThawRequiredError } from '../../../lib/domain/restore/restore-thaw.ts';
 import type { ObjectThaw, ThawState } from '../../../lib/ports/object-thaw.ts';
 import { planClusterRestore } from '../../../lib/use-cases/plan-restore.ts';
-import type { RestoreDeps } from '../../../lib/use-cases/restore-dependencies.ts';
 import { runRestoreDrill } from '../../../lib/use-cases/run-restore-drill.ts';
 import { startRestore } from '../../../lib/use-cases/start-restore.ts';
 import {
   cluster,
   FakeCatalog,
-  FakeInstances,
-  FakeTransport,
+  FROZEN_PART,
+  frozenCatalog,
   minutes,
-  RecordingNotifier,
   restoreConfig,
+  thawingRestoreSetup,
 } from './restore-fixtures.ts';
 
 const target = parseRestoreTarget({ to: '2026-11-20T10:30:00Z' });
 const newHost = { kind: 'instance', instanceId: 'i-0a1b2c3d4e5f60718' } as const;
-const PART = 'tar_partitions/part_001.tar.lz4';
-
-/** Backup B's tar partition in DEEP_ARCHIVE and WAL segments 8 and 9 in GLACIER (9 with a thawed copy until `thawedUntil`). */
-function frozenCatalog(thawedUntil?: Date): FakeCatalog {
-  const catalog = new FakeCatalog();
-  catalog.backups = catalog.backups.map(
-    (record): BackupRecord =>
-      record.name === 'base_000000010000000000000008'
-        ? {
-            ...record,
-            payload: {
-              [PART]: {
-                kind: 'tar-partition',
-                present: true,
-                size: 5_000_000,
-                observedAt: minutes(75),
-                storageClass: 'DEEP_ARCHIVE',
-              },
-            },
-          }
-        : record,
-  );
-  catalog.segments = catalog.segments.map((segment) =>
-    segment.segNo === 8 || segment.segNo === 9
-      ? {
-          ...segment,
-          storageClass: 'GLACIER',
-          ...(segment.segNo === 9 && thawedUntil ? { thawedUntil } : {}),
-        }
-      : segment,
-  );
-  return catalog;
-}
 
 /** S3 as the thaw sees it: frozen until asked, then thawing for `pollsToThaw` looks, then readable. */
 class FakeThaw implements ObjectThaw {
@@ -71,31 +35,16 @@ class FakeThaw implements ObjectThaw {
   }
 }
 
-function setup(catalog: FakeCatalog, thaw?: ObjectThaw) {
-  const transport = new FakeTransport();
-  const jobs = new InMemoryRestoreJobStore();
-  let now = minutes(200).getTime();
-  const deps: RestoreDeps = {
-    catalog: catalog.asStore(),
-    jobs,
-    transport,
-    instances: new FakeInstances(),
-    notifier: new RecordingNotifier(),
-    clusters: restoreConfig().clusters,
-    now: () => new Date(now),
-    sleep: async (ms) => {
-      now += ms;
-    },
-    ...(thaw ? { thaw } : {}),
-  };
-  return { deps, transport, jobs };
-}
+/** The frozen catalog of these tests: backup B's tar partition is 5 MB. */
+const frozen = (thawedUntil?: Date) => frozenCatalog({ partSize: 5_000_000, ...(thawedUntil ? { thawedUntil } : {}) });
+const setup = (catalog: FakeCatalog, thaw?: ObjectThaw) =>
+  thawingRestoreSetup(catalog, { clusters: restoreConfig().clusters, ...(thaw ? { thaw } : {}) });
 
 describe('restore plans that read frozen objects', () => {
   it('names the frozen objects, their bytes and classes, and the slowest class retrieval tiers', async () => {
-    const plan = await planClusterRestore({ catalog: frozenCatalog().asStore() }, cluster(), target, minutes(200));
+    const plan = await planClusterRestore({ catalog: frozen().asStore() }, cluster(), target, minutes(200));
     expect(plan.thaw?.objects.map((object) => [object.key, object.storageClass])).toEqual([
-      [`orders-main/basebackups_005/base_000000010000000000000008/${PART}`, 'DEEP_ARCHIVE'],
+      [`orders-main/basebackups_005/base_000000010000000000000008/${FROZEN_PART}`, 'DEEP_ARCHIVE'],
       ['wal_005/000000010000000000000008.lz4', 'GLACIER'],
       ['wal_005/000000010000000000000009.lz4', 'GLACIER'],
     ]);
@@ -116,14 +65,14 @@ describe('restore plans that read frozen objects', () => {
     const plain = await planClusterRestore({ catalog: new FakeCatalog().asStore() }, cluster(), target, minutes(200));
     expect(restorePlanToJson(plain, cluster().walSegmentSize).thaw).toBeNull();
     const thawed = await planClusterRestore(
-      { catalog: frozenCatalog(minutes(300)).asStore() },
+      { catalog: frozen(minutes(300)).asStore() },
       cluster(),
       target,
       minutes(200),
     );
     expect(thawed.thaw?.objects.map((object) => object.key)).not.toContain('wal_005/000000010000000000000009.lz4');
     const expired = await planClusterRestore(
-      { catalog: frozenCatalog(minutes(100)).asStore() },
+      { catalog: frozen(minutes(100)).asStore() },
       cluster(),
       target,
       minutes(200),
@@ -132,7 +81,7 @@ describe('restore plans that read frozen objects', () => {
   });
 
   it('refuses restore start without the thaw, naming the objects and the fix, and sends nothing', async () => {
-    const { deps, transport, jobs } = setup(frozenCatalog(), new FakeThaw(0));
+    const { deps, transport, jobs } = setup(frozen(), new FakeThaw(0));
     const start = startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
     await expect(start).rejects.toThrow(ThawRequiredError);
     await expect(start).rejects.toThrow(/3 objects .* need a thaw first.*--thaw/);
@@ -142,7 +91,7 @@ describe('restore plans that read frozen objects', () => {
 
   it('with the thaw: asks S3 once per frozen object, waits until all are readable, then starts the job', async () => {
     const thaw = new FakeThaw(2);
-    const { deps, transport } = setup(frozenCatalog(), thaw);
+    const { deps, transport } = setup(frozen(), thaw);
     const progress: number[] = [];
     const started = await startRestore(deps, {
       cluster: cluster(),
@@ -162,7 +111,7 @@ describe('restore plans that read frozen objects', () => {
 
   it('refuses Expedited for DEEP_ARCHIVE before asking S3 for anything', async () => {
     const thaw = new FakeThaw(0);
-    const { deps } = setup(frozenCatalog(), thaw);
+    const { deps } = setup(frozen(), thaw);
     await expect(
       startRestore(deps, {
         cluster: cluster(),
@@ -178,7 +127,7 @@ describe('restore plans that read frozen objects', () => {
 
   it('a door that cannot wait hours (the deployed scheduled drill) refuses, naming walcat drill, and asks S3 nothing', async () => {
     const thaw = new FakeThaw(0);
-    const { deps, transport } = setup(frozenCatalog(), thaw);
+    const { deps, transport } = setup(frozen(), thaw);
     const outcome = await runRestoreDrill(
       { ...deps, random: () => 0.5, newJobId: () => 'd-2', waitForThaw: false },
       cluster(),
@@ -193,7 +142,7 @@ describe('restore plans that read frozen objects', () => {
 
   it('a scheduled drill whose plan reads frozen objects thaws them first (the default drill thaw) and starts', async () => {
     const thaw = new FakeThaw(1);
-    const { deps, transport } = setup(frozenCatalog(), thaw);
+    const { deps, transport } = setup(frozen(), thaw);
     const outcome = await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
     expect(outcome.kind).toBe('started');
     expect(new Set(thaw.requests).size).toBe(thaw.requests.length);
