@@ -8,7 +8,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbDocumentClient } from '../../lib/adapters/aws/aws-clients.ts';
-import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import { TransientError } from '../../lib/domain/errors.ts';
@@ -17,7 +16,8 @@ import type { CommandInvocation, CommandTransport, SendCommandRequest } from '..
 import { dispatchBackup } from '../../lib/use-cases/dispatch-backup.ts';
 import { reconcileJobs } from '../../lib/use-cases/reconcile-stuck-jobs.ts';
 import { trackCommandStatus } from '../../lib/use-cases/track-command-status.ts';
-import { DYNALITE_CREDENTIALS, type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
+import { type CatalogTableFixture, startCatalogTable } from '../support/catalog-table.ts';
+import { DYNALITE_CREDENTIALS } from '../support/dynalite.ts';
 import { attachFaults, FaultInjector, seededDraw } from '../support/faults.ts';
 import { FaultMatrix } from './fault-matrix.ts';
 
@@ -46,14 +46,13 @@ const config = parseWalcatConfig(
 );
 const cluster = config.clusters[0] as (typeof config.clusters)[number];
 
-let ddb: DynaliteHandle;
-let tables = 0;
+let catalog: CatalogTableFixture;
 beforeAll(async () => {
-  ddb = await startDynalite();
+  catalog = await startCatalogTable('host-jobs');
 });
 afterAll(async () => {
   matrix.write();
-  await ddb?.close();
+  await catalog?.close();
 });
 
 /** SSM and two hosts behind the CommandTransport port, throttling at a seeded rate while `rate` > 0. */
@@ -140,18 +139,13 @@ describe.each(RATES)('scheduled backup jobs at %s fault rate', (rate) => {
     const faults = new FaultInjector(Math.round(rate * 1000) + 3);
     const client = createDynamoDbDocumentClient({
       region: 'us-east-1',
-      dynamodb: ddb.endpoint,
+      dynamodb: catalog.ddb.endpoint,
       credentials: DYNALITE_CREDENTIALS,
     });
     attachFaults(client, faults);
-    const table = `host-jobs-${++tables}`;
-    await new DynamoDbCatalogStore({
-      client: ddb.client,
-      tableName: table,
-      interpret: () => ({ problem: 'unused' }),
-    }).ensureTable();
+    const table = await catalog.newTable();
     const jobs = new DynamoDbJobStore({ client, tableName: table });
-    const readJobs = new DynamoDbJobStore({ client: ddb.client, tableName: table });
+    const readJobs = new DynamoDbJobStore({ client: catalog.client, tableName: table });
     const hosts = new SsmHosts(Math.round(rate * 100));
     const track = { jobs, transport: hosts, clusters: config.clusters };
     let dispatched = 0;

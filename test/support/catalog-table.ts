@@ -11,6 +11,7 @@
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import { type DynaliteHandle, startDynalite } from './dynalite.ts';
 
@@ -61,4 +62,9 @@ export async function startCatalogTable(tableName = 'walcat-store-test'): Promis
     },
     close: () => ddb.close(),
   };
+}
+
+/** A job store on a new table of its own, so a test starts with no jobs and no locks. */
+export async function freshJobStore(catalog: CatalogTableFixture): Promise<DynamoDbJobStore> {
+  return new DynamoDbJobStore({ client: catalog.client, tableName: await catalog.newTable() });
 }

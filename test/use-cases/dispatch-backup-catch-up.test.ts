@@ -4,12 +4,10 @@
  * Real DynamoDB semantics (dynalite) under the job store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
-import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import type { CommandInvocation, CommandTransport } from '../../lib/ports/command-transport.ts';
 import { BACKUP_LOCK, dispatchBackup } from '../../lib/use-cases/dispatch-backup.ts';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
+import { type CatalogTableFixture, freshJobStore, startCatalogTable } from '../support/catalog-table.ts';
 import { RecordingNotifier } from '../use-cases/restore/restore-fixtures.ts';
 
 const config = parseWalcatConfig(
@@ -29,24 +27,14 @@ const cluster = config.clusters[0] as (typeof config.clusters)[number];
 const T0 = new Date('2026-11-21T01:00:00Z');
 const later = new Date(T0.getTime() + 2_000);
 
-let ddb: DynaliteHandle;
-let tables = 0;
+let catalog: CatalogTableFixture;
 beforeAll(async () => {
-  ddb = await startDynalite();
+  catalog = await startCatalogTable('walcat-catch-up');
 });
 afterAll(async () => {
-  await ddb?.close();
+  await catalog?.close();
 });
-
-async function freshStore(): Promise<DynamoDbJobStore> {
-  const tableName = `walcat-catch-up-${++tables}`;
-  await new DynamoDbCatalogStore({
-    client: ddb.client,
-    tableName,
-    interpret: () => ({ problem: 'unused' }),
-  }).ensureTable();
-  return new DynamoDbJobStore({ client: ddb.client, tableName });
-}
+const freshStore = () => freshJobStore(catalog);
 
 /** A transport whose command has these invocations by the time SendCommand answers. */
 function endedBySend(invocations: readonly Omit<CommandInvocation, 'commandId'>[]): CommandTransport {

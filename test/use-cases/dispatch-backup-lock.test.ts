@@ -5,13 +5,11 @@
  * keeps refusing. Real DynamoDB semantics (dynalite) under the job store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
-import { DynamoDbJobStore } from '../../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import { newJob } from '../../lib/domain/jobs/job.ts';
 import type { CommandTransport, SendCommandRequest } from '../../lib/ports/command-transport.ts';
 import { BACKUP_LOCK, dispatchBackup } from '../../lib/use-cases/dispatch-backup.ts';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
+import { type CatalogTableFixture, freshJobStore, startCatalogTable } from '../support/catalog-table.ts';
 
 const config = parseWalcatConfig(
   [
@@ -31,24 +29,14 @@ const T0 = new Date('2026-11-21T01:00:00Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 const HOUR = 3_600_000;
 
-let ddb: DynaliteHandle;
-let tables = 0;
+let catalog: CatalogTableFixture;
 beforeAll(async () => {
-  ddb = await startDynalite();
+  catalog = await startCatalogTable('walcat-lock');
 });
 afterAll(async () => {
-  await ddb?.close();
+  await catalog?.close();
 });
-
-async function freshStore(): Promise<DynamoDbJobStore> {
-  const tableName = `walcat-lock-${++tables}`;
-  await new DynamoDbCatalogStore({
-    client: ddb.client,
-    tableName,
-    interpret: () => ({ problem: 'unused' }),
-  }).ensureTable();
-  return new DynamoDbJobStore({ client: ddb.client, tableName });
-}
+const freshStore = () => freshJobStore(catalog);
 
 function hosts(): CommandTransport & { sent: SendCommandRequest[] } {
   const sent: SendCommandRequest[] = [];
