@@ -2,7 +2,8 @@
  * The readers of bucket and queue configurations the CLI's `doctor`, `sync` and `retention plan` use, each SDK client built
  * on first use. Kept out of the composition root so wiring them is one line there.
  */
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createSqsClient } from '../adapters/aws/sqs-client.ts';
 import { SqsQueueInspector } from '../adapters/sqs/sqs-queue-inspector.ts';
 import type { AwsEndpoints } from '../config/aws-endpoints.ts';
 import type { BucketInspector } from '../ports/bucket-inspector.ts';
@@ -26,10 +27,7 @@ export function bucketReaders(endpoints: AwsEndpoints): BucketReaders {
     inspector,
     queues: () => {
       // The SQS client honours AWS_ENDPOINT_URL(_SQS) itself, like the deployed functions' client.
-      sqs ??= new SQSClient({
-        region: endpoints.region,
-        ...(endpoints.credentials ? { credentials: endpoints.credentials } : {}),
-      });
+      sqs ??= createSqsClient(endpoints);
       return new SqsQueueInspector(sqs);
     },
     close: () => {

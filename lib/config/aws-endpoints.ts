@@ -10,4 +10,9 @@ export interface AwsEndpoints {
   readonly s3?: string;
   readonly dynamodb?: string;
   readonly ssm?: string;
+  /**
+   * `AWS_ENDPOINT_URL_SQS`, else `AWS_ENDPOINT_URL`. Queue URLs name the service's own host, and the SDK sends to
+   * the queue URL's host unless told otherwise, so the SQS client needs to know an override is set.
+   */
+  readonly sqs?: string;
 }

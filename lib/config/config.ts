@@ -102,6 +102,7 @@ export function readRuntimeEnvironment(env: Environment = process.env): RuntimeE
   const s3 = endpointUrl(env, 'AWS_ENDPOINT_URL_S3');
   const dynamodb = endpointUrl(env, 'AWS_ENDPOINT_URL_DYNAMODB');
   const ssm = endpointUrl(env, 'AWS_ENDPOINT_URL_SSM');
+  const sqs = endpointUrl(env, 'AWS_ENDPOINT_URL_SQS');
   const catalogTableOverride = nonEmpty(env.WALCAT_CATALOG_TABLE);
   const alertsQueueUrl = nonEmpty(env.WALCAT_ALERTS_QUEUE_URL);
   const clusterRunsQueueUrl = nonEmpty(env.WALCAT_CLUSTER_RUNS_QUEUE_URL);
@@ -122,6 +123,7 @@ export function readRuntimeEnvironment(env: Environment = process.env): RuntimeE
     ...(s3 === undefined ? {} : { s3 }),
     ...(dynamodb === undefined ? {} : { dynamodb }),
     ...(ssm === undefined ? {} : { ssm }),
+    ...(sqs === undefined ? {} : { sqs }),
   };
   return deepFreeze({
     configPath: nonEmpty(env.WALCAT_CONFIG) ?? DEFAULT_CONFIG_FILE,

@@ -8,7 +8,7 @@
  * read a bucket object are bundled without the S3 client.
  */
 import { randomUUID } from 'node:crypto';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { createSqsClient } from '../adapters/aws/sqs-client.ts';
 import { createSsmClient } from '../adapters/aws/ssm-client.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
 import { QueuedNotifier } from '../adapters/sqs/queued-notifier.ts';
@@ -150,7 +150,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   const storage = createStorageAdapters({ config, endpoints, ...(options.s3 ? { s3: options.s3 } : {}) });
   const { catalog, objectStore, alerts, plans } = storage;
   const ssm = lazy(() => track(createSsmClient(endpoints)));
-  const sqs = lazy(() => track(new SQSClient({ region: endpoints.region })));
+  const sqs = lazy(() => track(createSqsClient(endpoints)));
   const slackDelivery = lazy(
     (): Notifier => new SlackWebhookNotifier({ secrets: options.secrets ?? new SsmParameterSecret({ client: ssm() }) }),
   );

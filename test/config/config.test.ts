@@ -616,6 +616,7 @@ describe('readRuntimeEnvironment', () => {
         s3: 'http://127.0.0.1:4569',
         dynamodb: 'http://127.0.0.1:4000',
         ssm: 'http://127.0.0.1:4000',
+        sqs: 'http://127.0.0.1:4000',
       },
       catalogTableOverride: 'walcat-catalog-prod',
     });
