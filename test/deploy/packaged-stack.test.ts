@@ -1,6 +1,7 @@
 /**
  * The packaged stack for fleets of 1, 50 and 1,000 clusters (`npm run package`, each in its own scratch copy of the
- * project): the same resources whatever the fleet size (CloudFormation refuses more than 500), every role's inline
+ * project), and the README's deploy sequence on the package of the example's clusters, from an empty moto account
+ * with an existing bucket to a first `walcat status` (test/deploy/readme-deploy-sequence.ts): the same resources whatever the fleet size (CloudFormation refuses more than 500), every role's inline
  * policy under IAM's 10,240 characters, zero cfn-lint errors, a catalog table of the stage's own name retained on
  * delete and replace and handed to the functions by the stack, alarms on every dead-letter queue, failure
  * destinations on every asynchronous function, filtered EventBridge rules, the host-command log group, and outputs.
@@ -27,6 +28,8 @@ import {
   SYNC_PART_CONCURRENCY,
   SYNC_PARTS_QUEUE,
 } from '../../lib/deploy/serverless-model.ts';
+import { startMoto } from '../support/moto.ts';
+import { deployFromTheReadme, RESOURCES_MOTO_SKIPS } from './readme-deploy-sequence.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FLEETS = [1, 50, 1000] as const;
@@ -72,13 +75,22 @@ mkdirSync(join(ROOT, 'test-output'), { recursive: true });
 const scratch = mkdtempSync(join(ROOT, 'test-output', 'stack-'));
 const templates = new Map<number, Template>();
 const lint = new Map<number, { status: number | null; output: string }>();
-const warnings = new Map<number, string>();
+const warnings = new Map<string, string>();
 
 const { WALCAT_CONFIG: _config, ...packagingEnv } = process.env;
 
 /** A scratch copy of the project (sources linked, the package script and serverless.yml copied) with its config. */
 function packageFleet(size: number, stage: string): Template {
-  const dir = join(scratch, `fleet-${size}`);
+  const dir = packageProject(`fleet-${size}`, fleetConfig(size), stage);
+  const path = join(dir, '.serverless', 'cloudformation-template-update-stack.json');
+  const linted = spawnSync('cfn-lint', ['--format', 'parseable', path], { encoding: 'utf8', timeout: 240_000 });
+  lint.set(size, { status: linted.status, output: `${linted.stdout}${linted.stderr}` });
+  return JSON.parse(readFileSync(path, 'utf8')) as Template;
+}
+
+/** Packages `config` as `walcat.config.yml` of a scratch copy named `name`; returns the copy's folder. */
+function packageProject(name: string, config: string, stage: string): string {
+  const dir = join(scratch, name);
   mkdirSync(join(dir, 'scripts'), { recursive: true });
   for (const entry of ['lib', 'functions', 'node_modules', 'package.json', 'tsconfig.json']) {
     symlinkSync(join(ROOT, entry), join(dir, entry));
@@ -89,7 +101,7 @@ function packageFleet(size: number, stage: string): Template {
   for (const script of readdirSync(join(ROOT, 'scripts'))) {
     copyFileSync(join(ROOT, 'scripts', script), join(dir, 'scripts', script));
   }
-  writeFileSync(join(dir, 'walcat.config.yml'), fleetConfig(size));
+  writeFileSync(join(dir, 'walcat.config.yml'), config);
   const packaged = spawnSync(process.execPath, [join(dir, 'scripts', 'serverless-package.mjs'), '--stage', stage], {
     cwd: dir,
     encoding: 'utf8',
@@ -98,20 +110,19 @@ function packageFleet(size: number, stage: string): Template {
     env: { ...packagingEnv, WALCAT_CATALOG_TABLE: 'walcat-from-the-shell' },
   });
   if (packaged.status !== 0) {
-    throw new Error(
-      `npm run package for ${size} clusters failed (${packaged.status}):\n${packaged.stdout}\n${packaged.stderr}`,
-    );
+    throw new Error(`npm run package for ${name} failed (${packaged.status}):\n${packaged.stdout}\n${packaged.stderr}`);
   }
-  warnings.set(size, packaged.stderr);
-  const path = join(dir, '.serverless', 'cloudformation-template-update-stack.json');
-  const linted = spawnSync('cfn-lint', ['--format', 'parseable', path], { encoding: 'utf8', timeout: 240_000 });
-  lint.set(size, { status: linted.status, output: `${linted.stdout}${linted.stderr}` });
-  return JSON.parse(readFileSync(path, 'utf8')) as Template;
+  warnings.set(name, packaged.stderr);
+  return dir;
 }
+
+/** The README's deploy sequence packages the example's clusters, copied to walcat.config.yml, for stage prod. */
+let readmeProject: string;
 
 beforeAll(() => {
   for (const size of FLEETS) templates.set(size, packageFleet(size, size === 50 ? 'prod' : 'dev'));
-}, 600_000);
+  readmeProject = packageProject('readme', readFileSync(join(ROOT, 'walcat.config.example.yml'), 'utf8'), 'prod');
+}, 900_000);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const template = (size: number): Template => templates.get(size) as Template;
@@ -163,8 +174,8 @@ describe('the stack does not grow with the fleet', () => {
       const at1000 = policySize(template(1000).Resources[roleId] as Resource);
       expect(at1000, roleId).toBeLessThanOrEqual(at50 + 200);
     }
-    expect(warnings.get(1000)).toMatch(/narrowed to .* so every policy stays under IAM's size limit/);
-    expect(warnings.get(1)).not.toMatch(/narrowed/);
+    expect(warnings.get('fleet-1000')).toMatch(/narrowed to .* so every policy stays under IAM's size limit/);
+    expect(warnings.get('fleet-1')).not.toMatch(/narrowed/);
   });
 
   it('runs every per-cluster schedule from one one-minute rule per function', () => {
@@ -374,4 +385,47 @@ describe('filters, log group and outputs', () => {
       expect(JSON.stringify(kms[0]?.Condition)).toContain(`s3.$\{AWS::Region}.amazonaws.com`);
     }
   });
+});
+
+describe("the README's deploy section, run with the AWS CLI against moto", () => {
+  it('goes from an empty account with an existing WAL-G bucket to a first walcat status naming its backup and WAL head', async () => {
+    const moto = await startMoto();
+    try {
+      const deployed = await deployFromTheReadme(moto, readmeProject);
+      // moto completes the stack without the resource types it does not implement, and only those are missing.
+      const missing = deployed.resourceTypes.template.filter((type) => !deployed.resourceTypes.stack.includes(type));
+      expect(missing).toEqual([...RESOURCES_MOTO_SKIPS]);
+      expect(deployed.outputs.CatalogTableName).toBe('walcat-prod-catalog');
+      expect(deployed.outputs.ObjectEventsQueueArn).toMatch(/^arn:aws:sqs:eu-west-1:\d{12}:walcat-prod-ObjectEvents/);
+      // The code that ran is the code the function was created with.
+      expect(deployed.codeSha256.function).toBe(deployed.codeSha256.packaged);
+      expect(deployed.queuedRuns.map((run) => (run as { cluster: string }).cluster)).toEqual([
+        'orders-main',
+        'billing',
+      ]);
+      expect(deployed.syncResponses).toEqual([
+        { enqueued: 2 },
+        { batchItemFailures: [], ran: 1, dropped: 0 },
+        { batchItemFailures: [], ran: 1, dropped: 0 },
+      ]);
+      const [status] = deployed.status.json as {
+        cluster: string;
+        lastBackup: { name: string; status: string };
+        walHead: { timeline: number; segment: string };
+        gaps: { status: string };
+        alerts: unknown[];
+      }[];
+      expect(status).toMatchObject({
+        cluster: 'orders-main',
+        lastBackup: { name: deployed.seeded.backup, status: 'complete' },
+        walHead: { timeline: 1, segment: deployed.seeded.walHead },
+        gaps: { status: 'OK' },
+        alerts: [],
+      });
+      expect(deployed.status.screen).toContain(deployed.seeded.backup);
+      expect(deployed.status.screen).toContain(deployed.seeded.walHead);
+    } finally {
+      await moto.close();
+    }
+  }, 600_000);
 });

@@ -109,11 +109,15 @@ afterAll(async () => {
 const SCENARIO_TIMEOUT_MS = 300_000;
 
 describe("the README's deploy commands, run with the AWS CLI against moto", () => {
-  it('has the three blocks and says what replacing the configuration and overlapping rules do', () => {
+  it('has the deploy blocks in order and says what replacing the configuration and overlapping rules do', () => {
+    // The first, fifth and sixth run in test/deploy/packaged-stack.test.ts, on a deployed package.
     expect([...blocks.keys()]).toEqual([
+      'create the stack from the package',
       'queue notifications on an existing bucket',
       'fan out through the SNS topic the bucket already notifies',
       'EventBridge instead of a queue notification',
+      'the first sync',
+      'the first status',
     ]);
     expect(readme).toContain("**replaces the bucket's whole notification configuration**");
     expect(readme).toContain('S3 **refuses overlapping rules**');
