@@ -26,7 +26,6 @@ export function bucketReaders(endpoints: AwsEndpoints): BucketReaders {
   return {
     inspector,
     queues: () => {
-      // The SQS client honours AWS_ENDPOINT_URL(_SQS) itself, like the deployed functions' client.
       sqs ??= createSqsClient(endpoints);
       return new SqsQueueInspector(sqs);
     },
