@@ -24,7 +24,7 @@
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDynamoDbDocumentClient, createS3Client } from '../lib/adapters/aws/aws-clients.ts';
 import { S3ObjectStore } from '../lib/adapters/s3/s3-object-store.ts';
@@ -117,11 +117,21 @@ function runWalcat(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string)
   });
 }
 
+function runNode(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { env, cwd, timeout: 60_000 }, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
 interface WalcatSide {
   readonly status: Measured;
   readonly gaps: Measured;
   /** Wall seconds of each cold `walcat status` run after the first. */
   readonly statusStarts: readonly number[];
+  /** Wall seconds of `node -e 0` run just before each of those: what any Node program costs at that moment. */
+  readonly nodeStarts: readonly number[];
+  /** 1-minute load average while the cold starts ran. */
+  readonly startsLoad: number;
   readonly loadSeconds: number;
 }
 
@@ -215,12 +225,18 @@ async function measureWalcat(catalog: WalcatCatalog, statusStarts: number): Prom
     await runWalcat(['gaps', '--cluster', BENCH_CLUSTER.id, ...config], env, workDir);
   });
   const starts: number[] = [];
+  const nodeStarts: number[] = [];
+  const startsLoad = loadavg()[0] ?? 0;
   for (let run = 0; run < statusStarts; run++) {
+    // A bare Node start right before each run: on a loaded machine it is most of the figure, and not walcat's.
+    const nodeStarted = performance.now();
+    await runNode(['-e', '0'], env, workDir);
+    nodeStarts.push((performance.now() - nodeStarted) / 1000);
     const started = performance.now();
     await runWalcat(['status', ...config], env, workDir);
     starts.push((performance.now() - started) / 1000);
   }
-  return { status, gaps, statusStarts: starts, loadSeconds: catalog.loadSeconds };
+  return { status, gaps, statusStarts: starts, nodeStarts, startsLoad, loadSeconds: catalog.loadSeconds };
 }
 
 interface PeerSide {
@@ -359,8 +375,20 @@ const peerPgbackrest: Benchmark = {
             `${n}: walcat status CLI start to exit (median of ${STATUS_STARTS} cold starts)`,
             median(walcat.statusStarts),
             's',
-            `node bin/walcat.mjs status, a new process each, against dynalite with ${size.toLocaleString('en-US')} catalogued segments; runs ${walcat.statusStarts.map((seconds) => seconds.toFixed(2)).join(', ')} s`,
+            `node bin/walcat.mjs status, a new process each, against dynalite with ${size.toLocaleString('en-US')} catalogued segments; runs ${walcat.statusStarts.map((seconds) => seconds.toFixed(2)).join(', ')} s at load ${walcat.startsLoad.toFixed(1)}`,
             { max: STATUS_GOAL_SECONDS },
+          );
+          row(
+            `${n}: node -e 0 start to exit, just before each status run (median)`,
+            median(walcat.nodeStarts),
+            's',
+            `the floor of any Node program at that moment; runs ${walcat.nodeStarts.map((seconds) => seconds.toFixed(2)).join(', ')} s`,
+          );
+          row(
+            `${n}: walcat status attributable to walcat (median of status minus node -e 0, pair by pair)`,
+            median(walcat.statusStarts.map((seconds, index) => seconds - (walcat.nodeStarts[index] ?? 0))),
+            's',
+            'what walcat adds to a bare Node start: loading its bundle, config, clients, the queries and the answer',
           );
         }
       }
