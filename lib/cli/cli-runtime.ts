@@ -2,10 +2,10 @@
  * The CLI's door: resolves where the config and the AWS endpoints come from (`--config`, `--local`, the
  * environment) and lists the commands, each with a loader that imports the command's module and the adapters it
  * needs when that command runs. In the bundle (scripts/build-cli.mjs) each dynamic import is a chunk of its own, so
- * `walcat status` loads the DynamoDB client and not the SSM or SQS clients, and `walcat help` loads no client.
- * Catalog commands get the stores from lib/wiring/storage-adapters.ts with the bucket adapters of
- * lib/wiring/s3-adapters.ts; commands that reach hosts or queues get the whole adapter set (lib/wiring), both built
- * on first use.
+ * `walcat status` loads the DynamoDB client alone (no S3, SSM or SQS client), and `walcat help` loads no client.
+ * Commands that only read the catalog get the stores from lib/wiring/storage-adapters.ts; those that read or change
+ * buckets get them with the bucket adapters of lib/wiring/s3-adapters.ts; commands that reach hosts or queues get the
+ * whole adapter set (lib/wiring), all built on first use.
  */
 import { join } from 'node:path';
 import type { AwsEndpoints } from '../config/aws-endpoints.ts';
@@ -75,9 +75,19 @@ export async function createCliRuntime(options: {
     return config;
   };
   // Built on first use by a command's adapter getter (never at load, so `walcat <command> --help` needs no config).
+  let catalogOnly: StorageAdapters | undefined;
   let storage: StorageAdapters | undefined;
   let adapters: AdapterSet | undefined;
   let readers: BucketReaders | undefined;
+  // Commands that only read the catalog get the stores without the S3 factory: no S3 client is loaded before they
+  // answer (`status` at a cold start), and asking them for a bucket adapter would be a ConfigError naming it.
+  const withCatalog = async () => {
+    const { createStorageAdapters } = await import('../wiring/storage-adapters.ts');
+    return () => {
+      catalogOnly ??= createStorageAdapters({ config: loadConfig(), endpoints });
+      return catalogOnly;
+    };
+  };
   const withStorage = async () => {
     const [{ createStorageAdapters }, { createS3Adapters }] = await Promise.all([
       import('../wiring/storage-adapters.ts'),
@@ -118,7 +128,7 @@ export async function createCliRuntime(options: {
 
   const loaders: Record<string, () => Promise<CliCommand>> = {
     init: async () => {
-      const [{ initCommand }, store] = await Promise.all([import('./commands/init.ts'), withStorage()]);
+      const [{ initCommand }, store] = await Promise.all([import('./commands/init.ts'), withCatalog()]);
       return initCommand({ catalog: () => store().catalog(), jobs: () => store().jobs() });
     },
     sync: async () => {
@@ -135,23 +145,23 @@ export async function createCliRuntime(options: {
       });
     },
     backups: async () => {
-      const [{ backupsCommand }, store] = await Promise.all([import('./commands/backups.ts'), withStorage()]);
+      const [{ backupsCommand }, store] = await Promise.all([import('./commands/backups.ts'), withCatalog()]);
       return backupsCommand({ catalog: () => store().catalog() });
     },
     wal: async () => {
-      const [{ walCommand }, store] = await Promise.all([import('./commands/wal.ts'), withStorage()]);
+      const [{ walCommand }, store] = await Promise.all([import('./commands/wal.ts'), withCatalog()]);
       return walCommand({ catalog: () => store().catalog() });
     },
     gaps: async () => {
-      const [{ gapsCommand }, store] = await Promise.all([import('./commands/gaps.ts'), withStorage()]);
+      const [{ gapsCommand }, store] = await Promise.all([import('./commands/gaps.ts'), withCatalog()]);
       return gapsCommand({ catalog: () => store().catalog(), color });
     },
     window: async () => {
-      const [{ windowCommand }, store] = await Promise.all([import('./commands/window.ts'), withStorage()]);
+      const [{ windowCommand }, store] = await Promise.all([import('./commands/window.ts'), withCatalog()]);
       return windowCommand({ catalog: () => store().catalog(), color });
     },
     status: async () => {
-      const [{ statusCommand }, store] = await Promise.all([import('./commands/status.ts'), withStorage()]);
+      const [{ statusCommand }, store] = await Promise.all([import('./commands/status.ts'), withCatalog()]);
       return statusCommand({ catalog: () => store().catalog(), alerts: () => store().alerts(), color });
     },
     'retention plan': async () => {
@@ -186,11 +196,11 @@ export async function createCliRuntime(options: {
       return backupCommand({ hostCommands: () => set().hostCommands() });
     },
     jobs: async () => {
-      const [{ jobsCommand }, store] = await Promise.all([import('./commands/jobs.ts'), withStorage()]);
+      const [{ jobsCommand }, store] = await Promise.all([import('./commands/jobs.ts'), withCatalog()]);
       return jobsCommand({ jobs: () => store().jobs() });
     },
     'restore plan': async () => {
-      const [{ restorePlanCommand }, store] = await Promise.all([import('./commands/restore-plan.ts'), withStorage()]);
+      const [{ restorePlanCommand }, store] = await Promise.all([import('./commands/restore-plan.ts'), withCatalog()]);
       return restorePlanCommand({ catalog: () => store().catalog() });
     },
     'restore start': async () => {
@@ -203,7 +213,7 @@ export async function createCliRuntime(options: {
     'restore status': async () => {
       const [{ restoreStatusCommand }, store] = await Promise.all([
         import('./commands/restore-status.ts'),
-        withStorage(),
+        withCatalog(),
       ]);
       return restoreStatusCommand({ jobs: () => store().restoreJobs() });
     },
@@ -232,6 +242,7 @@ export async function createCliRuntime(options: {
     commands,
     config: async () => loadConfig(),
     close: () => {
+      catalogOnly?.close();
       storage?.close();
       adapters?.close();
       readers?.close();

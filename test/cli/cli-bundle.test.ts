@@ -79,7 +79,7 @@ describe('each command loads only the SDK clients it uses', () => {
     return ['DynamoDBClient', 'S3Client', 'SSMClient', 'SQSClient'].filter((client) => code.includes(`"${client}"`));
   }
 
-  it('status loads the DynamoDB client but neither the SSM nor the SQS client; backup loads SSM', async () => {
+  it('status, gaps and window load the DynamoDB client and no other (no S3: they read the catalog only); backup loads SSM', async () => {
     const config = join(scratch, 'clients.yml');
     writeFileSync(
       config,
@@ -100,9 +100,12 @@ describe('each command loads only the SDK clients it uses', () => {
     expect(status.stderr).toMatch(/cannot reach DynamoDB/);
     expect(status.status).toBe(3);
     const statusClients = clientsLoaded(status.modules);
-    expect(statusClients).toContain('DynamoDBClient');
-    expect(statusClients).not.toContain('SSMClient');
-    expect(statusClients).not.toContain('SQSClient');
+    expect(statusClients).toEqual(['DynamoDBClient']);
+    for (const command of [['gaps'], ['window', '--cluster', 'orders-main']]) {
+      const run = runRecordingModules([...command, '--config', config], env);
+      expect(run.stderr, command.join(' ')).toMatch(/cannot reach DynamoDB/);
+      expect(clientsLoaded(run.modules), command.join(' ')).toEqual(['DynamoDBClient']);
+    }
     // The same check sees a client a command does use.
     const backup = runRecordingModules(['backup', '--cluster', 'orders-main', '--config', config], env);
     expect(backup.status).not.toBe(0);
