@@ -1,14 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type BucketDigest, bucketDigestJson, parseBucketDigest } from '../../domain/bucket/bucket-digest.ts';
 import { compareBackupRecords } from '../../domain/catalog/backup-order.ts';
 import {
@@ -69,16 +60,16 @@ import {
 } from './catalog-keys.ts';
 import { ensureCatalogTable } from './catalog-table.ts';
 import { alertFromItem } from './dynamodb-alert-store.ts';
+import {
+  type Condition,
+  type ConditionalPut,
+  type Item,
+  type ItemKey,
+  inParallel,
+  type RetryPolicy,
+  SingleTable,
+} from './single-table.ts';
 
-type Item = Record<string, unknown>;
-interface ItemKey {
-  readonly pk: string;
-  readonly sk: string;
-}
-
-/** DynamoDB limits: BatchWriteItem takes 25 requests, BatchGetItem 100 keys. */
-const WRITE_BATCH = 25;
-const READ_BATCH = 100;
 const PARALLEL_REQUESTS = 4;
 /** Conditional writes are one request per item; this many run at once per invocation. */
 const PARALLEL_WRITES = 16;
@@ -91,13 +82,6 @@ const PARALLEL_WRITES = 16;
 export const TOMBSTONE_TTL_DAYS = 30;
 const TOMBSTONE_TTL_SECONDS = TOMBSTONE_TTL_DAYS * 24 * 3600;
 
-export interface RetryPolicy {
-  readonly maxAttempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
-/** Unprocessed items are retried with capped exponential backoff and full jitter. */
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 2000 };
 /** A write that lost its condition re-reads and merges again; with 8 writers on one key a few rounds suffice. */
 const MAX_CONFLICT_ROUNDS = 20;
 /** A sync generation's item outlives its parts by far: the schedule plans a newer one every 6 hours. */
@@ -108,6 +92,7 @@ export interface DynamoDbCatalogStoreOptions {
   readonly tableName: string;
   /** Reads backups from their sentinel and metadata texts (see createBackupInterpreter). */
   readonly interpret: BackupInterpreter;
+  /** Resending unprocessed batch items (default: the single-table module's). */
   readonly retry?: RetryPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
   /** The clock that stamps WAL writes for the change index (default: the system clock). */
@@ -115,6 +100,9 @@ export interface DynamoDbCatalogStoreOptions {
 }
 
 const keyId = (key: ItemKey): string => `${key.pk}\u0000${key.sk}`;
+/** The change index: WAL items by cluster (`changesOf`) in the order they were written (`changedAt`). */
+const CHANGES = { name: CHANGES_INDEX, hashKey: CHANGES_OF, rangeKey: CHANGED_AT } as const;
+const putArguments = (put: ConditionalPut): [Item, Condition] => [put.item, put.condition];
 
 /** How one kind of catalog item is keyed, read, merged and written. */
 interface ItemCodec<C, R> {
@@ -360,23 +348,6 @@ const decodeOpaque = (text: string): unknown =>
     return value;
   });
 
-async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-const chunks = <T>(items: readonly T[], size: number): T[][] => {
-  const out: T[][] = [];
-  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
-  return out;
-};
-
 /** The changes of one key. */
 interface KeyGroup<C> {
   readonly key: ItemKey;
@@ -399,34 +370,24 @@ interface ApplyTally<R> {
   stale: number;
   readonly written: R[];
 }
-/** Write units DynamoDB bills for one write of the item: one per started KB. */
-const itemUnits = (item: Item): number => Math.max(1, Math.ceil(JSON.stringify(item).length / 1024));
 
 /**
  * The put of `item` on the condition that the stored item is still `read`: absent, or present with the same
  * `version` (an item written before versions existed has none); the written item carries the next version.
  */
-function conditionalPut(
-  item: Item,
-  read: Item | undefined,
-): {
-  Item: Item;
-  ConditionExpression: string;
-  ExpressionAttributeNames?: Record<string, string>;
-  ExpressionAttributeValues?: Record<string, unknown>;
-} {
+function conditionalPut(item: Item, read: Item | undefined): ConditionalPut {
   const readVersion = read === undefined ? undefined : ((read.version as number | undefined) ?? 0);
-  return {
-    Item: { ...item, version: (readVersion ?? 0) + 1 },
-    ConditionExpression:
+  const condition: Condition = {
+    expression:
       read === undefined
         ? 'attribute_not_exists(pk)'
         : readVersion === 0
           ? 'attribute_exists(pk) AND attribute_not_exists(#version)'
           : '#version = :version',
-    ...(read === undefined ? {} : { ExpressionAttributeNames: { '#version': 'version' } }),
-    ...(readVersion ? { ExpressionAttributeValues: { ':version': readVersion } } : {}),
+    ...(read === undefined ? {} : { names: { '#version': 'version' } }),
+    ...(readVersion ? { values: { ':version': readVersion } } : {}),
   };
+  return { item: { ...item, version: (readVersion ?? 0) + 1 }, condition };
 }
 
 /**
@@ -434,10 +395,9 @@ function conditionalPut(
  * absent", no read) and one write unit; keys that exist cost one BatchGetItem per 100 first.
  */
 export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
-  readonly #client: DynamoDBDocumentClient;
-  readonly #table: string;
+  readonly #table: SingleTable;
+  readonly #tableName: string;
   readonly #interpret: BackupInterpreter;
-  readonly #retry: RetryPolicy;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => Date;
   readonly #knownTimelines = new Set<string>();
@@ -446,11 +406,20 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   #conflicts = 0;
 
   constructor(options: DynamoDbCatalogStoreOptions) {
-    this.#client = options.client;
-    this.#table = options.tableName;
+    this.#tableName = options.tableName;
     this.#interpret = options.interpret;
-    this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#table = new SingleTable({
+      client: options.client,
+      tableName: options.tableName,
+      sleep: this.#sleep,
+      ...(options.retry === undefined ? {} : { retry: options.retry }),
+      parallelBatches: PARALLEL_REQUESTS,
+      onRequest: (operation) => this.#count(operation),
+      onCapacity: (kind, units) => {
+        this.#capacity[kind] += units;
+      },
+    });
     this.#now = options.now ?? (() => new Date());
   }
 
@@ -469,13 +438,6 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     return this.#capacity;
   }
 
-  /** Adds the capacity DynamoDB reported. */
-  #consumed(kind: 'read' | 'write', response: { ConsumedCapacity?: unknown }): void {
-    const reported = response.ConsumedCapacity;
-    const list = Array.isArray(reported) ? reported : reported === undefined ? [] : [reported];
-    for (const entry of list) this.#capacity[kind] += (entry as { CapacityUnits?: number }).CapacityUnits ?? 0;
-  }
-
   get requestCount(): number {
     return Object.values(this.#counts).reduce((sum, n) => sum + n, 0);
   }
@@ -486,8 +448,8 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
 
   async ensureTable(): Promise<void> {
     await ensureCatalogTable({
-      client: this.#client as unknown as DynamoDBClient,
-      tableName: this.#table,
+      client: this.#table.client as unknown as DynamoDBClient,
+      tableName: this.#tableName,
       sleep: this.#sleep,
       count: (operation) => this.#count(operation),
     });
@@ -554,7 +516,10 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     const groups = [...byKey.values()];
     const blind = groups.filter((group) => group.changes.every(codec.writeBlind));
     const read = groups.filter((group) => !group.changes.every(codec.writeBlind));
-    const stored = await this.#batchGet(read.map((group) => group.key));
+    const stored = await this.#batchGet(
+      read.map((group) => group.key),
+      false,
+    );
     const tally: ApplyTally<R> = { applied: 0, stale: 0, written: [] };
     const pending: PendingWrite<C>[] = [
       ...blind.map((group) => ({ group, read: undefined })),
@@ -562,7 +527,7 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     ];
     await inParallel(pending, PARALLEL_WRITES, (write) => this.#writeOneByOne(write, codec, tally));
     const extras = extraItems(tally.written);
-    await this.#batchWrite(extras);
+    await this.#table.batchWrite({ puts: extras });
     // Only a marker that reached the table may be skipped next time: a write that failed is redelivered to this
     // same (warm) container, which must then write the marker again.
     for (const item of extras)
@@ -597,14 +562,14 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   async #writeOneByOne<C, R>(first: PendingWrite<C>, codec: ItemCodec<C, R>, tally: ApplyTally<R>): Promise<void> {
     let write = first;
     for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
-      if (write.read === 'unread') write = { group: write.group, read: await this.#getConsistent(write.group.key) };
+      if (write.read === 'unread') write = { group: write.group, read: await this.#table.get(write.group.key) };
       const folded = this.#fold(write, codec, tally);
       if (folded === undefined) return;
       const read = write.read === 'unread' ? undefined : write.read;
       if (
         codec.fieldWise
           ? await this.#updateChangedFields(folded.item, read)
-          : await this.#putIfUnchanged(folded.item, read)
+          : await this.#table.putIf(...putArguments(conditionalPut(folded.item, read)))
       ) {
         this.#landed(folded, tally);
         return;
@@ -618,27 +583,8 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
 
   #contention(key: ItemKey): TransientError {
     return new TransientError(
-      `DynamoDB table ${this.#table}: item ${key.pk} ${key.sk} changed under ${MAX_CONFLICT_ROUNDS} consecutive writes (heavy contention); the batch is retried by the platform`,
+      `DynamoDB table ${this.#tableName}: item ${key.pk} ${key.sk} changed under ${MAX_CONFLICT_ROUNDS} consecutive writes (heavy contention); the batch is retried by the platform`,
     );
-  }
-
-  /** Writes `item` if the stored item is still `read` (absent, or the same version); false when it changed. */
-  async #putIfUnchanged(item: Item, read: Item | undefined): Promise<boolean> {
-    this.#count('PutItem');
-    try {
-      const response = await this.#client.send(
-        new PutCommand({ TableName: this.#table, ReturnConsumedCapacity: 'TOTAL', ...conditionalPut(item, read) }),
-      );
-      this.#consumed('write', response ?? {});
-      return true;
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
-        // A failed condition is billed as a write of the item.
-        this.#capacity.write += itemUnits(item);
-        return false;
-      }
-      throw error;
-    }
   }
 
   /**
@@ -683,47 +629,20 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       }
     }
     if (sets.length === 0 && removes.length === 0) return true;
-    this.#count('UpdateItem');
-    try {
-      const response = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: item.pk, sk: item.sk },
-          UpdateExpression: [
-            sets.length > 0 ? `SET ${sets.join(', ')}` : '',
-            removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
-          ]
-            .join(' ')
-            .trim(),
-          ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
-          ExpressionAttributeNames: names,
-          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      this.#consumed('write', response ?? {});
-      return true;
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
-        this.#capacity.write += Math.max(1, Math.ceil(JSON.stringify(item).length / 1024));
-        return false;
-      }
-      throw error;
-    }
-  }
-
-  async #getConsistent(key: ItemKey): Promise<Item | undefined> {
-    this.#count('GetItem');
-    const response = await this.#client.send(
-      new GetCommand({
-        TableName: this.#table,
-        Key: { pk: key.pk, sk: key.sk },
-        ConsistentRead: true,
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
+    return this.#table.update(
+      { pk: item.pk as string, sk: item.sk as string },
+      {
+        expression: [
+          sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+          removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+        ]
+          .join(' ')
+          .trim(),
+        names,
+        values,
+      },
+      conditions.length > 0 ? { expression: conditions.join(' AND ') } : undefined,
     );
-    this.#consumed('read', response ?? {});
-    return response.Item as Item | undefined;
   }
 
   #timelineMarkers(records: readonly WalObjectRecord[]): Item[] {
@@ -738,76 +657,15 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     return markers;
   }
 
-  async #backoff(attempt: number, what: string): Promise<void> {
-    if (attempt + 1 >= this.#retry.maxAttempts) {
-      throw new TransientError(
-        `DynamoDB table ${this.#table}: ${what} still unprocessed after ${this.#retry.maxAttempts} attempts (throttled); the batch is retried by the platform`,
-      );
-    }
-    const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** attempt);
-    await this.#sleep(Math.random() * ceiling);
-  }
-
-  async #batchGet(keys: readonly ItemKey[], consistent = false): Promise<Map<string, Item>> {
-    const found = new Map<string, Item>();
-    await inParallel(chunks(keys, READ_BATCH), PARALLEL_REQUESTS, async (chunk) => {
-      let pending: Item[] = chunk.map((key) => ({ pk: key.pk, sk: key.sk }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await this.#backoff(attempt - 1, `${pending.length} reads`);
-        this.#count('BatchGetItem');
-        const response = await this.#client.send(
-          new BatchGetCommand({
-            RequestItems: { [this.#table]: { Keys: pending, ...(consistent ? { ConsistentRead: true } : {}) } },
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        );
-        this.#consumed('read', response);
-        for (const item of response.Responses?.[this.#table] ?? []) found.set(keyId(item as unknown as ItemKey), item);
-        pending = (response.UnprocessedKeys?.[this.#table]?.Keys ?? []) as Item[];
-      }
-    });
-    return found;
-  }
-
-  async #batchWrite(items: readonly Item[]): Promise<void> {
-    await inParallel(chunks(items, WRITE_BATCH), PARALLEL_REQUESTS, async (chunk) => {
-      let pending = chunk.map((item) => ({ PutRequest: { Item: item } }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await this.#backoff(attempt - 1, `${pending.length} writes`);
-        this.#count('BatchWriteItem');
-        const response = await this.#client.send(
-          new BatchWriteCommand({ RequestItems: { [this.#table]: pending }, ReturnConsumedCapacity: 'TOTAL' }),
-        );
-        this.#consumed('write', response);
-        pending = (response.UnprocessedItems?.[this.#table] ?? []) as typeof pending;
-      }
-    });
-  }
-
-  async *#query(input: Omit<QueryCommandInput, 'TableName'>): AsyncIterable<Item> {
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      this.#count('Query');
-      const response = await this.#client.send(
-        new QueryCommand({
-          ...input,
-          TableName: this.#table,
-          ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
-        }),
-      );
-      yield* (response.Items ?? []) as Item[];
-      exclusiveStartKey = response.LastEvaluatedKey;
-    } while (exclusiveStartKey !== undefined);
+  /** The stored items of `keys` by key id (eventually consistent unless asked otherwise). */
+  async #batchGet(keys: readonly ItemKey[], consistent: boolean): Promise<Map<string, Item>> {
+    const items = await this.#table.batchGet(keys, { consistent });
+    return new Map(items.map((item) => [keyId(item as unknown as ItemKey), item]));
   }
 
   async #queryPrefix(pk: string, prefix: string): Promise<Item[]> {
     const items: Item[] = [];
-    for await (const item of this.#query({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-    })) {
-      items.push(item);
-    }
+    for await (const item of this.#table.query({ pk, skPrefix: prefix })) items.push(item);
     return items;
   }
 
@@ -817,11 +675,8 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   }
 
   async getBackup(cluster: ClusterId, name: string): Promise<BackupRecord | undefined> {
-    this.#count('GetItem');
-    const response = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: { pk: clusterPk(cluster), sk: backupSk(name) } }),
-    );
-    return response.Item ? backupFromItem(response.Item, this.#interpret) : undefined;
+    const item = await this.#table.get({ pk: clusterPk(cluster), sk: backupSk(name) }, { consistent: false });
+    return item ? backupFromItem(item, this.#interpret) : undefined;
   }
 
   async listTimelines(cluster: ClusterId): Promise<TimelineId[]> {
@@ -840,32 +695,16 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     // Sort keys are `<12 hex segNo>#<file name>`; '$' sorts right after '#', closing the upper segment.
     // DynamoDB refuses an empty string as a key value, so an open lower end is `<=`, not BETWEEN ''.
     const to = `${range.toSegNo === undefined ? 'FFFFFFFFFFFF' : segNoSortKey(range.toSegNo)}$`;
-    for await (const item of this.#query(
-      range.fromSegNo === undefined
-        ? {
-            KeyConditionExpression: 'pk = :pk AND sk <= :to',
-            ExpressionAttributeValues: { ':pk': walPk(cluster, timeline), ':to': to },
-          }
-        : {
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-            ExpressionAttributeValues: {
-              ':pk': walPk(cluster, timeline),
-              ':from': segNoSortKey(range.fromSegNo),
-              ':to': to,
-            },
-          },
+    const pk = walPk(cluster, timeline);
+    for await (const item of this.#table.query(
+      range.fromSegNo === undefined ? { pk, skAtMost: to } : { pk, skBetween: [segNoSortKey(range.fromSegNo), to] },
     )) {
       if (options.includeDeleted || item.deleted !== true) yield walFromItem(item);
     }
   }
 
   async latestWalObject(cluster: ClusterId, timeline: TimelineId): Promise<WalObjectRecord | undefined> {
-    for await (const item of this.#query({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': walPk(cluster, timeline) },
-      ScanIndexForward: false,
-      Limit: 50,
-    })) {
+    for await (const item of this.#table.query({ pk: walPk(cluster, timeline), forward: false, pageSize: 50 })) {
       if (item.deleted !== true) return walFromItem(item);
     }
     return undefined;
@@ -878,11 +717,7 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
 
   async readClusterOverview(cluster: ClusterId): Promise<ClusterOverview> {
     const pk = clusterPk(cluster);
-    const range = (bounds: readonly [string, string]) =>
-      this.#query({
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': pk, ':from': bounds[0], ':to': bounds[1] },
-      });
+    const range = (bounds: readonly [string, string]) => this.#table.query({ pk, skBetween: bounds });
     const collect = async (items: AsyncIterable<Item>): Promise<Item[]> => {
       const out: Item[] = [];
       for await (const item of items) out.push(item);
@@ -911,11 +746,10 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   }
 
   async *listWalChanges(cluster: ClusterId, since: string | undefined): AsyncIterable<WalChange> {
-    const items = this.#query({
-      IndexName: CHANGES_INDEX,
-      KeyConditionExpression: since === undefined ? '#of = :of' : '#of = :of AND #at >= :since',
-      ExpressionAttributeNames: { '#of': CHANGES_OF, ...(since === undefined ? {} : { '#at': CHANGED_AT }) },
-      ExpressionAttributeValues: { ':of': cluster, ...(since === undefined ? {} : { ':since': since }) },
+    const items = this.#table.query({
+      pk: cluster,
+      index: CHANGES,
+      ...(since === undefined ? {} : { skAtLeast: since }),
     });
     const changes: WalChange[] = [];
     for await (const item of changesIndexed(items)) {
@@ -970,49 +804,28 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   async beginSync(cluster: ClusterId, generation: SyncGeneration): Promise<SyncBegin> {
     const key = { pk: clusterPk(cluster), sk: syncPartsSk(generation.syncId) };
     let recorded = generation;
-    try {
-      this.#count('PutItem');
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            ...key,
-            itemType: 'sync-parts',
-            plannedAt: generation.plannedAt.toISOString(),
-            ranges: JSON.stringify(generation.ranges),
-            parts: generation.ranges.length,
-            ttl: this.#syncPartsExpiry(),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-      this.#count('GetItem');
-      const stored = await this.#client.send(
-        new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
-      );
-      recorded = syncGenerationFromItem(generation.syncId, stored.Item) ?? generation;
-    }
-    try {
-      this.#count('UpdateItem');
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: clusterPk(cluster), sk: STATE_SK },
-          // Not a state version bump: no reader of the state's versioned fields depends on the generation.
-          UpdateExpression: 'SET #generation = :id, #itemType = :type, #cluster = :cluster',
-          ConditionExpression: 'attribute_not_exists(#generation) OR #generation <= :id',
-          ExpressionAttributeNames: { '#generation': 'syncGeneration', '#itemType': 'itemType', '#cluster': 'cluster' },
-          ExpressionAttributeValues: { ':id': generation.syncId, ':type': 'cluster-state', ':cluster': cluster },
-        }),
-      );
-      return { current: true, generation: recorded };
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-      const state = await this.#stateItem(cluster);
-      return { current: false, newer: String(state?.syncGeneration ?? '') };
-    }
+    const planned = await this.#table.putIfAbsent({
+      ...key,
+      itemType: 'sync-parts',
+      plannedAt: generation.plannedAt.toISOString(),
+      ranges: JSON.stringify(generation.ranges),
+      parts: generation.ranges.length,
+      ttl: this.#syncPartsExpiry(),
+    });
+    if (!planned) recorded = syncGenerationFromItem(generation.syncId, await this.#table.get(key)) ?? generation;
+    const current = await this.#table.update(
+      { pk: clusterPk(cluster), sk: STATE_SK },
+      // Not a state version bump: no reader of the state's versioned fields depends on the generation.
+      {
+        expression: 'SET #generation = :id, #itemType = :type, #cluster = :cluster',
+        names: { '#generation': 'syncGeneration', '#itemType': 'itemType', '#cluster': 'cluster' },
+        values: { ':id': generation.syncId, ':type': 'cluster-state', ':cluster': cluster },
+      },
+      { expression: 'attribute_not_exists(#generation) OR #generation <= :id' },
+    );
+    if (current) return { current: true, generation: recorded };
+    const state = await this.#stateItem(cluster);
+    return { current: false, newer: String(state?.syncGeneration ?? '') };
   }
 
   /** One BatchGetItem (consistent) of the cluster state and the generation's item. */
@@ -1030,49 +843,29 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
 
   /** One UpdateItem adding the part to a number set; the answer holds every part finished so far. */
   async finishSyncPart(cluster: ClusterId, syncId: string, part: number, parts: number): Promise<boolean> {
-    this.#count('UpdateItem');
-    const response = await this.#client.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: { pk: clusterPk(cluster), sk: syncPartsSk(syncId) },
-        UpdateExpression: 'ADD #done :part SET #itemType = :type, #parts = :parts, #ttl = if_not_exists(#ttl, :ttl)',
-        ExpressionAttributeNames: { '#done': 'done', '#itemType': 'itemType', '#parts': 'parts', '#ttl': 'ttl' },
-        ExpressionAttributeValues: {
-          ':part': new Set([part]),
-          ':type': 'sync-parts',
-          ':parts': parts,
-          ':ttl': this.#syncPartsExpiry(),
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
+    const after = await this.#table.updateAndRead(
+      { pk: clusterPk(cluster), sk: syncPartsSk(syncId) },
+      {
+        expression: 'ADD #done :part SET #itemType = :type, #parts = :parts, #ttl = if_not_exists(#ttl, :ttl)',
+        names: { '#done': 'done', '#itemType': 'itemType', '#parts': 'parts', '#ttl': 'ttl' },
+        values: { ':part': new Set([part]), ':type': 'sync-parts', ':parts': parts, ':ttl': this.#syncPartsExpiry() },
+      },
     );
-    const done = response.Attributes?.done as Set<number> | undefined;
+    const done = after?.done as Set<number> | undefined;
     return done !== undefined && done.size >= parts;
   }
 
   /** One conditional UpdateItem: the generation is current and the mark older than its plan. */
   async commitSync(cluster: ClusterId, syncId: string, plannedAt: Date): Promise<boolean> {
-    this.#count('UpdateItem');
-    try {
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: clusterPk(cluster), sk: STATE_SK },
-          UpdateExpression: 'SET #mark = :at, #version = if_not_exists(#version, :zero) + :one',
-          ConditionExpression: '#generation = :id AND (attribute_not_exists(#mark) OR #mark < :at)',
-          ExpressionAttributeNames: {
-            '#mark': 'lastFullSyncAt',
-            '#version': 'version',
-            '#generation': 'syncGeneration',
-          },
-          ExpressionAttributeValues: { ':at': plannedAt.toISOString(), ':id': syncId, ':zero': 0, ':one': 1 },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-      throw error;
-    }
+    return this.#table.update(
+      { pk: clusterPk(cluster), sk: STATE_SK },
+      {
+        expression: 'SET #mark = :at, #version = if_not_exists(#version, :zero) + :one',
+        names: { '#mark': 'lastFullSyncAt', '#version': 'version', '#generation': 'syncGeneration' },
+        values: { ':at': plannedAt.toISOString(), ':id': syncId, ':zero': 0, ':one': 1 },
+      },
+      { expression: '#generation = :id AND (attribute_not_exists(#mark) OR #mark < :at)' },
+    );
   }
 
   /** A generation's item is needed while its parts run; a day covers the 6-hourly schedule with room. */
@@ -1081,19 +874,14 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   }
 
   async #stateItem(cluster: ClusterId): Promise<Item | undefined> {
-    this.#count('GetItem');
-    const response = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: { pk: clusterPk(cluster), sk: STATE_SK }, ConsistentRead: true }),
-    );
-    return response.Item;
+    return this.#table.get({ pk: clusterPk(cluster), sk: STATE_SK });
   }
 
   async getClusterState(cluster: ClusterId): Promise<ClusterState> {
-    this.#count('GetItem');
-    const response = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: { pk: clusterPk(cluster), sk: STATE_SK } }),
+    return stateFromItem(
+      cluster,
+      await this.#table.get({ pk: clusterPk(cluster), sk: STATE_SK }, { consistent: false }),
     );
-    return stateFromItem(cluster, response.Item);
   }
 
   async updateClusterState(
@@ -1129,34 +917,19 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       names['#retentionTombstones'] = 'retentionTombstones';
       values[':retentionTombstones'] = JSON.stringify(retentionTombstonesJson(update.retentionTombstones));
     }
-    if (expectedVersion !== undefined) values[':expected'] = expectedVersion;
-    this.#count('UpdateItem');
-    try {
-      const response = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: clusterPk(cluster), sk: STATE_SK },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ...(expectedVersion === undefined
-            ? {}
-            : {
-                ConditionExpression:
-                  expectedVersion === 0
-                    ? 'attribute_not_exists(version) OR version = :expected'
-                    : 'version = :expected',
-              }),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return stateFromItem(cluster, response.Attributes);
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
-        throw new ClusterStateConflictError(cluster, expectedVersion ?? 0, { cause: error });
-      }
-      throw error;
-    }
+    const after = await this.#table.updateAndRead(
+      { pk: clusterPk(cluster), sk: STATE_SK },
+      { expression: `SET ${sets.join(', ')}`, names, values },
+      expectedVersion === undefined
+        ? undefined
+        : {
+            expression:
+              expectedVersion === 0 ? 'attribute_not_exists(version) OR version = :expected' : 'version = :expected',
+            values: { ':expected': expectedVersion },
+          },
+    );
+    if (after === undefined) throw new ClusterStateConflictError(cluster, expectedVersion ?? 0);
+    return stateFromItem(cluster, after);
   }
 }
 

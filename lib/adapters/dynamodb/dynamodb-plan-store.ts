@@ -12,15 +12,7 @@
  * (`begins_with(sk, 'PLAN#')`) reads headers only. The header is written last: a plan is visible only once whole.
  * Each batch records its own outcome (`done`, per-key failures), which is what makes apply resumable.
  */
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import type { ClusterId } from '../../domain/cluster.ts';
-import { TransientError } from '../../domain/errors.ts';
 import { planIdSecond } from '../../domain/retention/plan-id.ts';
 import type {
   DeletionBatch,
@@ -32,6 +24,7 @@ import type {
   StoredPlanBody,
 } from '../../ports/plan-store.ts';
 import { clusterPk, PLAN_SK_PREFIX, planSk } from './catalog-keys.ts';
+import { type Item, SingleTable, type SingleTableOptions, WRITE_BATCH } from './single-table.ts';
 
 /** Sort-key prefix of a plan's body parts and key batches (kept apart from `PLAN#` headers). */
 export const PLAN_PART_SK_PREFIX = 'PLANPART#';
@@ -39,10 +32,6 @@ export const PLAN_PART_SK_PREFIX = 'PLANPART#';
 const BODY_PART_CHARS = 90_000;
 /** A failure message is cut to this length so a batch item with a failure per key stays small. */
 const FAILURE_MESSAGE_CHARS = 120;
-const WRITE_BATCH = 25;
-const MAX_WRITE_ATTEMPTS = 8;
-
-type Item = Record<string, unknown>;
 
 const partPrefix = (createdAt: Date, planId: string): string =>
   `${PLAN_PART_SK_PREFIX}${createdAt.toISOString()}#${planId}#`;
@@ -90,21 +79,13 @@ function headerFromItem(item: Item): PlanHeader {
   };
 }
 
-export interface DynamoDbPlanStoreOptions {
-  readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
-  readonly sleep?: (ms: number) => Promise<void>;
-}
+export type DynamoDbPlanStoreOptions = SingleTableOptions;
 
 export class DynamoDbPlanStore implements PlanStore {
-  readonly #client: DynamoDBDocumentClient;
-  readonly #table: string;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #table: SingleTable;
 
   constructor(options: DynamoDbPlanStoreOptions) {
-    this.#client = options.client;
-    this.#table = options.tableName;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#table = new SingleTable(options);
   }
 
   async savePlan(newPlan: NewPlan): Promise<PlanHeader> {
@@ -122,7 +103,7 @@ export class DynamoDbPlanStore implements PlanStore {
         text: text.slice(start, start + BODY_PART_CHARS),
       });
     }
-    await this.#writeAll(parts);
+    await this.#table.batchWrite({ puts: parts });
     let batchCount = 0;
     let keyCount = 0;
     let pending: Item[] = [];
@@ -139,11 +120,11 @@ export class DynamoDbPlanStore implements PlanStore {
         failed: [],
       });
       if (pending.length >= WRITE_BATCH) {
-        await this.#writeAll(pending);
+        await this.#table.batchWrite({ puts: pending });
         pending = [];
       }
     }
-    await this.#writeAll(pending);
+    await this.#table.batchWrite({ puts: pending });
     const walObjectsDeleted = plan.delete.wal.reduce((sum, range) => sum + range.objects, 0);
     const header: PlanHeader = {
       planId: plan.planId,
@@ -157,28 +138,20 @@ export class DynamoDbPlanStore implements PlanStore {
       backupsDeleted: plan.delete.backups.length,
       walObjectsDeleted,
     };
-    await this.#writeAll([
-      {
-        pk,
-        sk: planSk(second, plan.planId),
-        itemType: 'retention-plan',
-        ...header,
-        createdAt: header.createdAt.toISOString(),
-        bodyParts: parts.length,
-      },
-    ]);
+    await this.#table.put({
+      pk,
+      sk: planSk(second, plan.planId),
+      itemType: 'retention-plan',
+      ...header,
+      createdAt: header.createdAt.toISOString(),
+      bodyParts: parts.length,
+    });
     return header;
   }
 
   async getPlanHeader(cluster: ClusterId, planId: string): Promise<PlanHeader | undefined> {
-    const result = await this.#client.send(
-      new GetCommand({
-        TableName: this.#table,
-        Key: { pk: clusterPk(cluster), sk: planSk(planIdSecond(planId), planId) },
-        ConsistentRead: true,
-      }),
-    );
-    return result.Item ? headerFromItem(result.Item) : undefined;
+    const item = await this.#table.get({ pk: clusterPk(cluster), sk: planSk(planIdSecond(planId), planId) });
+    return item ? headerFromItem(item) : undefined;
   }
 
   async getPlanBody(cluster: ClusterId, planId: string): Promise<StoredPlanBody | undefined> {
@@ -219,30 +192,23 @@ export class DynamoDbPlanStore implements PlanStore {
     firstOnly = false,
   ): Promise<boolean> {
     const sk = batchSk(planIdSecond(planId), planId, index);
-    const existing = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: { pk: clusterPk(cluster), sk }, ConsistentRead: true }),
-    );
-    const keys = (existing.Item?.keys as string[] | undefined) ?? [];
+    const existing = await this.#table.get({ pk: clusterPk(cluster), sk });
+    const keys = (existing?.keys as string[] | undefined) ?? [];
     const position = new Map(keys.map((key, i) => [key, i]));
     const entries = failed.map((failure) => ({
       i: position.get(failure.key) ?? -1,
       code: failure.code,
       message: failure.message.slice(0, FAILURE_MESSAGE_CHARS),
     }));
-    return conditional(() =>
-      this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: clusterPk(cluster), sk },
-          UpdateExpression: 'SET done = :done, failed = :failed',
-          ConditionExpression: firstOnly ? 'attribute_exists(pk) AND done = :false' : 'attribute_exists(pk)',
-          ExpressionAttributeValues: {
-            ':done': true,
-            ':failed': entries.filter((entry) => entry.i >= 0),
-            ...(firstOnly ? { ':false': false } : {}),
-          },
-        }),
-      ),
+    return this.#table.update(
+      { pk: clusterPk(cluster), sk },
+      {
+        expression: 'SET done = :done, failed = :failed',
+        values: { ':done': true, ':failed': entries.filter((entry) => entry.i >= 0) },
+      },
+      firstOnly
+        ? { expression: 'attribute_exists(pk) AND done = :false', values: { ':false': false } }
+        : { expression: 'attribute_exists(pk)' },
     );
   }
 
@@ -271,62 +237,14 @@ export class DynamoDbPlanStore implements PlanStore {
       });
       condition += ` AND #status IN (${onlyFrom.map((_, i) => `:from${i}`).join(', ')})`;
     }
-    return conditional(() =>
-      this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: clusterPk(cluster), sk: planSk(planIdSecond(planId), planId) },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      ),
+    return this.#table.update(
+      { pk: clusterPk(cluster), sk: planSk(planIdSecond(planId), planId) },
+      { expression: `SET ${sets.join(', ')}`, names, values },
+      { expression: condition },
     );
   }
 
-  async *#query(cluster: ClusterId, prefix: string): AsyncIterable<Item> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': clusterPk(cluster), ':prefix': prefix },
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) yield item;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-  }
-
-  /** BatchWriteItem in groups of 25, retrying unprocessed items with backoff. */
-  async #writeAll(items: readonly Item[]): Promise<void> {
-    for (let start = 0; start < items.length; start += WRITE_BATCH) {
-      let pending = items.slice(start, start + WRITE_BATCH).map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > MAX_WRITE_ATTEMPTS) {
-          throw new TransientError(
-            `DynamoDB table ${this.#table} left ${pending.length} plan items unprocessed; retry`,
-          );
-        }
-        const result = await this.#client.send(new BatchWriteCommand({ RequestItems: { [this.#table]: pending } }));
-        pending = (result.UnprocessedItems?.[this.#table] ?? []) as typeof pending;
-        if (pending.length > 0) await this.#sleep(Math.min(2000, 50 * 2 ** attempt));
-      }
-    }
-  }
-}
-
-/** Runs a conditional write: true when it was written, false when its condition did not hold. */
-async function conditional(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-    throw error;
+  #query(cluster: ClusterId, prefix: string): AsyncIterable<Item> {
+    return this.#table.query({ pk: clusterPk(cluster), skPrefix: prefix, consistent: true });
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The one way walcat's stores talk to the catalog table (`pk`/`sk`, docs/catalog-table.md): paged queries, batch
- * reads and writes that resend what DynamoDB left unprocessed (with capped, jittered backoff), and conditional
- * writes whose failed condition is an answer (`false`), not an exception. Every store under this folder builds on
- * it, so paging, backoff and conflict detection are written once.
+ * reads and writes that resend what DynamoDB left unprocessed (with capped, jittered backoff, several requests in
+ * flight), and conditional writes whose failed condition is an answer (`false`), not an exception. Every store under this folder builds on it, so paging, backoff and conflict detection are
+ * written once. Two hooks see every request: its operation name, and the capacity units it consumed (what
+ * on-demand capacity bills), which the catalog's request counts and the ingest benchmark are made of.
  */
 import {
   BatchGetCommand,
@@ -44,6 +45,13 @@ export interface TableQuery {
   readonly skPrefix?: string;
   /** Only sort keys in this inclusive range (instead of a prefix). */
   readonly skBetween?: readonly [string, string];
+  /** Only sort keys from this one on (instead of a prefix or a range). */
+  readonly skAtLeast?: string;
+  /**
+   * Only sort keys up to this one (instead of a prefix or a range): an open lower end, since DynamoDB refuses an
+   * empty string as a key value and so a BETWEEN from ''.
+   */
+  readonly skAtMost?: string;
   readonly filter?: Condition;
   /** Newest (largest sort key) first when false. Default true. */
   readonly forward?: boolean;
@@ -52,17 +60,44 @@ export interface TableQuery {
   readonly pageSize?: number;
 }
 
+/** How unprocessed batch items are resent: this many requests at most, capped exponential backoff between. */
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 2000 };
+
+export type CapacityKind = 'read' | 'write';
+
 export interface SingleTableOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Rounds of resending unprocessed batch items before giving up with a TransientError (default 8). */
-  readonly maxBatchAttempts?: number;
+  /** Resending unprocessed batch items; after `maxAttempts` requests a TransientError (default DEFAULT_RETRY). */
+  readonly retry?: RetryPolicy;
+  /** Batch requests (of 25 writes or 100 reads) in flight at once for one call (default 4). */
+  readonly parallelBatches?: number;
+  /** Called once per request sent, with DynamoDB's operation name (`Query`, `BatchWriteItem`, ...). */
+  readonly onRequest?: (operation: string) => void;
+  /**
+   * Called with the capacity units each request consumed. When set, every request asks DynamoDB for them; where
+   * DynamoDB reports none (a failed condition) the units are estimated as DynamoDB bills them: one per started KB
+   * of the item.
+   */
+  readonly onCapacity?: (kind: CapacityKind, units: number) => void;
 }
 
 /** DynamoDB's limits per BatchWriteItem and BatchGetItem request. */
 export const WRITE_BATCH = 25;
 export const GET_BATCH = 100;
+const DEFAULT_PARALLEL_BATCHES = 4;
+
+/** A put written only if the stored item meets its condition. */
+export interface ConditionalPut {
+  readonly item: Item;
+  readonly condition: Condition;
+}
 
 /** True for the error a failed condition raises (a concurrent writer got there first, or the item exists). */
 export function isConditionFailure(error: unknown): boolean {
@@ -73,35 +108,90 @@ export function isConditionFailure(error: unknown): boolean {
   );
 }
 
-/** Capped exponential backoff with full jitter, as AWS recommends for unprocessed batch items. */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  return Math.min(2000, 50 * 2 ** attempt) * random();
+/**
+ * Capped exponential backoff with full jitter, as AWS recommends for unprocessed batch items: the wait after the
+ * `attempt`-th request (1 for the first).
+ */
+export function backoffMs(
+  attempt: number,
+  random: () => number = Math.random,
+  policy: RetryPolicy = DEFAULT_RETRY,
+): number {
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt) * random();
 }
+
+/** Write units DynamoDB bills for one write of the item: one per started KB. */
+export function itemUnits(item: Item): number {
+  return Math.max(1, Math.ceil(JSON.stringify(item).length / 1024));
+}
+
+/** Runs `work` on every item, at most `limit` at once, in order of the items. */
+export async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
+}
+
+type Update = { readonly expression: string; readonly values?: Item; readonly names?: Record<string, string> };
+type ReturnCapacity = { ReturnConsumedCapacity?: 'TOTAL' };
 
 export class SingleTable {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly #sleep: (ms: number) => Promise<void>;
-  readonly #maxBatchAttempts: number;
+  readonly #retry: RetryPolicy;
+  readonly #parallelBatches: number;
+  readonly #onRequest: ((operation: string) => void) | undefined;
+  readonly #onCapacity: ((kind: CapacityKind, units: number) => void) | undefined;
+  /** Spread into every request: asks for consumed capacity only when someone listens. */
+  readonly #returnCapacity: ReturnCapacity;
 
   constructor(options: SingleTableOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#maxBatchAttempts = options.maxBatchAttempts ?? 8;
+    this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#parallelBatches = options.parallelBatches ?? DEFAULT_PARALLEL_BATCHES;
+    this.#onRequest = options.onRequest;
+    this.#onCapacity = options.onCapacity;
+    this.#returnCapacity = options.onCapacity === undefined ? {} : { ReturnConsumedCapacity: 'TOTAL' };
   }
 
   /** One item, strongly consistent unless asked otherwise. */
   async get(key: ItemKey, options: { readonly consistent?: boolean } = {}): Promise<Item | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keyOf(key), ConsistentRead: options.consistent ?? true }),
+    const result = await this.#send('GetItem', 'read', () =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: keyOf(key),
+          ConsistentRead: options.consistent ?? true,
+          ...this.#returnCapacity,
+        }),
+      ),
     );
     return result.Item;
   }
 
   /** Writes the item unconditionally. */
   async put(item: Item): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    await this.#send('PutItem', 'write', () =>
+      this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...this.#returnCapacity })),
+    );
   }
 
   /**
@@ -109,8 +199,17 @@ export class SingleTable {
    * decides whether to reload and retry or to report the other writer.
    */
   async putIf(item: Item, condition: Condition): Promise<boolean> {
-    return conditional(() =>
-      this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...conditionInput(condition) })),
+    return this.#conditional(itemUnits(item), () =>
+      this.#send('PutItem', 'write', () =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ...conditionInput(condition),
+            ...this.#returnCapacity,
+          }),
+        ),
+      ),
     );
   }
 
@@ -128,36 +227,47 @@ export class SingleTable {
   }
 
   /** UpdateItem with an optional condition; false when the condition failed. */
-  async update(
-    key: ItemKey,
-    update: { readonly expression: string; readonly values?: Item; readonly names?: Record<string, string> },
-    condition?: Condition,
-  ): Promise<boolean> {
+  async update(key: ItemKey, update: Update, condition?: Condition): Promise<boolean> {
+    return (await this.updateAndRead(key, update, condition)) !== undefined;
+  }
+
+  /** UpdateItem with an optional condition, answering the item as it is after the update; undefined on a conflict. */
+  async updateAndRead(key: ItemKey, update: Update, condition?: Condition): Promise<Item | undefined> {
     const values = { ...(update.values ?? {}), ...(condition?.values ?? {}) };
     const names = { ...(update.names ?? {}), ...(condition?.names ?? {}) };
-    return conditional(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keyOf(key),
-          UpdateExpression: update.expression,
-          ...(condition === undefined ? {} : { ConditionExpression: condition.expression }),
-          ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values }),
-          ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
-        }),
-      ),
-    );
+    let after: Item | undefined;
+    const written = await this.#conditional(itemUnits({ ...keyOf(key), ...values }), async () => {
+      const output = await this.#send('UpdateItem', 'write', () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keyOf(key),
+            UpdateExpression: update.expression,
+            ...(condition === undefined ? {} : { ConditionExpression: condition.expression }),
+            ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values }),
+            ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
+            ReturnValues: 'ALL_NEW',
+            ...this.#returnCapacity,
+          }),
+        ),
+      );
+      after = output.Attributes ?? keyOf(key);
+    });
+    return written ? after : undefined;
   }
 
   /** Deletes the item (if `condition` holds); false when the condition failed. */
   async delete(key: ItemKey, condition?: Condition): Promise<boolean> {
-    return conditional(() =>
-      this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keyOf(key),
-          ...(condition === undefined ? {} : conditionInput(condition)),
-        }),
+    return this.#conditional(1, () =>
+      this.#send('DeleteItem', 'write', () =>
+        this.client.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: keyOf(key),
+            ...(condition === undefined ? {} : conditionInput(condition)),
+            ...this.#returnCapacity,
+          }),
+        ),
       ),
     );
   }
@@ -166,13 +276,18 @@ export class SingleTable {
   async *query(query: TableQuery): AsyncGenerator<Item> {
     const values: Record<string, unknown> = { ':pk': query.pk, ...(query.filter?.values ?? {}) };
     const names: Record<string, string> = { ...(query.filter?.names ?? {}) };
+    const ranged =
+      query.skBetween !== undefined ||
+      query.skPrefix !== undefined ||
+      query.skAtLeast !== undefined ||
+      query.skAtMost !== undefined;
     let hash = 'pk';
     let range = 'sk';
     if (query.index !== undefined) {
       hash = '#indexHash';
       names[hash] = query.index.hashKey;
       // DynamoDB refuses a name the expressions do not use.
-      if (query.skBetween !== undefined || query.skPrefix !== undefined) {
+      if (ranged) {
         range = '#indexRange';
         names[range] = query.index.rangeKey;
       }
@@ -185,72 +300,122 @@ export class SingleTable {
     } else if (query.skPrefix !== undefined) {
       keyCondition += ` AND begins_with(${range}, :skPrefix)`;
       values[':skPrefix'] = query.skPrefix;
+    } else if (query.skAtLeast !== undefined) {
+      keyCondition += ` AND ${range} >= :skFrom`;
+      values[':skFrom'] = query.skAtLeast;
+    } else if (query.skAtMost !== undefined) {
+      keyCondition += ` AND ${range} <= :skTo`;
+      values[':skTo'] = query.skAtMost;
     }
     let startKey: Item | undefined;
     do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ...(query.index === undefined ? {} : { IndexName: query.index.name }),
-          KeyConditionExpression: keyCondition,
-          ExpressionAttributeValues: values,
-          ...(query.filter === undefined ? {} : { FilterExpression: query.filter.expression }),
-          ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
-          ...(query.forward === false ? { ScanIndexForward: false } : {}),
-          ...(query.consistent === true ? { ConsistentRead: true } : {}),
-          ...(query.pageSize === undefined ? {} : { Limit: query.pageSize }),
-          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-        }),
+      const page = await this.#send('Query', 'read', () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            ...(query.index === undefined ? {} : { IndexName: query.index.name }),
+            KeyConditionExpression: keyCondition,
+            ExpressionAttributeValues: values,
+            ...(query.filter === undefined ? {} : { FilterExpression: query.filter.expression }),
+            ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
+            ...(query.forward === false ? { ScanIndexForward: false } : {}),
+            ...(query.consistent === true ? { ConsistentRead: true } : {}),
+            ...(query.pageSize === undefined ? {} : { Limit: query.pageSize }),
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+            ...this.#returnCapacity,
+          }),
+        ),
       );
       for (const item of page.Items ?? []) yield item;
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
   }
 
-  /** Reads many items in requests of 100, resending unprocessed keys; items not stored are absent from the answer. */
+  /**
+   * Reads many items in requests of 100 (several in flight), resending unprocessed keys; items not stored are
+   * absent from the answer. Strongly consistent unless asked otherwise.
+   */
   async batchGet(keys: readonly ItemKey[], options: { readonly consistent?: boolean } = {}): Promise<Item[]> {
     const items: Item[] = [];
-    for (let offset = 0; offset < keys.length; offset += GET_BATCH) {
-      let pending: Item[] = keys.slice(offset, offset + GET_BATCH).map(keyOf);
+    await inParallel(chunks(keys, GET_BATCH), this.#parallelBatches, async (chunk) => {
+      let pending: Item[] = chunk.map(keyOf);
       for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > this.#maxBatchAttempts) throw this.#stillUnprocessed(pending.length, 'reads');
-        const output = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: { Keys: pending, ...(options.consistent === false ? {} : { ConsistentRead: true }) },
-            },
-          }),
+        if (attempt > this.#retry.maxAttempts) throw this.#stillUnprocessed(pending.length, 'reads');
+        const output = await this.#send('BatchGetItem', 'read', () =>
+          this.client.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.tableName]: { Keys: pending, ...(options.consistent === false ? {} : { ConsistentRead: true }) },
+              },
+              ...this.#returnCapacity,
+            }),
+          ),
         );
         items.push(...(output.Responses?.[this.tableName] ?? []));
         pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-        if (pending.length > 0) await this.#sleep(backoffMs(attempt));
+        if (pending.length > 0) await this.#sleep(backoffMs(attempt, Math.random, this.#retry));
       }
-    }
+    });
     return items;
   }
 
-  /** Puts and deletes in requests of 25, resending what DynamoDB left unprocessed with backoff. */
+  /** Puts and deletes in requests of 25 (several in flight), resending what DynamoDB left unprocessed with backoff. */
   async batchWrite(writes: { readonly puts?: readonly Item[]; readonly deletes?: readonly ItemKey[] }): Promise<void> {
     const requests: Item[] = [
       ...(writes.puts ?? []).map((item) => ({ PutRequest: { Item: item } })),
       ...(writes.deletes ?? []).map((key) => ({ DeleteRequest: { Key: keyOf(key) } })),
     ];
-    for (let offset = 0; offset < requests.length; offset += WRITE_BATCH) {
-      let pending = requests.slice(offset, offset + WRITE_BATCH);
+    await inParallel(chunks(requests, WRITE_BATCH), this.#parallelBatches, async (chunk) => {
+      let pending = chunk;
       for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > this.#maxBatchAttempts) throw this.#stillUnprocessed(pending.length, 'writes');
-        const output = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),
+        if (attempt > this.#retry.maxAttempts) throw this.#stillUnprocessed(pending.length, 'writes');
+        const output = await this.#send('BatchWriteItem', 'write', () =>
+          this.client.send(
+            new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never }, ...this.#returnCapacity }),
+          ),
         );
         pending = (output.UnprocessedItems?.[this.tableName] ?? []) as Item[];
-        if (pending.length > 0) await this.#sleep(backoffMs(attempt));
+        if (pending.length > 0) await this.#sleep(backoffMs(attempt, Math.random, this.#retry));
       }
+    });
+  }
+
+  /** Sends one request, telling the hooks its operation and the capacity DynamoDB reported for it. */
+  async #send<Output extends { ConsumedCapacity?: unknown }>(
+    operation: string,
+    kind: CapacityKind,
+    request: () => Promise<Output>,
+  ): Promise<Output> {
+    this.#onRequest?.(operation);
+    const output = await request();
+    // A mocked client may answer nothing at all.
+    this.#reported(kind, output ?? {});
+    return output;
+  }
+
+  /** Tells the capacity hook what DynamoDB reported; false when it reported none. */
+  #reported(kind: CapacityKind, output: { ConsumedCapacity?: unknown }): boolean {
+    const reported = output.ConsumedCapacity;
+    const list = Array.isArray(reported) ? reported : reported === undefined ? [] : [reported];
+    for (const entry of list) this.#onCapacity?.(kind, (entry as { CapacityUnits?: number }).CapacityUnits ?? 0);
+    return list.length > 0;
+  }
+
+  /** Runs a conditional write: true when written, false when its condition failed (billed as a write of `units`). */
+  async #conditional(units: number, write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      this.#onCapacity?.('write', units);
+      return false;
     }
   }
 
   #stillUnprocessed(count: number, what: string): TransientError {
     return new TransientError(
-      `DynamoDB table ${this.tableName}: ${count} batch ${what} still unprocessed after ${this.#maxBatchAttempts} attempts (throttled); the run is retried`,
+      `DynamoDB table ${this.tableName}: ${count} batch ${what} still unprocessed after ${this.#retry.maxAttempts} attempts (throttled); the run is retried`,
     );
   }
 }
@@ -274,14 +439,4 @@ function conditionInput(condition: Condition): Item {
     ...(condition.values === undefined ? {} : { ExpressionAttributeValues: condition.values }),
     ...(condition.names === undefined ? {} : { ExpressionAttributeNames: condition.names }),
   };
-}
-
-async function conditional(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
 }

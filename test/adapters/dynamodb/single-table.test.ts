@@ -87,7 +87,7 @@ describe('single-table module against dynalite', () => {
       sleep: async (ms) => {
         naps.push(ms);
       },
-      maxBatchAttempts: 40,
+      retry: { maxAttempts: 40, baseDelayMs: 50, maxDelayMs: 2000 },
     });
     faults.set([{ kind: 'unprocessed', rate: 0.5 }]);
     const puts = Array.from({ length: 120 }, (_, n) => ({ pk: 'P#throttled', sk: sk(n), n }));
@@ -107,7 +107,12 @@ describe('single-table module against dynalite', () => {
     const { client } = dynaliteClients(catalog.ddb.endpoint);
     const faults = new FaultInjector(3);
     attachFaults(client, faults);
-    const stuck = new SingleTable({ client, tableName: TABLE, sleep: async () => {}, maxBatchAttempts: 3 });
+    const stuck = new SingleTable({
+      client,
+      tableName: TABLE,
+      sleep: async () => {},
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 4 },
+    });
     faults.set([{ kind: 'unprocessed', rate: 1 }]);
     const write = stuck.batchWrite({ puts: [{ pk: 'P#stuck', sk: 'A' }] });
     await expect(write).rejects.toBeInstanceOf(TransientError);
