@@ -37,6 +37,10 @@ describe('single-table module against dynalite', () => {
     expect(backward.map((item) => item.n)).toEqual(puts.map((item) => item.n).reverse());
     const range = await collect(table.query({ pk: 'P#paged', skBetween: [sk(10), sk(19)], pageSize: 3 }));
     expect(range.map((item) => item.n)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    const tail = await collect(table.query({ pk: 'P#paged', skAtLeast: sk(255), pageSize: 2 }));
+    expect(tail.map((item) => item.n)).toEqual([255, 256, 257, 258, 259]);
+    const head = await collect(table.query({ pk: 'P#paged', skAtMost: sk(3), forward: false }));
+    expect(head.map((item) => item.n)).toEqual([3, 2, 1, 0]);
     const filtered = await collect(
       table.query({ pk: 'P#paged', pageSize: 11, filter: { expression: 'n < :max', values: { ':max': 5 } } }),
     );
@@ -119,6 +123,68 @@ describe('single-table module against dynalite', () => {
     await expect(write).rejects.toThrow(`table ${TABLE}: 1 batch writes still unprocessed after 3 attempts`);
     faults.stop();
     client.destroy();
+  });
+
+  it('tells its hooks every request by operation and the capacity it consumed, estimating what DynamoDB bills unreported', async () => {
+    const operations: string[] = [];
+    const capacity = { read: 0, write: 0 };
+    const observed = new SingleTable({
+      client: catalog.client,
+      tableName: TABLE,
+      onRequest: (operation) => operations.push(operation),
+      onCapacity: (kind, units) => {
+        capacity[kind] += units;
+      },
+    });
+    const puts = Array.from({ length: 30 }, (_, n) => ({ pk: 'P#hooks', sk: sk(n), n }));
+    await observed.batchWrite({ puts });
+    await observed.batchGet(puts.map(({ pk, sk }) => ({ pk, sk })));
+    await collect(observed.query({ pk: 'P#hooks', pageSize: 20 }));
+    await observed.get({ pk: 'P#hooks', sk: sk(0) });
+    expect(operations).toEqual(['BatchWriteItem', 'BatchWriteItem', 'BatchGetItem', 'Query', 'Query', 'GetItem']);
+    expect(capacity.write).toBeGreaterThanOrEqual(30);
+    expect(capacity.read).toBeGreaterThan(0);
+    // A failed condition answers no capacity, but DynamoDB bills it as a write of the item.
+    const before = capacity.write;
+    expect(await observed.putIfAbsent({ pk: 'P#hooks', sk: sk(0), text: 'x'.repeat(3000) })).toBe(false);
+    expect(capacity.write - before).toBe(3);
+    expect(operations.at(-1)).toBe('PutItem');
+  });
+
+  it('keeps at most parallelBatches batch requests in flight, and uses them all', async () => {
+    const { client } = dynaliteClients(catalog.ddb.endpoint);
+    let inFlight = 0;
+    let most = 0;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          // Long enough that every worker has sent before the first answer comes back.
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return await next(args);
+        } finally {
+          inFlight--;
+        }
+      },
+      { step: 'initialize', name: 'countInFlight' },
+    );
+    const parallel = new SingleTable({ client, tableName: TABLE, parallelBatches: 3 });
+    const puts = Array.from({ length: 200 }, (_, n) => ({ pk: 'P#parallel', sk: sk(n), n }));
+    await parallel.batchWrite({ puts });
+    expect(most).toBe(3);
+    most = 0;
+    expect(await parallel.batchGet(puts.map(({ pk, sk }) => ({ pk, sk })))).toHaveLength(200);
+    expect(most).toBe(2);
+    client.destroy();
+  });
+
+  it('answers the item after an update, and nothing when its condition failed', async () => {
+    const key = { pk: 'P#update', sk: 'ONE' };
+    const added = { expression: 'ADD parts :part', values: { ':part': new Set([1]) } };
+    expect((await table.updateAndRead(key, added))?.parts).toEqual(new Set([1]));
+    const more = { expression: 'ADD parts :part', values: { ':part': new Set([2]) } };
+    expect((await table.updateAndRead(key, more))?.parts).toEqual(new Set([1, 2]));
+    expect(await table.updateAndRead(key, more, { expression: 'attribute_not_exists(pk)' })).toBeUndefined();
   });
 
   it('backs off exponentially, capped at 2 s, with full jitter', () => {
