@@ -45,6 +45,8 @@ const NAME = 'gap-verification';
 /** New segments per incremental run: ten minutes of a busy cluster between two watchdog runs. */
 const NEW_SEGMENTS = 60;
 const INCREMENTAL_ROUNDS = 9;
+/** New segments between the full and the incremental run on dynalite: what the incremental run should read. */
+const NEW_SEGMENTS_DYNAMO = 10;
 /** Client CPU one incremental run may take over 10M catalogued segments, and the heap it may grow. */
 const INCREMENTAL_CPU_GOAL_MS = 1000;
 const INCREMENTAL_HEAP_GOAL_MIB = 64;
@@ -305,7 +307,12 @@ async function dynamoRows(): Promise<BenchRow[]> {
         const found = backups.find((record) => record.name === name)?.backup;
         return found === undefined ? { problem: 'unknown' } : { backup: found };
       };
-      const catalog = new DynamoDbCatalogStore({ client, tableName, interpret });
+      // The store's clock stamps every WAL write for the change index and gives the cursor its stamp. The archive
+      // was written long before the full run: written by the wall clock seconds before it, every item would fall in
+      // the incremental run's 5-minute re-read overlap, and that run would read the whole archive again.
+      let clock = new Date(NOW.getTime() - 3_600_000);
+      const now = () => clock;
+      const catalog = new DynamoDbCatalogStore({ client, tableName, interpret, now });
       await catalog.ensureTable();
       // The archive's segments are written as the store writes them, but in bulk (one conditional PutItem each on
       // dynalite would be 25,000 requests of set-up): see support/replayed-catalog-load.ts.
@@ -333,7 +340,7 @@ async function dynamoRows(): Promise<BenchRow[]> {
       for (let segNo = 1; segNo < total; segNo++) {
         if (data.present(segNo)) changes.push(walChange(segNo, timelineId(segNo < data.switchSegNo ? 1 : 2)));
       }
-      await new DynamoDbCatalogStore({ client: seeding.client, tableName, interpret }).applyWalChanges(changes);
+      await new DynamoDbCatalogStore({ client: seeding.client, tableName, interpret, now }).applyWalChanges(changes);
       await ddb.bulkPut(tableName, seeding.recorded);
       await catalog.applyWalChanges([
         {
@@ -369,10 +376,15 @@ async function dynamoRows(): Promise<BenchRow[]> {
         })),
       );
       const requests = (): number => Object.values(catalog.requestCounts).reduce((sum, n) => sum + n, 0);
+      clock = NOW;
       const beforeFull = requests();
       const full = await evaluateContinuity(catalog, cluster, { now: NOW, persistCursor: true });
       const fullRequests = requests() - beforeFull;
-      await catalog.applyWalChanges(Array.from({ length: 10 }, (_, i) => walChange(total + i, timelineId(2))));
+      clock = new Date(NOW.getTime() + 30_000);
+      await catalog.applyWalChanges(
+        Array.from({ length: NEW_SEGMENTS_DYNAMO }, (_, i) => walChange(total + i, timelineId(2))),
+      );
+      clock = new Date(NOW.getTime() + 60_000);
       const beforeIncremental = requests();
       const incremental = await evaluateContinuity(catalog, cluster, {
         now: new Date(NOW.getTime() + 60_000),
@@ -381,6 +393,13 @@ async function dynamoRows(): Promise<BenchRow[]> {
       const incrementalRequests = requests() - beforeIncremental;
       if (full.readMode !== 'full' || incremental.readMode !== 'incremental')
         throw new Error('bench: unexpected read modes');
+      // What the incremental run decided must be what reading everything decides.
+      const reread = await evaluateContinuity(catalog, cluster, { now: clock, forceFull: true, persistCursor: false });
+      const gapsOf = (run: typeof full) => JSON.stringify(run.gaps.gaps);
+      if (gapsOf(reread) !== gapsOf(incremental))
+        throw new Error(
+          `bench: the incremental run found ${incremental.gaps.gaps.length} gaps, a full read at the same time ${reread.gaps.gaps.length}`,
+        );
       const label = total.toLocaleString('en-US');
       rows.push(
         {
