@@ -100,7 +100,7 @@ export async function createCliRuntime(options: {
   };
   // `restore start --thaw` and `drill` thaw frozen objects, so the CLI's adapter set has the S3 adapters too.
   const withAdapterSet = async () => {
-    const [{ createAdapterSet }, { localAdapterSet }, { createS3Adapters }] = await Promise.all([
+    const [{ createAdapterSet }, { localAdapterSet }, { createS3AdaptersWithThaw }] = await Promise.all([
       import('../wiring/adapter-set.ts'),
       import('../wiring/local-adapter-set.ts'),
       import('../wiring/s3-adapters.ts'),
@@ -111,7 +111,7 @@ export async function createCliRuntime(options: {
         : createAdapterSet({
             config: loadConfig(),
             endpoints: runtime.endpoints,
-            s3: createS3Adapters,
+            s3: createS3AdaptersWithThaw,
             ...(runtime.hostCommandsLogGroup ? { commandLogGroup: runtime.hostCommandsLogGroup } : {}),
           });
       return adapters;

@@ -13,7 +13,7 @@ import type { Notifier } from '../ports/notifier.ts';
 import { latestArchiverSignal } from '../use-cases/archiver-signal.ts';
 import { type AdapterSet, createAdapterSet } from './adapter-set.ts';
 import { type LocalEndpoints, localEndpoints } from './local-endpoints.ts';
-import { createS3Adapters } from './s3-adapters.ts';
+import { createS3AdaptersWithThaw } from './s3-adapters.ts';
 
 export { LOCAL_CREDENTIALS, type LocalEndpoints, localEndpoints } from './local-endpoints.ts';
 
@@ -38,7 +38,7 @@ export function localAdapterSet(options: LocalAdapterSetOptions): AdapterSet {
     config: options.config,
     endpoints: localEndpoints(options.stack, options.region),
     // The local stack and `walcat --local` run every use case, thaws included.
-    s3: createS3Adapters,
+    s3: createS3AdaptersWithThaw,
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.instances ? { instances: options.instances } : {}),
     metrics: options.metrics ?? { record: () => undefined },

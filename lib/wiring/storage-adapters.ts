@@ -46,7 +46,7 @@ export interface StorageAdapters {
   objectStore(): ObjectStore & ObjectVersionStore & ServiceClock;
   /** Reads bucket configurations (lifecycle, versioning, notifications, lock). */
   inspector(): BucketInspector;
-  /** Thaws frozen objects; undefined where the door passed no S3 factory (restores there refuse to thaw). */
+  /** Thaws frozen objects; undefined where the door's S3 factory has no thaw (restores there refuse to thaw). */
   thaw(): ObjectThaw | undefined;
   alerts(): AlertStore;
   plans(): PlanStore;
@@ -100,7 +100,7 @@ export function createStorageAdapters(options: StorageAdaptersOptions): StorageA
     ),
     objectStore: () => bucketAdapters().objectStore(),
     inspector: () => bucketAdapters().inspector(),
-    thaw: () => s3()?.thaw(),
+    thaw: () => s3()?.thaw?.(),
     alerts: lazy(() => new DynamoDbAlertStore({ client: dynamodb(), tableName })),
     plans: lazy(() => new DynamoDbPlanStore({ client: dynamodb(), tableName })),
     jobs: jobStore,

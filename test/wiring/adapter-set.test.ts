@@ -13,7 +13,7 @@ import { startRestore } from '../../lib/use-cases/start-restore.ts';
 import { type AdapterSet, createAdapterSet } from '../../lib/wiring/adapter-set.ts';
 import { HOST_COMMAND_LOG_GROUP } from '../../lib/wiring/host-command-adapters.ts';
 import { localAdapterSet } from '../../lib/wiring/local-adapter-set.ts';
-import { createS3Adapters } from '../../lib/wiring/s3-adapters.ts';
+import { createS3Adapters, createS3AdaptersWithThaw } from '../../lib/wiring/s3-adapters.ts';
 import { createStorageAdapters } from '../../lib/wiring/storage-adapters.ts';
 import {
   cluster,
@@ -141,11 +141,15 @@ describe('an adapter set built without what a use case needs', () => {
     adapters.close();
   });
 
-  it('with them: restores and drills thaw through the same adapters that read the buckets', () => {
-    const adapters = createAdapterSet({ config, endpoints: { region: 'eu-west-1' }, s3: createS3Adapters });
-    expect(adapters.restore().thaw).toBeDefined();
-    expect(adapters.drill().thaw).toBe(adapters.restore().thaw);
-    adapters.close();
+  it('with the thawing S3 adapters restores and drills thaw; with the reading ones (deployed) they cannot', () => {
+    const thawing = createAdapterSet({ config, endpoints: { region: 'eu-west-1' }, s3: createS3AdaptersWithThaw });
+    expect(thawing.restore().thaw).toBeDefined();
+    expect(thawing.drill().thaw).toBe(thawing.restore().thaw);
+    thawing.close();
+    const reading = createAdapterSet({ config, endpoints: { region: 'eu-west-1' }, s3: createS3Adapters });
+    expect(reading.restore().thaw).toBeUndefined();
+    expect(reading.objectStore()).toBeDefined();
+    reading.close();
   });
 });
 
