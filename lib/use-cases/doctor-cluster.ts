@@ -18,9 +18,16 @@ import { reviewObjectLock } from '../domain/bucket/object-lock-review.ts';
 import { queuePolicyVerdict } from '../domain/bucket/queue-policy.ts';
 import type { BackupRecord } from '../domain/catalog/catalog-records.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
+import {
+  type FunctionRoles,
+  type RoleSimulation,
+  roleAccessCheck,
+  roleRequirements,
+} from '../domain/deployment/function-role-access.ts';
 import { BucketConfigurationUnsupportedError, type BucketInspector } from '../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { InstanceDirectory } from '../ports/instance-directory.ts';
+import { PermissionSimulationUnavailableError, type PermissionSimulator } from '../ports/permission-simulator.ts';
 import type { QueueInspector } from '../ports/queue-inspector.ts';
 
 /** The deployed catalog-sync runs every 6 hours; two missed runs and some slack make the catalog stale. */
@@ -33,6 +40,8 @@ export interface DoctorDeps {
   readonly queues?: QueueInspector;
   /** SSM's managed instances by tag (absent: the `hosts` and `drill-hosts` checks are skipped). */
   readonly instances?: InstanceDirectory;
+  /** IAM's policy simulator (absent: the `role-*` checks are skipped). */
+  readonly permissions?: PermissionSimulator;
 }
 
 export interface DoctorOptions {
@@ -40,6 +49,10 @@ export interface DoctorOptions {
   /** walcat's object-events queue; when known, the notification must reach exactly it. */
   readonly queueArn?: string;
   readonly syncMaxAgeMs?: number;
+  /** The deployed functions' role ARNs; each one named gets its `role-*` checks. */
+  readonly roles?: FunctionRoles;
+  /** The region the functions run in (the Slack parameter's ARN is in it). */
+  readonly region?: string;
 }
 
 /** `walcat doctor --json`: one element per cluster. */
@@ -75,6 +88,29 @@ async function settle<T>(read: () => Promise<T>): Promise<{ value: T } | { error
 function configuredKmsKey(cluster: ClusterConfig): string | undefined {
   const key = (cluster.storage as { readonly kmsKeyArn?: unknown }).kmsKeyArn;
   return typeof key === 'string' && key !== '' ? key : undefined;
+}
+
+/** Asks the simulator, per requirement, which of its actions the role is denied; "not checked" when it cannot. */
+async function roleChecks(
+  simulator: PermissionSimulator,
+  cluster: ClusterConfig,
+  roles: FunctionRoles,
+  region: string,
+): Promise<DoctorCheck[]> {
+  return Promise.all(
+    roleRequirements(cluster, roles, region).map(async (requirement) => {
+      const roleArn = roles[requirement.fn] ?? '';
+      const answer = await settle(() => simulator.simulate(roleArn, requirement.actions, requirement.resources));
+      if (!('value' in answer) && !(answer.error instanceof PermissionSimulationUnavailableError)) {
+        return unreadable(requirement.check, answer.error);
+      }
+      const simulation: RoleSimulation =
+        'value' in answer
+          ? { denied: answer.value.filter((decision) => !decision.allowed) }
+          : { unavailable: messageOf(answer.error) };
+      return roleAccessCheck(requirement, roleArn, simulation);
+    }),
+  );
 }
 
 /**
@@ -193,6 +229,9 @@ export async function doctorCluster(
         'value' in found ? hostsCheck(check, target, found.value, cluster.id) : unreadable(check, found.error),
       );
     }
+  }
+  if (deps.permissions !== undefined && options.roles !== undefined) {
+    checks.push(...(await roleChecks(deps.permissions, cluster, options.roles, options.region ?? 'us-east-1')));
   }
   return { cluster: cluster.id, checks, ...(lifecycle ? { lifecycle } : {}) };
 }
