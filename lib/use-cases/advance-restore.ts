@@ -123,29 +123,34 @@ export interface WatchdogOutcome {
   readonly advanced: number;
 }
 
-/** What the watchdog did with one restore or drill job. */
-export type RestoreReview = 'left' | 'advanced' | 'polled' | 'polled-and-advanced' | 'polled-and-timed-out';
-
 /**
- * The watchdog's look at one running restore or drill: a step quiet for `quietMs` is polled (GetCommandInvocation)
- * and the answer applied like an event; a step past its timeout whose command is still not final is failed as timed
- * out; a step whose dispatch was lost is sent.
+ * The watchdog's look at one running restore or drill, counted into `counts`: a step quiet for `quietMs` is polled
+ * (GetCommandInvocation) and the answer applied like an event; a step past its timeout whose command is still not
+ * final is failed as timed out; a step whose dispatch was lost is sent.
  */
-export async function reviewRestoreJob(deps: RestoreDeps, job: RestoreJob, quietMs: number): Promise<RestoreReview> {
+export async function reviewRestoreJob(
+  deps: RestoreDeps,
+  job: RestoreJob,
+  quietMs: number,
+  counts: { polled: number; timedOut: number; advanced: number },
+): Promise<void> {
   // A step succeeded (or the job was created) but sending the next command failed, e.g. SendCommand throttled:
   // nothing is in flight, so no event will ever come and the event's redelivery is ignored as a duplicate.
   // Once the job has been quiet for `quietMs` (no handler is about to send it), send the step from here.
   if (nextRestoreCommand(job) && deps.now().getTime() - job.updatedAt.getTime() >= quietMs) {
     await dispatchAndCatchUp(deps, job);
-    return 'advanced';
+    counts.advanced++;
+    return;
   }
   const stuck = stuckStep(job, deps.now(), quietMs);
-  if (!stuck?.step.commandId) return 'left';
+  if (!stuck?.step.commandId) return;
+  counts.polled++;
   const invocation =
     job.instanceId === undefined ? undefined : await deps.transport.getInvocation(stuck.step.commandId, job.instanceId);
   if (invocation && isTerminalStatus(invocation.status)) {
     const outcome = await advanceRestore(deps, fromInvocation(invocation, deps.now()));
-    return outcome.transition?.kind !== 'ignored' ? 'polled-and-advanced' : 'polled';
+    if (outcome.transition?.kind !== 'ignored') counts.advanced++;
+    return;
   }
   if (stuck.overdue) {
     const { job: failed, transition } = timeOutStep(job, deps.now());
@@ -153,22 +158,10 @@ export async function reviewRestoreJob(deps: RestoreDeps, job: RestoreJob, quiet
       await deps.jobs.save(failed, job.version);
       await releaseRestoreLock(deps, failed);
       await notifyRestore(deps, failed, 'failed');
-      return 'polled-and-timed-out';
+      counts.timedOut++;
     }
   }
-  return 'polled';
 }
-
-/** Adds one review to the watchdog's counts. */
-export function countReview(outcome: WatchdogOutcome, review: RestoreReview): WatchdogOutcome {
-  return {
-    polled: outcome.polled + (review.startsWith('polled') ? 1 : 0),
-    timedOut: outcome.timedOut + (review.endsWith('timed-out') ? 1 : 0),
-    advanced: outcome.advanced + (review.endsWith('advanced') ? 1 : 0),
-  };
-}
-
-export const NO_REVIEWS: WatchdogOutcome = { polled: 0, timedOut: 0, advanced: 0 };
 
 /** The restore watchdog alone, over the running restores of the clusters given (the job tracker runs every job's). */
 export async function reconcileRestoreJobs(
@@ -176,9 +169,7 @@ export async function reconcileRestoreJobs(
   clusters: readonly ClusterId[],
   quietMs: number,
 ): Promise<WatchdogOutcome> {
-  let outcome = NO_REVIEWS;
-  for (const job of await deps.jobs.listRunning(clusters)) {
-    outcome = countReview(outcome, await reviewRestoreJob(deps, job, quietMs));
-  }
-  return outcome;
+  const counts = { polled: 0, timedOut: 0, advanced: 0 };
+  for (const job of await deps.jobs.listRunning(clusters)) await reviewRestoreJob(deps, job, quietMs, counts);
+  return counts;
 }

@@ -8,7 +8,7 @@ import type { ClusterConfig } from '../domain/cluster.ts';
 import { type CommandStatus, isTerminalStatus } from '../domain/jobs/command-status.ts';
 import type { Job } from '../domain/jobs/job.ts';
 import { restoreJobOf } from '../domain/restore/restore-job.ts';
-import { countReview, NO_REVIEWS, reviewRestoreJob, type WatchdogOutcome } from './advance-restore.ts';
+import { reviewRestoreJob, type WatchdogOutcome } from './advance-restore.ts';
 import { applyUpdates, updateFromInvocation } from './apply-host-job-reports.ts';
 import type { TrackCommandDependencies, TrackOutcome } from './track-command-status.ts';
 
@@ -48,13 +48,13 @@ export async function reconcileJobs(deps: TrackCommandDependencies, input: Recon
   const restoreQuietMs = input.restoreQuietMs ?? DEFAULT_RESTORE_QUIET_MS;
   const restoreDeps = deps.restore === undefined ? undefined : { ...deps.restore, now: () => input.now };
   const outcomes: TrackOutcome[] = [];
-  let restores = NO_REVIEWS;
+  const restores = { polled: 0, timedOut: 0, advanced: 0 };
   let polled = 0;
   for (const cluster of input.clusters) {
     for (const job of await deps.jobs.listActive(cluster.id)) {
       if (job.restore !== undefined) {
         if (restoreDeps !== undefined && job.state === 'running') {
-          restores = countReview(restores, await reviewRestoreJob(restoreDeps, restoreJobOf(job), restoreQuietMs));
+          await reviewRestoreJob(restoreDeps, restoreJobOf(job), restoreQuietMs, restores);
         }
         continue;
       }

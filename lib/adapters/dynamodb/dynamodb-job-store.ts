@@ -81,7 +81,7 @@ export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
     const pk = clusterPk(job.cluster);
     const sk = jobSk(job.createdAt, job.id);
     if (job.commandId !== undefined) await this.indexCommand(job.commandId, pk, sk, job, HOST_JOB_FAMILY);
-    if (!(await this.#table.putIfAbsent(hostItem(job, pk, sk, this.historyMs)))) {
+    if (!(await this.#table.putIfAbsent(jobItem(job, pk, sk, this.historyMs)))) {
       throw new JobConflictError(`job ${job.id} of cluster ${job.cluster} already exists`);
     }
   }
@@ -115,7 +115,7 @@ export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
       const changed = change(current);
       if (changed === current) return current;
       const next: Job = { ...changed, version: current.version + 1 };
-      if (await this.#table.putIfVersion(hostItem(next, pk, sk, this.historyMs), current.version)) {
+      if (await this.#table.putIfVersion(jobItem(next, pk, sk, this.historyMs), current.version)) {
         if (next.commandId !== undefined && next.commandId !== current.commandId) {
           await this.indexCommand(next.commandId, pk, sk, next, HOST_JOB_FAMILY);
         }
@@ -247,14 +247,9 @@ export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
     );
   }
 
-  /** Job items of a cluster, newest first, of one family or of both. */
-  async *jobItems(cluster: ClusterId, family?: string): AsyncGenerator<Item> {
-    yield* this.#table.query({
-      pk: clusterPk(cluster),
-      skPrefix: JOB_SK_PREFIX,
-      forward: false,
-      ...(family === undefined ? {} : { filter: { expression: 'jobFamily = :family', values: { ':family': family } } }),
-    });
+  /** Job items of a cluster, newest first. */
+  async *jobItems(cluster: ClusterId): AsyncGenerator<Item> {
+    yield* this.#table.query({ pk: clusterPk(cluster), skPrefix: JOB_SK_PREFIX, forward: false });
   }
 
   /**
@@ -368,18 +363,19 @@ class RestoreJobs implements RestoreJobStore {
     const sk = index?.jobSk;
     if (typeof sk !== 'string') return undefined;
     const item = await this.#table.get({ pk, sk });
-    return item === undefined ? undefined : restoreJobOf(item);
+    return item === undefined ? undefined : restoreOfItem(item);
   }
 
   async findByCommandId(commandId: string): Promise<RestoreJob | undefined> {
     const item = await this.#store.commandItem(commandId);
-    return item?.jobFamily === RESTORE_JOB_FAMILY ? restoreJobOf(item) : undefined;
+    return item?.jobFamily === RESTORE_JOB_FAMILY ? restoreOfItem(item) : undefined;
   }
 
   async list(cluster: ClusterId, options: { kind?: RestoreJobKind; limit?: number } = {}): Promise<RestoreJob[]> {
     const jobs: RestoreJob[] = [];
-    for await (const item of this.#store.jobItems(cluster, RESTORE_JOB_FAMILY)) {
-      const job = restoreJobOf(item);
+    for await (const item of this.#store.jobItems(cluster)) {
+      if (item.jobFamily !== RESTORE_JOB_FAMILY) continue;
+      const job = restoreOfItem(item);
       if (options.kind !== undefined && job.kind !== options.kind) continue;
       jobs.push(job);
       if (options.limit !== undefined && jobs.length >= options.limit) break;
@@ -391,7 +387,7 @@ class RestoreJobs implements RestoreJobStore {
     const all = await Promise.all(clusters.map((cluster) => this.#store.activeItems(cluster)));
     return all
       .flat()
-      .flatMap((item) => (item.jobFamily === RESTORE_JOB_FAMILY ? [restoreJobOf(item)] : []))
+      .flatMap((item) => (item.jobFamily === RESTORE_JOB_FAMILY ? [restoreOfItem(item)] : []))
       .filter((job) => job.status === 'running');
   }
 
@@ -408,84 +404,59 @@ function lifetime(cluster: ClusterId, endedAt: Date | undefined, historyMs: numb
   return endedAt === undefined ? { [ACTIVE_OF]: clusterPk(cluster) } : { ttl: jobExpiresAt(endedAt, historyMs) };
 }
 
-/** When a host job ended; undefined while it is queued or running. */
-const hostJobEnd = (job: Job): Date | undefined =>
+/** When a job ended; undefined while it is queued or running (a failed restore resumed is active again). */
+const jobEnd = (job: Job): Date | undefined =>
   isTerminalJobState(job.state) ? (job.finishedAt ?? job.lastUpdateAt) : undefined;
 
-/** When a restore or drill ended; a failed one can be resumed, and is then active again and loses its ttl. */
-const restoreJobEnd = (job: RestoreJob): Date | undefined =>
-  job.status === 'running' ? undefined : (job.finishedAt ?? job.updatedAt);
-
-function hostItem(job: Job, pk: string, sk: string, historyMs: number): Item {
+/**
+ * Every job's item, whatever its type: the same attributes, the active index or the ttl from when it ended, and the
+ * body in its kind's codec (a host command's JSON, or a restore's own with its request).
+ */
+function jobItem(job: Job, pk: string, sk: string, historyMs: number, body: unknown = jobToJson(job)): Item {
   return {
-    ...lifetime(job.cluster, hostJobEnd(job), historyMs),
+    ...lifetime(job.cluster, jobEnd(job), historyMs),
     pk,
     sk,
-    jobFamily: HOST_JOB_FAMILY,
+    jobFamily: job.restore === undefined ? HOST_JOB_FAMILY : RESTORE_JOB_FAMILY,
     jobType: job.type,
     jobId: job.id,
     state: job.state,
     version: job.version,
     lastUpdateAt: job.lastUpdateAt.toISOString(),
-    body: JSON.stringify(jobToJson(job)),
+    body: JSON.stringify(body),
   };
 }
 
-function restoreItem(job: RestoreJob, pk: string, sk: string, historyMs: number): Item {
-  return {
-    ...lifetime(job.cluster, restoreJobEnd(job), historyMs),
-    pk,
-    sk,
-    jobFamily: RESTORE_JOB_FAMILY,
-    jobType: job.kind,
-    jobKind: job.kind,
-    jobId: job.jobId,
-    state: job.status,
-    status: job.status,
-    version: job.version,
-    lastUpdateAt: job.updatedAt.toISOString(),
-    updatedAt: job.updatedAt.toISOString(),
-    body: JSON.stringify(restoreJobToJson(job)),
-  };
-}
+const restoreItem = (job: RestoreJob, pk: string, sk: string, historyMs: number): Item =>
+  jobItem(jobOfRestore(job), pk, sk, historyMs, restoreJobToJson(job));
 
 /**
  * When an old job item ended (undefined: it has not), when it was created, and the commands it sent; undefined for
  * an item of neither family.
  */
 function oldJobLifetime(item: Item): { createdAt: Date; ended: Date | undefined; commandIds: string[] } | undefined {
-  if (item.jobFamily === HOST_JOB_FAMILY) {
-    const job = hostJobOf(item);
-    return {
-      createdAt: job.createdAt,
-      ended: hostJobEnd(job),
-      commandIds: job.commandId === undefined ? [] : [job.commandId],
-    };
-  }
-  if (item.jobFamily === RESTORE_JOB_FAMILY) {
-    const job = restoreJobOf(item);
-    const ended = restoreJobEnd(job);
-    const commandIds = job.steps.flatMap((step) => [
-      ...(step.commandId ? [step.commandId] : []),
-      ...step.previousCommandIds,
-    ]);
-    return { createdAt: job.createdAt, ended, commandIds };
-  }
-  return undefined;
+  if (!isJobItem(item)) return undefined;
+  const job = jobOf(item);
+  const commandIds = [
+    job.commandId,
+    ...job.steps.flatMap((step) => [step.commandId, ...(step.previousCommandIds ?? [])]),
+  ];
+  return {
+    createdAt: job.createdAt,
+    ended: jobEnd(job),
+    commandIds: commandIds.filter((id): id is string => id !== undefined),
+  };
 }
 
 const hostJobOf = (item: Item): Job => jobFromJson(JSON.parse(String(item.body)) as JobJson);
-const restoreJobOf = (item: Item): RestoreJob => restoreJobFromJson(JSON.parse(String(item.body)));
+const restoreOfItem = (item: Item): RestoreJob => restoreJobFromJson(JSON.parse(String(item.body)));
 /** Items of another kind under `JOB#` (none today) are skipped. */
 const isJobItem = (item: Item): boolean => item.jobFamily === HOST_JOB_FAMILY || item.jobFamily === RESTORE_JOB_FAMILY;
 /** Any job item as the one job type: a restore's body is read by the restore codec, then seen as its steps. */
 const jobOf = (item: Item): Job =>
-  item.jobFamily === RESTORE_JOB_FAMILY ? jobOfRestore(restoreJobOf(item)) : hostJobOf(item);
+  item.jobFamily === RESTORE_JOB_FAMILY ? jobOfRestore(restoreOfItem(item)) : hostJobOf(item);
 
-/** DynamoDB and dynalite say "does not have the specified index", moto "Invalid index". */
-/** A job item not yet ended, whichever store wrote it (restore items of the earlier store have only `status`). */
+/** A job item not yet ended, whichever walcat wrote it (read from its body, not from attributes it may lack). */
 function isActiveItem(item: Item): boolean {
-  if (item.jobFamily === HOST_JOB_FAMILY) return !isTerminalJobState(hostJobOf(item).state);
-  if (item.jobFamily === RESTORE_JOB_FAMILY) return restoreJobOf(item).status === 'running';
-  return false;
+  return isJobItem(item) && jobEnd(jobOf(item)) === undefined;
 }

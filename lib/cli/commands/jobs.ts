@@ -1,4 +1,10 @@
-import { currentCommandId, type Job, jobDurationSeconds, stepInProgress } from '../../domain/jobs/job.ts';
+import {
+  currentCommandId,
+  type Job,
+  jobDurationSeconds,
+  type RestorePayload,
+  stepInProgress,
+} from '../../domain/jobs/job.ts';
 import type { JobStore } from '../../ports/job-store.ts';
 import { type CliCommand, type CliContext, EXIT_OK, EXIT_USAGE } from '../cli-command.ts';
 
@@ -44,9 +50,15 @@ export function jobRow(job: Job, now: Date): JobRow {
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt ? notBefore(job.finishedAt, startedAt).toISOString() : null,
     durationSeconds: jobDurationSeconds(job, now),
-    outcome: job.outcome ?? null,
+    outcome: (job.restore === undefined ? job.outcome : restoreOutcome(job.restore)) ?? null,
     commandId: currentCommandId(job) ?? null,
   };
+}
+
+/** A restore's line: where it failed, or how the restored copy came up. */
+function restoreOutcome({ failure, outcome }: RestorePayload): string | undefined {
+  if (failure) return `failed at ${failure.step}`;
+  return outcome && `${outcome.inRecovery ? 'paused in recovery' : 'promoted'} on timeline ${outcome.timeline}`;
 }
 
 function notBefore(time: Date, floor: Date): Date {

@@ -21,10 +21,15 @@ import { redactedTail } from './output-tail.ts';
 export type JobType = 'backup-push' | 'archiver-probe' | 'restore' | 'drill' | 'retention';
 export type JobState = 'queued' | 'running' | 'success' | 'skipped' | 'failed' | 'timed-out';
 
-const TERMINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['success', 'skipped', 'failed', 'timed-out']);
+const TERMINAL_JOB_STATES: ReadonlySet<JobStepState> = new Set<JobStepState>([
+  'success',
+  'skipped',
+  'failed',
+  'timed-out',
+]);
 
 export function isTerminalJobState(state: JobStepState): boolean {
-  return state !== 'pending' && TERMINAL_JOB_STATES.has(state);
+  return TERMINAL_JOB_STATES.has(state);
 }
 
 /** The command on one instance. */

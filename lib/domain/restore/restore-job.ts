@@ -15,7 +15,7 @@ import type { ClusterId, HostSettings } from '../cluster.ts';
 import { InvalidInputError, WalcatError } from '../errors.ts';
 import { parseScriptResult } from '../host/host-script.ts';
 import { type CommandStatus, type CommandStatusUpdate, isTerminalStatus } from '../jobs/command-status.ts';
-import type { Job, JobState, JobStep, JobStepState } from '../jobs/job.ts';
+import type { Job, JobState, JobStepState } from '../jobs/job.ts';
 import { redactedTail } from '../jobs/output-tail.ts';
 import { formatLsn } from '../wal/lsn.ts';
 import {
@@ -806,26 +806,22 @@ function reviveDates(value: unknown, key = ''): unknown {
   return value;
 }
 
-const STEP_STATE_OF_STATUS: Readonly<Record<RestoreStepStatus, JobStepState>> = {
+const STEP_STATE: Readonly<Record<RestoreStepStatus, JobStepState>> = {
   pending: 'pending',
   dispatched: 'queued',
   running: 'running',
   succeeded: 'success',
   failed: 'failed',
 };
-const JOB_STATE_OF_STATUS: Readonly<Record<RestoreJobStatus, JobState>> = {
+const JOB_STATE: Readonly<Record<RestoreJobStatus, JobState>> = {
   running: 'running',
   failed: 'failed',
   succeeded: 'success',
 };
-
-/** The one line `walcat jobs` shows for a restore: where it failed, or how the restored copy came up. */
-function restoreOutcomeLine(job: RestoreJob): string | undefined {
-  if (job.failure) return `failed at ${job.failure.step}`;
-  if (job.outcome)
-    return `${job.outcome.inRecovery ? 'paused in recovery' : 'promoted'} on timeline ${job.outcome.timeline}`;
-  return undefined;
-}
+const inverse = <K extends string, V extends string>(table: Readonly<Record<K, V>>): Partial<Record<V, K>> =>
+  Object.fromEntries(Object.entries(table).map(([key, value]) => [value, key]));
+const STEP_STATUS = inverse(STEP_STATE);
+const JOB_STATUS = inverse(JOB_STATE);
 
 /**
  * A restore or drill as a job: its steps in order, started when created (its restore time counts from there), the
@@ -834,52 +830,24 @@ function restoreOutcomeLine(job: RestoreJob): string | undefined {
  * @example jobOfRestore(createRestoreJob({ jobId: 'r-1', kind: 'drill', ... })) // { id: 'r-1', type: 'drill', state: 'running', ... }
  */
 export function jobOfRestore(job: RestoreJob): Job {
-  const outcome = restoreOutcomeLine(job);
+  const { jobId, kind, status, updatedAt, instanceId, request, failure, outcome, thaw, steps, ...common } = job;
   return {
-    id: job.jobId,
-    cluster: job.cluster,
-    type: job.kind,
-    state: JOB_STATE_OF_STATUS[job.status],
-    createdAt: job.createdAt,
+    ...common,
+    id: jobId,
+    type: kind,
+    state: JOB_STATE[status],
     startedAt: job.createdAt,
-    ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }),
-    ...(job.instanceId === undefined ? {} : { host: job.instanceId }),
-    ...(outcome === undefined ? {} : { outcome }),
-    lastUpdateAt: job.updatedAt,
+    lastUpdateAt: updatedAt,
+    ...(instanceId === undefined ? {} : { host: instanceId }),
     invocations: {},
-    steps: job.steps.map(stepOfRestoreStep),
-    restore: {
-      request: job.request,
-      ...(job.failure === undefined ? {} : { failure: job.failure }),
-      ...(job.outcome === undefined ? {} : { outcome: job.outcome }),
-      ...(job.thaw === undefined ? {} : { thaw: job.thaw }),
-    },
-    version: job.version,
+    steps: steps.map(({ status: stepStatus, dispatchedAt, ...step }) => ({
+      ...step,
+      state: STEP_STATE[stepStatus],
+      invocations: {},
+      ...(dispatchedAt === undefined ? {} : { startedAt: dispatchedAt }),
+    })),
+    restore: { request, ...(failure && { failure }), ...(outcome && { outcome }), ...(thaw && { thaw }) },
   };
-}
-
-function stepOfRestoreStep(step: RestoreStep): JobStep {
-  return {
-    name: step.name,
-    state: STEP_STATE_OF_STATUS[step.status],
-    attempts: step.attempts,
-    previousCommandIds: step.previousCommandIds,
-    invocations: {},
-    ...(step.commandId === undefined ? {} : { commandId: step.commandId }),
-    ...(step.dispatchedAt === undefined ? {} : { startedAt: step.dispatchedAt }),
-    ...(step.finishedAt === undefined ? {} : { finishedAt: step.finishedAt }),
-    ...(step.durationMs === undefined ? {} : { durationMs: step.durationMs }),
-    ...(step.lastEventAt === undefined ? {} : { lastEventAt: step.lastEventAt }),
-    ...(step.commandStatus === undefined ? {} : { commandStatus: step.commandStatus }),
-    ...(step.stderrTail === undefined ? {} : { stderrTail: step.stderrTail }),
-    ...(step.result === undefined ? {} : { result: step.result }),
-  };
-}
-
-function statusOf<S extends string>(table: Readonly<Record<S, JobStepState>>, state: JobStepState, what: string): S {
-  const found = (Object.keys(table) as S[]).find((status) => table[status] === state);
-  if (found === undefined) throw new InvalidInputError(`${what} in state ${state} is not a restore state`);
-  return found;
 }
 
 /**
@@ -888,37 +856,33 @@ function statusOf<S extends string>(table: Readonly<Record<S, JobStepState>>, st
  * @throws InvalidInputError when the job is not a restore or drill.
  */
 export function restoreJobOf(job: Job): RestoreJob {
-  const payload = job.restore;
-  if (payload === undefined || (job.type !== 'restore' && job.type !== 'drill')) {
-    throw new InvalidInputError(`job ${job.id} is a ${job.type}, not a restore or drill`);
+  const status = JOB_STATUS[job.state];
+  if (job.restore === undefined || (job.type !== 'restore' && job.type !== 'drill') || status === undefined) {
+    throw new InvalidInputError(`job ${job.id} (${job.type}, ${job.state}) is not a restore or drill`);
   }
+  const { request, ...found } = job.restore;
   return {
     jobId: job.id,
     cluster: job.cluster,
     kind: job.type,
-    status: statusOf(JOB_STATE_OF_STATUS, job.state, `restore job ${job.id}`),
-    request: payload.request,
+    status,
+    request,
     createdAt: job.createdAt,
     updatedAt: job.lastUpdateAt,
     ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }),
     ...(job.host === undefined ? {} : { instanceId: job.host }),
-    steps: job.steps.map((step) => ({
-      name: step.name as RestoreStepName,
-      status: statusOf(STEP_STATE_OF_STATUS, step.state, `restore job ${job.id} step ${step.name}`),
-      attempts: step.attempts ?? 0,
-      previousCommandIds: step.previousCommandIds ?? [],
-      ...(step.commandId === undefined ? {} : { commandId: step.commandId }),
-      ...(step.startedAt === undefined ? {} : { dispatchedAt: step.startedAt }),
-      ...(step.finishedAt === undefined ? {} : { finishedAt: step.finishedAt }),
-      ...(step.durationMs === undefined ? {} : { durationMs: step.durationMs }),
-      ...(step.lastEventAt === undefined ? {} : { lastEventAt: step.lastEventAt }),
-      ...(step.commandStatus === undefined ? {} : { commandStatus: step.commandStatus }),
-      ...(step.stderrTail === undefined ? {} : { stderrTail: step.stderrTail }),
-      ...(step.result === undefined ? {} : { result: step.result }),
-    })),
-    ...(payload.failure === undefined ? {} : { failure: payload.failure }),
-    ...(payload.outcome === undefined ? {} : { outcome: payload.outcome }),
-    ...(payload.thaw === undefined ? {} : { thaw: payload.thaw }),
+    // A restore's steps are only ever in the states its own machine gave them (jobOfRestore).
+    steps: job.steps.map(
+      ({ state, startedAt, invocations: _invocations, host: _host, outcome: _outcome, ...step }) => ({
+        ...step,
+        name: step.name as RestoreStepName,
+        status: STEP_STATUS[state] as RestoreStepStatus,
+        attempts: step.attempts ?? 0,
+        previousCommandIds: step.previousCommandIds ?? [],
+        ...(startedAt === undefined ? {} : { dispatchedAt: startedAt }),
+      }),
+    ),
+    ...found,
     version: job.version,
   };
 }

@@ -148,7 +148,7 @@ describe('job history: finished jobs expire, active ones are indexed', () => {
     const resumed = resumeRestoreJob(failed, later(120_000));
     await store.restores.save(resumed, failed.version);
     const again = await jobItem(cluster, T0, 'r-1');
-    expect(again).toMatchObject({ activeOf: `CLUSTER#${cluster}`, status: 'running' });
+    expect(again).toMatchObject({ activeOf: `CLUSTER#${cluster}`, state: 'running' });
     expect(again?.ttl).toBeUndefined();
     expect((await store.restores.listRunning([cluster])).map((job) => job.jobId)).toEqual(['r-1']);
   });
