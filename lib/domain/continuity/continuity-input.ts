@@ -2,7 +2,7 @@ import { backupsWithClusterChecks } from '../catalog/backup-eligibility.ts';
 import type { BackupRecord } from '../catalog/catalog-records.ts';
 import type { RetentionTombstone } from '../catalog/retention-tombstones.ts';
 import type { RetentionPolicy } from '../cluster.ts';
-import type { Lsn } from '../wal/lsn.ts';
+import { type Lsn, lsnFromInteger } from '../wal/lsn.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import { type TimelineId, timelineId } from '../wal/timeline.ts';
 import {
@@ -72,6 +72,11 @@ export interface TimelineView {
   /** True when the backup's start lies on the newest timeline's ancestry, on the backup's own timeline. */
   readonly onNewestAncestry: (backup: CompleteBackupRecord) => boolean;
   readonly completeBackups: readonly CompleteBackupRecord[];
+  /**
+   * Timelines whose `.history` is unreadable as text (likely client-side encryption) and whose switch from their
+   * parent was inferred from the bucket instead (see {@link inferredHistory}); a path into one relies on a guess.
+   */
+  readonly inferredTimelines: ReadonlySet<TimelineId>;
 }
 
 /**
@@ -91,8 +96,9 @@ export function timelineView(input: ContinuityInput): TimelineView {
   for (const broken of input.unreadableHistories ?? []) newestValue = Math.max(newestValue, broken.timeline);
   for (const backup of completeBackups) newestValue = Math.max(newestValue, backup.backup.timeline);
   const newest = timelineId(newestValue);
+  const inferred = inferAncestries(input, historyByTimeline, completeBackups);
   const historyOf = (timeline: TimelineId): TimelineHistory | undefined =>
-    timeline === 1 ? rootTimelineHistory() : historyByTimeline.get(timeline)?.history;
+    timeline === 1 ? rootTimelineHistory() : (historyByTimeline.get(timeline)?.history ?? inferred.get(timeline));
   const orphanHistory = (timeline: TimelineId): TimelineHistory => ({ timeline, entries: [] });
   const newestHistory = historyOf(newest) ?? orphanHistory(newest);
   const newestPath = timelinePath(newestHistory, input.walSegmentSize);
@@ -118,5 +124,66 @@ export function timelineView(input: ContinuityInput): TimelineView {
     pathOf,
     onNewestAncestry,
     completeBackups,
+    inferredTimelines: new Set(inferred.keys()),
   };
+}
+
+/**
+ * The ancestries that can stand in for history files that are not text, oldest timeline first so a child can build
+ * on its parent's inferred ancestry. A timeline with no readable history and no first segment is left unknown.
+ */
+function inferAncestries(
+  input: ContinuityInput,
+  known: ReadonlyMap<number, KnownHistory>,
+  backups: readonly CompleteBackupRecord[],
+): ReadonlyMap<TimelineId, TimelineHistory> {
+  const inferred = new Map<TimelineId, TimelineHistory>();
+  const encrypted = [
+    ...new Set((input.unreadableHistories ?? []).filter((broken) => broken.likelyEncrypted).map((b) => b.timeline)),
+  ]
+    .filter((timeline) => timeline > 1 && !known.has(timeline))
+    .sort((a, b) => a - b);
+  const withData = new Set<number>([...input.present.timelines, ...backups.map((record) => record.backup.timeline)]);
+  for (const timeline of encrypted) {
+    const history = inferredHistory(timeline, input, [...withData], (parent) =>
+      parent === 1 ? rootTimelineHistory() : (known.get(parent)?.history ?? inferred.get(parent)),
+    );
+    if (history !== undefined) inferred.set(timeline, history);
+  }
+  return inferred;
+}
+
+/**
+ * The ancestry of `timeline` as the bucket shows it when its history file cannot be read: its parent is the highest
+ * lower timeline that has WAL or a backup, and the switch happened in the child's first archived segment S (the
+ * child's copy of S holds the parent's bytes up to the real switchpoint, so the parent is followed below S and the
+ * child from S on, as a readable file would say). The real switchpoint lies somewhere inside S; the inferred one is
+ * S's first byte, which puts every segment on the same timeline a readable file would. Undefined when the child has
+ * no segment yet, no lower timeline has data, or the parent's own ancestry is unknown or switches later.
+ *
+ * @example inferredHistory(2, input, [1, 2], parentHistory) // timeline 2, entries [{ parent: 1, switchpoint: S * size }]
+ */
+export function inferredHistory(
+  timeline: TimelineId,
+  input: Pick<ContinuityInput, 'present' | 'walSegmentSize'>,
+  timelinesWithData: readonly number[],
+  historyOf: (timeline: TimelineId) => TimelineHistory | undefined,
+): TimelineHistory | undefined {
+  const first = input.present.runs(timeline)[0];
+  if (first === undefined) return undefined;
+  const parentValue = Math.max(0, ...timelinesWithData.filter((candidate) => candidate < timeline));
+  if (parentValue < 1) return undefined;
+  const parent = timelineId(parentValue);
+  const parentHistory = historyOf(parent);
+  if (parentHistory === undefined) return undefined;
+  const switchpoint = lsnFromInteger(BigInt(first.fromSegNo) * BigInt(input.walSegmentSize));
+  const last = parentHistory.entries.at(-1);
+  if (last !== undefined && last.switchpoint > switchpoint) return undefined;
+  return Object.freeze({
+    timeline,
+    entries: Object.freeze([
+      ...parentHistory.entries,
+      Object.freeze({ parent, switchpoint, reason: 'inferred from the first archived segment of the timeline' }),
+    ]),
+  });
 }

@@ -68,6 +68,21 @@ export type ContinuityFinding =
     }
   | {
       /**
+       * The cluster's `.history` files are not text (said once per cluster, whatever the number of files): most
+       * likely WAL-G's client-side encryption, which walcat cannot undo. The switches of `inferredTimelines` were
+       * inferred from each one's first archived segment, and the window marks the ranges that rely on them;
+       * FAILURE when a timeline a restore needs could not be inferred either.
+       */
+      readonly kind: 'encrypted-history';
+      readonly severity: 'FAILURE' | 'WARNING';
+      /** The first unreadable file, by timeline. */
+      readonly file: string;
+      readonly files: readonly string[];
+      readonly inferredTimelines: readonly TimelineId[];
+      readonly problem: string;
+    }
+  | {
+      /**
        * The configured `walSegmentSize` contradicts every backup (each name states the segment of its start LSN):
        * segment arithmetic is wrong, so no gaps are computed until it is fixed.
        */
@@ -404,6 +419,42 @@ function unreadableBackupFindings(input: ContinuityInput): ContinuityFinding[] {
     });
 }
 
+function encryptedHistoryFinding(
+  input: ContinuityInput,
+  view: TimelineView,
+  critical: ReadonlySet<number>,
+): ContinuityFinding | undefined {
+  // A timeline with a readable copy of its history (another compression) needs no inference and no word.
+  const readable = (timeline: TimelineId): boolean =>
+    view.historyOf(timeline) !== undefined && !view.inferredTimelines.has(timeline);
+  // Sorted, so the finding (and the alert keyed on it) is the same whatever order the catalog listed the files in.
+  const broken = (input.unreadableHistories ?? [])
+    .filter((file) => file.likelyEncrypted === true && !readable(file.timeline))
+    .sort((a, b) => a.timeline - b.timeline || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const first = broken[0];
+  if (first === undefined) return undefined;
+  const inferredTimelines = [...view.inferredTimelines].sort((a, b) => a - b);
+  const unknown = [...new Set(broken.map((file) => file.timeline))].filter(
+    (timeline) => !view.inferredTimelines.has(timeline),
+  );
+  const files = broken.map((file) => file.key);
+  const inferredWords =
+    inferredTimelines.length === 0
+      ? 'no timeline switch could be inferred (a timeline has no archived segment yet)'
+      : `walcat inferred the switch to ${inferredTimelines.length === 1 ? 'timeline' : 'timelines'} ${inferredTimelines.join(', ')} from the first archived segment of each, and the window marks the ranges that rely on that as inferred`;
+  const unknownWords = unknown.length === 0 ? '' : `; the ancestry of timeline ${unknown.join(', ')} stays unknown`;
+  return {
+    kind: 'encrypted-history',
+    severity: unknown.some((timeline) => critical.has(timeline)) ? 'FAILURE' : 'WARNING',
+    file: first.key,
+    files,
+    inferredTimelines,
+    problem:
+      `${first.key}${files.length > 1 ? ` and ${files.length - 1} more history file(s)` : ''} cannot be read as text, most likely because WAL-G encrypts them client-side (libsodium or OpenPGP), which walcat cannot decrypt; ` +
+      `${inferredWords}${unknownWords}. Compare with pg_wal/<timeline>.history on the primary before restoring across a switch (recovery_target_timeline), and expect this finding for as long as the archive is encrypted`,
+  };
+}
+
 function missingHistoryFindings(input: ContinuityInput, view: TimelineView): ContinuityFinding[] {
   const inUse = new Set<number>(input.present.timelines);
   const critical = new Set<number>([view.newest]);
@@ -414,6 +465,11 @@ function missingHistoryFindings(input: ContinuityInput, view: TimelineView): Con
   inUse.add(view.newest);
   const findings: ContinuityFinding[] = [];
   const reported = new Set<number>();
+  const encrypted = encryptedHistoryFinding(input, view, critical);
+  if (encrypted !== undefined) {
+    findings.push(encrypted);
+    for (const broken of input.unreadableHistories ?? []) if (broken.likelyEncrypted) reported.add(broken.timeline);
+  }
   for (const broken of input.unreadableHistories ?? []) {
     if (view.historyOf(broken.timeline) !== undefined || reported.has(broken.timeline)) continue;
     reported.add(broken.timeline);

@@ -50,6 +50,11 @@ export interface RestorableRange {
    * says). One part without `thaw` when nothing the range needs is frozen.
    */
   readonly parts: readonly WindowPart[];
+  /**
+   * `inferred` when the chain of some backup of the range crosses a timeline switch that was inferred because the
+   * history file could not be read (client-side encryption): the range is as good as that guess. Absent otherwise.
+   */
+  readonly confidence?: 'inferred';
 }
 
 export interface BackupConsistency {
@@ -113,10 +118,20 @@ export function restorableWindows(input: ContinuityInput): WindowReport {
       baseBackup: oldest.record.name,
       endSegNo: segmentNumber(oldest.end.segNo),
       parts: rangeParts(members, toMs, frozen, input),
+      ...(members.some((member) => crossesInferredSwitch(member, view.inferredTimelines))
+        ? { confidence: 'inferred' as const }
+        : {}),
     });
   }
   ranges.sort((a, b) => a.from.getTime() - b.from.getTime() || a.to.getTime() - b.to.getTime());
   return { ranges, backups };
+}
+
+/** True when the member's chain replays into a timeline whose switch from its parent was inferred. */
+function crossesInferredSwitch(member: RangeMember, inferred: ReadonlySet<TimelineId>): boolean {
+  return member.path.some(
+    (span) => inferred.has(span.timeline) && span.firstSegNo > member.startSegNo && span.firstSegNo <= member.end.segNo,
+  );
 }
 
 /** A consistent backup whose unbroken chain ends at a range's end. */
@@ -267,6 +282,8 @@ export interface WindowJson {
     readonly baseBackup: string;
     /** `no`: every instant restores without a thaw; `partly`: some parts need one; `yes`: every part does. */
     readonly needsThaw: ThawNeed;
+    /** Present only as `inferred`: the range relies on a timeline switch inferred without its history file. */
+    readonly confidence?: 'inferred';
     readonly parts: ReadonlyArray<{
       readonly from: string;
       readonly to: string;
@@ -302,6 +319,7 @@ export function windowJson(report: WindowReport): WindowJson {
       to: range.to.toISOString(),
       baseBackup: range.baseBackup,
       needsThaw: thawNeed(range),
+      ...(range.confidence === undefined ? {} : { confidence: range.confidence }),
       parts: range.parts.map((part) => ({
         from: part.from.toISOString(),
         to: part.to.toISOString(),

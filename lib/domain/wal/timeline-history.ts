@@ -255,7 +255,18 @@ export interface UnreadableHistory {
   readonly timeline: TimelineId;
   readonly key: string;
   readonly problem: string;
+  /**
+   * True when the object's bytes are not text at all (they did not decompress, or decode to binary): what WAL-G's
+   * client-side encryption (libsodium, OpenPGP) makes of every history file. False for text that does not parse or
+   * contradicts its parent, which encryption cannot explain.
+   */
+  readonly likelyEncrypted?: boolean;
 }
+
+// Control characters other than tab, CR and LF, and the replacement character of invalid UTF-8: never in the text
+// PostgreSQL writes to a history file, always somewhere in a few hundred bytes of ciphertext.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const NOT_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFD]/;
 
 /** What {@link readHistoryFiles} makes of a cluster's `.history` files. */
 export interface HistoryFilesReading<File extends HistoryFile> {
@@ -284,6 +295,7 @@ export function readHistoryFiles<File extends HistoryFile>(files: readonly File[
         timeline: file.timeline,
         key: file.key,
         problem: `${file.key}: its text was not read (too large or not decodable); run walcat sync to read it again`,
+        likelyEncrypted: true,
       });
       continue;
     }
@@ -291,7 +303,12 @@ export function readHistoryFiles<File extends HistoryFile>(files: readonly File[
       parsed.push({ file, history: parseTimelineHistory(file.timeline, file.content, file.key) });
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;
-      unreadable.push({ timeline: file.timeline, key: file.key, problem: error.message });
+      unreadable.push({
+        timeline: file.timeline,
+        key: file.key,
+        problem: error.message,
+        likelyEncrypted: NOT_TEXT.test(file.content),
+      });
     }
   }
   parsed.sort((a, b) => a.history.timeline - b.history.timeline);
