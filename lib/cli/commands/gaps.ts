@@ -106,6 +106,7 @@ function describeFinding(finding: Record<string, unknown>): string {
     case 'divergence':
       return `timeline ${finding.timeline} kept archiving after timeline ${finding.rivalTimeline} took over: ${finding.from} .. ${finding.to} (${finding.count})`;
     case 'segment-size-mismatch':
+    case 'encrypted-history':
       return String(finding.problem);
     case 'foreign-system':
       return `backup ${finding.backup} has system identifier ${finding.systemIdentifier}, not the cluster's ${finding.clusterSystemIdentifier}: another database pushed into this prefix; never a restore base`;

@@ -55,8 +55,9 @@ export function windowCommand(deps: ContinuityCommandDependencies): CliCommand {
           if (document.ranges.length === 0) lines.push('  nothing restorable');
           for (const range of document.ranges) {
             const thaw = range.needsThaw === 'no' ? '' : `  ${paint.bold(thawWords[range.needsThaw])}`;
+            const inferred = range.confidence === 'inferred' ? `  ${paint.bold('inferred')}` : '';
             lines.push(
-              `  ${shortTime(new Date(range.from))} → ${shortTime(new Date(range.to))}  tl ${range.timeline}  ${paint.dim(`from ${range.baseBackup}`)}${thaw}`,
+              `  ${shortTime(new Date(range.from))} → ${shortTime(new Date(range.to))}  tl ${range.timeline}  ${paint.dim(`from ${range.baseBackup}`)}${thaw}${inferred}`,
             );
             if (range.needsThaw === 'no') continue;
             for (const part of range.parts) {
@@ -72,6 +73,13 @@ export function windowCommand(deps: ContinuityCommandDependencies): CliCommand {
             lines.push(`  lifecycle  ${conflict.severity}: ${conflict.message}`);
         }
         lines.push(paint.dim('Range ends are the upload time of the last archived segment (see docs/continuity.md).'));
+        if (documents.some((document) => document.ranges.some((range) => range.confidence === 'inferred'))) {
+          lines.push(
+            paint.dim(
+              'An inferred range crosses a timeline switch walcat inferred from the first segment of the new timeline, because its .history file is not readable (client-side encryption); see walcat gaps.',
+            ),
+          );
+        }
         if (documents.some((document) => document.ranges.some((range) => range.needsThaw !== 'no'))) {
           lines.push(
             paint.dim(
