@@ -233,6 +233,9 @@ export async function createCliRuntime(options: {
         inspector: () => readersOf().inspector(),
         queues: () => readersOf().queues(),
         instances: () => set().restore().instances,
+        permissions: () => readersOf().permissions(),
+        functionRoles: (stackName) => readersOf().functionRoles(stackName),
+        region,
       });
     },
     local: async () => (await import('./commands/local.ts')).localCommand(),

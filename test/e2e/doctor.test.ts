@@ -8,6 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
   type BucketLifecycleConfiguration,
   CreateBucketCommand,
@@ -24,7 +25,7 @@ import { walSegmentSize } from '../../lib/domain/wal/segment-size.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
 import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
 import { DYNALITE_CREDENTIALS, type DynaliteHandle, startDynalite } from '../support/dynalite.ts';
-import { type MotoHandle, startMoto } from '../support/moto.ts';
+import { MOTO_CREDENTIALS, type MotoHandle, startMoto } from '../support/moto.ts';
 import { runWalcat, type WalcatRun } from '../support/walcat-process.ts';
 
 const DAY = 86_400_000;
@@ -342,5 +343,48 @@ describe('walcat doctor', () => {
     expect(run.code).toBe(1);
     const [report] = JSON.parse(run.stdout) as DoctorJson[];
     expect(statuses(report).notifications).toBe('fail');
+  });
+
+  // moto names the stack's roles through CloudFormation but lacks IAM's policy simulator: every role check must say
+  // "not checked" and why, never ok, and the JSON keeps its { check, status, detail, fix } shape.
+  it('--stack: checks the deployed functions’ roles, reporting a simulator it cannot ask as not checked', async () => {
+    const cfn = new CloudFormationClient({
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      credentials: MOTO_CREDENTIALS,
+    });
+    const role = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com'] }, Action: ['sts:AssumeRole'] },
+          ],
+        },
+      },
+    };
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: 'walcat-doctor-roles',
+        TemplateBody: JSON.stringify({ Resources: { CatalogIngestRole: role, RetentionRole: role } }),
+        Capabilities: ['CAPABILITY_IAM'],
+      }),
+    );
+    cfn.destroy();
+    const run = await runWalcat(['doctor', '--cluster', 'billing', '--stack', 'walcat-doctor-roles', '--json'], {
+      env: { ...env, AWS_ENDPOINT_URL_IAM: moto.endpoint, AWS_ENDPOINT_URL_CLOUDFORMATION: moto.endpoint },
+      cwd: dir,
+    });
+    const [report] = JSON.parse(run.stdout) as DoctorJson[];
+    const roleChecks = (report?.checks ?? []).filter((check) => check.check.startsWith('role-'));
+    expect(roleChecks.map((check) => [check.check, check.status])).toEqual([
+      ['role-ingest', 'warn'],
+      ['role-retention', 'warn'],
+    ]);
+    for (const check of roleChecks) {
+      expect(Object.keys(check).sort()).toEqual(['check', 'detail', 'fix', 'status']);
+      expect(check.detail).toMatch(/^not checked: .*the IAM endpoint does not implement SimulatePrincipalPolicy\)$/);
+    }
   });
 });

@@ -1,9 +1,11 @@
 import type { DoctorCheck } from '../../domain/bucket/bucket-checks.ts';
+import type { FunctionRoles } from '../../domain/deployment/function-role-access.ts';
 import type { BucketInspector } from '../../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { InstanceDirectory } from '../../ports/instance-directory.ts';
+import type { PermissionSimulator } from '../../ports/permission-simulator.ts';
 import type { QueueInspector } from '../../ports/queue-inspector.ts';
-import { doctorCluster } from '../../use-cases/doctor-cluster.ts';
+import { type ClusterDoctorReport, doctorCluster } from '../../use-cases/doctor-cluster.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
 
 const LABEL: Readonly<Record<DoctorCheck['status'], string>> = { ok: 'ok', warn: 'WARN', fail: 'FAIL' };
@@ -12,21 +14,41 @@ const LABEL: Readonly<Record<DoctorCheck['status'], string>> = { ok: 'ok', warn:
  * `walcat doctor`: checks each selected cluster's wiring and bucket and says, per check, ok or what to run.
  * `--json` prints `[ { cluster, checks: [ { check, status, detail, fix } ] } ]`; exit 1 when any check fails.
  * `--queue ARN` names walcat's object-events queue, which the bucket notification must then reach.
+ * `--stack NAME` names the deployed walcat stack, whose functions' roles are then checked with IAM's policy simulator.
  */
 export function doctorCommand(deps: {
   readonly catalog: () => CatalogStore;
   readonly inspector: () => BucketInspector;
   readonly queues?: () => QueueInspector;
   readonly instances?: () => InstanceDirectory;
+  readonly permissions?: () => PermissionSimulator;
+  readonly functionRoles?: (stackName: string) => Promise<FunctionRoles>;
+  /** The region the functions run in. */
+  readonly region?: string;
 }): CliCommand {
   return {
     name: 'doctor',
     summary: "check each cluster's bucket and wiring: notifications, lifecycle, versioning, Object Lock, encryption",
-    usage: 'walcat doctor [--cluster ID] [--queue ARN] [--json]',
-    options: { queue: { type: 'string' } },
+    usage: 'walcat doctor [--cluster ID] [--queue ARN] [--stack NAME] [--json]',
+    options: { queue: { type: 'string' }, stack: { type: 'string' } },
     async run(context: CliContext): Promise<number> {
       const queueArn = typeof context.options.queue === 'string' ? context.options.queue : undefined;
-      const reports = [];
+      const stackName = typeof context.options.stack === 'string' ? context.options.stack : undefined;
+      let roles: FunctionRoles | undefined;
+      let rolesUnread: DoctorCheck | undefined;
+      if (stackName !== undefined && deps.functionRoles && deps.permissions) {
+        try {
+          roles = await deps.functionRoles(stackName);
+        } catch (error) {
+          rolesUnread = {
+            check: 'roles',
+            status: 'warn',
+            detail: `not checked: the functions' roles of stack ${stackName} could not be read (${error instanceof Error ? error.message : String(error)})`,
+            fix: `check the stack name and that the caller may cloudformation:DescribeStackResources on ${stackName}`,
+          };
+        }
+      }
+      const reports: ClusterDoctorReport[] = [];
       for (const cluster of context.clusters) {
         reports.push(
           await doctorCluster(
@@ -35,14 +57,21 @@ export function doctorCommand(deps: {
               catalog: deps.catalog(),
               ...(deps.queues ? { queues: deps.queues() } : {}),
               ...(deps.instances ? { instances: deps.instances() } : {}),
+              ...(roles && deps.permissions ? { permissions: deps.permissions() } : {}),
             },
             cluster,
             {
               now: context.now,
               ...(queueArn === undefined ? {} : { queueArn }),
+              ...(roles === undefined ? {} : { roles }),
+              ...(deps.region === undefined ? {} : { region: deps.region }),
             },
           ),
         );
+      }
+      if (rolesUnread) {
+        for (const [i, report] of reports.entries())
+          reports[i] = { ...report, checks: [...report.checks, rolesUnread] };
       }
       const failed = reports.some((report) => report.checks.some((check) => check.status === 'fail'));
       if (context.json) {
