@@ -121,8 +121,15 @@ export interface CatalogStore {
    * WAL objects and `.history` files (live and tombstoned) whose last write was stamped at or after `since`
    * (undefined: all the index holds), oldest stamp first: one Query of the change index for any archive size.
    * Throws ChangeIndexUnavailableError when the table has no change index. Stores without it are always read in full.
+   * With `storageOf`, only the records it accepts must carry their storage class and thaw (a store whose index does
+   * not hold them reads them from the items for those alone): the caller knows the others cannot have moved into or
+   * out of a class that needs a thaw.
    */
-  listWalChanges?(cluster: ClusterId, since: string | undefined): AsyncIterable<WalChange>;
+  listWalChanges?(
+    cluster: ClusterId,
+    since: string | undefined,
+    options?: { readonly storageOf?: (record: WalObjectRecord) => boolean },
+  ): AsyncIterable<WalChange>;
   /**
    * The stamp a write made now would get (the store's clock). A reader takes it before reading: every write it did
    * not see is stamped after it, less the latency of one write.

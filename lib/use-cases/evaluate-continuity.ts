@@ -1,13 +1,13 @@
 import type { BucketDigest } from '../domain/bucket/bucket-digest.ts';
 import { needsThaw } from '../domain/bucket/storage-class.ts';
 import { ClusterStateConflictError } from '../domain/catalog/catalog-errors.ts';
-import type { BackupRecord } from '../domain/catalog/catalog-records.ts';
+import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-records.ts';
 import type { RetentionTombstone } from '../domain/catalog/retention-tombstones.ts';
 import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
 import type { Alert } from '../domain/continuity/alert-state.ts';
 import { type ClusterHealth, clusterHealth } from '../domain/continuity/cluster-health.ts';
 import type { ContinuityInput, KnownHistory, LivePosition } from '../domain/continuity/continuity-input.ts';
-import { FrozenWalBuilder, type FrozenWalRun } from '../domain/continuity/frozen-wal.ts';
+import { FrozenWalBuilder, type FrozenWalRun, walStorageMayChange } from '../domain/continuity/frozen-wal.ts';
 import { detectGaps, type GapReport } from '../domain/continuity/gap-detection.ts';
 import {
   firstRunEndingAtOrAfter,
@@ -152,7 +152,16 @@ export async function evaluateContinuity(
     histories.map((known) => known.history),
     cluster.walSegmentSize,
   );
-  let picture = plan.mode === 'incremental' ? await readChanges(catalog, cluster.id, plan, breakBefore) : undefined;
+  let picture =
+    plan.mode === 'incremental'
+      ? await readChanges(
+          catalog,
+          cluster.id,
+          plan,
+          breakBefore,
+          walStorageMayChange(plan.cursor.frozenWal ?? [], state.bucket, options.now),
+        )
+      : undefined;
   if (picture === undefined) {
     if (plan.mode === 'incremental') {
       plan = {
@@ -270,11 +279,13 @@ async function readChanges(
   cluster: ClusterId,
   plan: Extract<ReadPlan, { mode: 'incremental' }>,
   breakBefore: Breaks,
+  storageMayChange: (record: WalObjectRecord) => boolean,
 ): Promise<WalPicture | undefined> {
   const readStamp = catalog.changeStamp?.();
   const changes: WalChange[] = [];
   try {
-    for await (const change of catalog.listWalChanges?.(cluster, plan.changesSince) ?? []) changes.push(change);
+    const listed = catalog.listWalChanges?.(cluster, plan.changesSince, { storageOf: storageMayChange }) ?? [];
+    for await (const change of listed) changes.push(change);
   } catch (error) {
     if (error instanceof ChangeIndexUnavailableError) return undefined;
     throw error;

@@ -9,6 +9,8 @@ import type { CliCommand } from '../../lib/cli/cli-command.ts';
 import { gapsCommand } from '../../lib/cli/commands/gaps.ts';
 import { statusCommand } from '../../lib/cli/commands/status.ts';
 import { windowCommand } from '../../lib/cli/commands/window.ts';
+import type { LifecycleRule } from '../../lib/domain/bucket/bucket-configuration.ts';
+import { bucketDigest } from '../../lib/domain/bucket/bucket-digest.ts';
 import { evaluateContinuity } from '../../lib/use-cases/evaluate-continuity.ts';
 import { dynaliteClients } from '../support/dynalite.ts';
 import {
@@ -37,10 +39,24 @@ afterAll(async () => {
 
 /** The writers' clock: the archive was written an hour before what follows it (as a watchdog would see it). */
 let clock = T0;
-async function servicesWith(segments: number): Promise<Services> {
+/** A rule that moves WAL to Glacier after 30 days: a changed segment's class must then be read from its item. */
+const walToGlacier: LifecycleRule = {
+  id: 'wal-to-glacier',
+  enabled: true,
+  filter: { prefix: 'orders-main/wal_005/', tags: [] },
+  expiredObjectDeleteMarker: false,
+  transitions: [{ timing: { days: 30 }, storageClass: 'GLACIER' }],
+  noncurrentVersionTransitions: [],
+};
+
+async function servicesWith(segments: number, lifecycle: readonly LifecycleRule[] = []): Promise<Services> {
   clock = T0;
   const handle = { ...dynaliteClients(dynalite.endpoint), endpoint: dynalite.endpoint, port: dynalite.port };
   const services = await startServices({ ...handle, close: async () => {} }, { now: () => clock });
+  // What the catalog sync read of the bucket (it stores this digest at every sync).
+  await services.catalog.updateClusterState(cluster.id, {
+    bucket: bucketDigest('orders-main/', { readAt: T0, lifecycle, versioning: 'unversioned' }),
+  });
   await catalogBackup(services, baseBackup(2, 3, second(4)));
   // Two old holes: each used to cost its own re-read.
   await archiveSegments(services, 1, segmentsThrough(segments, [20, segments - 20]), (segNo) => second(segNo));
@@ -60,45 +76,52 @@ const commands = (services: Services) => {
 };
 
 describe.each([200, 2_500])('continuity answers at %i segments', (segments) => {
-  it('cost at most 3 requests each with a stored cursor, also after new and deleted WAL', async () => {
-    const services = await servicesWith(segments);
-    const now = second(segments + 3600);
-    await evaluateContinuity(services.catalog, cluster, { now, persistCursor: true });
-    clock = new Date(clock.getTime() + 600_000);
-    // Since the cursor: more segments, and one deleted in the middle.
-    await archiveSegments(services, 1, [segments + 1, segments + 2], (segNo) => second(segNo));
-    await services.catalog.applyWalChanges([
-      {
-        origin: 'event',
-        record: {
-          cluster: cluster.id,
-          key: `orders-main/wal_005/${'00000001'}${'00000000'}${(100).toString(16).toUpperCase().padStart(8, '0')}.lz4`,
-          kind: 'segment',
-          timeline: 1 as never,
-          segNo: 100 as never,
-          compression: 'lz4',
-          size: 1000,
-          uploadedAt: second(100),
-          sequencer: 'FFFFFFFFFFFFFFFF',
-          deleted: true,
-          deletedAt: second(segments + 10),
+  it.each([
+    ['no transition rule', [], 0],
+    ['a rule moving WAL to Glacier (changed segments are read once more, for their class)', [walToGlacier], 1],
+  ] as const)(
+    'cost at most 3 requests each with a stored cursor, also after new and deleted WAL, with %s',
+    async (_name, lifecycle, classReads) => {
+      const services = await servicesWith(segments, lifecycle);
+      const now = second(segments + 3600);
+      await evaluateContinuity(services.catalog, cluster, { now, persistCursor: true });
+      clock = new Date(clock.getTime() + 600_000);
+      // Since the cursor: more segments, and one deleted in the middle.
+      await archiveSegments(services, 1, [segments + 1, segments + 2], (segNo) => second(segNo));
+      await services.catalog.applyWalChanges([
+        {
+          origin: 'event',
+          record: {
+            cluster: cluster.id,
+            key: `orders-main/wal_005/${'00000001'}${'00000000'}${(100).toString(16).toUpperCase().padStart(8, '0')}.lz4`,
+            kind: 'segment',
+            timeline: 1 as never,
+            segNo: 100 as never,
+            compression: 'lz4',
+            size: 1000,
+            uploadedAt: second(100),
+            sequencer: 'FFFFFFFFFFFFFFFF',
+            deleted: true,
+            deletedAt: second(segments + 10),
+          },
         },
-      },
-    ]);
-    const { gaps, window, status } = commands(services);
-    // Once: one read around the removed segment, and the cursor stored so the next run need not repeat it.
-    const answered = await requestsOf(gaps, now);
-    expect(answered.requests).toBeLessThanOrEqual(MAX_REQUESTS + 2);
-    expect((answered.json as { gaps: Array<{ from: string }> }).gaps.map((gap) => gap.from)).toEqual([
-      '000000010000000000000014',
-      '000000010000000000000064',
-      expect.stringMatching(/^00000001/),
-    ]);
-    for (const command of [gaps, window, status]) {
-      expect((await requestsOf(command, now)).requests).toBeLessThanOrEqual(MAX_REQUESTS);
-    }
-    await services.close();
-  }, 120_000);
+      ]);
+      const { gaps, window, status } = commands(services);
+      // Once: one read around the removed segment, and the cursor stored so the next run need not repeat it.
+      const answered = await requestsOf(gaps, now);
+      expect(answered.requests).toBeLessThanOrEqual(MAX_REQUESTS + 2 + classReads);
+      expect((answered.json as { gaps: Array<{ from: string }> }).gaps.map((gap) => gap.from)).toEqual([
+        '000000010000000000000014',
+        '000000010000000000000064',
+        expect.stringMatching(/^00000001/),
+      ]);
+      for (const command of [gaps, window, status]) {
+        expect((await requestsOf(command, now)).requests).toBeLessThanOrEqual(MAX_REQUESTS);
+      }
+      await services.close();
+    },
+    120_000,
+  );
 
   it('cost at most 3 requests each without a watchdog, after the first CLI run stored its cursor', async () => {
     const services = await servicesWith(segments);

@@ -745,7 +745,11 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     };
   }
 
-  async *listWalChanges(cluster: ClusterId, since: string | undefined): AsyncIterable<WalChange> {
+  async *listWalChanges(
+    cluster: ClusterId,
+    since: string | undefined,
+    options: { readonly storageOf?: (record: WalObjectRecord) => boolean } = {},
+  ): AsyncIterable<WalChange> {
     const items = this.#table.query({
       pk: cluster,
       index: CHANGES,
@@ -757,8 +761,14 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     }
     // The index does not project storage classes (a GSI's projection cannot change on a deployed table), so the
     // class and thaw of each changed segment come from its item, a range Query per stretch of changed segments:
-    // a lifecycle transition or a completed thaw then reaches the next incremental read.
-    const stored = await this.#storedClassesOf(cluster, changes);
+    // a lifecycle transition or a completed thaw then reaches the next incremental read. Only for the segments the
+    // caller says may have moved (WAL just archived cannot have been transitioned yet), so at real WAL rates this
+    // costs no Query.
+    const storageOf = options.storageOf;
+    const stored = await this.#storedClassesOf(
+      cluster,
+      storageOf === undefined ? changes : changes.filter(({ record }) => storageOf(record)),
+    );
     for (const change of changes) {
       const { storageClass: _class, thawedUntil: _thaw, ...rest } = change.record;
       const found = stored.get(change.record.key);

@@ -114,3 +114,58 @@ export function frozenWalIndex(runs: readonly FrozenWalRun[], now: Date): Frozen
     },
   };
 }
+
+/** What a changed WAL record must show for the class question: its segment and when it was uploaded. */
+interface ChangedSegment {
+  readonly timeline: TimelineId;
+  readonly segNo?: number;
+  readonly uploadedAt: Date;
+}
+
+/** The part of a lifecycle rule that can move objects between classes. */
+interface LifecycleRuleTransitions {
+  readonly enabled: boolean;
+  readonly transitions: readonly { readonly timing: { readonly days: number } | { readonly date: Date } }[];
+  readonly noncurrentVersionTransitions: readonly { readonly days: number }[];
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Which WAL segments changed since the last full read may have moved into or out of a class that needs a thaw, so
+ * that a reader of changes must learn their class from their items. A segment may when it lies in a frozen run (a
+ * thaw can complete), when the bucket's lifecycle rules are unknown (not read yet, or unreadable), or when it is old
+ * enough for an enabled rule's transition to have reached it (to any class: INTELLIGENT_TIERING moves objects on to
+ * its archive tiers by itself). A segment archived since, younger than every transition, keeps the class of its
+ * upload, which its change carries: at real WAL rates that is every change, so it costs no read.
+ *
+ * @example walStorageMayChange([], { lifecycleRules: [] }, now)(change) // false
+ */
+export function walStorageMayChange(
+  frozenWal: readonly FrozenWalRun[],
+  bucket: { readonly lifecycleRules?: readonly LifecycleRuleTransitions[] } | undefined,
+  now: Date,
+): (change: ChangedSegment) => boolean {
+  if (bucket?.lifecycleRules === undefined) return () => true;
+  // The youngest an object can be when a rule moves it.
+  // S3 runs transitions at midnight UTC after the age is reached: one day of margin covers the rounding.
+  let youngestMoved = Number.POSITIVE_INFINITY;
+  for (const rule of bucket.lifecycleRules) {
+    if (!rule.enabled) continue;
+    for (const { timing } of rule.transitions) {
+      // A rule at a date moves every object it matches, old and new, once the date is past.
+      const datePassed = (date: Date) => now.getTime() >= date.getTime() - DAY_MS;
+      const ageMs =
+        'days' in timing ? (timing.days - 1) * DAY_MS : datePassed(timing.date) ? 0 : Number.POSITIVE_INFINITY;
+      youngestMoved = Math.min(youngestMoved, ageMs);
+    }
+    for (const { days } of rule.noncurrentVersionTransitions)
+      youngestMoved = Math.min(youngestMoved, (days - 1) * DAY_MS);
+  }
+  return (change) => {
+    if (now.getTime() - change.uploadedAt.getTime() >= youngestMoved) return true;
+    const segNo = change.segNo;
+    if (segNo === undefined) return false;
+    return frozenWal.some((run) => run.timeline === change.timeline && run.fromSegNo <= segNo && segNo <= run.toSegNo);
+  };
+}
