@@ -15,6 +15,7 @@ export type AlertKind =
   | 'foreign-system'
   | 'unreadable-backup'
   | 'unreadable-history'
+  | 'encrypted-history'
   | 'segment-size-mismatch';
 
 export type AlertSeverity = 'FAILURE' | 'WARNING';

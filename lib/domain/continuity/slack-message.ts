@@ -20,6 +20,7 @@ const KIND_TITLES: Readonly<Record<Alert['kind'], string>> = {
   'foreign-system': 'Backup of another database',
   'unreadable-backup': 'Unreadable backup',
   'unreadable-history': 'Unreadable timeline history',
+  'encrypted-history': 'Timeline history encrypted',
   'segment-size-mismatch': 'WAL segment size mismatch',
 };
 
@@ -61,6 +62,8 @@ export function resolvedHeadline(alert: Pick<Alert, 'kind' | 'subject' | 'summar
       return `backup ${alert.subject} is readable again or gone`;
     case 'unreadable-history':
       return `timeline history ${alert.subject}.history is readable again or gone`;
+    case 'encrypted-history':
+      return 'every timeline history file reads as text again, or none is needed';
     case 'segment-size-mismatch':
       return 'walSegmentSize agrees with the backups again';
   }

@@ -48,7 +48,7 @@ const windowFact = (health: ClusterHealth): string =>
 
 /**
  * What the minute-by-minute watchdog alerts on, as conditions with a stable identity: lost WAL (not segments still
- * uploading), divergence, missing and unreadable history files, backups of another database system, unreadable
+ * uploading), divergence, missing, unreadable and encrypted history files, backups of another database system, unreadable
  * backups, a walSegmentSize the backups contradict, archive lag over `archiveLagMax`, the newest complete backup older
  * than `backupMaxAge`, backups that never finished, no complete backup at all, and a catalog not reconciled for too
  * long. Each names the cluster's segments and window and the next step.
@@ -135,6 +135,20 @@ export function watchdogConditions(input: WatchdogInput): AlertCondition[] {
         summary: `History file ${finding.file} of timeline ${finding.timeline} cannot be used (${finding.problem}): continuity across its switch cannot be checked and a restore cannot follow it`,
         facts: { File: finding.file, Problem: finding.problem, Window: window },
         nextStep: `Compare ${finding.file} with pg_wal/${formatTimelineHex(finding.timeline)}.history on the server of timeline ${finding.timeline}; if the server's copy is sound, replace the object with it (\`wal-g wal-push\` never overwrites, so remove the broken object first) and run \`walcat sync\`.`,
+      });
+    } else if (finding.kind === 'encrypted-history') {
+      // One alert per cluster, whatever the number of files: the cause (client-side encryption) is the archive's.
+      conditions.push({
+        kind: 'encrypted-history',
+        subject: 'history',
+        severity: finding.severity,
+        summary: `${finding.files.length === 1 ? 'The timeline history file' : `${finding.files.length} timeline history files`} of this cluster cannot be read as text (most likely WAL-G client-side encryption): timeline switches are inferred, not read`,
+        facts: {
+          File: finding.file,
+          'Inferred timelines': finding.inferredTimelines.length === 0 ? 'none' : finding.inferredTimelines.join(', '),
+          Window: window,
+        },
+        nextStep: `Compare ${finding.file} with pg_wal/<timeline>.history on the primary before any restore across a switch, and name the timeline (recovery_target_timeline) when restoring; while the archive is encrypted this alert stays open, as the window's ranges across a switch are only inferred.`,
       });
     } else if (finding.kind === 'segment-size-mismatch') {
       conditions.push({

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ClusterHealth } from '../../../lib/domain/continuity/cluster-health.ts';
 import type { ContinuityInput, KnownHistory } from '../../../lib/domain/continuity/continuity-input.ts';
 import { detectGaps } from '../../../lib/domain/continuity/gap-detection.ts';
 import { restorableWindows, windowJson } from '../../../lib/domain/continuity/restorable-window.ts';
+import { watchdogConditions } from '../../../lib/domain/continuity/watchdog-conditions.ts';
 import { formatLsn, lsnFromInteger } from '../../../lib/domain/wal/lsn.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE } from '../../../lib/domain/wal/segment-size.ts';
 import { timelineId } from '../../../lib/domain/wal/timeline.ts';
@@ -82,6 +84,30 @@ describe('continuity with client-side encrypted history files', () => {
       },
     ]);
     expect(report.status).toBe('WARNING');
+  });
+
+  it('the watchdog opens one alert for the cluster, not one per file, and none of the per-timeline kind', () => {
+    const gaps = detectGaps(input(stretches([51, 61], 70), [], [encrypted(3), encrypted(2)]));
+    const conditions = watchdogConditions({
+      gaps,
+      health: {} as ClusterHealth,
+      backups: [],
+      alerts: { archiveLagMaxMs: 600_000, backupMaxAgeMs: 26 * 3_600_000, uploadGraceMs: 300_000 },
+      walSegmentSize: SIZE,
+      incompleteGraceMs: DAY,
+      catalogStaleAfterMs: DAY,
+      lastFullSyncAt: NOW,
+      now: NOW,
+    }).filter((condition) => condition.kind.endsWith('history'));
+    expect(conditions).toMatchObject([
+      {
+        kind: 'encrypted-history',
+        subject: 'history',
+        severity: 'WARNING',
+        facts: { File: 'wal_005/00000002.history.br', 'Inferred timelines': '2, 3' },
+      },
+    ]);
+    expect(conditions[0]?.summary).toMatch(/2 timeline history files .* client-side encryption/);
   });
 
   it('marks the range that crosses an inferred switch as inferred, in the report and in window --json', () => {
