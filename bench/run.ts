@@ -132,6 +132,14 @@ function describeTimings(timings: readonly Timing[], totalSeconds: number): stri
   return `total wall time ${totalSeconds.toFixed(1)} s (${each})`;
 }
 
+/**
+ * Printed as each benchmark ends, so a run over its ten minutes says which benchmark took the time (and a run cut
+ * short still leaves each finished benchmark's time in the log).
+ */
+function budgetLine(benchmark: string, seconds: number, elapsedSeconds: number): string {
+  return `budget: ${benchmark} took ${seconds.toFixed(1)} s wall; ${elapsedSeconds.toFixed(1)} s of the run's ${TOTAL_GOAL_SECONDS} s so far, load ${loadavg()[0]?.toFixed(2) ?? '?'}`;
+}
+
 function markdownTable(
   rows: readonly BenchRow[],
   context: MachineContext,
@@ -190,7 +198,9 @@ async function main(): Promise<void> {
       });
       process.exitCode = 1;
     }
-    timings.push({ benchmark: benchmark.name, seconds: (performance.now() - started) / 1000 });
+    const seconds = (performance.now() - started) / 1000;
+    timings.push({ benchmark: benchmark.name, seconds });
+    console.log(budgetLine(benchmark.name, seconds, (performance.now() - runStarted) / 1000));
   }
   const totalSeconds = (performance.now() - runStarted) / 1000;
   if (filter === undefined) {
