@@ -1,6 +1,6 @@
 import { eligibleBackups } from '../domain/catalog/backup-eligibility.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
-import type { KnownHistory } from '../domain/continuity/continuity-input.ts';
+import { type ContinuityInput, type KnownHistory, timelineAncestries } from '../domain/continuity/continuity-input.ts';
 import { isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
 import { PresentSegmentsBuilder } from '../domain/continuity/present-segments.ts';
 import { restorableWindows } from '../domain/continuity/restorable-window.ts';
@@ -63,7 +63,7 @@ export async function planClusterRestore(
       });
     }
   }
-  const windows = restorableWindows({
+  const continuity: ContinuityInput = {
     backups: records,
     histories,
     unreadableHistories: reading.unreadable,
@@ -72,7 +72,10 @@ export async function planClusterRestore(
     walSegmentSize: size,
     uploadGraceMs: cluster.alerts.uploadGraceMs,
     now,
-  });
+  };
+  const windows = restorableWindows(continuity);
+  // The plan follows the ancestry the window follows, inferred switches included, never a second guess of its own.
+  const ancestries = timelineAncestries(continuity);
   const plan = planRestore({
     cluster: cluster.id,
     target,
@@ -83,7 +86,8 @@ export async function planClusterRestore(
     windows: windows.ranges,
     segments,
     walSegmentSize: size,
-    histories: histories.map((known) => known.history),
+    histories: ancestries.histories,
+    inferredTimelines: ancestries.inferredTimelines,
     unreadableHistories: reading.unreadable.map((broken) => ({
       ...broken,
       uploadedAt: uploadedAtOf.get(broken.key),

@@ -62,6 +62,11 @@ export function renderRestorePlan(plan: RestorePlan, cluster: ClusterConfig): st
     `  timeline     ${json.timeline}`,
     `  WAL          ${walFileName(plan.wal.from, size)} .. ${walFileName(plan.wal.to, size)}: ${json.wal.count} segments, ${json.wal.bytes} bytes stored`,
     `  range        ${json.range.from} .. ${json.range.to} on timeline ${json.range.timeline}`,
+    ...(json.ancestry === null
+      ? []
+      : [
+          `  ancestry     inferred: switch to timeline ${json.ancestry.inferredTimelines.join(', ')} inferred from the first archived segment (unreadable: ${json.ancestry.unreadableHistories.join(', ')})`,
+        ]),
     ...plan.reasons.map((reason) => `  why: ${reason}`),
   ].join('\n');
 }
@@ -69,7 +74,7 @@ export function renderRestorePlan(plan: RestorePlan, cluster: ClusterConfig): st
 /**
  * `walcat restore plan --cluster C --to TIME|latest` (or `--lsn X/Y`, `--name P`, `--xid N`): which backup, which
  * timeline, which WAL and how much of it. `--json` prints `{ cluster, target, baseBackup, timeline, wal: { from, to,
- * count, bytes } }` (plus `targetKind`, `range`, `reasons`). A target no restorable range reaches exits 1 with the
+ * count, bytes } }` (plus `targetKind`, `range`, `reasons`, `thaw`, `ancestry`). A target no restorable range reaches exits 1 with the
  * reason on stderr (and `{ error, reason, nearestRanges }` on stdout with `--json`); a malformed target exits 2.
  */
 export function restorePlanCommand(deps: RestorePlanCommandDependencies): CliCommand {

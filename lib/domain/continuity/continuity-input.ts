@@ -128,6 +128,31 @@ export function timelineView(input: ContinuityInput): TimelineView {
   };
 }
 
+/** The ancestry of every timeline walcat can follow, and which of them rest on an inferred switch. */
+export interface TimelineAncestries {
+  /** The readable histories, then the inferred ones (oldest timeline first). */
+  readonly histories: readonly TimelineHistory[];
+  /** Timelines whose history file is not text and whose switch was inferred, ascending. */
+  readonly inferredTimelines: readonly TimelineId[];
+}
+
+/**
+ * The ancestries gap detection and the restorable window follow, for a consumer that must follow the same ones (the
+ * restore planner): readable history files as they are, and for each unreadable one the switch inferred by
+ * {@link inferredHistory}. Timelines whose ancestry is neither read nor inferred are absent.
+ *
+ * @example timelineAncestries(input).inferredTimelines // [2, 3] when both history files are ciphertext
+ */
+export function timelineAncestries(input: ContinuityInput): TimelineAncestries {
+  const view = timelineView(input);
+  const inferredTimelines = [...view.inferredTimelines].sort((a, b) => a - b);
+  const read = input.histories.map((known) => known.history).filter((h) => !view.inferredTimelines.has(h.timeline));
+  const inferred = inferredTimelines
+    .map((timeline) => view.historyOf(timeline))
+    .filter((history): history is TimelineHistory => history !== undefined);
+  return { histories: [...read, ...inferred], inferredTimelines };
+}
+
 /**
  * The ancestries that can stand in for history files that are not text, oldest timeline first so a child can build
  * on its parent's inferred ancestry. A timeline with no readable history and no first segment is left unknown.

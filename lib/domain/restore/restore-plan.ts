@@ -52,6 +52,21 @@ export interface RestorePlanInput {
    * naming the file.
    */
   readonly unreadableHistories?: ReadonlyArray<UnreadableHistory & { readonly uploadedAt?: Date }>;
+  /**
+   * Timelines whose history file is not text and whose switch `histories` holds as inferred by the continuity module
+   * (`timelineAncestries`, the ancestry the window follows). Their unreadable file blocks no plan: the plan follows
+   * the inferred switch and says so in `ancestry`.
+   */
+  readonly inferredTimelines?: readonly TimelineId[];
+}
+
+/** How sure the plan is of the timeline path it replays along; absent when every switch it crosses was read. */
+export interface RestoreAncestry {
+  readonly confidence: 'inferred';
+  /** The timelines the replay enters whose switch was inferred from their first archived segment. */
+  readonly inferredTimelines: readonly TimelineId[];
+  /** Their `.history` files, which walcat could not read (likely WAL-G's client-side encryption). */
+  readonly unreadableHistories: readonly string[];
 }
 
 /** The WAL a restore replays: from the base backup's start segment to the last segment recovery reads. */
@@ -78,6 +93,8 @@ export interface RestorePlan {
   readonly reasons: readonly string[];
   /** The frozen objects the restore reads (restore-thaw.ts); absent when every object can be read directly. */
   readonly thaw?: RestoreThaw;
+  /** Present when the replay crosses a timeline switch that was inferred because its history file is unreadable. */
+  readonly ancestry?: RestoreAncestry;
 }
 
 export type UnreachableReason =
@@ -135,7 +152,31 @@ export function planRestore(input: RestorePlanInput): RestorePlan {
   }
   const blocking = blockingHistory(input, plan.timeline);
   if (blocking !== undefined) throw historyRefusal(input, blocking, [plan.range]);
-  return plan;
+  return withAncestry(input, plan);
+}
+
+/**
+ * Marks a plan whose replay enters a timeline through an inferred switch, as the window marks the range: the
+ * segments it reads on that timeline are where the guess matters (the real switchpoint lies inside the first one).
+ */
+function withAncestry(input: RestorePlanInput, plan: RestorePlan): RestorePlan {
+  const inferred = new Set<number>(input.inferredTimelines ?? []);
+  const entered = [...new Set((plan.wal.segments ?? []).map((segment) => segment.timeline))]
+    .filter((timeline) => inferred.has(timeline) && timeline !== plan.baseBackup.timeline)
+    .sort((a, b) => a - b);
+  if (entered.length === 0) return plan;
+  const files = (input.unreadableHistories ?? [])
+    .filter((broken) => entered.includes(broken.timeline))
+    .map((broken) => broken.key);
+  const words = entered.length === 1 ? `timeline ${entered[0]}` : `timelines ${entered.join(', ')}`;
+  return {
+    ...plan,
+    ancestry: { confidence: 'inferred', inferredTimelines: entered, unreadableHistories: files },
+    reasons: [
+      ...plan.reasons,
+      `the switch to ${words} was inferred from the first archived segment of each, because ${files.join(', ')} cannot be read (likely client-side encryption); recovery itself reads the real history through wal-g`,
+    ],
+  };
 }
 
 function historyRefusal(
@@ -160,7 +201,11 @@ function blockingHistory(
   input: RestorePlanInput,
   planTimeline: TimelineId | undefined,
 ): (UnreadableHistory & { readonly uploadedAt?: Date }) | undefined {
-  const broken = [...(input.unreadableHistories ?? [])].sort((a, b) => a.timeline - b.timeline);
+  const inferred = new Set<number>(input.inferredTimelines ?? []);
+  // An unreadable file whose switch was inferred blocks nothing: the plan follows the window's inferred ancestry.
+  const broken = [...(input.unreadableHistories ?? [])]
+    .filter((history) => !inferred.has(history.timeline))
+    .sort((a, b) => a.timeline - b.timeline);
   for (const history of broken) {
     if (history.timeline === planTimeline && history.timeline > 1) return history;
     if (planTimeline !== undefined && history.timeline < planTimeline) continue;
@@ -578,6 +623,12 @@ export interface RestorePlanJson {
     readonly storageClasses: readonly string[];
     readonly retrieval: readonly { readonly tier: string; readonly hours: number; readonly words: string }[];
   } | null;
+  /** Null when every timeline switch the replay crosses was read from its history file. */
+  readonly ancestry: {
+    readonly confidence: 'inferred';
+    readonly inferredTimelines: readonly number[];
+    readonly unreadableHistories: readonly string[];
+  } | null;
 }
 
 /**
@@ -613,6 +664,14 @@ export function restorePlanToJson(plan: RestorePlan, size: WalSegmentSize): Rest
             bytes: plan.thaw.bytes,
             storageClasses: plan.thaw.storageClasses,
             retrieval: plan.thaw.retrieval.map(({ tier, hours, words }) => ({ tier, hours, words })),
+          },
+    ancestry:
+      plan.ancestry === undefined
+        ? null
+        : {
+            confidence: plan.ancestry.confidence,
+            inferredTimelines: [...plan.ancestry.inferredTimelines],
+            unreadableHistories: [...plan.ancestry.unreadableHistories],
           },
   };
 }
