@@ -65,7 +65,7 @@ export function renderRestorePlan(plan: RestorePlan, cluster: ClusterConfig): st
     ...(json.ancestry === null
       ? []
       : [
-          `  ancestry     inferred: switch to timeline ${json.ancestry.inferredTimelines.join(', ')} inferred from the first archived segment (unreadable: ${json.ancestry.unreadableHistories.join(', ')})`,
+          `  ancestry     inferred: the switch to ${json.ancestry.inferredTimelines.length === 1 ? 'timeline' : 'timelines'} ${json.ancestry.inferredTimelines.join(', ')} was inferred from the first archived segment (unreadable: ${json.ancestry.unreadableHistories.join(', ')})`,
         ]),
     ...plan.reasons.map((reason) => `  why: ${reason}`),
   ].join('\n');
