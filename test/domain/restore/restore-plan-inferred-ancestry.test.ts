@@ -16,7 +16,14 @@ import { DEFAULT_WAL_SEGMENT_SIZE } from '../../../lib/domain/wal/segment-size.t
 import { timelineId } from '../../../lib/domain/wal/timeline.ts';
 import { readHistoryFiles } from '../../../lib/domain/wal/timeline-history.ts';
 import { segmentNumber } from '../../../lib/domain/wal/wal-segment.ts';
-import { backupRecord, CLUSTER, DAY, type PresentStretch, policy, presentSegments } from '../continuity/continuity-fixtures.ts';
+import {
+  backupRecord,
+  CLUSTER,
+  DAY,
+  type PresentStretch,
+  policy,
+  presentSegments,
+} from '../continuity/continuity-fixtures.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const MINUTE = 60_000;
