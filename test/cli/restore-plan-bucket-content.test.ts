@@ -174,6 +174,24 @@ function catalogWithTimelines(
   return catalog;
 }
 
+describe('restore plan with a .history file that is not text (client-side encryption)', () => {
+  it('plans --to latest across the switch the window inferred and names the file (exit 0), never unreadable-history', async () => {
+    const catalog = catalogWithTimelines([{ timeline: 2, content: undefined }], [{ timeline: 2, from: 21, to: 25 }]);
+    const { code, json, err } = await runPlan(catalog, { to: 'latest' }, minutes(300));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(json).toMatchObject({
+      timeline: 2,
+      wal: { to: walFileName({ timeline: timelineId(2), segNo: segmentNumber(25) }, SIZE) },
+      ancestry: {
+        confidence: 'inferred',
+        inferredTimelines: [2],
+        unreadableHistories: ['orders-main/wal_005/00000002.history.br'],
+      },
+    });
+  });
+});
+
 describe('restore plan with a broken or inconsistent .history file', () => {
   const SWITCH_TO_2 = '1\t0/15000000\tno recovery target specified\n';
 
