@@ -12,7 +12,7 @@
  *   Node with the function's own environment against moto, the tick first and then the run it queued, as Lambda
  *   would hand it over.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createS3Client } from '../../lib/adapters/aws/aws-clients.ts';
 import { MOTO_CREDENTIALS, type MotoHandle } from '../support/moto.ts';
+import { readmeDeployBlock, runBash } from '../support/readme-deploy-blocks.ts';
 import { WALCAT_BIN } from '../support/walcat-process.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -39,23 +40,6 @@ export const RESOURCES_MOTO_SKIPS = [
   'AWS::SQS::QueuePolicy',
 ] as const;
 
-/** The README's `# walcat deploy: <title>` blocks by title. */
-export function readmeDeployBlocks(): Map<string, string> {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  return new Map(
-    [...readme.matchAll(/```sh\n# walcat deploy: ([^\n]+)\n([\s\S]*?)```/g)].map((match) => [
-      match[1] as string,
-      match[2] as string,
-    ]),
-  );
-}
-
-function block(title: string): string {
-  const found = readmeDeployBlocks().get(title);
-  if (found === undefined) throw new Error(`the README has no \`# walcat deploy: ${title}\` block`);
-  return found;
-}
-
 export interface DeployedSequence {
   /** The stack's resource types CloudFormation holds, and the template's. */
   readonly resourceTypes: { readonly stack: readonly string[]; readonly template: readonly string[] };
@@ -71,26 +55,9 @@ export interface DeployedSequence {
   readonly seeded: { readonly backup: string; readonly walHead: string };
 }
 
-/** Runs a script with bash in `cwd` against moto; resolves with stdout, rejects with stderr. */
-function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`exit ${code}: ${err}\n--- stdout:\n${out}\n--- script:\n${script}`));
-    });
-  });
-}
+/** Runs a script with bash in `cwd` against moto. */
+const bash = (script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<string> =>
+  runBash(script, { cwd, env, timeoutMs: 240_000 });
 
 const SEGMENT = 16 * 1024 * 1024;
 const segName = (segNo: number) => `00000001${'00000000'}${segNo.toString(16).toUpperCase().padStart(8, '0')}`;
@@ -169,8 +136,8 @@ export async function deployFromTheReadme(moto: MotoHandle, project: string): Pr
   const aws = async (args: string) => JSON.parse(await bash(`aws ${args} --output json`, project, env)) as unknown;
 
   const seeded = await existingWalgBucket(moto, now);
-  await bash(block('create the stack from the package'), project, env);
-  await bash(block('queue notifications on an existing bucket'), work, env);
+  await bash(readmeDeployBlock('create the stack from the package'), project, env);
+  await bash(readmeDeployBlock('queue notifications on an existing bucket'), work, env);
 
   const stack = (await aws(`cloudformation describe-stacks --stack-name ${STACK}`)) as {
     Stacks: { Outputs: { OutputKey: string; OutputValue: string }[] }[];
@@ -186,7 +153,7 @@ export async function deployFromTheReadme(moto: MotoHandle, project: string): Pr
   ) as { Resources: Record<string, { Type: string }> };
 
   // The first sync: the block would invoke the deployed function; moto cannot run it, so its bundle runs here.
-  if (!block('the first sync').includes(`--function-name ${STACK}-catalogSync`)) {
+  if (!readmeDeployBlock('the first sync').includes(`--function-name ${STACK}-catalogSync`)) {
     throw new Error('the first sync block no longer invokes the catalog-sync function');
   }
   const configuration = (await aws(`lambda get-function-configuration --function-name ${STACK}-catalogSync`)) as {
@@ -235,7 +202,7 @@ export async function deployFromTheReadme(moto: MotoHandle, project: string): Pr
 
   sqs.destroy();
   const printed = await bash(
-    `${block('the first status')}\necho '@@json'\nwalcat status --cluster orders-main --json`,
+    `${readmeDeployBlock('the first status')}\necho '@@json'\nwalcat status --cluster orders-main --json`,
     // Where walcat.config.yml is, as for the packaging.
     project,
     { ...env, AWS_REGION: REGION },

@@ -5,67 +5,39 @@
  * the SNS fan-out subscription, and EventBridge enabled beside the rules already there. Editing the README changes
  * what runs here, so the two cannot drift apart.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type MotoHandle, startMoto } from '../support/moto.ts';
+import { readmeDeployBlock, readmeDeployBlocks, runBash } from '../support/readme-deploy-blocks.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const REGION = 'eu-west-1';
 const BUCKET = 'acme-pg-backups';
 const TOPIC = 'acme-pg-backups-events';
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
-/** The README's deploy blocks by their title line. */
-const blocks = new Map(
-  [...readme.matchAll(/```sh\n# walcat deploy: ([^\n]+)\n([\s\S]*?)```/g)].map((match) => [
-    match[1] as string,
-    match[2] as string,
-  ]),
-);
-const block = (title: string): string => {
-  const found = blocks.get(title);
-  if (found === undefined) throw new Error(`the README has no \`# walcat deploy: ${title}\` block`);
-  return found;
-};
+const block = readmeDeployBlock;
 
 let moto: MotoHandle;
 let work: string;
 
 /** Runs a script with bash against moto; resolves with its stdout, rejects with its stderr. */
-function run(script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
-      cwd: work,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        AWS_ENDPOINT_URL: moto.endpoint,
-        AWS_ACCESS_KEY_ID: 'moto',
-        AWS_SECRET_ACCESS_KEY: 'moto',
-        AWS_DEFAULT_REGION: REGION,
-        AWS_PAGER: '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`exit ${code}: ${err}\n--- script:\n${script}`));
-    });
+const run = (script: string): Promise<string> =>
+  runBash(script, {
+    cwd: work,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: 'moto',
+      AWS_SECRET_ACCESS_KEY: 'moto',
+      AWS_DEFAULT_REGION: REGION,
+      AWS_PAGER: '',
+    },
+    timeoutMs: 120_000,
   });
-}
 
 const json = async (script: string) => JSON.parse((await run(script)) || '{}') as Record<string, unknown>;
 
@@ -111,7 +83,7 @@ const SCENARIO_TIMEOUT_MS = 300_000;
 describe("the README's deploy commands, run with the AWS CLI against moto", () => {
   it('has the deploy blocks in order and says what replacing the configuration and overlapping rules do', () => {
     // The first, fifth and sixth run in test/deploy/packaged-stack.test.ts, on a deployed package.
-    expect([...blocks.keys()]).toEqual([
+    expect([...readmeDeployBlocks().keys()]).toEqual([
       'create the stack from the package',
       'queue notifications on an existing bucket',
       'fan out through the SNS topic the bucket already notifies',
