@@ -37,6 +37,19 @@ async function bucket(name: string, objectLock = false): Promise<string> {
   return name;
 }
 
+/** Sets the bucket's Object Lock default retention (`Days` or `Years`). */
+async function defaultRetention(
+  name: string,
+  retention: { Mode: 'GOVERNANCE' | 'COMPLIANCE'; Days?: number; Years?: number },
+): Promise<void> {
+  await moto.s3.send(
+    new PutObjectLockConfigurationCommand({
+      Bucket: name,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: retention } },
+    }),
+  );
+}
+
 describe('S3BucketInspector against moto', () => {
   it('reads a bucket with no configuration as empty values, not errors', async () => {
     const name = await bucket('plain-bucket');
@@ -121,28 +134,12 @@ describe('S3BucketInspector against moto', () => {
   it('reads an Object Lock default retention of 14 days, and one given in years as days', async () => {
     const name = await bucket('locked-bucket', true);
     expect(await inspector.objectLock(name)).toEqual({ enabled: true });
-    await moto.s3.send(
-      new PutObjectLockConfigurationCommand({
-        Bucket: name,
-        ObjectLockConfiguration: {
-          ObjectLockEnabled: 'Enabled',
-          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 14 } },
-        },
-      }),
-    );
+    await defaultRetention(name, { Mode: 'GOVERNANCE', Days: 14 });
     expect(await inspector.objectLock(name)).toEqual({
       enabled: true,
       defaultRetention: { mode: 'GOVERNANCE', days: 14 },
     });
-    await moto.s3.send(
-      new PutObjectLockConfigurationCommand({
-        Bucket: name,
-        ObjectLockConfiguration: {
-          ObjectLockEnabled: 'Enabled',
-          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Years: 1 } },
-        },
-      }),
-    );
+    await defaultRetention(name, { Mode: 'COMPLIANCE', Years: 1 });
     expect(await inspector.objectLock(name)).toEqual({
       enabled: true,
       defaultRetention: { mode: 'COMPLIANCE', days: 365 },
@@ -151,15 +148,7 @@ describe('S3BucketInspector against moto', () => {
 
   it("reads each object's default retention and legal hold, and none on an object without a lock", async () => {
     const name = await bucket('default-locked-objects', true);
-    await moto.s3.send(
-      new PutObjectLockConfigurationCommand({
-        Bucket: name,
-        ObjectLockConfiguration: {
-          ObjectLockEnabled: 'Enabled',
-          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 14 } },
-        },
-      }),
-    );
+    await defaultRetention(name, { Mode: 'GOVERNANCE', Days: 14 });
     const put = (key: string) =>
       moto.s3.send(new PutObjectCommand({ Bucket: name, Key: key, Body: 'wal', ChecksumAlgorithm: 'CRC32' }));
     await put('orders-main/wal_005/000000010000000000000010.lz4');
@@ -188,15 +177,7 @@ describe('S3BucketInspector against moto', () => {
 
   it('a role that may not read the lock gets an error naming the object and the permission, never "no lock"', async () => {
     const name = await bucket('lock-unreadable', true);
-    await moto.s3.send(
-      new PutObjectLockConfigurationCommand({
-        Bucket: name,
-        ObjectLockConfiguration: {
-          ObjectLockEnabled: 'Enabled',
-          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 14 } },
-        },
-      }),
-    );
+    await defaultRetention(name, { Mode: 'COMPLIANCE', Days: 14 });
     const key = 'orders-main/basebackups_005/base_000000010000000000000010_backup_stop_sentinel.json';
     await moto.s3.send(new PutObjectCommand({ Bucket: name, Key: key, Body: '{}', ChecksumAlgorithm: 'CRC32' }));
     const denied = createS3Client({ region: MOTO_REGION, s3: moto.endpoint, credentials: MOTO_CREDENTIALS });
