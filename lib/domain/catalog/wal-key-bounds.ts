@@ -56,7 +56,9 @@ function positionOf(digits: string, size: WalSegmentSize, side: 'low' | 'high'):
 export function walKeyBounds(range: KeyRange, root: string, size: WalSegmentSize): WalKeyBounds | undefined {
   const folder = `${root}${WAL_FOLDER}`;
   const lastPossible: WalPosition = { timeline: MAX_TIMELINE, segNo: Number.MAX_SAFE_INTEGER };
-  if (range.until !== undefined && range.until < folder) return undefined;
+  // Every WAL key is the folder and a name, so a range that ends at the folder itself (the backups range of a
+  // sharded listing) holds none: without this its bounds were the whole catalog.
+  if (range.until !== undefined && range.until <= folder) return undefined;
   if (range.after >= folder && !range.after.startsWith(folder)) return undefined;
   const from =
     range.after < folder

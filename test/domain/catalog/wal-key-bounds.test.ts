@@ -55,6 +55,8 @@ describe('walKeyBounds', () => {
     const size = sizes[1] as (typeof sizes)[number];
     expect(walKeyBounds({ after: '', until: `${ROOT}basebackups_005/z` }, ROOT, size)).toBeUndefined();
     expect(walKeyBounds({ after: `${ROOT}zzz` }, ROOT, size)).toBeUndefined();
+    // The sharded sync's backups range ends at the WAL folder itself: no WAL key lies in it.
+    expect(walKeyBounds({ after: '', until: `${ROOT}wal_005/` }, ROOT, size)).toBeUndefined();
     expect(
       walKeyBounds(
         { after: `${ROOT}wal_005/000000010000000000000003.br`, until: `${ROOT}wal_005/000000010000000100000002~` },
