@@ -108,6 +108,16 @@ export interface CatalogStore {
     range?: SegmentRange,
     options?: { readonly includeDeleted?: boolean },
   ): AsyncIterable<WalObjectRecord>;
+  /**
+   * The records of {@link listWalObjects}, a query page at a time: a full sync compares millions of them, and one
+   * await per page instead of one per record is most of its CPU. Stores without it are read through listWalObjects.
+   */
+  listWalObjectPages?(
+    cluster: ClusterId,
+    timeline: TimelineId,
+    range?: SegmentRange,
+    options?: { readonly includeDeleted?: boolean },
+  ): AsyncIterable<readonly WalObjectRecord[]>;
   /** The live object with the highest segment number of the timeline (any kind but `.history`), if any. */
   latestWalObject(cluster: ClusterId, timeline: TimelineId): Promise<WalObjectRecord | undefined>;
   /** `.history` records of the cluster (live and tombstoned), by timeline; `content` holds the decompressed text. */

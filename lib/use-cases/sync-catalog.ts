@@ -21,10 +21,11 @@ import { keyInRange, timelineSegmentRange, walKeyBounds } from '../domain/catalo
 import type { ClusterConfig, ClusterId } from '../domain/cluster.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { classifyKey } from '../domain/layout/classify-key.ts';
+import type { StorageObject } from '../domain/layout/storage-object.ts';
 import { BASEBACKUPS_FOLDER } from '../domain/layout/wal-g-layout.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
 import type { BucketInspector } from '../ports/bucket-inspector.ts';
-import type { CatalogStore } from '../ports/catalog-store.ts';
+import type { CatalogStore, SegmentRange } from '../ports/catalog-store.ts';
 import type { ObjectSummary } from '../ports/object-store.ts';
 import { type EffectReaders, withHistoryContent } from './catalog-effects.ts';
 import { forEachListedPage, type ListedPage, type ListingProgress } from './list-objects-sharded.ts';
@@ -116,6 +117,29 @@ const sameContent = (stored: WalObjectRecord, object: ObjectSummary): boolean =>
   stored.etag === object.etag &&
   stored.storageClass === catalogStorageClass(object.storageClass);
 
+/** The kinds objectEffect turns into a WAL record (catalogued by key, compared by content). */
+const WAL_OBJECT_KINDS: ReadonlySet<StorageObject['kind']> = new Set([
+  'wal-segment',
+  'wal-partial',
+  'wal-backup-history',
+  'wal-history',
+  'wal-delta',
+]);
+
+/** The timeline's WAL records of `range`, tombstones included, by query page (per record for a store without pages). */
+async function* walObjectPages(
+  catalog: CatalogStore,
+  cluster: ClusterId,
+  timeline: TimelineId,
+  range: SegmentRange,
+): AsyncIterable<readonly WalObjectRecord[]> {
+  if (catalog.listWalObjectPages !== undefined) {
+    yield* catalog.listWalObjectPages(cluster, timeline, range, { includeDeleted: true });
+    return;
+  }
+  for await (const record of catalog.listWalObjects(cluster, timeline, range, { includeDeleted: true })) yield [record];
+}
+
 /** Each timeline's first and newest catalogued live segment: two short queries per timeline. */
 export async function catalogWalSpans(
   catalog: CatalogStore,
@@ -192,15 +216,17 @@ export async function syncCatalog(
     }
   };
 
-  /** The catalog's WAL records (tombstones included) of the covered range, streamed in sort-key order. */
-  async function* catalogWalIn(range: KeyRange): AsyncIterable<WalObjectRecord> {
+  /**
+   * The catalog's WAL records (tombstones included) of the covered range, in sort-key order, a query page at a time
+   * (filter by `keyInRange`: the segment bounds are a superset of the range).
+   */
+  async function* catalogWalPagesIn(range: KeyRange): AsyncIterable<readonly WalObjectRecord[]> {
     const bounds = walKeyBounds(range, prefix, cluster.walSegmentSize);
     if (bounds === undefined) return;
     for (const timeline of timelines) {
       const segments = timelineSegmentRange(bounds, timeline);
       if (segments === undefined) continue;
-      for await (const record of deps.catalog.listWalObjects(cluster.id, timeline, segments, { includeDeleted: true }))
-        if (keyInRange(record.key, range)) yield record;
+      yield* walObjectPages(deps.catalog, cluster.id, timeline, segments);
     }
   }
 
@@ -213,11 +239,14 @@ export async function syncCatalog(
 
     // Catalog records of the covered range: those listed are compared below, the others vanished.
     const storedWal = new Map<string, WalObjectRecord>();
-    for await (const record of catalogWalIn(page.covered)) {
-      if (listedByKey.has(record.key)) storedWal.set(record.key, record);
-      else if (!record.deleted) {
-        removed++;
-        wal.push({ origin: 'reconcile', record: tombstone(record, listedAt), basis: record });
+    for await (const records of catalogWalPagesIn(page.covered)) {
+      for (const record of records) {
+        if (!keyInRange(record.key, page.covered)) continue;
+        if (listedByKey.has(record.key)) storedWal.set(record.key, record);
+        else if (!record.deleted) {
+          removed++;
+          wal.push({ origin: 'reconcile', record: tombstone(record, listedAt), basis: record });
+        }
       }
     }
     for (const { key, value: record } of entriesIn(historyFiles, page.covered)) {
@@ -305,6 +334,17 @@ export async function syncCatalog(
 
     for (const object of page.objects) {
       const classified = classifyKey(object.key.slice(prefix.length), cluster.layout, cluster.walSegmentSize);
+      // The steady state: a WAL object the catalog holds unchanged (and a `.history` whose text it has) needs no
+      // effect built. This is the test the `wal` case below makes, taken before its record is allocated.
+      if (WAL_OBJECT_KINDS.has(classified.kind)) {
+        const stored = storedWal.get(object.key);
+        if (
+          stored !== undefined &&
+          sameContent(stored, object) &&
+          (classified.kind !== 'wal-history' || stored.content !== undefined)
+        )
+          continue;
+      }
       const effect = objectEffect(cluster.id, classified, {
         key: object.key,
         present: true,

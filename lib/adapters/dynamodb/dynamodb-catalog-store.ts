@@ -690,16 +690,27 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     range: SegmentRange = {},
     options: { readonly includeDeleted?: boolean } = {},
   ): AsyncIterable<WalObjectRecord> {
+    for await (const records of this.listWalObjectPages(cluster, timeline, range, options)) yield* records;
+  }
+
+  async *listWalObjectPages(
+    cluster: ClusterId,
+    timeline: TimelineId,
+    range: SegmentRange = {},
+    options: { readonly includeDeleted?: boolean } = {},
+  ): AsyncIterable<readonly WalObjectRecord[]> {
     // DynamoDB rejects a BETWEEN whose bounds are reversed; such a range holds nothing.
     if (range.fromSegNo !== undefined && range.toSegNo !== undefined && range.fromSegNo > range.toSegNo) return;
     // Sort keys are `<12 hex segNo>#<file name>`; '$' sorts right after '#', closing the upper segment.
     // DynamoDB refuses an empty string as a key value, so an open lower end is `<=`, not BETWEEN ''.
     const to = `${range.toSegNo === undefined ? 'FFFFFFFFFFFF' : segNoSortKey(range.toSegNo)}$`;
     const pk = walPk(cluster, timeline);
-    for await (const item of this.#table.query(
+    for await (const items of this.#table.queryPages(
       range.fromSegNo === undefined ? { pk, skAtMost: to } : { pk, skBetween: [segNoSortKey(range.fromSegNo), to] },
     )) {
-      if (options.includeDeleted || item.deleted !== true) yield walFromItem(item);
+      const records: WalObjectRecord[] = [];
+      for (const item of items) if (options.includeDeleted || item.deleted !== true) records.push(walFromItem(item));
+      if (records.length > 0) yield records;
     }
   }
 

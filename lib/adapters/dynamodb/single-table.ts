@@ -274,6 +274,11 @@ export class SingleTable {
 
   /** Every item of a partition (or a sort-key range of it), page after page, in sort-key order. */
   async *query(query: TableQuery): AsyncGenerator<Item> {
+    for await (const items of this.queryPages(query)) yield* items;
+  }
+
+  /** The items of {@link query}, one response page at a time (empty pages of a filtered query skipped). */
+  async *queryPages(query: TableQuery): AsyncGenerator<readonly Item[]> {
     const values: Record<string, unknown> = { ':pk': query.pk, ...(query.filter?.values ?? {}) };
     const names: Record<string, string> = { ...(query.filter?.names ?? {}) };
     const ranged =
@@ -326,7 +331,7 @@ export class SingleTable {
           }),
         ),
       );
-      for (const item of page.Items ?? []) yield item;
+      if (page.Items !== undefined && page.Items.length > 0) yield page.Items;
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
   }

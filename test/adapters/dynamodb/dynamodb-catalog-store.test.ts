@@ -188,6 +188,16 @@ describe('DynamoDbCatalogStore against dynalite', () => {
       range.push(r.segNo as number);
     }
     expect(range).toEqual([2, 3, 0x100]);
+    // The same range a query page at a time, tombstones on request (the full sync's read).
+    const paged: number[] = [];
+    for await (const page of store.listWalObjectPages(
+      cluster,
+      timelineId(1),
+      { fromSegNo: segmentNumber(2), toSegNo: segmentNumber(0x101) },
+      { includeDeleted: true },
+    ))
+      paged.push(...page.map((r) => r.segNo as number));
+    expect(paged).toEqual([2, 3, 0x100, 0x101]);
     expect((await store.latestWalObject(cluster, timelineId(1)))?.segNo).toBe(0x100);
     expect(await store.listTimelines(cluster)).toEqual([1]);
   });
