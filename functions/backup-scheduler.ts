@@ -1,8 +1,10 @@
 import { createBackupSchedulerHandler } from '../lib/handlers/backup-scheduler-handler.ts';
 import { functionLogger } from '../lib/handlers/lambda-chain.ts';
 import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
+import { createSqsAdapters } from '../lib/wiring/sqs-adapters.ts';
+import { createSsmAdapters } from '../lib/wiring/ssm-adapters.ts';
 
-const adapters = deployedAdapterSet();
+const adapters = deployedAdapterSet({ ssm: createSsmAdapters, sqs: createSqsAdapters });
 export const handler = createBackupSchedulerHandler(
   adapters.backup(),
   adapters.config,

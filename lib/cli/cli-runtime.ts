@@ -100,10 +100,18 @@ export async function createCliRuntime(options: {
   };
   // `restore start --thaw` and `drill` thaw frozen objects, so the CLI's adapter set has the S3 adapters too.
   const withAdapterSet = async () => {
-    const [{ createAdapterSet }, { localAdapterSet }, { createS3AdaptersWithThaw }] = await Promise.all([
+    const [
+      { createAdapterSet },
+      { localAdapterSet },
+      { createS3AdaptersWithThaw },
+      { createSsmAdapters },
+      { createSqsAdapters },
+    ] = await Promise.all([
       import('../wiring/adapter-set.ts'),
       import('../wiring/local-adapter-set.ts'),
       import('../wiring/s3-adapters.ts'),
+      import('../wiring/ssm-adapters.ts'),
+      import('../wiring/sqs-adapters.ts'),
     ]);
     return () => {
       adapters ??= local
@@ -112,6 +120,8 @@ export async function createCliRuntime(options: {
             config: loadConfig(),
             endpoints: runtime.endpoints,
             s3: createS3AdaptersWithThaw,
+            ssm: createSsmAdapters,
+            sqs: createSqsAdapters,
             ...(runtime.hostCommandsLogGroup ? { commandLogGroup: runtime.hostCommandsLogGroup } : {}),
           });
       return adapters;

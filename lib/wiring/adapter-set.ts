@@ -4,19 +4,11 @@
  * function (lib/wiring/deployed-adapter-set.ts), the CLI with or without `--local`, the local stack
  * (lib/wiring/local-adapter-set.ts) and the end-to-end tests. A door that assembled adapters by hand would drift
  * from the others. The stores come from the storage adapters (lib/wiring/storage-adapters.ts), the one place that
- * constructs them; the bucket adapters only when the door passes their factory (`s3`), so the functions that never
- * read a bucket object are bundled without the S3 client.
+ * constructs them. Each AWS client beyond DynamoDB comes from a factory the door passes (`s3`, `ssm`, `sqs`), so a
+ * function's bundle carries only the clients its use cases call: loading an unused client is most of a cold start.
  */
 import { randomUUID } from 'node:crypto';
-import { createSqsClient } from '../adapters/aws/sqs-client.ts';
-import { createSsmClient } from '../adapters/aws/ssm-client.ts';
 import { SlackWebhookNotifier } from '../adapters/slack/slack-webhook-notifier.ts';
-import { QueuedNotifier } from '../adapters/sqs/queued-notifier.ts';
-import { SqsClusterRunQueue } from '../adapters/sqs/sqs-cluster-run-queue.ts';
-import { SqsSyncPartQueue } from '../adapters/sqs/sqs-sync-part-queue.ts';
-import { SsmCommandTransport } from '../adapters/ssm/ssm-command-transport.ts';
-import { SsmInstanceDirectory } from '../adapters/ssm/ssm-instance-directory.ts';
-import { SsmParameterSecret } from '../adapters/ssm/ssm-parameter-secret.ts';
 import type { AwsEndpoints } from '../config/aws-endpoints.ts';
 import type { WalcatConfig } from '../domain/cluster.ts';
 import { ConfigError } from '../domain/errors.ts';
@@ -55,6 +47,8 @@ import type { WebViewStores } from '../web-view/recent-jobs.ts';
 import { HOST_COMMAND_LOG_GROUP, type HostCommandAdapters } from './host-command-adapters.ts';
 import { lazy } from './lazy.ts';
 import type { S3AdaptersFactory } from './s3-adapters.ts';
+import type { SqsAdapters, SqsAdaptersFactory } from './sqs-adapters.ts';
+import type { SsmAdapters, SsmAdaptersFactory } from './ssm-adapters.ts';
 import { createStorageAdapters } from './storage-adapters.ts';
 
 export interface AdapterSetOptions {
@@ -67,6 +61,17 @@ export interface AdapterSetOptions {
    * to be wired.
    */
   readonly s3?: S3AdaptersFactory;
+  /**
+   * The SSM adapters' factory (`createSsmAdapters` from lib/wiring/ssm-adapters.ts): given only by the doors that send
+   * host commands, resolve hosts or read webhook secrets themselves, so the other bundles do not carry the SSM client.
+   * `transport`, `instances` and `secrets` given here win over it.
+   */
+  readonly ssm?: SsmAdaptersFactory;
+  /**
+   * The SQS adapters' factory (`createSqsAdapters` from lib/wiring/sqs-adapters.ts): given only by the doors that
+   * enqueue (the alerts queue, a cluster-run or part queue), so the other bundles do not carry the SQS client.
+   */
+  readonly sqs?: SqsAdaptersFactory;
   /** Deployed stack: hand Slack messages to this queue (only alert-dispatch reads the webhook secret). */
   readonly alertsQueueUrl?: string;
   /** Deployed stack: the function's own cluster-run queue, where its tick enqueues one run per due cluster. */
@@ -141,25 +146,49 @@ export interface AdapterSet {
 
 export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   const { config, endpoints } = options;
-  // Each client is built once, on first use, and remembered so close() can end its sockets.
-  const built: { destroy(): void }[] = [];
-  const track = <T extends { destroy(): void }>(client: T): T => {
-    built.push(client);
-    return client;
+  // Each client's adapters are built once, on first use, and remembered so close() can end the client's sockets.
+  const built: { close(): void }[] = [];
+  const track = <T extends { close(): void }>(adapters: T): T => {
+    built.push(adapters);
+    return adapters;
   };
   const storage = createStorageAdapters({ config, endpoints, ...(options.s3 ? { s3: options.s3 } : {}) });
   const { catalog, objectStore, alerts, plans } = storage;
-  const ssm = lazy(() => track(createSsmClient(endpoints)));
-  const sqs = lazy(() => track(createSqsClient(endpoints)));
+  const required = <T>(value: T | undefined, what: string, use: string): T => {
+    if (value === undefined) {
+      throw new ConfigError(
+        `the adapter set was built without ${what}, which ${use} needs; pass it where the door builds the adapter set`,
+      );
+    }
+    return value;
+  };
+  // `use` names what asked, so a door built without the factory fails (at cold start) saying what needed it.
+  let ssmAdapters: SsmAdapters | undefined;
+  const ssm = (use: string): SsmAdapters => {
+    ssmAdapters ??= track(required(options.ssm, 'the SSM adapters (ssm: createSsmAdapters)', use)(endpoints));
+    return ssmAdapters;
+  };
+  let sqsAdapters: SqsAdapters | undefined;
+  const sqs = (use: string): SqsAdapters => {
+    sqsAdapters ??= track(required(options.sqs, 'the SQS adapters (sqs: createSqsAdapters)', use)(endpoints));
+    return sqsAdapters;
+  };
   const slackDelivery = lazy(
-    (): Notifier => new SlackWebhookNotifier({ secrets: options.secrets ?? new SsmParameterSecret({ client: ssm() }) }),
+    (): Notifier =>
+      new SlackWebhookNotifier({
+        secrets:
+          options.secrets ??
+          ssm('reading Slack webhook secrets (messages are posted directly when no alerts queue is given)').secrets(),
+      }),
   );
   const notifier = lazy(
     (): Notifier =>
       options.notifier ??
-      (options.alertsQueueUrl ? new QueuedNotifier({ sqs: sqs(), queueUrl: options.alertsQueueUrl }) : slackDelivery()),
+      (options.alertsQueueUrl
+        ? sqs('sending Slack messages to the alerts queue').alertsQueue(options.alertsQueueUrl)
+        : slackDelivery()),
   );
-  const transport = lazy((): CommandTransport => options.transport ?? new SsmCommandTransport({ client: ssm() }));
+  const transport = lazy((): CommandTransport => options.transport ?? ssm('sending host commands').transport());
   const logGroup = options.commandLogGroup ?? HOST_COMMAND_LOG_GROUP;
   const hostCommands = lazy(
     (): HostCommandAdapters => ({
@@ -169,7 +198,8 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       cloudWatchLogGroup: logGroup,
     }),
   );
-  const jobs = (): JobStore => hostCommands().jobs;
+  // The job store alone, without the transport: the watchdog and the web view read jobs but send no commands.
+  const jobs = (): JobStore => storage.jobs();
   const restoreJobs = (): RestoreJobStore => storage.restoreJobs();
   const restore = lazy((): RestoreDeps => {
     const thaw = storage.thaw();
@@ -177,7 +207,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
       catalog: catalog(),
       jobs: recordingLastDrill(restoreJobs(), catalog()),
       transport: transport(),
-      instances: options.instances ?? new SsmInstanceDirectory({ client: ssm() }),
+      instances: options.instances ?? ssm('resolving hosts').instances(),
       // Restore steps keep their complete output where backup jobs keep theirs (SSM's inline copy is truncated).
       commandOutput: { cloudWatchLogGroup: logGroup },
       notifier: notifier(),
@@ -194,14 +224,6 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   });
   // The one consumer of command status events: host jobs and restores alike.
   const tracker = lazy((): TrackCommandDependencies => ({ ...hostTracker(), restore: restore() }));
-  const required = <T>(value: T | undefined, what: string, use: string): T => {
-    if (value === undefined) {
-      throw new ConfigError(
-        `the adapter set was built without ${what}, which ${use} needs; pass it where the door builds the adapter set`,
-      );
-    }
-    return value;
-  };
   const decompress = () => required(options.decompress, 'a history decompressor (decompress)', 'ingest and sync');
 
   return {
@@ -218,7 +240,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
         options.clusterRuns ??
         (options.clusterRunsQueueUrl === undefined
           ? undefined
-          : new SqsClusterRunQueue({ sqs: sqs(), queueUrl: options.clusterRunsQueueUrl })),
+          : sqs('a cluster-run queue').clusterRuns(options.clusterRunsQueueUrl)),
     ),
     restoreJobs,
     restore,
@@ -233,7 +255,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
         options.syncParts ??
         (options.syncPartsQueueUrl === undefined
           ? undefined
-          : new SqsSyncPartQueue({ sqs: sqs(), queueUrl: options.syncPartsQueueUrl }));
+          : sqs('the sync part queue').syncParts(options.syncPartsQueueUrl));
       return {
         catalog: catalog(),
         objects: objectStore(),
@@ -300,7 +322,7 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
     ),
     close: () => {
       storage.close();
-      for (const client of built) client.destroy();
+      for (const adapters of built) adapters.close();
     },
   };
 }

@@ -10,11 +10,12 @@ import { loadWalcatConfig, readRuntimeEnvironment } from '../config/config.ts';
 import { type AdapterSet, type AdapterSetOptions, createAdapterSet } from './adapter-set.ts';
 
 /**
- * `parts`: what only some functions need (metrics, the history decompressor, the S3 adapters' factory), so only
- * their bundles carry it.
+ * `parts`: what only some functions need (metrics, the history decompressor, the S3, SSM and SQS adapters'
+ * factories), so only their bundles carry it. A door that leaves out a factory its use case needs fails here, at
+ * cold start, with a ConfigError naming the factory.
  */
 export function deployedAdapterSet(
-  parts: Pick<AdapterSetOptions, 'metrics' | 'decompress' | 'archiverSignal' | 's3'> = {},
+  parts: Pick<AdapterSetOptions, 'metrics' | 'decompress' | 'archiverSignal' | 's3' | 'ssm' | 'sqs'> = {},
 ): AdapterSet {
   const runtime = readRuntimeEnvironment();
   return createAdapterSet({

@@ -14,6 +14,8 @@ import { latestArchiverSignal } from '../use-cases/archiver-signal.ts';
 import { type AdapterSet, createAdapterSet } from './adapter-set.ts';
 import { type LocalEndpoints, localEndpoints } from './local-endpoints.ts';
 import { createS3AdaptersWithThaw } from './s3-adapters.ts';
+import { createSqsAdapters } from './sqs-adapters.ts';
+import { createSsmAdapters } from './ssm-adapters.ts';
 
 export { LOCAL_CREDENTIALS, type LocalEndpoints, localEndpoints } from './local-endpoints.ts';
 
@@ -39,6 +41,8 @@ export function localAdapterSet(options: LocalAdapterSetOptions): AdapterSet {
     endpoints: localEndpoints(options.stack, options.region),
     // The local stack and `walcat --local` run every use case, thaws included.
     s3: createS3AdaptersWithThaw,
+    ssm: createSsmAdapters,
+    sqs: createSqsAdapters,
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.instances ? { instances: options.instances } : {}),
     metrics: options.metrics ?? { record: () => undefined },

@@ -62,6 +62,33 @@ function inputsOf(file: string): Promise<string[]> {
  */
 const BUCKET_READERS = ['catalog-ingest.ts', 'catalog-sync-part.ts', 'catalog-sync.ts', 'retention.ts'];
 
+/**
+ * The functions that send host commands (Run Command), resolve hosts or read Slack webhook secrets: the only ones
+ * whose bundles carry the SSM client. Loading a client a function never calls costs every cold start.
+ */
+const SSM_USERS = [
+  'alert-dispatch.ts',
+  'archiver-probe.ts',
+  'backup-scheduler.ts',
+  'job-tracker.ts',
+  'restore-drill.ts',
+  'restore-orchestrator.ts',
+];
+/**
+ * The functions that enqueue: a notifier (every deployed Slack message goes through the alerts queue), a cluster-run
+ * queue, or catalog-sync's part queue. Ingest, a sync part, the web view and alert dispatch enqueue nothing.
+ */
+const SQS_USERS = [
+  'archiver-probe.ts',
+  'backup-scheduler.ts',
+  'catalog-sync.ts',
+  'job-tracker.ts',
+  'restore-drill.ts',
+  'restore-orchestrator.ts',
+  'retention.ts',
+  'wal-watch.ts',
+];
+
 describe('function bundles as serverless.yml builds them', () => {
   it.each(functions)('%s carries no YAML parser and no zod locale but English', async (file) => {
     const inputs = await inputsOf(file);
@@ -75,6 +102,16 @@ describe('function bundles as serverless.yml builds them', () => {
       const inputs = await inputsOf(file);
       const s3Client = inputs.filter((input) => input.includes('node_modules/@aws-sdk/client-s3/'));
       expect(s3Client.length > 0).toBe(readsBuckets);
+    },
+  );
+
+  it.each(functions.map((file) => [file, SSM_USERS.includes(file), SQS_USERS.includes(file)] as const))(
+    '%s carries the SSM client: %s, the SQS client: %s (only the functions that call them do)',
+    async (file, usesSsm, usesSqs) => {
+      const inputs = await inputsOf(file);
+      const ssmClient = inputs.filter((input) => input.includes('node_modules/@aws-sdk/client-ssm/'));
+      const sqsClient = inputs.filter((input) => input.includes('node_modules/@aws-sdk/client-sqs/'));
+      expect({ ssm: ssmClient.length > 0, sqs: sqsClient.length > 0 }).toEqual({ ssm: usesSsm, sqs: usesSqs });
     },
   );
 
@@ -97,7 +134,13 @@ describe('function bundles as serverless.yml builds them', () => {
         {
           cwd: out,
           encoding: 'utf8',
-          env: { ...process.env, WALCAT_CONFIG: config, AWS_REGION: 'eu-west-1' },
+          // What the stack gives every function (serverless.yml provider.environment): Slack messages go to the queue.
+          env: {
+            ...process.env,
+            WALCAT_CONFIG: config,
+            AWS_REGION: 'eu-west-1',
+            WALCAT_ALERTS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/walcat-alerts',
+          },
         },
       );
     const packaged = load('packaged.yml');

@@ -14,6 +14,8 @@ import { type AdapterSet, createAdapterSet } from '../../lib/wiring/adapter-set.
 import { HOST_COMMAND_LOG_GROUP } from '../../lib/wiring/host-command-adapters.ts';
 import { localAdapterSet } from '../../lib/wiring/local-adapter-set.ts';
 import { createS3Adapters, createS3AdaptersWithThaw } from '../../lib/wiring/s3-adapters.ts';
+import { createSqsAdapters } from '../../lib/wiring/sqs-adapters.ts';
+import { createSsmAdapters } from '../../lib/wiring/ssm-adapters.ts';
 import { createStorageAdapters } from '../../lib/wiring/storage-adapters.ts';
 import {
   cluster,
@@ -32,13 +34,16 @@ const roots: [string, (transport?: FakeTransport) => AdapterSet][] = [
     'deployed',
     (transport) =>
       // As the deployed doors build it: functions/wal-watch.ts gives the metrics, ingest and sync the decompressor
-      // and the S3 adapters.
+      // and the S3 adapters, the host-command and restore functions the SSM adapters, the queueing ones the SQS ones.
       createAdapterSet({
         config,
         endpoints: { region: 'eu-west-1' },
         metrics: new EmfContinuityMetrics({ namespace: 'walcat' }),
         decompress: historyTextOrUndefined,
         s3: createS3Adapters,
+        ssm: createSsmAdapters,
+        sqs: createSqsAdapters,
+        alertsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/walcat-alerts',
         archiverSignal: latestArchiverSignal,
         ...(transport ? { transport } : {}),
       }),
@@ -113,7 +118,12 @@ describe.each(roots)('the %s adapter set', (_name, build) => {
 
 describe('an adapter set built without what a use case needs', () => {
   it('refuses to wire the watchdog without metrics, or ingest and sync without the history decompressor', () => {
-    const adapters = createAdapterSet({ config, endpoints: { region: 'eu-west-1' }, s3: createS3Adapters });
+    const adapters = createAdapterSet({
+      config,
+      endpoints: { region: 'eu-west-1' },
+      s3: createS3Adapters,
+      ssm: createSsmAdapters,
+    });
     expect(() => adapters.watchWal()).toThrow(/without continuity metrics \(metrics\), which the WAL watchdog needs/);
     expect(() => adapters.ingest()).toThrow(/without a history decompressor/);
     expect(() => adapters.sync()).toThrow(/without a history decompressor/);
@@ -125,6 +135,7 @@ describe('an adapter set built without what a use case needs', () => {
       config,
       endpoints: { region: 'eu-west-1' },
       decompress: historyTextOrUndefined,
+      ssm: createSsmAdapters,
     });
     const withoutS3 = /without the S3 adapters \(s3\)/;
     expect(() => adapters.ingest()).toThrow(withoutS3);
@@ -142,14 +153,66 @@ describe('an adapter set built without what a use case needs', () => {
   });
 
   it('with the thawing S3 adapters restores and drills thaw; with the reading ones (deployed) they cannot', () => {
-    const thawing = createAdapterSet({ config, endpoints: { region: 'eu-west-1' }, s3: createS3AdaptersWithThaw });
+    const thawing = createAdapterSet({
+      config,
+      endpoints: { region: 'eu-west-1' },
+      s3: createS3AdaptersWithThaw,
+      ssm: createSsmAdapters,
+    });
     expect(thawing.restore().thaw).toBeDefined();
     expect(thawing.drill().thaw).toBe(thawing.restore().thaw);
     thawing.close();
-    const reading = createAdapterSet({ config, endpoints: { region: 'eu-west-1' }, s3: createS3Adapters });
+    const reading = createAdapterSet({
+      config,
+      endpoints: { region: 'eu-west-1' },
+      s3: createS3Adapters,
+      ssm: createSsmAdapters,
+    });
     expect(reading.restore().thaw).toBeUndefined();
     expect(reading.objectStore()).toBeDefined();
     reading.close();
+  });
+
+  it('without the SSM or SQS adapters: refuses what sends host commands, reads secrets or enqueues, wires the rest', () => {
+    const alertsQueueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/walcat-alerts';
+    // As catalog-ingest, a sync part and the web view are built when deployed: DynamoDB and S3 only.
+    const bucketOnly = createAdapterSet({
+      config,
+      endpoints: { region: 'eu-west-1' },
+      decompress: historyTextOrUndefined,
+      s3: createS3Adapters,
+      alertsQueueUrl,
+      clusterRunsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/walcat-runs',
+    });
+    expect(bucketOnly.ingest().catalog).toBe(bucketOnly.catalog());
+    expect(bucketOnly.syncPart().objects).toBe(bucketOnly.objectStore());
+    expect(bucketOnly.webView().catalog).toBe(bucketOnly.catalog());
+    const withoutSsm = /without the SSM adapters \(ssm: createSsmAdapters\), which sending host commands needs/;
+    expect(() => bucketOnly.backup()).toThrow(withoutSsm);
+    expect(() => bucketOnly.tracker()).toThrow(withoutSsm);
+    expect(() => bucketOnly.orchestrator()).toThrow(withoutSsm);
+    expect(() => bucketOnly.slackDelivery()).toThrow(
+      /without the SSM adapters .*which reading Slack webhook secrets \(messages are posted directly/,
+    );
+    const withoutSqs =
+      /without the SQS adapters \(sqs: createSqsAdapters\), which sending Slack messages to the alerts queue needs/;
+    expect(() => bucketOnly.retention()).toThrow(withoutSqs);
+    expect(() => bucketOnly.notifier()).toThrow(withoutSqs);
+    expect(() => bucketOnly.clusterRuns()).toThrow(/without the SQS adapters .*which a cluster-run queue needs/);
+    bucketOnly.close();
+    // As retention and the watchdog are built: the SQS adapters and no SSM.
+    const queueing = createAdapterSet({
+      config,
+      endpoints: { region: 'eu-west-1' },
+      s3: createS3Adapters,
+      sqs: createSqsAdapters,
+      metrics: { record: () => undefined },
+      archiverSignal: latestArchiverSignal,
+      alertsQueueUrl,
+    });
+    expect(queueing.retention().notifier).toBe(queueing.notifier());
+    expect(queueing.watchWal().notifier).toBe(queueing.notifier());
+    queueing.close();
   });
 });
 
@@ -160,6 +223,7 @@ describe('one place constructs each store', () => {
       endpoints: { region: 'eu-west-1' },
       decompress: historyTextOrUndefined,
       s3: createS3Adapters,
+      ssm: createSsmAdapters,
     });
     expect(adapters.ingest().catalog).toBe(adapters.catalog());
     expect(adapters.retention().objects).toBe(adapters.objectStore());

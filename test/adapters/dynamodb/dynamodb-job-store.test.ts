@@ -11,6 +11,7 @@ import {
   resumeRestoreJob,
 } from '../../../lib/domain/restore/restore-job.ts';
 import { createAdapterSet } from '../../../lib/wiring/adapter-set.ts';
+import { createSsmAdapters } from '../../../lib/wiring/ssm-adapters.ts';
 import { type CatalogTableFixture, createKeysOnlyTable, startCatalogTable } from '../../support/catalog-table.ts';
 import { DYNALITE_CREDENTIALS, dynaliteClients } from '../../support/dynalite.ts';
 import { sampleRestoreJob } from '../../support/sample-restore-job.ts';
@@ -168,6 +169,8 @@ describe('job history: finished jobs expire, active ones are indexed', () => {
     const adapters = createAdapterSet({
       config,
       endpoints: { region: 'us-east-1', dynamodb: endpoint, credentials: DYNALITE_CREDENTIALS },
+      // The host-command adapters carry the SSM transport beside the job store (no request is made here).
+      ssm: createSsmAdapters,
     });
     const job = newJob({ id: 'h-30d', cluster: CLUSTER, type: 'archiver-probe', commandId: 'cmd-30d', now: T0 });
     const ended = later(5_000);
