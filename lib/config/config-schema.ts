@@ -13,6 +13,7 @@ import { MIN_JOB_HISTORY_MS } from '../domain/jobs/job-history.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE, parseWalSegmentSize } from '../domain/wal/segment-size.ts';
 import { closestName } from './closest-name.ts';
 import { scheduleProblem } from './schedule-expression.ts';
+import { isTimeZone } from './time-zone-name.ts';
 
 /**
  * The schema of `walcat.config.yml` (the README, "Configuration"). Every object is strict, so a misspelt key
@@ -107,15 +108,6 @@ const hostTarget = strictObject({
     (value) => `${show(value)} is not an EC2 tag value (1-256 letters, digits, spaces and _.:/=+-@); e.g. orders-main`,
   ),
 });
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const retentionSchema = strictObject({
   keepLast: keepCount,

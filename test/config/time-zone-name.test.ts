@@ -1,0 +1,45 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isTimeZone } from '../../lib/config/time-zone-name.ts';
+
+/** What the config accepted before the canonical-list shortcut: whatever a formatter takes. */
+function formatterAccepts(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const canonical = Intl.supportedValuesOf('timeZone');
+
+describe('isTimeZone', () => {
+  it.each([
+    ['UTC', true],
+    ['Europe/Paris', true],
+    ['America/New_York', true],
+    ['Etc/UTC', true],
+    ['US/Pacific', true],
+    ['europe/paris', true],
+    ['Mars/Olympus', false],
+    ['', false],
+    ['+25:00', false],
+  ])('%j: %s', (zone, expected) => {
+    expect(isTimeZone(zone)).toBe(expected);
+    expect(formatterAccepts(zone)).toBe(expected);
+  });
+
+  it('answers as a formatter does, for canonical names, their case variants and arbitrary text', () => {
+    const zone = fc.oneof(
+      fc.constantFrom(...canonical),
+      fc.constantFrom(...canonical).map((name) => name.toLowerCase()),
+      fc.constantFrom(...canonical).map((name) => `${name}x`),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(zone, (name) => isTimeZone(name) === formatterAccepts(name)),
+      { numRuns: 2_000 },
+    );
+  });
+});
