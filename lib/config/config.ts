@@ -231,7 +231,9 @@ export function parseWalcatConfigWithNotices(text: string, sourceName: string): 
       { cause: error },
     );
   }
-  const result = walcatConfigSchema.safeParse(data ?? {}, { error: builtInMessage });
+  // Parsed once per process: zod's compiled fast path (generated with new Function per object schema) would cost
+  // more to generate at every cold start than it saves on a single parse.
+  const result = walcatConfigSchema.safeParse(data ?? {}, { error: builtInMessage, jitless: true });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const path = fieldPath(issue.path);
