@@ -68,10 +68,13 @@ import {
   inParallel,
   type RetryPolicy,
   SingleTable,
+  TRANSACTION_WRITES,
+  type TransactionWrite,
+  type Update,
 } from './single-table.ts';
 
 const PARALLEL_REQUESTS = 4;
-/** Conditional writes are one request per item; this many run at once per invocation. */
+/** Conditional writes sent one request per item: this many run at once per invocation. */
 const PARALLEL_WRITES = 16;
 
 /**
@@ -84,6 +87,20 @@ const TOMBSTONE_TTL_SECONDS = TOMBSTONE_TTL_DAYS * 24 * 3600;
 
 /** A write that lost its condition re-reads and merges again; with 8 writers on one key a few rounds suffice. */
 const MAX_CONFLICT_ROUNDS = 20;
+
+/**
+ * From this many changed items in one batch on, they go up to 100 to a TransactWriteItems request instead of one
+ * conditional PutItem each. A transaction bills two write units per item where PutItem bills one, so it pays only
+ * where it saves requests: one or two items would save at most one request for one or two more units, and the
+ * batches real WAL rates hand the function (one to a few events) stay at the one-unit floor. From three on, every
+ * item beyond the first saves a request, and a full batch of 1,000 costs 10 requests instead of 1,000.
+ */
+export const TRANSACTION_THRESHOLD = 3;
+/**
+ * DynamoDB refuses a transaction over 4 MB; the items of one request are kept under this (WAL items are under
+ * 1 KB, a `.history` item holds its text).
+ */
+const TRANSACTION_BYTES = 3_000_000;
 /** A sync generation's item outlives its parts by far: the schedule plans a newer one every 6 hours. */
 const SYNC_PARTS_TTL_SECONDS = 24 * 3600;
 
@@ -365,6 +382,33 @@ interface FoldedWrite<C, R> {
   readonly applied: number;
   readonly stale: number;
 }
+const readOf = <C>(write: PendingWrite<C>): Item | undefined => (write.read === 'unread' ? undefined : write.read);
+
+/** True for the error a plain write gets while a concurrent transaction holds its item: retried as a conflict. */
+const isTransactionConflict = (error: unknown): boolean =>
+  (error as { name?: string } | undefined)?.name === 'TransactionConflictException';
+
+/** The wait before conflict round `round` (from 1): jittered, capped at 200 ms. */
+const conflictBackoff = (round: number): number => Math.random() * Math.min(200, 5 * 2 ** round);
+
+/** Writes in transaction-sized groups: at most TRANSACTION_WRITES each and TRANSACTION_BYTES of items. */
+function transactionGroups<T extends { readonly bytes: number }>(writes: readonly T[]): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const write of writes) {
+    if (current.length > 0 && (current.length >= TRANSACTION_WRITES || bytes + write.bytes > TRANSACTION_BYTES)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(write);
+    bytes += write.bytes;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
 interface ApplyTally<R> {
   applied: number;
   stale: number;
@@ -390,9 +434,83 @@ function conditionalPut(item: Item, read: Item | undefined): ConditionalPut {
   return { item: { ...item, version: (readVersion ?? 0) + 1 }, condition };
 }
 
+/** A field-wise update of one backup item: the expression and the condition that makes it safe. */
+interface FieldUpdate {
+  readonly key: ItemKey;
+  readonly update: Update;
+  readonly condition?: Condition;
+}
+
 /**
- * The catalog in one DynamoDB table (docs/catalog-table.md). A new WAL key costs one conditional PutItem ("if
- * absent", no read) and one write unit; keys that exist cost one BatchGetItem per 100 first.
+ * The update of the fields of `item` that differ from `read`, each on its own condition: a field that only moves one
+ * way (FIELD_ORDER: the earliest first sighting, the latest update) on still being on the far side of the new value,
+ * any other field on its own revision (`rev_<field>`, incremented with it). Fields nobody else changed meanwhile
+ * never conflict, whatever else changed. Undefined when no field differs (nothing to write).
+ */
+function changedFieldsUpdate(item: Item, read: Item | undefined): FieldUpdate | undefined {
+  const sets: string[] = [];
+  const removes: string[] = [];
+  const conditions: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  let index = 0;
+  for (const name of new Set([...Object.keys(item), ...Object.keys(read ?? {})])) {
+    if (name === 'pk' || name === 'sk' || name.startsWith(REVISION_PREFIX) || name === 'version') continue;
+    const next = item[name] ?? undefined;
+    const previous = read?.[name] ?? undefined;
+    if (canonicalJson(next) === canonicalJson(previous)) continue;
+    const at = ++index;
+    names[`#f${at}`] = name;
+    if (next === undefined) removes.push(`#f${at}`);
+    else {
+      sets.push(`#f${at} = :f${at}`);
+      values[`:f${at}`] = next;
+    }
+    const order = FIELD_ORDER[name];
+    if (order !== undefined && next !== undefined) {
+      conditions.push(`(attribute_not_exists(#f${at}) OR #f${at} ${order === 'earliest' ? '>=' : '<='} :f${at})`);
+      continue;
+    }
+    if (CONSTANT_FIELDS.has(name)) continue;
+    const revision = read?.[`${REVISION_PREFIX}${name}`] as number | undefined;
+    names[`#r${at}`] = `${REVISION_PREFIX}${name}`;
+    sets.push(`#r${at} = :r${at}`);
+    values[`:r${at}`] = (revision ?? 0) + 1;
+    if (revision === undefined) conditions.push(`attribute_not_exists(#r${at})`);
+    else {
+      conditions.push(`#r${at} = :read${at}`);
+      values[`:read${at}`] = revision;
+    }
+  }
+  if (sets.length === 0 && removes.length === 0) return undefined;
+  return {
+    key: { pk: item.pk as string, sk: item.sk as string },
+    update: {
+      expression: [
+        sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+        removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+      ]
+        .join(' ')
+        .trim(),
+      names,
+      ...(Object.keys(values).length === 0 ? {} : { values }),
+    },
+    ...(conditions.length > 0 ? { condition: { expression: conditions.join(' AND ') } } : {}),
+  };
+}
+
+/** The write of a folded item inside a transaction, on the same condition as alone; undefined when it changes nothing. */
+function transactionWrite<C, R>(folded: FoldedWrite<C, R>, codec: ItemCodec<C, R>): TransactionWrite | undefined {
+  const read = readOf(folded.write);
+  if (!codec.fieldWise) return { put: conditionalPut(folded.item, read) };
+  const update = changedFieldsUpdate(folded.item, read);
+  return update === undefined ? undefined : { update };
+}
+
+/**
+ * The catalog in one DynamoDB table (docs/catalog-table.md). New WAL keys cost no read: a batch of at least
+ * TRANSACTION_THRESHOLD of them is one TransactWriteItems request per 100 ("if absent", two write units each), a
+ * smaller one a conditional PutItem per key (one unit); keys that exist cost one BatchGetItem per 100 first.
  */
 export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   readonly #table: SingleTable;
@@ -404,6 +522,11 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   readonly #counts: Record<string, number> = {};
   readonly #capacity = { read: 0, write: 0 };
   #conflicts = 0;
+  /**
+   * Whether the endpoint runs TransactWriteItems: unknown until the first transaction is sent (alone), then
+   * remembered for the store's life, so an endpoint without them (dynalite) costs one refused request.
+   */
+  #transactions: boolean | undefined;
 
   constructor(options: DynamoDbCatalogStoreOptions) {
     this.#tableName = options.tableName;
@@ -496,9 +619,9 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
    * absent (`attribute_not_exists(pk)`) or the same `version` (incremented by every write). A write whose
    * condition fails re-reads the item (strongly consistent), merges again and retries, so concurrent invocations
    * never overwrite each other: the stored item is the merge of every change, in any interleaving. Groups marked
-   * blind skip the first read and are written "if absent"; only an existing key costs the read. Each item is its
-   * own conditional PutItem (or UpdateItem): one write unit per item under 1 KB, where a TransactWriteItems of the
-   * same puts bills two, and a failed condition touches only its own item.
+   * blind skip the first read and are written "if absent"; only an existing key costs the read. A batch of
+   * TRANSACTION_THRESHOLD items or more is written in TransactWriteItems requests (#writeInRounds), a smaller one
+   * (or any batch where the endpoint has no transactions) one conditional PutItem or UpdateItem per item.
    */
   async #apply<C, R>(
     changes: readonly C[],
@@ -525,7 +648,11 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       ...blind.map((group) => ({ group, read: undefined })),
       ...read.map((group) => ({ group, read: stored.get(keyId(group.key)) })),
     ];
-    await inParallel(pending, PARALLEL_WRITES, (write) => this.#writeOneByOne(write, codec, tally));
+    if (pending.length >= TRANSACTION_THRESHOLD && this.#transactions !== false) {
+      await this.#writeInRounds(pending, codec, tally);
+    } else {
+      await inParallel(pending, PARALLEL_WRITES, (write) => this.#writeOneByOne(write, codec, tally));
+    }
     const extras = extraItems(tally.written);
     await this.#table.batchWrite({ puts: extras });
     // Only a marker that reached the table may be skipped next time: a write that failed is redelivered to this
@@ -565,83 +692,125 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       if (write.read === 'unread') write = { group: write.group, read: await this.#table.get(write.group.key) };
       const folded = this.#fold(write, codec, tally);
       if (folded === undefined) return;
-      const read = write.read === 'unread' ? undefined : write.read;
-      if (
-        codec.fieldWise
-          ? await this.#updateChangedFields(folded.item, read)
-          : await this.#table.putIf(...putArguments(conditionalPut(folded.item, read)))
-      ) {
+      if (await this.#writeAlone(folded, codec)) {
         this.#landed(folded, tally);
         return;
       }
       this.#conflicts++;
       write = { group: write.group, read: 'unread' };
-      if (round > 0) await this.#sleep(Math.random() * Math.min(200, 5 * 2 ** round));
+      if (round > 0) await this.#sleep(conflictBackoff(round));
     }
     throw this.#contention(first.group.key);
+  }
+
+  /**
+   * One attempt at a folded write in its own request; false when the stored item changed since it was read, or
+   * when a concurrent transaction holds the item (DynamoDB refuses the write then; the retry reads it again).
+   */
+  async #writeAlone<C, R>(folded: FoldedWrite<C, R>, codec: ItemCodec<C, R>): Promise<boolean> {
+    const read = readOf(folded.write);
+    try {
+      if (!codec.fieldWise) return await this.#table.putIf(...putArguments(conditionalPut(folded.item, read)));
+      const update = changedFieldsUpdate(folded.item, read);
+      return update === undefined || (await this.#table.update(update.key, update.update, update.condition));
+    } catch (error) {
+      if (isTransactionConflict(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * The writes of a batch in rounds. Each round folds every pending key onto what was read and sends the changed
+   * items, TRANSACTION_THRESHOLD or more of them in TransactWriteItems requests of up to 100 (fewer one request
+   * each). A cancelled transaction says per item why: an item whose condition failed (another writer got there
+   * first) is read again, strongly consistent and one BatchGetItem per 100, and merged again in the next round; an
+   * item cancelled for another's sake, by a conflict with a concurrent transaction or by throttling is sent again
+   * as it was. Rounds back off with jitter; after MAX_CONFLICT_ROUNDS the batch fails as transient, as a key does
+   * item by item.
+   */
+  async #writeInRounds<C, R>(writes: readonly PendingWrite<C>[], codec: ItemCodec<C, R>, tally: ApplyTally<R>) {
+    let pending = [...writes];
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= MAX_CONFLICT_ROUNDS) throw this.#contention((pending[0] as PendingWrite<C>).group.key);
+      if (round > 0) await this.#sleep(conflictBackoff(round));
+      const unread = pending.filter((write) => write.read === 'unread');
+      if (unread.length > 0) {
+        const reread = await this.#batchGet(
+          unread.map((write) => write.group.key),
+          true,
+        );
+        pending = pending.map((write) =>
+          write.read === 'unread' ? { group: write.group, read: reread.get(keyId(write.group.key)) } : write,
+        );
+      }
+      const folded = pending.flatMap((write) => this.#fold(write, codec, tally) ?? []);
+      const retry: PendingWrite<C>[] = [];
+      const alone =
+        folded.length >= TRANSACTION_THRESHOLD && this.#transactions !== false
+          ? await this.#writeTransacted(folded, codec, tally, retry)
+          : folded;
+      await inParallel(alone, PARALLEL_WRITES, async (write) => {
+        if (await this.#writeAlone(write, codec)) this.#landed(write, tally);
+        else {
+          this.#conflicts++;
+          retry.push({ group: write.write.group, read: 'unread' });
+        }
+      });
+      pending = retry;
+    }
+  }
+
+  /**
+   * The folded writes in TransactWriteItems requests (several in flight; the first alone while it is unknown
+   * whether the endpoint has transactions). Writes to send again go to `retry`: unread when their condition failed,
+   * as they were otherwise. Returns the writes no transaction could carry (the endpoint has none), to be written
+   * one request each.
+   */
+  async #writeTransacted<C, R>(
+    folded: readonly FoldedWrite<C, R>[],
+    codec: ItemCodec<C, R>,
+    tally: ApplyTally<R>,
+    retry: PendingWrite<C>[],
+  ): Promise<FoldedWrite<C, R>[]> {
+    const sendable: { folded: FoldedWrite<C, R>; write: TransactionWrite; bytes: number }[] = [];
+    for (const write of folded) {
+      const action = transactionWrite(write, codec);
+      // A field-wise update that finds every field as read changes nothing: landed as it is.
+      if (action === undefined) this.#landed(write, tally);
+      else sendable.push({ folded: write, write: action, bytes: JSON.stringify(write.item).length });
+    }
+    const unsent: FoldedWrite<C, R>[] = [];
+    const send = async (group: readonly (typeof sendable)[number][]): Promise<void> => {
+      if (this.#transactions === false) {
+        unsent.push(...group.map((entry) => entry.folded));
+        return;
+      }
+      const outcome = await this.#table.transactWrite(group.map((entry) => entry.write));
+      if (outcome === 'unsupported') {
+        this.#transactions = false;
+        unsent.push(...group.map((entry) => entry.folded));
+        return;
+      }
+      this.#transactions = true;
+      group.forEach((entry, index) => {
+        const result = outcome === 'written' ? 'written' : outcome[index];
+        if (result === 'written') this.#landed(entry.folded, tally);
+        else if (result === 'condition-failed') {
+          this.#conflicts++;
+          retry.push({ group: entry.folded.write.group, read: 'unread' });
+        } else retry.push(entry.folded.write);
+      });
+    };
+    const groups = transactionGroups(sendable);
+    const first = this.#transactions === undefined ? groups.shift() : undefined;
+    if (first !== undefined) await send(first);
+    await inParallel(groups, PARALLEL_REQUESTS, send);
+    return unsent;
   }
 
   #contention(key: ItemKey): TransientError {
     return new TransientError(
       `DynamoDB table ${this.#tableName}: item ${key.pk} ${key.sk} changed under ${MAX_CONFLICT_ROUNDS} consecutive writes (heavy contention); the batch is retried by the platform`,
-    );
-  }
-
-  /**
-   * Writes the fields of `item` that differ from `read`, each on its own condition: a field that only moves one way
-   * (FIELD_ORDER: the earliest first sighting, the latest update) on still being on the far side of the new value,
-   * any other field on its own revision (`rev_<field>`, incremented with it). Fields nobody else changed meanwhile
-   * never conflict, whatever else changed; false when one did (re-read and merge again).
-   */
-  async #updateChangedFields(item: Item, read: Item | undefined): Promise<boolean> {
-    const sets: string[] = [];
-    const removes: string[] = [];
-    const conditions: string[] = [];
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    let index = 0;
-    for (const name of new Set([...Object.keys(item), ...Object.keys(read ?? {})])) {
-      if (name === 'pk' || name === 'sk' || name.startsWith(REVISION_PREFIX) || name === 'version') continue;
-      const next = item[name] ?? undefined;
-      const previous = read?.[name] ?? undefined;
-      if (canonicalJson(next) === canonicalJson(previous)) continue;
-      const at = ++index;
-      names[`#f${at}`] = name;
-      if (next === undefined) removes.push(`#f${at}`);
-      else {
-        sets.push(`#f${at} = :f${at}`);
-        values[`:f${at}`] = next;
-      }
-      const order = FIELD_ORDER[name];
-      if (order !== undefined && next !== undefined) {
-        conditions.push(`(attribute_not_exists(#f${at}) OR #f${at} ${order === 'earliest' ? '>=' : '<='} :f${at})`);
-        continue;
-      }
-      if (CONSTANT_FIELDS.has(name)) continue;
-      const revision = read?.[`${REVISION_PREFIX}${name}`] as number | undefined;
-      names[`#r${at}`] = `${REVISION_PREFIX}${name}`;
-      sets.push(`#r${at} = :r${at}`);
-      values[`:r${at}`] = (revision ?? 0) + 1;
-      if (revision === undefined) conditions.push(`attribute_not_exists(#r${at})`);
-      else {
-        conditions.push(`#r${at} = :read${at}`);
-        values[`:read${at}`] = revision;
-      }
-    }
-    if (sets.length === 0 && removes.length === 0) return true;
-    return this.#table.update(
-      { pk: item.pk as string, sk: item.sk as string },
-      {
-        expression: [
-          sets.length > 0 ? `SET ${sets.join(', ')}` : '',
-          removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
-        ]
-          .join(' ')
-          .trim(),
-        names,
-        values,
-      },
-      conditions.length > 0 ? { expression: conditions.join(' AND ') } : undefined,
     );
   }
 

@@ -13,6 +13,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../domain/errors.ts';
@@ -147,7 +148,28 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-type Update = { readonly expression: string; readonly values?: Item; readonly names?: Record<string, string> };
+/** An UpdateItem's update expression with its placeholders. */
+export type Update = {
+  readonly expression: string;
+  readonly values?: Item;
+  readonly names?: Record<string, string>;
+};
+
+/** DynamoDB's limit of writes in one TransactWriteItems request. */
+export const TRANSACTION_WRITES = 100;
+
+/** One write of a transaction: a conditional put of a whole item, or an update of some attributes of one. */
+export type TransactionWrite =
+  | { readonly put: ConditionalPut }
+  | { readonly update: { readonly key: ItemKey; readonly update: Update; readonly condition?: Condition } };
+
+/**
+ * How a TransactWriteItems request ended: every write made ('written'), nothing made because the endpoint has no
+ * transactions ('unsupported'), or cancelled, with per write (in request order) whether its own condition failed
+ * or it was cancelled for another reason (another write's condition, a conflict with a concurrent transaction on the
+ * item, throttling) and may be sent again as it is.
+ */
+export type TransactionOutcome = 'written' | 'unsupported' | readonly ('condition-failed' | 'retry')[];
 type ReturnCapacity = { ReturnConsumedCapacity?: 'TOTAL' };
 
 export class SingleTable {
@@ -385,6 +407,64 @@ export class SingleTable {
     });
   }
 
+  /**
+   * One TransactWriteItems request of up to TRANSACTION_WRITES writes, each on its own condition; no two may name
+   * the same item. DynamoDB bills two write units per started KB of each item, also when it cancels the request;
+   * where it reports no capacity (moto) the units are estimated so. A write DynamoDB refuses as invalid is thrown.
+   */
+  async transactWrite(writes: readonly TransactionWrite[]): Promise<TransactionOutcome> {
+    const estimate = writes.reduce((sum, write) => sum + 2 * transactionWriteUnits(write), 0);
+    this.#onRequest?.('TransactWriteItems');
+    try {
+      const output = await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: writes.map((write) => this.#transactItem(write)) as never,
+          ...this.#returnCapacity,
+        }),
+      );
+      if (!this.#reported('write', output ?? {})) this.#onCapacity?.('write', estimate);
+      return 'written';
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      // dynalite: the operation does not exist there.
+      if (name === 'UnknownOperationException') return 'unsupported';
+      if (name !== 'TransactionCanceledException') throw error;
+      this.#onCapacity?.('write', estimate);
+      const reasons = (error as { CancellationReasons?: { Code?: string; Message?: string }[] }).CancellationReasons;
+      return writes.map((write, index) => {
+        const code = reasons?.[index]?.Code ?? 'None';
+        if (code === 'ConditionalCheckFailed') return 'condition-failed';
+        if (code === 'ValidationError') {
+          const key = 'put' in write ? write.put.item : write.update.key;
+          throw new Error(
+            `DynamoDB table ${this.tableName}: item ${String(key.pk)} ${String(key.sk)} refused in a transaction: ${reasons?.[index]?.Message ?? code}`,
+            { cause: error },
+          );
+        }
+        return 'retry';
+      });
+    }
+  }
+
+  #transactItem(write: TransactionWrite): Item {
+    if ('put' in write) {
+      return { Put: { TableName: this.tableName, Item: write.put.item, ...conditionInput(write.put.condition) } };
+    }
+    const { key, update, condition } = write.update;
+    const values = { ...(update.values ?? {}), ...(condition?.values ?? {}) };
+    const names = { ...(update.names ?? {}), ...(condition?.names ?? {}) };
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: keyOf(key),
+        UpdateExpression: update.expression,
+        ...(condition === undefined ? {} : { ConditionExpression: condition.expression }),
+        ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values }),
+        ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
+      },
+    };
+  }
+
   /** Sends one request, telling the hooks its operation and the capacity DynamoDB reported for it. */
   async #send<Output extends { ConsumedCapacity?: unknown }>(
     operation: string,
@@ -432,6 +512,12 @@ export function isMissingIndex(error: unknown): boolean {
     (name === 'ValidationException' || name === 'ResourceNotFoundException') &&
     /specified index|invalid index/i.test(message ?? '')
   );
+}
+
+/** Units of one write of a transaction before doubling: the item's size, or for an update its key and values. */
+function transactionWriteUnits(write: TransactionWrite): number {
+  if ('put' in write) return itemUnits(write.put.item);
+  return itemUnits({ ...keyOf(write.update.key), ...(write.update.update.values ?? {}) });
 }
 
 function keyOf(key: ItemKey | Item): Item {

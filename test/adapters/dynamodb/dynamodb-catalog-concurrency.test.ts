@@ -1,15 +1,17 @@
 /**
  * Concurrent writers of one catalog: each writer has its own DynamoDB client (as separate Lambda invocations have),
  * and its reads return before the other writer's writes land. Whatever the interleaving, the stored state must be
- * the pure reducer's state for the same events. The property runs against dynalite and against moto's server mode
- * (one conditional PutItem per WAL item on both, UpdateItem per backup part). moto is
- * reached through a proxy that hands it one request at a time: its server runs requests on threads without a lock,
- * so without the proxy it can lose a conditional write on its own, which DynamoDB never does.
+ * the pure reducer's state for the same events. The property runs against dynalite (no transactions: one conditional
+ * PutItem per WAL item, UpdateItem per backup part) and against moto's server mode, where batches of three changed
+ * items or more go in TransactWriteItems requests (puts of WAL items, field-wise updates of backups) and cancelled
+ * transactions are merged and retried. moto is reached through a proxy that hands it one request at a time: its
+ * server runs requests on threads without a lock, so without the proxy it can lose a conditional write on its own,
+ * which DynamoDB never does.
  */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbCatalogStore, TRANSACTION_THRESHOLD } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import type { BackupChange, BackupInterpreter, WalObjectChange } from '../../../lib/domain/catalog/catalog-change.ts';
 import type { WalObjectRecord } from '../../../lib/domain/catalog/catalog-records.ts';
 import {
@@ -219,20 +221,48 @@ const backupEvents = (
 
 const eventsArbitrary = fc
   .record({
-    wal: fc.array(fc.array(fc.boolean(), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 5 }),
+    // Enough keys that a batch reaches the transaction threshold, few enough that invocations meet on them.
+    wal: fc.array(fc.array(fc.boolean(), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 }),
     backups: fc.array(
       fc.record({
         sentinel: fc.array(fc.boolean(), { maxLength: 2 }),
         metadata: fc.array(fc.boolean(), { maxLength: 2 }),
         payload: fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 2 }),
       }),
-      { maxLength: 2 },
+      { maxLength: 4 },
     ),
   })
-  .map(({ wal, backups }) => [
+  .map(eventsOf);
+
+interface EventPlan {
+  readonly wal: readonly (readonly boolean[])[];
+  readonly backups: readonly { sentinel: boolean[]; metadata: boolean[]; payload: number[] }[];
+}
+function eventsOf({ wal, backups }: EventPlan): CatalogChange[] {
+  return [
     ...wal.flatMap((steps, index) => walHistory(index + 1, steps)),
     ...backups.flatMap((b, index) => backupEvents(`base_${index}`, b.sentinel, b.metadata, b.payload)),
-  ]);
+  ];
+}
+
+/**
+ * A scenario sure to reach every path: four WAL keys and three backups, every event delivered twice, to two
+ * invocations in batches of ten, so transactions of puts and of backup updates meet on the same keys.
+ */
+function transactionalExample() {
+  const changes = eventsOf({
+    wal: [[true], [true, false], [true], [false, true]],
+    backups: [0, 1, 2].map(() => ({ sentinel: [true], metadata: [true], payload: [3] })),
+  });
+  return {
+    changes,
+    invocations: 2,
+    delivery: changes,
+    owners: Array.from({ length: 2 * changes.length }, (_, index) => index % 2),
+    batchSize: 10,
+    seed: 11,
+  };
+}
 
 /** What the catalog answers, without `updatedAt` (when the catalog last wrote a backup depends on arrival order). */
 async function readState(store: DynamoDbCatalogStore) {
@@ -256,12 +286,43 @@ function expectedState(changes: readonly CatalogChange[]) {
   };
 }
 
+/** What the TransactWriteItems requests of a client carried, and why DynamoDB cancelled those it cancelled. */
+interface TransactionLog {
+  /** Per request, its kinds of write (`Put`, `Update`). */
+  readonly sent: string[][];
+  /** Per cancelled request, the reason of each write (`None`, `ConditionalCheckFailed`, ...). */
+  readonly cancelled: string[][];
+}
+
+function logTransactions(client: DynamoDBDocumentClient, log: TransactionLog): DynamoDBDocumentClient {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!(context.commandName ?? '').includes('TransactWrite')) return next(args);
+      const items = (args.input as { TransactItems: Record<string, unknown>[] }).TransactItems;
+      log.sent.push(items.map((item) => Object.keys(item)[0] ?? '?'));
+      try {
+        return await next(args);
+      } catch (error) {
+        const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+        if (reasons) log.cancelled.push(reasons.map((reason) => reason.Code ?? 'None'));
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'walcatTestTransactionLog' },
+  );
+  return client;
+}
+
+const newLog = (): TransactionLog => ({ sent: [], cancelled: [] });
+
 describe.each([
-  { backend: 'dynalite', endpoint: () => ddb.endpoint, runs: 30 },
-  { backend: 'moto', endpoint: () => atomicMoto.endpoint, runs: 15 },
-])('N concurrent invocations against $backend', ({ endpoint, runs }) => {
+  { backend: 'dynalite', endpoint: () => ddb.endpoint, runs: 30, transactions: false },
+  { backend: 'moto', endpoint: () => atomicMoto.endpoint, runs: 15, transactions: true },
+])('N concurrent invocations against $backend', ({ endpoint, runs, transactions }) => {
   it('store exactly the pure reducer state for any split, order, duplication and jitter', async () => {
     const used: Record<string, number> = {};
+    const log = newLog();
+    let invocationsRun = 0;
     const scenario = eventsArbitrary.chain((changes) =>
       fc.record({
         changes: fc.constant(changes),
@@ -269,7 +330,7 @@ describe.each([
         // Each delivered event (some twice) goes to one invocation, in a shuffled order, in batches.
         delivery: fc.shuffledSubarray([...changes, ...changes], { minLength: changes.length }),
         owners: fc.array(fc.nat(7), { minLength: 2 * changes.length, maxLength: 2 * changes.length }),
-        batchSize: fc.integer({ min: 1, max: 4 }),
+        batchSize: fc.integer({ min: 1, max: 10 }),
         seed: fc.integer(),
       }),
     );
@@ -287,11 +348,12 @@ describe.each([
           { length: invocations },
           () =>
             new DynamoDbCatalogStore({
-              client: jitteryDocumentClient(endpoint(), { jitterMs: 8, random }),
+              client: logTransactions(jitteryDocumentClient(endpoint(), { jitterMs: 8, random }), log),
               tableName,
               interpret,
             }),
         );
+        invocationsRun += invocations;
         await (stores[0] as DynamoDbCatalogStore).ensureTable();
         const queues = stores.map(() => [] as CatalogChange[]);
         delivered.forEach((change, index) => {
@@ -315,10 +377,91 @@ describe.each([
         }
         expect(await readState(stores[0] as DynamoDbCatalogStore)).toEqual(expectedState(changes));
       }),
-      { numRuns: runs },
+      { numRuns: runs, examples: [[transactionalExample()]] },
     );
-    // The WAL items were written one conditional PutItem each, never in a transaction (it bills twice).
+    // Small batches went item by item on both tables.
     expect(used.PutItem).toBeGreaterThan(0);
-    expect(used.TransactWriteItems).toBeUndefined();
+    if (transactions) {
+      // Batches at the threshold went in transactions: WAL puts and backup updates, some cancelled by a concurrent
+      // invocation's write and then merged and retried.
+      expect(log.sent.some((kinds) => kinds.includes('Put') && kinds.length >= TRANSACTION_THRESHOLD)).toBe(true);
+      expect(log.sent.some((kinds) => kinds.includes('Update'))).toBe(true);
+      expect(log.cancelled.some((reasons) => reasons.includes('ConditionalCheckFailed'))).toBe(true);
+    } else {
+      // Without transactions each store found out once, with its first batch at the threshold.
+      expect(used.TransactWriteItems ?? 0).toBeGreaterThan(0);
+      expect(used.TransactWriteItems ?? 0).toBeLessThanOrEqual(invocationsRun);
+      expect(log.cancelled).toEqual([]);
+    }
+  }, 180_000);
+});
+
+describe('transactions cancelled by a concurrent invocation against moto', () => {
+  /** A new WAL key's events, `present` steps with sequencers unique across writers (writer, then step). */
+  const keyEvents = (segNo: number, writer: number, steps: readonly boolean[]): WalObjectChange[] =>
+    walHistory(segNo, steps).map((change, index) => {
+      const wal = (change as Extract<CatalogChange, { type: 'wal' }>).change;
+      return { ...wal, record: { ...wal.record, sequencer: (writer * 16 + index + 1).toString(16).padStart(18, '0') } };
+    });
+
+  it('store the reducer state when one write of a transaction fails its condition and the others are cancelled with it', async () => {
+    const log = newLog();
+    // Each writer: the keys of its one batch (at least the threshold, so one transaction), overlapping the others'.
+    const writerBatches = fc.array(
+      fc.uniqueArray(
+        fc.record({
+          segNo: fc.integer({ min: 1, max: 10 }),
+          steps: fc.array(fc.boolean(), { minLength: 1, maxLength: 2 }),
+        }),
+        {
+          minLength: TRANSACTION_THRESHOLD,
+          maxLength: 6,
+          selector: (entry) => entry.segNo,
+        },
+      ),
+      { minLength: 2, maxLength: 4 },
+    );
+    await fc.assert(
+      fc.asyncProperty(writerBatches, fc.integer(), async (batches, seed) => {
+        const tableName = `cancelled-${++tables}`;
+        let state = seed;
+        const random = () => {
+          state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+          return Math.abs(state) / 2 ** 31;
+        };
+        const stores = batches.map(
+          () =>
+            new DynamoDbCatalogStore({
+              client: logTransactions(jitteryDocumentClient(atomicMoto.endpoint, { jitterMs: 10, random }), log),
+              tableName,
+              interpret,
+            }),
+        );
+        await (stores[0] as DynamoDbCatalogStore).ensureTable();
+        const changes = batches.map((batch, writer) =>
+          batch.flatMap(({ segNo, steps }) => keyEvents(segNo, writer, steps)),
+        );
+        await Promise.all(stores.map((store, writer) => store.applyWalChanges(changes[writer] ?? [])));
+        const expected = expectedState(changes.flat().map((change): CatalogChange => ({ type: 'wal', change })));
+        expect((await readState(stores[0] as DynamoDbCatalogStore)).wal).toEqual(expected.wal);
+      }),
+      {
+        numRuns: 10,
+        // Two writers whose batches share only segment 5: whichever transaction lands second fails on it alone.
+        examples: [
+          [
+            [
+              [1, 2, 3, 4, 5].map((segNo) => ({ segNo, steps: [true] })),
+              [5, 6, 7, 8, 9].map((segNo) => ({ segNo, steps: [false] })),
+            ],
+            7,
+          ],
+        ],
+      },
+    );
+    // Some transaction failed on one item's condition while the others of it were cancelled only for its sake.
+    expect(
+      log.cancelled.some((reasons) => reasons.includes('ConditionalCheckFailed') && reasons.includes('None')),
+    ).toBe(true);
   }, 180_000);
 });

@@ -1,9 +1,19 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { walPk, walSk } from '../../../lib/adapters/dynamodb/catalog-keys.ts';
 import { DynamoDbCatalogStore, TOMBSTONE_TTL_DAYS } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import type { Item } from '../../../lib/adapters/dynamodb/single-table.ts';
 import type { BackupInterpreter } from '../../../lib/domain/catalog/catalog-change.ts';
 import { ClusterStateConflictError } from '../../../lib/domain/catalog/catalog-errors.ts';
 import type { WalObjectRecord } from '../../../lib/domain/catalog/catalog-records.ts';
@@ -66,6 +76,11 @@ const walRecord = (key: string, segNo: number, sequence: number, present: boolea
 });
 
 const segmentName = (segNo: number) => `00000001000000000000${segNo.toString(16).toUpperCase().padStart(4, '0')}.br`;
+/** The table key of segment `segNo`'s item (timeline 1). */
+const walItemKey = (segNo: number) => ({
+  pk: walPk(cluster, timelineId(1)),
+  sk: walSk(segmentNumber(segNo), segmentName(segNo)),
+});
 
 describe('DynamoDbCatalogStore against dynalite', () => {
   it('creates the table idempotently', async () => {
@@ -262,11 +277,13 @@ describe('DynamoDbCatalogStore batching and retries', () => {
       record: walRecord(segmentName(i + 1), i + 1, 1, true),
     }));
 
-  it('writes each new WAL key with one conditional PutItem and no read, and retries unprocessed markers', async () => {
+  it('writes 1,000 new WAL keys in 10 TransactWriteItems requests and no read, and retries unprocessed markers', async () => {
     mock.reset();
     const conditions = new Set<string>();
-    mock.on(PutCommand).callsFake((input: { ConditionExpression?: string }) => {
-      conditions.add(input.ConditionExpression ?? 'none');
+    const sizes: number[] = [];
+    mock.on(TransactWriteCommand).callsFake((input: { TransactItems: { Put: { ConditionExpression?: string } }[] }) => {
+      sizes.push(input.TransactItems.length);
+      for (const item of input.TransactItems) conditions.add(item.Put.ConditionExpression ?? 'none');
       return {};
     });
     let writes = 0;
@@ -278,8 +295,123 @@ describe('DynamoDbCatalogStore batching and retries', () => {
     const subject = store();
     const outcome = await subject.applyWalChanges(changes(1000));
     expect(outcome).toEqual({ applied: 1000, stale: 0 });
-    expect(subject.requestCounts).toEqual({ PutItem: 1000, BatchWriteItem: 2 });
+    expect(subject.requestCounts).toEqual({ TransactWriteItems: 10, BatchWriteItem: 2 });
+    // A full batch: at most 41 requests per 1,000 WAL events, 40 being the 25-item BatchWriteItem floor.
+    expect(subject.requestCount).toBeLessThanOrEqual(41);
+    expect(sizes).toEqual(Array(10).fill(100));
     expect([...conditions]).toEqual(['attribute_not_exists(pk)']);
+  });
+
+  it('falls back to one conditional PutItem per key where the table has no transactions, and remembers it', async () => {
+    mock.reset();
+    mock
+      .on(TransactWriteCommand)
+      .rejects(Object.assign(new Error('UnknownError'), { name: 'UnknownOperationException' }));
+    mock.on(PutCommand).resolves({});
+    mock.on(BatchWriteCommand).resolves({});
+    const subject = store();
+    await subject.applyWalChanges(changes(1000));
+    // The first transaction goes alone, so only one request finds out.
+    expect(subject.requestCounts).toEqual({ TransactWriteItems: 1, PutItem: 1000, BatchWriteItem: 1 });
+    await subject.applyWalChanges(changes(1000).map((c) => ({ ...c, record: { ...c.record, sequencer: 'FF' } })));
+    expect(subject.requestCounts.TransactWriteItems).toBe(1);
+  });
+
+  it('after a cancelled transaction re-reads only the key whose condition failed and resends the others as they were', async () => {
+    mock.reset();
+    const existing = { ...walRecord(segmentName(2), 2, 1, true), uploadedAt: '2026-11-20T12:00:01.000Z' };
+    const sent: { Put: { Item: { sk: string }; ConditionExpression: string; ExpressionAttributeValues?: Item } }[][] =
+      [];
+    mock.on(TransactWriteCommand).callsFake((input: { TransactItems: (typeof sent)[number] }) => {
+      sent.push(input.TransactItems);
+      if (sent.length > 1) return {};
+      // The second write's item exists (another writer); the third is in a concurrent transaction; the fourth was
+      // throttled; the others were cancelled for their sake.
+      throw Object.assign(new Error('Transaction cancelled'), {
+        name: 'TransactionCanceledException',
+        CancellationReasons: [
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed' },
+          { Code: 'TransactionConflict' },
+          { Code: 'ThrottlingError' },
+          { Code: 'None' },
+        ],
+      });
+    });
+    const reads: { Keys: Item[]; ConsistentRead?: boolean }[] = [];
+    mock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, (typeof reads)[number]> }) => {
+      reads.push(input.RequestItems.walcat as (typeof reads)[number]);
+      return { Responses: { walcat: [{ ...walItemKey(2), itemType: 'wal', ...existing, version: 4 }] } };
+    });
+    mock.on(BatchWriteCommand).resolves({});
+    const subject = store();
+    const batch = changes(5).map((c, i) => (i === 1 ? { ...c, record: walRecord(segmentName(2), 2, 2, false) } : c));
+    expect(await subject.applyWalChanges(batch)).toEqual({ applied: 5, stale: 0 });
+    expect(subject.conflicts).toBe(1);
+    // One consistent read, of the one key whose condition failed.
+    expect(reads).toEqual([{ Keys: [walItemKey(2)], ConsistentRead: true }]);
+    expect(sent).toHaveLength(2);
+    const second = sent[1] ?? [];
+    expect(second.map((w) => w.Put.ConditionExpression)).toEqual([
+      'attribute_not_exists(pk)',
+      '#version = :version',
+      'attribute_not_exists(pk)',
+      'attribute_not_exists(pk)',
+      'attribute_not_exists(pk)',
+    ]);
+    expect(second[1]?.Put.ExpressionAttributeValues).toEqual({ ':version': 4 });
+  });
+
+  it('refuses a batch DynamoDB finds invalid in a transaction, naming the item', async () => {
+    mock.reset();
+    mock.on(TransactWriteCommand).rejects(
+      Object.assign(new Error('Transaction cancelled'), {
+        name: 'TransactionCanceledException',
+        CancellationReasons: [
+          { Code: 'None' },
+          { Code: 'ValidationError', Message: 'Item size too large' },
+          { Code: 'None' },
+        ],
+      }),
+    );
+    await expect(store().applyWalChanges(changes(3))).rejects.toThrow(/refused in a transaction: Item size too large/);
+  });
+
+  it('gives up as transient when every transaction round loses its condition (heavy contention)', async () => {
+    mock.reset();
+    mock.on(TransactWriteCommand).callsFake((input: { TransactItems: unknown[] }) => {
+      throw Object.assign(new Error('Transaction cancelled'), {
+        name: 'TransactionCanceledException',
+        CancellationReasons: input.TransactItems.map(() => ({ Code: 'ConditionalCheckFailed' })),
+      });
+    });
+    // Each re-read finds a newer version of every key that this batch's changes still change.
+    let version = 0;
+    mock.on(BatchGetCommand).callsFake((input: { RequestItems: { walcat: { Keys: Item[] } } }) => ({
+      Responses: {
+        walcat: input.RequestItems.walcat.Keys.map((key) => ({ ...key, itemType: 'wal', version: ++version })),
+      },
+    }));
+    const subject = store();
+    await expect(subject.applyWalChanges(changes(3))).rejects.toBeInstanceOf(TransientError);
+    expect(subject.requestCounts.TransactWriteItems).toBe(20);
+  });
+
+  it('retries a PutItem that a concurrent transaction on its item refused, after reading the item again', async () => {
+    mock.reset();
+    let puts = 0;
+    mock.on(PutCommand).callsFake(() => {
+      puts++;
+      if (puts === 1) {
+        throw Object.assign(new Error('Transaction is ongoing for the item'), { name: 'TransactionConflictException' });
+      }
+      return {};
+    });
+    mock.on(GetCommand).resolves({});
+    mock.on(BatchWriteCommand).resolves({});
+    const subject = store();
+    expect(await subject.applyWalChanges(changes(1))).toEqual({ applied: 1, stale: 0 });
+    expect(subject.requestCounts).toEqual({ PutItem: 2, GetItem: 1, BatchWriteItem: 1 });
   });
 
   it('re-reads and merges a key whose conditional write failed, and writes it on the version it read', async () => {

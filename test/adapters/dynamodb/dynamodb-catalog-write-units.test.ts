@@ -1,12 +1,13 @@
 /**
- * What a batch of WAL changes costs and keeps, on moto's server mode (which runs TransactWriteItems, so a store
- * tempted by transactions would use them there) and on dynalite: each WAL item is one conditional PutItem, billed
- * one write unit (a transactional put bills two), a new key is written without a read, and a key another writer
- * changed is re-read and merged alone, the other keys of the batch unaffected.
+ * What a batch of WAL changes costs and keeps, on moto's server mode (which runs TransactWriteItems as DynamoDB
+ * does) and on dynalite (which has none): a batch of new WAL keys is one TransactWriteItems request per 100 keys
+ * without a read (two write units per item), a batch below the threshold one conditional PutItem per key (one
+ * unit), and a cancelled transaction writes the keys whose condition held and merges the others with what another
+ * writer stored. Without transactions every key is its own conditional PutItem.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DynamoDbCatalogStore, TRANSACTION_THRESHOLD } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import type { BackupInterpreter, WalObjectChange } from '../../../lib/domain/catalog/catalog-change.ts';
 import type { WalObjectRecord } from '../../../lib/domain/catalog/catalog-records.ts';
 import type { ClusterId } from '../../../lib/domain/cluster.ts';
@@ -71,25 +72,32 @@ const operations = (catalog: DynamoDbCatalogStore, from: Readonly<Record<string,
       .filter(([, n]) => n > 0),
   );
 
-describe.each([
-  { backend: 'moto', endpoint: () => moto.endpoint },
-  { backend: 'dynalite', endpoint: () => ddb.endpoint },
-])('WAL writes against $backend', ({ endpoint }) => {
-  it('writes 250 new WAL keys as 250 conditional PutItems of one write unit each, without a read', async () => {
-    const catalog = await store(endpoint());
+describe('WAL writes against moto (TransactWriteItems)', () => {
+  it('writes 200 new WAL keys in two TransactWriteItems requests without a read: at most 41 requests per 1,000', async () => {
+    const catalog = await store(moto.endpoint);
     const before = { ...catalog.requestCounts };
     const unitsBefore = catalog.consumedCapacity.write;
-    const outcome = await catalog.applyWalChanges(Array.from({ length: 250 }, (_, i) => segment(i + 1, 1)));
-    expect(outcome).toEqual({ applied: 250, stale: 0 });
-    // The timeline marker is one BatchWriteItem, once per container.
-    expect(operations(catalog, before)).toEqual({ PutItem: 250, BatchWriteItem: 1 });
-    // 250 items and the marker, each under 1 KB: one unit apiece.
-    expect(catalog.consumedCapacity.write - unitsBefore).toBe(251);
-    expect(await stored(catalog)).toHaveLength(250);
+    const outcome = await catalog.applyWalChanges(Array.from({ length: 200 }, (_, i) => segment(i + 1, 1)));
+    expect(outcome).toEqual({ applied: 200, stale: 0 });
+    // 100 conditional puts to a request, and the timeline marker (one BatchWriteItem, once per container).
+    expect(operations(catalog, before)).toEqual({ TransactWriteItems: 2, BatchWriteItem: 1 });
+    // A transaction bills two units per item under 1 KB (moto reports none for transactions: estimated so).
+    expect(catalog.consumedCapacity.write - unitsBefore).toBe(2 * 200 + 1);
+    expect(await stored(catalog)).toHaveLength(200);
   });
 
-  it('re-reads and merges only the keys another writer changed, and keeps what it stored newer', async () => {
-    const catalog = await store(endpoint());
+  it('writes a batch below the threshold one conditional PutItem per key, at one unit each', async () => {
+    const catalog = await store(moto.endpoint);
+    const before = { ...catalog.requestCounts };
+    const unitsBefore = catalog.consumedCapacity.write;
+    const small = Array.from({ length: TRANSACTION_THRESHOLD - 1 }, (_, i) => segment(i + 1, 1));
+    await catalog.applyWalChanges(small);
+    expect(operations(catalog, before)).toEqual({ PutItem: small.length, BatchWriteItem: 1 });
+    expect(catalog.consumedCapacity.write - unitsBefore).toBe(small.length + 1);
+  });
+
+  it('writes the other keys of a cancelled transaction and merges the ones another writer changed', async () => {
+    const catalog = await store(moto.endpoint);
     // Another writer stored the removal (newer) of segment 7 and the creation of segment 9 (older).
     await catalog.applyWalChanges([segment(7, 5, false)]);
     await catalog.applyWalChanges([segment(9, 1)]);
@@ -109,12 +117,50 @@ describe.each([
       sequencer: segment(9, 3).record.sequencer,
     });
     expect(records.filter((r) => !r.deleted)).toHaveLength(18);
-    // Two conditions failed: those two keys were read again; segment 9's removal was written on the version read,
-    // segment 7's older creation was found stale and not written.
+    // Cancelled once (two conditions failed); those two were read again in one consistent BatchGetItem; segment 7's
+    // older creation was then found stale, and the 19 that change went in a second transaction.
     expect(catalog.conflicts).toBe(2);
-    expect(used).toEqual({ PutItem: 21, GetItem: 2 });
+    expect(used).toEqual({ TransactWriteItems: 2, BatchGetItem: 1 });
+  });
+});
+
+describe('WAL writes against dynalite (no transactions)', () => {
+  it('finds out once that the table has no transactions and writes one conditional PutItem per key', async () => {
+    const catalog = await store(ddb.endpoint);
+    const before = { ...catalog.requestCounts };
+    const unitsBefore = catalog.consumedCapacity.write;
+    await catalog.applyWalChanges(Array.from({ length: 250 }, (_, i) => segment(i + 1, 1)));
+    await catalog.applyWalChanges(Array.from({ length: 250 }, (_, i) => segment(i + 251, 1)));
+    // The first transaction is sent alone and refused; never again for this store.
+    expect(operations(catalog, before)).toEqual({ TransactWriteItems: 1, PutItem: 500, BatchWriteItem: 1 });
+    expect(catalog.consumedCapacity.write - unitsBefore).toBe(501);
+    expect(await stored(catalog)).toHaveLength(500);
   });
 
+  it('re-reads and merges only the keys another writer changed, and keeps what it stored newer', async () => {
+    const catalog = await store(ddb.endpoint);
+    await catalog.applyWalChanges([segment(7, 5, false)]);
+    await catalog.applyWalChanges([segment(9, 1)]);
+    const batch = Array.from({ length: 20 }, (_, i) => (i + 1 === 9 ? segment(9, 3, false) : segment(i + 1, 2)));
+    expect(await catalog.applyWalChanges(batch)).toEqual({ applied: 19, stale: 1 });
+    const records = await stored(catalog);
+    expect(records.find((r) => r.segNo === 7)).toMatchObject({
+      deleted: true,
+      sequencer: segment(7, 5).record.sequencer,
+    });
+    expect(records.find((r) => r.segNo === 9)).toMatchObject({
+      deleted: true,
+      sequencer: segment(9, 3).record.sequencer,
+    });
+    expect(records.filter((r) => !r.deleted)).toHaveLength(18);
+    expect(catalog.conflicts).toBe(2);
+  });
+});
+
+describe.each([
+  { backend: 'moto', endpoint: () => moto.endpoint },
+  { backend: 'dynalite', endpoint: () => ddb.endpoint },
+])('WAL writes against $backend', ({ endpoint }) => {
   it('stores the newest event per key whatever the split into batches', async () => {
     await fc.assert(
       fc.asyncProperty(
