@@ -78,9 +78,10 @@ export function monthlyCost(segmentsPerMinute: number): CostLine {
   const listPages = Math.ceil((retainedSegments + a.historyFiles) / 1000) + 1;
   const sentinelGets = a.backupsRetained * 2 + a.historyFiles;
 
-  // Ingest: per event one conditional PutItem (one write unit) plus its copy into the changes index (one write unit);
-  // no read before the write.
-  const ingestWrites = events * 2;
+  // Ingest: per event one conditional put inside a TransactWriteItems (two write units: DynamoDB bills transactional
+  // writes double) plus its copy into the changes index (one write unit); no read before the write. An upper bound:
+  // a batch of fewer than 3 changed items is written one PutItem each, at one unit (docs/catalog-table.md).
+  const ingestWrites = events * 3;
   const ingestReads = 0;
   // Watchdog, every minute: the cluster's partition in two ranges (state, alerts, backups, timelines, histories) and
   // one Query of the changes index for the new WAL items; cursor update.

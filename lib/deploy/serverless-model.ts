@@ -500,9 +500,10 @@ export function iamRoles(config: WalcatConfig, names: StackNames, narrowed: Narr
 export const SCHEDULE_TICK = 'rate(1 minute)';
 
 /**
- * How the ingest function takes object events from the queue: up to 1,000 per invocation (one conditional PutItem
- * each, 16 in flight), gathered for up to 50 s. At 1-100 segments a minute a shorter window hands the function
- * about one event at a time; 50 s fills batches and still lands every event in the catalog within the watchdog's
+ * How the ingest function takes object events from the queue: up to 1,000 per invocation (10 transactions of 100
+ * conditional writes), gathered for up to 50 s. At 1-100 segments a minute a shorter window hands the function
+ * about one event at a time; 50 s gathers a cluster's 1-83 events of the window (a full batch only from about 1,200
+ * segments a minute across the queue's clusters) and still lands every event in the catalog within the watchdog's
  * minute (the remaining 10 s cover the poller and the writes).
  */
 export const INGEST_BATCH = { size: 1000, windowSeconds: 50 } as const;

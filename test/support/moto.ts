@@ -36,6 +36,11 @@ export interface MotoHandle {
 export interface StartMotoOptions {
   /** Extra environment for the server, e.g. `{ INITIAL_NO_AUTH_ACTION_COUNT: '6' }` to enforce IAM after 6 calls. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The command (and its first arguments) that serves moto, given `-H host -p port` after them; default
+   * `moto_server`. The ingest benchmark runs moto through a script of its own (bench/support).
+   */
+  readonly command?: readonly [string, ...string[]];
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -71,7 +76,8 @@ async function waitUntilServing(endpoint: string, child: ChildProcess, output: (
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoHandle> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const [command, ...leading] = options.command ?? ['moto_server'];
+  const child = spawn(command, [...leading, '-H', '127.0.0.1', '-p', String(port)], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
