@@ -388,9 +388,10 @@ describe.each([
       expect(log.sent.some((kinds) => kinds.includes('Update'))).toBe(true);
       expect(log.cancelled.some((reasons) => reasons.includes('ConditionalCheckFailed'))).toBe(true);
     } else {
-      // Without transactions each store found out once, with its first batch at the threshold.
+      // Without transactions each store found out with its first batch at the threshold: once, or twice when its WAL
+      // and backup batches (written at the same time) both were the first.
       expect(used.TransactWriteItems ?? 0).toBeGreaterThan(0);
-      expect(used.TransactWriteItems ?? 0).toBeLessThanOrEqual(invocationsRun);
+      expect(used.TransactWriteItems ?? 0).toBeLessThanOrEqual(2 * invocationsRun);
       expect(log.cancelled).toEqual([]);
     }
   }, 180_000);
