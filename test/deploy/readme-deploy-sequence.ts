@@ -15,7 +15,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createS3Client } from '../../lib/adapters/aws/aws-clients.ts';
@@ -23,7 +22,6 @@ import { MOTO_CREDENTIALS, type MotoHandle } from '../support/moto.ts';
 import { readmeDeployBlock, runBash } from '../support/readme-deploy-blocks.ts';
 import { WALCAT_BIN } from '../support/walcat-process.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 export const REGION = 'eu-west-1';
 export const BUCKET = 'acme-pg-backups';
 const STACK = 'walcat-prod';
