@@ -4,27 +4,50 @@ import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-re
 import {
   type RetentionTombstone,
   recordRetentionDeletions,
-  retentionSpans,
-  spanKey,
   type TombstonedSegment,
   withdrawRetentionDeletions,
 } from '../domain/catalog/retention-tombstones.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
-import { applyTimeCheck, type SparedKey } from '../domain/retention/apply-time-check.ts';
+import { type ApplyTimeCheck, applyTimeCheck, type SparedKey } from '../domain/retention/apply-time-check.ts';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, isInTheFuture } from '../domain/retention/clock-skew.ts';
+import { MAX_KEYS_PER_DELETE } from '../domain/retention/deletion-batches.ts';
 import { StaleCatalogError } from '../domain/retention/retention-errors.ts';
-import { isUnreadableBackup, verifyRetentionPlan } from '../domain/retention/retention-plan.ts';
-import type { TimelineId } from '../domain/wal/timeline.ts';
+import {
+  decideRetention,
+  isUnreadableBackup,
+  type KeyedRetentionPlan,
+  type RetentionDecision,
+  type RetentionPlan,
+  verifyRetentionPlan,
+} from '../domain/retention/retention-plan.ts';
+import type { WalDeletionRange } from '../domain/retention/wal-retention.ts';
 
 import { BucketConfigurationUnsupportedError, type BucketInspector } from '../ports/bucket-inspector.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { DeleteObjectsOutcome, ObjectStore } from '../ports/object-store.ts';
 import type { ObjectVersionStore } from '../ports/object-version-store.ts';
-import type { DeletionBatch, KeyFailure, PlanHeader, PlanStore } from '../ports/plan-store.ts';
+import type {
+  DeletionBatch,
+  KeyFailure,
+  PlanHeader,
+  PlanStore,
+  StoredPlanBody,
+  WalBatchRecord,
+} from '../ports/plan-store.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
-import { assertRetentionClock, liveWalObjects, requireRetentionPolicy } from './plan-retention.ts';
+import { assertRetentionClock, planOverCatalogWal, requireRetentionPolicy } from './plan-retention.ts';
+import {
+  batchTombstoneSpans,
+  cursorAfter,
+  segmentsOf,
+  sortFailures,
+  type WalCursor,
+  walCursor,
+  walRangeBatches,
+  walRecordsOfKeys,
+} from './retention-apply-batches.ts';
 
 /** S3 refuses deletes of objects under Object Lock retention or legal hold with these codes: never retried. */
 export const OBJECT_LOCK_CODES: ReadonlySet<string> = new Set(['AccessDenied', 'ObjectLocked']);
@@ -154,27 +177,21 @@ export async function applyClusterRetention(
   const body = await deps.plans.getPlanBody(cluster.id, planId);
   if (body === undefined)
     throw new InvalidInputError(`retention plan ${planId}: its body is missing from the catalog table; plan again`);
-  const batches: DeletionBatch[] = [];
-  for await (const batch of deps.plans.listBatches(cluster.id, planId)) batches.push(batch);
   const backups = await deps.catalog.listBackups(cluster.id);
-  const wal = await liveWalObjects(deps.catalog, cluster);
-  await assertRetentionClock(deps.serviceClock, cluster, 'apply', now, wal);
   const plannedBackups = body.delete.backups.map((doomed) => doomed.name);
   const backupsNow = await lookAtIncompleteBackups(deps.objects, header.bucket, cluster, backups, plannedBackups);
+  const fresh = await freshEvaluation(deps, cluster, planId, backupsNow, now);
   const check = applyTimeCheck({
     cluster: cluster.id,
     layout: cluster.layout,
     prefix: cluster.storage.prefix,
     policy,
     walSegmentSize: cluster.walSegmentSize,
-    planId,
     plannedBackups,
-    keys: batches.filter((batch) => !batch.done).flatMap((batch) => batch.keys),
     backups: backupsNow,
-    wal,
+    fresh,
     now,
   });
-  const { deletable, spared } = check;
   // What apply will really delete must still be safe against the catalog as it is now: a backup marked permanent
   // since, or a chain base gone, refuses the whole plan. A doomed backup that became unreadable since is not a reason
   // to refuse: the check above keeps it and the WAL from its name on (reported in `spared`), the rest goes.
@@ -185,21 +202,28 @@ export async function applyClusterRetention(
       return record !== undefined && isUnreadableBackup(record);
     }),
   );
-  verifyRetentionPlan(
-    {
-      ...body,
-      delete: {
-        ...body.delete,
-        backups: body.delete.backups.filter((doomed) => !nowUnreadable.has(doomed.name)),
-        walKeys: [...deletable],
-      },
+  const storedPlan: KeyedRetentionPlan = {
+    ...body,
+    delete: {
+      ...body.delete,
+      backups: body.delete.backups.filter((doomed) => !nowUnreadable.has(doomed.name)),
+      walKeys: [],
     },
-    backups,
-    wal,
-  );
+  };
+  verifyRetentionPlan(storedPlan, backups, []);
+  // The WAL of each batch is verified against what the kept backups need; their records are all that check reads.
+  const keptNames = new Set([...body.keep.map((kept) => kept.name), body.chainBase]);
+  const keptRecords = backups.filter((record) => keptNames.has(record.name));
+  const verifyWal = (doomedWal: readonly WalObjectRecord[]): void =>
+    verifyRetentionPlan(
+      { ...storedPlan, delete: { ...storedPlan.delete, backups: [], walKeys: doomedWal.map((record) => record.key) } },
+      keptRecords,
+      doomedWal,
+    );
+  const batches = new ApplyBatches(deps, cluster, header, body);
+  // Plan first, delete after: every batch left is expanded, judged and verified before the first key goes.
+  for await (const batch of batches.left()) verifyWal(judge(batch, check).doomedWal);
 
-  const walByKey = new Map(wal.map((object) => [object.key, object]));
-  const spans = retentionSpans(segmentsOf([...deletable], walByKey), stayingSegments(wal, deletable));
   const backupSources = backupSourceIndex(cluster, backups, check.backupsDeleted);
   const deletes = await deleteModeOf(deps, cluster, header.bucket);
   let versionsDeleted = 0;
@@ -214,55 +238,46 @@ export async function applyClusterRetention(
   if (header.status === 'pending') await deps.plans.setStatus(cluster.id, planId, 'applying', {}, ['pending']);
 
   let deleted = 0;
-  let finishedElsewhere = 0;
-  const locked: KeyFailure[] = [];
-  const failed: KeyFailure[] = [];
-  const resumedAfter = batches.filter((batch) => batch.done).length;
-  for (const [position, batch] of batches.entries()) {
-    if (batch.done) {
-      for (const failure of batch.failed) (OBJECT_LOCK_CODES.has(failure.code) ? locked : failed).push(failure);
-      continue;
-    }
+  const reported = { locked: [] as KeyFailure[], failed: [] as KeyFailure[] };
+  const spared: SparedKey[] = [];
+  const done = await batches.done((failures) => sortFailures(failures, OBJECT_LOCK_CODES, reported));
+  for await (const batch of batches.left(done)) {
     if (deps.shouldStop?.()) {
-      const batchesLeft = batches.slice(position).filter((left) => !left.done).length;
-      return { status: 'partial', planId, deleted, batchesLeft };
+      return { status: 'partial', planId, deleted, batchesLeft: await batches.countLeft(batch) };
     }
-    await deps.beforeBatch?.(batch);
+    await deps.beforeBatch?.({ index: batch.index, keys: batch.keys, done: false, failed: [] });
     // A plan superseded while this run was going stops here and stays superseded.
     if ((await deps.plans.getPlanHeader(cluster.id, planId))?.status === 'superseded') {
       return { status: 'superseded', planId, deleted };
     }
-    const doomed = batch.keys.filter((key) => deletable.has(key));
+    const judged = judge(batch, check);
+    verifyWal(judged.doomedWal);
     // Recorded before the delete, so continuity never sees the hole unexplained; withdrawn for keys S3 refused.
-    const doomedSpans = segmentsOf(doomed, walByKey).flatMap((segment) => spans.get(spanKey(segment)) ?? []);
+    const doomedSegments = segmentsOf(judged.doomedWal);
+    const doomedSpans = await batchTombstoneSpans(deps.catalog, cluster, batch.previousDoomed, doomedSegments);
     if (doomedSpans.length > 0) {
       await updateRetentionTombstones(deps.catalog, cluster, (stored) =>
         recordRetentionDeletions(stored, doomedSpans, planId, now),
       );
     }
-    const outcome = await deleteWithRetries(deleteKeys, doomed);
-    const refused = segmentsOf(
-      outcome.failed.map((failure) => failure.key),
-      walByKey,
-    );
+    const outcome = await deleteWithRetries(deleteKeys, judged.doomed);
+    const refused = segmentsOf(outcome.failed.map((failure) => batch.walByKey.get(failure.key)));
     if (refused.length > 0) {
       await updateRetentionTombstones(deps.catalog, cluster, (stored) => withdrawRetentionDeletions(stored, refused));
     }
-    await recordDeletions(deps.catalog, cluster, outcome.deleted, walByKey, backupSources, now);
+    await recordDeletions(deps.catalog, cluster, outcome.deleted, batch.walByKey, backupSources, now);
     // Another apply of the plan finished this batch first: its keys are that run's to report.
-    if (!(await deps.plans.completeBatch(cluster.id, planId, batch.index, outcome.failed, true))) {
-      finishedElsewhere++;
-      continue;
-    }
+    if (!(await batch.record(outcome.failed, doomedSegments.at(-1)))) continue;
     deleted += outcome.deleted.length;
-    for (const failure of outcome.failed) (OBJECT_LOCK_CODES.has(failure.code) ? locked : failed).push(failure);
+    spared.push(...judged.spared);
+    sortFailures(outcome.failed, OBJECT_LOCK_CODES, reported);
   }
   // Batches another run finished are that run's to report; the plan is applied once every batch is done.
-  if (finishedElsewhere > 0) {
-    let batchesLeft = 0;
-    for await (const batch of deps.plans.listBatches(cluster.id, planId)) if (!batch.done) batchesLeft++;
+  if (batches.finishedElsewhere > 0) {
+    const batchesLeft = await batches.countLeft();
     if (batchesLeft > 0) return { status: 'partial', planId, deleted, batchesLeft };
   }
+  const { locked, failed } = reported;
   const marked = await deps.plans.setStatus(
     cluster.id,
     planId,
@@ -277,13 +292,225 @@ export async function applyClusterRetention(
     status: 'applied',
     planId,
     deleted,
-    resumedAfter,
+    resumedAfter: done.count,
     locked,
     failed,
     spared,
     deletes,
     ...(deletes === 'versions' ? { versionsDeleted, bytesFreed } : {}),
   };
+}
+
+/**
+ * The fresh evaluation apply compares the stored plan with: a plan of the catalog as it is now, over its WAL folded
+ * into runs as it streams (memory follows the runs, not the objects). The clock is checked on the way, before a
+ * refusal of the fresh evaluation (no complete backup any more) is raised.
+ */
+async function freshEvaluation(
+  deps: Pick<ApplyRetentionDependencies, 'catalog' | 'serviceClock'>,
+  cluster: ClusterConfig,
+  planId: string,
+  backups: readonly BackupRecord[],
+  now: Date,
+): Promise<RetentionPlan> {
+  let decision: RetentionDecision;
+  try {
+    decision = decideRetention({
+      cluster: cluster.id,
+      backups,
+      policy: requireRetentionPolicy(cluster),
+      walSegmentSize: cluster.walSegmentSize,
+      now,
+      planId: `${planId} (re-checked at ${now.toISOString()})`,
+    });
+  } catch (error) {
+    await assertRetentionClock(deps.serviceClock, cluster, 'apply', now, await newestUpload(deps.catalog, cluster));
+    throw error;
+  }
+  const { plan, newestUpload: newest } = await planOverCatalogWal(deps.catalog, cluster, decision);
+  await assertRetentionClock(deps.serviceClock, cluster, 'apply', now, newest ? [newest] : []);
+  return plan;
+}
+
+/** The most recently uploaded live WAL object, as a list of at most one (what the clock check compares with). */
+async function newestUpload(catalog: CatalogStore, cluster: ClusterConfig): Promise<WalObjectRecord[]> {
+  let newest: WalObjectRecord | undefined;
+  for (const timeline of await catalog.listTimelines(cluster.id)) {
+    for await (const object of catalog.listWalObjects(cluster.id, timeline)) {
+      if (!object.deleted && (!newest || object.uploadedAt > newest.uploadedAt)) newest = object;
+    }
+  }
+  return newest ? [newest] : [];
+}
+
+/** What apply does with the keys of one batch: the keys that go (WAL with its records), the keys it spares. */
+interface JudgedBatch {
+  readonly doomed: readonly string[];
+  readonly doomedWal: readonly WalObjectRecord[];
+  readonly spared: readonly SparedKey[];
+}
+
+function judge(batch: ApplyBatch, check: ApplyTimeCheck): JudgedBatch {
+  const doomed: string[] = [];
+  const doomedWal: WalObjectRecord[] = [];
+  const spared: SparedKey[] = [];
+  for (const key of batch.candidates) {
+    const reason = check.spareReason(key);
+    if (reason !== undefined) {
+      spared.push({ key, reason });
+      continue;
+    }
+    doomed.push(key);
+    const record = batch.walByKey.get(key);
+    if (record) doomedWal.push(record);
+  }
+  return { doomed, doomedWal, spared };
+}
+
+/** One batch on its way: what it covers, what may be deleted of it, and how its outcome is recorded. */
+interface ApplyBatch {
+  /** Position in apply order: the key batches first, then the WAL batches. */
+  readonly index: number;
+  /** Every key the batch covers (tombstones of a WAL range included). */
+  readonly keys: readonly string[];
+  /** The keys apply judges: a key batch's keys; a WAL batch's live records. */
+  readonly candidates: readonly string[];
+  /** The live catalog records of the batch's WAL keys. */
+  readonly walByKey: ReadonlyMap<string, WalObjectRecord>;
+  /** The last segment the apply deleted before this batch on the same run of batches. */
+  readonly previousDoomed?: TombstonedSegment;
+  /** Records the batch done; false when another run recorded it first. */
+  readonly record: (failed: readonly KeyFailure[], lastDoomed: TombstonedSegment | undefined) => Promise<boolean>;
+}
+
+/** What the plan's apply recorded before this run: the batches done, counted. */
+interface DoneBatches {
+  readonly count: number;
+  readonly keyBatchesDone: ReadonlySet<number>;
+  readonly wal: WalCursor;
+}
+
+/**
+ * The batches of a stored plan, read as apply goes: the key batches (stored), then the WAL ranges of a `ranges` plan,
+ * expanded from the catalog `walBatchKeys` records at a time from where the recorded batches end. A WAL batch another
+ * run recorded first moves this run to the end of that run's batches.
+ */
+class ApplyBatches {
+  finishedElsewhere = 0;
+  readonly #deps: ApplyRetentionDependencies;
+  readonly #cluster: ClusterConfig;
+  readonly #header: PlanHeader;
+  readonly #ranges: readonly WalDeletionRange[];
+  readonly #walBatchKeys: number;
+  #keyBatchCount = 0;
+
+  constructor(deps: ApplyRetentionDependencies, cluster: ClusterConfig, header: PlanHeader, body: StoredPlanBody) {
+    this.#deps = deps;
+    this.#cluster = cluster;
+    this.#header = header;
+    this.#ranges = header.format === 'ranges' ? body.delete.wal : [];
+    this.#walBatchKeys = header.walBatchKeys ?? MAX_KEYS_PER_DELETE;
+  }
+
+  /** The batches recorded done so far, handing over their failures. */
+  async done(onFailures: (failures: readonly KeyFailure[]) => void = () => {}): Promise<DoneBatches> {
+    const { plans } = this.#deps;
+    const keyBatchesDone = new Set<number>();
+    for await (const batch of plans.listBatches(this.#cluster.id, this.#header.planId)) {
+      if (!batch.done) continue;
+      keyBatchesDone.add(batch.index);
+      onFailures(batch.failed);
+    }
+    const wal = await walCursor(plans, this.#cluster, this.#header.planId, (record) => onFailures(record.failed));
+    return { count: keyBatchesDone.size + wal.next, keyBatchesDone, wal };
+  }
+
+  /** The batches not yet done, in apply order, one at a time. */
+  async *left(done?: DoneBatches): AsyncIterable<ApplyBatch> {
+    const { catalog, plans } = this.#deps;
+    const cluster = this.#cluster;
+    const planId = this.#header.planId;
+    const already = done ?? (await this.done());
+    let previousDoomed: TombstonedSegment | undefined;
+    this.#keyBatchCount = 0;
+    for await (const stored of plans.listBatches(cluster.id, planId)) {
+      this.#keyBatchCount++;
+      if (stored.done || already.keyBatchesDone.has(stored.index)) continue;
+      const walByKey = await walRecordsOfKeys(catalog, cluster, stored.keys);
+      const batch: ApplyBatch = {
+        index: stored.index,
+        keys: stored.keys,
+        candidates: stored.keys,
+        walByKey,
+        ...(previousDoomed ? { previousDoomed } : {}),
+        record: async (failed, lastDoomed) => {
+          if (lastDoomed) previousDoomed = lastDoomed;
+          const first = await plans.completeBatch(cluster.id, planId, stored.index, failed, true);
+          if (!first) this.finishedElsewhere++;
+          return first;
+        },
+      };
+      yield batch;
+    }
+    let cursor = already.wal;
+    while (cursor.range < this.#ranges.length) {
+      const range = this.#ranges[cursor.range] as WalDeletionRange;
+      let moved = false;
+      for await (const expanded of walRangeBatches(catalog, cluster, range, cursor.after, this.#walBatchKeys)) {
+        const walByKey = new Map<string, WalObjectRecord>();
+        for (const record of expanded.records) if (!record.deleted) walByKey.set(record.key, record);
+        const from = cursor;
+        const last = expanded.records.at(-1);
+        const reached: WalBatchRecord = {
+          index: from.next,
+          range: from.range,
+          ...(last?.segNo === undefined ? {} : { last: { segNo: last.segNo, key: last.key } }),
+          rangeDone: expanded.rangeDone,
+          failed: [],
+        };
+        const batch: ApplyBatch = {
+          index: this.#keyBatchCount + from.next,
+          keys: expanded.records.map((record) => record.key),
+          candidates: [...walByKey.keys()],
+          walByKey,
+          ...(from.lastDoomed ? { previousDoomed: from.lastDoomed } : {}),
+          record: async (failed, lastDoomed) => {
+            const carried = lastDoomed ?? from.lastDoomed;
+            const record: WalBatchRecord = { ...reached, ...(carried ? { lastDoomed: carried } : {}), failed };
+            if (await plans.recordWalBatch(cluster.id, planId, record)) {
+              cursor = cursorAfter(from, record);
+              return true;
+            }
+            // Another run recorded this batch first: continue after its batches.
+            this.finishedElsewhere++;
+            cursor = await walCursor(plans, cluster, planId);
+            moved = true;
+            return false;
+          },
+        };
+        yield batch;
+        // A batch only looked at (the verification before any delete) moves the cursor in memory only.
+        if (cursor === from) cursor = cursorAfter(from, reached);
+        if (moved || cursor.range !== from.range) break;
+      }
+    }
+  }
+
+  /** Batches left from `batch` on (or all not done): the key batches exactly, the WAL estimated from the counts. */
+  async countLeft(batch?: ApplyBatch): Promise<number> {
+    let keyBatches = 0;
+    for await (const stored of this.#deps.plans.listBatches(this.#cluster.id, this.#header.planId)) {
+      if (!stored.done && (batch === undefined || stored.index >= batch.index)) keyBatches++;
+    }
+    const cursor = await walCursor(this.#deps.plans, this.#cluster, this.#header.planId);
+    let walBatches = 0;
+    for (const [index, range] of this.#ranges.entries()) {
+      if (index < cursor.range) continue;
+      const inRange = Math.max(1, Math.ceil(range.objects / this.#walBatchKeys));
+      walBatches += index === cursor.range ? Math.max(1, inRange - cursor.batchesInRange) : inRange;
+    }
+    return keyBatches + walBatches;
+  }
 }
 
 /**
@@ -400,35 +627,6 @@ async function deleteWithRetries(
     if (attempt === ATTEMPTS_PER_BATCH) failed.push(...retryable);
   }
   return { deleted, failed };
-}
-
-/** The WAL segments (not `.partial`, `.history` or other files: only segments make a chain) among `keys`. */
-function segmentsOf(keys: readonly string[], walByKey: ReadonlyMap<string, WalObjectRecord>): TombstonedSegment[] {
-  const segments: TombstonedSegment[] = [];
-  for (const key of keys) {
-    const record = walByKey.get(key);
-    if (record?.kind === 'segment' && record.segNo !== undefined) {
-      segments.push({ timeline: record.timeline, segNo: record.segNo });
-    }
-  }
-  return segments;
-}
-
-/** The segment numbers per timeline of the live WAL segments apply leaves in place, ascending. */
-function stayingSegments(
-  wal: readonly WalObjectRecord[],
-  deletable: ReadonlySet<string>,
-): Map<TimelineId, readonly number[]> {
-  const staying = new Map<TimelineId, number[]>();
-  for (const object of wal) {
-    if (object.kind !== 'segment' || object.segNo === undefined || object.deleted || deletable.has(object.key))
-      continue;
-    const list = staying.get(object.timeline);
-    if (list) list.push(object.segNo);
-    else staying.set(object.timeline, [object.segNo]);
-  }
-  for (const list of staying.values()) list.sort((a, b) => a - b);
-  return staying;
 }
 
 const TOMBSTONE_UPDATE_ATTEMPTS = 20;

@@ -45,7 +45,10 @@ export interface PlanRetentionDependencies {
   readonly serviceClock?: ServiceClock;
   /** Four hex digits that keep two plans made in the same second apart. */
   readonly planIdSuffix?: () => string;
-  /** Batch limits (default: 1,000 keys, 150 KB of key text); tests use small batches to stop an apply midway. */
+  /**
+   * Batch limits (default: 1,000 keys, 150 KB of key text; `maxKeys` also sizes the WAL batches apply expands);
+   * tests use small batches to stop an apply midway.
+   */
   readonly batchLimits?: { readonly maxKeys?: number; readonly maxBytes?: number };
   /**
    * Reads the Object Lock of the backups a plan would delete, so locked ones are kept instead, and the bucket's
@@ -310,7 +313,7 @@ async function walHeldByObjectLock(
  * starts or ends: memory follows the runs (a few per timeline), not the hundreds of thousands of objects of a
  * long-lived cluster.
  */
-async function planOverCatalogWal(
+export async function planOverCatalogWal(
   catalog: CatalogStore,
   cluster: ClusterConfig,
   decision: RetentionDecision,
@@ -428,24 +431,24 @@ export async function planClusterRetention(
       await deps.plans.setStatus(cluster.id, older.planId, 'superseded', {}, ['pending', 'applying']);
     }
   }
-  const catalog = deps.catalog;
   const batchLimits = deps.batchLimits;
-  // Written as they fill: the WAL keys of a ten-year plan are read range by range and never held all at once.
-  async function* batches(): AsyncIterable<string[]> {
+  // Only the backups' objects are stored as keys; the WAL stays the plan's ranges, expanded batch by batch at apply.
+  function* batches(): Iterable<string[]> {
     const batcher = new DeletionBatcher(batchLimits);
     const full: string[][] = [];
     for (const key of backupKeys) {
       batcher.add(key, full);
       yield* full.splice(0);
     }
-    for await (const key of walKeysInRanges(catalog, cluster.id, measured.delete.wal, cluster.walSegmentSize)) {
-      batcher.add(key, full);
-      yield* full.splice(0);
-    }
     batcher.flush(full);
     yield* full.splice(0);
   }
-  const header = await deps.plans.savePlan({ plan: measured, bucket, batches: batches() });
+  const header = await deps.plans.savePlan({
+    plan: measured,
+    bucket,
+    batches: batches(),
+    ...(batchLimits?.maxKeys === undefined ? {} : { walBatchKeys: batchLimits.maxKeys }),
+  });
 
   const webhook = cluster.alerts.slackWebhookParameter;
   if (!deps.notifier || !webhook) return { plan: measured, header, backupKeys, notified: false };

@@ -7,7 +7,13 @@ import type { BackupChange, WalObjectChange } from '../../lib/domain/catalog/cat
 import type { BackupRecord, WalObjectRecord } from '../../lib/domain/catalog/catalog-records.ts';
 import type { ClusterId } from '../../lib/domain/cluster.ts';
 import type { TimelineId } from '../../lib/domain/wal/timeline.ts';
-import type { ApplyOutcome, CatalogStore, ClusterState, ClusterStateUpdate } from '../../lib/ports/catalog-store.ts';
+import type {
+  ApplyOutcome,
+  CatalogStore,
+  ClusterState,
+  ClusterStateUpdate,
+  SegmentRange,
+} from '../../lib/ports/catalog-store.ts';
 import type { DeleteObjectsOutcome, ObjectHead, ObjectStore, ObjectSummary } from '../../lib/ports/object-store.ts';
 import type {
   DeletionBatch,
@@ -17,6 +23,7 @@ import type {
   PlanStatus,
   PlanStore,
   StoredPlanBody,
+  WalBatchRecord,
 } from '../../lib/ports/plan-store.ts';
 
 const unsupported = (what: string) => (): never => {
@@ -64,16 +71,22 @@ export class MemoryRetentionCatalog implements CatalogStore {
   async listTimelines(): Promise<TimelineId[]> {
     return [...new Set(this.wal.map((record) => record.timeline))].sort((a, b) => a - b);
   }
+  /** In the DynamoDB store's order (segment, then key) and within the range, like its Query. */
   async *listWalObjects(
     _cluster: ClusterId,
     timeline: TimelineId,
-    _range?: unknown,
+    range: SegmentRange = {},
     options?: { readonly includeDeleted?: boolean },
   ): AsyncIterable<WalObjectRecord> {
-    for (const record of this.wal) {
-      if (record.timeline !== timeline || record.kind === 'history') continue;
-      if (options?.includeDeleted || !record.deleted) yield record;
-    }
+    const inRange = this.wal.filter(
+      (record) =>
+        record.timeline === timeline &&
+        record.kind !== 'history' &&
+        (range.fromSegNo === undefined || (record.segNo ?? -1) >= range.fromSegNo) &&
+        (range.toSegNo === undefined || (record.segNo ?? -1) <= range.toSegNo),
+    );
+    inRange.sort((a, b) => (a.segNo ?? -1) - (b.segNo ?? -1) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const record of inRange) if (options?.includeDeleted || !record.deleted) yield record;
   }
   latestWalObject = unsupported('latestWalObject');
   async listHistoryFiles(): Promise<WalObjectRecord[]> {
@@ -117,6 +130,7 @@ interface StoredPlan {
   header: PlanHeader;
   body: StoredPlanBody;
   batches: { keys: readonly string[]; done: boolean; failed: KeyFailure[] }[];
+  walBatches: WalBatchRecord[];
 }
 
 export class MemoryPlanStore implements PlanStore {
@@ -125,23 +139,27 @@ export class MemoryPlanStore implements PlanStore {
   async savePlan(plan: NewPlan): Promise<PlanHeader> {
     const batches: (readonly string[])[] = [];
     for await (const keys of plan.batches) batches.push(keys);
-    const keyCount = batches.reduce((sum, batch) => sum + batch.length, 0);
+    const walObjectsDeleted = plan.plan.delete.wal.reduce((sum, range) => sum + range.objects, 0);
+    const keyCount = batches.reduce((sum, batch) => sum + batch.length, 0) + walObjectsDeleted;
     const header: PlanHeader = {
       planId: plan.plan.planId,
       cluster: plan.plan.cluster,
       createdAt: plan.plan.createdAt,
       status: 'pending',
       bucket: plan.bucket,
+      format: 'ranges',
       batchCount: batches.length,
       keyCount,
+      walBatchKeys: Math.min(plan.walBatchKeys ?? 1000, 1000),
       bytesFreed: plan.plan.bytesFreed,
       backupsDeleted: plan.plan.delete.backups.length,
-      walObjectsDeleted: 0,
+      walObjectsDeleted,
     };
     this.plans.set(header.planId, {
       header,
       body: plan.plan,
       batches: batches.map((keys) => ({ keys, done: false, failed: [] })),
+      walBatches: [],
     });
     return header;
   }
@@ -159,6 +177,16 @@ export class MemoryPlanStore implements PlanStore {
     for (const [index, batch] of (plan?.batches ?? []).entries()) {
       yield { index, keys: batch.keys, done: batch.done, failed: batch.failed };
     }
+  }
+  async *listWalBatches(_cluster: ClusterId, planId: string): AsyncIterable<WalBatchRecord> {
+    yield* this.plans.get(planId)?.walBatches ?? [];
+  }
+  async recordWalBatch(_cluster: ClusterId, planId: string, record: WalBatchRecord): Promise<boolean> {
+    const plan = this.plans.get(planId);
+    if (plan === undefined || plan.walBatches.some((recorded) => recorded.index === record.index)) return false;
+    plan.walBatches.push(record);
+    plan.walBatches.sort((a, b) => a.index - b.index);
+    return true;
   }
   async completeBatch(
     _cluster: ClusterId,

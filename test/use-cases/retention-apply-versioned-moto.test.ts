@@ -26,7 +26,7 @@ import type { ClusterConfig } from '../../lib/domain/cluster.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
 import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
 import { applyClusterRetention } from '../../lib/use-cases/apply-retention.ts';
-import { planClusterRetention } from '../../lib/use-cases/plan-retention.ts';
+import { planClusterRetention, walKeysInRanges } from '../../lib/use-cases/plan-retention.ts';
 import { backupRecord, CLUSTER, DAY, HOUR, SIZE } from '../domain/retention/retention-fixtures.ts';
 import { denyObjectLockReads } from '../support/lock-read-denied.ts';
 import { MemoryPlanStore, MemoryRetentionCatalog } from '../support/memory-retention-stores.ts';
@@ -160,7 +160,11 @@ async function plannedAndSynced(bucket: string, cluster: ClusterConfig) {
   const { plan, backupKeys } = await planClusterRetention(base, cluster, PLAN_AT);
   seeded.catalog.syncTo(seeded.backups, wal(), new Date(PLAN_AT.getTime() + HOUR));
   const stored = plans.plans.get(plan.planId);
+  // The backups' objects are stored as keys, the WAL as the plan's ranges, which hold these keys in the catalog.
   const doomed = new Set(stored?.batches.flatMap((batch) => batch.keys) ?? []);
+  for await (const key of walKeysInRanges(seeded.catalog, cluster.id, plan.delete.wal, cluster.walSegmentSize)) {
+    doomed.add(key);
+  }
   expect(backupKeys.every((key) => doomed.has(key))).toBe(true);
   expect(plan.delete.backups.length).toBeGreaterThanOrEqual(3);
   return { ...seeded, plan, doomed, deps: { ...base, inspector, versions: objects } };

@@ -6,13 +6,20 @@
  * | header      | `CLUSTER#<id>` | `PLAN#<created ISO>#<planId>`               |
  * | body part   | `CLUSTER#<id>` | `PLANPART#<created ISO>#<planId>#BODY#<n>`  |
  * | key batch   | `CLUSTER#<id>` | `PLANPART#<created ISO>#<planId>#BATCH#<n>` |
+ * | WAL batch   | `CLUSTER#<id>` | `PLANPART#<created ISO>#<planId>#WALBATCH#<n>` |
  *
- * The body (the plan as JSON, without its WAL key list) is split into parts and the keys into batches, so no item
- * comes near DynamoDB's 400 KB limit however large the plan. Parts sit under their own prefix so listing plans
- * (`begins_with(sk, 'PLAN#')`) reads headers only. The header is written last: a plan is visible only once whole.
- * Each batch records its own outcome (`done`, per-key failures), which is what makes apply resumable.
+ * The body (the plan as JSON, with its WAL deletions as ranges) is split into parts and the backup objects' keys
+ * into batches, so no item comes near DynamoDB's 400 KB limit however large the plan. The WAL keys are never stored:
+ * apply expands the ranges from the catalog and writes one small WAL batch item per batch it deleted (where it got
+ * to, per-key failures). Parts sit under their own prefix so listing plans (`begins_with(sk, 'PLAN#')`) reads headers
+ * only. The header is written last: a plan is visible only once whole. Each key batch records its own outcome
+ * (`done`, per-key failures); with the WAL batch items, that is what makes apply resumable.
+ *
+ * Plans stored before the WAL was kept as ranges have no `format` in their header and every key, WAL included, in
+ * their key batches; they read as format `keys`.
  */
 import type { ClusterId } from '../../domain/cluster.ts';
+import { MAX_KEYS_PER_DELETE } from '../../domain/retention/deletion-batches.ts';
 import { planIdSecond } from '../../domain/retention/plan-id.ts';
 import type {
   DeletionBatch,
@@ -22,6 +29,8 @@ import type {
   PlanStatus,
   PlanStore,
   StoredPlanBody,
+  StoredPlanFormat,
+  WalBatchRecord,
 } from '../../ports/plan-store.ts';
 import { clusterPk, PLAN_SK_PREFIX, planSk } from './catalog-keys.ts';
 import { type Item, SingleTable, type SingleTableOptions, WRITE_BATCH } from './single-table.ts';
@@ -39,6 +48,13 @@ const bodySk = (createdAt: Date, planId: string, n: number): string =>
   `${partPrefix(createdAt, planId)}BODY#${n.toString().padStart(6, '0')}`;
 const batchSk = (createdAt: Date, planId: string, n: number): string =>
   `${partPrefix(createdAt, planId)}BATCH#${n.toString().padStart(6, '0')}`;
+const walBatchSk = (createdAt: Date, planId: string, n: number): string =>
+  `${partPrefix(createdAt, planId)}WALBATCH#${n.toString().padStart(9, '0')}`;
+const cutFailure = (failure: KeyFailure): KeyFailure => ({
+  key: failure.key,
+  code: failure.code,
+  message: failure.message.slice(0, FAILURE_MESSAGE_CHARS),
+});
 
 /** The plan body as JSON; dates are ISO strings and come back as dates. */
 export function encodePlanBody(body: StoredPlanBody): string {
@@ -69,8 +85,10 @@ function headerFromItem(item: Item): PlanHeader {
     createdAt: new Date(item.createdAt as string),
     status: item.status as PlanStatus,
     bucket: item.bucket as string,
+    format: (item.format as StoredPlanFormat | undefined) ?? 'keys',
     batchCount: item.batchCount as number,
     keyCount: item.keyCount as number,
+    ...(typeof item.walBatchKeys === 'number' ? { walBatchKeys: item.walBatchKeys } : {}),
     bytesFreed: item.bytesFreed as number,
     backupsDeleted: item.backupsDeleted as number,
     walObjectsDeleted: item.walObjectsDeleted as number,
@@ -132,8 +150,10 @@ export class DynamoDbPlanStore implements PlanStore {
       createdAt: plan.createdAt,
       status: 'pending',
       bucket,
+      format: 'ranges',
       batchCount,
-      keyCount,
+      keyCount: keyCount + walObjectsDeleted,
+      walBatchKeys: Math.min(newPlan.walBatchKeys ?? MAX_KEYS_PER_DELETE, MAX_KEYS_PER_DELETE),
       bytesFreed: plan.bytesFreed,
       backupsDeleted: plan.delete.backups.length,
       walObjectsDeleted,
@@ -182,6 +202,36 @@ export class DynamoDbPlanStore implements PlanStore {
       }));
       yield { index: item.index as number, keys, done: item.done as boolean, failed };
     }
+  }
+
+  async *listWalBatches(cluster: ClusterId, planId: string): AsyncIterable<WalBatchRecord> {
+    const prefix = `${partPrefix(planIdSecond(planId), planId)}WALBATCH#`;
+    for await (const item of this.#query(cluster, prefix)) {
+      const last = item.last as { segNo: number; key: string } | undefined;
+      const lastDoomed = item.lastDoomed as { timeline: number; segNo: number } | undefined;
+      yield {
+        index: item.index as number,
+        range: item.range as number,
+        ...(last ? { last: { segNo: last.segNo, key: last.key } } : {}),
+        rangeDone: item.rangeDone as boolean,
+        ...(lastDoomed ? { lastDoomed: { timeline: lastDoomed.timeline, segNo: lastDoomed.segNo } } : {}),
+        failed: (item.failed as KeyFailure[]).map(cutFailure),
+      };
+    }
+  }
+
+  async recordWalBatch(cluster: ClusterId, planId: string, record: WalBatchRecord): Promise<boolean> {
+    return this.#table.putIfAbsent({
+      pk: clusterPk(cluster),
+      sk: walBatchSk(planIdSecond(planId), planId, record.index),
+      itemType: 'plan-wal-batch',
+      index: record.index,
+      range: record.range,
+      ...(record.last ? { last: { segNo: record.last.segNo, key: record.last.key } } : {}),
+      rangeDone: record.rangeDone,
+      ...(record.lastDoomed ? { lastDoomed: { ...record.lastDoomed } } : {}),
+      failed: record.failed.map(cutFailure),
+    });
   }
 
   async completeBatch(

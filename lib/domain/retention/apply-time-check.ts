@@ -9,11 +9,10 @@ import {
   hasPresentSentinel,
   isLiveBackup,
   lastSignOfLife,
-  planRetention,
   type RetentionPlan,
   walFromNameOn,
 } from './retention-plan.ts';
-import { type ProtectedWalRange, type RetentionWalObject, walProtection } from './wal-retention.ts';
+import { type ProtectedWalRange, walProtection } from './wal-retention.ts';
 
 /** A key of a stored plan that apply leaves in place, and why. */
 export interface SparedKey {
@@ -28,52 +27,39 @@ export interface ApplyTimeCheckInput {
   readonly prefix: string;
   readonly policy: RetentionPolicy;
   readonly walSegmentSize: WalSegmentSize;
-  /** The stored plan: its id and the backups it deletes. */
-  readonly planId: string;
+  /** The backups the stored plan deletes. */
   readonly plannedBackups: readonly string[];
-  /** The stored plan's keys (every batch), in apply order. */
-  readonly keys: readonly string[];
-  /** The catalog as it is at apply time. */
+  /** The catalog's backups as they are at apply time. */
   readonly backups: readonly BackupRecord[];
-  readonly wal: readonly RetentionWalObject[];
+  /**
+   * The fresh evaluation: a plan of the catalog as it is at apply time (over the WAL as runs, so a ten-year archive
+   * costs its runs, not its objects).
+   */
+  readonly fresh: Pick<RetentionPlan, 'keep' | 'delete' | 'protectedWal'>;
   readonly now: Date;
 }
 
 export interface ApplyTimeCheck {
-  /** The stored keys apply may delete: garbage under the stored plan and under a fresh evaluation. */
-  readonly deletable: ReadonlySet<string>;
-  /** The stored keys apply leaves, with the backup or rule that needs them. */
-  readonly spared: readonly SparedKey[];
+  /** Why apply leaves a key of the stored plan in place (the backup or rule that needs it); undefined: it may go. */
+  readonly spareReason: (key: string) => string | undefined;
   /** The backups of the stored plan apply still deletes. */
   readonly backupsDeleted: readonly string[];
-  /** The fresh evaluation apply compared the stored plan with. */
-  readonly fresh: RetentionPlan;
 }
 
 /**
- * Re-plans against the catalog as it is at apply time and keeps, of the stored plan's keys, only what is garbage
- * under both. A backup the stored plan did not know about (lost events, an ingest race, a backup made since) is
- * in the fresh evaluation; on top of it, every backup that stays after this apply and is complete, unreadable
- * (sentinel present) or still uploading protects its own WAL range (from its name's segment on when the range is
- * unknown) and its delta ancestors. A backup's objects go only when both evaluations delete the backup (or walcat's
- * own retention already expired it, for a resumed apply).
+ * Compares the stored plan with a fresh evaluation of the catalog as it is at apply time, and answers, key by key as
+ * apply reaches them, whether a stored key is garbage under both. A backup the stored plan did not know about (lost
+ * events, an ingest race, a backup made since) is in the fresh evaluation; on top of it, every backup that stays
+ * after this apply and is complete, unreadable (sentinel present) or still uploading protects its own WAL range
+ * (from its name's segment on when the range is unknown) and its delta ancestors. A backup's objects go only when
+ * both evaluations delete the backup (or walcat's own retention already expired it, for a resumed apply).
  *
  * @example
- * const check = applyTimeCheck({ ...cluster, planId, plannedBackups, keys, backups, wal, now });
- * check.spared // [{ key: 'orders-main/wal_005/…36.lz4', reason: 'consistency of base_…36 (kept at apply time: daily 2026-11-19)' }]
- * @throws UnsafePlanError subclasses when the fresh evaluation itself is unsafe (the apply is refused).
+ * const check = applyTimeCheck({ ...cluster, plannedBackups, backups, fresh, now });
+ * check.spareReason('orders-main/wal_005/…36.lz4') // 'consistency of base_…36 (kept at apply time: daily 2026-11-19)'
  */
 export function applyTimeCheck(input: ApplyTimeCheckInput): ApplyTimeCheck {
-  const { walSegmentSize: size, policy, now } = input;
-  const fresh = planRetention({
-    cluster: input.cluster,
-    backups: input.backups,
-    wal: input.wal,
-    policy,
-    walSegmentSize: size,
-    now,
-    planId: `${input.planId} (re-checked at ${now.toISOString()})`,
-  });
+  const { walSegmentSize: size, policy, now, fresh } = input;
   const byName = new Map(input.backups.map((record) => [record.name, record]));
   const keptReasons = new Map(fresh.keep.map((kept) => [kept.name, kept.reasons]));
   const freshDoomed = new Set(fresh.delete.backups.map((doomed) => doomed.name));
@@ -139,32 +125,29 @@ export function applyTimeCheck(input: ApplyTimeCheckInput): ApplyTimeCheck {
     return `${range?.reason ?? 'needed'}${kept ? ` (kept at apply time: ${kept.join(', ')})` : ''}`;
   };
 
-  const deletable = new Set<string>();
-  const spared: SparedKey[] = [];
-  for (const key of input.keys) {
+  const spareReasonOf = (key: string): string | undefined => {
     const object = classifyKey(key.slice(input.prefix.length), input.layout, size);
     switch (object.kind) {
       case 'backup-sentinel':
       case 'backup-metadata':
       case 'backup-payload':
-        if (doomed.has(object.backupName)) deletable.add(key);
-        else spared.push({ key, reason: spareReason.get(object.backupName) ?? `${object.backupName} stays` });
-        break;
+        if (doomed.has(object.backupName)) return undefined;
+        return spareReason.get(object.backupName) ?? `${object.backupName} stays`;
       case 'wal-segment':
       case 'wal-partial':
       case 'wal-backup-history':
       case 'wal-delta':
       case 'wal-metadata': {
         const segment = 'segment' in object ? object.segment : undefined;
-        if (segment === undefined) spared.push({ key, reason: 'WAL metadata without a segment is never deleted' });
-        else if (isNeeded({ key, kind: 'segment', timeline: segment.timeline, segNo: segment.segNo, size: 0 })) {
-          spared.push({ key, reason: reasonOf(segment.timeline, segment.segNo) });
-        } else deletable.add(key);
-        break;
+        if (segment === undefined) return 'WAL metadata without a segment is never deleted';
+        if (isNeeded({ key, kind: 'segment', timeline: segment.timeline, segNo: segment.segNo, size: 0 })) {
+          return reasonOf(segment.timeline, segment.segNo);
+        }
+        return undefined;
       }
       default:
-        spared.push({ key, reason: `${key} is not a backup or WAL segment object walcat deletes` });
+        return `${key} is not a backup or WAL segment object walcat deletes`;
     }
-  }
-  return { deletable, spared, backupsDeleted: [...doomed], fresh };
+  };
+  return { spareReason: spareReasonOf, backupsDeleted: [...doomed] };
 }

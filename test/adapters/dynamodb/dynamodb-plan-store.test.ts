@@ -84,11 +84,20 @@ describe('DynamoDbPlanStore on dynalite', () => {
     const planId = newPlanId(cluster, createdAt, 'a1b2');
     const keys = Array.from(
       { length: 5200 },
-      (_, i) => `orders-main/wal_005/${'0'.repeat(8)}${i.toString(16).padStart(16, '0')}.lz4`,
+      (_, i) => `orders-main/basebackups_005/base_${i.toString(16).padStart(24, '0')}/tar_partitions/part_001.tar.lz4`,
     );
     const body = bigPlan(planId, createdAt);
     const header = await store.savePlan({ plan: body, bucket: 'pg-backups', batches: deletionBatches(keys) });
-    expect(header).toMatchObject({ planId, status: 'pending', batchCount: 6, keyCount: 5200, walObjectsDeleted: 4095 });
+    // The backups' objects are stored as keys; the WAL stays the body's ranges, counted by the objects they hold.
+    expect(header).toMatchObject({
+      planId,
+      status: 'pending',
+      format: 'ranges',
+      batchCount: 6,
+      keyCount: 5200 + 4095,
+      walBatchKeys: 1000,
+      walObjectsDeleted: 4095,
+    });
 
     expect(await store.getPlanBody(cluster, planId)).toEqual(body);
     expect(await store.getPlanHeader(cluster, planId)).toEqual(header);
@@ -158,12 +167,38 @@ describe('DynamoDbPlanStore on dynalite', () => {
       batches: streamed(),
     });
     expect(handedOver).toHaveLength(60);
-    expect(header).toMatchObject({ planId, batchCount: 60, keyCount: 60 });
+    expect(header).toMatchObject({ planId, batchCount: 60, keyCount: 60 + 4095 });
     const batches = [];
     for await (const batch of store.listBatches(cluster, planId)) batches.push(batch);
     expect(batches.map((batch) => batch.index)).toEqual(handedOver);
     expect(batches.map((batch) => batch.keys[0])).toEqual(
       handedOver.map((index) => `orders-main/wal_005/${index.toString(16).toUpperCase().padStart(24, '0')}.lz4`),
     );
+  });
+
+  it('records each WAL batch once, first run first, and lists them in order with their failures', async () => {
+    const createdAt = new Date('2026-11-21T05:00:00Z');
+    const planId = newPlanId(cluster, createdAt, 'e5f6');
+    await store.savePlan({ plan: bigPlan(planId, createdAt), bucket: 'pg-backups', batches: [], walBatchKeys: 7 });
+    expect(await store.getPlanHeader(cluster, planId)).toMatchObject({ format: 'ranges', walBatchKeys: 7 });
+    const first = {
+      index: 0,
+      range: 0,
+      last: { segNo: 7, key: 'orders-main/wal_005/000000010000000000000007.lz4' },
+      rangeDone: false,
+      lastDoomed: { timeline: 1, segNo: 7 },
+      failed: [
+        { key: 'orders-main/wal_005/000000010000000000000003.lz4', code: 'AccessDenied', message: 'x'.repeat(500) },
+      ],
+    };
+    expect(await store.recordWalBatch(cluster, planId, first)).toBe(true);
+    expect(await store.recordWalBatch(cluster, planId, { ...first, failed: [] })).toBe(false);
+    expect(await store.recordWalBatch(cluster, planId, { index: 1, range: 0, rangeDone: true, failed: [] })).toBe(true);
+    const recorded = [];
+    for await (const record of store.listWalBatches(cluster, planId)) recorded.push(record);
+    expect(recorded).toEqual([
+      { ...first, failed: [{ ...first.failed[0], message: 'x'.repeat(120) }] },
+      { index: 1, range: 0, rangeDone: true, failed: [] },
+    ]);
   });
 });
