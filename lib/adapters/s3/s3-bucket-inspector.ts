@@ -136,8 +136,20 @@ function filterValue(filter: S3NotificationFilter | undefined, name: 'prefix' | 
 }
 
 /** The BucketInspector port over the AWS SDK S3 client (S3, or moto's server mode in tests). */
+/** The folder of a key (up to its last `/`): the scope walcat's own grants give the lock-read permissions. */
+const folderOf = (bucket: string, key: string): string => `${bucket}/${key.slice(0, key.lastIndexOf('/') + 1)}`;
+
 export class S3BucketInspector implements BucketInspector {
   readonly #client: S3Client;
+  /**
+   * Folders where an explicit GetObjectRetention (or GetObjectLegalHold) was answered, so the caller holds that
+   * permission there and HeadObject's lack of the matching header means "none", not "not allowed to see": a plan
+   * over hundreds of thousands of WAL objects then costs one HeadObject each instead of two or three requests. A
+   * permission revoked later can only make a plan promise a deletion S3 then refuses (S3 enforces the lock itself,
+   * and apply reports the refused keys); it never makes walcat delete a locked object.
+   */
+  readonly #retentionReadable = new Set<string>();
+  readonly #legalHoldReadable = new Set<string>();
 
   constructor(client: S3Client) {
     this.#client = client;
@@ -195,14 +207,17 @@ export class S3BucketInspector implements BucketInspector {
       mode: response.ObjectLockMode,
       until: response.ObjectLockRetainUntilDate,
     };
+    const folder = folderOf(bucket, key);
     const retention =
-      fromHead.mode !== undefined || fromHead.until !== undefined
+      fromHead.mode !== undefined || fromHead.until !== undefined || this.#retentionReadable.has(folder)
         ? fromHead
         : await this.#retentionOf(bucket, key, fromHead);
     const legalHold =
       response.ObjectLockLegalHoldStatus !== undefined
         ? response.ObjectLockLegalHoldStatus === 'ON'
-        : await this.#legalHoldOf(bucket, key);
+        : this.#legalHoldReadable.has(folder)
+          ? false
+          : await this.#legalHoldOf(bucket, key);
     return {
       ...(retention.mode ? { mode: retention.mode } : {}),
       ...(retention.until ? { retainUntil: new Date(retention.until) } : {}),
@@ -217,12 +232,20 @@ export class S3BucketInspector implements BucketInspector {
   ): Promise<{ mode?: ObjectRetention['mode']; until?: Date }> {
     try {
       const { Retention } = await this.#client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key }));
+      this.#retentionReadable.add(folderOf(bucket, key));
       return { mode: Retention?.Mode, until: Retention?.RetainUntilDate };
     } catch (error) {
-      if (isGone(error) || isNoLock(error)) return {};
+      if (isGone(error)) return {};
+      if (isNoLock(error)) {
+        this.#retentionReadable.add(folderOf(bucket, key));
+        return {};
+      }
       // An S3-compatible store that answers GetObjectRetention with something else than a retention document
-      // (200, unparsable) does not implement it; the HeadObject answer is all there is.
-      if (answeredWithoutImplementing(error)) return fromHead;
+      // (200, unparsable) does not implement it; the HeadObject answer is all there is, for every object there.
+      if (answeredWithoutImplementing(error)) {
+        this.#retentionReadable.add(folderOf(bucket, key));
+        return fromHead;
+      }
       throw this.#lockReadError(error, bucket, key, 's3:GetObjectRetention');
     }
   }
@@ -230,9 +253,14 @@ export class S3BucketInspector implements BucketInspector {
   async #legalHoldOf(bucket: string, key: string): Promise<boolean> {
     try {
       const { LegalHold } = await this.#client.send(new GetObjectLegalHoldCommand({ Bucket: bucket, Key: key }));
+      this.#legalHoldReadable.add(folderOf(bucket, key));
       return LegalHold?.Status === 'ON';
     } catch (error) {
-      if (isGone(error) || isNoLock(error) || answeredWithoutImplementing(error)) return false;
+      if (isGone(error)) return false;
+      if (isNoLock(error) || answeredWithoutImplementing(error)) {
+        this.#legalHoldReadable.add(folderOf(bucket, key));
+        return false;
+      }
       throw this.#lockReadError(error, bucket, key, 's3:GetObjectLegalHold');
     }
   }

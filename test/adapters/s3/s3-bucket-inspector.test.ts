@@ -32,6 +32,20 @@ afterAll(async () => {
   await moto?.close();
 });
 
+/** Counts the commands `client` sends, by name, as they are sent. */
+function countCommands(client: ReturnType<typeof createS3Client>): Record<string, number> {
+  const sent: Record<string, number> = {};
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown';
+      sent[name] = (sent[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
+  return sent;
+}
+
 async function bucket(name: string, objectLock = false): Promise<string> {
   await moto.s3.send(new CreateBucketCommand({ Bucket: name, ObjectLockEnabledForBucket: objectLock }));
   return name;
@@ -173,6 +187,40 @@ describe('S3BucketInspector against moto', () => {
     await moto.s3.send(new PutObjectCommand({ Bucket: unlocked, Key: 'orders-main/x', Body: 'x' }));
     expect(await inspector.objectRetention(unlocked, 'orders-main/x')).toEqual({ legalHold: false });
     expect(await inspector.objectRetention(unlocked, 'orders-main/gone')).toEqual({ legalHold: false });
+  });
+
+  it('reads the lock of many objects of one folder with one HeadObject each once a lock read proved the permissions', async () => {
+    const name = await bucket('many-locked-objects', true);
+    await defaultRetention(name, { Mode: 'GOVERNANCE', Days: 14 });
+    const keys = Array.from(
+      { length: 20 },
+      (_, index) => `orders-main/wal_005/0000000100000000000000${(0x20 + index).toString(16).toUpperCase()}.lz4`,
+    );
+    for (const key of keys) {
+      await moto.s3.send(new PutObjectCommand({ Bucket: name, Key: key, Body: 'wal', ChecksumAlgorithm: 'CRC32' }));
+    }
+    const held = keys[7] as string;
+    await moto.s3.send(
+      new PutObjectLegalHoldCommand({
+        Bucket: name,
+        Key: held,
+        LegalHold: { Status: 'ON' },
+        ChecksumAlgorithm: 'CRC32',
+      }),
+    );
+    const client = createS3Client({ region: MOTO_REGION, s3: moto.endpoint, credentials: MOTO_CREDENTIALS });
+    const sent = countCommands(client);
+    try {
+      const reader = new S3BucketInspector(client);
+      const locks = [];
+      for (const key of keys) locks.push(await reader.objectRetention(name, key));
+      expect(locks.map((lock) => lock.legalHold)).toEqual(keys.map((key) => key === held));
+      expect(locks.every((lock) => lock.mode === 'GOVERNANCE')).toBe(true);
+      // One HeadObject per object, and one legal-hold read proving the permission for the folder.
+      expect(sent).toEqual({ HeadObjectCommand: 20, GetObjectLegalHoldCommand: 1 });
+    } finally {
+      client.destroy();
+    }
   });
 
   it('a role that may not read the lock gets an error naming the object and the permission, never "no lock"', async () => {
