@@ -79,10 +79,13 @@ export async function forEachListedPage(
         ...(options.signal ? { signal: options.signal } : {}),
       });
       requests++;
-      const inRange =
-        range.until === undefined ? page.objects : page.objects.filter((o) => o.key <= (range.until as string));
-      listed += inRange.length;
       const lastKey = page.objects.at(-1)?.key;
+      // A page is in key order: when its last key is in the range, all of it is (the common case, kept as it is).
+      const inRange =
+        range.until === undefined || lastKey === undefined || lastKey <= range.until
+          ? page.objects
+          : page.objects.filter((o) => o.key <= (range.until as string));
+      listed += inRange.length;
       const more = page.continuationToken !== undefined && inRange.length === page.objects.length;
       if (!more || lastKey === undefined) {
         await onPage({

@@ -234,11 +234,13 @@ export async function syncCatalog(
     const listedAt = clock();
     const wal: WalObjectChange[] = [];
     const backupChanges: BackupChange[] = [];
-    const listedByKey = new Map<string, ObjectSummary>(page.objects.map((object) => [object.key, object]));
+    // One map per page for both questions: is a key listed (has), and what the catalog holds for it (get).
+    const storedWal = new Map<string, WalObjectRecord | undefined>();
+    for (const object of page.objects) storedWal.set(object.key, undefined);
+    const listedByKey = storedWal;
     listed += page.objects.length;
 
     // Catalog records of the covered range: those listed are compared below, the others vanished.
-    const storedWal = new Map<string, WalObjectRecord>();
     for await (const records of catalogWalPagesIn(page.covered)) {
       for (const record of records) {
         if (!keyInRange(record.key, page.covered)) continue;

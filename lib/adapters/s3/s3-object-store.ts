@@ -100,19 +100,19 @@ export class S3ObjectStore implements ObjectStore, ObjectVersionStore, ServiceCl
       }),
       request.signal ? { abortSignal: request.signal } : {},
     );
-    const objects: ObjectSummary[] = (response.Contents ?? []).flatMap((item) =>
-      item.Key === undefined
-        ? []
-        : [
-            {
-              key: item.Key,
-              size: item.Size ?? 0,
-              etag: unquote(item.ETag),
-              lastModified: item.LastModified ?? new Date(0),
-              ...(item.StorageClass === undefined ? {} : { storageClass: item.StorageClass }),
-            },
-          ],
-    );
+    // A loop, not flatMap with spreads: a full sync maps every object of the bucket through here.
+    const objects: ObjectSummary[] = [];
+    for (const item of response.Contents ?? []) {
+      if (item.Key === undefined) continue;
+      const summary: { -readonly [K in keyof ObjectSummary]: ObjectSummary[K] } = {
+        key: item.Key,
+        size: item.Size ?? 0,
+        etag: unquote(item.ETag),
+        lastModified: item.LastModified ?? new Date(0),
+      };
+      if (item.StorageClass !== undefined) summary.storageClass = item.StorageClass;
+      objects.push(summary);
+    }
     return {
       objects,
       ...(response.IsTruncated && response.NextContinuationToken

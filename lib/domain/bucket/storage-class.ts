@@ -33,7 +33,8 @@ export function needsThaw(storageClass: string): boolean {
  * @example catalogStorageClass('INTELLIGENT_TIERING', 'ARCHIVE_ACCESS') === 'INTELLIGENT_TIERING/ARCHIVE_ACCESS'
  */
 export function catalogStorageClass(storageClass: string | undefined, archiveTier?: string): string | undefined {
-  if (storageClass === undefined || storageClass === '') return undefined;
+  // Every object of a listing carries its class, nearly all STANDARD: answered without a new string.
+  if (storageClass === undefined || storageClass === '' || storageClass === 'STANDARD') return undefined;
   const upper = storageClass.toUpperCase();
   if (upper === 'STANDARD') return undefined;
   if (upper === 'INTELLIGENT_TIERING' && archiveTier !== undefined && archiveTier !== '') {
