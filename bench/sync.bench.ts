@@ -52,6 +52,18 @@ class BucketWithBodies extends LatentMemoryObjectStore {
   }
 }
 
+/** Steady-state runs of each of the sequential and the sharded sync, alternated; the median of each is compared. */
+const STEADY_RUNS = 3;
+
+/** "11 list requests, ..., 0 changes, 10 catalog Queries, 900 ms CPU". */
+const describeSteady = (steady: {
+  clock: RequestLatency;
+  outcome: { added: number; updated: number };
+  queries: number;
+  cpuMs: number;
+}): string =>
+  `${describeRequests(steady.clock)}, ${steady.outcome.added + steady.outcome.updated} changes, ${steady.queries} catalog Queries, ${Math.round(steady.cpuMs)} ms CPU (dynalite's included)`;
+
 /** Workers of walcat's sharded listing (the sync's default). */
 const WORKERS = 16;
 
@@ -75,6 +87,7 @@ const describeRequests = (clock: RequestLatency): string =>
 async function listingBound(objects: number, concurrency: number, clock: RequestLatency, now: Date) {
   const shape = { cluster: BENCH_CLUSTER, objects, tombstones: 0 };
   const listing = new StreamingBucket(shape, S3_REQUEST_LATENCY_MS, clock);
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await syncCatalog(
     { catalog: new StreamingCatalog(shape), objects: listing as unknown as ObjectStore, decompress: () => undefined },
@@ -82,7 +95,12 @@ async function listingBound(objects: number, concurrency: number, clock: Request
     { now, concurrency },
   );
   const wallMs = performance.now() - started;
-  return { ms: clock instanceof VirtualLatency ? clock.elapsedMs : wallMs, clock };
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    ms: clock instanceof VirtualLatency ? clock.elapsedMs : wallMs,
+    clock,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
 }
 
 /** Rows of the listing-bound comparison at one size, on one clock, with the speed-up's goal. */
@@ -105,13 +123,13 @@ async function listingRows(objects: number, virtual: boolean, goal: BenchRow['go
       `${label} listing, ${clockName}: sequential`,
       sequential.ms,
       'ms',
-      `${describeRequests(sequential.clock)}; ${note}`,
+      `${describeRequests(sequential.clock)}, ${Math.round(sequential.cpuMs)} ms CPU; ${note}`,
     ),
     row(
       `${label} listing, ${clockName}: sharded (${WORKERS} workers)`,
       sharded.ms,
       'ms',
-      `${describeRequests(sharded.clock)}; ${note}`,
+      `${describeRequests(sharded.clock)}, ${Math.round(sharded.cpuMs)} ms CPU; ${note}`,
     ),
     row(`${label} listing, ${clockName}: speed-up, sharded vs sequential`, sequential.ms / sharded.ms, 'x', note, goal),
     row(
@@ -149,6 +167,8 @@ const syncBenchmark: Benchmark = {
       const measure = async (concurrency: number, store: DynamoDbCatalogStore = catalog) => {
         const clock = new WallClockLatency();
         const objects = new BucketWithBodies(summaries, bodies, clock);
+        const queriesBefore = ddb.requests.byKind.Query ?? 0;
+        const cpuBefore = process.cpuUsage();
         const started = performance.now();
         const outcome = await syncCatalog(
           { catalog: store, objects, decompress: historyTextOrUndefined },
@@ -156,10 +176,23 @@ const syncBenchmark: Benchmark = {
           { now: bucket.now, concurrency },
         );
         const total = performance.now() - started;
+        const cpu = process.cpuUsage(cpuBefore);
         if (outcome.listed !== summaries.length)
           throw new Error(`sync bench: listed ${outcome.listed} of ${summaries.length}`);
-        return { total, clock, gets: objects.gets, outcome };
+        return {
+          total,
+          clock,
+          gets: objects.gets,
+          outcome,
+          // This process's CPU, dynalite's (in process) included: on a loaded machine the wall time waits for a core.
+          cpuMs: (cpu.user + cpu.system) / 1000,
+          queries: (ddb.requests.byKind.Query ?? 0) - queriesBefore,
+        };
       };
+      type Measured = Awaited<ReturnType<typeof measure>>;
+      /** The run of median wall time among `runs` (alternated by the caller, so load drifts touch both sides). */
+      const median = (runs: Measured[]): Measured =>
+        [...runs].sort((a, b) => a.total - b.total)[Math.floor(runs.length / 2)] as Measured;
       // From empty: every record written. dynalite has no transactions, so each new WAL record would be its own
       // conditional PutItem (10,000 of them took 238 s at load 20, most of the bench's budget, where DynamoDB takes
       // 100 per TransactWriteItems): those creates are held back and put in bulk afterwards, untimed
@@ -172,10 +205,17 @@ const syncBenchmark: Benchmark = {
       const bulkStarted = performance.now();
       await ddb.bulkPut(tableName, seeding.recorded);
       const bulkSeconds = (performance.now() - bulkStarted) / 1000;
-      // Then the steady state, where the listing and the catalog's range queries are the whole cost.
-      const sequential = await measure(1);
-      const sharded = await measure(WORKERS);
-      for (const steady of [sequential, sharded]) {
+      // Then the steady state, where the listing and the catalog's range queries are the whole cost: three runs of
+      // each, alternated, the median of each compared (one run of each swung 0.6-1.3x with the load of the moment).
+      const sequentialRuns: Measured[] = [];
+      const shardedRuns: Measured[] = [];
+      for (let round = 0; round < STEADY_RUNS; round++) {
+        sequentialRuns.push(await measure(1));
+        shardedRuns.push(await measure(WORKERS));
+      }
+      const sequential = median(sequentialRuns);
+      const sharded = median(shardedRuns);
+      for (const steady of [...sequentialRuns, ...shardedRuns]) {
         const changes = steady.outcome.added + steady.outcome.updated + steady.outcome.removed;
         if (changes > 0) throw new Error(`sync bench: the steady-state sync found ${changes} changes, not 0`);
       }
@@ -191,13 +231,13 @@ const syncBenchmark: Benchmark = {
           'steady-state full sync, sequential ListObjectsV2',
           sequential.total,
           'ms',
-          `${describeRequests(sequential.clock)}, ${sequential.outcome.added + sequential.outcome.updated} changes; ${note}`,
+          `median of ${STEADY_RUNS}; ${describeSteady(sequential)}; ${note}`,
         ),
         row(
           `steady-state full sync, sharded (${WORKERS} workers)`,
           sharded.total,
           'ms',
-          `${describeRequests(sharded.clock)}, ${sharded.outcome.added + sharded.outcome.updated} changes; ${note}`,
+          `median of ${STEADY_RUNS}; ${describeSteady(sharded)}; ${note}`,
         ),
         // Sharding must never cost time: a small cluster's listing is not split beyond its pages.
         row('steady-state full sync speed-up, sharded vs sequential', sequential.total / sharded.total, 'x', note, {
