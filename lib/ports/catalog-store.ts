@@ -12,10 +12,16 @@ import type { BackupRecord, WalObjectRecord } from '../domain/catalog/catalog-re
 import type { RetentionTombstone } from '../domain/catalog/retention-tombstones.ts';
 import type { ClusterId } from '../domain/cluster.ts';
 import type { Alert } from '../domain/continuity/alert-state.ts';
+import type { RetentionWalObject } from '../domain/retention/wal-retention.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
 import type { SegmentNumber } from '../domain/wal/wal-segment.ts';
 
 export type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
+
+/** A live WAL object as retention reads it (see `CatalogStore.listRetentionWal`). */
+export interface RetentionWalItem extends RetentionWalObject {
+  readonly uploadedAt: Date;
+}
 
 /** What a batch of changes did: `stale` changes lost against a newer stored sequencer and were not written. */
 export interface ApplyOutcome {
@@ -118,6 +124,13 @@ export interface CatalogStore {
     range?: SegmentRange,
     options?: { readonly includeDeleted?: boolean },
   ): AsyncIterable<readonly WalObjectRecord[]>;
+  /**
+   * The live WAL objects of one timeline as retention folds them into runs: what `listWalObjects` yields, with only
+   * the fields retention reads (key, kind, segment, size, upload time). Stores without it are read with
+   * `listWalObjects`; the DynamoDB store asks for those attributes alone, so a ten-year archive's million items
+   * cost far less to receive and decode.
+   */
+  listRetentionWal?(cluster: ClusterId, timeline: TimelineId): AsyncIterable<RetentionWalItem>;
   /** The live object with the highest segment number of the timeline (any kind but `.history`), if any. */
   latestWalObject(cluster: ClusterId, timeline: TimelineId): Promise<WalObjectRecord | undefined>;
   /** `.history` records of the cluster (live and tombstoned), by timeline; `content` holds the decompressed text. */

@@ -157,6 +157,9 @@ async function forEachConcurrently<T>(
   if (failure) throw failure.error;
 }
 
+/** What the clock check reads of a WAL object: its key and when it was uploaded. */
+type UploadedWal = Pick<WalObjectRecord, 'key' | 'uploadedAt'>;
+
 /**
  * Compares this machine's clock with the storage service's (S3's `Date` header) or, when the service gave none,
  * with the newest upload in the catalog; does nothing without a service clock (tests with fixed times).
@@ -168,7 +171,7 @@ export async function assertRetentionClock(
   cluster: ClusterConfig,
   action: 'plan' | 'apply',
   now: Date,
-  wal: readonly WalObjectRecord[],
+  wal: readonly UploadedWal[],
 ): Promise<void> {
   if (serviceClock === undefined) return;
   const maxSkewMs = cluster.retention?.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
@@ -184,7 +187,7 @@ export async function assertRetentionClock(
     );
     return;
   }
-  let newest: WalObjectRecord | undefined;
+  let newest: UploadedWal | undefined;
   for (const object of wal) if (!newest || object.uploadedAt > newest.uploadedAt) newest = object;
   if (newest) {
     const reference = {
@@ -317,11 +320,12 @@ export async function planOverCatalogWal(
   catalog: CatalogStore,
   cluster: ClusterConfig,
   decision: RetentionDecision,
-): Promise<{ plan: RetentionPlan; newestUpload?: WalObjectRecord }> {
+): Promise<{ plan: RetentionPlan; newestUpload?: UploadedWal }> {
   const runs = new RetentionWalRunsBuilder(walRunBreaks(decision.protectedWal));
-  let newestUpload: WalObjectRecord | undefined;
+  let newestUpload: UploadedWal | undefined;
   for (const timeline of await catalog.listTimelines(cluster.id)) {
-    for await (const object of catalog.listWalObjects(cluster.id, timeline)) {
+    const objects = catalog.listRetentionWal?.(cluster.id, timeline) ?? catalog.listWalObjects(cluster.id, timeline);
+    for await (const object of objects) {
       if (object.deleted) continue;
       runs.add(object);
       if (!newestUpload || object.uploadedAt > newestUpload.uploadedAt) newestUpload = object;

@@ -59,6 +59,8 @@ export interface TableQuery {
   readonly consistent?: boolean;
   /** Items per page requested (DynamoDB's `Limit`); paging continues until the range ends. */
   readonly pageSize?: number;
+  /** Only these top-level attributes of each item (a ProjectionExpression); every attribute when absent. */
+  readonly projection?: readonly string[];
 }
 
 /** How unprocessed batch items are resent: this many requests at most, capped exponential backoff between. */
@@ -319,6 +321,11 @@ export class SingleTable {
         names[range] = query.index.rangeKey;
       }
     }
+    // Attribute names are always placeholders: DynamoDB reserves hundreds of words (`size`, `key`, ...).
+    const projection = query.projection?.map((attribute, index) => {
+      names[`#p${index}`] = attribute;
+      return `#p${index}`;
+    });
     let keyCondition = `${hash} = :pk`;
     if (query.skBetween !== undefined) {
       keyCondition += ` AND ${range} BETWEEN :skFrom AND :skTo`;
@@ -348,6 +355,7 @@ export class SingleTable {
             ...(query.forward === false ? { ScanIndexForward: false } : {}),
             ...(query.consistent === true ? { ConsistentRead: true } : {}),
             ...(query.pageSize === undefined ? {} : { Limit: query.pageSize }),
+            ...(projection === undefined ? {} : { ProjectionExpression: projection.join(', ') }),
             ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
             ...this.#returnCapacity,
           }),

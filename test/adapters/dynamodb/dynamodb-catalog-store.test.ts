@@ -217,6 +217,40 @@ describe('DynamoDbCatalogStore against dynalite', () => {
     expect(await store.listTimelines(cluster)).toEqual([1]);
   });
 
+  it('reads a timeline for retention as listWalObjects does, with only the fields retention reads', async () => {
+    const store = await newStore();
+    const partial = {
+      ...walRecord(`${segmentName(3).slice(0, -3)}.partial.br`, 3, 4, true, 7),
+      kind: 'partial' as const,
+    };
+    await store.applyWalChanges(
+      [
+        ...[1, 2, 3, 5].map((segNo) => walRecord(segmentName(segNo), segNo, segNo, segNo !== 2, 10 + segNo)),
+        partial,
+      ].map((record) => ({ origin: 'event' as const, record })),
+    );
+    const lean = [];
+    for await (const object of store.listRetentionWal(cluster, timelineId(1))) lean.push(object);
+    const full = [];
+    for await (const record of store.listWalObjects(cluster, timelineId(1))) {
+      full.push({
+        key: record.key,
+        kind: record.kind,
+        timeline: record.timeline,
+        segNo: record.segNo,
+        size: record.size,
+        uploadedAt: record.uploadedAt,
+      });
+    }
+    expect(lean).toEqual(full);
+    expect(lean.map((object) => [object.segNo, object.kind, object.size])).toEqual([
+      [1, 'segment', 11],
+      [3, 'segment', 13],
+      [3, 'partial', 7],
+      [5, 'segment', 15],
+    ]);
+  });
+
   it('keeps cluster state with optimistic versions and an opaque cursor holding bigints', async () => {
     const store = await newStore();
     expect(await store.getClusterState(cluster)).toEqual({ cluster, version: 0 });
