@@ -82,6 +82,18 @@ class ProtectionIndex {
     return contains(this.byTimeline.get(timeline) ?? this.everyTimeline, segNo);
   }
 
+  /**
+   * The first segment after `segNo` whose protection differs from the segment before it (Infinity when none):
+   * the start of the next interval, or the segment after the end of the one holding `segNo`. Merged intervals never
+   * touch, so both are real changes.
+   */
+  nextChangeAfter(timeline: number, segNo: number): number {
+    const intervals = this.byTimeline.get(timeline) ?? this.everyTimeline;
+    const interval = intervals[firstEndingAtOrAfter(intervals, segNo)];
+    if (interval === undefined) return Number.POSITIVE_INFINITY;
+    return interval.from > segNo ? interval.from : interval.to + 1;
+  }
+
   /** How much of `from..to` (inclusive) on the timeline the ranges protect. */
   coverage(timeline: number, from: number, to: number): 'none' | 'all' | 'part' {
     const intervals = this.byTimeline.get(timeline) ?? this.everyTimeline;
@@ -244,6 +256,12 @@ interface OpenRun {
   bytes: number;
 }
 
+/** Where runs break, optionally able to say where the next break after a segment is (see {@link walRunBreaks}). */
+export type RunBreaks = ((timeline: number, segNo: number) => boolean) & {
+  /** The smallest segment after `segNo` before which the runs break (Infinity when none). */
+  readonly nextBreakAfter?: (timeline: number, segNo: number) => number;
+};
+
 /**
  * Folds WAL objects, read in catalog order (segment order within each timeline), into {@link RetentionWalRuns}
  * without keeping the objects: memory is proportional to the runs. A run breaks where a segment is missing and
@@ -258,10 +276,12 @@ interface OpenRun {
 export class RetentionWalRunsBuilder {
   readonly #runs: OpenRun[] = [];
   readonly #tails = new Map<number, OpenRun>();
-  readonly #breakBefore: (timeline: number, segNo: number) => boolean;
+  /** Per open run, the first segment after its start the breaks may split at: below it, a run grows unasked. */
+  readonly #unbrokenBelow = new Map<OpenRun, number>();
+  readonly #breakBefore: RunBreaks;
   #alwaysKept = 0;
 
-  constructor(breakBefore: (timeline: number, segNo: number) => boolean = () => false) {
+  constructor(breakBefore: RunBreaks = () => false) {
     this.#breakBefore = breakBefore;
   }
 
@@ -282,14 +302,22 @@ export class RetentionWalRunsBuilder {
     if (tail !== undefined && segNo === tail.toSegNo) {
       tail.objects++;
       tail.bytes += object.size;
-    } else if (tail !== undefined && segNo === tail.toSegNo + 1 && !this.#breakBefore(timeline, segNo)) {
+    } else if (
+      tail !== undefined &&
+      segNo === tail.toSegNo + 1 &&
+      // Asking the breaks of each of a million segments was most of the fold; only the next break can stop a run.
+      (segNo < (this.#unbrokenBelow.get(tail) as number) || !this.#breakBefore(timeline, segNo))
+    ) {
       tail.toSegNo = segNo;
       tail.objects++;
       tail.bytes += object.size;
     } else {
       const run: OpenRun = { timeline, fromSegNo: segNo, toSegNo: segNo, objects: 1, bytes: object.size };
       this.#runs.push(run);
+      if (tail !== undefined) this.#unbrokenBelow.delete(tail);
       this.#tails.set(timeline, run);
+      // Without a way to find the next break, every segment after the first is asked.
+      this.#unbrokenBelow.set(run, this.#breakBefore.nextBreakAfter?.(timeline, segNo) ?? segNo + 1);
     }
     return this;
   }
@@ -306,9 +334,13 @@ export class RetentionWalRunsBuilder {
  *
  * @example walRunBreaks([{ fromSegNo: 100, reason: 'pitr-window from base_…' }])(timelineId(1), 100) // true
  */
-export function walRunBreaks(ranges: readonly ProtectedWalRange[]): (timeline: number, segNo: number) => boolean {
+export function walRunBreaks(ranges: readonly ProtectedWalRange[]): RunBreaks {
   const index = new ProtectionIndex(ranges);
-  return (timeline, segNo) => index.covers(timeline, segNo) !== index.covers(timeline, segNo - 1);
+  const breaks = (timeline: number, segNo: number) =>
+    index.covers(timeline, segNo) !== index.covers(timeline, segNo - 1);
+  return Object.assign(breaks, {
+    nextBreakAfter: (timeline: number, segNo: number) => index.nextChangeAfter(timeline, segNo),
+  });
 }
 
 /** What {@link planWalDeletionOverRuns} decides: the deletion ranges, without a key of them. */
