@@ -225,7 +225,7 @@ export async function createCliRuntime(options: {
         import('./commands/restore-status.ts'),
         withCatalog(),
       ]);
-      return restoreStatusCommand({ jobs: () => store().restoreJobs() });
+      return restoreStatusCommand({ jobs: () => store().jobs() });
     },
     drill: async () => {
       const [{ drillCommand }, set] = await Promise.all([import('./commands/drill.ts'), withAdapterSet()]);

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { commandStatusUpdateFromEvent } from '../domain/jobs/command-status.ts';
+import { restoreStatusWord } from '../domain/restore/restore-status-words.ts';
 import type { ClusterRunQueue } from '../ports/cluster-run-queue.ts';
 import { reconcileJobs } from '../use-cases/reconcile-stuck-jobs.ts';
 import { type TrackCommandDependencies, trackCommandStatus } from '../use-cases/track-command-status.ts';
@@ -52,16 +53,16 @@ export function createJobTrackerHandler(deps: TrackCommandDependencies, logger: 
       const transition = outcome.transition?.kind ?? 'ignored';
       logger.info('restore job updated', {
         cluster: outcome.job.cluster,
-        job: outcome.job.jobId,
-        status: outcome.job.status,
+        job: outcome.job.id,
+        status: restoreStatusWord(outcome.job.state),
         transition,
         instance: update.instanceId,
       });
       return {
         commandId: update.commandId,
         tracked: true,
-        job: outcome.job.jobId,
-        state: outcome.job.status,
+        job: outcome.job.id,
+        state: restoreStatusWord(outcome.job.state),
         transition,
       };
     }

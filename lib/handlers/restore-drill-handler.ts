@@ -27,7 +27,7 @@ export function createRestoreDrillHandler(deps: DrillDeps, logger: Logger, runs?
     logger.info('restore drill', {
       cluster: cluster.id,
       outcome: outcome.kind,
-      ...('job' in outcome ? { jobId: outcome.job.jobId } : {}),
+      ...('job' in outcome ? { jobId: outcome.job.id } : {}),
     });
   };
   return lambdaHandler(logger, async (event: DrillEvent) => {

@@ -23,9 +23,9 @@ import type { LocalStackInfo, LocalStackSettings } from '../config/config-local-
 import type { FunctionName } from '../deploy/serverless-model.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { backupFinishedAt, isCompleteBackup } from '../domain/continuity/pitr-chain-base.ts';
-import { isTerminalJobState, type Job, type JobState } from '../domain/jobs/job.ts';
+import { isTerminalJobState, type Job, type JobState, restorePayload } from '../domain/jobs/job.ts';
 import { SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
-import type { RestoreJob } from '../domain/restore/restore-job.ts';
+import { restoreStatusWord } from '../domain/restore/restore-status-words.ts';
 import { WAL_G_LOCAL_BIN } from '../local-archiver/archiver-command.ts';
 import { requireHosts } from '../use-cases/dispatch-backup.ts';
 import { startDemoWorkload } from './demo-workload.ts';
@@ -304,9 +304,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       }
     };
     const runFirstDrill = async () => {
-      const drills = adapters.restoreJobs();
+      const drills = adapters.hostCommands().jobs;
       for (let attempt = 0; attempt < 10 && schedules; attempt += 1) {
-        const [last] = await drills.list(cluster.id, { kind: 'drill', limit: 1 });
+        const [last] = await drills.list(cluster.id, { types: ['drill'], limit: 1 });
         if (last) return;
         await schedules.runNow(`restore-drill ${cluster.id}`);
         await new Promise((resolve) => setTimeout(resolve, 15_000).unref());
@@ -330,10 +330,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
             if (transition === 'ignored' || transition === 'progressed' || job === undefined) return;
             print(`[restore] job ${job}: ${transition}`);
             if (transition === 'completed' || transition === 'failed') {
-              const ended = await adapters.restoreJobs().get(cluster.id, job);
+              const ended = await hostJobs.getById(cluster.id, job);
               if (ended) print(restoreEndLine(ended));
               // Each drill moved the previous copy aside: keep the last few, so weeks of drills do not fill the disk.
-              if (ended?.kind === 'drill') {
+              if (ended?.type === 'drill') {
                 for (const removed of pruneDrillCopies(dir, { protect: [pgPaths.dataDir] })) {
                   print(`[restore-drill] removed the older drill copy ${removed}`);
                 }
@@ -416,10 +416,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
 }
 
 /** The line a restore or drill ends with: its result, total time and where the copy runs. */
-function restoreEndLine(job: RestoreJob): string {
+function restoreEndLine(job: Job): string {
   const seconds = ((job.finishedAt ?? new Date()).getTime() - job.createdAt.getTime()) / 1000;
-  const where = job.request.inPlace ? 'in place' : `into ${job.request.hostSettings.pgData}`;
-  return `[${job.kind}] ${job.cluster}: job ${job.jobId} ${job.status} after ${seconds.toFixed(1)} s, ${where}${job.status === 'succeeded' ? `; walcat --local restore status ${job.jobId}` : `: ${job.failure?.message ?? ''}`}`;
+  const { request, failure } = restorePayload(job);
+  const where = request.inPlace ? 'in place' : `into ${request.hostSettings.pgData}`;
+  const status = restoreStatusWord(job.state);
+  return `[${job.type}] ${job.cluster}: job ${job.id} ${status} after ${seconds.toFixed(1)} s, ${where}${status === 'succeeded' ? `; walcat --local restore status ${job.id}` : `: ${failure?.message ?? ''}`}`;
 }
 
 /** One line per backup sentinel an object event carried (the catalog learned of a backup, or of its removal). */

@@ -1,15 +1,14 @@
-import type { ClusterId } from '../domain/cluster.ts';
 import { type CommandStatusUpdate, isTerminalStatus } from '../domain/jobs/command-status.ts';
+import type { Job } from '../domain/jobs/job.ts';
 import {
   applyCommandUpdate,
   nextRestoreCommand,
-  type RestoreJob,
   type RestoreTransition,
   stuckStep,
   timeOutStep,
 } from '../domain/restore/restore-job.ts';
 import type { CommandInvocation } from '../ports/command-transport.ts';
-import { RestoreJobConflictError } from '../ports/restore-job-store.ts';
+import { JobConflictError } from '../ports/job-store.ts';
 import { dispatchNextStep, notifyRestore, type RestoreDeps, releaseRestoreLock } from './restore-dependencies.ts';
 
 /** Attempts when a concurrent handler saved the same job first (duplicate events handled in parallel). */
@@ -18,7 +17,7 @@ const MAX_CONFLICT_RETRIES = 5;
 export interface AdvanceOutcome {
   /** `unknown-command`: no restore job sent this command (another feature's command): not an error. */
   readonly kind: 'unknown-command' | 'applied';
-  readonly job?: RestoreJob;
+  readonly job?: Job;
   readonly transition?: RestoreTransition;
 }
 
@@ -32,7 +31,7 @@ export async function advanceRestore(
   deps: RestoreDeps,
   update: CommandStatusUpdate,
   /** The job already read for this command (the job tracker's one lookup); reloaded after a conflict. */
-  found?: RestoreJob,
+  found?: Job,
 ): Promise<AdvanceOutcome> {
   let complete: CommandStatusUpdate | undefined;
   for (let attempt = 0; ; attempt++) {
@@ -42,18 +41,14 @@ export async function advanceRestore(
     try {
       return await applyAndContinue(deps, job, complete);
     } catch (error) {
-      if (!(error instanceof RestoreJobConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+      if (!(error instanceof JobConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
     }
   }
 }
 
 /** Command-level events name no instance: the job knows which one its steps run on. */
-async function withOutput(
-  deps: RestoreDeps,
-  update: CommandStatusUpdate,
-  job: RestoreJob,
-): Promise<CommandStatusUpdate> {
-  const instanceId = update.instanceId ?? job.instanceId;
+async function withOutput(deps: RestoreDeps, update: CommandStatusUpdate, job: Job): Promise<CommandStatusUpdate> {
+  const instanceId = update.instanceId ?? job.host;
   if (!isTerminalStatus(update.status) || update.stdoutTail !== undefined || instanceId === undefined) return update;
   const invocation = await deps.transport.getInvocation(update.commandId, instanceId);
   if (!invocation || !isTerminalStatus(invocation.status)) return update;
@@ -72,11 +67,7 @@ function fromInvocation(invocation: CommandInvocation, fallbackAt: Date): Comman
   };
 }
 
-async function applyAndContinue(
-  deps: RestoreDeps,
-  job: RestoreJob,
-  update: CommandStatusUpdate,
-): Promise<AdvanceOutcome> {
+async function applyAndContinue(deps: RestoreDeps, job: Job, update: CommandStatusUpdate): Promise<AdvanceOutcome> {
   const { job: next, transition } = applyCommandUpdate(job, update);
   if (transition.kind === 'ignored') return { kind: 'applied', job, transition };
   await deps.jobs.save(next, job.version);
@@ -92,7 +83,7 @@ async function applyAndContinue(
  * Sends the job's next step, then looks once at the command it sent (see {@link catchUpOnSentStep}). Every sender of
  * a step goes through here or through that look: the start, a step's end, resume and the watchdog.
  */
-export async function dispatchAndCatchUp(deps: RestoreDeps, job: RestoreJob): Promise<RestoreJob> {
+export async function dispatchAndCatchUp(deps: RestoreDeps, job: Job): Promise<Job> {
   return catchUpOnSentStep(deps, job, await dispatchNextStep(deps, job));
 }
 
@@ -103,15 +94,11 @@ export async function dispatchAndCatchUp(deps: RestoreDeps, job: RestoreJob): Pr
  * wait, so no handler waits and looks again; looking after the save closes the gap whatever the timing: the end is
  * applied either here or by its event, and the other sees a duplicate. Costs one GetCommandInvocation per step.
  */
-export async function catchUpOnSentStep(
-  deps: RestoreDeps,
-  before: RestoreJob,
-  dispatched: RestoreJob,
-): Promise<RestoreJob> {
+export async function catchUpOnSentStep(deps: RestoreDeps, before: Job, dispatched: Job): Promise<Job> {
   const next = nextRestoreCommand(before);
   const commandId = next === undefined ? undefined : dispatched.steps.find((s) => s.name === next.step)?.commandId;
-  if (commandId === undefined || dispatched.instanceId === undefined || dispatched === before) return dispatched;
-  const invocation = await deps.transport.getInvocation(commandId, dispatched.instanceId);
+  if (commandId === undefined || dispatched.host === undefined || dispatched === before) return dispatched;
+  const invocation = await deps.transport.getInvocation(commandId, dispatched.host);
   if (invocation === undefined || !isTerminalStatus(invocation.status)) return dispatched;
   const outcome = await advanceRestore(deps, fromInvocation(invocation, deps.now()));
   return (outcome.kind === 'applied' ? outcome.job : undefined) ?? dispatched;
@@ -130,14 +117,14 @@ export interface WatchdogOutcome {
  */
 export async function reviewRestoreJob(
   deps: RestoreDeps,
-  job: RestoreJob,
+  job: Job,
   quietMs: number,
   counts: { polled: number; timedOut: number; advanced: number },
 ): Promise<void> {
   // A step succeeded (or the job was created) but sending the next command failed, e.g. SendCommand throttled:
   // nothing is in flight, so no event will ever come and the event's redelivery is ignored as a duplicate.
   // Once the job has been quiet for `quietMs` (no handler is about to send it), send the step from here.
-  if (nextRestoreCommand(job) && deps.now().getTime() - job.updatedAt.getTime() >= quietMs) {
+  if (nextRestoreCommand(job) && deps.now().getTime() - job.lastUpdateAt.getTime() >= quietMs) {
     await dispatchAndCatchUp(deps, job);
     counts.advanced++;
     return;
@@ -146,7 +133,7 @@ export async function reviewRestoreJob(
   if (!stuck?.step.commandId) return;
   counts.polled++;
   const invocation =
-    job.instanceId === undefined ? undefined : await deps.transport.getInvocation(stuck.step.commandId, job.instanceId);
+    job.host === undefined ? undefined : await deps.transport.getInvocation(stuck.step.commandId, job.host);
   if (invocation && isTerminalStatus(invocation.status)) {
     const outcome = await advanceRestore(deps, fromInvocation(invocation, deps.now()));
     if (outcome.transition?.kind !== 'ignored') counts.advanced++;
@@ -161,15 +148,4 @@ export async function reviewRestoreJob(
       counts.timedOut++;
     }
   }
-}
-
-/** The restore watchdog alone, over the running restores of the clusters given (the job tracker runs every job's). */
-export async function reconcileRestoreJobs(
-  deps: RestoreDeps,
-  clusters: readonly ClusterId[],
-  quietMs: number,
-): Promise<WatchdogOutcome> {
-  const counts = { polled: 0, timedOut: 0, advanced: 0 };
-  for (const job of await deps.jobs.listRunning(clusters)) await reviewRestoreJob(deps, job, quietMs, counts);
-  return counts;
 }

@@ -2,7 +2,7 @@ import { InvalidInputError } from '../domain/errors.ts';
 import { RestoreJobStateError } from '../domain/restore/restore-job.ts';
 import type { RestoreOrchestratorInput } from '../domain/restore/restore-orchestrator-input.ts';
 import { RestoreTargetUnreachableError } from '../domain/restore/restore-plan.ts';
-import { RestoreLockedError } from '../ports/restore-job-store.ts';
+import { RestoreLockedError } from '../ports/job-store.ts';
 import { clusterOf, type RestoreDeps } from './restore-dependencies.ts';
 import { resumeRestore, startRestore } from './start-restore.ts';
 
@@ -43,13 +43,13 @@ export async function orchestrateRestore(
           ...(message.settings === undefined ? {} : { extraSettings: message.settings }),
           ...(message.resumeArchiving === true ? { resumeArchiving: true } : {}),
         });
-        return { kind: 'started', jobId: job.jobId };
+        return { kind: 'started', jobId: job.id };
       }
       case 'resume': {
         const cluster = clusterOf(deps, input.cluster);
         if (!cluster) throw new InvalidInputError(`cluster ${JSON.stringify(input.cluster)} is not configured`);
         const job = await resumeRestore(deps, cluster, input.jobId);
-        return { kind: 'resumed', jobId: job.jobId };
+        return { kind: 'resumed', jobId: job.id };
       }
       case 'invalid':
         return { kind: 'refused', reason: input.reason };

@@ -7,7 +7,6 @@
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { type CommandStatus, isTerminalStatus } from '../domain/jobs/command-status.ts';
 import type { Job } from '../domain/jobs/job.ts';
-import { restoreJobOf } from '../domain/restore/restore-job.ts';
 import { reviewRestoreJob, type WatchdogOutcome } from './advance-restore.ts';
 import { applyUpdates, updateFromInvocation } from './apply-host-job-reports.ts';
 import type { TrackCommandDependencies, TrackOutcome } from './track-command-status.ts';
@@ -54,7 +53,7 @@ export async function reconcileJobs(deps: TrackCommandDependencies, input: Recon
     for (const job of await deps.jobs.listActive(cluster.id)) {
       if (job.restore !== undefined) {
         if (restoreDeps !== undefined && job.state === 'running') {
-          await reviewRestoreJob(restoreDeps, restoreJobOf(job), restoreQuietMs, restores);
+          await reviewRestoreJob(restoreDeps, job, restoreQuietMs, restores);
         }
         continue;
       }

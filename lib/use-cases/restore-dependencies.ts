@@ -5,18 +5,32 @@
 import type { ClusterConfig } from '../domain/cluster.ts';
 import type { SlackMessage } from '../domain/continuity/slack-message.ts';
 import { InvalidInputError } from '../domain/errors.ts';
-import { markStepDispatched, nextRestoreCommand, type RestoreJob } from '../domain/restore/restore-job.ts';
+import type { Job } from '../domain/jobs/job.ts';
+import { markStepDispatched, nextRestoreCommand } from '../domain/restore/restore-job.ts';
 import { restoreSlackMessage } from '../domain/restore/restore-report.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
 import type { InstanceDirectory } from '../ports/instance-directory.ts';
+import { type JobStore, RestoreLockedError } from '../ports/job-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { ObjectThaw } from '../ports/object-thaw.ts';
-import { type RestoreJobStore, RestoreLockedError } from '../ports/restore-job-store.ts';
+
+/** What the restore use cases read and write of the job store: restores move by optimistic saves. */
+export type RestoreJobAccess = Pick<
+  JobStore,
+  | 'create'
+  | 'save'
+  | 'getById'
+  | 'findByCommandId'
+  | 'list'
+  | 'acquireRestoreLock'
+  | 'releaseRestoreLock'
+  | 'restoreLockHolder'
+>;
 
 export interface RestoreDeps {
   readonly catalog: CatalogStore;
-  readonly jobs: RestoreJobStore;
+  readonly jobs: RestoreJobAccess;
   readonly transport: CommandTransport;
   /** Resolves a host tag to the one instance a restore runs on. */
   readonly instances: InstanceDirectory;
@@ -44,18 +58,18 @@ export function clusterOf(deps: Pick<RestoreDeps, 'clusters'>, cluster: string):
  * Sends the next pending step of a running job and stores that it was sent. Returns the job as stored (unchanged
  * when nothing is due). A conflicting save means another handler advanced the job first: the caller reloads.
  */
-export async function dispatchNextStep(deps: RestoreDeps, job: RestoreJob): Promise<RestoreJob> {
+export async function dispatchNextStep(deps: RestoreDeps, job: Job): Promise<Job> {
   const next = nextRestoreCommand(job);
   if (!next) return job;
-  const instanceId = job.instanceId;
+  const instanceId = job.host;
   if (instanceId === undefined) {
-    throw new InvalidInputError(`restore job ${job.jobId} has no resolved instance; start it again with --instance`);
+    throw new InvalidInputError(`restore job ${job.id} has no resolved instance; start it again with --instance`);
   }
   const sent = await deps.transport.send({
     targets: { instanceIds: [instanceId] },
     script: next.script,
     timeoutSeconds: next.timeoutSeconds,
-    comment: `walcat restore ${job.jobId} ${next.step}`,
+    comment: `walcat restore ${job.id} ${next.step}`,
     ...(deps.commandOutput?.outputS3 ? { outputS3: deps.commandOutput.outputS3 } : {}),
     ...(deps.commandOutput?.cloudWatchLogGroup ? { cloudWatchLogGroup: deps.commandOutput.cloudWatchLogGroup } : {}),
   });
@@ -78,8 +92,8 @@ export async function takeRestoreLock(
   const holder = await deps.jobs.restoreLockHolder(cluster);
   let stale: string | undefined;
   if (holder !== undefined && holder !== jobId) {
-    const held = await deps.jobs.get(cluster, holder);
-    if (held?.status !== 'running') stale = holder;
+    const held = await deps.jobs.getById(cluster, holder);
+    if (held?.state !== 'running') stale = holder;
   }
   try {
     await deps.jobs.acquireRestoreLock(cluster, jobId, stale);
@@ -93,14 +107,14 @@ export async function takeRestoreLock(
 }
 
 /** Releases the restore lock of a restore job that ended (succeeded, or failed and so abandoned until resumed). */
-export async function releaseRestoreLock(deps: Pick<RestoreDeps, 'jobs'>, job: RestoreJob): Promise<void> {
-  if (job.kind === 'restore' && job.status !== 'running') await deps.jobs.releaseRestoreLock(job.cluster, job.jobId);
+export async function releaseRestoreLock(deps: Pick<RestoreDeps, 'jobs'>, job: Job): Promise<void> {
+  if (job.type === 'restore' && job.state !== 'running') await deps.jobs.releaseRestoreLock(job.cluster, job.id);
 }
 
 /** Tells the cluster's Slack channel; a notification failure never fails the restore. */
 export async function notifyRestore(
   deps: Pick<RestoreDeps, 'notifier' | 'clusters'>,
-  job: RestoreJob,
+  job: Job,
   event: 'started' | 'failed' | 'ready',
 ): Promise<void> {
   const cluster = clusterOf(deps, job.cluster);

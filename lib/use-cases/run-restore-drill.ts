@@ -1,6 +1,6 @@
 import type { ClusterConfig, HostSettings } from '../domain/cluster.ts';
+import type { Job } from '../domain/jobs/job.ts';
 import { drillTarget } from '../domain/restore/drill-target.ts';
-import type { RestoreJob } from '../domain/restore/restore-job.ts';
 import { RestoreTargetUnreachableError } from '../domain/restore/restore-plan.ts';
 import { describeThaw, ThawRequiredError } from '../domain/restore/restore-thaw.ts';
 import { planClusterRestore } from './plan-restore.ts';
@@ -19,9 +19,9 @@ export interface DrillDeps extends RestoreDeps {
 }
 
 export type DrillOutcome =
-  | { readonly kind: 'started'; readonly job: RestoreJob }
+  | { readonly kind: 'started'; readonly job: Job }
   | { readonly kind: 'not-configured' }
-  | { readonly kind: 'skipped-running'; readonly job: RestoreJob }
+  | { readonly kind: 'skipped-running'; readonly job: Job }
   | { readonly kind: 'nothing-restorable'; readonly reason: string }
   /** The drill would read frozen objects and its config says `thaw: never`; the reason names them. */
   | { readonly kind: 'needs-thaw'; readonly reason: string };
@@ -58,8 +58,8 @@ export function drillService(
 export async function runRestoreDrill(deps: DrillDeps, cluster: ClusterConfig): Promise<DrillOutcome> {
   const drill = cluster.drill;
   if (!drill || !cluster.hosts) return { kind: 'not-configured' };
-  const [last] = await deps.jobs.list(cluster.id, { kind: 'drill', limit: 1 });
-  if (last?.status === 'running') return { kind: 'skipped-running', job: last };
+  const [last] = await deps.jobs.list(cluster.id, { types: ['drill'], limit: 1 });
+  if (last?.state === 'running') return { kind: 'skipped-running', job: last };
   let target: ReturnType<typeof drillTarget>;
   let pgVersion: number | undefined;
   try {
@@ -75,7 +75,7 @@ export async function runRestoreDrill(deps: DrillDeps, cluster: ClusterConfig): 
     target,
     host: { kind: 'tag', tagKey: drill.target.tagKey, tagValue: drill.target.tagValue },
     inPlace: false,
-    kind: 'drill',
+    type: 'drill',
     jobId: deps.newJobId(),
     hostOverrides: {
       pgData: drill.pgData,

@@ -1,16 +1,16 @@
 import type { ClusterConfig, HostSettings } from '../domain/cluster.ts';
 import { InvalidInputError } from '../domain/errors.ts';
+import type { Job } from '../domain/jobs/job.ts';
 import {
   createRestoreJob,
   type RestoreHostTarget,
-  type RestoreJob,
-  type RestoreJobKind,
+  type RestoreJobType,
   resumeRestoreJob,
 } from '../domain/restore/restore-job.ts';
 import type { RestorePlan } from '../domain/restore/restore-plan.ts';
 import type { RestoreTarget } from '../domain/restore/restore-target.ts';
 import { ThawRequiredError } from '../domain/restore/restore-thaw.ts';
-import { RestoreJobConflictError } from '../ports/restore-job-store.ts';
+import { JobConflictError } from '../ports/job-store.ts';
 import { catchUpOnSentStep, dispatchAndCatchUp } from './advance-restore.ts';
 import { planClusterRestore } from './plan-restore.ts';
 import { dispatchNextStep, notifyRestore, type RestoreDeps, takeRestoreLock } from './restore-dependencies.ts';
@@ -32,7 +32,7 @@ export interface StartRestoreRequest {
   readonly hostOverrides?: Partial<HostSettings>;
   readonly extraSettings?: Readonly<Record<string, string>>;
   readonly recoveryTimeoutSeconds?: number;
-  readonly kind?: RestoreJobKind;
+  readonly type?: RestoreJobType;
   readonly jobId: string;
   /** Drills: replace an earlier walcat restored copy running on the target (see RestoreRequest). */
   readonly replaceRestoredCopy?: boolean;
@@ -48,7 +48,7 @@ export interface StartRestoreRequest {
 }
 
 export interface StartedRestore {
-  readonly job: RestoreJob;
+  readonly job: Job;
   readonly plan: RestorePlan;
   /** Present when frozen objects were thawed first: how many and how long it took. */
   readonly thawed?: ThawOutcome;
@@ -76,20 +76,20 @@ export async function startRestore(deps: RestoreDeps, request: StartRestoreReque
   const plan = await planClusterRestore(deps, cluster, request.target, now);
   const thawed = await thawFirst(deps, request, plan);
   const hostSettings: HostSettings = { ...cluster.hosts, ...request.hostOverrides };
-  const kind = request.kind ?? 'restore';
-  if (kind === 'restore') await takeRestoreLock(deps, cluster.id, request.jobId);
+  const type = request.type ?? 'restore';
+  if (type === 'restore') await takeRestoreLock(deps, cluster.id, request.jobId);
   try {
     const started = await createAndDispatch(deps, request, {
       plan,
       host,
       hostSettings,
-      kind,
+      type,
       now: thawed === undefined ? now : deps.now(),
       ...(thawed === undefined ? {} : { thawed }),
     });
     return thawed === undefined ? started : { ...started, thawed };
   } catch (error) {
-    if (kind === 'restore') await deps.jobs.releaseRestoreLock(cluster.id, request.jobId);
+    if (type === 'restore') await deps.jobs.releaseRestoreLock(cluster.id, request.jobId);
     throw error;
   }
 }
@@ -122,17 +122,17 @@ async function createAndDispatch(
     readonly plan: RestorePlan;
     readonly host: RestoreHostTarget;
     readonly hostSettings: HostSettings;
-    readonly kind: RestoreJobKind;
+    readonly type: RestoreJobType;
     readonly now: Date;
     readonly thawed?: ThawOutcome;
   },
 ): Promise<StartedRestore> {
-  const { plan, host, hostSettings, kind, now, thawed } = context;
+  const { plan, host, hostSettings, type, now, thawed } = context;
   const cluster = request.cluster;
   const job = createRestoreJob({
-    jobId: request.jobId,
+    id: request.jobId,
     cluster: cluster.id,
-    kind,
+    type,
     now,
     ...(thawed === undefined
       ? {}
@@ -216,18 +216,18 @@ function resolveHost(
  *
  * @throws InvalidInputError when the job does not exist; RestoreJobStateError when it is not failed.
  */
-export async function resumeRestore(deps: RestoreDeps, cluster: ClusterConfig, jobId: string): Promise<RestoreJob> {
-  const job = await deps.jobs.get(cluster.id, jobId);
+export async function resumeRestore(deps: RestoreDeps, cluster: ClusterConfig, jobId: string): Promise<Job> {
+  const job = await deps.jobs.getById(cluster.id, jobId);
   if (!job) {
     throw new InvalidInputError(`cluster ${cluster.id}: no restore job ${jobId}; list them with walcat jobs`);
   }
   const resumed = resumeRestoreJob(job, deps.now());
-  if (job.kind === 'restore') await takeRestoreLock(deps, cluster.id, jobId);
+  if (job.type === 'restore') await takeRestoreLock(deps, cluster.id, jobId);
   await deps.jobs.save(resumed, job.version);
   try {
     return await dispatchAndCatchUp(deps, resumed);
   } catch (error) {
-    if (error instanceof RestoreJobConflictError) return (await deps.jobs.get(cluster.id, jobId)) ?? resumed;
+    if (error instanceof JobConflictError) return (await deps.jobs.getById(cluster.id, jobId)) ?? resumed;
     throw error;
   }
 }

@@ -7,7 +7,8 @@
  * with the host and the tail of stderr.
  */
 import { type CommandStatusUpdate, isTerminalStatus } from '../domain/jobs/command-status.ts';
-import { type RestoreJob, type RestoreTransition, restoreJobOf } from '../domain/restore/restore-job.ts';
+import type { Job } from '../domain/jobs/job.ts';
+import type { RestoreTransition } from '../domain/restore/restore-job.ts';
 import type { CommandTransport } from '../ports/command-transport.ts';
 import { advanceRestore } from './advance-restore.ts';
 import {
@@ -28,7 +29,7 @@ export interface TrackCommandDependencies extends HostJobReportDependencies {
 
 export type TrackOutcome =
   | { readonly kind: 'unknown-command'; readonly commandId: string }
-  | { readonly kind: 'restore'; readonly job: RestoreJob; readonly transition?: RestoreTransition }
+  | { readonly kind: 'restore'; readonly job: Job; readonly transition?: RestoreTransition }
   | HostJobOutcome;
 
 /** The reports to apply for one incoming report: terminal ones come with output read from the transport. */
@@ -58,11 +59,10 @@ export async function trackCommandStatus(
   if (found === undefined) return { kind: 'unknown-command', commandId: update.commandId };
   if (found.restore !== undefined) {
     if (deps.restore === undefined) return { kind: 'unknown-command', commandId: update.commandId };
-    const restore = restoreJobOf(found);
-    const outcome = await advanceRestore(deps.restore, update, restore);
+    const outcome = await advanceRestore(deps.restore, update, found);
     return {
       kind: 'restore',
-      job: outcome.job ?? restore,
+      job: outcome.job ?? found,
       ...(outcome.transition === undefined ? {} : { transition: outcome.transition }),
     };
   }

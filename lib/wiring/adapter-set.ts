@@ -24,7 +24,6 @@ import type { Notifier } from '../ports/notifier.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { ObjectVersionStore } from '../ports/object-version-store.ts';
 import type { PlanStore } from '../ports/plan-store.ts';
-import type { RestoreJobStore } from '../ports/restore-job-store.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
 import type { SyncPartLedger } from '../ports/sync-part-ledger.ts';
@@ -121,8 +120,7 @@ export interface AdapterSet {
   hostCommands(): HostCommandAdapters;
   /** The function's cluster-run queue (lib/handlers/cluster-fan-out.ts); undefined: ticks run their clusters. */
   clusterRuns(): ClusterRunQueue | undefined;
-  restoreJobs(): RestoreJobStore;
-  /** Catalog, restore job store, transport and instance directory for restores and drills. */
+  /** Catalog, job store, transport and instance directory for restores and drills. */
   restore(): RestoreDeps;
 
   // One method per use case (and so per handler): exactly what it takes.
@@ -200,12 +198,11 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
   );
   // The job store alone, without the transport: the watchdog and the web view read jobs but send no commands.
   const jobs = (): JobStore => storage.jobs();
-  const restoreJobs = (): RestoreJobStore => storage.restoreJobs();
   const restore = lazy((): RestoreDeps => {
     const thaw = storage.thaw();
     return {
       catalog: catalog(),
-      jobs: recordingLastDrill(restoreJobs(), catalog()),
+      jobs: recordingLastDrill(jobs(), catalog()),
       transport: transport(),
       instances: options.instances ?? ssm('resolving hosts').instances(),
       // Restore steps keep their complete output where backup jobs keep theirs (SSM's inline copy is truncated).
@@ -242,7 +239,6 @@ export function createAdapterSet(options: AdapterSetOptions): AdapterSet {
           ? undefined
           : sqs('a cluster-run queue').clusterRuns(options.clusterRunsQueueUrl)),
     ),
-    restoreJobs,
     restore,
     ingest: lazy(() => ({
       catalog: catalog(),

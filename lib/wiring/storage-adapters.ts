@@ -23,7 +23,6 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import type { ObjectThaw } from '../ports/object-thaw.ts';
 import type { ObjectVersionStore } from '../ports/object-version-store.ts';
 import type { PlanStore } from '../ports/plan-store.ts';
-import type { RestoreJobStore } from '../ports/restore-job-store.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
 import type { SyncPartLedger } from '../ports/sync-part-ledger.ts';
 import { lazy } from './lazy.ts';
@@ -50,10 +49,8 @@ export interface StorageAdapters {
   thaw(): ObjectThaw | undefined;
   alerts(): AlertStore;
   plans(): PlanStore;
-  /** Host jobs, read and listed; `walcat init` backfills the ones an older walcat stored. */
+  /** Every job (host commands, restores, drills); `walcat init` backfills the ones an older walcat stored. */
   jobs(): JobStore & JobLifetimeBackfill;
-  /** Restore and drill jobs, read and listed. */
-  restoreJobs(): RestoreJobStore;
   /** Closes the SDK clients built so far. */
   close(): void;
 }
@@ -104,7 +101,6 @@ export function createStorageAdapters(options: StorageAdaptersOptions): StorageA
     alerts: lazy(() => new DynamoDbAlertStore({ client: dynamodb(), tableName })),
     plans: lazy(() => new DynamoDbPlanStore({ client: dynamodb(), tableName })),
     jobs: jobStore,
-    restoreJobs: () => jobStore().restores,
     close: () => {
       documentClient?.destroy();
       s3Adapters?.close();

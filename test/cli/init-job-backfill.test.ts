@@ -92,20 +92,20 @@ describe('walcat init backfills the jobs an older walcat stored', () => {
       applyCommandStatus(job, { commandId: 'cmd-done', status: 'Success', at: ended }),
     );
 
-    const created = sampleRestoreJob({ jobId: 'r-running', cluster: CLUSTER, kind: 'restore', now: T0 });
-    await jobs.restores.create(created);
+    const created = sampleRestoreJob({ id: 'r-running', cluster: CLUSTER, type: 'restore', now: T0 });
+    await jobs.create(created);
     const dispatched = markStepDispatched(created, 'preflight', 'cmd-r-run', later(1000));
-    await jobs.restores.save(dispatched, created.version);
-    const drill = sampleRestoreJob({ jobId: 'd-failed', cluster: CLUSTER, kind: 'drill', now: T0 });
-    await jobs.restores.create(drill);
+    await jobs.save(dispatched, created.version);
+    const drill = sampleRestoreJob({ id: 'd-failed', cluster: CLUSTER, type: 'drill', now: T0 });
+    await jobs.create(drill);
     const drillSent = markStepDispatched(drill, 'preflight', 'cmd-d', later(1000));
-    await jobs.restores.save(drillSent, drill.version);
+    await jobs.save(drillSent, drill.version);
     const { job: drillFailed } = applyCommandUpdate(drillSent, {
       commandId: 'cmd-d',
       status: 'Failed',
       at: later(60_000),
     });
-    await jobs.restores.save(drillFailed, drillSent.version);
+    await jobs.save(drillFailed, drillSent.version);
 
     for (const pk of [
       `CLUSTER#${CLUSTER}`,
@@ -118,12 +118,14 @@ describe('walcat init backfills the jobs an older walcat stored', () => {
     }
     // What the old items do today: the watchdog's reads find no active job.
     expect(await jobs.listActive(CLUSTER)).toEqual([]);
-    expect(await jobs.restores.listRunning([CLUSTER])).toEqual([]);
+    expect((await jobs.listActive(CLUSTER)).filter((job) => job.restore !== undefined)).toEqual([]);
 
     const first = await init();
     expect(first.code).toBe(0);
     expect((await jobs.listActive(CLUSTER)).map((job) => job.id).sort()).toEqual(['h-running', 'r-running']);
-    expect((await jobs.restores.listRunning([CLUSTER])).map((job) => job.jobId)).toEqual(['r-running']);
+    expect((await jobs.listActive(CLUSTER)).filter((job) => job.restore !== undefined).map((job) => job.id)).toEqual([
+      'r-running',
+    ]);
     expect(JSON.parse(first.text)).toMatchObject({
       ready: true,
       jobsBackfilled: { active: 2, expiring: 2, lookups: 6 },

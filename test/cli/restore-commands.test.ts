@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { InMemoryJobStore } from '../../lib/adapters/local/in-memory-job-store.ts';
 import type { CliContext } from '../../lib/cli/cli-command.ts';
 import { jobsCommand } from '../../lib/cli/commands/jobs.ts';
 import { restorePlanCommand } from '../../lib/cli/commands/restore-plan.ts';
 import { restoreStartCommand } from '../../lib/cli/commands/restore-start.ts';
 import { restoreStatusCommand } from '../../lib/cli/commands/restore-status.ts';
 import { InvalidInputError } from '../../lib/domain/errors.ts';
-import { jobOfRestore } from '../../lib/domain/restore/restore-job.ts';
 import { InvalidRestoreTargetError } from '../../lib/domain/restore/restore-target.ts';
 import type { JobStore } from '../../lib/ports/job-store.ts';
 import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
@@ -46,7 +45,7 @@ function restoreDeps(): RestoreDeps & { transport: FakeTransport } {
   transport.clock = () => minutes(200);
   return {
     catalog: new FakeCatalog().asStore(),
-    jobs: new InMemoryRestoreJobStore(),
+    jobs: new InMemoryJobStore(),
     transport,
     instances: new FakeInstances(),
     notifier: new RecordingNotifier(),
@@ -139,8 +138,8 @@ describe('walcat restore start and status', () => {
       { json: true },
     );
     expect(await start.run(ctx)).toBe(0);
-    const job = await deps.jobs.get(config.clusters[0]?.id as never, JSON.parse(out[0] as string).jobId);
-    expect(job?.request.extraSettings).toEqual({ port: '6543', shared_buffers: '64MB' });
+    const job = await deps.jobs.getById(config.clusters[0]?.id as never, JSON.parse(out[0] as string).jobId);
+    expect(job?.restore?.request.extraSettings).toEqual({ port: '6543', shared_buffers: '64MB' });
     const bad = context({ to: '2026-11-20T10:30:00Z', instance: 'i-0a1b2c3d4e5f60718', setting: ['port'] });
     await expect(start.run(bad.ctx)).rejects.toThrow(/--setting "port" is not name=value/);
   });
@@ -151,11 +150,7 @@ describe('walcat restore start and status', () => {
     const started = context({ to: '2026-11-20T10:30:00Z', instance: 'i-0a1b2c3d4e5f60718' }, { json: true });
     expect(await start.run(started.ctx)).toBe(0);
     const jobId = JSON.parse(started.out[0] as string).jobId;
-    // The in-memory restore store holds only restores: each is listed as the one job type.
-    const allJobs: Pick<JobStore, 'list'> = {
-      list: async (cluster, options) => (await deps.jobs.list(cluster, options)).map(jobOfRestore),
-    };
-    const jobs = jobsCommand({ jobs: () => allJobs });
+    const jobs = jobsCommand({ jobs: () => deps.jobs });
     const running = context({}, { json: true });
     expect(await jobs.run(running.ctx)).toBe(0);
     expect(JSON.parse(running.out[0] as string)).toEqual([
@@ -190,7 +185,7 @@ describe('walcat restore start and status', () => {
     const start = restoreStartCommand({ restore: () => restoreDeps() });
     await expect(start.run(context({ to: 'latest' }).ctx)).rejects.toThrow('--in-place');
     await expect(start.run(context({ to: 'latest', 'host-tag': 'novalue' }).ctx)).rejects.toThrow('key=value');
-    const status = restoreStatusCommand({ jobs: () => new InMemoryRestoreJobStore() });
+    const status = restoreStatusCommand({ jobs: () => new InMemoryJobStore() });
     await expect(status.run(context({}, { positionals: ['r-nope'] }).ctx)).rejects.toThrow('no restore job');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { InMemoryJobStore } from '../../lib/adapters/local/in-memory-job-store.ts';
 import type { CliContext } from '../../lib/cli/cli-command.ts';
 import { restoreStartCommand } from '../../lib/cli/commands/restore-start.ts';
 import { InvalidInputError } from '../../lib/domain/errors.ts';
@@ -51,7 +51,7 @@ function deps(thaw: ObjectThaw) {
   const transport = new FakeTransport();
   const restore: RestoreDeps = {
     catalog: catalog.asStore(),
-    jobs: new InMemoryRestoreJobStore(),
+    jobs: new InMemoryJobStore(),
     transport,
     instances: new FakeInstances(),
     notifier: new RecordingNotifier(),

@@ -4,10 +4,11 @@
  * archive_mode off, then the last step turns archiving back on and archives the new timeline's history file and
  * segments, so `walcat gaps` is OK on the new timeline.
  */
+
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
-import type { RestoreJob } from '../../lib/domain/restore/restore-job.ts';
+import type { Job } from '../../lib/domain/jobs/job.ts';
 import type { CatalogStore } from '../../lib/ports/catalog-store.ts';
 import { evaluateContinuity } from '../../lib/use-cases/evaluate-continuity.ts';
 import type { RestoreDeps } from '../../lib/use-cases/restore-dependencies.ts';
@@ -33,7 +34,7 @@ function switchAndWaitArchived(): Promise<string> {
   return env.switchAndWaitArchived(primary, { viaPsql: true, segmentsOnly: true });
 }
 
-function driveToEnd(job: RestoreJob): Promise<RestoreJob> {
+function driveToEnd(job: Job): Promise<Job> {
   return driveRestoreToEnd(job, { deps, host, timeoutMs: 150_000 });
 }
 
@@ -77,9 +78,9 @@ describe('in-place restore with --resume-archiving on a real PostgreSQL 15', () 
     row.total = done.finishedAt ? done.finishedAt.getTime() - done.createdAt.getTime() : '-';
     console.log('in-place restore with resume-archiving, wall time by step (ms)');
     console.table({ 'in place + resume archiving': row });
-    expect(done.failure?.message).toBeUndefined();
-    expect(done.status).toBe('succeeded');
-    expect(done.outcome).toMatchObject({ timeline: 2, archiveMode: 'on', archiving: { timeline: 2 } });
+    expect(done.restore?.failure?.message).toBeUndefined();
+    expect(done.state).toBe('success');
+    expect(done.restore?.outcome).toMatchObject({ timeline: 2, archiveMode: 'on', archiving: { timeline: 2 } });
     expect(await primary.psql('show archive_mode')).toBe('on');
 
     // The new timeline keeps archiving on its own: a write, a switch, archived.

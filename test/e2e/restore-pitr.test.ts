@@ -3,12 +3,13 @@
  * from s3rver's events into dynalite, and walcat restores onto "new hosts" (other data directories on this machine)
  * through the local shell transport, step by step, driven only by command status-change events.
  */
+
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
-import type { RestoreJob } from '../../lib/domain/restore/restore-job.ts';
+import type { Job } from '../../lib/domain/jobs/job.ts';
 import { RestoreTargetUnreachableError } from '../../lib/domain/restore/restore-plan.ts';
 import { movedAsidePath, RESTORE_STEPS, restoreLogPath } from '../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget, type RestoreTarget } from '../../lib/domain/restore/restore-target.ts';
@@ -83,11 +84,11 @@ function restoreOnto(host: ScratchHost, target: RestoreTarget, jobId: string) {
  * Feeds the transport's status-change events (command and invocation level, each delivered twice) to the
  * orchestrator until the job ends, as EventBridge would invoke the orchestrator function.
  */
-function driveToEnd(job: RestoreJob, orchestrator: RestoreDeps = deps): Promise<RestoreJob> {
+function driveToEnd(job: Job, orchestrator: RestoreDeps = deps): Promise<Job> {
   return driveRestoreToEnd(job, { deps, orchestrator, host, timeoutMs: 120_000, deliveries: 2 });
 }
 
-function recordTimings(label: string, job: RestoreJob): void {
+function recordTimings(label: string, job: Job): void {
   const row: Record<string, number | string> = {};
   for (const step of job.steps) row[step.name] = step.durationMs ?? '-';
   row.total = job.finishedAt ? job.finishedAt.getTime() - job.createdAt.getTime() : '-';
@@ -177,16 +178,21 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     const host = scratchHost('host-a');
     const { job, plan } = await restoreOnto(host, { kind: 'time', time: targetTime }, 'r-e2e-time');
     restoredDataDirs.push(host.pgData);
-    expect(job.steps[0]?.status).toBe('dispatched');
+    expect(job.steps[0]?.state).toBe('queued');
     const done = await driveToEnd(job);
     recordTimings('to a time', done);
-    expect(done.failure?.message).toBeUndefined();
-    expect(done.status).toBe('succeeded');
-    expect(done.steps.map((step) => step.status)).toEqual(RESTORE_STEPS.map(() => 'succeeded'));
-    expect(done.outcome).toMatchObject({ inRecovery: false, timeline: 2, archiveMode: 'off', check: { passed: true } });
-    expect(Date.parse(done.outcome?.lastReplayTimestamp ?? '')).toBeLessThanOrEqual(targetTime.getTime());
+    expect(done.restore?.failure?.message).toBeUndefined();
+    expect(done.state).toBe('success');
+    expect(done.steps.map((step) => step.state)).toEqual(RESTORE_STEPS.map(() => 'success'));
+    expect(done.restore?.outcome).toMatchObject({
+      inRecovery: false,
+      timeline: 2,
+      archiveMode: 'off',
+      check: { passed: true },
+    });
+    expect(Date.parse(done.restore?.outcome?.lastReplayTimestamp ?? '')).toBeLessThanOrEqual(targetTime.getTime());
     expect(await restoredRows(host)).toEqual(['before-1', 'before-2']);
-    expect(plan.baseBackup.name).toBe(done.request.baseBackup);
+    expect(plan.baseBackup.name).toBe(done.restore?.request.baseBackup);
   }, 180_000);
 
   it('restores to latest and finds every committed row', async () => {
@@ -196,8 +202,8 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     restoredDataDirs.push(host.pgData);
     const done = await driveToEnd(job);
     recordTimings('to latest', done);
-    expect(done.failure?.message).toBeUndefined();
-    expect(done.status).toBe('succeeded');
+    expect(done.restore?.failure?.message).toBeUndefined();
+    expect(done.state).toBe('success');
     expect(await restoredRows(host)).toEqual(['before-1', 'before-2', 'after']);
   }, 180_000);
 
@@ -210,7 +216,7 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     await expect(
       restoreOnto(scratchHost('host-never'), { kind: 'time', time: past }, 'r-e2e-refused'),
     ).rejects.toBeInstanceOf(RestoreTargetUnreachableError);
-    expect(await deps.jobs.get(cluster.id, 'r-e2e-refused')).toBeUndefined();
+    expect(await deps.jobs.getById(cluster.id, 'r-e2e-refused')).toBeUndefined();
   });
 
   it('a backup-fetch failing midway keeps the moved-aside data directory intact and the job resumes to the end', async () => {
@@ -224,20 +230,20 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     restoredDataDirs.push(host.pgData);
     const failed = await driveToEnd(job);
     recordTimings('failed fetch', failed);
-    expect(failed.status).toBe('failed');
-    expect(failed.failure?.step).toBe('fetch-backup');
-    expect(failed.failure?.stderrTail).toContain('injected failure');
-    const aside = movedAsidePath(host.pgData, job.jobId);
+    expect(failed.state).toBe('failed');
+    expect(failed.restore?.failure?.step).toBe('fetch-backup');
+    expect(failed.restore?.failure?.stderrTail).toContain('injected failure');
+    const aside = movedAsidePath(host.pgData, job.id);
     expect(readFileSync(join(aside, 'precious.txt'), 'utf8')).toBe('the old data directory\n');
     expect(existsSync(host.pgData)).toBe(false);
 
     rmSync(flag);
-    const resumed = await resumeRestore(deps, cluster, job.jobId);
+    const resumed = await resumeRestore(deps, cluster, job.id);
     expect(resumed.steps.find((step) => step.name === 'fetch-backup')?.attempts).toBe(2);
     const done = await driveToEnd(resumed);
     recordTimings('resumed', done);
-    expect(done.failure?.message).toBeUndefined();
-    expect(done.status).toBe('succeeded');
+    expect(done.restore?.failure?.message).toBeUndefined();
+    expect(done.state).toBe('success');
     expect(await restoredRows(host)).toEqual(['before-1', 'before-2']);
     expect(readFileSync(join(aside, 'precious.txt'), 'utf8')).toBe('the old data directory\n');
   }, 240_000);
@@ -260,12 +266,12 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     restoredDataDirs.push(host.pgData);
     const done = await driveToEnd(job);
     recordTimings('next to the primary', done);
-    expect(done.failure?.message).toBeUndefined();
-    expect(done.status).toBe('succeeded');
-    expect(done.outcome?.dataDirectory).toBe(host.pgData);
-    expect(done.outcome?.port).not.toBe(primary.port);
-    expect(done.outcome?.timeline).toBe(2);
-    expect(done.outcome?.checks?.find((check) => check.name === 'server')?.status).toBe('passed');
+    expect(done.restore?.failure?.message).toBeUndefined();
+    expect(done.state).toBe('success');
+    expect(done.restore?.outcome?.dataDirectory).toBe(host.pgData);
+    expect(done.restore?.outcome?.port).not.toBe(primary.port);
+    expect(done.restore?.outcome?.timeline).toBe(2);
+    expect(done.restore?.outcome?.checks?.find((check) => check.name === 'server')?.status).toBe('passed');
     // The primary kept running on its own timeline; the copy answers on its own port and socket folder.
     const [primaryState] = await primary.query<{ timeline: number; recovery: boolean }>(
       'select timeline_id as timeline, pg_is_in_recovery() as recovery from pg_control_checkpoint()',
@@ -273,7 +279,7 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     expect(primaryState).toEqual({ timeline: 1, recovery: false });
     const copy = new pg.Client({
       host: `${host.pgData}.walcat-run`,
-      port: done.outcome?.port,
+      port: done.restore?.outcome?.port,
       user: 'postgres',
       database: 'postgres',
     });
@@ -284,7 +290,7 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     } finally {
       await copy.end();
     }
-    expect(readFileSync(restoreLogPath(host.pgData, job.jobId), 'utf8')).toContain('database system is ready');
+    expect(readFileSync(restoreLogPath(host.pgData, job.id), 'utf8')).toContain('database system is ready');
   }, 180_000);
 
   it('a scheduled drill on a systemd cluster runs pg_ctl on its own copy, replaces the earlier one and checks it', async () => {
@@ -302,18 +308,18 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     const drillDeps = { ...deps, clusters: [systemdCluster], random: () => 0.5, newJobId: () => 'd-e2e-drill' };
     const outcome = await runRestoreDrill(drillDeps, systemdCluster);
     expect(outcome.kind).toBe('started');
-    const started = await deps.jobs.get(cluster.id, 'd-e2e-drill');
+    const started = await deps.jobs.getById(cluster.id, 'd-e2e-drill');
     if (!started) throw new Error('drill job not stored');
     const done = await driveToEnd(started, drillDeps);
     recordTimings('drill', done);
-    expect(done.failure?.message).toBeUndefined();
-    expect(done.status).toBe('succeeded');
-    expect(done.request.hostSettings.service).toEqual({ kind: 'pg_ctl', binDir: PG_BIN });
-    expect(done.outcome?.restoreMs).toBeGreaterThan(0);
-    expect(done.outcome?.dataDirectory).toBe(hostB.pgData);
-    expect(done.outcome?.port).not.toBe(primary.port);
-    expect(done.outcome?.port).not.toBe(hostB.port);
-    expect(done.outcome?.checks?.map((check) => [check.name, check.status])).toEqual([
+    expect(done.restore?.failure?.message).toBeUndefined();
+    expect(done.state).toBe('success');
+    expect(done.restore?.request.hostSettings.service).toEqual({ kind: 'pg_ctl', binDir: PG_BIN });
+    expect(done.restore?.outcome?.restoreMs).toBeGreaterThan(0);
+    expect(done.restore?.outcome?.dataDirectory).toBe(hostB.pgData);
+    expect(done.restore?.outcome?.port).not.toBe(primary.port);
+    expect(done.restore?.outcome?.port).not.toBe(hostB.port);
+    expect(done.restore?.outcome?.checks?.map((check) => [check.name, check.status])).toEqual([
       ['server', 'passed'],
       ['recovery', 'passed'],
       ['timeline', 'passed'],
@@ -339,10 +345,10 @@ describe('point-in-time restore on a real PostgreSQL 15', () => {
     restoredDataDirs.push(host.pgData);
     const failed = await driveToEnd(job);
     recordTimings('after last commit', failed);
-    expect(failed.status).toBe('failed');
-    expect(failed.failure?.step).toBe('wait-recovery');
-    expect(failed.failure?.message).toContain('recovery ended before configured recovery target was reached');
-    expect(failed.failure?.message).toContain('--to latest');
-    expect(readFileSync(join(movedAsidePath(host.pgData, job.jobId), 'precious.txt'), 'utf8')).toBe('kept\n');
+    expect(failed.state).toBe('failed');
+    expect(failed.restore?.failure?.step).toBe('wait-recovery');
+    expect(failed.restore?.failure?.message).toContain('recovery ended before configured recovery target was reached');
+    expect(failed.restore?.failure?.message).toContain('--to latest');
+    expect(readFileSync(join(movedAsidePath(host.pgData, job.id), 'precious.txt'), 'utf8')).toBe('kept\n');
   }, 180_000);
 });

@@ -58,7 +58,7 @@ async function wiring(now: () => Date) {
   transport.clock = now;
   const restore: RestoreDeps = {
     catalog: new FakeCatalog().asStore(),
-    jobs: store.restores,
+    jobs: store,
     transport,
     instances: new FakeInstances(),
     notifier: new RecordingNotifier(),
@@ -102,8 +102,8 @@ describe('the job tracker, one consumer of command status events', () => {
       'walcat restore r-one preflight',
       'walcat restore r-one stop-postgres',
     ]);
-    const stored = await store.restores.get(job.cluster, 'r-one');
-    expect(stored?.steps.map((step) => step.status).slice(0, 2)).toEqual(['succeeded', 'dispatched']);
+    const stored = await store.getById(job.cluster, 'r-one');
+    expect(stored?.steps.map((step) => step.state).slice(0, 2)).toEqual(['success', 'queued']);
 
     // A host job's command in the same table goes through the same handler.
     const backup = newJob({

@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { parseRestoreOrchestratorInput } from '../../lib/adapters/events/restore-orchestrator-events.ts';
-import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { InMemoryJobStore } from '../../lib/adapters/local/in-memory-job-store.ts';
 import { createRestoreDrillHandler } from '../../lib/handlers/restore-drill-handler.ts';
 import { createRestoreOrchestratorHandler } from '../../lib/handlers/restore-orchestrator-handler.ts';
 import type { OrchestratorDeps } from '../../lib/use-cases/orchestrate-restore.ts';
@@ -26,7 +26,7 @@ function deps(): OrchestratorDeps & { transport: FakeTransport } {
   const transport = new FakeTransport();
   return {
     catalog: new FakeCatalog().asStore(),
-    jobs: new InMemoryRestoreJobStore(),
+    jobs: new InMemoryJobStore(),
     transport,
     instances: new FakeInstances(),
     notifier: new RecordingNotifier(),
@@ -63,7 +63,7 @@ describe('restore orchestrator handler', () => {
     }
     // Nothing moved the job: its first step is still the one in flight.
     expect(d.transport.sent).toHaveLength(1);
-    expect((await d.jobs.get('orders-main' as never, 'r-test-1'))?.steps[0]?.status).toBe('dispatched');
+    expect((await d.jobs.getById('orders-main' as never, 'r-test-1'))?.steps[0]?.state).toBe('queued');
   });
 
   it('refuses malformed or unknown requests without throwing', async () => {
@@ -95,9 +95,9 @@ describe('restore orchestrator handler', () => {
       kind: 'started',
       jobId: 'r-test-1',
     });
-    const [started] = await d.jobs.list('orders-main' as never, { kind: 'restore' });
-    expect(started?.request.extraSettings).toEqual({ port: '5544', shared_buffers: '64MB' });
-    expect(started?.request.resumeArchiving).toBeUndefined();
+    const [started] = await d.jobs.list('orders-main' as never, { types: ['restore'] });
+    expect(started?.restore?.request.extraSettings).toEqual({ port: '5544', shared_buffers: '64MB' });
+    expect(started?.restore?.request.resumeArchiving).toBeUndefined();
 
     const inPlace = deps();
     const inPlaceHandler = createRestoreOrchestratorHandler(inPlace, logger);
@@ -106,8 +106,8 @@ describe('restore orchestrator handler', () => {
       kind: 'started',
       jobId: 'r-test-1',
     });
-    const [resuming] = await inPlace.jobs.list('orders-main' as never, { kind: 'restore' });
-    expect(resuming?.request.resumeArchiving).toBe(true);
+    const [resuming] = await inPlace.jobs.list('orders-main' as never, { types: ['restore'] });
+    expect(resuming?.restore?.request.resumeArchiving).toBe(true);
     expect(resuming?.steps.at(-1)?.name).toBe('resume-archiving');
   });
 
@@ -147,8 +147,8 @@ describe('restore drill handler', () => {
       failed: 0,
     });
     expect(d.transport.sent[0]?.targets).toEqual({ instanceIds: ['i-0scratch0000000001'] });
-    const [drill] = await d.jobs.list(restoreConfig().clusters[0]?.id ?? ('' as never), { kind: 'drill' });
-    expect(drill?.jobId).toBe('d-test-1');
+    const [drill] = await d.jobs.list(restoreConfig().clusters[0]?.id ?? ('' as never), { types: ['drill'] });
+    expect(drill?.id).toBe('d-test-1');
   });
 
   it('fails the run (so it is retried) only when every cluster failed', async () => {

@@ -3,7 +3,7 @@
  * EventBridge loses status-change events, at 10% and 30%. SSM is a stand-in behind aws-sdk-client-mock that runs
  * each command for a minute and then reports Success with the step's result line; events that arrive are handled by
  * advanceRestore (a failed handling is retried twice, as Lambda retries an asynchronous event, then dropped), and the
- * watchdog (reconcileRestoreJobs) runs every minute. Once the fault stops the job must finish, having run every step
+ * watchdog (reconcileJobs) runs every minute. Once the fault stops the job must finish, having run every step
  * in order and never two commands at once on the host.
  */
 import {
@@ -14,15 +14,16 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { InMemoryJobStore } from '../../lib/adapters/local/in-memory-job-store.ts';
 import { SsmCommandTransport } from '../../lib/adapters/ssm/ssm-command-transport.ts';
-import type { ClusterId, HostSettings } from '../../lib/domain/cluster.ts';
+import type { ClusterConfig, ClusterId, HostSettings } from '../../lib/domain/cluster.ts';
 import type { CommandStatusUpdate } from '../../lib/domain/jobs/command-status.ts';
 import { createRestoreJob } from '../../lib/domain/restore/restore-job.ts';
 import { RESTORE_STEPS } from '../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget } from '../../lib/domain/restore/restore-target.ts';
 import type { CatalogStore } from '../../lib/ports/catalog-store.ts';
-import { advanceRestore, reconcileRestoreJobs } from '../../lib/use-cases/advance-restore.ts';
+import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
+import { reconcileJobs } from '../../lib/use-cases/reconcile-stuck-jobs.ts';
 import { dispatchNextStep, type RestoreDeps } from '../../lib/use-cases/restore-dependencies.ts';
 import { seededDraw } from '../support/faults.ts';
 import { FaultMatrix } from './fault-matrix.ts';
@@ -140,7 +141,7 @@ describe.each(RATES)('a restore over SSM at %s fault rate', (rate) => {
   it('SSM throttling and lost status events: the job finishes once the fault stops, steps in order, never two at once', async () => {
     const stand = new SsmStandIn(Math.round(rate * 1000));
     let minute = 0;
-    const jobs = new InMemoryRestoreJobStore();
+    const jobs = new InMemoryJobStore();
     const deps: RestoreDeps = {
       catalog: {} as CatalogStore,
       jobs,
@@ -150,9 +151,9 @@ describe.each(RATES)('a restore over SSM at %s fault rate', (rate) => {
       now: () => new Date(T0 + minute * 60_000),
     };
     const job = createRestoreJob({
-      jobId: `r-${Math.round(rate * 100)}`,
+      id: `r-${Math.round(rate * 100)}`,
       cluster,
-      kind: 'restore',
+      type: 'restore',
       now: deps.now(),
       request: {
         target: parseRestoreTarget({ to: '2026-11-20T14:30:00Z' }),
@@ -167,13 +168,13 @@ describe.each(RATES)('a restore over SSM at %s fault rate', (rate) => {
         recoveryTimeoutSeconds: 3600,
       },
     });
-    await jobs.create({ ...job, instanceId: INSTANCE });
+    await jobs.create({ ...job, host: INSTANCE });
     stand.rate = rate;
     let failedHandlings = 0;
     let failedWatchdogRuns = 0;
     // The first dispatch, as startRestore does; a throttled one is left to the watchdog.
     try {
-      await dispatchNextStep(deps, (await jobs.get(cluster, job.jobId)) ?? job);
+      await dispatchNextStep(deps, (await jobs.getById(cluster, job.id)) ?? job);
     } catch {
       failedHandlings++;
     }
@@ -190,14 +191,18 @@ describe.each(RATES)('a restore over SSM at %s fault rate', (rate) => {
         }
       }
       try {
-        await reconcileRestoreJobs(deps, [cluster], 2 * 60_000);
+        await reconcileJobs(
+          { jobs, transport: deps.transport, clusters: deps.clusters, restore: deps },
+          // The watchdog reads the active jobs of the clusters it is given: only the cluster's id is read.
+          { clusters: [{ id: cluster } as ClusterConfig], now: deps.now(), restoreQuietMs: 2 * 60_000 },
+        );
       } catch {
         failedWatchdogRuns++;
       }
-      finished = (await jobs.get(cluster, job.jobId))?.status !== 'running';
+      finished = (await jobs.getById(cluster, job.id))?.state !== 'running';
     }
-    const final = await jobs.get(cluster, job.jobId);
-    expect(final?.status, `job still ${final?.status} after ${MAX_MINUTES} minutes`).toBe('succeeded');
+    const final = await jobs.getById(cluster, job.id);
+    expect(final?.state, `job still ${final?.state} after ${MAX_MINUTES} minutes`).toBe('success');
     expect(stand.overlaps).toBe(0);
     const ran = stand.commands.map((command) => command.step).filter((step, i, all) => step !== all[i - 1]);
     expect(ran).toEqual([...RESTORE_STEPS]);

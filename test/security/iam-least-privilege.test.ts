@@ -419,9 +419,9 @@ describe('the roles grant what the code actually sends', () => {
       const now = new Date('2026-11-21T01:00:00Z');
       if (kind === 'restore') {
         const restore = createRestoreJob({
-          jobId: 'r-1',
+          id: 'r-1',
           cluster,
-          kind: 'restore',
+          type: 'restore',
           now,
           request: {
             target: parseRestoreTarget({ to: 'latest' }),
@@ -440,14 +440,14 @@ describe('the roles grant what the code actually sends', () => {
             recoveryTimeoutSeconds: 600,
           },
         });
-        await jobs.restores.acquireRestoreLock(cluster, 'r-1');
-        await jobs.restores.restoreLockHolder(cluster);
-        await jobs.restores.create(restore);
-        await jobs.restores.save(markStepDispatched(restore, 'preflight', 'cmd-r', now), restore.version);
+        await jobs.acquireRestoreLock(cluster, 'r-1');
+        await jobs.restoreLockHolder(cluster);
+        await jobs.create(restore);
+        await jobs.save(markStepDispatched(restore, 'preflight', 'cmd-r', now), restore.version);
         await jobs.findByCommandId('cmd-r');
-        await jobs.restores.get(cluster, 'r-1');
-        await jobs.restores.listRunning([cluster]);
-        await jobs.restores.releaseRestoreLock(cluster, 'r-1');
+        await jobs.getById(cluster, 'r-1');
+        await jobs.listActive(cluster);
+        await jobs.releaseRestoreLock(cluster, 'r-1');
         client.destroy();
         return actions;
       }

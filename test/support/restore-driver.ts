@@ -2,8 +2,9 @@
  * Drives a restore job to its end as EventBridge would: the local shell transport's status-change events go to the
  * restore orchestrator's use case, one at a time, until the job leaves `running`.
  */
-import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
-import type { RestoreJob } from '../../lib/domain/restore/restore-job.ts';
+
+import { InMemoryJobStore } from '../../lib/adapters/local/in-memory-job-store.ts';
+import type { Job } from '../../lib/domain/jobs/job.ts';
 import { advanceRestore } from '../../lib/use-cases/advance-restore.ts';
 import type { RestoreDeps } from '../../lib/use-cases/restore-dependencies.ts';
 import type { EnvironmentPaths, HostTransport, TestEnvironment } from './environment.ts';
@@ -30,7 +31,7 @@ export function hostsYaml(paths: EnvironmentPaths, walgEnvDir: string): string[]
 export function restoreDepsOn(env: TestEnvironment, host: HostTransport): RestoreDeps {
   return {
     catalog: env.catalog,
-    jobs: new InMemoryRestoreJobStore(),
+    jobs: new InMemoryJobStore(),
     transport: host.transport,
     instances: host.instances,
     clusters: [env.cluster],
@@ -50,13 +51,13 @@ export interface DriveOptions {
   readonly deliveries?: number;
 }
 
-export async function driveRestoreToEnd(job: RestoreJob, options: DriveOptions): Promise<RestoreJob> {
+export async function driveRestoreToEnd(job: Job, options: DriveOptions): Promise<Job> {
   const { deps, host } = options;
   let current = job;
   const deadline = Date.now() + options.timeoutMs;
-  while (current.status === 'running') {
+  while (current.state === 'running') {
     if (Date.now() > deadline) {
-      throw new Error(`restore job ${job.jobId} still running after ${options.timeoutMs / 1000} s`);
+      throw new Error(`restore job ${job.id} still running after ${options.timeoutMs / 1000} s`);
     }
     await host.transport.settled();
     const event = host.events.shift();
@@ -67,7 +68,7 @@ export async function driveRestoreToEnd(job: RestoreJob, options: DriveOptions):
     for (let delivery = 0; delivery < (options.deliveries ?? 1); delivery++) {
       await advanceRestore(options.orchestrator ?? deps, event);
     }
-    current = (await deps.jobs.get(job.cluster, job.jobId)) ?? current;
+    current = (await deps.jobs.getById(job.cluster, job.id)) ?? current;
   }
   return current;
 }

@@ -1,23 +1,24 @@
 /**
  * A restore or drill job to latest on one instance, for store and watchdog tests that need a job, not a plan.
  *
- * @example const job = sampleRestoreJob({ jobId: 'r-1', cluster, kind: 'restore', now: T0 });
+ * @example const job = sampleRestoreJob({ id: 'r-1', cluster, type: 'restore', now: T0 });
  */
 import type { ClusterId } from '../../lib/domain/cluster.ts';
-import { createRestoreJob, type RestoreJob, type RestoreJobKind } from '../../lib/domain/restore/restore-job.ts';
+import type { Job } from '../../lib/domain/jobs/job.ts';
+import { createRestoreJob, type RestoreJobType } from '../../lib/domain/restore/restore-job.ts';
 import { parseRestoreTarget } from '../../lib/domain/restore/restore-target.ts';
 
 export function sampleRestoreJob(input: {
-  readonly jobId: string;
+  readonly id: string;
   readonly cluster: ClusterId;
-  readonly kind: RestoreJobKind;
+  readonly type: RestoreJobType;
   readonly now: Date;
   readonly instanceId?: string;
-}): RestoreJob {
+}): Job {
   return createRestoreJob({
-    jobId: input.jobId,
+    id: input.id,
     cluster: input.cluster,
-    kind: input.kind,
+    type: input.type,
     now: input.now,
     request: {
       target: parseRestoreTarget({ to: 'latest' }),

@@ -86,15 +86,15 @@ describe('the job watchdog', () => {
     const { client } = dynaliteClients(catalog.ddb.endpoint);
     const jobs = new DynamoDbJobStore({ client, tableName: catalog.tableName });
     const tracker = adapters.tracker();
-    const deps = { ...tracker, jobs, restore: { ...adapters.restore(), jobs: jobs.restores } };
+    const deps = { ...tracker, jobs, restore: { ...adapters.restore(), jobs: jobs } };
 
     // The active work: a backup silent for 20 minutes and a drill whose first step has been quiet for 10.
     await jobs.create(
       newJob({ id: 'backup-active', cluster: CLUSTER, type: 'backup-push', commandId: 'cmd-b', now: T0 }),
     );
-    const created = sampleRestoreJob({ jobId: 'drill-active', cluster: CLUSTER, kind: 'drill', now: T0 });
-    await jobs.restores.create(created);
-    await jobs.restores.save(markStepDispatched(created, 'preflight', 'cmd-d', minutes(10)), created.version);
+    const created = sampleRestoreJob({ id: 'drill-active', cluster: CLUSTER, type: 'drill', now: T0 });
+    await jobs.create(created);
+    await jobs.save(markStepDispatched(created, 'preflight', 'cmd-d', minutes(10)), created.version);
 
     const run = async () => {
       const reads = countReads(client);

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ClusterId, HostSettings } from '../../lib/domain/cluster.ts';
-import { applyCommandStatus, newJob } from '../../lib/domain/jobs/job.ts';
-import { createRestoreJob, jobOfRestore, type RestoreJob } from '../../lib/domain/restore/restore-job.ts';
+import { applyCommandStatus, type Job, newJob, restorePayload } from '../../lib/domain/jobs/job.ts';
+import { createRestoreJob } from '../../lib/domain/restore/restore-job.ts';
 import { parseRestoreTarget } from '../../lib/domain/restore/restore-target.ts';
 import { jobView } from '../../lib/web-view/job-view.ts';
 
@@ -58,9 +58,9 @@ const hostSettings: HostSettings = {
 };
 
 const drill = createRestoreJob({
-  jobId: 'drill-1',
+  id: 'drill-1',
   cluster: 'orders-main' as ClusterId,
-  kind: 'drill',
+  type: 'drill',
   request: {
     target: parseRestoreTarget({ to: '2026-11-20T10:17:42Z' }),
     baseBackup: 'base_00000001000000000000000E',
@@ -76,7 +76,7 @@ const drill = createRestoreJob({
 
 describe('restore jobs in the web view', () => {
   it('shows a running drill with its target and base backup', () => {
-    expect(jobView(jobOfRestore(drill))).toEqual({
+    expect(jobView(drill)).toEqual({
       id: 'drill-1',
       kind: 'drill',
       status: 'running',
@@ -87,24 +87,30 @@ describe('restore jobs in the web view', () => {
 
   it('shows how a finished job ended: the restore time and check, or the failed step', () => {
     const finishedAt = new Date('2026-11-20T10:33:10Z');
-    const succeeded: RestoreJob = {
+    const succeeded: Job = {
       ...drill,
-      status: 'succeeded',
+      state: 'success',
       finishedAt,
-      outcome: { inRecovery: false, timeline: 2, restoreMs: 190_000, check: { passed: true, firstValue: '42' } },
+      restore: {
+        request: restorePayload(drill).request,
+        outcome: { inRecovery: false, timeline: 2, restoreMs: 190_000, check: { passed: true, firstValue: '42' } },
+      },
     };
-    expect(jobView(jobOfRestore(succeeded))).toMatchObject({
+    expect(jobView(succeeded)).toMatchObject({
       status: 'succeeded',
       finishedAt: '2026-11-20T10:33:10.000Z',
       detail: 'to 2026-11-20T10:17:42.000Z from base_00000001000000000000000E: ready in 3 min 10 s, check passed',
     });
-    const failed: RestoreJob = {
+    const failed: Job = {
       ...drill,
-      status: 'failed',
+      state: 'failed',
       finishedAt,
-      failure: { step: 'fetch-backup', message: 'wal-g backup-fetch exited 1', at: finishedAt },
+      restore: {
+        request: restorePayload(drill).request,
+        failure: { step: 'fetch-backup', message: 'wal-g backup-fetch exited 1', at: finishedAt },
+      },
     };
-    expect(jobView(jobOfRestore(failed)).detail).toBe(
+    expect(jobView(failed).detail).toBe(
       'to 2026-11-20T10:17:42.000Z from base_00000001000000000000000E: failed at fetch-backup: wal-g backup-fetch exited 1',
     );
   });

@@ -4,7 +4,7 @@
  * and the WAL watchdog gets the archiver signal and metrics everywhere, not only when deployed.
  */
 import { describe, expect, it } from 'vitest';
-import { InMemoryRestoreJobStore } from '../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { InMemoryJobStore } from '../../lib/adapters/local/in-memory-job-store.ts';
 import { EmfContinuityMetrics } from '../../lib/adapters/metrics/emf-continuity-metrics.ts';
 import { parseRestoreTarget } from '../../lib/domain/restore/restore-target.ts';
 import { historyTextOrUndefined } from '../../lib/domain/wal/history-file-content.ts';
@@ -81,7 +81,7 @@ describe.each(roots)('the %s adapter set', (_name, build) => {
       ...adapters.orchestrator(),
       // Only the stores are swapped for in-memory ones; transport and commandOutput are the wiring's.
       catalog: new FakeCatalog().asStore(),
-      jobs: new InMemoryRestoreJobStore(),
+      jobs: new InMemoryJobStore(),
       instances: new FakeInstances(),
       now: () => minutes(200),
     };
@@ -238,7 +238,6 @@ describe('one place constructs each store', () => {
     expect(() => storage.objectStore()).toThrow(/without the S3 adapters \(s3\)/);
     expect(() => storage.inspector()).toThrow(/without the S3 adapters \(s3\)/);
     expect(storage.thaw()).toBeUndefined();
-    expect(storage.restoreJobs()).toBe(storage.jobs().restores);
     storage.close();
   });
 });

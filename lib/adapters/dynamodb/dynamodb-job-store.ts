@@ -13,6 +13,8 @@
  * steps, one command each). A status-change event names only a command, so one Query on its `COMMAND#` partition
  * finds the job of either family: the `JOB` index item, or one of the two written before jobs shared a store
  * (`HOST_JOB` for host commands, `COMMAND` for restores), which are read as they are and need no migration.
+ * Every body is the job's JSON; a restore written by the earlier restore store keeps that store's body shape until
+ * its next save, and is read as a job all the same (stored-restore-job.ts).
  * A job not yet ended carries `activeOf`, the key of the sparse `active` index: the watchdog reads a cluster's
  * active jobs from it (one Query and one BatchGetItem however long the history). The write that ends a job drops
  * `activeOf` and sets `ttl` (the end plus the job history retention), so DynamoDB removes finished jobs in time;
@@ -22,23 +24,9 @@
  */
 import type { ClusterId } from '../../domain/cluster.ts';
 import { TransientError } from '../../domain/errors.ts';
-import {
-  isTerminalJobState,
-  type Job,
-  type JobJson,
-  type JobState,
-  type JobType,
-  jobFromJson,
-  jobToJson,
-} from '../../domain/jobs/job.ts';
+import { isTerminalJobState, type Job, type JobState, type JobType, jobToJson } from '../../domain/jobs/job.ts';
 import { DEFAULT_JOB_HISTORY_MS, jobExpiresAt, lookupExpiresAt } from '../../domain/jobs/job-history.ts';
-import {
-  jobOfRestore,
-  type RestoreJob,
-  type RestoreJobKind,
-  restoreJobFromJson,
-  restoreJobToJson,
-} from '../../domain/restore/restore-job.ts';
+import { jobFromStoredJson } from '../../domain/restore/stored-restore-job.ts';
 import {
   type JobBackfillCount,
   JobConflictError,
@@ -46,8 +34,8 @@ import {
   type JobRef,
   type JobStore,
   type LockAttempt,
+  RestoreLockedError,
 } from '../../ports/job-store.ts';
-import { RestoreJobConflictError, type RestoreJobStore, RestoreLockedError } from '../../ports/restore-job-store.ts';
 import { ACTIVE_INDEX, ACTIVE_OF, clusterPk, JOB_SK_PREFIX, jobSk, lockSk } from './catalog-keys.ts';
 import { type Item, isMissingIndex, SingleTable, type SingleTableOptions } from './single-table.ts';
 
@@ -68,19 +56,30 @@ export interface DynamoDbJobStoreOptions extends SingleTableOptions {
 
 export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
   readonly #table: SingleTable;
-  readonly restores: RestoreJobStore;
   readonly historyMs: number;
 
   constructor(options: DynamoDbJobStoreOptions) {
     this.#table = new SingleTable(options);
     this.historyMs = options.jobHistoryMs ?? DEFAULT_JOB_HISTORY_MS;
-    this.restores = new RestoreJobs(this.#table, this);
   }
 
+  /**
+   * A host command is indexed by its command, then written if absent. A restore is found by its id as well: the id
+   * item is written first (if absent, which refuses a second job of the id), then its steps' commands, then the job.
+   */
   async create(job: Job): Promise<void> {
     const pk = clusterPk(job.cluster);
     const sk = jobSk(job.createdAt, job.id);
-    if (job.commandId !== undefined) await this.indexCommand(job.commandId, pk, sk, job, HOST_JOB_FAMILY);
+    if (job.restore !== undefined) {
+      const ttl = lookupExpiresAt(job.createdAt, this.historyMs);
+      if (!(await this.#table.putIfAbsent({ pk, sk: jobIdSk(job.id), jobSk: sk, ttl }))) {
+        throw new JobConflictError(`restore job ${job.id} already exists in cluster ${job.cluster}`);
+      }
+      await this.#indexStepCommands(job, pk, sk);
+      await this.#table.put(jobItem(job, pk, sk, this.historyMs));
+      return;
+    }
+    if (job.commandId !== undefined) await this.indexCommand(job.commandId, pk, sk, job);
     if (!(await this.#table.putIfAbsent(jobItem(job, pk, sk, this.historyMs)))) {
       throw new JobConflictError(`job ${job.id} of cluster ${job.cluster} already exists`);
     }
@@ -88,6 +87,55 @@ export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
 
   async get(ref: JobRef): Promise<Job | undefined> {
     return this.#readHost(clusterPk(ref.cluster), jobSk(ref.createdAt, ref.id));
+  }
+
+  async getById(cluster: ClusterId, id: string): Promise<Job | undefined> {
+    const pk = clusterPk(cluster);
+    const index = await this.#table.get({ pk, sk: jobIdSk(id) });
+    const sk = index?.jobSk;
+    if (typeof sk !== 'string') return undefined;
+    const item = await this.#table.get({ pk, sk });
+    return item !== undefined && isJobItem(item) ? jobOf(item) : undefined;
+  }
+
+  async save(job: Job, expectedVersion: number): Promise<void> {
+    const pk = clusterPk(job.cluster);
+    const sk = jobSk(job.createdAt, job.id);
+    await this.#indexStepCommands(job, pk, sk);
+    if (!(await this.#table.putIfVersion(jobItem(job, pk, sk, this.historyMs), expectedVersion))) {
+      throw new JobConflictError(`job ${job.id} changed since version ${expectedVersion} was read`);
+    }
+  }
+
+  async acquireRestoreLock(cluster: ClusterId, jobId: string, staleHolder?: string): Promise<void> {
+    const acquired = await this.#table.putIf(
+      { pk: clusterPk(cluster), sk: lockSk('restore'), jobId },
+      {
+        expression: 'attribute_not_exists(pk) OR jobId = :job OR jobId = :stale',
+        values: { ':job': jobId, ':stale': staleHolder ?? jobId },
+      },
+    );
+    if (acquired) return;
+    const holder = (await this.restoreLockHolder(cluster)) ?? 'unknown';
+    throw new RestoreLockedError(`cluster ${cluster}: restore ${holder} is running`, holder);
+  }
+
+  async releaseRestoreLock(cluster: ClusterId, jobId: string): Promise<void> {
+    await this.#table.delete(
+      { pk: clusterPk(cluster), sk: lockSk('restore') },
+      { expression: 'jobId = :job', values: { ':job': jobId } },
+    );
+  }
+
+  async restoreLockHolder(cluster: ClusterId): Promise<string | undefined> {
+    const item = await this.#table.get({ pk: clusterPk(cluster), sk: lockSk('restore') });
+    return typeof item?.jobId === 'string' ? item.jobId : undefined;
+  }
+
+  /** Every step's current command (an earlier attempt's was indexed when it was sent). */
+  async #indexStepCommands(job: Job, pk: string, sk: string): Promise<void> {
+    const commandIds = job.steps.flatMap((step) => (step.commandId ? [step.commandId] : []));
+    await Promise.all(commandIds.map((commandId) => this.indexCommand(commandId, pk, sk, job)));
   }
 
   async findByCommandId(commandId: string): Promise<Job | undefined> {
@@ -117,7 +165,7 @@ export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
       const next: Job = { ...changed, version: current.version + 1 };
       if (await this.#table.putIfVersion(jobItem(next, pk, sk, this.historyMs), current.version)) {
         if (next.commandId !== undefined && next.commandId !== current.commandId) {
-          await this.indexCommand(next.commandId, pk, sk, next, HOST_JOB_FAMILY);
+          await this.indexCommand(next.commandId, pk, sk, next);
         }
         return next;
       }
@@ -278,124 +326,21 @@ export class DynamoDbJobStore implements JobStore, JobLifetimeBackfill {
   }
 
   /** Written before the job item: an event for a just-sent command must find its job. */
-  async indexCommand(
-    commandId: string,
-    pk: string,
-    sk: string,
-    job: { readonly createdAt: Date } & ({ readonly id: string } | { readonly jobId: string }),
-    family: string,
-  ): Promise<void> {
+  async indexCommand(commandId: string, pk: string, sk: string, job: Job): Promise<void> {
     await this.#table.put({
       pk: commandPk(commandId),
       sk: COMMAND_INDEX_SK,
       jobPk: pk,
       jobSk: sk,
-      jobId: 'id' in job ? job.id : job.jobId,
-      jobFamily: family,
+      jobId: job.id,
+      jobFamily: jobFamily(job),
       ttl: lookupExpiresAt(job.createdAt, this.historyMs),
     });
   }
 
   async #readHost(pk: string, sk: string): Promise<Job | undefined> {
     const item = await this.#table.get({ pk, sk });
-    return item?.jobFamily === HOST_JOB_FAMILY ? hostJobOf(item) : undefined;
-  }
-}
-
-/** Restore and drill jobs: the same items, index and table, typed as restore jobs. */
-class RestoreJobs implements RestoreJobStore {
-  readonly #table: SingleTable;
-  readonly #store: DynamoDbJobStore;
-
-  constructor(table: SingleTable, store: DynamoDbJobStore) {
-    this.#table = table;
-    this.#store = store;
-  }
-
-  async acquireRestoreLock(cluster: ClusterId, jobId: string, staleHolder?: string): Promise<void> {
-    const acquired = await this.#table.putIf(
-      { pk: clusterPk(cluster), sk: lockSk('restore'), jobId },
-      {
-        expression: 'attribute_not_exists(pk) OR jobId = :job OR jobId = :stale',
-        values: { ':job': jobId, ':stale': staleHolder ?? jobId },
-      },
-    );
-    if (acquired) return;
-    const holder = (await this.restoreLockHolder(cluster)) ?? 'unknown';
-    throw new RestoreLockedError(`cluster ${cluster}: restore ${holder} is running`, holder);
-  }
-
-  async releaseRestoreLock(cluster: ClusterId, jobId: string): Promise<void> {
-    await this.#table.delete(
-      { pk: clusterPk(cluster), sk: lockSk('restore') },
-      { expression: 'jobId = :job', values: { ':job': jobId } },
-    );
-  }
-
-  async restoreLockHolder(cluster: ClusterId): Promise<string | undefined> {
-    const item = await this.#table.get({ pk: clusterPk(cluster), sk: lockSk('restore') });
-    return typeof item?.jobId === 'string' ? item.jobId : undefined;
-  }
-
-  async create(job: RestoreJob): Promise<void> {
-    const pk = clusterPk(job.cluster);
-    const sk = jobSk(job.createdAt, job.jobId);
-    const ttl = lookupExpiresAt(job.createdAt, this.#store.historyMs);
-    if (!(await this.#table.putIfAbsent({ pk, sk: jobIdSk(job.jobId), jobSk: sk, ttl }))) {
-      throw new RestoreJobConflictError(`restore job ${job.jobId} already exists in cluster ${job.cluster}`);
-    }
-    await this.#indexCommands(job, pk, sk);
-    await this.#table.put(restoreItem(job, pk, sk, this.#store.historyMs));
-  }
-
-  async save(job: RestoreJob, expectedVersion: number): Promise<void> {
-    const pk = clusterPk(job.cluster);
-    const sk = jobSk(job.createdAt, job.jobId);
-    await this.#indexCommands(job, pk, sk);
-    if (!(await this.#table.putIfVersion(restoreItem(job, pk, sk, this.#store.historyMs), expectedVersion))) {
-      throw new RestoreJobConflictError(`restore job ${job.jobId} changed since version ${expectedVersion} was read`);
-    }
-  }
-
-  async get(cluster: ClusterId, jobId: string): Promise<RestoreJob | undefined> {
-    const pk = clusterPk(cluster);
-    const index = await this.#table.get({ pk, sk: jobIdSk(jobId) });
-    const sk = index?.jobSk;
-    if (typeof sk !== 'string') return undefined;
-    const item = await this.#table.get({ pk, sk });
-    return item === undefined ? undefined : restoreOfItem(item);
-  }
-
-  async findByCommandId(commandId: string): Promise<RestoreJob | undefined> {
-    const item = await this.#store.commandItem(commandId);
-    return item?.jobFamily === RESTORE_JOB_FAMILY ? restoreOfItem(item) : undefined;
-  }
-
-  async list(cluster: ClusterId, options: { kind?: RestoreJobKind; limit?: number } = {}): Promise<RestoreJob[]> {
-    const jobs: RestoreJob[] = [];
-    for await (const item of this.#store.jobItems(cluster)) {
-      if (item.jobFamily !== RESTORE_JOB_FAMILY) continue;
-      const job = restoreOfItem(item);
-      if (options.kind !== undefined && job.kind !== options.kind) continue;
-      jobs.push(job);
-      if (options.limit !== undefined && jobs.length >= options.limit) break;
-    }
-    return jobs;
-  }
-
-  async listRunning(clusters: readonly ClusterId[]): Promise<RestoreJob[]> {
-    const all = await Promise.all(clusters.map((cluster) => this.#store.activeItems(cluster)));
-    return all
-      .flat()
-      .flatMap((item) => (item.jobFamily === RESTORE_JOB_FAMILY ? [restoreOfItem(item)] : []))
-      .filter((job) => job.status === 'running');
-  }
-
-  async #indexCommands(job: RestoreJob, pk: string, sk: string): Promise<void> {
-    const commandIds = job.steps.flatMap((step) => (step.commandId ? [step.commandId] : []));
-    await Promise.all(
-      commandIds.map((commandId) => this.#store.indexCommand(commandId, pk, sk, job, RESTORE_JOB_FAMILY)),
-    );
+    return item?.jobFamily === HOST_JOB_FAMILY ? jobOf(item) : undefined;
   }
 }
 
@@ -408,27 +353,26 @@ function lifetime(cluster: ClusterId, endedAt: Date | undefined, historyMs: numb
 const jobEnd = (job: Job): Date | undefined =>
   isTerminalJobState(job.state) ? (job.finishedAt ?? job.lastUpdateAt) : undefined;
 
+const jobFamily = (job: Job): string => (job.restore === undefined ? HOST_JOB_FAMILY : RESTORE_JOB_FAMILY);
+
 /**
  * Every job's item, whatever its type: the same attributes, the active index or the ttl from when it ended, and the
- * body in its kind's codec (a host command's JSON, or a restore's own with its request).
+ * job's JSON as its body.
  */
-function jobItem(job: Job, pk: string, sk: string, historyMs: number, body: unknown = jobToJson(job)): Item {
+function jobItem(job: Job, pk: string, sk: string, historyMs: number): Item {
   return {
     ...lifetime(job.cluster, jobEnd(job), historyMs),
     pk,
     sk,
-    jobFamily: job.restore === undefined ? HOST_JOB_FAMILY : RESTORE_JOB_FAMILY,
+    jobFamily: jobFamily(job),
     jobType: job.type,
     jobId: job.id,
     state: job.state,
     version: job.version,
     lastUpdateAt: job.lastUpdateAt.toISOString(),
-    body: JSON.stringify(body),
+    body: JSON.stringify(jobToJson(job)),
   };
 }
-
-const restoreItem = (job: RestoreJob, pk: string, sk: string, historyMs: number): Item =>
-  jobItem(jobOfRestore(job), pk, sk, historyMs, restoreJobToJson(job));
 
 /**
  * When an old job item ended (undefined: it has not), when it was created, and the commands it sent; undefined for
@@ -448,13 +392,10 @@ function oldJobLifetime(item: Item): { createdAt: Date; ended: Date | undefined;
   };
 }
 
-const hostJobOf = (item: Item): Job => jobFromJson(JSON.parse(String(item.body)) as JobJson);
-const restoreOfItem = (item: Item): RestoreJob => restoreJobFromJson(JSON.parse(String(item.body)));
 /** Items of another kind under `JOB#` (none today) are skipped. */
 const isJobItem = (item: Item): boolean => item.jobFamily === HOST_JOB_FAMILY || item.jobFamily === RESTORE_JOB_FAMILY;
-/** Any job item as the one job type: a restore's body is read by the restore codec, then seen as its steps. */
-const jobOf = (item: Item): Job =>
-  item.jobFamily === RESTORE_JOB_FAMILY ? jobOfRestore(restoreOfItem(item)) : hostJobOf(item);
+/** Any job item as the one job type, whichever shape its body was written in (stored-restore-job.ts). */
+const jobOf = (item: Item): Job => jobFromStoredJson(JSON.parse(String(item.body)));
 
 /** A job item not yet ended, whichever walcat wrote it (read from its body, not from attributes it may lack). */
 function isActiveItem(item: Item): boolean {

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../../domain/errors.ts';
-import type { RestoreJob } from '../../domain/restore/restore-job.ts';
+import { type Job, restorePayload } from '../../domain/jobs/job.ts';
 import { formatDuration, renderRestoreStatus, restoreStatusJson } from '../../domain/restore/restore-report.ts';
+import { restoreStepStatusWord } from '../../domain/restore/restore-status-words.ts';
 import { type DrillDeps, runRestoreDrill } from '../../use-cases/run-restore-drill.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
 import { singleCluster } from './restore-plan.ts';
@@ -14,13 +15,14 @@ export interface DrillCommandDependencies {
 }
 
 /** One stderr line per step that changed status since the last look, so a person sees the drill move. */
-function reportProgress(job: RestoreJob, seen: Map<string, string>, stderr: (text: string) => void): void {
+function reportProgress(job: Job, seen: Map<string, string>, stderr: (text: string) => void): void {
   for (const step of job.steps) {
-    if (seen.get(step.name) === step.status) continue;
-    seen.set(step.name, step.status);
-    if (step.status === 'pending') continue;
+    const status = restoreStepStatusWord(step.state);
+    if (seen.get(step.name) === status) continue;
+    seen.set(step.name, status);
+    if (status === 'pending') continue;
     const took = step.durationMs === undefined ? '' : ` in ${formatDuration(step.durationMs)}`;
-    stderr(`walcat: drill ${job.jobId}: ${step.name} ${step.status}${took}`);
+    stderr(`walcat: drill ${job.id}: ${step.name} ${status}${took}`);
   }
 }
 
@@ -60,18 +62,18 @@ export function drillCommand(deps: DrillCommandDependencies): CliCommand {
       let job = outcome.job;
       context.stderr(
         outcome.kind === 'skipped-running'
-          ? `walcat: drill ${job.jobId} of ${cluster.id} is already running; following it`
-          : `walcat: drill ${job.jobId} of ${cluster.id} started: ${job.request.baseBackup} into ${job.request.hostSettings.pgData}`,
+          ? `walcat: drill ${job.id} of ${cluster.id} is already running; following it`
+          : `walcat: drill ${job.id} of ${cluster.id} started: ${restorePayload(job).request.baseBackup} into ${restorePayload(job).request.hostSettings.pgData}`,
       );
       const seen = new Map<string, string>();
-      while (job.status === 'running') {
+      while (job.state === 'running') {
         reportProgress(job, seen, context.stderr);
         await sleep(deps.pollMs ?? 1000);
-        job = (await drillDeps.jobs.get(cluster.id, job.jobId)) ?? job;
+        job = (await drillDeps.jobs.getById(cluster.id, job.id)) ?? job;
       }
       reportProgress(job, seen, context.stderr);
       context.stdout(context.json ? JSON.stringify(restoreStatusJson(job)) : renderRestoreStatus(job, new Date()));
-      return job.status === 'succeeded' ? EXIT_OK : EXIT_BAD_NEWS;
+      return job.state === 'success' ? EXIT_OK : EXIT_BAD_NEWS;
     },
   };
 }

@@ -5,8 +5,8 @@ import { newRestoreJobId } from '../../domain/restore/restore-job-id.ts';
 import { RestoreTargetUnreachableError } from '../../domain/restore/restore-plan.ts';
 import { renderRestoreStatus, restoreStatusJson } from '../../domain/restore/restore-report.ts';
 import { ThawRequiredError } from '../../domain/restore/restore-thaw.ts';
+import { RestoreLockedError } from '../../ports/job-store.ts';
 import type { RetrievalTierName } from '../../ports/object-thaw.ts';
-import { RestoreLockedError } from '../../ports/restore-job-store.ts';
 import type { RestoreDeps } from '../../use-cases/restore-dependencies.ts';
 import { resumeRestore, startRestore } from '../../use-cases/start-restore.ts';
 import type { ThawOptions } from '../../use-cases/thaw-restore-objects.ts';
@@ -205,7 +205,7 @@ export function restoreStartCommand(deps: RestoreStartCommandDependencies): CliC
           );
         } else {
           context.stdout(
-            `${renderRestorePlan(plan, cluster)}\n\n${renderRestoreStatus(job, context.now)}follow it with: walcat restore status ${job.jobId} --cluster ${cluster.id}`,
+            `${renderRestorePlan(plan, cluster)}\n\n${renderRestoreStatus(job, context.now)}follow it with: walcat restore status ${job.id} --cluster ${cluster.id}`,
           );
         }
         return EXIT_OK;

@@ -1,17 +1,21 @@
 import { InvalidInputError } from '../../domain/errors.ts';
-import type { RestoreJob } from '../../domain/restore/restore-job.ts';
+import type { Job } from '../../domain/jobs/job.ts';
 import { renderRestoreStatus, restoreStatusJson } from '../../domain/restore/restore-report.ts';
-import type { RestoreJobStore } from '../../ports/restore-job-store.ts';
+import type { JobStore } from '../../ports/job-store.ts';
 import { type CliCommand, type CliContext, EXIT_BAD_NEWS, EXIT_OK } from '../cli-command.ts';
 
 export interface RestoreStatusCommandDependencies {
-  readonly jobs: () => RestoreJobStore;
+  readonly jobs: () => Pick<JobStore, 'getById'>;
 }
 
 /** Finds a job among the selected clusters (`--cluster` narrows the search). */
-export async function findRestoreJob(jobs: RestoreJobStore, context: CliContext, jobId: string): Promise<RestoreJob> {
+export async function findRestoreJob(
+  jobs: Pick<JobStore, 'getById'>,
+  context: CliContext,
+  jobId: string,
+): Promise<Job> {
   for (const cluster of context.clusters) {
-    const job = await jobs.get(cluster.id, jobId);
+    const job = await jobs.getById(cluster.id, jobId);
     if (job) return job;
   }
   throw new InvalidInputError(
@@ -37,7 +41,7 @@ export function restoreStatusCommand(deps: RestoreStatusCommandDependencies): Cl
         );
       const job = await findRestoreJob(deps.jobs(), context, jobId);
       context.stdout(context.json ? JSON.stringify(restoreStatusJson(job)) : renderRestoreStatus(job, context.now));
-      return job.status === 'failed' ? EXIT_BAD_NEWS : EXIT_OK;
+      return job.state === 'failed' ? EXIT_BAD_NEWS : EXIT_OK;
     },
   };
 }

@@ -9,6 +9,7 @@ import type { ClusterId } from '../cluster.ts';
 import { InvalidInputError } from '../errors.ts';
 import { parseScriptResult, type ScriptResult } from '../host/host-script.ts';
 import type { RestoreFailure, RestoreJobThaw, RestoreOutcome, RestoreRequest } from '../restore/restore-job.ts';
+import { formatRestoreTarget, type RestoreTarget, restoreTargetFromText } from '../restore/restore-target.ts';
 import {
   type CommandStatus,
   type CommandStatusUpdate,
@@ -112,6 +113,19 @@ export interface Job extends CommandTracking {
   readonly restore?: RestorePayload;
   /** Optimistic-concurrency version: each stored write increments it. */
   readonly version: number;
+}
+
+/**
+ * The restore payload of a restore or drill job.
+ *
+ * @throws InvalidInputError when the job is a host command (it has no restore request).
+ * @example restorePayload(drill).request.baseBackup // 'base_000000010000000000000004'
+ */
+export function restorePayload(job: Pick<Job, 'id' | 'type' | 'restore'>): RestorePayload {
+  if (job.restore === undefined) {
+    throw new InvalidInputError(`job ${job.id} (${job.type}) is not a restore or drill`);
+  }
+  return job.restore;
 }
 
 /** The step whose command the job waits for (sent, not yet ended), if any. */
@@ -422,7 +436,38 @@ export interface JobJson {
     readonly lastEventAt?: string;
     readonly invocations: JobJson['invocations'];
   })[];
+  readonly restore?: RestorePayloadJson;
   readonly version: number;
+}
+
+/** A restore's payload as stored: the target as its kind and text (an LSN or xid is no JSON number), times as ISO. */
+export interface RestorePayloadJson extends Omit<RestorePayload, 'request' | 'failure'> {
+  readonly request: Omit<RestoreRequest, 'target'> & {
+    readonly target: { readonly kind: RestoreTarget['kind']; readonly value: string };
+  };
+  readonly failure?: Omit<RestoreFailure, 'at'> & { readonly at: string };
+}
+
+function restorePayloadToJson(payload: RestorePayload): RestorePayloadJson {
+  const { target, ...request } = payload.request;
+  const { failure: _failure, ...found } = payload;
+  return {
+    ...found,
+    request: { ...request, target: { kind: target.kind, value: formatRestoreTarget(target) } },
+    ...(payload.failure === undefined ? {} : { failure: { ...payload.failure, at: payload.failure.at.toISOString() } }),
+  };
+}
+
+function restorePayloadFromJson(json: RestorePayloadJson): RestorePayload {
+  const { target, ...request } = json.request;
+  const { failure: _failure, ...found } = json;
+  return {
+    ...found,
+    request: { ...request, target: restoreTargetFromText(target.kind, String(target.value ?? '')) },
+    ...(json.failure === undefined
+      ? {}
+      : { failure: { ...json.failure, at: parseTime('failure.at', json.failure.at) } }),
+  };
 }
 
 const iso = (date: Date | undefined): string | undefined => date?.toISOString();
@@ -447,8 +492,10 @@ export function jobToJson(job: Job): JobJson {
         ...step,
         startedAt: iso(step.startedAt),
         finishedAt: iso(step.finishedAt),
+        lastEventAt: iso(step.lastEventAt),
         invocations: invocationsToJson(step.invocations),
       })),
+      ...(job.restore === undefined ? {} : { restore: restorePayloadToJson(job.restore) }),
     }),
   ) as JobJson;
 }
@@ -489,12 +536,15 @@ export function jobFromJson(json: JobJson): Job {
     steps: (json.steps ?? []).map((step) => {
       const stepStarted = optionalTime('step.startedAt', step.startedAt);
       const stepFinished = optionalTime('step.finishedAt', step.finishedAt);
+      const lastEventAt = optionalTime('step.lastEventAt', step.lastEventAt);
       return {
         ...step,
         ...(stepStarted === undefined ? { startedAt: undefined } : { startedAt: stepStarted }),
         ...(stepFinished === undefined ? { finishedAt: undefined } : { finishedAt: stepFinished }),
+        ...(lastEventAt === undefined ? {} : { lastEventAt }),
         invocations: invocationsFromJson(step.invocations),
       } as JobStep;
     }),
+    ...(json.restore === undefined ? {} : { restore: restorePayloadFromJson(json.restore) }),
   } as Job;
 }

@@ -1,4 +1,6 @@
-import type { RestoreCheck, RestoreJob } from './restore-job.ts';
+import { type Job, restorePayload } from '../jobs/job.ts';
+import type { RestoreCheck } from './restore-job.ts';
+import { type RestoreStatusWord, restoreStatusWord } from './restore-status-words.ts';
 import { formatRestoreTarget } from './restore-target.ts';
 
 /**
@@ -7,7 +9,7 @@ import { formatRestoreTarget } from './restore-target.ts';
  */
 export interface DrillSummary {
   readonly jobId: string;
-  readonly status: RestoreJob['status'];
+  readonly status: RestoreStatusWord;
   readonly target: string;
   readonly baseBackup: string;
   readonly startedAt: string;
@@ -32,19 +34,20 @@ export interface DrillSummary {
  *
  * @example drillSummary(job, now) // { jobId: 'd-...', status: 'succeeded', restoreSeconds: 412.6, checks: [{ name: 'amcheck', status: 'passed' }, ...], ... }
  */
-export function drillSummary(job: RestoreJob, now: Date): DrillSummary {
-  const checks = job.outcome?.checks ?? job.failure?.checks ?? [];
+export function drillSummary(job: Job, now: Date): DrillSummary {
+  const { request, outcome, failure, thaw } = restorePayload(job);
+  const checks = outcome?.checks ?? failure?.checks ?? [];
   return {
-    jobId: job.jobId,
-    status: job.status,
-    target: formatRestoreTarget(job.request.target),
-    baseBackup: job.request.baseBackup,
+    jobId: job.id,
+    status: restoreStatusWord(job.state),
+    target: formatRestoreTarget(request.target),
+    baseBackup: request.baseBackup,
     startedAt: job.createdAt.toISOString(),
     finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,
-    restoreSeconds: job.outcome ? job.outcome.restoreMs / 1000 : null,
-    ...(job.thaw === undefined ? {} : { thawSeconds: job.thaw.seconds }),
+    restoreSeconds: outcome ? outcome.restoreMs / 1000 : null,
+    ...(thaw === undefined ? {} : { thawSeconds: thaw.seconds }),
     checks: checks.map((check) => ({ name: check.name, status: check.status })),
-    ...(job.failure ? { failure: { step: job.failure.step, message: job.failure.message } } : {}),
+    ...(failure ? { failure: { step: failure.step, message: failure.message } } : {}),
     ageSeconds: Math.max(0, Math.round((now.getTime() - job.createdAt.getTime()) / 1000)),
   };
 }

@@ -1,11 +1,12 @@
 /**
- * A restore job as a pure state machine. Each step is one host command (SSM Run Command or the local transport);
- * the job moves forward only on command status updates, which arrive as EventBridge status-change events
+ * A restore or drill as a pure state machine over the one job model ({@link Job}): a job of type `restore` or `drill`
+ * whose steps run in order, each one host command (SSM Run Command or the local transport), with the request and
+ * what the steps found as its payload ({@link Job.restore}). The job moves forward only on command status updates, which arrive as EventBridge status-change events
  * (at-least-once, in any order) or from the watchdog polling a quiet command. The rules that make that safe:
  *
  * - an update names a command id; updates for a command the job no longer waits for (an earlier attempt, another
  *   job) change nothing;
- * - a step's status only moves forward (`pending` → `dispatched` → `running` → `succeeded` | `failed`): a late
+ * - a step's state only moves forward (`pending` → `queued` → `running` → `success` | `failed`): a late
  *   `InProgress` after `Success`, or a second `Success`, is a no-op;
  * - a failed step stops the job with the host's stderr tail; every step is idempotent on the host
  *   (restore-scripts.ts), so {@link resumeRestoreJob} simply runs the failed step again;
@@ -15,7 +16,7 @@ import type { ClusterId, HostSettings } from '../cluster.ts';
 import { InvalidInputError, WalcatError } from '../errors.ts';
 import { parseScriptResult } from '../host/host-script.ts';
 import { type CommandStatus, type CommandStatusUpdate, isTerminalStatus } from '../jobs/command-status.ts';
-import type { Job, JobState, JobStepState } from '../jobs/job.ts';
+import { type Job, type JobStep, restorePayload, stepInProgress } from '../jobs/job.ts';
 import { redactedTail } from '../jobs/output-tail.ts';
 import { formatLsn } from '../wal/lsn.ts';
 import {
@@ -26,7 +27,7 @@ import {
   type RestoreStepName,
   TARGET_NOT_REACHED_MESSAGE,
 } from './restore-scripts.ts';
-import { formatRestoreTarget, type RestoreTarget, restoreTargetFromText } from './restore-target.ts';
+import { formatRestoreTarget, type RestoreTarget } from './restore-target.ts';
 
 export type { CommandStatus, CommandStatusUpdate } from '../jobs/command-status.ts';
 
@@ -62,28 +63,8 @@ export interface RestoreRequest {
   readonly resumeArchiving?: boolean;
 }
 
-export type RestoreJobKind = 'restore' | 'drill';
-export type RestoreJobStatus = 'running' | 'failed' | 'succeeded';
-export type RestoreStepStatus = 'pending' | 'dispatched' | 'running' | 'succeeded' | 'failed';
-
-export interface RestoreStep {
-  readonly name: RestoreStepName;
-  readonly status: RestoreStepStatus;
-  readonly attempts: number;
-  /** Command of the current attempt. */
-  readonly commandId?: string;
-  /** Commands of earlier attempts: their late events are ignored. */
-  readonly previousCommandIds: readonly string[];
-  readonly dispatchedAt?: Date;
-  readonly finishedAt?: Date;
-  /** finishedAt - dispatchedAt of the last attempt. */
-  readonly durationMs?: number;
-  readonly lastEventAt?: Date;
-  readonly commandStatus?: CommandStatus;
-  readonly stderrTail?: string;
-  /** `data` of the step script's result line. */
-  readonly result?: unknown;
-}
+/** The job types the restore state machine drives. */
+export type RestoreJobType = 'restore' | 'drill';
 
 /** One check verify made on the restored copy, in order: server, recovery, timeline, target, archive-mode, amcheck, check-sql. */
 export interface RestoreCheck {
@@ -133,26 +114,6 @@ export interface RestoreFailure {
   readonly checks?: readonly RestoreCheck[];
 }
 
-export interface RestoreJob {
-  readonly jobId: string;
-  readonly cluster: ClusterId;
-  readonly kind: RestoreJobKind;
-  readonly status: RestoreJobStatus;
-  readonly request: RestoreRequest;
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
-  readonly finishedAt?: Date;
-  /** The instance the steps run on, once known (the first status update names it for tag targets). */
-  readonly instanceId?: string;
-  readonly steps: readonly RestoreStep[];
-  readonly failure?: RestoreFailure;
-  readonly outcome?: RestoreOutcome;
-  /** The thaw that had to finish before the job could start. */
-  readonly thaw?: RestoreJobThaw;
-  /** Increases on every change; stores use it for optimistic concurrency. */
-  readonly version: number;
-}
-
 /** What applying an update did, so the caller knows whether to dispatch, notify or do nothing. */
 export type RestoreTransition =
   | { readonly kind: 'ignored'; readonly why: string }
@@ -162,7 +123,7 @@ export type RestoreTransition =
   | { readonly kind: 'completed'; readonly outcome: RestoreOutcome };
 
 export interface RestoreTransitionResult {
-  readonly job: RestoreJob;
+  readonly job: Job;
   readonly transition: RestoreTransition;
 }
 
@@ -175,40 +136,42 @@ const JOB_ID = /^[a-z0-9][a-z0-9-]{0,63}$/u;
 const STDERR_TAIL_LINES = 20;
 
 /**
- * A new restore job: every step pending.
+ * A new restore or drill job: every step pending, started when created (its restore time counts from there), and
+ * on the named instance as its host (a tag target is resolved to its instance before the job is created).
  *
- * @example createRestoreJob({ jobId: 'r-1', cluster, kind: 'restore', request, now }).steps[0].name === 'preflight'
+ * @example createRestoreJob({ id: 'r-1', cluster, type: 'restore', request, now }).steps[0].name === 'preflight'
  */
 export function createRestoreJob(input: {
-  readonly jobId: string;
+  readonly id: string;
   readonly cluster: ClusterId;
-  readonly kind: RestoreJobKind;
+  readonly type: RestoreJobType;
   readonly request: RestoreRequest;
   readonly now: Date;
   readonly thaw?: RestoreJobThaw;
-}): RestoreJob {
-  if (!JOB_ID.test(input.jobId)) {
-    throw new InvalidInputError(`restore job id ${JSON.stringify(input.jobId)} must match [a-z0-9][a-z0-9-]*`);
+}): Job {
+  if (!JOB_ID.test(input.id)) {
+    throw new InvalidInputError(`restore job id ${JSON.stringify(input.id)} must match [a-z0-9][a-z0-9-]*`);
   }
   const request = input.request;
   const promotes = request.action === 'promote' || request.target.kind === 'latest';
   if (request.resumeArchiving === true && (!request.inPlace || !promotes)) {
     throw new InvalidInputError(
-      `restore job ${input.jobId}: --resume-archiving applies only to an in-place restore that promotes (a copy elsewhere must not archive into the cluster's archive); drop --resume-archiving${request.inPlace ? ' or --pause' : ''}`,
+      `restore job ${input.id}: --resume-archiving applies only to an in-place restore that promotes (a copy elsewhere must not archive into the cluster's archive); drop --resume-archiving${request.inPlace ? ' or --pause' : ''}`,
     );
   }
   const names = restoreStepNames(request);
-  const job: RestoreJob = {
-    jobId: input.jobId,
+  const job: Job = {
+    id: input.id,
     cluster: input.cluster,
-    kind: input.kind,
-    status: 'running',
-    request: input.request,
+    type: input.type,
+    state: 'running',
     createdAt: input.now,
-    updatedAt: input.now,
-    ...(input.request.host.kind === 'instance' ? { instanceId: input.request.host.instanceId } : {}),
-    steps: names.map((name) => ({ name, status: 'pending', attempts: 0, previousCommandIds: [] })),
-    ...(input.thaw === undefined ? {} : { thaw: input.thaw }),
+    startedAt: input.now,
+    lastUpdateAt: input.now,
+    ...(request.host.kind === 'instance' ? { host: request.host.instanceId } : {}),
+    invocations: {},
+    steps: names.map((name) => ({ name, state: 'pending', attempts: 0, previousCommandIds: [], invocations: {} })),
+    restore: { request, ...(input.thaw === undefined ? {} : { thaw: input.thaw }) },
     version: 0,
   };
   // Building every script once up front refuses a bad path, backup name or setting before anything runs.
@@ -216,11 +179,15 @@ export function createRestoreJob(input: {
   return job;
 }
 
+/** The request the restore or drill job was started with. */
+export const restoreRequest = (job: Job): RestoreRequest => restorePayload(job).request;
+
 /** The restore time of a job verified at `at`: its own steps plus the thaw before it, which is its own figure too. */
-function restoreTimes(job: RestoreJob, at: Date): Pick<RestoreOutcome, 'restoreMs' | 'thawMs'> {
+function restoreTimes(job: Job, at: Date): Pick<RestoreOutcome, 'restoreMs' | 'thawMs'> {
   const stepsMs = Math.max(0, at.getTime() - job.createdAt.getTime());
-  if (job.thaw === undefined) return { restoreMs: stepsMs };
-  const thawMs = Math.round(job.thaw.seconds * 1000);
+  const thaw = restorePayload(job).thaw;
+  if (thaw === undefined) return { restoreMs: stepsMs };
+  const thawMs = Math.round(thaw.seconds * 1000);
   return { restoreMs: stepsMs + thawMs, thawMs };
 }
 
@@ -230,10 +197,10 @@ export function restoreStepNames(request: RestoreRequest): readonly RestoreStepN
 }
 
 /** The inputs of the step scripts, from the stored request. */
-export function scriptInput(job: RestoreJob): RestoreScriptInput {
-  const request = job.request;
+export function scriptInput(job: Job): RestoreScriptInput {
+  const request = restoreRequest(job);
   return {
-    jobId: job.jobId,
+    jobId: job.id,
     host: request.hostSettings,
     baseBackup: request.baseBackup,
     target: request.target,
@@ -250,26 +217,22 @@ export function scriptInput(job: RestoreJob): RestoreScriptInput {
   };
 }
 
-/** The step the job waits for (dispatched or running), if any. */
-export function stepInFlight(job: RestoreJob): RestoreStep | undefined {
-  return job.steps.find((step) => step.status === 'dispatched' || step.status === 'running');
-}
-
 /**
  * The next command to send: the first pending step, when the job runs and nothing is in flight.
  *
  * @example nextRestoreCommand(createRestoreJob(...))?.step === 'preflight'
  */
 export function nextRestoreCommand(
-  job: RestoreJob,
+  job: Job,
 ): { readonly step: RestoreStepName; readonly script: string; readonly timeoutSeconds: number } | undefined {
-  if (job.status !== 'running' || stepInFlight(job)) return undefined;
-  const step = job.steps.find((candidate) => candidate.status === 'pending');
+  if (job.state !== 'running' || stepInProgress(job)) return undefined;
+  const step = job.steps.find((candidate) => candidate.state === 'pending');
   if (!step) return undefined;
+  const name = step.name as RestoreStepName;
   return {
-    step: step.name,
-    script: buildRestoreStepScript(step.name, scriptInput(job)),
-    timeoutSeconds: stepTimeoutSeconds(job, step.name),
+    step: name,
+    script: buildRestoreStepScript(name, scriptInput(job)),
+    timeoutSeconds: stepTimeoutSeconds(job, name),
   };
 }
 
@@ -277,12 +240,13 @@ export function nextRestoreCommand(
  * How long one step may run before it counts as timed out (also the SSM execution timeout). backup-fetch gets an
  * hour plus time for the backup at 20 MB/s; wait-recovery the requested recovery timeout plus a margin.
  */
-export function stepTimeoutSeconds(job: RestoreJob, step: RestoreStepName): number {
+export function stepTimeoutSeconds(job: Job, step: RestoreStepName): number {
+  const request = restoreRequest(job);
   switch (step) {
     case 'fetch-backup':
-      return 3600 + Math.ceil((job.request.requiredBytes ?? 0) / 20_000_000);
+      return 3600 + Math.ceil((request.requiredBytes ?? 0) / 20_000_000);
     case 'wait-recovery':
-      return job.request.recoveryTimeoutSeconds + 300;
+      return request.recoveryTimeoutSeconds + 300;
     case 'resume-archiving':
       return 1800;
     case 'start-postgres':
@@ -294,15 +258,15 @@ export function stepTimeoutSeconds(job: RestoreJob, step: RestoreStepName): numb
 }
 
 /**
- * Records that `step`'s command was sent.
+ * Records that `step`'s command was sent: the step is queued on that command until the host reports it running.
  *
  * @throws RestoreJobStateError when the step is not the next pending one (a second dispatcher lost a race).
  */
-export function markStepDispatched(job: RestoreJob, step: RestoreStepName, commandId: string, now: Date): RestoreJob {
+export function markStepDispatched(job: Job, step: RestoreStepName, commandId: string, now: Date): Job {
   const next = nextRestoreCommand(job);
   if (next?.step !== step) {
     throw new RestoreJobStateError(
-      `restore job ${job.jobId}: step ${step} is not the next step to dispatch (${next?.step ?? 'none is'}); another dispatcher already sent it`,
+      `restore job ${job.id}: step ${step} is not the next step to dispatch (${next?.step ?? 'none is'}); another dispatcher already sent it`,
     );
   }
   return touch(job, now, {
@@ -310,13 +274,13 @@ export function markStepDispatched(job: RestoreJob, step: RestoreStepName, comma
       candidate.name === step
         ? {
             ...candidate,
-            status: 'dispatched',
-            attempts: candidate.attempts + 1,
+            state: 'queued',
+            attempts: (candidate.attempts ?? 0) + 1,
             commandId,
             previousCommandIds: candidate.commandId
-              ? [...candidate.previousCommandIds, candidate.commandId]
-              : candidate.previousCommandIds,
-            dispatchedAt: now,
+              ? [...(candidate.previousCommandIds ?? []), candidate.commandId]
+              : (candidate.previousCommandIds ?? []),
+            startedAt: now,
             finishedAt: undefined,
             durationMs: undefined,
             lastEventAt: now,
@@ -331,30 +295,29 @@ export function markStepDispatched(job: RestoreJob, step: RestoreStepName, comma
 
 /**
  * Applies one command status update. Duplicates, late events of earlier attempts and out-of-order events are
- * ignored (the transition says why); a step's status never moves backwards.
+ * ignored (the transition says why); a step's state never moves backwards.
  *
  * @example applyCommandUpdate(job, { commandId: 'c-1', status: 'InProgress', at }).transition.kind === 'progressed'
  */
-export function applyCommandUpdate(job: RestoreJob, update: CommandStatusUpdate): RestoreTransitionResult {
+export function applyCommandUpdate(job: Job, update: CommandStatusUpdate): RestoreTransitionResult {
   const step = job.steps.find((candidate) => candidate.commandId === update.commandId);
   if (!step) {
-    const earlier = job.steps.some((candidate) => candidate.previousCommandIds.includes(update.commandId));
+    const earlier = job.steps.some((candidate) => candidate.previousCommandIds?.includes(update.commandId));
     return ignored(job, earlier ? 'update for an earlier attempt' : 'command is not part of this job');
   }
-  if (step.status === 'succeeded' || step.status === 'failed') {
-    return ignored(job, `step ${step.name} already ${step.status}`);
+  if (step.state === 'success' || step.state === 'failed') {
+    return ignored(job, `step ${step.name} already ${step.state === 'success' ? 'succeeded' : 'failed'}`);
   }
-  if (job.status !== 'running') return ignored(job, `job already ${job.status}`);
-  const instance = job.instanceId ?? update.instanceId;
-  const base = { ...(instance === undefined ? {} : { instanceId: instance }) };
+  if (job.state !== 'running') return ignored(job, `job already ${job.state === 'success' ? 'succeeded' : job.state}`);
+  const instance = job.host ?? update.instanceId;
+  const base = { ...(instance === undefined ? {} : { host: instance }) };
   if (!isTerminalStatus(update.status)) {
-    const status: RestoreStepStatus =
-      update.status === 'InProgress' || step.status === 'running' ? 'running' : 'dispatched';
-    const changed = status !== step.status || instance !== job.instanceId;
+    const state: JobStep['state'] = update.status === 'InProgress' || step.state === 'running' ? 'running' : 'queued';
+    const changed = state !== step.state || instance !== job.host;
     const updated = replaceStep(job, step.name, {
       ...step,
-      status,
-      commandStatus: status !== step.status ? update.status : step.commandStatus,
+      state,
+      commandStatus: state !== step.state ? update.status : step.commandStatus,
       lastEventAt: later(step.lastEventAt, update.at),
     });
     return changed
@@ -374,12 +337,12 @@ function scriptStderrTail(stdout: string | undefined): string | undefined {
   }
 }
 
-function finishStep(job: RestoreJob, step: RestoreStep, update: CommandStatusUpdate): RestoreTransitionResult {
+function finishStep(job: Job, step: JobStep, update: CommandStatusUpdate): RestoreTransitionResult {
   const stderrTail = tail(scriptStderrTail(update.stdoutTail) ?? update.stderrTail ?? '');
   // The reporting clock (the host's, SSM's) may run behind the one that sent the step: a step never finishes
   // before it was sent, nor a job before it was created.
-  const at = later(later(job.createdAt, step.dispatchedAt ?? job.createdAt), update.at);
-  const durationMs = step.dispatchedAt ? Math.max(0, at.getTime() - step.dispatchedAt.getTime()) : undefined;
+  const at = later(later(job.createdAt, step.startedAt ?? job.createdAt), update.at);
+  const durationMs = step.startedAt ? Math.max(0, at.getTime() - step.startedAt.getTime()) : undefined;
   const finished = {
     ...step,
     finishedAt: at,
@@ -402,24 +365,26 @@ function finishStep(job: RestoreJob, step: RestoreStep, update: CommandStatusUpd
     return failStep(job, finished, why, at);
   }
   const result = parsed?.status === 'success' ? parsed.data : undefined;
-  const succeeded: RestoreStep = { ...finished, status: 'succeeded', ...(result === undefined ? {} : { result }) };
+  const succeeded: JobStep = { ...finished, state: 'success', ...(result === undefined ? {} : { result }) };
   const advanced = replaceStep(job, step.name, succeeded);
   if (step.name === RESUME_ARCHIVING_STEP) return completeWithArchiving(advanced, succeeded, at);
-  if (step.name !== 'verify') return { job: advanced, transition: { kind: 'step-succeeded', step: step.name } };
+  if (step.name !== 'verify') {
+    return { job: advanced, transition: { kind: 'step-succeeded', step: step.name as RestoreStepName } };
+  }
   const verified = completeWithVerification(advanced, succeeded, at);
   if (verified.transition.kind !== 'completed' || !advanced.steps.some((s) => s.name === RESUME_ARCHIVING_STEP)) {
     return verified;
   }
   // Verified with archive_mode off; the job ends once archiving is back on and the new timeline is archived.
   const { finishedAt: _finishedAt, ...running } = verified.job;
-  return { job: { ...running, status: 'running' }, transition: { kind: 'step-succeeded', step: 'verify' } };
+  return { job: { ...running, state: 'running' }, transition: { kind: 'step-succeeded', step: 'verify' } };
 }
 
 /** resume-archiving succeeded: the restore is done, with archiving on and the new timeline in the archive. */
-function completeWithArchiving(job: RestoreJob, step: RestoreStep, at: Date): RestoreTransitionResult {
+function completeWithArchiving(job: Job, step: JobStep, at: Date): RestoreTransitionResult {
   const data = (step.result ?? {}) as Record<string, unknown>;
-  const previous = job.outcome;
-  if (!previous) return failStep(job, { ...step, status: 'running' }, 'verify recorded no outcome', at);
+  const previous = restorePayload(job).outcome;
+  if (!previous) return failStep(job, { ...step, state: 'running' }, 'verify recorded no outcome', at);
   const archived = typeof data.lastArchived === 'string' ? data.lastArchived : 'unknown';
   const outcome: RestoreOutcome = {
     ...previous,
@@ -432,7 +397,7 @@ function completeWithArchiving(job: RestoreJob, step: RestoreStep, at: Date): Re
     },
   };
   return {
-    job: { ...job, status: 'succeeded', outcome, finishedAt: at },
+    job: succeed(job, outcome, at),
     transition: { kind: 'completed', outcome },
   };
 }
@@ -455,8 +420,8 @@ function describeCommandFailure(status: CommandStatus): string {
 const OBJECT_MISSING = /NoSuchKey|object not found|ObjectNotFound|does not exist|status code: 404/i;
 
 function failStep(
-  job: RestoreJob,
-  step: RestoreStep,
+  job: Job,
+  step: JobStep,
   why: string,
   at: Date,
   checks?: readonly RestoreCheck[],
@@ -465,7 +430,7 @@ function failStep(
     .split('\n')
     .filter((line) => line.trim() !== '')
     .at(-1);
-  const host = job.instanceId ? ` on ${job.instanceId}` : '';
+  const host = job.host ? ` on ${job.host}` : '';
   const stderr = step.stderrTail ?? '';
   const hint = stderr.includes(TARGET_NOT_REACHED_MESSAGE)
     ? '; the archive holds no commit after the target (the primary was idle or had not archived it yet): `--to latest` restores everything the archive holds, or choose an earlier time'
@@ -473,15 +438,16 @@ function failStep(
       ? `; an object of the backup is missing from the bucket, so a resume cannot help: run \`walcat sync --cluster ${job.cluster}\` (the backup then shows missing-data), plan the restore again from another backup (\`walcat restore plan\`) and start a new job (the old data directory is kept aside)`
       : '; fix the cause, then resume the job (each step is safe to run again; the old data directory is kept aside)';
   const failure: RestoreFailure = {
-    step: step.name,
-    message: `restore job ${job.jobId}: step ${step.name} failed${host}: ${why}${lastLine ? `: ${lastLine.trim()}` : ''}${hint}`,
+    step: step.name as RestoreStepName,
+    message: `restore job ${job.id}: step ${step.name} failed${host}: ${why}${lastLine ? `: ${lastLine.trim()}` : ''}${hint}`,
     ...(step.stderrTail ? { stderrTail: step.stderrTail } : {}),
     at,
     ...(checks === undefined ? {} : { checks }),
   };
-  const failed = replaceStep(job, step.name, { ...step, status: 'failed' });
+  const failed = replaceStep(job, step.name, { ...step, state: 'failed' });
+  const { outcome: _outcome, ...payload } = restorePayload(failed);
   return {
-    job: { ...failed, status: 'failed', failure, finishedAt: at },
+    job: { ...failed, state: 'failed', restore: { ...payload, failure }, finishedAt: at },
     transition: { kind: 'failed', failure },
   };
 }
@@ -491,7 +457,7 @@ function failStep(
  * promoted onto a new timeline (or paused in recovery), the target reached (last replayed commit not after a time
  * target, last replayed LSN at or past an LSN target), archiving off, pg_amcheck clean, the SQL check passed.
  */
-function completeWithVerification(job: RestoreJob, step: RestoreStep, at: Date): RestoreTransitionResult {
+function completeWithVerification(job: Job, step: JobStep, at: Date): RestoreTransitionResult {
   const data = (step.result ?? {}) as Record<string, unknown>;
   const checks: RestoreCheck[] = [];
   const add = (name: RestoreCheck['name'], ok: boolean | undefined, detail: string) =>
@@ -502,7 +468,7 @@ function completeWithVerification(job: RestoreJob, step: RestoreStep, at: Date):
   const lastReplayLsn = typeof data.lastReplayLsn === 'string' ? data.lastReplayLsn : undefined;
   const dataDirectory = typeof data.dataDirectory === 'string' ? data.dataDirectory : undefined;
   const port = typeof data.port === 'number' ? data.port : undefined;
-  const request = job.request;
+  const request = restoreRequest(job);
   const pgData = request.hostSettings.pgData.replace(/(.)\/+$/u, '$1');
   if (dataDirectory !== undefined) {
     add(
@@ -573,7 +539,7 @@ function completeWithVerification(job: RestoreJob, step: RestoreStep, at: Date):
   }
   const problems = checks.filter((candidate) => candidate.status === 'failed').map((candidate) => candidate.detail);
   if (problems.length > 0) {
-    return failStep(job, { ...step, status: 'running' }, `verification found that ${problems.join('; ')}`, at, checks);
+    return failStep(job, { ...step, state: 'running' }, `verification found that ${problems.join('; ')}`, at, checks);
   }
   const outcome: RestoreOutcome = {
     inRecovery,
@@ -588,7 +554,7 @@ function completeWithVerification(job: RestoreJob, step: RestoreStep, at: Date):
     checks,
   };
   return {
-    job: { ...job, status: 'succeeded', outcome, finishedAt: at },
+    job: succeed(job, outcome, at),
     transition: { kind: 'completed', outcome },
   };
 }
@@ -683,15 +649,16 @@ function timelineOfBackupName(name: string): number | undefined {
  *
  * @throws RestoreJobStateError when the job is not failed.
  */
-export function resumeRestoreJob(job: RestoreJob, now: Date): RestoreJob {
-  if (job.status !== 'failed') {
+export function resumeRestoreJob(job: Job, now: Date): Job {
+  if (job.state !== 'failed') {
     throw new RestoreJobStateError(
-      `restore job ${job.jobId} is ${job.status}; only a failed job can be resumed (see walcat restore status ${job.jobId})`,
+      `restore job ${job.id} is ${job.state === 'success' ? 'succeeded' : job.state}; only a failed job can be resumed (see walcat restore status ${job.id})`,
     );
   }
-  const { failure: _failure, finishedAt: _finishedAt, ...rest } = job;
-  return touch({ ...rest, status: 'running' } as RestoreJob, now, {
-    steps: job.steps.map((step) => (step.status === 'failed' ? { ...step, status: 'pending' } : step)),
+  const { finishedAt: _finishedAt, ...rest } = job;
+  const { failure: _failure, ...payload } = restorePayload(job);
+  return touch({ ...rest, state: 'running', restore: payload }, now, {
+    steps: job.steps.map((step) => (step.state === 'failed' ? { ...step, state: 'pending' } : step)),
   });
 }
 
@@ -700,41 +667,46 @@ export function resumeRestoreJob(job: RestoreJob, now: Date): RestoreJob {
  * whether it has run longer than its timeout (then {@link timeOutStep}).
  */
 export function stuckStep(
-  job: RestoreJob,
+  job: Job,
   now: Date,
   quietMs: number,
-): { readonly step: RestoreStep; readonly overdue: boolean } | undefined {
-  const step = stepInFlight(job);
-  if (!step || job.status !== 'running') return undefined;
-  const lastHeard = step.lastEventAt ?? step.dispatchedAt ?? job.updatedAt;
+): { readonly step: JobStep; readonly overdue: boolean } | undefined {
+  const step = stepInProgress(job);
+  if (!step || job.state !== 'running') return undefined;
+  const lastHeard = step.lastEventAt ?? step.startedAt ?? job.lastUpdateAt;
   if (now.getTime() - lastHeard.getTime() < quietMs) return undefined;
-  const started = step.dispatchedAt ?? job.updatedAt;
-  const overdue = now.getTime() - started.getTime() > stepTimeoutSeconds(job, step.name) * 1000;
+  const started = step.startedAt ?? job.lastUpdateAt;
+  const overdue = now.getTime() - started.getTime() > stepTimeoutSeconds(job, step.name as RestoreStepName) * 1000;
   return { step, overdue };
 }
 
 /** Fails the in-flight step as timed out (the watchdog found it overdue and the host never answered). */
-export function timeOutStep(job: RestoreJob, now: Date): RestoreTransitionResult {
-  const step = stepInFlight(job);
+export function timeOutStep(job: Job, now: Date): RestoreTransitionResult {
+  const step = stepInProgress(job);
   if (!step?.commandId) return ignored(job, 'no step in flight');
   return applyCommandUpdate(job, {
     commandId: step.commandId,
     status: 'TimedOut',
     at: now,
-    stderrTail: `walcat watchdog: no final status after ${stepTimeoutSeconds(job, step.name)} s`,
+    stderrTail: `walcat watchdog: no final status after ${stepTimeoutSeconds(job, step.name as RestoreStepName)} s`,
   });
 }
 
-function ignored(job: RestoreJob, why: string): RestoreTransitionResult {
+function ignored(job: Job, why: string): RestoreTransitionResult {
   return { job, transition: { kind: 'ignored', why } };
 }
 
-function replaceStep(job: RestoreJob, name: RestoreStepName, step: RestoreStep): RestoreJob {
+/** The job succeeded at `at` with what verify (and resume-archiving) found. */
+function succeed(job: Job, outcome: RestoreOutcome, at: Date): Job {
+  return { ...job, state: 'success', restore: { ...restorePayload(job), outcome }, finishedAt: at };
+}
+
+function replaceStep(job: Job, name: string, step: JobStep): Job {
   return { ...job, steps: job.steps.map((candidate) => (candidate.name === name ? step : candidate)) };
 }
 
-function touch(job: RestoreJob, now: Date, changes: Partial<RestoreJob>): RestoreJob {
-  return { ...job, ...changes, updatedAt: later(job.updatedAt, now) ?? now, version: job.version + 1 };
+function touch(job: Job, now: Date, changes: Partial<Job>): Job {
+  return { ...job, ...changes, lastUpdateAt: later(job.lastUpdateAt, now), version: job.version + 1 };
 }
 
 function later(a: Date | undefined, b: Date): Date {
@@ -744,145 +716,4 @@ function later(a: Date | undefined, b: Date): Date {
 /** The last lines of stderr, with anything that looks like a credential masked (output-tail.ts). */
 function tail(text: string): string {
   return redactedTail(text.replace(/\s+$/u, '').split('\n').slice(-STDERR_TAIL_LINES).join('\n'));
-}
-
-/** The stored JSON form of a job (dates as ISO strings, the target as kind + text). */
-export interface RestoreJobJson {
-  readonly [key: string]: unknown;
-}
-
-/**
- * Serializes a job for the catalog: plain JSON, no bigint, dates as ISO-8601.
- *
- * @example restoreJobFromJson(restoreJobToJson(job)) // deep-equals job
- */
-export function restoreJobToJson(job: RestoreJob): RestoreJobJson {
-  const { request, ...rest } = job;
-  const { target, ...requestRest } = request;
-  return JSON.parse(
-    JSON.stringify({
-      ...rest,
-      request: { ...requestRest, target: { kind: target.kind, value: formatRestoreTarget(target) } },
-    }),
-  ) as RestoreJobJson;
-}
-
-const DATE_FIELDS = ['createdAt', 'updatedAt', 'finishedAt', 'dispatchedAt', 'lastEventAt', 'at'];
-
-/**
- * Reads a job written by {@link restoreJobToJson}.
- *
- * @throws InvalidInputError when the item is not a restore job.
- */
-export function restoreJobFromJson(json: unknown): RestoreJob {
-  if (typeof json !== 'object' || json === null) throw new InvalidInputError('restore job item is not an object');
-  const record = json as Record<string, unknown>;
-  const request = record.request as Record<string, unknown> | undefined;
-  const target = request?.target as { kind?: unknown; value?: unknown } | undefined;
-  if (
-    typeof record.jobId !== 'string' ||
-    !request ||
-    typeof target?.kind !== 'string' ||
-    !Array.isArray(record.steps)
-  ) {
-    throw new InvalidInputError(`restore job item ${JSON.stringify(record.jobId)} lacks jobId, request or steps`);
-  }
-  const revived = reviveDates(record) as Record<string, unknown>;
-  return {
-    ...revived,
-    request: {
-      ...(revived.request as Record<string, unknown>),
-      target: restoreTargetFromText(target.kind as RestoreTarget['kind'], String(target.value ?? '')),
-    },
-  } as unknown as RestoreJob;
-}
-
-function reviveDates(value: unknown, key = ''): unknown {
-  if (Array.isArray(value)) return value.map((item) => reviveDates(item));
-  if (typeof value === 'string' && DATE_FIELDS.includes(key)) return new Date(value);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, reviveDates(inner, name)]));
-  }
-  return value;
-}
-
-const STEP_STATE: Readonly<Record<RestoreStepStatus, JobStepState>> = {
-  pending: 'pending',
-  dispatched: 'queued',
-  running: 'running',
-  succeeded: 'success',
-  failed: 'failed',
-};
-const JOB_STATE: Readonly<Record<RestoreJobStatus, JobState>> = {
-  running: 'running',
-  failed: 'failed',
-  succeeded: 'success',
-};
-const inverse = <K extends string, V extends string>(table: Readonly<Record<K, V>>): Partial<Record<V, K>> =>
-  Object.fromEntries(Object.entries(table).map(([key, value]) => [value, key]));
-const STEP_STATUS = inverse(STEP_STATE);
-const JOB_STATUS = inverse(JOB_STATE);
-
-/**
- * A restore or drill as a job: its steps in order, started when created (its restore time counts from there), the
- * instance it runs on as its host, and its request and findings as the kind's payload.
- *
- * @example jobOfRestore(createRestoreJob({ jobId: 'r-1', kind: 'drill', ... })) // { id: 'r-1', type: 'drill', state: 'running', ... }
- */
-export function jobOfRestore(job: RestoreJob): Job {
-  const { jobId, kind, status, updatedAt, instanceId, request, failure, outcome, thaw, steps, ...common } = job;
-  return {
-    ...common,
-    id: jobId,
-    type: kind,
-    state: JOB_STATE[status],
-    startedAt: job.createdAt,
-    lastUpdateAt: updatedAt,
-    ...(instanceId === undefined ? {} : { host: instanceId }),
-    invocations: {},
-    steps: steps.map(({ status: stepStatus, dispatchedAt, ...step }) => ({
-      ...step,
-      state: STEP_STATE[stepStatus],
-      invocations: {},
-      ...(dispatchedAt === undefined ? {} : { startedAt: dispatchedAt }),
-    })),
-    restore: { request, ...(failure && { failure }), ...(outcome && { outcome }), ...(thaw && { thaw }) },
-  };
-}
-
-/**
- * The restore state machine's view of a restore or drill job (the inverse of {@link jobOfRestore}).
- *
- * @throws InvalidInputError when the job is not a restore or drill.
- */
-export function restoreJobOf(job: Job): RestoreJob {
-  const status = JOB_STATUS[job.state];
-  if (job.restore === undefined || (job.type !== 'restore' && job.type !== 'drill') || status === undefined) {
-    throw new InvalidInputError(`job ${job.id} (${job.type}, ${job.state}) is not a restore or drill`);
-  }
-  const { request, ...found } = job.restore;
-  return {
-    jobId: job.id,
-    cluster: job.cluster,
-    kind: job.type,
-    status,
-    request,
-    createdAt: job.createdAt,
-    updatedAt: job.lastUpdateAt,
-    ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }),
-    ...(job.host === undefined ? {} : { instanceId: job.host }),
-    // A restore's steps are only ever in the states its own machine gave them (jobOfRestore).
-    steps: job.steps.map(
-      ({ state, startedAt, invocations: _invocations, host: _host, outcome: _outcome, ...step }) => ({
-        ...step,
-        name: step.name as RestoreStepName,
-        status: STEP_STATUS[state] as RestoreStepStatus,
-        attempts: step.attempts ?? 0,
-        previousCommandIds: step.previousCommandIds ?? [],
-        ...(startedAt === undefined ? {} : { dispatchedAt: startedAt }),
-      }),
-    ),
-    ...found,
-    version: job.version,
-  };
 }

@@ -1,6 +1,13 @@
 import type { SlackMessage } from '../continuity/slack-message.ts';
-import type { RestoreCheck, RestoreJob, RestoreStep } from './restore-job.ts';
+import { type Job, type RestorePayload, restorePayload } from '../jobs/job.ts';
+import type { RestoreCheck } from './restore-job.ts';
 import { movedAsidePath } from './restore-scripts.ts';
+import {
+  type RestoreStatusWord,
+  type RestoreStepStatusWord,
+  restoreStatusWord,
+  restoreStepStatusWord,
+} from './restore-status-words.ts';
 import { formatRestoreTarget } from './restore-target.ts';
 
 /** Slack mrkdwn treats `&`, `<` and `>` as control characters. */
@@ -20,9 +27,10 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
-function jobTitle(job: RestoreJob): string {
-  const what = job.kind === 'drill' ? 'restore drill' : 'restore';
-  return `${job.cluster}: ${what} ${job.jobId} to ${formatRestoreTarget(job.request.target)} from ${job.request.baseBackup}`;
+function jobTitle(job: Job): string {
+  const what = job.type === 'drill' ? 'restore drill' : 'restore';
+  const { request } = restorePayload(job);
+  return `${job.cluster}: ${what} ${job.id} to ${formatRestoreTarget(request.target)} from ${request.baseBackup}`;
 }
 
 /**
@@ -31,25 +39,25 @@ function jobTitle(job: RestoreJob): string {
  *
  * @example restoreSlackMessage(job, 'ready').text // ':large_green_circle: orders-main: restore r-1 ... is ready ...'
  */
-export function restoreSlackMessage(job: RestoreJob, event: 'started' | 'failed' | 'ready'): SlackMessage {
-  const host = job.instanceId ?? describeHost(job);
+export function restoreSlackMessage(job: Job, event: 'started' | 'failed' | 'ready'): SlackMessage {
+  const { request, failure, outcome } = restorePayload(job);
+  const host = job.host ?? describeHost(job);
   let text: string;
   const details: string[] = [];
   if (event === 'started') {
     text = `:arrows_counterclockwise: ${jobTitle(job)} started on ${host}`;
     details.push(
-      `Data directory ${job.request.hostSettings.pgData}; the old one is kept at ${movedAsidePath(job.request.hostSettings.pgData, job.jobId)}.`,
+      `Data directory ${request.hostSettings.pgData}; the old one is kept at ${movedAsidePath(request.hostSettings.pgData, job.id)}.`,
     );
   } else if (event === 'failed') {
-    text = `:red_circle: ${jobTitle(job)} failed at step ${job.failure?.step ?? 'unknown'} on ${host}`;
-    details.push(job.failure?.message ?? 'no failure recorded');
-    if (job.failure?.stderrTail) details.push(`\`\`\`${job.failure.stderrTail.split('\n').slice(-8).join('\n')}\`\`\``);
-    if (job.failure?.checks) details.push(checksLine(job.failure.checks));
+    text = `:red_circle: ${jobTitle(job)} failed at step ${failure?.step ?? 'unknown'} on ${host}`;
+    details.push(failure?.message ?? 'no failure recorded');
+    if (failure?.stderrTail) details.push(`\`\`\`${failure.stderrTail.split('\n').slice(-8).join('\n')}\`\`\``);
+    if (failure?.checks) details.push(checksLine(failure.checks));
     details.push(
-      `Resume with \`walcat restore start --cluster ${job.cluster} --resume ${job.jobId}\` once the cause is fixed.`,
+      `Resume with \`walcat restore start --cluster ${job.cluster} --resume ${job.id}\` once the cause is fixed.`,
     );
   } else {
-    const outcome = job.outcome;
     const thaw =
       outcome?.thawMs === undefined ? '' : ` (thawing frozen objects first took ${formatDuration(outcome.thawMs)})`;
     const time = outcome ? `${formatDuration(outcome.restoreMs)}${thaw}` : 'unknown';
@@ -68,7 +76,7 @@ export function restoreSlackMessage(job: RestoreJob, event: 'started' | 'failed'
     ...details.map((detail) => ({ type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(detail) } })),
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`walcat restore status ${job.jobId} --cluster ${job.cluster}`) }],
+      elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`walcat restore status ${job.id} --cluster ${job.cluster}`) }],
     },
   ];
   return { text, blocks };
@@ -82,8 +90,8 @@ function checksLine(checks: readonly RestoreCheck[]): string {
   return `Checks: ${parts.join(', ')}.`;
 }
 
-function describeHost(job: RestoreJob): string {
-  const host = job.request.host;
+function describeHost(job: Job): string {
+  const host = restorePayload(job).request.host;
   return host.kind === 'instance' ? host.instanceId : `the host tagged ${host.tagKey}=${host.tagValue}`;
 }
 
@@ -92,7 +100,7 @@ export interface RestoreStepRow {
   /** The step's name (`step` is the same, kept for earlier readers). */
   readonly name: string;
   readonly step: string;
-  readonly status: RestoreStep['status'];
+  readonly status: RestoreStepStatusWord;
   readonly attempts: number;
   readonly commandId?: string;
   readonly durationMs?: number;
@@ -106,8 +114,8 @@ export interface RestoreStepRow {
 export interface RestoreStatusJson {
   readonly jobId: string;
   readonly cluster: string;
-  readonly kind: RestoreJob['kind'];
-  readonly status: RestoreJob['status'];
+  readonly kind: Job['type'];
+  readonly status: RestoreStatusWord;
   readonly target: string;
   readonly targetKind: string;
   readonly baseBackup: string;
@@ -120,9 +128,9 @@ export interface RestoreStatusJson {
   readonly durationMs?: number;
   readonly steps: readonly RestoreStepRow[];
   readonly failure?: { readonly step: string; readonly message: string; readonly stderrTail?: string };
-  readonly outcome?: RestoreJob['outcome'];
+  readonly outcome?: RestorePayload['outcome'];
   /** The thaw of frozen objects before the job: objects, how many walcat asked for, seconds it took. */
-  readonly thaw?: RestoreJob['thaw'];
+  readonly thaw?: RestorePayload['thaw'];
 }
 
 /**
@@ -130,19 +138,20 @@ export interface RestoreStatusJson {
  *
  * @example restoreStatusJson(job).steps[0] // { step: 'preflight', status: 'succeeded', attempts: 1, durationMs: 840, ... }
  */
-export function restoreStatusJson(job: RestoreJob): RestoreStatusJson {
+export function restoreStatusJson(job: Job): RestoreStatusJson {
+  const { request, failure, outcome, thaw } = restorePayload(job);
   return {
-    jobId: job.jobId,
+    jobId: job.id,
     cluster: job.cluster,
-    kind: job.kind,
-    status: job.status,
-    target: formatRestoreTarget(job.request.target),
-    targetKind: job.request.target.kind,
-    baseBackup: job.request.baseBackup,
-    host: job.instanceId ?? describeHost(job),
-    inPlace: job.request.inPlace,
-    dataDirectory: job.request.hostSettings.pgData,
-    movedAside: movedAsidePath(job.request.hostSettings.pgData, job.jobId),
+    kind: job.type,
+    status: restoreStatusWord(job.state),
+    target: formatRestoreTarget(request.target),
+    targetKind: request.target.kind,
+    baseBackup: request.baseBackup,
+    host: job.host ?? describeHost(job),
+    inPlace: request.inPlace,
+    dataDirectory: request.hostSettings.pgData,
+    movedAside: movedAsidePath(request.hostSettings.pgData, job.id),
     createdAt: job.createdAt.toISOString(),
     ...(job.finishedAt
       ? {
@@ -153,24 +162,24 @@ export function restoreStatusJson(job: RestoreJob): RestoreStatusJson {
     steps: job.steps.map((step) => ({
       name: step.name,
       step: step.name,
-      status: step.status,
-      attempts: step.attempts,
+      status: restoreStepStatusWord(step.state),
+      attempts: step.attempts ?? 0,
       ...(step.commandId ? { commandId: step.commandId } : {}),
       ...(step.durationMs === undefined ? {} : { durationMs: step.durationMs, seconds: step.durationMs / 1000 }),
-      ...(step.dispatchedAt ? { startedAt: step.dispatchedAt.toISOString() } : {}),
+      ...(step.startedAt ? { startedAt: step.startedAt.toISOString() } : {}),
       ...(step.finishedAt ? { finishedAt: step.finishedAt.toISOString() } : {}),
     })),
-    ...(job.failure
+    ...(failure
       ? {
           failure: {
-            step: job.failure.step,
-            message: job.failure.message,
-            ...(job.failure.stderrTail ? { stderrTail: job.failure.stderrTail } : {}),
+            step: failure.step,
+            message: failure.message,
+            ...(failure.stderrTail ? { stderrTail: failure.stderrTail } : {}),
           },
         }
       : {}),
-    ...(job.outcome ? { outcome: job.outcome } : {}),
-    ...(job.thaw ? { thaw: job.thaw } : {}),
+    ...(outcome ? { outcome } : {}),
+    ...(thaw ? { thaw } : {}),
   };
 }
 
@@ -179,11 +188,12 @@ export function restoreStatusJson(job: RestoreJob): RestoreStatusJson {
  *
  * @example renderRestoreStatus(job) // 'restore r-1 (orders-main) succeeded in 41.2 s\n  preflight  succeeded  0.8 s ...'
  */
-export function renderRestoreStatus(job: RestoreJob, now: Date): string {
+export function renderRestoreStatus(job: Job, now: Date): string {
   const status = restoreStatusJson(job);
+  const { failure, outcome } = restorePayload(job);
   const elapsed = Math.max(0, (job.finishedAt ?? now).getTime() - job.createdAt.getTime());
   const lines = [
-    `${job.kind} ${job.jobId} (${job.cluster}) ${job.status} after ${formatDuration(elapsed)}`,
+    `${status.kind} ${status.jobId} (${status.cluster}) ${status.status} after ${formatDuration(elapsed)}`,
     `  target ${status.target} (${status.targetKind}) from ${status.baseBackup} on ${status.host}${status.inPlace ? ' (in place)' : ''}`,
     `  data directory ${status.dataDirectory}; previous one kept at ${status.movedAside}`,
     '',
@@ -191,7 +201,7 @@ export function renderRestoreStatus(job: RestoreJob, now: Date): string {
   const width = Math.max(...status.steps.map((step) => step.step.length));
   for (const [index, step] of status.steps.entries()) {
     const inFlight = step.status === 'dispatched' || step.status === 'running';
-    const started = job.steps[index]?.dispatchedAt;
+    const started = job.steps[index]?.startedAt;
     const duration =
       step.durationMs !== undefined
         ? formatDuration(step.durationMs)
@@ -201,14 +211,14 @@ export function renderRestoreStatus(job: RestoreJob, now: Date): string {
     const attempts = step.attempts > 1 ? ` (${step.attempts} attempts)` : '';
     lines.push(`  ${step.step.padEnd(width)}  ${step.status.padEnd(10)}  ${duration}${attempts}`);
   }
-  if (job.failure) {
-    lines.push('', `  ${job.failure.message}`);
-    if (job.failure.stderrTail) lines.push(...job.failure.stderrTail.split('\n').map((line) => `    | ${line}`));
+  if (failure) {
+    lines.push('', `  ${failure.message}`);
+    if (failure.stderrTail) lines.push(...failure.stderrTail.split('\n').map((line) => `    | ${line}`));
   }
-  if (job.outcome) {
+  if (outcome) {
     lines.push(
       '',
-      `  ${job.outcome.inRecovery ? 'paused in recovery' : 'promoted'} on timeline ${job.outcome.timeline}; last replayed commit ${job.outcome.lastReplayTimestamp ?? 'none'}; restore time ${formatDuration(job.outcome.restoreMs)}${job.outcome.thawMs === undefined ? '' : `, of which thaw ${formatDuration(job.outcome.thawMs)}`}`,
+      `  ${outcome.inRecovery ? 'paused in recovery' : 'promoted'} on timeline ${outcome.timeline}; last replayed commit ${outcome.lastReplayTimestamp ?? 'none'}; restore time ${formatDuration(outcome.restoreMs)}${outcome.thawMs === undefined ? '' : `, of which thaw ${formatDuration(outcome.thawMs)}`}`,
     );
   }
   return `${lines.join('\n')}\n`;

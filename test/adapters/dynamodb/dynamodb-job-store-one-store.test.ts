@@ -7,15 +7,9 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbJobStore } from '../../../lib/adapters/dynamodb/dynamodb-job-store.ts';
 import type { ClusterId, HostSettings } from '../../../lib/domain/cluster.ts';
-import { applyCommandStatus, jobToJson, newJob } from '../../../lib/domain/jobs/job.ts';
-import {
-  applyCommandUpdate,
-  createRestoreJob,
-  jobOfRestore,
-  markStepDispatched,
-  type RestoreJob,
-  restoreJobToJson,
-} from '../../../lib/domain/restore/restore-job.ts';
+import { applyCommandStatus, type Job, jobToJson, newJob } from '../../../lib/domain/jobs/job.ts';
+import { applyCommandUpdate, createRestoreJob, markStepDispatched } from '../../../lib/domain/restore/restore-job.ts';
+import { RESTORE_STEPS } from '../../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
 import { type CatalogTableFixture, startCatalogTable } from '../../support/catalog-table.ts';
 
@@ -30,11 +24,11 @@ const hostSettings: HostSettings = {
   walgBinary: 'wal-g',
 };
 
-function restoreJob(jobId: string, now: Date): RestoreJob {
+function restoreJob(id: string, now: Date): Job {
   return createRestoreJob({
-    jobId,
+    id,
     cluster: CLUSTER,
-    kind: 'drill',
+    type: 'drill',
     now,
     request: {
       target: parseRestoreTarget({ to: '2026-11-20T14:30:00Z' }),
@@ -47,6 +41,49 @@ function restoreJob(jobId: string, now: Date): RestoreJob {
       recoveryTimeoutSeconds: 600,
     },
   });
+}
+
+/**
+ * The body the earlier restore store wrote for `drill-old` once its preflight was sent, spelled out as it stored it:
+ * `jobId`, `kind`, `status`, the request at the top with the target as kind and text, `updatedAt`, `instanceId`,
+ * steps with `status` and `dispatchedAt`.
+ */
+function oldRestoreBody(created: Date): Record<string, unknown> {
+  const sent = created.toISOString();
+  return {
+    jobId: 'drill-old',
+    cluster: CLUSTER,
+    kind: 'drill',
+    status: 'running',
+    request: {
+      target: { kind: 'time', value: '2026-11-20T14:30:00.000Z' },
+      baseBackup: 'base_000000010000000000000004',
+      timeline: 1,
+      action: 'promote',
+      host: { kind: 'instance', instanceId: 'i-scratch' },
+      inPlace: false,
+      hostSettings,
+      recoveryTimeoutSeconds: 600,
+    },
+    createdAt: sent,
+    updatedAt: sent,
+    instanceId: 'i-scratch',
+    steps: RESTORE_STEPS.map((name) =>
+      name === 'preflight'
+        ? {
+            name,
+            status: 'dispatched',
+            attempts: 1,
+            commandId: 'cmd-old-restore',
+            previousCommandIds: [],
+            dispatchedAt: sent,
+            lastEventAt: sent,
+            commandStatus: 'Pending',
+          }
+        : { name, status: 'pending', attempts: 0, previousCommandIds: [] },
+    ),
+    version: 1,
+  };
 }
 
 let catalog: CatalogTableFixture;
@@ -108,25 +145,25 @@ describe('items written by the two earlier job stores', () => {
       jobFamily: 'restore',
       jobKind: 'drill',
       jobId: 'drill-old',
-      status: drill.status,
+      status: 'running',
       version: drill.version,
-      updatedAt: drill.updatedAt.toISOString(),
-      body: JSON.stringify(restoreJobToJson(drill)),
+      updatedAt: drill.lastUpdateAt.toISOString(),
+      body: JSON.stringify(oldRestoreBody(at(5))),
     });
 
     expect(await store.findByCommandId('cmd-old-host')).toEqual(host);
-    expect(await store.findByCommandId('cmd-old-restore')).toEqual(jobOfRestore(drill));
+    expect(await store.findByCommandId('cmd-old-restore')).toEqual(drill);
     expect(await store.findByCommandId('cmd-nobody')).toBeUndefined();
-    // The restore state machine's view sees only restores.
-    expect((await store.restores.findByCommandId('cmd-old-restore'))?.jobId).toBe('drill-old');
-    expect(await store.restores.findByCommandId('cmd-old-host')).toBeUndefined();
-    expect((await store.restores.get(CLUSTER, 'drill-old'))?.version).toBe(drill.version);
+    // A restore is found by its id alone through the old id index item; a host command has none.
+    expect((await store.findByCommandId('cmd-old-restore'))?.id).toBe('drill-old');
+    expect((await store.getById(CLUSTER, 'drill-old'))?.version).toBe(drill.version);
+    expect(await store.getById(CLUSTER, 'old-backup')).toBeUndefined();
     expect((await store.list(CLUSTER)).map((job) => [job.type, job.id])).toEqual([
       ['drill', 'drill-old'],
       ['backup-push', 'old-backup'],
     ]);
     expect((await store.list(CLUSTER, { types: ['backup-push'] })).map((job) => job.id)).toEqual(['old-backup']);
-    expect((await store.restores.list(CLUSTER)).map((job) => job.jobId)).toEqual(['drill-old']);
+    expect((await store.list(CLUSTER, { types: ['drill'] })).map((job) => job.id)).toEqual(['drill-old']);
 
     // Updated through the one store: the old items take optimistic writes and keep being found.
     const running = await store.update(host, (job) =>
@@ -139,9 +176,9 @@ describe('items written by the two earlier job stores', () => {
       status: 'InProgress',
       at: at(6),
     });
-    await store.restores.save(advanced, drill.version);
-    await expect(store.restores.save(advanced, drill.version)).rejects.toThrow('changed since version');
-    expect(await store.findByCommandId('cmd-old-restore')).toEqual(jobOfRestore(advanced));
+    await store.save(advanced, drill.version);
+    await expect(store.save(advanced, drill.version)).rejects.toThrow('changed since version');
+    expect(await store.findByCommandId('cmd-old-restore')).toEqual(advanced);
   });
 });
 
@@ -152,11 +189,11 @@ describe('new jobs of both kinds', () => {
     await store.create(host);
     await expect(store.create(host)).rejects.toThrow('job probe-1 of cluster billing already exists');
     const restore = { ...restoreJob('restore-1', at(11)), cluster };
-    await store.restores.create(restore);
+    await store.create(restore);
     const sent = markStepDispatched(restore, 'preflight', 'cmd-preflight', at(11));
-    await store.restores.save(sent, restore.version);
+    await store.save(sent, restore.version);
     expect((await store.findByCommandId('cmd-probe'))?.type).toBe('archiver-probe');
-    expect(await store.findByCommandId('cmd-preflight')).toEqual(jobOfRestore(sent));
+    expect(await store.findByCommandId('cmd-preflight')).toEqual(sent);
     expect((await store.list(cluster)).map((job) => job.type)).toEqual(['drill', 'archiver-probe']);
     expect((await store.list(cluster, { limit: 1 })).map((job) => job.id)).toEqual(['restore-1']);
   });

@@ -4,12 +4,7 @@ import { DynamoDbJobStore } from '../../../lib/adapters/dynamodb/dynamodb-job-st
 import { parseWalcatConfig } from '../../../lib/config/config.ts';
 import type { ClusterId } from '../../../lib/domain/cluster.ts';
 import { applyCommandStatus, newJob } from '../../../lib/domain/jobs/job.ts';
-import {
-  applyCommandUpdate,
-  jobOfRestore,
-  markStepDispatched,
-  resumeRestoreJob,
-} from '../../../lib/domain/restore/restore-job.ts';
+import { applyCommandUpdate, markStepDispatched, resumeRestoreJob } from '../../../lib/domain/restore/restore-job.ts';
 import { createAdapterSet } from '../../../lib/wiring/adapter-set.ts';
 import { createSsmAdapters } from '../../../lib/wiring/ssm-adapters.ts';
 import { type CatalogTableFixture, createKeysOnlyTable, startCatalogTable } from '../../support/catalog-table.ts';
@@ -127,31 +122,29 @@ describe('job history: finished jobs expire, active ones are indexed', () => {
 
   it('a restore expires once it ended and is active again when resumed', async () => {
     const cluster = 'ttl-restore' as ClusterId;
-    const created = sampleRestoreJob({ jobId: 'r-1', cluster, kind: 'restore', now: T0, instanceId: 'i-1' });
-    await store.restores.create(created);
+    const created = sampleRestoreJob({ id: 'r-1', cluster, type: 'restore', now: T0, instanceId: 'i-1' });
+    await store.create(created);
     expect((await raw(`CLUSTER#${cluster}`, 'JOBID#r-1'))?.ttl).toBe(epochS(T0) + 97 * DAY_S);
     const sent = markStepDispatched(created, 'preflight', 'cmd-ttl-r', later(1000));
-    await store.restores.save(sent, created.version);
-    expect((await store.restores.listRunning([cluster])).map((job) => job.jobId)).toEqual(['r-1']);
-    // The watchdog's one read of active jobs sees the restore as the one job type, with its step in progress.
-    expect(await store.listActive(cluster)).toEqual([jobOfRestore(sent)]);
+    await store.save(sent, created.version);
+    // The watchdog's one read of active jobs sees the restore, with its step in progress.
+    expect(await store.listActive(cluster)).toEqual([sent]);
 
     const ended = later(60_000);
     const { job: failed } = applyCommandUpdate(sent, { commandId: 'cmd-ttl-r', status: 'Failed', at: ended });
-    expect(failed.status).toBe('failed');
-    await store.restores.save(failed, sent.version);
+    expect(failed.state).toBe('failed');
+    await store.save(failed, sent.version);
     const item = await jobItem(cluster, T0, 'r-1');
     expect(item?.activeOf).toBeUndefined();
     expect(item?.ttl).toBe(epochS(failed.finishedAt ?? ended) + 90 * DAY_S);
-    expect(await store.restores.listRunning([cluster])).toEqual([]);
     expect(await store.listActive(cluster)).toEqual([]);
 
     const resumed = resumeRestoreJob(failed, later(120_000));
-    await store.restores.save(resumed, failed.version);
+    await store.save(resumed, failed.version);
     const again = await jobItem(cluster, T0, 'r-1');
     expect(again).toMatchObject({ activeOf: `CLUSTER#${cluster}`, state: 'running' });
     expect(again?.ttl).toBeUndefined();
-    expect((await store.restores.listRunning([cluster])).map((job) => job.jobId)).toEqual(['r-1']);
+    expect((await store.listActive(cluster)).map((job) => job.id)).toEqual(['r-1']);
   });
 
   it('keeps finished jobs for the configured jobHistory, through the wiring every door uses', async () => {

@@ -1,22 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCatalogStore } from '../../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
 import { DynamoDbJobStore } from '../../../lib/adapters/dynamodb/dynamodb-job-store.ts';
-import { InMemoryRestoreJobStore } from '../../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { InMemoryJobStore } from '../../../lib/adapters/local/in-memory-job-store.ts';
 import { createBackupInterpreter } from '../../../lib/domain/catalog/backup-interpreter.ts';
 import type { ClusterId, HostSettings } from '../../../lib/domain/cluster.ts';
+import type { Job } from '../../../lib/domain/jobs/job.ts';
 import {
   applyCommandUpdate,
   createRestoreJob,
   markStepDispatched,
-  type RestoreJob,
-  type RestoreJobKind,
+  type RestoreJobType,
 } from '../../../lib/domain/restore/restore-job.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
-import {
-  RestoreJobConflictError,
-  type RestoreJobStore,
-  RestoreLockedError,
-} from '../../../lib/ports/restore-job-store.ts';
+import { JobConflictError, type JobStore, RestoreLockedError } from '../../../lib/ports/job-store.ts';
 import { type DynaliteHandle, startDynalite } from '../../support/dynalite.ts';
 
 const cluster = 'orders-main' as ClusterId;
@@ -28,11 +24,11 @@ const hostSettings: HostSettings = {
   walgBinary: 'wal-g',
 };
 
-function job(jobId: string, createdAt: string, kind: RestoreJobKind = 'restore', forCluster = cluster): RestoreJob {
+function job(id: string, createdAt: string, type: RestoreJobType = 'restore', forCluster = cluster): Job {
   return createRestoreJob({
-    jobId,
+    id,
     cluster: forCluster,
-    kind,
+    type,
     now: new Date(createdAt),
     request: {
       target: parseRestoreTarget({ to: '2026-11-20T14:30:00Z' }),
@@ -48,8 +44,8 @@ function job(jobId: string, createdAt: string, kind: RestoreJobKind = 'restore',
 }
 
 let ddb: DynaliteHandle;
-const stores: Array<[string, () => Promise<RestoreJobStore>]> = [
-  ['in memory', async () => new InMemoryRestoreJobStore()],
+const stores: Array<[string, () => Promise<JobStore>]> = [
+  ['in memory', async () => new InMemoryJobStore()],
   [
     'DynamoDB (dynalite)',
     async () => {
@@ -59,7 +55,7 @@ const stores: Array<[string, () => Promise<RestoreJobStore>]> = [
         tableName: table,
         interpret: createBackupInterpreter([]),
       }).ensureTable();
-      return new DynamoDbJobStore({ client: ddb.client, tableName: table }).restores;
+      return new DynamoDbJobStore({ client: ddb.client, tableName: table });
     },
   ],
 ];
@@ -95,25 +91,25 @@ describe.each(stores)('restore job store: %s', (_name, makeStore) => {
     await store.create(created);
     const dispatched = markStepDispatched(created, 'preflight', 'cmd-1', new Date('2026-11-20T14:31:01Z'));
     await store.save(dispatched, created.version);
-    expect(await store.get(cluster, 'r-1')).toEqual(dispatched);
+    expect(await store.getById(cluster, 'r-1')).toEqual(dispatched);
     expect(await store.findByCommandId('cmd-1')).toEqual(dispatched);
     expect(await store.findByCommandId('cmd-unknown')).toBeUndefined();
-    expect(await store.get(cluster, 'r-unknown')).toBeUndefined();
+    expect(await store.getById(cluster, 'r-unknown')).toBeUndefined();
   });
 
   it('refuses a second create and a save against a stale version', async () => {
     const store = await makeStore();
     const created = job('r-2', '2026-11-20T14:31:00Z');
     await store.create(created);
-    await expect(store.create(created)).rejects.toBeInstanceOf(RestoreJobConflictError);
+    await expect(store.create(created)).rejects.toBeInstanceOf(JobConflictError);
     const first = markStepDispatched(created, 'preflight', 'cmd-a', new Date('2026-11-20T14:31:01Z'));
     await store.save(first, 0);
     const competing = markStepDispatched(created, 'preflight', 'cmd-b', new Date('2026-11-20T14:31:02Z'));
-    await expect(store.save(competing, 0)).rejects.toBeInstanceOf(RestoreJobConflictError);
-    expect((await store.get(cluster, 'r-2'))?.steps[0]?.commandId).toBe('cmd-a');
+    await expect(store.save(competing, 0)).rejects.toBeInstanceOf(JobConflictError);
+    expect((await store.getById(cluster, 'r-2'))?.steps[0]?.commandId).toBe('cmd-a');
   });
 
-  it('lists newest first, by kind, with a limit, and the running ones for the watchdog', async () => {
+  it('lists newest first, by type, with a limit, and the active ones for the watchdog', async () => {
     const store = await makeStore();
     await store.create(job('r-old', '2026-11-18T01:00:00Z'));
     await store.create(job('d-drill', '2026-11-19T01:00:00Z', 'drill'));
@@ -129,13 +125,9 @@ describe.each(stores)('restore job store: %s', (_name, makeStore) => {
       { commandId: 'cmd-f', status: 'Failed', at: new Date('2026-11-17T01:00:02Z') },
     ).job;
     await store.create(failedJob);
-    expect((await store.list(cluster)).map((found) => found.jobId)).toEqual(['r-new', 'd-drill', 'r-old', 'r-failed']);
-    expect((await store.list(cluster, { kind: 'drill' })).map((found) => found.jobId)).toEqual(['d-drill']);
-    expect((await store.list(cluster, { limit: 1 })).map((found) => found.jobId)).toEqual(['r-new']);
-    expect((await store.listRunning([cluster])).map((found) => found.jobId).sort()).toEqual([
-      'd-drill',
-      'r-new',
-      'r-old',
-    ]);
+    expect((await store.list(cluster)).map((found) => found.id)).toEqual(['r-new', 'd-drill', 'r-old', 'r-failed']);
+    expect((await store.list(cluster, { types: ['drill'] })).map((found) => found.id)).toEqual(['d-drill']);
+    expect((await store.list(cluster, { limit: 1 })).map((found) => found.id)).toEqual(['r-new']);
+    expect((await store.listActive(cluster)).map((found) => found.id).sort()).toEqual(['d-drill', 'r-new', 'r-old']);
   });
 });

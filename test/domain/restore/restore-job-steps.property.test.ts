@@ -3,24 +3,23 @@
  * report of a step duplicated, in any order, mixed with late reports of other commands, and stamped by clocks
  * that disagree with the dispatcher's by up to ten minutes either way. Whatever arrives, a step's status never
  * moves backwards, durations are never negative, no step or job finishes before it started, and the job's last
- * update never goes back in time. After every step the restore seen as the one job type and back is the same job.
+ * update never goes back in time. After every step the job stored as JSON and read back is the same job.
  */
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ClusterId, HostSettings } from '../../../lib/domain/cluster.ts';
+import { type Job, type JobStep, jobToJson } from '../../../lib/domain/jobs/job.ts';
 import {
   applyCommandUpdate,
   type CommandStatusUpdate,
   createRestoreJob,
-  jobOfRestore,
   markStepDispatched,
   nextRestoreCommand,
-  type RestoreJob,
-  type RestoreStepStatus,
-  restoreJobOf,
   resumeRestoreJob,
 } from '../../../lib/domain/restore/restore-job.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+import { jobFromStoredJson } from '../../../lib/domain/restore/stored-restore-job.ts';
 
 const T0 = Date.parse('2026-11-20T09:00:00Z');
 const hostSettings: HostSettings = {
@@ -36,13 +35,24 @@ const VERIFY = {
   lastReplayTimestamp: '2026-11-20T10:29:58+00:00',
   archiveMode: 'off',
 };
-const RANK: Record<RestoreStepStatus, number> = { pending: 0, dispatched: 1, running: 2, succeeded: 3, failed: 3 };
+const RANK: Record<JobStep['state'], number> = {
+  pending: 0,
+  queued: 1,
+  running: 2,
+  success: 3,
+  skipped: 3,
+  failed: 3,
+  'timed-out': 3,
+};
 
-function newJob(): RestoreJob {
+/** The job as the store writes and reads it back. */
+const storedAndRead = (job: Job): Job => jobFromStoredJson(JSON.parse(JSON.stringify(jobToJson(job))));
+
+function newJob(): Job {
   return createRestoreJob({
-    jobId: 'r-prop',
+    id: 'r-prop',
     cluster: 'orders-main' as ClusterId,
-    kind: 'restore',
+    type: 'restore',
     now: new Date(T0),
     request: {
       target: parseRestoreTarget({ to: '2026-11-20T10:30:00Z' }),
@@ -78,16 +88,16 @@ const stepRun: fc.Arbitrary<StepRun> = fc.record({
   deliveries: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 8 }),
 });
 
-function invariants(before: RestoreJob, after: RestoreJob): void {
+function invariants(before: Job, after: Job): void {
   for (const [index, step] of after.steps.entries()) {
     const previous = before.steps[index];
     if (previous && previous.commandId === step.commandId) {
-      expect(RANK[step.status], `step ${step.name} moved back`).toBeGreaterThanOrEqual(RANK[previous.status]);
+      expect(RANK[step.state], `step ${step.name} moved back`).toBeGreaterThanOrEqual(RANK[previous.state]);
     }
     if (step.durationMs !== undefined) expect(step.durationMs).toBeGreaterThanOrEqual(0);
-    if (step.finishedAt !== undefined && step.dispatchedAt !== undefined) {
+    if (step.finishedAt !== undefined && step.startedAt !== undefined) {
       expect(step.finishedAt.getTime(), `step ${step.name} finished before it was sent`).toBeGreaterThanOrEqual(
-        step.dispatchedAt.getTime(),
+        step.startedAt.getTime(),
       );
     }
   }
@@ -96,8 +106,8 @@ function invariants(before: RestoreJob, after: RestoreJob): void {
       after.createdAt.getTime(),
     );
   }
-  if (after.outcome !== undefined) expect(after.outcome.restoreMs).toBeGreaterThanOrEqual(0);
-  expect(after.updatedAt.getTime()).toBeGreaterThanOrEqual(before.updatedAt.getTime());
+  if (after.restore?.outcome !== undefined) expect(after.restore?.outcome.restoreMs).toBeGreaterThanOrEqual(0);
+  expect(after.lastUpdateAt.getTime()).toBeGreaterThanOrEqual(before.lastUpdateAt.getTime());
 }
 
 describe('restore job steps under duplicated, reordered and clock-skewed reports', () => {
@@ -145,15 +155,15 @@ describe('restore job steps under duplicated, reordered and clock-skewed reports
             invariants(job, after);
             job = after;
           }
-          expect(restoreJobOf(jobOfRestore(job))).toEqual(job);
+          expect(storedAndRead(job)).toEqual(job);
           clock = Math.max(clock, ends);
           previousCommand = commandId;
-          if (job.status !== 'running') break;
+          if (job.state !== 'running') break;
         }
-        // A resumed job has a pending step that keeps its earlier command: still the same job once seen as a job.
-        if (job.status === 'failed') {
+        // A resumed job has a pending step that keeps its earlier command: still the same job once stored and read.
+        if (job.state === 'failed') {
           const resumed = resumeRestoreJob(job, new Date(clock + 1000));
-          expect(restoreJobOf(jobOfRestore(resumed))).toEqual(resumed);
+          expect(storedAndRead(resumed)).toEqual(resumed);
         }
       }),
       { numRuns: 300 },

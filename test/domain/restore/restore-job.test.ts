@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClusterId, HostSettings } from '../../../lib/domain/cluster.ts';
 import { InvalidInputError } from '../../../lib/domain/errors.ts';
 import { commandStatusUpdateFromEvent } from '../../../lib/domain/jobs/command-status.ts';
+import { type Job, jobToJson } from '../../../lib/domain/jobs/job.ts';
 import {
   applyCommandUpdate,
   type CommandStatus,
@@ -11,11 +12,8 @@ import {
   createRestoreJob,
   markStepDispatched,
   nextRestoreCommand,
-  type RestoreJob,
   RestoreJobStateError,
   type RestoreRequest,
-  restoreJobFromJson,
-  restoreJobToJson,
   resumeRestoreJob,
   scriptInput,
   stuckStep,
@@ -27,6 +25,7 @@ import {
   type RestoreStepName,
 } from '../../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
+import { jobFromStoredJson } from '../../../lib/domain/restore/stored-restore-job.ts';
 
 const cluster = 'orders-main' as ClusterId;
 const hostSettings: HostSettings = {
@@ -70,18 +69,18 @@ const verifyData = {
   archiveMode: 'off',
 };
 
-function newJob(overrides: Partial<RestoreRequest> = {}): RestoreJob {
+function newJob(overrides: Partial<RestoreRequest> = {}): Job {
   return createRestoreJob({
-    jobId: 'r-1',
+    id: 'r-1',
     cluster,
-    kind: 'restore',
+    type: 'restore',
     request: { ...request, ...overrides },
     now: at(0),
   });
 }
 
 /** Dispatches the next step as command `c-<step>-<attempt>` and returns the job. */
-function dispatch(job: RestoreJob, second: number): { job: RestoreJob; commandId: string; step: RestoreStepName } {
+function dispatch(job: Job, second: number): { job: Job; commandId: string; step: RestoreStepName } {
   const next = nextRestoreCommand(job);
   if (!next) throw new Error('nothing to dispatch');
   const attempt = (job.steps.find((step) => step.name === next.step)?.attempts ?? 0) + 1;
@@ -90,7 +89,7 @@ function dispatch(job: RestoreJob, second: number): { job: RestoreJob; commandId
 }
 
 /** Runs steps to success up to (not including) `stop`. */
-function runUntil(stop: RestoreStepName | undefined, overrides: Partial<RestoreRequest> = {}): RestoreJob {
+function runUntil(stop: RestoreStepName | undefined, overrides: Partial<RestoreRequest> = {}): Job {
   let job = newJob(overrides);
   let second = 1;
   for (const name of RESTORE_STEPS) {
@@ -109,9 +108,9 @@ function runUntil(stop: RestoreStepName | undefined, overrides: Partial<RestoreR
 describe('restore job: the happy path', () => {
   it('counts the thaw before the job in the restore time, and keeps it as its own figure', () => {
     let job = createRestoreJob({
-      jobId: 'd-1',
+      id: 'd-1',
       cluster,
-      kind: 'drill',
+      type: 'drill',
       request,
       now: at(0),
       thaw: { objects: 3, requested: 3, seconds: 5400 },
@@ -126,10 +125,10 @@ describe('restore job: the happy path', () => {
         stdoutTail: success(name === 'verify' ? verifyData : null),
       }).job;
     }
-    expect(job.status).toBe('succeeded');
-    expect(job.outcome?.thawMs).toBe(5_400_000);
-    expect(job.outcome?.restoreMs).toBe(5_400_000 + (second - 1) * 1000);
-    expect(restoreJobFromJson(restoreJobToJson(job)).thaw).toEqual({ objects: 3, requested: 3, seconds: 5400 });
+    expect(job.state).toBe('success');
+    expect(job.restore?.outcome?.thawMs).toBe(5_400_000);
+    expect(job.restore?.outcome?.restoreMs).toBe(5_400_000 + (second - 1) * 1000);
+    expect(jobFromStoredJson(jobToJson(job)).restore?.thaw).toEqual({ objects: 3, requested: 3, seconds: 5400 });
   });
 
   it('dispatches the steps in order, one at a time, and completes with the verified outcome', () => {
@@ -152,9 +151,9 @@ describe('restore job: the happy path', () => {
       second += 1;
     }
     expect(order).toEqual([...RESTORE_STEPS]);
-    expect(job.status).toBe('succeeded');
-    expect(job.outcome).toMatchObject({ timeline: 2, inRecovery: false, archiveMode: 'off' });
-    expect(job.outcome?.restoreMs).toBe((second - 1) * 1000);
+    expect(job.state).toBe('success');
+    expect(job.restore?.outcome).toMatchObject({ timeline: 2, inRecovery: false, archiveMode: 'off' });
+    expect(job.restore?.outcome?.restoreMs).toBe((second - 1) * 1000);
     expect(job.steps.every((step) => step.durationMs === 10_000)).toBe(true);
     expect(job.steps[0]?.result).toEqual({ step: 'preflight' });
   });
@@ -188,10 +187,10 @@ describe('restore job: resuming archiving after an in-place restore', () => {
       });
       job = result.job;
       expect(result.transition.kind).toBe(name === 'resume-archiving' ? 'completed' : 'step-succeeded');
-      if (name === 'verify') expect(job.status).toBe('running');
+      if (name === 'verify') expect(job.state).toBe('running');
     }
-    expect(job.status).toBe('succeeded');
-    expect(job.outcome).toMatchObject({
+    expect(job.state).toBe('success');
+    expect(job.restore?.outcome).toMatchObject({
       timeline: 2,
       archiveMode: 'on',
       archiving: { timeline: 2, queued: 3, lastArchived: '000000020000000000000006' },
@@ -214,14 +213,14 @@ describe('restore job: resuming archiving after an in-place restore', () => {
 describe('restore job: SSM status-change events from events/', () => {
   const commandId = '4b7f6a9e-2c1d-4e5f-8a9b-0c1d2e3f4a5b';
   const dispatched = () => markStepDispatched(runUntil('fetch-backup'), 'fetch-backup', commandId, at(100));
-  const fetchStep = (job: RestoreJob) => job.steps.find((step) => step.name === 'fetch-backup');
+  const fetchStep = (job: Job) => job.steps.find((step) => step.name === 'fetch-backup');
 
   it('Pending then InProgress move the step forward and learn the instance id', () => {
     const pending = applyCommandUpdate(dispatched(), eventUpdate('ssm-restore-step-pending.json'));
     const running = applyCommandUpdate(pending.job, eventUpdate('ssm-restore-step-in-progress.json'));
     expect(running.transition.kind).toBe('progressed');
-    expect(fetchStep(running.job)?.status).toBe('running');
-    expect(running.job.instanceId).toBe('i-0a1b2c3d4e5f60718');
+    expect(fetchStep(running.job)?.state).toBe('running');
+    expect(running.job.host).toBe('i-0a1b2c3d4e5f60718');
   });
 
   it('a duplicate Success is a no-op: same job, no second dispatch', () => {
@@ -242,14 +241,14 @@ describe('restore job: SSM status-change events from events/', () => {
     for (const file of ['ssm-restore-step-in-progress.json', 'ssm-restore-step-pending.json']) {
       const late = applyCommandUpdate(done, eventUpdate(file));
       expect(late.transition.kind).toBe('ignored');
-      expect(fetchStep(late.job)?.status).toBe('succeeded');
+      expect(fetchStep(late.job)?.state).toBe('success');
     }
   });
 
   it('Pending after InProgress keeps the step running', () => {
     const running = applyCommandUpdate(dispatched(), eventUpdate('ssm-restore-step-in-progress.json')).job;
     const late = applyCommandUpdate(running, eventUpdate('ssm-restore-step-pending.json'));
-    expect(fetchStep(late.job)?.status).toBe('running');
+    expect(fetchStep(late.job)?.state).toBe('running');
     expect(fetchStep(late.job)?.commandStatus).toBe('InProgress');
   });
 
@@ -260,15 +259,15 @@ describe('restore job: SSM status-change events from events/', () => {
       stderrTail: stderr,
     });
     expect(result.transition.kind).toBe('failed');
-    expect(result.job.status).toBe('failed');
-    expect(result.job.failure?.step).toBe('fetch-backup');
-    expect(result.job.failure?.message).toContain('NoSuchKey');
-    expect(result.job.failure?.message).toContain('i-0a1b2c3d4e5f60718');
+    expect(result.job.state).toBe('failed');
+    expect(result.job.restore?.failure?.step).toBe('fetch-backup');
+    expect(result.job.restore?.failure?.message).toContain('NoSuchKey');
+    expect(result.job.restore?.failure?.message).toContain('i-0a1b2c3d4e5f60718');
     // The object is gone from the bucket: no resume brings it back, so the message says what can.
-    expect(result.job.failure?.message).toContain('a resume cannot help');
-    expect(result.job.failure?.message).toContain('walcat restore plan');
-    expect(result.job.failure?.message).not.toContain('then resume');
-    expect(result.job.failure?.stderrTail?.split('\n')).toHaveLength(20);
+    expect(result.job.restore?.failure?.message).toContain('a resume cannot help');
+    expect(result.job.restore?.failure?.message).toContain('walcat restore plan');
+    expect(result.job.restore?.failure?.message).not.toContain('then resume');
+    expect(result.job.restore?.failure?.stderrTail?.split('\n')).toHaveLength(20);
     expect(nextRestoreCommand(result.job)).toBeUndefined();
   });
 
@@ -277,12 +276,12 @@ describe('restore job: SSM status-change events from events/', () => {
       ...eventUpdate('ssm-restore-step-failed.json'),
       stderrTail: 'wal-g: failed to fetch: RequestTimeout: connection reset by peer\n',
     });
-    expect(result.job.failure?.message).toContain('fix the cause, then resume the job');
+    expect(result.job.restore?.failure?.message).toContain('fix the cause, then resume the job');
   });
 
   it('TimedOut fails the step as timed out', () => {
     const result = applyCommandUpdate(dispatched(), eventUpdate('ssm-restore-step-timed-out.json'));
-    expect(result.job.failure?.message).toContain('timed out');
+    expect(result.job.restore?.failure?.message).toContain('timed out');
   });
 
   it('an event of another command changes nothing', () => {
@@ -296,12 +295,12 @@ describe('restore job: SSM status-change events from events/', () => {
       ...eventUpdate('ssm-restore-step-success.json'),
       stdoutTail: stdout,
     });
-    expect(result.job.failure?.message).toContain('prepare');
+    expect(result.job.restore?.failure?.message).toContain('prepare');
   });
 });
 
 describe('restore job: resume, watchdog, races', () => {
-  function failedAtFetch(): RestoreJob {
+  function failedAtFetch(): Job {
     const sent = dispatch(runUntil('fetch-backup'), 100);
     return applyCommandUpdate(sent.job, {
       commandId: sent.commandId,
@@ -313,14 +312,14 @@ describe('restore job: resume, watchdog, races', () => {
 
   it('resume re-runs only the failed step; late events of the failed attempt are ignored', () => {
     const resumed = resumeRestoreJob(failedAtFetch(), at(200));
-    expect(resumed.status).toBe('running');
-    expect(resumed.failure).toBeUndefined();
+    expect(resumed.state).toBe('running');
+    expect(resumed.restore?.failure).toBeUndefined();
     const again = dispatch(resumed, 201);
     expect(again.step).toBe('fetch-backup');
     expect(again.commandId).toBe('c-fetch-backup-2');
     const late = applyCommandUpdate(again.job, { commandId: 'c-fetch-backup-1', status: 'Success', at: at(202) });
     expect(late.transition).toEqual({ kind: 'ignored', why: 'update for an earlier attempt' });
-    expect(resumed.steps.filter((step) => step.status === 'succeeded').map((step) => step.name)).toEqual([
+    expect(resumed.steps.filter((step) => step.state === 'success').map((step) => step.name)).toEqual([
       'preflight',
       'stop-postgres',
       'move-aside',
@@ -340,9 +339,9 @@ describe('restore job: resume, watchdog, races', () => {
     const overdue = stuckStep(sent.job, at(100 + 901), 60_000);
     expect(overdue?.overdue).toBe(true);
     const timedOut = timeOutStep(sent.job, at(1001));
-    expect(timedOut.job.status).toBe('failed');
-    expect(timedOut.job.failure?.message).toContain('timed out');
-    expect(timedOut.job.failure?.stderrTail).toContain('watchdog');
+    expect(timedOut.job.state).toBe('failed');
+    expect(timedOut.job.restore?.failure?.message).toContain('timed out');
+    expect(timedOut.job.restore?.failure?.stderrTail).toContain('watchdog');
   });
 
   it('the watchdog leaves finished jobs alone', () => {
@@ -369,8 +368,8 @@ describe('restore job: verification', () => {
     [{ ...verifyData, check: { passed: false, firstValueBase64: btoa('0') } }, 'the SQL check returned "0"'],
   ])('fails the job when verify reads %j', (data, why) => {
     const result = verifyWith(data);
-    expect(result.job.status).toBe('failed');
-    expect(result.job.failure?.message).toContain(why);
+    expect(result.job.state).toBe('failed');
+    expect(result.job.restore?.failure?.message).toContain(why);
   });
 
   it('accepts a paused server when pause was asked for', () => {
@@ -380,7 +379,7 @@ describe('restore job: verification', () => {
 
   it('reports the decoded check value', () => {
     const result = verifyWith({ ...verifyData, check: { passed: true, firstValueBase64: btoa('42') } });
-    expect(result.job.outcome?.check).toEqual({ passed: true, firstValue: '42' });
+    expect(result.job.restore?.outcome?.check).toEqual({ passed: true, firstValue: '42' });
   });
 });
 
@@ -404,11 +403,11 @@ describe('restore job: any order and duplication of one step events', () => {
             job = result.job;
             if (result.transition.kind === 'step-succeeded') successes++;
             const step = job.steps[0];
-            if (sawSucceeded) expect(step?.status).toBe('succeeded');
-            sawSucceeded ||= step?.status === 'succeeded';
+            if (sawSucceeded) expect(step?.state).toBe('success');
+            sawSucceeded ||= step?.state === 'success';
           });
           expect(successes).toBe(1);
-          expect(job.steps[0]?.status).toBe('succeeded');
+          expect(job.steps[0]?.state).toBe('success');
         },
       ),
     );
@@ -421,7 +420,7 @@ describe('restore job JSON', () => {
       target: parseRestoreTarget({ xid: '18446744073709551615' }),
       timeline: 'latest',
     });
-    const json = JSON.parse(JSON.stringify(restoreJobToJson(job)));
-    expect(restoreJobFromJson(json)).toEqual(job);
+    const json = JSON.parse(JSON.stringify(jobToJson(job)));
+    expect(jobFromStoredJson(json)).toEqual(job);
   });
 });

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterId } from '../../../lib/domain/cluster.ts';
+import type { Job } from '../../../lib/domain/jobs/job.ts';
 import { drillTarget } from '../../../lib/domain/restore/drill-target.ts';
-import {
-  applyCommandUpdate,
-  createRestoreJob,
-  markStepDispatched,
-  type RestoreJob,
-} from '../../../lib/domain/restore/restore-job.ts';
+import { applyCommandUpdate, createRestoreJob, markStepDispatched } from '../../../lib/domain/restore/restore-job.ts';
 import { newRestoreJobId } from '../../../lib/domain/restore/restore-job-id.ts';
 import type { RestorePlan } from '../../../lib/domain/restore/restore-plan.ts';
 import {
@@ -20,11 +16,11 @@ import { walSegmentSize } from '../../../lib/domain/wal/segment-size.ts';
 
 const at = (seconds: number) => new Date(Date.parse('2026-11-20T14:31:00Z') + seconds * 1000);
 
-function failedJob(): RestoreJob {
+function failedJob(): Job {
   const job = createRestoreJob({
-    jobId: 'r-1',
+    id: 'r-1',
     cluster: 'orders-main' as ClusterId,
-    kind: 'restore',
+    type: 'restore',
     now: at(0),
     request: {
       target: parseRestoreTarget({ to: '2026-11-20T14:30:00Z' }),

@@ -98,11 +98,13 @@ describe('a restore drill that needs frozen objects', () => {
     expect(outcome.kind).toBe('started');
     if (outcome.kind !== 'started') return;
     for (const key of frozenKeys) expect(await readable(key)).toBe(true);
-    expect(outcome.job.kind).toBe('drill');
-    expect(outcome.job.thaw).toMatchObject({ objects: 3, requested: 3 });
-    expect(outcome.job.thaw?.seconds).toBeGreaterThanOrEqual(0);
-    expect(outcome.job.createdAt.getTime()).toBe(minutes(200).getTime() + (outcome.job.thaw?.seconds ?? 0) * 1000);
+    expect(outcome.job.type).toBe('drill');
+    expect(outcome.job.restore?.thaw).toMatchObject({ objects: 3, requested: 3 });
+    expect(outcome.job.restore?.thaw?.seconds).toBeGreaterThanOrEqual(0);
+    expect(outcome.job.createdAt.getTime()).toBe(
+      minutes(200).getTime() + (outcome.job.restore?.thaw?.seconds ?? 0) * 1000,
+    );
     expect(transport.sent).toHaveLength(1);
-    expect(drillSummary(outcome.job, deps.now()).thawSeconds).toBe(outcome.job.thaw?.seconds);
+    expect(drillSummary(outcome.job, deps.now()).thawSeconds).toBe(outcome.job.restore?.thaw?.seconds);
   });
 });

@@ -1,6 +1,6 @@
 /** A small catalog and fakes shared by the restore use-case and CLI tests. */
 
-import { InMemoryRestoreJobStore } from '../../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { InMemoryJobStore } from '../../../lib/adapters/local/in-memory-job-store.ts';
 import { parseWalcatConfig } from '../../../lib/config/config.ts';
 import type { BaseBackup } from '../../../lib/domain/backup/base-backup.ts';
 import type { BackupRecord, WalObjectRecord } from '../../../lib/domain/catalog/catalog-records.ts';
@@ -236,7 +236,7 @@ export function thawingRestoreSetup(
   options: { readonly clusters: readonly ClusterConfig[]; readonly thaw?: ObjectThaw },
 ) {
   const transport = new FakeTransport();
-  const jobs = new InMemoryRestoreJobStore();
+  const jobs = new InMemoryJobStore();
   let now = minutes(200).getTime();
   const deps: RestoreDeps = {
     catalog: catalog.asStore(),

@@ -86,7 +86,7 @@ describe('restore plans that read frozen objects', () => {
     await expect(start).rejects.toThrow(ThawRequiredError);
     await expect(start).rejects.toThrow(/3 objects .* need a thaw first.*--thaw/);
     expect(transport.sent).toEqual([]);
-    expect(await jobs.get(cluster().id, 'r-1')).toBeUndefined();
+    expect(await jobs.getById(cluster().id, 'r-1')).toBeUndefined();
   });
 
   it('with the thaw: asks S3 once per frozen object, waits until all are readable, then starts the job', async () => {
@@ -148,7 +148,7 @@ describe('restore plans that read frozen objects', () => {
     expect(new Set(thaw.requests).size).toBe(thaw.requests.length);
     expect(thaw.requests.length).toBeGreaterThan(0);
     // Frozen at the first look, thawing at the second, readable at the third: two polls of the drill's clock.
-    expect(outcome.kind === 'started' ? outcome.job.thaw?.seconds : undefined).toBe(120);
+    expect(outcome.kind === 'started' ? outcome.job.restore?.thaw?.seconds : undefined).toBe(120);
     expect(transport.sent).toHaveLength(1);
   });
 });

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryRestoreJobStore } from '../../../lib/adapters/local/in-memory-restore-job-store.ts';
+import { InMemoryJobStore } from '../../../lib/adapters/local/in-memory-job-store.ts';
 import { InvalidInputError } from '../../../lib/domain/errors.ts';
-import { type RestoreJob, scriptInput } from '../../../lib/domain/restore/restore-job.ts';
+import type { Job } from '../../../lib/domain/jobs/job.ts';
+import { scriptInput } from '../../../lib/domain/restore/restore-job.ts';
 import { RestoreTargetUnreachableError } from '../../../lib/domain/restore/restore-plan.ts';
 import { buildRestoreStepScript, RESTORE_STEPS } from '../../../lib/domain/restore/restore-scripts.ts';
 import { parseRestoreTarget } from '../../../lib/domain/restore/restore-target.ts';
-import { RestoreLockedError } from '../../../lib/ports/restore-job-store.ts';
-import { advanceRestore, reconcileRestoreJobs } from '../../../lib/use-cases/advance-restore.ts';
+import { RestoreLockedError } from '../../../lib/ports/job-store.ts';
+import { advanceRestore } from '../../../lib/use-cases/advance-restore.ts';
 import { lastRestoreDrill } from '../../../lib/use-cases/last-restore-drill.ts';
+import { reconcileJobs } from '../../../lib/use-cases/reconcile-stuck-jobs.ts';
 import { lastDrillOfState, recordingLastDrill } from '../../../lib/use-cases/record-last-drill.ts';
 import type { RestoreDeps } from '../../../lib/use-cases/restore-dependencies.ts';
 import { runRestoreDrill } from '../../../lib/use-cases/run-restore-drill.ts';
@@ -25,7 +27,7 @@ import {
 
 function setup(start = minutes(200)) {
   const transport = new FakeTransport();
-  const jobs = new InMemoryRestoreJobStore();
+  const jobs = new InMemoryJobStore();
   const notifier = new RecordingNotifier();
   const catalog = new FakeCatalog();
   const instances = new FakeInstances();
@@ -43,6 +45,19 @@ function setup(start = minutes(200)) {
   return { deps, transport, instances, jobs, notifier, catalog, advanceClock: (ms: number) => (now += ms) };
 }
 
+/** The one watchdog over the cluster's active jobs, as the job tracker's schedule runs it: what it did with restores. */
+async function reconcileRestoreJobs(
+  { deps, jobs }: Pick<ReturnType<typeof setup>, 'deps' | 'jobs'>,
+  quietMs: number,
+): Promise<unknown> {
+  const clusters = deps.clusters;
+  const report = await reconcileJobs(
+    { jobs, transport: deps.transport, clusters, restore: deps },
+    { clusters, now: deps.now(), restoreQuietMs: quietMs },
+  );
+  return report.restores;
+}
+
 const newHost = { kind: 'instance', instanceId: 'i-0a1b2c3d4e5f60718' } as const;
 const target = parseRestoreTarget({ to: '2026-11-20T10:30:00Z' });
 
@@ -57,7 +72,7 @@ describe('startRestore', () => {
       jobId: 'r-1',
     });
     expect(plan.baseBackup.name).toBe('base_000000010000000000000008');
-    expect(job.request).toMatchObject({
+    expect(job.restore?.request).toMatchObject({
       baseBackup: plan.baseBackup.name,
       timeline: 1,
       pgVersion: 150004,
@@ -66,7 +81,10 @@ describe('startRestore', () => {
     expect(transport.sent).toHaveLength(1);
     expect(transport.sent[0]?.targets).toEqual({ instanceIds: [newHost.instanceId] });
     expect(transport.sent[0]?.script).toContain('restore-preflight');
-    expect((await jobs.get(cluster().id, 'r-1'))?.steps[0]).toMatchObject({ status: 'dispatched', commandId: 'cmd-1' });
+    expect((await jobs.getById(cluster().id, 'r-1'))?.steps[0]).toMatchObject({
+      state: 'queued',
+      commandId: 'cmd-1',
+    });
     expect(notifier.messages[0]?.target.slackWebhookParameter).toBe('/walcat/slack/orders');
     expect(notifier.messages[0]?.message.text).toContain('started');
   });
@@ -80,7 +98,7 @@ describe('startRestore', () => {
     const accepted = raced.filter((outcome) => outcome.status === 'fulfilled');
     expect(accepted).toHaveLength(1);
     const refused = raced.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult;
-    const running = accepted[0]?.status === 'fulfilled' ? accepted[0].value.job.jobId : '';
+    const running = accepted[0]?.status === 'fulfilled' ? accepted[0].value.job.id : '';
     expect(refused.reason).toBeInstanceOf(RestoreLockedError);
     expect((refused.reason as Error).message).toContain(`restore ${running} is still running`);
     expect((refused.reason as Error).message).toContain(`walcat restore status ${running}`);
@@ -132,7 +150,7 @@ describe('startRestore', () => {
   it('restores in place onto the cluster own tag when asked explicitly', async () => {
     const { deps, transport } = setup();
     const { job } = await startRestore(deps, { cluster: cluster(), target, inPlace: true, jobId: 'r-4' });
-    expect(job.request.host).toEqual({ kind: 'instance', instanceId: 'i-0primary0000000001' });
+    expect(job.restore?.request.host).toEqual({ kind: 'instance', instanceId: 'i-0primary0000000001' });
     expect(transport.sent[0]?.targets).toEqual({ instanceIds: ['i-0primary0000000001'] });
     expect(transport.sent[0]?.script).not.toContain('refusing to restore over a running primary');
   });
@@ -159,8 +177,8 @@ describe('advanceRestore', () => {
       const outcome = await advanceRestore(deps, { commandId, status: 'Success', at: deps.now() });
       expect(outcome.kind).toBe('applied');
     }
-    const job = await deps.jobs.get(cluster().id, 'r-1');
-    expect(job?.status).toBe('succeeded');
+    const job = await deps.jobs.getById(cluster().id, 'r-1');
+    expect(job?.state).toBe('success');
     expect(transport.sent.map((request) => request.comment.split(' ').at(-1))).toEqual([...RESTORE_STEPS]);
     expect(transport.sent.every((request) => 'instanceIds' in request.targets)).toBe(true);
     expect(notifier.messages.at(-1)?.message.text).toContain('is ready');
@@ -206,8 +224,8 @@ describe('advanceRestore', () => {
     // The early event finds no job and is dropped without waiting; the dispatcher looking after its save applies the
     // end, so no step waits for the watchdog.
     expect(await early).toMatchObject({ kind: 'unknown-command' });
-    const job = await deps.jobs.get(cluster().id, 'r-1');
-    expect(job?.steps.map((step) => step.status).slice(0, 3)).toEqual(['succeeded', 'succeeded', 'dispatched']);
+    const job = await deps.jobs.getById(cluster().id, 'r-1');
+    expect(job?.steps.map((step) => step.state).slice(0, 3)).toEqual(['success', 'success', 'queued']);
   });
 
   it('a failed step stops the job, tells Slack with the stderr tail, and resume sends the same step again', async () => {
@@ -215,50 +233,50 @@ describe('advanceRestore', () => {
     await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
     const commandId = transport.finish('Failed', null, 'walcat: /var/lib/postgresql/15 has 10 bytes free\n');
     await advanceRestore(deps, { commandId, status: 'Failed', at: deps.now() });
-    const failed = await deps.jobs.get(cluster().id, 'r-1');
-    expect(failed?.failure?.message).toContain('10 bytes free');
+    const failed = await deps.jobs.getById(cluster().id, 'r-1');
+    expect(failed?.restore?.failure?.message).toContain('10 bytes free');
     expect(notifier.messages.at(-1)?.message.text).toContain('failed at step preflight');
     expect(JSON.stringify(notifier.messages.at(-1)?.message.blocks)).toContain('10 bytes free');
     const resumed = await resumeRestore(deps, cluster(), 'r-1');
-    expect(resumed.steps[0]).toMatchObject({ status: 'dispatched', attempts: 2, commandId: 'cmd-2' });
+    expect(resumed.steps[0]).toMatchObject({ state: 'queued', attempts: 2, commandId: 'cmd-2' });
     await expect(resumeRestore(deps, cluster(), 'r-unknown')).rejects.toBeInstanceOf(InvalidInputError);
   });
 });
 
-describe('reconcileRestoreJobs (watchdog)', () => {
+describe('the watchdog (reconcileJobs) over restores', () => {
   it('polls a quiet step and applies its final status as if the event had arrived', async () => {
-    const { deps, transport, advanceClock } = setup();
+    const { deps, jobs, transport, advanceClock } = setup();
     await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
     transport.finish('Success');
     advanceClock(10 * 60_000);
-    const outcome = await reconcileRestoreJobs(deps, [cluster().id], 5 * 60_000);
+    const outcome = await reconcileRestoreJobs({ deps, jobs }, 5 * 60_000);
     expect(outcome).toEqual({ polled: 1, timedOut: 0, advanced: 1 });
-    expect((await deps.jobs.get(cluster().id, 'r-1'))?.steps[1]?.status).toBe('dispatched');
+    expect((await deps.jobs.getById(cluster().id, 'r-1'))?.steps[1]?.state).toBe('queued');
   });
 
   it('leaves a quiet step that is still running and within its timeout', async () => {
-    const { deps, advanceClock } = setup();
+    const { deps, jobs, advanceClock } = setup();
     await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
     advanceClock(6 * 60_000);
-    expect(await reconcileRestoreJobs(deps, [cluster().id], 5 * 60_000)).toEqual({
+    expect(await reconcileRestoreJobs({ deps, jobs }, 5 * 60_000)).toEqual({
       polled: 1,
       timedOut: 0,
       advanced: 0,
     });
-    expect((await deps.jobs.get(cluster().id, 'r-1'))?.status).toBe('running');
+    expect((await deps.jobs.getById(cluster().id, 'r-1'))?.state).toBe('running');
   });
 
   it('fails an overdue step whose command never ended, and tells Slack', async () => {
-    const { deps, advanceClock, notifier } = setup();
+    const { deps, jobs, advanceClock, notifier } = setup();
     await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
     advanceClock(11 * 60_000);
-    expect(await reconcileRestoreJobs(deps, [cluster().id], 5 * 60_000)).toEqual({
+    expect(await reconcileRestoreJobs({ deps, jobs }, 5 * 60_000)).toEqual({
       polled: 1,
       timedOut: 1,
       advanced: 0,
     });
-    const job = await deps.jobs.get(cluster().id, 'r-1');
-    expect(job?.failure?.message).toContain('timed out');
+    const job = await deps.jobs.getById(cluster().id, 'r-1');
+    expect(job?.restore?.failure?.message).toContain('timed out');
     expect(notifier.messages.at(-1)?.message.text).toContain('failed');
   });
 });
@@ -273,12 +291,12 @@ describe('runRestoreDrill', () => {
     expect(outcome.kind).toBe('started');
     const job = outcome.kind === 'started' ? outcome.job : undefined;
     // Newest backup B is consistent at 0/8001028; its chain's last segment 20 starts at 0/14000000: halfway is 0/E000814.
-    expect(job?.request.target).toEqual({ kind: 'lsn', lsn: 0xe000814n });
-    expect(job?.request.baseBackup).toBe('base_000000010000000000000008');
-    expect(job?.kind).toBe('drill');
-    expect(job?.request.host).toEqual({ kind: 'instance', instanceId: 'i-0scratch0000000001' });
-    expect(job?.request.hostSettings.pgData).toBe('/var/lib/postgresql/15/drill');
-    expect(job?.request.checkSql).toBe('select count(*) > 0 from orders');
+    expect(job?.restore?.request.target).toEqual({ kind: 'lsn', lsn: 0xe000814n });
+    expect(job?.restore?.request.baseBackup).toBe('base_000000010000000000000008');
+    expect(job?.type).toBe('drill');
+    expect(job?.restore?.request.host).toEqual({ kind: 'instance', instanceId: 'i-0scratch0000000001' });
+    expect(job?.restore?.request.hostSettings.pgData).toBe('/var/lib/postgresql/15/drill');
+    expect(job?.restore?.request.checkSql).toBe('select count(*) > 0 from orders');
     expect(transport.sent[0]?.script).toContain('.walcat-restore-*');
   });
 
@@ -287,10 +305,13 @@ describe('runRestoreDrill', () => {
     expect(cluster().hosts?.service).toEqual({ kind: 'systemd', unit: 'postgresql@15-main' });
     const outcome = await runRestoreDrill({ ...deps, random: () => 0.5, newJobId: () => 'd-1' }, cluster());
     const job = outcome.kind === 'started' ? outcome.job : undefined;
-    expect(job?.request.hostSettings.service).toEqual({ kind: 'pg_ctl', binDir: '/usr/lib/postgresql/15/bin' });
-    expect(job?.request.amcheck).toBe(true);
+    expect(job?.restore?.request.hostSettings.service).toEqual({
+      kind: 'pg_ctl',
+      binDir: '/usr/lib/postgresql/15/bin',
+    });
+    expect(job?.restore?.request.amcheck).toBe(true);
     for (const step of RESTORE_STEPS) {
-      const script = buildRestoreStepScript(step, scriptInput(job as RestoreJob));
+      const script = buildRestoreStepScript(step, scriptInput(job as Job));
       expect(script).not.toContain('systemctl');
       expect(script).not.toContain('postgresql@15-main');
     }
@@ -307,8 +328,8 @@ describe('runRestoreDrill', () => {
     const second = setup();
     const ownOutcome = await runRestoreDrill({ ...second.deps, random: () => 0.5, newJobId: () => 'd-2' }, withOwn);
     const ownJob = ownOutcome.kind === 'started' ? ownOutcome.job : undefined;
-    expect(ownJob?.request.hostSettings.service).toEqual({ kind: 'systemd', unit: 'postgresql@15-drill' });
-    expect(ownJob?.request.hostSettings.walgEnvDir).toBe('/etc/wal-g.d/drill-env');
+    expect(ownJob?.restore?.request.hostSettings.service).toEqual({ kind: 'systemd', unit: 'postgresql@15-drill' });
+    expect(ownJob?.restore?.request.hostSettings.walgEnvDir).toBe('/etc/wal-g.d/drill-env');
   });
 
   it('a drill whose pg_amcheck finds corruption fails with every check outcome in the job and in Slack', async () => {
@@ -324,9 +345,9 @@ describe('runRestoreDrill', () => {
       );
       await advanceRestore(deps, { commandId, status: 'Success', at: deps.now() });
     }
-    const [drill] = await deps.jobs.list(cluster().id, { kind: 'drill' });
-    expect(drill?.status).toBe('failed');
-    expect(drill?.failure?.message).toContain('pg_amcheck exited with 2');
+    const [drill] = await deps.jobs.list(cluster().id, { types: ['drill'] });
+    expect(drill?.state).toBe('failed');
+    expect(drill?.restore?.failure?.message).toContain('pg_amcheck exited with 2');
     const summary = await lastRestoreDrill(deps.jobs, cluster().id, deps.now());
     expect(summary).toMatchObject({ status: 'failed', restoreSeconds: null });
     expect(summary?.checks).toEqual([
@@ -370,11 +391,11 @@ describe('runRestoreDrill', () => {
       );
       await advanceRestore(deps, { commandId, status: 'Success', at: deps.now() });
     }
-    const [drill] = await deps.jobs.list(cluster().id, { kind: 'drill' });
-    expect(drill?.status).toBe('succeeded');
-    expect(drill?.outcome?.restoreMs).toBe(8000);
-    expect(drill?.outcome?.check).toEqual({ passed: true, firstValue: 't' });
-    expect(drill?.outcome?.checks?.map((check) => [check.name, check.status])).toEqual([
+    const [drill] = await deps.jobs.list(cluster().id, { types: ['drill'] });
+    expect(drill?.state).toBe('success');
+    expect(drill?.restore?.outcome?.restoreMs).toBe(8000);
+    expect(drill?.restore?.outcome?.check).toEqual({ passed: true, firstValue: 't' });
+    expect(drill?.restore?.outcome?.checks?.map((check) => [check.name, check.status])).toEqual([
       ['recovery', 'passed'],
       ['timeline', 'passed'],
       ['target', 'passed'],
@@ -395,9 +416,9 @@ describe('runRestoreDrill', () => {
       );
       await advanceRestore(deps, { commandId, status: 'Success', at: deps.now() });
     }
-    const [drill] = await deps.jobs.list(cluster().id, { kind: 'drill' });
-    expect(drill?.status).toBe('failed');
-    expect(drill?.failure?.message).toContain('replay stopped at 0/D000000, before the target 0/E000814');
+    const [drill] = await deps.jobs.list(cluster().id, { types: ['drill'] });
+    expect(drill?.state).toBe('failed');
+    expect(drill?.restore?.failure?.message).toContain('replay stopped at 0/D000000, before the target 0/E000814');
   });
 });
 
@@ -485,9 +506,9 @@ describe("a new restore's first step whose end event is lost", () => {
       { ...deps, sleep: async (ms: number) => void waits.push(ms) },
       { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' },
     );
-    const job = await deps.jobs.get(cluster().id, 'r-1');
-    expect(job?.steps.map((step) => step.status).slice(0, 3)).toEqual(['succeeded', 'dispatched', 'pending']);
-    expect(started.job.steps[1]?.status).toBe('dispatched');
+    const job = await deps.jobs.getById(cluster().id, 'r-1');
+    expect(job?.steps.map((step) => step.state).slice(0, 3)).toEqual(['success', 'queued', 'pending']);
+    expect(started.job.steps[1]?.state).toBe('queued');
     expect(transport.sent).toHaveLength(2);
     expect(waits).toEqual([]);
   });
@@ -496,7 +517,7 @@ describe("a new restore's first step whose end event is lost", () => {
     const { deps, transport, notifier } = setup();
     endingAtOnce(transport, 'Failed');
     await startRestore(deps, { cluster: cluster(), target, host: newHost, inPlace: false, jobId: 'r-1' });
-    expect((await deps.jobs.get(cluster().id, 'r-1'))?.status).toBe('failed');
+    expect((await deps.jobs.getById(cluster().id, 'r-1'))?.state).toBe('failed');
     const texts = notifier.messages.map((message) => message.message.text);
     expect(texts).toHaveLength(2);
     expect(texts[0]).not.toContain('failed');
@@ -514,7 +535,7 @@ describe("a new restore's first step whose end event is lost", () => {
       return sent;
     };
     const resumed = await resumeRestore(deps, cluster(), 'r-1');
-    expect(resumed.steps.map((step) => step.status).slice(0, 2)).toEqual(['succeeded', 'dispatched']);
+    expect(resumed.steps.map((step) => step.state).slice(0, 2)).toEqual(['success', 'queued']);
   });
 });
 
@@ -534,7 +555,7 @@ describe('a step whose end event is lost', () => {
       return sent;
     };
     await advanceRestore(deps, { commandId: transport.finish('Success'), status: 'Success', at: deps.now() });
-    const job = await deps.jobs.get(cluster().id, 'r-1');
-    expect(job?.steps.map((step) => step.status).slice(0, 3)).toEqual(['succeeded', 'succeeded', 'dispatched']);
+    const job = await deps.jobs.getById(cluster().id, 'r-1');
+    expect(job?.steps.map((step) => step.state).slice(0, 3)).toEqual(['success', 'success', 'queued']);
   });
 });
