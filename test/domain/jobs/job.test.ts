@@ -12,6 +12,7 @@ import {
   newJob,
 } from '../../../lib/domain/jobs/job.ts';
 import { redactedTail } from '../../../lib/domain/jobs/output-tail.ts';
+import { sampleRestoreJob } from '../../support/sample-restore-job.ts';
 
 const T0 = new Date('2026-11-21T01:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -192,6 +193,17 @@ describe('applyCommandStatus', () => {
     expect(applyCommandStatus(start, { commandId: 'other', status: 'Failed', at: at(1) })).toBe(start);
     const end = applyAll(start, happyRun);
     expect(jobFromJson(jobToJson(end))).toEqual(end);
+  });
+
+  it("reads a step's last event time back as a time, which the watchdog compares to find a quiet step", () => {
+    const start = sampleRestoreJob({ id: 'r-1', cluster: 'orders-main' as ClusterId, type: 'restore', now: T0 });
+    const heard = {
+      ...start,
+      steps: start.steps.map((step, index) => (index === 0 ? { ...step, lastEventAt: at(4) } : step)),
+    };
+    const read = jobFromJson(jobToJson(heard));
+    expect(read.steps[0]?.lastEventAt).toBeInstanceOf(Date);
+    expect(read.steps[0]?.lastEventAt?.getTime()).toBe(at(4).getTime());
   });
 });
 
