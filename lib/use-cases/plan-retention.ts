@@ -70,7 +70,7 @@ export interface PlannedRetention {
 
 const randomSuffix = (): string => crypto.randomUUID().slice(0, 4);
 const LISTING_CONCURRENCY = 8;
-/** Lock reads of doomed WAL on an Object Lock bucket: one to three small requests per object. */
+/** Lock reads of doomed WAL on an Object Lock bucket: about one HeadObject per object (docs/bucket.md). */
 const LOCK_READ_CONCURRENCY = 16;
 
 /** `work` over `items` with at most `limit` running at once; results in the order of `items`. */
