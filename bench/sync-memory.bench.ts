@@ -1,16 +1,16 @@
 /**
  * Memory and time of a steady-state full sync at archive sizes no emulator holds: 1M and 10M live WAL objects,
  * each with as many tombstones of deleted segments. Each size runs in a fresh process (support/sync-memory-probe.ts)
- * so its peak RSS is the sync's own plus Node and the TypeScript loader (about 70 MB here, less in Lambda). The
+ * so its peak RSS is the sync's own plus Node and the TypeScript loader (about 85 MB here, less in Lambda), read as
+ * the probe's own high-water mark (support/peak-rss.ts: getrusage's maxRSS counted the runner's RSS too). The
  * bucket and the catalog are synthetic and stream (support/streaming-archive.ts): listing pages and catalog query
  * pages are computed on request, so what stays in memory is what the sync itself keeps. No S3 or DynamoDB latency
  * is modelled: the time is the sync's CPU cost (classify, compare), the part that grows with the archive, taken as
  * the probe's own CPU time so that a busy machine disturbs it less.
  */
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Benchmark, BenchRow } from './bench-types.ts';
+import { runProbe as runFreshProbe } from './support/peak-rss.ts';
 
 const NAME = 'sync-memory';
 const probe = fileURLToPath(new URL('./support/sync-memory-probe.ts', import.meta.url));
@@ -21,20 +21,14 @@ interface ProbeResult {
   readonly seconds: number;
   readonly cpuSeconds: number;
   readonly peakRssMb: number;
+  readonly baselineRssMb: number;
+  readonly peakHeapUsedMb: number;
+  readonly peakExternalMb: number;
   readonly listRequests: number;
   readonly streamed: number;
 }
 
-async function runProbe(objects: number): Promise<ProbeResult> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--import', 'tsx', probe, `${objects}`, `${objects}`],
-    {
-      maxBuffer: 1 << 20,
-    },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ProbeResult;
-}
+const runProbe = (objects: number): Promise<ProbeResult> => runFreshProbe(probe, [`${objects}`, `${objects}`]);
 
 const millions = (n: number) => `${n / 1_000_000}M`;
 
@@ -52,13 +46,15 @@ const syncMemoryBenchmark: Benchmark = {
     const perMillion = (result: ProbeResult) => (result.cpuSeconds * 1_000_000) / result.objects;
     const shape = (result: ProbeResult) =>
       `${millions(result.objects)} objects + ${millions(result.tombstones)} tombstones, ${result.listRequests} list pages, ${result.streamed} catalog records streamed`;
+    const memory = (result: ProbeResult) =>
+      `the probe's own VmHWM, ${Math.round(result.baselineRssMb)} MB of it before the sync (Node, tsx, modules); heap used at most ${Math.round(result.peakHeapUsedMb)} MB, external ${Math.round(result.peakExternalMb)} MB`;
     return [
       {
         benchmark: NAME,
         metric: `peak RSS, full sync of ${millions(small.objects)} objects`,
         value: Math.round(small.peakRssMb),
         unit: 'MB',
-        note: `${shape(small)}; fresh process`,
+        note: `${shape(small)}; fresh process, ${memory(small)}`,
         goal: { max: 256 },
       },
       {
@@ -66,7 +62,7 @@ const syncMemoryBenchmark: Benchmark = {
         metric: `peak RSS, full sync of ${millions(large.objects)} objects`,
         value: Math.round(large.peakRssMb),
         unit: 'MB',
-        note: `${shape(large)}; measured, not extrapolated`,
+        note: `${shape(large)}; measured, not extrapolated; ${memory(large)}`,
         goal: { max: 256 },
       },
       {
