@@ -9,6 +9,7 @@ import {
 } from '../domain/catalog/retention-tombstones.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { InvalidInputError } from '../domain/errors.ts';
+import { classifyKey } from '../domain/layout/classify-key.ts';
 import { BASEBACKUPS_FOLDER, SENTINEL_SUFFIX } from '../domain/layout/wal-g-layout.ts';
 import { type ApplyTimeCheck, applyTimeCheck, type SparedKey } from '../domain/retention/apply-time-check.ts';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, isInTheFuture } from '../domain/retention/clock-skew.ts';
@@ -179,19 +180,7 @@ export async function applyClusterRetention(
     throw new InvalidInputError(`retention plan ${planId}: its body is missing from the catalog table; plan again`);
   const backups = await deps.catalog.listBackups(cluster.id);
   const plannedBackups = body.delete.backups.map((doomed) => doomed.name);
-  const backupsNow = await lookAtIncompleteBackups(deps.objects, header.bucket, cluster, backups, plannedBackups);
-  const fresh = await freshEvaluation(deps, cluster, planId, backupsNow, now);
-  const check = applyTimeCheck({
-    cluster: cluster.id,
-    layout: cluster.layout,
-    prefix: cluster.storage.prefix,
-    policy,
-    walSegmentSize: cluster.walSegmentSize,
-    plannedBackups,
-    backups: backupsNow,
-    fresh,
-    now,
-  });
+  const check = await checkAtApplyTime(deps, cluster, header.bucket, { planId, now, backups, plannedBackups });
   // What apply will really delete must still be safe against the catalog as it is now: a backup marked permanent
   // since, or a chain base gone, refuses the whole plan. A doomed backup that became unreadable since is not a reason
   // to refuse: the check above keeps it and the WAL from its name on (reported in `spared`), the rest goes.
@@ -224,7 +213,7 @@ export async function applyClusterRetention(
   // Plan first, delete after: every batch left is expanded, judged and verified before the first key goes.
   for await (const batch of batches.left()) verifyWal(judge(batch, check).doomedWal);
 
-  const backupSources = backupSourceIndex(cluster, backups, check.backupsDeleted);
+  const backupSources = backupSourceLookup(cluster, byNameNow);
   const deletes = await deleteModeOf(deps, cluster, header.bucket);
   let versionsDeleted = 0;
   let bytesFreed = 0;
@@ -299,6 +288,38 @@ export async function applyClusterRetention(
     deletes,
     ...(deletes === 'versions' ? { versionsDeleted, bytesFreed } : {}),
   };
+}
+
+/**
+ * The apply-time check of the stored plan: the bucket's last look at its incomplete backups, then the fresh
+ * evaluation compared with the plan. Only the check outlives this call: the fresh evaluation holds an entry per
+ * backup of the catalog, which the whole apply would otherwise keep beside the backup records.
+ */
+async function checkAtApplyTime(
+  deps: Pick<ApplyRetentionDependencies, 'catalog' | 'objects' | 'serviceClock'>,
+  cluster: ClusterConfig,
+  bucket: string,
+  stored: {
+    readonly planId: string;
+    readonly now: Date;
+    readonly backups: readonly BackupRecord[];
+    readonly plannedBackups: readonly string[];
+  },
+): Promise<ApplyTimeCheck> {
+  const { planId, now, plannedBackups } = stored;
+  const backups = await lookAtIncompleteBackups(deps.objects, bucket, cluster, stored.backups, plannedBackups);
+  const fresh = await freshEvaluation(deps, cluster, planId, backups, now);
+  return applyTimeCheck({
+    cluster: cluster.id,
+    layout: cluster.layout,
+    prefix: cluster.storage.prefix,
+    policy: requireRetentionPolicy(cluster),
+    walSegmentSize: cluster.walSegmentSize,
+    plannedBackups,
+    backups,
+    fresh,
+    now,
+  });
 }
 
 /**
@@ -590,21 +611,24 @@ interface BackupSourceKey {
   readonly source: 'sentinel' | 'metadata';
 }
 
-/** Sentinel and metadata.json keys -> backup record, for the backups the plan deletes. */
-function backupSourceIndex(
+/**
+ * The backup record and source (sentinel or metadata.json) a deleted key was, looked up key by key from the key's
+ * backup name: apply deletes a backup's objects only when the check dooms that backup, so no index of every doomed
+ * backup's two keys (two map entries per backup of the plan, for the whole apply) is needed.
+ */
+function backupSourceLookup(
   cluster: ClusterConfig,
-  backups: readonly BackupRecord[],
-  doomedNames: readonly string[],
-): Map<string, BackupSourceKey> {
-  const byName = new Map(backups.map((record) => [record.name, record]));
-  const index = new Map<string, BackupSourceKey>();
-  for (const name of doomedNames) {
-    const record = byName.get(name);
-    if (record === undefined) continue;
-    index.set(record.sentinel?.key ?? sentinelKeyOf(cluster, name), { record, source: 'sentinel' });
-    if (record.metadata) index.set(record.metadata.key, { record, source: 'metadata' });
-  }
-  return index;
+  byName: ReadonlyMap<string, BackupRecord>,
+): (key: string) => BackupSourceKey | undefined {
+  return (key) => {
+    const object = classifyKey(key.slice(cluster.storage.prefix.length), cluster.layout, cluster.walSegmentSize);
+    if (object.kind !== 'backup-sentinel' && object.kind !== 'backup-metadata') return undefined;
+    const record = byName.get(object.backupName);
+    if (record === undefined) return undefined;
+    if (key === (record.sentinel?.key ?? sentinelKeyOf(cluster, record.name))) return { record, source: 'sentinel' };
+    if (key === record.metadata?.key) return { record, source: 'metadata' };
+    return undefined;
+  };
 }
 
 const sentinelKeyOf = (cluster: ClusterConfig, name: string): string =>
@@ -662,7 +686,7 @@ async function recordDeletions(
   cluster: ClusterConfig,
   deletedKeys: readonly string[],
   walByKey: ReadonlyMap<string, WalObjectRecord>,
-  backupSources: ReadonlyMap<string, BackupSourceKey>,
+  backupSourceOf: (key: string) => BackupSourceKey | undefined,
   now: Date,
 ): Promise<void> {
   const walChanges: WalObjectChange[] = [];
@@ -673,7 +697,7 @@ async function recordDeletions(
       walChanges.push({ origin: 'reconcile', record: { ...stored, deleted: true, deletedAt: now }, basis: stored });
       continue;
     }
-    const source = backupSources.get(key);
+    const source = backupSourceOf(key);
     if (source === undefined) continue;
     const { record } = source;
     if (source.source === 'sentinel') {

@@ -59,7 +59,9 @@ export interface ApplyTimeCheck {
  * check.spareReason('orders-main/wal_005/…36.lz4') // 'consistency of base_…36 (kept at apply time: daily 2026-11-19)'
  */
 export function applyTimeCheck(input: ApplyTimeCheckInput): ApplyTimeCheck {
-  const { walSegmentSize: size, policy, now, fresh } = input;
+  // The answer is asked for every key of a long apply: its closures read these locals, never `input`, so the backups
+  // and the fresh evaluation (a record per backup of the catalog) are not kept alive by the check.
+  const { walSegmentSize: size, policy, now, fresh, prefix, layout } = input;
   const byName = new Map(input.backups.map((record) => [record.name, record]));
   const keptReasons = new Map(fresh.keep.map((kept) => [kept.name, kept.reasons]));
   const freshDoomed = new Set(fresh.delete.backups.map((doomed) => doomed.name));
@@ -126,7 +128,7 @@ export function applyTimeCheck(input: ApplyTimeCheckInput): ApplyTimeCheck {
   };
 
   const spareReasonOf = (key: string): string | undefined => {
-    const object = classifyKey(key.slice(input.prefix.length), input.layout, size);
+    const object = classifyKey(key.slice(prefix.length), layout, size);
     switch (object.kind) {
       case 'backup-sentinel':
       case 'backup-metadata':
