@@ -34,8 +34,9 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { backupSk, walSk } from '../../lib/adapters/dynamodb/catalog-keys.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { encodeStoredInterpretation } from '../../lib/adapters/dynamodb/stored-interpretation.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
-import type { BackupChange, WalObjectChange } from '../../lib/domain/catalog/catalog-change.ts';
+import type { BackupChange, BackupInterpreter, WalObjectChange } from '../../lib/domain/catalog/catalog-change.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
 import { type SegmentNumber, segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
 import {
@@ -134,9 +135,15 @@ function backupChanges(backup: RetentionBenchBackup, n: number): BackupChange[] 
 const S = (value: string): WireValue => ({ S: value });
 
 /**
- * The item the store wrote for the first backup (in wire form), with another backup's name, times, keys and texts.
+ * The item the store wrote for the first backup (in wire form), with another backup's name, times, keys and texts,
+ * and the interpretation of its own texts that the store writes beside them (at the template's source revisions).
  */
-function backupItemLike(template: WireItem, backup: RetentionBenchBackup, n: number): WireItem {
+function backupItemLike(
+  template: WireItem,
+  backup: RetentionBenchBackup,
+  n: number,
+  interpret: BackupInterpreter,
+): WireItem {
   const at = S(backup.finishTime.toISOString());
   const source = (of: WireValue | undefined, key: string, text: string, number: number): WireValue => ({
     M: {
@@ -148,8 +155,28 @@ function backupItemLike(template: WireItem, backup: RetentionBenchBackup, n: num
       observedAt: at,
     },
   });
+  const observed = (key: string, text: string) => ({ key, present: true, text, observedAt: backup.finishTime });
+  const cluster = RETENTION_BENCH_CLUSTER.id;
+  const { backup: read } = interpret(
+    cluster,
+    backup.name,
+    observed(backup.sentinelKey, backup.sentinel),
+    observed(backup.metadataKey, backup.metadata),
+  );
+  const revision = (name: string): number => Number((template[`rev_${name}`] as { N?: string } | undefined)?.N ?? 0);
+  const interpretation =
+    read === undefined
+      ? undefined
+      : encodeStoredInterpretation(read, backup.name, interpret.basisOf?.(cluster) ?? '', {
+          sentinel: revision('sentinel'),
+          metadata: revision('metadata'),
+        });
+  if (interpretation === undefined || template.interpretation === undefined) {
+    throw new Error(`the store kept no interpretation of ${backup.name}: the items would not be what it writes`);
+  }
   return {
     ...template,
+    interpretation: S(interpretation),
     sk: S(backupSk(backup.name)),
     name: S(backup.name),
     firstSeenAt: at,
@@ -382,7 +409,7 @@ async function main(): Promise<void> {
   const backupTemplate = wireItem(seeding.recorded.splice(0)[0] as Item);
   const items: WireItem[] = [backupTemplate];
   let n = 1;
-  for (const backup of backups) items.push(backupItemLike(backupTemplate, backup, n++));
+  for (const backup of backups) items.push(backupItemLike(backupTemplate, backup, n++, interpret));
   await seeder.applyWalChanges([walChange(benchSegment(hours, segmentsPerHour, 0))]);
   const written = seeding.recorded.splice(0);
   const walTemplate = wireItem(written.find((item) => item.itemType === 'wal') as Item);

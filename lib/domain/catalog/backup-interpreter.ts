@@ -1,7 +1,15 @@
 import { readBaseBackup } from '../backup/read-base-backup.ts';
-import type { ClusterConfig } from '../cluster.ts';
+import type { ClusterConfig, ClusterId } from '../cluster.ts';
 import { InvalidInputError } from '../errors.ts';
 import type { BackupInterpreter } from './catalog-change.ts';
+
+/**
+ * The version of what `readBaseBackup` makes of the same two texts. A store that keeps interpretations beside the
+ * texts trusts one only while its basis (this version, the layout, the segment size) is unchanged, so raise it with
+ * every change to how a sentinel or metadata.json is read: every stored backup is then interpreted afresh on read
+ * (and stored again at its next write), as before interpretations were kept.
+ */
+export const BACKUP_INTERPRETER_VERSION = 1;
 
 /**
  * The interpreter the catalog derives backup records with: each cluster's layout and WAL segment size applied to
@@ -12,7 +20,7 @@ import type { BackupInterpreter } from './catalog-change.ts';
  */
 export function createBackupInterpreter(clusters: readonly ClusterConfig[]): BackupInterpreter {
   const byId = new Map(clusters.map((cluster) => [cluster.id as string, cluster]));
-  return (clusterId, name, sentinel, metadata) => {
+  const interpret: BackupInterpreter = (clusterId, name, sentinel, metadata) => {
     const cluster = byId.get(clusterId);
     if (cluster === undefined) {
       return { problem: `cluster ${clusterId} is not in the configuration; add it or remove its catalog items` };
@@ -32,4 +40,11 @@ export function createBackupInterpreter(clusters: readonly ClusterConfig[]): Bac
       throw error;
     }
   };
+  const bases = new Map(
+    clusters.map((cluster) => [
+      cluster.id as string,
+      `${BACKUP_INTERPRETER_VERSION}:${cluster.layout}:${cluster.walSegmentSize}`,
+    ]),
+  );
+  return Object.assign(interpret, { basisOf: (clusterId: ClusterId) => bases.get(clusterId) });
 }

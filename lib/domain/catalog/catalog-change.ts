@@ -113,13 +113,18 @@ export type BackupInterpretation =
   | { readonly backup: BaseBackup; readonly problem?: undefined }
   | { readonly backup?: undefined; readonly problem: string };
 
-/** Reads a backup from its sentinel and metadata texts (built per cluster from its layout and segment size). */
-export type BackupInterpreter = (
+/**
+ * Reads a backup from its sentinel and metadata texts (built per cluster from its layout and segment size).
+ * `basisOf` names what, besides the two texts, a cluster's interpretation depends on (the interpreter's version,
+ * the layout, the segment size): a store may keep an interpretation beside the texts and trust it on read only
+ * while the basis is the same. An interpreter without it is always asked again.
+ */
+export type BackupInterpreter = ((
   cluster: ClusterId,
   name: string,
   sentinel: BackupSourceObject,
   metadata: BackupSourceObject | undefined,
-) => BackupInterpretation;
+) => BackupInterpretation) & { readonly basisOf?: (cluster: ClusterId) => string | undefined };
 
 const earlier = (a: Date, b: Date): Date => (a.getTime() <= b.getTime() ? a : b);
 const later = (a: Date, b: Date): Date => (a.getTime() >= b.getTime() ? a : b);
