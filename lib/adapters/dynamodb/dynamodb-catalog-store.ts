@@ -69,6 +69,7 @@ import {
   inParallel,
   type RetryPolicy,
   SingleTable,
+  type TableQuery,
   TRANSACTION_WRITES,
   type TransactionWrite,
   type Update,
@@ -939,8 +940,67 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   }
 
   async listBackups(cluster: ClusterId): Promise<BackupRecord[]> {
-    const items = await this.#queryPrefix(clusterPk(cluster), BACKUP_SK_PREFIX);
-    return items.map((item) => backupFromItem(item, this.#interpret)).sort(compareBackupRecords);
+    const records = await this.#readFromBothEnds({ pk: clusterPk(cluster), skPrefix: BACKUP_SK_PREFIX }, (item) =>
+      backupFromItem(item, this.#interpret),
+    );
+    return records.sort(compareBackupRecords);
+  }
+
+  /**
+   * Every item of a forward query, each made into a record by `read`, in sort-key order. A range of one page costs
+   * that page; a longer one is read from both ends at once (the second stream backwards), pages until the two meet,
+   * so the table answers one stream while the other's page is being read into records. At most the two pages
+   * where they meet overlap (their shared items are read once into records). 87,600 backups are 111 pages of 1 MB.
+   */
+  async #readFromBothEnds<R>(query: TableQuery, read: (item: Item) => R): Promise<R[]> {
+    const backwards: TableQuery = { ...query, forward: false };
+    const first = await this.#table.queryPage(query);
+    const front = first.items.map(read);
+    const back: R[] = [];
+    let frontKey = first.lastKey;
+    if (frontKey === undefined) return front;
+    let backKey: Item | undefined;
+    // The last sort key taken from the front (ascending) and from the back (descending).
+    let low = first.items.at(-1)?.sk as string;
+    let high: string | undefined;
+    let pages = Promise.all([this.#table.queryPage(query, frontKey), this.#table.queryPage(backwards, backKey)]);
+    for (;;) {
+      const [ahead, behind] = await pages;
+      const taken: Item[] = [];
+      let met = false;
+      for (const item of ahead.items) {
+        if (high !== undefined && (item.sk as string) >= high) {
+          met = true;
+          break;
+        }
+        taken.push(item);
+        low = item.sk as string;
+      }
+      met ||= ahead.lastKey === undefined;
+      const takenBehind: Item[] = [];
+      if (!met) {
+        for (const item of behind.items) {
+          if ((item.sk as string) <= low) {
+            met = true;
+            break;
+          }
+          takenBehind.push(item);
+          high = item.sk as string;
+        }
+        met ||= behind.lastKey === undefined;
+      }
+      frontKey = ahead.lastKey;
+      backKey = behind.lastKey;
+      // The next two pages are on their way while these are read into records.
+      if (!met) {
+        pages = Promise.all([this.#table.queryPage(query, frontKey), this.#table.queryPage(backwards, backKey)]);
+      }
+      for (const item of taken) front.push(read(item));
+      for (const item of takenBehind) back.push(read(item));
+      if (met) break;
+    }
+    back.reverse();
+    return front.concat(back);
   }
 
   async getBackup(cluster: ClusterId, name: string): Promise<BackupRecord | undefined> {

@@ -303,6 +303,22 @@ export class SingleTable {
 
   /** The items of {@link query}, one response page at a time (empty pages of a filtered query skipped). */
   async *queryPages(query: TableQuery): AsyncGenerator<readonly Item[]> {
+    let startKey: Item | undefined;
+    do {
+      const page = await this.queryPage(query, startKey);
+      if (page.items.length > 0) yield page.items;
+      startKey = page.lastKey;
+    } while (startKey !== undefined);
+  }
+
+  /**
+   * One response page of {@link query} after `startKey` (from the start when absent), and the key to continue
+   * after (absent on the last page): for a caller that reads a range in more than one stream.
+   */
+  async queryPage(
+    query: TableQuery,
+    startKey?: Item,
+  ): Promise<{ readonly items: readonly Item[]; readonly lastKey?: Item }> {
     const values: Record<string, unknown> = { ':pk': query.pk, ...(query.filter?.values ?? {}) };
     const names: Record<string, string> = { ...(query.filter?.names ?? {}) };
     const ranged =
@@ -341,29 +357,28 @@ export class SingleTable {
       keyCondition += ` AND ${range} <= :skTo`;
       values[':skTo'] = query.skAtMost;
     }
-    let startKey: Item | undefined;
-    do {
-      const page = await this.#send('Query', 'read', () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            ...(query.index === undefined ? {} : { IndexName: query.index.name }),
-            KeyConditionExpression: keyCondition,
-            ExpressionAttributeValues: values,
-            ...(query.filter === undefined ? {} : { FilterExpression: query.filter.expression }),
-            ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
-            ...(query.forward === false ? { ScanIndexForward: false } : {}),
-            ...(query.consistent === true ? { ConsistentRead: true } : {}),
-            ...(query.pageSize === undefined ? {} : { Limit: query.pageSize }),
-            ...(projection === undefined ? {} : { ProjectionExpression: projection.join(', ') }),
-            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-            ...this.#returnCapacity,
-          }),
-        ),
-      );
-      if (page.Items !== undefined && page.Items.length > 0) yield page.Items;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    const page = await this.#send('Query', 'read', () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ...(query.index === undefined ? {} : { IndexName: query.index.name }),
+          KeyConditionExpression: keyCondition,
+          ExpressionAttributeValues: values,
+          ...(query.filter === undefined ? {} : { FilterExpression: query.filter.expression }),
+          ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
+          ...(query.forward === false ? { ScanIndexForward: false } : {}),
+          ...(query.consistent === true ? { ConsistentRead: true } : {}),
+          ...(query.pageSize === undefined ? {} : { Limit: query.pageSize }),
+          ...(projection === undefined ? {} : { ProjectionExpression: projection.join(', ') }),
+          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          ...this.#returnCapacity,
+        }),
+      ),
+    );
+    return {
+      items: page.Items ?? [],
+      ...(page.LastEvaluatedKey === undefined ? {} : { lastKey: page.LastEvaluatedKey }),
+    };
   }
 
   /**
