@@ -5,8 +5,8 @@
  * through the zoned calendar.
  *
  * What is measured is what the plan use case does up to its plan, catalog read included: the backups read from
- * DynamoDB through the real `DynamoDbCatalogStore` (its real backup interpreter parses every sentinel and
- * metadata.json), the decision, and the WAL read timeline by timeline through the same store and folded into runs
+ * DynamoDB through the real `DynamoDbCatalogStore` (with the real backup interpreter: each item keeps the
+ * interpretation of its sentinel and metadata.json, as the store writes it), the decision, and the WAL read timeline by timeline through the same store and folded into runs
  * as its pages arrive (`planOverCatalogWal`). The catalog is a table held in memory by another process that answers
  * DynamoDB's Query over HTTP (support/retention-catalog-server.ts, which says why not dynalite), so the rounds' time
  * and CPU are walcat's (SDK, store, planner) and the wire's, not the bench's nor the table's. Nothing the bench
@@ -170,7 +170,7 @@ const benchmark: Benchmark = {
           note: 'user+system of the bench process (GC threads included); less sensitive to a busy machine than wall time',
         }),
         row('  of which: read backups (median)', Math.round(median(rounds.map((round) => round.backupsMs))), 'ms', {
-          note: `${server.backupItems} backup items: Query pages, SDK unmarshalling, sentinel and metadata.json parsing`,
+          note: `${server.backupItems} backup items: Query pages from both ends, SDK unmarshalling, records built from the interpretations the items keep`,
         }),
         row('  of which: decideRetention (median)', Math.round(median(rounds.map((round) => round.decideMs))), 'ms'),
         row(
