@@ -292,16 +292,39 @@ export class RetentionWalRunsBuilder {
       this.#alwaysKept++;
       return this;
     }
-    const { timeline, segNo } = object;
+    return this.#addSegment(
+      object.timeline,
+      object.segNo,
+      1,
+      object.size,
+      `WAL object ${object.key} (segment ${object.segNo} of timeline ${object.timeline})`,
+    );
+  }
+
+  /**
+   * Adds a segment's live objects at once (what a retention digest holds of it): the same as adding each of them.
+   * Segments come in order per timeline; a segment already added may be added to again.
+   */
+  addSegment(timeline: TimelineId, segNo: SegmentNumber, objects: number, bytes: number): this {
+    return this.#addSegment(timeline, segNo, objects, bytes, `Segment ${segNo} of timeline ${timeline}`);
+  }
+
+  /** Counts objects retention never deletes (`.history` files, objects without a segment number). */
+  addAlwaysKept(objects: number): this {
+    this.#alwaysKept += objects;
+    return this;
+  }
+
+  #addSegment(timeline: TimelineId, segNo: SegmentNumber, objects: number, bytes: number, subject: string): this {
     const tail = this.#tails.get(timeline);
     if (tail !== undefined && segNo < tail.toSegNo) {
       throw new InvalidInputError(
-        `WAL object ${object.key} (segment ${segNo} of timeline ${timeline}) arrived after segment ${tail.toSegNo}; runs are built from the catalog's segment order`,
+        `${subject} arrived after segment ${tail.toSegNo}; runs are built from the catalog's segment order`,
       );
     }
     if (tail !== undefined && segNo === tail.toSegNo) {
-      tail.objects++;
-      tail.bytes += object.size;
+      tail.objects += objects;
+      tail.bytes += bytes;
     } else if (
       tail !== undefined &&
       segNo === tail.toSegNo + 1 &&
@@ -309,10 +332,10 @@ export class RetentionWalRunsBuilder {
       (segNo < (this.#unbrokenBelow.get(tail) as number) || !this.#breakBefore(timeline, segNo))
     ) {
       tail.toSegNo = segNo;
-      tail.objects++;
-      tail.bytes += object.size;
+      tail.objects += objects;
+      tail.bytes += bytes;
     } else {
-      const run: OpenRun = { timeline, fromSegNo: segNo, toSegNo: segNo, objects: 1, bytes: object.size };
+      const run: OpenRun = { timeline, fromSegNo: segNo, toSegNo: segNo, objects, bytes };
       this.#runs.push(run);
       if (tail !== undefined) this.#unbrokenBelow.delete(tail);
       this.#tails.set(timeline, run);
