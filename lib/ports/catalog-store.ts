@@ -15,6 +15,7 @@ import type { Alert } from '../domain/continuity/alert-state.ts';
 import type { RetentionWalObject } from '../domain/retention/wal-retention.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
 import type { SegmentNumber } from '../domain/wal/wal-segment.ts';
+import type { RetentionDigestStore } from './retention-digest-store.ts';
 
 export type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
 
@@ -158,6 +159,11 @@ export interface CatalogStore {
    * not see is stamped after it, less the latency of one write.
    */
   changeStamp?(): string;
+  /**
+   * The retention digest of each cluster's WAL (lib/use-cases/retention-wal-digest.ts keeps it up to date from the
+   * change index). Stores without it are planned over their WAL objects, read in full.
+   */
+  readonly retentionDigest?: RetentionDigestStore;
   /** Version 0 and no fields when the cluster has no state yet. */
   getClusterState(cluster: ClusterId): Promise<ClusterState>;
   /**

@@ -33,6 +33,7 @@ import type { Notifier } from '../ports/notifier.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { PlanHeader, PlanStore } from '../ports/plan-store.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
+import { planOverDigest, refreshRetentionWalDigest } from './retention-wal-digest.ts';
 import { type RetentionBucketReader, reviewRetentionBucket } from './review-retention-bucket.ts';
 
 export interface PlanRetentionDependencies {
@@ -389,7 +390,12 @@ export async function planClusterRetention(
     now,
   );
   const decision = held.size === 0 ? unaware : decide(held);
-  const first = await planOverCatalogWal(deps.catalog, cluster, decision);
+  // The digest answers what the catalog's WAL objects read one by one would (its property tests say so); a catalog
+  // without one is read in full.
+  const digest = await refreshRetentionWalDigest(deps.catalog, cluster, now);
+  const planWal = (over: RetentionDecision) =>
+    digest === undefined ? planOverCatalogWal(deps.catalog, cluster, over) : planOverDigest(digest, over);
+  const first = await planWal(decision);
   await assertRetentionClock(deps.serviceClock, cluster, 'plan', now, first.newestUpload ? [first.newestUpload] : []);
   // Keeping locked WAL only shortens the deletion ranges, so one more pass with every locked range kept is final.
   const lockedWal = await walHeldByObjectLock(deps.inspector, lock, deps.catalog, cluster, first.plan.delete.wal, now);
@@ -397,7 +403,7 @@ export async function planClusterRetention(
     lockedWal.length === 0
       ? first.plan
       : (
-          await planOverCatalogWal(deps.catalog, cluster, {
+          await planWal({
             ...decision,
             protectedWal: [...decision.protectedWal, ...lockedWal],
           })

@@ -38,6 +38,7 @@ import {
   type SegmentRange,
   type WalChange,
 } from '../../ports/catalog-store.ts';
+import type { RetentionDigestStore } from '../../ports/retention-digest-store.ts';
 import type { SyncBegin, SyncPartLedger, SyncPartStatus } from '../../ports/sync-part-ledger.ts';
 import {
   ALERT_SK_PREFIX,
@@ -61,6 +62,7 @@ import {
 } from './catalog-keys.ts';
 import { ensureCatalogTable } from './catalog-table.ts';
 import { alertFromItem } from './dynamodb-alert-store.ts';
+import { DynamoDbRetentionDigestStore } from './dynamodb-retention-digest-store.ts';
 import {
   type Condition,
   type ConditionalPut,
@@ -622,6 +624,8 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   readonly #knownTimelines = new Set<string>();
   readonly #counts: Record<string, number> = {};
   readonly #capacity = { read: 0, write: 0 };
+  /** The retention digest of each cluster's WAL, in its own partition of the same table. */
+  readonly retentionDigest: RetentionDigestStore;
   #conflicts = 0;
   /**
    * Whether the endpoint runs TransactWriteItems: unknown until the first transaction is sent (alone), then
@@ -645,6 +649,7 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
       },
     });
     this.#now = options.now ?? (() => new Date());
+    this.retentionDigest = new DynamoDbRetentionDigestStore(this.#table);
   }
 
   /** DynamoDB requests sent, by operation (the ingest benchmark reports requests per 1,000 events). */

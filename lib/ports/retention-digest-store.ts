@@ -1,0 +1,42 @@
+/**
+ * Where the retention digest of each cluster's WAL is kept (lib/domain/retention/wal-digest.ts says what it holds).
+ * The digest is derived data: everything in it can be rebuilt from the catalog, and a write that loses against a
+ * concurrent writer loses nothing.
+ */
+import type { ClusterId } from '../domain/cluster.ts';
+import type { WalDigestChunk, WalDigestHead } from '../domain/retention/wal-digest.ts';
+
+/** A chunk as stored, with the change stamp taken before the catalog read it came from. */
+export interface StoredDigestChunk extends WalDigestChunk {
+  readonly readAt: string;
+}
+
+/** The head as stored, with the version its next write is conditional on. */
+export interface StoredDigestHead extends WalDigestHead {
+  readonly version: number;
+}
+
+export interface StoredRetentionDigest {
+  /** Absent when no digest was stored, or when the stored head is not one walcat can read (rebuilt then). */
+  readonly head?: StoredDigestHead;
+  readonly chunks: readonly StoredDigestChunk[];
+  /** Stored chunks that could not be read as chunks, described (the digest is rebuilt then). */
+  readonly unreadable: readonly string[];
+}
+
+export interface RetentionDigestStore {
+  /** The cluster's digest: its head and every chunk. */
+  read(cluster: ClusterId): Promise<StoredRetentionDigest>;
+  /**
+   * Writes each chunk unless the stored one came from a later read (its `readAt` is greater), so an update that
+   * read the catalog earlier never overwrites a newer one. A chunk with no live segment is written too (it says
+   * the stretch is empty). Returns how many were written.
+   */
+  writeChunks(cluster: ClusterId, chunks: readonly StoredDigestChunk[]): Promise<number>;
+  /**
+   * Writes the head. With `expectedVersion`, only if the stored head still has it, and false when another writer
+   * moved it first (which leaves the older stamp in place: the next update then reads more, never less). Without,
+   * always (a full build, which folded everything before its stamp into every chunk it wrote).
+   */
+  writeHead(cluster: ClusterId, head: WalDigestHead, expectedVersion?: number): Promise<boolean>;
+}
