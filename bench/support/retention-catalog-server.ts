@@ -19,6 +19,10 @@
  * pages by dynalite's item-size rule, `Limit`, `ExclusiveStartKey`, both directions, projections of top-level
  * attributes) from items held sorted in memory, and refuses any other request.
  *
+ * The retention digest's partition is written too (its chunks' PutItem and its head's UpdateItem, as the digest
+ * store sends them), and the `changes` index answers what the digest's updates read. `POST /append-wal?segments=N
+ * &changedAt=ISO` adds WAL after the last segment as written then; `POST /drop-digest` forgets the digest.
+ *
  * Why a process of its own: the table's memory and CPU are DynamoDB's, not walcat's; in the benchmark's process
  * both would be counted as walcat's.
  */
@@ -32,8 +36,16 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { backupSk, walSk } from '../../lib/adapters/dynamodb/catalog-keys.ts';
+import {
+  backupSk,
+  CHANGED_AT,
+  CHANGES_INDEX,
+  CHANGES_OF,
+  CHANGES_PROJECTION,
+  walSk,
+} from '../../lib/adapters/dynamodb/catalog-keys.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import { DIGEST_HEAD_SK, digestPk } from '../../lib/adapters/dynamodb/dynamodb-retention-digest-store.ts';
 import { encodeStoredInterpretation } from '../../lib/adapters/dynamodb/stored-interpretation.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { BackupChange, BackupInterpreter, WalObjectChange } from '../../lib/domain/catalog/catalog-change.ts';
@@ -238,6 +250,8 @@ function walItemLike(template: WireItem, segment: BenchSegment): WireItem {
     etag: S(segment.etag),
     uploadedAt: S(segment.uploadedAt.toISOString()),
     sequencer: S(segment.sequencer),
+    // Stamped as written when it was uploaded: the change index holds a past of writes, not one instant.
+    changedAt: S(segment.uploadedAt.toISOString()),
   };
 }
 
@@ -263,6 +277,10 @@ const dynaliteDb = createRequire(import.meta.url)('dynalite/db') as {
 };
 const PAGE_BYTES = 1024 * 1024;
 
+/** An item's place in the `changes` index: its stamp, then its table key (DynamoDB orders equal stamps so too). */
+const changeKey = (changedAt: string, item: WireItem): string =>
+  `${changedAt}\u0000${String(item.pk?.S ?? '')}\u0000${String(item.sk?.S ?? '')}`;
+
 /** Index of the first sort key at or after `sk` (or after it, with `after`). */
 function lowerBound(sorted: readonly string[], sk: string, after = false): number {
   let low = 0;
@@ -285,6 +303,60 @@ function lowerBound(sorted: readonly string[], sk: string, after = false): numbe
  */
 class SortedTable {
   readonly #partitions = new Map<string, { sks: string[]; items: WireItem[] }>();
+  /** The `changes` index: per `changesOf`, items by `changedAt` (then table key), as projected. */
+  readonly #changes = new Map<string, { keys: string[]; items: WireItem[] }>();
+
+  #indexChanges(items: readonly WireItem[]): void {
+    const byOwner = new Map<string, [string, WireItem][]>();
+    for (const item of items) {
+      const owner = item[CHANGES_OF]?.S;
+      const at = item[CHANGED_AT]?.S;
+      if (typeof owner !== 'string' || typeof at !== 'string') continue;
+      const projected: WireItem = {};
+      for (const name of ['pk', 'sk', CHANGES_OF, CHANGED_AT, ...CHANGES_PROJECTION]) {
+        if (item[name] !== undefined) projected[name] = item[name] as WireValue;
+      }
+      const entry: [string, WireItem] = [changeKey(at, item), projected];
+      const list = byOwner.get(owner);
+      if (list) list.push(entry);
+      else byOwner.set(owner, [entry]);
+    }
+    for (const [owner, list] of byOwner) {
+      const index = this.#changes.get(owner) ?? { keys: [], items: [] };
+      const merged: [string, WireItem][] = index.keys.map((key, at) => [key, index.items[at] as WireItem]);
+      for (const entry of list) merged.push(entry);
+      if (merged.some((entry, at) => at > 0 && (merged[at - 1] as [string, WireItem])[0] >= entry[0])) {
+        merged.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      }
+      this.#changes.set(owner, { keys: merged.map(([key]) => key), items: merged.map(([, item]) => item) });
+    }
+  }
+
+  /** Stores one item (a put replaces the one with its key). */
+  put(item: WireItem): void {
+    const pk = item.pk?.S as string;
+    const sk = item.sk?.S as string;
+    const partition = this.#partitions.get(pk) ?? { sks: [], items: [] };
+    this.#partitions.set(pk, partition);
+    const at = lowerBound(partition.sks, sk);
+    if (partition.sks[at] === sk) partition.items[at] = item;
+    else {
+      partition.sks.splice(at, 0, sk);
+      partition.items.splice(at, 0, item);
+    }
+  }
+
+  get(pk: string, sk: string): WireItem | undefined {
+    const partition = this.#partitions.get(pk);
+    if (partition === undefined) return undefined;
+    const at = lowerBound(partition.sks, sk);
+    return partition.sks[at] === sk ? partition.items[at] : undefined;
+  }
+
+  /** Forgets a partition (the benchmark's digest, between its rounds). */
+  drop(pk: string): void {
+    this.#partitions.delete(pk);
+  }
 
   load(items: readonly WireItem[]): void {
     const byPk = new Map<string, WireItem[]>();
@@ -302,9 +374,59 @@ class SortedTable {
         merged.sort((a, b) => (skOf(a) < skOf(b) ? -1 : 1));
       this.#partitions.set(pk, { sks: merged.map((item) => item.sk?.S as string), items: merged });
     }
+    this.#indexChanges(items);
+  }
+
+  /** A Query of the `changes` index: `#indexHash = :pk`, optionally `AND #indexRange >= :skFrom`. */
+  #queryChanges(input: QueryInput): Record<string, unknown> {
+    const names = input.ExpressionAttributeNames ?? {};
+    const values = input.ExpressionAttributeValues ?? {};
+    if (
+      names['#indexHash'] !== CHANGES_OF ||
+      input.FilterExpression !== undefined ||
+      input.ScanIndexForward === false
+    ) {
+      throw new Error(`unknown Query of the changes index (${input.KeyConditionExpression})`);
+    }
+    const index = this.#changes.get(values[':pk']?.S ?? '') ?? { keys: [], items: [] };
+    let from = 0;
+    if (input.KeyConditionExpression === '#indexHash = :pk AND #indexRange >= :skFrom') {
+      from = lowerBound(index.keys, values[':skFrom']?.S ?? '');
+    } else if (input.KeyConditionExpression !== '#indexHash = :pk') {
+      throw new Error(`unknown key condition ${input.KeyConditionExpression}`);
+    }
+    const start = input.ExclusiveStartKey as WireItem | undefined;
+    if (start !== undefined) {
+      from = Math.max(from, lowerBound(index.keys, changeKey(String(start[CHANGED_AT]?.S ?? ''), start), true));
+    }
+    const page: WireItem[] = [];
+    let bytes = 0;
+    let at = from;
+    for (; at < index.keys.length && bytes < PAGE_BYTES; at++) {
+      const item = index.items[at] as WireItem;
+      page.push(item);
+      bytes += dynaliteDb.itemSize(item, true, true, 'sk');
+    }
+    const last = page.at(-1);
+    return {
+      Count: page.length,
+      Items: page,
+      ScannedCount: page.length,
+      ...(at < index.keys.length && last
+        ? {
+            LastEvaluatedKey: {
+              pk: last.pk,
+              sk: last.sk,
+              [CHANGES_OF]: last[CHANGES_OF],
+              [CHANGED_AT]: last[CHANGED_AT],
+            },
+          }
+        : {}),
+    };
   }
 
   query(input: QueryInput): Record<string, unknown> {
+    if (input.IndexName === CHANGES_INDEX) return this.#queryChanges(input);
     if (input.IndexName !== undefined || input.FilterExpression !== undefined) {
       throw new Error(
         `the benchmark's table answers no index or filter Query (${input.IndexName ?? input.FilterExpression})`,
@@ -374,6 +496,61 @@ class SortedTable {
   }
 }
 
+class ConditionFailed extends Error {}
+
+/**
+ * A PutItem of a retention digest chunk, on the condition the digest store sends: written unless the stored chunk
+ * came from a later read.
+ */
+function putDigestChunk(table: SortedTable, input: Record<string, unknown>): Record<string, unknown> {
+  const item = input.Item as WireItem;
+  const values = (input.ExpressionAttributeValues ?? {}) as Record<string, WireValue>;
+  const pk = String(item.pk?.S ?? '');
+  if (
+    pk !== digestPk(RETENTION_BENCH_CLUSTER.id) ||
+    input.ConditionExpression !== 'attribute_not_exists(pk) OR attribute_not_exists(readAt) OR readAt <= :readAt'
+  ) {
+    throw new Error(
+      `the benchmark's table takes PutItem of digest chunks only (${pk}, ${String(input.ConditionExpression)})`,
+    );
+  }
+  const stored = table.get(pk, String(item.sk?.S ?? ''));
+  const storedAt = stored?.readAt?.S;
+  if (typeof storedAt === 'string' && storedAt > String(values[':readAt']?.S)) throw new ConditionFailed('condition');
+  table.put(item);
+  return {};
+}
+
+/** The UpdateItem of a retention digest head: `SET a = :a, ... ADD version :one`, perhaps on `version = :expectedVersion`. */
+function updateDigestHead(table: SortedTable, input: Record<string, unknown>): Record<string, unknown> {
+  const key = input.Key as WireItem;
+  const values = (input.ExpressionAttributeValues ?? {}) as Record<string, WireValue>;
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const pk = String(key.pk?.S ?? '');
+  const expression = String(input.UpdateExpression ?? '');
+  const match = /^SET (.*) ADD version :one$/.exec(expression);
+  if (pk !== digestPk(RETENTION_BENCH_CLUSTER.id) || key.sk?.S !== DIGEST_HEAD_SK || match === null) {
+    throw new Error(`the benchmark's table takes UpdateItem of the digest head only (${pk}, ${expression})`);
+  }
+  const stored = table.get(pk, DIGEST_HEAD_SK);
+  const version = Number(stored?.version?.N ?? 0);
+  if (input.ConditionExpression !== undefined) {
+    if (input.ConditionExpression !== 'version = :expectedVersion') {
+      throw new Error(`unknown condition ${String(input.ConditionExpression)}`);
+    }
+    if (stored === undefined || String(version) !== values[':expectedVersion']?.N)
+      throw new ConditionFailed('condition');
+  }
+  const item: WireItem = { ...(stored ?? {}), pk: key.pk as WireValue, sk: key.sk as WireValue };
+  for (const assignment of (match[1] as string).split(', ')) {
+    const [name, value] = assignment.split(' = ') as [string, string];
+    item[names[name] ?? name] = values[value] as WireValue;
+  }
+  item.version = { N: String(version + Number(values[':one']?.N ?? 1)) };
+  table.put(item);
+  return { Attributes: item };
+}
+
 /** The wire form of a plain item, as the document client sends it (undefined attributes left out). */
 function wireItem(item: Item): WireItem {
   return marshall(item, { removeUndefinedValues: true }) as unknown as WireItem;
@@ -413,9 +590,9 @@ async function main(): Promise<void> {
   await seeder.applyWalChanges([walChange(benchSegment(hours, segmentsPerHour, 0))]);
   const written = seeding.recorded.splice(0);
   const walTemplate = wireItem(written.find((item) => item.itemType === 'wal') as Item);
-  for (const item of written) items.push(wireItem(item));
-  const walItems = hours * segmentsPerHour;
-  for (let index = 1; index < walItems; index++) {
+  for (const item of written) if (item.itemType !== 'wal') items.push(wireItem(item));
+  let walItems = hours * segmentsPerHour;
+  for (let index = 0; index < walItems; index++) {
     items.push(walItemLike(walTemplate, benchSegment(hours, segmentsPerHour, index)));
   }
   table.load(items);
@@ -430,12 +607,36 @@ async function main(): Promise<void> {
       response.end(JSON.stringify({ requests }));
       return;
     }
+    const control = new URL(incoming.url ?? '/', 'http://bench');
+    if (incoming.method === 'POST' && control.pathname === '/append-wal') {
+      // More WAL after the last segment, as written at `changedAt` (what arrived since the last plan).
+      const count = Number(control.searchParams.get('segments'));
+      const changedAt = S(String(control.searchParams.get('changedAt')));
+      const more: WireItem[] = [];
+      for (let index = walItems; index < walItems + count; index++) {
+        more.push({ ...walItemLike(walTemplate, benchSegment(hours, segmentsPerHour, index)), changedAt });
+      }
+      walItems += count;
+      table.load(more);
+      response.end(JSON.stringify({ walItems }));
+      return;
+    }
+    if (incoming.method === 'POST' && control.pathname === '/drop-digest') {
+      table.drop(digestPk(RETENTION_BENCH_CLUSTER.id));
+      response.end('{}');
+      return;
+    }
     readBody(incoming)
       .then((body) => {
         requests++;
         const target = String(incoming.headers['x-amz-target'] ?? '');
-        if (!target.endsWith('.Query')) throw new Error(`the benchmark's table answers Query only, not ${target}`);
-        const answer = Buffer.from(JSON.stringify(table.query(JSON.parse(body.toString('utf8')) as QueryInput)));
+        const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+        let result: Record<string, unknown>;
+        if (target.endsWith('.Query')) result = table.query(input as unknown as QueryInput);
+        else if (target.endsWith('.PutItem')) result = putDigestChunk(table, input);
+        else if (target.endsWith('.UpdateItem')) result = updateDigestHead(table, input);
+        else throw new Error(`the benchmark's table answers Query and the digest's writes only, not ${target}`);
+        const answer = Buffer.from(JSON.stringify(result));
         response.writeHead(200, {
           'content-type': 'application/x-amz-json-1.0',
           'content-length': answer.length,
@@ -445,7 +646,11 @@ async function main(): Promise<void> {
       })
       .catch((error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
-        const answer = JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message });
+        const type =
+          error instanceof ConditionFailed
+            ? 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException'
+            : 'com.amazon.coral.validate#ValidationException';
+        const answer = JSON.stringify({ __type: type, message });
         response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
         response.end(answer);
       });
