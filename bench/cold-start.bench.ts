@@ -11,13 +11,13 @@
  *   does not.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
 import { parse } from 'yaml';
 import { packagedConfigJson } from '../lib/config/packaged-config.ts';
-import { sourceMapsOutsideZip } from '../scripts/lambda-bundle-plugins.mjs';
+import { chunksBesideEntry, sourceMapsOutsideZip } from '../scripts/lambda-bundle-plugins.mjs';
 import type { Benchmark, BenchRow } from './bench-types.ts';
 
 const NAME = 'cold-start';
@@ -107,6 +107,8 @@ const coldStart: Benchmark = {
         // One folder per function, laid out as its zip: functions/<fn>.mjs and the packaged config.
         const zipDir = join(bundleDir, fn);
         const outdir = join(zipDir, 'functions');
+        // Emptied first: chunk names carry a content hash, so a previous run's chunks would be counted as well.
+        rmSync(outdir, { recursive: true, force: true });
         mkdirSync(outdir, { recursive: true });
         writeFileSync(join(zipDir, PACKAGED_CONFIG), config);
         await build({
@@ -115,7 +117,7 @@ const coldStart: Benchmark = {
           outdir,
           outExtension: { '.js': String(settings.outputFileExtension ?? '.js') },
           external: (settings.exclude as string[] | undefined) ?? [],
-          plugins: [sourceMapsOutsideZip(join(bundleDir, 'sourcemaps', fn))],
+          plugins: [chunksBesideEntry(), sourceMapsOutsideZip(join(bundleDir, 'sourcemaps', fn))],
           absWorkingDir: root,
           logLevel: 'silent',
         });
@@ -123,7 +125,10 @@ const coldStart: Benchmark = {
       }),
     );
     for (const { fn, zipDir, outdir, bundle } of bundles) {
-      const zipped = readdirSync(outdir).map((file) => join(outdir, file));
+      // The bundle and its chunks (in <fn>.chunks/, with splitting): everything the zip holds but the config.
+      const zipped = readdirSync(outdir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name));
       const bytes = [...zipped, join(zipDir, PACKAGED_CONFIG)].reduce((sum, file) => sum + statSync(file).size, 0);
       rows.push({
         benchmark: NAME,

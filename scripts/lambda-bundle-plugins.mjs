@@ -5,7 +5,7 @@
 // the bundle's path. A minified stack trace from CloudWatch maps back to the sources with that file
 // (README, Deploying: stack traces).
 import { mkdirSync, readdirSync, renameSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 export const SOURCEMAP_DIR = join(root, '.serverless', 'sourcemaps');
@@ -36,4 +36,22 @@ export const sourceMapsOutsideZip = (destination = SOURCEMAP_DIR) => ({
   },
 });
 
-export default [sourceMapsOutsideZip()];
+/**
+ * With `splitting`, what a bundle loads only through `import()` (the SDK's credential providers other than the
+ * environment's and the STS, SSO and sign-in clients they build) is written as chunks that node parses only when the
+ * import runs. serverless-esbuild builds every function into the same folder and zips, for
+ * each function, that folder minus the other functions' bundles and whatever starts with their name and a dot (as
+ * `<fn>.mjs.map` does): so each function's chunks go to `<fn>.chunks/`, which only its own zip then carries.
+ */
+export const chunksBesideEntry = () => ({
+  name: 'walcat-chunks-beside-entry',
+  setup(build) {
+    const options = build.initialOptions;
+    const entries = Array.isArray(options.entryPoints) ? options.entryPoints : Object.values(options.entryPoints ?? {});
+    if (!options.splitting || entries.length !== 1) return;
+    const entry = typeof entries[0] === 'string' ? entries[0] : entries[0].in;
+    options.chunkNames = `${basename(entry, extname(entry))}.chunks/[name]-[hash]`;
+  },
+});
+
+export default [chunksBesideEntry(), sourceMapsOutsideZip()];

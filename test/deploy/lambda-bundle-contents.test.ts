@@ -1,18 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
+import { filterFilesForZipPackage } from 'serverless-esbuild/dist/pack.js';
+import { trimExtension } from 'serverless-esbuild/dist/utils.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseWalcatConfig } from '../../lib/config/config.ts';
 import { packagedConfigJson } from '../../lib/config/packaged-config.ts';
 import { parseDocument } from '../../lib/config/packaged-config-document.ts';
 import { ConfigError } from '../../lib/domain/errors.ts';
-import { sourceMapsOutsideZip } from '../../scripts/lambda-bundle-plugins.mjs';
+import { chunksBesideEntry, sourceMapsOutsideZip } from '../../scripts/lambda-bundle-plugins.mjs';
 
 /**
  * What goes into each function's zip, bundled with serverless.yml's esbuild settings as serverless-esbuild passes
- * them: no YAML parser (the config is packaged as JSON), no zod locale files, and no source map inside the zip.
+ * them: no YAML parser (the config is packaged as JSON), no zod locale files, no source map inside the zip, and what
+ * a bundle reaches only through import() split into chunks of its own.
  */
 const root = join(import.meta.dirname, '..', '..');
 const settings = parse(readFileSync(join(root, 'serverless.yml'), 'utf8')).custom.esbuild as Record<string, unknown>;
@@ -28,32 +31,63 @@ mkdirSync(join(root, 'test-output'), { recursive: true });
 const out = mkdtempSync(join(root, 'test-output', 'lambda-bundles-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const bundleInputs = new Map<string, Promise<string[]>>();
+interface BundleOutputs {
+  /** The modules whose code ends up in the entry file and the chunks it imports statically: what an import parses. */
+  readonly atImport: string[];
+  /** The modules whose code ends up anywhere in the output: the entry and its chunks. */
+  readonly all: string[];
+  /** The output files, relative to the build folder. */
+  readonly files: string[];
+}
+const bundleOutputs = new Map<string, Promise<BundleOutputs>>();
 
-/** The modules whose code ends up in a function's bundle (built once per file, in memory). */
-function inputsOf(file: string): Promise<string[]> {
-  const known = bundleInputs.get(file);
+/** The inputs that left code in `output` (the metafile also lists modules whose code was all tree-shaken away). */
+const usedInputs = (output: { inputs: Record<string, { bytesInOutput: number }> }) =>
+  Object.entries(output.inputs)
+    .filter(([, used]) => used.bytesInOutput > 0)
+    .map(([input]) => input);
+
+/** A function's bundle, built once per file, in memory, into <out>/unused/functions as serverless-esbuild does. */
+function outputsOf(file: string): Promise<BundleOutputs> {
+  const known = bundleOutputs.get(file);
   if (known) return known;
-  const inputs = build({
+  const outdir = join(out, 'unused', 'functions');
+  const outputs = build({
     ...esbuildOptions,
     entryPoints: [join(root, 'functions', file)],
     external,
-    outfile: join(out, 'unused', `${basename(file, '.ts')}.mjs`),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    // serverless.yml's plugins but the source maps' move, which has nothing to move when nothing is written.
+    plugins: [chunksBesideEntry()],
     write: false,
     metafile: true,
     logLevel: 'silent',
     absWorkingDir: root,
-  }).then((result) =>
-    // What ends up in the output (the metafile's inputs also list modules whose code was all tree-shaken away).
-    Object.values(result.metafile.outputs).flatMap((output) =>
-      Object.entries(output.inputs)
-        .filter(([, used]) => used.bytesInOutput > 0)
-        .map(([input]) => input),
-    ),
-  );
-  bundleInputs.set(file, inputs);
-  return inputs;
+  }).then((result) => {
+    const entries = Object.entries(result.metafile.outputs).filter(([path]) => !path.endsWith('.map'));
+    const byPath = new Map(entries);
+    // The function's own file (a chunk loaded by import() is an entry point too, of its own module).
+    const loaded = new Set(
+      entries.filter(([, output]) => output.entryPoint === `functions/${file}`).map(([path]) => path),
+    );
+    for (const path of loaded) {
+      for (const imported of byPath.get(path)?.imports ?? []) {
+        if (imported.kind === 'import-statement' && byPath.has(imported.path)) loaded.add(imported.path);
+      }
+    }
+    return {
+      atImport: [...loaded].flatMap((path) => usedInputs(byPath.get(path) as (typeof entries)[number][1])),
+      all: entries.flatMap(([, output]) => usedInputs(output)),
+      files: entries.map(([path]) => relative(outdir, join(root, path))),
+    };
+  });
+  bundleOutputs.set(file, outputs);
+  return outputs;
 }
+
+/** The modules whose code ends up in a function's output, chunks included. */
+const inputsOf = async (file: string): Promise<string[]> => (await outputsOf(file)).all;
 
 /**
  * The functions whose use cases read, list or delete bucket objects or read bucket settings. The others (the job
@@ -121,7 +155,9 @@ describe('function bundles as serverless.yml builds them', () => {
       ...esbuildOptions,
       entryPoints: [join(root, 'functions', 'wal-watch.ts')],
       external,
-      outfile,
+      outdir: join(out, 'wal-watch'),
+      outExtension: { '.js': '.mjs' },
+      plugins: [chunksBesideEntry(), sourceMapsOutsideZip(join(out, 'wal-watch-maps'))],
       logLevel: 'silent',
       absWorkingDir: root,
     });
@@ -166,13 +202,59 @@ describe('function bundles as serverless.yml builds them', () => {
       external,
       outdir,
       outExtension: { '.js': '.mjs' },
-      plugins: [sourceMapsOutsideZip(maps)],
+      plugins: [chunksBesideEntry(), sourceMapsOutsideZip(maps)],
       logLevel: 'silent',
       absWorkingDir: root,
     });
-    expect(readdirSync(outdir)).toEqual(['alert-dispatch.mjs']);
-    expect(existsSync(join(maps, 'functions', 'alert-dispatch.mjs.map'))).toBe(true);
-    expect(readFileSync(join(outdir, 'alert-dispatch.mjs'), 'utf8')).not.toMatch(/sourceMappingURL/);
+    expect(readdirSync(outdir)).toEqual(['alert-dispatch.chunks', 'alert-dispatch.mjs']);
+    const written = readdirSync(outdir, { recursive: true, encoding: 'utf8' }).filter((path) => path.endsWith('.mjs'));
+    expect(written.length).toBeGreaterThan(1);
+    expect(written.filter((path) => path.endsWith('.map'))).toEqual([]);
+    for (const path of written) {
+      expect(existsSync(join(maps, 'functions', `${path}.map`))).toBe(true);
+      expect(readFileSync(join(outdir, path), 'utf8')).not.toMatch(/sourceMappingURL/);
+    }
+  });
+
+  it.each(functions)(
+    '%s parses no credential provider but the environment one at import: the others are chunks in its own folder',
+    async (file) => {
+      const { atImport, all, files } = await outputsOf(file);
+      const fn = basename(file, '.ts');
+      // Lambda gives a function its role's credentials in the environment; SSO, profiles, process, web identity,
+      // container and instance metadata credentials and the STS, SSO and sign-in clients they build are never used.
+      const unused = (inputs: string[]) =>
+        inputs.filter((input) =>
+          /node_modules\/@aws-sdk\/(nested-clients|credential-provider-(?!env|node)[a-z-]+)\//.test(input),
+        );
+      expect(unused(atImport)).toEqual([]);
+      expect(unused(all).length).toBeGreaterThan(0);
+      expect(files.filter((path) => path !== `${fn}.mjs` && !path.startsWith(`${fn}.chunks/`))).toEqual([]);
+    },
+  );
+});
+
+describe("serverless-esbuild's zips", () => {
+  it("give each function its bundle and its own chunks, none of another function's", () => {
+    // Every function is built into the same folder; pack.js zips, per function, that folder minus the other bundles
+    // and what starts with their name and a dot. catalog-sync and catalog-sync-part share a prefix without the dot.
+    const bundles = functions.map((file) => `functions/${basename(file, '.ts')}.mjs`);
+    const chunkOf = (bundle: string) => `${trimExtension(bundle)}.chunks/chunk-2M6JPTHR.mjs`;
+    const files = bundles
+      .flatMap((bundle) => [bundle, chunkOf(bundle)])
+      .map((localPath) => ({ localPath, rootPath: localPath }));
+    for (const bundle of bundles) {
+      const zipped = filterFilesForZipPackage({
+        files,
+        functionAlias: 'any',
+        includedFiles: [],
+        excludedFiles: bundles.filter((other) => !bundle.startsWith(other)).map(trimExtension),
+        hasExternals: false,
+        isGoogleProvider: false,
+        depWhiteList: [],
+      }).map((file) => file.localPath);
+      expect(zipped).toEqual([bundle, chunkOf(bundle)]);
+    }
   });
 });
 
