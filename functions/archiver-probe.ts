@@ -1,12 +1,18 @@
 import { createArchiverProbeHandler } from '../lib/handlers/archiver-probe-handler.ts';
 import { functionLogger } from '../lib/handlers/lambda-chain.ts';
-import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
+import { deployedDispatch } from '../lib/wiring/deployed-dispatch.ts';
 import { createSqsAdapters } from '../lib/wiring/sqs-adapters.ts';
-import { createSsmAdapters } from '../lib/wiring/ssm-adapters.ts';
 
-const adapters = deployedAdapterSet({ ssm: createSsmAdapters, sqs: createSqsAdapters });
+// The one-minute tick only enqueues the due clusters; a cluster's probe imports the SSM and DynamoDB adapters.
+const dispatch = deployedDispatch(createSqsAdapters);
 export const handler = createArchiverProbeHandler(
-  adapters.probe(),
+  {
+    clusters: dispatch.config.clusters,
+    load: async () => {
+      const { createSsmAdapters } = await import('../lib/wiring/ssm-adapters.ts');
+      return (await dispatch.adapterSet({ ssm: createSsmAdapters })).probe();
+    },
+  },
   functionLogger('archiver-probe'),
-  adapters.clusterRuns(),
+  dispatch.clusterRuns,
 );

@@ -1,20 +1,21 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { historyTextOrUndefined } from '../lib/domain/wal/history-file-content.ts';
 import { createCatalogSyncHandler } from '../lib/handlers/catalog-sync-handler.ts';
 import { functionLogger } from '../lib/handlers/lambda-chain.ts';
-import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
-import { createS3Adapters } from '../lib/wiring/s3-adapters.ts';
+import { deployedDispatch } from '../lib/wiring/deployed-dispatch.ts';
 import { createSqsAdapters } from '../lib/wiring/sqs-adapters.ts';
 
-const adapters = deployedAdapterSet({
-  decompress: historyTextOrUndefined,
-  s3: createS3Adapters,
-  sqs: createSqsAdapters,
-});
+// The tick only enqueues; a cluster's run imports the S3 and DynamoDB adapters and the history decompressors.
+const dispatch = deployedDispatch(createSqsAdapters);
 export const handler = createCatalogSyncHandler(
-  adapters.sync(),
-  adapters.config,
+  async () => {
+    const [{ historyTextOrUndefined }, { createS3Adapters }] = await Promise.all([
+      import('../lib/domain/wal/history-file-content.ts'),
+      import('../lib/wiring/s3-adapters.ts'),
+    ]);
+    return (await dispatch.adapterSet({ decompress: historyTextOrUndefined, s3: createS3Adapters })).sync();
+  },
+  dispatch.config,
   functionLogger('catalog-sync'),
   new Metrics({ namespace: 'walcat', serviceName: 'walcat-catalog-sync' }),
-  adapters.clusterRuns(),
+  dispatch.clusterRuns,
 );

@@ -1,13 +1,19 @@
 import { functionLogger } from '../lib/handlers/lambda-chain.ts';
 import { createRestoreDrillHandler } from '../lib/handlers/restore-drill-handler.ts';
-import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
+import { deployedDispatch } from '../lib/wiring/deployed-dispatch.ts';
 import { createSqsAdapters } from '../lib/wiring/sqs-adapters.ts';
-import { createSsmAdapters } from '../lib/wiring/ssm-adapters.ts';
 
-const adapters = deployedAdapterSet({ ssm: createSsmAdapters, sqs: createSqsAdapters });
-// An invocation lasts minutes and a thaw hours: a drill that needs one is refused here, naming `walcat drill`.
+// The one-minute tick only enqueues the due clusters; a cluster's drill imports the SSM and DynamoDB adapters.
+const dispatch = deployedDispatch(createSqsAdapters);
 export const handler = createRestoreDrillHandler(
-  { ...adapters.drill(), waitForThaw: false },
+  {
+    clusters: dispatch.config.clusters,
+    load: async () => {
+      const { createSsmAdapters } = await import('../lib/wiring/ssm-adapters.ts');
+      // An invocation lasts minutes and a thaw hours: a drill that needs one is refused here, naming `walcat drill`.
+      return { ...(await dispatch.adapterSet({ ssm: createSsmAdapters })).drill(), waitForThaw: false };
+    },
+  },
   functionLogger('restore-drill'),
-  adapters.clusterRuns(),
+  dispatch.clusterRuns,
 );

@@ -1,13 +1,16 @@
 import { functionLogger } from '../lib/handlers/lambda-chain.ts';
 import { createRetentionHandler } from '../lib/handlers/retention-handler.ts';
-import { deployedAdapterSet } from '../lib/wiring/deployed-adapter-set.ts';
-import { createS3Adapters } from '../lib/wiring/s3-adapters.ts';
+import { deployedDispatch } from '../lib/wiring/deployed-dispatch.ts';
 import { createSqsAdapters } from '../lib/wiring/sqs-adapters.ts';
 
-const adapters = deployedAdapterSet({ s3: createS3Adapters, sqs: createSqsAdapters });
+// The daily tick only enqueues; a cluster's run imports the S3 and DynamoDB adapters it plans and deletes with.
+const dispatch = deployedDispatch(createSqsAdapters);
 export const handler = createRetentionHandler(
-  adapters.retention(),
-  adapters.config,
+  async () => {
+    const { createS3Adapters } = await import('../lib/wiring/s3-adapters.ts');
+    return (await dispatch.adapterSet({ s3: createS3Adapters })).retention();
+  },
+  dispatch.config,
   functionLogger('retention'),
-  adapters.clusterRuns(),
+  dispatch.clusterRuns,
 );

@@ -6,6 +6,7 @@ import { type ProbeArchiverDependencies, probeArchiver } from '../use-cases/prob
 import { clustersForRun } from '../use-cases/scheduled-clusters.ts';
 import { enqueueClusterRuns, isClusterRunBatch, runClusterBatch } from './cluster-fan-out.ts';
 import { lambdaHandler } from './lambda-chain.ts';
+import { type ClusterRunDependencies, clustersThenOnDemand } from './run-dependencies.ts';
 import { scheduledTime } from './scheduled-input.ts';
 
 /** How often each cluster with hosts is probed; the one-minute tick spreads the clusters over the period. */
@@ -21,9 +22,14 @@ export interface ArchiverProbeInput {
  * Probes a cluster's primary and logs how its archiving compares with the catalog (findings and lag). With `runs` the
  * tick enqueues the clusters due and each probe (which waits up to 45 s for its host) has its own invocation.
  */
-export function createArchiverProbeHandler(deps: ProbeArchiverDependencies, logger: Logger, runs?: ClusterRunQueue) {
+export function createArchiverProbeHandler(
+  deps: ClusterRunDependencies<ProbeArchiverDependencies>,
+  logger: Logger,
+  runs?: ClusterRunQueue,
+) {
+  const { clusters, runDeps } = clustersThenOnDemand(deps);
   const probeOne = async (cluster: ClusterConfig) => {
-    const outcome = await probeArchiver(deps, { cluster, now: new Date(), waitMs: 45_000 });
+    const outcome = await probeArchiver(await runDeps(), { cluster, now: new Date(), waitMs: 45_000 });
     if (outcome.kind !== 'assessed') {
       logger.warn('archiver probe without answer', {
         cluster: cluster.id,
@@ -47,14 +53,9 @@ export function createArchiverProbeHandler(deps: ProbeArchiverDependencies, logg
   };
   return lambdaHandler(logger, async (event: ArchiverProbeInput) => {
     if (isClusterRunBatch(event)) {
-      return runClusterBatch(event, deps.clusters, logger, 'archiver probe failed', (cluster) => probeOne(cluster));
+      return runClusterBatch(event, clusters, logger, 'archiver probe failed', (cluster) => probeOne(cluster));
     }
-    const run = clustersForRun(
-      event,
-      deps.clusters,
-      (c) => (c.hosts ? ARCHIVER_PROBE_SCHEDULE : undefined),
-      new Date(),
-    );
+    const run = clustersForRun(event, clusters, (c) => (c.hosts ? ARCHIVER_PROBE_SCHEDULE : undefined), new Date());
     if (event.cluster !== undefined) return probeOne(run.clusters[0] as ClusterConfig);
     for (const bad of run.invalid) logger.error('probe schedule does not parse', bad);
     if (runs !== undefined) return enqueueClusterRuns(runs, run.clusters, scheduledTime(event));

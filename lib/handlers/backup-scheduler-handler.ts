@@ -6,6 +6,7 @@ import { clustersForRun } from '../use-cases/scheduled-clusters.ts';
 import { enqueueClusterRuns, isClusterRunBatch, runClusterBatch } from './cluster-fan-out.ts';
 import { eachCluster } from './each-cluster.ts';
 import { lambdaHandler } from './lambda-chain.ts';
+import { onDemand, type RunDependencies } from './run-dependencies.ts';
 import { scheduledTime } from './scheduled-input.ts';
 
 /** A manual run, `{ "cluster": "<id>" }`, or the one-minute tick (an EventBridge scheduled event with its `time`). */
@@ -21,13 +22,14 @@ export interface BackupScheduleInput {
  * clusters, and each is dispatched in its own invocation from the queue.
  */
 export function createBackupSchedulerHandler(
-  deps: HostCommandDependencies,
+  deps: RunDependencies<HostCommandDependencies>,
   config: WalcatConfig,
   logger: Logger,
   runs?: ClusterRunQueue,
 ) {
+  const runDeps = onDemand(deps);
   const dispatchOne = async (cluster: ClusterConfig, event: BackupScheduleInput) => {
-    const outcome = await dispatchBackup(deps, {
+    const outcome = await dispatchBackup(await runDeps(), {
       cluster,
       now: new Date(),
       permanent: event.permanent === true,

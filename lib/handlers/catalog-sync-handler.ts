@@ -7,6 +7,7 @@ import { type ClusterSyncDependencies, runClusterSync, type SyncPlanOptions } fr
 import { enqueueClusterRuns, isClusterRunBatch, runClusterBatch } from './cluster-fan-out.ts';
 import { eachCluster } from './each-cluster.ts';
 import { lambdaHandler } from './lambda-chain.ts';
+import { onDemand, type RunDependencies } from './run-dependencies.ts';
 import { scheduledTime } from './scheduled-input.ts';
 
 /**
@@ -17,18 +18,19 @@ import { scheduledTime } from './scheduled-input.ts';
  * (lib/use-cases/sync-cluster-parts.ts), each run by the part function.
  */
 export function createCatalogSyncHandler(
-  deps: ClusterSyncDependencies,
+  deps: RunDependencies<ClusterSyncDependencies>,
   config: WalcatConfig,
   logger: Logger,
   metrics: Metrics,
   runs?: ClusterRunQueue,
   plan: Omit<SyncPlanOptions, 'now'> = {},
 ) {
+  const runDeps = onDemand(deps);
   return lambdaHandler(
     logger,
     async (event: unknown) => {
       const sync = async (cluster: ClusterConfig, now: Date) => {
-        const outcome = await runClusterSync(deps, cluster, { ...plan, now });
+        const outcome = await runClusterSync(await runDeps(), cluster, { ...plan, now });
         switch (outcome.kind) {
           case 'synced':
             logger.info('cluster synced', { ...outcome });

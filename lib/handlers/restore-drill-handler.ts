@@ -5,6 +5,7 @@ import { clustersForRun } from '../use-cases/scheduled-clusters.ts';
 import { enqueueClusterRuns, isClusterRunBatch, runClusterBatch } from './cluster-fan-out.ts';
 import { eachCluster } from './each-cluster.ts';
 import { lambdaHandler } from './lambda-chain.ts';
+import { type ClusterRunDependencies, clustersThenOnDemand } from './run-dependencies.ts';
 import { scheduledTime } from './scheduled-input.ts';
 
 /**
@@ -21,9 +22,14 @@ export interface DrillEvent {
  * range on the scratch host. Each cluster is tried on its own; the run fails (and is retried) only if all failed.
  * With `runs` the tick enqueues the clusters due, and each drill starts in its own invocation from the queue.
  */
-export function createRestoreDrillHandler(deps: DrillDeps, logger: Logger, runs?: ClusterRunQueue) {
+export function createRestoreDrillHandler(
+  deps: ClusterRunDependencies<DrillDeps>,
+  logger: Logger,
+  runs?: ClusterRunQueue,
+) {
+  const { clusters: configured, runDeps } = clustersThenOnDemand(deps);
   const drill = async (cluster: DrillDeps['clusters'][number]) => {
-    const outcome = await runRestoreDrill(deps, cluster);
+    const outcome = await runRestoreDrill(await runDeps(), cluster);
     logger.info('restore drill', {
       cluster: cluster.id,
       outcome: outcome.kind,
@@ -32,13 +38,13 @@ export function createRestoreDrillHandler(deps: DrillDeps, logger: Logger, runs?
   };
   return lambdaHandler(logger, async (event: DrillEvent) => {
     if (isClusterRunBatch(event)) {
-      return runClusterBatch(event, deps.clusters, logger, 'restore drill failed to start', drill);
+      return runClusterBatch(event, configured, logger, 'restore drill failed to start', drill);
     }
     const wanted = typeof event?.cluster === 'string' ? event.cluster : undefined;
     const tick = typeof event?.time === 'string' && wanted === undefined;
     const clusters = tick
-      ? clustersForRun(event, deps.clusters, (cluster) => cluster.drill?.schedule, new Date()).clusters
-      : deps.clusters.filter((cluster) => cluster.drill && (wanted === undefined || cluster.id === wanted));
+      ? clustersForRun(event, configured, (cluster) => cluster.drill?.schedule, new Date()).clusters
+      : configured.filter((cluster) => cluster.drill && (wanted === undefined || cluster.id === wanted));
     if (tick && runs !== undefined) return enqueueClusterRuns(runs, clusters, scheduledTime(event));
     if (clusters.length === 0) logger.warn('no cluster to drill', { cluster: wanted });
     return eachCluster(clusters, logger, 'restore drill failed to start', drill);

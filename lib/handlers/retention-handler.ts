@@ -5,6 +5,7 @@ import { runScheduledRetention, type ScheduledRetentionDependencies } from '../u
 import { enqueueClusterRuns, isClusterRunBatch, runClusterBatch } from './cluster-fan-out.ts';
 import { eachCluster } from './each-cluster.ts';
 import { lambdaHandler } from './lambda-chain.ts';
+import { onDemand, type RunDependencies } from './run-dependencies.ts';
 import { scheduledTime } from './scheduled-input.ts';
 
 /** Deleting stops this long before the timeout: the plan stays `applying` and the next run resumes it. */
@@ -15,17 +16,18 @@ export const RETENTION_STOP_BEFORE_TIMEOUT_MS = 60_000;
  * `runs` the schedule enqueues one run per cluster and each cluster gets its own invocation (and its own 15 minutes).
  */
 export function createRetentionHandler(
-  deps: ScheduledRetentionDependencies,
+  deps: RunDependencies<ScheduledRetentionDependencies>,
   config: WalcatConfig,
   logger: Logger,
   runs?: ClusterRunQueue,
 ) {
+  const runDeps = onDemand(deps);
   return lambdaHandler(
     logger,
     async (event: unknown, _context, { signal }) => {
       const shouldStop = () => signal.aborted;
       const retain = async (cluster: WalcatConfig['clusters'][number], now: Date) => {
-        const outcome = await runScheduledRetention({ ...deps, shouldStop }, cluster, now);
+        const outcome = await runScheduledRetention({ ...(await runDeps()), shouldStop }, cluster, now);
         logger.info('retention run', { ...outcome, applied: outcome.applied?.status });
       };
       if (isClusterRunBatch(event)) {

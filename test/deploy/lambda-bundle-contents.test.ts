@@ -123,6 +123,12 @@ const SQS_USERS = [
   'wal-watch.ts',
 ];
 
+/**
+ * The scheduled functions whose door hands the handler a loader of its run's dependencies
+ * (lib/handlers/run-dependencies.ts): their tick, the most frequent invocation, only enqueues on SQS.
+ */
+const DISPATCHERS = ['archiver-probe.ts', 'backup-scheduler.ts', 'catalog-sync.ts', 'restore-drill.ts', 'retention.ts'];
+
 describe('function bundles as serverless.yml builds them', () => {
   it.each(functions)('%s carries no YAML parser and no zod locale but English', async (file) => {
     const inputs = await inputsOf(file);
@@ -146,6 +152,24 @@ describe('function bundles as serverless.yml builds them', () => {
       const ssmClient = inputs.filter((input) => input.includes('node_modules/@aws-sdk/client-ssm/'));
       const sqsClient = inputs.filter((input) => input.includes('node_modules/@aws-sdk/client-sqs/'));
       expect({ ssm: ssmClient.length > 0, sqs: sqsClient.length > 0 }).toEqual({ ssm: usesSsm, sqs: usesSqs });
+    },
+  );
+
+  it.each(DISPATCHERS)(
+    '%s parses the DynamoDB, S3 and SSM clients only when a cluster runs, not at import',
+    async (file) => {
+      const { atImport, all } = await outputsOf(file);
+      const clients = (inputs: string[]) => [
+        ...new Set(
+          inputs.flatMap(
+            (input) =>
+              /node_modules\/(@aws-sdk\/(?:client-dynamodb|lib-dynamodb|client-s3|client-ssm))\//.exec(input)?.[1] ??
+              [],
+          ),
+        ),
+      ];
+      expect(clients(atImport)).toEqual([]);
+      expect(clients(all)).toContain('@aws-sdk/client-dynamodb');
     },
   );
 
