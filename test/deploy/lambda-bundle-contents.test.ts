@@ -173,6 +173,14 @@ describe('function bundles as serverless.yml builds them', () => {
     },
   );
 
+  it('catalog-ingest parses the S3 client only when a batch reads an object, not at import', async () => {
+    const { atImport, all } = await outputsOf('catalog-ingest.ts');
+    const s3Client = (inputs: string[]) => inputs.filter((input) => input.includes('node_modules/@aws-sdk/client-s3/'));
+    expect(s3Client(atImport)).toEqual([]);
+    expect(s3Client(all).length).toBeGreaterThan(0);
+    expect(atImport.some((input) => input.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
+  });
+
   it('a bundle reads the packaged JSON config at import, and says to package again when given YAML', async () => {
     const outfile = join(out, 'wal-watch', 'wal-watch.mjs');
     await build({
