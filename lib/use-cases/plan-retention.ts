@@ -33,7 +33,7 @@ import type { Notifier } from '../ports/notifier.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { PlanHeader, PlanStore } from '../ports/plan-store.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
-import { planOverDigest, refreshRetentionWalDigest } from './retention-wal-digest.ts';
+import { type DigestRefresh, planOverDigest, refreshRetentionWalDigest } from './retention-wal-digest.ts';
 import { type RetentionBucketReader, reviewRetentionBucket } from './review-retention-bucket.ts';
 
 export interface PlanRetentionDependencies {
@@ -67,6 +67,11 @@ export interface PlannedRetention {
   readonly notified: boolean;
   /** Why the Slack summary could not be posted (the plan is stored regardless; Slack is not a gate). */
   readonly notifyError?: string;
+  /**
+   * How the WAL digest was brought up to date (built or updated, what it read, whether it could be stored); absent
+   * when the catalog keeps none and every WAL object was read. The scheduled run logs it.
+   */
+  readonly walDigest?: DigestRefresh;
 }
 
 const randomSuffix = (): string => crypto.randomUUID().slice(0, 4);
@@ -434,7 +439,8 @@ export async function planClusterRetention(
   const measured: RetentionPlan = { ...plan, bytesFreed: walBytes + backupBytes };
 
   // Shown only (`walcat retention plan` without --store): the pending plan stays the one the daily run applies.
-  if (options.store === false) return { plan: measured, backupKeys, notified: false };
+  const walDigest = digest === undefined ? {} : { walDigest: digest.refresh };
+  if (options.store === false) return { plan: measured, backupKeys, notified: false, ...walDigest };
   // One active plan per cluster: what an older, unfinished plan still had to delete is in this one too.
   for (const older of await deps.plans.listPlans(cluster.id)) {
     if (older.status === 'pending' || older.status === 'applying') {
@@ -461,7 +467,7 @@ export async function planClusterRetention(
   });
 
   const webhook = cluster.alerts.slackWebhookParameter;
-  if (!deps.notifier || !webhook) return { plan: measured, header, backupKeys, notified: false };
+  if (!deps.notifier || !webhook) return { plan: measured, header, backupKeys, notified: false, ...walDigest };
   const appliesAfter = new Date(now.getTime() + policy.applyGraceMs);
   try {
     const review = deps.inspector
@@ -471,9 +477,9 @@ export async function planClusterRetention(
       { cluster: cluster.id, slackWebhookParameter: webhook },
       retentionPlanSlackMessage(measured, appliesAfter, review?.kind === 'effects' ? review.effects : undefined),
     );
-    return { plan: measured, header, backupKeys, notified: true };
+    return { plan: measured, header, backupKeys, notified: true, ...walDigest };
   } catch (error) {
     const notifyError = error instanceof Error ? error.message : String(error);
-    return { plan: measured, header, backupKeys, notified: false, notifyError };
+    return { plan: measured, header, backupKeys, notified: false, notifyError, ...walDigest };
   }
 }

@@ -9,6 +9,7 @@ import {
   applyClusterRetention,
 } from './apply-retention.ts';
 import { type PlanRetentionDependencies, planClusterRetention } from './plan-retention.ts';
+import type { DigestRefresh } from './retention-wal-digest.ts';
 
 export type ScheduledRetentionDependencies = ApplyRetentionDependencies &
   PlanRetentionDependencies & { readonly notifier?: Notifier };
@@ -24,6 +25,8 @@ export interface ScheduledRetentionOutcome {
   /** The plan made by this run, unless the previous one is still waiting. */
   readonly plannedId?: string;
   readonly planRefused?: string;
+  /** How the plan's WAL digest was brought up to date (logged: a digest that is never stored costs a full read). */
+  readonly walDigest?: DigestRefresh;
 }
 
 function refusalMessage(cluster: ClusterConfig, what: string, reason: string): SlackMessage {
@@ -78,7 +81,11 @@ export async function runScheduledRetention(
   if (applied?.status === 'waiting' || applied?.status === 'partial') return result;
   try {
     const planned = await planClusterRetention(deps, cluster, now);
-    return { ...result, plannedId: planned.plan.planId };
+    return {
+      ...result,
+      plannedId: planned.plan.planId,
+      ...(planned.walDigest ? { walDigest: planned.walDigest } : {}),
+    };
   } catch (error) {
     if (!(error instanceof UnsafePlanError)) throw error;
     await notifyRefusal('no plan made', error.message);

@@ -104,6 +104,9 @@ describe('a retention plan after the first', () => {
     const before = counted.walItems();
     const second = await planClusterRetention(deps, cluster, clock, { store: false });
     const walItemsRead = counted.walItems() - before;
+    expect(first.walDigest).toMatchObject({ mode: 'built', reason: 'no digest stored', chunksWritten: 3 });
+    // The new segment and nothing else: the seeding is older than the change read's overlap.
+    expect(second.walDigest).toEqual({ mode: 'updated', changesRead: 1, chunksReread: 1, chunksWritten: 1 });
     // Chunk 2 holds segments 8,192..9,000 (809 items); a read of every WAL object reads more than 5,000.
     expect(walItemsRead).toBeLessThanOrEqual(EXTRA_FROM + EXTRA + 1 - 2 * 4096);
 
