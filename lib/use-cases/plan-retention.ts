@@ -33,6 +33,7 @@ import type { Notifier } from '../ports/notifier.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { PlanHeader, PlanStore } from '../ports/plan-store.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
+import { mapInOrder } from './map-in-order.ts';
 import { type DigestRefresh, planOverDigest, refreshRetentionWalDigest } from './retention-wal-digest.ts';
 import { type RetentionBucketReader, reviewRetentionBucket } from './review-retention-bucket.ts';
 
@@ -78,20 +79,6 @@ const randomSuffix = (): string => crypto.randomUUID().slice(0, 4);
 const LISTING_CONCURRENCY = 8;
 /** Lock reads of doomed WAL on an Object Lock bucket: about one HeadObject per object (docs/bucket.md). */
 const LOCK_READ_CONCURRENCY = 16;
-
-/** `work` over `items` with at most `limit` running at once; results in the order of `items`. */
-async function mapInOrder<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /** Every live WAL object of the cluster, on every timeline (`.history` files never matter for deletion). */
 export async function liveWalObjects(catalog: CatalogStore, cluster: ClusterConfig): Promise<WalObjectRecord[]> {

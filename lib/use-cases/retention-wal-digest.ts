@@ -7,7 +7,6 @@
  * twice costs a Query and changes nothing. Stores without a digest or a change index are planned as before, over
  * every WAL object.
  */
-import type { WalObjectRecord } from '../domain/catalog/catalog-records.ts';
 import type { ClusterConfig } from '../domain/cluster.ts';
 import { CHANGE_READ_OVERLAP_MS } from '../domain/continuity/verification-cursor.ts';
 import { InvalidInputError } from '../domain/errors.ts';
@@ -31,6 +30,7 @@ import { walRunBreaks } from '../domain/retention/wal-retention.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
 import { type CatalogStore, ChangeIndexUnavailableError } from '../ports/catalog-store.ts';
 import type { StoredDigestChunk } from '../ports/retention-digest-store.ts';
+import { mapInOrder } from './map-in-order.ts';
 
 /** Chunks re-read from the catalog at once during an update. */
 const CHUNK_READS_IN_FLIGHT = 8;
@@ -85,7 +85,7 @@ const emptyChunk = (timeline: TimelineId, chunk: number): WalDigestChunk => ({
 /** The chunks of `objects` (one timeline, catalog order), and what they held without a segment number. */
 async function digestOf(
   timeline: TimelineId,
-  objects: AsyncIterable<WalObjectRecord | Parameters<WalDigestBuilder['add']>[0]>,
+  objects: AsyncIterable<Parameters<WalDigestBuilder['add']>[0]>,
 ): Promise<{ chunks: WalDigestChunk[]; alwaysKeptObjects: number; read: number }> {
   const builder = new WalDigestBuilder(timeline);
   let read = 0;
@@ -201,26 +201,19 @@ export async function refreshRetentionWalDigest(
     if (error instanceof ChangeIndexUnavailableError) return undefined;
     throw error;
   }
-  const reread = new Map<string, WalDigestChunk>();
-  const pending = [...touched.values()];
-  const worker = async (): Promise<void> => {
-    for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
-      const { timeline, chunk } = next;
-      const built = await digestOf(timeline, catalog.listWalObjects(cluster.id, timeline, digestChunkSegments(chunk)));
-      reread.set(digestChunkId(timeline, chunk), built.chunks[0] ?? emptyChunk(timeline, chunk));
-    }
-  };
-  await Promise.all(Array.from({ length: CHUNK_READS_IN_FLIGHT }, worker));
+  const reread = await mapInOrder([...touched.values()], CHUNK_READS_IN_FLIGHT, async ({ timeline, chunk }) => {
+    const built = await digestOf(timeline, catalog.listWalObjects(cluster.id, timeline, digestChunkSegments(chunk)));
+    return built.chunks[0] ?? emptyChunk(timeline, chunk);
+  });
   const merged = new Map<string, WalDigestChunk>();
-  for (const chunk of stored.chunks) merged.set(digestChunkId(chunk.timeline, chunk.chunk), chunk);
-  for (const [id, chunk] of reread) merged.set(id, chunk);
+  for (const chunk of [...stored.chunks, ...reread]) merged.set(digestChunkId(chunk.timeline, chunk.chunk), chunk);
   const chunks = [...merged.values()].filter((chunk) => chunk.segments > 0);
-  const written = await persist([...reread.values()], head.alwaysKeptObjects, head.builtAt, head.version);
+  const written = await persist(reread, head.alwaysKeptObjects, head.builtAt, head.version);
   return {
     chunks,
     alwaysKeptObjects: head.alwaysKeptObjects,
     ...optionalNewest(newestOf(chunks)),
-    refresh: { mode: 'updated', changesRead, chunksReread: reread.size, ...written },
+    refresh: { mode: 'updated', changesRead, chunksReread: reread.length, ...written },
   };
 }
 

@@ -6,6 +6,7 @@
 import { InvalidInputError } from '../domain/errors.ts';
 import type { FrozenObject } from '../domain/restore/restore-thaw.ts';
 import type { ObjectThaw, RetrievalTierName } from '../ports/object-thaw.ts';
+import { mapInOrder } from './map-in-order.ts';
 
 export interface ThawOptions {
   readonly tier: RetrievalTierName;
@@ -45,17 +46,6 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     );
   });
 
-async function eachInParallel<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await task(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
-}
-
 /**
  * @throws InvalidInputError when a frozen object the plan reads is no longer in the bucket (sync, then plan again)
  *   or Expedited is asked for DEEP_ARCHIVE (S3 has no such tier for it).
@@ -80,7 +70,7 @@ export async function thawRestoreObjects(
     if (!first) await sleep(options.pollSeconds * 1000, options.signal);
     options.signal?.throwIfAborted();
     const still: FrozenObject[] = [];
-    await eachInParallel(pending, async (object) => {
+    await mapInOrder(pending, PARALLEL, async (object) => {
       const state = await deps.thaw.thawState(bucket, object.key);
       if (state.state === 'missing') {
         throw new InvalidInputError(
