@@ -6,15 +6,11 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
-import { parseWalcatConfig } from '../../lib/config/config.ts';
-import type { BackupRecord, WalObjectRecord } from '../../lib/domain/catalog/catalog-records.ts';
-import type { ClusterConfig } from '../../lib/domain/cluster.ts';
-import { timelineId } from '../../lib/domain/wal/timeline.ts';
-import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
 import { applyClusterRetention } from '../../lib/use-cases/apply-retention.ts';
 import { planClusterRetention } from '../../lib/use-cases/plan-retention.ts';
-import { backupRecord, CLUSTER, DAY, HOUR, SIZE } from '../domain/retention/retention-fixtures.ts';
+import { HOUR } from '../domain/retention/retention-fixtures.ts';
 import { MemoryBucket, MemoryPlanStore, MemoryRetentionCatalog } from '../support/memory-retention-stores.ts';
+import { dailyRetentionArchive, dailyRetentionCluster } from './daily-retention-archive.ts';
 
 /** Weak references to every plan the WAL read hands back while `watching` (the fresh evaluations of an apply). */
 const evaluations = vi.hoisted(() => ({ watching: false, made: [] as WeakRef<object>[] }));
@@ -30,41 +26,9 @@ vi.mock('../../lib/use-cases/plan-retention.ts', async (importOriginal) => {
   };
 });
 
-const D0 = Date.UTC(2026, 10, 1, 1, 0);
 const BACKUPS = 8;
-const HEAD = 16 + BACKUPS * 4 + 1;
-const PLAN_AT = new Date(D0 + BACKUPS * DAY);
-const cluster = parseWalcatConfig(
-  [
-    'catalogTable: apply-memory',
-    'clusters:',
-    `  - id: ${CLUSTER}`,
-    '    storage: s3://apply-memory-bucket',
-    '    retention: { keepLast: 2, pitrWindow: 1d, applyGrace: 1h }',
-  ].join('\n'),
-  'apply memory test config',
-).clusters[0] as ClusterConfig;
-
-const walKey = (segNo: number) =>
-  `wal_005/${walFileName({ timeline: timelineId(1), segNo: segmentNumber(segNo) }, SIZE)}.lz4`;
-const sentinelKey = (name: string) => `basebackups_005/${name}_backup_stop_sentinel.json`;
-
-function backup(index: number): BackupRecord {
-  const record = backupRecord({ startSegNo: 16 + index * 4, finishedAt: new Date(D0 + index * DAY + HOUR) });
-  return { ...record, sentinel: { key: sentinelKey(record.name), present: true, observedAt: record.firstSeenAt } };
-}
-
-const wal = (): WalObjectRecord[] =>
-  Array.from({ length: HEAD - 15 }, (_, index) => ({
-    cluster: CLUSTER,
-    key: walKey(16 + index),
-    kind: 'segment' as const,
-    timeline: timelineId(1),
-    segNo: segmentNumber(16 + index),
-    size: 16,
-    uploadedAt: new Date(D0 + index * 6 * HOUR),
-    deleted: false,
-  }));
+const { planAt: PLAN_AT, sentinelKey, backup, wal } = dailyRetentionArchive(BACKUPS);
+const cluster = dailyRetentionCluster('apply-memory', 's3://apply-memory-bucket');
 
 function fullCollection(): () => void {
   setFlagsFromString('--expose-gc');

@@ -5,54 +5,17 @@
  * day, while the bucket grows. A backup marked permanent since the plan still refuses the whole plan.
  */
 import { describe, expect, it } from 'vitest';
-import { parseWalcatConfig } from '../../lib/config/config.ts';
-import type { BackupRecord, WalObjectRecord } from '../../lib/domain/catalog/catalog-records.ts';
-import type { ClusterConfig } from '../../lib/domain/cluster.ts';
+import type { BackupRecord } from '../../lib/domain/catalog/catalog-records.ts';
 import { PermanentBackupDeletionError } from '../../lib/domain/retention/retention-errors.ts';
-import { timelineId } from '../../lib/domain/wal/timeline.ts';
-import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
 import { applyClusterRetention } from '../../lib/use-cases/apply-retention.ts';
 import { planClusterRetention } from '../../lib/use-cases/plan-retention.ts';
-import { backupRecord, CLUSTER, DAY, HOUR, SIZE } from '../domain/retention/retention-fixtures.ts';
+import { HOUR } from '../domain/retention/retention-fixtures.ts';
 import { MemoryBucket, MemoryPlanStore, MemoryRetentionCatalog } from '../support/memory-retention-stores.ts';
+import { dailyRetentionArchive, dailyRetentionCluster } from './daily-retention-archive.ts';
 
-const D0 = Date.UTC(2026, 10, 1, 1, 0);
 const BACKUPS = 6;
-const HEAD = 16 + BACKUPS * 4 + 1;
-const PLAN_AT = new Date(D0 + BACKUPS * DAY);
-const cluster = parseWalcatConfig(
-  [
-    'catalogTable: unreadable',
-    'clusters:',
-    `  - id: ${CLUSTER}`,
-    '    storage: s3://unreadable-bucket',
-    '    retention: { keepLast: 2, pitrWindow: 1d, applyGrace: 1h }',
-  ].join('\n'),
-  'unreadable test config',
-).clusters[0] as ClusterConfig;
-
-const walKey = (segNo: number) =>
-  `wal_005/${walFileName({ timeline: timelineId(1), segNo: segmentNumber(segNo) }, SIZE)}.lz4`;
-const sentinelKey = (name: string) => `basebackups_005/${name}_backup_stop_sentinel.json`;
-const partKey = (name: string) => `basebackups_005/${name}/tar_partitions/part_001.tar.lz4`;
-
-function ours(index: number): BackupRecord {
-  const record = backupRecord({ startSegNo: 16 + index * 4, finishedAt: new Date(D0 + index * DAY + HOUR) });
-  return { ...record, sentinel: { key: sentinelKey(record.name), present: true, observedAt: record.firstSeenAt } };
-}
-
-function wal(): WalObjectRecord[] {
-  return Array.from({ length: HEAD - 15 }, (_, index) => ({
-    cluster: CLUSTER,
-    key: walKey(16 + index),
-    kind: 'segment' as const,
-    timeline: timelineId(1),
-    segNo: segmentNumber(16 + index),
-    size: 16,
-    uploadedAt: new Date(D0 + index * 6 * HOUR),
-    deleted: false,
-  }));
-}
+const { head: HEAD, planAt: PLAN_AT, walKey, sentinelKey, partKey, backup: ours, wal } = dailyRetentionArchive(BACKUPS);
+const cluster = dailyRetentionCluster('unreadable', 's3://unreadable-bucket');
 
 async function planned() {
   const backups = Array.from({ length: BACKUPS }, (_, index) => ours(index));

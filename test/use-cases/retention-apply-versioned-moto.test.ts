@@ -20,57 +20,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../lib/adapters/aws/aws-clients.ts';
 import { S3BucketInspector } from '../../lib/adapters/s3/s3-bucket-inspector.ts';
 import { S3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
-import { parseWalcatConfig } from '../../lib/config/config.ts';
-import type { BackupRecord, WalObjectRecord } from '../../lib/domain/catalog/catalog-records.ts';
 import type { ClusterConfig } from '../../lib/domain/cluster.ts';
-import { timelineId } from '../../lib/domain/wal/timeline.ts';
-import { segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
 import { applyClusterRetention } from '../../lib/use-cases/apply-retention.ts';
 import { planClusterRetention, walKeysInRanges } from '../../lib/use-cases/plan-retention.ts';
-import { backupRecord, CLUSTER, DAY, HOUR, SIZE } from '../domain/retention/retention-fixtures.ts';
+import { HOUR } from '../domain/retention/retention-fixtures.ts';
 import { denyObjectLockReads } from '../support/lock-read-denied.ts';
 import { MemoryPlanStore, MemoryRetentionCatalog } from '../support/memory-retention-stores.ts';
 import { MOTO_CREDENTIALS, MOTO_REGION, type MotoHandle, startMoto } from '../support/moto.ts';
+import { dailyRetentionArchive, dailyRetentionCluster } from './daily-retention-archive.ts';
 
-const D0 = Date.UTC(2026, 10, 1, 1, 0);
 const BACKUPS = 6;
-const HEAD = 16 + BACKUPS * 4 + 1;
-const PLAN_AT = new Date(D0 + BACKUPS * DAY);
 const ROOT = 'orders-main/';
-
+const {
+  head: HEAD,
+  planAt: PLAN_AT,
+  walKey,
+  sentinelKey,
+  partKey,
+  backup: ours,
+  wal,
+} = dailyRetentionArchive(BACKUPS, ROOT);
 const clusterIn = (bucket: string, extra = '') =>
-  parseWalcatConfig(
-    [
-      'catalogTable: versioned',
-      'clusters:',
-      `  - id: ${CLUSTER}`,
-      `    storage: s3://${bucket}/orders-main`,
-      `    retention: { keepLast: 2, pitrWindow: 1d, applyGrace: 1h${extra} }`,
-    ].join('\n'),
-    'versioned apply test config',
-  ).clusters[0] as ClusterConfig;
-
-const walKey = (segNo: number) =>
-  `${ROOT}wal_005/${walFileName({ timeline: timelineId(1), segNo: segmentNumber(segNo) }, SIZE)}.lz4`;
-const sentinelKey = (name: string) => `${ROOT}basebackups_005/${name}_backup_stop_sentinel.json`;
-const partKey = (name: string) => `${ROOT}basebackups_005/${name}/tar_partitions/part_001.tar.lz4`;
-
-function ours(index: number): BackupRecord {
-  const record = backupRecord({ startSegNo: 16 + index * 4, finishedAt: new Date(D0 + index * DAY + HOUR) });
-  return { ...record, sentinel: { key: sentinelKey(record.name), present: true, observedAt: record.firstSeenAt } };
-}
-
-const wal = (): WalObjectRecord[] =>
-  Array.from({ length: HEAD - 15 }, (_, index) => ({
-    cluster: CLUSTER,
-    key: walKey(16 + index),
-    kind: 'segment' as const,
-    timeline: timelineId(1),
-    segNo: segmentNumber(16 + index),
-    size: 16,
-    uploadedAt: new Date(D0 + index * 6 * HOUR),
-    deleted: false,
-  }));
+  dailyRetentionCluster('versioned', `s3://${bucket}/orders-main`, extra);
 
 let moto: MotoHandle;
 let objects: S3ObjectStore;
