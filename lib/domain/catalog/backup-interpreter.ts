@@ -12,6 +12,17 @@ import type { BackupInterpreter } from './catalog-change.ts';
 export const BACKUP_INTERPRETER_VERSION = 1;
 
 /**
+ * What, besides its two texts, what a backup is read into depends on: the interpreter's version, the cluster's layout
+ * and its WAL segment size. Whatever keeps interpretations (the catalog's items, retention's backup digest) trusts
+ * them only under the same basis.
+ *
+ * @example backupInterpretationBasis(cluster) === '1:wal-g:16777216'
+ */
+export function backupInterpretationBasis(cluster: Pick<ClusterConfig, 'layout' | 'walSegmentSize'>): string {
+  return `${BACKUP_INTERPRETER_VERSION}:${cluster.layout}:${cluster.walSegmentSize}`;
+}
+
+/**
  * The interpreter the catalog derives backup records with: each cluster's layout and WAL segment size applied to
  * the stored sentinel and metadata.json texts. A malformed document becomes the record's `problem`, never an
  * exception, so one bad backup cannot block a batch.
@@ -40,11 +51,6 @@ export function createBackupInterpreter(clusters: readonly ClusterConfig[]): Bac
       throw error;
     }
   };
-  const bases = new Map(
-    clusters.map((cluster) => [
-      cluster.id as string,
-      `${BACKUP_INTERPRETER_VERSION}:${cluster.layout}:${cluster.walSegmentSize}`,
-    ]),
-  );
+  const bases = new Map(clusters.map((cluster) => [cluster.id as string, backupInterpretationBasis(cluster)]));
   return Object.assign(interpret, { basisOf: (clusterId: ClusterId) => bases.get(clusterId) });
 }
