@@ -15,7 +15,7 @@ import type { Alert } from '../domain/continuity/alert-state.ts';
 import type { RetentionWalObject } from '../domain/retention/wal-retention.ts';
 import type { TimelineId } from '../domain/wal/timeline.ts';
 import type { SegmentNumber } from '../domain/wal/wal-segment.ts';
-import type { RetentionDigestStore } from './retention-digest-store.ts';
+import type { RetentionBackupDigestStore, RetentionDigestStore } from './retention-digest-store.ts';
 
 export type { BackupChange, WalObjectChange } from '../domain/catalog/catalog-change.ts';
 
@@ -164,6 +164,21 @@ export interface CatalogStore {
    * change index). Stores without it are planned over their WAL objects, read in full.
    */
   readonly retentionDigest?: RetentionDigestStore;
+  /**
+   * Retention's digest of each cluster's backups (lib/use-cases/retention-backup-digest.ts keeps it up to date from
+   * the change index). Stores without it, or without {@link listBackupChanges}, are planned over every backup record.
+   */
+  readonly retentionBackupDigest?: RetentionBackupDigestStore;
+  /**
+   * The names of the backups whose items were last written at or after `since`, oldest stamp first: one Query of
+   * the change index. A name can come more than once. Throws ChangeIndexUnavailableError without the index.
+   */
+  listBackupChanges?(cluster: ClusterId, since: string): AsyncIterable<string>;
+  /**
+   * The backup records whose names are in `[from, to)` (to the last one when `to` is undefined), by name: what
+   * {@link listBackups} holds of that range.
+   */
+  listBackupsInRange?(cluster: ClusterId, from: string, to: string | undefined): Promise<BackupRecord[]>;
   /** Version 0 and no fields when the cluster has no state yet. */
   getClusterState(cluster: ClusterId): Promise<ClusterState>;
   /**

@@ -34,6 +34,7 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import type { PlanHeader, PlanStore } from '../ports/plan-store.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
 import { mapInOrder } from './map-in-order.ts';
+import { type BackupDigestRefresh, retentionBackups } from './retention-backup-digest.ts';
 import { type DigestRefresh, planOverDigest, refreshRetentionWalDigest } from './retention-wal-digest.ts';
 import { type RetentionBucketReader, reviewRetentionBucket } from './review-retention-bucket.ts';
 
@@ -73,6 +74,8 @@ export interface PlannedRetention {
    * when the catalog keeps none and every WAL object was read. The scheduled run logs it.
    */
   readonly walDigest?: DigestRefresh;
+  /** How the backup digest the plan read its backups from was brought up to date (absent: read in full). */
+  readonly backupDigest?: BackupDigestRefresh;
 }
 
 const randomSuffix = (): string => crypto.randomUUID().slice(0, 4);
@@ -358,7 +361,8 @@ export async function planClusterRetention(
   options: { readonly store?: boolean } = {},
 ): Promise<PlannedRetention> {
   const policy = requireRetentionPolicy(cluster);
-  const backups = await deps.catalog.listBackups(cluster.id);
+  // The digest answers what every backup record read from its item would (its property tests say so).
+  const { records: backups, refresh: backupRefresh } = await retentionBackups(deps.catalog, cluster, now);
   const planId = newPlanId(cluster.id, now, (deps.planIdSuffix ?? randomSuffix)());
   const decide = (held?: ReadonlyMap<string, string>) =>
     decideRetention({
@@ -426,7 +430,10 @@ export async function planClusterRetention(
   const measured: RetentionPlan = { ...plan, bytesFreed: walBytes + backupBytes };
 
   // Shown only (`walcat retention plan` without --store): the pending plan stays the one the daily run applies.
-  const walDigest = digest === undefined ? {} : { walDigest: digest.refresh };
+  const walDigest = {
+    ...(digest === undefined ? {} : { walDigest: digest.refresh }),
+    ...(backupRefresh === undefined ? {} : { backupDigest: backupRefresh }),
+  };
   if (options.store === false) return { plan: measured, backupKeys, notified: false, ...walDigest };
   // One active plan per cluster: what an older, unfinished plan still had to delete is in this one too.
   for (const older of await deps.plans.listPlans(cluster.id)) {

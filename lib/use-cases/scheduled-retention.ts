@@ -9,6 +9,7 @@ import {
   applyClusterRetention,
 } from './apply-retention.ts';
 import { type PlanRetentionDependencies, planClusterRetention } from './plan-retention.ts';
+import type { BackupDigestRefresh } from './retention-backup-digest.ts';
 import type { DigestRefresh } from './retention-wal-digest.ts';
 
 export type ScheduledRetentionDependencies = ApplyRetentionDependencies &
@@ -27,6 +28,8 @@ export interface ScheduledRetentionOutcome {
   readonly planRefused?: string;
   /** How the plan's WAL digest was brought up to date (logged: a digest that is never stored costs a full read). */
   readonly walDigest?: DigestRefresh;
+  /** How the plan's backup digest was brought up to date (logged for the same reason). */
+  readonly backupDigest?: BackupDigestRefresh;
 }
 
 function refusalMessage(cluster: ClusterConfig, what: string, reason: string): SlackMessage {
@@ -85,6 +88,7 @@ export async function runScheduledRetention(
       ...result,
       plannedId: planned.plan.planId,
       ...(planned.walDigest ? { walDigest: planned.walDigest } : {}),
+      ...(planned.backupDigest ? { backupDigest: planned.backupDigest } : {}),
     };
   } catch (error) {
     if (!(error instanceof UnsafePlanError)) throw error;

@@ -38,7 +38,7 @@ import {
   type SegmentRange,
   type WalChange,
 } from '../../ports/catalog-store.ts';
-import type { RetentionDigestStore } from '../../ports/retention-digest-store.ts';
+import type { RetentionBackupDigestStore, RetentionDigestStore } from '../../ports/retention-digest-store.ts';
 import type { SyncBegin, SyncPartLedger, SyncPartStatus } from '../../ports/sync-part-ledger.ts';
 import {
   ALERT_SK_PREFIX,
@@ -62,6 +62,7 @@ import {
 } from './catalog-keys.ts';
 import { ensureCatalogTable } from './catalog-table.ts';
 import { alertFromItem } from './dynamodb-alert-store.ts';
+import { DynamoDbRetentionBackupDigestStore } from './dynamodb-retention-backup-digest-store.ts';
 import { DynamoDbRetentionDigestStore } from './dynamodb-retention-digest-store.ts';
 import {
   type Condition,
@@ -313,6 +314,8 @@ const BACKUP_ITEM_ONLY = new Set([
   'backup',
   'sequencer',
   INTERPRETATION,
+  CHANGES_OF,
+  CHANGED_AT,
 ]);
 const isBookkeeping = (name: string): boolean => BACKUP_ITEM_ONLY.has(name) || name.startsWith(REVISION_PREFIX);
 
@@ -559,6 +562,8 @@ function changedFieldsUpdate(draftItem: Item, read: Item | undefined): FieldUpda
   let index = 0;
   for (const name of new Set([...Object.keys(item), ...Object.keys(read ?? {})])) {
     if (name === 'pk' || name === 'sk' || name.startsWith(REVISION_PREFIX) || name === 'version') continue;
+    // The change stamp says when the item last changed: written with a change, never a change of its own.
+    if (name === CHANGES_OF || name === CHANGED_AT) continue;
     const next = item[name] ?? undefined;
     const previous = read?.[name] ?? undefined;
     if (canonicalJson(next) === canonicalJson(previous)) continue;
@@ -586,6 +591,13 @@ function changedFieldsUpdate(draftItem: Item, read: Item | undefined): FieldUpda
     }
   }
   if (sets.length === 0 && removes.length === 0) return undefined;
+  for (const name of [CHANGES_OF, CHANGED_AT]) {
+    if (item[name] === undefined) continue;
+    const at = ++index;
+    names[`#f${at}`] = name;
+    sets.push(`#f${at} = :f${at}`);
+    values[`:f${at}`] = item[name];
+  }
   return {
     key: { pk: item.pk as string, sk: item.sk as string },
     update: {
@@ -626,6 +638,8 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   readonly #capacity = { read: 0, write: 0 };
   /** The retention digest of each cluster's WAL, in its own partition of the same table. */
   readonly retentionDigest: RetentionDigestStore;
+  /** Retention's digest of each cluster's backups, in a partition of its own of the same table. */
+  readonly retentionBackupDigest: RetentionBackupDigestStore;
   #conflicts = 0;
   /**
    * Whether the endpoint runs TransactWriteItems: unknown until the first transaction is sent (alone), then
@@ -650,6 +664,7 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
     });
     this.#now = options.now ?? (() => new Date());
     this.retentionDigest = new DynamoDbRetentionDigestStore(this.#table);
+    this.retentionBackupDigest = new DynamoDbRetentionBackupDigestStore(this.#table);
   }
 
   /** DynamoDB requests sent, by operation (the ingest benchmark reports requests per 1,000 events). */
@@ -710,7 +725,13 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
         keyOf: (change) => ({ pk: clusterPk(change.cluster), sk: backupSk(change.name) }),
         fromItem: (item) => backupFromItem(item, interpret),
         merge: (stored, change) => mergeBackup(stored, change, interpret),
-        toItem: (record) => backupToItem(record, interpret),
+        // Stamped like WAL items, under the cluster's backup key of the change index (retention's backup digest
+        // reads it); continuity's reads of the cluster's own key never see them.
+        toItem: (record) => ({
+          ...backupToItem(record, interpret),
+          [CHANGES_OF]: backupChangesOf(record.cluster),
+          [CHANGED_AT]: this.#now().toISOString(),
+        }),
         writeBlind: () => false,
         // The sentinel and metadata.json parts are updated each on its own condition, so events of the two in
         // concurrent invocations both land without a retry.
@@ -1011,6 +1032,24 @@ export class DynamoDbCatalogStore implements CatalogStore, SyncPartLedger {
   async getBackup(cluster: ClusterId, name: string): Promise<BackupRecord | undefined> {
     const item = await this.#table.get({ pk: clusterPk(cluster), sk: backupSk(name) }, { consistent: false });
     return item ? backupFromItem(item, this.#interpret) : undefined;
+  }
+
+  async *listBackupChanges(cluster: ClusterId, since: string): AsyncIterable<string> {
+    const items = this.#table.query({ pk: backupChangesOf(cluster), index: CHANGES, skAtLeast: since });
+    for await (const item of changesIndexed(items)) {
+      const sk = item.sk as string;
+      if (sk.startsWith(BACKUP_SK_PREFIX)) yield sk.slice(BACKUP_SK_PREFIX.length);
+    }
+  }
+
+  async listBackupsInRange(cluster: ClusterId, from: string, to: string | undefined): Promise<BackupRecord[]> {
+    // `$` sorts right after `#`: the upper end of every backup key. BETWEEN is inclusive, so `to` itself is dropped.
+    const upper = to === undefined ? `${BACKUP_SK_PREFIX.slice(0, -1)}$` : backupSk(to);
+    const records = await this.#readFromBothEnds(
+      { pk: clusterPk(cluster), skBetween: [backupSk(from), upper] },
+      (item) => backupFromItem(item, this.#interpret),
+    );
+    return to === undefined ? records : records.filter((record) => record.name !== to);
   }
 
   async listTimelines(cluster: ClusterId): Promise<TimelineId[]> {
@@ -1323,6 +1362,12 @@ function stretches(numbers: readonly number[], join: number): Array<[number, num
   }
   return result;
 }
+
+/**
+ * The change-index hash key of a cluster's backup items: apart from its WAL's (the cluster id), which continuity
+ * reads. A cluster id has no `#`, so no id is ever another cluster's backup key.
+ */
+const backupChangesOf = (cluster: ClusterId): string => `BACKUPS#${cluster}`;
 
 /** The change-index keys of a WAL item written at `at`. */
 function changeStamp(record: WalObjectRecord, at: Date): Item {
