@@ -292,13 +292,7 @@ export class RetentionWalRunsBuilder {
       this.#alwaysKept++;
       return this;
     }
-    return this.#addSegment(
-      object.timeline,
-      object.segNo,
-      1,
-      object.size,
-      `WAL object ${object.key} (segment ${object.segNo} of timeline ${object.timeline})`,
-    );
+    return this.#addSegment(object.timeline, object.segNo, 1, object.size, object.key);
   }
 
   /**
@@ -306,7 +300,7 @@ export class RetentionWalRunsBuilder {
    * Segments come in order per timeline; a segment already added may be added to again.
    */
   addSegment(timeline: TimelineId, segNo: SegmentNumber, objects: number, bytes: number): this {
-    return this.#addSegment(timeline, segNo, objects, bytes, `Segment ${segNo} of timeline ${timeline}`);
+    return this.#addSegment(timeline, segNo, objects, bytes, undefined);
   }
 
   /** Counts objects retention never deletes (`.history` files, objects without a segment number). */
@@ -315,9 +309,20 @@ export class RetentionWalRunsBuilder {
     return this;
   }
 
-  #addSegment(timeline: TimelineId, segNo: SegmentNumber, objects: number, bytes: number, subject: string): this {
+  /** `key`: the WAL object's, when one object is added (named in the error; built only then, a million calls). */
+  #addSegment(
+    timeline: TimelineId,
+    segNo: SegmentNumber,
+    objects: number,
+    bytes: number,
+    key: string | undefined,
+  ): this {
     const tail = this.#tails.get(timeline);
     if (tail !== undefined && segNo < tail.toSegNo) {
+      const subject =
+        key === undefined
+          ? `Segment ${segNo} of timeline ${timeline}`
+          : `WAL object ${key} (segment ${segNo} of timeline ${timeline})`;
       throw new InvalidInputError(
         `${subject} arrived after segment ${tail.toSegNo}; runs are built from the catalog's segment order`,
       );
