@@ -19,9 +19,10 @@
  * pages by dynalite's item-size rule, `Limit`, `ExclusiveStartKey`, both directions, projections of top-level
  * attributes) from items held sorted in memory, and refuses any other request.
  *
- * The retention digest's partition is written too (its chunks' PutItem and its head's UpdateItem, as the digest
- * store sends them), and the `changes` index answers what the digest's updates read. `POST /append-wal?segments=N
- * &changedAt=ISO` adds WAL after the last segment as written then; `POST /drop-digest` forgets the digest.
+ * The retention digests' partitions (WAL and backups) are written too (their chunks' PutItem and their heads'
+ * UpdateItem, as the digest stores send them), and the `changes` index answers what the digests' updates read.
+ * `POST /append-wal?segments=N&changedAt=ISO` adds WAL after the last segment as written then, `POST
+ * /append-backups?count=N&changedAt=ISO` the next N hourly backups; `POST /drop-digest` forgets both digests.
  *
  * Why a process of its own: the table's memory and CPU are DynamoDB's, not walcat's; in the benchmark's process
  * both would be counted as walcat's.
@@ -45,6 +46,10 @@ import {
   walSk,
 } from '../../lib/adapters/dynamodb/catalog-keys.ts';
 import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catalog-store.ts';
+import {
+  BACKUP_DIGEST_HEAD_SK,
+  backupDigestPk,
+} from '../../lib/adapters/dynamodb/dynamodb-retention-backup-digest-store.ts';
 import { DIGEST_HEAD_SK, digestPk } from '../../lib/adapters/dynamodb/dynamodb-retention-digest-store.ts';
 import { encodeStoredInterpretation } from '../../lib/adapters/dynamodb/stored-interpretation.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
@@ -193,6 +198,8 @@ function backupItemLike(
     name: S(backup.name),
     firstSeenAt: at,
     updatedAt: at,
+    // Stamped as written when its sentinel arrived, like the WAL.
+    changedAt: at,
     sentinel: source(template.sentinel, backup.sentinelKey, backup.sentinel, 2 * n + 2),
     metadata: source(template.metadata, backup.metadataKey, backup.metadata, 2 * n + 1),
   };
@@ -507,7 +514,7 @@ function putDigestChunk(table: SortedTable, input: Record<string, unknown>): Rec
   const values = (input.ExpressionAttributeValues ?? {}) as Record<string, WireValue>;
   const pk = String(item.pk?.S ?? '');
   if (
-    pk !== digestPk(RETENTION_BENCH_CLUSTER.id) ||
+    (pk !== digestPk(RETENTION_BENCH_CLUSTER.id) && pk !== backupDigestPk(RETENTION_BENCH_CLUSTER.id)) ||
     input.ConditionExpression !== 'attribute_not_exists(pk) OR attribute_not_exists(readAt) OR readAt <= :readAt'
   ) {
     throw new Error(
@@ -529,10 +536,13 @@ function updateDigestHead(table: SortedTable, input: Record<string, unknown>): R
   const pk = String(key.pk?.S ?? '');
   const expression = String(input.UpdateExpression ?? '');
   const match = /^SET (.*) ADD version :one$/.exec(expression);
-  if (pk !== digestPk(RETENTION_BENCH_CLUSTER.id) || key.sk?.S !== DIGEST_HEAD_SK || match === null) {
-    throw new Error(`the benchmark's table takes UpdateItem of the digest head only (${pk}, ${expression})`);
+  const head =
+    (pk === digestPk(RETENTION_BENCH_CLUSTER.id) && key.sk?.S === DIGEST_HEAD_SK) ||
+    (pk === backupDigestPk(RETENTION_BENCH_CLUSTER.id) && key.sk?.S === BACKUP_DIGEST_HEAD_SK);
+  if (!head || match === null) {
+    throw new Error(`the benchmark's table takes UpdateItem of the digests' heads only (${pk}, ${expression})`);
   }
-  const stored = table.get(pk, DIGEST_HEAD_SK);
+  const stored = table.get(pk, String(key.sk?.S));
   const version = Number(stored?.version?.N ?? 0);
   if (input.ConditionExpression !== undefined) {
     if (input.ConditionExpression !== 'version = :expectedVersion') {
@@ -597,7 +607,7 @@ async function main(): Promise<void> {
   }
   table.load(items);
   items.length = 0;
-  const backupItems = hours;
+  let backupItems = hours;
   const seedMs = Date.now() - started;
 
   let requests = 0;
@@ -623,7 +633,21 @@ async function main(): Promise<void> {
     }
     if (incoming.method === 'POST' && control.pathname === '/drop-digest') {
       table.drop(digestPk(RETENTION_BENCH_CLUSTER.id));
+      table.drop(backupDigestPk(RETENTION_BENCH_CLUSTER.id));
       response.end('{}');
+      return;
+    }
+    if (incoming.method === 'POST' && control.pathname === '/append-backups') {
+      // The next hours' backups, as written at `changedAt` (what arrived since the last plan).
+      const count = Number(control.searchParams.get('count'));
+      const changedAt = S(String(control.searchParams.get('changedAt')));
+      const more: WireItem[] = [];
+      for (const backup of retentionBenchBackups(hours, backupItems, backupItems + count)) {
+        more.push({ ...backupItemLike(backupTemplate, backup, backupItems, interpret), changedAt });
+        backupItems++;
+      }
+      table.load(more);
+      response.end(JSON.stringify({ backupItems }));
       return;
     }
     readBody(incoming)

@@ -42,13 +42,16 @@ export interface RetentionBenchBackup {
   readonly metadata: string;
 }
 
-/** One full backup an hour for `hours` hours up to `RETENTION_BENCH_NOW`, as WAL-G writes its two JSON files. */
-export function* retentionBenchBackups(hours: number): Generator<RetentionBenchBackup> {
+/**
+ * One full backup an hour for `hours` hours up to `RETENTION_BENCH_NOW`, as WAL-G writes its two JSON files; with
+ * `from` and `to`, the backups of those hours only (hours from `hours` on are after `RETENTION_BENCH_NOW`).
+ */
+export function* retentionBenchBackups(hours: number, from = 0, to = hours): Generator<RetentionBenchBackup> {
   const tli = timelineId(1);
   const size = RETENTION_BENCH_CLUSTER.walSegmentSize;
   const folder = `${RETENTION_BENCH_CLUSTER.storage.prefix}basebackups_005/`;
   const firstFinish = RETENTION_BENCH_NOW.getTime() - hours * HOUR + 20 * 60_000;
-  for (let hour = 0; hour < hours; hour++) {
+  for (let hour = from; hour < to; hour++) {
     const startSegNo = 0x100 + hour * RETENTION_BENCH_SEGMENTS_PER_HOUR;
     const name = `base_${walFileName({ timeline: tli, segNo: segmentNumber(startSegNo) }, size)}`;
     const finishTime = new Date(firstFinish + hour * HOUR);

@@ -4,11 +4,12 @@
  *
  *   node --import tsx bench/support/retention-plan-probe.ts ENDPOINT TABLE MODE ROUNDS
  *
- * MODE `build`: before each round the stored digest is dropped, so the round reads every WAL object and stores the
- * digest again (the first plan of a cluster, and the weekly rebuild). MODE `steady`: before each round a day of WAL
- * (240 segments) arrives, stamped a minute before the round, and the catalog's clock moves a day; the round updates
- * the digest from the change index and plans over it (the daily plan), after one unmeasured round.
- * Each round is what the plan use case does up to its plan: listBackups, decideRetention, the digest, the plan.
+ * MODE `build`: before each round the stored digests are dropped, so the round reads every backup and WAL object and
+ * stores the digests again (the first plan of a cluster, and the weekly rebuild). MODE `steady`: before each round a
+ * day of backups (24) and WAL (240 segments) arrives, stamped a minute before the round, and the catalog's clock
+ * moves a day; the round updates the digests from the change index and plans over them (the daily plan), after one
+ * unmeasured round. Each round is what the plan use case does up to its plan: the backups (retentionBackups),
+ * decideRetention, the WAL digest, the plan.
  * Prints one JSON line: the rounds, the last plan's size and this process's peak RSS.
  */
 import { setFlagsFromString } from 'node:v8';
@@ -18,6 +19,7 @@ import { DynamoDbCatalogStore } from '../../lib/adapters/dynamodb/dynamodb-catal
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
 import type { RetentionPolicy } from '../../lib/domain/cluster.ts';
 import { decideRetention } from '../../lib/domain/retention/retention-plan.ts';
+import { retentionBackups } from '../../lib/use-cases/retention-backup-digest.ts';
 import { planOverDigest, refreshRetentionWalDigest } from '../../lib/use-cases/retention-wal-digest.ts';
 import { ownPeakRssBytes } from './peak-rss.ts';
 import {
@@ -63,12 +65,13 @@ async function round() {
     clock += DAY;
     const changedAt = new Date(clock - 60_000).toISOString();
     await post(`/append-wal?segments=${24 * RETENTION_BENCH_SEGMENTS_PER_HOUR}&changedAt=${changedAt}`);
+    await post(`/append-backups?count=24&changedAt=${changedAt}`);
   }
   gc();
   const before = await requestsServed();
   const start = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
-  const backups = await catalog.listBackups(CLUSTER.id);
+  const { records: backups, refresh: backupRefresh } = await retentionBackups(catalog, CLUSTER, new Date(clock));
   const backupsMs = msSince(start);
   const decided = process.hrtime.bigint();
   const decision = decideRetention({
@@ -76,7 +79,7 @@ async function round() {
     backups,
     policy: CLUSTER.retention as RetentionPolicy,
     walSegmentSize: CLUSTER.walSegmentSize,
-    now: RETENTION_BENCH_NOW,
+    now: new Date(clock),
     planId: 'bench',
   });
   const decideMs = msSince(decided);
@@ -96,6 +99,8 @@ async function round() {
     walMs,
     requests,
     refresh: digest.refresh,
+    backupRefresh,
+    backups: backups.length,
     chunks: digest.chunks.length,
     kept: plan.keep.length,
     walObjectsDeleted: plan.delete.wal.reduce((sum, range) => sum + range.objects, 0),
