@@ -9,25 +9,16 @@ import type { BucketInspector } from '../ports/bucket-inspector.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { ObjectVersionStore } from '../ports/object-version-store.ts';
 import type { ServiceClock } from '../ports/service-clock.ts';
+import { onDemand } from './on-demand.ts';
 import type { S3Adapters, S3AdaptersFactory } from './s3-adapters.ts';
 
 export const createS3AdaptersOnDemand: S3AdaptersFactory = (endpoints: AwsEndpoints): S3Adapters => {
   let loaded: S3Adapters | undefined;
-  let pending: Promise<S3Adapters> | undefined;
-  const adapters = (): Promise<S3Adapters> => {
-    pending ??= import('./s3-adapters.ts').then(
-      ({ createS3Adapters }) => {
-        loaded = createS3Adapters(endpoints);
-        return loaded;
-      },
-      (error: unknown) => {
-        // A failed import is not remembered: the next call tries again.
-        pending = undefined;
-        throw error;
-      },
-    );
-    return pending;
-  };
+  const adapters = onDemand(async () => {
+    const { createS3Adapters } = await import('./s3-adapters.ts');
+    loaded = createS3Adapters(endpoints);
+    return loaded;
+  });
   const store = async () => (await adapters()).objectStore();
   const inspect = async () => (await adapters()).inspector();
   const objectStore: ObjectStore & ObjectVersionStore & ServiceClock = {

@@ -1,10 +1,12 @@
 /**
  * The adapters over SSM, all on one SSM client built on first use: the command transport (Run Command), the instance
  * directory (the managed-instance inventory) and the webhook secrets (Parameter Store). The only wiring module that
- * imports the SSM client: a door whose use cases send host commands or read webhook secrets (the scheduler, the job
- * tracker, the probe, restores and drills, the CLI, the local stack) hands `createSsmAdapters` to the adapter set;
- * every other Lambda bundle (ingest, sync, retention, the watchdog, the web view) is then built without the SSM client,
- * which is the largest of the clients and costs every cold start that loads it.
+ * imports the SSM client: a door whose use cases send host commands or read webhook secrets (the scheduler, the
+ * probe, restores and drills, the CLI, the local stack) hands `createSsmAdapters` to the adapter set, and the job
+ * tracker, most of whose invocations call no SSM, the on-demand factory (lib/wiring/ssm-adapters-on-demand.ts) that
+ * imports this module on its first call; every other Lambda bundle (ingest, sync, retention, the watchdog, the web
+ * view) is then built without the SSM client, which is the largest of the clients and costs every cold start that
+ * loads it.
  */
 import { createSsmClient } from '../adapters/aws/ssm-client.ts';
 import { SsmCommandTransport } from '../adapters/ssm/ssm-command-transport.ts';

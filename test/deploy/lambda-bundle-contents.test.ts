@@ -181,6 +181,15 @@ describe('function bundles as serverless.yml builds them', () => {
     expect(atImport.some((input) => input.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
   });
 
+  it('job-tracker parses the SSM client only when a status or a poll calls Run Command, not at import', async () => {
+    const { atImport, all } = await outputsOf('job-tracker.ts');
+    const ssmClient = (inputs: string[]) =>
+      inputs.filter((input) => input.includes('node_modules/@aws-sdk/client-ssm/'));
+    expect(ssmClient(atImport)).toEqual([]);
+    expect(ssmClient(all).length).toBeGreaterThan(0);
+    expect(atImport.some((input) => input.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
+  });
+
   it('a bundle reads the packaged JSON config at import, and says to package again when given YAML', async () => {
     const outfile = join(out, 'wal-watch', 'wal-watch.mjs');
     await build({
