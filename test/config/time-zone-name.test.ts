@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isTimeZone } from '../../lib/config/time-zone-name.ts';
 
 /** What the config accepted before the canonical-list shortcut: whatever a formatter takes. */
@@ -41,5 +41,21 @@ describe('isTimeZone', () => {
       fc.property(zone, (name) => isTimeZone(name) === formatterAccepts(name)),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe('isTimeZone at a cold start', () => {
+  it('answers UTC, the default zone, without listing the runtime time zones', async () => {
+    vi.resetModules();
+    const listing = vi.spyOn(Intl, 'supportedValuesOf');
+    try {
+      const fresh = await import('../../lib/config/time-zone-name.ts');
+      expect(fresh.isTimeZone('UTC')).toBe(true);
+      expect(listing).not.toHaveBeenCalled();
+      expect(fresh.isTimeZone('Europe/Paris')).toBe(true);
+      expect(listing).toHaveBeenCalledTimes(1);
+    } finally {
+      listing.mockRestore();
+    }
   });
 });
