@@ -7,7 +7,7 @@
  *
  * The records are what the catalog holds for the benchmark's backups: each one merged, like the store merges it,
  * from the two events of its metadata.json and sentinel as WAL-G writes them, read by the real backup interpreter.
- * Prints one JSON line: the median and every round's time, and a digest of the decision (kept and deleted names with
+ * Prints one JSON line: the median wall and CPU time (user+system, GC threads included) and every round's time, and a digest of the decision (kept and deleted names with
  * their reasons, the protected WAL), so two versions of the function can be compared for the same outcome.
  */
 import { createHash } from 'node:crypto';
@@ -75,13 +75,18 @@ const decide = () =>
   });
 
 const roundsMs: number[] = [];
+const cpuMs: number[] = [];
 let decision = decide();
 for (let round = 0; round < ROUNDS; round++) {
   gc();
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   decision = decide();
+  const cpu = process.cpuUsage(cpuStart);
   roundsMs.push(Math.round(Number(process.hrtime.bigint() - start) / 1e5) / 10);
+  cpuMs.push(Math.round((cpu.user + cpu.system) / 100) / 10);
 }
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const outcome = JSON.stringify({
   base: decision.base.name,
   windowStart: decision.windowStart,
@@ -92,7 +97,8 @@ const outcome = JSON.stringify({
 console.log(
   JSON.stringify({
     backups: backups.length,
-    medianMs: [...roundsMs].sort((a, b) => a - b)[Math.floor(roundsMs.length / 2)],
+    medianMs: median(roundsMs),
+    medianCpuMs: median(cpuMs),
     roundsMs,
     kept: decision.keep.length,
     deleted: decision.deleted.length,
