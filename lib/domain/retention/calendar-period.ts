@@ -67,19 +67,42 @@ function wallClockFormatterFor(timeZone: string): Intl.DateTimeFormat {
  * @example utcOffsetMs(new Date('2026-07-01T00:00:00Z'), 'Europe/Berlin') === 7_200_000
  */
 export function utcOffsetMs(instant: Date, timeZone: string): number {
-  const fields: Record<string, number> = {};
-  for (const part of wallClockFormatterFor(timeZone).formatToParts(instant)) {
-    if (part.type !== 'literal') fields[part.type] = Number(part.value);
+  return utcOffsetAtMs(instant.getTime(), timeZone);
+}
+
+/** `M/D/Y, hh:mm:ss`, what the wall clock formatter prints: the same numbers its parts hold, read without them. */
+const WALL_CLOCK = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/;
+
+function utcOffsetAtMs(ms: number, timeZone: string): number {
+  const formatter = wallClockFormatterFor(timeZone);
+  // format() is several times cheaper than formatToParts(), which builds an object per field; the parts are read
+  // only when the printed form is not the expected one.
+  const printed = WALL_CLOCK.exec(formatter.format(ms));
+  let wall: number;
+  if (printed !== null) {
+    wall = Date.UTC(
+      Number(printed[3]),
+      Number(printed[1]) - 1,
+      Number(printed[2]),
+      Number(printed[4]),
+      Number(printed[5]),
+      Number(printed[6]),
+    );
+  } else {
+    const fields: Record<string, number> = {};
+    for (const part of formatter.formatToParts(ms)) {
+      if (part.type !== 'literal') fields[part.type] = Number(part.value);
+    }
+    wall = Date.UTC(
+      fields.year ?? 0,
+      (fields.month ?? 1) - 1,
+      fields.day ?? 1,
+      fields.hour ?? 0,
+      fields.minute ?? 0,
+      fields.second ?? 0,
+    );
   }
-  const wall = Date.UTC(
-    fields.year ?? 0,
-    (fields.month ?? 1) - 1,
-    fields.day ?? 1,
-    fields.hour ?? 0,
-    fields.minute ?? 0,
-    fields.second ?? 0,
-  );
-  return wall - Math.floor(instant.getTime() / 1000) * 1000;
+  return wall - Math.floor(ms / 1000) * 1000;
 }
 
 const pad2 = (value: number): string => value.toString().padStart(2, '0');
@@ -156,20 +179,29 @@ function periodsAtOffset(ms: number, offsetMs: number): CalendarPeriods {
  *   .map((p) => p.day) // ['2026-11-21', '2026-11-21']
  */
 export function calendarPeriodsOfSorted(instants: readonly Date[], timeZone: string): CalendarPeriods[] {
-  const times = instants.map((instant) => instant.getTime());
-  const offsets = new Array<number>(times.length);
+  const times = new Float64Array(instants.length);
+  for (let index = 0; index < instants.length; index++) times[index] = (instants[index] as Date).getTime();
+  return calendarPeriodsOfSortedTimes(times, timeZone);
+}
+
+/** {@link calendarPeriodsOfSorted} of instants given as epoch milliseconds. */
+export function calendarPeriodsOfSortedTimes(times: ArrayLike<number>, timeZone: string): CalendarPeriods[] {
+  const count = times.length;
+  const offsets = new Float64Array(count);
+  const known = new Uint8Array(count);
   const offsetAt = (index: number): number => {
-    const known = offsets[index];
-    if (known !== undefined) return known;
-    const offset = utcOffsetMs(instants[index] as Date, timeZone);
+    if (known[index] === 1) return offsets[index] as number;
+    const offset = utcOffsetAtMs(times[index] as number, timeZone);
     offsets[index] = offset;
+    known[index] = 1;
     return offset;
   };
   const fill = (from: number, to: number): void => {
     // Offsets known at both ends, at most a day apart: equal means constant in between; otherwise bisect.
     if (to - from <= 1) return;
     if (offsetAt(from) === offsetAt(to)) {
-      for (let i = from + 1; i < to; i++) offsets[i] = offsets[from] as number;
+      offsets.fill(offsets[from] as number, from + 1, to);
+      known.fill(1, from + 1, to);
       return;
     }
     const middle = (from + to) >> 1;
@@ -178,17 +210,17 @@ export function calendarPeriodsOfSorted(instants: readonly Date[], timeZone: str
     fill(middle, to);
   };
   let start = 0;
-  while (start < times.length) {
+  while (start < count) {
     let end = start;
     // Gallop to the last instant within a day of `start`.
     let step = 1;
-    while (end + step < times.length && Math.abs((times[end + step] as number) - (times[start] as number)) <= DAY_MS) {
+    while (end + step < count && Math.abs((times[end + step] as number) - (times[start] as number)) <= DAY_MS) {
       end += step;
       step *= 2;
     }
     while (step > 1) {
       step >>= 1;
-      if (end + step < times.length && Math.abs((times[end + step] as number) - (times[start] as number)) <= DAY_MS) {
+      if (end + step < count && Math.abs((times[end + step] as number) - (times[start] as number)) <= DAY_MS) {
         end += step;
       }
     }
@@ -198,15 +230,18 @@ export function calendarPeriodsOfSorted(instants: readonly Date[], timeZone: str
     start = end === start ? start + 1 : end;
   }
   // Instants of the same local day share one periods object (hourly backups: 24 per day).
+  const periods = new Array<CalendarPeriods>(count);
   let lastDay = Number.NaN;
   let lastPeriods: CalendarPeriods | undefined;
-  return times.map((ms, index) => {
+  for (let index = 0; index < count; index++) {
+    const ms = times[index] as number;
     const offset = offsetAt(index);
     const localDay = Math.floor((ms + offset) / DAY_MS);
     if (localDay !== lastDay || lastPeriods === undefined) {
       lastDay = localDay;
       lastPeriods = periodsAtOffset(ms, offset);
     }
-    return lastPeriods;
-  });
+    periods[index] = lastPeriods;
+  }
+  return periods;
 }
