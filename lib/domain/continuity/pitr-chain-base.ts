@@ -18,10 +18,9 @@ export function backupFinishedAt(record: CompleteBackupRecord): Date {
   return record.backup.finishTime ?? record.backup.startTime ?? record.firstSeenAt;
 }
 
-function byFinishThenName(a: CompleteBackupRecord, b: CompleteBackupRecord): number {
-  return (
-    backupFinishedAt(a).getTime() - backupFinishedAt(b).getTime() || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-  );
+/** Finish time, then name: the order of {@link pitrChainBase}, with each record's finish time read once. */
+function byFinishThenName(aAt: number, aName: string, bAt: number, bName: string): number {
+  return aAt - bAt || (aName < bName ? -1 : aName > bName ? 1 : 0);
 }
 
 /**
@@ -59,19 +58,32 @@ export function pitrChainBase(
   // time and name, the earliest / latest given wins, as a stable sort's first / last would.
   const windowStart = policy === undefined ? undefined : now.getTime() - policy.pitrWindowMs;
   let newestComplete: CompleteBackupRecord | undefined;
+  let newestCompleteAt = 0;
   let oldestCandidate: CompleteBackupRecord | undefined;
+  let oldestCandidateAt = 0;
   let newestCoveringWindowStart: CompleteBackupRecord | undefined;
+  let newestCoveringWindowStartAt = 0;
   for (const record of backups) {
     if (!isCompleteBackup(record)) continue;
-    if (newestComplete === undefined || byFinishThenName(record, newestComplete) >= 0) newestComplete = record;
+    const at = backupFinishedAt(record).getTime();
+    const name = record.name;
+    if (newestComplete === undefined || byFinishThenName(at, name, newestCompleteAt, newestComplete.name) >= 0) {
+      newestComplete = record;
+      newestCompleteAt = at;
+    }
     if (record.backup.permanent) continue;
-    if (oldestCandidate === undefined || byFinishThenName(record, oldestCandidate) < 0) oldestCandidate = record;
+    if (oldestCandidate === undefined || byFinishThenName(at, name, oldestCandidateAt, oldestCandidate.name) < 0) {
+      oldestCandidate = record;
+      oldestCandidateAt = at;
+    }
     if (
       windowStart !== undefined &&
-      backupFinishedAt(record).getTime() <= windowStart &&
-      (newestCoveringWindowStart === undefined || byFinishThenName(record, newestCoveringWindowStart) >= 0)
+      at <= windowStart &&
+      (newestCoveringWindowStart === undefined ||
+        byFinishThenName(at, name, newestCoveringWindowStartAt, newestCoveringWindowStart.name) >= 0)
     ) {
       newestCoveringWindowStart = record;
+      newestCoveringWindowStartAt = at;
     }
   }
   if (oldestCandidate === undefined) return newestComplete;
