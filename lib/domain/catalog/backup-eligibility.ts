@@ -41,6 +41,22 @@ export function clusterSystemIdentifier(records: readonly BackupRecord[]): bigin
 }
 
 /**
+ * True when the complete backups state no system identifier or all the same one: then no backup is foreign, which
+ * one pass of comparisons proves without counting identifiers in a map (the usual cluster, tens of thousands of
+ * backups).
+ */
+function atMostOneSystemIdentifier(records: readonly BackupRecord[]): boolean {
+  let only: bigint | undefined;
+  for (const record of records) {
+    const id = record.status === 'complete' ? record.backup?.systemIdentifier : undefined;
+    if (id === undefined) continue;
+    if (only === undefined) only = id;
+    else if (id !== only) return false;
+  }
+  return true;
+}
+
+/**
  * The backup records with the checks that need the whole cluster applied: a complete backup whose system identifier
  * differs from the cluster's ({@link clusterSystemIdentifier}) was pushed by another database into this prefix. It
  * becomes `unreadable` with a problem starting `foreign-system`, so it is never a restore base, never the chain base,
@@ -49,6 +65,7 @@ export function clusterSystemIdentifier(records: readonly BackupRecord[]): bigin
  * @example backupsWithClusterChecks(records).filter((r) => r.status === 'complete') // the eligible backups
  */
 export function backupsWithClusterChecks(records: readonly BackupRecord[]): BackupRecord[] {
+  if (atMostOneSystemIdentifier(records)) return [...records];
   const clusterId = clusterSystemIdentifier(records);
   if (clusterId === undefined) return [...records];
   const sharing = records.filter(
