@@ -56,29 +56,54 @@ export function selectGfs(
   policy: RetentionPolicy,
   timeZone: string,
 ): Map<string, string[]> {
+  return selectGfsOfSorted(
+    candidates.length,
+    (index) => (candidates[index] as GfsCandidate).name,
+    (index) => {
+      const candidate = candidates[index] as GfsCandidate;
+      return candidate.periods ?? calendarPeriods(candidate.at, timeZone);
+    },
+    policy,
+  );
+}
+
+/**
+ * {@link selectGfs} over `count` candidates, newest first, read by index: the name of each and its periods, so a
+ * caller holding them in its own arrays builds no candidate object per backup. Candidates that share their
+ * predecessor's periods object (backups of one local day) are skipped whole: every tier has seen their periods.
+ */
+export function selectGfsOfSorted(
+  count: number,
+  nameOf: (index: number) => string,
+  periodsOf: (index: number) => CalendarPeriods,
+  policy: RetentionPolicy,
+): Map<string, string[]> {
   const reasons = new Map<string, string[]>();
   const add = (name: string, reason: string): void => {
     const list = reasons.get(name);
     if (list) list.push(reason);
     else reasons.set(name, [reason]);
   };
-  const lastCount = Math.min(policy.keepLast, candidates.length);
-  for (let i = 0; i < lastCount; i++) add((candidates[i] as GfsCandidate).name, `last ${i + 1}`);
+  const lastCount = Math.min(policy.keepLast, count);
+  for (let i = 0; i < lastCount; i++) add(nameOf(i), `last ${i + 1}`);
 
   const activeTiers = CALENDAR_TIERS.filter((tier) => tierCount(policy, tier) > 0);
   if (activeTiers.length === 0) return reasons;
   const seen = new Map<CalendarTier, Set<string>>(activeTiers.map((tier) => [tier, new Set<string>()]));
   const open = new Set<CalendarTier>(activeTiers);
-  for (const candidate of candidates) {
+  let previous: CalendarPeriods | undefined;
+  for (let index = 0; index < count; index++) {
     if (open.size === 0) break;
-    const periods = candidate.periods ?? calendarPeriods(candidate.at, timeZone);
+    const periods = periodsOf(index);
+    if (periods === previous) continue;
+    previous = periods;
     for (const tier of open) {
       const key = periods[PERIOD_OF_TIER[tier]];
       const periodsOfTier = seen.get(tier) as Set<string>;
       if (periodsOfTier.has(key)) continue;
       // Newest first: the first backup met in a period is the newest of that period.
       periodsOfTier.add(key);
-      add(candidate.name, `${tier} ${key}`);
+      add(nameOf(index), `${tier} ${key}`);
       if (periodsOfTier.size >= tierCount(policy, tier)) open.delete(tier);
     }
   }
