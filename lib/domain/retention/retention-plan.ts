@@ -11,8 +11,8 @@ import { InvalidInputError } from '../errors.ts';
 import { analyzeBackupName } from '../layout/backup-name.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import { parseWalFileName, segmentNumber, segNoOfByteBefore } from '../wal/wal-segment.ts';
-import { type CalendarPeriods, calendarPeriodsOfSorted } from './calendar-period.ts';
-import { CALENDAR_TIERS, selectGfs } from './gfs-selection.ts';
+import { type CalendarPeriods, calendarPeriodsOfSortedTimes } from './calendar-period.ts';
+import { CALENDAR_TIERS, selectGfsOfSorted } from './gfs-selection.ts';
 import {
   EmptyRetentionPolicyError,
   NeededObjectDeletionError,
@@ -195,14 +195,6 @@ export function lastSignOfLife(record: BackupRecord): number {
   return Math.max(record.firstSeenAt.getTime(), record.updatedAt.getTime(), record.lastSignOfLifeAt?.getTime() ?? 0);
 }
 
-/** Newest first by metadata finish time, ties by name; the sort key is read once per record. */
-function newestFirst(records: readonly CompleteBackupRecord[]): CompleteBackupRecord[] {
-  return records
-    .map((record) => ({ record, at: backupFinishedAt(record).getTime() }))
-    .sort((a, b) => b.at - a.at || (a.record.name < b.record.name ? 1 : a.record.name > b.record.name ? -1 : 0))
-    .map(({ record }) => record);
-}
-
 function validatePolicy(cluster: ClusterId, policy: RetentionPolicy): void {
   const counts = {
     keepLast: policy.keepLast,
@@ -327,30 +319,49 @@ function assemblePlan(
  * @throws EmptyRetentionPolicyError, WouldDeleteAllBackupsError when no plan can be made.
  */
 export function decideRetention(given: RetentionDecisionInput): RetentionDecision {
-  // A backup another database pushed into the prefix becomes unreadable here: kept, never counted.
-  const input = { ...given, backups: backupsWithClusterChecks(given.backups) };
+  // Tens of thousands of backups, each a few objects scattered over the heap: reading them costs more than what is
+  // done with them. So each record is read once into arrays indexed like `live`, every pass after that but the
+  // last (which writes the plan's entries) runs over those arrays, and the records are sorted once.
+  let read = readBackups(given.backups);
+  // A backup another database pushed into the prefix becomes unreadable here: kept, never counted. The cluster
+  // checks change nothing while the complete backups state at most one system identifier, which the same pass
+  // reads; only when a second one appears are the records checked and read again.
+  const backups = read.severalSystemIdentifiers ? backupsWithClusterChecks(given.backups) : [...given.backups];
+  if (read.severalSystemIdentifiers) read = readBackups(backups);
+  const input = { ...given, backups };
   const { cluster, policy, now, walSegmentSize: size } = input;
   validatePolicy(cluster, policy);
-  const live: LiveBackup[] = [];
-  const byName = new Map<string, LiveBackup>();
+  const { live, liveIndexOf, at, traits, namesAscend } = read;
   // Ancestors are followed through every record, so a live full behind an expired middle delta still stays.
-  const anyByName = new Map<string, BackupRecord>();
-  for (const record of input.backups) {
-    anyByName.set(record.name, record);
-    if (!isLive(record)) continue;
-    live.push(record);
-    byName.set(record.name, record);
+  const names = nameIndex(backups, namesAscend);
+  const recordNamed = (name: string): BackupRecord | undefined => {
+    const given = names.indexOf(name);
+    return given === undefined ? undefined : backups[given];
+  };
+  const liveNames = names.unique ? undefined : new Set(live.map((record) => record.name));
+  const isLiveName = (name: string): boolean => {
+    if (liveNames !== undefined) return liveNames.has(name);
+    const given = names.indexOf(name);
+    return given !== undefined && (liveIndexOf[given] as number) >= 0;
+  };
+  const order = oldestFirstOrder(live, at);
+  // Complete backups with a known WAL range, newest first: one with an unknown range has no finish to order or
+  // anchor by (kept below, never a tier's pick).
+  const newestFirst: number[] = [];
+  for (let position = order.length - 1; position >= 0; position--) {
+    const index = order[position] as number;
+    if (((traits[index] as number) & CANDIDATE) !== 0) newestFirst.push(index);
   }
-  // A backup with an unknown WAL range has no finish to order or anchor by: kept below, never a tier's pick.
-  const complete = newestFirst(
-    live.filter((record): record is CompleteBackupRecord => isCompleteBackup(record) && !hasUnknownWalRange(record)),
-  );
-  const newest = complete[0];
-  if (newest === undefined) {
+  if (!names.unique) restoreGivenOrderOfTies(newestFirst, live, at);
+  const newestIndex = newestFirst[0];
+  if (newestIndex === undefined) {
     throw new WouldDeleteAllBackupsError(
       `cluster ${cluster} has no complete backup; retention makes no plan until one completes (check \`walcat backups\`)`,
     );
   }
+  const newest = live[newestIndex] as CompleteBackupRecord;
+  const candidate = (position: number): CompleteBackupRecord =>
+    live[newestFirst[position] as number] as CompleteBackupRecord;
 
   const reasons = new Map<string, string[]>();
   const addReason = (name: string, reason: string): void => {
@@ -358,39 +369,55 @@ export function decideRetention(given: RetentionDecisionInput): RetentionDecisio
     if (list === undefined) reasons.set(name, [reason]);
     else if (!list.includes(reason)) list.push(reason);
   };
-  for (const record of complete) if (record.backup.permanent) addReason(record.name, 'permanent');
-  for (const [name, reason] of input.held ?? []) if (byName.has(name)) addReason(name, reason);
+  for (let position = 0; position < newestFirst.length; position++) {
+    if (((traits[newestFirst[position] as number] as number) & PERMANENT) !== 0) {
+      addReason(candidate(position).name, 'permanent');
+    }
+  }
+  for (const [name, reason] of input.held ?? []) if (isLiveName(name)) addReason(name, reason);
   addReason(newest.name, 'newest');
-  const periods = calendarPeriodsOfSorted(complete.map(backupFinishedAt), policy.timezone);
-  const periodsOf = new Map<BackupRecord, CalendarPeriods>();
-  complete.forEach((record, index) => {
-    periodsOf.set(record, periods[index] as CalendarPeriods);
-  });
-  const gfs = selectGfs(
-    complete.map((record, index) => ({ name: record.name, at: backupFinishedAt(record), periods: periods[index] })),
+  const finishTimes = new Float64Array(newestFirst.length);
+  for (let position = 0; position < newestFirst.length; position++) {
+    finishTimes[position] = at[newestFirst[position] as number] as number;
+  }
+  const periods = calendarPeriodsOfSortedTimes(finishTimes, policy.timezone);
+  const periodsOf = new Array<CalendarPeriods | undefined>(live.length).fill(undefined);
+  for (let position = 0; position < newestFirst.length; position++) {
+    periodsOf[newestFirst[position] as number] = periods[position];
+  }
+  const gfs = selectGfsOfSorted(
+    newestFirst.length,
+    (position) => candidate(position).name,
+    (position) => periods[position] as CalendarPeriods,
     policy,
-    policy.timezone,
   );
   for (const [name, list] of gfs) for (const reason of list) addReason(name, reason);
 
   const windowStart = policy.pitrWindowMs > 0 ? new Date(now.getTime() - policy.pitrWindowMs) : undefined;
-  const base = chainBaseOf(input.backups, complete, policy, now, windowStart);
+  const base =
+    windowStart === undefined ? newest : (live[chainBaseIndex(at, traits, order, windowStart)] as CompleteBackupRecord);
   const baseAt = backupFinishedAt(base).getTime();
   if (windowStart !== undefined) {
-    for (const record of complete)
-      if (backupFinishedAt(record).getTime() >= baseAt) addReason(record.name, 'pitr-window');
+    // Newest first: the backups from the base on come first.
+    for (let position = 0; position < newestFirst.length; position++) {
+      if ((at[newestFirst[position] as number] as number) < baseAt) break;
+      addReason(candidate(position).name, 'pitr-window');
+    }
   }
 
   const incompleteKept: LiveBackup[] = [];
   const unreadableKept: LiveBackup[] = [];
-  for (const record of live) {
-    if (isUnreadableBackup(record)) {
+  for (let index = 0; index < live.length; index++) {
+    const trait = traits[index] as number;
+    if ((trait & (UNREADABLE | WAL_RANGE_UNKNOWN | INCOMPLETE)) === 0) continue;
+    const record = live[index] as LiveBackup;
+    if ((trait & UNREADABLE) !== 0) {
       addReason(record.name, `unreadable: ${record.problem ?? 'its sentinel could not be interpreted'}`);
       unreadableKept.push(record);
-    } else if (hasUnknownWalRange(record)) {
+    } else if ((trait & WAL_RANGE_UNKNOWN) !== 0) {
       addReason(record.name, 'wal-range-unknown: its sentinel states no LSNs (an early WAL-G release)');
       unreadableKept.push(record);
-    } else if (record.status === 'incomplete' && now.getTime() - lastSignOfLife(record) < policy.incompleteGraceMs) {
+    } else if (now.getTime() - lastSignOfLife(record) < policy.incompleteGraceMs) {
       addReason(record.name, 'incomplete-grace');
       incompleteKept.push(record);
     }
@@ -398,23 +425,36 @@ export function decideRetention(given: RetentionDecisionInput): RetentionDecisio
 
   for (const name of [...reasons.keys()]) {
     const seen = new Set<string>([name]);
-    let parentName = declaredDeltaParent(anyByName.get(name));
+    let parentName = declaredDeltaParent(recordNamed(name));
     while (parentName !== undefined && !seen.has(parentName)) {
       seen.add(parentName);
-      if (byName.has(parentName)) addReason(parentName, `delta-ancestor of ${name}`);
-      parentName = declaredDeltaParent(anyByName.get(parentName));
+      if (isLiveName(parentName)) addReason(parentName, `delta-ancestor of ${name}`);
+      parentName = declaredDeltaParent(recordNamed(parentName));
     }
   }
 
-  const keptNames = new Set([...reasons.keys()].filter((name) => byName.has(name)));
+  // Which live backups are kept, by index: every record of a kept name.
+  const isKept = new Uint8Array(live.length);
+  if (liveNames === undefined) {
+    for (const name of reasons.keys()) {
+      const given = names.indexOf(name);
+      const index = given === undefined ? -1 : (liveIndexOf[given] as number);
+      if (index >= 0) isKept[index] = 1;
+    }
+  } else {
+    for (let index = 0; index < live.length; index++) {
+      if (reasons.has((live[index] as LiveBackup).name)) isKept[index] = 1;
+    }
+  }
   const baseRange = consistencyRange(base, size);
   const protectedWal: ProtectedWalRange[] = [
     { fromSegNo: baseRange.fromSegNo, reason: `${windowStart ? 'pitr-window' : 'newest'} from ${base.name}` },
   ];
-  for (const record of [...complete].reverse()) {
-    if (keptNames.has(record.name) && backupFinishedAt(record).getTime() < baseAt) {
-      protectedWal.push(consistencyRange(record, size));
-    }
+  // Oldest first, up to the base.
+  for (let position = newestFirst.length - 1; position >= 0; position--) {
+    const index = newestFirst[position] as number;
+    if ((at[index] as number) >= baseAt) break;
+    if (isKept[index] === 1) protectedWal.push(consistencyRange(candidate(position), size));
   }
   for (const record of incompleteKept) {
     const range = walFromNameOn(record, size, `incomplete-grace ${record.name}`);
@@ -428,72 +468,223 @@ export function decideRetention(given: RetentionDecisionInput): RetentionDecisio
   const deleted: DeletedBackup[] = [];
   const keptByReason = new Map<string, string>();
   for (const [name, list] of reasons) for (const reason of list) keptByReason.set(reason, name);
-  // Backups of one local day share their periods object, and so the tier that superseded them.
+  // Backups of one local day share their periods object, and so the tier that superseded them; in the plan's order
+  // they follow one another.
   const supersededByPeriods = new Map<CalendarPeriods, string | undefined>();
-  for (const record of oldestFirst(live)) {
-    const list = reasons.get(record.name);
-    if (list) {
-      keep.push(withOutcome(record, { permanent: record.backup?.permanent ?? false, reasons: list }));
+  let lastPeriods: CalendarPeriods | undefined;
+  let lastSuperseded: string | undefined;
+  for (let position = 0; position < order.length; position++) {
+    const index = order[position] as number;
+    const record = live[index] as LiveBackup;
+    if (isKept[index] === 1) {
+      keep.push(keptEntry(record, reasons.get(record.name) as string[]));
       continue;
     }
-    const periods = periodsOf.get(record);
-    let superseded = periods === undefined ? undefined : supersededByPeriods.get(periods);
-    if (periods !== undefined && !supersededByPeriods.has(periods)) {
-      superseded = supersededBy(periods, keptByReason);
-      supersededByPeriods.set(periods, superseded);
+    const periods = periodsOf[index];
+    let superseded: string | undefined;
+    if (periods !== undefined) {
+      if (periods !== lastPeriods) {
+        if (supersededByPeriods.has(periods)) {
+          lastSuperseded = supersededByPeriods.get(periods);
+        } else {
+          lastSuperseded = supersededBy(periods, keptByReason);
+          supersededByPeriods.set(periods, lastSuperseded);
+        }
+        lastPeriods = periods;
+      }
+      superseded = lastSuperseded;
     }
-    deleted.push(
-      withOutcome(record, {
-        reason: superseded ?? deletionReason(record, policy),
-        bytes: record.backup?.compressedSize ?? 0,
-      }),
-    );
+    deleted.push(deletedEntry(record, superseded ?? deletionReason(record, policy)));
   }
 
   return { input, base, ...(windowStart ? { windowStart } : {}), keep, deleted, protectedWal };
 }
 
-/** With a window, the PITR chain base (continuity's rule); without, the newest complete backup. */
-function chainBaseOf(
+/**
+ * Where the record of a name is among the given backups (the last one, when a name repeats). A catalog lists its
+ * backups by name: then the names are unique and a binary search finds one, with no map of tens of thousands of
+ * names built for the few hundred lookups a plan makes.
+ */
+function nameIndex(
   backups: readonly BackupRecord[],
-  complete: readonly CompleteBackupRecord[],
-  policy: RetentionPolicy,
-  now: Date,
-  windowStart: Date | undefined,
-): CompleteBackupRecord {
-  const newest = complete[0] as CompleteBackupRecord;
-  if (windowStart === undefined) return newest;
-  const base = pitrChainBase(backups, policy, now);
-  return base !== undefined && isCompleteBackup(base) ? base : newest;
+  namesAscend: boolean,
+): { readonly unique: boolean; indexOf(name: string): number | undefined } {
+  if (namesAscend) {
+    return {
+      unique: true,
+      indexOf(name) {
+        let low = 0;
+        let high = backups.length - 1;
+        while (low <= high) {
+          const middle = (low + high) >>> 1;
+          const probe = (backups[middle] as BackupRecord).name;
+          if (probe < name) low = middle + 1;
+          else if (probe > name) high = middle - 1;
+          else return middle;
+        }
+        return undefined;
+      },
+    };
+  }
+  const byName = new Map<string, number>();
+  for (let given = 0; given < backups.length; given++) byName.set((backups[given] as BackupRecord).name, given);
+  return { unique: byName.size === backups.length, indexOf: (name) => byName.get(name) };
 }
 
-/** Oldest first (incomplete backups by when they were first seen), for the plan's lists. */
-function oldestFirst(records: readonly LiveBackup[]): LiveBackup[] {
-  return records
-    .map((record) => ({
-      record,
-      at: isCompleteBackup(record) ? backupFinishedAt(record).getTime() : record.firstSeenAt.getTime(),
-    }))
-    .sort((a, b) => a.at - b.at || (a.record.name < b.record.name ? -1 : a.record.name > b.record.name ? 1 : 0))
-    .map(({ record }) => record);
+interface BackupsRead {
+  /** The live backups, as given. */
+  readonly live: readonly LiveBackup[];
+  /** For each given record, its index in `live`, or -1. */
+  readonly liveIndexOf: Int32Array;
+  /** By index in `live`: when it became restorable (incomplete and unreadable backups: when first seen). */
+  readonly at: Float64Array;
+  /** By index in `live`: what else the plan needs to know of it, as bits. */
+  readonly traits: Uint8Array;
+  /** The names strictly ascend as given (a catalog's listing): they are unique and can be searched. */
+  readonly namesAscend: boolean;
+  /** The complete backups state more than one system identifier: some may be foreign. */
+  readonly severalSystemIdentifiers: boolean;
+}
+
+/** The one pass over the records themselves (before the one that writes the plan's entries). */
+function readBackups(backups: readonly BackupRecord[]): BackupsRead {
+  const live: LiveBackup[] = [];
+  const liveIndexOf = new Int32Array(backups.length).fill(-1);
+  const at = new Float64Array(backups.length);
+  const traits = new Uint8Array(backups.length);
+  let namesAscend = true;
+  let previousName: string | undefined;
+  let systemIdentifier: bigint | undefined;
+  let severalSystemIdentifiers = false;
+  for (let given = 0; given < backups.length; given++) {
+    const record = backups[given] as BackupRecord;
+    if (namesAscend && previousName !== undefined && !(previousName < record.name)) namesAscend = false;
+    previousName = record.name;
+    if (!isLive(record)) continue;
+    const index = live.length;
+    liveIndexOf[given] = index;
+    live.push(record);
+    if (isCompleteBackup(record)) {
+      const { backup } = record;
+      at[index] = backupFinishedAt(record).getTime();
+      traits[index] =
+        COMPLETE |
+        (backup.walRangeUnknown === true ? WAL_RANGE_UNKNOWN : CANDIDATE) |
+        (backup.permanent ? PERMANENT : 0);
+      const id = backup.systemIdentifier;
+      if (id !== undefined && id !== systemIdentifier) {
+        if (systemIdentifier === undefined) systemIdentifier = id;
+        else severalSystemIdentifiers = true;
+      }
+    } else {
+      at[index] = record.firstSeenAt.getTime();
+      traits[index] = (hasPresentSentinel(record) ? UNREADABLE : 0) | (record.status === 'incomplete' ? INCOMPLETE : 0);
+    }
+  }
+  return { live, liveIndexOf, at, traits, namesAscend, severalSystemIdentifiers };
+}
+
+/** What decideRetention reads of a live backup once, as bits. */
+const COMPLETE = 1;
+/** Complete with a known WAL range: ordered and counted by the tiers. */
+const CANDIDATE = 2;
+const PERMANENT = 4;
+const WAL_RANGE_UNKNOWN = 8;
+/** Its sentinel exists but it is not complete. */
+const UNREADABLE = 16;
+const INCOMPLETE = 32;
+
+/**
+ * The live backups' indices in the order of the plan's lists: oldest first by `at`, ties by name, then as given.
+ * Backups listed in that order already (a catalog lists them by name, which is their order on one timeline) are
+ * not sorted at all; names are read only to break a tie.
+ */
+function oldestFirstOrder(live: readonly LiveBackup[], at: Float64Array): Uint32Array {
+  const order = new Uint32Array(live.length);
+  for (let index = 0; index < order.length; index++) order[index] = index;
+  const compare = (a: number, b: number): number => {
+    const byTime = (at[a] as number) - (at[b] as number);
+    if (byTime) return byTime;
+    const nameA = (live[a] as LiveBackup).name;
+    const nameB = (live[b] as LiveBackup).name;
+    return nameA < nameB ? -1 : nameA > nameB ? 1 : a - b;
+  };
+  for (let index = 1; index < order.length; index++) {
+    if (compare(index - 1, index) > 0) return order.sort(compare);
+  }
+  return order;
 }
 
 /**
- * A plan entry of a backup: its name, status, kind and finish time, then the outcome's own fields, in that order (the
- * order the JSON plan prints). Built field by field: spreading a shared part cost more than the decision itself
- * at 87,600 backups.
+ * The newest-first list is the oldest-first one reversed, so backups equal in time and name came out last given
+ * first: puts each such run back in the order given, as a stable newest-first sort leaves it.
  */
-function withOutcome<Outcome extends object>(
-  record: LiveBackup,
-  outcome: Outcome,
-): { name: string; status: BackupStatus; kind?: 'full' | 'delta'; finishedAt?: Date } & Outcome {
-  const entry: { name: string; status: BackupStatus; kind?: 'full' | 'delta'; finishedAt?: Date } = {
-    name: record.name,
-    status: record.status,
+function restoreGivenOrderOfTies(newestFirst: number[], live: readonly LiveBackup[], at: Float64Array): void {
+  const sameAsPrevious = (position: number): boolean => {
+    const index = newestFirst[position] as number;
+    const previous = newestFirst[position - 1] as number;
+    return at[index] === at[previous] && (live[index] as LiveBackup).name === (live[previous] as LiveBackup).name;
   };
-  if (record.backup) entry.kind = record.backup.kind;
-  if (isCompleteBackup(record)) entry.finishedAt = backupFinishedAt(record);
-  return Object.assign(entry, outcome);
+  let start = 0;
+  while (start < newestFirst.length) {
+    let end = start + 1;
+    while (end < newestFirst.length && sameAsPrevious(end)) end++;
+    if (end - start > 1) {
+      const run = newestFirst.slice(start, end).reverse();
+      newestFirst.splice(start, run.length, ...run);
+    }
+    start = end;
+  }
+}
+
+/**
+ * The PITR chain base by continuity's rule ({@link pitrChainBase}), read off the oldest-first order instead of
+ * another pass over the records: the newest complete non-permanent backup finished at or before the window's
+ * start, else the oldest one, else (only permanent backups) the newest complete one. Among backups equal in time
+ * and name the order keeps them as given, so the first / last of them is the one pitrChainBase picks.
+ */
+function chainBaseIndex(at: Float64Array, traits: Uint8Array, order: Uint32Array, windowStart: Date): number {
+  const windowStartMs = windowStart.getTime();
+  let oldestCandidate = -1;
+  let newestCoveringWindowStart = -1;
+  let newestComplete = -1;
+  for (let position = 0; position < order.length; position++) {
+    const index = order[position] as number;
+    const trait = traits[index] as number;
+    if ((trait & COMPLETE) === 0) continue;
+    newestComplete = index;
+    if ((trait & PERMANENT) !== 0) continue;
+    if (oldestCandidate < 0) oldestCandidate = index;
+    if ((at[index] as number) <= windowStartMs) newestCoveringWindowStart = index;
+  }
+  if (oldestCandidate < 0) return newestComplete;
+  return newestCoveringWindowStart >= 0 ? newestCoveringWindowStart : oldestCandidate;
+}
+
+/*
+ * The plan's entries of a backup: its name, status, kind and finish time, then the outcome's own fields, in that
+ * order (the order the JSON plan prints). Written as literals: spreading a shared part, or assigning the outcome
+ * onto it, cost more than the decision itself at 87,600 backups.
+ */
+
+function keptEntry(record: LiveBackup, reasons: readonly string[]): KeptBackup {
+  const { name, status } = record;
+  const permanent = record.backup?.permanent ?? false;
+  if (isCompleteBackup(record)) {
+    return { name, status, kind: record.backup.kind, finishedAt: backupFinishedAt(record), permanent, reasons };
+  }
+  if (record.backup) return { name, status, kind: record.backup.kind, permanent, reasons };
+  return { name, status, permanent, reasons };
+}
+
+function deletedEntry(record: LiveBackup, reason: string): DeletedBackup {
+  const { name, status } = record;
+  const bytes = record.backup?.compressedSize ?? 0;
+  if (isCompleteBackup(record)) {
+    return { name, status, kind: record.backup.kind, finishedAt: backupFinishedAt(record), reason, bytes };
+  }
+  if (record.backup) return { name, status, kind: record.backup.kind, reason, bytes };
+  return { name, status, reason, bytes };
 }
 
 /** The tier slot of one of the backup's periods that a kept backup fills, finest first, as a deletion reason. */

@@ -201,7 +201,12 @@ const inputArbitrary = fc
     anchor: fc.constantFrom(...ANCHORS),
     startOffsetMs: fc.integer({ min: -3 * DAY, max: DAY }),
     nowAfterLastMs: fc.integer({ min: -2 * DAY, max: 10 * DAY }),
-    order: fc.constantFrom<'as-made' | 'reversed' | 'shuffled'>('as-made', 'reversed', 'shuffled'),
+    order: fc.constantFrom<'as-made' | 'by-name' | 'reversed' | 'shuffled'>(
+      'as-made',
+      'by-name',
+      'reversed',
+      'shuffled',
+    ),
     shuffleKeys: fc.array(fc.nat(), { minLength: 120, maxLength: 120 }),
     policy: policyArbitrary,
     holds: fc.array(
@@ -217,12 +222,14 @@ const inputArbitrary = fc
     const backups =
       order === 'as-made'
         ? made
-        : order === 'reversed'
-          ? [...made].reverse()
-          : made
-              .map((record, index) => ({ record, key: shuffleKeys[index] ?? 0 }))
-              .sort((a, b) => a.key - b.key)
-              .map(({ record }) => record);
+        : order === 'by-name'
+          ? [...made].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+          : order === 'reversed'
+            ? [...made].reverse()
+            : made
+                .map((record, index) => ({ record, key: shuffleKeys[index] ?? 0 }))
+                .sort((a, b) => a.key - b.key)
+                .map(({ record }) => record);
     const lastAt = drafts.reduce((sum, draft) => sum + draft.gapMs, anchor + startOffsetMs);
     const held = new Map<string, string>();
     for (const [index, lock] of holds) {
