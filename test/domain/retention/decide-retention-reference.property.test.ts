@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BackupRecord } from '../../../lib/domain/catalog/catalog-records.ts';
 import type { RetentionPolicy } from '../../../lib/domain/cluster.ts';
+import { utcOffsetMs } from '../../../lib/domain/retention/calendar-period.ts';
 import {
   decideRetention,
   type RetentionDecision,
@@ -18,7 +19,7 @@ import { lsnFromInteger } from '../../../lib/domain/wal/lsn.ts';
 import { timelineId } from '../../../lib/domain/wal/timeline.ts';
 import { segmentNumber } from '../../../lib/domain/wal/wal-segment.ts';
 import { backupName, CLUSTER, DAY, HOUR, policyOf, SIZE } from './retention-fixtures.ts';
-import { referenceDecideRetention } from './support/reference-decide-retention.ts';
+import { referenceDecideRetention, referenceUtcOffsetMs } from './support/reference-decide-retention.ts';
 
 const MINUTE = 60_000;
 const ZONES = [
@@ -334,6 +335,28 @@ describe('decideRetention against the reference implementation', () => {
     fc.assert(
       fc.property(denseArbitrary, (input) => expectSameOutcome(input)),
       { numRuns: 60 },
+    );
+  });
+
+  it("reads the same UTC offsets as the formatter's parts, in zones with odd offsets and far from today", () => {
+    const zones = [
+      ...ZONES,
+      'Asia/Kathmandu',
+      'America/St_Johns',
+      'Europe/Dublin',
+      'Africa/Monrovia',
+      'Pacific/Chatham',
+      'America/Caracas',
+    ];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(-3000, 0, 1), max: Date.UTC(12000, 0, 1) }),
+        fc.constantFrom(...zones),
+        (ms, zone) => {
+          expect(utcOffsetMs(new Date(ms), zone)).toBe(referenceUtcOffsetMs(new Date(ms), zone));
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });

@@ -216,7 +216,7 @@ function wallClockFormatterFor(timeZone: string): Intl.DateTimeFormat {
  *
  * @example utcOffsetMs(new Date('2026-07-01T00:00:00Z'), 'Europe/Berlin') === 7_200_000
  */
-function utcOffsetMs(instant: Date, timeZone: string): number {
+export function referenceUtcOffsetMs(instant: Date, timeZone: string): number {
   const fields: Record<string, number> = {};
   for (const part of wallClockFormatterFor(timeZone).formatToParts(instant)) {
     if (part.type !== 'literal') fields[part.type] = Number(part.value);
@@ -280,7 +280,7 @@ function calendarPeriodsOfSorted(instants: readonly Date[], timeZone: string): C
   const offsetAt = (index: number): number => {
     const known = offsets[index];
     if (known !== undefined) return known;
-    const offset = utcOffsetMs(instants[index] as Date, timeZone);
+    const offset = referenceUtcOffsetMs(instants[index] as Date, timeZone);
     offsets[index] = offset;
     return offset;
   };
