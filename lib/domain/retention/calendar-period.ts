@@ -181,11 +181,19 @@ function periodsAtOffset(ms: number, offsetMs: number): CalendarPeriods {
 export function calendarPeriodsOfSorted(instants: readonly Date[], timeZone: string): CalendarPeriods[] {
   const times = new Float64Array(instants.length);
   for (let index = 0; index < instants.length; index++) times[index] = (instants[index] as Date).getTime();
-  return calendarPeriodsOfSortedTimes(times, timeZone);
+  const { days, dayOf } = calendarDaysOfSortedTimes(times, timeZone);
+  return Array.from(dayOf, (day) => days[day] as CalendarPeriods);
 }
 
-/** {@link calendarPeriodsOfSorted} of instants given as epoch milliseconds. */
-export function calendarPeriodsOfSortedTimes(times: ArrayLike<number>, timeZone: string): CalendarPeriods[] {
+/**
+ * The local days of sorted epoch times: `days` holds the periods of each run of instants on one local day, and
+ * `dayOf` the run of each instant. Tens of thousands of backups span a few thousand days; a caller that keeps the
+ * run numbers writes no array of a periods object per backup.
+ */
+export function calendarDaysOfSortedTimes(
+  times: ArrayLike<number>,
+  timeZone: string,
+): { readonly days: readonly CalendarPeriods[]; readonly dayOf: Int32Array } {
   const count = times.length;
   const offsets = new Float64Array(count);
   const known = new Uint8Array(count);
@@ -230,18 +238,18 @@ export function calendarPeriodsOfSortedTimes(times: ArrayLike<number>, timeZone:
     start = end === start ? start + 1 : end;
   }
   // Instants of the same local day share one periods object (hourly backups: 24 per day).
-  const periods = new Array<CalendarPeriods>(count);
+  const days: CalendarPeriods[] = [];
+  const dayOf = new Int32Array(count);
   let lastDay = Number.NaN;
-  let lastPeriods: CalendarPeriods | undefined;
   for (let index = 0; index < count; index++) {
     const ms = times[index] as number;
     const offset = offsetAt(index);
     const localDay = Math.floor((ms + offset) / DAY_MS);
-    if (localDay !== lastDay || lastPeriods === undefined) {
+    if (localDay !== lastDay || days.length === 0) {
       lastDay = localDay;
-      lastPeriods = periodsAtOffset(ms, offset);
+      days.push(periodsAtOffset(ms, offset));
     }
-    periods[index] = lastPeriods;
+    dayOf[index] = days.length - 1;
   }
-  return periods;
+  return { days, dayOf };
 }

@@ -11,7 +11,7 @@ import { InvalidInputError } from '../errors.ts';
 import { analyzeBackupName } from '../layout/backup-name.ts';
 import type { WalSegmentSize } from '../wal/segment-size.ts';
 import { parseWalFileName, segmentNumber, segNoOfByteBefore } from '../wal/wal-segment.ts';
-import { type CalendarPeriods, calendarPeriodsOfSortedTimes } from './calendar-period.ts';
+import { type CalendarPeriods, calendarDaysOfSortedTimes } from './calendar-period.ts';
 import { CALENDAR_TIERS, selectGfsOfSorted } from './gfs-selection.ts';
 import {
   EmptyRetentionPolicyError,
@@ -380,15 +380,16 @@ export function decideRetention(given: RetentionDecisionInput): RetentionDecisio
   for (let position = 0; position < newestFirst.length; position++) {
     finishTimes[position] = at[newestFirst[position] as number] as number;
   }
-  const periods = calendarPeriodsOfSortedTimes(finishTimes, policy.timezone);
-  const periodsOf = new Array<CalendarPeriods | undefined>(live.length).fill(undefined);
+  // Periods by local day: the candidates of one day share them, so each backup holds only its day's number.
+  const calendar = calendarDaysOfSortedTimes(finishTimes, policy.timezone);
+  const dayOf = new Int32Array(live.length).fill(-1);
   for (let position = 0; position < newestFirst.length; position++) {
-    periodsOf[newestFirst[position] as number] = periods[position];
+    dayOf[newestFirst[position] as number] = calendar.dayOf[position] as number;
   }
   const gfs = selectGfsOfSorted(
     newestFirst.length,
     (position) => candidate(position).name,
-    (position) => periods[position] as CalendarPeriods,
+    (position) => calendar.days[calendar.dayOf[position] as number] as CalendarPeriods,
     policy,
   );
   for (const [name, list] of gfs) for (const reason of list) addReason(name, reason);
@@ -468,11 +469,9 @@ export function decideRetention(given: RetentionDecisionInput): RetentionDecisio
   const deleted: DeletedBackup[] = [];
   const keptByReason = new Map<string, string>();
   for (const [name, list] of reasons) for (const reason of list) keptByReason.set(reason, name);
-  // Backups of one local day share their periods object, and so the tier that superseded them; in the plan's order
-  // they follow one another.
-  const supersededByPeriods = new Map<CalendarPeriods, string | undefined>();
-  let lastPeriods: CalendarPeriods | undefined;
-  let lastSuperseded: string | undefined;
+  // Backups of one local day share the tier that superseded them: worked out once per day.
+  const supersededOfDay = new Array<string | undefined>(calendar.days.length).fill(undefined);
+  const supersededKnown = new Uint8Array(calendar.days.length);
   for (let position = 0; position < order.length; position++) {
     const index = order[position] as number;
     const record = live[index] as LiveBackup;
@@ -480,19 +479,14 @@ export function decideRetention(given: RetentionDecisionInput): RetentionDecisio
       keep.push(keptEntry(record, reasons.get(record.name) as string[]));
       continue;
     }
-    const periods = periodsOf[index];
+    const day = dayOf[index] as number;
     let superseded: string | undefined;
-    if (periods !== undefined) {
-      if (periods !== lastPeriods) {
-        if (supersededByPeriods.has(periods)) {
-          lastSuperseded = supersededByPeriods.get(periods);
-        } else {
-          lastSuperseded = supersededBy(periods, keptByReason);
-          supersededByPeriods.set(periods, lastSuperseded);
-        }
-        lastPeriods = periods;
+    if (day >= 0) {
+      if (supersededKnown[day] === 0) {
+        supersededOfDay[day] = supersededBy(calendar.days[day] as CalendarPeriods, keptByReason);
+        supersededKnown[day] = 1;
       }
-      superseded = lastSuperseded;
+      superseded = supersededOfDay[day];
     }
     deleted.push(deletedEntry(record, superseded ?? deletionReason(record, policy)));
   }
