@@ -20,14 +20,13 @@ import type {
   StoredBackupDigestChunk,
   StoredBackupDigestHead,
 } from '../../ports/retention-digest-store.ts';
-import { type Item, inParallel, type SingleTable } from './single-table.ts';
+import { putChunksUnlessNewer, readDigestPartition } from './digest-partition.ts';
+import type { Item, SingleTable } from './single-table.ts';
 
 export const backupDigestPk = (cluster: ClusterId): string => `BACKUPDIGEST#${cluster}`;
 export const BACKUP_DIGEST_HEAD_SK = 'HEAD';
 export const BACKUP_DIGEST_CHUNK_SK_PREFIX = 'CHUNK#';
 export const backupDigestChunkSk = (first: string): string => `${BACKUP_DIGEST_CHUNK_SK_PREFIX}${first}`;
-/** Chunk writes in flight at once. */
-const CHUNK_WRITES_IN_FLIGHT = 4;
 /**
  * The most bytes of compressed entries one item carries: DynamoDB's item limit is 400 KB, names and the other
  * attributes included.
@@ -77,31 +76,25 @@ export class DynamoDbRetentionBackupDigestStore implements RetentionBackupDigest
   }
 
   async read(cluster: ClusterId): Promise<StoredBackupDigest> {
-    let head: StoredBackupDigestHead | undefined;
-    const chunks: StoredBackupDigestChunk[] = [];
-    const unreadable: string[] = [];
-    for await (const item of this.#table.query({ pk: backupDigestPk(cluster) })) {
-      if (item.sk === BACKUP_DIGEST_HEAD_SK) {
-        head = headFromItem(item);
-        continue;
-      }
-      const chunk = chunkFromItem(item);
-      if (typeof chunk === 'string') unreadable.push(chunk);
-      else chunks.push(chunk);
-    }
-    return { ...(head ? { head } : {}), chunks, unreadable };
+    return readDigestPartition(
+      this.#table,
+      backupDigestPk(cluster),
+      BACKUP_DIGEST_HEAD_SK,
+      headFromItem,
+      chunkFromItem,
+    );
   }
 
   async writeChunks(cluster: ClusterId, chunks: readonly StoredBackupDigestChunk[]): Promise<BackupDigestChunkWrites> {
-    let written = 0;
     const tooLarge: StoredBackupDigestChunk[] = [];
-    await inParallel(chunks, CHUNK_WRITES_IN_FLIGHT, async (chunk) => {
+    const items: Item[] = [];
+    for (const chunk of chunks) {
       const data = gzipSync(JSON.stringify(chunk.entries));
       if (data.byteLength > MAX_CHUNK_DATA_BYTES) {
         tooLarge.push(chunk);
-        return;
+        continue;
       }
-      const item: Item = {
+      items.push({
         pk: backupDigestPk(cluster),
         sk: backupDigestChunkSk(chunk.first),
         itemType: 'retention-backup-digest-chunk',
@@ -109,14 +102,9 @@ export class DynamoDbRetentionBackupDigestStore implements RetentionBackupDigest
         data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
         count: chunk.entries.length,
         readAt: chunk.readAt,
-      };
-      const put = await this.#table.putIf(item, {
-        expression: 'attribute_not_exists(pk) OR attribute_not_exists(readAt) OR readAt <= :readAt',
-        values: { ':readAt': chunk.readAt },
       });
-      if (put) written++;
-    });
-    return { written, tooLarge };
+    }
+    return { written: await putChunksUnlessNewer(this.#table, items), tooLarge };
   }
 
   async writeHead(cluster: ClusterId, head: BackupDigestHead, expectedVersion?: number): Promise<boolean> {

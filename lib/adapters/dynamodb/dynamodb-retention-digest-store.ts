@@ -19,15 +19,14 @@ import type {
   StoredDigestHead,
   StoredRetentionDigest,
 } from '../../ports/retention-digest-store.ts';
-import { type Item, inParallel, type SingleTable } from './single-table.ts';
+import { putChunksUnlessNewer, readDigestPartition } from './digest-partition.ts';
+import type { Item, SingleTable } from './single-table.ts';
 
 export const digestPk = (cluster: ClusterId): string => `DIGEST#${cluster}`;
 export const DIGEST_HEAD_SK = 'HEAD';
 export const DIGEST_CHUNK_SK_PREFIX = 'CHUNK#';
 export const digestChunkSk = (timeline: TimelineId, chunk: number): string =>
   `${DIGEST_CHUNK_SK_PREFIX}${formatTimelineHex(timeline)}#${chunk.toString(16).toUpperCase().padStart(8, '0')}`;
-/** Chunk writes in flight at once: a full build of a ten-year archive writes about 200. */
-const CHUNK_WRITES_IN_FLIGHT = 8;
 
 const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
 
@@ -88,47 +87,31 @@ export class DynamoDbRetentionDigestStore implements RetentionDigestStore {
   }
 
   async read(cluster: ClusterId): Promise<StoredRetentionDigest> {
-    let head: StoredDigestHead | undefined;
-    const chunks: StoredDigestChunk[] = [];
-    const unreadable: string[] = [];
-    for await (const item of this.#table.query({ pk: digestPk(cluster) })) {
-      if (item.sk === DIGEST_HEAD_SK) {
-        head = headFromItem(item);
-        continue;
-      }
-      const chunk = chunkFromItem(item);
-      if (typeof chunk === 'string') unreadable.push(chunk);
-      else chunks.push(chunk);
-    }
-    return { ...(head ? { head } : {}), chunks, unreadable };
+    return readDigestPartition(this.#table, digestPk(cluster), DIGEST_HEAD_SK, headFromItem, chunkFromItem);
   }
 
   async writeChunks(cluster: ClusterId, chunks: readonly StoredDigestChunk[]): Promise<number> {
-    let written = 0;
-    await inParallel(chunks, CHUNK_WRITES_IN_FLIGHT, async (chunk) => {
-      const item: Item = {
-        pk: digestPk(cluster),
-        sk: digestChunkSk(chunk.timeline, chunk.chunk),
-        itemType: 'retention-digest-chunk',
-        cluster,
-        timeline: chunk.timeline,
-        chunk: chunk.chunk,
-        data: chunk.data,
-        segments: chunk.segments,
-        objects: chunk.objects,
-        bytes: chunk.bytes,
-        readAt: chunk.readAt,
-        ...(chunk.newest
-          ? { newestKey: chunk.newest.key, newestUploadedAt: chunk.newest.uploadedAt.toISOString() }
-          : {}),
-      };
-      const put = await this.#table.putIf(item, {
-        expression: 'attribute_not_exists(pk) OR attribute_not_exists(readAt) OR readAt <= :readAt',
-        values: { ':readAt': chunk.readAt },
-      });
-      if (put) written++;
-    });
-    return written;
+    return putChunksUnlessNewer(
+      this.#table,
+      chunks.map(
+        (chunk): Item => ({
+          pk: digestPk(cluster),
+          sk: digestChunkSk(chunk.timeline, chunk.chunk),
+          itemType: 'retention-digest-chunk',
+          cluster,
+          timeline: chunk.timeline,
+          chunk: chunk.chunk,
+          data: chunk.data,
+          segments: chunk.segments,
+          objects: chunk.objects,
+          bytes: chunk.bytes,
+          readAt: chunk.readAt,
+          ...(chunk.newest
+            ? { newestKey: chunk.newest.key, newestUploadedAt: chunk.newest.uploadedAt.toISOString() }
+            : {}),
+        }),
+      ),
+    );
   }
 
   async writeHead(cluster: ClusterId, head: WalDigestHead, expectedVersion?: number): Promise<boolean> {
