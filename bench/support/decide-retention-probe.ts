@@ -14,11 +14,16 @@ import { createHash } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
-import { type BackupChange, mergeBackup } from '../../lib/domain/catalog/catalog-change.ts';
+import { mergeBackup } from '../../lib/domain/catalog/catalog-change.ts';
 import type { BackupRecord } from '../../lib/domain/catalog/catalog-records.ts';
 import type { RetentionPolicy } from '../../lib/domain/cluster.ts';
 import { decideRetention } from '../../lib/domain/retention/retention-plan.ts';
-import { RETENTION_BENCH_CLUSTER, RETENTION_BENCH_NOW, retentionBenchBackups } from './retention-catalog.ts';
+import {
+  RETENTION_BENCH_CLUSTER,
+  RETENTION_BENCH_NOW,
+  retentionBenchBackupChanges,
+  retentionBenchBackups,
+} from './retention-catalog.ts';
 
 const HOURS = 10 * 365 * 24;
 const ROUNDS = Number(process.argv[2] ?? 7);
@@ -27,33 +32,13 @@ const CLUSTER = RETENTION_BENCH_CLUSTER;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const sequencer = (n: number): string => n.toString(16).toUpperCase().padStart(16, '0');
-
 function benchRecords(): BackupRecord[] {
   const interpret = createBackupInterpreter([CLUSTER]);
   const records: BackupRecord[] = [];
   let n = 0;
   for (const backup of retentionBenchBackups(HOURS)) {
     let record: BackupRecord | undefined;
-    for (const [source, key, text, number] of [
-      ['metadata', backup.metadataKey, backup.metadata, 2 * n + 1],
-      ['sentinel', backup.sentinelKey, backup.sentinel, 2 * n + 2],
-    ] as const) {
-      const change: BackupChange = {
-        type: 'source-observed',
-        origin: 'event',
-        cluster: CLUSTER.id,
-        name: backup.name,
-        source,
-        observation: {
-          key,
-          sequencer: sequencer(number),
-          present: true,
-          etag: `etag-${number}`,
-          text,
-          observedAt: backup.finishTime,
-        },
-      };
+    for (const change of retentionBenchBackupChanges(backup, n)) {
       record = mergeBackup(record, change, interpret) ?? record;
     }
     if (record?.status !== 'complete') throw new Error(`${backup.name} did not become a complete backup`);

@@ -53,14 +53,16 @@ import {
 import { DIGEST_HEAD_SK, digestPk } from '../../lib/adapters/dynamodb/dynamodb-retention-digest-store.ts';
 import { encodeStoredInterpretation } from '../../lib/adapters/dynamodb/stored-interpretation.ts';
 import { createBackupInterpreter } from '../../lib/domain/catalog/backup-interpreter.ts';
-import type { BackupChange, BackupInterpreter, WalObjectChange } from '../../lib/domain/catalog/catalog-change.ts';
+import type { BackupInterpreter, WalObjectChange } from '../../lib/domain/catalog/catalog-change.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
 import { type SegmentNumber, segmentNumber, walFileName } from '../../lib/domain/wal/wal-segment.ts';
 import {
+  benchSequencer,
   RETENTION_BENCH_CLUSTER,
   RETENTION_BENCH_NOW,
   RETENTION_BENCH_TABLE,
   type RetentionBenchBackup,
+  retentionBenchBackupChanges,
   retentionBenchBackups,
 } from './retention-catalog.ts';
 
@@ -123,32 +125,6 @@ function recordingCreates(): { client: DynamoDBDocumentClient; recorded: Item[] 
   return { client: { send } as unknown as DynamoDBDocumentClient, recorded };
 }
 
-const sequencer = (n: number): string => n.toString(16).toUpperCase().padStart(16, '0');
-
-/** The two events of a backup (metadata.json, then its sentinel), with sequencers 2n+1 and 2n+2. */
-function backupChanges(backup: RetentionBenchBackup, n: number): BackupChange[] {
-  return (
-    [
-      ['metadata', backup.metadataKey, backup.metadata, 2 * n + 1],
-      ['sentinel', backup.sentinelKey, backup.sentinel, 2 * n + 2],
-    ] as const
-  ).map(([source, key, text, number]) => ({
-    type: 'source-observed',
-    origin: 'event',
-    cluster: RETENTION_BENCH_CLUSTER.id,
-    name: backup.name,
-    source,
-    observation: {
-      key,
-      sequencer: sequencer(number),
-      present: true,
-      etag: `etag-${number}`,
-      text,
-      observedAt: backup.finishTime,
-    },
-  }));
-}
-
 const S = (value: string): WireValue => ({ S: value });
 
 /**
@@ -166,7 +142,7 @@ function backupItemLike(
     M: {
       ...(of?.M as WireItem),
       key: S(key),
-      sequencer: S(sequencer(number)),
+      sequencer: S(benchSequencer(number)),
       etag: S(`etag-${number}`),
       text: S(text),
       observedAt: at,
@@ -221,7 +197,7 @@ function benchSegment(hours: number, segmentsPerHour: number, index: number): Be
     name: `${walFileName({ timeline: timelineId(1), segNo }, RETENTION_BENCH_CLUSTER.walSegmentSize)}.lz4`,
     uploadedAt: new Date(first + Math.floor((index * 3_600_000) / segmentsPerHour)),
     etag: `"${index.toString(16).padStart(32, '0')}"`,
-    sequencer: sequencer(index + 1),
+    sequencer: benchSequencer(index + 1),
   };
 }
 
@@ -592,7 +568,7 @@ async function main(): Promise<void> {
   // sentinel interpreted on the way) would be minutes of set-up for the same table.
   const backups = retentionBenchBackups(hours);
   const firstBackup = backups.next().value as RetentionBenchBackup;
-  await seeder.applyBackupChanges(backupChanges(firstBackup, 0));
+  await seeder.applyBackupChanges(retentionBenchBackupChanges(firstBackup, 0));
   const backupTemplate = wireItem(seeding.recorded.splice(0)[0] as Item);
   const items: WireItem[] = [backupTemplate];
   let n = 1;

@@ -3,6 +3,7 @@
  * policy in Europe/Berlin (so every backup goes through the zoned calendar). Shared by the process that fills the
  * catalog (retention-catalog-server.ts) and the benchmark that plans over it.
  */
+import type { BackupChange } from '../../lib/domain/catalog/catalog-change.ts';
 import type { ClusterConfig, ClusterId } from '../../lib/domain/cluster.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE } from '../../lib/domain/wal/segment-size.ts';
 import { timelineId } from '../../lib/domain/wal/timeline.ts';
@@ -68,4 +69,31 @@ export function* retentionBenchBackups(hours: number, from = 0, to = hours): Gen
       metadata: `{"start_time":"${startTime}","finish_time":"${finish}","date_fmt":"%Y-%m-%dT%H:%M:%S.%fZ","hostname":"pg-orders-1.internal","data_dir":"/var/lib/postgresql/15/main","pg_version":150010,"start_lsn":${startLsn},"finish_lsn":${finishLsn},"is_permanent":false,"system_identifier":7321456789012345678,"uncompressed_size":8589934592,"compressed_size":2147483648,"user_data":null}`,
     };
   }
+}
+
+/** A sequencer as S3 writes one: 16 upper-case hex digits. */
+export const benchSequencer = (n: number): string => n.toString(16).toUpperCase().padStart(16, '0');
+
+/** The two events of the `n`th backup (metadata.json, then its sentinel), with sequencers 2n+1 and 2n+2. */
+export function retentionBenchBackupChanges(backup: RetentionBenchBackup, n: number): BackupChange[] {
+  return (
+    [
+      ['metadata', backup.metadataKey, backup.metadata, 2 * n + 1],
+      ['sentinel', backup.sentinelKey, backup.sentinel, 2 * n + 2],
+    ] as const
+  ).map(([source, key, text, number]) => ({
+    type: 'source-observed',
+    origin: 'event',
+    cluster: RETENTION_BENCH_CLUSTER.id,
+    name: backup.name,
+    source,
+    observation: {
+      key,
+      sequencer: benchSequencer(number),
+      present: true,
+      etag: `etag-${number}`,
+      text,
+      observedAt: backup.finishTime,
+    },
+  }));
 }
