@@ -16,10 +16,10 @@ import {
   type RetentionPlan,
 } from '../domain/retention/retention-plan.ts';
 import {
+  checkDigestChunk,
   digestChunkId,
   digestChunkSegments,
   digestRebuildReason,
-  forEachDigestSegment,
   retentionRunsFromDigest,
   touchedDigestChunk,
   WAL_DIGEST_LAYOUT,
@@ -100,7 +100,7 @@ async function digestOf(
 function damagedChunk(chunks: readonly WalDigestChunk[]): string | undefined {
   for (const chunk of chunks) {
     try {
-      forEachDigestSegment(chunk, () => {});
+      checkDigestChunk(chunk);
     } catch (error) {
       if (error instanceof InvalidInputError) return error.message;
       throw error;

@@ -226,10 +226,7 @@ export function forEachDigestSegment(
   chunk: WalDigestChunk,
   visit: (segNo: SegmentNumber, objects: number, bytes: number) => void,
 ): void {
-  if (!checkedChunks.has(chunk)) {
-    checkDigestChunk(chunk);
-    checkedChunks.add(chunk);
-  }
+  checkDigestChunk(chunk);
   const { data } = chunk;
   const length = data.length;
   let offset = 0;
@@ -261,8 +258,14 @@ export function forEachDigestSegment(
 /** Chunks whose data was checked against their totals: a chunk object is never changed, so once is enough. */
 const checkedChunks = new WeakSet<WalDigestChunk>();
 
-/** Checks that a chunk's data decodes to its totals, segments in order inside the chunk, each with an object. */
-function checkDigestChunk(chunk: WalDigestChunk): void {
+/**
+ * Checks that a chunk's data decodes to its totals, segments in order inside the chunk, each with an object; a chunk
+ * already checked is not checked again.
+ *
+ * @throws InvalidInputError naming the chunk and what is wrong (the digest is rebuilt then).
+ */
+export function checkDigestChunk(chunk: WalDigestChunk): void {
+  if (checkedChunks.has(chunk)) return;
   const { data } = chunk;
   const where = `retention digest chunk ${chunk.chunk} of timeline ${chunk.timeline}`;
   const first = chunk.chunk * WAL_DIGEST_CHUNK_SEGMENTS;
@@ -303,6 +306,7 @@ function checkDigestChunk(chunk: WalDigestChunk): void {
       `${where} decodes to ${segments} segments, ${objects} objects, ${bytes} bytes, but says ${chunk.segments}, ${chunk.objects}, ${chunk.bytes}; it is rebuilt`,
     );
   }
+  checkedChunks.add(chunk);
 }
 
 /** Why a stored digest cannot be updated in place and is rebuilt from the catalog, or undefined when it can be. */
